@@ -1,0 +1,186 @@
+"""The `shopgraph` command line: parses options, shows progress, calls the packages. Nothing more."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from dotenv import load_dotenv
+from rich.console import Console
+from rich.table import Table
+
+from events.errors import ShopgraphError
+
+console = Console()
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    help="shopgraph: turn a marketplace clickstream into named, explainable customer segments on Neo4j.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+neo4j_app = typer.Typer(help="Run the project's own local Neo4j server (start, stop, status, logs).",
+                        no_args_is_help=True)
+db_app = typer.Typer(help="Prepare or empty the Neo4j database (schema, reset).", no_args_is_help=True)
+app.add_typer(neo4j_app, name="neo4j")
+app.add_typer(db_app, name="db")
+
+
+def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a ShopgraphError into one red line on stderr and exit code 1; Ctrl-C into exit 130."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ShopgraphError as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console.print("[yellow]interrupted[/yellow]: nothing half-written was kept")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def print_pairs(title: str, rows: list[tuple[str, str]]) -> None:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in rows:
+        table.add_row(key, value)
+    console.print(table)
+
+
+def settings():
+    from graph.settings import Settings
+
+    return Settings.from_env()
+
+
+@app.callback()
+def _root() -> None:
+    """Reads `.env` from the working directory (if any) before every command."""
+    load_dotenv(override=False)
+
+
+# ---------------------------------------------------------------------------------------
+# configuration and the local server
+# ---------------------------------------------------------------------------------------
+@app.command("config")
+@user_errors
+def config_cmd() -> None:
+    """Print the effective settings (environment, .env, defaults) with the password masked."""
+    print_pairs("shopgraph settings", settings().as_table())
+
+
+@neo4j_app.command("start")
+@user_errors
+def neo4j_start(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for Bolt to answer.")] = 180.0,
+) -> None:
+    """Provision Neo4j 5.26 (once) and start it in the background; returns when Bolt answers."""
+    from graph.server import LocalServer
+
+    server = LocalServer(settings())
+    started = server.start(timeout=timeout, say=lambda m: console.print(m, highlight=False))
+    status = server.status()
+    console.print(("started" if started else "already running") + f": {status.bolt}  browser {status.http}/browser/")
+
+
+@neo4j_app.command("stop")
+@user_errors
+def neo4j_stop() -> None:
+    """Stop the local Neo4j server cleanly."""
+    from graph.server import LocalServer
+
+    console.print("stopped" if LocalServer(settings()).stop() else "not running")
+
+
+@neo4j_app.command("status")
+@user_errors
+def neo4j_status() -> None:
+    """Say whether the local server runs, its version, Bolt and HTTP addresses and data directory."""
+    from graph.server import LocalServer
+
+    print_pairs("local Neo4j", LocalServer(settings()).status().as_table())
+
+
+@neo4j_app.command("logs")
+@user_errors
+def neo4j_logs(lines: Annotated[int, typer.Option("--lines", "-n", help="How many lines.")] = 50) -> None:
+    """Print the last lines of the local server's log."""
+    from graph.server import LocalServer
+
+    sys.stdout.write(LocalServer(settings()).log_tail(lines) + "\n")
+
+
+@db_app.command("init")
+@user_errors
+def db_init() -> None:
+    """Create the uniqueness constraints (idempotent)."""
+    from graph.connection import connect
+    from graph.schema import apply_schema
+
+    with connect(settings()) as db:
+        count = apply_schema(db)
+    console.print(f"schema ready: {count} constraints")
+
+
+@db_app.command("reset")
+@user_errors
+def db_reset(
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: delete every node and relationship.")] = False,
+) -> None:
+    """Empty the database (constraints stay). Needs --yes."""
+    from graph.connection import connect
+    from graph.schema import reset_database
+
+    if not yes:
+        raise ShopgraphError("db reset deletes every node and relationship: add --yes to confirm")
+    with connect(settings()) as db:
+        reset_database(db)
+    console.print("database emptied")
+
+
+# ---------------------------------------------------------------------------------------
+# events: ingest, describe, synth  (events/)
+# ---------------------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------------------
+# graph: load, forget, export-user  (graph/)
+# ---------------------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------------------
+# features  (features/)
+# ---------------------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------------------
+# the demo
+# ---------------------------------------------------------------------------------------
+@app.command("demo")
+@user_errors
+def demo() -> None:
+    """Run the whole job on synthetic data: start Neo4j, apply the schema, … and print the result."""
+    from graph.connection import connect
+    from graph.schema import apply_schema
+    from graph.server import LocalServer
+
+    s = settings()
+    server = LocalServer(s)
+    server.start(say=lambda m: console.print(m, highlight=False))
+    with connect(s) as db:
+        count = apply_schema(db)
+    console.print(f"schema ready: {count} constraints")
+    print_pairs("local Neo4j", server.status().as_table())
+
+
+if __name__ == "__main__":
+    app()

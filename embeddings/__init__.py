@@ -1,0 +1,1 @@
+"""node2vec embeddings of the user–product–category–brand interaction graph."""

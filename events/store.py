@@ -1,0 +1,87 @@
+"""Reading the event store: the Parquet partitions and the ``events`` view every later step scans.
+
+The store (written only by :mod:`events.ingest`) is ``store/events/month=YYYY-MM/*.parquet``
+with these columns, one row per kept event:
+
+=============  =========  ===============================================================
+column         type       meaning
+=============  =========  ===============================================================
+event_time     TIMESTAMP  when it happened, UTC (naive timestamp, always UTC)
+event_type     VARCHAR    view | cart | remove_from_cart | purchase
+product_id     BIGINT     the shop's product id
+category_id    BIGINT     the shop's 19-digit category id (exact, never through a float)
+category_code  VARCHAR    dotted category path (``electronics.audio.headphone``) or NULL
+brand          VARCHAR    trimmed, lower-cased brand or NULL
+price          DOUBLE     price in the shop's currency, ≥ 0
+user_id        BIGINT     pseudonym: HMAC-SHA256(key, raw id) as a signed 64-bit integer
+user_session   VARCHAR    the shop's session UUID or NULL
+=============  =========  ===============================================================
+
+The view adds ``month`` (``YYYY-MM``, from the partition) and ``category_l1``,
+``category_l2``, ``category_l3`` (the levels of ``category_code``, NULL where absent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from events.errors import ShopgraphError
+from events.workspace import Workspace
+
+EVENT_TYPES = ("view", "cart", "remove_from_cart", "purchase")
+
+
+def month_dirs(workspace: Workspace) -> dict[str, Path]:
+    """Every month partition present in the store, ``{"2019-10": Path(...)}``, sorted by month."""
+    root = workspace.events_dir
+    if not root.is_dir():
+        return {}
+    found = {
+        d.name.removeprefix("month="): d
+        for d in root.iterdir()
+        if d.is_dir() and d.name.startswith("month=") and any(d.glob("*.parquet"))
+    }
+    return dict(sorted(found.items()))
+
+
+def event_files(workspace: Workspace, months: Sequence[str] | None = None) -> list[Path]:
+    """The Parquet files of the store, optionally only for ``months``; an empty store is an error."""
+    dirs = month_dirs(workspace)
+    if not dirs:
+        raise ShopgraphError(f"the event store in {workspace.home} is empty: run `shopgraph ingest FILE` first")
+    if months:
+        missing = sorted(set(months) - set(dirs))
+        if missing:
+            raise ShopgraphError(
+                f"month(s) {', '.join(missing)} not in the event store (it holds {', '.join(dirs)})"
+            )
+        dirs = {m: d for m, d in dirs.items() if m in months}
+    return sorted(p for d in dirs.values() for p in d.glob("*.parquet"))
+
+
+def events_sql(files: Sequence[Path]) -> str:
+    """A SELECT over ``files`` with the derived columns of the ``events`` view."""
+    listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    return f"""
+        SELECT event_time, event_type, product_id, category_id, category_code, brand, price,
+               user_id, user_session, month,
+               nullif(split_part(category_code, '.', 1), '') AS category_l1,
+               nullif(split_part(category_code, '.', 2), '') AS category_l2,
+               nullif(split_part(category_code, '.', 3), '') AS category_l3
+        FROM read_parquet([{listing}], hive_partitioning = true, hive_types = {{'month': VARCHAR}})
+    """
+
+
+def connect_events(
+    workspace: Workspace,
+    months: Sequence[str] | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection (new, or ``con``) with a view ``events`` over the store."""
+    con = con or duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW events AS {events_sql(event_files(workspace, months))}")
+    return con

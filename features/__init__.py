@@ -1,0 +1,1 @@
+"""Per-user behavioural metrics and the activity-threshold study."""

@@ -1,0 +1,1 @@
+"""Neo4j: settings, connection, local server, schema, loading, write-back, erasure."""

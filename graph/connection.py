@@ -1,0 +1,83 @@
+"""One seam for running Cypher: a driver opened from settings, with user-facing errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, LiteralString
+
+from neo4j import Driver, GraphDatabase
+from neo4j.exceptions import AuthError, ServiceUnavailable
+
+import cypher
+from events.errors import ShopgraphError
+from graph.settings import Settings
+
+
+def open_driver(settings: Settings) -> Driver:
+    """A verified driver; a server that is down or a wrong password is one clear error."""
+    driver = GraphDatabase.driver(settings.uri, auth=(settings.user, settings.password))
+    try:
+        driver.verify_connectivity()
+    except AuthError:
+        driver.close()
+        raise ShopgraphError(
+            f"Neo4j at {settings.uri} refused user {settings.user!r}: check NEO4J_USER / NEO4J_PASSWORD"
+        ) from None
+    except (ServiceUnavailable, OSError) as exc:
+        driver.close()
+        hint = "start it with `shopgraph neo4j start`" if settings.is_local else "is it running?"
+        raise ShopgraphError(f"cannot reach Neo4j at {settings.uri} ({type(exc).__name__}): {hint}") from None
+    return driver
+
+
+@contextmanager
+def connect(settings: Settings | None = None) -> Iterator[QueryRunner]:
+    """``with connect() as db: db.run("schema/constraints")``."""
+    driver = open_driver(settings or Settings.from_env())
+    try:
+        yield QueryRunner(driver)
+    finally:
+        driver.close()
+
+
+class QueryRunner:
+    """Runs catalog queries by name, always with parameters; the seam tests can record."""
+
+    def __init__(self, driver: Driver, database: str | None = None) -> None:
+        self.driver = driver
+        self.database = database
+
+    def run(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """Run every statement of ``cypher/<name>.cypher`` in its own auto-commit transaction;
+        return the records of the last one."""
+        records: list[dict[str, Any]] = []
+        for statement in cypher.statements(name):
+            records = self.run_text(statement, params)
+        return records
+
+    def run_text(self, statement: LiteralString, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        with self.driver.session(database=self.database) as session:
+            result = session.run(statement, dict(params or {}))
+            return [record.data() for record in result]
+
+    def write_batches(self, name: str, rows: Iterable[Mapping[str, Any]], batch_size: int = 10_000,
+                      **params: Any) -> Iterator[int]:
+        """Send ``rows`` to the single-statement file ``name`` as ``$rows`` in managed write
+        transactions of ``batch_size``; yields the size of each batch once it committed."""
+        statement = cypher.query(name)
+
+        def write(tx, batch):
+            tx.run(statement, {**params, "rows": batch}).consume()
+
+        with self.driver.session(database=self.database) as session:
+            batch: list[Mapping[str, Any]] = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= batch_size:
+                    session.execute_write(write, batch)
+                    yield len(batch)
+                    batch = []
+            if batch:
+                session.execute_write(write, batch)
+                yield len(batch)

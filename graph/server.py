@@ -1,0 +1,313 @@
+"""The project's own local Neo4j Community server: provisioned from Maven Central jars, run in the background.
+
+The *distribution* (the jars of ``org.neo4j:neo4j`` and Neo4j Browser) is resolved once per
+version into the cache directory (``$SHOPGRAPH_CACHE/neo4j-<version>/lib``). The *instance*
+(configuration, data, logs, pid file) lives in the workspace (``$SHOPGRAPH_HOME/neo4j``),
+so a test run with its own workspace never touches the user's database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from events.errors import ShopgraphError
+from graph.settings import BROWSER_VERSION, Settings
+
+ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
+ADMIN_TOOL = "org.neo4j.cli.AdminTool"
+JVM_OPTIONS = [
+    "-XX:+UseG1GC",
+    "-XX:-OmitStackTraceInFastThrow",
+    "-XX:+DisableExplicitGC",
+    "-Djdk.nio.maxCachedBufferSize=1024",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-Dlog4j2.disable.jmx=true",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+]
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    running: bool
+    pid: int | None
+    version: str
+    bolt: str
+    http: str
+    home: Path
+    log: Path
+
+    def as_table(self) -> list[tuple[str, str]]:
+        return [
+            ("state", f"running (pid {self.pid})" if self.running else "not running"),
+            ("version", f"Neo4j Community {self.version}"),
+            ("bolt", self.bolt),
+            ("http", self.http),
+            ("browser", f"{self.http}/browser/"),
+            ("data directory", str(self.home / "data")),
+            ("log", str(self.log)),
+        ]
+
+
+class LocalServer:
+    """Start, stop and inspect the local Neo4j described by ``settings``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.home = settings.workspace.neo4j_dir
+        self.dist = settings.cache_dir / f"neo4j-{settings.neo4j_version}"
+
+    # -- paths ---------------------------------------------------------------------------
+    @property
+    def lib_dir(self) -> Path:
+        return self.dist / "lib"
+
+    @property
+    def conf_dir(self) -> Path:
+        return self.home / "conf"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "run" / "shopgraph-neo4j.pid"
+
+    @property
+    def console_log(self) -> Path:
+        return self.home / "logs" / "console.log"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.http_port}"
+
+    # -- status --------------------------------------------------------------------------
+    def pid(self) -> int | None:
+        """The pid of our server if it is alive, else None (a stale pid file is removed)."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            cmdline = ""
+        if ENTRY_POINT in cmdline and str(self.home) in cmdline:
+            return pid
+        self.pid_file.unlink(missing_ok=True)
+        return None
+
+    def status(self) -> ServerStatus:
+        pid = self.pid()
+        return ServerStatus(
+            running=pid is not None,
+            pid=pid,
+            version=self.settings.neo4j_version,
+            bolt=f"bolt://{self.settings.bolt_host}:{self.settings.bolt_port}",
+            http=self.http_url,
+            home=self.home,
+            log=self.console_log,
+        )
+
+    # -- provisioning ----------------------------------------------------------------------
+    def java(self) -> str:
+        """The java executable (``JAVA_HOME`` first, else ``PATH``), checked to be 17 or newer."""
+        java_home = os.environ.get("JAVA_HOME")
+        if java_home:
+            java = Path(java_home) / "bin" / "java"
+            if not java.is_file():
+                raise ShopgraphError(
+                    f"JAVA_HOME={java_home} has no bin/java: point JAVA_HOME at a Java 17 JDK or unset it"
+                )
+            exe = str(java)
+        else:
+            found = shutil.which("java")
+            if not found:
+                raise ShopgraphError("java not found: install a Java 17 JDK (or set JAVA_HOME) to run the local Neo4j")
+            exe = found
+        try:
+            out = subprocess.run([exe, "-version"], capture_output=True, text=True, timeout=60)
+        except OSError as exc:
+            raise ShopgraphError(f"cannot run {exe}: {exc.strerror}; check JAVA_HOME / PATH") from None
+        match = re.search(r'version "(\d+)', out.stderr + out.stdout)
+        major = int(match.group(1)) if match else 0
+        if major < 17:
+            raise ShopgraphError(f"{exe} is Java {major or '?'}; Neo4j 5.26 needs Java 17 or newer")
+        return exe
+
+    def provision(self, say: Callable[[str], None] = lambda _: None) -> None:
+        """Resolve the runtime jars into the cache once (``mvn dependency:copy-dependencies``)."""
+        if (self.dist / ".complete").exists():
+            return
+        mvn = shutil.which("mvn")
+        if not mvn:
+            raise ShopgraphError("mvn not found: install Apache Maven once so the Neo4j jars can be fetched")
+        say(f"fetching Neo4j {self.settings.neo4j_version} and Browser {BROWSER_VERSION} jars (once) …")
+        staging = self.dist.with_name(self.dist.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        log = self.dist.with_name(self.dist.name + ".mvn.log")
+        with resources.as_file(resources.files("graph") / "resources" / "neo4j-pom.xml") as pom:
+            cmd = [
+                mvn, "-B", "-q", "-f", str(pom), "dependency:copy-dependencies",
+                "-DincludeScope=runtime", f"-DoutputDirectory={staging / 'lib'}",
+                f"-Dneo4j.version={self.settings.neo4j_version}",
+                f"-Dneo4j.browser.version={BROWSER_VERSION}",
+            ]
+            with log.open("w") as fh:
+                code = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT).returncode
+        if code != 0 or not any((staging / "lib").glob("neo4j-server-*.jar")):
+            raise ShopgraphError(f"Maven could not fetch the Neo4j jars (exit {code}); see {log}")
+        (staging / ".complete").write_text(self.settings.neo4j_version + "\n")
+        shutil.rmtree(self.dist, ignore_errors=True)
+        staging.rename(self.dist)
+
+    def write_config(self) -> None:
+        """(Re)write ``conf/neo4j.conf`` and create the instance directories."""
+        for sub in ("conf", "data", "logs", "plugins", "import", "run"):
+            (self.home / sub).mkdir(parents=True, exist_ok=True)
+        s = self.settings
+        lines = [
+            "# Written by shopgraph (graph/server.py) at every start; edit settings, not this file.",
+            "server.default_listen_address=127.0.0.1",
+            f"server.bolt.listen_address=127.0.0.1:{s.bolt_port}",
+            f"server.bolt.advertised_address=127.0.0.1:{s.bolt_port}",
+            f"server.http.listen_address=127.0.0.1:{s.http_port}",
+            f"server.http.advertised_address=127.0.0.1:{s.http_port}",
+            "server.https.enabled=false",
+            f"server.memory.heap.initial_size={s.heap}",
+            f"server.memory.heap.max_size={s.heap}",
+            f"server.memory.pagecache.size={s.pagecache}",
+            "dbms.usage_report.enabled=false",
+            "dbms.security.auth_enabled=true",
+            "db.tx_log.rotation.retention_policy=1 files",
+            f"server.directories.data={self.home / 'data'}",
+            f"server.directories.logs={self.home / 'logs'}",
+            f"server.directories.plugins={self.home / 'plugins'}",
+            f"server.directories.import={self.home / 'import'}",
+            f"server.directories.run={self.home / 'run'}",
+            f"server.directories.lib={self.lib_dir}",
+        ]
+        (self.conf_dir / "neo4j.conf").write_text("\n".join(lines) + "\n")
+
+    def admin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run ``neo4j-admin`` (``org.neo4j.cli.AdminTool``) against this instance."""
+        self.provision()
+        self.write_config()
+        env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
+        cmd = [self.java(), f"-Xmx{self.settings.heap}", *JVM_OPTIONS, "-cp", f"{self.lib_dir}/*", ADMIN_TOOL, *args]
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if check and done.returncode != 0:
+            last = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or ["no output"]
+            raise ShopgraphError(f"neo4j-admin {' '.join(args[:2])} failed: {last[0]}")
+        return done
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self, timeout: float = 180.0, say: Callable[[str], None] = lambda _: None) -> bool:
+        """Start the server and wait until Bolt answers ``RETURN 1``. Returns False if it was already up."""
+        if not self.settings.is_local:
+            raise ShopgraphError(f"NEO4J_URI={self.settings.uri} is not on this machine: start that server there")
+        if self.pid() is not None:
+            return False
+        java = self.java()
+        self.provision(say)
+        for port, what in ((self.settings.bolt_port, "Bolt"), (self.settings.http_port, "HTTP")):
+            if port_in_use(port):
+                raise ShopgraphError(
+                    f"port {port} ({what}) is already in use: stop what holds it or choose another port "
+                    "(NEO4J_URI / SHOPGRAPH_NEO4J_HTTP_PORT)"
+                )
+        self.write_config()
+        if not (self.home / "data" / "dbms").exists():
+            self.admin("dbms", "set-initial-password", self.settings.password)
+        cmd = [
+            java, f"-Xms{self.settings.heap}", f"-Xmx{self.settings.heap}", *JVM_OPTIONS,
+            "-cp", f"{self.home / 'plugins'}/*:{self.conf_dir}/*:{self.lib_dir}/*",
+            ENTRY_POINT, f"--home-dir={self.home}", f"--config-dir={self.conf_dir}", "--console-mode",
+        ]
+        env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
+        with self.console_log.open("ab") as log:
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    env=env, start_new_session=True, cwd=self.home)
+        self.pid_file.write_text(f"{proc.pid}\n")
+        say(f"waiting for Neo4j on {self.settings.uri} (log: {self.console_log}) …")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                self.pid_file.unlink(missing_ok=True)
+                raise ShopgraphError(f"Neo4j exited during start (code {proc.returncode}); see {self.console_log}")
+            if self._answers():
+                return True
+            time.sleep(1.0)
+        self.stop()
+        raise ShopgraphError(f"Neo4j did not answer within {timeout:.0f}s; see {self.console_log}")
+
+    def _answers(self) -> bool:
+        from neo4j import GraphDatabase
+        from neo4j.exceptions import AuthError
+
+        try:
+            with GraphDatabase.driver(self.settings.uri, auth=(self.settings.user, self.settings.password),
+                                      connection_timeout=2) as driver:
+                with driver.session() as session:
+                    session.run("RETURN 1").consume()
+            return True
+        except AuthError:
+            raise ShopgraphError(
+                f"the local Neo4j rejects the configured password (from {self.settings.password_source}); "
+                f"use the password it was created with, or delete {self.home / 'data'} to start afresh"
+            ) from None
+        except Exception:  # noqa: BLE001 - any failure here just means "not ready yet"
+            return False
+
+    def stop(self, timeout: float = 60.0) -> bool:
+        """Stop the server cleanly (SIGTERM, then SIGKILL after ``timeout``). False if it was not running."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.3)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def log_tail(self, lines: int = 50) -> str:
+        """The last lines of the server's log (neo4j.log, or the console log before it exists)."""
+        for path in (self.home / "logs" / "neo4j.log", self.console_log):
+            if path.exists():
+                return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().split()[2] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0

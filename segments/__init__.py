@@ -1,0 +1,1 @@
+"""Clustering, model selection, naming and profiling of customer segments."""

@@ -1,0 +1,30 @@
+"""Fixtures shared by unit and integration tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from events.workspace import Workspace
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """A fresh, empty workspace (``SHOPGRAPH_HOME``) for one test, with a fixed pseudonym key."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("SHOPGRAPH_HOME", str(home))
+    monkeypatch.setenv("SHOPGRAPH_PSEUDONYM_KEY", "test-key-not-secret")
+    return Workspace(home)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real REES46 sample rows in ``../shared/data`` (never copied into the repo)."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"{SHARED_DATA} is missing: the real sample rows must sit beside the checkout")
+    return SHARED_DATA

@@ -1,0 +1,66 @@
+"""A real Neo4j for integration tests: ``NEO4J_URI`` when set, else the project's local server.
+
+The local server started here lives in its own workspace under ``.test-home`` (own data,
+own ports), so running the tests never touches the user's database. Nothing here skips:
+a server that cannot be reached fails the session, with the end of its log.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graph.connection import QueryRunner, open_driver
+from graph.schema import apply_schema, reset_database
+from graph.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings() -> Iterator[Settings]:
+    started = None
+    if not os.environ.get("NEO4J_URI"):
+        from graph.server import LocalServer
+
+        os.environ.setdefault("SHOPGRAPH_HOME", str(REPO / ".test-home"))
+        os.environ["NEO4J_URI"] = "bolt://127.0.0.1:7688"
+        os.environ.setdefault("SHOPGRAPH_NEO4J_HTTP_PORT", "7475")
+        server = LocalServer(Settings.from_env())
+        try:
+            if server.start():
+                started = server
+        except Exception as exc:  # noqa: BLE001 - report the log, then fail loudly
+            pytest.fail(f"could not start the test Neo4j: {exc}\n{server.log_tail(80)}")
+    settings = Settings.from_env()
+    yield settings
+    if started is not None:
+        started.stop()
+
+
+@pytest.fixture(scope="session")
+def neo4j_driver(neo4j_settings: Settings):
+    driver = open_driver(neo4j_settings)
+    yield driver
+    driver.close()
+
+
+@pytest.fixture
+def db(neo4j_driver, neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> QueryRunner:
+    """A QueryRunner on an empty database with the schema applied; the env points at that server."""
+    for key in ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD"):
+        monkeypatch.setenv(key, getattr(neo4j_settings, {"NEO4J_URI": "uri", "NEO4J_USER": "user",
+                                                           "NEO4J_PASSWORD": "password"}[key]))
+    runner = QueryRunner(neo4j_driver)
+    reset_database(runner)
+    apply_schema(runner)
+    return runner
