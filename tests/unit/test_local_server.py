@@ -1,0 +1,73 @@
+"""The local server's checks that need no running Neo4j: Java, ports, configuration."""
+
+from __future__ import annotations
+
+import socket
+
+from typer.testing import CliRunner
+
+from cli import app
+from events.workspace import Workspace
+from graph.server import LocalServer, port_in_use
+from graph.settings import Settings
+
+runner = CliRunner()
+
+
+def test_start_with_java_home_pointing_nowhere_is_one_clear_line(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("SHOPGRAPH_HOME", str(tmp_path))
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-such-jdk"))
+    result = runner.invoke(app, ["neo4j", "start"])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert "JAVA_HOME" in lines[0] and "no-such-jdk" in lines[0]
+
+
+def test_status_of_a_server_never_started(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("SHOPGRAPH_HOME", str(tmp_path))
+    result = runner.invoke(app, ["neo4j", "status"])
+    assert result.exit_code == 0
+    assert "not running" in result.output
+    assert "5.26" in result.output
+
+
+def test_stale_pid_file_is_not_a_running_server(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("SHOPGRAPH_HOME", str(tmp_path))
+    server = LocalServer(Settings.from_env())
+    server.pid_file.parent.mkdir(parents=True)
+    server.pid_file.write_text("1\n")  # pid 1 is not our Neo4j
+    assert server.pid() is None
+    assert not server.pid_file.exists()
+
+
+def test_port_in_use_detects_a_listener() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        assert port_in_use(sock.getsockname()[1])
+
+
+def test_config_file_listens_on_loopback_with_configured_ports(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("SHOPGRAPH_HOME", str(tmp_path))
+    monkeypatch.setenv("NEO4J_URI", "bolt://127.0.0.1:7999")
+    monkeypatch.setenv("SHOPGRAPH_NEO4J_HTTP_PORT", "7998")
+    monkeypatch.setenv("SHOPGRAPH_NEO4J_HEAP", "768m")
+    server = LocalServer(Settings.from_env())
+    server.write_config()
+    conf = (Workspace(tmp_path).neo4j_dir / "conf" / "neo4j.conf").read_text()
+    assert "server.bolt.listen_address=127.0.0.1:7999" in conf
+    assert "server.http.listen_address=127.0.0.1:7998" in conf
+    assert "server.https.enabled=false" in conf
+    assert "server.memory.heap.max_size=768m" in conf
+    assert "dbms.usage_report.enabled=false" in conf
+
+
+def test_generated_local_password_is_owner_only_and_stable(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("SHOPGRAPH_HOME", str(tmp_path))
+    monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
+    first = Settings.from_env()
+    second = Settings.from_env()
+    assert first.password == second.password and len(first.password) >= 16
+    mode = (tmp_path / "neo4j" / "password").stat().st_mode & 0o777
+    assert mode == 0o600
