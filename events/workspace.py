@@ -24,6 +24,7 @@ class Workspace:
         store/manifest.json                    what was ingested (file hash, counts)
         store/rejects/                         rejected rows with line number and reason
         secrets/                               pseudonymisation key (owner-only)
+        graph/interactions/                    interaction aggregates (read by embeddings)
         features/  embeddings/  segments/  reports/   outputs of later steps
         neo4j/                                 the local Neo4j instance (conf, data, logs)
     """
@@ -47,6 +48,11 @@ class Workspace:
     @property
     def secrets_dir(self) -> Path:
         return self.home / "secrets"
+
+    @property
+    def interactions_dir(self) -> Path:
+        """Interaction aggregates per (user, product, event type), one Parquet file per source file."""
+        return self.home / "graph" / "interactions"
 
     @property
     def features_dir(self) -> Path:

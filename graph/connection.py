@@ -16,7 +16,8 @@ from graph.settings import Settings
 
 def open_driver(settings: Settings) -> Driver:
     """A verified driver; a server that is down or a wrong password is one clear error."""
-    driver = GraphDatabase.driver(settings.uri, auth=(settings.user, settings.password))
+    driver = GraphDatabase.driver(settings.uri, auth=(settings.user, settings.password),
+                                  notifications_min_severity="OFF")
     try:
         driver.verify_connectivity()
     except AuthError:
@@ -48,7 +49,7 @@ class QueryRunner:
         self.driver = driver
         self.database = database
 
-    def run(self, name: str, **params: Any) -> list[dict[str, Any]]:
+    def run(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
         """Run every statement of ``cypher/<name>.cypher`` in its own auto-commit transaction;
         return the records of the last one."""
         records: list[dict[str, Any]] = []

@@ -1,0 +1,60 @@
+"""Killing `shopgraph load` (kill -9) at any point and running it again gives the graph of one clean run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from events.workspace import Workspace
+from graph.connection import QueryRunner
+from graph.load import load
+from tests.integration.graph_dump import dump_graph
+from tests.integration.store_builder import store_from_csv
+
+LOAD = [sys.executable, "-c", "from cli import app; app()", "load", "--batch-size", "100"]
+STEPS = {"products": 2, "users": 3, "viewed": 4}
+
+
+def _cursor(db: QueryRunner) -> tuple[int, int] | None:
+    rows = db.run_text("MATCH (f:IngestedFile {state: 'loading'}) RETURN f.step AS step, f.batch AS batch")
+    return (rows[0]["step"], rows[0]["batch"]) if rows else None
+
+
+@pytest.mark.parametrize("kill_in", list(STEPS))
+def test_kill_9_then_rerun_equals_a_clean_load(db: QueryRunner, workspace: Workspace, shared_data, kill_in) -> None:
+    store_from_csv(workspace, shared_data / "rees46-2019-oct-first5019.csv")
+    proc = subprocess.Popen(LOAD, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    killed_at = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        cursor = _cursor(db)
+        if cursor and (cursor[0] > STEPS[kill_in] or (cursor[0] == STEPS[kill_in] and cursor[1] >= 1)):
+            proc.send_signal(signal.SIGKILL)
+            killed_at = cursor
+            break
+        time.sleep(0.01)
+    _, stderr = proc.communicate()
+    assert killed_at is not None, f"load finished before it could be killed: {stderr!r}"
+    assert _cursor(db) is not None  # the graph really is half-loaded
+
+    load(db, workspace)  # the re-run finishes it
+    after_crash = dump_graph(db)
+
+    db.run("schema/reset")
+    load(db, workspace)  # one clean run
+    assert after_crash == dump_graph(db)
+
+
+def test_wrong_password_is_one_clear_line(db: QueryRunner, workspace: Workspace, monkeypatch) -> None:
+    monkeypatch.setenv("NEO4J_PASSWORD", "certainly-not-the-password")
+    result = CliRunner().invoke(app, ["load"])
+    assert result.exit_code == 1
+    assert "refused user 'neo4j'" in result.output and "NEO4J_PASSWORD" in result.output
+    assert "Traceback" not in result.output

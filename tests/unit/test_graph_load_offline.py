@@ -1,0 +1,24 @@
+"""`shopgraph load` without a reachable server: one line, exit 1, nothing written."""
+
+from __future__ import annotations
+
+import socket
+
+from typer.testing import CliRunner
+
+from cli import app
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_load_with_neo4j_down_is_one_clear_line(monkeypatch, workspace) -> None:
+    monkeypatch.setenv("NEO4J_URI", f"bolt://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("NEO4J_PASSWORD", "whatever-password")
+    result = CliRunner().invoke(app, ["load"])
+    assert result.exit_code == 1
+    assert "cannot reach Neo4j" in result.output and "shopgraph neo4j start" in result.output
+    assert "Traceback" not in result.output
