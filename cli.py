@@ -155,6 +155,47 @@ def db_reset(
 # ---------------------------------------------------------------------------------------
 # graph: load, forget, export-user  (graph/)
 # ---------------------------------------------------------------------------------------
+@app.command("load")
+@user_errors
+def load_cmd(
+    batch_size: Annotated[int, typer.Option(help="Rows per UNWIND transaction.", min=100)] = 5_000,
+) -> None:
+    """Load every ingested month file not yet in Neo4j (additive, resumable after a crash)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from events.workspace import Workspace
+    from graph.connection import connect
+    from graph.load import load
+
+    s = settings()
+    with connect(s) as db, Progress(
+        TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>10} rows/s"), TimeElapsedColumn(), console=console,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total or 1, rate="")
+            task = bar.tasks[tasks[step]]
+            rate = done / task.elapsed if task.elapsed else 0
+            bar.update(tasks[step], completed=done if total else 1, rate=f"{rate:,.0f}")
+
+        def on_file(source) -> None:
+            tasks.clear()
+            bar.console.print(f"loading {source.name} ({', '.join(source.months)})", highlight=False)
+
+        report = load(db, Workspace.from_env(), batch_size=batch_size, progress=progress, on_file=on_file)
+    if not report.files_loaded:
+        console.print(f"nothing new to load ({len(report.files_skipped)} file(s) already in the graph)")
+        return
+    table = Table(title=f"loaded {len(report.files_loaded)} file(s) in {report.seconds:.1f}s", title_justify="left")
+    table.add_column("step")
+    table.add_column("rows", justify="right")
+    for step, rows in report.rows_written.items():
+        table.add_row(step, f"{rows:,}")
+    console.print(table)
+
 
 
 # ---------------------------------------------------------------------------------------
