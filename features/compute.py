@@ -1,0 +1,486 @@
+"""Computes the per-user feature table from the ``events`` view with DuckDB SQL (one row per user).
+
+The work is a few streaming aggregations over the event store, each reading only the
+columns it needs and reducing to one small table per user (DuckDB spills to
+``$SHOPGRAPH_HOME/features/.duckdb-tmp`` when a hash table outgrows ``memory_limit``);
+raw events never reach Python. The column definitions are those of
+:mod:`features.registry`; the final table has exactly the registry's columns, in order.
+
+Every run recomputes all users over all months: see "Why everything is recomputed" in
+:mod:`features.registry`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from events.errors import ShopgraphError
+from events.store import connect_events
+from events.workspace import Workspace
+from features.calendar import Calendar
+from features.registry import KEY, METRICS, PARTS_OF_DAY, TOP_CATEGORIES
+
+FEATURES_FILE = "user_features.parquet"
+SIDECAR_FILE = "user_features.json"
+DEFAULT_MEMORY_LIMIT = "6GB"
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DataWindow:
+    """First and last event of the store, and the months it holds."""
+
+    start: dt.datetime
+    end: dt.datetime
+    months: tuple[str, ...]
+
+    def as_record(self) -> dict[str, object]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "months": list(self.months)}
+
+
+@dataclass(frozen=True)
+class FeatureTable:
+    """What a run wrote: the Parquet table, its sidecar, and the figures for a summary."""
+
+    path: Path
+    sidecar: Path
+    rows: int
+    window: DataWindow
+    seconds: float
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------
+# the SQL, phase by phase (each a CREATE TEMP TABLE over the `events` view)
+# --------------------------------------------------------------------------------------
+def _session_key() -> str:
+    # a hash is enough to tell one user's sessions apart; events without a session id
+    # form one pseudo-session per UTC day (see the registry's conventions)
+    return "hash(coalesce(user_session, 'day:' || strftime(event_time, '%Y-%m-%d')))"
+
+
+PHASES: list[tuple[str, str]] = [
+    ("category prices", """
+        CREATE OR REPLACE TEMP TABLE feat_category_price AS
+        SELECT category_id, median(product_price) AS median_price
+        FROM (SELECT category_id, product_id, avg(price) AS product_price
+              FROM events WHERE price > 0 GROUP BY category_id, product_id)
+        GROUP BY category_id
+    """),
+    ("sessions", f"""
+        CREATE OR REPLACE TEMP TABLE feat_sessions AS
+        SELECT user_id,
+               count(*) AS n_sessions,
+               median(duration_s) / 60.0 AS median_session_minutes,
+               median(gap_s) / 3600.0 AS median_session_gap_hours,
+               count_if(has_purchase) AS n_orders,
+               count_if(has_cart) AS cart_sessions,
+               count_if(has_cart AND NOT has_purchase) AS abandoned_cart_sessions
+        FROM (
+            SELECT user_id, has_purchase, has_cart,
+                   epoch(ended) - epoch(started) AS duration_s,
+                   epoch(started) - epoch(lag(started) OVER (PARTITION BY user_id ORDER BY started, ended))
+                       AS gap_s
+            FROM (SELECT user_id, {_session_key()} AS session_key,
+                         min(event_time) AS started, max(event_time) AS ended,
+                         bool_or(event_type = 'purchase') AS has_purchase,
+                         bool_or(event_type = 'cart') AS has_cart
+                  FROM events GROUP BY user_id, session_key))
+        GROUP BY user_id
+    """),
+    ("products", """
+        CREATE OR REPLACE TEMP TABLE feat_products AS
+        SELECT user_id,
+               count(*) AS distinct_products,
+               count_if(viewed) AS products_viewed,
+               count_if(viewed AND carted) AS products_viewed_carted,
+               count_if(carted) AS products_carted,
+               count_if(carted AND purchased) AS products_carted_purchased,
+               count_if(carted AND removed) AS products_carted_removed
+        FROM (SELECT user_id, product_id,
+                     bool_or(event_type = 'view') AS viewed,
+                     bool_or(event_type = 'cart') AS carted,
+                     bool_or(event_type = 'remove_from_cart') AS removed,
+                     bool_or(event_type = 'purchase') AS purchased
+              FROM events GROUP BY user_id, product_id)
+        GROUP BY user_id
+    """),
+    ("categories", """
+        CREATE OR REPLACE TEMP TABLE feat_categories AS
+        SELECT user_id,
+               count(*) AS distinct_categories,
+               greatest(0.0, log2(sum(n)) - sum(n * log2(n)) / sum(n)) AS category_entropy
+        FROM (SELECT user_id, category_id, count(*) AS n FROM events GROUP BY user_id, category_id)
+        GROUP BY user_id
+    """),
+    ("brands", """
+        CREATE OR REPLACE TEMP TABLE feat_brands AS
+        SELECT user_id,
+               count(*) AS distinct_brands,
+               CASE WHEN sum(n_view) > 0 THEN sum(n_view * n_view) / (sum(n_view) * sum(n_view)) END
+                   AS brand_hhi_views,
+               CASE WHEN sum(n_purchase) > 0
+                    THEN sum(n_purchase * n_purchase) / (sum(n_purchase) * sum(n_purchase)) END
+                   AS brand_hhi_purchases
+        FROM (SELECT user_id, brand,
+                     count_if(event_type = 'view')::DOUBLE AS n_view,
+                     count_if(event_type = 'purchase')::DOUBLE AS n_purchase
+              FROM events WHERE brand IS NOT NULL GROUP BY user_id, brand)
+        GROUP BY user_id
+    """),
+    ("days", """
+        CREATE OR REPLACE TEMP TABLE feat_days AS
+        WITH user_day AS (
+            SELECT user_id, CAST(event_time AS DATE) AS day, count(*) AS n
+            FROM events GROUP BY user_id, day
+        ), user_month_of_year AS (
+            SELECT user_id, month(day) AS month_of_year, sum(n) AS n, min(day) AS first_day,
+                   count(DISTINCT date_trunc('month', day)) AS months
+            FROM user_day GROUP BY user_id, month_of_year
+        ), per_user_month AS (
+            SELECT user_id, sum(months) AS months_active,
+                   arg_max(month_of_year, {'n': n, 'first': -date_diff('day', DATE '1970-01-01', first_day)})
+                       AS preferred_month
+            FROM user_month_of_year GROUP BY user_id
+        ), per_user_day AS (
+            SELECT d.user_id,
+                   count(*) AS active_days,
+                   min(d.day) AS first_day,
+                   max(d.day) AS last_day,
+                   coalesce(sum(d.n) FILTER (WHERE p.day IS NOT NULL), 0) AS promo_events,
+                   coalesce(sum(d.n) FILTER (WHERE isodow(d.day) >= 6), 0) AS weekend_events
+            FROM user_day d LEFT JOIN feat_promo_day p ON p.day = d.day
+            GROUP BY d.user_id
+        )
+        SELECT u.*, m.months_active, m.preferred_month,
+               date_diff('day', u.first_day, u.last_day) + 1 AS span_days,
+               cl.promo_cum - cf.promo_cum AS span_promo_days
+        FROM per_user_day u
+        JOIN per_user_month m USING (user_id)
+        JOIN feat_day_cum cl ON cl.day = u.last_day
+        JOIN feat_day_cum cf ON cf.day = u.first_day - 1
+    """),
+    ("events", """
+        CREATE OR REPLACE TEMP TABLE feat_events AS
+        SELECT e.user_id,
+               count(*) AS n_events,
+               count_if(e.event_type = 'view') AS n_views,
+               count_if(e.event_type = 'cart') AS n_carts,
+               count_if(e.event_type = 'remove_from_cart') AS n_removes,
+               count_if(e.event_type = 'purchase') AS n_purchases,
+               min(e.event_time) AS first_seen,
+               max(e.event_time) AS last_seen,
+               max(e.event_time) FILTER (WHERE e.event_type = 'purchase') AS last_purchase,
+               coalesce(sum(e.price) FILTER (WHERE e.event_type = 'purchase'), 0.0) AS total_spent,
+               avg(e.price) FILTER (WHERE e.event_type = 'view' AND e.price > 0) AS mean_price_viewed,
+               avg(e.price) FILTER (WHERE e.event_type = 'purchase' AND e.price > 0) AS mean_price_bought,
+               avg(e.price / c.median_price) FILTER (WHERE e.event_type = 'view' AND e.price > 0)
+                   AS price_index_viewed,
+               avg(e.price / c.median_price) FILTER (WHERE e.event_type = 'purchase' AND e.price > 0)
+                   AS price_index_bought,
+               count_if(coalesce(e.event_type = 'purchase' AND e.price > 0, false)) AS priced_purchases,
+               count_if(coalesce(e.event_type = 'purchase' AND e.price > 0 AND e.price < c.median_price, false))
+                   AS below_median_purchases,
+               {category_counts},
+               {part_counts}
+        FROM events e LEFT JOIN feat_category_price c ON c.category_id = e.category_id
+        GROUP BY e.user_id
+    """),
+]
+
+
+# NB: DuckDB's count_if returns NULL (not 0) when every input of a group is NULL, so any
+# condition that can be NULL is wrapped in coalesce(…, false).
+def _category_counts() -> str:
+    return ",\n".join(
+        f"count_if(coalesce(e.category_l1 = '{c}', false)) AS cat_{c}" for c in TOP_CATEGORIES
+    )
+
+
+def _part_counts() -> str:
+    return ",\n".join(
+        f"count_if(hour(e.event_time) BETWEEN {first} AND {last}) AS part_{part}"
+        for part, (first, last) in PARTS_OF_DAY.items()
+    )
+
+
+def _share(numerator: str, denominator: str = "ev.n_events") -> str:
+    return f"{numerator}::DOUBLE / {denominator}"
+
+
+def _rate(numerator: str, denominator: str) -> str:
+    """numerator / denominator, NULL (never NaN or infinity) when the denominator is 0 or NULL."""
+    return f"CASE WHEN {denominator} > 0 THEN {numerator}::DOUBLE / {denominator} END"
+
+
+def _score(order: str) -> str:
+    return f"least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY {order})))::INTEGER"
+
+
+def _final_sql() -> str:
+    share_cols = [f"cat_{c}" for c in TOP_CATEGORIES]
+    other = "ev.n_events - (" + " + ".join(f"ev.{c}" for c in share_cols) + ")"
+    names = [*TOP_CATEGORIES, "other"]
+    counts = [f"ev.cat_{c}" for c in TOP_CATEGORIES] + [f"({other})"]
+    # the first category with the largest count: compare each with all before (strictly) and after
+    top_cases = []
+    for i, (name, count) in enumerate(zip(names, counts, strict=True)):
+        conds = [f"{count} > {other_count}" for other_count in counts[:i]]
+        conds += [f"{count} >= {other_count}" for other_count in counts[i + 1:]]
+        top_cases.append(f"WHEN {' AND '.join(conds)} THEN '{name}'")
+    exprs: dict[str, str] = {
+        "n_events": "ev.n_events",
+        "n_views": "ev.n_views",
+        "n_carts": "ev.n_carts",
+        "n_removes": "ev.n_removes",
+        "n_sessions": "se.n_sessions",
+        "active_days": "dy.active_days",
+        "months_active": "dy.months_active",
+        "first_seen": "ev.first_seen",
+        "last_seen": "ev.last_seen",
+        "tenure_days": "(epoch(ev.last_seen) - epoch(ev.first_seen)) / 86400.0",
+        "recency_days": "(epoch(w.window_end) - epoch(ev.last_seen)) / 86400.0",
+        "events_per_session": "ev.n_events::DOUBLE / se.n_sessions",
+        "median_session_minutes": "se.median_session_minutes",
+        "median_session_gap_hours": "se.median_session_gap_hours",
+        "view_to_cart_rate": _rate("pr.products_viewed_carted", "pr.products_viewed"),
+        "cart_to_purchase_rate": _rate("pr.products_carted_purchased", "pr.products_carted"),
+        "cart_abandonment_rate": _rate("se.abandoned_cart_sessions", "se.cart_sessions"),
+        "remove_from_cart_rate": _rate("pr.products_carted_removed", "pr.products_carted"),
+        "purchase_rate": "se.n_orders::DOUBLE / se.n_sessions",
+        "n_purchases": "ev.n_purchases",
+        "n_orders": "se.n_orders",
+        "total_spent": "ev.total_spent",
+        "avg_order_value": _rate("ev.total_spent", "se.n_orders"),
+        "items_per_order": _rate("ev.n_purchases", "se.n_orders"),
+        "purchase_recency_days": "(epoch(w.window_end) - epoch(ev.last_purchase)) / 86400.0",
+        "rfm_r": "rfm.rfm_r",
+        "rfm_f": "rfm.rfm_f",
+        "rfm_m": "rfm.rfm_m",
+        "rfm_code": "rfm.rfm_r::VARCHAR || rfm.rfm_f::VARCHAR || rfm.rfm_m::VARCHAR",
+        "mean_price_viewed": "ev.mean_price_viewed",
+        "mean_price_bought": "ev.mean_price_bought",
+        "price_index_viewed": "ev.price_index_viewed",
+        "price_index_bought": "ev.price_index_bought",
+        "below_median_purchase_share": _rate("ev.below_median_purchases", "ev.priced_purchases"),
+        "distinct_products": "pr.distinct_products",
+        "distinct_categories": "ca.distinct_categories",
+        "distinct_brands": "coalesce(br.distinct_brands, 0)",
+        "category_entropy": "ca.category_entropy",
+        **{f"share_{c}": _share(f"ev.cat_{c}") for c in TOP_CATEGORIES},
+        "share_other": _share(f"({other})"),
+        "top_category": "CASE " + " ".join(top_cases) + " END",
+        "brand_hhi_views": "br.brand_hhi_views",
+        "brand_hhi_purchases": "br.brand_hhi_purchases",
+        **{f"share_{part}": _share(f"ev.part_{part}") for part in PARTS_OF_DAY},
+        "weekend_share": _share("dy.weekend_events"),
+        "promo_share": _share("dy.promo_events"),
+        "promo_lift": (
+            "CASE WHEN dy.span_promo_days > 0 THEN (dy.promo_events::DOUBLE / dy.span_promo_days)"
+            " / (ev.n_events::DOUBLE / dy.span_days) END"
+        ),
+        "preferred_month": "dy.preferred_month",
+    }
+    missing = [m.name for m in METRICS if m.name not in exprs]
+    extra = [name for name in exprs if name not in {m.name for m in METRICS}]
+    if missing or extra:  # a programming error: the registry and the SQL must match
+        raise AssertionError(f"registry and SQL differ: missing {missing}, extra {extra}")
+    select = ",\n       ".join(f"CAST({exprs[m.name]} AS {m.dtype}) AS {m.name}" for m in METRICS)
+    return f"""
+        CREATE OR REPLACE TEMP TABLE user_features AS
+        WITH buyers AS (
+            SELECT ev.user_id,
+                   {_score("ev.last_purchase")} AS rfm_r,
+                   {_score("se.n_orders")} AS rfm_f,
+                   {_score("ev.total_spent")} AS rfm_m
+            FROM feat_events ev JOIN feat_sessions se USING (user_id)
+            WHERE ev.n_purchases > 0
+        )
+        SELECT ev.user_id AS {KEY},
+       {select}
+        FROM feat_events ev
+        CROSS JOIN feat_window w
+        JOIN feat_sessions se USING (user_id)
+        JOIN feat_products pr USING (user_id)
+        JOIN feat_categories ca USING (user_id)
+        JOIN feat_days dy USING (user_id)
+        LEFT JOIN feat_brands br USING (user_id)
+        LEFT JOIN buyers rfm USING (user_id)
+    """
+
+
+# --------------------------------------------------------------------------------------
+# running it
+# --------------------------------------------------------------------------------------
+def configure(con: duckdb.DuckDBPyConnection, temp_dir: Path, memory_limit: str | None = None,
+              threads: int | None = None) -> None:
+    """Memory limit, spill directory and threads for the feature queries."""
+    temp_dir.mkdir(parents=True, exist_ok=True)
+    limit = memory_limit or os.environ.get("SHOPGRAPH_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT)
+    try:
+        con.execute(f"SET memory_limit = '{_plain(limit)}'")
+    except duckdb.Error:
+        raise ShopgraphError(f"memory limit {limit!r} is not a size DuckDB understands (e.g. 6GB)") from None
+    con.execute(f"SET temp_directory = '{_plain(str(temp_dir))}'")
+    con.execute("SET preserve_insertion_order = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+
+
+def _plain(value: str) -> str:
+    return value.replace("'", "''")
+
+
+def data_window(con: duckdb.DuckDBPyConnection) -> DataWindow:
+    start, end = con.execute("SELECT min(event_time), max(event_time) FROM events").fetchone()
+    if start is None:
+        raise ShopgraphError("the event store holds no events: run `shopgraph ingest FILE` first")
+    months = tuple(r[0] for r in con.execute("SELECT DISTINCT month FROM events ORDER BY month").fetchall())
+    return DataWindow(start, end, months)
+
+
+def compute_features(con: duckdb.DuckDBPyConnection, calendar: Calendar, say: Say | None = None,
+                     ) -> tuple[DataWindow, dict[str, float]]:
+    """Build the temp table ``user_features`` on ``con`` (which has the ``events`` view).
+
+    Returns the data window and the seconds spent in each phase. ``say(phase)`` is called
+    before each phase.
+    """
+    import time
+
+    say = say or (lambda _msg: None)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    say("data window")
+    window = data_window(con)
+    con.execute("CREATE OR REPLACE TEMP TABLE feat_window AS SELECT $1::TIMESTAMP AS window_end", [window.end])
+    con.execute("CREATE OR REPLACE TEMP TABLE feat_promo_day AS SELECT unnest($1::DATE[]) AS day",
+                [calendar.promo_days()])
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE feat_day_cum AS
+        SELECT CAST(d AS DATE) AS day,
+               sum(CASE WHEN p.day IS NULL THEN 0 ELSE 1 END) OVER (ORDER BY d) AS promo_cum
+        FROM generate_series($1::DATE - 1, $2::DATE, INTERVAL 1 DAY) AS g(d)
+        LEFT JOIN feat_promo_day p ON p.day = CAST(d AS DATE)
+    """, [window.start.date(), window.end.date()])
+    timings["data window"] = time.perf_counter() - t0
+    for name, sql in PHASES:
+        t0 = time.perf_counter()
+        say(name)
+        con.execute(sql.format(category_counts=_category_counts(), part_counts=_part_counts())
+                    if "{category_counts}" in sql else sql)
+        timings[name] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    say("assemble")
+    con.execute(_final_sql())
+    for table in ("feat_sessions", "feat_products", "feat_categories", "feat_brands", "feat_days", "feat_events"):
+        con.execute(f"DROP TABLE {table}")
+    timings["assemble"] = time.perf_counter() - t0
+    return window, timings
+
+
+def code_version() -> str:
+    """The package version, plus the git commit when running from a checkout."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        ver = version("shopgraph")
+    except PackageNotFoundError:
+        ver = "unknown"
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True,
+            timeout=5, check=False,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{ver}+{commit}" if commit else ver
+
+
+def build_user_features(workspace: Workspace, calendar: Calendar, *, months: Sequence[str] | None = None,
+                        memory_limit: str | None = None, threads: int | None = None,
+                        say: Say | None = None) -> FeatureTable:
+    """Compute the feature table from the store and save it (Parquet + JSON sidecar), atomically.
+
+    The table goes to ``features/user_features.parquet`` (written to a temporary file and
+    renamed, so a crash never leaves half a table), the sidecar to ``user_features.json``.
+    """
+    import time
+
+    t_start = time.perf_counter()
+    out_dir = workspace.features_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    temp_dir = out_dir / ".duckdb-tmp"
+    con = duckdb.connect()
+    try:
+        configure(con, temp_dir, memory_limit, threads)
+        connect_events(workspace, months, con=con)
+        window, timings = compute_features(con, calendar, say)
+        if say:
+            say("write Parquet")
+        t0 = time.perf_counter()
+        path = out_dir / FEATURES_FILE
+        tmp = out_dir / f".{FEATURES_FILE}.tmp"
+        con.execute(
+            f"COPY (SELECT * FROM user_features ORDER BY {KEY}) TO '{_plain(str(tmp))}' "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        )
+        rows = con.execute("SELECT count(*) FROM user_features").fetchone()[0]
+        timings["write Parquet"] = time.perf_counter() - t0
+    finally:
+        con.close()
+        shutil.rmtree(temp_dir, ignore_errors=True)
+    seconds = time.perf_counter() - t_start
+    sidecar = out_dir / SIDECAR_FILE
+    record = {
+        "table": FEATURES_FILE,
+        "rows": rows,
+        "data_window": window.as_record(),
+        "calendar": calendar.as_record(),
+        "code_version": code_version(),
+        "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "seconds": round(seconds, 2),
+        "recompute": "all users, all months",
+        "columns": [KEY, *(m.name for m in METRICS)],
+    }
+    sidecar_tmp = out_dir / f".{SIDECAR_FILE}.tmp"
+    sidecar_tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    os.replace(sidecar_tmp, sidecar)
+    return FeatureTable(path, sidecar, rows, window, seconds, timings)
+
+
+def read_sidecar(workspace: Workspace) -> dict[str, object]:
+    """The sidecar of the last run; a clear error when features were never computed."""
+    path = workspace.features_dir / SIDECAR_FILE
+    if not path.is_file():
+        raise ShopgraphError(f"no feature table in {workspace.features_dir}: run `shopgraph features` first")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def headline_figures(path: Path) -> list[tuple[str, float | int | None]]:
+    """A few averages of a saved feature table, for the end-of-run summary."""
+    con = duckdb.connect()
+    try:
+        row = con.execute(
+            """SELECT count(*), count_if(n_purchases > 0), avg(n_events), avg(n_sessions), avg(purchase_rate),
+                      avg(avg_order_value), avg(recency_days), avg(category_entropy), avg(promo_lift)
+               FROM read_parquet($1)""",
+            [str(path)],
+        ).fetchone()
+    finally:
+        con.close()
+    labels = ["users", "buyers", "mean events per user", "mean sessions per user", "mean purchase rate",
+              "mean order value (buyers)", "mean recency, days", "mean category entropy, bits",
+              "mean promo lift"]
+    return list(zip(labels, row, strict=True))
