@@ -150,6 +150,64 @@ def db_reset(
 # ---------------------------------------------------------------------------------------
 # events: ingest, describe, synth  (events/)
 # ---------------------------------------------------------------------------------------
+@app.command("ingest")
+@user_errors
+def ingest_cmd(
+    files: Annotated[list[str], typer.Argument(
+        metavar="FILE_OR_GLOB...", help="REES46 month files (.csv or .csv.gz), or globs such as 'data/*.csv.gz'.")],
+    no_pseudonymise: Annotated[bool, typer.Option(
+        "--no-pseudonymise", help="Store user ids as they are (only for data already anonymised upstream).")] = False,
+    memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit; bigger work spills to disk.")] = "1GB",
+) -> None:
+    """Validate, clean, pseudonymise and dedupe month files into the event store (a re-run adds nothing)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from events.ingest import expand_paths, ingest_files
+    from events.workspace import Workspace
+
+    workspace = Workspace.from_env()
+    paths = expand_paths(files)
+    with Progress(
+        TextColumn("{task.description:<34}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rows]:>13} rows"),
+        TextColumn("{task.fields[rate]:>11} rows/s"), TimeElapsedColumn(), console=console,
+    ) as bar:
+
+        def progress_for(path):
+            tasks: dict[str, Any] = {}
+
+            def progress(phase: str, done: int, total: int, rows: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(f"{path.name[:24]} {phase}", total=total or 1, rows="", rate="")
+                task = bar.tasks[tasks[phase]]
+                count = rows if phase == "read" else done
+                rate = count / task.elapsed if task.elapsed else 0
+                bar.update(tasks[phase], completed=done, total=total or 1, rows=f"{count:,}", rate=f"{rate:,.0f}")
+
+            return progress
+
+        results, removed = ingest_files(workspace, paths, pseudonymise=not no_pseudonymise,
+                                        progress=progress_for, memory_limit=memory_limit)
+    if removed:
+        console.print(f"removed {len(removed)} leftover(s) of an interrupted ingest", highlight=False)
+    table = Table(title=f"event store {workspace.store_dir}", title_justify="left")
+    for name in ("file", "status", "months", "read", "kept", "rejected", "duplicates", "erased"):
+        table.add_column(name, justify="left" if name in ("file", "status", "months") else "right",
+                         overflow="fold")
+    for r in results:
+        e = r.entry
+        table.add_row(r.path.name, r.status, ", ".join(e.months), *(f"{n:,}" for n in (
+            e.rows_read, e.rows_kept, e.rows_rejected, e.rows_duplicate, e.rows_erased)))
+    console.print(table)
+    for r in results:
+        e = r.entry
+        console.print(f"{r.path.name}: read {e.rows_read:,} = kept {e.rows_kept:,} + rejected {e.rows_rejected:,}"
+                      f" + duplicates {e.rows_duplicate:,} + erased {e.rows_erased:,}"
+                      + (" (already ingested: nothing added)" if r.status != "ingested" else ""),
+                      highlight=False, soft_wrap=True)
+        if e.rejects_file and r.status == "ingested":
+            console.print(f"  rejected rows with line numbers and reasons: {workspace.store_dir / e.rejects_file}",
+                          highlight=False, soft_wrap=True)
+
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,0 +1,443 @@
+"""Ingest REES46 month files into the event store: read, validate, clean, pseudonymise, dedupe, commit atomically.
+
+One source file is one transaction. Everything is written under ``store/.tmp-ingest-*``
+first (DuckDB staging database, Parquet partitions, rejects), then renamed into place and
+committed by rewriting ``store/manifest.json`` last. A partition or rejects file that the
+manifest does not name is a leftover of an interrupted run: :func:`recover_store` removes
+it (and stale temporary directories) before the next ingest, so the store always reads as
+"before" or "after", never half.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import glob
+import os
+import shutil
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from events.errors import ShopgraphError
+from events.lines import LINES_SCHEMA, first_line, line_batches, prefetched
+from events.manifest import (
+    IngestedFile,
+    code_version,
+    file_sha256,
+    find_by_sha256,
+    fsync_dir,
+    read_manifest,
+    write_manifest,
+)
+from events.pseudonym import load_key, pseudonym_sql
+from events.tombstones import read_tombstones
+from events.validate import check_header, parse_lines_sql
+from events.workspace import Workspace
+
+#: ``progress(phase, done, total, rows)``; phases: ``read`` (done/total in bytes of the
+#: source file), then ``dedupe``, ``pseudonymise`` (users) and ``write`` (rows), each
+#: reported once when it starts and once when it ends.
+Progress = Callable[[str, int, int, int], None]
+
+TMP_PREFIX = ".tmp-ingest-"
+LOCK_FILE = ".ingest.lock"
+STORE_COLUMNS = (
+    "event_time", "event_type", "product_id", "category_id", "category_code",
+    "brand", "price", "user_id", "user_session",
+)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What happened to one source file: ``ingested`` now, or ``already ingested`` before."""
+
+    path: Path
+    status: str
+    entry: IngestedFile
+
+
+# ---------------------------------------------------------------------------------------
+# paths and the store's housekeeping
+# ---------------------------------------------------------------------------------------
+def expand_paths(patterns: Sequence[str]) -> list[Path]:
+    """The files named by ``patterns`` (paths or globs), in order, each once.
+
+    Raises
+    ------
+    ShopgraphError
+        For a missing path, a glob matching nothing, or a directory.
+    """
+    found: list[Path] = []
+    for pattern in patterns:
+        path = Path(pattern).expanduser()
+        if path.exists():
+            matches = [path]
+        elif glob.has_magic(pattern):
+            matches = [Path(p) for p in sorted(glob.glob(str(path)))]
+            if not matches:
+                raise ShopgraphError(f"no file matches {pattern!r}")
+        else:
+            raise ShopgraphError(f"{pattern} does not exist: check the path")
+        for match in matches:
+            if match.is_dir():
+                raise ShopgraphError(
+                    f"{match} is a directory: name the files, e.g. `shopgraph ingest {match}/*.csv.gz`"
+                )
+            if not match.is_file():
+                raise ShopgraphError(f"{match} is not a regular file")
+            resolved = match.resolve()
+            if resolved not in found:
+                found.append(resolved)
+    return found
+
+
+@contextmanager
+def store_lock(workspace: Workspace) -> Iterator[None]:
+    """Hold the store's ingest lock (one ingest at a time); fail at once if another holds it."""
+    workspace.store_dir.mkdir(parents=True, exist_ok=True)
+    with open(workspace.store_dir / LOCK_FILE, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ShopgraphError(
+                f"another ingest is writing to {workspace.store_dir}: wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def recover_store(workspace: Workspace) -> list[Path]:
+    """Remove what an interrupted ingest left behind; return the removed paths.
+
+    Removes ``store/.tmp-ingest-*`` directories, manifest temporaries, and every
+    ``part-*.parquet`` or rejects file the manifest does not name. Call it holding
+    :func:`store_lock`.
+    """
+    store = workspace.store_dir
+    if not store.is_dir():
+        return []
+    removed: list[Path] = []
+    for stale in sorted(store.glob(TMP_PREFIX + "*")):
+        shutil.rmtree(stale, ignore_errors=True)
+        removed.append(stale)
+    for stale in sorted(store.glob(".manifest-*.tmp")):
+        stale.unlink(missing_ok=True)
+        removed.append(stale)
+    known: set[str] = set()
+    for entry in read_manifest(workspace):
+        known.update(entry.partitions)
+        if entry.rejects_file:
+            known.add(entry.rejects_file)
+    candidates = list(workspace.events_dir.glob("month=*/part-*.parquet"))
+    candidates += list((store / "rejects").glob("*.csv"))
+    for path in sorted(candidates):
+        if path.relative_to(store).as_posix() not in known:
+            path.unlink()
+            removed.append(path)
+    for month in workspace.events_dir.glob("month=*"):
+        if month.is_dir() and not any(month.iterdir()):
+            month.rmdir()
+    return removed
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C back while the commit renames files; raise it once they are all in place."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
+# ---------------------------------------------------------------------------------------
+# one file
+# ---------------------------------------------------------------------------------------
+def ingest_files(
+    workspace: Workspace,
+    paths: Sequence[Path],
+    pseudonymise: bool = True,
+    progress: Callable[[Path], Progress | None] | None = None,
+    memory_limit: str = "1GB",
+) -> tuple[list[IngestResult], list[Path]]:
+    """Ingest ``paths`` one after the other under the store lock.
+
+    Returns the result per file and the leftovers of an earlier interrupted run that were
+    removed first. Stops at the first file that fails (files before it stay ingested).
+    """
+    with store_lock(workspace):
+        removed = recover_store(workspace)
+        results = [
+            ingest_file(workspace, path, pseudonymise, progress(path) if progress else None, memory_limit)
+            for path in paths
+        ]
+    return results, removed
+
+
+def ingest_file(
+    workspace: Workspace,
+    path: Path,
+    pseudonymise: bool = True,
+    progress: Progress | None = None,
+    memory_limit: str = "1GB",
+) -> IngestResult:
+    """Ingest one ``.csv`` / ``.csv.gz`` file; a file already in the manifest is a no-op.
+
+    The caller holds :func:`store_lock` (as :func:`ingest_files` does).
+
+    Parameters
+    ----------
+    workspace
+        Where the store lives.
+    path
+        The source file.
+    pseudonymise
+        Replace ``user_id`` by its keyed hash (:mod:`events.pseudonym`). Must be the same
+        for every file of a store.
+    progress
+        Optional callback, see :data:`Progress`.
+    memory_limit
+        DuckDB's memory limit; larger work spills to the temporary directory in the store.
+
+    Raises
+    ------
+    ShopgraphError
+        For a file that cannot be ingested (empty, header only, wrong header, broken
+        gzip, …); the store is left exactly as it was.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ShopgraphError(f"{path} is not a file")
+    size = path.stat().st_size
+    if size == 0:
+        raise ShopgraphError(f"{path.name} is empty: nothing to ingest")
+    sha256 = file_sha256(path)
+    manifest = read_manifest(workspace)
+    done = find_by_sha256(manifest, sha256)
+    if done is not None:
+        return IngestResult(path, "already ingested", done)
+    modes = {entry.pseudonymised for entry in manifest}
+    if modes and modes != {pseudonymise}:
+        raise ShopgraphError(
+            "the store holds "
+            + ("pseudonymised" if True in modes else "raw")
+            + " user ids: ingest every file the same way (with or without --no-pseudonymise)"
+        )
+    header = first_line(path)
+    if header is None:
+        raise ShopgraphError(f"{path.name} is empty: nothing to ingest")
+    check_header(header, path.name)
+    key = load_key(workspace) if pseudonymise else b""
+    tombstones = read_tombstones(workspace)
+
+    sha12 = sha256[:12]
+    tmp = workspace.store_dir / f"{TMP_PREFIX}{sha12}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        staged = _stage(path, tmp, sha12, key if pseudonymise else None, tombstones, progress, memory_limit)
+        entry = IngestedFile(
+            name=path.name,
+            sha256=sha256,
+            size_bytes=size,
+            months=sorted(staged.rows_per_month),
+            rows_read=staged.rows_read,
+            rows_kept=staged.rows_kept,
+            rows_rejected=staged.rows_rejected,
+            rows_duplicate=staged.rows_duplicate,
+            rows_erased=staged.rows_erased,
+            rows_per_month=staged.rows_per_month,
+            partitions=sorted(staged.partitions),
+            rejects_file=staged.rejects_file,
+            pseudonymised=pseudonymise,
+            ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            code_version=code_version(),
+            source_path=str(path),
+        )
+        if not entry.balanced:  # a bug, not a user error: never commit unbalanced counts
+            raise AssertionError(f"counts do not balance for {path.name}: {entry}")
+        _commit(workspace, tmp, entry, manifest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return IngestResult(path, "ingested", entry)
+
+
+@dataclass(frozen=True)
+class _Staged:
+    rows_read: int
+    rows_kept: int
+    rows_rejected: int
+    rows_duplicate: int
+    rows_erased: int
+    rows_per_month: dict[str, int]
+    partitions: list[str]  # relative to the store
+    rejects_file: str | None
+
+
+def _stage(
+    path: Path,
+    tmp: Path,
+    sha12: str,
+    key: bytes | None,
+    tombstones: set[int],
+    progress: Progress | None,
+    memory_limit: str,
+) -> _Staged:
+    """Write the partitions and rejects of ``path`` under ``tmp`` (mirroring ``store/``)."""
+    report = progress or (lambda phase, done, total, rows: None)
+    size = path.stat().st_size
+    con = duckdb.connect(str(tmp / "staging.duckdb"))
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET temp_directory = '{_sql_path(tmp / 'spill')}'")
+        con.execute("SET preserve_insertion_order = false")
+
+        # 1. read + validate, streaming: one row per line, with a reason when rejected
+        report("read", 0, size, 0)
+        lines = pa.RecordBatchReader.from_batches(
+            LINES_SCHEMA, prefetched(line_batches(path, progress=lambda pos, n: report("read", pos, size, max(n - 1, 0))))
+        )
+        con.register("source_lines", lines)
+        data_lines = "(SELECT * FROM source_lines WHERE line_no > 1)"
+        try:
+            con.execute(f"CREATE TABLE parsed AS {parse_lines_sql(data_lines)}")
+        except duckdb.Error as exc:
+            raise _reading_error(path, exc) from None
+        finally:
+            con.unregister("source_lines")
+        rows_read, rows_rejected = con.execute(
+            "SELECT count(*), count(*) FILTER (reason IS NOT NULL) FROM parsed"
+        ).fetchone()
+        if rows_read == 0:
+            raise ShopgraphError(f"{path.name} has a header but no rows: nothing to ingest")
+
+        rejects_file = None
+        if rows_rejected:
+            rejects_file = f"rejects/{sha12}.csv"
+            (tmp / "rejects").mkdir()
+            con.execute(
+                f"""COPY (SELECT ? AS source_file, line_no AS line_number, reason, raw_text
+                          FROM parsed WHERE reason IS NOT NULL ORDER BY line_no)
+                    TO '{_sql_path(tmp / rejects_file)}' (FORMAT csv, HEADER true)""",
+                [path.name],
+            )
+
+        # 2. pseudonyms of the distinct users (keyed hash in SQL, see events.pseudonym), erasures
+        report("pseudonymise", 0, 0, rows_read)
+        con.execute(
+            f"""CREATE TABLE user_map AS
+                SELECT user_id AS raw_id, {pseudonym_sql('user_id', key)} AS user_id, count(*) AS n_rows
+                FROM parsed WHERE reason IS NULL GROUP BY user_id"""
+        )
+        con.register("tombstones", pa.table({"user_id": pa.array(sorted(tombstones), pa.int64())}))
+        con.execute(
+            "ALTER TABLE user_map ADD COLUMN erased BOOLEAN DEFAULT false"
+        )
+        con.execute("UPDATE user_map SET erased = true WHERE user_id IN (SELECT user_id FROM tombstones)")
+        con.unregister("tombstones")
+        n_users, rows_erased = con.execute(
+            "SELECT count(*), coalesce(sum(n_rows) FILTER (erased), 0) FROM user_map"
+        ).fetchone()
+        report("pseudonymise", n_users, n_users, rows_read)
+
+        # 3. one sorted zstd Parquet file per month; exact duplicates (within the file) collapse
+        months = [
+            month for (month,) in con.execute(
+                """SELECT DISTINCT strftime(event_time, '%Y-%m') FROM parsed
+                   WHERE reason IS NULL AND user_id NOT IN (SELECT raw_id FROM user_map WHERE erased)
+                   ORDER BY 1"""
+            ).fetchall()
+        ]
+        to_write = rows_read - rows_rejected - rows_erased
+        report("write", 0, to_write, rows_read)
+        selected = ", ".join("m.user_id" if c == "user_id" else f"p.{c}" for c in STORE_COLUMNS)
+        columns = ", ".join(STORE_COLUMNS)
+        partitions = []
+        rows_per_month: dict[str, int] = {}
+        for month in months:
+            relative = f"events/month={month}/part-{sha12}.parquet"
+            (tmp / relative).parent.mkdir(parents=True)
+            (written,) = con.execute(
+                f"""COPY (
+                        SELECT DISTINCT {selected}
+                        FROM parsed p JOIN user_map m ON p.user_id = m.raw_id
+                        WHERE p.reason IS NULL AND NOT m.erased
+                          AND p.event_time >= CAST(? AS TIMESTAMP)
+                          AND p.event_time < CAST(? AS TIMESTAMP) + INTERVAL 1 MONTH
+                        ORDER BY user_id, event_time, event_type, product_id, {columns}
+                    ) TO '{_sql_path(tmp / relative)}' (FORMAT parquet, COMPRESSION zstd)""",
+                [f"{month}-01", f"{month}-01"],
+            ).fetchone()
+            partitions.append(relative)
+            rows_per_month[month] = written
+            report("write", sum(rows_per_month.values()), to_write, rows_read)
+        rows_kept = sum(rows_per_month.values())
+        rows_duplicate = rows_read - rows_rejected - rows_erased - rows_kept
+        report("write", to_write, to_write, rows_read)
+    finally:
+        con.close()
+    return _Staged(
+        rows_read=rows_read,
+        rows_kept=rows_kept,
+        rows_rejected=rows_rejected,
+        rows_duplicate=rows_duplicate,
+        rows_erased=rows_erased,
+        rows_per_month=rows_per_month,
+        partitions=partitions,
+        rejects_file=rejects_file,
+    )
+
+
+def _reading_error(path: Path, exc: duckdb.Error) -> BaseException:
+    """The ShopgraphError raised inside the line reader, carried through DuckDB's error."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ShopgraphError):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    message = str(exc)
+    for marker in ("truncated gzip", "not a valid gzip", "longer than"):
+        if marker in message:
+            line = next(part for part in message.splitlines() if marker in part)
+            return ShopgraphError(line[line.find(path.name):] if path.name in line else line)
+    return exc
+
+
+def _commit(workspace: Workspace, tmp: Path, entry: IngestedFile, manifest: list[IngestedFile]) -> None:
+    """Move the staged files into the store, then write the manifest (the commit point)."""
+    store = workspace.store_dir
+    staged = [*entry.partitions, *([entry.rejects_file] if entry.rejects_file else [])]
+    for relative in staged:
+        _fsync_file(tmp / relative)
+    with _interrupts_deferred():
+        for relative in staged:
+            target = store / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp / relative, target)
+            fsync_dir(target.parent)
+        write_manifest(workspace, [*manifest, entry])
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

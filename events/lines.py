@@ -1,0 +1,206 @@
+"""Read a ``.csv`` or ``.csv.gz`` file as numbered raw lines, in bounded Arrow batches.
+
+Lines are split on ``\\n`` only, so every physical line of the file (including empty ones
+and the last one without a newline) becomes exactly one ``(line_no, raw)`` row and line
+numbers are the real ones. Bytes are passed through untouched (no decoding here);
+gzip is detected by its magic bytes, multi-member archives are supported, and a
+truncated or corrupt archive raises one :class:`ShopgraphError`.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from events.errors import ShopgraphError
+
+GZIP_MAGIC = b"\x1f\x8b"
+BOM = b"\xef\xbb\xbf"
+MAX_LINE_BYTES = 64 << 20
+LINES_SCHEMA = pa.schema([("line_no", pa.int64()), ("raw", pa.binary())])
+
+#: ``progress(bytes_read, lines_read)``: compressed bytes of the file consumed so far
+ByteProgress = Callable[[int, int], None]
+
+
+def is_gzip(path: Path) -> bool:
+    """Whether ``path`` starts with the gzip magic bytes."""
+    with open(path, "rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
+def _chunks(path: Path, block_size: int) -> Iterator[tuple[bytes, int]]:
+    """Decompressed (or plain) bytes of ``path`` with the file position after each block."""
+    gz = is_gzip(path)
+    with open(path, "rb") as handle:
+        inflater = zlib.decompressobj(wbits=31) if gz else None
+        while True:
+            block = handle.read(block_size)
+            if not block:
+                break
+            if inflater is None:
+                yield block, handle.tell()
+                continue
+            try:
+                data = inflater.decompress(block)
+                while inflater.eof and inflater.unused_data:  # next gzip member
+                    rest = inflater.unused_data
+                    inflater = zlib.decompressobj(wbits=31)
+                    data += inflater.decompress(rest)
+            except zlib.error as exc:
+                raise ShopgraphError(f"{path.name} is not a valid gzip file ({exc}): re-download or re-compress it") from None
+            yield data, handle.tell()
+        if inflater is not None and not inflater.eof:
+            raise ShopgraphError(
+                f"{path.name} is a truncated gzip file (it ends before the end of the compressed stream): "
+                "re-download or re-compress it"
+            )
+
+
+def first_line(path: Path, limit: int = 1 << 20) -> str | None:
+    """The first line of the file as text (BOM and line ending removed); None if the file is empty.
+
+    Raises
+    ------
+    ShopgraphError
+        If the first line is not UTF-8 or longer than ``limit`` bytes.
+    """
+    head = b""
+    for data, _ in _chunks_quiet(path, 1 << 16):
+        head += data
+        if b"\n" in head or len(head) > limit:
+            break
+    if not head:
+        return None
+    line = head.split(b"\n", 1)[0].removeprefix(BOM).rstrip(b"\r")
+    if len(line) > limit:
+        raise ShopgraphError(f"{path.name}: line 1 is longer than {limit} bytes: this is not a REES46 CSV file")
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ShopgraphError(f"{path.name}: line 1 (the header) is not UTF-8 text: is this a CSV file?") from None
+
+
+def _chunks_quiet(path: Path, block_size: int) -> Iterator[tuple[bytes, int]]:
+    """Like :func:`_chunks` but a truncated archive just ends (used to peek at the header)."""
+    try:
+        yield from _chunks(path, block_size)
+    except ShopgraphError as exc:
+        if "truncated" not in str(exc):
+            raise
+
+
+def line_batches(
+    path: Path,
+    block_size: int = 8 << 20,
+    progress: ByteProgress | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """Every line of ``path`` as Arrow batches of ``(line_no, raw)``, header included (line 1).
+
+    Parameters
+    ----------
+    path
+        A plain or gzip-compressed text file.
+    block_size
+        Bytes read from the file at a time; memory stays a small multiple of the
+        decompressed size of one block.
+    progress
+        Called after each batch with the compressed bytes consumed and lines produced.
+
+    Yields
+    ------
+    pyarrow.RecordBatch
+        Schema :data:`LINES_SCHEMA`. A UTF-8 byte-order mark at the start of line 1 is
+        removed; ``\\r`` before ``\\n`` is kept (the SQL rules strip it). A final line with
+        no newline is a line; the empty string after a final newline is not.
+    """
+    next_line = 1
+    tail = b""
+    first = True
+    for data, position in _chunks(path, block_size):
+        data = tail + data
+        if first:
+            if len(data) < len(BOM) and BOM.startswith(data):
+                tail = data  # too few bytes yet to tell whether they start a BOM
+                continue
+            data = data.removeprefix(BOM)
+            first = False
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            if len(data) > MAX_LINE_BYTES:
+                raise ShopgraphError(
+                    f"{path.name}: line {next_line} is longer than {MAX_LINE_BYTES >> 20} MiB: "
+                    "this is not a REES46 CSV file"
+                )
+            tail = data
+            continue
+        tail = data[cut + 1 :]
+        lines = pc.split_pattern(pa.array([data[:cut]], pa.binary()), pattern=b"\n").flatten()
+        del data
+        count = len(lines)
+        numbers = pa.array(np.arange(next_line, next_line + count, dtype=np.int64))
+        next_line += count
+        yield pa.record_batch([numbers, lines], schema=LINES_SCHEMA)
+        if progress is not None:
+            progress(position, next_line - 1)
+    if tail:
+        yield pa.record_batch(
+            [pa.array([next_line], pa.int64()), pa.array([tail], pa.binary())], schema=LINES_SCHEMA
+        )
+        next_line += 1
+    if progress is not None:
+        progress(path.stat().st_size, next_line - 1)
+
+
+def prefetched(batches: Iterator[pa.RecordBatch], depth: int = 3) -> Iterator[pa.RecordBatch]:
+    """Run ``batches`` in a background thread, ``depth`` batches ahead of the consumer.
+
+    Decompressing and splitting (which release the GIL) then overlap with the SQL that
+    consumes the lines. An exception in the producer is re-raised in the consumer; when
+    the consumer stops early, the producer stops at its next batch.
+    """
+    slots: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    finished = object()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        slots.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            item: object = finished
+        except BaseException as exc:  # handed to the consumer
+            item = exc
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    worker = threading.Thread(target=produce, name="shopgraph-line-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is finished:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join(timeout=5)

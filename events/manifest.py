@@ -1,0 +1,140 @@
+"""The ingest manifest ``store/manifest.json``: which source files the store holds, with their counts.
+
+The manifest is the store's commit record: a partition or rejects file that no entry
+names is a leftover of an interrupted ingest and is not part of the store. It is only
+ever replaced whole (temporary file, fsync, ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from events.errors import ShopgraphError
+from events.workspace import Workspace
+
+MANIFEST_FILE = "manifest.json"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class IngestedFile:
+    """One source file in the store: identity, counts and the files it produced.
+
+    ``rows_read = rows_kept + rows_rejected + rows_duplicate + rows_erased`` always.
+    Paths in ``partitions`` and ``rejects_file`` are relative to ``store/``.
+    """
+
+    name: str
+    sha256: str
+    size_bytes: int
+    months: list[str]
+    rows_read: int
+    rows_kept: int
+    rows_rejected: int
+    rows_duplicate: int
+    rows_erased: int
+    rows_per_month: dict[str, int]
+    partitions: list[str]
+    rejects_file: str | None
+    pseudonymised: bool
+    ingested_at: str
+    code_version: str
+    source_path: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_read == self.rows_kept + self.rows_rejected + self.rows_duplicate + self.rows_erased
+
+
+def manifest_path(workspace: Workspace) -> Path:
+    return workspace.store_dir / MANIFEST_FILE
+
+
+def read_manifest(workspace: Workspace) -> list[IngestedFile]:
+    """Every ingested file, oldest first (empty if nothing was ingested yet)."""
+    path = manifest_path(workspace)
+    if not path.exists():
+        return []
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        return [IngestedFile(**entry) for entry in doc["files"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ShopgraphError(f"the manifest {path} is unreadable ({exc}): restore it from a backup") from None
+
+
+def write_manifest(workspace: Workspace, files: list[IngestedFile]) -> None:
+    """Replace the manifest atomically with ``files``."""
+    path = manifest_path(workspace)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"format": FORMAT_VERSION, "files": [asdict(f) for f in files]}
+    fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(doc, handle, indent=2)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def find_by_sha256(files: list[IngestedFile], sha256: str) -> IngestedFile | None:
+    return next((f for f in files if f.sha256 == sha256), None)
+
+
+def file_sha256(path: Path, block_size: int = 4 << 20) -> str:
+    """The SHA-256 of the file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(block_size):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory entry (a rename) to disk, where the platform allows it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@cache
+def code_version() -> str:
+    """``shopgraph <version>`` plus the git commit of the checkout when there is one."""
+    try:
+        version = metadata.version("shopgraph")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    repo = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True, text=True, timeout=5, check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=5, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return f"shopgraph {version}"
+    return f"shopgraph {version} ({commit}{'+dirty' if dirty else ''})"

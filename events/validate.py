@@ -1,0 +1,185 @@
+"""Row rules for REES46 event files, as DuckDB SQL: split each line, type it, clean it, give bad rows a reason.
+
+The input is a relation of numbered raw lines ``(line_no BIGINT, raw BLOB)``; the output
+has the event store's columns (raw ``user_id``, before pseudonymisation) plus ``reason``
+(NULL for a kept row) and ``raw_text`` (the line as text, only for rejected rows). Every
+input line gets exactly one output row, so ``read = kept + rejected`` holds by construction.
+"""
+
+from __future__ import annotations
+
+from events.errors import ShopgraphError
+from events.store import EVENT_TYPES
+
+COLUMNS = (
+    "event_time",
+    "event_type",
+    "product_id",
+    "category_id",
+    "category_code",
+    "brand",
+    "price",
+    "user_id",
+    "user_session",
+)
+HEADER = ",".join(COLUMNS)
+
+#: accepted forms of ``event_time``: the REES46 form and the same without `` UTC`` (read as UTC)
+TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S UTC", "%Y-%m-%d %H:%M:%S")
+
+_FIELD = r'"(?:[^"]|"")*"|[^,"]*'
+#: a whole line of well-formed CSV fields (quoted fields may contain commas and doubled quotes)
+ROW_RE = rf"(?:{_FIELD})(?:,(?:{_FIELD}))*"
+#: one field followed by its comma (applied to ``line || ','``)
+FIELD_RE = rf"({_FIELD}),"
+
+
+def check_header(first_line: str, source: str) -> None:
+    """Raise a one-line :class:`ShopgraphError` unless ``first_line`` is exactly the REES46 header.
+
+    ``first_line`` must already be stripped of a byte-order mark and of the line ending.
+    The message names the missing, extra and misordered columns.
+    """
+    if first_line == HEADER:
+        return
+    found = [f.strip() for f in first_line.split(",")]
+    if found and found[0][:4].isdigit() and not set(found) & set(COLUMNS):
+        raise ShopgraphError(
+            f"{source}: no header: line 1 looks like data ({first_line[:60]!r}); "
+            f"the file must start with {HEADER}"
+        )
+    missing = [c for c in COLUMNS if c not in found]
+    extra = [c for c in found if c not in COLUMNS]
+    problems = []
+    if missing:
+        problems.append("missing " + ", ".join(missing))
+    if extra:
+        problems.append("extra " + ", ".join(repr(c) for c in extra))
+    if not missing and not extra:
+        if len(found) != len(set(found)):
+            dupes = sorted({c for c in found if found.count(c) > 1})
+            problems.append("repeated " + ", ".join(dupes))
+        elif found != list(COLUMNS):
+            misplaced = [c for i, c in enumerate(found) if COLUMNS[i] != c]
+            problems.append("misordered " + ", ".join(misplaced))
+        else:  # same names, different spelling around them (spaces, quotes)
+            problems.append("unexpected spaces or quotes")
+    raise ShopgraphError(f"{source}: wrong header ({'; '.join(problems)}): expected {HEADER}")
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def _integer(field: str) -> str:
+    """A BIGINT from a string only if it is written as a plain integer (never '1.5' or '1e3')."""
+    return f"CASE WHEN regexp_full_match({field}, '-?[0-9]{{1,19}}') THEN try_cast({field} AS BIGINT) END"
+
+
+def _shown(field: str) -> str:
+    """The offending value for a reason, quoted and cut to 40 characters."""
+    return f"'''' || left({field}, 40) || ''''"
+
+
+def parse_lines_sql(lines: str) -> str:
+    """A SELECT turning the raw lines in relation ``lines`` into typed rows with a ``reason``.
+
+    Parameters
+    ----------
+    lines
+        Name of a relation with columns ``line_no`` (BIGINT) and ``raw`` (BLOB, one line
+        without its ``\\n``; a trailing ``\\r`` is removed here).
+
+    Returns
+    -------
+    str
+        SQL with columns ``line_no, event_time, event_type, product_id, category_id,
+        category_code, brand, price, user_id, user_session, reason, raw_text``.
+        Rules, in the order they are tested (the first that fails is the reason):
+        valid UTF-8; not empty; well-formed quoting; exactly 9 fields; ``event_time``
+        present and in a :data:`TIMESTAMP_FORMATS` form; ``event_type`` one of
+        :data:`events.store.EVENT_TYPES`; ``product_id`` present and integer;
+        ``category_id`` integer when present; ``price`` present, numeric, finite, ≥ 0
+        (``1e3`` is numeric); ``user_id`` present and integer.
+        Cleaning: empty strings become NULL, ``brand`` is trimmed and lower-cased.
+    """
+    types = _sql_list(EVENT_TYPES)
+    formats = _sql_list(TIMESTAMP_FORMATS)
+    return f"""
+WITH decoded AS (
+    SELECT line_no, raw, rtrim(try(decode(raw)), chr(13)) AS text FROM {lines}
+),
+split AS (
+    SELECT line_no, raw, text,
+        CASE
+            WHEN text IS NULL THEN NULL
+            WHEN NOT contains(text, '"') THEN string_split(text, ',')
+            WHEN regexp_full_match(text, '{ROW_RE}') THEN list_transform(
+                regexp_extract_all(text || ',', '{FIELD_RE}', 1),
+                lambda f: CASE WHEN starts_with(f, '"') THEN replace(f[2:-2], '""', '"') ELSE f END)
+        END AS fields
+    FROM decoded
+),
+fields AS (
+    SELECT line_no, raw, text, fields, len(fields) AS n_fields,
+        nullif(fields[1], '') AS s_event_time,
+        nullif(fields[2], '') AS s_event_type,
+        nullif(fields[3], '') AS s_product_id,
+        nullif(fields[4], '') AS s_category_id,
+        nullif(fields[5], '') AS s_category_code,
+        nullif(lower(trim(fields[6])), '') AS s_brand,
+        nullif(fields[7], '') AS s_price,
+        nullif(fields[8], '') AS s_user_id,
+        nullif(fields[9], '') AS s_user_session
+    FROM split
+),
+typed AS (
+    SELECT *,
+        try_strptime(s_event_time, {formats}) AS t_event_time,
+        {_integer('s_product_id')} AS t_product_id,
+        {_integer('s_category_id')} AS t_category_id,
+        try_cast(s_price AS DOUBLE) AS t_price,
+        {_integer('s_user_id')} AS t_user_id
+    FROM fields
+),
+judged AS (
+    SELECT *,
+        CASE
+            WHEN text IS NULL THEN 'invalid UTF-8'
+            WHEN text = '' THEN 'empty line'
+            WHEN fields IS NULL THEN 'malformed quoting'
+            WHEN n_fields <> {len(COLUMNS)}
+                THEN 'wrong number of fields: expected {len(COLUMNS)}, found ' || n_fields
+            WHEN s_event_time IS NULL THEN 'missing event_time'
+            WHEN t_event_time IS NULL THEN 'bad timestamp ' || {_shown('s_event_time')}
+            WHEN s_event_type IS NULL THEN 'missing event_type'
+            WHEN NOT list_contains({types}, s_event_type)
+                THEN 'unknown event type ' || {_shown('s_event_type')}
+            WHEN s_product_id IS NULL THEN 'missing product_id'
+            WHEN t_product_id IS NULL THEN 'non-integer product_id ' || {_shown('s_product_id')}
+            WHEN s_category_id IS NOT NULL AND t_category_id IS NULL
+                THEN 'non-integer category_id ' || {_shown('s_category_id')}
+            WHEN s_price IS NULL THEN 'missing price'
+            WHEN t_price IS NULL OR NOT isfinite(t_price)
+                THEN 'non-numeric price ' || {_shown('s_price')}
+            WHEN t_price < 0 THEN 'negative price ' || {_shown('s_price')}
+            WHEN s_user_id IS NULL THEN 'missing user_id'
+            WHEN t_user_id IS NULL THEN 'non-integer user_id ' || {_shown('s_user_id')}
+        END AS reason
+    FROM typed
+)
+SELECT
+    line_no,
+    t_event_time AS event_time,
+    s_event_type AS event_type,
+    t_product_id AS product_id,
+    t_category_id AS category_id,
+    s_category_code AS category_code,
+    s_brand AS brand,
+    t_price AS price,
+    t_user_id AS user_id,
+    s_user_session AS user_session,
+    reason,
+    CASE WHEN reason IS NOT NULL THEN coalesce(text, CAST(raw AS VARCHAR)) END AS raw_text
+FROM judged
+"""
