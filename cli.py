@@ -210,6 +210,82 @@ def ingest_cmd(
 
 
 
+@app.command("describe")
+@user_errors
+def describe_cmd(
+    month: Annotated[list[str] | None, typer.Option(
+        "--month", help="Only this month (YYYY-MM); repeat for several. Default: the whole store.")] = None,
+    out: Annotated[str | None, typer.Option(
+        "--out", help="Directory for describe.json and the PNG plots. Default: $SHOPGRAPH_HOME/reports.")] = None,
+) -> None:
+    """Describe the event store: counts, missing values, prices, funnel, users per events, bot-like users."""
+    import re
+    from pathlib import Path
+
+    from events.describe import describe
+    from events.describe_render import plots, tables
+    from events.workspace import Workspace
+
+    for m in month or []:
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", m):
+            raise ShopgraphError(f"--month {m!r} is not YYYY-MM (e.g. 2019-11)")
+    workspace = Workspace.from_env()
+    with console.status("describing the event store"):
+        description = describe(workspace, month or None)
+    for table in tables(description):
+        console.print(table)
+    out_dir = Path(out) if out else workspace.reports_dir
+    json_path = description.save(out_dir / "describe.json")
+    pngs = plots(description, out_dir)
+    console.print(f"saved {json_path} and {len(pngs)} plots in {out_dir}", highlight=False)
+
+
+@app.command("synth")
+@user_errors
+def synth_cmd(
+    out: Annotated[str, typer.Option("--out", help="Directory for the month files and personas.csv (created).")],
+    users: Annotated[int, typer.Option(help="Synthetic users (about 30 events each over seven months).", min=1)] = 10_000,
+    months: Annotated[str, typer.Option(help="Months to write: 2019-10..2020-04, 2019-11 or 2019-10,2019-12.")] = "2019-10..2020-04",
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same bytes.")] = 0,
+) -> None:
+    """Write realistic synthetic REES46 month files (.csv.gz) with planted personas (personas.csv)."""
+    from pathlib import Path
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from events.synth import generate
+
+    with Progress(
+        TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[events]:>12} events"), TextColumn("{task.fields[rate]:>10} events/s"),
+        TimeElapsedColumn(), console=console,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(p) -> None:
+            label = "users" if p.stage == "users" else "month files"
+            if p.stage not in tasks:
+                tasks[p.stage] = bar.add_task(label, total=p.total, events="", rate="")
+            task = bar.tasks[tasks[p.stage]]
+            rate = p.events / task.elapsed if p.stage == "users" and task.elapsed else 0
+            bar.update(tasks[p.stage], completed=p.done, events=f"{p.events:,}",
+                       rate=f"{rate:,.0f}" if rate else "", description=f"{label} {p.month or ''}".strip())
+
+        result = generate(Path(out), users=users, months=months, seed=seed, progress=progress)
+    table = Table(title=f"synthetic months in {result.out_dir}", title_justify="left")
+    table.add_column("file")
+    table.add_column("events", justify="right")
+    for path, (month, n) in zip(result.files, result.events_per_month.items(), strict=True):
+        table.add_row(path.name, f"{n:,}")
+    console.print(table)
+    console.print(
+        f"{result.events:,} events ({', '.join(f'{k} {v:,}' for k, v in result.events_per_type.items())}), "
+        f"{result.duplicates:,} planted duplicates, {result.users:,} users, {result.products:,} products "
+        f"in {result.seconds:.1f}s ({result.events_per_second:,.0f} events/s)", highlight=False)
+    console.print(f"personas: {result.personas_file}  ("
+                  + ", ".join(f"{k} {v:,}" for k, v in result.users_per_persona.items()) + ")", highlight=False)
+
+
 # ---------------------------------------------------------------------------------------
 # graph: load, forget, export-user  (graph/)
 # ---------------------------------------------------------------------------------------
