@@ -293,6 +293,9 @@ def synth_cmd(
 @user_errors
 def load_cmd(
     batch_size: Annotated[int, typer.Option(help="Rows per UNWIND transaction.", min=100)] = 5_000,
+    bulk: Annotated[bool, typer.Option("--bulk", help="First big load into an EMPTY database of the local server: "
+                                       "CSVs + neo4j-admin import (stops and restarts Neo4j).")] = False,
+    gzip: Annotated[bool, typer.Option("--gzip", help="With --bulk: gzip the import CSVs (less disk, slower).")] = False,
 ) -> None:
     """Load every ingested month file not yet in Neo4j (additive, resumable after a crash)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -302,6 +305,9 @@ def load_cmd(
     from graph.load import load
 
     s = settings()
+    if bulk:
+        _load_bulk(s, gzip)
+        return
     with connect(s) as db, Progress(
         TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[rate]:>10} rows/s"), TimeElapsedColumn(), console=console,
@@ -330,6 +336,109 @@ def load_cmd(
         table.add_row(step, f"{rows:,}")
     console.print(table)
 
+
+def _load_bulk(s, gzip: bool) -> None:
+    """`load --bulk`: phases and CSV rows/s as they happen, then a summary table."""
+    import time
+
+    from rich.status import Status
+
+    from events.workspace import Workspace
+    from graph.bulk import bulk_load, require_local
+    from graph.connection import connect
+
+    require_local(s)
+    started = time.perf_counter()
+    with connect(s) as db, Status("", console=console) as status:
+        def say(phase: str) -> None:
+            console.print(f"[{time.perf_counter() - started:6.1f}s] {phase}", highlight=False)
+            status.update(phase)
+
+        def on_table(name: str, rows: int, seconds: float) -> None:
+            rate = f"{rows / seconds:,.0f} rows/s" if seconds > 0 and rows else ""
+            console.print(f"          {name:<18} {rows:>13,} rows  {seconds:6.1f}s  {rate}", highlight=False)
+
+        report = bulk_load(db, s, Workspace.from_env(), compress=gzip, say=say, on_table=on_table)
+    table = Table(title=f"bulk-loaded {len(report.files_loaded)} file(s) in {report.seconds:.1f}s",
+                  title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_column("seconds", justify="right")
+    table.add_column("per second", justify="right")
+    for name, rows in report.rows_written.items():
+        table.add_row(f"CSV {name}", f"{rows:,}", "", "")
+    for phase, seconds in report.phases.items():
+        table.add_row(f"phase {phase}", "", f"{seconds:.1f}", "")
+    records = report.nodes + report.relationships
+    table.add_row("imported nodes", f"{report.nodes:,}", "", "")
+    table.add_row("imported relationships", f"{report.relationships:,}", "", "")
+    table.add_row("neo4j-admin import", f"{records:,}", f"{report.import_seconds:.1f}",
+                  f"{report.records_per_second:,.0f} records/s")
+    console.print(table)
+
+
+
+def _optional_db(s, graph: bool):
+    """A Neo4j connection when ``graph`` is asked for, else a no-op context giving None."""
+    from contextlib import nullcontext
+
+    from graph.connection import connect
+
+    return connect(s) if graph else nullcontext(None)
+
+
+@app.command("forget")
+@user_errors
+def forget_cmd(
+    user_ids: Annotated[list[int], typer.Argument(help="User ids as the shop knows them (raw ids).")],
+    graph: Annotated[bool, typer.Option(help="Also delete the users from Neo4j (--no-graph when it is down).")] = True,
+) -> None:
+    """GDPR erasure: remove users from the event store, derived tables, vectors, lists and the graph."""
+    from events.workspace import Workspace
+    from graph.erasure import forget
+
+    s = settings()
+    with _optional_db(s, graph) as db:
+        report = forget(Workspace.from_env(), user_ids, db)
+    rows = [(f"rows removed: {where}", f"{n:,}") for where, n in report.rows_removed.items()]
+    rows += [("graph users deleted", f"{report.graph_users_deleted:,}" if graph else "skipped (--no-graph)"),
+             ("added to the tombstone list", f"{report.tombstones_added:,}")]
+    print_pairs(f"forgot {report.users} user(s)", rows)
+
+
+@app.command("export-user")
+@user_errors
+def export_user_cmd(
+    user_id: Annotated[int, typer.Argument(help="The user id as the shop knows it (raw id).")],
+    graph: Annotated[bool, typer.Option(help="Include the Neo4j node and relationships.")] = True,
+) -> None:
+    """GDPR right of access: print everything held about one user as JSON."""
+    import json
+
+    from events.workspace import Workspace
+    from graph.access import export_user
+
+    s = settings()
+    with _optional_db(s, graph) as db:
+        data = export_user(Workspace.from_env(), user_id, db)
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+@app.command("expire")
+@user_errors
+def expire_cmd(
+    retention_months: Annotated[int, typer.Option(help="Keep this many most recent months of events.", min=1)],
+) -> None:
+    """Storage limitation: drop event-store months older than the retention period."""
+    from events.retention import apply_retention
+    from events.workspace import Workspace
+
+    report = apply_retention(Workspace.from_env(), retention_months)
+    if not report.months_dropped:
+        console.print(f"nothing to drop: every month is within {retention_months} month(s) of {report.newest_month}")
+        return
+    console.print(f"dropped {', '.join(report.months_dropped)}: {report.rows_dropped:,} events "
+                  f"(kept the {retention_months} month(s) up to {report.newest_month})")
 
 
 # ---------------------------------------------------------------------------------------
