@@ -40,19 +40,20 @@ category (None: products by popularity). Holiday shoppers exist only when the mo
 persona                 share  sess/mon.  views/  cart/  buy/    remove  buy-now  categories      price taste  brands  time
                                           sess.   view   cart    /cart   /view
 ======================  =====  =========  ======  =====  ======  ======  =======  ==============  ===========  ======  ========
-window_shopper          0.24   2.5        7       0      0       0       0        any             popularity   any     all year
-cart_abandoner          0.08   2.5        6       0.16   0.03    0.45    0        any             popularity   any     all year
-bargain_hunter          0.08   2.0        8       0.05*  0.70*   0.30    0.010*   any             Beta(1, 5)   any     promo ×5
-brand_loyalist          0.09   2.0        5       0.07†  0.60†   0.20    0.010†   any             popularity   1–2     all year
-big_ticket_electronics  0.04   0.5        6       0.05   0.65    0.20    0.010    electronics     Beta(6, 1)   any     all year
-frequent_small_basket   0.05   7.0        4       0.14   0.75    0.10    0.030    small goods     Beta(1, 3)   any     all year
-holiday_shopper         0.10   5.0        6       0.05   0.65    0.20    0.015    gifts           popularity   any     20 Nov–31 Dec
+window_shopper          0.24   1.0        6       0      0       0       0        any             popularity   any     all year
+cart_abandoner          0.08   1.2        6       0.07   0.03    0.35    0        any             popularity   any     all year
+bargain_hunter          0.08   0.8        7       0.04*  0.70*   0.25    0.010*   any             Beta(1, 5)   any     promo ×6
+brand_loyalist          0.09   1.0        5       0.05   0.60†   0.20    0.012†   any             popularity   1–2     all year
+big_ticket_electronics  0.04   0.4        6       0.05   0.65    0.20    0.010    electronics     Beta(6, 1)   any     all year
+frequent_small_basket   0.05   3.0        4       0.08   0.75    0.10    0.035    small goods     Beta(1, 3)   any     all year
+holiday_shopper         0.10   3.0        6       0.05   0.65    0.20    0.015    gifts           popularity   any     20 Nov–31 Dec
 one_visit               0.32   0 (1 sess) 3       0.01   0.30    0.10    0.002    any             popularity   any     all year
-bot                     2e-4   1.0        1500    0      0       0       0        any             uniform      any     all year
+bot                     2e-4   0.5        1500    0      0       0       0        any             uniform      any     all year
 ======================  =====  =========  ======  =====  ======  ======  =======  ==============  ===========  ======  ========
 
 \\* bargain hunters: cart and buy-now rates ×2 and buy/cart 0.70 when the product is on
-promotion at that moment; otherwise cart ×0.5, buy/cart 0.08 and no buy-now.
+promotion at that moment; otherwise cart ×0.5, buy/cart 0.08 and no buy-now. "promo ×6":
+their sessions are six times as likely on a promotion day.
 † brand loyalists browse their own brands 90 % of the time and buy only those.
 
 Speed and memory
@@ -815,8 +816,8 @@ def generate(
     out_dir
         Created if missing. Existing month files of the same names are replaced.
     users
-        Number of synthetic users (≈ 25 events each over seven months; 400 000 users give
-        about 10 M events).
+        Number of synthetic users (≈ 29 events each over seven months, fewer over fewer
+        months; 340 000 users give about 10 M events for 2019-10..2020-04).
     months
         ``"2019-10..2020-04"``, ``"2019-11"``, ``"2019-10,2019-12"`` or a list of ``YYYY-MM``.
     seed

@@ -202,3 +202,17 @@ def test_cli_synth_writes_files_and_reports(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["synth", "--users", "10", "--months", "Oct", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 1
     assert "YYYY-MM" in bad.output and "Traceback" not in bad.output
+
+
+def test_the_persona_table_in_the_docstring_matches_the_parameters() -> None:
+    import events.synth as synth
+
+    rows = {line.split()[0]: line.split() for line in synth.__doc__.splitlines()
+            if line.split() and line.split()[0] in PERSONA_NAMES}
+    assert set(rows) == set(PERSONA_NAMES)
+    for p in synth.PERSONAS:
+        cells = rows[p.name]
+        assert float(cells[1]) == pytest.approx(p.share), p.name
+        assert float(cells[2]) == pytest.approx(p.sessions_per_month), p.name
+        numbers = [float(c.rstrip("*†")) for c in cells[3:] if c.rstrip("*†").replace(".", "").isdigit()]
+        assert numbers[:5] == pytest.approx([p.views_per_session, p.p_cart, p.p_buy, p.p_remove, p.p_buy_now]), p.name
