@@ -1,0 +1,217 @@
+"""Benchmark of `shopgraph features`: events/s, users/s and peak memory at two sizes, extrapolated to 411 M events.
+
+    .venv/bin/python bench/features.py                 # 2 M and 10 M events, 2 threads
+    .venv/bin/python bench/features.py --sizes 1e6 5e6 --threads 2 --memory-limit 6GB
+
+Synthetic events are written straight into the event-store layout
+(``store/events/month=YYYY-MM/*.parquet``, the exact columns and types of events/store.py)
+with DuckDB, so the benchmark measures the feature step alone (not the CSV generator or
+the ingest). The shape follows the real shop: ≈ 27 events per user and ≈ 5 per session over
+seven months (2019-10 … 2020-04), skewed activity (a few heavy users), 200 k products with
+skewed popularity in 1 000 categories (20 % without a code) and ≈ 9 % without a brand, and
+the event mix view 94 % · cart 3.6 % · remove 0.5 % · purchase 2.4 %. Everything is a hash
+of the row number, so the same size gives the same data.
+
+Each size runs in a fresh child process (``ru_maxrss`` of the child is its peak memory);
+the timed part is :func:`features.compute.build_user_features` (SQL + Parquet), with the
+DuckDB memory limit and threads given. The Neo4j write is not part of this benchmark
+(its rate is shown by ``shopgraph features`` itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+# run as a script, this file's folder comes first on sys.path and "features" would be this
+# very file: put the repository (the real `features` package) first instead
+sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.modules.pop("features", None)
+FULL_HISTORY = 411_000_000
+EVENTS_PER_USER = 27
+EVENTS_PER_SESSION = 5
+GOAL_SECONDS = 15 * 60
+GOAL_BYTES = 8 * 1024**3
+
+
+def synthesize(events_dir: Path, n_events: int) -> dict[str, int]:
+    """Write ``n_events`` synthetic events in the store layout under ``events_dir``."""
+    import duckdb
+
+    n_users = max(1, n_events // EVENTS_PER_USER)
+    n_sessions = max(1, n_events // EVENTS_PER_SESSION)
+    events_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
+    # u(i, salt): a deterministic uniform number in [0, 1) from the row number
+    con.execute("CREATE MACRO u(i, salt) AS (hash(i, salt) % 1000000007)::DOUBLE / 1000000007")
+    window_s = 213 * 86400  # 2019-10-01 .. 2020-04-30
+    con.execute(f"""
+        COPY (
+            WITH ev AS (
+                SELECT i, i // {EVENTS_PER_SESSION} AS s, i % {EVENTS_PER_SESSION} AS k FROM range({n_events}) t(i)
+            ), sess AS (
+                SELECT *, least({n_users} - 1, floor({n_users} * pow(u(s, 1), 1.6)))::BIGINT AS user_no,
+                       floor(pow(u(i, 2), 2.2) * 200000)::BIGINT AS product_no,
+                       u(i, 3) AS kind
+                FROM ev
+            ), rows AS (
+                SELECT TIMESTAMP '2019-10-01' + to_seconds(floor(u(s, 4) * {window_s})::BIGINT + k * 45) AS event_time,
+                       CASE WHEN kind < 0.94 THEN 'view' WHEN kind < 0.976 THEN 'cart'
+                            WHEN kind < 0.981 THEN 'remove_from_cart' ELSE 'purchase' END AS event_type,
+                       1000000 + product_no AS product_id,
+                       2053013550000000000 + product_no % 1000 AS category_id,
+                       CASE WHEN product_no % 1000 < 200 THEN NULL
+                            ELSE (['electronics', 'appliances', 'computers', 'apparel', 'furniture', 'kids', 'sport',
+                                   'construction', 'auto', 'accessories', 'country_yard', 'medicine',
+                                   'stationery'])[1 + (product_no % 1000) % 13]
+                                 || '.sub' || ((product_no % 1000) // 13)::VARCHAR
+                       END AS category_code,
+                       CASE WHEN u(product_no, 5) < 0.09 THEN NULL
+                            ELSE 'brand' || (floor(pow(u(product_no, 6), 2) * 5000))::VARCHAR END AS brand,
+                       CASE WHEN u(product_no, 7) < 0.002 THEN 0.0
+                            ELSE round(exp(1 + 6 * u(product_no, 8)) * (0.9 + 0.2 * u(i, 9)), 2) END AS price,
+                       (hash(user_no, 10) // 2)::BIGINT AS user_id,
+                       md5(s::VARCHAR) AS user_session
+                FROM sess
+            )
+            SELECT *, strftime(event_time, '%Y-%m') AS month FROM rows
+        ) TO '{events_dir}' (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE, COMPRESSION zstd)
+    """)
+    users = con.execute(f"SELECT count(DISTINCT user_id) FROM read_parquet('{events_dir}/*/*.parquet')").fetchone()[0]
+    con.close()
+    return {"events": n_events, "users": users}
+
+
+def build_once(home: Path, threads: int, memory_limit: str) -> dict[str, object]:
+    """In this (child) process: time the feature build over the store in ``home``."""
+    from events.workspace import Workspace
+    from features.calendar import load_calendar
+    from features.compute import build_user_features
+
+    t0 = time.perf_counter()
+    table = build_user_features(Workspace(home), load_calendar(), memory_limit=memory_limit, threads=threads)
+    return {"rows": table.rows, "seconds": time.perf_counter() - t0, "phases": table.phases}
+
+
+def _child(*args: str) -> tuple[dict[str, object], int]:
+    """Run this script with ``args`` in a child process; its JSON answer and its peak RSS in bytes."""
+    proc = subprocess.Popen([sys.executable, __file__, *args], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark child failed ({' '.join(args)}):\n{err}")
+    return json.loads(out.strip().splitlines()[-1]), 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", type=float, default=[2e6, 10e6], help="event counts to run")
+    parser.add_argument("--threads", type=int, default=2, help="DuckDB threads (the goal is for 2 cores)")
+    parser.add_argument("--memory-limit", default="6GB", help="DuckDB memory limit")
+    parser.add_argument("--spill-check", action="store_true",
+                        help="also run the largest size with the memory limit scaled down by size / 411 M, "
+                             "to show the spilling path the full history takes")
+    parser.add_argument("--data-dir", type=Path,
+                        help="keep the synthetic stores here (DIR/events-<size>) and reuse them on the next run")
+    parser.add_argument("--generate", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--build", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.generate:
+        print(json.dumps(synthesize(args.home / "store" / "events", int(args.generate))))
+        return 0
+    if args.build:
+        print(json.dumps(build_once(args.home, args.threads, args.memory_limit)))
+        return 0
+
+    runs = [(int(size), args.memory_limit) for size in args.sizes]
+    if args.spill_check:
+        biggest = max(int(s) for s in args.sizes)
+        limit_mb = max(64, int(_parse_gb(args.memory_limit) * 1024 * biggest / FULL_HISTORY))
+        runs.append((biggest, f"{limit_mb}MB"))
+    results = []
+    for size, limit in runs:
+        with tempfile.TemporaryDirectory(prefix="bench-features-") as tmp:
+            home = (args.data_dir / f"events-{size}") if args.data_dir else Path(tmp)
+            done = home / "synth.json"
+            if done.is_file():
+                counts = json.loads(done.read_text())
+            else:
+                counts, _ = _child("--generate", str(size), "--home", str(home))
+                done.write_text(json.dumps(counts))
+            try:
+                result, peak = _measured_child("--build", "--home", str(home), "--threads", str(args.threads),
+                                               "--memory-limit", limit)
+            except RuntimeError as exc:
+                print(f"{size:,} events with memory limit {limit}: FAILED: {exc}", file=sys.stderr)
+                continue
+        results.append({**counts, **result, "peak_bytes": peak, "memory_limit": limit})
+
+    print(f"shopgraph features benchmark: threads={args.threads}, synthetic store-layout events "
+          f"(bench/features.py), peak RSS of the process computing the features")
+    print(f"{'events':>12} {'users':>10} {'mem limit':>9} {'wall s':>7} {'CPU s':>7} {'events/s':>11} "
+          f"{'users/s':>9} {'peak RSS':>10}")
+    for r in results:
+        print(f"{r['events']:>12,} {r['users']:>10,} {r['memory_limit']:>9} {r['seconds']:>7.1f} "
+              f"{r['cpu_seconds']:>7.1f} {r['events'] / r['seconds']:>11,.0f} {r['users'] / r['seconds']:>9,.0f} "
+              f"{r['peak_bytes'] / 1024**3:>6.2f} GiB")
+    print(f"(machine load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+          "wall times include other processes' contention, CPU seconds do not)")
+    for r in results:
+        print(f"phases at {r['events'] / 1e6:g}M/{r['memory_limit']} (s): "
+              + ", ".join(f"{k} {v:.1f}" for k, v in r["phases"].items()))
+    main_runs = [r for r in results if r["memory_limit"] == args.memory_limit]
+    if len(main_runs) >= 2:
+        a, b = main_runs[0], main_runs[-1]
+        slope = (b["seconds"] - a["seconds"]) / (b["events"] - a["events"])
+        full_s = b["seconds"] + slope * (FULL_HISTORY - b["events"])
+        per_event = b["seconds"] / b["events"]
+        ratio = (b["seconds"] / a["seconds"]) / (b["events"] / a["events"])
+        cpu_full = b["cpu_seconds"] / b["events"] * FULL_HISTORY / args.threads
+        print(f"from CPU time: {cpu_full / 60:.1f} min on {args.threads} cores if both are ours alone "
+              f"({b['cpu_seconds'] / b['events'] * 1e6:.2f} CPU s per million events)")
+        print(f"growth: {b['events'] / a['events']:.1f}x events -> {b['seconds'] / a['seconds']:.2f}x time "
+              f"(time ratio / size ratio = {ratio:.2f}; 1.00 = linear)")
+        print(f"extrapolated to {FULL_HISTORY / 1e6:.0f} M events (~{FULL_HISTORY // EVENTS_PER_USER / 1e6:.1f} M "
+              f"users): {full_s / 60:.1f} min by the two-point line, {per_event * FULL_HISTORY / 60:.1f} min at "
+              f"the {b['events'] / 1e6:g}M rate (goal <= {GOAL_SECONDS / 60:.0f} min)")
+        mem_slope = (b["peak_bytes"] - a["peak_bytes"]) / (b["events"] - a["events"])
+        full_mem = b["peak_bytes"] + mem_slope * (FULL_HISTORY - b["events"])
+        print(f"memory: unbounded linear growth would reach {full_mem / 1024**3:.1f} GiB; DuckDB holds "
+              f"{args.memory_limit} at most and spills the rest to features/.duckdb-tmp "
+              f"(goal <= {GOAL_BYTES / 1024**3:.0f} GiB)")
+    return 0
+
+
+def _parse_gb(limit: str) -> float:
+    text = limit.strip().upper().removesuffix("B").removesuffix("I")
+    units = {"K": 1 / 1024**2, "M": 1 / 1024, "G": 1.0, "T": 1024.0}
+    return float(text[:-1]) * units[text[-1]] if text[-1] in units else float(text) / 1024**3
+
+
+def _measured_child(*args: str) -> tuple[dict[str, object], int]:
+    """Like :func:`_child`, returning the child's own peak RSS (``wait4``), not the maximum over all children."""
+    proc = subprocess.Popen([sys.executable, __file__, *args], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(err.strip().splitlines()[-1] if err.strip() else f"exit code {proc.returncode}")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
+    return result, usage.ru_maxrss * 1024
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
