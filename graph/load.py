@@ -19,7 +19,6 @@ did not commit and ends with exactly the graph of one clean run.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +30,7 @@ import duckdb
 
 import cypher
 from events.errors import ShopgraphError
+from events.manifest import read_manifest
 from events.workspace import Workspace
 from graph.connection import QueryRunner
 from graph.schema import apply_schema
@@ -57,13 +57,14 @@ class SourceFile:
     rows_read: int
     rows_kept: int
     rows_rejected: int
+    partitions: list[str]
 
     @property
     def short(self) -> str:
         return self.sha256[:12]
 
     def event_files(self, workspace: Workspace) -> list[Path]:
-        return sorted(workspace.events_dir.glob(f"month=*/part-{self.short}.parquet"))
+        return [workspace.store_dir / part for part in self.partitions]
 
 
 @dataclass
@@ -75,24 +76,15 @@ class LoadReport:
 
 
 def ingested_files(workspace: Workspace) -> list[SourceFile]:
-    """The files of the ingest manifest whose events are in the store, oldest month first."""
-    path = workspace.store_dir / "manifest.json"
-    if not path.exists():
-        raise ShopgraphError(f"no ingest manifest in {workspace.store_dir}: run `shopgraph ingest FILE` first")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    entries = data.get("files", data) if isinstance(data, dict) else data
-    if isinstance(entries, dict):
-        entries = list(entries.values())
+    """The files of the ingest manifest that still have events in the store, oldest month first."""
+    entries = read_manifest(workspace)
+    if not entries:
+        raise ShopgraphError(f"nothing ingested in {workspace.store_dir}: run `shopgraph ingest FILE` first")
     files = [
-        SourceFile(
-            sha256=e["sha256"],
-            name=e.get("name") or e.get("file") or e["sha256"][:12],
-            months=sorted(e.get("months") or []),
-            rows_read=int(e.get("rows_read", 0)),
-            rows_kept=int(e.get("rows_kept", 0)),
-            rows_rejected=int(e.get("rows_rejected", 0)),
-        )
+        SourceFile(sha256=e.sha256, name=e.name, months=sorted(e.months), rows_read=e.rows_read,
+                   rows_kept=e.rows_kept, rows_rejected=e.rows_rejected, partitions=list(e.partitions))
         for e in entries
+        if e.partitions
     ]
     return sorted(files, key=lambda f: (f.months[:1], f.name))
 
