@@ -1,7 +1,7 @@
 """Ingest REES46 month files into the event store: read, validate, clean, pseudonymise, dedupe, commit atomically.
 
 One source file is one transaction. Everything is written under ``store/.tmp-ingest-*``
-first (DuckDB staging database, Parquet partitions, rejects), then renamed into place and
+first (DuckDB spill files, Parquet partitions, rejects), then renamed into place and
 committed by rewriting ``store/manifest.json`` last. A partition or rejects file that the
 manifest does not name is a leftover of an interrupted run: :func:`recover_store` removes
 it (and stale temporary directories) before the next ingest, so the store always reads as
@@ -301,7 +301,7 @@ def _stage(
     """Write the partitions and rejects of ``path`` under ``tmp`` (mirroring ``store/``)."""
     report = progress or (lambda phase, done, total, rows: None)
     size = path.stat().st_size
-    con = duckdb.connect(str(tmp / "staging.duckdb"))
+    con = duckdb.connect()  # in memory; beyond memory_limit DuckDB spills to tmp/spill
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"SET memory_limit = '{memory_limit}'")
@@ -380,7 +380,7 @@ def _stage(
                         WHERE p.reason IS NULL AND NOT m.erased
                           AND p.event_time >= CAST(? AS TIMESTAMP)
                           AND p.event_time < CAST(? AS TIMESTAMP) + INTERVAL 1 MONTH
-                        ORDER BY user_id, event_time, event_type, product_id, {columns}
+                        ORDER BY user_id, event_time, event_type, product_id
                     ) TO '{_sql_path(tmp / relative)}' (FORMAT parquet, COMPRESSION zstd)""",
                 [f"{month}-01", f"{month}-01"],
             ).fetchone()

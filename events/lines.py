@@ -118,7 +118,7 @@ def line_batches(
     ------
     pyarrow.RecordBatch
         Schema :data:`LINES_SCHEMA`. A UTF-8 byte-order mark at the start of line 1 is
-        removed; ``\\r`` before ``\\n`` is kept (the SQL rules strip it). A final line with
+        removed, and so is ``\\r`` at the end of a line (CRLF files). A final line with
         no newline is a line; the empty string after a final newline is not.
     """
     next_line = 1
@@ -142,8 +142,12 @@ def line_batches(
             tail = data
             continue
         tail = data[cut + 1 :]
-        lines = pc.split_pattern(pa.array([data[:cut]], pa.binary()), pattern=b"\n").flatten()
+        body = data[:cut]
         del data
+        if b"\r" in body:  # CRLF: drop the \r of every line ending (a \r inside a line stays)
+            body = body.replace(b"\r\n", b"\n").removesuffix(b"\r")
+        lines = pc.split_pattern(pa.array([body], pa.binary()), pattern=b"\n").flatten()
+        del body
         count = len(lines)
         numbers = pa.array(np.arange(next_line, next_line + count, dtype=np.int64))
         next_line += count
@@ -152,7 +156,8 @@ def line_batches(
             progress(position, next_line - 1)
     if tail:
         yield pa.record_batch(
-            [pa.array([next_line], pa.int64()), pa.array([tail], pa.binary())], schema=LINES_SCHEMA
+            [pa.array([next_line], pa.int64()), pa.array([tail.removesuffix(b"\r")], pa.binary())],
+            schema=LINES_SCHEMA,
         )
         next_line += 1
     if progress is not None:

@@ -20,7 +20,7 @@ def read_all(path: Path, block_size: int) -> list[tuple[int, bytes]]:
 @pytest.mark.parametrize("block_size", [1, 3, 7, 64, 1 << 20])
 @pytest.mark.parametrize("gz", [False, True])
 def test_every_line_once_with_its_number(tmp_path: Path, block_size: int, gz: bool) -> None:
-    lines = [b"head", b"", b"a,b\r", b"\xff\xfe", b"x" * 50, b"", b"last"]
+    lines = [b"head", b"", b"a,b", b"\xff\xfe", b"x" * 50, b"", b"last"]
     data = b"\xef\xbb\xbf" + b"\n".join(lines)  # BOM, no final newline
     path = tmp_path / "f"
     path.write_bytes(gzip.compress(data) if gz else data)
@@ -59,3 +59,10 @@ def test_prefetched_stops_when_the_consumer_stops() -> None:
     assert [next(stream) for _ in range(3)] == [0, 1, 2]
     stream.close()
     assert next(endless) < 100
+
+
+@pytest.mark.parametrize("block_size", [1, 2, 5, 1 << 20])
+def test_crlf_endings_are_removed_but_inner_cr_stays(tmp_path: Path, block_size: int) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"head\r\na\rb\r\n\r\nlast\r")
+    assert read_all(path, block_size) == [(1, b"head"), (2, b"a\rb"), (3, b""), (4, b"last")]
