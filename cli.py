@@ -517,19 +517,52 @@ def features_cmd(
 # ---------------------------------------------------------------------------------------
 @app.command("demo")
 @user_errors
-def demo() -> None:
-    """Run the whole job on synthetic data: start Neo4j, apply the schema, … and print the result."""
+def demo(
+    users: Annotated[int, typer.Option(help="Synthetic users to generate.", min=100)] = 3_000,
+    months: Annotated[str, typer.Option(help="Months to generate.")] = "2019-10..2020-01",
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic data.")] = 7,
+) -> None:
+    """Run the whole job on synthetic data: Neo4j, synth, ingest, load, features, describe; print the result."""
     from graph.connection import connect
-    from graph.schema import apply_schema
     from graph.server import LocalServer
 
     s = settings()
     server = LocalServer(s)
-    server.start(say=lambda m: console.print(m, highlight=False))
+    steps = ["local Neo4j", "synthetic months", "ingest", "load into Neo4j", "features", "describe"]
+    step = iter(enumerate(steps, start=1))
+
+    def header() -> None:
+        number, name = next(step)
+        console.rule(f"[bold]{number}/{len(steps)} {name}")
+
+    header()
+    if s.is_local:
+        server.start(say=lambda m: console.print(m, highlight=False))
+    data = s.workspace.home / "demo" / f"synthetic-{users}-{months}-{seed}"
+    header()
+    if not (data / "personas.csv").exists():
+        synth_cmd(out=str(data), users=users, months=months, seed=seed)
+    else:
+        console.print(f"reusing {data}", highlight=False)
+    header()
+    ingest_cmd(files=[str(data / "*.csv.gz")], no_pseudonymise=False, memory_limit="1GB")
+    header()
+    load_cmd(batch_size=5_000, bulk=False, gzip=False)
+    header()
+    features_cmd(calendar=None, graph=True, batch_size=5_000, memory_limit=None)
+    header()
+    describe_cmd(month=None, out=None)
+    console.rule("[bold]the graph")
     with connect(s) as db:
-        count = apply_schema(db)
-    console.print(f"schema ready: {count} constraints")
-    print_pairs("local Neo4j", server.status().as_table())
+        rows = db.run("analyst/graph_overview")
+    table = Table(title="what Neo4j now holds", title_justify="left")
+    for column in ("kind", "name", "count"):
+        table.add_column(column, justify="right" if column == "count" else "left")
+    for row in rows:
+        table.add_row(row["kind"], row["name"], f"{row['count']:,}")
+    console.print(table)
+    console.print(f"explore it in Neo4j Browser: http://127.0.0.1:{s.http_port}/browser/ "
+                  f"(user {s.user}, password: see `shopgraph config`)", highlight=False)
 
 
 if __name__ == "__main__":
