@@ -1,21 +1,27 @@
 """Benchmark of `shopgraph features`: events/s, users/s and peak memory at two sizes, extrapolated to 411 M events.
 
-    .venv/bin/python bench/features.py                 # 2 M and 10 M events, 2 threads
-    .venv/bin/python bench/features.py --sizes 1e6 5e6 --threads 2 --memory-limit 6GB
+    .venv/bin/python bench/features.py                 # 2 M and 10 M events, 2 threads, 6GB
+    .venv/bin/python bench/features.py --sizes 2e6 1e7 --data-dir /tmp/featbench --spill-check
 
 Synthetic events are written straight into the event-store layout
-(``store/events/month=YYYY-MM/*.parquet``, the exact columns and types of events/store.py)
-with DuckDB, so the benchmark measures the feature step alone (not the CSV generator or
-the ingest). The shape follows the real shop: ≈ 27 events per user and ≈ 5 per session over
-seven months (2019-10 … 2020-04), skewed activity (a few heavy users), 200 k products with
-skewed popularity in 1 000 categories (20 % without a code) and ≈ 9 % without a brand, and
-the event mix view 94 % · cart 3.6 % · remove 0.5 % · purchase 2.4 %. Everything is a hash
-of the row number, so the same size gives the same data.
+(``store/events/month=YYYY-MM/part-0.parquet``, the exact columns and types of events/store.py,
+each file sorted by user_id as events/ingest.py writes it) with DuckDB, so the benchmark
+measures the feature step alone (not the CSV generator or the ingest). The shape follows the
+real shop: ≈ 27 events per user and ≈ 5 per session over seven months (2019-10 … 2020-04),
+skewed activity (a few heavy users), 200 k products with skewed popularity in 1 000
+categories (20 % without a code) and ≈ 9 % without a brand, and the event mix view 94 % ·
+cart 3.6 % · remove 0.5 % · purchase 2.4 %. Everything is a hash of the row number, so the
+same size gives the same data.
 
-Each size runs in a fresh child process (``ru_maxrss`` of the child is its peak memory);
-the timed part is :func:`features.compute.build_user_features` (SQL + Parquet), with the
-DuckDB memory limit and threads given. The Neo4j write is not part of this benchmark
-(its rate is shown by ``shopgraph features`` itself).
+Each size runs in a fresh child process (``ru_maxrss`` of the child is its peak memory,
+``ru_utime + ru_stime`` its CPU seconds); the timed part is
+:func:`features.compute.build_user_features` (SQL + Parquet), with the DuckDB memory limit
+and threads given. ``--spill-check`` runs every size again with the memory limit scaled down
+by (largest size / 411 M): at that fixed limit the peak memory should stay flat as the size
+grows (more user buckets, not more memory), and the largest size then has the full
+history's events per byte of memory, so it passing is the scaled-down proof of the 411 M
+run. The Neo4j write is not part of this benchmark (its rate is shown by
+``shopgraph features`` itself).
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ def synthesize(events_dir: Path, n_events: int) -> dict[str, int]:
     con.execute("CREATE MACRO u(i, salt) AS (hash(i, salt) % 1000000007)::DOUBLE / 1000000007")
     window_s = 213 * 86400  # 2019-10-01 .. 2020-04-30
     con.execute(f"""
-        COPY (
+        CREATE TEMP TABLE synth AS (
             WITH ev AS (
                 SELECT i, i // {EVENTS_PER_SESSION} AS s, i % {EVENTS_PER_SESSION} AS k FROM range({n_events}) t(i)
             ), sess AS (
@@ -83,22 +89,33 @@ def synthesize(events_dir: Path, n_events: int) -> dict[str, int]:
                 FROM sess
             )
             SELECT *, strftime(event_time, '%Y-%m') AS month FROM rows
-        ) TO '{events_dir}' (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE, COMPRESSION zstd)
+        )
     """)
+    # one file per month sorted by user_id, as events/ingest.py writes them: row-group
+    # statistics on user_id are what lets a user bucket skip the other buckets' rows
+    for (month,) in con.execute("SELECT DISTINCT month FROM synth ORDER BY 1").fetchall():
+        (events_dir / f"month={month}").mkdir(parents=True, exist_ok=True)
+        con.execute(f"""
+            COPY (SELECT * EXCLUDE (month) FROM synth WHERE month = '{month}'
+                  ORDER BY user_id, event_time, event_type, product_id)
+            TO '{events_dir}/month={month}/part-0.parquet' (FORMAT parquet, COMPRESSION zstd)
+        """)
     users = con.execute(f"SELECT count(DISTINCT user_id) FROM read_parquet('{events_dir}/*/*.parquet')").fetchone()[0]
     con.close()
     return {"events": n_events, "users": users}
 
 
-def build_once(home: Path, threads: int, memory_limit: str) -> dict[str, object]:
+def build_once(home: Path, threads: int, memory_limit: str, buckets: int | None = None) -> dict[str, object]:
     """In this (child) process: time the feature build over the store in ``home``."""
     from events.workspace import Workspace
     from features.calendar import load_calendar
     from features.compute import build_user_features
 
     t0 = time.perf_counter()
-    table = build_user_features(Workspace(home), load_calendar(), memory_limit=memory_limit, threads=threads)
-    return {"rows": table.rows, "seconds": time.perf_counter() - t0, "phases": table.phases}
+    table = build_user_features(Workspace(home), load_calendar(), memory_limit=memory_limit, threads=threads,
+                                buckets=buckets)
+    return {"rows": table.rows, "seconds": time.perf_counter() - t0, "phases": table.phases,
+            "buckets": table.buckets}
 
 
 def _child(*args: str) -> tuple[dict[str, object], int]:
@@ -117,27 +134,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads (the goal is for 2 cores)")
     parser.add_argument("--memory-limit", default="6GB", help="DuckDB memory limit")
     parser.add_argument("--spill-check", action="store_true",
-                        help="also run the largest size with the memory limit scaled down by size / 411 M, "
-                             "to show the spilling path the full history takes")
+                        help="also run every size at the memory limit scaled down by largest size / 411 M: "
+                             "peak memory at a fixed limit as size grows, and the full history's events per "
+                             "byte of memory at the largest size")
     parser.add_argument("--data-dir", type=Path,
                         help="keep the synthetic stores here (DIR/events-<size>) and reuse them on the next run")
     parser.add_argument("--generate", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--build", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--buckets", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.generate:
         print(json.dumps(synthesize(args.home / "store" / "events", int(args.generate))))
         return 0
     if args.build:
-        print(json.dumps(build_once(args.home, args.threads, args.memory_limit)))
+        print(json.dumps(build_once(args.home, args.threads, args.memory_limit, args.buckets)))
         return 0
 
     runs = [(int(size), args.memory_limit) for size in args.sizes]
+    spill_limit = None
     if args.spill_check:
         biggest = max(int(s) for s in args.sizes)
-        limit_mb = max(64, int(_parse_gb(args.memory_limit) * 1024 * biggest / FULL_HISTORY))
-        runs.append((biggest, f"{limit_mb}MB"))
+        spill_limit = f"{max(64, int(_parse_bytes(args.memory_limit) * biggest / FULL_HISTORY / 1e6))}MB"
+        runs += [(int(size), spill_limit) for size in args.sizes]
     results = []
     for size, limit in runs:
         with tempfile.TemporaryDirectory(prefix="bench-features-") as tmp:
@@ -158,10 +178,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"shopgraph features benchmark: threads={args.threads}, synthetic store-layout events "
           f"(bench/features.py), peak RSS of the process computing the features")
-    print(f"{'events':>12} {'users':>10} {'mem limit':>9} {'wall s':>7} {'CPU s':>7} {'events/s':>11} "
-          f"{'users/s':>9} {'peak RSS':>10}")
+    print(f"{'events':>12} {'users':>10} {'mem limit':>9} {'buckets':>7} {'wall s':>7} {'CPU s':>7} "
+          f"{'events/s':>11} {'users/s':>9} {'peak RSS':>10}")
     for r in results:
-        print(f"{r['events']:>12,} {r['users']:>10,} {r['memory_limit']:>9} {r['seconds']:>7.1f} "
+        print(f"{r['events']:>12,} {r['users']:>10,} {r['memory_limit']:>9} {r['buckets']:>7} {r['seconds']:>7.1f} "
               f"{r['cpu_seconds']:>7.1f} {r['events'] / r['seconds']:>11,.0f} {r['users'] / r['seconds']:>9,.0f} "
               f"{r['peak_bytes'] / 1024**3:>6.2f} GiB")
     print(f"(machine load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
@@ -176,26 +196,51 @@ def main(argv: list[str] | None = None) -> int:
         full_s = b["seconds"] + slope * (FULL_HISTORY - b["events"])
         per_event = b["seconds"] / b["events"]
         ratio = (b["seconds"] / a["seconds"]) / (b["events"] / a["events"])
+        cpu_ratio = (b["cpu_seconds"] / a["cpu_seconds"]) / (b["events"] / a["events"])
         cpu_full = b["cpu_seconds"] / b["events"] * FULL_HISTORY / args.threads
         print(f"from CPU time: {cpu_full / 60:.1f} min on {args.threads} cores if both are ours alone "
               f"({b['cpu_seconds'] / b['events'] * 1e6:.2f} CPU s per million events)")
         print(f"growth: {b['events'] / a['events']:.1f}x events -> {b['seconds'] / a['seconds']:.2f}x time "
-              f"(time ratio / size ratio = {ratio:.2f}; 1.00 = linear)")
+              f"(time ratio / size ratio = {ratio:.2f}; CPU time ratio / size ratio = {cpu_ratio:.2f}; "
+              "1.00 = linear)")
         print(f"extrapolated to {FULL_HISTORY / 1e6:.0f} M events (~{FULL_HISTORY // EVENTS_PER_USER / 1e6:.1f} M "
               f"users): {full_s / 60:.1f} min by the two-point line, {per_event * FULL_HISTORY / 60:.1f} min at "
               f"the {b['events'] / 1e6:g}M rate (goal <= {GOAL_SECONDS / 60:.0f} min)")
-        mem_slope = (b["peak_bytes"] - a["peak_bytes"]) / (b["events"] - a["events"])
-        full_mem = b["peak_bytes"] + mem_slope * (FULL_HISTORY - b["events"])
-        print(f"memory: unbounded linear growth would reach {full_mem / 1024**3:.1f} GiB; DuckDB holds "
-              f"{args.memory_limit} at most and spills the rest to features/.duckdb-tmp "
+    spill_runs = [r for r in results if spill_limit and r["memory_limit"] == spill_limit]
+    from features.compute import BUCKET_BYTES_PER_EVENT, bucket_count
+
+    limit_bytes = _parse_bytes(args.memory_limit)
+    full_buckets = bucket_count(FULL_HISTORY, int(limit_bytes))
+    print(f"memory: each user bucket holds <= {limit_bytes / BUCKET_BYTES_PER_EVENT / 1e6:.0f} M events at "
+          f"{args.memory_limit} ({BUCKET_BYTES_PER_EVENT} bytes per event), so {FULL_HISTORY / 1e6:.0f} M events "
+          f"run in {full_buckets} buckets of ~{FULL_HISTORY / full_buckets / 1e6:.0f} M events")
+    if len(spill_runs) >= 2:
+        a, b = spill_runs[0], spill_runs[-1]
+        print(f"bounded: at a fixed limit of {spill_limit}, {b['events'] / a['events']:.1f}x events -> "
+              f"{b['peak_bytes'] / a['peak_bytes']:.2f}x peak RSS ({a['buckets']} -> {b['buckets']} buckets; "
+              f"CPU time ratio / size ratio = "
+              f"{(b['cpu_seconds'] / a['cpu_seconds']) / (b['events'] / a['events']):.2f})")
+    if spill_runs:
+        b = spill_runs[-1]
+        overhead = b["peak_bytes"] - _parse_bytes(spill_limit)
+        print(f"spill check: {b['events'] / 1e6:g} M events at {spill_limit} (= {args.memory_limit} x "
+              f"{b['events'] / 1e6:g} M / {FULL_HISTORY / 1e6:.0f} M, the full history's events per byte) "
+              f"finished in {b['buckets']} buckets, peak RSS {b['peak_bytes'] / 1024**3:.2f} GiB; at full scale "
+              f"that is {args.memory_limit} + ~{max(overhead, 0) / 1024**3:.2f} GiB of process overhead "
               f"(goal <= {GOAL_BYTES / 1024**3:.0f} GiB)")
+    elif spill_limit:
+        print(f"spill check at {spill_limit}: FAILED (see above)")
     return 0
 
 
-def _parse_gb(limit: str) -> float:
-    text = limit.strip().upper().removesuffix("B").removesuffix("I")
-    units = {"K": 1 / 1024**2, "M": 1 / 1024, "G": 1.0, "T": 1024.0}
-    return float(text[:-1]) * units[text[-1]] if text[-1] in units else float(text) / 1024**3
+def _parse_bytes(limit: str) -> float:
+    """A DuckDB size (``6GB`` = 6·10⁹ bytes, ``6GiB`` = 6·2³⁰) in bytes."""
+    text = limit.strip().upper().removesuffix("B")
+    binary = text.endswith("I")
+    text = text.removesuffix("I")
+    base = 1024 if binary else 1000
+    units = {"K": base, "M": base**2, "G": base**3, "T": base**4}
+    return float(text[:-1]) * units[text[-1]] if text[-1] in units else float(text)
 
 
 def _measured_child(*args: str) -> tuple[dict[str, object], int]:

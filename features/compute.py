@@ -1,9 +1,26 @@
 """Computes the per-user feature table from the ``events`` view with DuckDB SQL (one row per user).
 
-The work is a few streaming aggregations over the event store, each reading only the
-columns it needs and reducing to one small table per user (DuckDB spills to
-``$SHOPGRAPH_HOME/features/.duckdb-tmp`` when a hash table outgrows ``memory_limit``);
-raw events never reach Python. The column definitions are those of
+The plan keeps memory bounded by design, whatever the number of events or users:
+
+1. **Global pieces** (small: one row per category, per day, or one row): the data window,
+   the promotion calendar and the category median prices.
+2. **Per-user aggregates in user buckets.** Users are split into ``B`` contiguous
+   ``user_id`` ranges of equal width (ids are keyed-hash pseudonyms, so uniform), with
+   ``B`` chosen from the event count and DuckDB's ``memory_limit`` so one bucket's hash
+   tables fit (:func:`bucket_count`). Each bucket runs the phases over
+   ``user_id BETWEEN lo AND hi``; the store's Parquet files are sorted by ``user_id``,
+   so the row-group statistics let DuckDB skip the other buckets' row groups and each
+   bucket reads about ``1/B`` of the store. A bucket's finished rows (every metric but the
+   R/F/M scores) are appended, in ``user_id`` order, to the temp table ``feat_users``
+   (DuckDB keeps it in memory up to the limit and spills the rest to the temp directory).
+3. **Global ranks.** The R/F/M quintiles are ranks among all buyers: one pass over the
+   buyers' three columns of ``feat_users`` finds, for each score, the smallest value that
+   reaches 2, 3, 4 and 5 (the scores are non-decreasing in the value, so comparing with
+   these cuts gives exactly the ``percent_rank`` score). ``user_features`` is then a view
+   that adds the scores to ``feat_users`` row by row, still in ``user_id`` order, so
+   the final Parquet write needs no global sort.
+
+Raw events never reach Python. The column definitions are those of
 :mod:`features.registry`; the final table has exactly the registry's columns, in order.
 
 Every run recomputes all users over all months: see "Why everything is recomputed" in
@@ -14,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -27,11 +45,13 @@ from events.errors import ShopgraphError
 from events.store import connect_events
 from events.workspace import Workspace
 from features.calendar import Calendar
-from features.registry import KEY, METRICS, PARTS_OF_DAY, TOP_CATEGORIES
+from features.registry import KEY, METRICS, PARTS_OF_DAY, TOP_CATEGORIES, by_name
 
 FEATURES_FILE = "user_features.parquet"
 SIDECAR_FILE = "user_features.json"
 DEFAULT_MEMORY_LIMIT = "6GB"
+#: DuckDB memory one user bucket needs per event it holds (see :func:`bucket_count`).
+BUCKET_BYTES_PER_EVENT = 100
 
 Say = Callable[[str], None]
 
@@ -58,10 +78,11 @@ class FeatureTable:
     window: DataWindow
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)
+    buckets: int = 1  # user buckets the per-user aggregates ran in
 
 
 # --------------------------------------------------------------------------------------
-# the SQL, phase by phase (each a CREATE TEMP TABLE over the `events` view)
+# the SQL, phase by phase (global pieces over `events`, per-user phases over `bucket_events`)
 # --------------------------------------------------------------------------------------
 def _session_key() -> str:
     # a hash is enough to tell one user's sessions apart; events without a session id
@@ -69,14 +90,18 @@ def _session_key() -> str:
     return "hash(coalesce(user_session, 'day:' || strftime(event_time, '%Y-%m-%d')))"
 
 
-PHASES: list[tuple[str, str]] = [
-    ("category prices", """
+#: The global piece every bucket joins: category median prices over all users and months.
+CATEGORY_PRICES_SQL = """
         CREATE OR REPLACE TEMP TABLE feat_category_price AS
         SELECT category_id, median(product_price) AS median_price
         FROM (SELECT category_id, product_id, avg(price) AS product_price
               FROM events WHERE price > 0 GROUP BY category_id, product_id)
         GROUP BY category_id
-    """),
+    """
+
+#: The per-user phases, run once per user bucket over the view ``bucket_events`` (the bucket's
+#: users' events); each builds a temp table with one row per user of the bucket.
+USER_PHASES: list[tuple[str, str]] = [
     ("sessions", f"""
         CREATE OR REPLACE TEMP TABLE feat_sessions AS
         SELECT user_id,
@@ -95,7 +120,7 @@ PHASES: list[tuple[str, str]] = [
                          min(event_time) AS started, max(event_time) AS ended,
                          bool_or(event_type = 'purchase') AS has_purchase,
                          bool_or(event_type = 'cart') AS has_cart
-                  FROM events GROUP BY user_id, session_key))
+                  FROM bucket_events GROUP BY user_id, session_key))
         GROUP BY user_id
     """),
     ("products", """
@@ -112,7 +137,7 @@ PHASES: list[tuple[str, str]] = [
                      bool_or(event_type = 'cart') AS carted,
                      bool_or(event_type = 'remove_from_cart') AS removed,
                      bool_or(event_type = 'purchase') AS purchased
-              FROM events GROUP BY user_id, product_id)
+              FROM bucket_events GROUP BY user_id, product_id)
         GROUP BY user_id
     """),
     ("categories", """
@@ -120,7 +145,7 @@ PHASES: list[tuple[str, str]] = [
         SELECT user_id,
                count(*) AS distinct_categories,
                greatest(0.0, log2(sum(n)) - sum(n * log2(n)) / sum(n)) AS category_entropy
-        FROM (SELECT user_id, category_id, count(*) AS n FROM events GROUP BY user_id, category_id)
+        FROM (SELECT user_id, category_id, count(*) AS n FROM bucket_events GROUP BY user_id, category_id)
         GROUP BY user_id
     """),
     ("brands", """
@@ -135,14 +160,14 @@ PHASES: list[tuple[str, str]] = [
         FROM (SELECT user_id, brand,
                      count_if(event_type = 'view')::DOUBLE AS n_view,
                      count_if(event_type = 'purchase')::DOUBLE AS n_purchase
-              FROM events WHERE brand IS NOT NULL GROUP BY user_id, brand)
+              FROM bucket_events WHERE brand IS NOT NULL GROUP BY user_id, brand)
         GROUP BY user_id
     """),
     ("days", """
         CREATE OR REPLACE TEMP TABLE feat_days AS
         WITH user_day AS (
             SELECT user_id, CAST(event_time AS DATE) AS day, count(*) AS n
-            FROM events GROUP BY user_id, day
+            FROM bucket_events GROUP BY user_id, day
         ), user_month_of_year AS (
             SELECT user_id, month(day) AS month_of_year, sum(n) AS n, min(day) AS first_day,
                    count(DISTINCT date_trunc('month', day)) AS months
@@ -193,7 +218,7 @@ PHASES: list[tuple[str, str]] = [
                    AS below_median_purchases,
                {category_counts},
                {part_counts}
-        FROM events e LEFT JOIN feat_category_price c ON c.category_id = e.category_id
+        FROM bucket_events e LEFT JOIN feat_category_price c ON c.category_id = e.category_id
         GROUP BY e.user_id
     """),
 ]
@@ -227,7 +252,8 @@ def _score(order: str) -> str:
     return f"least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY {order})))::INTEGER"
 
 
-def _final_sql() -> str:
+def _bucket_rows_sql() -> str:
+    """One bucket's finished rows: every metric but the R/F/M scores, plus ``last_purchase``."""
     share_cols = [f"cat_{c}" for c in TOP_CATEGORIES]
     other = "ev.n_events - (" + " + ".join(f"ev.{c}" for c in share_cols) + ")"
     names = [*TOP_CATEGORIES, "other"]
@@ -264,10 +290,6 @@ def _final_sql() -> str:
         "avg_order_value": _rate("ev.total_spent", "se.n_orders"),
         "items_per_order": _rate("ev.n_purchases", "se.n_orders"),
         "purchase_recency_days": "(epoch(w.window_end) - epoch(ev.last_purchase)) / 86400.0",
-        "rfm_r": "rfm.rfm_r",
-        "rfm_f": "rfm.rfm_f",
-        "rfm_m": "rfm.rfm_m",
-        "rfm_code": "rfm.rfm_r::VARCHAR || rfm.rfm_f::VARCHAR || rfm.rfm_m::VARCHAR",
         "mean_price_viewed": "ev.mean_price_viewed",
         "mean_price_bought": "ev.mean_price_bought",
         "price_index_viewed": "ev.price_index_viewed",
@@ -291,23 +313,18 @@ def _final_sql() -> str:
         ),
         "preferred_month": "dy.preferred_month",
     }
-    missing = [m.name for m in METRICS if m.name not in exprs]
-    extra = [name for name in exprs if name not in {m.name for m in METRICS}]
+    expected = [m.name for m in METRICS if m.name not in RFM_SCORE_NAMES]
+    missing = [name for name in expected if name not in exprs]
+    extra = [name for name in exprs if name not in expected]
     if missing or extra:  # a programming error: the registry and the SQL must match
         raise AssertionError(f"registry and SQL differ: missing {missing}, extra {extra}")
-    select = ",\n       ".join(f"CAST({exprs[m.name]} AS {m.dtype}) AS {m.name}" for m in METRICS)
+    select = ",\n       ".join(f"CAST({exprs[name]} AS {by_name(name).dtype}) AS {name}" for name in expected)
+    # rows in user_id order: the buckets are ascending user_id ranges, so feat_users ends up
+    # sorted without a global sort
     return f"""
-        CREATE OR REPLACE TEMP TABLE user_features AS
-        WITH buyers AS (
-            SELECT ev.user_id,
-                   {_score("ev.last_purchase")} AS rfm_r,
-                   {_score("se.n_orders")} AS rfm_f,
-                   {_score("ev.total_spent")} AS rfm_m
-            FROM feat_events ev JOIN feat_sessions se USING (user_id)
-            WHERE ev.n_purchases > 0
-        )
         SELECT ev.user_id AS {KEY},
-       {select}
+       {select},
+       ev.last_purchase
         FROM feat_events ev
         CROSS JOIN feat_window w
         JOIN feat_sessions se USING (user_id)
@@ -315,7 +332,53 @@ def _final_sql() -> str:
         JOIN feat_categories ca USING (user_id)
         JOIN feat_days dy USING (user_id)
         LEFT JOIN feat_brands br USING (user_id)
-        LEFT JOIN buyers rfm USING (user_id)
+        ORDER BY ev.user_id
+    """
+
+
+#: The R/F/M scores and the feat_users column each ranks buyers by (ascending).
+RFM_SCORES = {"rfm_r": "last_purchase", "rfm_f": "n_orders", "rfm_m": "total_spent"}
+RFM_SCORE_NAMES = (*RFM_SCORES, "rfm_code")
+
+
+def _rfm_cuts_sql() -> str:
+    """Set the variable ``feat_rfm_cuts``: per score and k = 2 … 5, the smallest buyer value scoring ≥ k.
+
+    A score is non-decreasing in its value (ties share a rank), so a buyer's score is
+    ``1 + #{k : value ≥ cut_k}``: exactly the ``percent_rank`` quintile, computed once over
+    the buyers' three columns instead of joined back to every user.
+    """
+    scored = ", ".join(f"{_score(column)} AS {name}" for name, column in RFM_SCORES.items())
+    cuts = ", ".join(
+        f"'{name}_{k}': min({column}) FILTER (WHERE {name} >= {k})"
+        for name, column in RFM_SCORES.items() for k in range(2, 6)
+    )
+    return f"""
+        SET VARIABLE feat_rfm_cuts = (
+            SELECT {{{cuts}}}
+            FROM (SELECT {", ".join(RFM_SCORES.values())}, {scored} FROM feat_users WHERE n_purchases > 0)
+        )
+    """
+
+
+def _user_features_sql() -> str:
+    """The view ``user_features``: ``feat_users`` with the R/F/M scores added, row by row (order kept)."""
+    scores = {
+        name: "CASE WHEN n_purchases > 0 THEN 1"
+              + "".join(f" + coalesce({column} >= getvariable('feat_rfm_cuts').{name}_{k}, false)::INTEGER"
+                        for k in range(2, 6))
+              + " END"
+        for name, column in RFM_SCORES.items()
+    }
+    scores["rfm_code"] = " || ".join(f"({scores[name]})::VARCHAR" for name in RFM_SCORES)
+    columns = ",\n       ".join(
+        f"CAST({scores[m.name]} AS {m.dtype}) AS {m.name}" if m.name in scores else m.name for m in METRICS
+    )
+    return f"""
+        CREATE OR REPLACE TEMP VIEW user_features AS
+        SELECT {KEY},
+       {columns}
+        FROM feat_users
     """
 
 
@@ -332,7 +395,9 @@ def configure(con: duckdb.DuckDBPyConnection, temp_dir: Path, memory_limit: str 
     except duckdb.Error:
         raise ShopgraphError(f"memory limit {limit!r} is not a size DuckDB understands (e.g. 6GB)") from None
     con.execute(f"SET temp_directory = '{_plain(str(temp_dir))}'")
-    con.execute("SET preserve_insertion_order = false")
+    # on (DuckDB's default): each bucket appends its users in user_id order and the final
+    # write keeps that order, so the table comes out sorted with no global sort
+    con.execute("SET preserve_insertion_order = true")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
 
@@ -349,20 +414,60 @@ def data_window(con: duckdb.DuckDBPyConnection) -> DataWindow:
     return DataWindow(start, end, months)
 
 
-def compute_features(con: duckdb.DuckDBPyConnection, calendar: Calendar, say: Say | None = None,
-                     ) -> tuple[DataWindow, dict[str, float]]:
-    """Build the temp table ``user_features`` on ``con`` (which has the ``events`` view).
+def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    """DuckDB's current ``memory_limit`` on ``con``, in bytes."""
+    text = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]  # e.g. '5.5 GiB'
+    number, _, unit = text.strip().partition(" ")
+    scale = {"": 1, "bytes": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4,
+             "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4}
+    return int(float(number) * scale[unit])
 
-    Returns the data window and the seconds spent in each phase. ``say(phase)`` is called
-    before each phase.
+
+def bucket_count(n_events: int, limit_bytes: int) -> int:
+    """How many user buckets keep one bucket's per-user aggregates inside ``limit_bytes``.
+
+    A bucket of ``e`` events needs about ``BUCKET_BYTES_PER_EVENT × e`` of DuckDB memory
+    (measured with ``bench/features.py --spill-check``, with headroom), so ``B`` grows with the
+    store and the memory a bucket needs does not.
+    """
+    return max(1, math.ceil(n_events * BUCKET_BYTES_PER_EVENT / limit_bytes))
+
+
+def user_buckets(first_user: int, last_user: int, buckets: int) -> list[tuple[int, int]]:
+    """``buckets`` contiguous, ascending ``(lo, hi)`` user_id ranges (both ends included) covering the ids.
+
+    Equal widths: user ids are keyed-hash pseudonyms, uniform over the 64-bit range, so equal
+    widths hold about equal numbers of users and events. Python integers, so no overflow.
+    """
+    span = last_user - first_user + 1
+    buckets = max(1, min(buckets, span))
+    bounds = [first_user + span * b // buckets for b in range(buckets + 1)]
+    return [(bounds[b], bounds[b + 1] - 1) for b in range(buckets)]
+
+
+def compute_features(con: duckdb.DuckDBPyConnection, calendar: Calendar, say: Say | None = None, *,
+                     buckets: int | None = None) -> tuple[DataWindow, dict[str, float], int]:
+    """Build the view ``user_features`` on ``con`` (which has the ``events`` view); see the module docstring.
+
+    ``buckets`` forces the number of user buckets (default: :func:`bucket_count` from the
+    event count and ``con``'s memory limit); the results do not depend on it. Returns the data
+    window, the seconds spent in each phase (summed over buckets) and the number of buckets.
+    ``say(phase)`` is called before each phase. ``user_features`` lists the users in
+    ascending ``user_id`` order when ``preserve_insertion_order`` is on (DuckDB's default).
     """
     import time
 
     say = say or (lambda _msg: None)
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    say("data window")
+
+    def timed(name: str, label: str | None = None) -> Callable[[], None]:
+        say(label or name)
+        t0 = time.perf_counter()
+        return lambda: timings.__setitem__(name, timings.get(name, 0.0) + time.perf_counter() - t0)
+
+    done = timed("data window")
     window = data_window(con)
+    n_events, first_user, last_user = con.execute("SELECT count(*), min(user_id), max(user_id) FROM events").fetchone()
     con.execute("CREATE OR REPLACE TEMP TABLE feat_window AS SELECT $1::TIMESTAMP AS window_end", [window.end])
     con.execute("CREATE OR REPLACE TEMP TABLE feat_promo_day AS SELECT unnest($1::DATE[]) AS day",
                 [calendar.promo_days()])
@@ -373,20 +478,38 @@ def compute_features(con: duckdb.DuckDBPyConnection, calendar: Calendar, say: Sa
         FROM generate_series($1::DATE - 1, $2::DATE, INTERVAL 1 DAY) AS g(d)
         LEFT JOIN feat_promo_day p ON p.day = CAST(d AS DATE)
     """, [window.start.date(), window.end.date()])
-    timings["data window"] = time.perf_counter() - t0
-    for name, sql in PHASES:
-        t0 = time.perf_counter()
-        say(name)
-        con.execute(sql.format(category_counts=_category_counts(), part_counts=_part_counts())
-                    if "{category_counts}" in sql else sql)
-        timings[name] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    say("assemble")
-    con.execute(_final_sql())
-    for table in ("feat_sessions", "feat_products", "feat_categories", "feat_brands", "feat_days", "feat_events"):
-        con.execute(f"DROP TABLE {table}")
-    timings["assemble"] = time.perf_counter() - t0
-    return window, timings
+    done()
+    done = timed("category prices")
+    con.execute(CATEGORY_PRICES_SQL)
+    done()
+
+    ranges = user_buckets(first_user, last_user, buckets or bucket_count(n_events, memory_limit_bytes(con)))
+    for b, (lo, hi) in enumerate(ranges):
+        where = f" (bucket {b + 1}/{len(ranges)})" if len(ranges) > 1 else ""
+        # literal bounds, so DuckDB pushes the filter into the Parquet scan (row-group statistics)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW bucket_events AS "
+                    f"SELECT * FROM events WHERE user_id BETWEEN {int(lo)} AND {int(hi)}")
+        for name, sql in USER_PHASES:
+            done = timed(name, name + where)
+            con.execute(sql.format(category_counts=_category_counts(), part_counts=_part_counts())
+                        if "{category_counts}" in sql else sql)
+            done()
+        done = timed("assemble", "assemble" + where)
+        if b == 0:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE feat_users AS {_bucket_rows_sql()}")
+        else:
+            con.execute(f"INSERT INTO feat_users {_bucket_rows_sql()}")
+        for table in ("feat_sessions", "feat_products", "feat_categories", "feat_brands", "feat_days",
+                      "feat_events"):
+            con.execute(f"DROP TABLE {table}")
+        done()
+    con.execute("DROP VIEW bucket_events")
+
+    done = timed("RFM scores")
+    con.execute(_rfm_cuts_sql())
+    con.execute(_user_features_sql())
+    done()
+    return window, timings, len(ranges)
 
 
 def code_version() -> str:
@@ -409,11 +532,12 @@ def code_version() -> str:
 
 def build_user_features(workspace: Workspace, calendar: Calendar, *, months: Sequence[str] | None = None,
                         memory_limit: str | None = None, threads: int | None = None,
-                        say: Say | None = None) -> FeatureTable:
+                        buckets: int | None = None, say: Say | None = None) -> FeatureTable:
     """Compute the feature table from the store and save it (Parquet + JSON sidecar), atomically.
 
     The table goes to ``features/user_features.parquet`` (written to a temporary file and
     renamed, so a crash never leaves half a table), the sidecar to ``user_features.json``.
+    ``buckets`` forces the number of user buckets (see :func:`compute_features`).
     """
     import time
 
@@ -425,17 +549,17 @@ def build_user_features(workspace: Workspace, calendar: Calendar, *, months: Seq
     try:
         configure(con, temp_dir, memory_limit, threads)
         connect_events(workspace, months, con=con)
-        window, timings = compute_features(con, calendar, say)
+        window, timings, n_buckets = compute_features(con, calendar, say, buckets=buckets)
         if say:
             say("write Parquet")
         t0 = time.perf_counter()
         path = out_dir / FEATURES_FILE
         tmp = out_dir / f".{FEATURES_FILE}.tmp"
         con.execute(
-            f"COPY (SELECT * FROM user_features ORDER BY {KEY}) TO '{_plain(str(tmp))}' "
+            f"COPY (SELECT * FROM user_features) TO '{_plain(str(tmp))}' "  # already in user_id order
             "(FORMAT parquet, COMPRESSION zstd)"
         )
-        rows = con.execute("SELECT count(*) FROM user_features").fetchone()[0]
+        rows = con.execute("SELECT count(*) FROM feat_users").fetchone()[0]
         timings["write Parquet"] = time.perf_counter() - t0
     finally:
         con.close()
@@ -451,13 +575,14 @@ def build_user_features(workspace: Workspace, calendar: Calendar, *, months: Seq
         "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seconds": round(seconds, 2),
         "recompute": "all users, all months",
+        "user_buckets": n_buckets,
         "columns": [KEY, *(m.name for m in METRICS)],
     }
     sidecar_tmp = out_dir / f".{SIDECAR_FILE}.tmp"
     sidecar_tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     os.replace(sidecar_tmp, sidecar)
-    return FeatureTable(path, sidecar, rows, window, seconds, timings)
+    return FeatureTable(path, sidecar, rows, window, seconds, timings, n_buckets)
 
 
 def read_sidecar(workspace: Workspace) -> dict[str, object]:

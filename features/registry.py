@@ -33,8 +33,12 @@ touched by a new month. Recency is measured at the end of the data window, which
 with every new month, so every user's row changes anyway; the R/F/M quintile scores are
 ranks among all buyers and the category median prices are taken over all products and
 months, so a new month shifts them for users who were not active in it. An incremental
-update would therefore be wrong for everyone. The cost is linear in events (see
-``docs/BENCHMARKS.md``, "Features").
+update would therefore be wrong for everyone. The cost is linear in events, and the
+memory is bounded whatever the history's length: the small global pieces (data window,
+calendar, category median prices) come first, then the per-user aggregates run in
+contiguous ``user_id`` buckets sized to DuckDB's memory limit, and the R/F/M ranks come
+last from the buyers' columns (see ``features/compute.py`` and ``docs/BENCHMARKS.md``,
+"Features"). Every metric is the same whatever the number of buckets.
 """
 
 from __future__ import annotations
