@@ -54,15 +54,28 @@ def child(kind: str, path: Path, workdir: Path, memory_limit: str) -> None:
         from events.workspace import Workspace
 
         workspace = Workspace(workdir / "home")
+        phases: dict[str, float] = {}
+
+        def progress(source: Path):
+            def note(phase: str, done: int, total: int, rows: int) -> None:
+                phases.setdefault(phase, time.perf_counter() - started)
+
+            return note
+
         started = time.perf_counter()
-        [result], _ = ingest_files(workspace, [path], memory_limit=memory_limit)
+        [result], _ = ingest_files(workspace, [path], memory_limit=memory_limit, progress=progress)
         seconds = time.perf_counter() - started
         rows = result.entry.rows_read
         assert result.status == "ingested" and result.entry.balanced
+        starts = [*phases.items(), ("commit", seconds)]
+        durations = {name: round(starts[i + 1][1] - at, 2) for i, (name, at) in enumerate(starts[:-1])}
+        durations = {"hash": round(starts[0][1], 2), **durations}
+        print(json.dumps({"seconds": seconds, "rows": rows, "phases": durations}))
+        return
     print(json.dumps({"seconds": seconds, "rows": rows}))
 
 
-def measure(kind: str, path: Path, memory_limit: str) -> dict[str, float]:
+def measure(kind: str, path: Path, memory_limit: str) -> dict:
     """Run :func:`child` in a new process; add its peak RSS in MiB."""
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as work:
         proc = subprocess.Popen(
@@ -76,6 +89,7 @@ def measure(kind: str, path: Path, memory_limit: str) -> dict[str, float]:
             raise SystemExit(f"{kind} run on {path} failed with exit code {proc.returncode}")
     result = json.loads(out.decode().strip().splitlines()[-1])
     result["peak_mib"] = usage.ru_maxrss / 1024  # Linux: KiB
+    result["cpu"] = usage.ru_utime + usage.ru_stime
     return result
 
 
@@ -115,11 +129,11 @@ def main() -> None:
           f"duckdb {duckdb.__version__}  {os.cpu_count()} CPUs  memory_limit {args.memory_limit}  "
           f"best of {args.repeat}  load avg {os.getloadavg()[0]:.1f}")
     header = f"{'file':<28} {'MiB':>6} {'events':>11} {'bare rows/s':>12} {'ingest rows/s':>14} {'ratio':>6} " \
-             f"{'bare s':>7} {'ingest s':>9} {'bare peak':>10} {'ingest peak':>12}"
+             f"{'bare s':>7} {'ingest s':>9} {'bare cpu':>9} {'ingest cpu':>11} {'bare peak':>10} {'ingest peak':>12}"
     print(header)
     print("-" * len(header))
     for path in files:
-        best: dict[str, dict[str, float]] = {}
+        best: dict[str, dict] = {}
         for _ in range(args.repeat):
             for kind in ("bare", "ingest"):
                 run = measure(kind, path, args.memory_limit)
@@ -129,8 +143,11 @@ def main() -> None:
         bare_rate, ingest_rate = bare["rows"] / bare["seconds"], ingest["rows"] / ingest["seconds"]
         print(f"{path.name[:28]:<28} {path.stat().st_size / 2**20:>6.0f} {int(ingest['rows']):>11,} "
               f"{bare_rate:>12,.0f} {ingest_rate:>14,.0f} {ingest_rate / bare_rate:>6.2f} "
-              f"{bare['seconds']:>7.1f} {ingest['seconds']:>9.1f} {bare['peak_mib']:>7.0f} MiB "
+              f"{bare['seconds']:>7.1f} {ingest['seconds']:>9.1f} {bare['cpu']:>9.1f} {ingest['cpu']:>11.1f} "
+              f"{bare['peak_mib']:>6.0f} MiB "
               f"{ingest['peak_mib']:>8.0f} MiB", flush=True)
+        print(f"{'':<28} ingest phases (s): "
+              + ", ".join(f"{name} {secs:.1f}" for name, secs in ingest["phases"].items()), flush=True)
 
 
 if __name__ == "__main__":

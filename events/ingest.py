@@ -41,9 +41,10 @@ from events.tombstones import read_tombstones
 from events.validate import check_header, parse_lines_sql
 from events.workspace import Workspace
 
-#: ``progress(phase, done, total, rows)``; phases: ``read`` (done/total in bytes of the
-#: source file), then ``dedupe``, ``pseudonymise`` (users) and ``write`` (rows), each
-#: reported once when it starts and once when it ends.
+#: ``progress(phase, done, total, rows)``: ``rows`` is the rows read so far; phases in
+#: order: ``read`` (done/total in bytes of the source file), ``pseudonymise`` (distinct
+#: users), ``dedupe`` and ``write`` (rows written), each reported at least when it starts
+#: and when it ends.
 Progress = Callable[[str, int, int, int], None]
 
 TMP_PREFIX = ".tmp-ingest-"
@@ -307,6 +308,9 @@ def _stage(
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute(f"SET temp_directory = '{_sql_path(tmp / 'spill')}'")
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
+
+        columns = ", ".join(STORE_COLUMNS)
 
         # 1. read + validate, streaming: one row per line, with a reason when rejected
         report("read", 0, size, 0)
@@ -316,7 +320,11 @@ def _stage(
         con.register("source_lines", lines)
         data_lines = "(SELECT * FROM source_lines WHERE line_no > 1)"
         try:
-            con.execute(f"CREATE TABLE parsed AS {parse_lines_sql(data_lines)}")
+            con.execute(
+                f"""CREATE TABLE parsed AS
+                    SELECT *, CASE WHEN reason IS NULL THEN hash({columns}) END AS row_hash
+                    FROM ({parse_lines_sql(data_lines)})"""
+            )
         except duckdb.Error as exc:
             raise _reading_error(path, exc) from None
         finally:
@@ -356,7 +364,22 @@ def _stage(
         ).fetchone()
         report("pseudonymise", n_users, n_users, rows_read)
 
-        # 3. one sorted zstd Parquet file per month; exact duplicates (within the file) collapse
+        # 3. exact duplicates within the file: every copy after the first, by line number
+        #    (rows sharing a hash are compared on all columns, so a hash collision drops nothing)
+        report("dedupe", 0, 1, rows_read)
+        con.execute(
+            f"""CREATE TABLE duplicate_lines AS
+                WITH shared AS (
+                    SELECT row_hash FROM parsed WHERE reason IS NULL GROUP BY row_hash HAVING count(*) > 1
+                )
+                SELECT line_no FROM (
+                    SELECT line_no, row_number() OVER (PARTITION BY {columns} ORDER BY line_no) AS copy
+                    FROM parsed WHERE reason IS NULL AND row_hash IN (SELECT row_hash FROM shared)
+                ) WHERE copy > 1"""
+        )
+        report("dedupe", 1, 1, rows_read)
+
+        # 4. one zstd Parquet file per month, sorted by (user_id, event_time)
         months = [
             month for (month,) in con.execute(
                 """SELECT DISTINCT strftime(event_time, '%Y-%m') FROM parsed
@@ -367,7 +390,6 @@ def _stage(
         to_write = rows_read - rows_rejected - rows_erased
         report("write", 0, to_write, rows_read)
         selected = ", ".join("m.user_id" if c == "user_id" else f"p.{c}" for c in STORE_COLUMNS)
-        columns = ", ".join(STORE_COLUMNS)
         partitions = []
         rows_per_month: dict[str, int] = {}
         for month in months:
@@ -375,9 +397,10 @@ def _stage(
             (tmp / relative).parent.mkdir(parents=True)
             (written,) = con.execute(
                 f"""COPY (
-                        SELECT DISTINCT {selected}
+                        SELECT {selected}
                         FROM parsed p JOIN user_map m ON p.user_id = m.raw_id
                         WHERE p.reason IS NULL AND NOT m.erased
+                          AND p.line_no NOT IN (SELECT line_no FROM duplicate_lines)
                           AND p.event_time >= CAST(? AS TIMESTAMP)
                           AND p.event_time < CAST(? AS TIMESTAMP) + INTERVAL 1 MONTH
                         ORDER BY user_id, event_time, event_type, product_id

@@ -21,6 +21,14 @@ import pyarrow.compute as pc
 
 from events.errors import ShopgraphError
 
+try:  # ISA-L inflates gzip about 3x faster than zlib; same API, same results
+    from isal import isal_zlib as inflate_lib
+
+    INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, inflate_lib.error)
+except ImportError:  # pragma: no cover - isal is a declared dependency
+    inflate_lib = zlib  # type: ignore[assignment]
+    INFLATE_ERRORS = (zlib.error,)
+
 GZIP_MAGIC = b"\x1f\x8b"
 BOM = b"\xef\xbb\xbf"
 MAX_LINE_BYTES = 64 << 20
@@ -40,7 +48,7 @@ def _chunks(path: Path, block_size: int) -> Iterator[tuple[bytes, int]]:
     """Decompressed (or plain) bytes of ``path`` with the file position after each block."""
     gz = is_gzip(path)
     with open(path, "rb") as handle:
-        inflater = zlib.decompressobj(wbits=31) if gz else None
+        inflater = inflate_lib.decompressobj(wbits=31) if gz else None
         while True:
             block = handle.read(block_size)
             if not block:
@@ -52,9 +60,9 @@ def _chunks(path: Path, block_size: int) -> Iterator[tuple[bytes, int]]:
                 data = inflater.decompress(block)
                 while inflater.eof and inflater.unused_data:  # next gzip member
                     rest = inflater.unused_data
-                    inflater = zlib.decompressobj(wbits=31)
+                    inflater = inflate_lib.decompressobj(wbits=31)
                     data += inflater.decompress(rest)
-            except zlib.error as exc:
+            except INFLATE_ERRORS as exc:
                 raise ShopgraphError(f"{path.name} is not a valid gzip file ({exc}): re-download or re-compress it") from None
             yield data, handle.tell()
         if inflater is not None and not inflater.eof:

@@ -32,13 +32,6 @@ _FIELD = r'"(?:[^"]|"")*"|[^,"]*'
 ROW_RE = rf"(?:{_FIELD})(?:,(?:{_FIELD}))*"
 #: one field followed by its comma (applied to ``line || ','``)
 FIELD_RE = rf"({_FIELD}),"
-_ID = "[0-9]{1,19}"
-#: the common case in one regex pass: no quotes, nine fields, integers, a known event type
-#: and a timestamp of the right shape (its value is checked by a cast of the first 19 characters)
-FAST_RE = (
-    r"^([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?: UTC)?),"
-    rf"({'|'.join(EVENT_TYPES)}),({_ID}),({_ID})?,([^,\"]*),([^,\"]*),([^,\"]+),(-?{_ID}),([^,\"]*)$"
-)
 
 
 def check_header(first_line: str, source: str) -> None:
@@ -78,11 +71,17 @@ def _sql_list(values: tuple[str, ...]) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
-def _integer(field: str) -> str:
-    """A BIGINT from a string only if it is written as a plain integer (never '1.5' or '1e3')."""
+def _integer(column: str) -> str:
+    """The BIGINT of ``s_<column>`` only if it is written as a plain integer (never '1.5' or '1e3').
+
+    DuckDB's cast also takes '1.5', ' 7' or '1e3'; a value whose cast prints back as the
+    same text is a plain integer (the common case, no regex); other texts must match
+    ``-?[0-9]{1,19}`` (leading zeros).
+    """
+    s, c = f"s_{column}", f"c_{column}"
     return (
-        f"CASE WHEN fast THEN try_cast({field} AS BIGINT) "
-        f"WHEN regexp_full_match({field}, '-?[0-9]{{1,19}}') THEN try_cast({field} AS BIGINT) END"
+        f"CASE WHEN CAST({c} AS VARCHAR) = {s} THEN {c} "
+        f"WHEN regexp_full_match({s}, '-?[0-9]{{1,19}}') THEN {c} END"
     )
 
 
@@ -120,51 +119,51 @@ def parse_lines_sql(lines: str) -> str:
     """
     types = _sql_list(EVENT_TYPES)
     formats = _sql_list(TIMESTAMP_FORMATS)
-    names = _sql_list(COLUMNS)
     fields = ",\n        ".join(
-        f"nullif(CASE WHEN fast THEN {_clean(c, f'm.{c}')} ELSE {_clean(c, f'fields[{i}]')} END, '') AS s_{c}"
-        for i, c in enumerate(COLUMNS, start=1)
+        f"nullif({_clean(c, f'fields[{i}]')}, '') AS s_{c}" for i, c in enumerate(COLUMNS, start=1)
     )
     return f"""
 WITH decoded AS (
     SELECT line_no, raw, try(decode(raw)) AS text FROM {lines}
 ),
-matched AS (
-    SELECT line_no, raw, text, regexp_extract(text, '{FAST_RE}', {names}) AS m
-    FROM decoded
-),
 split AS (
-    SELECT line_no, raw, text, m, m.event_type <> '' AS fast,
+    SELECT line_no, raw, text,
         CASE
-            WHEN text IS NULL OR m.event_type <> '' THEN NULL
+            WHEN text IS NULL THEN NULL
             WHEN NOT contains(text, '"') THEN string_split(text, ',')
             WHEN regexp_full_match(text, '{ROW_RE}') THEN list_transform(
                 regexp_extract_all(text || ',', '{FIELD_RE}', 1),
                 lambda f: CASE WHEN starts_with(f, '"') THEN replace(f[2:-2], '""', '"') ELSE f END)
         END AS fields
-    FROM matched
+    FROM decoded
 ),
 fields AS (
-    SELECT line_no, raw, text, fast, fields, CASE WHEN fast THEN {len(COLUMNS)} ELSE len(fields) END AS n_fields,
+    SELECT line_no, raw, text, fields, len(fields) AS n_fields,
         {fields}
     FROM split
 ),
+casted AS (
+    SELECT *,
+        try_cast(s_product_id AS BIGINT) AS c_product_id,
+        try_cast(s_category_id AS BIGINT) AS c_category_id,
+        try_cast(s_user_id AS BIGINT) AS c_user_id
+    FROM fields
+),
 typed AS (
     SELECT *,
-        CASE WHEN fast THEN try_cast(left(s_event_time, 19) AS TIMESTAMP)
-             ELSE try_strptime(s_event_time, {formats}) END AS t_event_time,
-        {_integer('s_product_id')} AS t_product_id,
-        {_integer('s_category_id')} AS t_category_id,
+        try_strptime(s_event_time, {formats}) AS t_event_time,
+        {_integer('product_id')} AS t_product_id,
+        {_integer('category_id')} AS t_category_id,
         try_cast(s_price AS DOUBLE) AS t_price,
-        {_integer('s_user_id')} AS t_user_id
-    FROM fields
+        {_integer('user_id')} AS t_user_id
+    FROM casted
 ),
 judged AS (
     SELECT *,
         CASE
             WHEN text IS NULL THEN 'invalid UTF-8'
             WHEN text = '' THEN 'empty line'
-            WHEN NOT fast AND fields IS NULL THEN 'malformed quoting'
+            WHEN fields IS NULL THEN 'malformed quoting'
             WHEN n_fields <> {len(COLUMNS)}
                 THEN 'wrong number of fields: expected {len(COLUMNS)}, found ' || n_fields
             WHEN s_event_time IS NULL THEN 'missing event_time'
