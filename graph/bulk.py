@@ -247,7 +247,7 @@ def run_import(server: LocalServer, arguments: list[str], report_file: Path) -> 
     return counts
 
 
-def _import_empty(server: LocalServer, directory: Path) -> None:
+def import_empty_store(server: LocalServer, directory: Path) -> None:
     """Replace a half-built store by an empty one, so the server starts and a re-run can begin again."""
     directory.mkdir(parents=True, exist_ok=True)
     header, data = directory / "empty-header.csv", directory / "empty.csv"
@@ -257,7 +257,7 @@ def _import_empty(server: LocalServer, directory: Path) -> None:
                  f"--report-file={directory / 'empty.report'}", f"--nodes={header},{data}", check=False)
 
 
-def _start(server: LocalServer) -> None:
+def start_server(server: LocalServer) -> None:
     """Start the server again. It outlives this process by design (its own session), so the
     ``Popen`` handle that :meth:`LocalServer.start` drops (in a reference cycle, so collected here)
     warns "still running": expected."""
@@ -319,11 +319,11 @@ def bulk_load(db: QueryRunner, settings: Settings, workspace: Workspace, server:
         counts = run_import(server, arguments, workspace.home / "graph" / "bulk-import.report")
         done("import")
     except BaseException:
-        _import_empty(server, work)
-        _start(server)
+        import_empty_store(server, work)
+        start_server(server)
         raise
     phase("start", "starting Neo4j")
-    _start(server)
+    start_server(server)
     done("start")
     report.nodes, report.relationships, report.properties = counts["nodes"], counts["relationships"], counts["properties"]
 

@@ -1,0 +1,240 @@
+"""Benchmark `shopgraph load`: Bolt interaction rows/s, bulk-import records/s, month N+1 vs an empty graph.
+
+Usage::
+
+    .venv/bin/python bench/load.py --users 170000            # ≈ 2 M events over 2019-10..2019-11
+    .venv/bin/python bench/load.py --users 850000            # ≈ 10 M events
+
+Runs in its own workspace and its own Neo4j (``--home /tmp/sg-bench``, Bolt 7690, HTTP 7476,
+heap and page cache 2g), which it starts and stops, so it never touches the test server.
+The synthetic months (``events.synth``) and their ingest are kept in ``--home`` and reused
+by later runs with the same ``--users``/``--seed``.
+
+Every timed load starts from a freshly imported empty store and with no interaction
+aggregates on disk, so each includes its DuckDB work. Figures and their references:
+
+* **Bolt interaction rows/s** — relationship rows (``VIEWED`` … ``PURCHASED``) per second of
+  the four relationship steps, loading both months into an empty graph. Reference: the same
+  batches (same DuckDB query, same dict packing) sent as ``UNWIND $rows AS row RETURN
+  count(row)``: the driver's transfer ceiling. Goal ≥ 50 k rows/s on 2 cores.
+* **Bulk import records/s** — (nodes + relationships) / seconds of the ``neo4j-admin database
+  import`` step of ``load --bulk`` for both months. Reference: the same records through the
+  Bolt path (nodes + relationships / seconds of the whole Bolt load). Goal ≥ 200 k/s.
+* **Month N+1 ratio** — seconds to load the last month into the graph holding the earlier
+  months, over seconds to load that month alone into an empty graph. Goal ≤ 1.3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=170_000, help="synthetic users (≈ 11.7 events each over Oct-Nov)")
+    parser.add_argument("--months", default="2019-10..2019-11")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=5_000)
+    parser.add_argument("--home", type=Path, default=Path("/tmp/sg-bench"))
+    parser.add_argument("--bolt-port", type=int, default=7690)
+    parser.add_argument("--http-port", type=int, default=7476)
+    parser.add_argument("--memory", default="2g", help="heap and page cache of the bench Neo4j")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["bolt", "ratio", "reference", "bulk"])
+    args = parser.parse_args()
+
+    os.environ.update({
+        "SHOPGRAPH_HOME": str(args.home), "NEO4J_URI": f"bolt://127.0.0.1:{args.bolt_port}",
+        "SHOPGRAPH_NEO4J_HTTP_PORT": str(args.http_port), "SHOPGRAPH_NEO4J_HEAP": args.memory,
+        "SHOPGRAPH_NEO4J_PAGECACHE": args.memory, "SHOPGRAPH_PSEUDONYM_KEY": "bench-key-not-secret",
+    })
+    for key in ("NEO4J_USER", "NEO4J_PASSWORD"):
+        os.environ.pop(key, None)
+    sys.path.insert(0, str(REPO))
+    Bench(args).run()
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        from events.workspace import Workspace
+        from graph.server import LocalServer
+        from graph.settings import Settings
+
+        self.args = args
+        self.settings = Settings.from_env()
+        self.workspace = Workspace.from_env()
+        self.server = LocalServer(self.settings)
+        self.lines: list[str] = []
+
+    def say(self, text: str) -> None:
+        print(text, flush=True)
+
+    def out(self, text: str) -> None:
+        self.lines.append(text)
+        self.say(text)
+
+    # -- data -------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        from events.ingest import ingest_files
+        from events.manifest import read_manifest
+        from events.synth import generate
+
+        stamp = self.workspace.home / "data.txt"
+        wanted = f"users={self.args.users} months={self.args.months} seed={self.args.seed}\n"
+        if stamp.exists() and stamp.read_text() == wanted and read_manifest(self.workspace):
+            self.say(f"reusing the ingested synthetic months in {self.workspace.home} ({wanted.strip()})")
+            return
+        for sub in ("store", "graph", "synth"):
+            shutil.rmtree(self.workspace.home / sub, ignore_errors=True)
+        started = time.perf_counter()
+        synth = generate(self.workspace.home / "synth", users=self.args.users, months=self.args.months,
+                         seed=self.args.seed)
+        self.say(f"synth: {synth.events:,} events in {time.perf_counter() - started:.0f}s")
+        started = time.perf_counter()
+        ingest_files(self.workspace, list(synth.files))  # in month order
+        self.say(f"ingest: {time.perf_counter() - started:.0f}s")
+        stamp.write_text(wanted)
+
+    # -- server and a fresh store ---------------------------------------------------------------
+    def fresh_store(self) -> None:
+        """An empty store (imported, so no leftovers of earlier runs) and no interaction aggregates."""
+        from graph.bulk import import_empty_store, start_server
+
+        self.server.stop()
+        import_empty_store(self.server, self.workspace.home / "graph" / "empty-store")
+        start_server(self.server)
+        shutil.rmtree(self.workspace.interactions_dir, ignore_errors=True)
+
+    def bolt_load(self, db) -> dict:
+        """Load what the manifest lists with the Bolt path; seconds per file and per relationship step."""
+        from graph.load import RELATIONSHIPS, load
+
+        rel_steps = {step for step, _ in RELATIONSHIPS.values()}
+        per_file: list[dict] = []
+        clock: dict[str, list[float]] = {}
+
+        def on_file(source) -> None:
+            per_file.append({"name": source.name, "months": source.months, "started": time.perf_counter()})
+            clock.clear()
+
+        def progress(step: str, done: int, total: int) -> None:
+            now = time.perf_counter()
+            first, _ = clock.get(step, (now, now))
+            clock[step] = [first, now]
+            per_file[-1].setdefault("steps", {})[step] = (total, now - first)
+
+        started = time.perf_counter()
+        report = load(db, self.workspace, batch_size=self.args.batch_size, progress=progress, on_file=on_file)
+        ended = time.perf_counter()
+        for i, entry in enumerate(per_file):
+            entry["seconds"] = (per_file[i + 1]["started"] if i + 1 < len(per_file) else ended) - entry["started"]
+        rel_rows = sum(rows for f in per_file for step, (rows, _) in f["steps"].items() if step in rel_steps)
+        rel_seconds = sum(sec for f in per_file for step, (_, sec) in f["steps"].items() if step in rel_steps)
+        counts = db.run_text("MATCH (n) RETURN count(n) AS n")[0]["n"], \
+            db.run_text("MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"]
+        return {"files": per_file, "seconds": ended - started, "rel_rows": rel_rows, "rel_seconds": rel_seconds,
+                "nodes": counts[0], "relationships": counts[1], "rows": report.rows_written}
+
+    def reference_round_trip(self, db) -> tuple[int, float]:
+        """The relationship batches of every file, packed like the load packs them, only counted by the server."""
+        import duckdb
+
+        import cypher
+        from graph.load import RELATIONSHIPS, _batches, ingested_files, step_queries, write_interactions
+
+        statement = cypher.query("bench/unwind_rows")
+        rel_steps = {step for step, _ in RELATIONSHIPS.values()}
+        con = duckdb.connect()
+        rows = 0
+        seconds = 0.0
+        with db.driver.session(database=db.database) as session:
+            for source in ingested_files(self.workspace):
+                interactions = write_interactions(self.workspace, source, con)
+                events = [str(p) for p in source.event_files(self.workspace)]
+                for step, _query, sql in step_queries(events, str(interactions)):
+                    if step not in rel_steps:
+                        continue
+                    started = time.perf_counter()
+                    for batch in _batches(con, sql, self.args.batch_size, 0):
+                        rows += session.execute_write(lambda tx, b=batch: tx.run(statement, {"rows": b}).single()[0])
+                    seconds += time.perf_counter() - started
+        return rows, seconds
+
+    # -- the run ----------------------------------------------------------------------------
+    def run(self) -> None:
+        from events.manifest import read_manifest, write_manifest
+        from graph.bulk import bulk_load
+        from graph.connection import connect
+        from graph.load import ingested_files
+
+        self.prepare()
+        files = read_manifest(self.workspace)
+        events = sum(f.rows_kept for f in files)
+        self.say(f"starting the bench Neo4j on {self.settings.uri} ({self.server.home})")
+        self.server.start()
+        load_avg = []
+        try:
+            with connect(self.settings) as db:
+                self.out(f"data: {events:,} events kept in {len(files)} month file(s) "
+                         f"({', '.join(f'{f.name} {f.rows_kept:,}' for f in files)}), batch size {self.args.batch_size:,}")
+                bolt = None
+                if "bolt" not in self.args.skip:
+                    self.fresh_store()
+                    load_avg.append(os.getloadavg()[0])
+                    bolt = self.bolt_load(db)
+                    rate = bolt["rel_rows"] / bolt["rel_seconds"]
+                    self.out(f"bolt, all months into an empty graph: {bolt['seconds']:.1f}s, "
+                             f"{bolt['nodes']:,} nodes + {bolt['relationships']:,} relationships")
+                    for f in bolt["files"]:
+                        steps = ", ".join(f"{s} {rows:,}/{sec:.1f}s" for s, (rows, sec) in f["steps"].items())
+                        self.out(f"  {f['name']}: {f['seconds']:.1f}s ({steps})")
+                    self.out(f"  interaction rows/s through Bolt: {rate:,.0f} "
+                             f"({bolt['rel_rows']:,} rows in {bolt['rel_seconds']:.1f}s)")
+                if "reference" not in self.args.skip:
+                    load_avg.append(os.getloadavg()[0])
+                    rows, seconds = self.reference_round_trip(db)
+                    self.out(f"reference, UNWIND $rows RETURN count(*) of the same batches: {rows / seconds:,.0f} rows/s "
+                             f"({rows:,} rows in {seconds:.1f}s)")
+                    if bolt:
+                        self.out(f"  => Bolt load / transfer ceiling: {bolt['rel_rows'] / bolt['rel_seconds'] / (rows / seconds):.2f}")
+                if "ratio" not in self.args.skip and len(files) > 1 and bolt:
+                    last = ingested_files(self.workspace)[-1]  # the load order: by month
+                    write_manifest(self.workspace, [f for f in files if f.sha256 == last.sha256])
+                    try:
+                        self.fresh_store()
+                        load_avg.append(os.getloadavg()[0])
+                        alone = self.bolt_load(db)
+                    finally:
+                        write_manifest(self.workspace, files)
+                    on_top = bolt["files"][-1]["seconds"]
+                    self.out(f"month N+1 ({last.name}): {on_top:.1f}s on top of the earlier month(s), "
+                             f"{alone['seconds']:.1f}s into an empty graph => ratio {on_top / alone['seconds']:.2f}")
+                if "bulk" not in self.args.skip:
+                    self.fresh_store()
+                    load_avg.append(os.getloadavg()[0])
+                    report = bulk_load(db, self.settings, self.workspace, say=lambda m: self.say(f"  bulk: {m}"))
+                    phases = ", ".join(f"{k} {v:.1f}s" for k, v in report.phases.items())
+                    self.out(f"bulk, all months: {report.seconds:.1f}s ({phases})")
+                    self.out(f"  neo4j-admin import: {report.nodes:,} nodes + {report.relationships:,} relationships "
+                             f"in {report.import_seconds:.1f}s => {report.records_per_second:,.0f} records/s")
+                    if bolt:
+                        bolt_records = (bolt["nodes"] + bolt["relationships"]) / bolt["seconds"]
+                        self.out(f"  reference, the same records through Bolt: {bolt_records:,.0f} records/s "
+                                 f"=> import / Bolt: {report.records_per_second / bolt_records:.1f}x; whole --bulk "
+                                 f"(CSV + stop + import + start + schema) / whole Bolt load: "
+                                 f"{bolt['seconds'] / report.seconds:.1f}x faster")
+        finally:
+            self.server.stop()
+        self.out(f"load average (1 min) at the start of each run: {', '.join(f'{x:.1f}' for x in load_avg)}; "
+                 f"{os.cpu_count()} cores")
+        print("\n--- summary ---\n" + "\n".join(self.lines))
+
+
+if __name__ == "__main__":
+    main()
