@@ -251,7 +251,12 @@ def ingest_file(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        staged = _stage(path, tmp, sha12, key if pseudonymise else None, tombstones, progress, memory_limit)
+        try:
+            staged = _stage(path, tmp, sha12, key if pseudonymise else None, tombstones, progress, memory_limit)
+        except (duckdb.Error, RuntimeError) as exc:
+            if _was_interrupted(exc):  # Ctrl-C inside DuckDB or inside the line reader it pulls from
+                raise KeyboardInterrupt from None
+            raise
         entry = IngestedFile(
             name=path.name,
             sha256=sha256,
@@ -440,6 +445,12 @@ def _reading_error(path: Path, exc: duckdb.Error) -> BaseException:
             line = next(part for part in message.splitlines() if marker in part)
             return ShopgraphError(line[line.find(path.name):] if path.name in line else line)
     return exc
+
+
+def _was_interrupted(exc: BaseException) -> bool:
+    """Whether a DuckDB error stands for Ctrl-C (its own interrupt, or one raised in Python code it ran)."""
+    text = str(exc)
+    return "Query interrupted" in text or "KeyboardInterrupt" in text or "INTERRUPT Error" in text
 
 
 def _commit(workspace: Workspace, tmp: Path, entry: IngestedFile, manifest: list[IngestedFile]) -> None:

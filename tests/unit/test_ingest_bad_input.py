@@ -230,3 +230,19 @@ def test_failure_midway_leaves_store_as_before(seeded: Workspace, tmp_path: Path
     assert snapshot(seeded) == before and not leftovers(seeded)
     assert len(read_manifest(seeded)) == 1
     duckdb.sql("SELECT 1")  # DuckDB still usable
+
+
+@pytest.mark.parametrize("phase", ["read", "pseudonymise", "dedupe", "write"])
+def test_ctrl_c_in_any_phase_leaves_store_as_before(seeded: Workspace, tmp_path: Path, phase: str) -> None:
+    def progress(path):
+        def report(name: str, done: int, total: int, rows: int) -> None:
+            if name == phase and done:
+                raise KeyboardInterrupt
+
+        return report
+
+    rows = [ROW.replace("541312140", str(n)) for n in range(5000)]
+    before = snapshot(seeded)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_files(seeded, [write_csv(tmp_path / "big.csv", rows)], progress=progress)
+    assert snapshot(seeded) == before and not leftovers(seeded)
