@@ -12,7 +12,6 @@ import pytest
 from events.errors import ShopgraphError
 from events.ingest import expand_paths, ingest_files
 from events.manifest import read_manifest
-from events.store import connect_events
 from events.validate import HEADER
 from events.workspace import Workspace
 from tests.unit.ingest_support import ROW, ROW2, ROW3, leftovers, snapshot, write_csv
@@ -26,8 +25,20 @@ def seeded(workspace: Workspace, tmp_path: Path) -> Workspace:
 
 
 def ingest_one(workspace: Workspace, path: Path):
+    """Ingest ``path``; check that every file and manifest entry already in the store is untouched."""
+    files_before, entries_before = snapshot(workspace), read_manifest(workspace)
     results, _ = ingest_files(workspace, [path])
+    files_after = snapshot(workspace)
+    assert all(files_after[k] == v for k, v in files_before.items() if k != "manifest.json")
+    assert read_manifest(workspace)[: len(entries_before)] == entries_before
+    assert not leftovers(workspace)
     return results[0]
+
+
+def new_rows(workspace: Workspace, entry, columns: str) -> list[tuple]:
+    """``columns`` of the rows this ``entry`` added to the store (its own partition files)."""
+    files = ", ".join(f"'{workspace.store_dir / p}'" for p in entry.partitions)
+    return duckdb.execute(f"SELECT {columns} FROM read_parquet([{files}]) ORDER BY ALL").fetchall()
 
 
 def rejects(workspace: Workspace, entry) -> list[dict[str, str]]:
@@ -117,58 +128,57 @@ def test_non_utf8_header_is_refused(seeded: Workspace, tmp_path: Path) -> None:
     assert_refused(seeded, path, "not UTF-8")
 
 
-def test_byte_order_mark_is_ignored(workspace: Workspace, tmp_path: Path) -> None:
+def test_byte_order_mark_is_ignored(seeded: Workspace, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "bom.csv", ("\ufeff" + HEADER + "\n" + ROW + "\n").encode("utf-8"))
-    entry = ingest_one(workspace, path).entry
+    entry = ingest_one(seeded, path).entry
     assert (entry.rows_read, entry.rows_kept, entry.rows_rejected) == (1, 1, 0)
 
 
-def test_crlf_line_endings(workspace: Workspace, tmp_path: Path) -> None:
+def test_crlf_line_endings(seeded: Workspace, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "crlf.csv", "\r\n".join([HEADER, ROW, ROW2, ROW3, ""]).encode())
-    entry = ingest_one(workspace, path).entry
+    entry = ingest_one(seeded, path).entry
     assert (entry.rows_read, entry.rows_kept, entry.rows_rejected) == (3, 3, 0)
-    sessions = connect_events(workspace).sql("SELECT user_session FROM events").fetchall()
-    assert all(not s.endswith("\r") for (s,) in sessions)
+    sessions = new_rows(seeded, entry, "user_session")
+    assert len(sessions) == 3 and all(not s.endswith("\r") for (s,) in sessions)
 
 
-def test_quoted_fields_with_commas(workspace: Workspace, tmp_path: Path) -> None:
+def test_quoted_fields_with_commas(seeded: Workspace, tmp_path: Path) -> None:
     row = ROW.replace(",shiseido,", ',"Shiseido, Inc. ""JP""",').replace(",35.79,", ',"35.79",')
-    entry = ingest_one(workspace, write_csv(tmp_path / "q.csv", [row])).entry
+    entry = ingest_one(seeded, write_csv(tmp_path / "q.csv", [row])).entry
     assert (entry.rows_kept, entry.rows_rejected) == (1, 0)
-    con = connect_events(workspace)
-    assert con.sql("SELECT brand, price FROM events").fetchall() == [('shiseido, inc. "jp"', 35.79)]
+    assert new_rows(seeded, entry, "brand, price") == [('shiseido, inc. "jp"', 35.79)]
 
 
-def test_unbalanced_quote_is_rejected(workspace: Workspace, tmp_path: Path) -> None:
+def test_unbalanced_quote_is_rejected(seeded: Workspace, tmp_path: Path) -> None:
     row = ROW.replace(",shiseido,", ',"shiseido,')
-    entry = ingest_one(workspace, write_csv(tmp_path / "q.csv", [row, ROW2])).entry
+    entry = ingest_one(seeded, write_csv(tmp_path / "q.csv", [row, ROW2])).entry
     assert (entry.rows_kept, entry.rows_rejected) == (1, 1)
-    assert rejects(workspace, entry)[0]["reason"] == "malformed quoting"
+    assert rejects(seeded, entry)[0]["reason"] == "malformed quoting"
 
 
-def test_extra_columns_in_a_row_are_rejected(workspace: Workspace, tmp_path: Path) -> None:
-    entry = ingest_one(workspace, write_csv(tmp_path / "x.csv", [ROW + ",surplus", ROW2])).entry
+def test_extra_columns_in_a_row_are_rejected(seeded: Workspace, tmp_path: Path) -> None:
+    entry = ingest_one(seeded, write_csv(tmp_path / "x.csv", [ROW + ",surplus", ROW2])).entry
     assert (entry.rows_kept, entry.rows_rejected) == (1, 1)
-    [reject] = rejects(workspace, entry)
+    [reject] = rejects(seeded, entry)
     assert (reject["line_number"], reject["reason"]) == ("2", "wrong number of fields: expected 9, found 10")
 
 
-def test_price_in_exponent_notation_is_numeric(workspace: Workspace, tmp_path: Path) -> None:
-    entry = ingest_one(workspace, write_csv(tmp_path / "p.csv", [ROW.replace(",35.79,", ",1e3,")])).entry
+def test_price_in_exponent_notation_is_numeric(seeded: Workspace, tmp_path: Path) -> None:
+    entry = ingest_one(seeded, write_csv(tmp_path / "p.csv", [ROW.replace(",35.79,", ",1e3,")])).entry
     assert entry.rows_kept == 1
-    assert connect_events(workspace).execute("SELECT price FROM events").fetchall() == [(1000.0,)]
+    assert new_rows(seeded, entry, "price") == [(1000.0,)]
 
 
-def test_timestamp_without_utc_suffix(workspace: Workspace, tmp_path: Path) -> None:
+def test_timestamp_without_utc_suffix(seeded: Workspace, tmp_path: Path) -> None:
     bare = ROW.replace(" UTC,", ",", 1).replace("541312140", "1")
-    entry = ingest_one(workspace, write_csv(tmp_path / "t.csv", [ROW, bare])).entry
+    entry = ingest_one(seeded, write_csv(tmp_path / "t.csv", [ROW, bare])).entry
     assert (entry.rows_kept, entry.rows_rejected) == (2, 0)
-    times = connect_events(workspace).sql("SELECT DISTINCT event_time FROM events").fetchall()
+    times = new_rows(seeded, entry, "DISTINCT event_time")
     assert [str(t) for (t,) in times] == ["2019-10-01 00:00:00"]
 
 
-def test_same_row_ten_times_keeps_one(workspace: Workspace, tmp_path: Path) -> None:
-    entry = ingest_one(workspace, write_csv(tmp_path / "d.csv", [ROW] * 10 + [ROW2])).entry
+def test_same_row_ten_times_keeps_one(seeded: Workspace, tmp_path: Path) -> None:
+    entry = ingest_one(seeded, write_csv(tmp_path / "d.csv", [ROW] * 10 + [ROW2])).entry
     assert (entry.rows_read, entry.rows_kept, entry.rows_duplicate, entry.rows_rejected) == (11, 2, 9, 0)
 
 
@@ -200,19 +210,19 @@ def test_missing_path_and_empty_glob_are_refused(tmp_path: Path) -> None:
         (lambda r: r.replace("541312140", "u541312140"), "non-integer user_id 'u541312140'"),
     ],
 )
-def test_each_row_rule_gives_its_reason(workspace: Workspace, tmp_path: Path, change, reason: str) -> None:
-    entry = ingest_one(workspace, write_csv(tmp_path / "r.csv", [ROW2, change(ROW)])).entry
+def test_each_row_rule_gives_its_reason(seeded: Workspace, tmp_path: Path, change, reason: str) -> None:
+    entry = ingest_one(seeded, write_csv(tmp_path / "r.csv", [ROW2, change(ROW)])).entry
     assert (entry.rows_read, entry.rows_kept, entry.rows_rejected) == (2, 1, 1)
-    [reject] = rejects(workspace, entry)
+    [reject] = rejects(seeded, entry)
     assert reject["line_number"] == "3"
     assert reject["reason"].startswith(reason)
 
 
-def test_blank_lines_are_rejected_and_line_numbers_stay_true(workspace: Workspace, tmp_path: Path) -> None:
+def test_blank_lines_are_rejected_and_line_numbers_stay_true(seeded: Workspace, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "b.csv", [ROW, "", ROW2, "", "", ROW3.replace(",purchase,", ",buy,")])
-    entry = ingest_one(workspace, path).entry
+    entry = ingest_one(seeded, path).entry
     assert entry.balanced and (entry.rows_read, entry.rows_kept) == (6, 2)
-    assert [(r["line_number"], r["reason"]) for r in rejects(workspace, entry)] == [
+    assert [(r["line_number"], r["reason"]) for r in rejects(seeded, entry)] == [
         ("3", "empty line"), ("5", "empty line"), ("6", "empty line"), ("7", "unknown event type 'buy'"),
     ]
 

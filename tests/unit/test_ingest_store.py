@@ -198,3 +198,16 @@ def test_manifest_records_identity_and_counts(workspace: Workspace, shared_data:
     assert entry.name == NOV and len(entry.sha256) == 64 and entry.size_bytes == (shared_data / NOV).stat().st_size
     assert entry.code_version.startswith("shopgraph ") and entry.ingested_at.endswith("+00:00")
     assert entry.partitions == [f"events/month=2019-11/part-{entry.sha256[:12]}.parquet"]
+
+
+def test_synthetic_months_balance_and_planted_duplicates_are_found(workspace: Workspace, tmp_path: Path) -> None:
+    from events.synth import generate
+
+    made = generate(tmp_path / "synth", users=600, months="2019-11..2019-12", seed=5)
+    results, _ = ingest_files(workspace, sorted(made.files))
+    entries = [r.entry for r in results]
+    assert sum(e.rows_read for e in entries) == made.events
+    assert sum(e.rows_duplicate for e in entries) == made.duplicates
+    assert sum(e.rows_rejected for e in entries) == 0 and all(e.balanced for e in entries)
+    again, _ = ingest_files(workspace, sorted(made.files))
+    assert {r.status for r in again} == {"already ingested"}
