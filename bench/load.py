@@ -104,11 +104,11 @@ class Bench:
     # -- server and a fresh store ---------------------------------------------------------------
     def fresh_store(self) -> None:
         """An empty store (imported, so no leftovers of earlier runs) and no interaction aggregates."""
-        from graph.bulk import import_empty_store, start_server
+        from graph.bulk import import_empty_store
 
         self.server.stop()
         import_empty_store(self.server, self.workspace.home / "graph" / "empty-store")
-        start_server(self.server)
+        self.server.start()
         shutil.rmtree(self.workspace.interactions_dir, ignore_errors=True)
 
     def bolt_load(self, db) -> dict:

@@ -25,11 +25,9 @@ re-run can start over.
 from __future__ import annotations
 
 import csv
-import gc
 import re
 import shutil
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -257,16 +255,6 @@ def import_empty_store(server: LocalServer, directory: Path) -> None:
                  f"--report-file={directory / 'empty.report'}", f"--nodes={header},{data}", check=False)
 
 
-def start_server(server: LocalServer) -> None:
-    """Start the server again. It outlives this process by design (its own session), so the
-    ``Popen`` handle that :meth:`LocalServer.start` drops (in a reference cycle, so collected here)
-    warns "still running": expected."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        server.start()
-        gc.collect()
-
-
 def _wait_for_reads(db: QueryRunner) -> int:
     """The node count through ``db``'s own driver once it reconnected (a managed read retries stale connections)."""
     statement = cypher.query("load/count_nodes")
@@ -320,10 +308,10 @@ def bulk_load(db: QueryRunner, settings: Settings, workspace: Workspace, server:
         done("import")
     except BaseException:
         import_empty_store(server, work)
-        start_server(server)
+        server.start()
         raise
     phase("start", "starting Neo4j")
-    start_server(server)
+    server.start()
     done("start")
     report.nodes, report.relationships, report.properties = counts["nodes"], counts["relationships"], counts["properties"]
 

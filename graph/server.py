@@ -235,16 +235,24 @@ class LocalServer:
             ENTRY_POINT, f"--home-dir={self.home}", f"--config-dir={self.conf_dir}", "--console-mode",
         ]
         env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
-        with self.console_log.open("ab") as log:
-            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    env=env, start_new_session=True, cwd=self.home)
-        self.pid_file.write_text(f"{proc.pid}\n")
+        # posix_spawn, not Popen: the server outlives this process, and a Popen handle that is
+        # garbage-collected while its child runs raises a ResourceWarning.
+        log_fd = os.open(self.console_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            pid = os.posix_spawn(java, cmd, env, setsid=True, file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, log_fd, 1),
+                (os.POSIX_SPAWN_DUP2, log_fd, 2),
+            ])
+        finally:
+            os.close(log_fd)
+        self.pid_file.write_text(f"{pid}\n")
         say(f"waiting for Neo4j on {self.settings.uri} (log: {self.console_log}) …")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
+            if not _alive(pid):
                 self.pid_file.unlink(missing_ok=True)
-                raise ShopgraphError(f"Neo4j exited during start (code {proc.returncode}); see {self.console_log}")
+                raise ShopgraphError(f"Neo4j exited during start; see {self.console_log}")
             if self._answers():
                 return True
             time.sleep(1.0)
