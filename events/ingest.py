@@ -25,6 +25,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from events.buckets import (
+    STORE_COLUMNS,
+    MonthWriters,
+    assign_buckets,
+    bucket_count,
+    memory_limit_bytes,
+    write_buckets,
+)
 from events.errors import ShopgraphError
 from events.lines import LINES_SCHEMA, first_line, line_batches, prefetched
 from events.manifest import (
@@ -49,10 +57,6 @@ Progress = Callable[[str, int, int, int], None]
 
 TMP_PREFIX = ".tmp-ingest-"
 LOCK_FILE = ".ingest.lock"
-STORE_COLUMNS = (
-    "event_time", "event_type", "product_id", "category_id", "category_code",
-    "brand", "price", "user_id", "user_session",
-)
 
 
 @dataclass(frozen=True)
@@ -304,18 +308,26 @@ def _stage(
     progress: Progress | None,
     memory_limit: str,
 ) -> _Staged:
-    """Write the partitions and rejects of ``path`` under ``tmp`` (mirroring ``store/``)."""
+    """Write the partitions and rejects of ``path`` under ``tmp`` (mirroring ``store/``).
+
+    Every pass streams or works on one memory-sized bucket, so the cost grows linearly
+    with the file and the memory does not grow at all:
+
+    1. ``read``: lines → row rules → ``staging.parquet`` (every line, typed, with its reason);
+    2. ``pseudonymise``: one row per distinct user with its pseudonym, erasure and bucket;
+    3. ``dedupe``: the users cut into buckets sized to the memory limit (:mod:`events.buckets`);
+    4. ``write``: each bucket deduplicated, sorted and appended to its month's Parquet file.
+    """
     report = progress or (lambda phase, done, total, rows: None)
     size = path.stat().st_size
     con = duckdb.connect()  # in memory; beyond memory_limit DuckDB spills to tmp/spill
+    writers = MonthWriters(tmp / "events", f"part-{sha12}.parquet")
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute(f"SET temp_directory = '{_sql_path(tmp / 'spill')}'")
         con.execute("SET preserve_insertion_order = false")
         con.execute("SET enable_progress_bar = false")
-
-        columns = ", ".join(STORE_COLUMNS)
 
         # 1. read + validate, streaming: one row per line, with a reason when rejected
         report("read", 0, size, 0)
@@ -324,19 +336,20 @@ def _stage(
         )
         con.register("source_lines", lines)
         data_lines = "(SELECT * FROM source_lines WHERE line_no > 1)"
+        staging = _sql_path(tmp / "staging.parquet")
         try:
             con.execute(
-                f"""CREATE TABLE parsed AS
-                    SELECT *, CASE WHEN reason IS NULL THEN hash({columns}) END AS row_hash
-                    FROM ({parse_lines_sql(data_lines)})"""
-            )
+                f"""COPY ({parse_lines_sql(data_lines)}) TO '{staging}'
+                    (FORMAT parquet, COMPRESSION lz4_raw)"""
+            ).fetchall()
         except duckdb.Error as exc:
             raise _reading_error(path, exc) from None
         finally:
             con.unregister("source_lines")
+        con.execute(f"CREATE VIEW parsed AS SELECT * FROM read_parquet('{staging}')")
         rows_read, rows_rejected = con.execute(
             "SELECT count(*), count(*) FILTER (reason IS NOT NULL) FROM parsed"
-        ).fetchone()
+        ).fetchall()[0]
         if rows_read == 0:
             raise ShopgraphError(f"{path.name} has a header but no rows: nothing to ingest")
 
@@ -349,42 +362,38 @@ def _stage(
                           FROM parsed WHERE reason IS NOT NULL ORDER BY line_no)
                     TO '{_sql_path(tmp / rejects_file)}' (FORMAT csv, HEADER true)""",
                 [path.name],
-            )
+            ).fetchall()
 
-        # 2. pseudonyms of the distinct users (keyed hash in SQL, see events.pseudonym), erasures
+        # 2. pseudonyms of the distinct users (keyed hash in SQL, see events.pseudonym), erasures, buckets
         report("pseudonymise", 0, 0, rows_read)
-        con.execute(
-            f"""CREATE TABLE user_map AS
-                SELECT user_id AS raw_id, {pseudonym_sql('user_id', key)} AS user_id, count(*) AS n_rows
-                FROM parsed WHERE reason IS NULL GROUP BY user_id"""
-        )
         con.register("tombstones", pa.table({"user_id": pa.array(sorted(tombstones), pa.int64())}))
         con.execute(
-            "ALTER TABLE user_map ADD COLUMN erased BOOLEAN DEFAULT false"
+            f"""CREATE TABLE user_map AS
+                SELECT raw_id, user_id, n_rows, user_id IN (SELECT user_id FROM tombstones) AS erased
+                FROM (SELECT user_id AS raw_id, {pseudonym_sql('user_id', key)} AS user_id, count(*) AS n_rows
+                      FROM parsed WHERE reason IS NULL GROUP BY user_id)"""
         )
-        con.execute("UPDATE user_map SET erased = true WHERE user_id IN (SELECT user_id FROM tombstones)")
         con.unregister("tombstones")
         n_users, rows_erased = con.execute(
             "SELECT count(*), coalesce(sum(n_rows) FILTER (erased), 0) FROM user_map"
-        ).fetchone()
+        ).fetchall()[0]
         report("pseudonymise", n_users, n_users, rows_read)
 
-        # 3. exact duplicates within the file: every copy after the first, by line number
-        #    (rows sharing a hash are compared on all columns, so a hash collision drops nothing)
-        report("dedupe", 0, 1, rows_read)
-        con.execute(
-            f"""CREATE TABLE duplicate_lines AS
-                WITH shared AS (
-                    SELECT row_hash FROM parsed WHERE reason IS NULL GROUP BY row_hash HAVING count(*) > 1
-                )
-                SELECT line_no FROM (
-                    SELECT line_no, row_number() OVER (PARTITION BY {columns} ORDER BY line_no) AS copy
-                    FROM parsed WHERE reason IS NULL AND row_hash IN (SELECT row_hash FROM shared)
-                ) WHERE copy > 1"""
-        )
-        report("dedupe", 1, 1, rows_read)
+        # 3. the users cut into buckets of about equal rows, each small enough to dedupe and sort in memory
+        to_write = rows_read - rows_rejected - rows_erased
+        buckets = bucket_count(to_write, memory_limit_bytes(con))
+        report("dedupe", 0, buckets, rows_read)
+        assign_buckets(con, "user_map", buckets)
+        selected = ", ".join("m.user_id" if c == "user_id" else f"p.{c}" for c in STORE_COLUMNS)
 
-        # 4. one zstd Parquet file per month, sorted by (user_id, event_time)
+        def bucket_sql(b: int) -> str:
+            return f"""SELECT {selected} FROM parsed p JOIN user_map m ON p.user_id = m.raw_id
+                       WHERE p.reason IS NULL AND NOT m.erased AND m.bucket = {b}"""
+
+        report("dedupe", buckets, buckets, rows_read)
+
+        # 4. deduplicated and sorted bucket by bucket into one zstd Parquet file per month
+        report("write", 0, to_write, rows_read)
         months = [
             month for (month,) in con.execute(
                 """SELECT DISTINCT strftime(event_time, '%Y-%m') FROM parsed
@@ -392,33 +401,16 @@ def _stage(
                    ORDER BY 1"""
             ).fetchall()
         ]
-        to_write = rows_read - rows_rejected - rows_erased
-        report("write", 0, to_write, rows_read)
-        selected = ", ".join("m.user_id" if c == "user_id" else f"p.{c}" for c in STORE_COLUMNS)
-        partitions = []
-        rows_per_month: dict[str, int] = {}
-        for month in months:
-            relative = f"events/month={month}/part-{sha12}.parquet"
-            (tmp / relative).parent.mkdir(parents=True)
-            (written,) = con.execute(
-                f"""COPY (
-                        SELECT {selected}
-                        FROM parsed p JOIN user_map m ON p.user_id = m.raw_id
-                        WHERE p.reason IS NULL AND NOT m.erased
-                          AND p.line_no NOT IN (SELECT line_no FROM duplicate_lines)
-                          AND p.event_time >= CAST(? AS TIMESTAMP)
-                          AND p.event_time < CAST(? AS TIMESTAMP) + INTERVAL 1 MONTH
-                        ORDER BY user_id, event_time, event_type, product_id
-                    ) TO '{_sql_path(tmp / relative)}' (FORMAT parquet, COMPRESSION zstd)""",
-                [f"{month}-01", f"{month}-01"],
-            ).fetchone()
-            partitions.append(relative)
-            rows_per_month[month] = written
-            report("write", sum(rows_per_month.values()), to_write, rows_read)
+        write_buckets(con, bucket_sql, buckets, months, writers,
+                      lambda written: report("write", written, to_write, rows_read))
+        writers.close()
+        rows_per_month = dict(sorted(writers.rows.items()))
+        partitions = [f"events/{writers.relative(month)}" for month in rows_per_month]
         rows_kept = sum(rows_per_month.values())
         rows_duplicate = rows_read - rows_rejected - rows_erased - rows_kept
         report("write", to_write, to_write, rows_read)
     finally:
+        writers.close()
         con.close()
     return _Staged(
         rows_read=rows_read,
