@@ -51,8 +51,9 @@ from events.workspace import Workspace
 
 #: ``progress(phase, done, total, rows)``: ``rows`` is the rows read so far; phases in
 #: order: ``read`` (done/total in bytes of the source file), ``pseudonymise`` (distinct
-#: users), ``dedupe`` and ``write`` (rows written), each reported at least when it starts
-#: and when it ends.
+#: users), ``dedupe`` (user buckets cut, see :mod:`events.buckets`) and ``write`` (rows
+#: written, bucket by bucket, each deduplicated and sorted), each reported at least when
+#: it starts and when it ends.
 Progress = Callable[[str, int, int, int], None]
 
 TMP_PREFIX = ".tmp-ingest-"
@@ -310,8 +311,9 @@ def _stage(
 ) -> _Staged:
     """Write the partitions and rejects of ``path`` under ``tmp`` (mirroring ``store/``).
 
-    Every pass streams or works on one memory-sized bucket, so the cost grows linearly
-    with the file and the memory does not grow at all:
+    Every pass streams or works on one memory-sized bucket, so the memory does not grow
+    with the file and the cost grows about linearly (the one rows × buckets term, a cheap
+    skip-scan per bucket, is measured in :mod:`events.buckets`):
 
     1. ``read``: lines → row rules → ``staging.parquet`` (every line, typed, with its reason);
     2. ``pseudonymise``: one row per distinct user with its pseudonym, erasure and bucket;
