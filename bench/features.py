@@ -52,7 +52,6 @@ def synthesize(events_dir: Path, n_events: int) -> dict[str, int]:
     import duckdb
 
     n_users = max(1, n_events // EVENTS_PER_USER)
-    n_sessions = max(1, n_events // EVENTS_PER_SESSION)
     events_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
