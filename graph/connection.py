@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any, LiteralString
 
 from neo4j import Driver, GraphDatabase
-from neo4j.exceptions import AuthError, ServiceUnavailable
+from neo4j.exceptions import AuthError, DatabaseUnavailable, ServiceUnavailable, SessionExpired
 
 import cypher
 from events.errors import ShopgraphError
@@ -34,10 +34,21 @@ def open_driver(settings: Settings) -> Driver:
 
 @contextmanager
 def connect(settings: Settings | None = None) -> Iterator[QueryRunner]:
-    """``with connect() as db: db.run("schema/constraints")``."""
-    driver = open_driver(settings or Settings.from_env())
+    """``with connect() as db: db.run("schema/constraints")``.
+
+    A connection lost inside the block (server stopped or crashed, after the driver's own
+    retries) ends as one clear error; what was committed stays, and every writer of this
+    project can be re-run to finish its work.
+    """
+    settings = settings or Settings.from_env()
+    driver = open_driver(settings)
     try:
         yield QueryRunner(driver)
+    except (ServiceUnavailable, SessionExpired, DatabaseUnavailable) as exc:
+        raise ShopgraphError(
+            f"lost the connection to Neo4j at {settings.uri} ({type(exc).__name__}): check it runs "
+            "(`shopgraph neo4j status`), then run the command again; committed work is kept"
+        ) from None
     finally:
         driver.close()
 

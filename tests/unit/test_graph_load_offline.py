@@ -22,3 +22,22 @@ def test_load_with_neo4j_down_is_one_clear_line(monkeypatch, workspace) -> None:
     assert result.exit_code == 1
     assert "cannot reach Neo4j" in result.output and "shopgraph neo4j start" in result.output
     assert "Traceback" not in result.output
+
+
+def test_connection_lost_inside_a_command_is_one_clear_error(monkeypatch, workspace) -> None:
+    import pytest
+    from neo4j.exceptions import SessionExpired
+
+    import graph.connection as connection
+    from events.errors import ShopgraphError
+    from graph.settings import Settings
+
+    class Driver:
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setenv("NEO4J_PASSWORD", "whatever-password")
+    monkeypatch.setattr(connection, "open_driver", lambda settings: Driver())
+    with pytest.raises(ShopgraphError, match="lost the connection to Neo4j .*run the command again"):
+        with connection.connect(Settings.from_env()):
+            raise SessionExpired("server went away")
