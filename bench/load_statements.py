@@ -1,0 +1,111 @@
+"""Server-side cost of the relationship write, statement by statement, against the bare transfer.
+
+Usage::
+
+    .venv/bin/python bench/load_statements.py [--users 30000 --products 3000 --pairs 60000]
+
+Starts its own Neo4j (workspace ``--home /tmp/sg-bench-statements``, Bolt 7692, HTTP 7478),
+creates users and products, then sends the same batches of (user, product) rows with each
+statement below, in explicit transactions that are rolled back (so every variant sees the
+same graph), best of ``--repeat`` runs:
+
+* ``transfer``: ``UNWIND $rows AS row RETURN count(row)``, the driver's ceiling (reference);
+* ``lookups``: both ends found through the uniqueness indexes, nothing written;
+* ``match+create``: lookups plus ``CREATE`` of the relationship with its properties;
+* ``add_viewed``: the shipped ``cypher/load/add_viewed.cypher`` (``MERGE`` with additive
+  ``ON MATCH``), first into a graph without the relationships (rolled back, then once
+  committed for real, which is what ``shopgraph load`` pays), then with all of them present.
+
+Each figure is printed as rows/s and as a ratio to the transfer of the same batches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=30_000)
+    parser.add_argument("--products", type=int, default=3_000)
+    parser.add_argument("--pairs", type=int, default=60_000)
+    parser.add_argument("--batch-size", type=int, default=5_000)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--home", type=Path, default=Path("/tmp/sg-bench-statements"))
+    args = parser.parse_args()
+    os.environ.update({"SHOPGRAPH_HOME": str(args.home), "NEO4J_URI": "bolt://127.0.0.1:7692",
+                       "SHOPGRAPH_NEO4J_HTTP_PORT": "7478"})
+    os.environ.pop("NEO4J_PASSWORD", None)
+    sys.path.insert(0, str(REPO))
+
+    import cypher
+    from graph.connection import connect
+    from graph.schema import apply_schema, reset_database
+    from graph.server import LocalServer
+    from graph.settings import Settings
+
+    settings = Settings.from_env()
+    server = LocalServer(settings)
+    started = server.start()
+    try:
+        with connect(settings) as db:
+            reset_database(db)
+            apply_schema(db)
+            db.run_text("UNWIND range(1, $n) AS i CREATE (:User {user_id: i})", {"n": args.users})
+            db.run_text("UNWIND range(1, $n) AS i CREATE (:Product {product_id: i})", {"n": args.products})
+            rng = random.Random(1)
+            pairs = sorted({(rng.randint(1, args.users), rng.randint(1, args.products)) for _ in range(args.pairs)})
+            rows = [{"user_id": u, "product_id": p, "count": 1, "first_at": 1_570_000_000_000,
+                     "last_at": 1_570_000_100_000} for u, p in pairs]
+            batches = [rows[i:i + args.batch_size] for i in range(0, len(rows), args.batch_size)]
+            lookups = ("UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) "
+                       "MATCH (p:Product {product_id: row.product_id}) RETURN count(*)")
+            create = ("UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) "
+                      "MATCH (p:Product {product_id: row.product_id}) "
+                      "CREATE (u)-[r:VIEWED]->(p) SET r.count = row.count, "
+                      "r.first_at = datetime({epochMillis: row.first_at}), r.last_at = datetime({epochMillis: row.last_at})")
+
+            def timed(statement: str) -> float:
+                best = float("inf")
+                for _ in range(args.repeat):
+                    with db.driver.session() as session:
+                        started_at = time.perf_counter()
+                        for batch in batches:
+                            tx = session.begin_transaction()
+                            tx.run(statement, {"rows": batch}).consume()
+                            tx.rollback()
+                        best = min(best, time.perf_counter() - started_at)
+                return len(rows) / best
+
+            shipped = cypher.query("load/add_viewed")
+            print(f"# bench/load_statements  {len(rows):,} (user, product) rows in batches of {args.batch_size:,}, "
+                  f"best of {args.repeat}, Neo4j {settings.neo4j_version}, heap {settings.heap}")
+            reference = timed("UNWIND $rows AS row RETURN count(row)")
+            print(f"{'transfer (reference)':34} {reference:>10,.0f} rows/s")
+            for label, statement in (("lookups", lookups), ("match+create", create),
+                                     ("add_viewed, new relationships", shipped)):
+                rate = timed(statement)
+                print(f"{label:34} {rate:>10,.0f} rows/s  {rate / reference:5.2f} of transfer")
+            started_at = time.perf_counter()  # committed for real: this also makes every relationship exist
+            with db.driver.session() as session:
+                for batch in batches:
+                    session.execute_write(lambda tx, b=batch: tx.run(shipped, {"rows": b}).consume())
+            rate = len(rows) / (time.perf_counter() - started_at)
+            print(f"{'add_viewed, new, committed':34} {rate:>10,.0f} rows/s  {rate / reference:5.2f} of transfer")
+            rate = timed(shipped)
+            print(f"{'add_viewed, all existing':34} {rate:>10,.0f} rows/s  {rate / reference:5.2f} of transfer")
+            reset_database(db)
+    finally:
+        if started:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
