@@ -360,7 +360,7 @@ def _stage(
             rejects_file = f"rejects/{sha12}.csv"
             (tmp / "rejects").mkdir()
             con.execute(
-                f"""COPY (SELECT ? AS source_file, line_no AS line_number, reason, raw_text
+                f"""COPY (SELECT ? AS source_file, line_no AS line_number, reason, raw_text, raw_user_id AS user_id
                           FROM parsed WHERE reason IS NOT NULL ORDER BY line_no)
                     TO '{_sql_path(tmp / rejects_file)}' (FORMAT csv, HEADER true)""",
                 [path.name],

@@ -2,8 +2,9 @@
 
 The input is a relation of numbered raw lines ``(line_no BIGINT, raw BLOB)``; the output
 has the event store's columns (raw ``user_id``, before pseudonymisation) plus ``reason``
-(NULL for a kept row) and ``raw_text`` (the line as text, only for rejected rows). Every
-input line gets exactly one output row, so ``read = kept + rejected`` holds by construction.
+(NULL for a kept row), ``raw_text`` (the line as text) and ``raw_user_id`` (the user id
+field as text), the last two only for rejected rows. Every input line gets exactly one
+output row, so ``read = kept + rejected`` holds by construction.
 """
 
 from __future__ import annotations
@@ -108,7 +109,11 @@ def parse_lines_sql(lines: str) -> str:
     -------
     str
         SQL with columns ``line_no, event_time, event_type, product_id, category_id,
-        category_code, brand, price, user_id, user_session, reason, raw_text``.
+        category_code, brand, price, user_id, user_session, reason, raw_text, raw_user_id``;
+        ``raw_text`` and ``raw_user_id`` are set for rejected rows only, ``raw_user_id``
+        being the unquoted, trimmed ``user_id`` field as text whatever the reason (NULL
+        when the line could not be split into fields: invalid UTF-8, malformed quoting,
+        or fewer than 8 fields), so that erasure can find a user's rejected lines.
         Rules, in the order they are tested (the first that fails is the reason):
         valid UTF-8; not empty; well-formed quoting; exactly 9 fields; ``event_time``
         present and in a :data:`TIMESTAMP_FORMATS` form; ``event_type`` one of
@@ -196,6 +201,7 @@ SELECT
     t_user_id AS user_id,
     s_user_session AS user_session,
     reason,
-    CASE WHEN reason IS NOT NULL THEN coalesce(text, CAST(raw AS VARCHAR)) END AS raw_text
+    CASE WHEN reason IS NOT NULL THEN coalesce(text, CAST(raw AS VARCHAR)) END AS raw_text,
+    CASE WHEN reason IS NOT NULL THEN nullif(trim(fields[{COLUMNS.index("user_id") + 1}]), '') END AS raw_user_id
 FROM judged
 """

@@ -97,6 +97,7 @@ def test_truncated_last_line_is_rejected_with_its_line_number(seeded: Workspace,
     assert reject == {
         "source_file": "cut.csv", "line_number": "4",
         "reason": "wrong number of fields: expected 9, found 3", "raw_text": ROW3[:40],
+        "user_id": "",
     }
     assert all(snapshot(seeded)[k] == v for k, v in before.items() if k != "manifest.json")
 
@@ -154,6 +155,21 @@ def test_unbalanced_quote_is_rejected(seeded: Workspace, tmp_path: Path) -> None
     entry = ingest_one(seeded, write_csv(tmp_path / "q.csv", [row, ROW2])).entry
     assert (entry.rows_kept, entry.rows_rejected) == (1, 1)
     assert rejects(seeded, entry)[0]["reason"] == "malformed quoting"
+
+
+def test_rejects_record_the_parsed_user_id(seeded: Workspace, tmp_path: Path) -> None:
+    comma = ROW.replace(",shiseido,", ',"Shiseido, Inc.",').replace(",view,", ",click,")
+    quoted = ROW.replace(",541312140,", ',"541312140",').replace(",35.79,", ",-1,")
+    unsplit = ROW.replace(",shiseido,", ',"shiseido,')
+    entry = ingest_one(seeded, write_csv(tmp_path / "r.csv", [comma, quoted, ROW2, unsplit])).entry
+    assert (entry.rows_kept, entry.rows_rejected) == (1, 3)
+    rows = rejects(seeded, entry)
+    assert list(rows[0]) == ["source_file", "line_number", "reason", "raw_text", "user_id"]
+    assert [(r["line_number"], r["reason"][:16], r["user_id"]) for r in rows] == [
+        ("2", "unknown event ty", "541312140"),
+        ("3", "negative price '", "541312140"),
+        ("5", "malformed quotin", ""),
+    ]
 
 
 def test_extra_columns_in_a_row_are_rejected(seeded: Workspace, tmp_path: Path) -> None:
