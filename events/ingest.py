@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import glob
+import hashlib
 import os
 import shutil
 import signal
@@ -39,6 +40,7 @@ from events.manifest import (
     IngestedFile,
     code_version,
     file_sha256,
+    find_by_content_sha256,
     find_by_sha256,
     fsync_dir,
     read_manifest,
@@ -62,7 +64,8 @@ LOCK_FILE = ".ingest.lock"
 
 @dataclass(frozen=True)
 class IngestResult:
-    """What happened to one source file: ``ingested`` now, or ``already ingested`` before."""
+    """What happened to one source file: ``ingested`` now, or ``already ingested`` before
+    (``already ingested (same content as <name>)`` when only the decompressed content matched)."""
 
     path: Path
     status: str
@@ -204,6 +207,10 @@ def ingest_file(
 ) -> IngestResult:
     """Ingest one ``.csv`` / ``.csv.gz`` file; a file already in the manifest is a no-op.
 
+    A file is already in the manifest when its bytes have the SHA-256 of an entry's (checked
+    before reading it) or its decompressed content has (checked after the read phase, when
+    the staged work is discarded): ``x.csv`` and ``x.csv.gz`` are one file.
+
     The caller holds :func:`store_lock` (as :func:`ingest_files` does).
 
     Parameters
@@ -257,7 +264,10 @@ def ingest_file(
     tmp.mkdir(parents=True)
     try:
         try:
-            staged = _stage(path, tmp, sha12, key if pseudonymise else None, tombstones, progress, memory_limit)
+            staged = _stage(path, tmp, sha12, key if pseudonymise else None, tombstones, progress, memory_limit,
+                            manifest)
+        except _SameContent as same:
+            return IngestResult(path, f"already ingested (same content as {same.entry.name})", same.entry)
         except (duckdb.Error, RuntimeError) as exc:
             if _was_interrupted(exc):  # Ctrl-C inside DuckDB or inside the line reader it pulls from
                 raise KeyboardInterrupt from None
@@ -279,6 +289,7 @@ def ingest_file(
             ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             code_version=code_version(),
             source_path=str(path),
+            content_sha256=staged.content_sha256,
         )
         if not entry.balanced:  # a bug, not a user error: never commit unbalanced counts
             raise AssertionError(f"counts do not balance for {path.name}: {entry}")
@@ -298,6 +309,15 @@ class _Staged:
     rows_per_month: dict[str, int]
     partitions: list[str]  # relative to the store
     rejects_file: str | None
+    content_sha256: str
+
+
+class _SameContent(Exception):
+    """The file's decompressed content is that of ``entry``, already in the store."""
+
+    def __init__(self, entry: IngestedFile) -> None:
+        super().__init__(entry.name)
+        self.entry = entry
 
 
 def _stage(
@@ -308,6 +328,7 @@ def _stage(
     tombstones: set[int],
     progress: Progress | None,
     memory_limit: str,
+    manifest: list[IngestedFile],
 ) -> _Staged:
     """Write the partitions and rejects of ``path`` under ``tmp`` (mirroring ``store/``).
 
@@ -315,7 +336,9 @@ def _stage(
     with the file and the cost grows about linearly (the one rows × buckets term, a cheap
     skip-scan per bucket, is measured in :mod:`events.buckets`):
 
-    1. ``read``: lines → row rules → ``staging.parquet`` (every line, typed, with its reason);
+    1. ``read``: lines → row rules → ``staging.parquet`` (every line, typed, with its reason),
+       hashing the decompressed bytes on the way: content already in ``manifest`` raises
+       :class:`_SameContent` before anything else is done;
     2. ``pseudonymise``: one row per distinct user with its pseudonym, erasure and bucket;
     3. ``dedupe``: the users cut into buckets sized to the memory limit (:mod:`events.buckets`);
     4. ``write``: each bucket deduplicated, sorted and appended to its month's Parquet file.
@@ -333,8 +356,11 @@ def _stage(
 
         # 1. read + validate, streaming: one row per line, with a reason when rejected
         report("read", 0, size, 0)
+        content = hashlib.sha256()
         lines = pa.RecordBatchReader.from_batches(
-            LINES_SCHEMA, prefetched(line_batches(path, progress=lambda pos, n: report("read", pos, size, max(n - 1, 0))))
+            LINES_SCHEMA,
+            prefetched(line_batches(path, progress=lambda pos, n: report("read", pos, size, max(n - 1, 0)),
+                                    digest=content)),
         )
         con.register("source_lines", lines)
         data_lines = "(SELECT * FROM source_lines WHERE line_no > 1)"
@@ -348,6 +374,10 @@ def _stage(
             raise _reading_error(path, exc) from None
         finally:
             con.unregister("source_lines")
+        content_sha256 = content.hexdigest()  # complete: the COPY consumed every batch
+        same = find_by_content_sha256(manifest, content_sha256)
+        if same is not None:
+            raise _SameContent(same)
         con.execute(f"CREATE VIEW parsed AS SELECT * FROM read_parquet('{staging}')")
         rows_read, rows_rejected = con.execute(
             "SELECT count(*), count(*) FILTER (reason IS NOT NULL) FROM parsed"
@@ -423,6 +453,7 @@ def _stage(
         rows_per_month=rows_per_month,
         partitions=partitions,
         rejects_file=rejects_file,
+        content_sha256=content_sha256,
     )
 
 

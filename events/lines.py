@@ -14,6 +14,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -36,6 +37,12 @@ LINES_SCHEMA = pa.schema([("line_no", pa.int64()), ("raw", pa.binary())])
 
 #: ``progress(bytes_read, lines_read)``: compressed bytes of the file consumed so far
 ByteProgress = Callable[[int, int], None]
+
+
+class Digest(Protocol):
+    """What :func:`line_batches` needs of a hash object (``hashlib.sha256()``)."""
+
+    def update(self, data: bytes, /) -> None: ...
 
 
 def is_gzip(path: Path) -> bool:
@@ -109,6 +116,7 @@ def line_batches(
     path: Path,
     block_size: int = 8 << 20,
     progress: ByteProgress | None = None,
+    digest: Digest | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Every line of ``path`` as Arrow batches of ``(line_no, raw)``, header included (line 1).
 
@@ -121,6 +129,10 @@ def line_batches(
         decompressed size of one block.
     progress
         Called after each batch with the compressed bytes consumed and lines produced.
+    digest
+        Optional hash object updated with every decompressed byte of the file, as is
+        (BOM and line endings included): once the batches are exhausted it identifies the
+        content whatever the compression.
 
     Yields
     ------
@@ -133,6 +145,8 @@ def line_batches(
     tail = b""
     first = True
     for data, position in _chunks(path, block_size):
+        if digest is not None:
+            digest.update(data)
         data = tail + data
         if first:
             if len(data) < len(BOM) and BOM.startswith(data):

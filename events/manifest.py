@@ -30,7 +30,10 @@ class IngestedFile:
     """One source file in the store: identity, counts and the files it produced.
 
     ``rows_read = rows_kept + rows_rejected + rows_duplicate + rows_erased`` always.
-    Paths in ``partitions`` and ``rejects_file`` are relative to ``store/``.
+    Paths in ``partitions`` and ``rejects_file`` are relative to ``store/``. ``sha256`` is
+    the hash of the file's bytes, ``content_sha256`` of its decompressed bytes (the same
+    for ``x.csv``, ``x.csv.gz`` and any recompression); entries written before it was
+    recorded have None.
     """
 
     name: str
@@ -49,6 +52,7 @@ class IngestedFile:
     ingested_at: str
     code_version: str
     source_path: str = ""
+    content_sha256: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -93,6 +97,10 @@ def write_manifest(workspace: Workspace, files: list[IngestedFile]) -> None:
 
 def find_by_sha256(files: list[IngestedFile], sha256: str) -> IngestedFile | None:
     return next((f for f in files if f.sha256 == sha256), None)
+
+
+def find_by_content_sha256(files: list[IngestedFile], content_sha256: str) -> IngestedFile | None:
+    return next((f for f in files if f.content_sha256 == content_sha256), None)
 
 
 def file_sha256(path: Path, block_size: int = 4 << 20) -> str:

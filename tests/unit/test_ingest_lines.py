@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 from pathlib import Path
 
 import pyarrow as pa
@@ -66,3 +67,14 @@ def test_crlf_endings_are_removed_but_inner_cr_stays(tmp_path: Path, block_size:
     path = tmp_path / "f"
     path.write_bytes(b"head\r\na\rb\r\n\r\nlast\r")
     assert read_all(path, block_size) == [(1, b"head"), (2, b"a\rb"), (3, b""), (4, b"last")]
+
+
+@pytest.mark.parametrize("block_size", [1, 7, 1 << 20])
+@pytest.mark.parametrize("gz", [False, True])
+def test_digest_is_of_the_decompressed_bytes(tmp_path: Path, block_size: int, gz: bool) -> None:
+    data = b"\xef\xbb\xbfhead\r\na,b\n\nlast"  # BOM, CRLF, no final newline: hashed as they are
+    path = tmp_path / "f"
+    path.write_bytes(gzip.compress(data[:9]) + gzip.compress(data[9:]) if gz else data)
+    digest = hashlib.sha256()
+    list(line_batches(path, block_size=block_size, digest=digest))
+    assert digest.hexdigest() == hashlib.sha256(data).hexdigest()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import gzip
+import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -88,6 +91,42 @@ def test_reingest_is_a_noop(workspace: Workspace, shared_data: Path, tmp_path: P
     results, _ = ingest_files(workspace, [shared_data / NOV, copy])
     assert [r.status for r in results] == ["already ingested", "already ingested"]
     assert snapshot(workspace) == before
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("gz", "plain"), ("plain", "gz"), ("gz", "gz-recompressed")],
+)
+def test_same_content_in_another_file_is_a_noop(
+    workspace: Workspace, shared_data: Path, tmp_path: Path, first: str, second: str
+) -> None:
+    data = (shared_data / NOV).read_bytes()
+    forms = {
+        "plain": write_csv(tmp_path / "2019-Nov.csv", data),
+        "gz": write_csv(tmp_path / "2019-Nov.csv.gz", data, gz=True),
+        "gz-recompressed": tmp_path / "again" / "2019-Nov.csv.gz",
+    }
+    forms["gz-recompressed"].parent.mkdir()
+    forms["gz-recompressed"].write_bytes(gzip.compress(data[:1000], 1) + gzip.compress(data[1000:], 6))
+    [done], _ = ingest_files(workspace, [forms[first]])
+    assert done.status == "ingested" and done.entry.content_sha256 == hashlib.sha256(data).hexdigest()
+    before, entries = snapshot(workspace), read_manifest(workspace)
+    [again], _ = ingest_files(workspace, [forms[second]])
+    assert again.status == f"already ingested (same content as {forms[first].name})"
+    assert again.entry == done.entry
+    assert snapshot(workspace) == before and read_manifest(workspace) == entries and not leftovers(workspace)
+
+
+def test_manifest_written_before_content_hashes_still_loads(workspace: Workspace, tmp_path: Path) -> None:
+    ingest_files(workspace, [write_csv(tmp_path / "a.csv", [ROW])])
+    path = workspace.store_dir / "manifest.json"
+    doc = json.loads(path.read_text())
+    del doc["files"][0]["content_sha256"]
+    path.write_text(json.dumps(doc))
+    [entry] = read_manifest(workspace)
+    assert entry.content_sha256 is None and entry.name == "a.csv"
+    [again], _ = ingest_files(workspace, [tmp_path / "a.csv"])
+    assert again.status == "already ingested"
 
 
 def test_gzip_gives_the_same_store_as_plain(workspace: Workspace, shared_data: Path, tmp_path: Path) -> None:
