@@ -63,6 +63,7 @@ def apply_retention(workspace: Workspace, retention_months: int) -> RetentionRep
             updated.append(replace(
                 entry,
                 partitions=[p for p in entry.partitions if p not in gone],
+                months=[m for m in entry.months if m not in drop],
                 rows_per_month={m: n for m, n in entry.rows_per_month.items() if m not in drop},
                 rows_kept=entry.rows_kept - rows,
                 rows_erased=entry.rows_erased + rows,

@@ -29,14 +29,25 @@ from pathlib import Path
 import duckdb
 
 from events.errors import ShopgraphError
+from events.manifest import manifest_path, read_manifest
+from events.sqltext import literal_list
 from events.workspace import Workspace
 
 EVENT_TYPES = ("view", "cart", "remove_from_cart", "purchase")
 
 
 def month_dirs(workspace: Workspace) -> dict[str, Path]:
-    """Every month partition present in the store, ``{"2019-10": Path(...)}``, sorted by month."""
+    """Every month partition of the store, ``{"2019-10": Path(...)}``, sorted by month.
+
+    With a manifest, only the partitions it names count (the manifest is the commit record:
+    files an interrupted ingest left behind are not part of the store). A store written by
+    hand without a manifest (tests, other producers) is read from its folders.
+    """
     root = workspace.events_dir
+    committed = _committed_partitions(workspace)
+    if committed is not None:
+        found = {p.parent.name.removeprefix("month="): p.parent for p in committed if p.exists()}
+        return dict(sorted(found.items()))
     if not root.is_dir():
         return {}
     found = {
@@ -59,19 +70,28 @@ def event_files(workspace: Workspace, months: Sequence[str] | None = None) -> li
                 f"month(s) {', '.join(missing)} not in the event store (it holds {', '.join(dirs)})"
             )
         dirs = {m: d for m, d in dirs.items() if m in months}
-    return sorted(p for d in dirs.values() for p in d.glob("*.parquet"))
+    committed = _committed_partitions(workspace)
+    files = (p for d in dirs.values() for p in d.glob("*.parquet"))
+    return sorted(p for p in files if committed is None or p in committed)
+
+
+def _committed_partitions(workspace: Workspace) -> set[Path] | None:
+    """The partitions the manifest names, or None for a store without a manifest."""
+    if not manifest_path(workspace).exists():
+        return None
+    return {workspace.store_dir / part for entry in read_manifest(workspace) for part in entry.partitions}
 
 
 def events_sql(files: Sequence[Path]) -> str:
     """A SELECT over ``files`` with the derived columns of the ``events`` view."""
-    listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    listing = literal_list(files)
     return f"""
         SELECT event_time, event_type, product_id, category_id, category_code, brand, price,
                user_id, user_session, month,
                nullif(split_part(category_code, '.', 1), '') AS category_l1,
                nullif(split_part(category_code, '.', 2), '') AS category_l2,
                nullif(split_part(category_code, '.', 3), '') AS category_l3
-        FROM read_parquet([{listing}], hive_partitioning = true, hive_types = {{'month': VARCHAR}})
+        FROM read_parquet({listing}, hive_partitioning = true, hive_types = {{'month': VARCHAR}})
     """
 
 

@@ -37,9 +37,10 @@ import duckdb
 
 import cypher
 from events.errors import ShopgraphError
+from events.sqltext import literal
 from events.workspace import Workspace
 from graph.connection import QueryRunner
-from graph.load import SourceFile, ingested_files, step_queries, write_interactions
+from graph.load import SourceFile, ingested_files, prune_interactions, step_queries, write_interactions
 from graph.schema import apply_schema
 from graph.server import LocalServer
 from graph.settings import Settings
@@ -175,10 +176,6 @@ INGESTED_FILE_HEADER = ("sha256:ID(IngestedFile),name,months:string[],month,rows
                         "rows_rejected:long,state,loaded_at:datetime,interactions:long")
 
 
-def _quote_path(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def write_csvs(workspace: Workspace, sources: list[SourceFile], directory: Path, con: duckdb.DuckDBPyConnection,
                compress: bool = False, on_table: OnTable | None = None) -> tuple[list[str], dict[str, int]]:
     """Write the importer's header and data files into ``directory``; returns (importer arguments, rows per file)."""
@@ -203,7 +200,7 @@ def write_csvs(workspace: Workspace, sources: list[SourceFile], directory: Path,
         (directory / f"{table.file}-header.csv").write_text(table.header + "\n", encoding="utf-8")
         options = "FORMAT csv, HEADER false" + (", COMPRESSION gzip" if compress else "")
         target = directory / (table.file + suffix)
-        rows[table.file] = int(con.execute(f"COPY ({table.sql}) TO {_quote_path(target)} ({options})").fetchone()[0])
+        rows[table.file] = int(con.execute(f"COPY ({table.sql}) TO {literal(target)} ({options})").fetchone()[0])
         arguments.append(table.argument(directory, suffix))
         if on_table:
             on_table(table.file, rows[table.file], time.perf_counter() - started)
@@ -280,6 +277,7 @@ def bulk_load(db: QueryRunner, settings: Settings, workspace: Workspace, server:
     sources = ingested_files(workspace)
     if not sources:
         raise ShopgraphError(f"the ingest manifest in {workspace.store_dir} lists no files: run `shopgraph ingest FILE`")
+    prune_interactions(workspace, sources)
     work = workspace.home / "graph" / "bulk-import"
     shutil.rmtree(work, ignore_errors=True)
 
@@ -291,39 +289,41 @@ def bulk_load(db: QueryRunner, settings: Settings, workspace: Workspace, server:
         report.phases[name] = time.perf_counter() - phases_started[name]
 
     phases_started: dict[str, float] = {}
-    phase("csv", f"aggregating {len(sources)} file(s) with DuckDB and writing CSVs to {work}")
-    con = duckdb.connect()
-    con.execute("SET preserve_insertion_order = false")
-    con.execute(f"SET temp_directory = {_quote_path(work / 'duckdb-tmp')}")
-    arguments, report.rows_written = write_csvs(workspace, sources, work, con, compress=compress, on_table=on_table)
-    con.close()
-    done("csv")
+    try:  # the CSVs hold pseudonyms: never leave them behind, even when the import fails
+        phase("csv", f"aggregating {len(sources)} file(s) with DuckDB and writing CSVs to {work}")
+        con = duckdb.connect()
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(f"SET temp_directory = {literal(work / 'duckdb-tmp')}")
+        arguments, report.rows_written = write_csvs(workspace, sources, work, con, compress=compress, on_table=on_table)
+        con.close()
+        done("csv")
 
-    phase("stop", f"stopping Neo4j ({settings.uri})")
-    server.stop()
-    done("stop")
-    try:
-        phase("import", f"neo4j-admin database import full {DATABASE}")
-        counts = run_import(server, arguments, workspace.home / "graph" / "bulk-import.report")
-        done("import")
-    except BaseException:
-        import_empty_store(server, work)
+        phase("stop", f"stopping Neo4j ({settings.uri})")
+        server.stop()
+        done("stop")
+        try:
+            phase("import", f"neo4j-admin database import full {DATABASE}")
+            counts = run_import(server, arguments, workspace.home / "graph" / "bulk-import.report")
+            done("import")
+        except BaseException:
+            import_empty_store(server, work)
+            server.start()
+            raise
+        phase("start", "starting Neo4j")
         server.start()
-        raise
-    phase("start", "starting Neo4j")
-    server.start()
-    done("start")
-    report.nodes, report.relationships, report.properties = counts["nodes"], counts["relationships"], counts["properties"]
+        done("start")
+        report.nodes, report.relationships, report.properties = counts["nodes"], counts["relationships"], counts["properties"]
 
-    phase("schema", "applying the schema (uniqueness constraints)")
-    found = _wait_for_reads(db)
-    if found != report.nodes:
-        raise ShopgraphError(f"the database holds {found:,} nodes after importing {report.nodes:,}: see "
-                             f"{workspace.home / 'graph' / 'bulk-import.log'}")
-    apply_schema(db)
-    done("schema")
-    if not keep_csv:
-        shutil.rmtree(work, ignore_errors=True)
+        phase("schema", "applying the schema (uniqueness constraints)")
+        found = _wait_for_reads(db)
+        if found != report.nodes:
+            raise ShopgraphError(f"the database holds {found:,} nodes after importing {report.nodes:,}: see "
+                                 f"{workspace.home / 'graph' / 'bulk-import.log'}")
+        apply_schema(db)
+        done("schema")
+    finally:
+        if not keep_csv:
+            shutil.rmtree(work, ignore_errors=True)
     report.files_loaded = [s.name for s in sources]
     report.seconds = time.perf_counter() - started
     return report

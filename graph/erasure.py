@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ import duckdb
 from events.ingest import store_lock
 from events.manifest import read_manifest, write_manifest
 from events.pseudonym import load_key, pseudonymise_ids
+from events.sqltext import literal
 from events.tombstones import add_tombstones
 from events.workspace import Workspace
 from graph.connection import QueryRunner
@@ -28,6 +30,8 @@ from graph.connection import QueryRunner
 AUDIT_FILE = "erasure-audit.jsonl"
 DERIVED_DIRS = ("graph", "features", "embeddings", "segments", "exports")
 """Workspace folders whose Parquet/CSV tables hold per-user rows keyed by ``user_id``."""
+SCRATCH_DIRS = ("graph/bulk-import",)
+"""Scratch folders (headerless CSVs of an interrupted ``load --bulk``): deleted whole by ``forget``."""
 
 
 @dataclass
@@ -42,36 +46,36 @@ class ErasureReport:
         return sum(self.rows_removed.values())
 
 
-def stored_ids(workspace: Workspace, raw_ids: Sequence[int]) -> list[int]:
-    """The values the store holds for ``raw_ids``: their pseudonyms, plus the raw ids when some
-    file was ingested with ``--no-pseudonymise``."""
-    key = load_key(workspace, create=False) if _any_pseudonymised(workspace) else None
-    ids = set(pseudonymise_ids(raw_ids, key)) if key else set()
-    if any(not f.pseudonymised for f in read_manifest(workspace)):
-        ids |= {int(r) for r in raw_ids}
-    return sorted(ids)
+def stored_ids(workspace: Workspace, raw_ids: Sequence[int]) -> tuple[list[int], list[int]]:
+    """The values the store holds for ``raw_ids`` and, separately, their pseudonyms.
 
-
-def _any_pseudonymised(workspace: Workspace) -> bool:
+    Stored values are the pseudonyms, plus the raw ids themselves when some file was
+    ingested with ``--no-pseudonymise``.
+    """
     files = read_manifest(workspace)
-    return not files or any(f.pseudonymised for f in files)
+    pseudonymised = not files or any(f.pseudonymised for f in files)
+    pseudonyms = pseudonymise_ids(raw_ids, load_key(workspace, create=False)) if pseudonymised else []
+    ids = set(pseudonyms)
+    if any(not f.pseudonymised for f in files):
+        ids |= {int(r) for r in raw_ids}
+    return sorted(ids), pseudonyms
 
 
 def forget(workspace: Workspace, raw_ids: Sequence[int], db: QueryRunner | None) -> ErasureReport:
     """Erase ``raw_ids`` (ids as the shop knows them) from the store, derived tables and graph."""
-    ids = stored_ids(workspace, raw_ids)
     report = ErasureReport(users=len(set(raw_ids)))
     with store_lock(workspace):
-        key = load_key(workspace, create=False) if _any_pseudonymised(workspace) else None
-        pseudonyms = pseudonymise_ids(raw_ids, key) if key else []
+        ids, pseudonyms = stored_ids(workspace, raw_ids)
         report.tombstones_added = add_tombstones(workspace, pseudonyms or ids)
         con = duckdb.connect()
         con.execute("CREATE TEMP TABLE erased (user_id BIGINT)")
         con.executemany("INSERT INTO erased VALUES (?)", [(i,) for i in ids])
         report.rows_removed["events"] = _erase_events(workspace, con)
         report.rows_removed["rejects"] = _erase_rejects(workspace, con, raw_ids)
+        for scratch in SCRATCH_DIRS:
+            shutil.rmtree(workspace.home / scratch, ignore_errors=True)
         for folder in DERIVED_DIRS:
-            removed = sum(_rewrite_without(path, con) for path in _tables(workspace.home / folder))
+            removed = sum(_rewrite_without(path, con) for path in user_tables(workspace.home / folder))
             if removed:
                 report.rows_removed[folder] = removed
     if db is not None:
@@ -81,27 +85,36 @@ def forget(workspace: Workspace, raw_ids: Sequence[int], db: QueryRunner | None)
     return report
 
 
-def _tables(folder: Path) -> list[Path]:
+def user_tables(folder: Path) -> list[Path]:
+    """The Parquet and CSV files under ``folder`` (the candidates for rows keyed by ``user_id``)."""
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.rglob("*") if p.suffix in {".parquet", ".csv"} and p.is_file())
 
 
-def _rewrite_without(path: Path, con: duckdb.DuckDBPyConnection) -> int:
-    """Rewrite one table without the erased users' rows (atomic replace); rows removed."""
-    reader = "read_parquet" if path.suffix == ".parquet" else "read_csv"
-    source = f"{reader}('{_q(path)}')"
+def table_source(path: Path) -> str:
+    """The DuckDB table function reading ``path`` as stored (no hive columns from its folder names)."""
+    if path.suffix == ".parquet":
+        return f"read_parquet({literal(path)}, hive_partitioning = false)"
+    return f"read_csv({literal(path)}, all_varchar = true, hive_partitioning = false)"
+
+
+def _rewrite_without(path: Path, con: duckdb.DuckDBPyConnection, column: str = "user_id",
+                     erased: str = "SELECT user_id FROM erased") -> int:
+    """Rewrite one table without the erased users' rows (fsync, atomic replace); rows removed."""
+    source = table_source(path)
     columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-    if "user_id" not in columns:
+    if column.isidentifier() and column not in columns:
         return 0
-    hits = con.execute(f"SELECT count(*) FROM {source} WHERE user_id::BIGINT IN (SELECT user_id FROM erased)").fetchone()[0]
+    match = f"TRY_CAST({column} AS {'BIGINT' if erased.endswith('FROM erased') else 'VARCHAR'}) IN ({erased})"
+    hits = con.execute(f"SELECT count(*) FROM {source} WHERE {match}").fetchone()[0]
     if not hits:
         return 0
     tmp = path.with_name(f".{path.name}.erasing")
     fmt = "(FORMAT parquet, COMPRESSION zstd)" if path.suffix == ".parquet" else "(FORMAT csv, HEADER true)"
-    con.execute(
-        f"COPY (SELECT * FROM {source} WHERE user_id::BIGINT NOT IN (SELECT user_id FROM erased)) TO '{_q(tmp)}' {fmt}"
-    )
+    con.execute(f"COPY (SELECT * FROM {source} WHERE {match} IS NOT TRUE) TO {literal(tmp)} {fmt}")
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
     os.replace(tmp, path)
     return int(hits)
 
@@ -113,44 +126,38 @@ def _erase_events(workspace: Workspace, con: duckdb.DuckDBPyConnection) -> int:
     updated = []
     for entry in manifest:
         removed += sum(_rewrite_without(workspace.store_dir / part, con) for part in entry.partitions)
-        kept = sum(
-            con.execute(f"SELECT count(*) FROM read_parquet('{_q(workspace.store_dir / part)}')").fetchone()[0]
+        per_month = {
+            part.split("/")[1].removeprefix("month="): int(con.execute(
+                f"SELECT count(*) FROM {table_source(workspace.store_dir / part)}").fetchone()[0])
             for part in entry.partitions
-        )
+        }
+        kept = sum(per_month.values())
         erased = entry.rows_read - kept - entry.rows_rejected - entry.rows_duplicate
-        updated.append(replace(entry, rows_kept=kept, rows_erased=erased))
+        updated.append(replace(entry, rows_kept=kept, rows_erased=erased, rows_per_month=per_month))
     if updated != manifest:
         write_manifest(workspace, updated)
     return removed
 
 
 def _erase_rejects(workspace: Workspace, con: duckdb.DuckDBPyConnection, raw_ids: Sequence[int]) -> int:
-    """Rejected rows keep the raw line, raw user id included: drop lines whose 8th field is one of them."""
+    """Rejected rows keep the raw line, raw user id included.
+
+    Ingest records the parsed raw id in the rejects file's ``user_id`` column; where it is
+    empty (a line that could not be split into fields) and in files written before that
+    column existed, the 8th comma-separated field of the raw line is used.
+    """
+    con.execute("CREATE OR REPLACE TEMP TABLE raw_erased (id VARCHAR)")
+    con.executemany("INSERT INTO raw_erased VALUES (?)", [(str(int(r)),) for r in raw_ids])
     removed = 0
-    raw = {str(int(r)) for r in raw_ids}
     for entry in read_manifest(workspace):
         if not entry.rejects_file:
             continue
         path = workspace.store_dir / entry.rejects_file
-        rows = con.execute(f"SELECT raw_text FROM read_csv('{_q(path)}', all_varchar = true)").fetchall()
-        hits = sum(1 for (text,) in rows if _raw_user(text) in raw)
-        if hits:
-            con.execute("CREATE OR REPLACE TEMP TABLE raw_erased (id VARCHAR)")
-            con.executemany("INSERT INTO raw_erased VALUES (?)", [(r,) for r in raw])
-            tmp = path.with_name(f".{path.name}.erasing")
-            con.execute(
-                f"""COPY (SELECT * FROM read_csv('{_q(path)}', all_varchar = true)
-                    WHERE coalesce(trim(split_part(raw_text, ',', 8)), '') NOT IN (SELECT id FROM raw_erased))
-                    TO '{_q(tmp)}' (FORMAT csv, HEADER true)"""
-            )
-            os.replace(tmp, path)
-            removed += hits
+        columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {table_source(path)}").fetchall()]
+        fallback = "trim(split_part(raw_text, ',', 8))"  # lines that could not be split into fields
+        column = f"coalesce(nullif(user_id, ''), {fallback})" if "user_id" in columns else fallback
+        removed += _rewrite_without(path, con, column=column, erased="SELECT id FROM raw_erased")
     return removed
-
-
-def _raw_user(raw_text: str | None) -> str:
-    parts = (raw_text or "").split(",")
-    return parts[7].strip() if len(parts) > 7 else ""
 
 
 def _audit(workspace: Workspace, report: ErasureReport) -> None:
@@ -162,7 +169,3 @@ def _audit(workspace: Workspace, report: ErasureReport) -> None:
         fh.write(json.dumps(line, sort_keys=True) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
-
-
-def _q(path: Path) -> str:
-    return str(path).replace("'", "''")

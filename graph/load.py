@@ -19,6 +19,7 @@ did not commit and ends with exactly the graph of one clean run.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +32,7 @@ import duckdb
 import cypher
 from events.errors import ShopgraphError
 from events.manifest import read_manifest
+from events.sqltext import literal, literal_list
 from events.workspace import Workspace
 from graph.connection import QueryRunner
 from graph.schema import apply_schema
@@ -95,30 +97,55 @@ def interactions_path(workspace: Workspace, source: SourceFile) -> Path:
 
 
 def write_interactions(workspace: Workspace, source: SourceFile, con: duckdb.DuckDBPyConnection) -> Path:
-    """Aggregate the file's events per (user, product, event type) into Parquet (tmp + rename)."""
+    """Aggregate the file's events per (user, product, event type) into Parquet (tmp + rename).
+
+    The aggregate is a cache of the file's partitions: it is reused only while they are the
+    very files it was computed from (path, size, modification time, kept in a ``.key.json``
+    beside it), so ``forget`` or ``expire`` rewriting a partition makes the next load recompute it.
+    """
     target = interactions_path(workspace, source)
-    if target.exists():
+    key_path = target.with_suffix(".key.json")
+    events = source.event_files(workspace)
+    key = json.dumps([[str(p.relative_to(workspace.home)), p.stat().st_size, p.stat().st_mtime_ns] for p in events])
+    if target.exists() and key_path.exists() and key_path.read_text(encoding="utf-8") == key:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    key_path.unlink(missing_ok=True)
     tmp = target.with_suffix(f".tmp-{os.getpid()}")
-    con.execute(
-        f"""
-        COPY (
-            SELECT user_id, product_id, event_type, count(*)::BIGINT AS count,
-                   round(sum(price), 2) AS amount, min(event_time) AS first_at, max(event_time) AS last_at
-            FROM read_parquet($files)
-            GROUP BY ALL ORDER BY user_id, product_id, event_type
-        ) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)
-        """,
-        {"files": [str(p) for p in source.event_files(workspace)]},
-    )
-    os.replace(tmp, target)
+    try:
+        con.execute(
+            f"""
+            COPY (
+                SELECT user_id, product_id, event_type, count(*)::BIGINT AS count,
+                       round(sum(price), 2) AS amount, min(event_time) AS first_at, max(event_time) AS last_at
+                FROM read_parquet({literal_list(events)}, hive_partitioning = false)
+                GROUP BY ALL ORDER BY user_id, product_id, event_type
+            ) TO {literal(tmp)} (FORMAT parquet, COMPRESSION zstd)
+            """
+        )
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    key_tmp = key_path.with_suffix(f".tmp-{os.getpid()}")
+    key_tmp.write_text(key, encoding="utf-8")
+    os.replace(key_tmp, key_path)
     return target
+
+
+def prune_interactions(workspace: Workspace, sources: list[SourceFile]) -> list[Path]:
+    """Delete the aggregates of files no longer in the store (all their months expired)."""
+    keep = {interactions_path(workspace, s).name for s in sources}
+    removed = []
+    for path in sorted(workspace.interactions_dir.glob("part-*")):
+        if path.name.split(".")[0] + ".parquet" not in keep:
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def step_queries(events: list[str], interactions: str) -> list[tuple[str, str, str]]:
     """The load steps as (step name, catalog query, DuckDB SELECT in a deterministic order)."""
-    ev = f"read_parquet({sql_list(events)})"
+    ev = f"read_parquet({literal_list(events)})"
     steps = [
         ("categories", "load/merge_categories", f"""
             SELECT category_id, arg_max(category_code, (event_time, category_code)) AS code
@@ -141,14 +168,9 @@ def step_queries(events: list[str], interactions: str) -> list[tuple[str, str, s
         amount = "amount, " if event_type == "purchase" else ""
         steps.append((step, query, f"""
             SELECT user_id, product_id, count, {amount}epoch_ms(first_at) AS first_at, epoch_ms(last_at) AS last_at
-            FROM read_parquet({sql_list([interactions])}) WHERE event_type = '{event_type}'
+            FROM read_parquet({literal_list([interactions])}) WHERE event_type = '{event_type}'
             ORDER BY user_id, product_id"""))
     return steps
-
-
-def sql_list(paths: list[str]) -> str:
-    """A DuckDB list literal of file paths, quotes escaped."""
-    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
 # -- step 2: writes (Neo4j) -------------------------------------------------------------
@@ -203,7 +225,7 @@ def load_file(db: QueryRunner, workspace: Workspace, source: SourceFile, batch_s
                 db.run("load/advance_cursor", sha256=source.sha256, step=index, batch=batch_no,
                        next_step=index + 1, next_batch=0)
     db.run("load/finish_file", sha256=source.sha256, loaded_at=int(time.time() * 1000),
-           interactions=int(con.execute(f"SELECT count(*) FROM read_parquet({sql_list([str(interactions)])})").fetchone()[0]))
+           interactions=int(con.execute(f"SELECT count(*) FROM read_parquet({literal_list([interactions])})").fetchone()[0]))
     return written
 
 
@@ -221,7 +243,9 @@ def load(db: QueryRunner, workspace: Workspace, batch_size: int = DEFAULT_BATCH_
     state = {row["sha256"]: row["state"] for row in db.run("load/loaded_files")}
     report = LoadReport()
     con = duckdb.connect()
-    for source in ingested_files(workspace):
+    sources = ingested_files(workspace)
+    prune_interactions(workspace, sources)
+    for source in sources:
         if state.get(source.sha256) == "loaded":
             report.files_skipped.append(source.name)
             continue

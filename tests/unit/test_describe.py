@@ -66,11 +66,15 @@ def write_month(workspace: Workspace, month: str, rows: list[tuple]) -> None:
 def store(workspace: Workspace) -> Workspace:
     write_month(workspace, "2019-10", OCTOBER)
     write_month(workspace, "2019-11", NOVEMBER)
+    common = {"size_bytes": 1, "rejects_file": None, "pseudonymised": True, "ingested_at": "2026-11-25T00:00:00Z",
+              "code_version": "test"}
     manifest = {"format": 1, "files": [
-        {"name": "2019-Oct.csv.gz", "months": ["2019-10"], "rows_read": 420, "rows_kept": 408, "rows_rejected": 2,
-         "rows_duplicate": 10, "rows_erased": 0},
-        {"name": "2019-Nov.csv.gz", "months": ["2019-11"], "rows_read": 5, "rows_kept": 2, "rows_rejected": 0,
-         "rows_duplicate": 3, "rows_erased": 0},
+        {"name": "2019-Oct.csv.gz", "sha256": "a" * 64, "months": ["2019-10"], "rows_read": 420, "rows_kept": 408,
+         "rows_rejected": 2, "rows_duplicate": 10, "rows_erased": 0, "rows_per_month": {"2019-10": 408},
+         "partitions": ["events/month=2019-10/part-0.parquet"], **common},
+        {"name": "2019-Nov.csv.gz", "sha256": "b" * 64, "months": ["2019-11"], "rows_read": 5, "rows_kept": 2,
+         "rows_rejected": 0, "rows_duplicate": 3, "rows_erased": 0, "rows_per_month": {"2019-11": 2},
+         "partitions": ["events/month=2019-11/part-0.parquet"], **common},
     ]}
     (workspace.store_dir / "manifest.json").write_text(json.dumps(manifest))
     return workspace
