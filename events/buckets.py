@@ -33,6 +33,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from events.errors import ShopgraphError
+
 #: the event store's columns, in order
 STORE_COLUMNS = (
     "event_time", "event_type", "product_id", "category_id", "category_code",
@@ -48,6 +50,14 @@ SORT_KEY = "user_id, event_time, event_type, product_id"
 
 #: ``done(rows_written_so_far)`` after each bucket
 BucketProgress = Callable[[int], None]
+
+
+def set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> None:
+    """``SET memory_limit`` on ``con``; a value DuckDB does not understand is one clear error."""
+    try:
+        con.execute(f"SET memory_limit = '{limit.replace(chr(39), chr(39) * 2)}'")
+    except duckdb.Error:
+        raise ShopgraphError(f"memory limit {limit!r} is not a size DuckDB understands (e.g. 1GB, 512MB)") from None
 
 
 def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:

@@ -32,6 +32,7 @@ from events.buckets import (
     assign_buckets,
     bucket_count,
     memory_limit_bytes,
+    set_memory_limit,
     write_buckets,
 )
 from events.errors import ShopgraphError
@@ -271,6 +272,9 @@ def ingest_file(
         except (duckdb.Error, RuntimeError) as exc:
             if _was_interrupted(exc):  # Ctrl-C inside DuckDB or inside the line reader it pulls from
                 raise KeyboardInterrupt from None
+            if isinstance(exc, duckdb.OutOfMemoryException):
+                raise ShopgraphError(f"{path.name}: DuckDB ran out of memory ({memory_limit}): raise "
+                                     "--memory-limit or free memory; the store is unchanged") from None
             raise
         entry = IngestedFile(
             name=path.name,
@@ -349,7 +353,7 @@ def _stage(
     writers = MonthWriters(tmp / "events", f"part-{sha12}.parquet")
     try:
         con.execute("SET TimeZone = 'UTC'")
-        con.execute(f"SET memory_limit = '{memory_limit}'")
+        set_memory_limit(con, memory_limit)
         con.execute(f"SET temp_directory = '{_sql_path(tmp / 'spill')}'")
         con.execute("SET preserve_insertion_order = false")
         con.execute("SET enable_progress_bar = false")

@@ -34,14 +34,16 @@ import json
 import math
 import os
 import shutil
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from events.buckets import memory_limit_bytes, set_memory_limit
 from events.errors import ShopgraphError
+from events.manifest import code_version
+from events.sqltext import literal
 from events.store import connect_events
 from events.workspace import Workspace
 from features.calendar import Calendar
@@ -390,20 +392,13 @@ def configure(con: duckdb.DuckDBPyConnection, temp_dir: Path, memory_limit: str 
     """Memory limit, spill directory and threads for the feature queries."""
     temp_dir.mkdir(parents=True, exist_ok=True)
     limit = memory_limit or os.environ.get("SHOPGRAPH_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT)
-    try:
-        con.execute(f"SET memory_limit = '{_plain(limit)}'")
-    except duckdb.Error:
-        raise ShopgraphError(f"memory limit {limit!r} is not a size DuckDB understands (e.g. 6GB)") from None
-    con.execute(f"SET temp_directory = '{_plain(str(temp_dir))}'")
+    set_memory_limit(con, limit)
+    con.execute(f"SET temp_directory = {literal(str(temp_dir))}")
     # on (DuckDB's default): each bucket appends its users in user_id order and the final
     # write keeps that order, so the table comes out sorted with no global sort
     con.execute("SET preserve_insertion_order = true")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-
-
-def _plain(value: str) -> str:
-    return value.replace("'", "''")
 
 
 def data_window(con: duckdb.DuckDBPyConnection) -> DataWindow:
@@ -412,15 +407,6 @@ def data_window(con: duckdb.DuckDBPyConnection) -> DataWindow:
         raise ShopgraphError("the event store holds no events: run `shopgraph ingest FILE` first")
     months = tuple(r[0] for r in con.execute("SELECT DISTINCT month FROM events ORDER BY month").fetchall())
     return DataWindow(start, end, months)
-
-
-def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
-    """DuckDB's current ``memory_limit`` on ``con``, in bytes."""
-    text = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]  # e.g. '5.5 GiB'
-    number, _, unit = text.strip().partition(" ")
-    scale = {"": 1, "bytes": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4,
-             "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4}
-    return int(float(number) * scale[unit])
 
 
 def bucket_count(n_events: int, limit_bytes: int) -> int:
@@ -512,24 +498,6 @@ def compute_features(con: duckdb.DuckDBPyConnection, calendar: Calendar, say: Sa
     return window, timings, len(ranges)
 
 
-def code_version() -> str:
-    """The package version, plus the git commit when running from a checkout."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        ver = version("shopgraph")
-    except PackageNotFoundError:
-        ver = "unknown"
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True,
-            timeout=5, check=False,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
-    return f"{ver}+{commit}" if commit else ver
-
-
 def build_user_features(workspace: Workspace, calendar: Calendar, *, months: Sequence[str] | None = None,
                         memory_limit: str | None = None, threads: int | None = None,
                         buckets: int | None = None, say: Say | None = None) -> FeatureTable:
@@ -556,7 +524,7 @@ def build_user_features(workspace: Workspace, calendar: Calendar, *, months: Seq
         path = out_dir / FEATURES_FILE
         tmp = out_dir / f".{FEATURES_FILE}.tmp"
         con.execute(
-            f"COPY (SELECT * FROM user_features) TO '{_plain(str(tmp))}' "  # already in user_id order
+            f"COPY (SELECT * FROM user_features) TO {literal(str(tmp))} "  # already in user_id order
             "(FORMAT parquet, COMPRESSION zstd)"
         )
         rows = con.execute("SELECT count(*) FROM feat_users").fetchone()[0]
