@@ -19,6 +19,7 @@ did not commit and ends with exactly the graph of one clean run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -106,7 +107,7 @@ def write_interactions(workspace: Workspace, source: SourceFile, con: duckdb.Duc
     target = interactions_path(workspace, source)
     key_path = target.with_suffix(".key.json")
     events = source.event_files(workspace)
-    key = json.dumps([[str(p.relative_to(workspace.home)), p.stat().st_size, p.stat().st_mtime_ns] for p in events])
+    key = partitions_key(workspace, source)
     if target.exists() and key_path.exists() and key_path.read_text(encoding="utf-8") == key:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -130,6 +131,12 @@ def write_interactions(workspace: Workspace, source: SourceFile, con: duckdb.Duc
     key_tmp.write_text(key, encoding="utf-8")
     os.replace(key_tmp, key_path)
     return target
+
+
+def partitions_key(workspace: Workspace, source: SourceFile) -> str:
+    """What the file's partitions are right now (path, size, modification time), as text."""
+    files = source.event_files(workspace)
+    return json.dumps([[str(p.relative_to(workspace.home)), p.stat().st_size, p.stat().st_mtime_ns] for p in files])
 
 
 def prune_interactions(workspace: Workspace, sources: list[SourceFile]) -> list[Path]:
@@ -189,13 +196,20 @@ def load_file(db: QueryRunner, workspace: Workspace, source: SourceFile, batch_s
     if not events:
         raise ShopgraphError(f"{source.name}: no events of this file in the store ({workspace.events_dir})")
     interactions = write_interactions(workspace, source, con)
+    source_key = hashlib.sha256(partitions_key(workspace, source).encode()).hexdigest()
     begun = db.run(
         "load/begin_file", sha256=source.sha256, name=source.name, months=source.months,
         rows_read=source.rows_read, rows_kept=source.rows_kept, rows_rejected=source.rows_rejected,
-        batch_size=batch_size,
+        batch_size=batch_size, source_key=source_key,
     )[0]
     if begun["state"] == "loaded":
         return {}
+    if begun["source_key"] != source_key:
+        # batches are cut by offset: resuming over rewritten partitions would skip or repeat rows
+        raise ShopgraphError(
+            f"{source.name} was partly loaded before its events changed (forget or expire ran in between): "
+            "reload the graph with `shopgraph db reset --yes` then `shopgraph load`"
+        )
     start_step, start_batch, batch_size = begun["step"], begun["batch"], begun["batch_size"]
     advance = cypher.query("load/advance_cursor")
     written: dict[str, int] = {}

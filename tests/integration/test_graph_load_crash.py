@@ -12,7 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from events.errors import ShopgraphError
 from events.workspace import Workspace
+from graph.erasure import forget
 from graph.connection import QueryRunner
 from graph.load import load
 from tests.integration.graph_dump import dump_graph
@@ -27,15 +29,14 @@ def _cursor(db: QueryRunner) -> tuple[int, int] | None:
     return (rows[0]["step"], rows[0]["batch"]) if rows else None
 
 
-@pytest.mark.parametrize("kill_in", list(STEPS))
-def test_kill_9_then_rerun_equals_a_clean_load(db: QueryRunner, workspace: Workspace, shared_data, kill_in) -> None:
-    store_from_csv(workspace, shared_data / "rees46-2019-oct-first5019.csv")
+def _kill_load_during(db: QueryRunner, step: str) -> None:
+    """Run `shopgraph load` in a subprocess and SIGKILL it once the cursor is inside ``step``."""
     proc = subprocess.Popen(LOAD, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     killed_at = None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         cursor = _cursor(db)
-        if cursor and (cursor[0] > STEPS[kill_in] or (cursor[0] == STEPS[kill_in] and cursor[1] >= 1)):
+        if cursor and (cursor[0] > STEPS[step] or (cursor[0] == STEPS[step] and cursor[1] >= 1)):
             proc.send_signal(signal.SIGKILL)
             killed_at = cursor
             break
@@ -44,12 +45,30 @@ def test_kill_9_then_rerun_equals_a_clean_load(db: QueryRunner, workspace: Works
     assert killed_at is not None, f"load finished before it could be killed: {stderr!r}"
     assert _cursor(db) is not None  # the graph really is half-loaded
 
+
+@pytest.mark.parametrize("kill_in", list(STEPS))
+def test_kill_9_then_rerun_equals_a_clean_load(db: QueryRunner, workspace: Workspace, shared_data, kill_in) -> None:
+    store_from_csv(workspace, shared_data / "rees46-2019-oct-first5019.csv")
+    _kill_load_during(db, kill_in)
+
     load(db, workspace)  # the re-run finishes it
     after_crash = dump_graph(db)
 
     db.run("schema/reset")
     load(db, workspace)  # one clean run
     assert after_crash == dump_graph(db)
+
+
+def test_resume_over_partitions_rewritten_by_forget_is_refused(db: QueryRunner, workspace: Workspace,
+                                                                shared_data) -> None:
+    store_from_csv(workspace, shared_data / "rees46-2019-oct-first5019.csv")
+    _kill_load_during(db, "viewed")
+    forget(workspace, [551377651], db)  # rewrites the partition the interrupted load was cutting batches from
+    with pytest.raises(ShopgraphError, match="partly loaded before its events changed"):
+        load(db, workspace)
+    db.run("schema/reset")
+    load(db, workspace)  # the way out the message gives
+    assert _cursor(db) is None
 
 
 def test_wrong_password_is_one_clear_line(db: QueryRunner, workspace: Workspace, monkeypatch) -> None:
