@@ -128,8 +128,11 @@ def write_buckets(
     months: list[str],
     writers: MonthWriters,
     done: BucketProgress,
-) -> int:
-    """Deduplicate, sort and append every bucket to its month files, in bucket order; return rows written.
+) -> tuple[int, int]:
+    """Deduplicate, sort and append every bucket to its month files, in bucket order.
+
+    Returns ``(written, dropped)``: rows written and exact duplicates dropped, counted
+    separately so the caller can check that every row it handed over had one fate.
 
     ``bucket_sql(b)`` is a SELECT of bucket ``b``'s rows with :data:`STORE_COLUMNS`;
     ``months`` (``YYYY-MM``) are the months they fall in. Each bucket is sorted by
@@ -140,7 +143,7 @@ def write_buckets(
     """
     columns = ", ".join(STORE_COLUMNS)
     order = ", ".join([SORT_KEY, *(c for c in STORE_COLUMNS if c not in SORT_KEY.split(", "))])
-    written = 0
+    written = dropped = 0
     for b in range(buckets):
         rows = bucket_sql(b)
         for month in months:
@@ -154,11 +157,12 @@ def write_buckets(
                     continue
                 unique = batch.filter(pc.invert(repeats_previous_row(batch, previous)))
                 previous = batch.slice(batch.num_rows - 1)
+                dropped += batch.num_rows - unique.num_rows
                 if unique.num_rows:
                     writers.write(month, unique)
                     written += unique.num_rows
         done(written)
-    return written
+    return written, dropped
 
 
 #: the order :func:`repeats_previous_row` compares columns in: the most selective first

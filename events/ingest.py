@@ -437,13 +437,15 @@ def _stage(
                    ORDER BY 1"""
             ).fetchall()
         ]
-        write_buckets(con, bucket_sql, buckets, months, writers,
-                      lambda written: report("write", written, to_write, rows_read))
+        written, rows_duplicate = write_buckets(con, bucket_sql, buckets, months, writers,
+                                                lambda written: report("write", written, to_write, rows_read))
         writers.close()
         rows_per_month = dict(sorted(writers.rows.items()))
         partitions = [f"events/{writers.relative(month)}" for month in rows_per_month]
         rows_kept = sum(rows_per_month.values())
-        rows_duplicate = rows_read - rows_rejected - rows_erased - rows_kept
+        if rows_kept != written or written + rows_duplicate != to_write:  # a bug, never a user's error
+            raise AssertionError(f"{path.name}: {to_write} rows to write became {written} written + "
+                                 f"{rows_duplicate} duplicates ({rows_kept} in the month files)")
         report("write", to_write, to_write, rows_read)
     finally:
         writers.close()

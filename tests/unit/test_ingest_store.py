@@ -250,3 +250,22 @@ def test_synthetic_months_balance_and_planted_duplicates_are_found(workspace: Wo
     assert sum(e.rows_rejected for e in entries) == 0 and all(e.balanced for e in entries)
     again, _ = ingest_files(workspace, sorted(made.files))
     assert {r.status for r in again} == {"already ingested"}
+
+
+def test_rows_handed_over_twice_are_caught_before_commit(workspace: Workspace, shared_data: Path,
+                                                          tmp_path: Path, monkeypatch) -> None:
+    """The balance guard is real: a bug that writes rows twice never reaches the manifest."""
+    import events.ingest as ingest
+    from events.buckets import write_buckets
+
+    ingest_files(workspace, [shared_data / "rees46-2019-nov-first683.csv"])
+    before = snapshot(workspace)
+
+    def twice(*args, **kwargs):
+        first, second = write_buckets(*args, **kwargs), write_buckets(*args, **kwargs)
+        return first[0] + second[0], first[1] + second[1]
+
+    monkeypatch.setattr(ingest, "write_buckets", twice)
+    with pytest.raises(AssertionError, match="rows to write became"):
+        ingest_files(workspace, [write_csv(tmp_path / "a.csv", [ROW, ROW2, ROW3])])
+    assert snapshot(workspace) == before and not leftovers(workspace)
