@@ -36,6 +36,7 @@ from events.buckets import (
     write_buckets,
 )
 from events.errors import ShopgraphError
+from events.sqltext import literal
 from events.lines import LINES_SCHEMA, first_line, line_batches, prefetched
 from events.manifest import (
     IngestedFile,
@@ -354,7 +355,7 @@ def _stage(
     try:
         con.execute("SET TimeZone = 'UTC'")
         set_memory_limit(con, memory_limit)
-        con.execute(f"SET temp_directory = '{_sql_path(tmp / 'spill')}'")
+        con.execute(f"SET temp_directory = {literal(tmp / 'spill')}")
         con.execute("SET preserve_insertion_order = false")
         con.execute("SET enable_progress_bar = false")
 
@@ -368,10 +369,10 @@ def _stage(
         )
         con.register("source_lines", lines)
         data_lines = "(SELECT * FROM source_lines WHERE line_no > 1)"
-        staging = _sql_path(tmp / "staging.parquet")
+        staging = literal(tmp / "staging.parquet")
         try:
             con.execute(
-                f"""COPY ({parse_lines_sql(data_lines)}) TO '{staging}'
+                f"""COPY ({parse_lines_sql(data_lines)}) TO {staging}
                     (FORMAT parquet, COMPRESSION lz4_raw)"""
             ).fetchall()
         except duckdb.Error as exc:
@@ -382,7 +383,7 @@ def _stage(
         same = find_by_content_sha256(manifest, content_sha256)
         if same is not None:
             raise _SameContent(same)
-        con.execute(f"CREATE VIEW parsed AS SELECT * FROM read_parquet('{staging}')")
+        con.execute(f"CREATE VIEW parsed AS SELECT * FROM read_parquet({staging})")
         rows_read, rows_rejected = con.execute(
             "SELECT count(*), count(*) FILTER (reason IS NOT NULL) FROM parsed"
         ).fetchall()[0]
@@ -396,7 +397,7 @@ def _stage(
             con.execute(
                 f"""COPY (SELECT ? AS source_file, line_no AS line_number, reason, raw_text, raw_user_id AS user_id
                           FROM parsed WHERE reason IS NOT NULL ORDER BY line_no)
-                    TO '{_sql_path(tmp / rejects_file)}' (FORMAT csv, HEADER true)""",
+                    TO {literal(tmp / rejects_file)} (FORMAT csv, HEADER true)""",
                 [path.name],
             ).fetchall()
 
@@ -502,7 +503,3 @@ def _commit(workspace: Workspace, tmp: Path, entry: IngestedFile, manifest: list
 def _fsync_file(path: Path) -> None:
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")

@@ -82,6 +82,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from events.errors import ShopgraphError
+from events.sqltext import literal
 
 HEADER = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session"
 EVENT_TYPES = ("view", "cart", "remove_from_cart", "purchase")
@@ -888,7 +889,7 @@ def _write_months(
     con.execute("SET memory_limit = '2GB'")
     spill = tmp / "spill"
     spill.mkdir()
-    con.execute(f"SET temp_directory = '{_sql_path(spill)}'")
+    con.execute(f"SET temp_directory = {literal(spill)}")
     con.register("products", catalogue.arrow())
     files: list[Path] = []
     per_month: dict[str, int] = {}
@@ -901,14 +902,14 @@ def _write_months(
         if not (mdir.is_dir() and any(mdir.glob("*.parquet"))):
             partial.write_bytes(_gzip_header_only())  # a month without events: the header only
         else:
-            source = f"read_parquet('{_sql_path(mdir)}/*.parquet')"
+            source = f"read_parquet({literal(mdir / '*.parquet')})"
             con.execute(f"""
                 COPY (
                     SELECT e.event_time, e.event_type, p.product_id, p.category_id, p.category_code,
                            p.brand, e.price::DECIMAL(12, 2) AS price, e.user_id, e.user_session
                     FROM {source} e JOIN products p ON p.product_idx = e.product_idx
                     ORDER BY e.event_time, e.seq
-                ) TO '{_sql_path(partial)}'
+                ) TO {literal(partial)}
                 (FORMAT csv, HEADER true, COMPRESSION gzip, TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S UTC')
             """)
             for etype, n in con.execute(f"SELECT event_type, count(*) FROM {source} GROUP BY 1").fetchall():
@@ -928,7 +929,3 @@ def _gzip_header_only() -> bytes:
     import gzip
 
     return gzip.compress((HEADER + "\n").encode(), mtime=0)
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")

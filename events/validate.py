@@ -10,6 +10,7 @@ output row, so ``read = kept + rejected`` holds by construction.
 from __future__ import annotations
 
 from events.errors import ShopgraphError
+from events.sqltext import literal_list
 from events.store import EVENT_TYPES
 
 COLUMNS = (
@@ -68,10 +69,6 @@ def check_header(first_line: str, source: str) -> None:
     raise ShopgraphError(f"{source}: wrong header ({'; '.join(problems)}): expected {HEADER}")
 
 
-def _sql_list(values: tuple[str, ...]) -> str:
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
-
-
 def _integer(column: str) -> str:
     """The BIGINT of ``s_<column>`` only if it is written as a plain integer (never '1.5' or '1e3').
 
@@ -122,8 +119,8 @@ def parse_lines_sql(lines: str) -> str:
         (``1e3`` is numeric); ``user_id`` present and integer.
         Cleaning: empty strings become NULL, ``brand`` is trimmed and lower-cased.
     """
-    types = _sql_list(EVENT_TYPES)
-    formats = _sql_list(TIMESTAMP_FORMATS)
+    types = literal_list(EVENT_TYPES)
+    formats = literal_list(TIMESTAMP_FORMATS)
     fields = ",\n        ".join(
         f"nullif({_clean(c, f'fields[{i}]')}, '') AS s_{c}" for i, c in enumerate(COLUMNS, start=1)
     )
