@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 from dotenv import load_dotenv
-from rich.console import Console
 from rich.table import Table
 
+from commands.common import console, optional_db, print_pairs, settings, user_errors
 from events.errors import ShopgraphError
-
-console = Console()
-err_console = Console(stderr=True)
 
 app = typer.Typer(
     help="shopgraph: turn a marketplace clickstream into named, explainable customer segments on Neo4j.",
@@ -28,38 +23,6 @@ neo4j_app = typer.Typer(help="Run the project's own local Neo4j server (start, s
 db_app = typer.Typer(help="Prepare or empty the Neo4j database (schema, reset).", no_args_is_help=True)
 app.add_typer(neo4j_app, name="neo4j")
 app.add_typer(db_app, name="db")
-
-
-def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a ShopgraphError into one red line on stderr and exit code 1; Ctrl-C into exit 130."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ShopgraphError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err_console.print("[yellow]interrupted[/yellow]: nothing half-written was kept")
-            raise typer.Exit(130) from None
-
-    return wrapper
-
-
-def print_pairs(title: str, rows: list[tuple[str, str]]) -> None:
-    table = Table(title=title, show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column()
-    for key, value in rows:
-        table.add_row(key, value)
-    console.print(table)
-
-
-def settings():
-    from graph.settings import Settings
-
-    return Settings.from_env()
 
 
 @app.callback()
@@ -378,15 +341,6 @@ def _load_bulk(s, gzip: bool) -> None:
 
 
 
-def _optional_db(s, graph: bool):
-    """A Neo4j connection when ``graph`` is asked for, else a no-op context giving None."""
-    from contextlib import nullcontext
-
-    from graph.connection import connect
-
-    return connect(s) if graph else nullcontext(None)
-
-
 @app.command("forget")
 @user_errors
 def forget_cmd(
@@ -398,7 +352,7 @@ def forget_cmd(
     from graph.erasure import forget
 
     s = settings()
-    with _optional_db(s, graph) as db:
+    with optional_db(s, graph) as db:
         report = forget(Workspace.from_env(), user_ids, db)
     rows = [(f"rows removed: {where}", f"{n:,}") for where, n in report.rows_removed.items()]
     rows += [("graph users deleted", f"{report.graph_users_deleted:,}" if graph else "skipped (--no-graph)"),
@@ -419,7 +373,7 @@ def export_user_cmd(
     from graph.access import export_user
 
     s = settings()
-    with _optional_db(s, graph) as db:
+    with optional_db(s, graph) as db:
         data = export_user(Workspace.from_env(), user_id, db)
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 

@@ -1,0 +1,59 @@
+"""What every command module shares: the consoles, the user-error wrapper, settings and small tables."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from events.errors import ShopgraphError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a ShopgraphError into one red line on stderr and exit code 1; Ctrl-C into exit 130."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ShopgraphError as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console.print("[yellow]interrupted[/yellow]: nothing half-written was kept")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def print_pairs(title: str, rows: list[tuple[str, str]]) -> None:
+    """A two-column table (label, value) under a title."""
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in rows:
+        table.add_row(key, value)
+    console.print(table)
+
+
+def settings():
+    """The effective settings (environment, .env, defaults)."""
+    from graph.settings import Settings
+
+    return Settings.from_env()
+
+
+def optional_db(s, graph: bool):
+    """A Neo4j connection when ``graph`` is asked for, else a no-op context giving None."""
+    from contextlib import nullcontext
+
+    from graph.connection import connect
+
+    return connect(s) if graph else nullcontext(None)
