@@ -1,0 +1,156 @@
+"""Drift between the customers a segmentation was trained on and the customers that came after it.
+
+``shopgraph run`` on a new month either assigns the new customers with the trained classifier
+or retrains the segmentation. It decides from three figures, each with a stated threshold:
+
+* **Population stability index (PSI)** of key behaviour metrics, new customers against the
+  customers of the training run. Bins are the deciles of the training distribution (ties
+  merged), shares are floored at ``1e-4`` so an empty bin does not give infinity, and
+  ``PSI = Σ (new − train) · ln(new / train)``. The usual reading of PSI: below 0.1 stable,
+  0.1–0.25 a moderate shift, above 0.25 a significant one. We retrain when the **median PSI
+  over the key metrics** exceeds 0.25 (one odd metric does not force a retrain; a shift of
+  the whole behaviour does).
+* **Segment shares**: the PSI of the predicted segment distribution of the new customers
+  against the training run's shares; above 0.25 the segments no longer describe who comes.
+* **Low-confidence share**: the share of new customers the classifier assigns with low
+  confidence; above 0.30 (or more than twice the training run's own share) the model does
+  not know them.
+
+Only rates and shares are compared, never counts or recency: new customers have shorter
+histories by construction, so their event counts and recency differ from the trained
+population's without any change of behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Metrics whose distribution is compared (rates and shares: independent of history length).
+KEY_METRICS = (
+    "events_per_session", "view_to_cart_rate", "cart_abandonment_rate", "purchase_rate",
+    "avg_order_value", "price_index_viewed", "promo_share", "weekend_share", "category_entropy",
+)
+PSI_RETRAIN = 0.25
+SHARE_PSI_RETRAIN = 0.25
+LOW_CONFIDENCE_RETRAIN = 0.30
+SHARE_FLOOR = 1e-4
+
+
+def psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> float | None:
+    """Population stability index of ``current`` against ``reference`` (NaNs ignored).
+
+    None when either side has no finite value. Bin edges are the reference's quantiles, so
+    each reference bin holds about ``1 / bins`` of it; values outside fall in the end bins.
+    """
+    ref = np.asarray(reference, dtype=float)
+    cur = np.asarray(current, dtype=float)
+    ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
+    if ref.size == 0 or cur.size == 0:
+        return None
+    edges = np.unique(np.quantile(ref, np.linspace(0, 1, bins + 1)[1:-1]))
+    ref_share = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=edges.size + 1) / ref.size
+    cur_share = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=edges.size + 1) / cur.size
+    return share_psi(ref_share, cur_share)
+
+
+def share_psi(reference: Sequence[float] | np.ndarray, current: Sequence[float] | np.ndarray) -> float:
+    """PSI of two distributions over the same categories (shares, each summing to 1)."""
+    ref = np.maximum(np.asarray(reference, dtype=float), SHARE_FLOOR)
+    cur = np.maximum(np.asarray(current, dtype=float), SHARE_FLOOR)
+    return float(np.sum((cur - ref) * np.log(cur / ref)))
+
+
+@dataclass
+class DriftReport:
+    """The drift figures, the thresholds they were compared with, and the decision."""
+
+    new_customers: int
+    metric_psi: dict[str, float | None] = field(default_factory=dict)
+    segment_share_psi: float | None = None
+    low_confidence_share: float | None = None
+    training_low_confidence_share: float | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def median_psi(self) -> float | None:
+        values = [v for v in self.metric_psi.values() if v is not None]
+        return float(np.median(values)) if values else None
+
+    @property
+    def retrain(self) -> bool:
+        return bool(self.reasons)
+
+    @property
+    def decision(self) -> str:
+        """One sentence: what to do and why."""
+        if self.new_customers == 0:
+            return "no new customers: nothing to assign"
+        if self.retrain:
+            return "retrain: " + "; ".join(self.reasons)
+        median = self.median_psi
+        parts = [f"median PSI {median:.3f} ≤ {PSI_RETRAIN}" if median is not None else "no metric to compare"]
+        if self.segment_share_psi is not None:
+            parts.append(f"segment-share PSI {self.segment_share_psi:.3f} ≤ {SHARE_PSI_RETRAIN}")
+        if self.low_confidence_share is not None:
+            parts.append(f"low-confidence share {self.low_confidence_share:.1%}")
+        return "assign with the trained classifier: " + ", ".join(parts)
+
+    def as_record(self) -> dict[str, object]:
+        return {
+            "new_customers": self.new_customers, "metric_psi": self.metric_psi, "median_psi": self.median_psi,
+            "segment_share_psi": self.segment_share_psi, "low_confidence_share": self.low_confidence_share,
+            "training_low_confidence_share": self.training_low_confidence_share,
+            "thresholds": {"median_psi": PSI_RETRAIN, "segment_share_psi": SHARE_PSI_RETRAIN,
+                           "low_confidence_share": LOW_CONFIDENCE_RETRAIN},
+            "retrain": self.retrain, "decision": self.decision,
+        }
+
+
+def measure_drift(
+    training: Mapping[str, np.ndarray],
+    new: Mapping[str, np.ndarray],
+    *,
+    training_shares: Mapping[int, float] | None = None,
+    new_segments: np.ndarray | None = None,
+    new_low_confidence: np.ndarray | None = None,
+    training_low_confidence_share: float | None = None,
+) -> DriftReport:
+    """Compare new customers with the training population and decide (see the module docstring).
+
+    ``training`` and ``new`` map metric names to arrays (one value per customer); metrics of
+    :data:`KEY_METRICS` present in both are compared. ``training_shares`` maps segment ids
+    to their share in the training run and ``new_segments`` holds the segment predicted for
+    each new customer; ``new_low_confidence`` flags the new customers assigned with low
+    confidence.
+    """
+    n_new = len(next(iter(new.values()))) if new else 0
+    report = DriftReport(new_customers=n_new, training_low_confidence_share=training_low_confidence_share)
+    if n_new == 0:
+        return report
+    for metric in KEY_METRICS:
+        if metric in training and metric in new:
+            value = psi(training[metric], new[metric])
+            report.metric_psi[metric] = None if value is None else round(value, 4)
+    median = report.median_psi
+    if median is not None and median > PSI_RETRAIN:
+        worst = max((k for k, v in report.metric_psi.items() if v is not None), key=lambda k: report.metric_psi[k])
+        report.reasons.append(f"median PSI of the key metrics {median:.3f} > {PSI_RETRAIN} (worst: {worst})")
+    if training_shares and new_segments is not None and len(new_segments):
+        ids = sorted(set(training_shares) | {int(s) for s in np.unique(new_segments)})
+        counts = {int(k): int(v) for k, v in zip(*np.unique(new_segments, return_counts=True), strict=True)}
+        current = [counts.get(i, 0) / len(new_segments) for i in ids]
+        report.segment_share_psi = round(share_psi([training_shares.get(i, 0.0) for i in ids], current), 4)
+        if report.segment_share_psi > SHARE_PSI_RETRAIN:
+            report.reasons.append(f"segment-share PSI {report.segment_share_psi:.3f} > {SHARE_PSI_RETRAIN}")
+    if new_low_confidence is not None and len(new_low_confidence):
+        share = float(np.mean(np.asarray(new_low_confidence, dtype=bool)))
+        report.low_confidence_share = round(share, 4)
+        limit = LOW_CONFIDENCE_RETRAIN
+        if training_low_confidence_share is not None:
+            limit = min(limit, max(2 * training_low_confidence_share, 0.05))
+        if share > limit:
+            report.reasons.append(f"low-confidence share {share:.1%} > {limit:.1%}")
+    return report

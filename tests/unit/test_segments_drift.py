@@ -1,0 +1,67 @@
+"""Drift figures and the assign-or-retrain decision (segments/drift.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from segments.drift import PSI_RETRAIN, measure_drift, psi, share_psi
+
+
+def test_psi_is_zero_for_the_same_distribution_and_grows_with_a_shift() -> None:
+    rng = np.random.default_rng(0)
+    reference = rng.normal(size=20_000)
+    assert psi(reference, rng.normal(size=20_000)) < 0.01
+    small, large = psi(reference, rng.normal(0.3, 1, 20_000)), psi(reference, rng.normal(1.5, 1, 20_000))
+    assert 0.02 < small < large
+    assert large > PSI_RETRAIN
+
+
+def test_psi_ignores_nan_and_handles_ties_and_empty_sides() -> None:
+    reference = np.array([0.0] * 900 + [1.0] * 100)  # deciles all tied at 0 but the last
+    assert psi(reference, reference.copy()) == pytest.approx(0.0, abs=1e-12)
+    assert psi(np.array([np.nan, 1.0, 2.0]), np.array([np.nan, np.nan])) is None
+    assert np.isfinite(psi(reference, np.full(50, 7.0)))
+
+
+def test_share_psi_matches_the_formula() -> None:
+    ref, cur = np.array([0.5, 0.3, 0.2]), np.array([0.4, 0.4, 0.2])
+    assert share_psi(ref, cur) == pytest.approx(float(np.sum((cur - ref) * np.log(cur / ref))))
+
+
+def _metrics(rng: np.random.Generator, n: int, shift: float = 0.0) -> dict[str, np.ndarray]:
+    return {"purchase_rate": rng.beta(2, 20, n) + shift, "promo_share": rng.beta(2, 5, n) + shift,
+            "events_per_session": rng.lognormal(1.5, 0.5, n) + 10 * shift}
+
+
+def test_same_behaviour_assigns_and_says_why() -> None:
+    rng = np.random.default_rng(1)
+    report = measure_drift(_metrics(rng, 5000), _metrics(rng, 800), training_shares={1: 0.5, 2: 0.5},
+                           new_segments=rng.integers(1, 3, 800), new_low_confidence=rng.random(800) < 0.05,
+                           training_low_confidence_share=0.05)
+    assert not report.retrain
+    assert report.decision.startswith("assign with the trained classifier")
+    assert set(report.metric_psi) == {"purchase_rate", "promo_share", "events_per_session"}
+
+
+def test_shifted_behaviour_retrains_naming_the_reason() -> None:
+    rng = np.random.default_rng(2)
+    report = measure_drift(_metrics(rng, 5000), _metrics(rng, 800, shift=0.3))
+    assert report.retrain
+    assert "median PSI" in report.decision
+
+
+def test_new_segment_mix_or_unknown_customers_retrain() -> None:
+    rng = np.random.default_rng(3)
+    same = _metrics(rng, 2000)
+    mix = measure_drift(same, _metrics(rng, 500), training_shares={1: 0.5, 2: 0.5},
+                        new_segments=np.array([1] * 480 + [2] * 20))
+    assert mix.retrain and "segment-share PSI" in mix.decision
+    unsure = measure_drift(same, _metrics(rng, 500), new_low_confidence=np.array([True] * 200 + [False] * 300),
+                           training_low_confidence_share=0.05)
+    assert unsure.retrain and "low-confidence share" in unsure.decision
+
+
+def test_no_new_customers_is_nothing_to_do() -> None:
+    report = measure_drift({"purchase_rate": np.ones(10)}, {})
+    assert not report.retrain and report.decision == "no new customers: nothing to assign"
