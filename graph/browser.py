@@ -50,7 +50,8 @@ class BrowserGuide:
             ("user", self.user),
             ("password", self.password),
             ("style file", str(self.style_path)),
-            ("load the style", "drag the style file onto Browser, or paste `shopgraph browser --style-command`"),
+            ("load the style", "drag the style file onto Browser, or run in its editor what "
+                               "`shopgraph browser --style-command` prints"),
         ]
 
 
@@ -61,6 +62,40 @@ def style_path() -> Path:
 
 def style_text() -> str:
     return resources.files("graph").joinpath(*STYLE_RESOURCE).read_text(encoding="utf-8")
+
+
+def parse_grass(text: str) -> dict[str, dict[str, str]]:
+    """Selector → properties, read the way Neo4j Browser reads a GRASS file.
+
+    Like Browser: quotes are dropped and protect the braces of a caption template, a brace
+    outside quotes inside a rule is a binding (``{name}``), a property is kept only when it
+    splits on ``:`` into exactly two parts, and there are no comments.
+    """
+    rules: dict[str, str] = {}
+    selector, body = "", ""
+    in_quotes = in_rule = in_binding = False
+    for char in text:
+        if char in "'\"":
+            in_quotes = not in_quotes
+        elif char == "{" and not in_quotes:
+            if in_rule:
+                in_binding = True
+            else:
+                in_rule = True
+        elif char == "}" and not in_quotes:
+            if in_binding:
+                in_binding = False
+            else:
+                rules[selector], selector, body, in_rule = body, "", "", False
+        elif in_rule:
+            body += char
+        elif not char.isspace():
+            selector += char
+    parsed: dict[str, dict[str, str]] = {}
+    for key, props in rules.items():
+        pairs = (item.split(":") for item in props.split(";"))
+        parsed[key] = {pair[0].strip(): pair[1].strip() for pair in pairs if len(pair) == 2}
+    return parsed
 
 
 def style_command() -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.browser import browser_guide, browser_query, style_command, style_text
+from graph.browser import browser_guide, browser_query, parse_grass, style_command, style_text
 from graph.connection import QueryRunner
 from graph.settings import Settings
 
@@ -137,15 +137,6 @@ def connect(page, settings: Settings) -> None:
         pytest.fail("Browser did not connect; it shows:\n" + page.get_by_test_id("stream").inner_text()[:2000])
 
 
-def grass_rules(text: str) -> dict[str, dict[str, str]]:
-    """The style file read the way Browser reads it (selector → properties)."""
-    rules = {}
-    for selector, body in re.findall(r"([\w.]+)\s*\{([^}]*)\}", text):
-        props = (item.split(":", 1) for item in body.split(";") if ":" in item)
-        rules[selector] = {key.strip(): value.strip().strip("'\"") for key, value in props}
-    return rules
-
-
 def graph_settled(page, frame) -> None:
     """Wait until the force layout stops moving (the node positions are the same twice in a row)."""
     frame.locator("g.node").first.wait_for(state="visible")
@@ -199,7 +190,7 @@ def test_browser_connects_and_shows_the_segments(segmented_graph: QueryRunner, b
     expect(nodes).to_have_count(records[0]["n"], timeout=TIMEOUT_MS)
     graph_settled(page, frame)
 
-    style = grass_rules(style_text())
+    style = parse_grass(style_text())
     drawn = nodes.evaluate_all(
         """nodes => nodes.map(n => ({
             fill: n.querySelector('circle.b-outline').getAttribute('fill'),
