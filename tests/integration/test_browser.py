@@ -108,11 +108,18 @@ def run_in_editor(page, command: str, frame_text: str | None):
     The frame is found by the command it shows (``frame_text``, a part of it), newest first;
     ``None`` for a command that opens none.
     """
+    from playwright.sync_api import expect
+
     editor = page.get_by_test_id("activeEditor")
     editor.click()
+    page.wait_for_function(  # Monaco's input has the focus, so the keys go to the editor
+        "() => document.activeElement?.closest('[data-testid=activeEditor]') != null", timeout=TIMEOUT_MS)
     page.keyboard.press("Control+A")
     page.keyboard.press("Delete")
     page.keyboard.insert_text(command)  # as a paste: no auto-closed brackets or quotes
+    # Monaco draws only the lines in view, scrolled to the end of what was typed
+    last_line = command.strip().splitlines()[-1].strip()
+    expect(editor.locator(".view-lines")).to_contain_text(last_line, timeout=TIMEOUT_MS)
     page.get_by_test_id("editor-Run").click()
     if frame_text is None:
         return None
