@@ -71,16 +71,16 @@ def main() -> None:
     parser.add_argument("--month", default="2019-11")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dimensions", type=int, default=64)
-    parser.add_argument("--walk-length", type=int, default=30)
-    parser.add_argument("--walks-per-node", type=int, default=5)
+    parser.add_argument("--walk-length", type=int, default=20)
+    parser.add_argument("--walks-per-node", type=int, default=4)
     parser.add_argument("--window", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--p", type=float, default=1.0)
     parser.add_argument("--q", type=float, default=0.5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--holdout", type=float, default=0.10, help="share of purchase edges held out")
-    parser.add_argument("--limit-minutes", type=float, default=15.0, help="time limit of one reference run")
-    parser.add_argument("--memory-cap-gib", type=float, default=10.0, help="resident memory cap of one run")
+    parser.add_argument("--limit-minutes", type=float, default=10.0, help="time limit of one reference run")
+    parser.add_argument("--memory-cap-gib", type=float, default=6.0, help="resident memory cap of one run")
     parser.add_argument("--setup-only", action="store_true", help="create the reference environment and stop")
     args = parser.parse_args()
     if args.setup_only:
@@ -494,6 +494,9 @@ class Bench:
                 if n2v.finished:
                     r = n2v.timings["end_to_end"] / ours.timings["end_to_end"]
                     rows.append((text, f"{r:.1f}x", r >= 50))
+                elif n2v.note.startswith("did not finish within"):  # the limit is a lower bound of its time
+                    r = n2v.timings["end_to_end"] / ours.timings["end_to_end"]
+                    rows.append((text, f"> {r:.0f}x (the package {n2v.note})", True if r >= 50 else None))
                 else:
                     rows.append((text, f"the package {n2v.note}", None))
             if pec is not None and pec.finished:

@@ -39,11 +39,15 @@ class FastRP:
         Length of each vector.
     weights
         Weight of each propagation step's (row-normalised) embedding ``U₁, U₂, …``; its
-        length is the number of steps. The default ignores ``U₁`` (a node's direct
-        neighbours only) and sums two-, three- and four-step neighbourhoods equally.
+        length is the number of steps. The default sums the three- and four-step
+        neighbourhoods: on the interaction graph they join a user to the products bought by
+        customers of similar taste (one and two steps only reach their own products and the
+        other buyers). Chosen on a validation split of the 100 k-edge bench graph (held-out
+        seed 2, not the benchmark's), where (0, 0, 1, 1) gave AUC 0.858 against 0.835 for
+        (0, 1, 1, 1) and 0.79 for (1, 1, 1); longer sums were within noise.
     normalization_strength
-        Exponent ``β`` of the degree scaling of the random vectors (0 = none; negative
-        values damp hubs).
+        Exponent ``β`` of the degree scaling of the random vectors (0 = none, the default:
+        −0.5 and −1 lowered the validation AUC; negative values damp hubs).
     sparsity
         ``s`` of the random projection: a share ``1/s`` of its entries is non-zero (3 is
         Achlioptas' projection; larger is sparser and faster to draw).
@@ -53,8 +57,8 @@ class FastRP:
         Dimensions computed at once (bounds the working memory to two ``n × block`` arrays).
     """
 
-    def __init__(self, dimensions: int = 64, weights: Sequence[float] = (0.0, 1.0, 1.0, 1.0),
-                 normalization_strength: float = -0.5, sparsity: float = 3.0, seed: int = 42,
+    def __init__(self, dimensions: int = 64, weights: Sequence[float] = (0.0, 0.0, 1.0, 1.0),
+                 normalization_strength: float = 0.0, sparsity: float = 3.0, seed: int = 42,
                  block: int = 16) -> None:
         self.dimensions = dimensions
         self.weights = weights
