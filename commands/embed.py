@@ -24,16 +24,16 @@ def embed_cmd(
         = "node2vec",
     dimensions: Annotated[int, typer.Option(help="Vector size.", min=2, max=1024)] = 64,
     walk_length: Annotated[int, typer.Option(help="Nodes per random walk.", min=2)] = 30,
-    walks_per_node: Annotated[int, typer.Option(help="Walks started from every node.", min=1)] = 6,
+    walks_per_node: Annotated[int, typer.Option(help="Walks started from every node.", min=1)] = 10,
     p: Annotated[float, typer.Option("--p", help="node2vec return parameter (1/p weighs stepping back).")] = 1.0,
-    q: Annotated[float, typer.Option("--q", help="node2vec in-out parameter (q < 1 walks outwards).")] = 0.75,
+    q: Annotated[float, typer.Option("--q", help="node2vec in-out parameter (q < 1 walks outwards).")] = 0.5,
     window: Annotated[int, typer.Option(help="Skip-gram context window.", min=1)] = 5,
-    epochs: Annotated[int, typer.Option(help="Skip-gram passes over the walks.", min=1)] = 1,
+    epochs: Annotated[int, typer.Option(help="Skip-gram passes over the walks.", min=1)] = 2,
     seed: Annotated[int, typer.Option(help="Seed of the user sample, the walks and the training.")] = 42,
     workers: Annotated[int, typer.Option(
         help="Skip-gram threads. 1 = same vectors for the same seed; more = faster, not reproducible.", min=1)] = 1,
     max_users: Annotated[int, typer.Option(
-        help="Train on at most this many users (a seeded sample; the others are folded in).", min=1)] = 400_000,
+        help="Train on at most this many users (a seeded sample; the others are folded in).", min=1)] = 200_000,
     assign_only: Annotated[bool, typer.Option(
         "--assign-only", help="Only give vectors to users who have none yet (loaded after the last embed); "
                               "no retraining.")] = False,

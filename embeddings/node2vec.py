@@ -2,8 +2,8 @@
 
 Public API
 ----------
-``Node2Vec(dimensions=64, walk_length=30, walks_per_node=6, p=1.0, q=0.75, window=5, epochs=1,
-negative=5, seed=42, workers=1).fit(graph)`` where ``graph`` is an
+``Node2Vec(dimensions=64, walk_length=30, walks_per_node=10, p=1.0, q=0.5, window=5, epochs=2,
+negative=5, seed=42, workers=1, sample=1e-3).fit(graph)`` where ``graph`` is an
 :class:`embeddings.graph.InteractionGraph` (or anything with CSR ``indptr``, ``indices``,
 ``weights``). Learned attributes: ``vectors_`` (float32 ``[n_nodes, dimensions]``, row = node
 index), ``steps_`` (walk steps taken), ``proposals_`` (candidate draws, ≥ steps; the
@@ -262,12 +262,13 @@ class Node2Vec:
     seed : seeds the walks and gensim (initial vectors, negative sampling).
     workers : gensim training threads. 1 = reproducible; more = faster, not reproducible.
         The walks always use numba's threads and are reproducible whatever their number.
+    sample : gensim's down-sampling threshold of frequent nodes (0 = off).
     chunk_size : walks per generated chunk (memory ≈ chunk_size × walk_length × 4 bytes).
     """
 
-    def __init__(self, dimensions: int = 64, walk_length: int = 30, walks_per_node: int = 6, p: float = 1.0,
-                 q: float = 0.75, window: int = 5, epochs: int = 1, negative: int = 5, seed: int = 42,
-                 workers: int = 1, chunk_size: int = 20_000):
+    def __init__(self, dimensions: int = 64, walk_length: int = 30, walks_per_node: int = 10, p: float = 1.0,
+                 q: float = 0.5, window: int = 5, epochs: int = 2, negative: int = 5, seed: int = 42,
+                 workers: int = 1, sample: float = 1e-3, chunk_size: int = 20_000):
         self.dimensions = dimensions
         self.walk_length = walk_length
         self.walks_per_node = walks_per_node
@@ -278,11 +279,12 @@ class Node2Vec:
         self.negative = negative
         self.seed = seed
         self.workers = workers
+        self.sample = sample
         self.chunk_size = chunk_size
 
     def get_params(self, deep: bool = True) -> dict:
         return {k: getattr(self, k) for k in ("dimensions", "walk_length", "walks_per_node", "p", "q", "window",
-                                              "epochs", "negative", "seed", "workers", "chunk_size")}
+                                              "epochs", "negative", "seed", "workers", "sample", "chunk_size")}
 
     def set_params(self, **params) -> Node2Vec:
         for key, value in params.items():
@@ -341,7 +343,7 @@ class Node2Vec:
 
         model = Word2Vec(vector_size=int(self.dimensions), window=int(self.window), min_count=1, sg=1, hs=0,
                          negative=int(self.negative), workers=int(self.workers), seed=int(self.seed),
-                         epochs=int(self.epochs))
+                         epochs=int(self.epochs), sample=float(self.sample))
         model.build_vocab_from_freq({int(v): int(c) for v, c in enumerate(freq) if c > 0})
         model.train(_Feed(), total_words=self.tokens_, epochs=int(self.epochs), callbacks=[_Epochs()])
         if progress:
