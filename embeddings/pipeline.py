@@ -34,8 +34,8 @@ from embeddings import foldin
 from embeddings.foldin import FOLD_WEIGHTS, ItemVectors, fold_in_batches, item_profiles, normalise
 from embeddings.graph import (BRAND_WEIGHT, CATEGORY_WEIGHT, DEFAULT_MAX_USERS, INTENT_WEIGHTS, InteractionGraph,
                               interaction_files, intent_weight_sql, load_graph, product_attributes)
-from embeddings.store import (UserVectors, read_item_vectors, read_metadata, read_user_table, remove_leftovers,
-                              write_embedding)
+from embeddings.store import (StagedUsers, paths, read_item_vectors, read_metadata, read_user_ids, read_user_table,
+                              remove_leftovers, write_embedding)
 from events.errors import ShopgraphError
 from events.manifest import code_version, read_manifest
 from events.sqltext import literal_list
@@ -156,23 +156,30 @@ def graph_product_attributes(graph: InteractionGraph) -> tuple[np.ndarray, np.nd
     return graph.product_ids, categories, brands
 
 
-def _fold(con, files, users, keep, profile, mass, product_ids, fallback, progress, total) -> tuple[
-        np.ndarray, np.ndarray, int]:
-    """Fold in the selected users; users with no known item get ``fallback``. Returns ids, vectors, fallbacks."""
+def _fold(con, files, users, keep, profile, mass, product_ids, fallback, progress, total,
+          sink: StagedUsers | None = None) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Fold in the selected users; users with no known item get ``fallback``.
+
+    With a ``sink`` the batches go to disk and the returned arrays are empty; returns
+    ``(ids, vectors, users folded, users given the fallback)``.
+    """
     ids, vectors, fallbacks, done = [], [], 0, 0
     for batch_ids, batch_vectors, known in fold_in_batches(
             profile, mass, product_ids, user_product_batches(con, files, users, keep)):
         batch_vectors[~known] = fallback
         fallbacks += int((~known).sum())
-        ids.append(batch_ids)
-        vectors.append(batch_vectors)
+        if sink is not None:
+            sink.add(batch_ids, batch_vectors, "folded")
+        else:
+            ids.append(batch_ids)
+            vectors.append(batch_vectors)
         done += len(batch_ids)
         if progress:
             progress("fold-in", done, total)
     d = profile.shape[1]
     if not ids:
-        return np.zeros(0, np.int64), np.zeros((0, d), np.float32), 0
-    return np.concatenate(ids), np.concatenate(vectors), fallbacks
+        return np.zeros(0, np.int64), np.zeros((0, d), np.float32), done, fallbacks
+    return np.concatenate(ids), np.concatenate(vectors), done, fallbacks
 
 
 def fold_in_check(con, files, trained_ids, trained_vectors, profile, mass, product_ids, seed: int,
@@ -182,8 +189,8 @@ def fold_in_check(con, files, trained_ids, trained_vectors, profile, mass, produ
         return {"users": 0}
     rng = np.random.default_rng([seed, 0xF01D])
     pick = np.sort(rng.choice(len(trained_ids), size=min(n, len(trained_ids)), replace=False))
-    ids, vectors, _ = _fold(con, files, trained_ids[pick], "only", profile, mass, product_ids,
-                            np.zeros(profile.shape[1], np.float32), None, 0)
+    ids, vectors, _, _ = _fold(con, files, trained_ids[pick], "only", profile, mass, product_ids,
+                               np.zeros(profile.shape[1], np.float32), None, 0)
     rows = np.searchsorted(trained_ids, ids)
     cosine = np.sum(vectors * trained_vectors[rows], axis=1)
     other = trained_vectors[rng.integers(0, len(trained_ids), len(rows))]
@@ -221,6 +228,11 @@ def embed(workspace: Workspace, method: str = "node2vec", *, max_users: int | No
     timings["walks"] = float(fit_timings.get("walks", 0.0))
     timings["training"] = float(fit_timings.get("training", time.perf_counter() - started - timings["graph"]))
 
+    n_entries = graph.n_entries
+    graph.indices, graph.weights = np.zeros(0, np.int32), np.zeros(0, np.float32)  # the walks are done: free the CSR
+    if hasattr(estimator, "vectors_"):
+        del estimator.vectors_
+
     phase = time.perf_counter()
     trained_ids = graph.user_ids
     trained_vectors = normalise(vectors[graph.nodes("user")])
@@ -228,25 +240,27 @@ def embed(workspace: Workspace, method: str = "node2vec", *, max_users: int | No
     profile, mass = item_profiles(items, *graph_product_attributes(graph))
     fallback = normalise(trained_vectors.mean(axis=0, keepdims=True))[0] if len(trained_ids) else \
         np.zeros(vectors.shape[1], np.float32)
+    trained_stage = StagedUsers(workspace, "trained", vectors.shape[1])
+    folded_stage = StagedUsers(workspace, "folded", vectors.shape[1])
     con = duckdb.connect()
     try:
+        trained_stage.add(trained_ids, trained_vectors, "trained")
         to_fold = count_users(con, files, trained_ids, "except")
-        folded_ids, folded_vectors, fallbacks = _fold(con, files, trained_ids, "except", profile, mass,
-                                                      graph.product_ids, fallback, progress, to_fold)
+        _, _, n_folded, fallbacks = _fold(con, files, trained_ids, "except", profile, mass, graph.product_ids,
+                                          fallback, progress, to_fold, sink=folded_stage)
         check = fold_in_check(con, files, trained_ids, trained_vectors, profile, mass, graph.product_ids, seed)
+    except BaseException:
+        trained_stage.discard()
+        folded_stage.discard()
+        raise
     finally:
         con.close()
     timings["fold_in"] = time.perf_counter() - phase
-    users = UserVectors(
-        user_ids=np.concatenate([trained_ids, folded_ids]),
-        vectors=np.concatenate([trained_vectors, folded_vectors]),
-        sources=np.array(["trained"] * len(trained_ids) + ["folded"] * len(folded_ids), dtype=object),
-    )
     node_counts = graph.counts()
-    counts = {"users_trained": len(trained_ids), "users_folded": len(folded_ids), "users_total": graph.users_total,
+    counts = {"users_trained": len(trained_ids), "users_folded": n_folded, "users_total": graph.users_total,
               "folded_without_known_items": fallbacks, "products": node_counts["product"],
               "categories": node_counts["category"], "brands": node_counts["brand"],
-              "graph_entries": graph.n_entries}
+              "graph_entries": n_entries}
     n_walks = int(getattr(estimator, "walks_per_node", 0)) * graph.n_nodes
     tokens = {"walks": n_walks, "walk_length": int(getattr(estimator, "walk_length", 0)),
               "budget": n_walks * int(getattr(estimator, "walk_length", 0)),
@@ -265,13 +279,14 @@ def embed(workspace: Workspace, method: str = "node2vec", *, max_users: int | No
         "code_version": code_version(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "counts": counts,
-        "graph": {"nodes": graph.n_nodes, "entries": graph.n_entries, "csr_bytes": graph.nbytes},
+        "graph": {"nodes": graph.n_nodes, "entries": n_entries, "csr_bytes": 8 * n_entries + graph.indptr.nbytes},
         "token_budget": tokens,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "fold_in": {"weights": FOLD_WEIGHTS, "check": check},
+        "fallback_vector": [round(float(x), 7) for x in fallback],
         "assign_only_runs": [],
     }
-    written = write_embedding(workspace, users, items, metadata)
+    written = write_embedding(workspace, [trained_stage, folded_stage], items, metadata)
     return EmbedReport(method=method, dimensions=int(vectors.shape[1]), counts=counts, timings=timings,
                        fold_in_check=check, tokens=tokens, paths=written)
 
@@ -280,39 +295,47 @@ def assign_only(workspace: Workspace, progress: Progress | None = None) -> Embed
     """Fold in every user of the interactions without a vector, with the stored item vectors."""
     started = time.perf_counter()
     files = interaction_files(workspace)
-    existing = read_user_table(workspace)
+    existing = read_user_ids(workspace)
     items = read_item_vectors(workspace)
     metadata = read_metadata(workspace)
     remove_leftovers(workspace)
+    if metadata.get("fallback_vector"):
+        fallback = np.asarray(metadata["fallback_vector"], np.float32)
+    else:
+        table = read_user_table(workspace)
+        fallback = normalise(table.vectors[table.sources == "trained"].mean(axis=0, keepdims=True))[0]
+    stage = StagedUsers(workspace, "folded", items.dimensions)
     con = duckdb.connect()
     try:
         product_ids, categories, brands = product_attributes(workspace, con, files)
-        profile, mass = item_profiles(items, product_ids, categories, brands, metadata.get("fold_in", {}).get(
-            "weights") or FOLD_WEIGHTS)
-        trained = existing.vectors[existing.sources == "trained"]
-        fallback = normalise(trained.mean(axis=0, keepdims=True))[0] if len(trained) else \
-            np.zeros(items.dimensions, np.float32)
-        total = count_users(con, files, existing.user_ids, "except")
-        ids, vectors, fallbacks = _fold(con, files, existing.user_ids, "except", profile, mass, product_ids,
-                                        fallback, progress, total)
+        weights = metadata.get("fold_in", {}).get("weights") or FOLD_WEIGHTS
+        profile, mass = item_profiles(items, product_ids, categories, brands, weights)
+        total = count_users(con, files, existing, "except")
+        _, _, n_folded, fallbacks = _fold(con, files, existing, "except", profile, mass, product_ids, fallback,
+                                          progress, total, sink=stage)
+    except BaseException:
+        stage.discard()
+        raise
     finally:
         con.close()
     if progress and not total:
         progress("fold-in", 0, 0)
     seconds = time.perf_counter() - started
-    users = UserVectors(np.concatenate([existing.user_ids, ids]), np.concatenate([existing.vectors, vectors]),
-                        np.concatenate([existing.sources, np.array(["folded"] * len(ids), dtype=object)]))
     counts = dict(metadata.get("counts", {}))
-    counts["users_folded"] = int(counts.get("users_folded", 0)) + len(ids)
+    counts["users_folded"] = int(counts.get("users_folded", 0)) + n_folded
     counts["folded_without_known_items"] = int(counts.get("folded_without_known_items", 0)) + fallbacks
     metadata["counts"] = counts
     metadata.setdefault("assign_only_runs", []).append({
-        "at": datetime.now(UTC).isoformat(timespec="seconds"), "users_folded": len(ids),
+        "at": datetime.now(UTC).isoformat(timespec="seconds"), "users_folded": n_folded,
         "folded_without_known_items": fallbacks, "seconds": round(seconds, 3),
         "data_window": data_window(workspace), "code_version": code_version()})
-    written = write_embedding(workspace, users, None, metadata) if len(ids) else {}
+    if n_folded:
+        written = write_embedding(workspace, [paths(workspace)["users"], stage], None, metadata)
+    else:
+        stage.discard()
+        written = {}
     return EmbedReport(method=str(metadata.get("method")), dimensions=items.dimensions,
-                       counts={"users_folded_now": len(ids), "users_with_vectors": len(users.user_ids),
+                       counts={"users_folded_now": n_folded, "users_with_vectors": len(existing) + n_folded,
                                "folded_without_known_items": fallbacks, "products": len(items.product_ids),
                                "categories": len(items.category_ids), "brands": len(items.brands)},
                        timings={"fold_in": seconds, "total": seconds}, paths=written)
