@@ -150,8 +150,10 @@ def merge_user_tables(sources: list[Path], target: Path, temp_dir: Path, memory_
         con.execute("SET preserve_insertion_order = false")
         if not files:
             return 0
-        relation = con.sql(f"SELECT user_id, vector, source FROM read_parquet({literal_list(files)}) "
-                           "ORDER BY user_id")
+        # one SELECT per file: after `forget` DuckDB has rewritten a table with a plain list column
+        union = " UNION ALL ".join(f"SELECT user_id, CAST(vector AS FLOAT[]) AS vector, source "
+                                   f"FROM read_parquet({literal(f)})" for f in files)
+        relation = con.sql(f"SELECT * FROM ({union}) ORDER BY user_id")
         reader = (getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader)(200_000)
         rows, writer = 0, None
         try:

@@ -127,6 +127,17 @@ def test_forget_removes_the_vector_and_a_retrain_does_not_bring_it_back(loaded) 
     assert gone not in read_user_vectors(loaded)[0]
 
 
+def test_assign_only_after_forget_merges_the_rewritten_table(loaded, tmp_path) -> None:
+    embed(loaded, seed=1, **SMALL)
+    forget(loaded, [XIAOMI[0]], None)  # DuckDB rewrites user_vectors.parquet (vector as a plain list)
+    add_month(loaded, tmp_path, taste_rows({"xiaomi": [2201]}, month="2019-11"), "2019-Nov.csv")
+    assert assign_only(loaded).counts["users_folded_now"] == 1
+    users = read_user_table(loaded)
+    assert len(users.user_ids) == 60 and np.all(np.diff(users.user_ids) > 0)
+    assert stored(loaded, [XIAOMI[0]])[0] not in users.user_ids
+    assert pq.read_table(paths(loaded)["users"]).schema.field("vector").type.list_size == SMALL["dimensions"]
+
+
 def test_forget_also_erases_a_leftover_temporary_table(loaded) -> None:
     embed(loaded, seed=1, **SMALL)
     leftover = loaded.embeddings_dir / ".user_vectors.tmp-99999.parquet"
