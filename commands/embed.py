@@ -70,7 +70,12 @@ def embed_cmd(
             if method == "node2vec":
                 params |= {"walk_length": walk_length, "walks_per_node": walks_per_node, "p": p, "q": q,
                            "window": window, "epochs": epochs, "workers": workers}
-            report = embed(workspace, method=method, max_users=max_users, seed=seed, progress=progress, **params)
+            def say(message: str) -> None:
+                if "graph" in tasks:
+                    bar.update(tasks["graph"], rate=message)
+
+            report = embed(workspace, method=method, max_users=max_users, seed=seed, progress=progress, say=say,
+                           **params)
     _print_report(report, workspace, assign_only)
 
 
