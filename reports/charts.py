@@ -201,11 +201,11 @@ def segment_sizes(names: Sequence[str], ids: Sequence[int], shares: Sequence[flo
 
 def customer_map(x: np.ndarray, y: np.ndarray, segment_ids: np.ndarray, names: Mapping[int, str],
                  axis_labels: tuple[str, str], lang: str) -> str:
-    fig, ax = _figure(5.0)
+    fig, ax = _figure(5.8)
     for sid in sorted(set(int(s) for s in segment_ids)):
         mask = segment_ids == sid
         ax.scatter(x[mask], y[mask], s=3 if len(x) > 5000 else 6, alpha=0.5, linewidths=0,
-                   color=segment_colour(sid), label=f"{_short(names.get(sid, str(sid)), 30)} ({num(int(mask.sum()), lang)})")
+                   color=segment_colour(sid), label=f"{_short(names.get(sid, str(sid)), 42)} ({num(int(mask.sum()), lang)})")
     lo_x, hi_x = np.percentile(x, [0.5, 99.5])
     lo_y, hi_y = np.percentile(y, [0.5, 99.5])
     pad_x, pad_y = (hi_x - lo_x) * 0.05 or 1, (hi_y - lo_y) * 0.05 or 1

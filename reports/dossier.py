@@ -30,8 +30,11 @@ STEPS = len(SECTIONS) + 2
 
 @dataclass(frozen=True)
 class DossierPaths:
+    """The files written, and the sections that said an input is missing (``"3. The activity threshold"``)."""
+
     html: Path
     pdf: Path
+    incomplete: tuple[str, ...] = ()
 
 
 def build_sections(workspace: Workspace, lang: str = "en", progress: Progress | None = None) -> list[Section]:
@@ -43,7 +46,12 @@ def build_sections(workspace: Workspace, lang: str = "en", progress: Progress | 
         title = t(lang, f"s.{key}")
         if progress:
             progress(f"{number}. {title}")
-        sections.append(Section(number, key, title, BUILDERS[key](context)))
+        try:
+            blocks = BUILDERS[key](context)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            # a producer's file in a shape this reader does not know: say so in the section, keep the rest
+            blocks = [Block("missing", t(lang, "need.shape", error=f"{type(exc).__name__}: {exc}"[:300]))]
+        sections.append(Section(number, key, title, blocks))
     return sections
 
 
@@ -105,7 +113,12 @@ def build_dossier(workspace: Workspace, lang: str = "en", out_dir: Path | str | 
     if progress:
         progress("PDF")
     pdf_path = render_pdf(html, out / f"dossier-{lang}.pdf")
-    return DossierPaths(html_path, pdf_path)
+    incomplete = tuple(f"{s.number}. {s.title}" for s in sections if _has_missing(s.blocks))
+    return DossierPaths(html_path, pdf_path, incomplete)
+
+
+def _has_missing(blocks: list[Block]) -> bool:
+    return any(b.kind == "missing" or _has_missing(b.children) for b in blocks)
 
 
 __all__ = ["STEPS", "Block", "DossierPaths", "build_dossier", "build_sections", "render_html", "render_pdf"]

@@ -56,6 +56,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "need.store": ("The event store is empty: run `shopgraph ingest FILE` first.",
                    "Le magasin d'événements est vide : lancez d'abord `shopgraph ingest FICHIER`."),
     "need.unreadable": ("{path} could not be read ({error}).", "Impossible de lire {path} ({error})."),
+    "need.shape": ("This section could not be built from the files as they are ({error}): the producing "
+                   "step and the dossier disagree on a field; re-run that step with the current version.",
+                   "Cette section n'a pas pu être construite à partir des fichiers ({error}) : l'étape qui les "
+                   "produit et le dossier ne s'accordent pas sur un champ ; relancez cette étape avec la version "
+                   "actuelle."),
     "need.previous": ("This is the first run: there is no earlier run to migrate from.",
                       "C'est la première exécution : aucune exécution antérieure d'où migrer."),
     "need.drift": ("The run records no drift figures (they appear when new data is compared with the "
