@@ -176,6 +176,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "threshold.axis.x": ("minimum events per customer", "nombre minimal d'événements par client"),
     "threshold.axis.y": ("share kept (%)", "part gardée (%)"),
     "threshold.chosen": ("chosen: {t}", "choisi : {t}"),
+    "threshold.met": ("From {t} events on, the segment predicted from a customer's first events agrees with "
+                      "the one from the full history for at least {level} of customers (the “agreement” curve).",
+                      "À partir de {t} événements, le segment prédit à partir des premiers événements d'un client "
+                      "coïncide avec celui de tout l'historique pour au moins {level} des clients (la courbe "
+                      "« accord »)."),
+    "threshold.not_met": ("No number of events studied reaches {level} agreement with the full history: the "
+                          "largest studied ({t}) is used.",
+                          "Aucun nombre d'événements étudié n'atteint {level} d'accord avec l'historique complet : "
+                          "le plus grand étudié ({t}) est retenu."),
     "threshold.why": ("Why this threshold", "Pourquoi ce seuil"),
     "threshold.users": ("customers kept", "clients gardés"),
     "threshold.events": ("events kept", "événements gardés"),
@@ -192,6 +201,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "selection.table": ("Scores of each method at the chosen k", "Scores de chaque méthode au k retenu"),
     "selection.method": ("method", "méthode"),
     "selection.chosen": ("chosen", "retenu"),
+    "selection.facts": ("{method} with k = {k}: {facts}.", "{method} avec k = {k} : {facts}."),
     "selection.stability": ("Stability", "Stabilité"),
     "selection.stability.note": ("Stability is the agreement (adjusted Rand index) between the segments found "
                                  "on resamples of the customers: 1 means the same segments every time.",
@@ -208,7 +218,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "segments.size": ("customers", "clients"),
     "segments.share": ("share of customers", "part des clients"),
     "segments.revenue": ("revenue share", "part du chiffre d'affaires"),
-    "segments.conversion": ("conversion (buyers ÷ customers)", "conversion (acheteurs ÷ clients)"),
+    "segments.conversion": ("conversion", "conversion"),
     "segments.profile": ("Profile: how the segment differs from all customers",
                          "Profil : en quoi le segment diffère de l'ensemble des clients"),
     "segments.profile.axis": ("standardised difference (segment mean − overall mean, in standard deviations)",
@@ -221,6 +231,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "segments.rules": ("Plain-language rules", "Règles en clair"),
     "segments.actions": ("Marketing actions", "Actions marketing"),
     "segments.rule0": ("fewer than {t} events in the data window", "moins de {t} événements sur la période"),
+    "segments.naming": ("Why this name: {rule}", "Pourquoi ce nom : {rule}"),
     "segments.none": ("not recorded", "non renseigné"),
     "segments.sizes": ("Size and revenue share of each segment", "Taille et part du chiffre d'affaires par segment"),
     "segments.axis.share": ("share (%)", "part (%)"),
@@ -252,6 +263,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "assign.pred": ("predicted segment", "segment prédit"),
     "assign.cell": ("cell: share of the true segment's customers (%)", "case : part des clients du segment réel (%)"),
     "assign.validation": ("Validation procedure", "Procédure de validation"),
+    "assign.split": ("Customers used: {parts}.", "Clients utilisés : {parts}."),
+    "assign.test_f1": ("Macro-F1 of the kept classifier on the test customers: {f1}.",
+                       "F1 macro du classifieur retenu sur les clients de test : {f1}."),
+    "assign.low_below": ("An assignment with a confidence below {value} is flagged as low-confidence.",
+                         "Une affectation de confiance inférieure à {value} est signalée comme peu sûre."),
     "assign.by": ("How the current customers were assigned", "Comment les clients actuels ont été affectés"),
     "assign.by.cluster": ("by the clustering", "par le regroupement"),
     "assign.by.classifier": ("by the classifier", "par le classifieur"),
@@ -421,6 +437,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "novelty": ("novelty", "nouveauté"),
     "diversity": ("diversity", "diversité"),
     "users": ("customers", "clients"),
+    "agreement": ("agreement with the full history", "accord avec l'historique complet"),
+    "separation": ("business separation (ε²)", "séparation commerciale (ε²)"),
+    "smallest_share": ("smallest segment share", "part du plus petit segment"),
+    "cv_macro_f1": ("cross-validated macro F1", "F1 macro en validation croisée"),
+    "test_macro_f1": ("test macro F1", "F1 macro de test"),
+    "train": ("training", "entraînement"),
+    "validation": ("validation (calibration)", "validation (calibration)"),
+    "test": ("test", "test"),
 }
 
 

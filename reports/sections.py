@@ -116,10 +116,12 @@ class Context:
 
     @cached_property
     def segment_names(self) -> dict[int, str]:
-        names = {0: NOT_ENOUGH[self.lang]}
+        names: dict[int, str] = {}
         if self.inputs.assignments is not None and "segment" in self.inputs.assignments.columns:
+            # the English names of assignments.parquet: only for ids segments.json does not name
             pairs = self.inputs.assignments[["segment_id", "segment"]].drop_duplicates("segment_id")
             names.update({int(i): str(n) for i, n in pairs.itertuples(index=False)})
+        names[0] = NOT_ENOUGH[self.lang]
         for s in self.inputs.segments or []:
             sid = int(first(s, "segment_id", "id", default=0))
             name = loc(s, "name", self.lang)
@@ -137,6 +139,45 @@ class Context:
         if isinstance(value, dict):
             value = first(value, "min_events", "threshold")
         return _float(value)
+
+    @cached_property
+    def category_codes(self) -> dict[int, str]:
+        """``category_id`` → ``category_code`` from the event store (empty without one)."""
+        import duckdb
+
+        from events.errors import ShopgraphError
+        from events.store import connect_events
+
+        con = duckdb.connect()
+        try:
+            try:
+                connect_events(self.inputs.workspace, None, con)
+            except ShopgraphError:
+                return {}
+            con.execute("SET enable_progress_bar = false")
+            rows = con.execute("SELECT category_id, max(category_code) FROM events GROUP BY 1").fetchall()
+        finally:
+            con.close()
+        return {int(i): code for i, code in rows if code}
+
+    def category_code(self, category_id: Any) -> str:
+        return self.category_codes.get(int(category_id), f"{self.t('data.categories')} {category_id}")
+
+    @cached_property
+    def n_events(self) -> np.ndarray | None:
+        """Events per customer from the feature table (None without it)."""
+        if self.inputs.features_path is None:
+            return None
+        frame = pd.read_parquet(self.inputs.features_path, columns=["n_events"])
+        return frame["n_events"].to_numpy(dtype=float)
+
+    def kept_shares(self, thresholds: Sequence[float]) -> tuple[list[float], list[float]] | None:
+        """For each minimum number of events: the share of customers and of events at or above it."""
+        n = self.n_events
+        if n is None or not len(n):
+            return None
+        total = float(n.sum()) or 1.0
+        return ([float((n >= x).mean()) for x in thresholds], [float(n[n >= x].sum() / total) for x in thresholds])
 
     def name(self, segment_id: Any) -> str:
         try:
@@ -204,6 +245,33 @@ class Context:
         return pd.DataFrame({"user_id": frame["user_id"], "x": xy[:, 0], "y": xy[:, 1]})
 
 
+def _numeric(series: pd.Series) -> bool:
+    """A numeric column that is not a yes/no flag."""
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _localised_text(c: Context, record: dict[str, Any] | None, *keys: str) -> str | None:
+    """The first of ``keys`` in the report's language; None when French is asked and only English exists.
+
+    A producer's sentence is shown only in its own language: a plain string counts as English.
+    """
+    for key in keys:
+        if not record or record.get(key) in (None, "", []):
+            continue
+        value = record[key]
+        if isinstance(value, dict) and ("en" in value or "fr" in value):
+            text = value.get(c.lang)
+        elif c.lang == "fr":
+            text = record.get(f"{key}_fr")
+        else:
+            text = value
+        if isinstance(text, list):
+            text = " ".join(str(x) for x in text)
+        if text:
+            return str(text)
+    return None
+
+
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]], css: str = "") -> Block:
     """A table; one of up to 16 rows is kept on one page."""
     css = (css + " keep").strip() if len(rows) <= 16 else css
@@ -266,7 +334,7 @@ def section_data(c: Context) -> list[Block]:
         blocks.append(table([c.t("data.file"), c.t("data.read"), c.t("data.kept"), c.t("data.rejected"),
                              c.t("data.duplicates"), c.t("data.erased")], rows, "numeric"))
         if c.inputs.rejects is not None and len(c.inputs.rejects):
-            blocks.append(Block("p", c.t("data.reasons")))
+            blocks.append(Block("h4", c.t("data.reasons")))
             blocks.append(table([c.t("data.reason"), c.t("data.rows")],
                                 [[r, c.num(int(n))] for r, n in c.inputs.rejects.itertuples(index=False)], "numeric"))
     bots = (d or {}).get("bots", {})
@@ -327,7 +395,7 @@ def section_metrics(c: Context) -> list[Block]:
     for k in range(min(2, len(loadings))):
         top = np.argsort(np.abs(loadings[k]))[::-1][:6]
         rows += [[f"{c.t('metrics.pca.component')} {k + 1}", pca["columns"][i], c.num(loadings[k][i], 2)] for i in top]
-    blocks.append(Block("p", c.t("metrics.pca.loadings")))
+    blocks.append(Block("h4", c.t("metrics.pca.loadings")))
     blocks.append(table([c.t("metrics.pca.component"), c.t("metrics.metric"), c.t("metrics.pca.loading")], rows,
                         "numeric-last"))
     return blocks
@@ -336,6 +404,8 @@ def section_metrics(c: Context) -> list[Block]:
 # ---------------------------------------------------------------------------------------------
 # 3 the activity threshold
 # ---------------------------------------------------------------------------------------------
+QUALITY_CURVES = ("agreement", "stability", "ari", "stability_ari", "silhouette", "accuracy", "macro_f1")
+
 def section_threshold(c: Context) -> list[Block]:
     if c.inputs.run_dir is None:
         return [c.need_run()]
@@ -352,34 +422,41 @@ def section_threshold(c: Context) -> list[Block]:
         blocks.append(c.need_file("threshold.json"))
         return blocks
     curve = first(doc, "curve", "points", default=[])
-    if isinstance(curve, dict):  # {"min_events": [...], "user_share": [...]} column form
+    if isinstance(curve, dict):  # {"n": [...], "agreement": [...]} column form
         curve = pd.DataFrame(curve).to_dict("records")
     frame = pd.DataFrame(curve)
-    x_col = column(frame, "min_events", "threshold", "events") if len(frame) else None
+    x_col = column(frame, "n", "min_events", "threshold", "events") if len(frame) else None
     if x_col is None:
-        blocks.append(c.need_file("threshold.json"))
+        note = loc(doc, "note", c.lang)
+        blocks.append(Block("note", str(note)) if note else c.need_file("threshold.json"))
         return blocks
     frame = frame.sort_values(x_col)
+    xs = frame[x_col].astype(float).tolist()
     series: dict[str, list[float]] = {}
     users_col = column(frame, "user_share", "users_share", "share_users", "users_kept_share", "kept_user_share")
-    if users_col is None and column(frame, "users", "users_kept"):
-        counts = frame[column(frame, "users", "users_kept")].astype(float)
-        frame["_user_share"] = counts / counts.max()
-        users_col = "_user_share"
     events_col = column(frame, "event_share", "events_share", "share_events", "events_kept_share", "kept_event_share")
+    kept = c.kept_shares(xs) if users_col is None else None  # from the feature table: the truth, not the study
     if users_col:
         series[c.t("threshold.users")] = frame[users_col].astype(float).tolist()
+    elif kept is not None:
+        series[c.t("threshold.users")] = kept[0]
     if events_col:
         series[c.t("threshold.events")] = frame[events_col].astype(float).tolist()
-    for col in frame.columns:  # any other 0..1 curve (stability, silhouette …) under its own name
-        if col in (x_col, users_col, events_col) or col.startswith("_") or not pd.api.types.is_numeric_dtype(frame[col]):
+    elif kept is not None and users_col is None:
+        series[c.t("threshold.events")] = kept[1]
+    for col in frame.columns:  # the study's quality curves (agreement, stability …) under their own names
+        if col in (x_col, users_col, events_col) or col not in QUALITY_CURVES or not _numeric(frame[col]):
             continue
         values = frame[col].astype(float)
-        if values.between(0, 1).all():
+        if values.notna().all() and values.between(0, 1).all():
             series[c.label(col)] = values.tolist()
-    blocks.append(Block("figure", src=charts.threshold_curve(frame[x_col].astype(float).tolist(), series, chosen,
-                                                             c.lang), text=c.t("threshold.curve")))
-    why = loc(doc, "why", c.lang) or loc(doc, "reason", c.lang) or loc(run, "threshold_why", c.lang)
+    blocks.append(Block("figure", src=charts.threshold_curve(xs, series, chosen, c.lang),
+                        text=c.t("threshold.curve")))
+    level = _float(doc.get("level"))
+    if level is not None and "agreement" in frame.columns:
+        key = "threshold.met" if doc.get("met", True) else "threshold.not_met"
+        blocks.append(Block("p", c.t(key, level=c.pct(level, 0), t=c.num(chosen))))
+    why = _localised_text(c, doc, "why", "reason", "rule") or _localised_text(c, run, "threshold_why")
     if why:
         blocks.append(Block("h3", c.t("threshold.why")))
         blocks.append(Block("p", str(why)))
@@ -413,9 +490,9 @@ def section_selection(c: Context) -> list[Block]:
     else:
         if "method" not in frame.columns:
             frame = frame.assign(method=str(method or "-"))
-        skip = {"k", "chosen", "seconds", "fit_seconds", "n", "sample", "seed"}
+        skip = {"k", "chosen", "eligible", "seconds", "fit_seconds", "n", "sample", "seed"}
         scores = [col for col in frame.columns if col not in skip and col != "method"
-                  and pd.api.types.is_numeric_dtype(frame[col]) and frame[col].notna().any()]
+                  and _numeric(frame[col]) and frame[col].notna().any()]
         better = {s: c.t("selection.better_high" if BETTER.get(s.lower()) == "high" else "selection.better_low")
                   for s in scores if s.lower() in BETTER}
         chosen = (str(method), int(k)) if method is not None and k is not None else None
@@ -429,22 +506,34 @@ def section_selection(c: Context) -> list[Block]:
             at_k = frame[frame["k"] == chosen[1]]
             rows = [[m + (f" ({c.t('selection.chosen')})" if m == chosen[0] else ""),
                      *(c.score(v) for v in r)] for m, *r in at_k[["method", *scores]].itertuples(index=False)]
-            blocks.append(Block("p", c.t("selection.table")))
+            blocks.append(Block("h4", c.t("selection.table")))
             blocks.append(table([c.t("selection.method"), *(c.label(s) for s in scores)], rows, "numeric"))
-    why = loc(run, "why", c.lang) or loc(run, "choice", c.lang) or loc(run, "reason", c.lang)
-    if isinstance(why, list):
-        why = " ".join(str(w) for w in why)
+    why = _localised_text(c, run, "why", "choice", "reason")
+    if why is None and method is not None and frame is not None and "k" in frame.columns:
+        why = _chosen_facts(c, frame, str(method), k)
     if why:
         blocks.append(Block("h3", c.t("selection.why")))
         blocks.append(Block("p", str(why)))
     return blocks
 
 
+def _chosen_facts(c: Context, frame: pd.DataFrame, method: str, k: Any) -> str | None:
+    """The chosen candidate's scores in a sentence (when the run gives its reason in another language only)."""
+    if "method" not in frame.columns:
+        return None
+    row = frame[(frame["method"].astype(str) == method) & (frame["k"] == int(k))]
+    if not len(row):
+        return None
+    facts = [f"{c.label(col)} {c.score(row.iloc[0][col])}" for col in frame.columns
+             if col not in ("method", "k", "chosen", "eligible") and _numeric(frame[col])]
+    return c.t("selection.facts", method=method, k=k, facts=", ".join(facts))
+
+
 # ---------------------------------------------------------------------------------------------
 # 5 a card per segment
 # ---------------------------------------------------------------------------------------------
 def _profile_pairs(s: dict[str, Any]) -> list[tuple[str, float]]:
-    raw = first(s, "profile", "differences", "standardised_differences", "std_diff", default=None)
+    raw = first(s, "standardised_differences", "profile", "differences", "std_diff", "z", default=None)
     if isinstance(raw, dict) and isinstance(raw.get("metrics"), list | dict):
         raw = raw["metrics"]
     pairs: list[tuple[str, float]] = []
@@ -472,7 +561,9 @@ def _preferred(s: dict[str, Any], kind: str, c: Context) -> Block | None:
     rows = []
     for item in items[:6]:
         if isinstance(item, dict):
-            label = first(item, "name", "category", "category_code", "brand", "code", "key", default="?")
+            label = first(item, "name", "category", "category_code", "brand", "code", "key", default=None)
+            if label is None and item.get("category_id") is not None:
+                label = c.category_code(item["category_id"])
             rows.append([str(label), c.num(_float(item.get("lift")), 2), c.pct(item.get("share"))])
         else:
             rows.append([str(item), "–", "–"])
@@ -485,6 +576,11 @@ def section_segments(c: Context) -> list[Block]:
     segments = c.inputs.segments
     if not segments:
         return [c.need_file("segments.json")]
+    assignments = c.inputs.assignments
+    if assignments is not None and not any(int(first(s, "segment_id", "id", default=-1)) == 0 for s in segments):
+        below = int((assignments["segment_id"] == 0).sum())
+        if below:  # the run lists only its clusters: the customers below the threshold are a segment too
+            segments = [{"segment_id": 0, "size": below}, *segments]
     total = sum(int(first(s, "size", default=0) or 0) for s in segments) or 1
     rows, ids, shares, revenue = [], [], [], []
     for s in segments:
@@ -516,6 +612,9 @@ def _card(c: Context, s: dict[str, Any], share: float) -> Block:
     description = loc(s, "description", c.lang)
     if description:
         children.append(Block("p", str(description)))
+    naming = _localised_text(c, s, "naming_rule")
+    if naming:
+        children.append(Block("note", c.t("segments.naming", rule=naming)))
     pairs = _profile_pairs(s)
     if pairs:
         children.append(Block("h4", c.t("segments.profile")))
@@ -591,17 +690,18 @@ def section_assign(c: Context) -> list[Block]:
     record = _classifier_record(run)
     blocks = [Block("p", c.t("assign.intro")), Block("h3", c.t("assign.comparison"))]
     frame = c.inputs.classifiers
-    chosen = first(record, "name", "chosen", "classifier")
+    chosen = first(record, "kept", "name", "chosen", "classifier")
     if frame is None:
         blocks.append(c.need_file("classifiers.csv"))
     else:
         name_col = column(frame, "classifier", "model", "name", "method") or frame.columns[0]
-        if chosen is None and "chosen" in frame.columns:
-            hit = frame[frame["chosen"].astype(bool)]
+        flag = column(frame, "kept", "chosen")
+        if chosen is None and flag is not None:
+            hit = frame[frame[flag].astype(bool)]
             chosen = hit.iloc[0][name_col] if len(hit) else None
-        scores = [col for col in frame.columns if col not in (name_col, "chosen")
-                  and pd.api.types.is_numeric_dtype(frame[col]) and frame[col].between(0, 1).all()]
-        others = [col for col in frame.columns if col not in (name_col, "chosen", *scores)]
+        scores = [col for col in frame.columns if col not in (name_col, flag)
+                  and _numeric(frame[col]) and frame[col].between(0, 1).all()]
+        others = [col for col in frame.columns if col not in (name_col, flag, *scores)]
         rows = [[str(r[name_col]) + (f" ({c.t('selection.chosen')})" if str(r[name_col]) == str(chosen) else ""),
                  *(c.score(r[s]) for s in scores),
                  *((c.score(r[o]) if isinstance(r[o], int | float) else str(r[o])) for o in others)]
@@ -624,12 +724,20 @@ def section_assign(c: Context) -> list[Block]:
             ylabel=c.t("assign.true"), cell=c.t("assign.cell"), lang=c.lang, normalise_rows=True),
             text=c.t("assign.confusion")))
     blocks.append(Block("h3", c.t("assign.validation")))
-    validation = loc(record, "validation", c.lang) or loc(run, "validation", c.lang)
-    if isinstance(validation, list):
-        blocks.append(Block("list", items=[str(v) for v in validation]))
-    elif validation:
-        blocks.append(Block("p", str(validation)))
-    else:
+    validation = _localised_text(c, record, "validation", "procedure") or _localised_text(c, run, "validation")
+    split = record.get("split") if isinstance(record.get("split"), dict) else None
+    facts = []
+    if split:
+        facts.append(c.t("assign.split", parts=", ".join(f"{c.label(k)} {c.num(v)}" for k, v in split.items())))
+    if _float(record.get("test_macro_f1")) is not None:
+        facts.append(c.t("assign.test_f1", f1=c.score(record["test_macro_f1"])))
+    if _float(record.get("low_confidence_below")) is not None:
+        facts.append(c.t("assign.low_below", value=c.score(record["low_confidence_below"])))
+    if validation:
+        blocks.append(Block("p", validation))
+    if facts:
+        blocks.append(Block("list", items=facts))
+    if not validation and not facts:
         blocks.append(Block("missing", c.t("assign.no_validation")))
     assignments = c.inputs.assignments
     if assignments is not None and len(assignments):

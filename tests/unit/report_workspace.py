@@ -2,7 +2,9 @@
 describe.json, the real feature table, embedding.json, two segmentation runs (the current one with five
 named segments in English and French, scores over k = 3..10 for two methods, a threshold curve, a
 classifier comparison with a confusion matrix, importance, migration and drift) and a recommendation
-evaluation. The field names written here are the dossier's reading of the contracts."""
+evaluation. The field names follow what the segments branch writes (segments/pipeline.py, profile.py,
+threshold.py, selection.py, assign.py, lineage.py); ``confusion.csv`` and ``drift`` in run.json are the
+dossier's proposal (the segments branch does not write them yet)."""
 
 from __future__ import annotations
 
@@ -130,14 +132,19 @@ def _manifest(workspace: Workspace, per_month: dict[str, int]) -> None:
 
 
 def _selection() -> pd.DataFrame:
+    """The columns of segments/selection.py's Candidate: two methods over k = 3..10."""
     rows = []
     for method, bonus in (("kmeans", 0.0), ("gmm", -0.04)):
         for k in range(3, 11):
             peak = 1 - abs(k - 5) / 6
+            stability = round(0.62 + 0.3 * peak + bonus, 4)
+            smallest = round(0.2 / k * (1 + peak), 4)
             rows.append({"method": method, "k": k, "silhouette": round(0.18 + 0.17 * peak + bonus, 4),
-                         "davies_bouldin": round(1.9 - 0.6 * peak - bonus, 4),
                          "calinski_harabasz": round(400 + 350 * peak, 1),
-                         "stability": round(0.62 + 0.3 * peak + bonus, 4)})
+                         "davies_bouldin": round(1.9 - 0.6 * peak - bonus, 4), "stability": stability,
+                         "separation": round(0.1 + 0.25 * peak, 4), "smallest_share": smallest,
+                         "eligible": stability >= 0.8 and smallest >= 0.01,
+                         "chosen": method == "kmeans" and k == 5})
     return pd.DataFrame(rows)
 
 
@@ -146,8 +153,7 @@ def _segments_doc(assignments: pd.DataFrame, features: pd.DataFrame, run_id: str
     revenue = merged.groupby("segment_id")["total_spent"].sum()
     total_revenue = float(revenue.sum()) or 1.0
     segments = []
-    for sid, en, fr, (cats, brands, *_rest) in [(0, "Not enough activity yet", "Activité insuffisante",
-                                                 ([], [], 0, 0, 0)), *SEGMENTS]:
+    for sid, en, fr, (cats, brands, *_rest) in SEGMENTS:  # segment 0 is not listed (the write-back adds it)
         part = merged[merged["segment_id"] == sid]
         profile = {}
         for metric in PROFILE_METRICS:
@@ -165,15 +171,19 @@ def _segments_doc(assignments: pd.DataFrame, features: pd.DataFrame, run_id: str
             seg |= {
                 "description": {"en": DESCRIPTIONS[sid][0], "fr": DESCRIPTIONS[sid][1]},
                 "actions": {"en": ACTIONS[sid][0], "fr": ACTIONS[sid][1]},
-                "rules": {"en": RULES[sid][0], "fr": RULES[sid][1]},
-                "profile": profile,
-                "categories": [{"name": c, "lift": round(2.5 - 0.6 * i, 2), "share": round(0.4 - 0.1 * i, 3)}
+                "traits": {"en": [f"high {m}" for m in PROFILE_METRICS[:2]],
+                           "fr": [f"{m} élevé" for m in PROFILE_METRICS[:2]]},
+                "naming_rule": f"largest standardised differences of {PROFILE_METRICS[sid]}",
+                "standardised_differences": profile,
+                "categories": [{"category_id": 1000 + zlib.crc32(c.encode()) % 97, "category_code": c,
+                                "lift": round(2.5 - 0.6 * i, 2), "share": round(0.4 - 0.1 * i, 3)}
                                for i, c in enumerate(cats)],
-                "brands": [{"name": b, "lift": round(2.0 - 0.4 * i, 2), "share": round(0.3 - 0.1 * i, 3)}
+                "brands": [{"brand": b, "lift": round(2.0 - 0.4 * i, 2), "share": round(0.3 - 0.1 * i, 3)}
                            for i, b in enumerate(brands)],
+                "rules": {"en": RULES[sid][0], "fr": RULES[sid][1], "precision": 0.82, "recall": 0.74},
             }
         segments.append(seg)
-    return {"run_id": run_id, "segments": segments}
+    return segments  # a plain list, as segments/pipeline.py writes it
 
 
 def build_report_workspace(home: Path, users: int = 500, seed: int = 11) -> Workspace:
@@ -214,8 +224,7 @@ def build_report_workspace(home: Path, users: int = 500, seed: int = 11) -> Work
     previous_dir = runs / PREVIOUS_RUN_ID
     previous = assignments.copy()
     previous.loc[previous["segment_id"] == 5, "segment_id"] = 1
-    prev_doc = _segments_doc(previous, features, PREVIOUS_RUN_ID)
-    prev_doc["segments"] = [s for s in prev_doc["segments"] if s["segment_id"] != 5]
+    prev_doc = [s for s in _segments_doc(previous, features, PREVIOUS_RUN_ID) if s["segment_id"] != 5]
     _json(previous_dir / "segments.json", prev_doc)
     _json(previous_dir / "run.json", {"run_id": PREVIOUS_RUN_ID, "method": "kmeans", "k": 4})
 
@@ -224,50 +233,44 @@ def build_report_workspace(home: Path, users: int = 500, seed: int = 11) -> Work
     assignments.to_parquet(run_dir / "assignments.parquet", index=False)
     _json(run_dir / "segments.json", _segments_doc(assignments, features, RUN_ID))
     _selection().to_csv(run_dir / "selection.csv", index=False)
-    curve = []
-    for t in range(1, 21):
-        kept = n_events >= t
-        curve.append({"min_events": t, "users": int(kept.sum()), "user_share": round(float(kept.mean()), 4),
-                      "event_share": round(float(n_events[kept].sum() / n_events.sum()), 4),
-                      "stability": round(min(0.95, 0.55 + 0.05 * t), 3)})
+    curve = [{"n": n, "users": 300, "agreement": round(min(0.97, 0.35 + 0.1 * n), 3),
+              "median_abs_error_purchase_rate": round(0.2 / n, 4), "median_abs_error_total_spent": round(80 / n, 2)}
+             for n in (1, 2, 3, 5, 8, 13, 20, 30)]  # segments/threshold.py's study
     _json(run_dir / "threshold.json", {
-        "min_events": THRESHOLD, "curve": curve,
-        "why": {"en": "From 5 events on, the segments are stable (ARI ≥ 0.8) while 85 % of customers are kept.",
-                "fr": "À partir de 5 événements, les segments sont stables (ARI ≥ 0,8) et 85 % des clients sont "
-                      "gardés."}})
-    pd.DataFrame([
-        {"classifier": "logistic regression", "accuracy": 0.91, "macro_f1": 0.89, "balanced_accuracy": 0.9,
-         "fit_seconds": 1.2},
-        {"classifier": "random forest", "accuracy": 0.94, "macro_f1": 0.93, "balanced_accuracy": 0.93,
-         "fit_seconds": 4.8},
-        {"classifier": "nearest centroid", "accuracy": 0.86, "macro_f1": 0.84, "balanced_accuracy": 0.85,
-         "fit_seconds": 0.1},
+        "threshold": THRESHOLD, "met": True, "level": 0.8, "long_history_events": 30, "study_users": 300,
+        "vectors": "fold-in from the truncated events", "curve": curve,
+        "rule": "smallest n with agreement >= 0.8; else the largest n studied"})
+    pd.DataFrame([  # segments/assign.py's comparison
+        {"classifier": "logistic_regression", "cv_macro_f1": 0.89, "kept": False},
+        {"classifier": "random_forest", "cv_macro_f1": 0.93, "kept": False},
+        {"classifier": "gradient_boosting", "cv_macro_f1": 0.94, "kept": True},
+        {"classifier": "mlp", "cv_macro_f1": 0.9, "kept": False},
     ]).to_csv(run_dir / "classifiers.csv", index=False)
     confusion = np.diag([150, 140, 160, 120, 110]) + rng.integers(0, 8, (5, 5))
-    pd.DataFrame({"metric": list(PROFILE_METRICS),
-                  "importance": np.round(np.linspace(0.22, 0.02, len(PROFILE_METRICS)), 3)}
-                 ).to_csv(run_dir / "importance.csv", index=False)
+    # proposed: true segment_id (rows) × predicted segment_id (columns), test customers
+    pd.DataFrame(confusion, index=pd.Index(range(1, 6), name="segment_id"),
+                 columns=[str(i) for i in range(1, 6)]).to_csv(run_dir / "confusion.csv")
+    pd.DataFrame({"feature": [*PROFILE_METRICS, "vector_0", "vector_1"],
+                  "block": ["features"] * len(PROFILE_METRICS) + ["vectors"] * 2,
+                  "importance": np.round(np.linspace(0.22, 0.01, len(PROFILE_METRICS) + 2), 3),
+                  "importance_sd": 0.01}).to_csv(run_dir / "importance.csv", index=False)
     both = previous[["user_id", "segment_id"]].merge(assignments[["user_id", "segment_id"]], on="user_id",
                                                      suffixes=("_from", "_to"))
     (both.groupby(["segment_id_from", "segment_id_to"]).size().reset_index(name="users")
-         .rename(columns={"segment_id_from": "from_segment_id", "segment_id_to": "to_segment_id"})
+         .rename(columns={"segment_id_from": "previous_segment_id", "segment_id_to": "segment_id"})
          .to_csv(run_dir / "migration.csv", index=False))
     _json(run_dir / "run.json", {
-        "run_id": RUN_ID, "at": "2026-12-01T20:30:00+00:00", "previous_run": PREVIOUS_RUN_ID, "seed": 7,
+        "run_id": RUN_ID, "at": "2026-12-01T20:30:00+00:00", "previous_run_id": PREVIOUS_RUN_ID, "seed": 7,
         "code_version": "shopgraph 0.1.0 (test)", "data_window": {"months": list(MONTHS)},
         "method": "kmeans", "k": 5, "threshold": THRESHOLD,
-        "why": {"en": "k-means at k = 5 has the best silhouette and a stability of 0.92; the Gaussian mixture "
-                      "is lower on both.",
-                "fr": "k-means à k = 5 a la meilleure silhouette et une stabilité de 0,92 ; le mélange gaussien "
-                      "est moins bon sur les deux."},
+        "reason": "the best silhouette among fits with stability ≥ 0.8 and no segment under 1 % (ties within "
+                  "0.01: fewer segments)",
         "classifier": {
-            "name": "random forest",
-            "validation": {"en": "Five-fold cross-validation on the segmented customers, stratified by segment; "
-                                 "the matrix is from a 20 % hold-out never seen in training.",
-                           "fr": "Validation croisée en cinq plis sur les clients segmentés, stratifiée par "
-                                 "segment ; la matrice vient de 20 % de clients mis de côté, jamais vus à "
-                                 "l'entraînement."},
-            "confusion": {"labels": [1, 2, 3, 4, 5], "matrix": confusion.tolist()}},
+            "kept": "gradient_boosting", "test_macro_f1": 0.93,
+            "split": {"train": 270, "validation": 90, "test": 90},
+            "procedure": "60/20/20 stratified; 3-fold CV macro-F1 on train; sigmoid calibration on validation; "
+                         "macro-F1 on test",
+            "low_confidence_below": 0.5},
         "timings": {"scale": 0.3, "reduce": 1.1, "cluster": 8.5, "select k": 22.0, "classifier": 6.1,
                     "profile": 0.9},
         "drift": {"psi": {"recency_days": 0.31, "n_events": 0.12, "purchase_rate": 0.04, "promo_share": 0.08,

@@ -107,6 +107,7 @@ def test_missing_and_broken_run_files_are_named(workspace, tmp_path) -> None:
     shutil.copytree(workspace.home, home)
     run_dir = home / "segments" / "runs" / RUN_ID
     (run_dir / "classifiers.csv").unlink()
+    (run_dir / "confusion.csv").unlink()
     (run_dir / "threshold.json").unlink()
     (run_dir / "segments.json").write_text("{not json", encoding="utf-8")
     run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
