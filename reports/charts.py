@@ -127,14 +127,15 @@ def threshold_curve(x: Sequence[float], series: Mapping[str, Sequence[float]], c
         ax.plot(x, values, marker="o", markersize=3, label=label, color=PALETTE[i])
     if chosen is not None:
         ax.axvline(chosen, color="#444", linestyle="--", linewidth=1)
-        ax.annotate(t(lang, "threshold.chosen", t=num(chosen, lang)), (chosen, 0.05), xytext=(4, 0),
-                    textcoords="offset points", fontsize=7.5)
+        right_half = len(x) and chosen > (min(x) + max(x)) / 2
+        ax.annotate(t(lang, "threshold.chosen", t=num(chosen, lang)), (chosen, 0.05), xytext=(-4 if right_half else 4, 0),
+                    textcoords="offset points", fontsize=7.5, ha="right" if right_half else "left")
     ax.set_xlabel(t(lang, "threshold.axis.x"))
     ax.set_ylabel(t(lang, "threshold.axis.y"))
     ax.set_ylim(0, 1.05)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     _axis_numbers(ax.yaxis, lang, 0, percent=True)
-    ax.legend(frameon=False, loc="lower right")
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=3)
     ax.set_title(t(lang, "threshold.curve"))
     return to_uri(fig)
 

@@ -161,7 +161,8 @@ class Context:
         return {int(i): code for i, code in rows if code}
 
     def category_code(self, category_id: Any) -> str:
-        return self.category_codes.get(int(category_id), f"{self.t('data.categories')} {category_id}")
+        code = self.category_codes.get(int(category_id))
+        return code if code else f"{self.t('segments.nocode')} (category_id {category_id})"
 
     @cached_property
     def n_events(self) -> np.ndarray | None:
@@ -562,8 +563,12 @@ def _preferred(s: dict[str, Any], kind: str, c: Context) -> Block | None:
     for item in items[:6]:
         if isinstance(item, dict):
             label = first(item, "name", "category", "category_code", "brand", "code", "key", default=None)
+            if str(label).strip().lower() in ("", "nan", "none", "null"):
+                label = None
             if label is None and item.get("category_id") is not None:
                 label = c.category_code(item["category_id"])
+            if label is None:
+                label = c.t("segments.nocode")
             rows.append([str(label), c.num(_float(item.get("lift")), 2), c.pct(item.get("share"))])
         else:
             rows.append([str(item), "–", "–"])
@@ -939,8 +944,14 @@ def section_infra(c: Context) -> list[Block]:
         if not record:
             continue
         timings = _timings(record)
-        total = _float(first(record, "seconds", "total_seconds")) or (sum(timings.values()) if timings else None)
-        detail = ", ".join(f"{k} {c.num(v, 1)} s" for k, v in list(timings.items())[:8])
+        total = _float(first(record, "seconds", "total_seconds")) or timings.pop("total", None) \
+            or (sum(timings.values()) if timings else None)
+        timings.pop("total", None)
+        detail = ", ".join(f"{k.replace('_', ' ')} {c.num(v, 1)} s" for k, v in list(timings.items())[:8])
+        counts = record.get("counts")
+        if isinstance(counts, dict):
+            detail += "; " + ", ".join(f"{c.label(k)} {c.num(v)}" for k, v in list(counts.items())[:4]
+                                       if isinstance(v, int | float))
         rows.append([c.t(step), c.num(total, 1), detail or "–"])
     blocks.append(Block("h3", c.t("infra.measured")))
     blocks.append(table([c.t("infra.step"), c.t("infra.seconds"), c.t("infra.detail")], rows, "timings")

@@ -200,8 +200,8 @@ def build_report_workspace(home: Path, users: int = 500, seed: int = 11) -> Work
 
     _json(workspace.embeddings_dir / "embedding.json", {
         "method": "node2vec", "dimensions": 32, "seed": seed, "walk_length": 40, "walks_per_node": 10, "p": 1.0,
-        "q": 0.5, "counts": {"users": users, "products": 120, "edges": 8_000},
-        "timings": {"graph": 0.8, "walks": 6.2, "word2vec": 9.4, "fold-in": 0.6}, "seconds": 17.0,
+        "q": 0.5, "counts": {"users_trained": users - 50, "users_folded": 50, "users_total": users},
+        "timings": {"graph": 0.8, "walks": 6.2, "word2vec": 9.4, "fold_in": 0.6, "total": 17.0},
         "data_window": {"files": [f"{m}.csv.gz" for m in MONTHS]}, "code_version": "shopgraph 0.1.0 (test)"})
 
     ids = features["user_id"].to_numpy()
