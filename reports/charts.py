@@ -234,10 +234,12 @@ def grouped_scores(names: Sequence[str], scores: Mapping[str, Sequence[float]], 
     ax.set_yticks(y, [_short(n_, 30) for n_ in names])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel(axis)
     _axis_numbers(ax.xaxis, lang, 1)
-    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.25 if len(names) < 4 else -0.12),
-              ncols=min(n, 4))
+    if n == 1:  # one score: its name is the axis
+        ax.set_xlabel(f"{next(iter(scores)).replace('_', ' ')} (0–1)")
+    else:
+        ax.set_xlabel(axis)
+        fig.legend(frameon=False, loc="outside lower center", ncols=min(n, 4))
     ax.grid(axis="y", visible=False)
     ax.set_title(title)
     return to_uri(fig)

@@ -715,7 +715,8 @@ def section_assign(c: Context) -> list[Block]:
                             "numeric"))
         if scores:
             blocks.append(Block("figure", src=charts.grouped_scores(
-                frame[name_col].astype(str).tolist(), {c.label(s): frame[s].astype(float).tolist() for s in scores},
+                frame[name_col].astype(str).str.replace("_", " ").tolist(),
+                {c.label(s): frame[s].astype(float).tolist() for s in scores},
                 c.t("assign.comparison"), c.t("assign.score"), c.lang), text=c.t("assign.comparison")))
     if chosen is not None:
         blocks.append(Block("p", c.t("assign.chosen", name=chosen)))
