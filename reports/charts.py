@@ -289,7 +289,7 @@ def shares_per_month(months: Sequence[str], shares: Mapping[int, Sequence[float]
     for sid, values in shares.items():
         values = np.asarray(values, dtype=float)
         ax.bar(months, values, bottom=bottom, color=segment_colour(sid), width=0.75,
-               label=_short(names.get(sid, str(sid)), 30))
+               label=_short(names.get(sid, str(sid)), 42))
         bottom += values
     ax.set_ylim(0, 1)
     ax.set_xlabel(t(lang, "data.month"))
