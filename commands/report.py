@@ -1,0 +1,48 @@
+"""`shopgraph report`: the dossier (HTML + PDF) from what the workspace holds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from commands.common import console, print_pairs, user_errors
+
+app = typer.Typer()
+
+
+@app.command("report")
+@user_errors
+def report_cmd(
+    lang: Annotated[str, typer.Option("--lang", help="Language of the dossier: en or fr.")] = "en",
+    out: Annotated[str | None, typer.Option(
+        "--out", help="Directory for dossier-<lang>.html and .pdf. Default: $SHOPGRAPH_HOME/reports.")] = None,
+) -> None:
+    """Write the dossier: data, metrics, threshold, model choice, segment cards, map, assignment,
+    recommendations, time and infrastructure, as one self-contained HTML file and an A4 PDF."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from events.workspace import Workspace
+    from reports.dossier import STEPS, build_dossier
+    from reports.i18n import check_lang
+
+    check_lang(lang)
+    workspace = Workspace.from_env()
+    with Progress(TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as bar:
+        task = bar.add_task("reading the workspace", total=STEPS)
+        started = [False]
+
+        def progress(step: str) -> None:
+            if started[0]:
+                bar.advance(task)
+            started[0] = True
+            bar.update(task, description=step)
+
+        paths = build_dossier(workspace, lang, out, progress=progress)
+        bar.update(task, completed=STEPS, description="done")
+    if paths.incomplete:
+        print_pairs("sections with missing inputs (each says what to run)", [(s, "") for s in paths.incomplete])
+    # the paths on lines of their own, never wrapped, so they can be copied
+    console.print(f"HTML  {paths.html}", highlight=False, soft_wrap=True)
+    console.print(f"PDF   {paths.pdf}", highlight=False, soft_wrap=True)

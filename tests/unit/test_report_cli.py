@@ -1,0 +1,28 @@
+"""`shopgraph report`: writes both files and prints their paths; a bad --lang is one line and exit 1."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from cli import app
+
+runner = CliRunner()
+
+
+def test_report_on_an_empty_workspace_writes_both_files_and_names_what_is_missing(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("SHOPGRAPH_HOME", str(tmp_path / "home"))
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["report", "--lang", "fr", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "dossier-fr.html").is_file() and (out / "dossier-fr.pdf").is_file()
+    flat = " ".join(result.output.split())
+    assert "dossier-fr.html" in flat and "dossier-fr.pdf" in flat
+    assert "missing inputs" in flat and "4. Le choix du modèle" in flat
+
+
+def test_unknown_language_is_one_line(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("SHOPGRAPH_HOME", str(tmp_path))
+    result = runner.invoke(app, ["report", "--lang", "de"])
+    assert result.exit_code == 1
+    assert "--lang 'de' is not one of en, fr" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,152 @@
+"""The dossier: self-contained HTML, ten sections in both languages, a real A4 PDF, clear notes for missing inputs."""
+
+from __future__ import annotations
+
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from markupsafe import escape
+
+from events.workspace import Workspace
+from reports import metrics_fr
+from reports.dossier import build_dossier, build_sections
+from reports.i18n import SECTIONS, label, num, pct, t
+from tests.unit.report_workspace import RUN_ID, build_report_workspace
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Workspace:
+    return build_report_workspace(tmp_path_factory.mktemp("report-ws"))
+
+
+@pytest.fixture(scope="module")
+def dossiers(workspace, tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("report-out")
+    return {lang: build_dossier(workspace, lang, out) for lang in ("en", "fr")}
+
+
+def _pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def _pages(path: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_html_is_one_self_contained_file(dossiers, lang) -> None:
+    text = dossiers[lang].html.read_text(encoding="utf-8")
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", text, re.I)
+    assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", text, re.I)
+    assert "<link" not in text and "<script" not in text
+    images = re.findall(r"""<img[^>]*\ssrc="([^"]*)\"""", text)
+    assert len(images) >= 20  # every chart is embedded
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_all_ten_sections_present_and_built(dossiers, lang) -> None:
+    text = dossiers[lang].html.read_text(encoding="utf-8")
+    for number, key in enumerate(SECTIONS, start=1):
+        assert f"<h2>{number}. {escape(t(lang, f's.{key}'))}</h2>" in text, key
+    # the full fixture run leaves no section short of an input and none failed on a field
+    assert dossiers[lang].incomplete == ()
+    assert t(lang, "missing.title") not in text
+    assert 'class="missing"' not in text
+
+
+def test_french_dossier_speaks_french(dossiers) -> None:
+    text = dossiers["fr"].html.read_text(encoding="utf-8")
+    for phrase in ("Activité insuffisante", "Chasseurs de bonnes affaires", "Évolution dans le temps",
+                   "Matrice de confusion", "Procédure de validation", "le dernier produit acheté", "15\u202f623"):
+        assert phrase in text, phrase
+    for english in ("Not enough activity yet", "Bargain hunters", "Model selection", "customers kept"):
+        assert english not in text, english
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_pdf_is_a4_with_a_plausible_page_count(dossiers, lang) -> None:
+    pdf = dossiers[lang].pdf
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    assert 15 <= _pages(pdf) <= 40
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())
+    assert (round(width), round(height)) == (595, 842)  # A4 in points
+
+
+def test_pdf_text_has_french_accents(dossiers) -> None:
+    text = _pdf_text(dossiers["fr"].pdf)
+    for phrase in ("Activité insuffisante", "Segments", "é", "Évolution dans le temps", "Le seuil d'activité",
+                   "Lèche-vitrines"):
+        assert phrase in text, phrase
+    english = _pdf_text(dossiers["en"].pdf)
+    assert "Not enough activity yet" in english and "Page 2 of" in english
+
+
+def test_empty_workspace_gives_a_note_per_section_not_a_crash(tmp_path) -> None:
+    sections = build_sections(Workspace(tmp_path), "en")
+    assert [s.key for s in sections] == list(SECTIONS)
+    notes = {s.key: " ".join(b.text for b in s.blocks if b.kind in ("missing", "note")) for s in sections}
+    assert "shopgraph describe" in notes["data"] and "shopgraph ingest" in notes["data"]
+    assert "shopgraph features" in notes["metrics"]
+    for key in ("threshold", "selection", "segments", "map", "assign", "time"):
+        assert "run `shopgraph segment` first" in notes[key], key
+    assert "recommend_eval.json" in notes["recommend"]
+    assert not any("could not be built" in n for n in notes.values())
+
+
+def test_missing_and_broken_run_files_are_named(workspace, tmp_path) -> None:
+    home = tmp_path / "ws"
+    shutil.copytree(workspace.home, home)
+    run_dir = home / "segments" / "runs" / RUN_ID
+    (run_dir / "classifiers.csv").unlink()
+    (run_dir / "confusion.csv").unlink()
+    (run_dir / "threshold.json").unlink()
+    (run_dir / "segments.json").write_text("{not json", encoding="utf-8")
+    run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    del run["drift"], run["classifier"]
+    (run_dir / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    sections = {s.key: s for s in build_sections(Workspace(home), "fr")}
+
+    def said(key: str) -> str:
+        return " ".join(b.text for b in sections[key].blocks if b.kind in ("missing", "note"))
+
+    assert "classifiers.csv" in said("assign") and "matrice de confusion" in said("assign")
+    assert "threshold.json" in said("threshold")
+    assert "segments.json" in said("segments") and "Impossible de lire" in said("segments")
+    assert "dérive" in said("time")
+    # what is there still renders: the model selection, the map and the migration
+    assert any(b.kind == "figure" for b in sections["selection"].blocks)
+    assert any(b.kind == "figure" for b in sections["map"].blocks)
+
+
+def test_a_field_of_an_unknown_shape_spoils_one_section_only(workspace, tmp_path) -> None:
+    home = tmp_path / "ws"
+    shutil.copytree(workspace.home, home)
+    run_dir = home / "segments" / "runs" / RUN_ID
+    run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    run["drift"] = {"psi": {"recency_days": "high"}, "low_confidence_share": [1, 2]}
+    (run_dir / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    sections = {s.key: s for s in build_sections(Workspace(home), "en")}
+    assert any("could not be built" in b.text for b in sections["time"].blocks)
+    assert not any(b.kind == "missing" for s in sections.values() if s.key != "time" for b in s.blocks)
+
+
+def test_every_metric_has_a_french_purpose() -> None:
+    assert metrics_fr.untranslated() == []
+
+
+def test_numbers_follow_the_language() -> None:
+    assert num(15623, "en") == "15,623"
+    assert num(15623.25, "fr", 1) == "15\u202f623,2"
+    assert pct(0.1234, "en") == "12.3\u202f%"
+    assert pct(0.1234, "fr") == "12,3\u202f%"
+    assert label("fr", "hit_rate@10") == "taux de succès@10"
+    assert label("en", "some_new_score") == "some new score"
