@@ -80,6 +80,7 @@ SWITCH_BYTES_PER_USER = 4_000
 (716.8 MiB transaction budget) committed 150 k users and refused 200 k (docs/BENCHMARKS.md,
 "Segment write-back"); the transaction state alone is about 1 KiB a user, the commit more."""
 SWITCH_HEADROOM = 0.8  # share of the server's transaction memory budget the switch may plan to use
+MEMORY_ERRORS = ("MemoryPoolOutOfMemoryError", "TransactionMemoryLimit")  # Neo4j codes: a transaction too big
 ONE_TRANSACTION = "one transaction"
 THROUGH_THE_RUN = "through the run"
 
@@ -223,7 +224,8 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         profiles[0] = {"segment_id": 0, "name": dict(NOT_ENOUGH_ACTIVITY), "size": present.get(0, 0),
                        "share": present.get(0, 0) / users if users else 0.0,
                        "description": {
-                           "en": f"Fewer than {run.get('threshold')} events: too little activity to tell how they shop.",
+                           "en": f"Fewer than {run.get('threshold')} events: too little activity to tell how "
+                                 "they shop.",
                            "fr": f"Moins de {run.get('threshold')} événements : trop peu d'activité pour savoir "
                                  "comment ils achètent."}}
     unknown = sorted(set(present) - set(profiles))
@@ -388,7 +390,7 @@ def write_run(db: QueryRunner, workspace: Workspace, run_dir: Path, progress: Pr
                 previous = _switch(db, folder, batch_size, report)
                 mode = ONE_TRANSACTION
             except TransientError as exc:  # the server's transaction memory ran out: nothing was committed
-                if "MemoryPoolOutOfMemoryError" not in str(exc.code):
+                if not any(code in str(exc.code) for code in MEMORY_ERRORS):
                     raise
         if mode == THROUGH_THE_RUN:
             previous = _switch_flags(db, folder)

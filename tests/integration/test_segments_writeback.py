@@ -265,7 +265,8 @@ def test_a_forgotten_user_leaves_no_segment_link_and_no_segments_row(db: QueryRu
     write_run(db, workspace, run_dir)
     raw = 551377651  # a user of the October sample
     (stored,), _ = stored_ids(workspace, [raw])
-    assert db.run_text("MATCH (:User {user_id: $u})-[m:IN_SEGMENT]->() RETURN count(m) AS n", {"u": stored})[0]["n"] == 1
+    linked = "MATCH (:User {user_id: $u})-[m:IN_SEGMENT]->() RETURN count(m) AS n"
+    assert db.run_text(linked, {"u": stored})[0]["n"] == 1
     size = db.run_text("MATCH (s:Segment {segment_key: $k}) RETURN s.size AS n",
                        {"k": f"{RUN_A}/{stored % 3}"})[0]["n"]  # make_run, seed 1: segment = id % 3
 
@@ -279,3 +280,60 @@ def test_a_forgotten_user_leaves_no_segment_link_and_no_segments_row(db: QueryRu
     # Segment.size stays as of the run (docs/ARCHITECTURE.md): the profile describes the run, not today
     assert db.run_text("MATCH (s:Segment {segment_key: $k}) RETURN s.size AS n",
                        {"k": f"{RUN_A}/{stored % 3}"})[0]["n"] == size
+
+
+def test_a_run_too_big_for_one_transaction_switches_through_the_run(db: QueryRunner, workspace: Workspace) -> None:
+    make_graph(db, 40)
+    users = list(range(1, 41))
+    run_a = make_run(workspace.home, RUN_A, users, seed=1)
+    write_run(db, workspace, run_a)
+    run_b = make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A, segment_ids=(0, 1, 2, 3))
+
+    def fail_in_copy(phase: str, done: int, total: int) -> None:
+        if phase == "copy" and done >= 20:
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        write_run(db, workspace, run_b, progress=fail_in_copy, batch_size=10, switch_limit=30)
+    # the run switched as a whole: every query through Segment.current / IN_SEGMENT sees B only …
+    view = graph_view(db)
+    assert view["runs"] == [RUN_B] and all(s["key"].startswith(RUN_B) for s in view["current"])
+    assert [link["id"] for link in view["links"]] == users and {link["key"][:len(RUN_B)] for link in view["links"]} == {
+        RUN_B}
+    # … while the User copy is half refreshed, each user saying which run its copy is from
+    copied = [u["id"] for u in view["users"] if u["run"] == RUN_B]
+    assert copied == users[:20] and {u["run"] for u in view["users"]} == {RUN_A, RUN_B}
+    assert props(db, "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.user_copy AS copy, r.users_copied AS n",
+                 r=RUN_B) == [{"copy": "refreshing", "n": 20}]
+
+    report = write_run(db, workspace, run_b, batch_size=10)  # finishes the copy, then retires A
+    assert report.resumed and report.switch == "through the run"
+    assert_shows_exactly(db, run_b)
+    assert props(db, "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.user_copy AS copy", r=RUN_B) == [{"copy": "done"}]
+
+
+def test_a_switch_the_server_refuses_for_memory_falls_back_to_through_the_run(
+        db: QueryRunner, workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from neo4j.exceptions import TransientError
+
+    import segments.writeback as writeback
+
+    class TransactionTooBig(TransientError):
+        code = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
+
+    make_graph(db, 30)
+    users = list(range(1, 31))
+    write_run(db, workspace, make_run(workspace.home, RUN_A, users, seed=1))
+    one_transaction = writeback._switch
+
+    def refused(db_, folder, batch_size, report):  # the real switch, refused after its first batch
+        def too_big(phase: str, done: int, total: int) -> None:
+            if phase == "switch" and done:
+                raise TransactionTooBig("The allocation of an extra 2.0 MiB would use more than the limit")
+        return one_transaction(db_, folder, batch_size, too_big)
+
+    monkeypatch.setattr(writeback, "_switch", refused)
+    run_b = make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A)
+    report = write_run(db, workspace, run_b, batch_size=10)
+    assert report.switch == "through the run" and report.previous_run_id == RUN_A
+    assert_shows_exactly(db, run_b)
