@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python bench/segment_writeback.py [--users 1000000 --batch-size 10000]
+    .venv/bin/python bench/segment_writeback.py [--users 150000 1000000 --batch-size 10000]
 
 Starts its own Neo4j with the default heap (``SHOPGRAPH_NEO4J_HEAP``, 1g unless set; workspace
 ``--home /tmp/sg-bench-writeback``, Bolt 7695, HTTP 7482), creates ``--users`` User nodes
@@ -15,8 +15,11 @@ Then, on the same graph:
   transaction per batch: the cheapest way to put those values on the users;
 * ``write_run(A)`` (the first run: no previous one to retire), then ``write_run(B)``
   (switching from A, whose IN_SEGMENT are then retired), each phase as rows/s and as a
-  ratio to the reference. While the switch runs, ``SHOW TRANSACTIONS`` is sampled for the
-  heap the one switch transaction holds (``estimatedUsedHeapMemory``, peak).
+  ratio to the reference. While they run, ``SHOW TRANSACTIONS`` is sampled for the
+  transaction memory (``estimatedUsedHeapMemory``, peak).
+
+The default sizes are 150 k users (what one switch transaction takes with a 1 GiB heap: the
+whole write in ONE_TRANSACTION mode) and 1 M users (beyond it: THROUGH_THE_RUN).
 """
 
 from __future__ import annotations
@@ -70,9 +73,81 @@ def make_run(folder: Path, run_id: str, users: int, seed: int, previous: str | N
     return run_dir
 
 
+def measure(db, workspace, n: int, batch: int, tmp: Path) -> None:
+    """One graph of ``n`` users: the reference, then write_run A and B, phase by phase."""
+    from graph.schema import apply_schema, reset_database
+    from segments.writeback import read_run_folder, switch_capacity, write_run
+
+    reset_database(db)
+    apply_schema(db)
+    t0 = time.perf_counter()
+    for lo in range(1, n + 1, 50_000):
+        db.run_text(
+            "UNWIND range($lo, $hi) AS i CREATE (:User {user_id: i, n_events: 1 + i % 97, "
+            "first_seen: datetime('2019-10-01T00:00:00Z'), last_seen: datetime('2019-11-30T00:00:00Z'), "
+            "recency_days: i % 60, total_spent: toFloat(i % 1000), n_orders: i % 5, "
+            "purchase_rate: 0.1, rfm_r: 1 + i % 5, rfm_f: 1 + i % 4, rfm_m: 1 + i % 3, promo_share: 0.2})",
+            {"lo": lo, "hi": min(n, lo + 49_999)})
+    db.run_text("UNWIND range(1, 100) AS i CREATE (:Category {category_id: i})")
+    db.run_text("UNWIND range(0, 49) AS i CREATE (:Brand {name: 'brand' + i})")
+    print(f"\n{n:,} users: created in {time.perf_counter() - t0:.1f}s; one-transaction switch capacity "
+          f"{switch_capacity(db):,} users")
+
+    runs = tmp / f"runs-{n}"
+    run_a = make_run(runs, "20261201T200000Z-aaaaaa", n, 1, None)
+    run_b = make_run(runs, "20261202T200000Z-bbbbbb", n, 2, "20261201T200000Z-aaaaaa")
+    folder_b = read_run_folder(run_b)
+
+    t0 = time.perf_counter()
+    with db.driver.session() as session:
+        for rows in folder_b.assignment_rows(0, batch):
+            session.execute_write(lambda tx, rows=rows: tx.run(
+                "UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) "
+                "SET u.x_segment = row.segment, u.x_segment_fr = row.segment_fr, "
+                "u.x_segment_id = row.segment_id, u.x_confidence = row.confidence, "
+                "u.x_low_confidence = row.low_confidence, u.x_at = datetime($at), u.x_run = $run",
+                {"rows": rows, "at": folder_b.at, "run": folder_b.run_id}).consume())
+    reference = n / (time.perf_counter() - t0)
+    print(f"reference (bare SET of the 7 values, batches of {batch:,} committed): {reference:,.0f} rows/s")
+
+    peak = {"heap": 0}
+    sampling = threading.Event()
+
+    def sample() -> None:
+        with db.driver.session() as session:
+            while not sampling.wait(0.5):
+                for row in session.run("SHOW TRANSACTIONS YIELD estimatedUsedHeapMemory AS heap "
+                                       "RETURN max(heap) AS heap"):
+                    peak["heap"] = max(peak["heap"], row["heap"] or 0)
+
+    for name, run_dir in (("A (first run)", run_a), ("B (replaces A)", run_b)):
+        peak["heap"] = 0
+        sampling.clear()
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        t0 = time.perf_counter()
+        report = write_run(db, workspace, run_dir, batch_size=batch)
+        total = time.perf_counter() - t0
+        sampling.set()
+        sampler.join()
+        print(f"write_run {name}: {report.matched:,} users, switch {report.switch}, {total:.1f}s in all "
+              f"({n / total:,.0f} rows/s, ratio {n / total / reference:.2f}); "
+              f"peak transaction memory {peak['heap'] / 2**20:,.0f} MiB")
+        for phase in ("clean", "stage", "switch", "copy", "retire"):
+            took = report.seconds.get(phase, 0.0)
+            if took >= 0.05:
+                print(f"  {phase:<7} {took:7.1f}s  {n / took:>10,.0f} rows/s  ratio {n / took / reference:.2f}")
+    check = db.run_text("MATCH (u:User) RETURN count(u) AS users, "
+                        "count(CASE WHEN u.segment_run = $run THEN 1 END) AS on_b", {"run": folder_b.run_id})[0]
+    links = db.run_text("MATCH (:User)-[m:IN_SEGMENT]->(s:Segment) RETURN s.run_id AS run, count(m) AS n")
+    print(f"check: {check['on_b']:,} of {check['users']:,} users carry run B; IN_SEGMENT per run: "
+          + ", ".join(f"{r['run']}={r['n']:,}" for r in links))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, nargs="+", default=[150_000, 1_000_000],
+                        help="graph sizes, one measurement each")
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--home", type=Path, default=Path("/tmp/sg-bench-writeback"))
     parser.add_argument("--bolt-port", type=int, default=7695)
@@ -85,87 +160,23 @@ def main() -> None:
 
     from events.workspace import Workspace
     from graph.connection import connect
-    from graph.schema import apply_schema, reset_database
     from graph.server import LocalServer
     from graph.settings import Settings
-    from segments.writeback import read_run_folder, write_run
 
     settings = Settings.from_env()
     server = LocalServer(settings)
     started = server.start()
-    n, batch = args.users, args.batch_size
     try:
         with connect(settings) as db, tempfile.TemporaryDirectory() as tmp:
             memory = db.run_text("SHOW SETTINGS YIELD name, value WHERE name IN "
-                                 "['server.memory.heap.max_size', 'db.memory.transaction.total.max', "
-                                 "'db.memory.transaction.max', 'dbms.memory.transaction.total.max'] "
-                                 "RETURN name, value ORDER BY name")
-            print(f"server: Neo4j {settings.neo4j_version}, " + ", ".join(f"{m['name']}={m['value']}" for m in memory))
-            reset_database(db)
-            apply_schema(db)
-            t0 = time.perf_counter()
-            for lo in range(1, n + 1, 50_000):
-                db.run_text(
-                    "UNWIND range($lo, $hi) AS i CREATE (:User {user_id: i, n_events: 1 + i % 97, "
-                    "first_seen: datetime('2019-10-01T00:00:00Z'), last_seen: datetime('2019-11-30T00:00:00Z'), "
-                    "recency_days: i % 60, total_spent: toFloat(i % 1000), n_orders: i % 5, "
-                    "purchase_rate: 0.1, rfm_r: 1 + i % 5, rfm_f: 1 + i % 4, rfm_m: 1 + i % 3, promo_share: 0.2})",
-                    {"lo": lo, "hi": min(n, lo + 49_999)})
-            db.run_text("UNWIND range(1, 100) AS i CREATE (:Category {category_id: i})")
-            db.run_text("UNWIND range(0, 49) AS i CREATE (:Brand {name: 'brand' + i})")
-            print(f"graph: {n:,} users created in {time.perf_counter() - t0:.1f}s")
-
-            runs = Path(tmp)
-            run_a = make_run(runs, "20261201T200000Z-aaaaaa", n, 1, None)
-            run_b = make_run(runs, "20261202T200000Z-bbbbbb", n, 2, "20261201T200000Z-aaaaaa")
-            folder_b = read_run_folder(run_b)
-
-            t0 = time.perf_counter()
-            with db.driver.session() as session:
-                for rows in folder_b.assignment_rows(0, batch):
-                    session.execute_write(lambda tx, rows=rows: tx.run(
-                        "UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) "
-                        "SET u.x_segment = row.segment, u.x_segment_fr = row.segment_fr, "
-                        "u.x_segment_id = row.segment_id, u.x_confidence = row.confidence, "
-                        "u.x_low_confidence = row.low_confidence, u.x_at = datetime($at), u.x_run = $run",
-                        {"rows": rows, "at": folder_b.at, "run": folder_b.run_id}).consume())
-            reference = n / (time.perf_counter() - t0)
-            print(f"reference (bare SET of the 7 values, batches of {batch:,} committed): {reference:,.0f} rows/s")
-
-            peak = {"heap": 0}
-            sampling = threading.Event()
-
-            def sample() -> None:
-                with db.driver.session() as session:
-                    while not sampling.wait(0.5):
-                        for row in session.run("SHOW TRANSACTIONS YIELD estimatedUsedHeapMemory AS heap "
-                                               "RETURN max(heap) AS heap"):
-                            peak["heap"] = max(peak["heap"], row["heap"] or 0)
-
-            workspace = Workspace.from_env()
-            for name, run_dir in (("A (first run)", run_a), ("B (replaces A)", run_b)):
-                peak["heap"] = 0
-                sampling.clear()
-                sampler = threading.Thread(target=sample, daemon=True)
-                sampler.start()
-                t0 = time.perf_counter()
-                report = write_run(db, workspace, run_dir, batch_size=batch)
-                total = time.perf_counter() - t0
-                sampling.set()
-                sampler.join()
-                print(f"write_run {name}: {report.matched:,} users, {total:.1f}s in all "
-                      f"({n / total:,.0f} rows/s, ratio {n / total / reference:.2f}); "
-                      f"peak transaction heap {peak['heap'] / 2**20:,.0f} MiB")
-                for phase in ("clean", "stage", "switch", "retire"):
-                    took = report.seconds.get(phase, 0.0)
-                    if took >= 0.05:
-                        print(f"  {phase:<7} {took:7.1f}s  {n / took:>10,.0f} rows/s  ratio {n / took / reference:.2f}")
-            check = db.run_text("MATCH (u:User) RETURN count(u) AS users, "
-                                "count(CASE WHEN u.segment_run = $run THEN 1 END) AS on_b",
-                                {"run": folder_b.run_id})[0]
-            links = db.run_text("MATCH (:User)-[m:IN_SEGMENT]->(s:Segment) RETURN s.run_id AS run, count(m) AS n")
-            print(f"check: {check['on_b']:,} of {check['users']:,} users carry run B; IN_SEGMENT per run: "
-                  + ", ".join(f"{r['run']}={r['n']:,}" for r in links))
+                                 "['server.memory.heap.max_size', 'db.memory.transaction.max', "
+                                 "'dbms.memory.transaction.total.max'] RETURN name, value ORDER BY name")
+            load = os.getloadavg()[0]
+            print(f"# bench/segment_writeback  {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC  "
+                  f"Neo4j {settings.neo4j_version}  {os.cpu_count()} CPUs  load avg {load:.1f}  batch {args.batch_size:,}")
+            print("server: " + ", ".join(f"{m['name']}={m['value']}" for m in memory))
+            for n in args.users:
+                measure(db, Workspace.from_env(), n, args.batch_size, Path(tmp))
     finally:
         if started:
             server.stop()

@@ -517,7 +517,7 @@ def _copy_users(db: QueryRunner, folder: RunFolder, start: int, batch_size: int,
             done += len(rows)
             session.execute_write(write, [{k: r[k] for k in USER_FIELDS} for r in rows], done)
             report("copy", done, folder.users)
-    db.run("segments/switch_missing_users", **params)
+    db.run("segments/copy_missing_users", **params)
     db.run("segments/finish_user_copy", run_id=folder.run_id)
 
 

@@ -1,4 +1,4 @@
-// After the User rows of the switch (same transaction or the last of the copy): users the run had no assignment for get its segment 0
+// Inside the one switch transaction, after the User rows: users the run had no assignment for get its segment 0
 // with confidence 0 (they were staged by stage_missing). Parameters: $run_id, $at, $zero_key.
 MATCH (z:Segment {segment_key: $zero_key})<-[m:IN_SEGMENT]-(u:User)
 WHERE m.missing

@@ -283,7 +283,7 @@ def test_a_forgotten_user_leaves_no_segment_link_and_no_segments_row(db: QueryRu
 
 
 def test_a_run_too_big_for_one_transaction_switches_through_the_run(db: QueryRunner, workspace: Workspace) -> None:
-    make_graph(db, 40)
+    make_graph(db, 41)  # user 41 has events but no assignment in either run
     users = list(range(1, 41))
     run_a = make_run(workspace.home, RUN_A, users, seed=1)
     write_run(db, workspace, run_a)
@@ -298,8 +298,8 @@ def test_a_run_too_big_for_one_transaction_switches_through_the_run(db: QueryRun
     # the run switched as a whole: every query through Segment.current / IN_SEGMENT sees B only …
     view = graph_view(db)
     assert view["runs"] == [RUN_B] and all(s["key"].startswith(RUN_B) for s in view["current"])
-    assert [link["id"] for link in view["links"]] == users and {link["key"][:len(RUN_B)] for link in view["links"]} == {
-        RUN_B}
+    assert [link["id"] for link in view["links"]] == [*users, 41]
+    assert {link["key"].split("/")[0] for link in view["links"]} == {RUN_B}
     # … while the User copy is half refreshed, each user saying which run its copy is from
     copied = [u["id"] for u in view["users"] if u["run"] == RUN_B]
     assert copied == users[:20] and {u["run"] for u in view["users"]} == {RUN_A, RUN_B}
@@ -307,7 +307,7 @@ def test_a_run_too_big_for_one_transaction_switches_through_the_run(db: QueryRun
                  r=RUN_B) == [{"copy": "refreshing", "n": 20}]
 
     report = write_run(db, workspace, run_b, batch_size=10)  # finishes the copy, then retires A
-    assert report.resumed and report.switch == "through the run"
+    assert report.resumed and report.switch == "through the run" and report.missing_from_run == 1
     assert_shows_exactly(db, run_b)
     assert props(db, "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.user_copy AS copy", r=RUN_B) == [{"copy": "done"}]
 
