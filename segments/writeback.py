@@ -39,11 +39,17 @@ How no analyst ever sees two runs mixed (``SegmentationRun.state`` records the p
 4. *retire* (batches): the previous run's IN_SEGMENT are deleted; its Segment and run nodes
    stay as history (``current = false``). Until this ends, a query that does not filter
    ``Segment.current`` may see a user's old IN_SEGMENT beside the new one.
+
+A switch bigger than the server's transaction memory (about 150 k users with the default
+1 GiB heap) cannot be one transaction; it goes *through the run* (see :func:`write_run`):
+3'. one small transaction flips the flags, BECAME and FOLLOWS; 3''. the User copy follows in
+batches with its cursor (``users_copied``, ``user_copy = 'refreshing'`` until done).
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import math
 import re
@@ -69,7 +75,8 @@ if TYPE_CHECKING:
 Progress = Callable[[str, int, int], None]
 """``progress(phase, rows_done, rows_total)`` after every batch; phases are ``"clean"``,
 ``"stage"``, ``"switch"`` (rows sent into the one switch transaction), ``"copy"`` (rows of
-the User copy committed, when the switch was too big for one transaction), ``"retire"``."""
+the User copy committed, when the switch was too big for one transaction), ``"retire"``, and
+``"refresh"`` (the current run's assignments rewritten by ``shopgraph assign``)."""
 
 DEFAULT_BATCH_SIZE = 10_000
 NOT_ENOUGH_ACTIVITY = {"en": "Not enough activity yet", "fr": "Activité insuffisante"}
@@ -99,7 +106,7 @@ class WriteReport:
     resumed: bool  # an interrupted write of this same run was finished
     already_current: bool  # the run was current already: nothing was rewritten
     cleaned_run_ids: tuple[str, ...] = ()  # interrupted writes of other runs, finished or removed
-    switch: str = ONE_TRANSACTION  # ONE_TRANSACTION, or THROUGH_THE_RUN when too big for the server's memory
+    switch: str = ONE_TRANSACTION  # ONE_TRANSACTION, THROUGH_THE_RUN (too big for the server), "in place"
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per phase
 
 
@@ -117,6 +124,8 @@ class RunFolder:
     prefers_brands: list[dict[str, Any]]
     migration: list[dict[str, Any]]  # [{from_key, to_key, users}]
     users: int
+    assignments_sha: str  # SHA-256 of assignments.parquet: tells a rewrite by `shopgraph assign`
+    updated_at: str  # the last `assign_updates[].at` of run.json, else ``at``
 
     def key(self, segment_id: int) -> str:
         return segment_key(self.run_id, segment_id)
@@ -214,6 +223,7 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         raise _bad(run_dir, "has a run.json without `at` (when the run was made)")
     counts = _check_assignments(run_dir)
     users, present = counts["users"], counts["by_segment"]
+    sha = file_sha256(run_dir / "assignments.parquet")
 
     segments: list[dict[str, Any]] = []
     names: dict[int, tuple[str, str]] = {}
@@ -275,10 +285,19 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         "threshold": run.get("threshold"), "seed": run.get("seed"), "code_version": run.get("code_version"),
         "data_window": _json_text(run.get("data_window")), "scores_json": _json_text(run.get("scores")),
         "parameters_json": _json_text(run.get("parameters")), "previous_run_id": previous,
-        "users": users, "run_dir": str(run_dir),
+        "users": users, "run_dir": str(run_dir), "assignments_sha": sha,
     }
+    updates = [u for u in run.get("assign_updates") or [] if isinstance(u, Mapping) and u.get("at")]
     return RunFolder(run_dir, str(run_id), str(run["at"]), run_props, segments, names, categories, brands,
-                     migration, users)
+                     migration, users, sha, str(updates[-1]["at"]) if updates else str(run["at"]))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _check_assignments(run_dir: Path) -> dict[str, Any]:
@@ -341,7 +360,10 @@ def write_run(db: QueryRunner, workspace: Workspace, run_dir: Path, progress: Pr
     ``IN_SEGMENT`` relationships are removed afterwards. Killed at any point, the graph shows
     the previous run whole; calling ``write_run`` again finishes the job (or, for a different
     run, first removes what the interrupted write staged). Writing a run that is already
-    current only finishes leftovers and returns its report (``already_current``).
+    current only finishes leftovers and returns its report (``already_current``) — unless
+    ``shopgraph assign`` rewrote its assignments.parquet since (its SHA-256 differs): then the
+    users whose assignment changed are updated in place, batch by batch (same run, so no two
+    runs mix), with ``segmented_at`` = the last ``assign_updates[].at`` of run.json.
 
     A switch of more users than the server's transaction memory holds (``switch_limit``; by
     default estimated from its settings, about 150 k users with a 1 GiB heap) is made
@@ -362,17 +384,26 @@ def write_run(db: QueryRunner, workspace: Workspace, run_dir: Path, progress: Pr
         cleaned = tuple(_clean_leftovers(db, states, folder.run_id, report))
         seconds["clean"] = time.perf_counter() - started
         this = states.get(folder.run_id)
+        same_file = this is not None and this["assignments_sha"] == folder.assignments_sha
         if this and this["current"]:
+            started = time.perf_counter()
+            if not same_file:  # `shopgraph assign` rewrote the current run's assignments: apply the changes
+                _refresh_current(db, folder, batch_size, report)
+                seconds["refresh"] = time.perf_counter() - started
+                return _report(db, folder, None, False, False, cleaned, seconds, "in place")
             copied = this["user_copy"] == "done"
             if not copied:  # killed while copying the run onto the users: finish the copy
-                started = time.perf_counter()
                 _copy_users(db, folder, this["users_copied"], batch_size, report)
                 seconds["copy"] = time.perf_counter() - started
             return _report(db, folder, None, not copied, copied, cleaned, seconds,
                            ONE_TRANSACTION if copied else THROUGH_THE_RUN)
 
         started = time.perf_counter()
-        begun = db.run("segments/begin_run", run_id=folder.run_id, at=folder.at, props=folder.run_props)[0]
+        restart = this is not None and this["state"] == "staging" and not same_file
+        if restart:  # the folder changed since the interrupted write: what it staged is stale
+            db.run("segments/retire_memberships", run_id=folder.run_id)
+        begun = db.run("segments/begin_run", run_id=folder.run_id, at=folder.at, props=folder.run_props,
+                       restart=restart)[0]
         resumed = this is not None and this["state"] == "staging"
         db.run("segments/merge_segments", run_id=folder.run_id, segments=folder.segments)
         db.run("segments/merge_prefers_categories", rows=folder.prefers_categories)
@@ -519,6 +550,31 @@ def _copy_users(db: QueryRunner, folder: RunFolder, start: int, batch_size: int,
             report("copy", done, folder.users)
     db.run("segments/copy_missing_users", **params)
     db.run("segments/finish_user_copy", run_id=folder.run_id)
+
+
+def _refresh_current(db: QueryRunner, folder: RunFolder, batch_size: int, report: Progress) -> None:
+    """Apply a rewritten assignments.parquet of the current run: only the users that changed are written.
+
+    Same run before and after, so no two runs mix; while it runs, some users carry their
+    updated assignment and others their earlier one of the same run.
+    """
+    statement = cypher.query("segments/refresh_members")
+    fields = (*USER_FIELDS, "segment_key")
+    done = 0
+    report("refresh", done, folder.users)
+    db.run("segments/merge_segments", run_id=folder.run_id, segments=folder.segments)
+    with db.driver.session(database=db.database) as session:
+        for rows in folder.assignment_rows(0, batch_size):
+            session.execute_write(lambda tx, rows=rows: tx.run(statement, {
+                "run_id": folder.run_id, "at": folder.updated_at,
+                "rows": [{k: r[k] for k in fields} for r in rows]}).consume())
+            done += len(rows)
+            report("refresh", done, folder.users)
+    params = {"run_id": folder.run_id, "at": folder.updated_at, "zero_key": folder.key(0)}
+    db.run("segments/stage_missing", **params)
+    db.run("segments/copy_missing_users", **params)
+    db.run("segments/finish_user_copy", run_id=folder.run_id)
+    db.run("segments/set_assignments_sha", run_id=folder.run_id, sha=folder.assignments_sha)
 
 
 def _retire(db: QueryRunner, run_id: str, report: Progress) -> None:

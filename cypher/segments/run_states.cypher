@@ -4,5 +4,5 @@
 MATCH (r:SegmentationRun)
 RETURN r.run_id AS run_id, coalesce(r.current, false) AS current, r.state AS state,
        coalesce(r.staged_rows, 0) AS staged_rows, r.user_copy AS user_copy,
-       coalesce(r.users_copied, 0) AS users_copied
+       coalesce(r.users_copied, 0) AS users_copied, r.assignments_sha AS assignments_sha
 ORDER BY r.at

@@ -337,3 +337,31 @@ def test_a_switch_the_server_refuses_for_memory_falls_back_to_through_the_run(
     report = write_run(db, workspace, run_b, batch_size=10)
     assert report.switch == "through the run" and report.previous_run_id == RUN_A
     assert_shows_exactly(db, run_b)
+
+
+def test_assignments_rewritten_by_assign_are_applied_to_the_current_run_in_place(
+        db: QueryRunner, workspace: Workspace) -> None:
+    make_graph(db, 30)  # user 30 arrives after the run: no assignment at first
+    run_a = make_run(workspace.home, RUN_A, list(range(1, 30)), seed=1)
+    write_run(db, workspace, run_a)
+    # `shopgraph assign`: user 30 labelled, users 1 and 2 changed segment; run.json records the update
+    table = pq.read_table(run_a / "assignments.parquet").to_pylist()
+    for row in table[:2]:
+        row["segment_id"] = 2 if row["segment_id"] != 2 else 1
+        row["segment"] = NAMES[row["segment_id"]][0]
+    table.append({"user_id": 30, "segment_id": 1, "segment": NAMES[1][0], "confidence": 0.9,
+                  "low_confidence": False, "assigned_by": "classifier"})
+    pq.write_table(pa.Table.from_pylist(table), run_a / "assignments.parquet")
+    record = json.loads((run_a / "run.json").read_text())
+    record["assign_updates"] = [{"at": "2026-12-05T09:00:00+00:00", "new_users": 1, "changed_users": 2}]
+    (run_a / "run.json").write_text(json.dumps(record))
+
+    report = write_run(db, workspace, run_a)
+
+    assert report.switch == "in place" and report.missing_from_run == 0 and report.matched == 30
+    assert_shows_exactly(db, run_a)
+    stamps = {r["id"]: r["at"] for r in db.run_text(
+        "MATCH (u:User) RETURN u.user_id AS id, toString(u.segmented_at) AS at")}
+    assert stamps[1] == stamps[2] == stamps[30] == "2026-12-05T09:00:00Z"
+    assert stamps[3] == "2026-12-01T10:00:00Z"  # unchanged users keep when they were segmented
+    assert write_run(db, workspace, run_a).already_current  # nothing new: nothing written
