@@ -18,6 +18,10 @@ Then, on the same graph:
   ratio to the reference. While they run, ``SHOW TRANSACTIONS`` is sampled for the
   transaction memory (``estimatedUsedHeapMemory``, peak).
 
+``--probe N …`` then tries, on the graph as it is, ONE transaction setting the seven values
+on N users, and prints whether the server committed or refused it, with the transaction
+state it held before the commit.
+
 The default sizes are 150 k users (what one switch transaction takes with a 1 GiB heap: the
 whole write in ONE_TRANSACTION mode) and 1 M users (beyond it: THROUGH_THE_RUN).
 """
@@ -149,10 +153,41 @@ def measure(db, workspace, n: int, batch: int, tmp: Path) -> None:
           + ", ".join(f"{r['run']}={r['n']:,}" for r in links))
 
 
+def probe(db, n: int, batch: int) -> None:
+    """Can ONE transaction set the seven values on users 1..n of the graph as it is? (committed or refused)"""
+    from neo4j.exceptions import TransientError
+
+    statement = ("UNWIND range($lo, $hi) AS i MATCH (u:User {user_id: i}) "
+                 "SET u.segment = 'Probe ' + (i % 10), u.segment_fr = 'Sonde ' + (i % 10), u.segment_id = i % 10, "
+                 "u.segment_confidence = toFloat(i % 100) / 100, u.segment_low_confidence = i % 3 = 0, "
+                 "u.segmented_at = datetime($at), u.segment_run = $run")
+    run = f"probe-{n}-{time.time_ns()}"
+    t0 = time.perf_counter()
+    held = 0
+    try:
+        with db.driver.session() as session, session.begin_transaction() as tx:
+            for lo in range(1, n + 1, batch):
+                tx.run(statement, {"lo": lo, "hi": min(n, lo + batch - 1), "at": "2026-12-09T00:00:00Z",
+                                   "run": run}).consume()
+            held = max((r["heap"] or 0 for r in db.run_text(
+                "SHOW TRANSACTIONS YIELD estimatedUsedHeapMemory AS heap, currentQuery AS q "
+                "WHERE NOT q STARTS WITH 'SHOW' RETURN heap")), default=0)
+            sent = time.perf_counter() - t0
+            tx.commit()
+        took = time.perf_counter() - t0
+        outcome = f"committed ({n / took:,.0f} rows/s, commit {took - sent:.1f}s)"
+    except TransientError as exc:
+        outcome = f"REFUSED {exc.code}: {str(exc.message)[:110]}"
+    print(f"probe, one transaction of {n:,} users: state {held / 2**20:,.0f} MiB before commit "
+          f"({held / n:,.0f} B/user); {outcome}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, nargs="+", default=[150_000, 1_000_000],
-                        help="graph sizes, one measurement each")
+    parser.add_argument("--users", type=int, nargs="*", default=[150_000, 1_000_000],
+                        help="graph sizes, one measurement each (none: probe the graph left by the last run)")
+    parser.add_argument("--probe", type=int, nargs="*", default=[],
+                        help="then try ONE transaction setting the seven values on this many users, each")
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--home", type=Path, default=Path("/tmp/sg-bench-writeback"))
     parser.add_argument("--bolt-port", type=int, default=7695)
@@ -178,10 +213,16 @@ def main() -> None:
                                  "'dbms.memory.transaction.total.max'] RETURN name, value ORDER BY name")
             load = os.getloadavg()[0]
             print(f"# bench/segment_writeback  {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC  "
-                  f"Neo4j {settings.neo4j_version}  {os.cpu_count()} CPUs  load avg {load:.1f}  batch {args.batch_size:,}")
+                  f"Neo4j {settings.neo4j_version}  {os.cpu_count()} CPUs  load avg {load:.1f}  "
+                  f"batch {args.batch_size:,}")
             print("server: " + ", ".join(f"{m['name']}={m['value']}" for m in memory))
             for n in args.users:
                 measure(db, Workspace.from_env(), n, args.batch_size, Path(tmp))
+            if args.probe:
+                users = db.run_text("MATCH (u:User) RETURN count(u) AS n")[0]["n"]
+                print(f"\nprobes on the graph of {users:,} users (its segment indexes on):")
+            for n in args.probe:
+                probe(db, n, args.batch_size)
     finally:
         if started:
             server.stop()

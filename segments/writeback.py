@@ -456,8 +456,7 @@ def switch_capacity(db: QueryRunner) -> int | None:
     :data:`SWITCH_HEADROOM`, over :data:`SWITCH_BYTES_PER_USER`.
     """
     try:
-        rows = db.run_text("SHOW SETTINGS YIELD name, value WHERE name IN ['dbms.memory.transaction.total.max', "
-                           "'db.memory.transaction.max', 'server.memory.heap.max_size'] RETURN name, value")
+        rows = db.run("segments/transaction_memory")
         sizes = {row["name"]: parse_size(row["value"]) for row in rows}
     except Exception:  # noqa: BLE001 - a server that does not say (no privilege): try, fall back if it fails
         return None
