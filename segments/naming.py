@@ -76,11 +76,11 @@ def metric_label(metric: str, lang: str) -> str:
 
 
 def trait(metric: str, z: float, lang: str) -> str:
-    """``"higher purchase rate (+1.2 sd)"`` / ``"taux d'achat : au-dessus de la moyenne (+1,2 é.-t.)"``."""
+    """``"higher purchase rate (+1.2 sd)"`` / ``"taux d'achat ↑ (+1,2 é.-t.)"``."""
     label = metric_label(metric, lang)
     if lang == "en":
         return f"{'higher' if z > 0 else 'lower'} {label} ({z:+.1f} sd)"
-    return f"{label} : {'au-dessus' if z > 0 else 'en dessous'} de la moyenne ({_fr_num(z)} é.-t.)"
+    return f"{label} {'↑' if z > 0 else '↓'} ({_fr_num(z)} é.-t.)"
 
 
 def _fr_num(z: float) -> str:

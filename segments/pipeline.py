@@ -387,9 +387,10 @@ def assign_changed(workspace: Workspace, progress: Progress | None = None) -> As
     assignments = pd.read_parquet(run_dir / "assignments.parquet")
     prints = pd.read_parquet(run_dir / "fingerprints.parquet")
     now = pd.DataFrame({"user_id": features["user_id"].to_numpy(np.int64), "now": fingerprints(features)})
+    prints["fingerprint"] = prints["fingerprint"].astype("Int64")  # nullable: no float round trip
     merged = now.merge(prints, on="user_id", how="left")
     new = merged["fingerprint"].isna().to_numpy()
-    changed = (~new) & (merged["fingerprint"].fillna(0).astype(np.int64).to_numpy() != merged["now"].to_numpy())
+    changed = (~new) & (merged["fingerprint"].fillna(0).to_numpy(np.int64) != merged["now"].to_numpy())
     todo = np.flatnonzero(new | changed)
     segments = {int(s["segment_id"]): s["name"]["en"] for s in runs.read_json(run_dir / "segments.json")}
     say("assigning", 0, len(todo))
