@@ -1,0 +1,304 @@
+"""The user–product–category–brand interaction graph, built in memory as undirected CSR arrays.
+
+Public API
+----------
+* :class:`InteractionGraph` — the graph: CSR arrays ``indptr`` (int64 ``[n+1]``), ``indices``
+  (int32, each row sorted ascending, no duplicates, no self loops) and ``weights`` (float32),
+  plus ``node_type`` (int8 per node, see :data:`NODE_TYPES`) and one key array per node type.
+  Nodes are numbered densely by type: users ``[0, U)``, products ``[U, U+P)``, then categories,
+  then brands; ``graph.nodes("product")`` is that slice, ``graph.keys("product")`` its ids.
+* :func:`from_edges(n_nodes, src, dst, weights)` — pure: CSR arrays from an edge list (both
+  directions added, duplicate pairs summed, self loops and non-positive weights dropped).
+  Benchmarks use it to build graphs without a workspace or Neo4j.
+* :func:`build_graph(...)` — pure: an :class:`InteractionGraph` from per-(user, product)
+  intent weights and the product → category / brand maps.
+* :func:`load_graph(workspace, max_users=..., seed=...)` — reads the interaction aggregates
+  (``graph/interactions/part-*.parquet``) and the event store with DuckDB, samples the
+  training users, and returns the graph.
+
+Weights (docs/ARCHITECTURE.md, "Embeddings")
+--------------------------------------------
+A user–product edge weighs ``sum over event types of INTENT_WEIGHTS[type] * log1p(count)``:
+a purchase says most about taste, then a cart, then a view; ``log1p`` damps repeated views
+of one product so a user who refreshes a page 40 times does not drown the rest.
+``remove_from_cart`` gets a small positive weight (the user did consider the product; the
+cart that preceded it already counted). Product–category and product–brand edges weigh
+:data:`CATEGORY_WEIGHT` and :data:`BRAND_WEIGHT`, about one purchase: enough that walks
+regularly cross from a product to the brand/category and on to sibling products (that is
+how two Apple buyers who never bought the same phone end up close), small against the
+summed weight of a popular product's users.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+
+from events.errors import ShopgraphError
+from events.sqltext import literal_list
+from events.workspace import Workspace
+
+NODE_TYPES = ("user", "product", "category", "brand")
+"""``node_type`` codes: 0 user, 1 product, 2 category, 3 brand."""
+INTENT_WEIGHTS = {"view": 1.0, "cart": 3.0, "remove_from_cart": 0.25, "purchase": 6.0}
+"""Per event type, the weight of ``log1p(count)`` in a user–product edge."""
+CATEGORY_WEIGHT = 4.0
+"""Weight of every product–category edge (a product has exactly one, its latest category)."""
+BRAND_WEIGHT = 4.0
+"""Weight of every product–brand edge (products without a brand have none)."""
+DEFAULT_MAX_USERS = 200_000
+"""Training users at most; the rest are folded in (docs/ARCHITECTURE.md: the token budget)."""
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class InteractionGraph:
+    """An undirected weighted graph in CSR form with typed, keyed nodes (see the module docstring).
+
+    ``indices[indptr[v]:indptr[v+1]]`` are the neighbours of node ``v`` (sorted), with
+    ``weights`` alongside. Every undirected edge appears twice (once per direction), so a
+    graph with E edges holds 2E entries: 4 bytes index + 4 bytes weight each.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    weights: np.ndarray
+    node_type: np.ndarray
+    user_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    product_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    category_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    brands: np.ndarray = field(default_factory=lambda: np.zeros(0, object))
+    product_category: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    """Per product (in ``product_ids`` order), the node index of its category (-1 when none)."""
+    product_brand: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    """Per product, the node index of its brand (-1 when it has no brand)."""
+    users_total: int = 0
+    """Users in the interactions (the training users are a sample of them when capped)."""
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.indptr.shape[0] - 1)
+
+    @property
+    def n_entries(self) -> int:
+        """Directed CSR entries (twice the undirected edges)."""
+        return int(self.indices.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.indptr.nbytes + self.indices.nbytes + self.weights.nbytes + self.node_type.nbytes)
+
+    def counts(self) -> dict[str, int]:
+        """Nodes per type, e.g. ``{"user": 5000, "product": 1200, ...}``."""
+        found = np.bincount(self.node_type, minlength=len(NODE_TYPES))
+        return {name: int(found[i]) for i, name in enumerate(NODE_TYPES)}
+
+    def nodes(self, node_type: str) -> slice:
+        """The contiguous node-index range of one node type."""
+        counts = self.counts()
+        start = 0
+        for name in NODE_TYPES:
+            if name == node_type:
+                return slice(start, start + counts[name])
+            start += counts[name]
+        raise ValueError(f"unknown node type {node_type!r}; expected one of {', '.join(NODE_TYPES)}")
+
+    def keys(self, node_type: str) -> np.ndarray:
+        """The ids of one node type, aligned with :meth:`nodes` (users/products/categories int64, brands str)."""
+        return {"user": self.user_ids, "product": self.product_ids, "category": self.category_ids,
+                "brand": self.brands}[node_type]
+
+    def degree(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+
+def from_edges(n_nodes: int, src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR arrays ``(indptr int64[n+1], indices int32, weights float32)`` of an undirected graph.
+
+    Each edge ``(src[i], dst[i], weights[i])`` is added in both directions; duplicate pairs are
+    summed; self loops and edges with weight ≤ 0 are dropped; neighbours are sorted per row
+    (the walks binary-search them). ``weights=None`` means 1.0 for every edge. Pure numpy:
+    one int64 sort key per directed entry, O(E log E).
+    """
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    w = np.ones(src.shape[0], np.float64) if weights is None else np.asarray(weights, dtype=np.float64)
+    if not (src.shape == dst.shape == w.shape):
+        raise ValueError("src, dst and weights must have the same length")
+    if src.size and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n_nodes):
+        raise ValueError(f"edge endpoints must lie in [0, {n_nodes})")
+    keep = (src != dst) & (w > 0)
+    src, dst, w = src[keep], dst[keep], w[keep]
+    key = np.concatenate([src * n_nodes + dst, dst * n_nodes + src])
+    both = np.concatenate([w, w])
+    del src, dst, w
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    both = both[order]
+    del order
+    first = np.ones(key.shape[0], bool)
+    first[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(first)
+    summed = np.add.reduceat(both, starts) if starts.size else np.zeros(0)
+    key = key[starts]
+    rows = key // n_nodes
+    indices = (key % n_nodes).astype(np.int32)
+    indptr = np.zeros(n_nodes + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_nodes), out=indptr[1:])
+    return indptr, indices, summed.astype(np.float32)
+
+
+def build_graph(
+    user_ids: np.ndarray, product_ids: np.ndarray, weights: np.ndarray,
+    products: np.ndarray, product_categories: np.ndarray, product_brands: Sequence[str | None],
+    category_weight: float = CATEGORY_WEIGHT, brand_weight: float = BRAND_WEIGHT, users_total: int | None = None,
+) -> InteractionGraph:
+    """The interaction graph from arrays (pure; :func:`load_graph` feeds it from the workspace).
+
+    ``user_ids, product_ids, weights`` are the user–product edges (one per pair, weight > 0;
+    users must be the training users). ``products`` lists every product to include (all of
+    them, also those only non-training users touched) with its ``product_categories`` id and
+    ``product_brands`` name (None or "" for no brand); edge products must be among them.
+    """
+    user_ids = np.asarray(user_ids, np.int64)
+    product_ids = np.asarray(product_ids, np.int64)
+    products = np.asarray(products, np.int64)
+    order = np.argsort(products, kind="stable")
+    products = products[order]
+    if products.size and (np.diff(products) == 0).any():
+        raise ValueError("products must be unique")
+    cats = np.asarray(product_categories, np.int64)[order]
+    brand_list = np.asarray(product_brands, dtype=object)[order]
+    has_brand = np.array([b is not None and b == b and str(b) != "" for b in brand_list], bool)
+    users = np.unique(user_ids)
+    categories = np.unique(cats)
+    brands = np.unique(brand_list[has_brand].astype(str)) if has_brand.any() else np.zeros(0, str)
+    n_u, n_p, n_c, n_b = len(users), len(products), len(categories), len(brands)
+    n = n_u + n_p + n_c + n_b
+    if n >= np.iinfo(np.int32).max:
+        raise ShopgraphError(f"{n:,} nodes do not fit int32 indices: lower --max-users")
+    pidx = np.searchsorted(products, product_ids)
+    if product_ids.size and ((pidx >= n_p).any() or (products[np.minimum(pidx, n_p - 1)] != product_ids).any()):
+        raise ValueError("every edge product must be in products")
+    u_node = np.searchsorted(users, user_ids)
+    p_node = n_u + pidx
+    cat_node = (n_u + n_p + np.searchsorted(categories, cats)).astype(np.int32)
+    brand_node = np.full(n_p, -1, np.int32)
+    if n_b:
+        brand_node[has_brand] = n_u + n_p + n_c + np.searchsorted(brands, brand_list[has_brand].astype(str))
+    prod_nodes = n_u + np.arange(n_p, dtype=np.int64)
+    src = np.concatenate([u_node, prod_nodes, prod_nodes[has_brand]])
+    dst = np.concatenate([p_node, cat_node, brand_node[has_brand]])
+    w = np.concatenate([np.asarray(weights, np.float64), np.full(n_p, category_weight),
+                        np.full(int(has_brand.sum()), brand_weight)])
+    indptr, indices, ws = from_edges(n, src, dst, w)
+    node_type = np.repeat(np.arange(4, dtype=np.int8), [n_u, n_p, n_c, n_b])
+    return InteractionGraph(
+        indptr=indptr, indices=indices, weights=ws, node_type=node_type, user_ids=users, product_ids=products,
+        category_ids=categories, brands=brands.astype(object), product_category=cat_node, product_brand=brand_node,
+        users_total=n_u if users_total is None else users_total,
+    )
+
+
+def sample_users(user_ids: np.ndarray, max_users: int | None, seed: int) -> np.ndarray:
+    """All of ``user_ids`` (sorted, unique) when at most ``max_users``, else a seeded uniform sample (sorted)."""
+    users = np.unique(np.asarray(user_ids, np.int64))
+    if max_users is None or len(users) <= max_users:
+        return users
+    rng = np.random.default_rng([seed, 0x5EED])
+    return np.sort(rng.choice(users, size=max_users, replace=False))
+
+
+def interaction_files(workspace: Workspace) -> list[str]:
+    """The interaction aggregates ``load`` wrote; none is a user error."""
+    files = sorted(str(p) for p in workspace.interactions_dir.glob("part-*.parquet"))
+    if not files:
+        raise ShopgraphError(f"no interactions in {workspace.interactions_dir}: run `shopgraph load` first")
+    return files
+
+
+def intent_weight_sql(weights: dict[str, float] | None = None) -> str:
+    """The SQL expression of one interaction row's edge weight (constants of this module, not user input)."""
+    weights = weights or INTENT_WEIGHTS
+    cases = " ".join(f"WHEN '{name}' THEN {float(w)!r}" for name, w in weights.items())
+    return f"(CASE event_type {cases} ELSE 0.0 END) * ln(1 + count)"
+
+
+def user_product_weights(con: duckdb.DuckDBPyConnection, files: Sequence[str],
+                         users: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(user_ids, product_ids, weights)`` per (user, product) pair, sorted, weight > 0.
+
+    ``users`` restricts to those users (the training sample); DuckDB does the aggregation.
+    """
+    where = ""
+    if users is not None:
+        con.register("_training_users", {"user_id": np.asarray(users, np.int64)})
+        where = "WHERE user_id IN (SELECT user_id FROM _training_users)"
+    rows = con.execute(f"""
+        SELECT user_id, product_id, sum({intent_weight_sql()})::DOUBLE AS weight
+        FROM read_parquet({literal_list(files)}) {where}
+        GROUP BY ALL HAVING sum({intent_weight_sql()}) > 0
+        ORDER BY user_id, product_id
+    """).fetchnumpy()
+    if users is not None:
+        con.unregister("_training_users")
+    return (np.asarray(rows["user_id"], np.int64), np.asarray(rows["product_id"], np.int64),
+            np.asarray(rows["weight"], np.float64))
+
+
+def product_attributes(workspace: Workspace, con: duckdb.DuckDBPyConnection, files: Sequence[str]
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(product_ids, category_ids, brands)`` for every product in the interactions.
+
+    Category and brand are each product's latest in the event store (the latest non-empty
+    brand; None when it never had one). Products missing from the store (it expired) get
+    category -1 and no brand; :func:`build_graph` then gives them a category node of their own.
+    """
+    from events.store import connect_events
+
+    connect_events(workspace, con=con)
+    rows = con.execute(f"""
+        WITH products AS (SELECT DISTINCT product_id FROM read_parquet({literal_list(files)})),
+        attributes AS (
+            SELECT product_id, arg_max(category_id, event_time) AS category_id,
+                   arg_max(brand, event_time) FILTER (WHERE brand IS NOT NULL AND brand <> '') AS brand
+            FROM events WHERE product_id IN (SELECT product_id FROM products) GROUP BY product_id
+        )
+        SELECT p.product_id, coalesce(a.category_id, -1) AS category_id, a.brand
+        FROM products p LEFT JOIN attributes a USING (product_id) ORDER BY p.product_id
+    """).fetchnumpy()
+    brands = rows["brand"]
+    brands = np.array([None if b is None or (isinstance(b, float) and b != b) else str(b) for b in
+                       (brands.tolist() if hasattr(brands, "tolist") else brands)], dtype=object)
+    return np.asarray(rows["product_id"], np.int64), np.asarray(rows["category_id"], np.int64), brands
+
+
+def load_graph(workspace: Workspace, max_users: int | None = DEFAULT_MAX_USERS, seed: int = 42,
+               say: Say | None = None) -> InteractionGraph:
+    """The training graph of ``workspace``: a seeded sample of at most ``max_users`` users, all products.
+
+    Raises ShopgraphError when ``load`` has not written interactions yet.
+    """
+    say = say or (lambda _m: None)
+    files = interaction_files(workspace)
+    con = duckdb.connect()
+    try:
+        started = time.perf_counter()
+        say("reading users")
+        all_users = con.execute(f"SELECT DISTINCT user_id FROM read_parquet({literal_list(files)})").fetchnumpy()
+        all_users = np.asarray(all_users["user_id"], np.int64)
+        users = sample_users(all_users, max_users, seed)
+        say(f"aggregating interactions of {len(users):,} of {len(all_users):,} users")
+        u, p, w = user_product_weights(con, files, None if len(users) == len(all_users) else users)
+        say("reading product categories and brands")
+        products, categories, brands = product_attributes(workspace, con, files)
+        say(f"building CSR ({time.perf_counter() - started:.1f}s so far)")
+        return build_graph(u, p, w, products, categories, brands, users_total=len(all_users))
+    finally:
+        con.close()

@@ -1,0 +1,358 @@
+"""node2vec: biased random walks compiled with numba over CSR arrays, streamed into gensim's skip-gram.
+
+Public API
+----------
+``Node2Vec(dimensions=64, walk_length=30, walks_per_node=10, p=1.0, q=0.5, window=5, epochs=2,
+negative=5, seed=42, workers=1, sample=1e-3).fit(graph)`` where ``graph`` is an
+:class:`embeddings.graph.InteractionGraph` (or anything with CSR ``indptr``, ``indices``,
+``weights``). Learned attributes: ``vectors_`` (float32 ``[n_nodes, dimensions]``, row = node
+index), ``steps_`` (walk steps taken), ``proposals_`` (candidate draws, ≥ steps; the
+rejection-sampling cost), ``tokens_`` (tokens fed to skip-gram per epoch), ``timings_``
+(seconds: ``walks``, ``training``). :func:`random_walks` returns walks as an int32 array, for
+tests and benchmarks.
+
+How a walk step is drawn (docs/ARCHITECTURE.md, "Embeddings")
+--------------------------------------------------------------
+* First order: every node has an alias table over its weighted neighbours (Vose; built once,
+  8 bytes per CSR entry), so drawing a neighbour in proportion to the edge weight costs O(1)
+  whatever the degree — a category with 100 k products costs the same as a leaf.
+* Second order (``p``, ``q``): rejection sampling as in KnightKing. A candidate ``x`` is drawn
+  from the first-order table of the current node and accepted with probability
+  ``bias(x) / max_bias`` where ``bias = 1/p`` if ``x`` is the previous node, ``1`` if ``x``
+  neighbours the previous node (binary search in its sorted adjacency, O(log degree)) and
+  ``1/q`` otherwise. No table per edge pair (those grow with the sum of squared degrees).
+  Expected draws per step ≤ ``max_bias / min_bias``; ``p = q = 1`` skips the test entirely.
+* Seeds: walk ``r`` of start node ``v`` has its own generator state (splitmix64 of
+  ``seed, r * n_nodes + v``), so the walks are the same whatever the number of threads or the
+  chunking. Walks of one round start from the nodes in a seeded random order.
+
+Streaming and reproducibility
+-----------------------------
+Walks are generated in chunks of int32 arrays and fed to ``gensim.models.Word2Vec`` (skip-gram,
+negative sampling) through a re-iterable corpus that regenerates the same chunks on every pass;
+one pass before training counts node frequencies for the vocabulary. The corpus is never held
+in memory. ``workers=1`` (the default) makes the vectors bit-for-bit reproducible for a seed;
+``workers=k`` trains about k times faster on k cores but the order in which gensim's threads
+update the shared weights varies, so the vectors differ from run to run (their quality does not).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+Progress = Callable[[str, int, int], None]
+"""``progress(phase, done, total)``: phase ``walks`` (walks done), ``training`` (tokens fed) or ``epochs``."""
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_INV53 = 1.0 / 9007199254740992.0
+
+
+@njit(inline="always")
+def _splitmix(state):
+    state = state + _GOLDEN
+    z = state
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return state, z ^ (z >> np.uint64(31))
+
+
+@njit(inline="always")
+def _uniform(z):
+    return np.float64(z >> np.uint64(11)) * _INV53
+
+
+@njit(parallel=True, cache=True)
+def _build_alias(indptr, weights, prob, alias):  # pragma: no cover - compiled
+    """Vose alias tables for every row: ``prob`` float32, ``alias`` int32 (offset within the row)."""
+    n = indptr.shape[0] - 1
+    for v in prange(n):
+        s = indptr[v]
+        d = indptr[v + 1] - s
+        if d == 0:
+            continue
+        total = 0.0
+        for j in range(d):
+            total += weights[s + j]
+        scaled = np.empty(d, np.float64)
+        small = np.empty(d, np.int64)
+        large = np.empty(d, np.int64)
+        ns = 0
+        nl = 0
+        for j in range(d):
+            scaled[j] = weights[s + j] * d / total
+            if scaled[j] < 1.0:
+                small[ns] = j
+                ns += 1
+            else:
+                large[nl] = j
+                nl += 1
+        while ns > 0 and nl > 0:
+            ns -= 1
+            a = small[ns]
+            g = large[nl - 1]
+            prob[s + a] = scaled[a]
+            alias[s + a] = g
+            scaled[g] = scaled[g] + scaled[a] - 1.0
+            if scaled[g] < 1.0:
+                nl -= 1
+                small[ns] = g
+                ns += 1
+        for k in range(nl):
+            prob[s + large[k]] = 1.0
+            alias[s + large[k]] = large[k]
+        for k in range(ns):
+            prob[s + small[k]] = 1.0
+            alias[s + small[k]] = small[k]
+
+
+@njit(inline="always")
+def _is_neighbour(indices, lo, hi, x):
+    end = hi
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if indices[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < end and indices[lo] == x
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def _walk_chunk(indptr, indices, prob, alias, starts, walk_ids, walk_length, inv_p, inv_q, seed,
+                out, proposals):  # pragma: no cover - compiled
+    """Fill ``out[i]`` with the walk from ``starts[i]`` (-1 after a dead end); draws per walk in ``proposals``."""
+    max_bias = max(inv_p, 1.0, inv_q)
+    second_order = not (inv_p == 1.0 and inv_q == 1.0)
+    base = np.uint64(seed) * _GOLDEN
+    for i in prange(starts.shape[0]):
+        state, _z = _splitmix(base ^ np.uint64(walk_ids[i]))
+        cur = np.int64(starts[i])
+        prev = np.int64(-1)
+        out[i, 0] = cur
+        draws = 0
+        for step in range(1, walk_length):
+            s = indptr[cur]
+            d = indptr[cur + 1] - s
+            if d == 0:
+                for rest in range(step, walk_length):
+                    out[i, rest] = -1
+                break
+            while True:
+                state, z = _splitmix(state)
+                k = np.int64(z % np.uint64(d))
+                state, z = _splitmix(state)
+                if _uniform(z) < prob[s + k]:
+                    x = np.int64(indices[s + k])
+                else:
+                    x = np.int64(indices[s + alias[s + k]])
+                draws += 1
+                if not second_order or prev < 0:
+                    break
+                if x == prev:
+                    bias = inv_p
+                elif _is_neighbour(indices, indptr[prev], indptr[prev + 1], x):
+                    bias = 1.0
+                else:
+                    bias = inv_q
+                state, z = _splitmix(state)
+                if _uniform(z) * max_bias < bias:
+                    break
+            out[i, step] = x
+            prev = cur
+            cur = x
+        proposals[i] = draws
+
+
+def alias_tables(indptr: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row alias tables ``(prob float32, alias int32)`` aligned with the CSR entries."""
+    prob = np.ones(weights.shape[0], np.float32)
+    alias = np.zeros(weights.shape[0], np.int32)
+    if weights.shape[0]:
+        _build_alias(indptr, weights.astype(np.float64), prob, alias)
+    return prob, alias
+
+
+class WalkCorpus:
+    """The walks of a node2vec run as a re-iterable corpus of ``list[int]`` sentences, chunk by chunk.
+
+    Every iteration regenerates exactly the same walks (seed per walk), so gensim can make
+    several passes without the corpus ever being stored. ``chunks()`` yields the raw int32
+    arrays ``[walks, walk_length]`` (-1 pads walks that hit a node without neighbours).
+    """
+
+    def __init__(self, indptr, indices, prob, alias, walk_length: int, walks_per_node: int, p: float, q: float,
+                 seed: int, chunk_size: int = 20_000, starts: np.ndarray | None = None,
+                 progress: Progress | None = None, phase: str = "training"):
+        self.indptr, self.indices, self.prob, self.alias = indptr, indices, prob, alias
+        self.walk_length, self.walks_per_node = int(walk_length), int(walks_per_node)
+        self.inv_p, self.inv_q = 1.0 / float(p), 1.0 / float(q)
+        self.seed, self.chunk_size = int(seed), int(chunk_size)
+        n = indptr.shape[0] - 1
+        self.n_nodes = n
+        self.starts = np.arange(n, dtype=np.int64) if starts is None else np.asarray(starts, np.int64)
+        self.progress, self.phase = progress, phase
+        self.proposals = 0
+        self.steps = 0
+
+    @property
+    def n_walks(self) -> int:
+        return self.walks_per_node * len(self.starts)
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        self.proposals = 0
+        self.steps = 0
+        done = 0
+        for r in range(self.walks_per_node):
+            order = np.random.default_rng([self.seed, r]).permutation(self.starts)
+            for lo in range(0, len(order), self.chunk_size):
+                starts = order[lo:lo + self.chunk_size]
+                out = np.empty((len(starts), self.walk_length), np.int32)
+                draws = np.zeros(len(starts), np.int64)
+                _walk_chunk(self.indptr, self.indices, self.prob, self.alias, starts,
+                            starts + np.int64(r) * self.n_nodes, self.walk_length, self.inv_p, self.inv_q,
+                            self.seed, out, draws)
+                self.proposals += int(draws.sum())
+                self.steps += int((out[:, 1:] >= 0).sum())
+                done += len(starts)
+                yield out
+                if self.progress:
+                    self.progress(self.phase, done, self.n_walks)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for chunk in self.chunks():
+            if (chunk[:, -1] < 0).any():
+                for row in chunk:
+                    yield row[row >= 0].tolist()
+            else:
+                yield from chunk.tolist()
+
+
+def random_walks(graph, walk_length: int = 30, walks_per_node: int = 1, p: float = 1.0, q: float = 1.0,
+                 seed: int = 42, starts: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """All walks as one int32 array ``[walks, walk_length]`` plus the number of candidate draws (tests, benchmarks)."""
+    prob, alias = alias_tables(graph.indptr, graph.weights)
+    corpus = WalkCorpus(graph.indptr, graph.indices, prob, alias, walk_length, walks_per_node, p, q, seed,
+                        starts=starts)
+    walks = np.concatenate(list(corpus.chunks())) if corpus.n_walks else np.zeros((0, walk_length), np.int32)
+    return walks, corpus.proposals
+
+
+class Node2Vec:
+    """node2vec node embeddings (Grover & Leskovec 2016) of a weighted undirected CSR graph.
+
+    Parameters
+    ----------
+    dimensions : vector size.
+    walk_length : nodes per walk (including the start node).
+    walks_per_node : walks started from every node.
+    p : return parameter; ``1/p`` is the weight of stepping straight back to the previous node
+        (p > 1 explores, p < 1 stays local).
+    q : in-out parameter; ``1/q`` is the weight of moving to a node that is not a neighbour of
+        the previous one (q < 1 walks outwards, DFS-like; q > 1 stays near, BFS-like).
+    window : skip-gram context window.
+    epochs : passes of skip-gram over the walks.
+    negative : negative samples per positive pair.
+    seed : seeds the walks and gensim (initial vectors, negative sampling).
+    workers : gensim training threads. 1 = reproducible; more = faster, not reproducible.
+        The walks always use numba's threads and are reproducible whatever their number.
+    sample : gensim's down-sampling threshold of frequent nodes (0 = off).
+    chunk_size : walks per generated chunk (memory ≈ chunk_size × walk_length × 4 bytes).
+    """
+
+    def __init__(self, dimensions: int = 64, walk_length: int = 30, walks_per_node: int = 10, p: float = 1.0,
+                 q: float = 0.5, window: int = 5, epochs: int = 2, negative: int = 5, seed: int = 42,
+                 workers: int = 1, sample: float = 1e-3, chunk_size: int = 20_000):
+        self.dimensions = dimensions
+        self.walk_length = walk_length
+        self.walks_per_node = walks_per_node
+        self.p = p
+        self.q = q
+        self.window = window
+        self.epochs = epochs
+        self.negative = negative
+        self.seed = seed
+        self.workers = workers
+        self.sample = sample
+        self.chunk_size = chunk_size
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {k: getattr(self, k) for k in ("dimensions", "walk_length", "walks_per_node", "p", "q", "window",
+                                              "epochs", "negative", "seed", "workers", "sample", "chunk_size")}
+
+    def set_params(self, **params) -> Node2Vec:
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
+
+    def _validate(self) -> None:
+        for name in ("dimensions", "walk_length", "walks_per_node", "window", "epochs", "workers", "chunk_size"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.negative < 1:
+            raise ValueError("negative must be at least 1")
+        if not (self.p > 0 and self.q > 0):
+            raise ValueError("p and q must be positive")
+
+    def fit(self, graph, progress: Progress | None = None) -> Node2Vec:
+        """Walk the graph and train skip-gram; sets ``vectors_`` and the counters. Returns self."""
+        from gensim.models import Word2Vec
+        from gensim.models.callbacks import CallbackAny2Vec
+
+        self._validate()
+        n = int(graph.indptr.shape[0] - 1)
+        started = time.perf_counter()
+        prob, alias = alias_tables(graph.indptr, graph.weights)
+        counting = WalkCorpus(graph.indptr, graph.indices, prob, alias, self.walk_length, self.walks_per_node,
+                              self.p, self.q, self.seed, self.chunk_size, progress=progress, phase="walks")
+        freq = np.zeros(n, np.int64)
+        for chunk in counting.chunks():
+            freq += np.bincount(chunk[chunk >= 0].ravel(), minlength=n)
+        self.steps_, self.proposals_ = counting.steps, counting.proposals
+        self.tokens_ = int(freq.sum())
+        walks_seconds = time.perf_counter() - started
+
+        started = time.perf_counter()
+        corpus = WalkCorpus(graph.indptr, graph.indices, prob, alias, self.walk_length, self.walks_per_node,
+                            self.p, self.q, self.seed, self.chunk_size)
+        fed = [0]
+        total_tokens = self.tokens_ * int(self.epochs)
+
+        class _Feed:
+            def __iter__(_self):
+                for sentence in corpus:
+                    fed[0] += len(sentence)
+                    if progress and fed[0] % 200_000 < len(sentence):
+                        progress("training", fed[0], total_tokens)
+                    yield sentence
+
+        class _Epochs(CallbackAny2Vec):
+            def __init__(self):
+                self.epoch = 0
+
+            def on_epoch_end(self, model):
+                self.epoch += 1
+                if progress:
+                    progress("epochs", self.epoch, int(model.epochs))
+
+        model = Word2Vec(vector_size=int(self.dimensions), window=int(self.window), min_count=1, sg=1, hs=0,
+                         negative=int(self.negative), workers=int(self.workers), seed=int(self.seed),
+                         epochs=int(self.epochs), sample=float(self.sample))
+        model.build_vocab_from_freq({int(v): int(c) for v, c in enumerate(freq) if c > 0})
+        model.train(_Feed(), total_words=self.tokens_, epochs=int(self.epochs), callbacks=[_Epochs()])
+        if progress:
+            progress("training", total_tokens, total_tokens)
+        vectors = np.zeros((n, int(self.dimensions)), np.float32)
+        keys = np.fromiter(model.wv.key_to_index.keys(), np.int64, len(model.wv.key_to_index))
+        rows = np.fromiter(model.wv.key_to_index.values(), np.int64, len(model.wv.key_to_index))
+        vectors[keys] = model.wv.vectors[rows]
+        self.vectors_ = vectors
+        self.timings_ = {"walks": walks_seconds, "training": time.perf_counter() - started}
+        self.walk_threads_ = numba.get_num_threads()
+        return self
