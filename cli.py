@@ -250,7 +250,8 @@ def synth_cmd(
         f"{result.duplicates:,} planted duplicates, {result.users:,} users, {result.products:,} products "
         f"in {result.seconds:.1f}s ({result.events_per_second:,.0f} events/s)", highlight=False)
     console.print(f"personas: {result.personas_file}  ("
-                  + ", ".join(f"{k} {v:,}" for k, v in result.users_per_persona.items()) + ")", highlight=False)
+                  + ", ".join(f"{k} {v:,}" for k, v in result.users_per_persona.items())
+                  + f"; {result.blended_users:,} of them blend a second persona)", highlight=False)
 
 
 # ---------------------------------------------------------------------------------------

@@ -13,16 +13,29 @@ from typer.testing import CliRunner
 
 from cli import app
 from events.errors import ShopgraphError
-from events.synth import HEADER, PERSONA_NAMES, generate, month_file_name, parse_months
+from events.synth import (
+    BLEND_SHARE,
+    HEADER,
+    PERSONA_NAMES,
+    TASTE_CATEGORIES,
+    TASTE_PAIRS,
+    SynthResult,
+    generate,
+    month_file_name,
+    parse_months,
+)
 
 MONTHS = "2019-10..2019-12"
 
 
 @pytest.fixture(scope="module")
-def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("synth")
-    generate(out, users=4000, months=MONTHS, seed=7)
-    return out
+def made(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
+    return generate(tmp_path_factory.mktemp("synth"), users=4000, months=MONTHS, seed=7)
+
+
+@pytest.fixture(scope="module")
+def synth_dir(made: SynthResult) -> Path:
+    return made.out_dir
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +47,9 @@ def con(synth_dir: Path) -> duckdb.DuckDBPyConnection:
         FROM read_csv('{synth_dir}/*.csv.gz', all_varchar = true, filename = true)
     """)
     con.execute(f"CREATE VIEW pe AS SELECT * FROM read_csv('{synth_dir}/personas.csv', all_varchar = true)")
-    con.execute("CREATE VIEW evp AS SELECT ev.*, pe.persona FROM ev JOIN pe USING (user_id)")
+    con.execute("CREATE VIEW evp AS SELECT ev.*, pe.persona, pe.secondary_persona FROM ev JOIN pe USING (user_id)")
+    # users who play one persona only (no blend): the personas' own habits
+    con.execute("CREATE VIEW solo AS SELECT * FROM evp WHERE secondary_persona IS NULL")
     return con
 
 
@@ -132,7 +147,7 @@ def test_black_friday_and_weeks_before_christmas_are_peaks(con: duckdb.DuckDBPyC
 
 
 def test_persona_file_covers_every_user(synth_dir: Path, con: duckdb.DuckDBPyConnection) -> None:
-    assert (synth_dir / "personas.csv").read_text().splitlines()[0] == "user_id,persona"
+    assert (synth_dir / "personas.csv").read_text().splitlines()[0] == "user_id,persona,secondary_persona"
     assert one(con, "SELECT count(*) FROM pe") == 4000
     assert one(con, "SELECT count(DISTINCT user_id) FROM pe") == 4000
     assert one(con, "SELECT count(DISTINCT user_id) FROM ev WHERE user_id NOT IN (SELECT user_id FROM pe)") == 0
@@ -148,29 +163,138 @@ def test_personas_shop_differently(con: duckdb.DuckDBPyConnection) -> None:
                avg(amount) FILTER (event_type = 'purchase') AS mean_purchase_price,
                count(DISTINCT user_session) / count(DISTINCT user_id) AS sessions_per_user,
                count(*) FILTER (event_type = 'purchase') / count(DISTINCT user_id) AS purchases_per_user
-        FROM evp GROUP BY 1""").fetchall()}
+        FROM solo GROUP BY 1""").fetchall()}
     purchases, carts, price, sessions, per_user = (dict(zip(stats, col, strict=True)) for col in zip(*stats.values(), strict=True))
+    small_basket = ("frequent_small_basket_home", "frequent_small_basket_fashion")
     assert purchases["window_shopper"] == carts["window_shopper"] == 0
     assert carts["cart_abandoner"] > 8 * purchases["cart_abandoner"]
-    assert price["big_ticket_electronics"] > 10 * price["frequent_small_basket"]
+    assert price["big_ticket_electronics"] > 10 * max(price[p] for p in small_basket)
     assert price["bargain_hunter"] < 0.5 * price["holiday_shopper"]
-    others = [p for p in per_user if p not in ("frequent_small_basket", "bot")]
-    assert per_user["frequent_small_basket"] > 2 * max(per_user[p] for p in others)
-    assert sessions["frequent_small_basket"] > max(sessions[p] for p in others)
+    others = [p for p in per_user if p not in (*small_basket, "bot")]
+    for p in small_basket:
+        assert per_user[p] > 1.5 * max(per_user[o] for o in others), p
+        assert sessions[p] > max(sessions[o] for o in others), p
     assert sessions["one_visit"] == 1
     # holiday shoppers are seen only from 20 November to the end of December
-    assert one(con, "SELECT min(t) FROM evp WHERE persona = 'holiday_shopper'").isoformat() >= "2019-11-20"
+    assert one(con, "SELECT min(t) FROM solo WHERE persona = 'holiday_shopper'").isoformat() >= "2019-11-20"
     # brand loyalists buy one or two brands each
-    assert one(con, """SELECT max(n) FROM (SELECT count(DISTINCT brand) n FROM evp
-                       WHERE persona = 'brand_loyalist' AND event_type = 'purchase' GROUP BY user_id)""") <= 2
+    assert one(con, """SELECT max(n) FROM (SELECT count(DISTINCT brand) n FROM solo
+                       WHERE persona LIKE 'brand_loyalist%' AND event_type = 'purchase' GROUP BY user_id)""") <= 2
     # bargain hunters buy mostly during promotions (Black Friday week … Christmas)
-    in_promo = one(con, """SELECT avg((t::DATE BETWEEN '2019-11-25' AND '2019-12-24')::INT) FROM evp
+    in_promo = one(con, """SELECT avg((t::DATE BETWEEN '2019-11-25' AND '2019-12-24')::INT) FROM solo
                            WHERE persona = 'bargain_hunter' AND event_type = 'purchase'""")
     assert in_promo > 0.6
-    # big-ticket buyers come rarely and buy electronics and appliances
+    # big-ticket buyers come rarely and buy electronics and appliances (their off-taste views are not bought)
     assert sessions["big_ticket_electronics"] < sessions["window_shopper"]
     assert one(con, """SELECT avg((split_part(category_code, '.', 1) IN ('electronics', 'computers', 'appliances'))::INT)
-                       FROM evp WHERE persona = 'big_ticket_electronics' AND event_type = 'purchase'""") == 1.0
+                       FROM solo WHERE persona = 'big_ticket_electronics' AND event_type = 'purchase'""") == 1.0
+
+
+def pair_stats(con: duckdb.DuckDBPyConnection, persona: str) -> dict[str, float]:
+    """A persona's funnel, spend and timing habits over its one-persona users."""
+    row = con.execute("""
+        WITH u AS (
+            SELECT user_id, count(*) FILTER (event_type = 'view') AS views,
+                   count(*) FILTER (event_type = 'cart') AS carts,
+                   count(*) FILTER (event_type = 'purchase') AS purchases,
+                   count(DISTINCT user_session) AS sessions,
+                   sum(ln(amount)) FILTER (event_type = 'purchase' AND amount > 0) AS log_price,
+                   count(*) FILTER (event_type = 'purchase' AND amount > 0) AS priced,
+                   avg(hour(t)) AS hour
+            FROM solo WHERE persona = ? GROUP BY 1)
+        SELECT sum(carts) / sum(views), sum(purchases) / sum(carts), median(sessions),
+               median(views), exp(sum(log_price) / sum(priced)), avg(hour), count(*)
+        FROM u""", [persona]).fetchone()
+    return dict(zip(["cart_per_view", "purchase_per_cart", "median_sessions", "median_views",
+                     "purchase_price", "mean_hour", "users"], row, strict=True))
+
+
+@pytest.mark.parametrize("pair", TASTE_PAIRS, ids=lambda pair: pair[0])
+def test_each_taste_pair_shops_alike(con: duckdb.DuckDBPyConnection, pair: tuple[str, str]) -> None:
+    """The two personas of a pair have the same funnel, spend and timing, within sampling noise.
+
+    About 150 one-persona users each, heavy-tailed: medians, ratios of sums for the funnel and
+    the geometric mean of the purchases' prices (a few hundred purchases, of € 20 headphones
+    and € 300 phones alike).
+    """
+    a, b = (pair_stats(con, p) for p in pair)
+    assert min(a["users"], b["users"]) >= 80
+    assert a["cart_per_view"] == pytest.approx(b["cart_per_view"], rel=0.25)
+    assert a["purchase_per_cart"] == pytest.approx(b["purchase_per_cart"], rel=0.25)
+    assert abs(a["median_sessions"] - b["median_sessions"]) <= 1
+    assert a["median_views"] == pytest.approx(b["median_views"], rel=0.35)
+    assert a["purchase_price"] == pytest.approx(b["purchase_price"], rel=0.35)  # geometric mean
+    assert a["mean_hour"] == pytest.approx(b["mean_hour"], abs=1.0)
+
+
+def test_brand_loyalists_of_the_two_families_buy_disjoint_brands(made: SynthResult,
+                                                                 con: duckdb.DuckDBPyConnection) -> None:
+    families = made.brand_families
+    assert set(families) == {"apple_family", "samsung_family"}
+    apple, samsung = (set(families[f]) for f in ("apple_family", "samsung_family"))
+    assert families["apple_family"][0] == "apple" and families["samsung_family"][0] == "samsung"
+    assert not apple & samsung and 2 <= len(apple) <= 4 and 2 <= len(samsung) <= 4
+    bought = {p: {r[0] for r in con.execute("""SELECT DISTINCT brand FROM solo
+                                                WHERE persona = ? AND event_type = 'purchase'""", [p]).fetchall()}
+              for p in TASTE_PAIRS[0]}
+    assert bought["brand_loyalist_apple_family"] and bought["brand_loyalist_apple_family"] <= apple
+    assert bought["brand_loyalist_samsung_family"] and bought["brand_loyalist_samsung_family"] <= samsung
+    # most of their views are of their family's brands (90 % of the on-taste views)
+    for persona, family in zip(TASTE_PAIRS[0], (apple, samsung), strict=True):
+        own = one(con, f"""SELECT avg((brand IN ({', '.join(f"'{b}'" for b in family)}))::INT) FROM solo
+                           WHERE persona = '{persona}' AND event_type = 'view'""")
+        assert 0.6 < own < 0.9, persona
+
+
+def test_small_basket_shoppers_of_home_and_fashion_shop_disjoint_categories(con: duckdb.DuckDBPyConnection) -> None:
+    home, fashion = (set(TASTE_CATEGORIES[t]) for t in ("home", "fashion"))
+    assert not home & fashion
+    assert {c.split(".")[0] for c in home} == {"appliances", "furniture", "construction"}
+    assert {c.split(".")[0] for c in fashion} == {"apparel", "accessories"}
+    for persona, taste in zip(TASTE_PAIRS[1], (home, fashion), strict=True):
+        listed = ", ".join(f"'{c}'" for c in taste)
+        bought = one(con, f"""SELECT avg((category_code IN ({listed}))::INT) FROM solo
+                              WHERE persona = '{persona}' AND event_type = 'purchase'""")
+        viewed = one(con, f"""SELECT avg((coalesce(category_code, '') IN ({listed}))::INT) FROM solo
+                              WHERE persona = '{persona}' AND event_type = 'view'""")
+        assert bought == 1.0, persona  # off-taste views are never bought
+        assert 0.8 < viewed < 0.92, persona  # 10–15 % of views are off-taste noise
+
+
+def test_a_tenth_of_users_blend_two_personas(synth_dir: Path, con: duckdb.DuckDBPyConnection) -> None:
+    share, same, never = con.execute("""
+        SELECT avg((secondary_persona IS NOT NULL)::INT), count(*) FILTER (secondary_persona = persona),
+               count(*) FILTER (secondary_persona IN ('one_visit', 'bot') OR persona IN ('one_visit', 'bot')
+                                AND secondary_persona IS NOT NULL)
+        FROM pe""").fetchone()
+    assert share == pytest.approx(BLEND_SHARE, abs=0.02)
+    assert same == 0 and never == 0
+    # a blend's second persona shows in its sessions: users blending in a small-basket persona view
+    # the small-basket categories far more than the one-persona users of the same main personas
+    listed = ", ".join(f"'{c}'" for t in TASTE_CATEGORIES.values() for c in t)
+    blended, alone = con.execute(f"""
+        SELECT avg((coalesce(category_code, '') IN ({listed}))::INT) FILTER (secondary_persona LIKE 'frequent_small%'),
+               avg((coalesce(category_code, '') IN ({listed}))::INT) FILTER (secondary_persona IS NULL)
+        FROM evp WHERE event_type = 'view' AND persona NOT LIKE 'frequent_small%'
+          AND persona IN (SELECT persona FROM pe WHERE secondary_persona LIKE 'frequent_small%')""").fetchone()
+    assert blended > 1.8 * alone
+
+
+def test_activity_is_heavy_tailed(con: duckdb.DuckDBPyConnection) -> None:
+    top10, top1, median, mean = con.execute("""
+        WITH u AS (SELECT user_id, count(*) AS n FROM evp WHERE persona <> 'bot' GROUP BY 1),
+             r AS (SELECT n, row_number() OVER (ORDER BY n DESC) AS rank, count(*) OVER () AS users FROM u)
+        SELECT sum(n) FILTER (rank <= users / 10) / sum(n), sum(n) FILTER (rank <= users / 100) / sum(n),
+               median(n), avg(n)
+        FROM r""").fetchone()
+    assert top10 >= 0.45 and top1 >= 0.10
+    assert mean > 1.8 * median
+    # and within one persona too (not only because personas differ)
+    top10_one = one(con, """
+        WITH u AS (SELECT user_id, count(*) AS n FROM solo WHERE persona = 'window_shopper' GROUP BY 1),
+             r AS (SELECT n, row_number() OVER (ORDER BY n DESC) AS rank, count(*) OVER () AS users FROM u)
+        SELECT sum(n) FILTER (rank <= users / 10) / sum(n) FROM r""")
+    assert top10_one >= 0.3
 
 
 def test_months_are_parsed_and_bad_ones_refused() -> None:
