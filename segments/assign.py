@@ -88,6 +88,7 @@ def _quiet(func):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.filterwarnings("ignore", message=".*number of unique classes.*")
+        warnings.filterwarnings("ignore", message=".*least populated class.*")
         return func()
 
 
