@@ -15,7 +15,14 @@ A run is a folder ``$SHOPGRAPH_HOME/segments/runs/<run_id>/`` (``run_id`` like
   with lift, plain-language rules;
 * ``selection.csv`` (scores over methods and k), ``threshold.json`` (the activity curve),
   ``classifiers.csv`` (the assignment-classifier comparison), ``importance.csv``,
-  ``migration.csv`` (users from each previous segment to each new one), the fitted models.
+  ``migration.csv`` (users from each previous segment to each new one), the fitted models:
+  ``classifier.joblib`` (the calibrated assignment classifier, the input transform, the
+  threshold and the library versions);
+* ``fingerprints.parquet`` — ``user_id BIGINT``, ``fingerprint BIGINT``: a hash of each user's
+  activity at training, so ``shopgraph assign`` finds the users who changed.
+
+The steps live in ``inputs``, ``selection``, ``assign``, ``threshold``, ``profile``,
+``naming``, ``lineage``, ``runs``; ``pipeline.segment`` runs them in order.
 
 The graph write-back (``User.segment`` …, ``(:Segment)``, ``(:SegmentationRun)``) reads
 only this folder.

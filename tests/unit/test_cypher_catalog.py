@@ -13,10 +13,12 @@ def test_every_file_has_a_leading_comment() -> None:
         assert cypher.text(name).lstrip().startswith("//"), f"{name}.cypher must start with a comment"
 
 
-def test_schema_file_splits_into_one_statement_per_constraint() -> None:
-    statements = cypher.statements("schema/constraints")
-    assert len(statements) == 8
-    assert all(s.rstrip().split("\n")[-1].startswith("CREATE CONSTRAINT") for s in statements)
+def test_schema_file_splits_into_one_idempotent_statement_per_constraint_or_index() -> None:
+    statements = [s.rstrip().split("\n")[-1] for s in cypher.statements("schema/constraints")]
+    assert len(statements) == 13
+    assert all(s.startswith(("CREATE CONSTRAINT", "CREATE INDEX", "DROP CONSTRAINT")) for s in statements)
+    assert all(" IF NOT EXISTS " in s or s.endswith(" IF EXISTS") for s in statements)
+    assert sum("CONSTRAINT segment_key_unique" in s for s in statements) == 1
 
 
 def test_unknown_name_is_a_clear_key_error() -> None:

@@ -1,0 +1,226 @@
+"""Segments quality, measured on planted personas (issue 9): ARI of the baselines and of the product.
+
+    python bench/quality.py [--users 4000] [--months 2019-10..2020-01] [--seed 11] [--real ../shared/data]
+
+Writes synthetic months with planted personas (events/synth.py), ingests them without
+pseudonymising (so personas.csv ids match), computes the features, the interaction
+aggregates and the embeddings (no Neo4j needed), then runs ``segments.pipeline.segment``.
+Prints, on users with ≥ 5 events, the adjusted Rand index against the planted personas for
+k-means on RFM alone, the metrics alone (the product's rule on the metric block), the vectors
+alone, and the product's full pipeline — each with the k it chose and with the true k — plus
+the bootstrap stability, the classifier's held-out macro-F1, the threshold agreement and the
+goals met / not met. ``--real DIR`` runs the product on real month files too and says what
+that sample allows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from threadpoolctl import threadpool_limits
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from events.ingest import ingest_files  # noqa: E402
+from events.synth import generate  # noqa: E402
+from events.workspace import Workspace  # noqa: E402
+from features.calendar import load_calendar  # noqa: E402
+from features.compute import build_user_features  # noqa: E402
+from graph.load import ingested_files, write_interactions  # noqa: E402
+from segments import selection  # noqa: E402
+from segments.inputs import InputTransform  # noqa: E402
+from segments.pipeline import MIN_EVENTS_TO_CLUSTER, fit_labels, read_features, segment, user_vectors  # noqa: E402
+
+MIN_EVENTS = 5
+
+
+def prepare(workspace: Workspace, files: list[Path], pseudonymise: bool) -> dict[str, float]:
+    timings = {}
+    t = time.perf_counter()
+    ingest_files(workspace, files, pseudonymise=pseudonymise)
+    build_user_features(workspace, load_calendar())
+    timings["ingest+features"] = time.perf_counter() - t
+    t = time.perf_counter()
+    con = duckdb.connect()
+    for source in ingested_files(workspace):
+        write_interactions(workspace, source, con)
+    con.close()
+    from embeddings.pipeline import embed
+
+    embed(workspace, seed=42)
+    timings["embed"] = time.perf_counter() - t
+    return timings
+
+
+def product_rule(X: np.ndarray, business: np.ndarray, seed: int) -> tuple[str, int]:
+    chosen = selection.choose(selection.evaluate(X, business, seed=seed))
+    return chosen.method, chosen.k
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=4000)
+    parser.add_argument("--months", default="2019-10..2020-01")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--real", type=Path, default=None)
+    parser.add_argument("--work", type=Path, default=None, help="Keep the data here (default: a temp dir).")
+    args = parser.parse_args()
+    root = args.work or Path(tempfile.mkdtemp(prefix="shopgraph-quality-"))
+    os.environ.setdefault("SHOPGRAPH_PSEUDONYM_KEY", "bench-quality-key")
+    data = root / "synthetic"
+    if not (data / "personas.csv").exists():
+        generate(data, users=args.users, months=args.months, seed=args.seed)
+    workspace = Workspace(root / "home")
+    timings = prepare(workspace, sorted(data.glob("*.csv.gz")), pseudonymise=False) \
+        if not (workspace.embeddings_dir / "user_vectors.parquet").exists() else {}
+    t = time.perf_counter()
+    run = segment(workspace, seed=0)
+    timings["segment"] = time.perf_counter() - t
+
+    with threadpool_limits(1):
+        features = read_features(workspace)
+        personas = pd.read_csv(data / "personas.csv")
+        features = features.merge(personas[["user_id", "persona"]], on="user_id")
+        features = features[features["n_events"] >= MIN_EVENTS].reset_index(drop=True)
+        truth = features["persona"].to_numpy()
+        counts = pd.Series(truth).value_counts()
+        true_k = int((counts >= 0.01 * len(truth)).sum())
+        vectors, _ = user_vectors(workspace, features["user_id"].to_numpy(np.int64))
+        business = features[["purchase_rate", "total_spent"]].fillna(0).to_numpy(float)
+        rows = {}
+
+        # k-means on RFM alone, the typical notebook: log1p, standardise, k by best silhouette
+        rfm = np.log1p(features[["recency_days", "n_orders", "total_spent"]].fillna(0).to_numpy(float))
+        rfm = (rfm - rfm.mean(axis=0)) / np.where(rfm.std(axis=0) > 0, rfm.std(axis=0), 1)
+        sample = np.random.default_rng(0).choice(len(rfm), min(3000, len(rfm)), replace=False)
+        sil = {k: silhouette_score(rfm[sample], KMeans(k, n_init=3, random_state=0).fit_predict(rfm)[sample])
+               for k in selection.K_RANGE}
+        k_rfm = max(sil, key=sil.get)
+        rows["k-means on RFM alone"] = (k_rfm, adjusted_rand_score(truth, KMeans(k_rfm, n_init=3, random_state=0)
+                                                                   .fit_predict(rfm)),
+                                        adjusted_rand_score(truth, KMeans(true_k, n_init=3, random_state=0)
+                                                            .fit_predict(rfm)))
+        transform = InputTransform(seed=0, use_vectors=vectors is not None).fit(features, vectors)
+        X, _ = transform.transform(features, vectors)
+        blocks = transform.blocks_
+        for label, cols in (("metrics alone", blocks["metrics"]), ("vectors alone", blocks["vectors"])):
+            if cols.stop == cols.start:
+                rows[label] = (None, float("nan"), float("nan"))
+                continue
+            part = np.ascontiguousarray(X[:, cols])
+            method, k = product_rule(part, business, 0)
+            rows[label] = (f"{method} {k}", adjusted_rand_score(truth, fit_labels(method, k, part, 0)),
+                           adjusted_rand_score(truth, fit_labels(method, true_k, part, 0)))
+        # the product: its own run (the same transform and fit, on the clustered users)
+        full = fit_labels(run.method, run.k, X, 0)
+        rows["full pipeline (product)"] = (f"{run.method} {run.k}", adjusted_rand_score(truth, full),
+                                           adjusted_rand_score(truth, fit_labels(run.method, true_k, X, 0)))
+        # ceilings: what a supervised model reaches on the same inputs (3-fold CV, personas ≥ 1 %)
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        from sklearn.model_selection import cross_val_predict
+
+        common = np.isin(truth, counts[counts >= 0.01 * len(truth)].index)
+        ceilings = {}
+        for label, cols in (("metrics", blocks["metrics"]), ("vectors", blocks["vectors"]), ("full", slice(None))):
+            part = X[common][:, cols]
+            if part.shape[1] == 0:
+                continue
+            guess = cross_val_predict(HistGradientBoostingClassifier(max_iter=60, random_state=0), part,
+                                      truth[common], cv=3)
+            ceilings[label] = (float((guess == truth[common]).mean()), adjusted_rand_score(truth[common], guess))
+        taste = {}
+        for pair in (("brand_loyalist_apple_family", "brand_loyalist_samsung_family"),
+                     ("frequent_small_basket_home", "frequent_small_basket_fashion")):
+            m = np.isin(truth, pair)
+            if m.sum() < 10:
+                continue
+            for label, cols in (("metrics", blocks["metrics"]), ("vectors", blocks["vectors"])):
+                if cols.stop > cols.start:
+                    taste[(pair, label)] = adjusted_rand_score(
+                        truth[m], KMeans(2, n_init=5, random_state=0).fit_predict(X[m][:, cols]))
+        assignments = pd.read_parquet(run.run_dir / "assignments.parquet")
+        published = features[["user_id"]].merge(assignments, on="user_id")["segment_id"].to_numpy()
+        published_ari = adjusted_rand_score(truth, published)
+
+    print(f"data: {args.users} synthetic users, {args.months}, seed {args.seed}; {len(features)} users with "
+          f"≥ {MIN_EVENTS} events; true k = {true_k} personas with ≥ 1 % of them: "
+          + ", ".join(f"{p} {n}" for p, n in counts.items()))
+    print(f"timings: {', '.join(f'{k} {v:.1f}s' for k, v in timings.items())}; run timings {run.timings}")
+    print()
+    print(f"| variant | k chosen | ARI (chosen k) | ARI (true k = {true_k}) |")
+    print("|---|---|---|---|")
+    for label, (k, a, b) in rows.items():
+        print(f"| {label} | {k} | {a:.3f} | {b:.3f} |")
+    print(f"| published assignments (segment 0 below the threshold counted as a segment) | {run.k} | "
+          f"{published_ari:.3f} | |")
+    print()
+    print("| ceiling: supervised gradient boosting on the same inputs, 3-fold CV | accuracy | ARI |")
+    print("|---|---|---|")
+    for label, (acc, a) in ceilings.items():
+        print(f"| {label} | {acc:.3f} | {a:.3f} |")
+    print()
+    print("| taste pair, k-means k = 2 on that pair's users | block | ARI |")
+    print("|---|---|---|")
+    for (pair, label), a in taste.items():
+        print(f"| {pair[0]} vs {pair[1]} | {label} | {a:.3f} |")
+    stability = run.record["scores"]["stability"]
+    f1 = run.record["classifier"]["test_macro_f1"]
+    t = run.threshold
+    at = next((p for p in t["curve"] if p["n"] == t["threshold"]), {"agreement": float("nan")})
+    gain = rows["full pipeline (product)"][1] - rows["metrics alone"][1]
+    goals = [
+        ("product ARI ≥ 0.85 with its own k", rows["full pipeline (product)"][1], rows["full pipeline (product)"][1] >= 0.85),
+        ("vectors add ≥ 0.05 ARI over the metrics alone", gain, gain >= 0.05),
+        ("bootstrap stability ≥ 0.8", stability, stability >= 0.8),
+        ("new-customer macro-F1 ≥ 0.9 (held-out test split)", f1, f1 >= 0.9),
+        (f"threshold agreement ≥ {t['level']} (at n = {t['threshold']})", at["agreement"], bool(t["met"])),
+    ]
+    print()
+    print("| goal | measured | met |")
+    print("|---|---|---|")
+    for name, value, met in goals:
+        print(f"| {name} | {value:.3f} | {'met' if met else 'NOT met'} |")
+    print()
+    print("threshold curve: " + ", ".join(f"n={p['n']}: {p['agreement']:.2f}" for p in t["curve"]))
+    print("classifiers (CV macro-F1): " + ", ".join(f"{r.classifier} {r.cv_macro_f1:.3f}"
+                                                   for r in run.classifiers.itertuples()))
+    print("segments: " + "; ".join(f"{s['segment_id']} {s['name']['en']} ({s['size']})" for s in run.segments))
+    print("importance by block: " + str({k: round(v, 3) for k, v in
+                                         run.record["analysis"]["importance_by_block"].items()}))
+    if args.real:
+        real(args.real, root)
+
+
+def real(directory: Path, root: Path) -> None:
+    workspace = Workspace(root / "real")
+    files = sorted(p for p in directory.iterdir() if p.suffix in (".csv", ".gz"))
+    prepare(workspace, files, pseudonymise=True)
+    features = read_features(workspace)
+    enough = int((features["n_events"] >= MIN_EVENTS_TO_CLUSTER).sum())
+    print()
+    print(f"real sample {directory}: {len(features)} users, {enough} with ≥ {MIN_EVENTS_TO_CLUSTER} events, "
+          f"{int((features['n_purchases'] > 0).sum())} buyers")
+    try:
+        run = segment(workspace, seed=0)
+    except Exception as exc:  # noqa: BLE001 - the bench reports what the sample allows
+        print(f"segment: {exc}")
+        return
+    print(f"segment: {run.method} k={run.k}, stability {run.record['scores']['stability']:.2f}, silhouette "
+          f"{run.record['scores']['silhouette']:.3f}, threshold {run.threshold['threshold']} "
+          f"({'met' if run.threshold['met'] else 'not met'}: {run.threshold.get('note', '')}), classifier "
+          f"{run.record['classifier']['kept']} test macro-F1 {run.record['classifier']['test_macro_f1']:.3f}")
+    print("segments: " + "; ".join(f"{s['segment_id']} {s['name']['en']} ({s['size']})" for s in run.segments))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""The assignment classifier: predicts a user's segment from their model row, without re-clustering.
+
+Procedure (docs/ARCHITECTURE.md, "Segments"):
+
+* the clustered users (at most ``train_cap``, a stratified sample) are split 60/20/20,
+  stratified by segment, into train, validation and test;
+* six candidates — k-NN (15 neighbours, distance-weighted), a decision tree (depth 10),
+  an RBF SVM (fitted on at most ``SVM_CAP`` training rows), a random forest (100 trees),
+  gradient boosting (HistGradientBoosting, 60 iterations) and a small MLP (64-32) — are compared by
+  3-fold cross-validated macro-F1 on the train part;
+* the best is refitted on train and calibrated on validation (sigmoid,
+  ``CalibratedClassifierCV`` over the frozen model), its test macro-F1 is reported;
+* an assignment whose calibrated probability is below ``LOW_CONFIDENCE`` (0.5) is flagged
+  ``low_confidence``.
+
+The model is persisted with joblib next to the versions of Python, numpy and
+scikit-learn that made it (:func:`save` / :func:`load`).
+"""
+
+from __future__ import annotations
+
+import platform
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+import sklearn
+from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.svm import SVC
+from sklearn.tree import DecisionTreeClassifier
+
+from events.errors import ShopgraphError
+
+LOW_CONFIDENCE = 0.5
+SVM_CAP = 4_000
+TRAIN_CAP = 20_000
+MODEL_FILE = "classifier.joblib"
+
+Progress = Callable[[str, int, int], None]
+
+
+def candidates(seed: int) -> dict[str, object]:
+    """The six classifiers compared, by name."""
+    return {
+        "knn": KNeighborsClassifier(15, weights="distance"),
+        "decision_tree": DecisionTreeClassifier(max_depth=10, min_samples_leaf=5, random_state=seed),
+        "svm_rbf": SVC(C=3.0, gamma="scale", random_state=seed),
+        "random_forest": RandomForestClassifier(100, min_samples_leaf=2, n_jobs=1, random_state=seed),
+        "gradient_boosting": HistGradientBoostingClassifier(max_iter=60, early_stopping=False,
+                                                            random_state=seed),
+        "mlp": MLPClassifier((64, 32), max_iter=300, early_stopping=True, random_state=seed),
+    }
+
+
+@dataclass
+class AssignmentModel:
+    """The kept classifier, calibrated, with how it was chosen."""
+
+    name: str
+    model: object  # CalibratedClassifierCV
+    classes: np.ndarray
+    comparison: list[dict[str, object]] = field(default_factory=list)
+    test_macro_f1: float = float("nan")
+    split: dict[str, int] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Segment labels and their calibrated confidence."""
+        if len(X) == 0:
+            return np.zeros(0, self.classes.dtype), np.zeros(0)
+        proba = self.model.predict_proba(X)
+        best = proba.argmax(axis=1)
+        return self.model.classes_[best], proba[np.arange(len(X)), best]
+
+
+def _quiet(func):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", message=".*number of unique classes.*")
+        warnings.filterwarnings("ignore", message=".*least populated class.*")
+        return func()
+
+
+def _fit_candidate(name: str, est, X: np.ndarray, y: np.ndarray, seed: int):
+    if name == "svm_rbf" and len(X) > SVM_CAP:
+        idx, _ = train_test_split(np.arange(len(X)), train_size=SVM_CAP, stratify=y, random_state=seed)
+        X, y = X[idx], y[idx]
+    return _quiet(lambda: clone(est).fit(X, y))
+
+
+def _cv_macro_f1(name: str, est, X: np.ndarray, y: np.ndarray, seed: int) -> float:
+    if name == "svm_rbf" and len(X) > SVM_CAP:
+        idx, _ = train_test_split(np.arange(len(X)), train_size=SVM_CAP, stratify=y, random_state=seed)
+        X, y = X[idx], y[idx]
+    folds = StratifiedKFold(3, shuffle=True, random_state=seed)
+    return float(np.mean(_quiet(lambda: cross_val_score(clone(est), X, y, cv=folds, scoring="f1_macro"))))
+
+
+def stratified_sample(y: np.ndarray, cap: int, seed: int) -> np.ndarray:
+    """Indices of at most ``cap`` rows, stratified by ``y`` (all rows when fewer)."""
+    if len(y) <= cap:
+        return np.arange(len(y))
+    idx, _ = train_test_split(np.arange(len(y)), train_size=cap, stratify=y, random_state=seed)
+    return np.sort(idx)
+
+
+def train(X: np.ndarray, y: np.ndarray, seed: int = 0, *, train_cap: int = TRAIN_CAP,
+          only: tuple[str, ...] | None = None, progress: Progress | None = None) -> AssignmentModel:
+    """Compare the candidates and keep the best, calibrated (see the module docstring)."""
+    counts = np.bincount(y)
+    if (counts[counts > 0] < 5).any():
+        raise ShopgraphError("a segment has fewer than 5 users: too few to train the assignment classifier; "
+                             "choose a smaller --k")
+    rows = stratified_sample(y, train_cap, seed)
+    X, y = X[rows], y[rows]
+    idx_train, idx_rest = train_test_split(np.arange(len(y)), test_size=0.4, stratify=y, random_state=seed)
+    idx_val, idx_test = train_test_split(idx_rest, test_size=0.5, stratify=y[idx_rest], random_state=seed)
+    pool = {n: e for n, e in candidates(seed).items() if only is None or n in only}
+    comparison = []
+    for i, (name, est) in enumerate(pool.items()):
+        comparison.append({"classifier": name, "cv_macro_f1": _cv_macro_f1(name, est, X[idx_train], y[idx_train], seed)})
+        if progress:
+            progress("classifiers", i + 1, len(pool))
+    best = max(comparison, key=lambda r: (r["cv_macro_f1"], -list(pool).index(r["classifier"])))
+    fitted = _fit_candidate(best["classifier"], pool[best["classifier"]], X[idx_train], y[idx_train], seed)
+    calibrated = _quiet(lambda: CalibratedClassifierCV(FrozenEstimator(fitted), method="sigmoid")
+                        .fit(X[idx_val], y[idx_val]))
+    model = AssignmentModel(best["classifier"], calibrated, np.unique(y), comparison,
+                            split={"train": len(idx_train), "validation": len(idx_val), "test": len(idx_test)},
+                            versions=versions())
+    predicted, _ = model.predict(X[idx_test])
+    model.test_macro_f1 = float(f1_score(y[idx_test], predicted, average="macro"))
+    for r in comparison:
+        r["kept"] = r["classifier"] == best["classifier"]
+    model.test_rows = (X[idx_test], y[idx_test])  # for the permutation importance; not persisted
+    return model
+
+
+def versions() -> dict[str, str]:
+    return {"python": platform.python_version(), "numpy": np.__version__, "scikit-learn": sklearn.__version__,
+            "joblib": joblib.__version__}
+
+
+def save(bundle: dict[str, object], path: Path) -> None:
+    """Persist ``bundle`` (the classifier and the input transform) atomically with the versions."""
+    bundle = {**bundle, "versions": versions()}
+    tmp = path.with_name(f".{path.name}.tmp")
+    joblib.dump(bundle, tmp)
+    tmp.replace(path)
+
+
+def load(path: Path) -> dict[str, object]:
+    """The bundle saved by :func:`save`; a clear error when it is missing or from another scikit-learn."""
+    if not path.is_file():
+        raise ShopgraphError(f"no assignment model in {path.parent}: run `shopgraph segment` first")
+    bundle = joblib.load(path)
+    saved = bundle.get("versions", {}).get("scikit-learn")
+    if saved and saved.split(".")[:2] != sklearn.__version__.split(".")[:2]:
+        raise ShopgraphError(f"the assignment model was saved with scikit-learn {saved} and this is "
+                             f"{sklearn.__version__}: run `shopgraph segment` again to retrain it")
+    return bundle

@@ -1,0 +1,259 @@
+"""The modelling matrix: behavioural metrics and user vectors, transformed, pruned, reduced and weighted.
+
+The rules (docs/ARCHITECTURE.md, "Segments"):
+
+* **Metrics used**: every numeric metric of :mod:`features.registry` except timestamps,
+  text, ``preferred_month`` (a month number is not a magnitude) and the R/F/M scores (ranks
+  of ``purchase_recency_days``, ``n_orders`` and ``total_spent``, which are already in).
+* **Empty values**: a NULL metric (empty denominator) becomes its neutral value: 1 for the
+  ratios to a typical level (``price_index_*``, ``promo_lift``), the largest observed value
+  for ``median_session_gap_hours`` and ``purchase_recency_days`` (never came back / never
+  bought), 0 otherwise (no spend, no rate).
+* **Skew**: ``log1p`` on a non-negative metric whose sample skewness exceeds 2.
+* **Robust scaling**: ``(x − median) / IQR`` (the standard deviation when the IQR is 0, the
+  column dropped when both are 0), then clipped to ±6 so a bot cannot stretch an axis.
+* **Correlated metrics**: walking the metrics in registry order, a metric whose |Spearman|
+  with an already kept one exceeds 0.9 (on a sample) is dropped; the first listed stays.
+* **Vectors**: centred, then PCA keeping the fewest components that explain 80 % of the
+  variance (at least 2, at most 16). A user without a vector gets the centre (0) and is
+  flagged ``vector_missing``.
+* **Group and block weighting**: inside the metric block, each registry group (activity,
+  funnel, money, price, breadth, time) is scaled to the same total variance (sum of its
+  columns' variances), so the fifteen share columns do not drown the five funnel rates;
+  then each block (metrics, vectors) is scaled so its total variance is 1, so the metrics and
+  the vectors weigh the same whatever their number of columns. ``weights`` can change that
+  ratio for the block-alone analyses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from features.registry import KEY, METRICS
+
+EXCLUDED = {"first_seen", "last_seen", "preferred_month", "rfm_r", "rfm_f", "rfm_m", "rfm_code", "top_category"}
+NEUTRAL_ONE = {"price_index_viewed", "price_index_bought", "promo_lift"}
+NEUTRAL_MAX = {"median_session_gap_hours", "purchase_recency_days"}
+SKEW_LIMIT = 2.0
+CLIP = 6.0
+CORRELATION_LIMIT = 0.9
+PCA_VARIANCE = 0.8
+PCA_MIN, PCA_MAX = 2, 16
+SAMPLE = 20_000
+
+
+def candidate_metrics() -> list[str]:
+    """The registry's numeric metrics the model may use, in registry order."""
+    return [m.name for m in METRICS if m.name not in EXCLUDED and m.dtype in ("BIGINT", "DOUBLE", "INTEGER")]
+
+
+def fill_empty(features: pd.DataFrame, columns: list[str], fill_max: dict[str, float] | None = None
+               ) -> tuple[np.ndarray, dict[str, float]]:
+    """The metric columns as float64 with NULLs replaced by their neutral values (see the module docstring)."""
+    fill_max = dict(fill_max or {})
+    out = np.empty((len(features), len(columns)), np.float64)
+    for j, name in enumerate(columns):
+        values = pd.to_numeric(features[name], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        if name in NEUTRAL_ONE:
+            fill = 1.0
+        elif name in NEUTRAL_MAX:
+            if name not in fill_max:
+                fill_max[name] = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
+            fill = fill_max[name]
+        else:
+            fill = 0.0
+        out[:, j] = np.where(np.isfinite(values), values, fill)
+    return out, fill_max
+
+
+def _skewness(x: np.ndarray) -> float:
+    sd = x.std()
+    return 0.0 if sd == 0 else float(((x - x.mean()) ** 3).mean() / sd**3)
+
+
+@dataclass
+class InputTransform:
+    """Turns feature rows and user vectors into model rows; ``fit`` learns the rules' numbers.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the samples used for the Spearman pruning and the skewness.
+    use_vectors : bool
+        Include the vector block (False when no vectors exist).
+    """
+
+    seed: int = 0
+    use_vectors: bool = True
+    metrics_: list[str] = field(default_factory=list)
+    log_columns_: list[str] = field(default_factory=list)
+    pruned_: dict[str, str] = field(default_factory=dict)  # dropped metric -> the kept one it follows
+    dropped_constant_: list[str] = field(default_factory=list)
+    fill_max_: dict[str, float] = field(default_factory=dict)
+    centre_: np.ndarray | None = None
+    scale_: np.ndarray | None = None
+    metric_weight_: float = 1.0
+    group_weights_: np.ndarray | None = None
+    vector_mean_: np.ndarray | None = None
+    pca_components_: np.ndarray | None = None
+    pca_variance_ratio_: list[float] = field(default_factory=list)
+    vector_weight_: float = 1.0
+    vector_dims_: int = 0
+
+    # -- fitting --------------------------------------------------------------------------
+    def fit(self, features: pd.DataFrame, vectors: np.ndarray | None) -> InputTransform:
+        rng = np.random.default_rng(self.seed)
+        columns = candidate_metrics()
+        raw, self.fill_max_ = fill_empty(features, columns)
+        sample = rng.choice(len(raw), min(SAMPLE, len(raw)), replace=False) if len(raw) > SAMPLE else slice(None)
+        logged = [name for j, name in enumerate(columns)
+                  if raw[:, j].min() >= 0 and _skewness(raw[sample, j]) > SKEW_LIMIT]
+        self.log_columns_ = logged
+        values = self._log(raw, columns)
+        centre = np.median(values, axis=0)
+        q75, q25 = np.percentile(values, [75, 25], axis=0)
+        scale = q75 - q25
+        sd = values.std(axis=0)
+        scale = np.where(scale > 0, scale, sd)
+        keep = scale > 0
+        self.dropped_constant_ = [c for c, k in zip(columns, keep, strict=True) if not k]
+        columns = [c for c, k in zip(columns, keep, strict=True) if k]
+        values, centre, scale = values[:, keep], centre[keep], scale[keep]
+        scaled = np.clip((values - centre) / scale, -CLIP, CLIP)
+        # correlated-metric pruning, registry order
+        ranks = pd.DataFrame(scaled[sample]).rank().to_numpy()
+        rho = np.nan_to_num(np.corrcoef(ranks, rowvar=False)) if ranks.shape[1] > 1 else np.ones((1, 1))
+        kept: list[int] = []
+        self.pruned_ = {}
+        for j, name in enumerate(columns):
+            twin = next((i for i in kept if abs(rho[i, j]) > CORRELATION_LIMIT), None)
+            if twin is None:
+                kept.append(j)
+            else:
+                self.pruned_[name] = columns[twin]
+        self.metrics_ = [columns[j] for j in kept]
+        self.centre_, self.scale_ = centre[kept], scale[kept]
+        block = scaled[:, kept]
+        from features.registry import by_name
+
+        groups = [by_name(c).group for c in self.metrics_]
+        self.group_weights_ = np.ones(len(kept))
+        for g in set(groups):
+            js = [j for j, name in enumerate(groups) if name == g]
+            self.group_weights_[js] = 1.0 / np.sqrt(max(block[:, js].var(axis=0).sum(), 1e-12))
+        block = block * self.group_weights_
+        self.metric_weight_ = 1.0 / float(np.sqrt(max(block.var(axis=0).sum(), 1e-12)))
+        self.vector_dims_ = 0
+        if self.use_vectors and vectors is not None and np.isfinite(vectors).all(axis=1).any():
+            present = np.isfinite(vectors).all(axis=1)
+            v = vectors[present].astype(np.float64)
+            self.vector_mean_ = v.mean(axis=0)
+            centred = v - self.vector_mean_
+            vs = centred[rng.choice(len(centred), min(SAMPLE * 5, len(centred)), replace=False)]
+            _, s, vt = np.linalg.svd(vs, full_matrices=False)
+            ratio = s**2 / max((s**2).sum(), 1e-12)
+            m = int(np.searchsorted(np.cumsum(ratio), PCA_VARIANCE) + 1)
+            m = max(PCA_MIN, min(PCA_MAX, m, len(ratio)))
+            self.pca_components_ = vt[:m]
+            self.pca_variance_ratio_ = [float(r) for r in ratio[:m]]
+            pcs = centred @ vt[:m].T
+            self.vector_weight_ = 1.0 / float(np.sqrt(max(pcs.var(axis=0).sum(), 1e-12)))
+            self.vector_dims_ = m
+        return self
+
+    def _log(self, raw: np.ndarray, columns: list[str]) -> np.ndarray:
+        out = raw.copy()
+        for j, name in enumerate(columns):
+            if name in self.log_columns_:
+                out[:, j] = np.log1p(np.maximum(out[:, j], 0))
+        return out
+
+    # -- transforming -----------------------------------------------------------------------
+    def metric_block(self, features: pd.DataFrame) -> np.ndarray:
+        """The scaled metric columns (before block weighting)."""
+        raw, _ = fill_empty(features, self.metrics_, self.fill_max_)
+        return np.clip((self._log(raw, self.metrics_) - self.centre_) / self.scale_, -CLIP, CLIP) * self.group_weights_
+
+    def vector_block(self, vectors: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The principal components of the vectors (before weighting) and the vector_missing flags."""
+        if not self.vector_dims_:
+            return np.zeros((n, 0)), np.ones(n, bool)
+        if vectors is None:
+            return np.zeros((n, self.vector_dims_)), np.ones(n, bool)
+        missing = ~np.isfinite(vectors).all(axis=1)
+        v = np.where(missing[:, None], self.vector_mean_, vectors).astype(np.float64)
+        return (v - self.vector_mean_) @ self.pca_components_.T, missing
+
+    def transform(self, features: pd.DataFrame, vectors: np.ndarray | None,
+                  weights: tuple[float, float] = (1.0, 1.0)) -> tuple[np.ndarray, np.ndarray]:
+        """Model rows (float32) for ``features`` rows and their ``vectors`` rows; and the vector_missing flags."""
+        metrics = self.metric_block(features) * (self.metric_weight_ * weights[0])
+        pcs, missing = self.vector_block(vectors, len(features))
+        pcs = pcs * (self.vector_weight_ * weights[1])
+        return np.hstack([metrics, pcs]).astype(np.float32), missing
+
+    @property
+    def columns_(self) -> list[str]:
+        return self.metrics_ + [f"vector_pc{i + 1}" for i in range(self.vector_dims_)]
+
+    @property
+    def blocks_(self) -> dict[str, slice]:
+        m = len(self.metrics_)
+        return {"metrics": slice(0, m), "vectors": slice(m, m + self.vector_dims_)}
+
+    def report(self) -> dict[str, object]:
+        """What the rules decided, for run.json."""
+        return {
+            "metrics_used": self.metrics_,
+            "log1p": self.log_columns_,
+            "pruned_as_correlated": self.pruned_,
+            "dropped_constant": self.dropped_constant_,
+            "vector_components": self.vector_dims_,
+            "vector_variance_explained": [round(r, 4) for r in self.pca_variance_ratio_],
+            "vector_variance_explained_total": round(float(sum(self.pca_variance_ratio_)), 4),
+            "block_weights": {"metrics": self.metric_weight_, "vectors": self.vector_weight_},
+            "group_weights": {c: round(float(w), 4) for c, w in zip(self.metrics_, self.group_weights_, strict=True)},
+            "rules": {"skew_limit": SKEW_LIMIT, "clip": CLIP, "correlation_limit": CORRELATION_LIMIT,
+                      "pca_variance": PCA_VARIANCE, "block_rule": "each registry group, then each block, scaled to total variance 1"},
+        }
+
+
+def align_vectors(user_ids: np.ndarray, vector_ids: np.ndarray | None, vectors: np.ndarray | None
+                  ) -> np.ndarray | None:
+    """Rows of ``vectors`` in the order of ``user_ids`` (NaN rows for users without a vector)."""
+    if vectors is None or vector_ids is None:
+        return None
+    out = np.full((len(user_ids), vectors.shape[1]), np.nan, np.float32)
+    pos = np.searchsorted(vector_ids, user_ids)
+    pos = np.clip(pos, 0, max(len(vector_ids) - 1, 0))
+    hit = (len(vector_ids) > 0) & (vector_ids[pos] == user_ids) if len(vector_ids) else np.zeros(len(user_ids), bool)
+    out[hit] = vectors[pos[hit]]
+    return out
+
+
+__all__ = ["InputTransform", "align_vectors", "candidate_metrics", "fill_empty", "KEY"]
+
+
+def read_user_vectors(workspace) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(user_ids, vectors float32[n, d], source)`` from the embeddings step, or None when it has not run.
+
+    Uses ``embeddings.store.read_user_vectors`` when that package provides it, else reads
+    ``embeddings/user_vectors.parquet`` per the contract in :mod:`embeddings`.
+    """
+    import pyarrow.parquet as pq
+
+    path = workspace.embeddings_dir / "user_vectors.parquet"
+    if not path.is_file():
+        return None
+    table = pq.read_table(path)
+    ids = table.column("user_id").to_numpy().astype(np.int64)
+    column = table.column("vector").combine_chunks()
+    flat = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32)
+    vectors = flat.reshape(len(ids), -1) if len(ids) else np.zeros((0, 0), np.float32)
+    source = (np.asarray(table.column("source").to_pylist(), dtype=object) if "source" in table.column_names
+              else np.full(len(ids), "trained", dtype=object))
+    order = np.argsort(ids, kind="stable")
+    return ids[order], vectors[order], source[order]

@@ -1,0 +1,294 @@
+"""Deterministic, bilingual names, descriptions and marketing actions for segments, from their profiles.
+
+Each rule in :data:`RULES` looks at a profile (standardised differences ``z`` of the
+metrics, the segment's means, its top brand and category lifts) and, when it applies,
+returns a strength. Segments are named in id order (largest first): each takes its
+strongest applicable name not yet taken; when all are taken it takes its strongest one
+qualified by its most distinctive trait, then a number — so names are unique within a run
+and the same profiles always give the same names. Segment 0 is always "Not enough activity
+yet" / "Activité insuffisante".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+NOT_ENOUGH = {"en": "Not enough activity yet", "fr": "Activité insuffisante"}
+LANGS = ("en", "fr")
+
+CATEGORY_NAMES = {
+    "electronics": ("Electronics shoppers", "Passionnés d'électronique"),
+    "appliances": ("Home shoppers", "Clients maison et électroménager"),
+    "furniture": ("Home shoppers", "Clients maison et électroménager"),
+    "computers": ("Computer shoppers", "Clients informatique"),
+    "apparel": ("Fashion shoppers", "Clients mode"),
+    "kids": ("Parents and kids shoppers", "Clients enfants et parents"),
+    "sport": ("Sports shoppers", "Clients sport"),
+    "construction": ("DIY shoppers", "Bricoleurs"),
+    "auto": ("Car owners", "Automobilistes"),
+    "accessories": ("Accessories shoppers", "Clients accessoires"),
+}
+
+METRIC_LABELS = {
+    "n_events": ("events", "événements"), "n_views": ("views", "vues"), "n_carts": ("cart adds", "ajouts au panier"),
+    "n_removes": ("cart removals", "retraits du panier"), "n_sessions": ("visits", "visites"),
+    "active_days": ("active days", "jours actifs"), "months_active": ("active months", "mois actifs"),
+    "tenure_days": ("relationship length", "ancienneté"), "recency_days": ("days since last visit",
+                                                                           "jours depuis la dernière visite"),
+    "events_per_session": ("events per visit", "événements par visite"),
+    "median_session_minutes": ("visit length", "durée des visites"),
+    "median_session_gap_hours": ("time between visits", "temps entre les visites"),
+    "view_to_cart_rate": ("view-to-cart rate", "taux de mise au panier"),
+    "cart_to_purchase_rate": ("cart-to-purchase rate", "taux d'achat après panier"),
+    "cart_abandonment_rate": ("cart abandonment", "abandon de panier"),
+    "remove_from_cart_rate": ("removal rate", "taux de retrait du panier"),
+    "purchase_rate": ("purchase rate", "taux d'achat"), "n_purchases": ("items bought", "articles achetés"),
+    "n_orders": ("orders", "commandes"), "total_spent": ("spend", "dépenses"),
+    "avg_order_value": ("order value", "panier moyen"), "items_per_order": ("items per order", "articles par commande"),
+    "purchase_recency_days": ("days since last purchase", "jours depuis le dernier achat"),
+    "mean_price_viewed": ("price viewed", "prix consultés"), "mean_price_bought": ("price paid", "prix payés"),
+    "price_index_viewed": ("price level viewed", "niveau de prix consulté"),
+    "price_index_bought": ("price level paid", "niveau de prix payé"),
+    "below_median_purchase_share": ("bargain purchases", "achats à prix bas"),
+    "distinct_products": ("products seen", "produits vus"), "distinct_categories": ("categories seen",
+                                                                                      "catégories vues"),
+    "distinct_brands": ("brands seen", "marques vues"), "category_entropy": ("category variety",
+                                                                             "variété des catégories"),
+    "brand_hhi_views": ("brand loyalty (views)", "fidélité à la marque (vues)"),
+    "brand_hhi_purchases": ("brand loyalty (purchases)", "fidélité à la marque (achats)"),
+    "share_night": ("night activity", "activité la nuit"), "share_morning": ("morning activity", "activité le matin"),
+    "share_afternoon": ("afternoon activity", "activité l'après-midi"),
+    "share_evening": ("evening activity", "activité le soir"), "weekend_share": ("weekend activity",
+                                                                                "activité le week-end"),
+    "promo_share": ("activity in promotions", "activité en promotion"),
+    "promo_lift": ("promotion response", "réaction aux promotions"),
+}
+_FR_CATEGORY = {"electronics": "électronique", "appliances": "électroménager", "computers": "informatique",
+                "apparel": "mode", "furniture": "mobilier", "kids": "enfants", "sport": "sport",
+                "construction": "bricolage", "auto": "auto", "accessories": "accessoires", "other": "autres"}
+for _c, _fr in _FR_CATEGORY.items():
+    METRIC_LABELS[f"share_{_c}"] = (f"{_c} share", f"part {_fr}")
+
+
+def metric_label(metric: str, lang: str) -> str:
+    en, fr = METRIC_LABELS.get(metric, (metric.replace("_", " "), metric.replace("_", " ")))
+    return en if lang == "en" else fr
+
+
+def trait(metric: str, z: float, lang: str) -> str:
+    """``"higher purchase rate (+1.2 sd)"`` / ``"taux d'achat ↑ (+1,2 é.-t.)"``."""
+    label = metric_label(metric, lang)
+    if lang == "en":
+        return f"{'higher' if z > 0 else 'lower'} {label} ({z:+.1f} sd)"
+    return f"{label} {'↑' if z > 0 else '↓'} ({_fr_num(z)} é.-t.)"
+
+
+def _fr_num(z: float) -> str:
+    return f"{z:+.1f}".replace(".", ",")
+
+
+Profile = dict  # see segments.profile.segment_profile
+Rule = Callable[[Profile], float | None]
+
+
+def _z(p: Profile, metric: str) -> float:
+    return float(p["z"].get(metric, 0.0))
+
+
+def _mean(p: Profile, metric: str) -> float:
+    return float(p["means"].get(metric, 0.0) or 0.0)
+
+
+def _pos(*values: float) -> float | None:
+    return sum(values) if all(v > 0 for v in values) else None
+
+
+def _brand(p: Profile) -> str | None:
+    brands = p.get("brands") or []
+    return brands[0]["brand"] if brands and brands[0]["lift"] >= 2.0 and brands[0]["share"] >= 0.2 else None
+
+
+def _top_category(p: Profile) -> tuple[str, float] | None:
+    shares = [(c, _z(p, f"share_{c}")) for c in CATEGORY_NAMES]
+    c, z = max(shares, key=lambda t: (t[1], t[0]))
+    return (c, z) if z > 0.8 else None
+
+
+# key -> (en, fr, newsletter theme en/fr, promotion en/fr, rule)
+RULES: dict[str, tuple[str, str, tuple[str, str], tuple[str, str], Rule]] = {
+    "bots": ("Heavy browsers (likely bots)", "Navigateurs intensifs (robots probables)",
+             ("none: exclude from campaigns", "aucune : exclure des campagnes"),
+             ("none; check traffic quality", "aucune ; vérifier la qualité du trafic"),
+             lambda p: _z(p, "events_per_session") * 2 if _z(p, "events_per_session") > 2.5 and p["share"] < 0.02
+             else None),
+    "loyal_big_spenders": ("Loyal big spenders", "Gros clients fidèles",
+                           ("new arrivals and premium picks", "nouveautés et sélection premium"),
+                           ("VIP early access, no discount", "accès VIP en avant-première, sans remise"),
+                           lambda p: _pos(_z(p, "total_spent") - 0.8, _z(p, "n_orders") - 0.5)),
+    "frequent_small_basket": ("Frequent small-basket buyers", "Acheteurs fréquents à petit panier",
+                              ("everyday essentials and refills", "essentiels du quotidien et réassort"),
+                              ("bundle offers and free-shipping threshold",
+                               "offres groupées et seuil de livraison offerte"),
+                              lambda p: _pos(_z(p, "n_sessions") - 0.8, _z(p, "purchase_rate") - 0.3,
+                                             0.3 - _z(p, "price_index_viewed"))),
+    "premium_buyers": ("Premium buyers", "Acheteurs haut de gamme",
+                       ("flagship products and expert reviews", "produits phares et avis d'experts"),
+                       ("extended warranty or premium service", "garantie étendue ou service premium"),
+                       lambda p: _pos(_z(p, "price_index_viewed") - 0.8, _z(p, "purchase_rate"))),
+    "holiday_shoppers": ("Holiday shoppers", "Acheteurs des fêtes",
+                         ("gift guides", "guides de cadeaux"),
+                         ("early-bird holiday offers", "offres de fêtes en avant-première"),
+                         lambda p: (p["holiday_ratio"] - 1.5) * 2 if p["holiday_ratio"] > 1.5 else None),
+    "bargain_hunters": ("Bargain hunters", "Chasseurs de bonnes affaires",
+                        ("deals of the week", "bons plans de la semaine"),
+                        ("flash sales and price-drop alerts", "ventes flash et alertes baisse de prix"),
+                        lambda p: _pos(_z(p, "promo_share") - 0.5, -_z(p, "price_index_viewed") - 0.3)
+                        or _pos(_z(p, "below_median_purchase_share") - 0.8, _z(p, "purchase_rate"))),
+    "brand_fans": ("{brand} fans", "Fans de {brand}",
+                   ("{brand} news and launches", "actualités et lancements {brand}"),
+                   ("{brand} accessories bundle", "pack d'accessoires {brand}"),
+                   lambda p: (_z(p, "brand_hhi_views") + p["brands"][0]["lift"] / 2) if _brand(p)
+                   and _z(p, "brand_hhi_views") > 0.5 else None),
+    "cart_abandoners": ("Cart abandoners", "Abandonnistes de panier",
+                        ("the items they left behind", "les articles laissés au panier"),
+                        ("basket reminder with a time-limited discount",
+                         "relance panier avec remise limitée dans le temps"),
+                        lambda p: _pos(_z(p, "cart_abandonment_rate") - 0.3, _z(p, "n_carts") - 0.3,
+                                       0.05 - _mean(p, "purchase_rate"))),
+    "window_shoppers": ("Window shoppers", "Lèche-vitrines",
+                        ("inspiration and best sellers", "inspiration et meilleures ventes"),
+                        ("first-purchase welcome discount", "remise de bienvenue sur le premier achat"),
+                        lambda p: (1.0 - 20 * _mean(p, "purchase_rate")) if _mean(p, "purchase_rate") < 0.02
+                        and _mean(p, "n_carts") < 0.5 else None),
+    "category": ("{category_en}", "{category_fr}",
+                 ("what is new in {cat_en}", "les nouveautés {cat_fr}"),
+                 ("{cat_en} category promotion", "promotion sur la catégorie {cat_fr}"),
+                 lambda p: _top_category(p)[1] if _top_category(p) else None),
+    "one_time_visitors": ("One-time visitors", "Visiteurs d'un jour",
+                          ("welcome back: what you viewed", "bon retour : ce que vous avez consulté"),
+                          ("come-back voucher", "bon de retour"),
+                          lambda p: (1.5 - _mean(p, "n_sessions")) * 2 if _mean(p, "n_sessions") < 1.5 else None),
+    "loyal_regulars": ("Loyal regulars", "Habitués fidèles",
+                       ("members' news", "actualités des membres"), ("loyalty points", "points de fidélité"),
+                       lambda p: _z(p, "months_active") if _z(p, "months_active") > 0.8 else None),
+    "lapsed": ("Lapsed customers", "Clients endormis",
+               ("we miss you: what is new", "vous nous manquez : les nouveautés"),
+               ("win-back offer", "offre de reconquête"),
+               lambda p: _z(p, "recency_days") if _z(p, "recency_days") > 0.8 else None),
+    "night_owls": ("Night owls", "Noctambules", ("late-night picks", "sélection de fin de soirée"),
+                   ("night-only flash deal", "vente flash nocturne"),
+                   lambda p: _z(p, "share_night") if _z(p, "share_night") > 1.0 else None),
+    "everyday": ("Everyday shoppers", "Clients du quotidien", ("best sellers", "meilleures ventes"),
+                 ("seasonal promotion", "promotion saisonnière"), lambda p: 0.0),
+}
+
+
+def _fill(text: str, p: Profile) -> str:
+    brand = _brand(p)
+    cat = _top_category(p)
+    c = cat[0] if cat else "other"
+    en, fr = CATEGORY_NAMES.get(c, ("Shoppers", "Clients"))
+    return text.format(brand=(brand or "brand").title(), category_en=en, category_fr=fr, cat_en=c,
+                       cat_fr=_FR_CATEGORY.get(c, c))
+
+
+def candidates(p: Profile) -> list[tuple[float, str]]:
+    """Applicable rule keys with their strengths, strongest first (ties: rule order)."""
+    out = []
+    for order, (key, rule) in enumerate((k, r[4]) for k, r in RULES.items()):
+        strength = rule(p)
+        if strength is not None:
+            out.append((float(strength), order, key))
+    return [(s, k) for s, _, k in sorted(out, key=lambda t: (-t[0], t[1]))]
+
+
+def timing(p: Profile) -> dict[str, str]:
+    """When to send: the part of day the segment over-indexes on most, and weekend or weekdays."""
+    parts = {"night": ("at night", "la nuit"), "morning": ("in the morning", "le matin"),
+             "afternoon": ("in the afternoon", "l'après-midi"), "evening": ("in the evening", "le soir")}
+    part = max(parts, key=lambda x: (_z(p, f"share_{x}"), x))
+    weekend = _z(p, "weekend_share") > 0.2
+    day_en, day_fr = ("on weekends", "le week-end") if weekend else ("on weekdays", "en semaine")
+    when_en, when_fr = parts[part]
+    if p.get("holiday_ratio", 1) > 1.5:
+        return {"en": f"Timing: from mid-November, {day_en} {when_en}",
+                "fr": f"Calendrier : dès la mi-novembre, {day_fr} {when_fr}"}
+    return {"en": f"Timing: {day_en} {when_en}", "fr": f"Calendrier : {day_fr} {when_fr}"}
+
+
+def _texts(key: str, p: Profile) -> dict[str, dict[str, object]]:
+    en, fr, theme, promo, _ = RULES[key]
+    t = timing(p)
+    return {
+        "name": {"en": _fill(en, p), "fr": _fill(fr, p)},
+        "actions": {"en": [f"Newsletter: {_fill(theme[0], p)}", f"Promotion: {_fill(promo[0], p)}", t["en"]],
+                    "fr": [f"Newsletter : {_fill(theme[1], p)}", f"Promotion : {_fill(promo[1], p)}", t["fr"]]},
+    }
+
+
+def describe(p: Profile, lang: str) -> str:
+    """One sentence: size, revenue share, conversion, and the strongest traits."""
+    traits = p.get("traits", {}).get(lang, [])[:3]
+    if lang == "en":
+        return (f"{p['share']:.0%} of users, {p['revenue_share']:.0%} of revenue, session conversion "
+                f"{p['conversion']:.1%}" + (f"; {', '.join(traits)}" if traits else "") + ".")
+    share = f"{p['share'] * 100:.0f} %".replace(".", ",")
+    rev = f"{p['revenue_share'] * 100:.0f} %".replace(".", ",")
+    conv = f"{p['conversion'] * 100:.1f} %".replace(".", ",")
+    return (f"{share} des clients, {rev} du chiffre d'affaires, conversion par visite {conv}"
+            + (f" ; {', '.join(traits)}" if traits else "") + ".")
+
+
+def name_segments(profiles: list[Profile], keep: dict[int, dict[str, str]] | None = None) -> dict[int, dict]:
+    """Names, descriptions and actions for every profile (by ``segment_id``), unique within the run.
+
+    ``keep`` maps segment ids to names carried over from the previous run (lineage): those are
+    used as they are and reserved first.
+    """
+    keep = keep or {}
+    taken: set[str] = {n["en"] for sid, n in keep.items() if any(p["segment_id"] == sid for p in profiles)}
+    out: dict[int, dict] = {}
+    for p in sorted(profiles, key=lambda q: q["segment_id"]):
+        sid = p["segment_id"]
+        if sid == 0:
+            texts = {"name": dict(NOT_ENOUGH),
+                     "actions": {"en": ["Newsletter: welcome series and best sellers",
+                                        "Promotion: first-purchase discount", "Timing: after the second visit"],
+                                 "fr": ["Newsletter : série de bienvenue et meilleures ventes",
+                                        "Promotion : remise sur le premier achat",
+                                        "Calendrier : après la deuxième visite"]},
+                     "rule": "threshold"}
+        else:
+            options = candidates(p)
+            key = options[0][1]
+            texts = _texts(key, p)
+            if sid in keep:
+                texts["name"] = dict(keep[sid])
+            else:
+                for _, k in options:
+                    if _texts(k, p)["name"]["en"] not in taken:
+                        key, texts = k, _texts(k, p)
+                        break
+                else:
+                    texts = _qualified(texts, p, taken)
+            texts["rule"] = key
+            taken.add(texts["name"]["en"])
+        texts["description"] = {lang: describe(p, lang) for lang in LANGS}
+        out[sid] = texts
+    return out
+
+
+def _qualified(texts: dict, p: Profile, taken: set[str]) -> dict:
+    top = p.get("top_metrics") or []
+    if top:
+        metric, z = top[0]
+        word_en = ("high " if z > 0 else "low ") + metric_label(metric, "en")
+        word_fr = metric_label(metric, "fr") + (" élevé" if z > 0 else " faible")
+        name = {"en": f"{texts['name']['en']} ({word_en})", "fr": f"{texts['name']['fr']} ({word_fr})"}
+    else:
+        name = dict(texts["name"])
+    base, number = dict(name), 2
+    while name["en"] in taken:
+        name = {lang: f"{base[lang]} {number}" for lang in LANGS}
+        number += 1
+    return {**texts, "name": name}

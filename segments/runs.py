@@ -1,0 +1,107 @@
+"""Run folders: ids, atomic files, the staging folder renamed when complete, the ``current`` pointer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from events.errors import ShopgraphError
+from events.workspace import Workspace
+
+CURRENT = "current"
+
+
+def runs_dir(workspace: Workspace) -> Path:
+    return workspace.segments_dir / "runs"
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now(dt.UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def staging_dir(workspace: Workspace, run_id: str) -> Path:
+    """An empty folder the run is written into before :func:`publish` renames it."""
+    path = runs_dir(workspace) / f".tmp-{run_id}"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def remove_leftovers(workspace: Workspace) -> list[Path]:
+    """Delete staging folders of runs that were interrupted."""
+    root = runs_dir(workspace)
+    gone = sorted(root.glob(".tmp-*")) if root.is_dir() else []
+    for path in gone:
+        shutil.rmtree(path, ignore_errors=True)
+    return gone
+
+
+def publish(workspace: Workspace, staging: Path, run_id: str) -> Path:
+    """Rename the complete staging folder to its run id, then switch ``segments/current`` (last)."""
+    final = runs_dir(workspace) / run_id
+    os.replace(staging, final)
+    write_text(workspace.segments_dir / CURRENT, run_id + "\n")
+    return final
+
+
+def current_run_id(workspace: Workspace) -> str | None:
+    path = workspace.segments_dir / CURRENT
+    if not path.is_file():
+        return None
+    run_id = path.read_text(encoding="utf-8").strip()
+    return run_id if (runs_dir(workspace) / run_id).is_dir() else None
+
+
+def current_run_dir(workspace: Workspace) -> Path | None:
+    run_id = current_run_id(workspace)
+    return runs_dir(workspace) / run_id if run_id else None
+
+
+def require_current(workspace: Workspace) -> Path:
+    path = current_run_dir(workspace)
+    if path is None:
+        raise ShopgraphError(f"no segmentation run in {workspace.segments_dir}: run `shopgraph segment` first")
+    return path
+
+
+def write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, record: object) -> None:
+    write_text(path, json.dumps(record, indent=2, ensure_ascii=False, default=_jsonable) + "\n")
+
+
+def _jsonable(value: object) -> object:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def read_json(path: Path) -> object:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_parquet(tmp, index=False, compression="zstd")
+    os.replace(tmp, path)
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_csv(tmp, index=False)
+    os.replace(tmp, path)

@@ -1,0 +1,593 @@
+"""Writes one segmentation run folder into Neo4j so that analysts only ever see one whole run.
+
+Call :func:`write_run` after the run folder is complete (it reads nothing else). What it
+reads from ``run_dir`` (the minimal fields; anything else is ignored):
+
+* ``run.json`` — ``run_id`` (str), ``at`` (ISO-8601 datetime of the run, with zone),
+  ``method`` (str), ``k`` (int), ``threshold`` (int, minimum events), ``seed`` (int),
+  ``code_version`` (str), ``data_window`` (str, or a mapping/list written as JSON text),
+  optional ``scores`` (any JSON: kept as ``scores_json``), ``parameters`` (any JSON: kept
+  as ``parameters_json``), ``previous_run_id`` (str or null).
+* ``assignments.parquet`` — ``user_id`` (BIGINT, unique), ``segment_id`` (INTEGER, 0 = not
+  enough activity), ``confidence`` (DOUBLE 0..1), ``low_confidence`` (BOOLEAN). The names
+  come from ``segments.json`` (a ``segment`` column, when present, must agree).
+* ``segments.json`` — a list (or ``{"segments": [...]}``) of objects with ``segment_id``;
+  ``name``, ``description`` as ``{"en": str, "fr": str}``; ``actions``, ``traits`` as
+  ``{"en": [str], "fr": [str]}``; ``size`` (int), ``share``, ``revenue_share``,
+  ``conversion`` (floats); ``categories`` = ``[{"category_id": int, "lift": float,
+  "share": float}]``, ``brands`` = ``[{"brand": str, "lift": float, "share": float}]``.
+  The whole object is also kept as ``Segment.profile_json``. Segment 0 ("Not enough
+  activity yet" / "Activité insuffisante") is added when the file does not list it.
+* ``migration.csv`` (optional) — ``previous_segment_id,segment_id,users``: becomes
+  ``(:Segment)-[:BECAME {users}]->(:Segment)`` from the previous run's segments.
+
+What it writes is the graph contract in docs/ARCHITECTURE.md ("Segment write-back"):
+``User.segment`` …, ``(:Segment {segment_key})``, ``IN_SEGMENT``, ``PREFERS``,
+``(:SegmentationRun)``, ``HAS_SEGMENT``, ``FOLLOWS``, ``BECAME``.
+
+How no analyst ever sees two runs mixed (``SegmentationRun.state`` records the phase):
+
+1. *clean*: a write interrupted earlier is finished (a run left ``retiring``) or removed (a
+   different run left ``staging``: its IN_SEGMENT in batches, then its Segment and run nodes).
+2. *stage* (batches, invisible): the run node, its Segment nodes (``current = false``),
+   PREFERS, and IN_SEGMENT per batch of assignments, each batch committing the run's cursor
+   (``staged_rows``) with it, so a re-run resumes at the next batch; users of the graph the
+   run has no row for go to its segment 0 with confidence 0 (``IN_SEGMENT.missing``).
+3. *switch* (ONE transaction): every User's ``segment*`` properties, BECAME, FOLLOWS and the
+   ``current`` flags of both runs and their segments. Before it commits, readers see the
+   previous run; after, the new one.
+4. *retire* (batches): the previous run's IN_SEGMENT are deleted; its Segment and run nodes
+   stay as history (``current = false``). Until this ends, a query that does not filter
+   ``Segment.current`` may see a user's old IN_SEGMENT beside the new one.
+
+A switch bigger than the server's transaction memory (about 150 k users with the default
+1 GiB heap) cannot be one transaction; it goes *through the run* (see :func:`write_run`):
+3'. one small transaction flips the flags, BECAME and FOLLOWS; 3''. the User copy follows in
+batches with its cursor (``users_copied``, ``user_copy = 'refreshing'`` until done).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import math
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow.parquet as pq
+from neo4j.exceptions import TransientError
+
+import cypher
+from events.errors import ShopgraphError
+from events.sqltext import literal
+from events.workspace import Workspace
+
+if TYPE_CHECKING:
+    from graph.connection import QueryRunner
+
+Progress = Callable[[str, int, int], None]
+"""``progress(phase, rows_done, rows_total)`` after every batch; phases are ``"clean"``,
+``"stage"``, ``"switch"`` (rows sent into the one switch transaction), ``"copy"`` (rows of
+the User copy committed, when the switch was too big for one transaction), ``"retire"``, and
+``"refresh"`` (the current run's assignments rewritten by ``shopgraph assign``)."""
+
+DEFAULT_BATCH_SIZE = 10_000
+NOT_ENOUGH_ACTIVITY = {"en": "Not enough activity yet", "fr": "Activité insuffisante"}
+LOCK_FILE = ".writeback.lock"
+ASSIGNMENT_COLUMNS = ("user_id", "segment_id", "confidence", "low_confidence")
+SWITCH_BYTES_PER_USER = 4_000
+"""Transaction memory the one switch needs per user, commit included: Neo4j 5.26 with a 1 GiB heap
+(716.8 MiB transaction budget) committed 150 k users and refused 200 k (docs/BENCHMARKS.md,
+"Segment write-back"); the transaction state alone is about 1 KiB a user, the commit more."""
+SWITCH_HEADROOM = 0.8  # share of the server's transaction memory budget the switch may plan to use
+MEMORY_ERRORS = ("MemoryPoolOutOfMemoryError", "TransactionMemoryLimit")  # Neo4j codes: a transaction too big
+ONE_TRANSACTION = "one transaction"
+THROUGH_THE_RUN = "through the run"
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    """What :func:`write_run` did."""
+
+    run_id: str
+    users: int  # rows of assignments.parquet
+    matched: int  # of those, users found in the graph (they carry the run's segment)
+    not_in_graph: int  # assignments for users the graph does not hold (forgotten, not loaded): skipped
+    missing_from_run: int  # users of the graph with no assignment: put in segment 0 with confidence 0
+    segments: int
+    previous_run_id: str | None  # the run that was current before (now retired), if any
+    resumed: bool  # an interrupted write of this same run was finished
+    already_current: bool  # the run was current already: nothing was rewritten
+    cleaned_run_ids: tuple[str, ...] = ()  # interrupted writes of other runs, finished or removed
+    switch: str = ONE_TRANSACTION  # ONE_TRANSACTION, THROUGH_THE_RUN (too big for the server), "in place"
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per phase
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """The parts of a run folder the write-back uses, checked."""
+
+    path: Path
+    run_id: str
+    at: str
+    run_props: dict[str, Any]
+    segments: list[dict[str, Any]]  # [{segment_key, props}] for merge_segments
+    names: dict[int, tuple[str, str]]  # segment_id -> (English, French) name
+    prefers_categories: list[dict[str, Any]]
+    prefers_brands: list[dict[str, Any]]
+    migration: list[dict[str, Any]]  # [{from_key, to_key, users}]
+    users: int
+    assignments_sha: str  # SHA-256 of assignments.parquet: tells a rewrite by `shopgraph assign`
+    updated_at: str  # the last `assign_updates[].at` of run.json, else ``at``
+
+    def key(self, segment_id: int) -> str:
+        return segment_key(self.run_id, segment_id)
+
+    def assignment_rows(self, start: int = 0, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[list[dict[str, Any]]]:
+        """Batches of assignment rows from row ``start`` on, in the file's order."""
+        parquet = pq.ParquetFile(self.path / "assignments.parquet")
+        seen = 0
+        for record_batch in parquet.iter_batches(batch_size=batch_size, columns=list(ASSIGNMENT_COLUMNS)):
+            if seen + record_batch.num_rows <= start:
+                seen += record_batch.num_rows
+                continue
+            rows = record_batch.to_pylist()[max(0, start - seen):]
+            seen += record_batch.num_rows
+            for row in rows:
+                row["segment"], row["segment_fr"] = self.names[row["segment_id"]]
+                row["segment_key"] = self.key(row["segment_id"])
+                row["low_confidence"] = bool(row["low_confidence"])
+            yield rows
+
+
+def segment_key(run_id: str, segment_id: int) -> str:
+    """The graph key of a run's segment: ``"<run_id>/<segment_id>"``."""
+    return f"{run_id}/{int(segment_id)}"
+
+
+# -- reading the run folder -------------------------------------------------------------------
+def _bad(run_dir: Path, what: str) -> ShopgraphError:
+    return ShopgraphError(f"run folder {run_dir} {what}: run `shopgraph segment` again to rebuild it")
+
+
+def _read_json(run_dir: Path, name: str) -> Any:
+    path = run_dir / name
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _bad(run_dir, f"has no {name}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _bad(run_dir, f"has an unreadable {name} ({exc})") from None
+
+
+def _bilingual(obj: Mapping[str, Any], name: str, default: Any = None) -> tuple[Any, Any]:
+    """``(en, fr)`` from ``{"name": {"en", "fr"}}`` or ``{"name": en, "name_fr": fr}``."""
+    value = obj.get(name, default)
+    if isinstance(value, Mapping):
+        en = value.get("en", default)
+        return en, value.get("fr", en)
+    return value, obj.get(f"{name}_fr", value)
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _strings(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+
+
+def _segment_list(raw: Any, run_dir: Path) -> list[dict[str, Any]]:
+    if isinstance(raw, Mapping):
+        raw = raw.get("segments")
+    if not isinstance(raw, list) or not all(isinstance(s, Mapping) and "segment_id" in s for s in raw):
+        raise _bad(run_dir, "has a segments.json that is not a list of segments with a segment_id")
+    return list(raw)
+
+
+def _preferences(segment: Mapping[str, Any], kind: str) -> list[Mapping[str, Any]]:
+    found = segment.get(kind)
+    if found is None and isinstance(segment.get("prefers"), Mapping):
+        found = segment["prefers"].get(kind)
+    return list(found or [])
+
+
+def read_run_folder(run_dir: Path) -> RunFolder:
+    """Read and check what the write-back needs from ``run_dir`` (see the module docstring)."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ShopgraphError(f"no run folder at {run_dir}: run `shopgraph segment` first")
+    run = _read_json(run_dir, "run.json")
+    run_id = run.get("run_id") or run_dir.name
+    if run.get("at") is None:
+        raise _bad(run_dir, "has a run.json without `at` (when the run was made)")
+    counts = _check_assignments(run_dir)
+    users, present = counts["users"], counts["by_segment"]
+    sha = file_sha256(run_dir / "assignments.parquet")
+
+    segments: list[dict[str, Any]] = []
+    names: dict[int, tuple[str, str]] = {}
+    categories: list[dict[str, Any]] = []
+    brands: list[dict[str, Any]] = []
+    profiles = {int(s["segment_id"]): s for s in _segment_list(_read_json(run_dir, "segments.json"), run_dir)}
+    if 0 not in profiles:
+        profiles[0] = {"segment_id": 0, "name": dict(NOT_ENOUGH_ACTIVITY), "size": present.get(0, 0),
+                       "share": present.get(0, 0) / users if users else 0.0,
+                       "description": {
+                           "en": f"Fewer than {run.get('threshold')} events: too little activity to tell how "
+                                 "they shop.",
+                           "fr": f"Moins de {run.get('threshold')} événements : trop peu d'activité pour savoir "
+                                 "comment ils achètent."}}
+    unknown = sorted(set(present) - set(profiles))
+    if unknown:
+        raise _bad(run_dir, f"assigns segment ids {unknown[:5]} that segments.json does not profile")
+    for sid, profile in sorted(profiles.items()):
+        name, name_fr = _bilingual(profile, "name")
+        if not name:
+            raise _bad(run_dir, f"has segment {sid} without a name in segments.json")
+        names[sid] = (str(name), str(name_fr or name))
+        description, description_fr = _bilingual(profile, "description", "")
+        actions, actions_fr = _bilingual(profile, "actions", [])
+        traits, traits_fr = _bilingual(profile, "traits", [])
+        key = segment_key(run_id, sid)
+        segments.append({"segment_key": key, "props": {
+            "segment_id": sid, "name": names[sid][0], "name_fr": names[sid][1],
+            "description": str(description or ""), "description_fr": str(description_fr or description or ""),
+            "actions": _strings(actions), "actions_fr": _strings(actions_fr),
+            "traits": _strings(traits), "traits_fr": _strings(traits_fr),
+            "size": int(profile.get("size", present.get(sid, 0))),
+            "share": _number(profile.get("share")), "revenue_share": _number(profile.get("revenue_share")),
+            "conversion": _number(profile.get("conversion")),
+            "profile_json": json.dumps(profile, sort_keys=True, default=str),
+        }})
+        for pref in _preferences(profile, "categories"):
+            categories.append({"segment_key": key, "category_id": int(pref["category_id"]),
+                               "lift": _number(pref.get("lift")), "share": _number(pref.get("share"))})
+        for pref in _preferences(profile, "brands"):
+            brands.append({"segment_key": key, "brand": str(pref.get("brand", pref.get("name"))),
+                           "lift": _number(pref.get("lift")), "share": _number(pref.get("share"))})
+    mismatched = [sid for sid, name in counts["names"].items() if sid in names and name != names[sid][0]]
+    if mismatched:
+        raise _bad(run_dir, f"names segments {mismatched[:5]} differently in assignments.parquet and segments.json")
+
+    previous = run.get("previous_run_id")
+    migration = []
+    migration_path = run_dir / "migration.csv"
+    if previous and migration_path.is_file():
+        for row in duckdb.sql(f"SELECT * FROM read_csv({literal(str(migration_path))}, header = true)").fetchall():
+            old, new, moved = row[:3]
+            if moved:
+                migration.append({"from_key": segment_key(previous, old), "to_key": segment_key(run_id, new),
+                                  "users": int(moved)})
+    chosen = run.get("chosen") if isinstance(run.get("chosen"), Mapping) else {}
+    run_props = {
+        "k": run.get("k", chosen.get("k")), "method": run.get("method", chosen.get("method")),
+        "threshold": run.get("threshold"), "seed": run.get("seed"), "code_version": run.get("code_version"),
+        "data_window": _json_text(run.get("data_window")), "scores_json": _json_text(run.get("scores")),
+        "parameters_json": _json_text(run.get("parameters")), "previous_run_id": previous,
+        "users": users, "run_dir": str(run_dir), "assignments_sha": sha,
+    }
+    updates = [u for u in run.get("assign_updates") or [] if isinstance(u, Mapping) and u.get("at")]
+    return RunFolder(run_dir, str(run_id), str(run["at"]), run_props, segments, names, categories, brands,
+                     migration, users, sha, str(updates[-1]["at"]) if updates else str(run["at"]))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_assignments(run_dir: Path) -> dict[str, Any]:
+    """Count the assignments per segment and refuse a file a write-back would get wrong."""
+    path = run_dir / "assignments.parquet"
+    if not path.is_file():
+        raise _bad(run_dir, "has no assignments.parquet")
+    columns = pq.ParquetFile(path).schema_arrow.names
+    absent = [c for c in ASSIGNMENT_COLUMNS if c not in columns]
+    if absent:
+        raise _bad(run_dir, f"has an assignments.parquet without {', '.join(absent)}")
+    con = duckdb.connect()
+    source = f"read_parquet({literal(str(path))})"
+    total, distinct, nulls, out_of_range = con.execute(
+        f"SELECT count(*), count(DISTINCT user_id), "
+        f"count(*) FILTER (WHERE user_id IS NULL OR segment_id IS NULL OR confidence IS NULL "
+        f"  OR low_confidence IS NULL), "
+        f"count(*) FILTER (WHERE confidence < 0 OR confidence > 1 OR isnan(confidence)) FROM {source}"
+    ).fetchone()
+    if total != distinct:
+        raise _bad(run_dir, f"assigns {total - distinct} users twice in assignments.parquet")
+    if nulls:
+        raise _bad(run_dir, f"has {nulls} assignments with an empty user_id, segment_id, confidence or flag")
+    if out_of_range:
+        raise _bad(run_dir, f"has {out_of_range} assignments with a confidence outside 0..1")
+    by_segment = dict(con.execute(f"SELECT segment_id, count(*) FROM {source} GROUP BY 1").fetchall())
+    named: dict[int, str] = {}
+    if "segment" in columns:
+        pairs = con.execute(f"SELECT DISTINCT segment_id, segment FROM {source}").fetchall()
+        for sid, name in pairs:
+            if sid in named:
+                raise _bad(run_dir, f"gives segment {sid} two names in assignments.parquet")
+            named[sid] = name
+    return {"users": int(total), "by_segment": {int(k): int(v) for k, v in by_segment.items()}, "names": named}
+
+
+# -- writing ------------------------------------------------------------------------------------
+@contextmanager
+def writeback_lock(workspace: Workspace) -> Iterator[None]:
+    """One write-back at a time per workspace; a second one fails at once."""
+    workspace.segments_dir.mkdir(parents=True, exist_ok=True)
+    with open(workspace.segments_dir / LOCK_FILE, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ShopgraphError("another segment write-back is running: wait for it to finish") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def write_run(db: QueryRunner, workspace: Workspace, run_dir: Path, progress: Progress | None = None,
+              batch_size: int = DEFAULT_BATCH_SIZE, switch_limit: int | None = None) -> WriteReport:
+    """Write the run in ``run_dir`` to Neo4j and make it the current segmentation.
+
+    Analysts never see a mix of two runs: the new run's nodes and relationships are staged
+    invisibly (``current = false``) in batches, the switch (every ``User.segment*`` property
+    and the ``current`` flags) commits as one transaction, and the previous run's
+    ``IN_SEGMENT`` relationships are removed afterwards. Killed at any point, the graph shows
+    the previous run whole; calling ``write_run`` again finishes the job (or, for a different
+    run, first removes what the interrupted write staged). Writing a run that is already
+    current only finishes leftovers and returns its report (``already_current``) — unless
+    ``shopgraph assign`` rewrote its assignments.parquet since (its SHA-256 differs): then the
+    users whose assignment changed are updated in place, batch by batch (same run, so no two
+    runs mix), with ``segmented_at`` = the last ``assign_updates[].at`` of run.json.
+
+    A switch of more users than the server's transaction memory holds (``switch_limit``; by
+    default estimated from its settings, about 150 k users with a 1 GiB heap) is made
+    *through the run* instead: one small transaction flips the ``current`` flags (so every
+    query through ``Segment.current`` / ``IN_SEGMENT`` switches at once), then the User copy
+    (``User.segment*``) is refreshed in batches, each user's ``segment_run`` saying which run
+    its copy comes from; ``SegmentationRun.user_copy`` is ``'refreshing'`` until it ends.
+
+    Raises ``ShopgraphError`` (one line) for a run folder that is incomplete or inconsistent
+    (a user assigned twice, a segment id without a profile, a confidence outside 0..1 …).
+    """
+    folder = read_run_folder(run_dir)
+    report = progress or (lambda phase, done, total: None)
+    seconds: dict[str, float] = {}
+    with writeback_lock(workspace):
+        started = time.perf_counter()
+        states = {row["run_id"]: row for row in db.run("segments/run_states")}
+        cleaned = tuple(_clean_leftovers(db, states, folder.run_id, report))
+        seconds["clean"] = time.perf_counter() - started
+        this = states.get(folder.run_id)
+        same_file = this is not None and this["assignments_sha"] == folder.assignments_sha
+        if this and this["current"]:
+            started = time.perf_counter()
+            if not same_file:  # `shopgraph assign` rewrote the current run's assignments: apply the changes
+                _refresh_current(db, folder, batch_size, report)
+                seconds["refresh"] = time.perf_counter() - started
+                return _report(db, folder, None, False, False, cleaned, seconds, "in place")
+            copied = this["user_copy"] == "done"
+            if not copied:  # killed while copying the run onto the users: finish the copy
+                _copy_users(db, folder, this["users_copied"], batch_size, report)
+                seconds["copy"] = time.perf_counter() - started
+            return _report(db, folder, None, not copied, copied, cleaned, seconds,
+                           ONE_TRANSACTION if copied else THROUGH_THE_RUN)
+
+        started = time.perf_counter()
+        restart = this is not None and this["state"] == "staging" and not same_file
+        if restart:  # the folder changed since the interrupted write: what it staged is stale
+            db.run("segments/retire_memberships", run_id=folder.run_id)
+        begun = db.run("segments/begin_run", run_id=folder.run_id, at=folder.at, props=folder.run_props,
+                       restart=restart)[0]
+        resumed = this is not None and this["state"] == "staging"
+        db.run("segments/merge_segments", run_id=folder.run_id, segments=folder.segments)
+        db.run("segments/merge_prefers_categories", rows=folder.prefers_categories)
+        db.run("segments/merge_prefers_brands", rows=folder.prefers_brands)
+        _stage_members(db, folder, begun["staged_rows"], batch_size, report)
+        db.run("segments/stage_missing", run_id=folder.run_id, zero_key=folder.key(0))
+        staged = db.run("segments/count_members", run_id=folder.run_id)[0]
+        seconds["stage"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        limit = switch_capacity(db) if switch_limit is None else switch_limit
+        mode, previous = THROUGH_THE_RUN, None
+        if limit is None or staged["members"] <= limit:
+            try:
+                previous = _switch(db, folder, batch_size, report)
+                mode = ONE_TRANSACTION
+            except TransientError as exc:  # the server's transaction memory ran out: nothing was committed
+                if not any(code in str(exc.code) for code in MEMORY_ERRORS):
+                    raise
+        if mode == THROUGH_THE_RUN:
+            previous = _switch_flags(db, folder)
+            seconds["switch"] = time.perf_counter() - started
+            started = time.perf_counter()
+            _copy_users(db, folder, 0, batch_size, report)
+            seconds["copy"] = time.perf_counter() - started
+        else:
+            seconds["switch"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        if previous:
+            _retire(db, previous, report)
+        seconds["retire"] = time.perf_counter() - started
+        return _report(db, folder, previous, resumed, False, cleaned, seconds, mode)
+
+
+def parse_size(text: str) -> int:
+    """Bytes in a Neo4j size setting such as ``716.80MiB``, ``1.00GiB`` or ``0B``."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?)(i?B)?\s*", text or "", flags=re.IGNORECASE)
+    if not match:
+        raise ValueError(f"not a size: {text!r}")
+    power = " KMGT".index(match.group(2).upper() or " ")
+    return int(float(match.group(1)) * 1024 ** power)
+
+
+def switch_capacity(db: QueryRunner) -> int | None:
+    """How many users the one switch transaction can take on this server (None: no known limit).
+
+    From the transaction memory limits (``dbms.memory.transaction.total.max``,
+    ``db.memory.transaction.max``; 0 = none) or else 70 % of the heap, times
+    :data:`SWITCH_HEADROOM`, over :data:`SWITCH_BYTES_PER_USER`.
+    """
+    try:
+        rows = db.run("segments/transaction_memory")
+        sizes = {row["name"]: parse_size(row["value"]) for row in rows}
+    except Exception:  # noqa: BLE001 - a server that does not say (no privilege): try, fall back if it fails
+        return None
+    limits = [v for k, v in sizes.items() if k != "server.memory.heap.max_size" and v > 0]
+    if not limits and sizes.get("server.memory.heap.max_size"):
+        limits = [int(0.7 * sizes["server.memory.heap.max_size"])]
+    return int(min(limits) * SWITCH_HEADROOM / SWITCH_BYTES_PER_USER) if limits else None
+
+
+def _clean_leftovers(db: QueryRunner, states: Mapping[str, Mapping[str, Any]], run_id: str,
+                     report: Progress) -> Iterator[str]:
+    """Finish retiring runs a killed write left ``retiring``; remove other runs left ``staging``."""
+    for other, state in states.items():
+        if state["current"]:
+            continue
+        if state["state"] == "retiring":
+            _retire(db, other, report)
+            yield other
+        elif state["state"] == "staging" and other != run_id:
+            report("clean", 0, 1)
+            db.run("segments/retire_memberships", run_id=other)
+            db.run("segments/drop_staged_run", run_id=other)  # a run that was never current goes …
+            db.run("segments/finish_retire", run_id=other)  # … one that was current once stays as history
+            report("clean", 1, 1)
+            yield other
+
+
+def _stage_members(db: QueryRunner, folder: RunFolder, start: int, batch_size: int, report: Progress) -> None:
+    statement = cypher.query("segments/stage_members")
+
+    def write(tx, rows, upto):
+        tx.run(statement, {"run_id": folder.run_id, "rows": rows, "upto": upto}).consume()
+
+    done = start
+    report("stage", done, folder.users)
+    with db.driver.session(database=db.database) as session:
+        for rows in folder.assignment_rows(start, batch_size):
+            done += len(rows)
+            session.execute_write(write, [{k: r[k] for k in ("user_id", "segment_key", "confidence",
+                                                              "low_confidence")} for r in rows], done)
+            report("stage", done, folder.users)
+
+
+USER_FIELDS = ("user_id", "segment_id", "segment", "segment_fr", "confidence", "low_confidence")
+
+
+def _switch(db: QueryRunner, folder: RunFolder, batch_size: int, report: Progress) -> str | None:
+    """The one transaction that makes the run current; returns the run that was current before."""
+    users = cypher.query("segments/switch_users")
+    params = {"run_id": folder.run_id, "at": folder.at, "zero_key": folder.key(0)}
+    done = 0
+    report("switch", done, folder.users)
+    with db.driver.session(database=db.database) as session, session.begin_transaction() as tx:
+        for rows in folder.assignment_rows(0, batch_size):
+            tx.run(users, {**params, "rows": [{k: r[k] for k in USER_FIELDS} for r in rows]}).consume()
+            done += len(rows)
+            report("switch", done, folder.users)
+        tx.run(cypher.query("segments/switch_missing_users"), params).consume()
+        tx.run(cypher.query("segments/merge_migration"), {"rows": folder.migration}).consume()
+        previous = tx.run(cypher.query("segments/switch_current"), {**params, "user_copy": "done"}).data()
+        tx.commit()
+    return previous[0]["previous_run_id"] if previous else None
+
+
+def _switch_flags(db: QueryRunner, folder: RunFolder) -> str | None:
+    """The small switch transaction of a run too big for one: flags, FOLLOWS, BECAME; the User copy follows."""
+    with db.driver.session(database=db.database) as session, session.begin_transaction() as tx:
+        tx.run(cypher.query("segments/merge_migration"), {"rows": folder.migration}).consume()
+        previous = tx.run(cypher.query("segments/switch_current"),
+                          {"run_id": folder.run_id, "user_copy": "refreshing"}).data()
+        tx.commit()
+    return previous[0]["previous_run_id"] if previous else None
+
+
+def _copy_users(db: QueryRunner, folder: RunFolder, start: int, batch_size: int, report: Progress) -> None:
+    """Copy the current run onto its users in batches from row ``start``, each batch with its cursor."""
+    users, advance = cypher.query("segments/switch_users"), cypher.query("segments/advance_user_copy")
+    params = {"run_id": folder.run_id, "at": folder.at, "zero_key": folder.key(0)}
+
+    def write(tx, rows, upto):
+        tx.run(users, {**params, "rows": rows}).consume()
+        tx.run(advance, {"run_id": folder.run_id, "upto": upto}).consume()
+
+    done = start
+    report("copy", done, folder.users)
+    with db.driver.session(database=db.database) as session:
+        for rows in folder.assignment_rows(start, batch_size):
+            done += len(rows)
+            session.execute_write(write, [{k: r[k] for k in USER_FIELDS} for r in rows], done)
+            report("copy", done, folder.users)
+    db.run("segments/copy_missing_users", **params)
+    db.run("segments/finish_user_copy", run_id=folder.run_id)
+
+
+def _refresh_current(db: QueryRunner, folder: RunFolder, batch_size: int, report: Progress) -> None:
+    """Apply a rewritten assignments.parquet of the current run: only the users that changed are written.
+
+    Same run before and after, so no two runs mix; while it runs, some users carry their
+    updated assignment and others their earlier one of the same run.
+    """
+    statement = cypher.query("segments/refresh_members")
+    fields = (*USER_FIELDS, "segment_key")
+    done = 0
+    report("refresh", done, folder.users)
+    db.run("segments/merge_segments", run_id=folder.run_id, segments=folder.segments)
+    with db.driver.session(database=db.database) as session:
+        for rows in folder.assignment_rows(0, batch_size):
+            session.execute_write(lambda tx, rows=rows: tx.run(statement, {
+                "run_id": folder.run_id, "at": folder.updated_at,
+                "rows": [{k: r[k] for k in fields} for r in rows]}).consume())
+            done += len(rows)
+            report("refresh", done, folder.users)
+    params = {"run_id": folder.run_id, "at": folder.updated_at, "zero_key": folder.key(0)}
+    db.run("segments/stage_missing", **params)
+    db.run("segments/copy_missing_users", **params)
+    db.run("segments/finish_user_copy", run_id=folder.run_id)
+    db.run("segments/set_assignments_sha", run_id=folder.run_id, sha=folder.assignments_sha)
+
+
+def _retire(db: QueryRunner, run_id: str, report: Progress) -> None:
+    report("retire", 0, 1)
+    db.run("segments/retire_memberships", run_id=run_id)
+    db.run("segments/finish_retire", run_id=run_id)
+    report("retire", 1, 1)
+
+
+def _report(db: QueryRunner, folder: RunFolder, previous: str | None, resumed: bool, already: bool,
+            cleaned: tuple[str, ...], seconds: dict[str, float], mode: str) -> WriteReport:
+    counts = db.run("segments/count_members", run_id=folder.run_id)[0]
+    matched = counts["members"] - counts["missing"]
+    return WriteReport(run_id=folder.run_id, users=folder.users, matched=matched,
+                       not_in_graph=folder.users - matched, missing_from_run=counts["missing"],
+                       segments=len(folder.segments), previous_run_id=previous, resumed=resumed,
+                       already_current=already, cleaned_run_ids=cleaned, switch=mode, seconds=seconds)

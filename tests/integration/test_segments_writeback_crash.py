@@ -1,0 +1,130 @@
+"""Killing the segment write-back (kill -9) while it stages or switches leaves the previous run whole;
+running it again gives exactly the new run, as a write that was never interrupted does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from events.workspace import Workspace
+from graph.connection import QueryRunner
+from graph.schema import reset_database
+from segments.writeback import write_run
+from tests.integration.graph_dump import dump_graph
+from tests.integration.test_segments_writeback import (RUN_A, RUN_B, assert_shows_exactly, graph_view, make_graph,
+                                                      make_run)
+
+USERS = 2000
+BATCH = 50
+WRITE = """
+import sys
+from pathlib import Path
+from events.workspace import Workspace
+from graph.connection import connect
+from segments.writeback import write_run
+
+def say(phase, done, total):
+    print(phase, done, flush=True)
+
+with connect() as db:
+    write_run(db, Workspace.from_env(), Path(sys.argv[1]), progress=say, batch_size=int(sys.argv[2]),
+              switch_limit=int(sys.argv[3]) if sys.argv[3] != "auto" else None)
+"""
+
+
+def _without_switch_time(dump: tuple[list, list]) -> tuple[list, list]:
+    """The dump without ``switched_at`` (wall-clock time of the switch)."""
+    def clean(props: tuple) -> tuple:
+        return tuple(p for p in props if p[0] != "switched_at")
+
+    nodes, rels = dump
+    return (sorted((labels, clean(p)) for labels, p in nodes),
+            sorted((t, clean(p), la, clean(pa), lb, clean(pb)) for t, p, la, pa, lb, pb in rels))
+
+
+def _kill_write_during(run_dir: Path, phase: str, after_rows: int, switch_limit: int | None = None) -> None:
+    """Run write_run in a subprocess and SIGKILL it once ``phase`` has done ``after_rows`` rows."""
+    limit = "auto" if switch_limit is None else str(switch_limit)
+    proc = subprocess.Popen([sys.executable, "-c", WRITE, str(run_dir), str(BATCH), limit], env=os.environ.copy(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = False
+    deadline = time.monotonic() + 180
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        name, done = line.split()
+        if name == phase and int(done) >= after_rows:
+            proc.send_signal(signal.SIGKILL)
+            killed = True
+            break
+        if time.monotonic() > deadline:
+            break
+    _, stderr = proc.communicate()
+    assert killed, f"write_run ended before it could be killed: {stderr!r}"
+
+
+@pytest.mark.parametrize("phase", ["stage", "switch"])
+def test_kill_9_leaves_the_previous_run_then_rerun_equals_a_clean_write(
+        db: QueryRunner, workspace: Workspace, phase: str) -> None:
+    make_graph(db, USERS)
+    users = list(range(1, USERS + 1))
+    run_a = make_run(workspace.home, RUN_A, users, seed=1)
+    run_b = make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A, segment_ids=(0, 1, 2, 3))
+    write_run(db, workspace, run_a)
+    before = graph_view(db)
+
+    _kill_write_during(run_b, phase, after_rows=USERS // 2)
+    staged = db.run_text("MATCH (r:SegmentationRun {run_id: $r}) RETURN r.state AS state, r.staged_rows AS rows",
+                         {"r": RUN_B})
+    if phase == "stage":  # killed half-way through staging
+        assert staged and staged[0]["state"] == "staging" and 0 < staged[0]["rows"] < USERS
+    else:  # killed inside the switch transaction: everything was staged
+        assert staged == [{"state": "staging", "rows": USERS}]
+    assert graph_view(db) == before
+    assert_shows_exactly(db, run_a, finished=False)  # B's staged IN_SEGMENT exist, to segments not current
+
+    report = write_run(db, workspace, run_b)
+    assert report.resumed and report.previous_run_id == RUN_A
+    assert_shows_exactly(db, run_b)
+    after_crash = _without_switch_time(dump_graph(db))
+
+    reset_database(db)  # the same two runs, never interrupted
+    make_graph(db, USERS)
+    write_run(db, workspace, run_a)
+    write_run(db, workspace, run_b)
+    assert _without_switch_time(dump_graph(db)) == after_crash
+
+
+def test_kill_9_during_the_user_copy_of_a_big_run_then_rerun_finishes(db: QueryRunner, workspace: Workspace) -> None:
+    """A run too big for one switch transaction (here: switch_limit=100) switches through the run."""
+    make_graph(db, USERS)
+    users = list(range(1, USERS + 1))
+    run_a = make_run(workspace.home, RUN_A, users, seed=1)
+    run_b = make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A, segment_ids=(0, 1, 2, 3))
+    write_run(db, workspace, run_a)
+
+    _kill_write_during(run_b, "copy", after_rows=USERS // 2, switch_limit=100)
+    view = graph_view(db)  # through Segment.current and IN_SEGMENT: run B only, one segment per user
+    assert view["runs"] == [RUN_B] and all(s["key"].startswith(RUN_B + "/") for s in view["current"])
+    assert [link["id"] for link in view["links"]] == users
+    assert {link["key"].split("/")[0] for link in view["links"]} == {RUN_B}
+    copied = db.run_text("MATCH (r:SegmentationRun {run_id: $r}) RETURN r.user_copy AS copy, r.users_copied AS n",
+                         {"r": RUN_B})[0]
+    assert copied["copy"] == "refreshing" and USERS // 2 <= copied["n"] < USERS
+    assert {u["run"] for u in view["users"]} == {RUN_A, RUN_B}  # the User copy is what lags, and says so
+
+    report = write_run(db, workspace, run_b, switch_limit=100)
+    assert report.resumed and report.switch == "through the run"
+    assert_shows_exactly(db, run_b)
+    after_crash = _without_switch_time(dump_graph(db))
+
+    reset_database(db)
+    make_graph(db, USERS)
+    write_run(db, workspace, run_a)
+    write_run(db, workspace, run_b, switch_limit=100)
+    assert _without_switch_time(dump_graph(db)) == after_crash

@@ -1,0 +1,40 @@
+"""Assignment classifier: compared, calibrated, persisted and reloaded with the same predictions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+
+from events.errors import ShopgraphError
+from segments import assign
+
+
+def test_classifier_persisted_and_reloaded_gives_the_same_predictions(tmp_path) -> None:
+    X, y = make_blobs(600, n_features=5, centers=4, cluster_std=1.0, random_state=0)
+    y = y + 1
+    model = assign.train(X, y, seed=0, only=("knn", "decision_tree", "mlp"))
+    assert {r["classifier"] for r in model.comparison} == {"knn", "decision_tree", "mlp"}
+    assert model.test_macro_f1 > 0.9
+    assert model.split == {"train": 360, "validation": 120, "test": 120}
+    labels, confidence = model.predict(X)
+    assert ((confidence >= 0) & (confidence <= 1)).all()
+    del model.test_rows
+    path = tmp_path / assign.MODEL_FILE
+    assign.save({"classifier": model}, path)
+    bundle = assign.load(path)
+    again, conf_again = bundle["classifier"].predict(X)
+    assert (again == labels).all() and np.allclose(conf_again, confidence)
+    assert bundle["versions"]["scikit-learn"]
+
+
+def test_missing_model_is_a_one_line_error(tmp_path) -> None:
+    with pytest.raises(ShopgraphError, match="run `shopgraph segment` first"):
+        assign.load(tmp_path / assign.MODEL_FILE)
+
+
+def test_a_tiny_segment_is_refused_with_a_way_out() -> None:
+    X = np.random.default_rng(0).random((50, 3))
+    y = np.array([1] * 47 + [2] * 3)
+    with pytest.raises(ShopgraphError, match="smaller --k"):
+        assign.train(X, y)

@@ -1,0 +1,167 @@
+"""A whole segmentation run on a small synthetic store (no Neo4j): the run folder, thresholds, lineage,
+`shopgraph assign`, GDPR erasure and the CLI's one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from events.ingest import ingest_files
+from events.synth import generate
+from events.workspace import Workspace
+from features.calendar import load_calendar
+from features.compute import FEATURES_FILE, build_user_features
+from segments import runs
+from segments.pipeline import assign_changed, segment
+
+runner = CliRunner()
+QUICK = ("knn", "decision_tree")
+
+
+@pytest.fixture(scope="module")
+def segmented(tmp_path_factory) -> tuple[Workspace, object]:
+    root = tmp_path_factory.mktemp("segments")
+    data = generate(root / "data", users=700, months="2019-11..2019-12", seed=3)
+    workspace = Workspace(root / "home")
+    ingest_files(workspace, sorted(data.files), pseudonymise=False)
+    build_user_features(workspace, load_calendar())
+    return workspace, segment(workspace, seed=0, classifiers=QUICK)
+
+
+def test_the_run_folder_follows_the_contract(segmented) -> None:
+    workspace, run = segmented
+    assert runs.current_run_dir(workspace) == run.run_dir
+    for name in ("run.json", "assignments.parquet", "segments.json", "selection.csv", "threshold.json",
+                 "classifiers.csv", "importance.csv", "classifier.joblib", "fingerprints.parquet"):
+        assert (run.run_dir / name).is_file(), name
+    record = json.loads((run.run_dir / "run.json").read_text())
+    assert record["k"] == run.k and record["method"] == run.method and record["threshold"] >= 1
+    assert not list((workspace.segments_dir / "runs").glob(".tmp-*"))
+    selection = pd.read_csv(run.run_dir / "selection.csv")
+    assert selection["chosen"].sum() == 1 and set(selection["method"]) == {"kmeans", "gmm", "ward"}
+
+
+def test_every_user_with_events_has_a_segment_never_null(segmented) -> None:
+    workspace, run = segmented
+    features = pd.read_parquet(workspace.features_dir / FEATURES_FILE)
+    assignments = pd.read_parquet(run.run_dir / "assignments.parquet")
+    assert sorted(assignments["user_id"]) == sorted(features["user_id"])
+    assert assignments[["segment_id", "segment", "confidence", "assigned_by"]].notna().all().all()
+    merged = assignments.merge(features[["user_id", "n_events"]], on="user_id")
+    below = merged["n_events"] < run.threshold["threshold"]
+    assert (merged.loc[below, "segment_id"] == 0).all()
+    assert (merged.loc[below, "segment"] == "Not enough activity yet").all()
+    assert (merged.loc[~below, "segment_id"] > 0).all()
+    names = {s["segment_id"]: s["name"]["en"] for s in run.segments}
+    assert (assignments["segment"] == assignments["segment_id"].map(names)).all()
+    assert len(set(names.values())) == len(names)
+
+
+def test_threshold_curve_covers_the_truncations(segmented) -> None:
+    _, run = segmented
+    curve = run.threshold["curve"]
+    assert curve and [p["n"] for p in curve] == sorted(p["n"] for p in curve)
+    assert all(0 <= p["agreement"] <= 1 for p in curve)
+    reached = [p["n"] for p in curve if p["agreement"] >= run.threshold["level"]]
+    assert run.threshold["threshold"] == (min(reached) if reached else max(p["n"] for p in curve))
+
+
+def test_a_second_run_keeps_ids_and_names_and_stores_the_migration(segmented, tmp_path) -> None:
+    workspace, first = segmented
+    second = segment(workspace, k=first.k, method=first.method, seed=0, classifiers=QUICK)
+    try:
+        assert second.previous_run_id == first.run_id
+        assert (second.run_dir / "migration.csv").is_file()
+        old = {s["segment_id"]: s["name"]["en"] for s in first.segments}
+        new = {s["segment_id"]: s["name"]["en"] for s in second.segments}
+        assert old == new
+        moved = second.migration
+        stay = moved[moved["previous_segment_id"] == moved["segment_id"]]["users"].sum()
+        assert stay / moved["users"].sum() > 0.95
+    finally:  # the other tests read the first run
+        runs.write_text(workspace.segments_dir / runs.CURRENT, first.run_id + "\n")
+
+
+def test_assign_labels_only_new_and_changed_users(segmented) -> None:
+    workspace, run = segmented
+    path = run.run_dir / "assignments.parquet"
+    before = pd.read_parquet(path)
+    prints = pd.read_parquet(run.run_dir / "fingerprints.parquet")
+    gone = before["user_id"].iloc[:5].tolist()  # pretend 5 users arrived after training
+    before[~before["user_id"].isin(gone)].to_parquet(path, index=False)
+    prints[~prints["user_id"].isin(gone)].to_parquet(run.run_dir / "fingerprints.parquet", index=False)
+    report = assign_changed(workspace)
+    assert report.new_users == 5 and report.changed_users == 0
+    after = pd.read_parquet(path)
+    assert sorted(after["user_id"]) == sorted(before["user_id"])
+    assert after["segment_id"].notna().all()
+    assert json.loads((run.run_dir / "run.json").read_text())["assign_updates"][-1]["new_users"] == 5
+    assert assign_changed(workspace).new_users == 0
+
+
+def test_forget_removes_the_users_rows_from_the_run(segmented, monkeypatch) -> None:
+    from graph.erasure import forget
+
+    workspace, run = segmented
+    monkeypatch.setenv("SHOPGRAPH_PSEUDONYM_KEY", "test-key-not-secret")
+    victim = int(pd.read_parquet(run.run_dir / "assignments.parquet")["user_id"].iloc[-1])
+    forget(workspace, [victim], None)
+    for name in ("assignments.parquet", "fingerprints.parquet"):
+        assert victim not in set(pd.read_parquet(run.run_dir / name)["user_id"]), name
+
+
+def test_cli_segment_without_features_is_one_line(workspace: Workspace) -> None:
+    result = runner.invoke(app, ["segment", "--no-graph"])
+    assert result.exit_code == 1
+    assert "run `shopgraph features` first" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_cli_threshold_and_assign_without_a_run_are_one_line(workspace: Workspace) -> None:
+    for command in (["threshold"], ["assign", "--no-graph"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1, command
+        assert "run `shopgraph segment` first" in result.output
+
+
+def test_cli_threshold_prints_the_curve(segmented, monkeypatch) -> None:
+    workspace, run = segmented
+    monkeypatch.setenv("SHOPGRAPH_HOME", str(workspace.home))
+    result = runner.invoke(app, ["threshold"])
+    assert result.exit_code == 0, result.output
+    assert "agreement" in result.output and f"threshold: {run.threshold['threshold']} events" in result.output
+
+
+def test_cli_bad_lang_is_one_line(workspace: Workspace) -> None:
+    result = runner.invoke(app, ["segment", "--no-graph", "--lang", "de"])
+    assert result.exit_code == 1 and "--lang 'de' is not en or fr" in result.output
+
+
+def test_vectors_are_used_when_the_embeddings_file_exists(segmented, tmp_path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    workspace, _ = segmented
+    ids = np.sort(pd.read_parquet(workspace.features_dir / FEATURES_FILE)["user_id"].to_numpy())[:-3]
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(ids), 8)).astype(np.float32)
+    table = pa.table({"user_id": pa.array(ids, pa.int64()),
+                      "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), 8),
+                      "source": pa.array(["trained"] * len(ids))})
+    workspace.embeddings_dir.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, workspace.embeddings_dir / "user_vectors.parquet")
+    try:
+        from segments.pipeline import user_vectors
+
+        aligned, info = user_vectors(workspace, np.sort(pd.read_parquet(
+            workspace.features_dir / FEATURES_FILE)["user_id"].to_numpy()))
+        assert info["users_without_vector"] == 3 and np.isnan(aligned[-3:]).all()
+        assert np.allclose(aligned[:-3], vectors)
+    finally:
+        (workspace.embeddings_dir / "user_vectors.parquet").unlink()

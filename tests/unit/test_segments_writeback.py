@@ -1,0 +1,101 @@
+"""Reading and checking a run folder for the graph write-back (no server)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from events.errors import ShopgraphError
+from segments.writeback import parse_size, read_run_folder, segment_key, switch_capacity
+from tests.integration.test_segments_writeback import RUN_A, RUN_B, make_run
+
+
+def test_a_run_folder_becomes_segments_keys_and_rows(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, RUN_B, list(range(1, 21)), seed=2, previous=RUN_A)
+    folder = read_run_folder(run_dir)
+    assert folder.run_id == RUN_B and folder.users == 20
+    assert [s["segment_key"] for s in folder.segments] == [f"{RUN_B}/0", f"{RUN_B}/1", f"{RUN_B}/2"]
+    assert folder.names[1] == ("Window shoppers", "Lèche-vitrines")
+    assert folder.run_props["threshold"] == 3 and json.loads(folder.run_props["scores_json"])["silhouette"] == 0.4
+    assert {"from_key": f"{RUN_A}/1", "to_key": f"{RUN_B}/2", "users": 4} in folder.migration
+    assert all(row["users"] > 0 for row in folder.migration)
+    assert {"segment_key": f"{RUN_B}/1", "category_id": 102, "lift": 2.5, "share": 0.2} in folder.prefers_categories
+    rows = [r for batch in folder.assignment_rows(0, batch_size=7) for r in batch]
+    assert [r["user_id"] for r in rows] == list(range(1, 21))
+    assert rows[4]["segment_key"] == segment_key(RUN_B, rows[4]["segment_id"])
+
+
+@pytest.mark.parametrize("start", [0, 3, 7, 8, 19, 20])
+def test_assignment_rows_resume_at_any_row(tmp_path: Path, start: int) -> None:
+    folder = read_run_folder(make_run(tmp_path, RUN_A, list(range(1, 21)), seed=1))
+    rows = [r["user_id"] for batch in folder.assignment_rows(start, batch_size=7) for r in batch]
+    assert rows == list(range(1 + start, 21))
+
+
+def test_segment_zero_is_added_when_the_profiles_omit_it(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, RUN_A, list(range(1, 10)), seed=1)
+    profiles = json.loads((run_dir / "segments.json").read_text())
+    (run_dir / "segments.json").write_text(json.dumps({"segments": [p for p in profiles if p["segment_id"]]}))
+    folder = read_run_folder(run_dir)
+    zero = next(s for s in folder.segments if s["props"]["segment_id"] == 0)
+    assert (zero["props"]["name"], zero["props"]["name_fr"]) == ("Not enough activity yet", "Activité insuffisante")
+    assert zero["props"]["size"] == 3 and "3 events" in zero["props"]["description"]
+
+
+def _rewrite(run_dir: Path, **columns) -> None:
+    table = pq.read_table(run_dir / "assignments.parquet")
+    for name, values in columns.items():
+        table = table.set_column(table.schema.get_field_index(name), name, pa.array(values))
+    pq.write_table(table, run_dir / "assignments.parquet")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: _rewrite(d, segment_id=pa.array([7] * 9, pa.int32()), segment=["Seven"] * 9),
+     "assigns segment ids \\[7\\]"),
+    (lambda d: _rewrite(d, confidence=[1.5] * 9), "confidence outside 0..1"),
+    (lambda d: _rewrite(d, confidence=[None] * 9), "empty user_id, segment_id, confidence"),
+    (lambda d: _rewrite(d, segment=["Somebody else"] * 9), "two names|differently"),
+    (lambda d: (d / "segments.json").unlink(), "has no segments.json"),
+    (lambda d: (d / "run.json").write_text("{"), "unreadable run.json"),
+    (lambda d: (d / "segments.json").write_text('{"segments": [{"name": "x"}]}'), "not a list of segments"),
+])
+def test_an_inconsistent_folder_is_one_clear_error(tmp_path: Path, change, message: str) -> None:
+    run_dir = make_run(tmp_path, RUN_A, list(range(1, 10)), seed=1)
+    change(run_dir)
+    with pytest.raises(ShopgraphError, match=message):
+        read_run_folder(run_dir)
+
+
+def test_no_folder_says_to_run_segment(tmp_path: Path) -> None:
+    with pytest.raises(ShopgraphError, match="run `shopgraph segment` first"):
+        read_run_folder(tmp_path / "nope")
+
+
+@pytest.mark.parametrize(("text", "size"), [("716.80MiB", int(716.8 * 2**20)), ("1.00GiB", 2**30), ("0B", 0),
+                                             ("512k", 512 * 1024), ("2g", 2 * 2**30)])
+def test_neo4j_sizes_parse(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+class _Settings:
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+
+    def run(self, name: str, **params):
+        assert name == "segments/transaction_memory"
+        return [{"name": k, "value": v} for k, v in self.values.items()]
+
+
+def test_switch_capacity_follows_the_server_budget() -> None:
+    default = {"dbms.memory.transaction.total.max": "716.80MiB", "db.memory.transaction.max": "0B",
+               "server.memory.heap.max_size": "1.00GiB"}
+    assert 140_000 < switch_capacity(_Settings(default)) < 160_000  # 150 k committed, 200 k refused (measured)
+    tighter = {**default, "db.memory.transaction.max": "100MiB"}
+    assert switch_capacity(_Settings(tighter)) < switch_capacity(_Settings(default))
+    unlimited = {"dbms.memory.transaction.total.max": "0B", "db.memory.transaction.max": "0B",
+                 "server.memory.heap.max_size": "4.00GiB"}
+    assert switch_capacity(_Settings(unlimited)) == int(0.7 * 4 * 2**30 * 0.8 / 4_000)
