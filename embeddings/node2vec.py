@@ -52,6 +52,8 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _INV53 = 1.0 / 9007199254740992.0
+_LOW32 = np.uint64(0xFFFFFFFF)
+_INV32 = 1.0 / 4294967296.0
 
 
 @njit(inline="always")
@@ -145,10 +147,9 @@ def _walk_chunk(indptr, indices, prob, alias, starts, walk_ids, walk_length, inv
                     out[i, rest] = -1
                 break
             while True:
-                state, z = _splitmix(state)
-                k = np.int64(z % np.uint64(d))
-                state, z = _splitmix(state)
-                if _uniform(z) < prob[s + k]:
+                state, z = _splitmix(state)  # one draw: high 32 bits pick the slot, low 32 bits the alias coin
+                k = np.int64(((z >> np.uint64(32)) * np.uint64(d)) >> np.uint64(32))
+                if np.float64(z & _LOW32) * _INV32 < prob[s + k]:
                     x = np.int64(indices[s + k])
                 else:
                     x = np.int64(indices[s + alias[s + k]])
