@@ -171,6 +171,16 @@ def _walk_chunk(indptr, indices, prob, alias, starts, walk_ids, walk_length, inv
         proposals[i] = draws
 
 
+@njit(cache=True)
+def _count_tokens(walks, freq):  # pragma: no cover - compiled
+    """Add each node's occurrences in ``walks`` to ``freq`` (O(chunk), not O(nodes) per chunk)."""
+    for i in range(walks.shape[0]):
+        for j in range(walks.shape[1]):
+            v = walks[i, j]
+            if v >= 0:
+                freq[v] += 1
+
+
 def alias_tables(indptr: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-row alias tables ``(prob float32, alias int32)`` aligned with the CSR entries."""
     prob = np.ones(weights.shape[0], np.float32)
@@ -314,7 +324,7 @@ class Node2Vec:
                               self.p, self.q, self.seed, self.chunk_size, progress=progress, phase="walks")
         freq = np.zeros(n, np.int64)
         for chunk in counting.chunks():
-            freq += np.bincount(chunk[chunk >= 0].ravel(), minlength=n)
+            _count_tokens(chunk, freq)
         self.steps_, self.proposals_ = counting.steps, counting.proposals
         self.tokens_ = int(freq.sum())
         walks_seconds = time.perf_counter() - started
@@ -336,6 +346,10 @@ class Node2Vec:
         class _Epochs(CallbackAny2Vec):
             def __init__(self):
                 self.epoch = 0
+
+            def on_train_begin(self, model):
+                if progress:
+                    progress("epochs", 0, int(model.epochs))
 
             def on_epoch_end(self, model):
                 self.epoch += 1
