@@ -33,7 +33,7 @@ def embed_cmd(
     workers: Annotated[int, typer.Option(
         help="Skip-gram threads. 1 = same vectors for the same seed; more = faster, not reproducible.", min=1)] = 1,
     max_users: Annotated[int, typer.Option(
-        help="Train on at most this many users (a seeded sample; the others are folded in).", min=1)] = 200_000,
+        help="Train on at most this many users (a seeded sample; the others are folded in).", min=1)] = 150_000,
     assign_only: Annotated[bool, typer.Option(
         "--assign-only", help="Only give vectors to users who have none yet (loaded after the last embed); "
                               "no retraining.")] = False,

@@ -50,7 +50,7 @@ CATEGORY_WEIGHT = 4.0
 """Weight of every product–category edge (a product has exactly one, its latest category)."""
 BRAND_WEIGHT = 4.0
 """Weight of every product–brand edge (products without a brand have none)."""
-DEFAULT_MAX_USERS = 200_000
+DEFAULT_MAX_USERS = 150_000
 """Training users at most; the rest are folded in (docs/ARCHITECTURE.md: the token budget)."""
 
 Say = Callable[[str], None]

@@ -52,6 +52,8 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _INV53 = 1.0 / 9007199254740992.0
+_LOW32 = np.uint64(0xFFFFFFFF)
+_INV32 = 1.0 / 4294967296.0
 
 
 @njit(inline="always")
@@ -145,10 +147,9 @@ def _walk_chunk(indptr, indices, prob, alias, starts, walk_ids, walk_length, inv
                     out[i, rest] = -1
                 break
             while True:
-                state, z = _splitmix(state)
-                k = np.int64(z % np.uint64(d))
-                state, z = _splitmix(state)
-                if _uniform(z) < prob[s + k]:
+                state, z = _splitmix(state)  # one draw: high 32 bits pick the slot, low 32 bits the alias coin
+                k = np.int64(((z >> np.uint64(32)) * np.uint64(d)) >> np.uint64(32))
+                if np.float64(z & _LOW32) * _INV32 < prob[s + k]:
                     x = np.int64(indices[s + k])
                 else:
                     x = np.int64(indices[s + alias[s + k]])
@@ -168,6 +169,16 @@ def _walk_chunk(indptr, indices, prob, alias, starts, walk_ids, walk_length, inv
             prev = cur
             cur = x
         proposals[i] = draws
+
+
+@njit(cache=True)
+def _count_tokens(walks, freq):  # pragma: no cover - compiled
+    """Add each node's occurrences in ``walks`` to ``freq`` (O(chunk), not O(nodes) per chunk)."""
+    for i in range(walks.shape[0]):
+        for j in range(walks.shape[1]):
+            v = walks[i, j]
+            if v >= 0:
+                freq[v] += 1
 
 
 def alias_tables(indptr: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -313,7 +324,7 @@ class Node2Vec:
                               self.p, self.q, self.seed, self.chunk_size, progress=progress, phase="walks")
         freq = np.zeros(n, np.int64)
         for chunk in counting.chunks():
-            freq += np.bincount(chunk[chunk >= 0].ravel(), minlength=n)
+            _count_tokens(chunk, freq)
         self.steps_, self.proposals_ = counting.steps, counting.proposals
         self.tokens_ = int(freq.sum())
         walks_seconds = time.perf_counter() - started
@@ -335,6 +346,10 @@ class Node2Vec:
         class _Epochs(CallbackAny2Vec):
             def __init__(self):
                 self.epoch = 0
+
+            def on_train_begin(self, model):
+                if progress:
+                    progress("epochs", 0, int(model.epochs))
 
             def on_epoch_end(self, model):
                 self.epoch += 1

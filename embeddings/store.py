@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from embeddings.foldin import ItemVectors
 from events.errors import ShopgraphError
 from events.manifest import fsync_dir
-from events.sqltext import literal, literal_list
+from events.sqltext import literal
 from events.workspace import Workspace
 
 USER_VECTORS = "user_vectors.parquet"
