@@ -9,7 +9,7 @@ import typer
 from dotenv import load_dotenv
 from rich.table import Table
 
-from commands import browser, embed, report, segments
+from commands import browser, embed, pipeline, report, segments
 from commands.common import console, optional_db, print_pairs, settings, user_errors
 from events.errors import ShopgraphError
 
@@ -24,7 +24,7 @@ neo4j_app = typer.Typer(help="Run the project's own local Neo4j server (start, s
 db_app = typer.Typer(help="Prepare or empty the Neo4j database (schema, reset).", no_args_is_help=True)
 app.add_typer(neo4j_app, name="neo4j")
 app.add_typer(db_app, name="db")
-for group in (embed, segments, browser, report):  # one typer sub-app per command group (commands/)
+for group in (pipeline, embed, segments, browser, report):  # one typer sub-app per command group (commands/)
     app.add_typer(group.app)
 
 
@@ -468,59 +468,6 @@ def features_cmd(
         console.print(f"[yellow]{written.missing:,} user(s) have no User node yet[/yellow]: "
                       "run `shopgraph load`, then `shopgraph features` again to set theirs")
 
-
-
-# ---------------------------------------------------------------------------------------
-# the demo
-# ---------------------------------------------------------------------------------------
-@app.command("demo")
-@user_errors
-def demo(
-    users: Annotated[int, typer.Option(help="Synthetic users to generate.", min=100)] = 3_000,
-    months: Annotated[str, typer.Option(help="Months to generate.")] = "2019-10..2020-01",
-    seed: Annotated[int, typer.Option(help="Random seed of the synthetic data.")] = 7,
-) -> None:
-    """Run the whole job on synthetic data: Neo4j, synth, ingest, load, features, describe; print the result."""
-    from graph.connection import connect
-    from graph.server import LocalServer
-
-    s = settings()
-    server = LocalServer(s)
-    steps = ["local Neo4j", "synthetic months", "ingest", "load into Neo4j", "features", "describe"]
-    step = iter(enumerate(steps, start=1))
-
-    def header() -> None:
-        number, name = next(step)
-        console.rule(f"[bold]{number}/{len(steps)} {name}")
-
-    header()
-    if s.is_local:
-        server.start(say=lambda m: console.print(m, highlight=False))
-    data = s.workspace.home / "demo" / f"synthetic-{users}-{months}-{seed}"
-    header()
-    if not (data / "personas.csv").exists():
-        synth_cmd(out=str(data), users=users, months=months, seed=seed)
-    else:
-        console.print(f"reusing {data}", highlight=False)
-    header()
-    ingest_cmd(files=[str(data / "*.csv.gz")], no_pseudonymise=False, memory_limit="1GB")
-    header()
-    load_cmd(batch_size=5_000, bulk=False, gzip=False)
-    header()
-    features_cmd(calendar=None, graph=True, batch_size=5_000, memory_limit=None)
-    header()
-    describe_cmd(month=None, out=None)
-    console.rule("[bold]the graph")
-    with connect(s) as db:
-        rows = db.run("analyst/graph_overview")
-    table = Table(title="what Neo4j now holds", title_justify="left")
-    for column in ("kind", "name", "count"):
-        table.add_column(column, justify="right" if column == "count" else "left")
-    for row in rows:
-        table.add_row(row["kind"], row["name"], f"{row['count']:,}")
-    console.print(table)
-    console.print(f"explore it in Neo4j Browser: http://127.0.0.1:{s.http_port}/browser/ "
-                  f"(user {s.user}, password: see `shopgraph config`)", highlight=False)
 
 
 if __name__ == "__main__":

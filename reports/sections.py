@@ -897,8 +897,12 @@ def _drift(c: Context, run: dict[str, Any]) -> list[Block]:
     blocks: list[Block] = []
     psi = first(drift, "psi", "population_stability", default={})
     rows = []
-    if isinstance(psi, dict) and psi:
-        values = {k: _float(v) for k, v in psi.items() if _float(v) is not None}
+    if not isinstance(psi, dict):
+        raise ValueError(f"drift psi is not a mapping: {psi!r}")
+    values = {k: _float(v) for k, v in psi.items() if v is not None}  # None: a metric with no values
+    if any(v is None for v in values.values()):
+        raise ValueError(f"drift psi holds a value that is not a number: {psi!r}")
+    if values:
         blocks.append(Block("figure", src=charts.psi(list(values), list(values.values()), c.lang), text=c.t("time.psi")))
         worst = max(values, key=values.get)
         rows.append([f"PSI max ({worst})", c.num(values[worst], 3), c.num(_float(drift.get("psi_threshold")), 2)])
@@ -907,7 +911,9 @@ def _drift(c: Context, run: dict[str, Any]) -> list[Block]:
                      c.pct(drift.get("low_confidence_threshold"))])
     change = first(drift, "segment_share_change", "share_change", "max_share_change")
     if change is not None:
-        rows.append([c.t("time.shares_change"), c.pct(change), c.pct(drift.get("share_change_threshold"))])
+        # a PSI over the segment shares (segments/drift.py), not a percentage
+        rows.append([c.t("time.shares_change"), c.num(_float(change), 3),
+                     c.num(_float(drift.get("share_change_threshold")), 2)])
     if rows:
         blocks.append(table([c.t("time.figure"), c.t("time.value"), c.t("time.threshold")], rows, "numeric"))
     decision = first(drift, "decision", "action")

@@ -99,13 +99,14 @@ class DriftReport:
         return "assign with the trained classifier: " + ", ".join(parts)
 
     def as_record(self) -> dict[str, object]:
+        """The figures as ``run.json`` keeps them under ``drift`` (the shape the dossier reads)."""
         return {
-            "new_customers": self.new_customers, "metric_psi": self.metric_psi, "median_psi": self.median_psi,
-            "segment_share_psi": self.segment_share_psi, "low_confidence_share": self.low_confidence_share,
+            "new_customers": self.new_customers, "psi": self.metric_psi, "median_psi": self.median_psi,
+            "psi_threshold": PSI_RETRAIN, "segment_share_change": self.segment_share_psi,
+            "share_change_threshold": SHARE_PSI_RETRAIN, "low_confidence_share": self.low_confidence_share,
+            "low_confidence_threshold": LOW_CONFIDENCE_RETRAIN,
             "training_low_confidence_share": self.training_low_confidence_share,
-            "thresholds": {"median_psi": PSI_RETRAIN, "segment_share_psi": SHARE_PSI_RETRAIN,
-                           "low_confidence_share": LOW_CONFIDENCE_RETRAIN},
-            "retrain": self.retrain, "decision": self.decision,
+            "retrain": self.retrain, "decision": "retrain" if self.retrain else "assign", "reason": self.decision,
         }
 
 
@@ -154,3 +155,27 @@ def measure_drift(
         if share > limit:
             report.reasons.append(f"low-confidence share {share:.1%} > {limit:.1%}")
     return report
+
+
+def drift_of_new_customers(features, assignments, update) -> DriftReport:
+    """:func:`measure_drift` for an assignment update (pandas frames, see ``segments.pipeline.Decide``).
+
+    Training population: the users of the run's assignments, with their current metrics;
+    new customers: the users of ``update`` the run had never assigned (changed users are
+    left out: they were part of the training population).
+    """
+    known = features["user_id"].isin(assignments["user_id"])
+    fresh = update[~update["user_id"].isin(assignments["user_id"])]
+    new_rows = features[features["user_id"].isin(fresh["user_id"])]
+
+    def columns(frame) -> dict[str, np.ndarray]:
+        return {m: frame[m].to_numpy(dtype=float, na_value=np.nan) for m in KEY_METRICS if m in frame}
+
+    shares = assignments["segment_id"].value_counts(normalize=True)
+    return measure_drift(
+        columns(features[known]), columns(new_rows) if len(new_rows) else {},
+        training_shares={int(k): float(v) for k, v in shares.items()},
+        new_segments=fresh["segment_id"].to_numpy(),
+        new_low_confidence=fresh["low_confidence"].to_numpy(dtype=bool),
+        training_low_confidence_share=float(assignments["low_confidence"].mean()) if len(assignments) else None,
+    )

@@ -370,9 +370,16 @@ class AssignReport:
     below_threshold: int
     low_confidence: int
     by_segment: dict[str, int]
+    applied: bool = True
 
 
-def assign_changed(workspace: Workspace, progress: Progress | None = None) -> AssignReport:
+Decide = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame], bool]
+"""``decide(features, assignments, update)``: the feature table, the run's assignments before the
+update and the update itself (one row per new or changed user); False keeps the run unchanged."""
+
+
+def assign_changed(workspace: Workspace, progress: Progress | None = None,
+                   decide: Decide | None = None) -> AssignReport:
     """Label the users who arrived or whose activity changed since the current run, without re-clustering.
 
     New users: in the feature table without an assignment. Changed users: their activity
@@ -409,6 +416,10 @@ def assign_changed(workspace: Workspace, progress: Progress | None = None) -> As
                            "confidence": confidence.astype(np.float64),
                            "low_confidence": (confidence < assigner.LOW_CONFIDENCE) & ~below,
                            "assigned_by": np.where(below, "threshold", "classifier")})
+    if decide is not None and not decide(features, assignments, update):
+        return AssignReport(run_dir.name, int(new.sum()), int(changed.sum()), int(below.sum()),
+                            int(update["low_confidence"].sum()),
+                            {k: int(v) for k, v in update["segment"].value_counts().items()}, applied=False)
     kept = assignments[~assignments["user_id"].isin(update["user_id"]) &
                        assignments["user_id"].isin(now["user_id"])]
     result = pd.concat([kept, update], ignore_index=True).sort_values("user_id", kind="stable")

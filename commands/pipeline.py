@@ -1,0 +1,131 @@
+"""`shopgraph run` (month files to named segments and the dossier) and `shopgraph demo` (the same on synthetic months)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from commands.common import console, settings, user_errors
+from events.errors import ShopgraphError
+
+app = typer.Typer()
+
+
+def _run(files: list[str], retrain: bool, no_pseudonymise: bool, lang: str, seed: int) -> None:
+    """Expand the files, run the pipeline under one progress display, print what happened."""
+    from events.ingest import expand_paths
+    from graph.connection import connect
+    from pipeline.run import STEPS, RunHooks, RunOptions, run_pipeline
+
+    if lang not in ("en", "fr"):
+        raise ShopgraphError(f"--lang {lang!r}: choose en or fr")
+    s = settings()
+    paths = expand_paths(files)
+    with connect(s) as db, Progress(
+        SpinnerColumn(), TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console,
+    ) as bar:
+        overall = bar.add_task("run", total=len(STEPS))
+        detail = bar.add_task("", total=None)
+
+        def on_step(step: str, index: int, total: int) -> None:
+            bar.update(overall, completed=index - 1, description=f"step {index}/{total}: {step}")
+            bar.reset(detail, total=None, description="")
+
+        def progress(step: str, label: str, done: int, total: int) -> None:
+            bar.update(detail, description=f"  {label}"[:44], completed=done, total=total or None)
+
+        hooks = RunHooks(on_step=on_step, progress=progress,
+                         say=lambda text: bar.console.print(text, highlight=False))
+        report = run_pipeline(s.workspace, db, paths, RunOptions(
+            retrain=retrain, pseudonymise=not no_pseudonymise, lang=lang, seed=seed), hooks)
+        bar.update(overall, completed=len(STEPS), description="done")
+        bar.update(detail, visible=False)
+    steps = Table(title="what ran", title_justify="left")
+    for column in ("step", "status", "what", "seconds", "peak MiB"):
+        steps.add_column(column, justify="right" if column in ("seconds", "peak MiB") else "left",
+                         overflow="fold")
+    for outcome in report.steps:
+        style = "green" if outcome.status == "ran" else "dim"
+        steps.add_row(outcome.step, f"[{style}]{outcome.status}[/{style}]", outcome.detail,
+                      f"{outcome.seconds:.1f}", f"{outcome.peak_mib:,.0f}")
+    console.print(steps)
+    console.print(f"segmentation: {report.decision}", highlight=False, soft_wrap=True)
+    if report.run_dir is not None:
+        console.print(_segment_table(report.run_dir, lang))
+    for path in report.report_paths:
+        console.print(f"report: {path}", highlight=False, soft_wrap=True)
+    console.print(f"explore it in Neo4j Browser: http://127.0.0.1:{s.http_port}/browser/ "
+                  f"(user {s.user}, password: see `shopgraph config`)", highlight=False)
+
+
+def _segment_table(run_dir, lang: str):
+    """The run's segment table, sizes and shares counted from its assignments as they are now."""
+    import pandas as pd
+
+    from commands.segments import segment_table
+    from segments.runs import read_json
+
+    segments = read_json(run_dir / "segments.json")
+    counts = pd.read_parquet(run_dir / "assignments.parquet", columns=["segment_id"])["segment_id"].value_counts()
+    total = int(counts.sum()) or 1
+    for s in segments:
+        s["size"] = int(counts.get(s["segment_id"], 0))
+        s["share"] = s["size"] / total
+    return segment_table(segments, lang, f"segments of run {run_dir.name} ({total:,} customers)")
+
+
+@app.command("run")
+@user_errors
+def run_cmd(
+    files: Annotated[list[str], typer.Argument(
+        metavar="FILE_OR_GLOB...", help="REES46 month files (.csv or .csv.gz), or globs such as 'data/*.csv.gz'.")],
+    retrain: Annotated[bool, typer.Option("--retrain", help="Retrain the embeddings and the segmentation even "
+                                          "when the drift figures say the trained model still fits.")] = False,
+    no_pseudonymise: Annotated[bool, typer.Option(
+        "--no-pseudonymise", help="Ingest user ids as they are (only for data already anonymised upstream).")] = False,
+    lang: Annotated[str, typer.Option(help="Language of the segment table and the report: en or fr.")] = "en",
+    seed: Annotated[int, typer.Option(help="Random seed of the embeddings and the segmentation.")] = 42,
+) -> None:
+    """Month files to named segments and the report: ingest, load, features, embed, segment, report (only what changed)."""
+    _run(files, retrain, no_pseudonymise, lang, seed)
+
+
+@app.command("demo")
+@user_errors
+def demo_cmd(
+    users: Annotated[int, typer.Option(help="Synthetic users to generate.", min=100)] = 3_000,
+    months: Annotated[str, typer.Option(help="Months to generate (the last one arrives as a new month).")] =
+        "2019-10..2020-01",
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic data.")] = 7,
+    lang: Annotated[str, typer.Option(help="Language of the segment table and the report: en or fr.")] = "en",
+) -> None:
+    """Synthetic months end to end: `run` on all months but the last, then the last one as a new month."""
+    from events.synth import generate, month_file_name, parse_months
+    from graph.server import LocalServer
+
+    s = settings()
+    month_list = parse_months(months)
+    if len(month_list) < 2:
+        raise ShopgraphError(f"--months {months!r}: the demo needs at least two months (one arrives later)")
+    console.rule("[bold]the local Neo4j")
+    if s.is_local:
+        LocalServer(s).start(say=lambda m: console.print(m, highlight=False))
+    data = s.workspace.home / "demo" / f"synthetic-{users}-{months}-{seed}"
+    console.rule("[bold]synthetic months")
+    if not (data / "personas.csv").exists():
+        with console.status(f"generating {users:,} users over {len(month_list)} months"):
+            result = generate(data, users=users, months=months, seed=seed)
+        console.print(f"{result.events:,} events, {result.users:,} users in {result.seconds:.1f}s → {data}",
+                      highlight=False)
+    else:
+        console.print(f"reusing {data}", highlight=False)
+    files = [data / month_file_name(m) for m in month_list]
+    console.rule(f"[bold]shopgraph run: {len(files) - 1} month(s)")
+    _run([str(p) for p in files[:-1]], retrain=False, no_pseudonymise=False, lang=lang, seed=42)
+    console.rule(f"[bold]shopgraph run: a new month arrives ({files[-1].name})")
+    _run([str(files[-1])], retrain=False, no_pseudonymise=False, lang=lang, seed=42)
+

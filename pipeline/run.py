@@ -1,0 +1,246 @@
+"""`shopgraph run`: month files to named segments in one command, doing only the work new inputs need.
+
+Steps, in order: **ingest** (a file already in the store is a no-op) → **load** (files not yet
+in the graph) → **features** (recomputed when the store changed) → **embed** (trained the
+first time or with ``retrain``; afterwards new customers are folded in) → **vectors** (user
+vectors onto ``User`` nodes) → **segment** (the first time or with ``retrain``: a new
+segmentation; afterwards the drift figures of :mod:`segments.drift` decide between
+assigning the new customers with the trained classifier and retraining) → **report**.
+
+Each step but ingest and load (which track their own progress in the manifest and on
+``(:IngestedFile)`` nodes) records a fingerprint of its inputs when it finishes
+(:mod:`pipeline.state`); a re-run skips the steps whose inputs did not change, so an
+interrupted run finishes where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from events.workspace import Workspace
+from pipeline.meter import StepMeter
+from pipeline.state import PipelineState, fingerprint, store_fingerprint
+
+STEPS = ("ingest", "load", "features", "embed", "vectors", "segment", "report")
+
+
+@dataclass
+class StepOutcome:
+    """What one step did: ``ran`` or ``skipped``, a one-line detail, its wall time and peak memory."""
+
+    step: str
+    status: str
+    detail: str
+    seconds: float = 0.0
+    peak_mib: float = 0.0
+
+
+@dataclass
+class RunReport:
+    steps: list[StepOutcome] = field(default_factory=list)
+    decision: str = ""
+    run_dir: Path | None = None
+    report_paths: list[Path] = field(default_factory=list)
+
+    def outcome(self, step: str) -> StepOutcome | None:
+        return next((s for s in self.steps if s.step == step), None)
+
+
+@dataclass
+class RunHooks:
+    """How the caller shows progress: ``on_step(step, index, total)`` when a step starts,
+    ``progress(step, label, done, total)`` inside it, ``say(text)`` for one line of news."""
+
+    on_step: Callable[[str, int, int], None] = lambda step, index, total: None
+    progress: Callable[[str, str, int, int], None] = lambda step, label, done, total: None
+    say: Callable[[str], None] = lambda text: None
+
+
+@dataclass
+class RunOptions:
+    retrain: bool = False
+    pseudonymise: bool = True
+    lang: str = "en"
+    seed: int = 42
+    memory_limit: str = "1GB"
+    calendar: str | None = None
+    batch_size: int = 5_000
+
+
+class _Runner:
+    def __init__(self, workspace: Workspace, db: Any, options: RunOptions, hooks: RunHooks) -> None:
+        self.workspace, self.db, self.options, self.hooks = workspace, db, options, hooks
+        self.state = PipelineState.load(workspace)
+        self.report = RunReport()
+
+    def step(self, name: str, work: Callable[[], tuple[str, str]]) -> None:
+        """Run ``work`` (returning status and detail) under the meter and record the outcome."""
+        self.hooks.on_step(name, STEPS.index(name) + 1, len(STEPS))
+        with StepMeter() as meter:
+            status, detail = work()
+        self.report.steps.append(StepOutcome(name, status, detail, meter.seconds, meter.peak_mib))
+
+    def progress_for(self, step: str) -> Callable[[str, int, int], None]:
+        return lambda label, done, total: self.hooks.progress(step, label, done, total)
+
+    # ---- steps -------------------------------------------------------------------------
+    def ingest(self, paths: Sequence[Path]) -> tuple[str, str]:
+        from events.ingest import ingest_files
+
+        if not paths:
+            return "skipped", "no files given"
+
+        def progress_for(path: Path):
+            def progress(phase: str, done: int, total: int, rows: int) -> None:
+                self.hooks.progress("ingest", f"{path.name} {phase}", done, total)
+            return progress
+
+        results, _ = ingest_files(self.workspace, paths, pseudonymise=self.options.pseudonymise,
+                                  progress=progress_for, memory_limit=self.options.memory_limit)
+        new = [r for r in results if r.status == "ingested"]
+        if not new:
+            return "skipped", f"{len(results)} file(s) already in the store"
+        kept = sum(r.entry.rows_kept for r in new)
+        rejected = sum(r.entry.rows_rejected for r in new)
+        return "ran", f"{len(new)} new file(s): {kept:,} events kept, {rejected:,} rejected"
+
+    def load(self) -> tuple[str, str]:
+        from graph.load import load
+
+        report = load(self.db, self.workspace, batch_size=self.options.batch_size,
+                      progress=lambda step, done, total: self.hooks.progress("load", step, done, total))
+        if not report.files_loaded:
+            return "skipped", f"{len(report.files_skipped)} file(s) already in the graph"
+        return "ran", f"{len(report.files_loaded)} file(s) loaded in {report.seconds:.1f}s"
+
+    def features(self, key: str) -> tuple[str, str]:
+        from features.calendar import load_calendar
+        from features.compute import build_user_features, read_sidecar
+        from features.graph_write import write_user_features
+
+        if self.state.is_done("features", key):
+            return "skipped", "the event store did not change"
+        table = build_user_features(self.workspace, load_calendar(self.options.calendar),
+                                    say=lambda phase: self.hooks.progress("features", phase, 0, 0))
+        written = write_user_features(
+            self.db, table.path, batch_size=self.options.batch_size,
+            computed_at=str(read_sidecar(self.workspace)["computed_at"]),
+            on_batch=lambda n: self.hooks.progress("features", "User properties", n, table.rows))
+        self.state.mark_done("features", key)
+        return "ran", f"{table.rows:,} users ({written.matched:,} User nodes updated)"
+
+    def embed(self, key: str) -> tuple[str, str]:
+        from embeddings.pipeline import assign_only, embed
+
+        vectors = self.workspace.embeddings_dir / "user_vectors.parquet"
+        if self.state.is_done("embed", key) and vectors.exists() and not self.options.retrain:
+            return "skipped", "no new interactions"
+        progress = self.progress_for("embed")
+        if self.options.retrain or not vectors.exists():
+            result = embed(self.workspace, seed=self.options.seed, progress=progress)
+            c = result.counts
+            detail = (f"{result.method} trained on {c['users_trained']:,} users + {c['products']:,} products, "
+                      f"{c['users_folded']:,} users folded in")
+        else:
+            result = assign_only(self.workspace, progress=progress)
+            detail = f"{result.counts['users_folded_now']:,} new customer(s) folded in, no retraining"
+        self.state.mark_done("embed", key)
+        self.state.forget("vectors")
+        return "ran", detail
+
+    def vectors(self, key: str) -> tuple[str, str]:
+        from graph.vectors import write_user_vectors
+
+        if self.state.is_done("vectors", key):
+            return "skipped", "vectors on User nodes are current"
+        written = write_user_vectors(self.db, self.workspace, batch_size=self.options.batch_size,
+                                     progress=self.progress_for("vectors"))
+        self.state.mark_done("vectors", key)
+        return "ran", f"{written:,} User vectors written, vector index user_embedding"
+
+    def segment(self, key: str) -> tuple[str, str]:
+        from segments.drift import drift_of_new_customers
+        from segments.pipeline import assign_changed, segment
+        from segments.runs import current_run_dir, read_json, write_json
+        from segments.writeback import write_run
+
+        previous = current_run_dir(self.workspace)
+        if self.state.is_done("segment", key) and previous is not None and not self.options.retrain:
+            self.report.run_dir = previous
+            self.report.decision = "segments are current: nothing to assign"
+            return "skipped", self.report.decision
+        progress = self.progress_for("segment")
+        drift = None
+        if previous is None or self.options.retrain:
+            why = "forced by --retrain" if previous is not None else "first segmentation"
+            run_dir = segment(self.workspace, seed=self.options.seed, progress=progress).run_dir
+            self.report.decision = f"retrained ({why})"
+        else:
+            def decide(features, assignments, update) -> bool:
+                nonlocal drift
+                drift = drift_of_new_customers(features, assignments, update)
+                return not drift.retrain
+
+            assigned = assign_changed(self.workspace, progress=progress, decide=decide)
+            if assigned.applied:
+                run_dir = previous
+                self.report.decision = (
+                    f"assigned {assigned.new_users:,} new and {assigned.changed_users:,} changed customer(s) "
+                    f"with the trained classifier, {assigned.low_confidence:,} with low confidence "
+                    f"({drift.decision.split(': ', 1)[-1] if drift else 'no drift figures'})")
+            else:
+                run_dir = segment(self.workspace, seed=self.options.seed, progress=progress).run_dir
+                self.report.decision = f"retrained: {drift.decision.removeprefix('retrain: ')}"
+        if drift is not None:  # the figures behind the decision, for the dossier's "over time" section
+            record = read_json(run_dir / "run.json")
+            record["drift"] = drift.as_record()
+            write_json(run_dir / "run.json", record)
+        write_run(self.db, self.workspace, run_dir, progress=progress)
+        self.report.run_dir = run_dir
+        self.state.mark_done("segment", key)
+        self.state.forget("report")
+        return "ran", self.report.decision
+
+    def dossier(self, key: str) -> tuple[str, str]:
+        from reports.dossier import STEPS as REPORT_STEPS
+        from reports.dossier import build_dossier
+
+        lang = self.options.lang
+        paths = [self.workspace.reports_dir / f"dossier-{lang}.{ext}" for ext in ("html", "pdf")]
+        if self.state.is_done("report", key) and all(p.exists() for p in paths):
+            self.report.report_paths = paths
+            return "skipped", "the report is current"
+        from events.describe import describe
+
+        self.hooks.progress("report", "describe the event store", 0, REPORT_STEPS)
+        describe(self.workspace, None).save(self.workspace.reports_dir / "describe.json")
+        done = iter(range(1, REPORT_STEPS + 1))
+        written = build_dossier(self.workspace, lang=lang, progress=lambda name: self.hooks.progress(
+            "report", name, next(done, REPORT_STEPS), REPORT_STEPS))
+        self.report.report_paths = [written.html, written.pdf]
+        self.state.mark_done("report", key)
+        missing = f"; sections missing an input: {', '.join(written.incomplete)}" if written.incomplete else ""
+        return "ran", f"{written.html.name} and {written.pdf.name}{missing}"
+
+
+def run_pipeline(workspace: Workspace, db: Any, paths: Sequence[Path], options: RunOptions | None = None,
+                 hooks: RunHooks | None = None) -> RunReport:
+    """Run every step on ``paths`` (already expanded), skipping what is current; see the module docstring."""
+    options = options or RunOptions()
+    runner = _Runner(workspace, db, options, hooks or RunHooks())
+    runner.step("ingest", lambda: runner.ingest(paths))
+    runner.step("load", runner.load)
+    store = store_fingerprint(workspace)
+    features_key = fingerprint("features", store, options.calendar)
+    runner.step("features", lambda: runner.features(features_key))
+    embed_key = fingerprint("embed", store)
+    runner.step("embed", lambda: runner.embed(embed_key))
+    runner.step("vectors", lambda: runner.vectors(fingerprint("vectors", embed_key)))
+    segment_key = fingerprint("segment", store)
+    runner.step("segment", lambda: runner.segment(segment_key))
+    run_name = runner.report.run_dir.name if runner.report.run_dir else None
+    runner.step("report", lambda: runner.dossier(fingerprint("report", store, run_name, options.lang)))
+    return runner.report
