@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python bench/segment_writeback.py [--users 150000 1000000 --batch-size 10000]
+    .venv/bin/python bench/segment_writeback.py [--users 150000 1000000 --probe 50000 100000 150000 --batch-size 10000]
 
 Starts its own Neo4j with the default heap (``SHOPGRAPH_NEO4J_HEAP``, 1g unless set; workspace
 ``--home /tmp/sg-bench-writeback``, Bolt 7695, HTTP 7482), creates ``--users`` User nodes
@@ -22,8 +22,10 @@ Then, on the same graph:
 on N users, and prints whether the server committed or refused it, with the transaction
 state it held before the commit.
 
-The default sizes are 150 k users (what one switch transaction takes with a 1 GiB heap: the
-whole write in ONE_TRANSACTION mode) and 1 M users (beyond it: THROUGH_THE_RUN).
+The default sizes are 150 k users (just above what one switch transaction takes with a 1 GiB
+heap: the server refuses it and write_run falls back to THROUGH_THE_RUN) and 1 M users (far
+beyond: THROUGH_THE_RUN from the start); the default probes, on the 1 M graph, are one
+transaction of 50 k, 100 k and 150 k users.
 """
 
 from __future__ import annotations
@@ -186,7 +188,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, nargs="*", default=[150_000, 1_000_000],
                         help="graph sizes, one measurement each (none: probe the graph left by the last run)")
-    parser.add_argument("--probe", type=int, nargs="*", default=[],
+    parser.add_argument("--probe", type=int, nargs="*", default=[50_000, 100_000, 150_000],
                         help="then try ONE transaction setting the seven values on this many users, each")
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--home", type=Path, default=Path("/tmp/sg-bench-writeback"))

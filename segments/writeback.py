@@ -40,7 +40,7 @@ How no analyst ever sees two runs mixed (``SegmentationRun.state`` records the p
    stay as history (``current = false``). Until this ends, a query that does not filter
    ``Segment.current`` may see a user's old IN_SEGMENT beside the new one.
 
-A switch bigger than the server's transaction memory (about 150 k users with the default
+A switch bigger than the server's transaction memory (about 100 k users with the default
 1 GiB heap) cannot be one transaction; it goes *through the run* (see :func:`write_run`):
 3'. one small transaction flips the flags, BECAME and FOLLOWS; 3''. the User copy follows in
 batches with its cursor (``users_copied``, ``user_copy = 'refreshing'`` until done).
@@ -82,10 +82,11 @@ DEFAULT_BATCH_SIZE = 10_000
 NOT_ENOUGH_ACTIVITY = {"en": "Not enough activity yet", "fr": "Activité insuffisante"}
 LOCK_FILE = ".writeback.lock"
 ASSIGNMENT_COLUMNS = ("user_id", "segment_id", "confidence", "low_confidence")
-SWITCH_BYTES_PER_USER = 4_000
-"""Transaction memory the one switch needs per user, commit included: Neo4j 5.26 with a 1 GiB heap
-(716.8 MiB transaction budget) committed 150 k users and refused 200 k (docs/BENCHMARKS.md,
-"Segment write-back"); the transaction state alone is about 1 KiB a user, the commit more."""
+SWITCH_BYTES_PER_USER = 6_000
+"""Transaction memory the one switch needs per user, commit included, so that the estimate stays
+below what the server refused: Neo4j 5.26 with a 1 GiB heap (716.8 MiB transaction budget)
+committed 100 k users, refused write_run's switch of 150 k in a fresh graph and every switch
+of 200 k–680 k (docs/BENCHMARKS.md, "Segment write-back"); the state alone is ≈ 1 KiB a user."""
 SWITCH_HEADROOM = 0.8  # share of the server's transaction memory budget the switch may plan to use
 MEMORY_ERRORS = ("MemoryPoolOutOfMemoryError", "TransactionMemoryLimit")  # Neo4j codes: a transaction too big
 ONE_TRANSACTION = "one transaction"
@@ -366,7 +367,7 @@ def write_run(db: QueryRunner, workspace: Workspace, run_dir: Path, progress: Pr
     runs mix), with ``segmented_at`` = the last ``assign_updates[].at`` of run.json.
 
     A switch of more users than the server's transaction memory holds (``switch_limit``; by
-    default estimated from its settings, about 150 k users with a 1 GiB heap) is made
+    default estimated from its settings, about 100 k users with a 1 GiB heap) is made
     *through the run* instead: one small transaction flips the ``current`` flags (so every
     query through ``Segment.current`` / ``IN_SEGMENT`` switches at once), then the User copy
     (``User.segment*``) is refreshed in batches, each user's ``segment_run`` saying which run

@@ -365,3 +365,20 @@ def test_assignments_rewritten_by_assign_are_applied_to_the_current_run_in_place
     assert stamps[1] == stamps[2] == stamps[30] == "2026-12-05T09:00:00Z"
     assert stamps[3] == "2026-12-01T10:00:00Z"  # unchanged users keep when they were segmented
     assert write_run(db, workspace, run_a).already_current  # nothing new: nothing written
+
+
+def test_an_earlier_run_written_again_becomes_current_again(db: QueryRunner, workspace: Workspace) -> None:
+    make_graph(db, 30)
+    users = list(range(1, 31))
+    run_a = make_run(workspace.home, RUN_A, users, seed=1)
+    write_run(db, workspace, run_a)
+    write_run(db, workspace, make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A))
+
+    report = write_run(db, workspace, run_a)  # back to A (a rollback)
+
+    assert report.previous_run_id == RUN_B and not report.resumed
+    assert_shows_exactly(db, run_a)
+    states = {r["run"]: r["state"] for r in db.run_text("MATCH (r:SegmentationRun) RETURN r.run_id AS run, "
+                                                         "r.state AS state")}
+    assert states == {RUN_A: "current", RUN_B: "retired"}
+    assert db.run_text("MATCH (s:Segment) RETURN count(s) AS n")[0]["n"] == 6  # both runs' segments kept
