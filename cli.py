@@ -9,6 +9,7 @@ import typer
 from dotenv import load_dotenv
 from rich.table import Table
 
+from commands import analyst
 from commands.common import console, optional_db, print_pairs, settings, user_errors
 from events.errors import ShopgraphError
 
@@ -23,6 +24,7 @@ neo4j_app = typer.Typer(help="Run the project's own local Neo4j server (start, s
 db_app = typer.Typer(help="Prepare or empty the Neo4j database (schema, reset).", no_args_is_help=True)
 app.add_typer(neo4j_app, name="neo4j")
 app.add_typer(db_app, name="db")
+app.add_typer(analyst.app)
 
 
 @app.callback()

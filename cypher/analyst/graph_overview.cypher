@@ -1,4 +1,6 @@
-// How big is the graph? Nodes per label and relationships per type, for a first look in Browser.
+// @question: How big is the graph? Nodes per label and relationships per type, for a first look in Browser.
+// @returns: kind ('node' or 'relationship'), name (label or type), count
+// @cost: global
 // Parameters: none.
 CALL db.labels() YIELD label
 CALL (label) { MATCH (n) WHERE label IN labels(n) RETURN count(n) AS count }
