@@ -149,7 +149,8 @@ def anonymised_profiles(rows: list[dict[str, Any]], k: int) -> tuple[list[dict[s
 
     A segment's size, shares and averages describe its customers; ``buyers`` and the average
     order value its buyers; each preferred category or brand the segment's customers who bought
-    in it. The totals used for shares are taken before suppression (they describe everyone).
+    in it. A count of 0 describes nobody and stays. The totals used for shares are taken before
+    suppression (they describe everyone).
     """
     if k < 1:
         raise ShopgraphError("--k-anonymity must be at least 1")
@@ -169,14 +170,14 @@ def anonymised_profiles(rows: list[dict[str, Any]], k: int) -> tuple[list[dict[s
             for c in _BY_CUSTOMERS:
                 profile[c] = None
             suppressed.append(f"{label}: {', '.join(cells)} (describe {row['customers']} < {k} customers)")
-        if row["buyers"] < k and any(profile[c] is not None for c in _BY_BUYERS):
+        if 0 < row["buyers"] < k and any(profile[c] is not None for c in _BY_BUYERS):
             cells = [c for c in _BY_BUYERS if profile[c] is not None]
             for c in _BY_BUYERS:
                 profile[c] = None
             suppressed.append(f"{label}: {', '.join(cells)} (describe {row['buyers']} < {k} buyers)")
         kept_prefs = []
         for pref in row["preferences"] or []:
-            if pref["customers"] < k:
+            if 0 < pref["customers"] < k:
                 suppressed.append(f"{label}: preferred {pref['kind']} {pref['name']!r} "
                                   f"(describes {pref['customers']} < {k} customers)")
             else:
