@@ -10,6 +10,9 @@ The definition (bench/recommend.py computes the same in DuckDB and checks it aga
 * fallbacks — customers in no current segment, in "Not enough activity yet" (segment id 0),
   or whose segment list runs out get the popular products (recency-weighted buyers) of their
   department (``User.top_category``), then of the whole shop;
+* personalisation — the segment's best ``CANDIDATES`` products are re-ranked by the customer's
+  own interest: ``score × (1 + CATEGORY_BOOST × share of their views and carts in the product's
+  category) × (1 + ITEM_BOOST if they viewed or carted that very product)``;
 * never a product the customer already bought; ties broken by product id.
 """
 
@@ -32,6 +35,9 @@ DEFAULT_K = 10
 HALF_LIFE_DAYS = 30.0
 MIN_BUYERS = 2
 NO_DEPARTMENT = frozenset({"", "other"})
+CANDIDATES = 200
+CATEGORY_BOOST = 10.0
+ITEM_BOOST = 5.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,23 @@ class CustomerRecommendations:
 def stored_id(workspace: Workspace, raw_id: int) -> int:
     """The pseudonym the graph holds for the shop's ``raw_id`` (as ingest computed it)."""
     return pseudonym(raw_id, load_key(workspace, create=False))
+
+
+def personalise(candidates: Sequence[tuple[int, float]], category_of: dict[int, Any],
+                interactions: Iterable[tuple[int, Any, int]]) -> list[tuple[int, float]]:
+    """Re-rank (product, score) by the customer's interactions [(product, category, views + carts)]."""
+    per_category: dict[Any, int] = {}
+    products: set[int] = set()
+    total = 0
+    for product, category, n in interactions:
+        per_category[category] = per_category.get(category, 0) + n
+        products.add(product)
+        total += n
+    if not total:
+        return list(candidates)
+    out = [(p, s * (1 + CATEGORY_BOOST * per_category.get(category_of.get(p), 0) / total)
+               * (1 + (ITEM_BOOST if p in products else 0.0))) for p, s in candidates]
+    return sorted(out, key=lambda item: (-item[1], item[0]))
 
 
 def rank(k: int, purchased: Iterable[int], lists: Sequence[tuple[str, Sequence[tuple[int, float]]]]) -> list[Recommendation]:
@@ -85,6 +108,7 @@ class Recommender:
         self.min_buyers = min_buyers
         self._segments: dict[Any, tuple[int, list[tuple[int, float]]]] = {}
         self._popular: dict[Any, tuple[int, list[tuple[int, float]]]] = {}
+        self._category: dict[int, Any] = {}
 
     def _depth(self, purchased: int) -> int:
         return self.k + purchased
@@ -100,9 +124,13 @@ class Recommender:
         return items
 
     def segment_list(self, segment_id: int, depth: int) -> list[tuple[int, float]]:
-        return self._cached(self._segments, segment_id, depth, lambda limit: self.db.run(
-            "recommend/segment_scores", segment_id=segment_id, half_life_days=self.half_life_days,
-            min_buyers=self.min_buyers, limit=limit))
+        def fetch(limit: int) -> list[dict[str, Any]]:
+            rows = self.db.run("recommend/segment_scores", segment_id=segment_id, half_life_days=self.half_life_days,
+                               min_buyers=self.min_buyers, limit=limit)
+            self._category.update({r["product_id"]: r["category_id"] for r in rows})
+            return rows
+
+        return self._cached(self._segments, segment_id, depth, fetch)
 
     def popular_list(self, department: str, depth: int) -> list[tuple[int, float]]:
         return self._cached(self._popular, department, depth, lambda limit: self.db.run(
@@ -116,7 +144,9 @@ class Recommender:
         lists: list[tuple[str, Sequence[tuple[int, float]]]] = []
         segment_id = context.get("segment_id")
         if segment_id is not None and segment_id != NOT_ENOUGH_ACTIVITY_ID:
-            lists.append(("segment", self.segment_list(segment_id, depth)))
+            candidates = self.segment_list(segment_id, max(depth, CANDIDATES))[:max(depth, CANDIDATES)]
+            interactions = [(i["product_id"], i["category_id"], i["n"]) for i in context.get("interest") or []]
+            lists.append(("segment", personalise(candidates, self._category, interactions)))
         department = context.get("top_category") or ""
         if department not in NO_DEPARTMENT:
             lists.append(("department", self.popular_list(department, depth)))

@@ -85,12 +85,14 @@ def write_segments(db: QueryRunner, current: Mapping[int, Assignment],
              "cur": is_current, "segments": _segments(rid, is_current, assignments)})
     rows = [{"user_id": u, "sid": a.segment_id, "name": a.name, "name_fr": a.name_fr, "confidence": a.confidence,
              "key": f"{run_id}/{a.segment_id}"} for u, a in current.items()]
-    db.run_text(
-        "UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) MATCH (s:Segment {segment_key: row.key}) "
-        "SET u.segment = row.name, u.segment_fr = row.name_fr, u.segment_id = row.sid, "
-        "u.segment_confidence = row.confidence, u.segment_low_confidence = row.confidence < 0.6, "
-        "u.segmented_at = datetime(), u.segment_run = $rid "
-        "CREATE (u)-[:IN_SEGMENT {confidence: row.confidence}]->(s)", {"rows": rows, "rid": run_id})
+    for start in range(0, len(rows), 10_000):
+        db.run_text(
+            "UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) MATCH (s:Segment {segment_key: row.key}) "
+            "SET u.segment = row.name, u.segment_fr = row.name_fr, u.segment_id = row.sid, "
+            "u.segment_confidence = row.confidence, u.segment_low_confidence = row.confidence < 0.6, "
+            "u.segmented_at = datetime(), u.segment_run = $rid "
+            "CREATE (u)-[:IN_SEGMENT {confidence: row.confidence}]->(s)",
+            {"rows": rows[start:start + 10_000], "rid": run_id})
     # PREFERS: each segment prefers the categories and brands its customers bought (lift from purchase pairs)
     for label, rel in (("Category", "IN_CATEGORY"), ("Brand", "OF_BRAND")):
         db.run_text(
