@@ -304,6 +304,9 @@ def main() -> None:
           f"new purchase in {test_month}; stand-in k-means segments k={STANDIN_K} "
           f"({sum(1 for s in segments.values() if s == 0):,} with < 3 events); prepared in {time.perf_counter() - t0:.0f}s")
     segment = segment_recommender(data, segments)
+    if not data.test:
+        print(f"no customer of the training months bought a new product in {test_month}: no figure to report")
+        return
     results = {"segment": evaluate(data, segment),
                "segment, unpersonalised": evaluate(data, segment_recommender(data, segments, personal=False)),
                "popularity": evaluate(data, popularity_recommender(data)),
