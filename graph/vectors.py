@@ -72,9 +72,10 @@ def file_dimensions(path: Path) -> int:
 
 
 def ensure_index(db: QueryRunner, dimensions: int) -> bool:
-    """Create `user_embedding` (cosine, ``dimensions``) unless it exists with those; True when created."""
+    """Create `user_embedding` (cosine, ``dimensions``, not quantized) unless it exists so; True when created."""
     existing = db.run("vectors/vector_index")
-    if existing and existing[0]["dimensions"] == dimensions and existing[0]["similarity"] == "COSINE":
+    if (existing and existing[0]["dimensions"] == dimensions and existing[0]["similarity"] == "COSINE"
+            and not existing[0]["quantized"]):
         return False
     if existing:
         db.run("vectors/drop_vector_index")
