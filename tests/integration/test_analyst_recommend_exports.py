@@ -41,6 +41,19 @@ def raw_ids(world: World) -> dict[int, int]:
     return {pseudonym(int(r), key): int(r) for (r,) in raws}
 
 
+def test_query_command_prints_and_writes_csv(segmented: World, tmp_path) -> None:
+    out = tmp_path / "top.csv"
+    result = runner.invoke(app, ["query", "segment_top_products", "--param", f"segment={SEGMENT}",
+                                 "--param", "min_buyers=2", "--csv", str(out)], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    expected = segmented.db.run("analyst/segment_top_products", segment=SEGMENT, min_buyers=2, limit=20)
+    rows = read_rows(out)
+    assert [int(r["product_id"]) for r in rows] == [r["product_id"] for r in expected] and rows
+    assert str(expected[0]["product_id"]) in result.output and f"{len(expected)} row(s)" in result.output
+    dated = runner.invoke(app, ["query", "cart_abandoners", "--param", "since=2019-12-01", "--param", "limit=3"])
+    assert dated.exit_code == 0 and "3 row(s)" in dated.output
+
+
 def test_segment_scores_follow_the_documented_definition(segmented: World) -> None:
     rows = segmented.db.run("recommend/segment_scores", segment_id=1, half_life_days=30.0, min_buyers=2, limit=1000)
     expected = segmented.duck().execute("""
