@@ -113,7 +113,7 @@ def recommend_cmd(
 ) -> None:
     """Recommend products to a customer from their segment's purchases (lift and recency), or to a whole segment."""
     from events.workspace import Workspace
-    from graph.audience import exports_dir
+    from graph.audience import exports_dir, slug
     from graph.connection import connect
     from graph.recommend import Recommender, stored_id, write_batch
 
@@ -130,7 +130,7 @@ def recommend_cmd(
                 task = bar.add_task("customers", total=None)
                 results = recommender.for_segment(segment, lambda done, total: bar.update(
                     task, completed=done, total=total))
-            path = Path(out) if out else exports_dir(workspace) / f"recommendations-{_slug(segment)}.csv"
+            path = Path(out) if out else exports_dir(workspace) / f"recommendations-{slug(segment)}.csv"
             write_batch(results, path)
             sources: dict[str, int] = {}
             for result in results:
@@ -143,7 +143,13 @@ def recommend_cmd(
             return
         assert user_id is not None
         stored = user_id if pseudonym else stored_id(workspace, user_id)
-        [result] = recommender.for_users([stored])
+        try:
+            [result] = recommender.for_users([stored])
+        except ShopgraphError:
+            kind = "stored pseudonym" if pseudonym else "shop id"
+            raise ShopgraphError(f"no customer with {kind} {user_id} in the graph (not loaded yet, or erased); "
+                                 + ("drop --pseudonym to give the shop's id" if pseudonym
+                                    else "use --pseudonym for an id the query library printed")) from None
         ids = [i.product_id for i in result.items]
         details = {r["product_id"]: r for r in db.run("recommend/product_details", product_ids=ids)} if ids else {}
     table = Table(title=f"top {k} for customer {user_id} (segment: {result.segment or 'none'})",
@@ -155,12 +161,6 @@ def recommend_cmd(
         table.add_row(str(item.rank), str(item.product_id), info.get("brand") or "", info.get("category") or "",
                       _cell(info.get("price")), f"{item.score:.3g}", item.source)
     console.print(table)
-
-
-def _slug(name: str) -> str:
-    import re
-
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "segment"
 
 
 @app.command("export-segment")

@@ -47,7 +47,8 @@ def exports_dir(workspace: Workspace) -> Path:
     return workspace.home / EXPORTS_DIR
 
 
-def _slug(name: str) -> str:
+def slug(name: str) -> str:
+    """A file-name-safe form of a segment name."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "segment"
 
 
@@ -119,7 +120,7 @@ def export_segment(db: QueryRunner, workspace: Workspace, segment: str, out: Pat
         if progress and (i % 500 == 0 or i == len(kept)):
             progress(i, len(kept))
     suffix = "-consented" if consented is not None else ""
-    path = out or exports_dir(workspace) / f"segment-{_slug(members[0]['segment'])}{suffix}.csv"
+    path = out or exports_dir(workspace) / f"segment-{slug(members[0]['segment'])}{suffix}.csv"
 
     def write(handle) -> None:
         writer = csv.writer(handle)
