@@ -9,7 +9,7 @@ import typer
 from dotenv import load_dotenv
 from rich.table import Table
 
-from commands import browser, embed, pipeline, report, segments
+from commands import analyst, browser, embed, pipeline, report, segments
 from commands.common import console, optional_db, print_pairs, settings, user_errors
 from events.errors import ShopgraphError
 
@@ -24,7 +24,7 @@ neo4j_app = typer.Typer(help="Run the project's own local Neo4j server (start, s
 db_app = typer.Typer(help="Prepare or empty the Neo4j database (schema, reset).", no_args_is_help=True)
 app.add_typer(neo4j_app, name="neo4j")
 app.add_typer(db_app, name="db")
-for group in (pipeline, embed, segments, browser, report):  # one typer sub-app per command group (commands/)
+for group in (pipeline, embed, segments, analyst, browser, report):  # one typer sub-app per command group (commands/)
     app.add_typer(group.app)
 
 

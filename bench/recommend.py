@@ -1,0 +1,329 @@
+"""Benchmark the segment recommender on a temporal hold-out: train on months up to M, test on purchases in M+1.
+
+Usage::
+
+    .venv/bin/python bench/recommend.py --users 20000            # synthetic, 2019-10..2020-01, test month 2020-01
+    .venv/bin/python bench/recommend.py --real                    # the real sample rows (Oct → Nov)
+
+Figures per recommender (top 10, over the customers of the training months who bought a
+product in M+1 that they had not bought before): hit rate@10 (share with at least one such
+product among the ten), precision@10, recall@10, catalogue coverage (distinct products
+recommended ÷ products in the training months). Recommenders:
+
+* **segment** — graph/recommend.py's definition (segment buyers weighted by recency × lift,
+  department then shop fallbacks, purchases excluded), computed here in DuckDB/Python for
+  speed; ``--check-cypher N`` loads the training months into the Neo4j at ``NEO4J_URI``
+  (it EMPTIES that database: use the test server) and compares N customers' lists with the
+  Cypher recommender's;
+* **popularity** — the most bought products of the training months (buyers), purchases excluded;
+* **item-to-item** — co-purchase cosine similarity to the customer's purchased products (their
+  carted, then viewed products when they bought nothing), filled with popularity.
+
+Segments: the real segmentation is not merged yet, so a STAND-IN is used — k-means (k = 8, seed
+0) on standardised features of the training months, users with < 3 events in "Not enough
+activity yet". Goals on synthetic data: segment hit rate@10 ≥ 1.5 × popularity and ≥ item-to-item.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import duckdb  # noqa: E402
+import numpy as np  # noqa: E402
+
+K = 10
+HALF_LIFE = 30.0
+STANDIN_K = 8
+FEATURES = ["n_events", "n_sessions", "n_orders", "total_spent", "purchase_rate", "view_to_cart_rate",
+            "cart_abandonment_rate", "promo_share", "price_index_viewed", "recency_days", "share_electronics",
+            "share_appliances", "share_computers", "share_apparel", "share_furniture", "share_kids", "share_sport",
+            "share_construction", "share_auto", "share_accessories", "share_other"]
+
+
+def standin_segments(features: Path) -> dict[int, int]:
+    """user_id → stand-in segment id (0 = fewer than 3 events; 1..k = k-means clusters)."""
+    from sklearn.cluster import KMeans
+
+    con = duckdb.connect()
+    cols = ", ".join(f"coalesce({c}, 0)::DOUBLE" for c in FEATURES)
+    rows = con.execute(f"SELECT user_id, n_events, {cols} FROM read_parquet(?) ORDER BY user_id",
+                       [str(features)]).fetchall()
+    ids = np.array([r[0] for r in rows])
+    active = np.array([r[1] >= 3 for r in rows])
+    x = np.array([r[2:] for r in rows], dtype=float)
+    x[:, :4] = np.log1p(x[:, :4])
+    x[:, 9] = np.log1p(x[:, 9])
+    x = (x - x[active].mean(axis=0)) / (x[active].std(axis=0) + 1e-9)
+    labels = KMeans(n_clusters=STANDIN_K, random_state=0, n_init=4).fit(x[active]).labels_ + 1
+    out = {int(u): 0 for u in ids}
+    out.update({int(u): int(label) for u, label in zip(ids[active], labels, strict=True)})
+    return out
+
+
+def weight(age_seconds: float) -> float:
+    return math.pow(2.0, -age_seconds / 86400.0 / HALF_LIFE)
+
+
+class Data:
+    """Training purchases, interactions, departments and test purchases (pseudonymised ids)."""
+
+    def __init__(self, train_home: Path, test_home: Path, features: Path) -> None:
+        from events.store import connect_events
+        from events.workspace import Workspace
+
+        con = connect_events(Workspace(train_home))
+        self.pairs = con.execute("SELECT user_id, product_id, epoch(max(event_time)) FROM events "
+                                 "WHERE event_type = 'purchase' GROUP BY 1, 2").fetchall()
+        self.catalogue = con.execute("SELECT count(DISTINCT product_id) FROM events").fetchone()[0]
+        self.department = dict(con.execute(
+            "SELECT product_id, split_part(any_value(category_code), '.', 1) FROM events GROUP BY 1").fetchall())
+        self.category = dict(con.execute("SELECT product_id, any_value(category_id) FROM events GROUP BY 1").fetchall())
+        self.interest: dict[int, list[int]] = defaultdict(list)  # carted first, then viewed (most events first)
+        self.interactions: dict[int, dict[int, int]] = defaultdict(dict)  # user → product → views + carts
+        for user, product, n in con.execute("""
+                SELECT user_id, product_id, count(*) FROM events WHERE event_type IN ('cart', 'view') GROUP BY 1, 2
+                ORDER BY user_id, max(CASE WHEN event_type = 'cart' THEN 1 ELSE 0 END) DESC, count(*) DESC,
+                         product_id""").fetchall():
+            self.interest[user].append(product)
+            self.interactions[user][product] = n
+        self.top_category = dict(duckdb.connect().execute(
+            "SELECT user_id, top_category FROM read_parquet(?)", [str(features)]).fetchall())
+        test = connect_events(Workspace(test_home))
+        bought: dict[int, set[int]] = defaultdict(set)
+        for user, product, _ in self.pairs:
+            bought[user].add(product)
+        self.bought = bought
+        self.test: dict[int, set[int]] = defaultdict(set)
+        for user, product in test.execute("SELECT DISTINCT user_id, product_id FROM events "
+                                          "WHERE event_type = 'purchase'").fetchall():
+            if user in self.top_category and product not in bought.get(user, ()):
+                self.test[user].add(product)
+
+
+def scored(rows: list[tuple[int, float]], min_buyers: int, lift_of=None) -> list[tuple[int, float]]:
+    """(product, age-weight) rows → [(product, score)] best first, ties by product id."""
+    buyers: dict[int, int] = defaultdict(int)
+    weights: dict[int, float] = defaultdict(float)
+    ref = max((at for _, at in rows), default=0.0)
+    for product, at in rows:
+        buyers[product] += 1
+        weights[product] += weight(ref - at)
+    out = [(p, weights[p] * (lift_of(p, buyers[p]) if lift_of else 1.0)) for p in buyers if buyers[p] >= min_buyers]
+    return sorted(out, key=lambda item: (-item[1], item[0]))
+
+
+def segment_recommender(data: Data, segments: dict[int, int], personal: bool = True):
+    from graph.recommend import CANDIDATES, MIN_BUYERS, NO_DEPARTMENT, personalise, rank
+
+    all_buyers = defaultdict(int)
+    for _, product, _ in data.pairs:
+        all_buyers[product] += 1
+    n_all = len({u for u, _, _ in data.pairs})
+    by_segment: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    by_department: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    seg_buyers: dict[int, set[int]] = defaultdict(set)
+    for user, product, at in data.pairs:
+        sid = segments.get(user)
+        if sid:
+            by_segment[sid].append((product, at))
+            seg_buyers[sid].add(user)
+        by_department[data.department.get(product) or ""].append((product, at))
+    lists = {sid: scored(rows, MIN_BUYERS, lambda p, b, sid=sid: (b / len(seg_buyers[sid])) / (all_buyers[p] / n_all))
+             for sid, rows in by_segment.items()}
+    departments = {d: scored(rows, 1) for d, rows in by_department.items() if d}
+    shop = scored([(p, at) for _, p, at in data.pairs], 1)
+
+    def recommend(user: int) -> list[int]:
+        chosen = []
+        sid = segments.get(user)
+        if sid:
+            candidates = lists.get(sid, [])[:CANDIDATES]
+            if personal:
+                seen = data.interactions.get(user, {})
+                candidates = personalise(candidates, {p: data.category.get(p) for p, _ in candidates},
+                                         [(p, data.category.get(p), n) for p, n in seen.items()])
+            chosen.append(("segment", candidates))
+        department = data.top_category.get(user) or ""
+        if department not in NO_DEPARTMENT:
+            chosen.append(("department", departments.get(department, [])))
+        chosen.append(("shop", shop))
+        return [r.product_id for r in rank(K, data.bought.get(user, ()), chosen)]
+
+    return recommend
+
+
+def popularity_recommender(data: Data):
+    counts: dict[int, int] = defaultdict(int)
+    for _, product, _ in data.pairs:
+        counts[product] += 1
+    ranked = sorted(counts, key=lambda p: (-counts[p], p))
+
+    def recommend(user: int) -> list[int]:
+        seen = data.bought.get(user, set())
+        return [p for p in ranked if p not in seen][:K]
+
+    return recommend
+
+
+def item_to_item_recommender(data: Data):
+    buyers_of: dict[int, set[int]] = defaultdict(set)
+    for user, product, _ in data.pairs:
+        buyers_of[product].add(user)
+    cooc: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for products in data.bought.values():
+        items = sorted(products)
+        for a in items:
+            for b in items:
+                if a != b:
+                    cooc[a][b] += 1
+    fill = popularity_recommender(data)
+
+    def recommend(user: int) -> list[int]:
+        seeds = data.bought.get(user) or data.interest.get(user, [])[:20]
+        scores: dict[int, float] = defaultdict(float)
+        for q in seeds:
+            for p, n in cooc.get(q, {}).items():
+                scores[p] += n / math.sqrt(len(buyers_of[q]) * len(buyers_of[p]))
+        seen = data.bought.get(user, set())
+        ranked = [p for p in sorted(scores, key=lambda p: (-scores[p], p)) if p not in seen][:K]
+        return ranked + [p for p in fill(user) if p not in ranked][:K - len(ranked)]
+
+    return recommend
+
+
+def evaluate(data: Data, recommend) -> dict[str, float]:
+    hits = precision = recall = 0.0
+    recommended: set[int] = set()
+    users = sorted(data.test)
+    for user in users:
+        recs = recommend(user)
+        recommended.update(recs)
+        found = len(set(recs) & data.test[user])
+        hits += found > 0
+        precision += found / K
+        recall += found / len(data.test[user])
+    n = len(users) or 1
+    return {"hit_rate": hits / n, "precision": precision / n, "recall": recall / n,
+            "coverage": len(recommended) / data.catalogue, "users": len(users)}
+
+
+def prepare(args) -> tuple[Path, Path, list[str], str]:
+    from events.ingest import ingest_files
+    from events.synth import generate, parse_months
+
+    home = Path(args.home)
+    os.environ["SHOPGRAPH_PSEUDONYM_KEY"] = "bench-recommend-key"
+    if args.real:
+        files = sorted((REPO.parent / "shared" / "data").glob("*.csv"))
+        by_month = {"2019-10": [f for f in files if "oct" in f.name], "2019-11": [f for f in files if "nov" in f.name]}
+        months = ["2019-10", "2019-11"]
+        home = home / "real"
+    else:
+        months = parse_months(args.months)
+        data_dir = home / f"synth-{args.users}-{args.seed}"
+        if not (data_dir / "personas.csv").exists():
+            generate(data_dir, users=args.users, months=args.months, seed=args.seed)
+        by_month = {m: [p for p in data_dir.glob("*.csv.gz") if _month_of(p.name) == m] for m in months}
+        home = home / f"run-{args.users}-{args.seed}"
+    train_home, test_home = home / "train", home / "test"
+    for target, chosen in ((train_home, months[:-1]), (test_home, months[-1:])):
+        if not (target / "store" / "manifest.json").exists():
+            target.mkdir(parents=True, exist_ok=True)
+            from events.workspace import Workspace
+
+            ingest_files(Workspace(target), [f for m in chosen for f in by_month[m]])
+    return train_home, test_home, months[:-1], months[-1]
+
+
+def _month_of(name: str) -> str:
+    from events.synth import month_file_name, parse_months
+
+    for month in parse_months("2019-10..2020-04"):
+        if month_file_name(month) == name:
+            return month
+    return ""
+
+
+def check_cypher(train_home: Path, features: Path, segments: dict[int, int], recommend, users: list[int]) -> str:
+    """Load the training months into the Neo4j at NEO4J_URI with the stand-in segments; compare lists."""
+    from events.workspace import Workspace
+    from features.graph_write import write_user_features
+    from graph.connection import connect
+    from graph.load import load
+    from graph.recommend import Recommender
+    from graph.schema import apply_schema, reset_database
+    from tests.integration.segment_fixture import NOT_ENOUGH, Assignment, write_segments
+
+    names = {sid: (f"Stand-in segment {sid}", f"Segment provisoire {sid}") for sid in range(1, STANDIN_K + 1)}
+    names[0] = NOT_ENOUGH[1:]
+    assignments = {u: Assignment(s, *names[s], 0.9) for u, s in segments.items()}
+    with connect() as db:
+        reset_database(db)
+        apply_schema(db)
+        load(db, Workspace(train_home))
+        write_user_features(db, features)
+        write_segments(db, assignments)
+        t0 = time.perf_counter()
+        graph_lists = Recommender(db, k=K).for_users(users)
+        seconds = time.perf_counter() - t0
+    same = sum([i.product_id for i in g.items] == recommend(u) for u, g in zip(users, graph_lists, strict=True))
+    return (f"Cypher check: {same}/{len(users)} customers get the same ten products from the Cypher recommender "
+            f"({seconds / len(users) * 1000:.0f} ms per customer, segment lists cached)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=20_000)
+    parser.add_argument("--months", default="2019-10..2020-01", help="training months then the test month")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--home", default="/tmp/sg-bench-recommend")
+    parser.add_argument("--real", action="store_true", help="the real sample rows in ../shared/data (Oct → Nov)")
+    parser.add_argument("--check-cypher", type=int, default=0, metavar="N")
+    args = parser.parse_args()
+
+    from events.workspace import Workspace
+    from features.calendar import load_calendar
+    from features.compute import build_user_features
+
+    t0 = time.perf_counter()
+    train_home, test_home, train_months, test_month = prepare(args)
+    table = build_user_features(Workspace(train_home), load_calendar())
+    segments = standin_segments(table.path)
+    data = Data(train_home, test_home, table.path)
+    print(f"train {', '.join(train_months)} → test {test_month}: {len(data.top_category):,} customers, "
+          f"{len(data.pairs):,} purchase pairs, {data.catalogue:,} products; {len(data.test):,} customers with a "
+          f"new purchase in {test_month}; stand-in k-means segments k={STANDIN_K} "
+          f"({sum(1 for s in segments.values() if s == 0):,} with < 3 events); prepared in {time.perf_counter() - t0:.0f}s")
+    segment = segment_recommender(data, segments)
+    if not data.test:
+        print(f"no customer of the training months bought a new product in {test_month}: no figure to report")
+        return
+    results = {"segment": evaluate(data, segment),
+               "segment, unpersonalised": evaluate(data, segment_recommender(data, segments, personal=False)),
+               "popularity": evaluate(data, popularity_recommender(data)),
+               "item-to-item": evaluate(data, item_to_item_recommender(data))}
+    print(f"{'recommender':<26}{'hit@10':>9}{'prec@10':>9}{'recall@10':>11}{'coverage':>10}")
+    for name, r in results.items():
+        print(f"{name:<26}{r['hit_rate']:>9.4f}{r['precision']:>9.4f}{r['recall']:>11.4f}{r['coverage']:>10.4f}")
+    seg, pop, i2i = (results[n]["hit_rate"] for n in ("segment", "popularity", "item-to-item"))
+    print(f"segment / popularity hit rate = {seg / pop if pop else float('inf'):.2f} (goal ≥ 1.5: "
+          f"{'met' if pop and seg >= 1.5 * pop else 'NOT met'}); segment / item-to-item = "
+          f"{seg / i2i if i2i else float('inf'):.2f} (goal ≥ 1: {'met' if seg >= i2i else 'NOT met'})")
+    if args.check_cypher:
+        rng = np.random.default_rng(0)
+        pool = sorted(data.test)
+        users = [int(u) for u in rng.choice(pool, size=min(args.check_cypher, len(pool)), replace=False)]
+        print(check_cypher(train_home, table.path, segments, segment, users))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+// @question: How big is each current segment, how much revenue does it bring and how well does it convert?
+// @returns: segment_id, segment, customers, share (of all segmented customers), buyers, conversion
+//   (buyers / customers), revenue (sum of User.total_spent), revenue_share; largest segment first
+// @cost: global
+// Parameters: none. Reads the current segmentation (Segment.current = true) through IN_SEGMENT;
+// a buyer is a customer with n_orders > 0.
+MATCH (s:Segment {current: true})
+CALL (s) {
+  MATCH (s)<-[:IN_SEGMENT]-(u:User)
+  RETURN count(u) AS customers, count(CASE WHEN u.n_orders > 0 THEN 1 END) AS buyers,
+         sum(coalesce(u.total_spent, 0.0)) AS revenue
+}
+WITH collect({s: s, customers: customers, buyers: buyers, revenue: revenue}) AS rows
+WITH rows, reduce(n = 0, r IN rows | n + r.customers) AS all_customers,
+     reduce(m = 0.0, r IN rows | m + r.revenue) AS all_revenue
+UNWIND rows AS r
+RETURN r.s.segment_id AS segment_id, r.s.name AS segment, r.customers AS customers,
+       CASE WHEN all_customers = 0 THEN 0.0 ELSE toFloat(r.customers) / all_customers END AS share,
+       r.buyers AS buyers,
+       CASE WHEN r.customers = 0 THEN 0.0 ELSE toFloat(r.buyers) / r.customers END AS conversion,
+       r.revenue AS revenue,
+       CASE WHEN all_revenue = 0 THEN 0.0 ELSE r.revenue / all_revenue END AS revenue_share
+ORDER BY customers DESC, segment_id

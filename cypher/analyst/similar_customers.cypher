@@ -1,0 +1,16 @@
+// @question: Which customers behave most like this one (nearest neighbours of their vector), e.g. for look-alike audiences?
+// @param user_id: int e.g. -4611686018427387904
+// @param k: int = 10
+// @returns: user_id (the neighbour's pseudonym), segment, score (cosine similarity mapped to 0..1 by Neo4j,
+//   1 = same direction); most similar first; the customer themself is left out
+// @cost: per-customer
+// $user_id: stored pseudonym (int); $k: how many neighbours (int). Needs User.embedding and the vector
+// index `user_embedding` (written by graph/vectors.py); no rows when the customer has no vector.
+MATCH (u:User {user_id: $user_id})
+WHERE u.embedding IS NOT NULL
+CALL db.index.vector.queryNodes('user_embedding', $k + 1, u.embedding) YIELD node, score
+WITH u, node, score
+WHERE node <> u
+RETURN node.user_id AS user_id, node.segment AS segment, score
+ORDER BY score DESC, user_id
+LIMIT $k

@@ -1,0 +1,4 @@
+// The names of the current segments (for messages naming the valid ones). Parameters: none.
+MATCH (s:Segment {current: true})
+RETURN s.segment_id AS segment_id, s.name AS name, s.name_fr AS name_fr, s.size AS size
+ORDER BY segment_id

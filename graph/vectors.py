@@ -1,0 +1,110 @@
+"""Puts the user vectors (``embeddings/user_vectors.parquet``) on (:User) nodes and keeps the vector index `user_embedding`."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from events.errors import ShopgraphError
+from events.workspace import Workspace
+from graph.connection import QueryRunner
+
+VECTORS_FILE = "user_vectors.parquet"
+INDEX_NAME = "user_embedding"
+DEFAULT_BATCH_SIZE = 2_000
+
+
+@dataclass(frozen=True)
+class VectorWrite:
+    """What a write did: rows in the file, users that got a vector, stale vectors removed, the index."""
+
+    rows: int
+    matched: int
+    removed: int
+    dimensions: int
+    index_created: bool
+
+
+def vectors_path(workspace: Workspace) -> Path:
+    return workspace.embeddings_dir / VECTORS_FILE
+
+
+def _stamp(path: Path) -> str:
+    """Identifies one version of the file: its size, modification time and first bytes."""
+    stat = path.stat()
+    with path.open("rb") as handle:
+        head = hashlib.sha256(handle.read(1 << 20)).hexdigest()[:16]
+    return f"{stat.st_size}-{stat.st_mtime_ns}-{head}"
+
+
+def _rows(path: Path, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+    parquet = pq.ParquetFile(path)
+    names = parquet.schema_arrow.names
+    if "user_id" not in names or "vector" not in names:
+        raise ShopgraphError(f"{path} has no user_id and vector columns: re-run `shopgraph embed`")
+    for batch in parquet.iter_batches(batch_size=batch_size, columns=["user_id", "vector"]):
+        ids = batch.column("user_id").to_pylist()
+        vectors = batch.column("vector").to_pylist()
+        out = []
+        for user_id, vector in zip(ids, vectors, strict=True):
+            if vector is None or any(v is None or not math.isfinite(v) for v in vector):
+                raise ShopgraphError(f"{path}: user {user_id} has a missing or non-finite vector: re-run `shopgraph embed`")
+            out.append({"user_id": int(user_id), "vector": [float(v) for v in vector]})
+        yield out
+
+
+def file_dimensions(path: Path) -> int:
+    """The vectors' dimension d (``FLOAT[d]`` fixed-size list, or the first row's length)."""
+    field = pq.read_schema(path).field("vector")
+    size = getattr(field.type, "list_size", None)
+    if size:
+        return int(size)
+    first = pq.ParquetFile(path).read_row_group(0, columns=["vector"]).column("vector")
+    if len(first) == 0:
+        raise ShopgraphError(f"{path} holds no vectors: re-run `shopgraph embed`")
+    return len(first[0].as_py())
+
+
+def ensure_index(db: QueryRunner, dimensions: int) -> bool:
+    """Create `user_embedding` (cosine, ``dimensions``, not quantized) unless it exists so; True when created."""
+    existing = db.run("vectors/vector_index")
+    if (existing and existing[0]["dimensions"] == dimensions and existing[0]["similarity"] == "COSINE"
+            and not existing[0]["quantized"]):
+        return False
+    if existing:
+        db.run("vectors/drop_vector_index")
+    db.run("vectors/create_vector_index", dimensions=dimensions)
+    db.run_text("CALL db.awaitIndexes(300)")
+    return True
+
+
+def write_user_vectors(db: QueryRunner, workspace: Workspace, batch_size: int = DEFAULT_BATCH_SIZE,
+                       progress: Callable[[int, int], None] | None = None) -> VectorWrite:
+    """Set ``User.embedding`` from the vector file and keep the cosine vector index `user_embedding`.
+
+    Idempotent: a re-run writes the same values; users the file no longer holds lose their
+    old vector; the index is re-created only when the dimensions changed. ``progress(done,
+    total)`` is called after each committed batch. Users without a node are skipped.
+    """
+    path = vectors_path(workspace)
+    if not path.is_file():
+        raise ShopgraphError(f"no user vectors at {path}: run `shopgraph embed` first")
+    dimensions = file_dimensions(path)
+    total = pq.ParquetFile(path).metadata.num_rows
+    stamp = _stamp(path)
+    matched = done = 0
+    for rows in _rows(path, batch_size):
+        result = db.run("vectors/set_user_embeddings", rows=rows, stamp=stamp)
+        matched += result[0]["matched"] if result else 0
+        done += len(rows)
+        if progress:
+            progress(done, total)
+    removed = db.run("vectors/remove_stale_embeddings", stamp=stamp)[0]["removed"]
+    created = ensure_index(db, dimensions)
+    return VectorWrite(total, matched, removed, dimensions, created)
