@@ -157,9 +157,11 @@ class _Runner:
         if self.state.is_done("vectors", key):
             return "skipped", "vectors on User nodes are current"
         written = write_user_vectors(self.db, self.workspace, batch_size=self.options.batch_size,
-                                     progress=self.progress_for("vectors"))
+                                     progress=lambda done, total: self.hooks.progress(
+                                         "vectors", "User.embedding", done, total))
         self.state.mark_done("vectors", key)
-        return "ran", f"{written:,} User vectors written, vector index user_embedding"
+        return "ran", (f"{written.matched:,} User vectors ({written.dimensions} dimensions) on the graph, "
+                       f"vector index user_embedding")
 
     def segment(self, key: str) -> tuple[str, str]:
         from segments.drift import drift_of_new_customers
@@ -179,9 +181,11 @@ class _Runner:
             run_dir = segment(self.workspace, seed=self.options.seed, progress=progress).run_dir
             self.report.decision = f"retrained ({why})"
         else:
+            threshold = int(read_json(previous / "run.json").get("threshold") or 1)
+
             def decide(features, assignments, update) -> bool:
                 nonlocal drift
-                drift = drift_of_new_customers(features, assignments, update)
+                drift = drift_of_new_customers(features, assignments, update, min_events=threshold)
                 return not drift.retrain
 
             assigned = assign_changed(self.workspace, progress=progress, decide=decide)

@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 #: Metrics whose distribution is compared (rates and shares: independent of history length).
 KEY_METRICS = (
@@ -157,16 +158,24 @@ def measure_drift(
     return report
 
 
-def drift_of_new_customers(features, assignments, update) -> DriftReport:
+def drift_of_new_customers(features, assignments, update, min_events: int = 1) -> DriftReport:
     """:func:`measure_drift` for an assignment update (pandas frames, see ``segments.pipeline.Decide``).
 
     Training population: the users of the run's assignments, with their current metrics;
     new customers: the users of ``update`` the run had never assigned (changed users are
-    left out: they were part of the training population).
+    left out: they were part of the training population). Both sides keep only customers
+    with at least ``min_events`` events (the run's activity threshold): below it a customer
+    gets "Not enough activity yet" whatever the model, and the rates of a two-event history
+    are 0 or 1, so comparing them with long histories would measure history length, not
+    behaviour. Segment shares are compared over the segments above the threshold.
     """
-    known = features["user_id"].isin(assignments["user_id"])
-    fresh = update[~update["user_id"].isin(assignments["user_id"])]
-    new_rows = features[features["user_id"].isin(fresh["user_id"])]
+    active = features[pd.to_numeric(features["n_events"], errors="coerce").fillna(0) >= min_events]
+    known = active["user_id"].isin(assignments["user_id"])
+    fresh = update[~update["user_id"].isin(assignments["user_id"]) & update["user_id"].isin(active["user_id"])]
+    new_rows = active[active["user_id"].isin(fresh["user_id"])]
+    assignments = assignments[assignments["user_id"].isin(active["user_id"]) & (assignments["segment_id"] != 0)]
+    fresh = fresh[fresh["segment_id"] != 0]
+    features = active
 
     def columns(frame) -> dict[str, np.ndarray]:
         return {m: frame[m].to_numpy(dtype=float, na_value=np.nan) for m in KEY_METRICS if m in frame}

@@ -65,3 +65,26 @@ def test_new_segment_mix_or_unknown_customers_retrain() -> None:
 def test_no_new_customers_is_nothing_to_do() -> None:
     report = measure_drift({"purchase_rate": np.ones(10)}, {})
     assert not report.retrain and report.decision == "no new customers: nothing to assign"
+
+
+def test_new_customers_are_compared_above_the_activity_threshold_only() -> None:
+    import pandas as pd
+
+    from segments.drift import drift_of_new_customers
+
+    rng = np.random.default_rng(4)
+    n_old, n_new = 3000, 600
+    rate = np.concatenate([rng.beta(2, 20, n_old), rng.beta(2, 20, n_new)])
+    events = np.concatenate([rng.integers(5, 60, n_old), rng.integers(5, 60, n_new)])
+    short = np.arange(n_old, n_old + 300)  # half the newcomers have two events and all-or-nothing rates
+    rate[short], events[short] = rng.integers(0, 2, 300), 2
+    features = pd.DataFrame({"user_id": np.arange(n_old + n_new), "n_events": events, "purchase_rate": rate})
+    assignments = pd.DataFrame({"user_id": np.arange(n_old), "segment_id": rng.integers(1, 3, n_old),
+                                "low_confidence": rng.random(n_old) < 0.05})
+    new_ids = np.arange(n_old, n_old + n_new)
+    update = pd.DataFrame({"user_id": new_ids, "segment_id": np.where(np.isin(new_ids, short), 0,
+                                                                      rng.integers(1, 3, n_new)),
+                           "low_confidence": rng.random(n_new) < 0.05})
+    report = drift_of_new_customers(features, assignments, update, min_events=5)
+    assert report.new_customers == 300 and not report.retrain
+    assert drift_of_new_customers(features, assignments, update, min_events=1).metric_psi["purchase_rate"] > 0.25
