@@ -101,3 +101,8 @@ def segmented(neo4j_driver, neo4j_settings: Settings, tmp_path_factory) -> Itera
         vectors = write_fake_vectors(workspace, list(current))
         write_user_vectors(db, workspace, batch_size=150)
         yield World(workspace, db, table.path, current, previous, vectors, synth_dir)
+        # leave the shared test database as the other modules expect it: no fixture constraint or vector index
+        reset_database(db)
+        db.run_text("DROP INDEX user_embedding IF EXISTS")
+        db.run_text("DROP CONSTRAINT segment_key_unique IF EXISTS")
+        apply_schema(db)
