@@ -1,0 +1,76 @@
+"""`shopgraph run` end to end on a real Neo4j: first months, a re-run that skips, a new month, an interrupted run."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from cli import app
+from events.synth import generate, month_file_name
+from events.workspace import Workspace
+from graph.connection import QueryRunner
+from pipeline.run import STEPS, run_pipeline
+from pipeline.state import PipelineState
+
+MONTHS = ["2019-11", "2019-12", "2020-01"]
+
+
+def statuses(report) -> dict[str, str]:
+    return {s.step: s.status for s in report.steps}
+
+
+def test_run_does_each_months_work_once_and_a_new_month_only_its_own(db: QueryRunner, workspace: Workspace,
+                                                                    tmp_path) -> None:
+    data = generate(tmp_path / "data", users=500, months=",".join(MONTHS), seed=3)
+    files = [tmp_path / "data" / month_file_name(m) for m in MONTHS]
+    assert [f.name for f in files] == [f.name for f in data.files]
+
+    first = run_pipeline(workspace, db, files[:2])
+    assert statuses(first) == dict.fromkeys(STEPS, "ran")
+    assert first.decision == "retrained (first segmentation)"
+    users_without = db.run_text("MATCH (u:User) WHERE u.segment IS NULL RETURN count(u) AS n")[0]["n"]
+    assert users_without == 0
+    assert all(p.is_file() and p.stat().st_size > 0 for p in first.report_paths)
+
+    again = run_pipeline(workspace, db, files[:2])
+    assert statuses(again) == dict.fromkeys(STEPS, "skipped")
+
+    new_month = run_pipeline(workspace, db, files[2:])
+    done = statuses(new_month)
+    assert done["ingest"] == done["load"] == done["features"] == done["segment"] == done["report"] == "ran"
+    embed = new_month.outcome("embed")
+    assert embed.status == "ran" and "folded in, no retraining" in embed.detail
+    assert new_month.decision.startswith(("assigned", "retrained: "))
+    record = json.loads((new_month.run_dir / "run.json").read_text(encoding="utf-8"))
+    assert record["drift"]["decision"] in ("assign", "retrain")
+    assert db.run_text("MATCH (u:User) WHERE u.segment IS NULL RETURN count(u) AS n")[0]["n"] == 0
+    counts = db.run_text("MATCH (s:Segment {current: true})<-[:IN_SEGMENT]-(u:User) RETURN count(u) AS n")[0]["n"]
+    assert counts == db.run_text("MATCH (u:User) RETURN count(u) AS n")[0]["n"]
+
+
+def test_an_interrupted_run_finishes_without_redoing_finished_steps(db: QueryRunner, workspace: Workspace,
+                                                                   tmp_path) -> None:
+    generate(tmp_path / "data", users=300, months="2019-11..2019-12", seed=4)
+    files = sorted((tmp_path / "data").glob("*.csv.gz"))
+    run_pipeline(workspace, db, files)
+    state = PipelineState.load(workspace)
+    state.forget("segment", "report")  # as if the run had stopped inside the segment step
+    state.mark_done("embed", state.steps["embed"])
+
+    resumed = run_pipeline(workspace, db, files)
+
+    done = statuses(resumed)
+    assert [s for s, status in done.items() if status == "ran"] == ["segment", "report"]
+
+
+def test_run_command_prints_steps_decision_table_report_and_browser(db: QueryRunner, workspace: Workspace,
+                                                                   tmp_path) -> None:
+    generate(tmp_path / "data", users=300, months="2019-11..2019-12", seed=6)
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "data" / "*.csv.gz")])
+    assert result.exit_code == 0, result.output
+    for expected in ("what ran", "segmentation: retrained (first segmentation)", "segments of run",
+                     "report:", "dossier-en.pdf", "/browser/"):
+        assert expected in result.output
+    missing = CliRunner().invoke(app, ["run", str(tmp_path / "nothing-*.csv.gz")])
+    assert missing.exit_code == 1 and "Traceback" not in missing.output
