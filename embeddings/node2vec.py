@@ -236,13 +236,21 @@ class WalkCorpus:
                 if self.progress:
                     self.progress(self.phase, done, self.n_walks)
 
+    def key_offset(self) -> int:
+        """Added to every node index in the sentences. gensim 4.4 takes integer words that are
+        valid indices (0 … n−1) for indices when it builds the negative-sampling table, so with
+        raw node indices every node got another node's frequency (link-prediction AUC 0.60
+        instead of 0.90, bench/embed.py); keys ``n … 2n−1`` are never mistaken for indices."""
+        return self.n_nodes
+
     def __iter__(self) -> Iterator[list[int]]:
+        offset = np.int64(self.key_offset())
         for chunk in self.chunks():
             if (chunk[:, -1] < 0).any():
                 for row in chunk:
-                    yield row[row >= 0].tolist()
+                    yield (row[row >= 0].astype(np.int64) + offset).tolist()
             else:
-                yield from chunk.tolist()
+                yield from (chunk.astype(np.int64) + offset).tolist()
 
 
 def random_walks(graph, walk_length: int = 30, walks_per_node: int = 1, p: float = 1.0, q: float = 1.0,
@@ -359,14 +367,15 @@ class Node2Vec:
         model = Word2Vec(vector_size=int(self.dimensions), window=int(self.window), min_count=1, sg=1, hs=0,
                          negative=int(self.negative), workers=int(self.workers), seed=int(self.seed),
                          epochs=int(self.epochs), sample=float(self.sample))
-        model.build_vocab_from_freq({int(v): int(c) for v, c in enumerate(freq) if c > 0})
+        offset = corpus.key_offset()  # see WalkCorpus.KEY_OFFSET_BY_N
+        model.build_vocab_from_freq({int(v) + offset: int(c) for v, c in enumerate(freq) if c > 0})
         model.train(_Feed(), total_words=self.tokens_, epochs=int(self.epochs), callbacks=[_Epochs()])
         if progress:
             progress("training", total_tokens, total_tokens)
         vectors = np.zeros((n, int(self.dimensions)), np.float32)
         keys = np.fromiter(model.wv.key_to_index.keys(), np.int64, len(model.wv.key_to_index))
         rows = np.fromiter(model.wv.key_to_index.values(), np.int64, len(model.wv.key_to_index))
-        vectors[keys] = model.wv.vectors[rows]
+        vectors[keys - offset] = model.wv.vectors[rows]
         self.vectors_ = vectors
         self.timings_ = {"walks": walks_seconds, "training": time.perf_counter() - started}
         self.walk_threads_ = numba.get_num_threads()
