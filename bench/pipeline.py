@@ -1,0 +1,148 @@
+"""End to end: synthetic months through `shopgraph run`, wall time and peak memory per step, at two sizes.
+
+Usage::
+
+    .venv/bin/python bench/pipeline.py                       # ≈ 2 M and ≈ 10 M events
+    .venv/bin/python bench/pipeline.py --events 2e6          # one size
+
+For each size the script generates four synthetic months (2019-10..2020-01, about 30 events
+per user over seven months, so ≈ 17 per user here), then, in a fresh workspace with its own
+Neo4j (``--home``, Bolt 7702, HTTP 7489, heap and page cache ``--memory``):
+
+1. ``run`` on the first three months (everything is new: ingest, load, features, embed,
+   vectors, segment, report);
+2. ``run`` on the fourth month (the incremental case: that month's ingest and load, the
+   features refreshed, the new customers folded in and assigned or a retrain if drift says so).
+
+Each run happens in a child process (so one size's memory never inflates the next), which
+calls :func:`pipeline.run.run_pipeline` and prints its per-step outcomes as JSON; the peak
+memory of a step is the child's resident memory sampled during the step (pipeline/meter.py),
+Neo4j's own memory is its fixed heap + page cache, shown apart.
+
+Figures and their references (same script, same machine):
+
+* **growth** — seconds per step at the large size over the small size, next to the ratio of
+  events: linear growth gives a ratio close to the events ratio. Goal: 10 M events through
+  ``run`` in ≤ 15 minutes and ≤ 8 GiB.
+* **incremental month** — seconds of the second run over the first: a month's cost, not the
+  history's (the features step recomputes every user by design, docs/ARCHITECTURE.md; the
+  others touch only the new month or the new customers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MONTHS = ["2019-10", "2019-11", "2019-12", "2020-01"]
+EVENTS_PER_USER = 17.0  # synthetic users over these four months (measured: printed below)
+
+
+def child(home: Path, files: list[str]) -> None:
+    """One `run` in this process; prints the outcomes as one JSON line."""
+    sys.path.insert(0, str(REPO))
+    from events.workspace import Workspace
+    from graph.connection import connect
+    from graph.settings import Settings
+    from pipeline.run import RunOptions, run_pipeline
+
+    started = time.perf_counter()
+    with connect(Settings.from_env()) as db:
+        report = run_pipeline(Workspace(home), db, [Path(f) for f in files], RunOptions())
+    print(json.dumps({
+        "seconds": time.perf_counter() - started, "decision": report.decision,
+        "steps": [[s.step, s.status, s.detail, s.seconds, s.peak_mib] for s in report.steps],
+    }), flush=True)
+
+
+def run_size(events: float, args: argparse.Namespace) -> dict:
+    from events.synth import generate, month_file_name
+    from graph.server import LocalServer
+    from graph.settings import Settings
+
+    home = args.home / f"events-{int(events)}"
+    shutil.rmtree(home, ignore_errors=True)
+    users = int(events / EVENTS_PER_USER)
+    started = time.perf_counter()
+    synth = generate(home / "synth", users=users, months=MONTHS, seed=args.seed)
+    print(f"synth: {synth.events:,} events, {synth.users:,} users in {time.perf_counter() - started:.0f}s",
+          flush=True)
+    env = {**os.environ, "SHOPGRAPH_HOME": str(home), "NEO4J_URI": f"bolt://127.0.0.1:{args.bolt_port}",
+           "SHOPGRAPH_NEO4J_HTTP_PORT": str(args.http_port), "SHOPGRAPH_NEO4J_HEAP": args.memory,
+           "SHOPGRAPH_NEO4J_PAGECACHE": args.memory, "SHOPGRAPH_PSEUDONYM_KEY": "bench-key-not-secret"}
+    for key in ("NEO4J_USER", "NEO4J_PASSWORD"):
+        env.pop(key, None)
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    server = LocalServer(Settings.from_env())
+    server.start()
+    try:
+        files = [str(home / "synth" / month_file_name(m)) for m in MONTHS]
+        runs = []
+        for label, chunk in (("first three months", files[:-1]), ("the fourth month", files[-1:])):
+            proc = subprocess.run([sys.executable, __file__, "--child", str(home), *chunk], env=env,
+                                  capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise SystemExit(f"run on {label} failed:\n{proc.stderr[-3000:]}")
+            runs.append({"label": label, **json.loads(proc.stdout.strip().splitlines()[-1])})
+    finally:
+        server.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+    return {"events": synth.events, "users": synth.users, "runs": runs}
+
+
+def print_size(result: dict, memory: str) -> None:
+    print(f"\n{result['events']:,} events, {result['users']:,} users (Neo4j heap + page cache {memory} each)")
+    for run in result["runs"]:
+        print(f"  run on {run['label']}: {run['seconds']:.0f}s — segmentation: {run['decision']}")
+        for step, status, detail, seconds, peak in run["steps"]:
+            print(f"    {step:<9} {status:<8} {seconds:8.1f}s  peak {peak / 1024:5.2f} GiB  {detail[:70]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", nargs="+", type=float, default=[2e6, 10e6], help="approximate sizes")
+    parser.add_argument("--home", type=Path, default=Path("/tmp/sg-bench-pipeline"))
+    parser.add_argument("--bolt-port", type=int, default=7702)
+    parser.add_argument("--http-port", type=int, default=7489)
+    parser.add_argument("--memory", default="2g", help="heap and page cache of the bench Neo4j")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(Path(args.child[0]), args.child[1:])
+        return
+    sys.path.insert(0, str(REPO))
+    results = [run_size(events, args) for events in sorted(args.events)]
+    print("\n# bench/pipeline", time.strftime("%Y-%m-%d %H:%M"), f"{os.cpu_count()} CPUs")
+    for result in results:
+        print_size(result, args.memory)
+    if len(results) >= 2:
+        small, large = results[0], results[-1]
+        ratio = large["events"] / small["events"]
+        print(f"\ngrowth, {large['events']:,} vs {small['events']:,} events (events ×{ratio:.2f}):")
+        for (step, _, _, s_small, _), (_, _, _, s_large, _) in zip(small["runs"][0]["steps"],
+                                                                   large["runs"][0]["steps"], strict=True):
+            print(f"  {step:<9} ×{s_large / s_small if s_small > 0.05 else float('nan'):5.2f}")
+        total = large["runs"][0]["seconds"]
+        peak = max(s[4] for s in large["runs"][0]["steps"])
+        print(f"  whole run ×{total / small['runs'][0]['seconds']:.2f}; {large['events']:,} events in {total / 60:.1f}"
+              f" min (goal ≤ 15: {'met' if total <= 900 else 'NOT met'}), peak {peak / 1024:.2f} GiB + Neo4j "
+              f"(goal ≤ 8 GiB)")
+    for result in results:
+        first, second = result["runs"]
+        print(f"incremental month at {result['events']:,} events: {second['seconds']:.0f}s vs {first['seconds']:.0f}s "
+              f"for the first three months (ratio {second['seconds'] / first['seconds']:.2f})")
+
+
+if __name__ == "__main__":
+    main()
