@@ -220,9 +220,8 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     if not candidates:
         raise ShopgraphError(f"--k {k} needs more users with {MIN_EVENTS_TO_CLUSTER}+ events than {len(X)}")
     chosen = selection.choose(candidates)
-    reason = ("the best silhouette among fits with stability ≥ 0.8 and no segment under 1 % (ties within 0.01: "
-              "fewer segments)" if chosen.eligible else
-              "no fit reached stability 0.8 with every segment ≥ 1 %: the most stable fit")
+    reason = ("the most segments among fits with no segment under 1 %, stability ≥ min(0.8, best − 0.05) and "
+              "silhouette within 0.05 of the best of those")
     if k or method:
         reason = f"{'--k ' + str(k) if k else ''}{' ' if k and method else ''}{'--method ' + method if method else ''}" \
                  f" given; then {reason}"
@@ -275,6 +274,10 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
         mapping, jaccard = lineage.match(prev["user_id"].to_numpy(), prev["segment_id"].to_numpy(),
                                          user_ids, segment_of)
         mapping[0] = 0
+        # a cluster whose users all fall below the threshold is not in segment_of: give it a fresh id too
+        fresh = max([*mapping.values(), *(int(x) for x in prev["segment_id"])], default=0) + 1
+        for label in sorted(set(int(x) for x in labels) - set(mapping)):
+            mapping[label], fresh = fresh, fresh + 1
         segment_of = np.array([mapping[int(s)] for s in segment_of], np.int64)
         labels = np.array([mapping[int(s)] for s in labels], np.int64)
         prev_segments = {int(s["segment_id"]): s for s in runs.read_json(previous_dir / "segments.json")}
