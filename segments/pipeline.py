@@ -29,7 +29,7 @@ from features.calendar import load_calendar
 from features.compute import FEATURES_FILE, read_sidecar
 from segments import assign as assigner
 from segments import lineage, naming, profile, runs, selection, threshold
-from segments.inputs import InputTransform, align_vectors, read_user_vectors
+from segments.inputs import InputTransform, align_vectors, read_user_vectors, with_derived
 
 MIN_EVENTS_TO_CLUSTER = 5
 DEFAULT_SAMPLE = 20_000
@@ -150,7 +150,7 @@ def _analysis(model: assigner.AssignmentModel, transform: InputTransform, X: np.
     words = []
     if transform.vector_dims_:
         pcs = X[:, blocks["vectors"]]
-        metric_values = features[transform.metrics_].apply(pd.to_numeric, errors="coerce").fillna(0)
+        metric_values = with_derived(features)[transform.metrics_].apply(pd.to_numeric, errors="coerce").fillna(0)
         ranks = metric_values.rank().to_numpy()
         for i in range(min(3, pcs.shape[1])):
             pc_rank = pd.Series(pcs[:, i]).rank().to_numpy()
