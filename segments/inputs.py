@@ -9,9 +9,21 @@ The rules (docs/ARCHITECTURE.md, "Segments"):
   ratios to a typical level (``price_index_*``, ``promo_lift``), the largest observed value
   for ``median_session_gap_hours`` and ``purchase_recency_days`` (never came back / never
   bought), 0 otherwise (no spend, no rate).
-* **Skew**: ``log1p`` on a non-negative metric whose sample skewness exceeds 2.
-* **Robust scaling**: ``(x − median) / IQR`` (the standard deviation when the IQR is 0, the
-  column dropped when both are 0), then clipped to ±6 so a bot cannot stretch an axis.
+* **Volume enters once**: counts and totals that grow with how much a user happens to do
+  (``VOLUME``: events, views, carts, removes, sessions, active days, months active, tenure,
+  items, orders, spend, distinct products / categories / brands) are left out of the model;
+  activity enters as ``activity_level`` (log of the events) and two intensities that do not
+  grow with the length of the history (``sessions_per_active_month``, ``product_variety`` =
+  distinct products per event). On the planted personas the totals mostly carried a
+  persona-independent activity multiplier, so clusters formed by activity level, and a
+  truncated history (the threshold study) always moved to the "low activity" segment.
+  The profiles (:mod:`segments.profile`) still describe every metric.
+* **Skew** (recorded for the profiles' scale): ``log1p`` on a non-negative metric whose
+  sample skewness exceeds 2.
+* **Quantile-normal scaling**: each column is mapped through its empirical quantiles to a
+  standard normal (scikit-learn ``QuantileTransformer``, ≤ 1 000 quantiles), which removes
+  skew and outliers whatever their size (a bot cannot stretch an axis); a column constant
+  after that is dropped.
 * **Correlated metrics**: walking the metrics in registry order, a metric whose |Spearman|
   with an already kept one exceeds 0.9 (on a sample) is dropped; the first listed stays.
 * **Vectors**: centred, then PCA keeping the fewest components that explain 80 % of the
@@ -43,6 +55,34 @@ CORRELATION_LIMIT = 0.9
 PCA_VARIANCE = 0.8
 PCA_MIN, PCA_MAX = 2, 16
 SAMPLE = 20_000
+VOLUME = {"n_events", "n_views", "n_carts", "n_removes", "n_sessions", "active_days", "months_active",
+          "tenure_days", "n_purchases", "n_orders", "total_spent", "distinct_products", "distinct_categories",
+          "distinct_brands"}
+DERIVED = {"activity_level": "activity", "sessions_per_active_month": "activity", "product_variety": "breadth"}
+
+
+def model_metrics() -> list[str]:
+    """The columns the model uses: the candidate metrics without ``VOLUME``, then ``DERIVED``."""
+    return [m for m in candidate_metrics() if m not in VOLUME] + list(DERIVED)
+
+
+def with_derived(features: pd.DataFrame) -> pd.DataFrame:
+    """``features`` with the ``DERIVED`` columns added (NaN where their inputs are missing)."""
+    out = features.copy()
+    events = pd.to_numeric(features["n_events"], errors="coerce").astype("float64")
+    sessions = pd.to_numeric(features["n_sessions"], errors="coerce").astype("float64")
+    months = pd.to_numeric(features["months_active"], errors="coerce").astype("float64").clip(lower=1)
+    products = pd.to_numeric(features["distinct_products"], errors="coerce").astype("float64")
+    out["activity_level"] = np.log1p(events.clip(lower=0))
+    out["sessions_per_active_month"] = sessions / months
+    out["product_variety"] = products / events.where(events > 0)
+    return out
+
+
+def _group(name: str) -> str:
+    from features.registry import by_name
+
+    return DERIVED[name] if name in DERIVED else by_name(name).group
 
 
 def candidate_metrics() -> list[str]:
@@ -93,8 +133,10 @@ class InputTransform:
     pruned_: dict[str, str] = field(default_factory=dict)  # dropped metric -> the kept one it follows
     dropped_constant_: list[str] = field(default_factory=list)
     fill_max_: dict[str, float] = field(default_factory=dict)
-    centre_: np.ndarray | None = None
-    scale_: np.ndarray | None = None
+    quantiles_: object = None
+    quantile_columns_: list[int] = field(default_factory=list)
+    kept_columns_: list[int] = field(default_factory=list)
+    all_columns_: list[str] = field(default_factory=list)
     metric_weight_: float = 1.0
     group_weights_: np.ndarray | None = None
     vector_mean_: np.ndarray | None = None
@@ -106,23 +148,26 @@ class InputTransform:
     # -- fitting --------------------------------------------------------------------------
     def fit(self, features: pd.DataFrame, vectors: np.ndarray | None) -> InputTransform:
         rng = np.random.default_rng(self.seed)
-        columns = candidate_metrics()
+        features = with_derived(features)
+        columns = model_metrics()
         raw, self.fill_max_ = fill_empty(features, columns)
         sample = rng.choice(len(raw), min(SAMPLE, len(raw)), replace=False) if len(raw) > SAMPLE else slice(None)
-        logged = [name for j, name in enumerate(columns)
-                  if raw[:, j].min() >= 0 and _skewness(raw[sample, j]) > SKEW_LIMIT]
-        self.log_columns_ = logged
-        values = self._log(raw, columns)
-        centre = np.median(values, axis=0)
-        q75, q25 = np.percentile(values, [75, 25], axis=0)
-        scale = q75 - q25
+        full, _ = fill_empty(features, candidate_metrics(), self.fill_max_)
+        self.log_columns_ = [name for j, name in enumerate(candidate_metrics())
+                             if full[:, j].min() >= 0 and _skewness(full[sample, j]) > SKEW_LIMIT]
+        from sklearn.preprocessing import QuantileTransformer
+
+        quantiles = QuantileTransformer(n_quantiles=max(10, min(1000, len(raw))), output_distribution="normal",
+                                        subsample=SAMPLE, random_state=self.seed).fit(raw)
+        values = quantiles.transform(raw)
         sd = values.std(axis=0)
-        scale = np.where(scale > 0, scale, sd)
-        keep = scale > 0
+        keep = sd > 1e-9
         self.dropped_constant_ = [c for c, k in zip(columns, keep, strict=True) if not k]
         columns = [c for c, k in zip(columns, keep, strict=True) if k]
-        values, centre, scale = values[:, keep], centre[keep], scale[keep]
-        scaled = np.clip((values - centre) / scale, -CLIP, CLIP)
+        scaled = values[:, keep]
+        self.quantiles_ = quantiles
+        self.quantile_columns_ = list(np.flatnonzero(keep))
+        self.all_columns_ = model_metrics()
         # correlated-metric pruning, registry order
         ranks = pd.DataFrame(scaled[sample]).rank().to_numpy()
         rho = np.nan_to_num(np.corrcoef(ranks, rowvar=False)) if ranks.shape[1] > 1 else np.ones((1, 1))
@@ -135,11 +180,9 @@ class InputTransform:
             else:
                 self.pruned_[name] = columns[twin]
         self.metrics_ = [columns[j] for j in kept]
-        self.centre_, self.scale_ = centre[kept], scale[kept]
+        self.kept_columns_ = [self.quantile_columns_[j] for j in kept]
         block = scaled[:, kept]
-        from features.registry import by_name
-
-        groups = [by_name(c).group for c in self.metrics_]
+        groups = [_group(c) for c in self.metrics_]
         self.group_weights_ = np.ones(len(kept))
         for g in set(groups):
             js = [j for j, name in enumerate(groups) if name == g]
@@ -174,8 +217,11 @@ class InputTransform:
     # -- transforming -----------------------------------------------------------------------
     def metric_block(self, features: pd.DataFrame) -> np.ndarray:
         """The scaled metric columns (before block weighting)."""
-        raw, _ = fill_empty(features, self.metrics_, self.fill_max_)
-        return np.clip((self._log(raw, self.metrics_) - self.centre_) / self.scale_, -CLIP, CLIP) * self.group_weights_
+        if len(features) == 0:
+            return np.zeros((0, len(self.metrics_)))
+        raw, _ = fill_empty(with_derived(features), self.all_columns_, self.fill_max_)
+        values = self.quantiles_.transform(raw)[:, self.kept_columns_]
+        return np.clip(values, -CLIP, CLIP) * self.group_weights_
 
     def vector_block(self, vectors: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The principal components of the vectors (before weighting) and the vector_missing flags."""
@@ -217,7 +263,8 @@ class InputTransform:
             "block_weights": {"metrics": self.metric_weight_, "vectors": self.vector_weight_},
             "group_weights": {c: round(float(w), 4) for c, w in zip(self.metrics_, self.group_weights_, strict=True)},
             "rules": {"skew_limit": SKEW_LIMIT, "clip": CLIP, "correlation_limit": CORRELATION_LIMIT,
-                      "pca_variance": PCA_VARIANCE, "block_rule": "each registry group, then each block, scaled to total variance 1"},
+                      "pca_variance": PCA_VARIANCE, "block_rule": "each registry group, then each block, scaled to total variance 1",
+                      "scaling": "quantile-normal", "volume_left_out": sorted(VOLUME), "derived": sorted(DERIVED)},
         }
 
 
@@ -234,7 +281,7 @@ def align_vectors(user_ids: np.ndarray, vector_ids: np.ndarray | None, vectors: 
     return out
 
 
-__all__ = ["InputTransform", "align_vectors", "candidate_metrics", "fill_empty", "KEY"]
+__all__ = ["InputTransform", "align_vectors", "candidate_metrics", "fill_empty", "model_metrics", "with_derived", "KEY"]
 
 
 def read_user_vectors(workspace) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:

@@ -248,6 +248,18 @@ def name_segments(profiles: list[Profile], keep: dict[int, dict[str, str]] | Non
     keep = keep or {}
     taken: set[str] = {n["en"] for sid, n in keep.items() if any(p["segment_id"] == sid for p in profiles)}
     out: dict[int, dict] = {}
+    # each name goes to the segment where its rule is strongest (greedy over all (strength, segment, rule)
+    # pairs, strongest first; ties: lower segment id, then rule order); "everyday" (strength 0) last
+    pairs = sorted(((s, p["segment_id"], order, k) for p in profiles if p["segment_id"] and p["segment_id"] not in keep
+                    for order, (s, k) in enumerate(candidates(p))), key=lambda t: (-t[0], t[1], t[2]))
+    given: dict[int, str] = {}
+    for _s, sid, _o, k in pairs:
+        p = next(q for q in profiles if q["segment_id"] == sid)
+        name = _texts(k, p)["name"]["en"]
+        if sid not in given and name not in taken and not (k == "everyday" and name in given.values()):
+            given[sid] = k
+            taken.add(name)
+    taken = {n["en"] for sid, n in keep.items() if any(p["segment_id"] == sid for p in profiles)}
     for p in sorted(profiles, key=lambda q: q["segment_id"]):
         sid = p["segment_id"]
         if sid == 0:
@@ -260,6 +272,8 @@ def name_segments(profiles: list[Profile], keep: dict[int, dict[str, str]] | Non
                      "rule": "threshold"}
         else:
             options = candidates(p)
+            if sid in given:
+                options = [(0.0, given[sid])] + [o for o in options if o[1] != given[sid]]
             key = options[0][1]
             texts = _texts(key, p)
             if sid in keep:

@@ -29,7 +29,7 @@ from features.calendar import load_calendar
 from features.compute import FEATURES_FILE, read_sidecar
 from segments import assign as assigner
 from segments import lineage, naming, profile, runs, selection, threshold
-from segments.inputs import InputTransform, align_vectors, read_user_vectors
+from segments.inputs import InputTransform, align_vectors, read_user_vectors, with_derived
 
 MIN_EVENTS_TO_CLUSTER = 5
 DEFAULT_SAMPLE = 20_000
@@ -150,7 +150,7 @@ def _analysis(model: assigner.AssignmentModel, transform: InputTransform, X: np.
     words = []
     if transform.vector_dims_:
         pcs = X[:, blocks["vectors"]]
-        metric_values = features[transform.metrics_].apply(pd.to_numeric, errors="coerce").fillna(0)
+        metric_values = with_derived(features)[transform.metrics_].apply(pd.to_numeric, errors="coerce").fillna(0)
         ranks = metric_values.rank().to_numpy()
         for i in range(min(3, pcs.shape[1])):
             pc_rank = pd.Series(pcs[:, i]).rank().to_numpy()
@@ -220,9 +220,8 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     if not candidates:
         raise ShopgraphError(f"--k {k} needs more users with {MIN_EVENTS_TO_CLUSTER}+ events than {len(X)}")
     chosen = selection.choose(candidates)
-    reason = ("the best silhouette among fits with stability ≥ 0.8 and no segment under 1 % (ties within 0.01: "
-              "fewer segments)" if chosen.eligible else
-              "no fit reached stability 0.8 with every segment ≥ 1 %: the most stable fit")
+    reason = ("the most segments among fits with no segment under 1 %, stability ≥ min(0.8, best − 0.05) and "
+              "silhouette within 0.05 of the best of those")
     if k or method:
         reason = f"{'--k ' + str(k) if k else ''}{' ' if k and method else ''}{'--method ' + method if method else ''}" \
                  f" given; then {reason}"
@@ -275,6 +274,10 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
         mapping, jaccard = lineage.match(prev["user_id"].to_numpy(), prev["segment_id"].to_numpy(),
                                          user_ids, segment_of)
         mapping[0] = 0
+        # a cluster whose users all fall below the threshold is not in segment_of: give it a fresh id too
+        fresh = max([*mapping.values(), *(int(x) for x in prev["segment_id"])], default=0) + 1
+        for label in sorted(set(int(x) for x in labels) - set(mapping)):
+            mapping[label], fresh = fresh, fresh + 1
         segment_of = np.array([mapping[int(s)] for s in segment_of], np.int64)
         labels = np.array([mapping[int(s)] for s in labels], np.int64)
         prev_segments = {int(s["segment_id"]): s for s in runs.read_json(previous_dir / "segments.json")}

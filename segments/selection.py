@@ -13,11 +13,17 @@ users, drawn with the run's seed) and scored there:
   do not differ in conversion and revenue, 1 = they explain all of it);
 * **smallest share**: the smallest segment's share of the sample.
 
-**The rule** (:func:`choose`): a candidate is eligible when its stability ≥ 0.8 and its
-smallest segment holds ≥ 1 % of users. Among eligible candidates the best silhouette wins;
-candidates within 0.01 of the best count as tied and the one with fewer segments wins (then
-k-means before the mixture before Ward). When nothing is eligible, the most stable
-candidate wins. ``--k`` and ``--method`` restrict the candidates before the rule applies.
+**The rule** (:func:`choose`): a candidate is eligible when its smallest segment holds ≥ 1 %
+of users and its stability reaches ``min(0.8, best − 0.05)``, the best being the highest
+stability among candidates with that smallest share (so when no fit reaches 0.8 the rule
+still compares the fits that are nearly as reproducible as the best, instead of falling back
+to the single most stable — usually the coarsest — one). Among eligible candidates, those
+whose silhouette is within ``SILHOUETTE_SLACK`` (0.05) of the best eligible silhouette are
+"as well separated"; the one with the MOST segments wins (then the higher silhouette, then
+k-means before the mixture before Ward): the finest segmentation that is as reproducible and
+as well separated as any. On clear clusters the silhouette drops sharply past the true k, so
+the planted k wins; on fuzzy behavioural data silhouettes are flat and the finest stable
+split wins instead of k = 3. ``--k`` and ``--method`` restrict the candidates before the rule applies.
 
 Ward's hierarchy is built on at most ``WARD_SAMPLE`` users (memory is quadratic) and other
 users go to the nearest Ward centroid.
@@ -43,7 +49,8 @@ K_RANGE = tuple(range(3, 16))
 BOOTSTRAPS = 3
 STABILITY_MIN = 0.8
 SMALLEST_SHARE_MIN = 0.01
-SILHOUETTE_TIE = 0.01
+SILHOUETTE_SLACK = 0.05
+STABILITY_SLACK = 0.05
 SILHOUETTE_SAMPLE = 3_000
 WARD_SAMPLE = 3_000
 MINIBATCH_ABOVE = 100_000  # final k-means fits on more users than this use MiniBatchKMeans
@@ -203,16 +210,15 @@ def choose(candidates: list[Candidate]) -> Candidate:
     """Apply the rule of the module docstring; marks ``eligible`` and ``chosen``; returns the winner."""
     if not candidates:
         raise ValueError("no candidate to choose from")
+    shared = [c for c in candidates if c.smallest_share >= SMALLEST_SHARE_MIN] or candidates
+    level = min(STABILITY_MIN, max(c.stability for c in shared) - STABILITY_SLACK)
     for c in candidates:
-        c.eligible = c.stability >= STABILITY_MIN and c.smallest_share >= SMALLEST_SHARE_MIN
+        c.eligible = c.stability >= level and (c.smallest_share >= SMALLEST_SHARE_MIN or shared is candidates)
         c.chosen = False
     pool = [c for c in candidates if c.eligible]
-    if pool:
-        best = max(c.silhouette for c in pool)
-        tied = [c for c in pool if c.silhouette >= best - SILHOUETTE_TIE]
-        winner = min(tied, key=lambda c: (c.k, METHODS.index(c.method), -c.silhouette))
-    else:
-        winner = max(candidates, key=lambda c: (c.stability, -c.k))
+    best = max(c.silhouette for c in pool)
+    close = [c for c in pool if c.silhouette >= best - SILHOUETTE_SLACK]
+    winner = min(close, key=lambda c: (-c.k, -c.silhouette, METHODS.index(c.method)))
     winner.chosen = True
     return winner
 

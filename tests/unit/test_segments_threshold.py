@@ -1,0 +1,59 @@
+"""The activity-threshold study: truncating to the whole history must reproduce the full-history segment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from events.ingest import ingest_files
+from events.synth import generate
+from events.workspace import Workspace
+from features.calendar import load_calendar
+from features.compute import FEATURES_FILE, build_user_features
+from segments import threshold
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> tuple[Workspace, pd.DataFrame]:
+    root = tmp_path_factory.mktemp("threshold")
+    data = generate(root / "data", users=500, months="2019-11..2019-12", seed=5)
+    workspace = Workspace(root / "home")
+    ingest_files(workspace, sorted(data.files), pseudonymise=True)
+    build_user_features(workspace, load_calendar())
+    features = pd.read_parquet(workspace.features_dir / FEATURES_FILE).sort_values("user_id")
+    return workspace, features[features["n_events"] >= 5].reset_index(drop=True)
+
+
+def _by_taste(frame: pd.DataFrame, _vectors) -> np.ndarray:
+    """A 'classifier' reading one share-like metric: segment 1 or 2."""
+    return np.where(pd.to_numeric(frame["weekend_share"], errors="coerce").fillna(0).to_numpy() > 0.3, 2, 1)
+
+
+def test_the_whole_history_agrees_with_the_full_history_segment(store) -> None:
+    workspace, features = store
+    labels = _by_taste(features, None)
+    record = threshold.run_study(workspace, load_calendar(), features, labels, None, _by_taste, seed=0)
+    assert record["curve"], record
+    assert record["reference_agreement_with_clusters"] == pytest.approx(1.0)
+    # a user's first n events, n ≥ their whole history, is that history: agreement must be 1.0
+    points = {p["n"]: p for p in record["curve"]}
+    assert 0.0 <= points[1]["agreement"] <= 1.0
+    assert points[1]["median_abs_error_n_sessions"] >= 0
+
+
+def test_agreement_is_measured_against_the_right_users(store) -> None:
+    """Labels shuffled between users break agreement with the clusters; the study's reference does not move."""
+    workspace, features = store
+    labels = _by_taste(features, None)
+    shuffled = np.random.default_rng(0).permutation(labels)
+    good = threshold.run_study(workspace, load_calendar(), features, labels, None, _by_taste, seed=0)
+    bad = threshold.run_study(workspace, load_calendar(), features, shuffled, None, _by_taste, seed=0)
+    assert good["reference_agreement_with_clusters"] > bad["reference_agreement_with_clusters"] + 0.2
+    assert [p["agreement"] for p in good["curve"]] == [p["agreement"] for p in bad["curve"]]
+
+
+def test_the_rule_takes_the_smallest_n_reaching_the_level() -> None:
+    curve = [{"n": 1, "agreement": 0.5}, {"n": 3, "agreement": 0.82}, {"n": 5, "agreement": 0.9}]
+    assert threshold.choose_threshold(curve) == (3, True)
+    assert threshold.choose_threshold([{"n": 1, "agreement": 0.5}, {"n": 8, "agreement": 0.6}]) == (8, False)
