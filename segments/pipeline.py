@@ -119,6 +119,21 @@ def fit_labels(method: str, k: int, X: np.ndarray, seed: int) -> np.ndarray:
     return labels + 1
 
 
+def confusion_table(model: assigner.AssignmentModel, label_to_segment: dict[int, int]) -> pd.DataFrame:
+    """The kept classifier on its test split: rows the true segment id, columns the predicted one
+    (column ``segment_id`` first, as ``confusion.csv`` stores it)."""
+    X_test, y_test = model.test_rows
+    predicted, _ = model.predict(X_test)
+    ids = sorted(set(label_to_segment.values()))
+
+    def segment_of(labels) -> pd.Categorical:
+        return pd.Categorical([label_to_segment.get(int(c), int(c)) for c in labels], categories=ids)
+
+    table = pd.crosstab(segment_of(y_test), segment_of(predicted), dropna=False)
+    table.index.name, table.columns.name = "segment_id", None
+    return table.reset_index()
+
+
 def _analysis(model: assigner.AssignmentModel, transform: InputTransform, X: np.ndarray, labels: np.ndarray,
               features: pd.DataFrame, k: int, seed: int) -> tuple[pd.DataFrame, dict]:
     """Permutation importance, quality with each block alone, vector PCs in plain words."""
@@ -323,6 +338,7 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     mapping_back = {int(c): int(c) for c in model.model.classes_}
     if previous_dir is not None and migration is not None:
         mapping_back = {int(c): int(mapping[int(c)]) for c in model.model.classes_}
+    runs.write_csv(staging / "confusion.csv", confusion_table(model, mapping_back))
     del model.test_rows
     assigner.save({"classifier": model, "transform": transform, "label_to_segment": mapping_back,
                    "threshold": min_events, "min_events_to_cluster": MIN_EVENTS_TO_CLUSTER},

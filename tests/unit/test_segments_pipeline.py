@@ -165,3 +165,13 @@ def test_vectors_are_used_when_the_embeddings_file_exists(segmented, tmp_path) -
         assert np.allclose(aligned[:-3], vectors)
     finally:
         (workspace.embeddings_dir / "user_vectors.parquet").unlink()
+
+
+def test_the_confusion_matrix_counts_the_test_split_by_segment(segmented) -> None:
+    workspace, run = segmented
+    confusion = pd.read_csv(run.run_dir / "confusion.csv", index_col=0)
+    record = json.loads((run.run_dir / "run.json").read_text())
+    assert list(confusion.columns.astype(int)) == list(confusion.index)
+    assert confusion.to_numpy().sum() > 0 and (confusion.to_numpy() >= 0).all()
+    diagonal = np.trace(confusion.to_numpy()) / confusion.to_numpy().sum()
+    assert diagonal > 0.5, record.get("classifier")
