@@ -10,7 +10,6 @@ it (and stale temporary directories) before the next ingest, so the store always
 
 from __future__ import annotations
 
-import fcntl
 import glob
 import hashlib
 import os
@@ -36,6 +35,7 @@ from events.buckets import (
     write_buckets,
 )
 from events.errors import ShopgraphError
+from events.locks import exclusive_lock
 from events.sqltext import literal
 from events.lines import LINES_SCHEMA, first_line, line_batches, prefetched
 from events.manifest import (
@@ -109,21 +109,10 @@ def expand_paths(patterns: Sequence[str]) -> list[Path]:
     return found
 
 
-@contextmanager
-def store_lock(workspace: Workspace) -> Iterator[None]:
+def store_lock(workspace: Workspace):
     """Hold the store's ingest lock (one ingest at a time); fail at once if another holds it."""
-    workspace.store_dir.mkdir(parents=True, exist_ok=True)
-    with open(workspace.store_dir / LOCK_FILE, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ShopgraphError(
-                f"another ingest is writing to {workspace.store_dir}: wait for it to finish"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return exclusive_lock(workspace.store_dir / LOCK_FILE,
+                          f"another ingest is writing to {workspace.store_dir}: wait for it to finish")
 
 
 def recover_store(workspace: Workspace) -> list[Path]:

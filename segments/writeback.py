@@ -48,14 +48,12 @@ batches with its cursor (``users_copied``, ``user_copy = 'refreshing'`` until do
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import math
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +64,7 @@ from neo4j.exceptions import TransientError
 
 import cypher
 from events.errors import ShopgraphError
+from events.locks import exclusive_lock
 from events.sqltext import literal
 from events.workspace import Workspace
 
@@ -336,19 +335,10 @@ def _check_assignments(run_dir: Path) -> dict[str, Any]:
 
 
 # -- writing ------------------------------------------------------------------------------------
-@contextmanager
-def writeback_lock(workspace: Workspace) -> Iterator[None]:
+def writeback_lock(workspace: Workspace):
     """One write-back at a time per workspace; a second one fails at once."""
-    workspace.segments_dir.mkdir(parents=True, exist_ok=True)
-    with open(workspace.segments_dir / LOCK_FILE, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ShopgraphError("another segment write-back is running: wait for it to finish") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return exclusive_lock(workspace.segments_dir / LOCK_FILE,
+                          "another segment write-back is running: wait for it to finish")
 
 
 def write_run(db: QueryRunner, workspace: Workspace, run_dir: Path, progress: Progress | None = None,
