@@ -28,9 +28,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator
 
 
-class FastRP:
+class FastRP(BaseEstimator):
     """FastRP embedder with scikit-learn conventions: parameters here, ``vectors_`` after :meth:`fit`.
 
     Parameters

@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterator
 import numba
 import numpy as np
 from numba import njit, prange
+from sklearn.base import BaseEstimator
 
 Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``: phase ``walks`` (walks done), ``training`` (tokens fed) or ``epochs``."""
@@ -263,7 +264,7 @@ def random_walks(graph, walk_length: int = 30, walks_per_node: int = 1, p: float
     return walks, corpus.proposals
 
 
-class Node2Vec:
+class Node2Vec(BaseEstimator):
     """node2vec node embeddings (Grover & Leskovec 2016) of a weighted undirected CSR graph.
 
     Parameters
@@ -300,15 +301,6 @@ class Node2Vec:
         self.workers = workers
         self.sample = sample
         self.chunk_size = chunk_size
-
-    def get_params(self, deep: bool = True) -> dict:
-        return {k: getattr(self, k) for k in ("dimensions", "walk_length", "walks_per_node", "p", "q", "window",
-                                              "epochs", "negative", "seed", "workers", "sample", "chunk_size")}
-
-    def set_params(self, **params) -> Node2Vec:
-        for key, value in params.items():
-            setattr(self, key, value)
-        return self
 
     def _validate(self) -> None:
         for name in ("dimensions", "walk_length", "walks_per_node", "window", "epochs", "workers", "chunk_size"):

@@ -269,7 +269,7 @@ def embed(workspace: Workspace, method: str = "node2vec", *, max_users: int | No
     timings["total"] = time.perf_counter() - started
     metadata = {
         "method": method,
-        "parameters": estimator.get_params() if hasattr(estimator, "get_params") else params,
+        "parameters": estimator.get_params(),
         "seed": seed,
         "dimensions": int(vectors.shape[1]),
         "max_users": max_users,
