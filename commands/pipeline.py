@@ -38,8 +38,7 @@ def _run(files: list[str], retrain: bool, no_pseudonymise: bool, lang: str, seed
         def progress(step: str, label: str, done: int, total: int) -> None:
             bar.update(detail, description=f"  {label}"[:44], completed=done, total=total or None)
 
-        hooks = RunHooks(on_step=on_step, progress=progress,
-                         say=lambda text: bar.console.print(text, highlight=False))
+        hooks = RunHooks(on_step=on_step, progress=progress)
         report = run_pipeline(s.workspace, db, paths, RunOptions(
             retrain=retrain, pseudonymise=not no_pseudonymise, lang=lang, seed=seed), hooks)
         bar.update(overall, completed=len(STEPS), description="done")

@@ -52,11 +52,10 @@ class RunReport:
 @dataclass
 class RunHooks:
     """How the caller shows progress: ``on_step(step, index, total)`` when a step starts,
-    ``progress(step, label, done, total)`` inside it, ``say(text)`` for one line of news."""
+    ``progress(step, label, done, total)`` inside it."""
 
     on_step: Callable[[str, int, int], None] = lambda step, index, total: None
     progress: Callable[[str, str, int, int], None] = lambda step, label, done, total: None
-    say: Callable[[str], None] = lambda text: None
 
 
 @dataclass
