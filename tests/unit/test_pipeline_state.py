@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import mmap
+import time
+
 from pipeline.meter import StepMeter
 from pipeline.state import PipelineState, fingerprint
 
@@ -34,8 +37,10 @@ def test_step_meter_sees_memory_allocated_inside_the_step() -> None:
     with StepMeter(interval=0.01) as before:
         pass
     with StepMeter(interval=0.01) as meter:
-        block = bytearray(200 * 1024 * 1024)
-        block[::4096] = b"x" * len(block[::4096])  # touch every page so it is resident
-        del block
+        block = mmap.mmap(-1, 200 * 1024 * 1024)  # fresh pages, never memory the process already holds
+        for offset in range(0, len(block), 4096):
+            block[offset] = 1  # touch every page so it is resident
+        time.sleep(0.5)  # the sampler sees what is held for longer than its interval
+        block.close()
     assert meter.peak_mib >= before.peak_mib + 150
     assert meter.seconds > 0
