@@ -42,6 +42,7 @@ from segments.inputs import InputTransform  # noqa: E402
 from segments.pipeline import MIN_EVENTS_TO_CLUSTER, fit_labels, read_features, segment, user_vectors  # noqa: E402
 
 MIN_EVENTS = 5
+BANDS = ((5, 15), (15, 30), (30, 60), (60, 10**9))  # events per user, for the ceiling by activity
 
 
 def prepare(workspace: Workspace, files: list[Path], pseudonymise: bool) -> dict[str, float]:
@@ -112,19 +113,27 @@ def main() -> None:
                                                             .fit_predict(rfm)))
         transform = InputTransform(seed=0, use_vectors=vectors is not None).fit(features, vectors)
         X, _ = transform.transform(features, vectors)
+        view = transform.cluster_view(X)  # what the product's clusterings see
         blocks = transform.blocks_
-        for label, cols in (("metrics alone", blocks["metrics"]), ("vectors alone", blocks["vectors"])):
+        for label, cols in (("metrics alone", transform.view_blocks_["metrics"]),
+                            ("vectors alone", transform.view_blocks_["vectors"])):
             if cols.stop == cols.start:
                 rows[label] = (None, float("nan"), float("nan"))
                 continue
-            part = np.ascontiguousarray(X[:, cols])
+            part = np.ascontiguousarray(view[:, cols])
             method, k = product_rule(part, business, 0)
             rows[label] = (f"{method} {k}", adjusted_rand_score(truth, fit_labels(method, k, part, 0)),
                            adjusted_rand_score(truth, fit_labels(method, true_k, part, 0)))
         # the product: its own run (the same transform and fit, on the clustered users)
-        full = fit_labels(run.method, run.k, X, 0)
+        full = fit_labels(run.method, run.k, view, 0)
+        full_true_k = fit_labels(run.method, true_k, view, 0)
         rows["full pipeline (product)"] = (f"{run.method} {run.k}", adjusted_rand_score(truth, full),
-                                           adjusted_rand_score(truth, fit_labels(run.method, true_k, X, 0)))
+                                           adjusted_rand_score(truth, full_true_k))
+        # the users the product classifies: at or above its activity threshold
+        classified = features["n_events"].to_numpy() >= run.threshold["threshold"]
+        rows[f"full pipeline, users ≥ the threshold ({run.threshold['threshold']} events)"] = (
+            f"{run.method} {run.k}", adjusted_rand_score(truth[classified], full[classified]),
+            adjusted_rand_score(truth[classified], full_true_k[classified]))
         # ceilings: what a supervised model reaches on the same inputs (3-fold CV, personas ≥ 1 %)
         from sklearn.ensemble import HistGradientBoostingClassifier
         from sklearn.model_selection import cross_val_predict
@@ -138,20 +147,34 @@ def main() -> None:
             guess = cross_val_predict(HistGradientBoostingClassifier(max_iter=60, random_state=0), part,
                                       truth[common], cv=3)
             ceilings[label] = (float((guess == truth[common]).mean()), adjusted_rand_score(truth[common], guess))
+            if label == "full":
+                events = features["n_events"].to_numpy()[common]
+                bands = {}
+                for lo, hi in BANDS:
+                    m = (events >= lo) & (events < hi)
+                    if m.sum() >= 20:
+                        bands[f"{lo}–{hi - 1 if hi < 10**9 else '…'}"] = (
+                            int(m.sum()), float((guess[m] == truth[common][m]).mean()),
+                            adjusted_rand_score(truth[common][m], guess[m]),
+                            adjusted_rand_score(truth[common][m], full[common][m]))
         taste = {}
         for pair in (("brand_loyalist_apple_family", "brand_loyalist_samsung_family"),
                      ("frequent_small_basket_home", "frequent_small_basket_fashion")):
             m = np.isin(truth, pair)
             if m.sum() < 10:
                 continue
-            for label, cols in (("metrics", blocks["metrics"]), ("vectors", blocks["vectors"])):
+            for label, cols in (("metrics", transform.view_blocks_["metrics"]),
+                                ("vectors", transform.view_blocks_["vectors"])):
                 if cols.stop > cols.start:
                     taste[(pair, label)] = adjusted_rand_score(
-                        truth[m], KMeans(2, n_init=5, random_state=0).fit_predict(X[m][:, cols]))
+                        truth[m], KMeans(2, n_init=5, random_state=0).fit_predict(view[m][:, cols]))
         assignments = pd.read_parquet(run.run_dir / "assignments.parquet")
         published = features[["user_id"]].merge(assignments, on="user_id")["segment_id"].to_numpy()
         published_ari = adjusted_rand_score(truth, published)
 
+    print(f"clustering view: {len(transform.view_eigenvalues_)} metric components above the Marchenko–Pastur "
+          f"edge {transform.view_edge_:.2f} of {len(transform.metrics_)} metrics + {transform.vector_dims_} vector "
+          "components")
     print(f"data: {args.users} synthetic users, {args.months}, seed {args.seed}; {len(features)} users with "
           f"≥ {MIN_EVENTS} events; true k = {true_k} personas with ≥ 1 % of them: "
           + ", ".join(f"{p} {n}" for p, n in counts.items()))
@@ -168,6 +191,11 @@ def main() -> None:
     print("|---|---|---|")
     for label, (acc, a) in ceilings.items():
         print(f"| {label} | {acc:.3f} | {a:.3f} |")
+    print()
+    print("| events per user | users | supervised accuracy | supervised ARI (ceiling) | product ARI (own k) |")
+    print("|---|---|---|---|---|")
+    for band, (n, acc, a, b) in bands.items():
+        print(f"| {band} | {n} | {acc:.3f} | {a:.3f} | {b:.3f} |")
     print()
     print("| taste pair, k-means k = 2 on that pair's users | block | ARI |")
     print("|---|---|---|")

@@ -134,9 +134,10 @@ def confusion_table(model: assigner.AssignmentModel, label_to_segment: dict[int,
     return table.reset_index()
 
 
-def _analysis(model: assigner.AssignmentModel, transform: InputTransform, X: np.ndarray, labels: np.ndarray,
-              features: pd.DataFrame, k: int, seed: int) -> tuple[pd.DataFrame, dict]:
-    """Permutation importance, quality with each block alone, vector PCs in plain words."""
+def _analysis(model: assigner.AssignmentModel, transform: InputTransform, X: np.ndarray, view: np.ndarray,
+              labels: np.ndarray, features: pd.DataFrame, k: int, seed: int) -> tuple[pd.DataFrame, dict]:
+    """Permutation importance, quality with each block alone (in the clustering view), metric and vector
+    principal components in plain words."""
     X_test, y_test = model.test_rows
     if len(X_test) > IMPORTANCE_ROWS:
         rows = assigner.stratified_sample(y_test, IMPORTANCE_ROWS, seed)
@@ -152,17 +153,24 @@ def _analysis(model: assigner.AssignmentModel, transform: InputTransform, X: np.
     importance = pd.DataFrame(rows).sort_values(["importance", "feature"], ascending=[False, True])
     by_block = importance.groupby("block")["importance"].sum().to_dict()
     rng = np.random.default_rng(seed)
-    sample = rng.choice(len(X), min(3000, len(X)), replace=False)
+    sample = rng.choice(len(view), min(3000, len(view)), replace=False)
     alone = {}
-    for name, cols in blocks.items():
+    for name, cols in transform.view_blocks_.items():
         if cols.stop - cols.start == 0:
             continue
-        block_labels = selection.fit_model("kmeans", k, X[:, cols], seed).predict(X[:, cols])
-        sil = silhouette_score(X[sample][:, cols], block_labels[sample]) if len(np.unique(block_labels[sample])) > 1 \
+        part = np.ascontiguousarray(view[:, cols])
+        block_labels = selection.fit_model("kmeans", k, part, seed).predict(part)
+        sil = silhouette_score(part[sample], block_labels[sample]) if len(np.unique(block_labels[sample])) > 1 \
             else float("nan")
         alone[name] = {"ari_with_run": float(adjusted_rand_score(labels, block_labels)),
                        "silhouette": float(sil)}
     words = []
+    for i, (share, loadings) in enumerate(transform.view_components_in_words()):
+        high = [f"{naming.metric_label(m, 'en')} ({w:+.2f})" for m, w in loadings if w > 0]
+        low = [f"{naming.metric_label(m, 'en')} ({w:+.2f})" for m, w in loadings if w < 0]
+        words.append(f"metric component {i + 1} ({share:.0%} of the metric variance): high for users with more "
+                     + (", ".join(high) or "nothing listed") + "; low for users with more "
+                     + (", ".join(low) or "nothing listed"))
     if transform.vector_dims_:
         pcs = X[:, blocks["vectors"]]
         metric_values = with_derived(features)[transform.metrics_].apply(pd.to_numeric, errors="coerce").fillna(0)
@@ -178,7 +186,7 @@ def _analysis(model: assigner.AssignmentModel, transform: InputTransform, X: np.
             words.append(f"vector component {i + 1} ({share:.0%} of the vector variance): high for users with more "
                          + (", ".join(high) or "nothing measured") + "; low for users with more "
                          + (", ".join(low) or "nothing measured"))
-    analysis = {"importance_by_block": by_block, "quality_block_alone": alone, "vector_components_in_words": words}
+    analysis = {"importance_by_block": by_block, "quality_block_alone": alone, "components_in_words": words}
     return importance, analysis
 
 
@@ -224,13 +232,14 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     v_clustered = None if vectors is None else vectors[clustered]
     transform = InputTransform(seed=seed, use_vectors=vectors is not None).fit(f_clustered, v_clustered)
     X, _ = transform.transform(f_clustered, v_clustered)
+    view = transform.cluster_view(X)  # what the clusterings see; X feeds the classifier
     lap("inputs")
 
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(len(X), min(sample_size, len(X)), replace=False))
     ks = (k,) if k else selection.K_RANGE
     methods = (method,) if method else selection.METHODS
-    candidates = selection.evaluate(X[sample], _business(f_clustered.iloc[sample]), methods=methods, ks=ks,
+    candidates = selection.evaluate(view[sample], _business(f_clustered.iloc[sample]), methods=methods, ks=ks,
                                     seed=seed, progress=say)
     if not candidates:
         raise ShopgraphError(f"--k {k} needs more users with {MIN_EVENTS_TO_CLUSTER}+ events than {len(X)}")
@@ -244,12 +253,12 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     lap("selection")
 
     say("final fit", 0, 1)
-    labels = fit_labels(chosen.method, chosen.k, X, seed)
+    labels = fit_labels(chosen.method, chosen.k, view, seed)
     lap("final fit")
     model = assigner.train(X, labels, seed, only=classifiers, progress=say)
     lap("classifier")
     say("feature analysis", 0, 1)
-    importance, analysis = _analysis(model, transform, X, labels, f_clustered, chosen.k, seed)
+    importance, analysis = _analysis(model, transform, X, view, labels, f_clustered, chosen.k, seed)
     lap("feature analysis")
 
     def predict(frame: pd.DataFrame, vecs: np.ndarray | None) -> np.ndarray:
