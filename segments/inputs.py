@@ -3,8 +3,13 @@
 The rules (docs/ARCHITECTURE.md, "Segments"):
 
 * **Metrics used**: every numeric metric of :mod:`features.registry` except timestamps,
-  text, ``preferred_month`` (a month number is not a magnitude) and the R/F/M scores (ranks
-  of ``purchase_recency_days``, ``n_orders`` and ``total_spent``, which are already in).
+  text, ``preferred_month`` (a month number is not a magnitude), the R/F/M scores (ranks
+  of ``purchase_recency_days``, ``n_orders`` and ``total_spent``) and the two recencies
+  (``recency_days``, ``purchase_recency_days``): segments describe *how* a customer shops,
+  and the days since the last visit or purchase grow with the calendar while the habits stay
+  the same (a truncated history — the threshold study — always looked "lapsed"; leaving them
+  out raised the agreement at n = 20 from 0.63 / 0.74 to 0.72 / 0.88 on the two quality seeds).
+  The profiles still show both recencies per segment.
 * **Empty values**: a NULL metric (empty denominator) becomes its neutral value: 1 for the
   ratios to a typical level (``price_index_*``, ``promo_lift``), the largest observed value
   for ``median_session_gap_hours`` and ``purchase_recency_days`` (never came back / never
@@ -58,7 +63,7 @@ import pandas as pd
 
 from features.registry import KEY, METRICS
 
-EXCLUDED = {"first_seen", "last_seen", "preferred_month", "rfm_r", "rfm_f", "rfm_m", "rfm_code", "top_category"}
+EXCLUDED = {"first_seen", "last_seen", "preferred_month", "recency_days", "purchase_recency_days", "rfm_r", "rfm_f", "rfm_m", "rfm_code", "top_category"}
 NEUTRAL_ONE = {"price_index_viewed", "price_index_bought", "promo_lift"}
 NEUTRAL_MAX = {"median_session_gap_hours", "purchase_recency_days"}
 SKEW_LIMIT = 2.0
