@@ -1,0 +1,139 @@
+"""A cluster emptied by the activity threshold is never published: assign, confusion.csv and the run skip it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+from typer.testing import CliRunner
+
+from cli import app
+from events.ingest import ingest_files
+from events.synth import generate
+from events.workspace import Workspace
+from features.calendar import load_calendar
+from features.compute import build_user_features
+from segments import assign, pipeline
+from segments import threshold as threshold_module
+
+QUICK = ("knn", "decision_tree")
+THRESHOLD = 8  # the run's activity threshold in the case below
+UNPUBLISHED = 4  # the cluster made of users under it
+
+
+def _blobs() -> tuple[np.ndarray, np.ndarray, assign.AssignmentModel]:
+    X, y = make_blobs(800, n_features=4, centers=4, cluster_std=1.5, random_state=1)
+    return X, y + 1, assign.train(X, y + 1, seed=0, only=("knn", "decision_tree"))
+
+
+def test_predict_among_the_published_never_gives_another_and_renormalises() -> None:
+    X, y, model = _blobs()
+    free, _ = model.predict(X)
+    assert (free == UNPUBLISHED).sum() > 100  # the classifier does give the cluster when allowed to
+    published = np.array([1, 2, 3])
+    labels, confidence = model.predict(X, among=published)
+    assert set(labels.tolist()) <= {1, 2, 3}
+    classes, proba = model.probabilities(X, among=published)
+    assert list(classes) == [1, 2, 3] and np.allclose(proba.sum(axis=1), 1.0)
+    full = model.model.predict_proba(X)
+    expected = full[:, :3] / full[:, :3].sum(axis=1, keepdims=True)
+    pick = np.searchsorted(classes, labels)
+    assert np.allclose(confidence, expected[np.arange(len(X)), pick])  # the confidence of the segment given
+    kept = free != UNPUBLISHED
+    assert (labels[kept] == free[kept]).all()  # users of a published segment keep it
+
+
+def test_the_confusion_table_lists_only_published_segments() -> None:
+    X, y, model = _blobs()
+    to_segment = {1: 1, 2: 2, 3: 3, 4: 9}  # cluster 4 got a fresh id in the lineage
+    table, f1 = pipeline.confusion_table(model, to_segment, np.array([1, 2, 3]))
+    assert list(table["segment_id"]) == [1, 2, 3] and list(table.columns[1:]) == [1, 2, 3]
+    X_test, y_test = model.test_rows
+    assert table.iloc[:, 1:].to_numpy().sum() == int(np.isin(y_test, [1, 2, 3]).sum())
+    assert 0.0 <= f1 <= 1.0
+    everything, _ = pipeline.confusion_table(model, to_segment)
+    assert list(everything["segment_id"]) == [1, 2, 3, 9]
+
+
+def test_published_clusters_are_those_keeping_a_member_at_or_above_the_threshold() -> None:
+    labels = np.array([1, 1, 2, 2, 3, 3])
+    below = np.array([False, True, True, True, False, False])
+    assert pipeline.published_clusters(labels, below).tolist() == [1, 3]
+
+
+@pytest.fixture(scope="module")
+def unpublished_run(tmp_path_factory) -> tuple[Workspace, pipeline.SegmentRun]:
+    """A real run where cluster 4 holds exactly the clustered users under the threshold of 8 events."""
+    root = tmp_path_factory.mktemp("published")
+    data = generate(root / "data", users=500, months="2019-11..2019-12", seed=5)
+    workspace = Workspace(root / "home")
+    ingest_files(workspace, sorted(data.files), pseudonymise=False)
+    build_user_features(workspace, load_calendar())
+    features = pipeline.read_features(workspace)
+    n_events = features["n_events"].to_numpy(float)
+    low = n_events[n_events >= pipeline.MIN_EVENTS_TO_CLUSTER] < THRESHOLD
+    assert 20 <= low.sum() <= 0.5 * len(low)
+    real_fit = pipeline.fit_labels
+
+    def fit_labels(method, k, X, seed):
+        labels = real_fit(method, k - 1, X, seed)
+        labels[low] = UNPUBLISHED
+        return labels
+
+    def run_study(*_args, **_kwargs):
+        return {"threshold": THRESHOLD, "met": True, "level": 0.8, "curve": [], "note": "set by the test"}
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "fit_labels", fit_labels)
+        mp.setattr(threshold_module, "run_study", run_study)
+        run = pipeline.segment(workspace, k=4, method="kmeans", seed=0, classifiers=QUICK)
+    return workspace, run
+
+
+def test_the_run_publishes_no_emptied_cluster(unpublished_run) -> None:
+    workspace, run = unpublished_run
+    ids = {s["segment_id"] for s in run.segments}
+    assert UNPUBLISHED not in ids and {1, 2, 3} <= ids
+    assignments = pd.read_parquet(run.run_dir / "assignments.parquet")
+    assert set(assignments["segment_id"]) <= ids
+    assert not assignments["segment"].str.startswith("segment ").any()
+    confusion = pd.read_csv(run.run_dir / "confusion.csv", index_col=0)
+    assert set(confusion.index) <= ids - {0} and set(confusion.columns.astype(int)) <= ids - {0}
+    assert run.record["classifier"]["unpublished_clusters"] == [UNPUBLISHED]
+
+
+def test_assign_never_gives_an_unpublished_cluster(unpublished_run, monkeypatch) -> None:
+    workspace, run = unpublished_run
+    features = pipeline.read_features(workspace)
+    path = run.run_dir / assign.MODEL_FILE
+    bundle = assign.load(path)
+    # new customers who look like the unpublished cluster yet reach the threshold: the cluster's own
+    # members, forgotten by the run, with the bundle's threshold lowered to the clustering minimum
+    bundle["threshold"] = pipeline.MIN_EVENTS_TO_CLUSTER
+    assign.save(bundle, path)
+    small = features["n_events"].between(pipeline.MIN_EVENTS_TO_CLUSTER, THRESHOLD - 1).to_numpy()
+    rows = features[small].reset_index(drop=True)
+    gone = set(rows["user_id"].tolist())
+    for name in ("assignments.parquet", "fingerprints.parquet"):
+        table = pd.read_parquet(run.run_dir / name)
+        table[~table["user_id"].isin(gone)].to_parquet(run.run_dir / name, index=False)
+    vectors, _ = pipeline.user_vectors(workspace, rows["user_id"].to_numpy(np.int64))
+    X, _ = bundle["transform"].transform(rows, vectors)
+    free, _ = bundle["classifier"].predict(X)
+    assert (free == UNPUBLISHED).mean() > 0.5  # without the fix they would get the nameless cluster
+    monkeypatch.setenv("SHOPGRAPH_HOME", str(workspace.home))
+    result = CliRunner().invoke(app, ["assign", "--no-graph"])
+    assert result.exit_code == 0, result.output
+    assert f"segment {UNPUBLISHED}" not in result.output and "→" in result.output
+    after = pd.read_parquet(run.run_dir / "assignments.parquet")
+    back = after[after["user_id"].isin(gone)]
+    assert len(back) == len(gone) and (back["assigned_by"] == "classifier").all()
+    names = {s["segment_id"]: s["name"]["en"] for s in run.segments}
+    assert set(back["segment_id"]) <= set(names) - {0}
+    assert (back["segment"] == back["segment_id"].map(names)).all()
+    assert back["confidence"].between(0, 1).all()
+    assert sorted(after["user_id"]) == sorted(features["user_id"])
+    assert json.loads((run.run_dir / "run.json").read_text())["assign_updates"][-1]["new_users"] == len(gone)
