@@ -446,6 +446,7 @@ def assign_changed(workspace: Workspace, progress: Progress | None = None,
     changed = (~new) & (merged["fingerprint"].fillna(0).to_numpy(np.int64) != merged["now"].to_numpy())
     todo = np.flatnonzero(new | changed)
     segments = {int(s["segment_id"]): s["name"]["en"] for s in runs.read_json(run_dir / "segments.json")}
+    segments.setdefault(0, naming.NOT_ENOUGH["en"])  # no training user was under the threshold: not profiled
     say("assigning", 0, len(todo))
     rows = features.iloc[todo].reset_index(drop=True)
     vectors, _ = user_vectors(workspace, rows["user_id"].to_numpy(np.int64))

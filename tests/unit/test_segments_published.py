@@ -22,6 +22,7 @@ from segments import threshold as threshold_module
 QUICK = ("knn", "decision_tree")
 THRESHOLD = 8  # the run's activity threshold in the case below
 UNPUBLISHED = 4  # the cluster made of users under it
+NO_VECTOR = 40  # users (the last ids) without a vector
 
 
 def _blobs() -> tuple[np.ndarray, np.ndarray, assign.AssignmentModel]:
@@ -64,6 +65,18 @@ def test_published_clusters_are_those_keeping_a_member_at_or_above_the_threshold
     assert pipeline.published_clusters(labels, below).tolist() == [1, 3]
 
 
+def _write_vectors(workspace: Workspace, ids: np.ndarray) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    vectors = np.random.default_rng(0).normal(size=(len(ids), 8)).astype(np.float32)
+    table = pa.table({"user_id": pa.array(ids, pa.int64()),
+                      "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), 8),
+                      "source": pa.array(["trained"] * len(ids))})
+    workspace.embeddings_dir.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, workspace.embeddings_dir / "user_vectors.parquet")
+
+
 @pytest.fixture(scope="module")
 def unpublished_run(tmp_path_factory) -> tuple[Workspace, pipeline.SegmentRun]:
     """A real run where cluster 4 holds exactly the clustered users under the threshold of 8 events."""
@@ -73,6 +86,7 @@ def unpublished_run(tmp_path_factory) -> tuple[Workspace, pipeline.SegmentRun]:
     ingest_files(workspace, sorted(data.files), pseudonymise=False)
     build_user_features(workspace, load_calendar())
     features = pipeline.read_features(workspace)
+    _write_vectors(workspace, features["user_id"].to_numpy(np.int64)[:-NO_VECTOR])  # fold-in failed for the rest
     n_events = features["n_events"].to_numpy(float)
     low = n_events[n_events >= pipeline.MIN_EVENTS_TO_CLUSTER] < THRESHOLD
     assert 20 <= low.sum() <= 0.5 * len(low)
@@ -103,6 +117,10 @@ def test_the_run_publishes_no_emptied_cluster(unpublished_run) -> None:
     confusion = pd.read_csv(run.run_dir / "confusion.csv", index_col=0)
     assert set(confusion.index) <= ids - {0} and set(confusion.columns.astype(int)) <= ids - {0}
     assert run.record["classifier"]["unpublished_clusters"] == [UNPUBLISHED]
+    assert run.record["inputs"]["users_without_vector"] == NO_VECTOR
+    no_vector = assignments.sort_values("user_id").tail(NO_VECTOR)
+    assert no_vector[["segment_id", "segment", "confidence"]].notna().all().all()
+    assert (no_vector["segment_id"] > 0).any()  # some of them are above the threshold and got a real segment
 
 
 def test_assign_never_gives_an_unpublished_cluster(unpublished_run, monkeypatch) -> None:
@@ -137,3 +155,30 @@ def test_assign_never_gives_an_unpublished_cluster(unpublished_run, monkeypatch)
     assert back["confidence"].between(0, 1).all()
     assert sorted(after["user_id"]) == sorted(features["user_id"])
     assert json.loads((run.run_dir / "run.json").read_text())["assign_updates"][-1]["new_users"] == len(gone)
+
+
+def test_a_new_user_without_vector_or_below_a_threshold_no_one_was_under_gets_a_named_segment(unpublished_run
+                                                                                             ) -> None:
+    workspace, run = unpublished_run
+    features = pipeline.read_features(workspace)
+    bundle = assign.load(run.run_dir / assign.MODEL_FILE)
+    light = features["n_events"].to_numpy() < bundle["threshold"]
+    # as if no training user had been under the threshold: segments.json lists no segment 0
+    doc = [s for s in json.loads((run.run_dir / "segments.json").read_text()) if s["segment_id"] != 0]
+    (run.run_dir / "segments.json").write_text(json.dumps(doc))
+    no_vector = features["user_id"].to_numpy()[-NO_VECTOR:]
+    gone = set(features["user_id"][light].tolist()) | set(no_vector.tolist())
+    for name in ("assignments.parquet", "fingerprints.parquet"):
+        table = pd.read_parquet(run.run_dir / name)
+        table[~table["user_id"].isin(gone)].to_parquet(run.run_dir / name, index=False)
+    report = pipeline.assign_changed(workspace)
+    assert report.new_users == len(gone)
+    after = pd.read_parquet(run.run_dir / "assignments.parquet")
+    back = after[after["user_id"].isin(gone)]
+    assert len(back) == len(gone) and back[["segment_id", "segment", "confidence"]].notna().all().all()
+    zero = back[back["segment_id"] == 0]
+    assert len(zero) and (zero["segment"] == "Not enough activity yet").all()
+    named = {s["segment_id"]: s["name"]["en"] for s in doc}
+    rest = back[back["segment_id"] != 0]
+    assert (rest["segment"] == rest["segment_id"].map(named)).all()
+    assert set(after[after["user_id"].isin(no_vector)]["segment_id"]) - {0}  # vector-less users classified
