@@ -11,18 +11,10 @@ from sklearn.datasets import make_blobs
 from typer.testing import CliRunner
 
 from cli import app
-from events.ingest import ingest_files
-from events.synth import generate
 from events.workspace import Workspace
-from features.calendar import load_calendar
-from features.compute import build_user_features
 from segments import assign, pipeline
-from segments import threshold as threshold_module
+from tests.unit.published_case import NO_VECTOR, UNPUBLISHED, lookalikes_arrive, run_with_an_unpublished_cluster
 
-QUICK = ("knn", "decision_tree")
-THRESHOLD = 8  # the run's activity threshold in the case below
-UNPUBLISHED = 4  # the cluster made of users under it
-NO_VECTOR = 40  # users (the last ids) without a vector
 
 
 def _blobs() -> tuple[np.ndarray, np.ndarray, assign.AssignmentModel]:
@@ -65,46 +57,9 @@ def test_published_clusters_are_those_keeping_a_member_at_or_above_the_threshold
     assert pipeline.published_clusters(labels, below).tolist() == [1, 3]
 
 
-def _write_vectors(workspace: Workspace, ids: np.ndarray) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    vectors = np.random.default_rng(0).normal(size=(len(ids), 8)).astype(np.float32)
-    table = pa.table({"user_id": pa.array(ids, pa.int64()),
-                      "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), 8),
-                      "source": pa.array(["trained"] * len(ids))})
-    workspace.embeddings_dir.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, workspace.embeddings_dir / "user_vectors.parquet")
-
-
 @pytest.fixture(scope="module")
 def unpublished_run(tmp_path_factory) -> tuple[Workspace, pipeline.SegmentRun]:
-    """A real run where cluster 4 holds exactly the clustered users under the threshold of 8 events."""
-    root = tmp_path_factory.mktemp("published")
-    data = generate(root / "data", users=500, months="2019-11..2019-12", seed=5)
-    workspace = Workspace(root / "home")
-    ingest_files(workspace, sorted(data.files), pseudonymise=False)
-    build_user_features(workspace, load_calendar())
-    features = pipeline.read_features(workspace)
-    _write_vectors(workspace, features["user_id"].to_numpy(np.int64)[:-NO_VECTOR])  # fold-in failed for the rest
-    n_events = features["n_events"].to_numpy(float)
-    low = n_events[n_events >= pipeline.MIN_EVENTS_TO_CLUSTER] < THRESHOLD
-    assert 20 <= low.sum() <= 0.5 * len(low)
-    real_fit = pipeline.fit_labels
-
-    def fit_labels(method, k, X, seed):
-        labels = real_fit(method, k - 1, X, seed)
-        labels[low] = UNPUBLISHED
-        return labels
-
-    def run_study(*_args, **_kwargs):
-        return {"threshold": THRESHOLD, "met": True, "level": 0.8, "curve": [], "note": "set by the test"}
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pipeline, "fit_labels", fit_labels)
-        mp.setattr(threshold_module, "run_study", run_study)
-        run = pipeline.segment(workspace, k=4, method="kmeans", seed=0, classifiers=QUICK)
-    return workspace, run
+    return run_with_an_unpublished_cluster(tmp_path_factory.mktemp("published"))
 
 
 def test_the_run_publishes_no_emptied_cluster(unpublished_run) -> None:
@@ -125,19 +80,10 @@ def test_the_run_publishes_no_emptied_cluster(unpublished_run) -> None:
 
 def test_assign_never_gives_an_unpublished_cluster(unpublished_run, monkeypatch) -> None:
     workspace, run = unpublished_run
+    gone = lookalikes_arrive(workspace, run)
     features = pipeline.read_features(workspace)
-    path = run.run_dir / assign.MODEL_FILE
-    bundle = assign.load(path)
-    # new customers who look like the unpublished cluster yet reach the threshold: the cluster's own
-    # members, forgotten by the run, with the bundle's threshold lowered to the clustering minimum
-    bundle["threshold"] = pipeline.MIN_EVENTS_TO_CLUSTER
-    assign.save(bundle, path)
-    small = features["n_events"].between(pipeline.MIN_EVENTS_TO_CLUSTER, THRESHOLD - 1).to_numpy()
-    rows = features[small].reset_index(drop=True)
-    gone = set(rows["user_id"].tolist())
-    for name in ("assignments.parquet", "fingerprints.parquet"):
-        table = pd.read_parquet(run.run_dir / name)
-        table[~table["user_id"].isin(gone)].to_parquet(run.run_dir / name, index=False)
+    rows = features[features["user_id"].isin(gone)].reset_index(drop=True)
+    bundle = assign.load(run.run_dir / assign.MODEL_FILE)
     vectors, _ = pipeline.user_vectors(workspace, rows["user_id"].to_numpy(np.int64))
     X, _ = bundle["transform"].transform(rows, vectors)
     free, _ = bundle["classifier"].predict(X)
