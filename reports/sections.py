@@ -14,6 +14,7 @@ import pandas as pd
 from reports import charts
 from reports.i18n import label, num, pct, t
 from reports.inputs import Inputs, active_months
+from segments.drift import retrain_causes
 
 NOT_ENOUGH = {"en": "Not enough activity yet", "fr": "Activité insuffisante"}
 MAP_POINTS = 20_000
@@ -770,6 +771,10 @@ _KNOWN = {"assign.by.cluster", "assign.by.classifier", "assign.by.threshold"}
 
 def _confusion(c: Context, record: dict[str, Any]):
     frame = c.inputs.confusion
+    published = {int(first(s, "segment_id", "id", default=0)) for s in c.inputs.segments or []}
+    if frame is not None and published:  # an older run's file may hold a cluster it did not publish
+        frame = frame.loc[[i for i in frame.index if _is_int(i) and int(i) in published],
+                          [j for j in frame.columns if _is_int(j) and int(j) in published]]
     if frame is not None and frame.shape[0] and frame.shape[1]:
         return frame.to_numpy(float), [c.name(i) for i in frame.index], [c.name(j) for j in frame.columns]
     raw = first(record, "confusion", "confusion_matrix", default=None)
@@ -917,13 +922,52 @@ def _drift(c: Context, run: dict[str, Any]) -> list[Block]:
     if rows:
         blocks.append(table([c.t("time.figure"), c.t("time.value"), c.t("time.threshold")], rows, "numeric"))
     decision = first(drift, "decision", "action")
-    reason = loc(drift, "reason", c.lang) or loc(drift, "why", c.lang)
+    reason = _drift_reason(c, drift)
     if decision or reason:
         label = {"retrained": c.t("time.retrained"), "retrain": c.t("time.retrained"),
                  "assigned": c.t("time.assigned"), "assign": c.t("time.assigned")}.get(str(decision), decision)
         blocks.append(Block("p", f"{c.t('time.decision')} : {label}. {reason or ''}" if c.lang == "fr"
                             else f"{c.t('time.decision')}: {label}. {reason or ''}"))
     return blocks
+
+
+def _drift_reason(c: Context, drift: dict[str, Any]) -> str | None:
+    """Why the run assigned or retrained, in the dossier's language, from the decision's codes and figures
+    (segments/drift.py); older run.json files hold only the English sentence but the same figures, so the
+    codes are rebuilt from them; a sentence given per language is used as it is."""
+    given = drift.get("reason") if isinstance(drift.get("reason"), dict) else None
+    if given or drift.get("reason_fr") or "median_psi" not in drift:
+        if c.lang == "fr":  # never the English sentence in the French dossier
+            return (given or {}).get("fr") or drift.get("reason_fr") or drift.get("why_fr") or None
+        return loc(drift, "reason", c.lang) or loc(drift, "why", c.lang)
+    if not drift.get("new_customers"):
+        return c.t("time.reason.none")
+    causes = drift.get("causes")
+    if not isinstance(causes, list):
+        causes = retrain_causes(first(drift, "psi", default={}) or {}, _float(drift.get("segment_share_change")),
+                                _float(drift.get("low_confidence_share")),
+                                _float(drift.get("training_low_confidence_share")))
+
+    def figure(code: str, value: Any, digits: int = 3) -> str:
+        return c.pct(_float(value)) if code.startswith("low_confidence") else c.num(_float(value), digits)
+
+    if causes:
+        return "; ".join(c.t(f"time.reason.{k['code']}", value=figure(k["code"], k.get("value")),
+                             limit=figure(k["code"], k.get("limit"), 2), worst=k.get("worst", "?"))
+                         for k in causes if f"time.reason.{k.get('code')}" in _REASONS)
+    median = _float(drift.get("median_psi"))
+    parts = [c.t("time.reason.median_psi_ok", value=figure("psi", median), limit=figure("psi", drift.get(
+        "psi_threshold"), 2)) if median is not None else c.t("time.reason.no_metric")]
+    if _float(drift.get("segment_share_change")) is not None:
+        parts.append(c.t("time.reason.segment_share_psi_ok", value=figure("psi", drift["segment_share_change"]),
+                         limit=figure("psi", drift.get("share_change_threshold"), 2)))
+    if _float(drift.get("low_confidence_share")) is not None:
+        parts.append(c.t("time.reason.low_confidence_share_ok",
+                         value=figure("low_confidence", drift["low_confidence_share"])))
+    return ", ".join(parts)
+
+
+_REASONS = {"time.reason.median_psi", "time.reason.segment_share_psi", "time.reason.low_confidence_share"}
 
 
 # ---------------------------------------------------------------------------------------------

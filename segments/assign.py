@@ -13,6 +13,19 @@ Procedure (docs/ARCHITECTURE.md, "Segments"):
 * an assignment whose calibrated probability is below ``LOW_CONFIDENCE`` (0.5) is flagged
   ``low_confidence``.
 
+**Only published segments are predicted.** The classifier learns every cluster of the final
+fit, but a cluster whose members all fall below the run's activity threshold has no member
+left and is not published (no name, no profile, no node in Neo4j). :meth:`AssignmentModel.predict`
+therefore takes ``among``, the clusters that are published, and renormalises the calibrated
+probabilities over them: the user gets the most probable published segment and the
+confidence reported is that segment's renormalised probability. We renormalise rather than
+train on the published clusters only because (a) the threshold that decides which clusters
+are published is itself measured with the classifier (:mod:`segments.threshold`), so training
+after it would mean a second full comparison of the candidates, and (b) multi-class sigmoid
+calibration already builds its probabilities by dividing one-vs-rest sigmoids by their sum:
+dividing by the sum over the published classes is the same construction over the classes a
+user can actually be given, P(segment | the user is in a published segment).
+
 The model is persisted with joblib next to the versions of Python, numpy and
 scikit-learn that made it (:func:`save` / :func:`load`).
 """
@@ -75,13 +88,29 @@ class AssignmentModel:
     split: dict[str, int] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
 
-    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Segment labels and their calibrated confidence."""
+    def probabilities(self, X: np.ndarray, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The classes and their calibrated probabilities per row, renormalised over ``among`` when given
+        (the published clusters, see the module docstring)."""
+        classes = np.asarray(self.model.classes_)
+        proba = self.model.predict_proba(X) if len(X) else np.zeros((0, len(classes)))
+        if among is None:
+            return classes, proba
+        keep = np.isin(classes, np.asarray(among, dtype=classes.dtype))
+        if not keep.any():
+            raise ShopgraphError("the run publishes none of the classifier's segments: run `shopgraph segment` "
+                                 "again")
+        classes, proba = classes[keep], proba[:, keep]
+        total = proba.sum(axis=1, keepdims=True)
+        proba = np.divide(proba, total, out=np.full_like(proba, 1.0 / keep.sum()), where=total > 0)
+        return classes, proba
+
+    def predict(self, X: np.ndarray, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Segment labels and their calibrated confidence; only labels in ``among`` when given."""
+        classes, proba = self.probabilities(X, among)
         if len(X) == 0:
-            return np.zeros(0, self.classes.dtype), np.zeros(0)
-        proba = self.model.predict_proba(X)
+            return np.zeros(0, classes.dtype), np.zeros(0)
         best = proba.argmax(axis=1)
-        return self.model.classes_[best], proba[np.arange(len(X)), best]
+        return classes[best], proba[np.arange(len(X)), best]
 
 
 def _quiet(func):

@@ -64,6 +64,44 @@ def share_psi(reference: Sequence[float] | np.ndarray, current: Sequence[float] 
     return float(np.sum((cur - ref) * np.log(cur / ref)))
 
 
+def low_confidence_limit(training_low_confidence_share: float | None) -> float:
+    """The low-confidence share above which we retrain: ``LOW_CONFIDENCE_RETRAIN``, or less when the
+    training run's own share was low (twice it, at least 5 %)."""
+    if training_low_confidence_share is None:
+        return LOW_CONFIDENCE_RETRAIN
+    return min(LOW_CONFIDENCE_RETRAIN, max(2 * training_low_confidence_share, 0.05))
+
+
+def retrain_causes(metric_psi: Mapping[str, float | None], segment_share_psi: float | None,
+                   low_confidence_share: float | None, training_low_confidence_share: float | None
+                   ) -> list[dict[str, object]]:
+    """What forces a retrain, as codes with their figures (``code``, ``value``, ``limit``, and ``worst``
+    for the metrics); empty when nothing does. Built from the figures alone, so it can be rebuilt from
+    any ``run.json`` drift record; :attr:`DriftReport.reasons` and the dossier write the sentences."""
+    causes: list[dict[str, object]] = []
+    values = {k: float(v) for k, v in metric_psi.items() if v is not None}
+    if values:
+        median = float(np.median(list(values.values())))
+        if median > PSI_RETRAIN:
+            causes.append({"code": "median_psi", "value": median, "limit": PSI_RETRAIN,
+                           "worst": max(values, key=values.get)})
+    if segment_share_psi is not None and segment_share_psi > SHARE_PSI_RETRAIN:
+        causes.append({"code": "segment_share_psi", "value": float(segment_share_psi), "limit": SHARE_PSI_RETRAIN})
+    if low_confidence_share is not None:
+        limit = low_confidence_limit(training_low_confidence_share)
+        if low_confidence_share > limit:
+            causes.append({"code": "low_confidence_share", "value": float(low_confidence_share), "limit": limit})
+    return causes
+
+
+#: The English sentence of each retrain cause (reports/i18n.py has both languages for the dossier).
+CAUSE_TEXT = {
+    "median_psi": "median PSI of the key metrics {value:.3f} > {limit} (worst: {worst})",
+    "segment_share_psi": "segment-share PSI {value:.3f} > {limit}",
+    "low_confidence_share": "low-confidence share {value:.1%} > {limit:.1%}",
+}
+
+
 @dataclass
 class DriftReport:
     """The drift figures, the thresholds they were compared with, and the decision."""
@@ -73,7 +111,6 @@ class DriftReport:
     segment_share_psi: float | None = None
     low_confidence_share: float | None = None
     training_low_confidence_share: float | None = None
-    reasons: list[str] = field(default_factory=list)
 
     @property
     def median_psi(self) -> float | None:
@@ -81,12 +118,26 @@ class DriftReport:
         return float(np.median(values)) if values else None
 
     @property
+    def causes(self) -> list[dict[str, object]]:
+        """What forces a retrain (:func:`retrain_causes`); none for no new customers."""
+        if self.new_customers == 0:
+            return []
+        return retrain_causes(self.metric_psi, self.segment_share_psi, self.low_confidence_share,
+                              self.training_low_confidence_share)
+
+    @property
+    def reasons(self) -> list[str]:
+        """The causes in English."""
+        return [CAUSE_TEXT[c["code"]].format(**c) for c in self.causes]
+
+    @property
     def retrain(self) -> bool:
-        return bool(self.reasons)
+        return bool(self.causes)
 
     @property
     def decision(self) -> str:
-        """One sentence: what to do and why."""
+        """One sentence in English: what to do and why (the command line's; the dossier renders the
+        codes of :meth:`as_record` in its language)."""
         if self.new_customers == 0:
             return "no new customers: nothing to assign"
         if self.retrain:
@@ -100,14 +151,17 @@ class DriftReport:
         return "assign with the trained classifier: " + ", ".join(parts)
 
     def as_record(self) -> dict[str, object]:
-        """The figures as ``run.json`` keeps them under ``drift`` (the shape the dossier reads)."""
+        """The figures as ``run.json`` keeps them under ``drift`` (the shape the dossier reads): the
+        decision as a code (``decision``: assign or retrain; ``causes``: the codes and figures behind a
+        retrain) and, for older readers, the English sentence (``reason``)."""
         return {
             "new_customers": self.new_customers, "psi": self.metric_psi, "median_psi": self.median_psi,
             "psi_threshold": PSI_RETRAIN, "segment_share_change": self.segment_share_psi,
             "share_change_threshold": SHARE_PSI_RETRAIN, "low_confidence_share": self.low_confidence_share,
             "low_confidence_threshold": LOW_CONFIDENCE_RETRAIN,
             "training_low_confidence_share": self.training_low_confidence_share,
-            "retrain": self.retrain, "decision": "retrain" if self.retrain else "assign", "reason": self.decision,
+            "retrain": self.retrain, "decision": "retrain" if self.retrain else "assign", "causes": self.causes,
+            "reason": self.decision,
         }
 
 
@@ -136,25 +190,13 @@ def measure_drift(
         if metric in training and metric in new:
             value = psi(training[metric], new[metric])
             report.metric_psi[metric] = None if value is None else round(value, 4)
-    median = report.median_psi
-    if median is not None and median > PSI_RETRAIN:
-        worst = max((k for k, v in report.metric_psi.items() if v is not None), key=lambda k: report.metric_psi[k])
-        report.reasons.append(f"median PSI of the key metrics {median:.3f} > {PSI_RETRAIN} (worst: {worst})")
     if training_shares and new_segments is not None and len(new_segments):
         ids = sorted(set(training_shares) | {int(s) for s in np.unique(new_segments)})
         counts = {int(k): int(v) for k, v in zip(*np.unique(new_segments, return_counts=True), strict=True)}
         current = [counts.get(i, 0) / len(new_segments) for i in ids]
         report.segment_share_psi = round(share_psi([training_shares.get(i, 0.0) for i in ids], current), 4)
-        if report.segment_share_psi > SHARE_PSI_RETRAIN:
-            report.reasons.append(f"segment-share PSI {report.segment_share_psi:.3f} > {SHARE_PSI_RETRAIN}")
     if new_low_confidence is not None and len(new_low_confidence):
-        share = float(np.mean(np.asarray(new_low_confidence, dtype=bool)))
-        report.low_confidence_share = round(share, 4)
-        limit = LOW_CONFIDENCE_RETRAIN
-        if training_low_confidence_share is not None:
-            limit = min(limit, max(2 * training_low_confidence_share, 0.05))
-        if share > limit:
-            report.reasons.append(f"low-confidence share {share:.1%} > {limit:.1%}")
+        report.low_confidence_share = round(float(np.mean(np.asarray(new_low_confidence, dtype=bool))), 4)
     return report
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
-from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.metrics import adjusted_rand_score, f1_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
 from events.errors import ShopgraphError
@@ -119,19 +119,37 @@ def fit_labels(method: str, k: int, X: np.ndarray, seed: int) -> np.ndarray:
     return labels + 1
 
 
-def confusion_table(model: assigner.AssignmentModel, label_to_segment: dict[int, int]) -> pd.DataFrame:
-    """The kept classifier on its test split: rows the true segment id, columns the predicted one
-    (column ``segment_id`` first, as ``confusion.csv`` stores it)."""
-    X_test, y_test = model.test_rows
-    predicted, _ = model.predict(X_test)
-    ids = sorted(set(label_to_segment.values()))
+def published_clusters(labels: np.ndarray, below: np.ndarray) -> np.ndarray:
+    """The cluster labels that keep at least one member at or above the activity threshold (``below``
+    flags each clustered user under it): the ones the run publishes as segments."""
+    return np.unique(np.asarray(labels)[~np.asarray(below, dtype=bool)])
 
-    def segment_of(labels) -> pd.Categorical:
-        return pd.Categorical([label_to_segment.get(int(c), int(c)) for c in labels], categories=ids)
+
+def confusion_table(model: assigner.AssignmentModel, label_to_segment: dict[int, int],
+                    published: np.ndarray | None = None) -> tuple[pd.DataFrame, float]:
+    """The kept classifier on its test split as ``assign`` uses it, and its macro-F1 there.
+
+    Rows the true segment id, columns the predicted one (column ``segment_id`` first, as
+    ``confusion.csv`` stores it), over the published clusters only: test users of an
+    unpublished cluster are all below the threshold (segment 0, never classified) and are left
+    out, and predictions are made among the published clusters.
+    """
+    X_test, y_test = model.test_rows
+    if published is not None:
+        keep = np.isin(y_test, published)
+        X_test, y_test = X_test[keep], y_test[keep]
+    predicted, _ = model.predict(X_test, among=published)
+    labels = model.model.classes_ if published is None else published
+    ids = sorted({label_to_segment.get(int(c), int(c)) for c in labels})
+
+    def segment_of(values) -> pd.Categorical:
+        return pd.Categorical([label_to_segment.get(int(c), int(c)) for c in values], categories=ids)
 
     table = pd.crosstab(segment_of(y_test), segment_of(predicted), dropna=False)
     table.index.name, table.columns.name = "segment_id", None
-    return table.reset_index()
+    f1 = float(f1_score(y_test, predicted, labels=labels, average="macro", zero_division=0)) if len(y_test) \
+        else float("nan")
+    return table.reset_index(), f1
 
 
 def _analysis(model: assigner.AssignmentModel, transform: InputTransform, X: np.ndarray, view: np.ndarray,
@@ -271,19 +289,22 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     min_events = int(threshold_record["threshold"])
     lap("threshold")
 
-    # every user with events gets a label: clustered ones their cluster, others the classifier or 0
+    # every user with events gets a label: clustered ones their cluster, others the classifier or 0;
+    # a cluster with no member at or above the threshold is not published, so the classifier never gives it
     say("assigning every user", 0, 1)
+    below = threshold.below_threshold(n_events, min_events)
+    published = published_clusters(labels, below[clustered])
     all_rows, _ = transform.transform(features, vectors)
-    predicted, confidence = model.predict(all_rows)
+    predicted, confidence = model.predict(all_rows, among=published)
     segment_of = predicted.astype(np.int64)
     assigned_by = np.full(len(features), "classifier", dtype=object)
     segment_of[clustered] = labels
     assigned_by[clustered] = "cluster"
-    proba = model.model.predict_proba(all_rows[clustered])
-    col = {c: i for i, c in enumerate(model.model.classes_)}
+    classes, proba = model.probabilities(all_rows[clustered], among=published)
+    col = {int(c): i for i, c in enumerate(classes)}
     confidence = confidence.copy()
-    confidence[clustered] = proba[np.arange(len(clustered)), [col[c] for c in labels]]
-    below = threshold.below_threshold(n_events, min_events)
+    own = np.array([col.get(int(c), -1) for c in labels])  # -1: an unpublished cluster (below the threshold)
+    confidence[clustered] = np.where(own >= 0, proba[np.arange(len(clustered)), np.maximum(own, 0)], 1.0)
     segment_of[below] = 0
     assigned_by[below] = "threshold"
     confidence[below] = 1.0
@@ -347,7 +368,8 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     mapping_back = {int(c): int(c) for c in model.model.classes_}
     if previous_dir is not None and migration is not None:
         mapping_back = {int(c): int(mapping[int(c)]) for c in model.model.classes_}
-    runs.write_csv(staging / "confusion.csv", confusion_table(model, mapping_back))
+    confusion, published_f1 = confusion_table(model, mapping_back, published)
+    runs.write_csv(staging / "confusion.csv", confusion)
     del model.test_rows
     assigner.save({"classifier": model, "transform": transform, "label_to_segment": mapping_back,
                    "threshold": min_events, "min_events_to_cluster": MIN_EVENTS_TO_CLUSTER},
@@ -365,9 +387,13 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
                                                           "stability", "separation", "smallest_share")},
         "inputs": {**transform.report(), **vector_info, "users": int(len(features)),
                    "users_clustered": int(len(clustered)), "selection_sample": int(len(sample))},
-        "classifier": {"kept": model.name, "test_macro_f1": model.test_macro_f1, "split": model.split,
+        "classifier": {"kept": model.name, "test_macro_f1": published_f1, "split": model.split,
                        "procedure": "60/20/20 stratified; 3-fold CV macro-F1 on train; sigmoid calibration on "
-                                    "validation; macro-F1 on test", "low_confidence_below": assigner.LOW_CONFIDENCE,
+                                    "validation; macro-F1 on test (published segments, as assigned)",
+                       "test_macro_f1_all_clusters": model.test_macro_f1,
+                       "unpublished_clusters": sorted(mapping_back[int(c)] for c in model.model.classes_
+                                                      if int(c) not in set(published.tolist())),
+                       "low_confidence_below": assigner.LOW_CONFIDENCE,
                        "versions": model.versions},
         "analysis": analysis,
         "users_by": {str(k_): int(v) for k_, v in pd.Series(assigned_by).value_counts().items()},
@@ -412,7 +438,8 @@ def assign_changed(workspace: Workspace, progress: Progress | None = None,
 
     New users: in the feature table without an assignment. Changed users: their activity
     fingerprint (events, sessions, purchases, spend) differs from the one at training. Both get
-    the run's classifier (segment 0 below the run's threshold); the run's assignments and
+    the run's classifier among the run's published segments (segment 0 below the run's
+    threshold); the run's assignments and
     fingerprints are rewritten atomically and the update is recorded in run.json.
     """
     say = progress or (lambda _p, _d, _t: None)
@@ -428,13 +455,18 @@ def assign_changed(workspace: Workspace, progress: Progress | None = None,
     changed = (~new) & (merged["fingerprint"].fillna(0).to_numpy(np.int64) != merged["now"].to_numpy())
     todo = np.flatnonzero(new | changed)
     segments = {int(s["segment_id"]): s["name"]["en"] for s in runs.read_json(run_dir / "segments.json")}
+    segments.setdefault(0, naming.NOT_ENOUGH["en"])  # no training user was under the threshold: not profiled
     say("assigning", 0, len(todo))
     rows = features.iloc[todo].reset_index(drop=True)
     vectors, _ = user_vectors(workspace, rows["user_id"].to_numpy(np.int64))
     transform: InputTransform = bundle["transform"]
     X, _ = transform.transform(rows, vectors)
-    labels, confidence = bundle["classifier"].predict(X)
     to_segment = bundle.get("label_to_segment", {})
+    model: assigner.AssignmentModel = bundle["classifier"]
+    # only the segments the run published (segments.json): a cluster emptied by the threshold has no name
+    published = np.array([c for c in model.model.classes_ if to_segment.get(int(c), int(c)) in segments and
+                          to_segment.get(int(c), int(c)) != 0], dtype=model.model.classes_.dtype)
+    labels, confidence = model.predict(X, among=published)
     seg = np.array([to_segment.get(int(c), int(c)) for c in labels], np.int64)
     below = threshold.below_threshold(pd.to_numeric(rows["n_events"], errors="coerce").to_numpy(), bundle["threshold"])
     seg[below] = 0

@@ -1,0 +1,91 @@
+"""TEST SUPPORT: a real segmentation run in which the activity threshold empties one cluster (issue 9's rule).
+
+Cluster 4 is made of the clustered users under a threshold of 8 events, so the run must not
+publish it; the last ``NO_VECTOR`` users have no vector (their fold-in failed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from events.ingest import ingest_files
+from events.synth import generate
+from events.workspace import Workspace
+from features.calendar import load_calendar
+from features.compute import build_user_features
+from segments import pipeline
+from segments import threshold as threshold_module
+
+QUICK = ("knn", "decision_tree")
+THRESHOLD = 8  # the run's activity threshold in the case below
+UNPUBLISHED = 4  # the cluster made of users under it
+NO_VECTOR = 40  # users (the last ids) without a vector
+
+
+def _write_vectors(workspace: Workspace, ids: np.ndarray) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    vectors = np.random.default_rng(0).normal(size=(len(ids), 8)).astype(np.float32)
+    table = pa.table({"user_id": pa.array(ids, pa.int64()),
+                      "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), 8),
+                      "source": pa.array(["trained"] * len(ids))})
+    workspace.embeddings_dir.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, workspace.embeddings_dir / "user_vectors.parquet")
+
+
+def run_with_an_unpublished_cluster(root: Path, db=None) -> tuple[Workspace, pipeline.SegmentRun]:
+    """A real run where cluster 4 holds exactly the clustered users under the threshold of 8 events (the
+    final fit and the threshold study are replaced to make it so); loaded into ``db`` when given."""
+    data = generate(root / "data", users=500, months="2019-11..2019-12", seed=5)
+    workspace = Workspace(root / "home")
+    ingest_files(workspace, sorted(data.files), pseudonymise=False)
+    if db is not None:
+        from graph.load import load
+
+        load(db, workspace)
+    build_user_features(workspace, load_calendar())
+    features = pipeline.read_features(workspace)
+    _write_vectors(workspace, features["user_id"].to_numpy(np.int64)[:-NO_VECTOR])  # fold-in failed for the rest
+    n_events = features["n_events"].to_numpy(float)
+    low = n_events[n_events >= pipeline.MIN_EVENTS_TO_CLUSTER] < THRESHOLD
+    assert 20 <= low.sum() <= 0.5 * len(low)
+    real_fit = pipeline.fit_labels
+
+    def fit_labels(method, k, X, seed):
+        labels = real_fit(method, k - 1, X, seed)
+        labels[low] = UNPUBLISHED
+        return labels
+
+    def run_study(*_args, **_kwargs):
+        return {"threshold": THRESHOLD, "met": True, "level": 0.8, "curve": [], "note": "set by the test"}
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "fit_labels", fit_labels)
+        mp.setattr(threshold_module, "run_study", run_study)
+        run = pipeline.segment(workspace, k=4, method="kmeans", seed=0, classifiers=QUICK)
+    return workspace, run
+
+
+def lookalikes_arrive(workspace: Workspace, run: pipeline.SegmentRun) -> set[int]:
+    """New customers who look like the unpublished cluster yet reach the threshold: the cluster's own
+    members, forgotten by the run, with the bundle's threshold lowered to the clustering minimum.
+    Returns their ids."""
+    import pandas as pd
+
+    from segments import assign
+
+    path = run.run_dir / assign.MODEL_FILE
+    bundle = assign.load(path)
+    bundle["threshold"] = pipeline.MIN_EVENTS_TO_CLUSTER
+    assign.save(bundle, path)
+    features = pipeline.read_features(workspace)
+    small = features["n_events"].between(pipeline.MIN_EVENTS_TO_CLUSTER, THRESHOLD - 1).to_numpy()
+    gone = set(features["user_id"][small].tolist())
+    for name in ("assignments.parquet", "fingerprints.parquet"):
+        table = pd.read_parquet(run.run_dir / name)
+        table[~table["user_id"].isin(gone)].to_parquet(run.run_dir / name, index=False)
+    return gone
