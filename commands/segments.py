@@ -47,17 +47,43 @@ def _pct(x: float) -> str:
     return f"{x:.1%}"
 
 
-def segment_table(segments: list[dict], lang: str, title: str) -> Table:
-    table = Table(title=title, title_justify="left", show_lines=True)
-    for name, justify in (("id", "right"), ("segment", "left"), ("users", "right"), ("share", "right"),
-                          ("revenue", "right"), ("conversion", "right"), ("top traits", "left"),
-                          ("actions", "left")):
+WIDE_TABLE = 140  # below this console width, traits and actions go under the table, one segment at a time
+
+
+def segment_table(segments: list[dict], lang: str, title: str, width: int | None = None):
+    """The segment table (name, size, revenue share, conversion, top traits, actions).
+
+    On a console narrower than ``WIDE_TABLE`` columns (a log, an 80-column terminal) the two
+    text columns would be folded a word per line, so the table keeps the figures and each
+    segment's top traits (``~``) and actions (``→``) follow it, one per line.
+    """
+    from rich.console import Group
+    from rich.text import Text
+
+    wide = (width or console.width) >= WIDE_TABLE
+    table = Table(title=title, title_justify="left", show_lines=wide)
+    columns = [("id", "right"), ("segment", "left"), ("users", "right"), ("share", "right"),
+               ("revenue", "right"), ("conversion", "right")]
+    if wide:
+        columns += [("top traits", "left"), ("actions", "left")]
+    for name, justify in columns:
         table.add_column(name, justify=justify, overflow="fold")
     for s in segments:
-        table.add_row(str(s["segment_id"]), s["name"][lang], f"{s['size']:,}", _pct(s["share"]),
-                      _pct(s["revenue_share"]), _pct(s["conversion"]), "\n".join(s["traits"][lang][:3]),
-                      "\n".join(s["actions"][lang]))
-    return table
+        row = [str(s["segment_id"]), s["name"][lang], f"{s['size']:,}", _pct(s["share"]),
+               _pct(s["revenue_share"]), _pct(s["conversion"])]
+        if wide:
+            row += ["\n".join(s["traits"][lang][:3]), "\n".join(s["actions"][lang])]
+        table.add_row(*row)
+    if wide:
+        return table
+    details: list = [table]
+    for s in segments:
+        details.append(Text(f"{s['segment_id']} · {s['name'][lang]}", style="bold"))
+        for trait in s["traits"][lang][:3]:
+            details.append(Text(f"  ~ {trait}"))
+        for action in s["actions"][lang]:
+            details.append(Text(f"  → {action}"))
+    return Group(*details)
 
 
 @app.command("segment")
