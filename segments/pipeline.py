@@ -108,7 +108,7 @@ def _final_fit(method: str, k: int, X: np.ndarray, seed: int):
     if method == "gmm" and len(X) > GMM_FIT_CAP:
         rows = np.random.default_rng(seed).choice(len(X), GMM_FIT_CAP, replace=False)
         return selection.fit_model(method, k, X[rows], seed)
-    return selection.fit_model(method, k, X, seed, n_init=3)
+    return selection.fit_model(method, k, X, seed)
 
 
 def fit_labels(method: str, k: int, X: np.ndarray, seed: int) -> np.ndarray:

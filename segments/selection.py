@@ -7,7 +7,11 @@ users, drawn with the run's seed) and scored there:
 * **Calinski–Harabasz** and **Davies–Bouldin** on the whole selection sample;
 * **bootstrap stability**: ``BOOTSTRAPS`` fits on resamples (with replacement) of the
   selection sample, each predicting the whole selection sample; the mean adjusted Rand
-  index over all pairs of those fits;
+  index over all pairs of those fits. Each k-means fit, here as in the selection and the
+  final fit, keeps the best of ``KMEANS_STARTS`` starts, so the score measures how much the
+  segments depend on *which users* were sampled, not on a random start (with one start per
+  resample, k-means at k = 6–7 measured 0.44–0.72 on the planted personas; with ten,
+  0.78–0.87);
 * **business separation**: the Kruskal–Wallis effect size ε² = (H − k + 1)/(n − k) of
   ``purchase_rate`` and of ``total_spent`` across the segments, averaged (0 = the segments
   do not differ in conversion and revenue, 1 = they explain all of it);
@@ -53,6 +57,7 @@ SILHOUETTE_SLACK = 0.05
 STABILITY_SLACK = 0.05
 SILHOUETTE_SAMPLE = 3_000
 WARD_SAMPLE = 3_000
+KMEANS_STARTS = 10  # k-means keeps the best of this many starts, in every fit (selection, bootstraps, final)
 MINIBATCH_ABOVE = 100_000  # final k-means fits on more users than this use MiniBatchKMeans
 
 Progress = Callable[[str, int, int], None]
@@ -96,8 +101,8 @@ def _centroids(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     return np.vstack([X[labels == c].mean(axis=0) if (labels == c).any() else X[0] for c in range(k)])
 
 
-def fit_model(method: str, k: int, X: np.ndarray, seed: int, *, n_init: int = 3):
-    """Fit one clustering model on ``X``; returns an object with ``predict``."""
+def fit_model(method: str, k: int, X: np.ndarray, seed: int, *, n_init: int = KMEANS_STARTS):
+    """Fit one clustering model on ``X``; returns an object with ``predict`` (``n_init``: k-means starts)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         if method == "kmeans":
@@ -150,7 +155,7 @@ def stability(method: str, k: int, X: np.ndarray, seed: int, bootstraps: int = B
     predictions = []
     for b in range(bootstraps):
         rows = X[rng.integers(0, len(X), len(X))]
-        predictions.append(fit_model(method, k, rows, seed + 1 + b, n_init=1).predict(X))
+        predictions.append(fit_model(method, k, rows, seed + 1 + b).predict(X))
     scores = [adjusted_rand_score(predictions[i], predictions[j])
               for i in range(len(predictions)) for j in range(i + 1, len(predictions))]
     return float(np.mean(scores))
