@@ -287,6 +287,8 @@ TEXT: dict[str, tuple[str, str]] = {
                         "Les recommandations sont évaluées sur des données mises de côté : {holdout} Les modèles "
                         "doivent retrouver les articles mis de côté parmi leurs {k} premières propositions ; "
                         "{users} clients ont été évalués."),
+    "recommend.none": ("The recommendation hold-out ran but gives no figures this time: {reason}",
+                       "L'évaluation des recommandations a tourné mais ne donne pas de chiffres cette fois : {reason}"),
     "recommend.model": ("model", "modèle"),
     "recommend.chart": ("Hold-out scores by model", "Scores sur données mises de côté, par modèle"),
     "recommend.axis": ("score (0–1, higher is better)", "score (0–1, plus haut = meilleur)"),
