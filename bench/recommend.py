@@ -167,7 +167,9 @@ def main() -> None:
     if not data.test:
         print(f"no customer of the training months bought a new product in {test_month}: no figure to report")
         return
+    t1 = time.perf_counter()
     results = compare(data, segments, K, unpersonalised=True)
+    print(f"four recommenders scored on {len(data.test):,} customers in {time.perf_counter() - t1:.1f}s")
     print(f"{'recommender':<26}{'hit@10':>9}{'prec@10':>9}{'recall@10':>11}{'coverage':>10}")
     for name, r in results.items():
         print(f"{name:<26}{r['hit_rate']:>9.4f}{r['precision']:>9.4f}{r['recall']:>11.4f}{r['coverage']:>10.4f}")
