@@ -5,33 +5,35 @@ Usage::
     .venv/bin/python bench/recommend.py --users 20000            # synthetic, 2019-10..2020-01, test month 2020-01
     .venv/bin/python bench/recommend.py --real                    # the real sample rows (Oct → Nov)
 
+The evaluation itself is the library's (segments/recommend_eval.py, which ``shopgraph run``
+also uses for the dossier); this script prepares the months and the stand-in segments.
+
 Figures per recommender (top 10, over the customers of the training months who bought a
 product in M+1 that they had not bought before): hit rate@10 (share with at least one such
 product among the ten), precision@10, recall@10, catalogue coverage (distinct products
 recommended ÷ products in the training months). Recommenders:
 
 * **segment** — graph/recommend.py's definition (segment buyers weighted by recency × lift,
-  department then shop fallbacks, purchases excluded), computed here in DuckDB/Python for
-  speed; ``--check-cypher N`` loads the training months into the Neo4j at ``NEO4J_URI``
-  (it EMPTIES that database: use the test server) and compares N customers' lists with the
-  Cypher recommender's;
+  department then shop fallbacks, purchases and products priced 0 excluded), computed in
+  DuckDB/Python for speed; ``--check-cypher N`` loads the training months into the Neo4j at
+  ``NEO4J_URI`` (it EMPTIES that database: use the test server) and compares N customers'
+  lists with the Cypher recommender's;
 * **popularity** — the most bought products of the training months (buyers), purchases excluded;
 * **item-to-item** — co-purchase cosine similarity to the customer's purchased products (their
   carted, then viewed products when they bought nothing), filled with popularity.
 
-Segments: the real segmentation is not merged yet, so a STAND-IN is used — k-means (k = 8, seed
-0) on standardised features of the training months, users with < 3 events in "Not enough
-activity yet". Goals on synthetic data: segment hit rate@10 ≥ 1.5 × popularity and ≥ item-to-item.
+Segments: a STAND-IN, fitted on the training months only (so the bench has no look-ahead and
+does not depend on the segmentation's choices) — k-means (k = 8, seed 0) on standardised
+features of the training months, users with < 3 events in "Not enough activity yet". The
+figures with the real segmentation are the ones ``shopgraph run`` writes into the dossier. Goals on synthetic data: segment hit rate@10 ≥ 1.5 × popularity and ≥ item-to-item.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,7 +43,6 @@ import duckdb  # noqa: E402
 import numpy as np  # noqa: E402
 
 K = 10
-HALF_LIFE = 30.0
 STANDIN_K = 8
 FEATURES = ["n_events", "n_sessions", "n_orders", "total_spent", "purchase_rate", "view_to_cart_rate",
             "cart_abandonment_rate", "promo_share", "price_index_viewed", "recency_days", "share_electronics",
@@ -67,153 +68,6 @@ def standin_segments(features: Path) -> dict[int, int]:
     out = {int(u): 0 for u in ids}
     out.update({int(u): int(label) for u, label in zip(ids[active], labels, strict=True)})
     return out
-
-
-def weight(age_seconds: float) -> float:
-    return math.pow(2.0, -age_seconds / 86400.0 / HALF_LIFE)
-
-
-class Data:
-    """Training purchases, interactions, departments and test purchases (pseudonymised ids)."""
-
-    def __init__(self, train_home: Path, test_home: Path, features: Path) -> None:
-        from events.store import connect_events
-        from events.workspace import Workspace
-
-        con = connect_events(Workspace(train_home))
-        self.pairs = con.execute("SELECT user_id, product_id, epoch(max(event_time)) FROM events "
-                                 "WHERE event_type = 'purchase' GROUP BY 1, 2").fetchall()
-        self.catalogue = con.execute("SELECT count(DISTINCT product_id) FROM events").fetchone()[0]
-        self.department = dict(con.execute(
-            "SELECT product_id, split_part(any_value(category_code), '.', 1) FROM events GROUP BY 1").fetchall())
-        self.category = dict(con.execute("SELECT product_id, any_value(category_id) FROM events GROUP BY 1").fetchall())
-        self.interest: dict[int, list[int]] = defaultdict(list)  # carted first, then viewed (most events first)
-        self.interactions: dict[int, dict[int, int]] = defaultdict(dict)  # user → product → views + carts
-        for user, product, n in con.execute("""
-                SELECT user_id, product_id, count(*) FROM events WHERE event_type IN ('cart', 'view') GROUP BY 1, 2
-                ORDER BY user_id, max(CASE WHEN event_type = 'cart' THEN 1 ELSE 0 END) DESC, count(*) DESC,
-                         product_id""").fetchall():
-            self.interest[user].append(product)
-            self.interactions[user][product] = n
-        self.top_category = dict(duckdb.connect().execute(
-            "SELECT user_id, top_category FROM read_parquet(?)", [str(features)]).fetchall())
-        test = connect_events(Workspace(test_home))
-        bought: dict[int, set[int]] = defaultdict(set)
-        for user, product, _ in self.pairs:
-            bought[user].add(product)
-        self.bought = bought
-        self.test: dict[int, set[int]] = defaultdict(set)
-        for user, product in test.execute("SELECT DISTINCT user_id, product_id FROM events "
-                                          "WHERE event_type = 'purchase'").fetchall():
-            if user in self.top_category and product not in bought.get(user, ()):
-                self.test[user].add(product)
-
-
-def scored(rows: list[tuple[int, float]], min_buyers: int, lift_of=None) -> list[tuple[int, float]]:
-    """(product, age-weight) rows → [(product, score)] best first, ties by product id."""
-    buyers: dict[int, int] = defaultdict(int)
-    weights: dict[int, float] = defaultdict(float)
-    ref = max((at for _, at in rows), default=0.0)
-    for product, at in rows:
-        buyers[product] += 1
-        weights[product] += weight(ref - at)
-    out = [(p, weights[p] * (lift_of(p, buyers[p]) if lift_of else 1.0)) for p in buyers if buyers[p] >= min_buyers]
-    return sorted(out, key=lambda item: (-item[1], item[0]))
-
-
-def segment_recommender(data: Data, segments: dict[int, int], personal: bool = True):
-    from graph.recommend import CANDIDATES, MIN_BUYERS, NO_DEPARTMENT, personalise, rank
-
-    all_buyers = defaultdict(int)
-    for _, product, _ in data.pairs:
-        all_buyers[product] += 1
-    n_all = len({u for u, _, _ in data.pairs})
-    by_segment: dict[int, list[tuple[int, float]]] = defaultdict(list)
-    by_department: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    seg_buyers: dict[int, set[int]] = defaultdict(set)
-    for user, product, at in data.pairs:
-        sid = segments.get(user)
-        if sid:
-            by_segment[sid].append((product, at))
-            seg_buyers[sid].add(user)
-        by_department[data.department.get(product) or ""].append((product, at))
-    lists = {sid: scored(rows, MIN_BUYERS, lambda p, b, sid=sid: (b / len(seg_buyers[sid])) / (all_buyers[p] / n_all))
-             for sid, rows in by_segment.items()}
-    departments = {d: scored(rows, 1) for d, rows in by_department.items() if d}
-    shop = scored([(p, at) for _, p, at in data.pairs], 1)
-
-    def recommend(user: int) -> list[int]:
-        chosen = []
-        sid = segments.get(user)
-        if sid:
-            candidates = lists.get(sid, [])[:CANDIDATES]
-            if personal:
-                seen = data.interactions.get(user, {})
-                candidates = personalise(candidates, {p: data.category.get(p) for p, _ in candidates},
-                                         [(p, data.category.get(p), n) for p, n in seen.items()])
-            chosen.append(("segment", candidates))
-        department = data.top_category.get(user) or ""
-        if department not in NO_DEPARTMENT:
-            chosen.append(("department", departments.get(department, [])))
-        chosen.append(("shop", shop))
-        return [r.product_id for r in rank(K, data.bought.get(user, ()), chosen)]
-
-    return recommend
-
-
-def popularity_recommender(data: Data):
-    counts: dict[int, int] = defaultdict(int)
-    for _, product, _ in data.pairs:
-        counts[product] += 1
-    ranked = sorted(counts, key=lambda p: (-counts[p], p))
-
-    def recommend(user: int) -> list[int]:
-        seen = data.bought.get(user, set())
-        return [p for p in ranked if p not in seen][:K]
-
-    return recommend
-
-
-def item_to_item_recommender(data: Data):
-    buyers_of: dict[int, set[int]] = defaultdict(set)
-    for user, product, _ in data.pairs:
-        buyers_of[product].add(user)
-    cooc: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for products in data.bought.values():
-        items = sorted(products)
-        for a in items:
-            for b in items:
-                if a != b:
-                    cooc[a][b] += 1
-    fill = popularity_recommender(data)
-
-    def recommend(user: int) -> list[int]:
-        seeds = data.bought.get(user) or data.interest.get(user, [])[:20]
-        scores: dict[int, float] = defaultdict(float)
-        for q in seeds:
-            for p, n in cooc.get(q, {}).items():
-                scores[p] += n / math.sqrt(len(buyers_of[q]) * len(buyers_of[p]))
-        seen = data.bought.get(user, set())
-        ranked = [p for p in sorted(scores, key=lambda p: (-scores[p], p)) if p not in seen][:K]
-        return ranked + [p for p in fill(user) if p not in ranked][:K - len(ranked)]
-
-    return recommend
-
-
-def evaluate(data: Data, recommend) -> dict[str, float]:
-    hits = precision = recall = 0.0
-    recommended: set[int] = set()
-    users = sorted(data.test)
-    for user in users:
-        recs = recommend(user)
-        recommended.update(recs)
-        found = len(set(recs) & data.test[user])
-        hits += found > 0
-        precision += found / K
-        recall += found / len(data.test[user])
-    n = len(users) or 1
-    return {"hit_rate": hits / n, "precision": precision / n, "recall": recall / n,
-            "coverage": len(recommended) / data.catalogue, "users": len(users)}
 
 
 def prepare(args) -> tuple[Path, Path, list[str], str]:
@@ -288,29 +142,35 @@ def main() -> None:
     parser.add_argument("--home", default="/tmp/sg-bench-recommend")
     parser.add_argument("--real", action="store_true", help="the real sample rows in ../shared/data (Oct → Nov)")
     parser.add_argument("--check-cypher", type=int, default=0, metavar="N")
+    parser.add_argument("--max-users", type=int, default=None,
+                        help="evaluate a seeded sample of at most this many test customers (default: the library's)")
     args = parser.parse_args()
 
+    from events.store import event_files
     from events.workspace import Workspace
     from features.calendar import load_calendar
     from features.compute import build_user_features
+    from segments.recommend_eval import MAX_USERS, compare, load_holdout, segment_recommender
+
+    args.max_users = args.max_users or MAX_USERS
 
     t0 = time.perf_counter()
     train_home, test_home, train_months, test_month = prepare(args)
     table = build_user_features(Workspace(train_home), load_calendar())
     segments = standin_segments(table.path)
-    data = Data(train_home, test_home, table.path)
-    print(f"train {', '.join(train_months)} → test {test_month}: {len(data.top_category):,} customers, "
-          f"{len(data.pairs):,} purchase pairs, {data.catalogue:,} products; {len(data.test):,} customers with a "
-          f"new purchase in {test_month}; stand-in k-means segments k={STANDIN_K} "
+    data = load_holdout(event_files(Workspace(train_home)), event_files(Workspace(test_home)),
+                        max_users=args.max_users)
+    sampled = f" (evaluated: a sample of {len(data.test):,})" if data.candidates > len(data.test) else ""
+    print(f"train {', '.join(train_months)} → test {test_month}: {data.known_users:,} customers, "
+          f"{len(data.pairs):,} purchase pairs, {data.catalogue:,} products; {data.candidates:,} customers with a "
+          f"new purchase in {test_month}{sampled}; stand-in k-means segments k={STANDIN_K} "
           f"({sum(1 for s in segments.values() if s == 0):,} with < 3 events); prepared in {time.perf_counter() - t0:.0f}s")
-    segment = segment_recommender(data, segments)
     if not data.test:
         print(f"no customer of the training months bought a new product in {test_month}: no figure to report")
         return
-    results = {"segment": evaluate(data, segment),
-               "segment, unpersonalised": evaluate(data, segment_recommender(data, segments, personal=False)),
-               "popularity": evaluate(data, popularity_recommender(data)),
-               "item-to-item": evaluate(data, item_to_item_recommender(data))}
+    t1 = time.perf_counter()
+    results = compare(data, segments, K, unpersonalised=True)
+    print(f"four recommenders scored on {len(data.test):,} customers in {time.perf_counter() - t1:.1f}s")
     print(f"{'recommender':<26}{'hit@10':>9}{'prec@10':>9}{'recall@10':>11}{'coverage':>10}")
     for name, r in results.items():
         print(f"{name:<26}{r['hit_rate']:>9.4f}{r['precision']:>9.4f}{r['recall']:>11.4f}{r['coverage']:>10.4f}")
@@ -322,7 +182,7 @@ def main() -> None:
         rng = np.random.default_rng(0)
         pool = sorted(data.test)
         users = [int(u) for u in rng.choice(pool, size=min(args.check_cypher, len(pool)), replace=False)]
-        print(check_cypher(train_home, table.path, segments, segment, users))
+        print(check_cypher(train_home, table.path, segments, segment_recommender(data, segments, k=K), users))
 
 
 if __name__ == "__main__":

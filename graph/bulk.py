@@ -8,7 +8,8 @@
    the files the way the Bolt path's ``MERGE`` statements combine them one file after the
    other: counts and ``n_events`` add up (``amount`` summed in file order, like ``r.amount +
    row.amount``), first/last times widen, a product's price is the one seen last (ties: the
-   later file), a category keeps the last non-empty code, and ``IN_CATEGORY``, ``OF_BRAND``
+   later file), its ``brand`` the greatest name any file gave (as ``merge_products`` keeps it), a
+   category keeps the last non-empty code, and ``IN_CATEGORY``, ``OF_BRAND``
    and ``CHILD_OF`` keep every edge any file created.
 2. Header files (``user_id:ID(User){id-type:long}``, ``count:long``, ``first_at:datetime`` …)
    and data files written by DuckDB ``COPY … (HEADER false)``; datetimes are written as UTC
@@ -143,10 +144,11 @@ def import_tables(per_file: list[dict[str, str]]) -> list[ImportTable]:
             FROM ({levels}) WHERE depth > 1"""),
         ImportTable("nodes", "Brand", "brands", "name:ID(Brand)", "SELECT DISTINCT name FROM file_brands"),
         ImportTable("nodes", "Product", "products",
-                    "product_id:ID(Product){id-type:long},price:double,price_at:datetime,price_min:double,price_max:double",
+                    "product_id:ID(Product){id-type:long},price:double,price_at:datetime,price_min:double,price_max:double,"
+                    "brand",
                     f"""
             SELECT product_id, arg_max(price, (price_at, file_no)) AS price, {_iso('max(price_at)')} AS price_at,
-                   min(price_min) AS price_min, max(price_max) AS price_max
+                   min(price_min) AS price_min, max(price_max) AS price_max, max(brand) AS brand
             FROM file_products GROUP BY product_id"""),
         ImportTable("relationships", "IN_CATEGORY", "in_category", ":START_ID(Product),:END_ID(Category)", """
             SELECT DISTINCT product_id, category_id FROM file_products WHERE category_id IS NOT NULL"""),

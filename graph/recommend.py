@@ -13,7 +13,8 @@ The definition (bench/recommend.py computes the same in DuckDB and checks it aga
 * personalisation — the segment's best ``CANDIDATES`` products are re-ranked by the customer's
   own interest: ``score × (1 + CATEGORY_BOOST × share of their views and carts in the product's
   category) × (1 + ITEM_BOOST if they viewed or carted that very product)``;
-* never a product the customer already bought; ties broken by product id.
+* never a product the customer already bought, nor one whose price is 0 or missing (data dirt;
+  filtered in the Cypher); ties broken by product id.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ in the graph) → **features** (recomputed when the store changed) → **embed**
 first time or with ``retrain``; afterwards new customers are folded in) → **vectors** (user
 vectors onto ``User`` nodes) → **segment** (the first time or with ``retrain``: a new
 segmentation; afterwards the drift figures of :mod:`segments.drift` decide between
-assigning the new customers with the trained classifier and retraining) → **report**.
+assigning the new customers with the trained classifier and retraining) → **report** (the
+recommendation hold-out of :mod:`segments.recommend_eval`, then the dossier).
 
 Each step but ingest and load (which track their own progress in the manifest and on
 ``(:IngestedFile)`` nodes) records a fingerprint of its inputs when it finishes
@@ -221,13 +222,19 @@ class _Runner:
 
         self.hooks.progress("report", "describe the event store", 0, REPORT_STEPS)
         describe(self.workspace, None).save(self.workspace.reports_dir / "describe.json")
+        from segments.recommend_eval import evaluate_recommendations
+
+        evaluation = evaluate_recommendations(self.workspace, progress=lambda label, done, total: self.hooks.progress(
+            "report", f"recommendation hold-out: {label}", done, total))
         done = iter(range(1, REPORT_STEPS + 1))
         written = build_dossier(self.workspace, lang=lang, progress=lambda name: self.hooks.progress(
             "report", name, next(done, REPORT_STEPS), REPORT_STEPS))
         self.report.report_paths = [written.html, written.pdf]
         self.state.mark_done("report", key)
         missing = f"; sections missing an input: {', '.join(written.incomplete)}" if written.incomplete else ""
-        return "ran", f"{written.html.name} and {written.pdf.name}{missing}"
+        holdout = (f"recommendation hold-out: no figures ({evaluation.reason})" if evaluation.reason else
+                   f"recommendation hold-out on {evaluation.record['users']:,} customers")
+        return "ran", f"{written.html.name} and {written.pdf.name}; {holdout}{missing}"
 
 
 def run_pipeline(workspace: Workspace, db: Any, paths: Sequence[Path], options: RunOptions | None = None,

@@ -49,10 +49,10 @@ TEXT: dict[str, tuple[str, str]] = {
                   "actuelle."),
     "need.embedding": ("No embedding record ({path}): run `shopgraph embed` first.",
                        "Aucun plongement enregistré ({path}) : lancez d'abord `shopgraph embed`."),
-    "need.recommend": ("No recommendation evaluation ({path}) yet: run the recommendation hold-out evaluation "
-                       "first; this section then shows it.",
-                       "Pas encore d'évaluation des recommandations ({path}) : lancez d'abord l'évaluation sur "
-                       "données mises de côté ; cette section l'affichera alors."),
+    "need.recommend": ("No recommendation evaluation ({path}) yet: `shopgraph run` computes the hold-out "
+                       "evaluation before the dossier; this section then shows it.",
+                       "Pas encore d'évaluation des recommandations ({path}) : `shopgraph run` calcule "
+                       "l'évaluation sur données mises de côté avant le dossier ; cette section l'affichera alors."),
     "need.store": ("The event store is empty: run `shopgraph ingest FILE` first.",
                    "Le magasin d'événements est vide : lancez d'abord `shopgraph ingest FICHIER`."),
     "need.unreadable": ("{path} could not be read ({error}).", "Impossible de lire {path} ({error})."),
@@ -287,6 +287,8 @@ TEXT: dict[str, tuple[str, str]] = {
                         "Les recommandations sont évaluées sur des données mises de côté : {holdout} Les modèles "
                         "doivent retrouver les articles mis de côté parmi leurs {k} premières propositions ; "
                         "{users} clients ont été évalués."),
+    "recommend.none": ("The recommendation hold-out ran but gives no figures this time: {reason}",
+                       "L'évaluation des recommandations a tourné mais ne donne pas de chiffres cette fois : {reason}"),
     "recommend.model": ("model", "modèle"),
     "recommend.chart": ("Hold-out scores by model", "Scores sur données mises de côté, par modèle"),
     "recommend.axis": ("score (0–1, higher is better)", "score (0–1, plus haut = meilleur)"),

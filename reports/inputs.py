@@ -20,7 +20,10 @@ The dossier reads, all relative to the workspace:
        "models": [{"name": "segment popularity", "hit_rate": 0.21, "ndcg": 0.11, …}, …],
        "chosen": "segment popularity"}            # optional
 
-  every numeric field of a model other than ``name`` is a score in 0..1 shown as a column.
+  every numeric field of a model other than ``name`` is a score in 0..1 shown as a column;
+  optional ``name_fr`` per model, ``note`` / ``note_fr`` (shown under the figures) and, when the
+  evaluation could not give a fair figure, ``reason`` / ``reason_fr`` with empty ``models``
+  (shown instead of the figures). ``shopgraph run`` writes it (segments/recommend_eval.py).
 
 Every reader returns None for a missing file and keeps a note of what went wrong for a file
 that exists but cannot be read, so a section can say plainly what is missing; nothing here

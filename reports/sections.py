@@ -797,17 +797,20 @@ def section_recommend(c: Context) -> list[Block]:
         return [c.missing("need.unreadable", path=c.inputs.recommend_path, error=error) if error
                 else c.missing("need.recommend", path=c.inputs.recommend_path)]
     models = [m for m in first(doc, "models", "results", default=[]) if isinstance(m, dict)]
+    reason = loc(doc, "reason", c.lang)
+    if not models and reason:  # the evaluation ran but could not give a fair figure: say why
+        return [Block("note", c.t("recommend.none", reason=reason))]
     holdout = loc(doc, "holdout", c.lang, default="")
     blocks = [Block("p", c.t("recommend.intro", holdout=holdout, k=first(doc, "k", default="?"),
                              users=c.num(first(doc, "users", "n_users"))))]
     if not models:
         return [*blocks, c.missing("need.recommend", path=c.inputs.recommend_path)]
-    names = [str(first(m, "name", "model", default="?")) for m in models]
+    names = [str(loc(m, "name", c.lang) or first(m, "model", default="?")) for m in models]
     scores = [key for key in models[0] if key not in ("name", "model") and all(
         isinstance(m.get(key), int | float) for m in models)]
     chosen = doc.get("chosen")
-    rows = [[n + (f" ({c.t('selection.chosen')})" if n == chosen else ""), *(c.score(m[s]) for s in scores)]
-            for n, m in zip(names, models, strict=True)]
+    rows = [[n + (f" ({c.t('selection.chosen')})" if chosen in (n, m.get("name")) else ""),
+             *(c.score(m[s]) for s in scores)] for n, m in zip(names, models, strict=True)]
     blocks.append(table([c.t("recommend.model"), *(c.label(s) for s in scores)], rows, "numeric"))
     in_range = [s for s in scores if all(0 <= m[s] <= 1 for m in models)]
     if in_range:
@@ -815,6 +818,9 @@ def section_recommend(c: Context) -> list[Block]:
                                                                         for s in in_range},
                                                                 c.t("recommend.chart"), c.t("recommend.axis"), c.lang),
                             text=c.t("recommend.chart")))
+    note = loc(doc, "note", c.lang)
+    if note:
+        blocks.append(Block("note", str(note)))
     return blocks
 
 

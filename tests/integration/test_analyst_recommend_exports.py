@@ -66,7 +66,9 @@ def test_segment_scores_follow_the_documented_definition(segmented: World) -> No
         SELECT product_id, weight * ((buyers / (SELECT count(DISTINCT user_id) FROM sp))
                / ((SELECT count(*) FROM pairs q WHERE q.product_id = agg.product_id)
                   / (SELECT count(DISTINCT user_id) FROM pairs))) AS score
-        FROM agg WHERE buyers >= 2 ORDER BY score DESC, product_id""").fetchall()
+        FROM agg WHERE buyers >= 2 AND product_id NOT IN (  -- never a product whose latest price is 0 or missing
+            SELECT product_id FROM events GROUP BY 1 HAVING coalesce(arg_max(price, (event_time, price)), 0) <= 0)
+        ORDER BY score DESC, product_id""").fetchall()
     assert [r["product_id"] for r in rows] == [e[0] for e in expected] and expected
     assert [r["score"] for r in rows] == pytest.approx([e[1] for e in expected])
 
@@ -88,6 +90,35 @@ def test_cold_users_get_department_then_shop_popular(segmented: World) -> None:
     [result] = Recommender(segmented.db, k=5).for_users([cold])
     assert result.segment == "Not enough activity yet"
     assert {i.source for i in result.items} <= {"department", "shop"} and len(result.items) == 5
+
+
+def test_products_priced_0_or_without_price_are_never_proposed(segmented: World) -> None:
+    db = segmented.db
+    shop = [r["product_id"] for r in db.run("recommend/popular", department="", half_life_days=30.0, min_buyers=1,
+                                            limit=10)]
+    segment = [r["product_id"] for r in db.run("recommend/segment_scores", segment_id=1, half_life_days=30.0,
+                                               min_buyers=2, limit=3)]
+    free, unpriced = shop[0], segment[0]
+    assert free != unpriced
+    prices = {r["id"]: r["price"] for r in db.run_text(
+        "MATCH (p:Product) WHERE p.product_id IN $ids RETURN p.product_id AS id, p.price AS price",
+        {"ids": [free, unpriced]})}
+    assert all(price > 0 for price in prices.values())
+    db.run_text("MATCH (p:Product {product_id: $id}) SET p.price = 0.0", {"id": free})
+    db.run_text("MATCH (p:Product {product_id: $id}) REMOVE p.price", {"id": unpriced})
+    try:
+        cold = next(u for u, a in segmented.current.items() if a.segment_id == 0)
+        member = next(u for u, a in sorted(segmented.current.items()) if a.segment_id == 1)
+        results = Recommender(db, k=10).for_users([cold, member]) + Recommender(db, k=10).for_segment(SEGMENT)
+        proposed = {i.product_id for r in results for i in r.items}
+        assert proposed and not proposed & {free, unpriced}
+        after = [r["product_id"] for r in db.run("recommend/popular", department="", half_life_days=30.0,
+                                                 min_buyers=1, limit=10)]
+        assert after[:5] == [p for p in shop if p not in (free, unpriced)][:5]
+    finally:
+        for product_id, price in prices.items():
+            db.run_text("MATCH (p:Product {product_id: $id}) SET p.price = $price",
+                        {"id": product_id, "price": price})
 
 
 def test_recommend_command_takes_the_shop_id(segmented: World) -> None:

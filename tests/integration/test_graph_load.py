@@ -8,7 +8,7 @@ import pytest
 from events.store import connect_events
 from events.workspace import Workspace
 from graph.connection import QueryRunner
-from graph.load import load
+from graph.load import ingested_files, interactions_path, load, step_queries
 from tests.integration.store_builder import store_from_csv
 
 REL = {"view": "VIEWED", "cart": "CARTED", "remove_from_cart": "REMOVED", "purchase": "PURCHASED"}
@@ -82,3 +82,32 @@ def test_category_levels_form_a_hierarchy(db: QueryRunner, real_store: Workspace
     assert rows == [{"l3": "electronics.audio.headphone", "l2": "electronics.audio", "l1": "electronics", "depth": 1}]
     exact = db.run_text("MATCH (c:Category {category_id: 2053013554658804075}) RETURN c.category_id AS id")
     assert exact == [{"id": 2053013554658804075}]
+
+
+def test_products_carry_their_brand(db: QueryRunner, real_store: Workspace) -> None:
+    load(db, real_store, batch_size=500)
+    con = connect_events(real_store)
+    expected = dict(con.execute("SELECT product_id, max(brand) FROM events GROUP BY 1 "
+                                "HAVING count(DISTINCT brand) <= 1").fetchall())
+    assert any(b is None for b in expected.values()) and any(b is not None for b in expected.values())
+
+    def brands() -> dict[int, str | None]:
+        return {r["id"]: r["brand"] for r in db.run_text("MATCH (p:Product) RETURN p.product_id AS id, p.brand AS brand")}
+
+    graph = brands()
+    assert {p: graph[p] for p in expected} == expected
+    unbranded = db.run_text("MATCH (p:Product) WHERE p.brand IS NULL RETURN count(p) AS n, "
+                            "sum(size([k IN keys(p) WHERE k = 'brand'])) AS keys")[0]
+    assert unbranded["n"] == sum(b is None for b in graph.values()) > 0 and unbranded["keys"] == 0
+    mismatched = db.run_text("MATCH (p:Product) WHERE p.brand IS NOT NULL AND NOT EXISTS "
+                             "{ (p)-[:OF_BRAND]->(:Brand {name: p.brand}) } RETURN count(p) AS n")[0]["n"]
+    assert mismatched == 0
+    for source in ingested_files(real_store):  # replaying each file's product rows changes no brand
+        events = [str(f) for f in source.event_files(real_store)]
+        sql = next(q for step, _, q in step_queries(events, str(interactions_path(real_store, source)))
+                   if step == "products")
+        cursor = duckdb.connect().execute(sql)
+        columns = [d[0] for d in cursor.description]
+        for _ in db.write_batches("load/merge_products", (dict(zip(columns, r, strict=True)) for r in cursor.fetchall())):
+            pass
+    assert brands() == graph

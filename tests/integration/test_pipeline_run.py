@@ -32,6 +32,16 @@ def test_run_does_each_months_work_once_and_a_new_month_only_its_own(db: QueryRu
     users_without = db.run_text("MATCH (u:User) WHERE u.segment IS NULL RETURN count(u) AS n")[0]["n"]
     assert users_without == 0
     assert all(p.is_file() and p.stat().st_size > 0 for p in first.report_paths)
+    holdout = json.loads((workspace.reports_dir / "recommend_eval.json").read_text(encoding="utf-8"))
+    assert holdout["train_months"] == MONTHS[:1] and holdout["test_month"] == MONTHS[1]
+    assert holdout["users"] >= 30 and [m["name"] for m in holdout["models"]] == ["segment", "popularity",
+                                                                                "item-to-item"]
+    assert holdout["segment_run"] == first.run_dir.name and "recommendation hold-out on" in first.outcome(
+        "report").detail
+    html = first.report_paths[0].read_text(encoding="utf-8")
+    section = html[html.index("Recommendations"):]
+    assert "No recommendation evaluation" not in html and "item-to-item" in section and "hit rate" in section
+    assert f"{holdout['models'][0]['hit_rate']:.3f}" in section  # the segment's hit rate is printed
 
     again = run_pipeline(workspace, db, files[:2])
     assert statuses(again) == dict.fromkeys(STEPS, "skipped")
@@ -45,6 +55,9 @@ def test_run_does_each_months_work_once_and_a_new_month_only_its_own(db: QueryRu
     record = json.loads((new_month.run_dir / "run.json").read_text(encoding="utf-8"))
     assert record["drift"]["decision"] in ("assign", "retrain")
     assert db.run_text("MATCH (u:User) WHERE u.segment IS NULL RETURN count(u) AS n")[0]["n"] == 0
+    later = json.loads((workspace.reports_dir / "recommend_eval.json").read_text(encoding="utf-8"))
+    assert later["test_month"] == MONTHS[2] and (later["models"] or later["reason"])
+    assert "No recommendation evaluation" not in new_month.report_paths[0].read_text(encoding="utf-8")
     counts = db.run_text("MATCH (s:Segment {current: true})<-[:IN_SEGMENT]-(u:User) RETURN count(u) AS n")[0]["n"]
     assert counts == db.run_text("MATCH (u:User) RETURN count(u) AS n")[0]["n"]
 

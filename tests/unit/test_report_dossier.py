@@ -139,6 +139,24 @@ def test_a_field_of_an_unknown_shape_spoils_one_section_only(workspace, tmp_path
     assert not any(b.kind == "missing" for s in sections.values() if s.key != "time" for b in s.blocks)
 
 
+def test_recommendation_section_shows_the_evaluations_reason_or_note_in_the_language(workspace, tmp_path) -> None:
+    home = tmp_path / "ws"
+    shutil.copytree(workspace.home, home)
+    path = home / "reports" / "recommend_eval.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["models"][0]["name_fr"] = "popularité globale"
+    doc.update(note="Segments saw every month.", note_fr="Les segments ont vu tous les mois.")
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    fr = {s.key: s for s in build_sections(Workspace(home), "fr")}["recommend"]
+    assert "popularité globale" in str(fr.blocks[1].rows[0][0])  # the table's first model, in French
+    assert any(b.kind == "note" and b.text == "Les segments ont vu tous les mois." for b in fr.blocks)
+    path.write_text(json.dumps({"k": 10, "users": 3, "models": [], "reason": "only 3 customer(s) bought.",
+                                "reason_fr": "seuls 3 client(s) ont acheté."}), encoding="utf-8")
+    for lang, reason in (("en", "only 3 customer(s) bought."), ("fr", "seuls 3 client(s) ont acheté.")):
+        [block] = {s.key: s for s in build_sections(Workspace(home), lang)}["recommend"].blocks
+        assert block.kind == "note" and block.text.endswith(reason), block.text
+
+
 def test_every_metric_has_a_french_purpose() -> None:
     assert metrics_fr.untranslated() == []
 

@@ -1,0 +1,389 @@
+"""The recommendation hold-out: the segments' recommendations against popularity and item-to-item, for the dossier.
+
+Procedure (the one ``bench/recommend.py`` measures): the last month of the store is held out.
+The recommenders learn from the months before it; the customers evaluated are the customers
+of those months who bought, in the held-out month, a product they had not bought before
+(at most ``max_users`` of them, a seeded random sample, so the cost stays bounded). Each
+recommender proposes ``k`` products per customer, never one they bought in the training
+months nor one whose latest training price is 0 or missing; the figures over the evaluated
+customers are:
+
+* ``hit_rate`` — share with at least one of their new products among the ``k``;
+* ``precision`` — new products found ÷ ``k``; ``recall`` — new products found ÷ their new products;
+* ``coverage`` — distinct products recommended ÷ products of the training months.
+
+Recommenders:
+
+* **segment** — graph/recommend.py's definition (segment buyers weighted by recency × lift,
+  the segment's best ``CANDIDATES`` re-ranked by the customer's own views and carts, then the
+  department's and the shop's popular products), computed here from the event store;
+* **popularity** — the training months' most bought products (buyers);
+* **item-to-item** — co-purchase cosine similarity to the customer's purchases (their carted,
+  then viewed products when they bought nothing), filled with popularity.
+
+:func:`evaluate_recommendations` runs it on a workspace with the current segmentation and
+writes ``reports/recommend_eval.json`` (the dossier's section 8, see reports/inputs.py),
+atomically; when no fair figure can be computed (one month only, no segmentation, fewer than
+``min_users`` customers to evaluate) the file says why instead.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from events.store import event_files, events_sql, month_dirs
+from events.workspace import Workspace
+from features.registry import TOP_CATEGORIES
+from graph.recommend import CANDIDATES, HALF_LIFE_DAYS, MIN_BUYERS, NO_DEPARTMENT, personalise, rank
+from segments.runs import current_run_dir, write_json
+
+K = 10
+MAX_USERS = 20_000
+MIN_USERS = 30
+INTEREST_SEEDS = 20  # item-to-item: how many carted/viewed products stand in for purchases
+RECOMMEND_EVAL = "recommend_eval.json"
+CHOSEN = "segment"
+MODEL_NAMES_FR = {"segment": "segment", "segment, unpersonalised": "segment, sans personnalisation",
+                  "popularity": "popularité", "item-to-item": "article à article"}
+
+Progress = Callable[[str, int, int], None]
+"""``progress(label, done, total)``."""
+Recommend = Callable[[int], list[int]]
+
+
+@dataclass
+class Holdout:
+    """Training purchases and interactions, and the evaluated customers' new purchases (stored pseudonyms)."""
+
+    pairs: list[tuple[int, int, float]]  # training (user, product, epoch seconds of their last purchase of it)
+    catalogue: int  # distinct products in the training months
+    department_of: dict[int, str]  # product → first level of its category code ('' without one)
+    category_of: dict[int, Any]  # product → category id
+    unpriced: frozenset[int]  # latest training price 0 or missing: never recommended
+    bought: dict[int, set[int]]  # user → products bought in the training months
+    interactions: dict[int, dict[int, int]]  # evaluated user → product → views + carts (carted first, most first)
+    departments: dict[int, str]  # evaluated user → the department to address them with
+    test: dict[int, set[int]]  # evaluated user → products bought for the first time in the held-out period
+    candidates: int = 0  # customers with a new purchase in the held-out period, before sampling
+    known_users: int = 0  # customers of the training months
+
+    @property
+    def users(self) -> list[int]:
+        return sorted(self.test)
+
+
+def load_holdout(train_files: Sequence[Path], test_files: Sequence[Path], max_users: int = MAX_USERS,
+                 seed: int = 0) -> Holdout:
+    """Read the training months (``train_files``) and the held-out purchases (``test_files``) from the store."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
+        con.execute(f"CREATE TEMP VIEW train AS {events_sql(train_files)}")
+        con.execute(f"CREATE TEMP VIEW test AS {events_sql(test_files)}")
+        con.execute("""CREATE TEMP TABLE pairs AS SELECT user_id, product_id, epoch(max(event_time)) AS last_at
+                       FROM train WHERE event_type = 'purchase' GROUP BY 1, 2""")
+        pairs = [(int(u), int(p), float(at)) for u, p, at in
+                 con.execute("SELECT user_id, product_id, last_at FROM pairs ORDER BY 1, 2").fetchall()]
+        catalogue, known = con.execute("SELECT count(DISTINCT product_id), count(DISTINCT user_id) FROM train").fetchone()
+        department_of, category_of, unpriced = {}, {}, set()
+        for product, code, category, price in con.execute("""
+                SELECT product_id, split_part(any_value(category_code), '.', 1), any_value(category_id),
+                       arg_max(price, (event_time, price)) FROM train GROUP BY 1""").fetchall():
+            department_of[product] = code or ""
+            category_of[product] = category
+            if not price or price <= 0:
+                unpriced.add(product)
+        new = con.execute("""
+            SELECT DISTINCT t.user_id, t.product_id FROM test t
+            WHERE t.event_type = 'purchase' AND t.user_id IN (SELECT user_id FROM train)
+              AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.user_id = t.user_id AND p.product_id = t.product_id)
+            ORDER BY 1, 2""").fetchall()
+        test: dict[int, set[int]] = defaultdict(set)
+        for user, product in new:
+            test[int(user)].add(int(product))
+        candidates = len(test)
+        if candidates > max_users:
+            chosen = set(np.random.default_rng(seed).choice(sorted(test), size=max_users, replace=False).tolist())
+            test = defaultdict(set, {u: products for u, products in test.items() if u in chosen})
+        con.register("evaluated_frame", pd.DataFrame({"user_id": np.array(sorted(test), dtype="int64")}))
+        con.execute("CREATE TEMP TABLE evaluated AS SELECT user_id FROM evaluated_frame")
+        interactions: dict[int, dict[int, int]] = defaultdict(dict)
+        for user, product, n in con.execute("""
+                SELECT user_id, product_id, count(*) FROM train JOIN evaluated USING (user_id)
+                WHERE event_type IN ('cart', 'view') GROUP BY 1, 2
+                ORDER BY user_id, max(CASE WHEN event_type = 'cart' THEN 1 ELSE 0 END) DESC, count(*) DESC,
+                         product_id""").fetchall():
+            interactions[int(user)][int(product)] = int(n)
+        per_department: dict[int, dict[str, int]] = defaultdict(dict)
+        for user, department, n in con.execute("""
+                SELECT user_id, category_l1, count(*) FROM train JOIN evaluated USING (user_id)
+                GROUP BY 1, 2""").fetchall():
+            per_department[int(user)][department] = int(n)
+    finally:
+        con.close()
+    bought: dict[int, set[int]] = defaultdict(set)
+    for user, product, _ in pairs:
+        bought[user].add(product)
+    departments = {u: top_department(per_department.get(u, {})) for u in test}
+    return Holdout(pairs, int(catalogue), department_of, category_of, frozenset(unpriced), bought, interactions,
+                   departments, test, candidates, int(known))
+
+
+def top_department(events_per_department: Mapping[str | None, int]) -> str:
+    """The department with the most events (features' ``top_category`` rule: the first of the top
+    categories, then ``other`` for the rest, with the largest count)."""
+    counts = [events_per_department.get(c, 0) for c in TOP_CATEGORIES]
+    counts.append(sum(events_per_department.values()) - sum(counts))
+    names = [*TOP_CATEGORIES, "other"]
+    return names[counts.index(max(counts))]
+
+
+def _fr(n: int) -> str:
+    """An integer with French digit groups (narrow no-break spaces)."""
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def _weight(age_seconds: float) -> float:
+    return math.pow(2.0, -age_seconds / 86400.0 / HALF_LIFE_DAYS)
+
+
+def _scored(rows: list[tuple[int, float]], min_buyers: int, unpriced: frozenset[int],
+            lift_of: Callable[[int, int], float] | None = None) -> list[tuple[int, float]]:
+    """(product, purchase time) rows → [(product, score)] best first, ties by product id (cypher/recommend/)."""
+    buyers: dict[int, int] = defaultdict(int)
+    weights: dict[int, float] = defaultdict(float)
+    ref = max((at for _, at in rows), default=0.0)
+    for product, at in rows:
+        buyers[product] += 1
+        weights[product] += _weight(ref - at)
+    out = [(p, weights[p] * (lift_of(p, buyers[p]) if lift_of else 1.0)) for p in buyers
+           if buyers[p] >= min_buyers and p not in unpriced]
+    return sorted(out, key=lambda item: (-item[1], item[0]))
+
+
+def segment_recommender(data: Holdout, segments: Mapping[int, int], personal: bool = True, k: int = K) -> Recommend:
+    """graph/recommend.py's recommender over the training months, with ``segments`` (user → segment id, 0 = none)."""
+    all_buyers: dict[int, int] = defaultdict(int)
+    for _, product, _ in data.pairs:
+        all_buyers[product] += 1
+    n_all = len({u for u, _, _ in data.pairs})
+    by_segment: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    by_department: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    segment_buyers: dict[int, set[int]] = defaultdict(set)
+    for user, product, at in data.pairs:
+        sid = segments.get(user)
+        if sid:
+            by_segment[sid].append((product, at))
+            segment_buyers[sid].add(user)
+        by_department[data.department_of.get(product) or ""].append((product, at))
+    lists = {sid: _scored(rows, MIN_BUYERS, data.unpriced,
+                          lambda p, b, sid=sid: (b / len(segment_buyers[sid])) / (all_buyers[p] / n_all))
+             for sid, rows in by_segment.items()}
+    departments = {d: _scored(rows, 1, data.unpriced) for d, rows in by_department.items() if d}
+    shop = _scored([(p, at) for _, p, at in data.pairs], 1, data.unpriced)
+
+    def recommend(user: int) -> list[int]:
+        chosen: list[tuple[str, Sequence[tuple[int, float]]]] = []
+        sid = segments.get(user)
+        if sid:
+            candidates = lists.get(sid, [])[:CANDIDATES]
+            if personal:
+                seen = data.interactions.get(user, {})
+                candidates = personalise(candidates, {p: data.category_of.get(p) for p, _ in candidates},
+                                         [(p, data.category_of.get(p), n) for p, n in seen.items()])
+            chosen.append(("segment", candidates))
+        department = data.departments.get(user) or ""
+        if department not in NO_DEPARTMENT:
+            chosen.append(("department", departments.get(department, [])))
+        chosen.append(("shop", shop))
+        return [r.product_id for r in rank(k, data.bought.get(user, ()), chosen)]
+
+    return recommend
+
+
+def popularity_recommender(data: Holdout, k: int = K) -> Recommend:
+    """The training months' most bought products (by buyers), purchases excluded."""
+    counts: dict[int, int] = defaultdict(int)
+    for _, product, _ in data.pairs:
+        counts[product] += 1
+    ranked = [p for p in sorted(counts, key=lambda p: (-counts[p], p)) if p not in data.unpriced]
+
+    def recommend(user: int) -> list[int]:
+        seen = data.bought.get(user, set())
+        out: list[int] = []
+        for p in ranked:
+            if p not in seen:
+                out.append(p)
+                if len(out) == k:
+                    break
+        return out
+
+    return recommend
+
+
+def item_to_item_recommender(data: Holdout, k: int = K) -> Recommend:
+    """Co-purchase cosine similarity to the customer's purchases (else carts, then views), filled with popularity."""
+    buyers_of: dict[int, set[int]] = defaultdict(set)
+    for user, product, _ in data.pairs:
+        buyers_of[product].add(user)
+    neighbours: dict[int, dict[int, int]] = {}  # built for the seeds the evaluated customers need only
+
+    def co_bought(q: int) -> dict[int, int]:
+        if q not in neighbours:
+            counts: dict[int, int] = defaultdict(int)
+            for user in buyers_of.get(q, ()):
+                for p in data.bought[user]:
+                    if p != q:
+                        counts[p] += 1
+            neighbours[q] = counts
+        return neighbours[q]
+
+    fill = popularity_recommender(data, k)
+
+    def recommend(user: int) -> list[int]:
+        seeds = data.bought.get(user) or list(data.interactions.get(user, {}))[:INTEREST_SEEDS]
+        scores: dict[int, float] = defaultdict(float)
+        for q in seeds:
+            for p, n in co_bought(q).items():
+                scores[p] += n / math.sqrt(len(buyers_of[q]) * len(buyers_of[p]))
+        seen = data.bought.get(user, set())
+        ranked = [p for p in sorted(scores, key=lambda p: (-scores[p], p))
+                  if p not in seen and p not in data.unpriced][:k]
+        return ranked + [p for p in fill(user) if p not in ranked][:k - len(ranked)]
+
+    return recommend
+
+
+def score(data: Holdout, recommend: Recommend, k: int = K, progress: Callable[[int, int], None] | None = None
+          ) -> dict[str, float]:
+    """hit_rate, precision, recall (at ``k``) and catalogue coverage over the evaluated customers."""
+    hits = precision = recall = 0.0
+    recommended: set[int] = set()
+    users = data.users
+    for i, user in enumerate(users, start=1):
+        recs = recommend(user)
+        recommended.update(recs)
+        found = len(set(recs) & data.test[user])
+        hits += found > 0
+        precision += found / k
+        recall += found / len(data.test[user])
+        if progress and (i % 1000 == 0 or i == len(users)):
+            progress(i, len(users))
+    n = len(users) or 1
+    return {"hit_rate": hits / n, "precision": precision / n, "recall": recall / n,
+            "coverage": len(recommended) / data.catalogue if data.catalogue else 0.0}
+
+
+def compare(data: Holdout, segments: Mapping[int, int], k: int = K, unpersonalised: bool = False,
+            progress: Progress | None = None) -> dict[str, dict[str, float]]:
+    """Every recommender's figures, by name (``segment`` first)."""
+    models: dict[str, Callable[[], Recommend]] = {"segment": lambda: segment_recommender(data, segments, k=k)}
+    if unpersonalised:
+        models["segment, unpersonalised"] = lambda: segment_recommender(data, segments, personal=False, k=k)
+    models["popularity"] = lambda: popularity_recommender(data, k)
+    models["item-to-item"] = lambda: item_to_item_recommender(data, k)
+    out = {}
+    for name, build in models.items():
+        out[name] = score(data, build(), k, (lambda done, total, name=name: progress(name, done, total))
+                          if progress else None)
+    return out
+
+
+@dataclass
+class RecommendEvaluation:
+    """What :func:`evaluate_recommendations` wrote: the file and its record (``reason`` set when no figures)."""
+
+    path: Path
+    record: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str | None:
+        return self.record.get("reason")
+
+
+def evaluate_recommendations(workspace: Workspace, segments: Mapping[int, int] | None = None, *, k: int = K,
+                             max_users: int = MAX_USERS, min_users: int = MIN_USERS, seed: int = 0,
+                             progress: Progress | None = None) -> RecommendEvaluation:
+    """Hold out the store's last month, compare the recommenders, write ``reports/recommend_eval.json``.
+
+    ``segments`` (user → segment id) defaults to the current run's ``assignments.parquet``.
+    """
+    started = time.perf_counter()
+    path = workspace.reports_dir / RECOMMEND_EVAL
+    months = list(month_dirs(workspace))
+    record: dict[str, Any] = {"k": k, "users": 0, "models": [], "computed_at": datetime.now(UTC).isoformat(
+        timespec="seconds"), "months": months}
+
+    def finish(reason: tuple[str, str] | None = None) -> RecommendEvaluation:
+        if reason:
+            record["reason"], record["reason_fr"] = reason
+        record["seconds"] = round(time.perf_counter() - started, 1)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json(path, record)
+        return RecommendEvaluation(path, record)
+
+    run_id = None
+    if segments is None:
+        run_dir = current_run_dir(workspace)
+        if run_dir is None or not (run_dir / "assignments.parquet").is_file():
+            return finish(("there is no segmentation run to recommend from yet.",
+                           "il n'y a pas encore de segmentation à partir de laquelle recommander."))
+        run_id = run_dir.name
+        frame = pd.read_parquet(run_dir / "assignments.parquet", columns=["user_id", "segment_id"])
+        segments = dict(zip(frame["user_id"].tolist(), frame["segment_id"].tolist(), strict=True))
+    record["segment_run"] = run_id
+    if len(months) < 2:
+        return finish((f"the store holds one month ({', '.join(months) or 'none'}); the hold-out needs a later "
+                       "month to test on.",
+                       f"le magasin ne contient qu'un mois ({', '.join(months) or 'aucun'}) ; l'évaluation a besoin "
+                       "d'un mois suivant pour tester."))
+    train_months, test_month = months[:-1], months[-1]
+    record.update(train_months=train_months, test_month=test_month)
+    if progress:
+        progress("read the hold-out", 0, 0)
+    data = load_holdout(event_files(workspace, train_months), event_files(workspace, [test_month]),
+                        max_users=max_users, seed=seed)
+    record.update(users=len(data.test), candidates=data.candidates, sampled=data.candidates > len(data.test),
+                  max_users=max_users, seed=seed, training_customers=data.known_users, catalogue=data.catalogue)
+    train = ", ".join(train_months)
+    if len(data.test) < min_users:
+        return finish((f"only {len(data.test)} customer(s) of {train} bought a product in {test_month} that they "
+                       f"had not bought before; a fair comparison needs at least {min_users}.",
+                       f"seuls {len(data.test)} client(s) de {train} ont acheté en {test_month} un produit qu'ils "
+                       f"n'avaient jamais acheté ; une comparaison équitable en demande au moins {min_users}."))
+    sample_en = sample_fr = ""
+    if record["sampled"]:
+        sample_en = f" (a random sample of {len(data.test):,} of the {data.candidates:,} such customers, seed {seed})"
+        sample_fr = (f" (un échantillon aléatoire de {_fr(len(data.test))} des {_fr(data.candidates)} clients "
+                     f"concernés, graine {seed})")
+    record["holdout"] = (f"the purchases of {test_month} were held out; the models learnt from {train} and had to "
+                         f"find, for each customer of those months, the products they bought in {test_month} for "
+                         f"the first time{sample_en}.")
+    record["holdout_fr"] = (f"les achats de {test_month} ont été mis de côté ; les modèles ont appris sur {train} et "
+                            f"devaient retrouver, pour chaque client de ces mois, les produits achetés en "
+                            f"{test_month} pour la première fois{sample_fr}.")
+    record["note"] = ("The segments are the current run's, computed from every month including the held-out one, "
+                      "so the segment figures may be slightly optimistic; the departments, views and carts the "
+                      "recommenders use come from the training months only. Products priced 0 or without a price "
+                      "are never recommended.")
+    record["note_fr"] = ("Les segments sont ceux de l'exécution en cours, calculés sur tous les mois, y compris "
+                         "celui mis de côté : les chiffres du segment peuvent être un peu optimistes ; les rayons, "
+                         "vues et paniers utilisés viennent des seuls mois d'apprentissage. Les produits à prix nul "
+                         "ou sans prix ne sont jamais recommandés.")
+    results = compare(data, segments, k, progress=progress)
+    record["models"] = [{"name": name, "name_fr": MODEL_NAMES_FR.get(name, name), **figures}
+                        for name, figures in results.items()]
+    record["chosen"] = CHOSEN
+    return finish()
