@@ -245,7 +245,8 @@ def real(directory: Path, root: Path) -> None:
         return
     print(f"segment: {run.method} k={run.k}, stability {run.record['scores']['stability']:.2f}, silhouette "
           f"{run.record['scores']['silhouette']:.3f}, threshold {run.threshold['threshold']} "
-          f"({'met' if run.threshold['met'] else 'not met'}: {run.threshold.get('note', '')}), classifier "
+          f"({'met' if run.threshold['met'] else 'not met'}{': ' + run.threshold['note'] if run.threshold.get('note') else ''}), "
+          "classifier "
           f"{run.record['classifier']['kept']} test macro-F1 {run.record['classifier']['test_macro_f1']:.3f}")
     print("segments: " + "; ".join(f"{s['segment_id']} {s['name']['en']} ({s['size']})" for s in run.segments))
 

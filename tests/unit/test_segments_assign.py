@@ -38,3 +38,15 @@ def test_a_tiny_segment_is_refused_with_a_way_out() -> None:
     y = np.array([1] * 47 + [2] * 3)
     with pytest.raises(ShopgraphError, match="smaller --k"):
         assign.train(X, y)
+
+
+def test_a_tie_in_macro_f1_goes_to_the_classifier_cheapest_to_predict() -> None:
+    from segments.assign import F1_SLACK, keep
+
+    rows = [{"classifier": "knn", "cv_macro_f1": 1.0}, {"classifier": "decision_tree", "cv_macro_f1": 0.97},
+            {"classifier": "mlp", "cv_macro_f1": 1.0 - F1_SLACK / 2}, {"classifier": "svm_rbf", "cv_macro_f1": 1.0}]
+    assert keep(rows)["classifier"] == "mlp"  # tied with k-NN and the SVM, cheaper than both
+    rows[2]["cv_macro_f1"] = 1.0 - 2 * F1_SLACK
+    assert keep(rows)["classifier"] == "svm_rbf"  # the MLP is no longer tied; SVM before k-NN
+    assert keep([{"classifier": "knn", "cv_macro_f1": 0.9}, {"classifier": "mlp", "cv_macro_f1": 0.8}])[
+        "classifier"] == "knn"  # a clearly better k-NN is kept
