@@ -158,6 +158,16 @@ TEXT: dict[str, tuple[str, str]] = {
                          "{users} clients{sampled}. Les deux premières composantes expliquent {two} de la "
                          "variance."),
     "metrics.pca.sampled": (" (a random sample)", " (un échantillon aléatoire)"),
+    "metrics.view": ("What the segmentation sees: of the {n} metrics it uses, {m} directions stand above noise "
+                     "(eigenvalue above the Marchenko–Pastur edge {edge}, the largest that independent noise "
+                     "columns would reach on this many customers); they hold {share} of the metrics' variance. "
+                     "The clusterings see these {m} components beside the graph vectors' components, each block "
+                     "weighing the same; the rest is left out as noise.",
+                     "Ce que voit la segmentation : sur les {n} indicateurs utilisés, {m} directions dépassent le "
+                     "bruit (valeur propre au-dessus du seuil de Marchenko–Pastur {edge}, le plus haut qu'atteindraient "
+                     "des colonnes de bruit indépendantes sur autant de clients) ; elles portent {share} de la "
+                     "variance des indicateurs. Les regroupements voient ces {m} composantes à côté de celles des "
+                     "vecteurs du graphe, chaque bloc pesant autant ; le reste est écarté comme du bruit."),
     "metrics.pca.component": ("component", "composante"),
     "metrics.pca.explained": ("variance explained (%)", "variance expliquée (%)"),
     "metrics.pca.each": ("each component", "chaque composante"),

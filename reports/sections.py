@@ -383,6 +383,13 @@ def section_metrics(c: Context) -> list[Block]:
                                                                 frame[value_col].astype(float).tolist(), c.lang),
                                 text=c.t("metrics.importance")))
     blocks.append(Block("h3", c.t("metrics.pca")))
+    inputs = first(c.inputs.run, "inputs", default={})
+    view = inputs.get("cluster_view") if isinstance(inputs, dict) else None
+    if isinstance(view, dict) and view.get("metric_components"):
+        used = inputs.get("metrics_used") or []
+        blocks.append(Block("p", c.t("metrics.view", n=len(used), m=int(view["metric_components"]),
+                                     edge=c.num(float(view["marchenko_pastur_edge"]), 2),
+                                     share=c.pct(float(view.get("metric_variance_explained", 0.0))))))
     pca = c.pca
     if pca is None:
         blocks.append(c.missing("need.features", path=c.inputs.features_table))

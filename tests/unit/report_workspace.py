@@ -263,6 +263,10 @@ def build_report_workspace(home: Path, users: int = 500, seed: int = 11) -> Work
         "run_id": RUN_ID, "at": "2026-12-01T20:30:00+00:00", "previous_run_id": PREVIOUS_RUN_ID, "seed": 7,
         "code_version": "shopgraph 0.1.0 (test)", "data_window": {"months": list(MONTHS)},
         "method": "kmeans", "k": 5, "threshold": THRESHOLD,
+        "inputs": {"metrics_used": [f"metric_{i}" for i in range(36)],
+                   "cluster_view": {"metric_components": 7, "marchenko_pastur_edge": 1.2512,
+                                    "eigenvalues": [5.4, 2.9, 2.4, 2.0, 1.7, 1.4, 1.3],
+                                    "metric_variance_explained": 0.475}},
         "reason": "the best silhouette among fits with stability ≥ 0.8 and no segment under 1 % (ties within "
                   "0.01: fewer segments)",
         "classifier": {

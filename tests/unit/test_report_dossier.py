@@ -62,6 +62,13 @@ def test_all_ten_sections_present_and_built(dossiers, lang) -> None:
     assert 'class="missing"' not in text
 
 
+@pytest.mark.parametrize(("lang", "phrase"), [("en", "7 directions stand above noise"),
+                                               ("fr", "7 directions dépassent le bruit")])
+def test_the_metrics_section_says_what_the_segmentation_sees(dossiers, lang, phrase) -> None:
+    text = dossiers[lang].html.read_text(encoding="utf-8")
+    assert phrase in text and "Marchenko" in text and ("1.25" if lang == "en" else "1,25") in text
+
+
 def test_french_dossier_speaks_french(dossiers) -> None:
     text = dossiers["fr"].html.read_text(encoding="utf-8")
     for phrase in ("Activité insuffisante", "Chasseurs de bonnes affaires", "Évolution dans le temps",
