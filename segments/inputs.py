@@ -50,8 +50,8 @@ The rules (docs/ARCHITECTURE.md, "Segments"):
   least ``MP_MIN`` components). Hour-of-day and small-category shares that differ by user
   but not by shopping habit no longer weigh as much as the funnel. Then the two blocks are
   scaled to total variance 1 each, as above. On the planted personas (docs/BENCHMARKS.md,
-  "Segments quality") this doubled the ARI of the product's own choice against the group
-  weighting alone.
+  "Segments quality") it raised the ARI at the true k from 0.22 / 0.19 to 0.23 / 0.24 (two
+  seeds), and made the vectors count in the clustering (permutation importance 0 → 0.05–0.4).
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ import pandas as pd
 
 from features.registry import KEY, METRICS
 
-EXCLUDED = {"first_seen", "last_seen", "preferred_month", "recency_days", "purchase_recency_days", "rfm_r", "rfm_f", "rfm_m", "rfm_code", "top_category"}
+EXCLUDED = {"first_seen", "last_seen", "preferred_month", "rfm_r", "rfm_f", "rfm_m", "rfm_code", "top_category"}
+NOT_MODELLED = {"recency_days", "purchase_recency_days"}  # described in the profiles, not clustered on
 NEUTRAL_ONE = {"price_index_viewed", "price_index_bought", "promo_lift"}
 NEUTRAL_MAX = {"median_session_gap_hours", "purchase_recency_days"}
 SKEW_LIMIT = 2.0
@@ -80,8 +81,8 @@ DERIVED = {"activity_level": "activity", "sessions_per_active_month": "activity"
 
 
 def model_metrics() -> list[str]:
-    """The columns the model uses: the candidate metrics without ``VOLUME``, then ``DERIVED``."""
-    return [m for m in candidate_metrics() if m not in VOLUME] + list(DERIVED)
+    """The columns the model uses: the candidate metrics without ``VOLUME`` and ``NOT_MODELLED``, then ``DERIVED``."""
+    return [m for m in candidate_metrics() if m not in VOLUME | NOT_MODELLED] + list(DERIVED)
 
 
 def with_derived(features: pd.DataFrame) -> pd.DataFrame:
@@ -104,7 +105,7 @@ def _group(name: str) -> str:
 
 
 def candidate_metrics() -> list[str]:
-    """The registry's numeric metrics the model may use, in registry order."""
+    """The registry's numeric metrics the profiles describe (and the model draws from), in registry order."""
     return [m.name for m in METRICS if m.name not in EXCLUDED and m.dtype in ("BIGINT", "DOUBLE", "INTEGER")]
 
 

@@ -82,3 +82,16 @@ def test_the_clustering_view_keeps_the_shared_behaviour_and_leaves_out_noise() -
     # the view of new rows is the fitted projection: the same rows give the same view
     assert np.allclose(transform.cluster_view(transform.transform(frame.iloc[:50], None)[0]), view[:50], atol=1e-5)
     assert transform.report()["cluster_view"]["metric_components"] == view.shape[1]
+
+
+def test_the_recencies_are_profiled_but_not_clustered() -> None:
+    from segments.inputs import NOT_MODELLED, model_metrics
+    from segments.profile import standardised_differences
+
+    assert NOT_MODELLED == {"recency_days", "purchase_recency_days"}
+    assert not NOT_MODELLED & set(model_metrics())
+    frame = _frame(60)
+    names, z, _ = standardised_differences(frame, np.repeat([1, 2], 30), [])
+    assert NOT_MODELLED <= set(names) and len(z[1]) == len(names)
+    transform = InputTransform(seed=0, use_vectors=False).fit(frame, None)
+    assert not NOT_MODELLED & set(transform.metrics_)
