@@ -9,9 +9,9 @@ users, drawn with the run's seed) and scored there:
   selection sample, each predicting the whole selection sample; the mean adjusted Rand
   index over all pairs of those fits. Each k-means fit, here as in the selection and the
   final fit, keeps the best of ``KMEANS_STARTS`` starts, so the score measures how much the
-  segments depend on *which users* were sampled, not on a random start (with one start per
-  resample, k-means at k = 6–7 measured 0.44–0.72 on the planted personas; with ten,
-  0.78–0.87);
+  segments depend on *which users* were sampled, not on a random start (k-means at k = 6–7
+  on the planted personas: 0.42–0.70 with one start, 0.67–0.86 with ten;
+  ``bench/quality.py --kmeans-starts 1`` against the default);
 * **business separation**: the Kruskal–Wallis effect size ε² = (H − k + 1)/(n − k) of
   ``purchase_rate`` and of ``total_spent`` across the segments, averaged (0 = the segments
   do not differ in conversion and revenue, 1 = they explain all of it);
@@ -101,8 +101,10 @@ def _centroids(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     return np.vstack([X[labels == c].mean(axis=0) if (labels == c).any() else X[0] for c in range(k)])
 
 
-def fit_model(method: str, k: int, X: np.ndarray, seed: int, *, n_init: int = KMEANS_STARTS):
-    """Fit one clustering model on ``X``; returns an object with ``predict`` (``n_init``: k-means starts)."""
+def fit_model(method: str, k: int, X: np.ndarray, seed: int, *, n_init: int | None = None):
+    """Fit one clustering model on ``X``; returns an object with ``predict`` (``n_init``: k-means starts,
+    ``KMEANS_STARTS`` when not given)."""
+    n_init = n_init or KMEANS_STARTS
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         if method == "kmeans":
