@@ -11,7 +11,10 @@ recommendation hold-out of :mod:`segments.recommend_eval`, then the dossier).
 Each step but ingest and load (which track their own progress in the manifest and on
 ``(:IngestedFile)`` nodes) records a fingerprint of its inputs when it finishes
 (:mod:`pipeline.state`); a re-run skips the steps whose inputs did not change, so an
-interrupted run finishes where it stopped.
+interrupted run finishes where it stopped. The fingerprints chain (segment depends on the
+features' and the embedding's) and include the source of the code that does each step
+(:data:`STEP_CODE`): after an upgrade that changed it, embed and segment **retrain** rather
+than fold in or assign with a model the old code made.
 """
 
 from __future__ import annotations
@@ -23,7 +26,16 @@ from typing import Any
 
 from events.workspace import Workspace
 from pipeline.meter import StepMeter
-from pipeline.state import PipelineState, fingerprint, store_fingerprint
+from pipeline.state import PipelineState, code_fingerprint, fingerprint, store_fingerprint
+
+# the packages whose source makes each step's output (features reads the store's schema too)
+STEP_CODE: dict[str, tuple[str, ...]] = {
+    "features": ("features", "events"),
+    "embed": ("embeddings",),
+    "vectors": ("graph",),
+    "segment": ("segments",),
+    "report": ("reports",),
+}
 
 STEPS = ("ingest", "load", "features", "embed", "vectors", "segment", "report")
 
@@ -129,7 +141,7 @@ class _Runner:
             self.db, table.path, batch_size=self.options.batch_size,
             computed_at=str(read_sidecar(self.workspace)["computed_at"]),
             on_batch=lambda n: self.hooks.progress("features", "User properties", n, table.rows))
-        self.state.mark_done("features", key)
+        self.state.mark_done("features", key, step_code("features"))
         return "ran", f"{table.rows:,} users ({written.matched:,} User nodes updated)"
 
     def embed(self, key: str) -> tuple[str, str]:
@@ -139,15 +151,18 @@ class _Runner:
         if self.state.is_done("embed", key) and vectors.exists() and not self.options.retrain:
             return "skipped", "no new interactions"
         progress = self.progress_for("embed")
-        if self.options.retrain or not vectors.exists():
+        new_code = self.state.code_changed("embed", step_code("embed"))
+        if self.options.retrain or not vectors.exists() or new_code:
             result = embed(self.workspace, seed=self.options.seed, progress=progress)
             c = result.counts
             detail = (f"{result.method} trained on {c['users_trained']:,} users + {c['products']:,} products, "
-                      f"{c['users_folded']:,} users folded in")
+                      f"{c['users_folded']:,} users folded in"
+                      + ("; retrained: shopgraph's embedding code changed since the last run" if new_code
+                         and not self.options.retrain and vectors.exists() else ""))
         else:
             result = assign_only(self.workspace, progress=progress)
             detail = f"{result.counts['users_folded_now']:,} new customer(s) folded in, no retraining"
-        self.state.mark_done("embed", key)
+        self.state.mark_done("embed", key, step_code("embed"))
         self.state.forget("vectors")
         return "ran", detail
 
@@ -159,7 +174,7 @@ class _Runner:
         written = write_user_vectors(self.db, self.workspace, batch_size=self.options.batch_size,
                                      progress=lambda done, total: self.hooks.progress(
                                          "vectors", "User.embedding", done, total))
-        self.state.mark_done("vectors", key)
+        self.state.mark_done("vectors", key, step_code("vectors"))
         return "ran", (f"{written.matched:,} User vectors ({written.dimensions} dimensions) on the graph, "
                        f"vector index user_embedding")
 
@@ -176,8 +191,10 @@ class _Runner:
             return "skipped", self.report.decision
         progress = self.progress_for("segment")
         drift = None
-        if previous is None or self.options.retrain:
-            why = "forced by --retrain" if previous is not None else "first segmentation"
+        new_code = previous is not None and self.state.code_changed("segment", step_code("segment"))
+        if previous is None or self.options.retrain or new_code:
+            why = ("forced by --retrain" if self.options.retrain else "first segmentation" if previous is None
+                   else "shopgraph's segmentation code changed since the last run")
             run_dir = segment(self.workspace, seed=self.options.seed, progress=progress).run_dir
             self.report.decision = f"retrained ({why})"
         else:
@@ -205,7 +222,7 @@ class _Runner:
         write_run(self.db, self.workspace, run_dir, progress=progress)
         self.db.run("analyst/indexes")  # what the analysts' queries need at scale (docs/BENCHMARKS.md)
         self.report.run_dir = run_dir
-        self.state.mark_done("segment", key)
+        self.state.mark_done("segment", key, step_code("segment"))
         self.state.forget("report")
         return "ran", self.report.decision
 
@@ -230,11 +247,16 @@ class _Runner:
         written = build_dossier(self.workspace, lang=lang, progress=lambda name: self.hooks.progress(
             "report", name, next(done, REPORT_STEPS), REPORT_STEPS))
         self.report.report_paths = [written.html, written.pdf]
-        self.state.mark_done("report", key)
+        self.state.mark_done("report", key, step_code("report"))
         missing = f"; sections missing an input: {', '.join(written.incomplete)}" if written.incomplete else ""
         holdout = (f"recommendation hold-out: no figures ({evaluation.reason})" if evaluation.reason else
                    f"recommendation hold-out on {evaluation.record['users']:,} customers")
         return "ran", f"{written.html.name} and {written.pdf.name}; {holdout}{missing}"
+
+
+def step_code(step: str) -> str:
+    """The fingerprint of the source that does ``step`` (:data:`STEP_CODE`)."""
+    return code_fingerprint(*STEP_CODE[step])
 
 
 def run_pipeline(workspace: Workspace, db: Any, paths: Sequence[Path], options: RunOptions | None = None,
@@ -245,13 +267,14 @@ def run_pipeline(workspace: Workspace, db: Any, paths: Sequence[Path], options: 
     runner.step("ingest", lambda: runner.ingest(paths))
     runner.step("load", runner.load)
     store = store_fingerprint(workspace)
-    features_key = fingerprint("features", store, options.calendar)
+    features_key = fingerprint("features", store, options.calendar, step_code("features"))
     runner.step("features", lambda: runner.features(features_key))
-    embed_key = fingerprint("embed", store)
+    embed_key = fingerprint("embed", store, step_code("embed"))
     runner.step("embed", lambda: runner.embed(embed_key))
-    runner.step("vectors", lambda: runner.vectors(fingerprint("vectors", embed_key)))
-    segment_key = fingerprint("segment", store)
+    runner.step("vectors", lambda: runner.vectors(fingerprint("vectors", embed_key, step_code("vectors"))))
+    segment_key = fingerprint("segment", features_key, embed_key, step_code("segment"))
     runner.step("segment", lambda: runner.segment(segment_key))
     run_name = runner.report.run_dir.name if runner.report.run_dir else None
-    runner.step("report", lambda: runner.dossier(fingerprint("report", store, run_name, options.lang)))
+    runner.step("report", lambda: runner.dossier(fingerprint("report", segment_key, run_name, options.lang,
+                                                             step_code("report"))))
     return runner.report

@@ -77,6 +77,34 @@ def test_an_interrupted_run_finishes_without_redoing_finished_steps(db: QueryRun
     assert [s for s, status in done.items() if status == "ran"] == ["segment", "report"]
 
 
+def test_an_upgrade_that_changed_a_steps_code_redoes_it_and_retrains(db: QueryRunner, workspace: Workspace,
+                                                                   tmp_path, monkeypatch) -> None:
+    """New segmentation or embedding code retrains on the same data instead of assigning with the old model."""
+    import pipeline.run as run_module
+
+    generate(tmp_path / "data", users=300, months="2019-11..2019-12", seed=5)
+    files = sorted((tmp_path / "data").glob("*.csv.gz"))
+    first = run_pipeline(workspace, db, files)
+    real = run_module.step_code
+    monkeypatch.setattr(run_module, "step_code", lambda step: "upgraded" if step == "segment" else real(step))
+
+    upgraded = run_pipeline(workspace, db, files)
+
+    done = statuses(upgraded)
+    assert [s for s, status in done.items() if status == "ran"] == ["segment", "report"]
+    assert upgraded.decision == "retrained (shopgraph's segmentation code changed since the last run)"
+    assert upgraded.run_dir != first.run_dir
+    assert PipelineState.load(workspace).code["segment"] == "upgraded"
+    assert statuses(run_pipeline(workspace, db, files)) == dict.fromkeys(STEPS, "skipped")  # recorded: once
+
+    monkeypatch.setattr(run_module, "step_code", lambda step: "upgraded" if step in ("segment", "embed")
+                        else real(step))
+    embedded = run_pipeline(workspace, db, files)
+    assert embedded.outcome("embed").status == "ran"
+    assert "embedding code changed" in embedded.outcome("embed").detail
+    assert statuses(embedded)["vectors"] == statuses(embedded)["segment"] == "ran"  # they read the new vectors
+
+
 def test_run_command_prints_steps_decision_table_report_and_browser(db: QueryRunner, workspace: Workspace,
                                                                    tmp_path) -> None:
     generate(tmp_path / "data", users=300, months="2019-11..2019-12", seed=6)

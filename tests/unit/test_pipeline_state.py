@@ -6,7 +6,7 @@ import mmap
 import time
 
 from pipeline.meter import StepMeter
-from pipeline.state import PipelineState, fingerprint
+from pipeline.state import PipelineState, code_fingerprint, fingerprint
 
 
 def test_a_finished_step_is_skipped_only_for_the_same_inputs(workspace) -> None:
@@ -44,3 +44,32 @@ def test_step_meter_sees_memory_allocated_inside_the_step() -> None:
         block.close()
     assert meter.peak_mib >= before.peak_mib + 150
     assert meter.seconds > 0
+
+
+def test_code_fingerprint_follows_the_source_of_the_packages(tmp_path, monkeypatch) -> None:
+    package = tmp_path / "shopgraph_probe_pkg"
+    (package / "inner").mkdir(parents=True)
+    (package / "__init__.py").write_text("X = 1\n", encoding="utf-8")
+    (package / "inner" / "rules.cypher").write_text("RETURN 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code_fingerprint.cache_clear()
+    first = code_fingerprint("shopgraph_probe_pkg")
+    (package / "inner" / "rules.cypher").write_text("RETURN 2\n", encoding="utf-8")
+    code_fingerprint.cache_clear()
+    assert code_fingerprint("shopgraph_probe_pkg") != first  # a resource counts as code
+    (package / "inner" / "rules.cypher").write_text("RETURN 1\n", encoding="utf-8")
+    code_fingerprint.cache_clear()
+    assert code_fingerprint("shopgraph_probe_pkg") == first  # content, not modification times
+    assert code_fingerprint("segments") != code_fingerprint("features")
+    code_fingerprint.cache_clear()
+
+
+def test_code_changed_tells_new_code_from_new_data(workspace) -> None:
+    state = PipelineState.load(workspace)
+    assert not state.code_changed("segment", "abc")  # never ran: the first run, not an upgrade
+    state.mark_done("segment", "key1", "abc")
+    again = PipelineState.load(workspace)
+    assert not again.code_changed("segment", "abc") and again.code_changed("segment", "def")
+    legacy = workspace.home / "pipeline" / "state.json"  # written by a shopgraph that kept no code hash
+    legacy.write_text('{"steps": {"segment": "key1"}}', encoding="utf-8")
+    assert PipelineState.load(workspace).code_changed("segment", "abc")
