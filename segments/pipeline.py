@@ -32,6 +32,12 @@ from segments import lineage, naming, profile, runs, selection, threshold
 from segments.inputs import InputTransform, align_vectors, read_user_vectors, with_derived
 
 MIN_EVENTS_TO_CLUSTER = 5
+# a cluster is published as a segment only with this many customers at or above the activity
+# threshold (the larger of the two): a marketing team cannot act on two customers, and a name
+# drawn from two profiles ("Oppo fans (2)") says nothing; its few customers go to the nearest
+# published segment by the classifier. Five still keeps a handful of bots as their own segment.
+MIN_SEGMENT_CUSTOMERS = 5
+MIN_SEGMENT_SHARE = 0.001
 DEFAULT_SAMPLE = 20_000
 GMM_FIT_CAP = 200_000
 IMPORTANCE_ROWS = 2_000
@@ -120,9 +126,14 @@ def fit_labels(method: str, k: int, X: np.ndarray, seed: int) -> np.ndarray:
 
 
 def published_clusters(labels: np.ndarray, below: np.ndarray) -> np.ndarray:
-    """The cluster labels that keep at least one member at or above the activity threshold (``below``
-    flags each clustered user under it): the ones the run publishes as segments."""
-    return np.unique(np.asarray(labels)[~np.asarray(below, dtype=bool)])
+    """The cluster labels the run publishes as segments: those keeping at least
+    ``max(MIN_SEGMENT_CUSTOMERS, MIN_SEGMENT_SHARE × classified)`` members at or above the activity
+    threshold (``below`` flags each clustered user under it)."""
+    above = np.asarray(labels)[~np.asarray(below, dtype=bool)]
+    values, counts = np.unique(above, return_counts=True)
+    floor = max(MIN_SEGMENT_CUSTOMERS, MIN_SEGMENT_SHARE * len(above))
+    big = values[counts >= floor]
+    return big if len(big) else values[counts == counts.max()] if len(values) else values
 
 
 def confusion_table(model: assigner.AssignmentModel, label_to_segment: dict[int, int],
@@ -131,8 +142,9 @@ def confusion_table(model: assigner.AssignmentModel, label_to_segment: dict[int,
 
     Rows the true segment id, columns the predicted one (column ``segment_id`` first, as
     ``confusion.csv`` stores it), over the published clusters only: test users of an
-    unpublished cluster are all below the threshold (segment 0, never classified) and are left
-    out, and predictions are made among the published clusters.
+    unpublished cluster (emptied by the threshold, or too small to publish) have no published
+    segment to be right about and are left out, and predictions are made among the published
+    clusters.
     """
     X_test, y_test = model.test_rows
     if published is not None:
@@ -290,7 +302,8 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     lap("threshold")
 
     # every user with events gets a label: clustered ones their cluster, others the classifier or 0;
-    # a cluster with no member at or above the threshold is not published, so the classifier never gives it
+    # a cluster with too few members at or above the threshold is not published, so the classifier never
+    # gives it and its few members above the threshold get the nearest published segment
     say("assigning every user", 0, 1)
     below = threshold.below_threshold(n_events, min_events)
     published = published_clusters(labels, below[clustered])
@@ -305,6 +318,10 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     confidence = confidence.copy()
     own = np.array([col.get(int(c), -1) for c in labels])  # -1: an unpublished cluster (below the threshold)
     confidence[clustered] = np.where(own >= 0, proba[np.arange(len(clustered)), np.maximum(own, 0)], 1.0)
+    orphans = clustered[own < 0]  # members of an unpublished cluster: the classifier's published segment
+    segment_of[orphans] = predicted[orphans]
+    assigned_by[orphans] = "classifier"
+    confidence[orphans] = proba[np.flatnonzero(own < 0)].max(axis=1) if len(orphans) else confidence[orphans]
     segment_of[below] = 0
     assigned_by[below] = "threshold"
     confidence[below] = 1.0

@@ -37,9 +37,10 @@ def _write_vectors(workspace: Workspace, ids: np.ndarray) -> None:
     pq.write_table(table, workspace.embeddings_dir / "user_vectors.parquet")
 
 
-def run_with_an_unpublished_cluster(root: Path, db=None) -> tuple[Workspace, pipeline.SegmentRun]:
+def run_with_an_unpublished_cluster(root: Path, db=None, tiny: int = 0) -> tuple[Workspace, pipeline.SegmentRun]:
     """A real run where cluster 4 holds exactly the clustered users under the threshold of 8 events (the
-    final fit and the threshold study are replaced to make it so); loaded into ``db`` when given."""
+    final fit and the threshold study are replaced to make it so); loaded into ``db`` when given.
+    With ``tiny``, cluster 4 also holds that many users at or above the threshold (too few to publish)."""
     data = generate(root / "data", users=500, months="2019-11..2019-12", seed=5)
     workspace = Workspace(root / "home")
     ingest_files(workspace, sorted(data.files), pseudonymise=False)
@@ -58,6 +59,7 @@ def run_with_an_unpublished_cluster(root: Path, db=None) -> tuple[Workspace, pip
     def fit_labels(method, k, X, seed):
         labels = real_fit(method, k - 1, X, seed)
         labels[low] = UNPUBLISHED
+        labels[np.flatnonzero(~low)[:tiny]] = UNPUBLISHED
         return labels
 
     def run_study(*_args, **_kwargs):
@@ -68,6 +70,15 @@ def run_with_an_unpublished_cluster(root: Path, db=None) -> tuple[Workspace, pip
         mp.setattr(threshold_module, "run_study", run_study)
         run = pipeline.segment(workspace, k=4, method="kmeans", seed=0, classifiers=QUICK)
     return workspace, run
+
+
+def tiny_members(workspace: Workspace, tiny: int) -> np.ndarray:
+    """The ids of the ``tiny`` users at or above the threshold that the case put in cluster 4."""
+    features = pipeline.read_features(workspace)
+    n_events = features["n_events"].to_numpy(float)
+    clustered = features["user_id"].to_numpy(np.int64)[n_events >= pipeline.MIN_EVENTS_TO_CLUSTER]
+    above = n_events[n_events >= pipeline.MIN_EVENTS_TO_CLUSTER] >= THRESHOLD
+    return clustered[np.flatnonzero(above)[:tiny]]
 
 
 def lookalikes_arrive(workspace: Workspace, run: pipeline.SegmentRun) -> set[int]:

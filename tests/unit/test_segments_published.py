@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from cli import app
 from events.workspace import Workspace
 from segments import assign, pipeline
-from tests.unit.published_case import NO_VECTOR, UNPUBLISHED, lookalikes_arrive, run_with_an_unpublished_cluster
+from tests.unit.published_case import (NO_VECTOR, UNPUBLISHED, lookalikes_arrive, run_with_an_unpublished_cluster,
+                                      tiny_members)
 
 
 
@@ -51,15 +52,36 @@ def test_the_confusion_table_lists_only_published_segments() -> None:
     assert list(everything["segment_id"]) == [1, 2, 3, 9]
 
 
-def test_published_clusters_are_those_keeping_a_member_at_or_above_the_threshold() -> None:
-    labels = np.array([1, 1, 2, 2, 3, 3])
-    below = np.array([False, True, True, True, False, False])
+def test_published_clusters_keep_enough_members_at_or_above_the_threshold() -> None:
+    floor = pipeline.MIN_SEGMENT_CUSTOMERS
+    labels = np.repeat([1, 2, 3, 4], [floor + 3, floor + 3, floor, floor + 3])
+    below = np.zeros(len(labels), bool)
+    below[labels == 2] = True  # emptied by the threshold
+    below[np.flatnonzero(labels == 4)[:4]] = True  # floor - 1 left above it: too few to act on
     assert pipeline.published_clusters(labels, below).tolist() == [1, 3]
+    # the share rule takes over on big runs: 0.1 % of 100 000 classified customers is 100
+    big = np.repeat([1, 2], [99_900, 99])
+    assert pipeline.published_clusters(big, np.zeros(len(big), bool)).tolist() == [1]
+    # never nothing: a tiny run publishes its largest cluster
+    assert pipeline.published_clusters(np.array([1, 2, 2]), np.zeros(3, bool)).tolist() == [2]
 
 
 @pytest.fixture(scope="module")
 def unpublished_run(tmp_path_factory) -> tuple[Workspace, pipeline.SegmentRun]:
     return run_with_an_unpublished_cluster(tmp_path_factory.mktemp("published"))
+
+
+def test_a_cluster_too_small_to_act_on_is_not_published_and_its_members_get_a_published_segment(
+        tmp_path) -> None:
+    tiny = pipeline.MIN_SEGMENT_CUSTOMERS - 2
+    workspace, run = run_with_an_unpublished_cluster(tmp_path, tiny=tiny)
+    ids = {s["segment_id"] for s in run.segments}
+    assert UNPUBLISHED not in ids and run.record["classifier"]["unpublished_clusters"] == [UNPUBLISHED]
+    assignments = pd.read_parquet(run.run_dir / "assignments.parquet").set_index("user_id")
+    members = assignments.loc[tiny_members(workspace, tiny)]
+    assert len(members) == tiny and members["segment_id"].isin(ids - {0}).all()  # a real segment, not 0
+    assert (members["assigned_by"] == "classifier").all()
+    assert members["confidence"].between(0, 1).all() and (members["confidence"] < 1).any()
 
 
 def test_the_run_publishes_no_emptied_cluster(unpublished_run) -> None:
