@@ -387,3 +387,22 @@ def evaluate_recommendations(workspace: Workspace, segments: Mapping[int, int] |
                         for name, figures in results.items()]
     record["chosen"] = CHOSEN
     return finish()
+
+
+def current_evaluation(workspace: Workspace, progress: Progress | None = None) -> RecommendEvaluation | None:
+    """``reports/recommend_eval.json`` as it stands if it was made for the current segmentation run and
+    the store's months; otherwise :func:`evaluate_recommendations` again. None when there is no run yet
+    (the dossier then says what to run)."""
+    import json
+
+    run_dir = current_run_dir(workspace)
+    if run_dir is None or not (run_dir / "assignments.parquet").is_file():
+        return None
+    path = workspace.reports_dir / RECOMMEND_EVAL
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    if record.get("segment_run") == run_dir.name and record.get("months") == list(month_dirs(workspace)):
+        return RecommendEvaluation(path, record)
+    return evaluate_recommendations(workspace, progress=progress)

@@ -26,3 +26,23 @@ def test_unknown_language_is_one_line(monkeypatch, tmp_path) -> None:
     assert result.exit_code == 1
     assert "--lang 'de' is not one of en, fr" in result.output
     assert "Traceback" not in result.output
+
+
+def test_report_computes_the_recommendation_holdout_once_per_segmentation_run(monkeypatch, tmp_path) -> None:
+    import json
+
+    from tests.unit.report_workspace import RUN_ID, build_report_workspace
+
+    workspace = build_report_workspace(tmp_path / "home", users=300)
+    monkeypatch.setenv("SHOPGRAPH_HOME", str(workspace.home))
+    holdout = workspace.reports_dir / "recommend_eval.json"
+    holdout.unlink()
+    result = runner.invoke(app, ["report", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    record = json.loads(holdout.read_text(encoding="utf-8"))
+    assert record["segment_run"] == RUN_ID and (record["models"] or record["reason"])
+    again = runner.invoke(app, ["report", "--out", str(tmp_path / "out")])
+    assert again.exit_code == 0, again.output
+    assert json.loads(holdout.read_text(encoding="utf-8"))["computed_at"] == record["computed_at"]  # current: kept
+    html = (tmp_path / "out" / "dossier-en.html").read_text(encoding="utf-8")
+    assert "No recommendation evaluation" not in html
