@@ -153,8 +153,10 @@ RULES: dict[str, tuple[str, str, tuple[str, str], tuple[str, str], Rule]] = {
                         ("the items they left behind", "les articles laissés au panier"),
                         ("basket reminder with a time-limited discount",
                          "relance panier avec remise limitée dans le temps"),
+                        # converts little: under 5 % of visits, or below the average customer (a
+                        # segment abandoning the most carts at 6.8 % conversion is still one)
                         lambda p: _pos(_z(p, "cart_abandonment_rate") - 0.3, _z(p, "n_carts") - 0.3,
-                                       0.05 - _mean(p, "purchase_rate"))),
+                                       max(0.05 - _mean(p, "purchase_rate"), -_z(p, "purchase_rate")))),
     "window_shoppers": ("Window shoppers", "Lèche-vitrines",
                         ("inspiration and best sellers", "inspiration et meilleures ventes"),
                         ("first-purchase welcome discount", "remise de bienvenue sur le premier achat"),
@@ -239,13 +241,30 @@ def describe(p: Profile, lang: str) -> str:
             + (f" ; {', '.join(traits)}" if traits else "") + ".")
 
 
+def _rule_naming(name: str, p: Profile) -> str | None:
+    """The applicable rule of ``p`` that gives ``name`` (or the name it was qualified from), if any."""
+    for _, k in candidates(p):
+        base = _texts(k, p)["name"]["en"]
+        if name == base or name.startswith(base + " (") or name.startswith(base + " ") and name[len(base) + 1:].isdigit():
+            return k
+    return None
+
+
+def still_true(profiles: list[Profile], keep: dict[int, dict[str, str]]) -> dict[int, dict[str, str]]:
+    """The carried-over names that still describe their segment: a name whose rule no longer applies to
+    the new profile (a merged "Fashion shoppers" now shopping bargains) is dropped and named afresh."""
+    by_id = {p["segment_id"]: p for p in profiles}
+    return {sid: n for sid, n in keep.items() if sid in by_id and _rule_naming(n["en"], by_id[sid])}
+
+
 def name_segments(profiles: list[Profile], keep: dict[int, dict[str, str]] | None = None) -> dict[int, dict]:
     """Names, descriptions and actions for every profile (by ``segment_id``), unique within the run.
 
-    ``keep`` maps segment ids to names carried over from the previous run (lineage): those are
-    used as they are and reserved first.
+    ``keep`` maps segment ids to names carried over from the previous run (lineage): those that
+    still describe their segment (:func:`still_true`) are used as they are, with their rule's
+    actions, and reserved first; the others are named afresh.
     """
-    keep = keep or {}
+    keep = still_true(profiles, keep or {})
     taken: set[str] = {n["en"] for sid, n in keep.items() if any(p["segment_id"] == sid for p in profiles)}
     out: dict[int, dict] = {}
     # each name goes to the segment where its rule is strongest (greedy over all (strength, segment, rule)
@@ -277,6 +296,8 @@ def name_segments(profiles: list[Profile], keep: dict[int, dict[str, str]] | Non
             key = options[0][1]
             texts = _texts(key, p)
             if sid in keep:
+                key = _rule_naming(keep[sid]["en"], p) or key
+                texts = _texts(key, p)
                 texts["name"] = dict(keep[sid])
             else:
                 for _, k in options:

@@ -353,6 +353,10 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
 
     say("profiles and names", 0, 1)
     profiles = profile.segment_profiles(features, segment_of, transform.log_columns_, workspace, seed)
+    if "lineage" in analysis:  # the ids carry over; a name only while it still describes its segment
+        kept = naming.still_true(profiles, keep_names)
+        analysis["lineage"]["carried_over"] = sorted(kept)
+        analysis["lineage"]["renamed"] = {str(sid): keep_names[sid]["en"] for sid in sorted(set(keep_names) - set(kept))}
     names = naming.name_segments(profiles, keep_names)
     segments = []
     for p in profiles:

@@ -54,11 +54,41 @@ def test_every_segment_has_two_or_three_actions_in_both_languages() -> None:
 
 
 def test_carried_over_names_are_kept_and_reserved() -> None:
-    keep = {2: {"en": "Loyal big spenders", "fr": "Gros clients fidèles"}}
+    # segment 4 (a window-shopper profile) carries the name over; segment 2, which would have won it
+    # without lineage (same profile, lower id), must not get it too
+    assert name_segments(copy.deepcopy(PROFILES))[2]["name"]["en"] == "Window shoppers"
+    keep = {4: {"en": "Window shoppers", "fr": "Lèche-vitrines"}}
     named = name_segments(copy.deepcopy(PROFILES), keep)
-    assert named[2]["name"] == keep[2]
-    assert named[1]["name"]["en"] != "Loyal big spenders"
+    assert named[4]["name"] == keep[4]
+    assert named[2]["name"]["en"] != "Window shoppers"
 
 
 def test_candidates_always_include_the_fallback() -> None:
     assert candidates(_profile(9, {}))[-1][1] == "everyday"
+
+
+def test_cart_abandoners_are_named_by_converting_below_average_not_only_under_five_percent() -> None:
+    # the demo's segment: most abandoned carts, 6.8 % of visits converted, below the average customer
+    abandoners = _profile(1, {"cart_abandonment_rate": 1.55, "n_carts": 0.64, "purchase_rate": -0.55},
+                          {"purchase_rate": 0.068})
+    assert name_segments([abandoners])[1]["name"]["en"] == "Cart abandoners"
+    converting = _profile(1, {"cart_abandonment_rate": 1.55, "n_carts": 0.64, "purchase_rate": 0.4},
+                          {"purchase_rate": 0.2})  # abandons carts but buys more than most: not the name
+    assert name_segments([converting])[1]["name"]["en"] != "Cart abandoners"
+
+
+def test_a_carried_over_name_that_no_longer_describes_its_segment_is_replaced() -> None:
+    # the segment kept its id through a merge, but now shops bargains, not fashion
+    bargains = _profile(6, {"promo_share": 1.5, "price_index_viewed": -1.0})
+    keep = {6: {"en": "Fashion shoppers", "fr": "Clients mode"}}
+    named = name_segments([bargains], keep)
+    assert named[6]["name"]["en"] == "Bargain hunters" and named[6]["rule"] == "bargain_hunters"
+    # a name that still holds is kept, with its own rule's actions
+    fans = _profile(5, {"brand_hhi_views": 1.2, "total_spent": 1.5, "n_orders": 1.2},
+                    brands=[{"brand": "samsung", "lift": 4.0, "share": 0.5}])
+    kept = name_segments([fans], {5: {"en": "Samsung fans", "fr": "Fans de Samsung"}})
+    assert kept[5]["name"]["en"] == "Samsung fans" and kept[5]["rule"] == "brand_fans"
+    assert any("Samsung" in a for a in kept[5]["actions"]["en"])
+    qualified = name_segments([_profile(2, {})], {2: {"en": "Everyday shoppers (high other share)",
+                                                      "fr": "Clients du quotidien (part autres élevée)"}})
+    assert qualified[2]["name"]["en"] == "Everyday shoppers (high other share)"  # a qualified name holds too
