@@ -245,7 +245,9 @@ def _rule_naming(name: str, p: Profile) -> str | None:
     """The applicable rule of ``p`` that gives ``name`` (or the name it was qualified from), if any."""
     for _, k in candidates(p):
         base = _texts(k, p)["name"]["en"]
-        if name == base or name.startswith(base + " (") or name.startswith(base + " ") and name[len(base) + 1:].isdigit():
+        qualified = name.startswith(base + " (")  # "Everyday shoppers (high other share)"
+        numbered = name.startswith(base + " ") and name[len(base) + 1:].isdigit()  # "Window shoppers 2"
+        if name == base or qualified or numbered:
             return k
     return None
 

@@ -133,7 +133,9 @@ def published_clusters(labels: np.ndarray, below: np.ndarray) -> np.ndarray:
     values, counts = np.unique(above, return_counts=True)
     floor = max(MIN_SEGMENT_CUSTOMERS, MIN_SEGMENT_SHARE * len(above))
     big = values[counts >= floor]
-    return big if len(big) else values[counts == counts.max()] if len(values) else values
+    if len(big) or not len(values):
+        return big
+    return values[counts == counts.max()]  # never nothing: a tiny run publishes its largest cluster
 
 
 def confusion_table(model: assigner.AssignmentModel, label_to_segment: dict[int, int],
@@ -321,7 +323,7 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     orphans = clustered[own < 0]  # members of an unpublished cluster: the classifier's published segment
     segment_of[orphans] = predicted[orphans]
     assigned_by[orphans] = "classifier"
-    confidence[orphans] = proba[np.flatnonzero(own < 0)].max(axis=1) if len(orphans) else confidence[orphans]
+    confidence[orphans] = proba[own < 0].max(axis=1, initial=0.0)
     segment_of[below] = 0
     assigned_by[below] = "threshold"
     confidence[below] = 1.0
