@@ -239,10 +239,14 @@ class _Runner:
 
         self.hooks.progress("report", "describe the event store", 0, REPORT_STEPS)
         describe(self.workspace, None).save(self.workspace.reports_dir / "describe.json")
-        from segments.recommend_eval import evaluate_recommendations
+        from segments.recommend_eval import current_evaluation, evaluate_recommendations
 
-        evaluation = evaluate_recommendations(self.workspace, progress=lambda label, done, total: self.hooks.progress(
-            "report", f"recommendation hold-out: {label}", done, total))
+        # the hold-out is redone only for a new segmentation run or new months (not for another --lang)
+        def progress(label: str, done: int, total: int) -> None:
+            self.hooks.progress("report", f"recommendation hold-out: {label}", done, total)
+
+        evaluation = (current_evaluation(self.workspace, progress=progress)
+                      or evaluate_recommendations(self.workspace, progress=progress))
         done = iter(range(1, REPORT_STEPS + 1))
         written = build_dossier(self.workspace, lang=lang, progress=lambda name: self.hooks.progress(
             "report", name, next(done, REPORT_STEPS), REPORT_STEPS))
