@@ -226,6 +226,10 @@ def main() -> None:
     print(f"k-means bootstrap stability by k ({selection.KMEANS_STARTS} starts per fit): "
           + ", ".join(f"{int(r.k)}: {r.stability:.2f}" for r in kmeans.itertuples()))
     print("threshold curve: " + ", ".join(f"n={p['n']}: {p['agreement']:.2f}" for p in t["curve"]))
+    short = run.record["classifier"].get("short_histories", {})
+    print(f"short histories: {short.get('copies', 0)} copies of {short.get('users', 0)} users (first "
+          f"{'/'.join(str(n) for n in short.get('truncations', []))} events); macro-F1 on the test users' copies "
+          f"{run.record['classifier'].get('short_history_test_macro_f1') or float('nan'):.3f}")
     print("classifiers (CV macro-F1): " + ", ".join(f"{r.classifier} {r.cv_macro_f1:.3f}"
                                                    for r in run.classifiers.itertuples()))
     print("segments: " + "; ".join(f"{s['segment_id']} {s['name']['en']} ({s['size']})" for s in run.segments))

@@ -277,6 +277,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "assign.split": ("Customers used: {parts}.", "Clients utilisés : {parts}."),
     "assign.test_f1": ("Macro-F1 of the kept classifier on the test customers: {f1}.",
                        "F1 macro du classifieur retenu sur les clients de test : {f1}."),
+    "assign.short_f1": ("Macro-F1 on the test customers' first {cuts} events (short-history copies, labelled "
+                        "with the segment of the whole history): {f1}.",
+                        "F1 macro sur les {cuts} premiers événements des clients de test (copies d'historiques "
+                        "courts, étiquetées avec le segment de l'historique complet) : {f1}."),
     "assign.low_below": ("An assignment with a confidence below {value} is flagged as low-confidence.",
                          "Une affectation de confiance inférieure à {value} est signalée comme peu sûre."),
     "assign.by": ("How the current customers were assigned", "Comment les clients actuels ont été affectés"),
@@ -476,6 +480,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "train": ("training", "entraînement"),
     "validation": ("validation (calibration)", "validation (calibration)"),
     "test": ("test", "test"),
+    "short_train": ("short-history copies in training", "copies d'historiques courts en entraînement"),
+    "short_validation": ("short-history copies in validation", "copies d'historiques courts en validation"),
+    "short_test": ("short-history copies in test", "copies d'historiques courts en test"),
 }
 
 

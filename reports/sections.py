@@ -745,6 +745,10 @@ def section_assign(c: Context) -> list[Block]:
         facts.append(c.t("assign.split", parts=", ".join(f"{c.label(k)} {c.num(v)}" for k, v in split.items())))
     if _float(record.get("test_macro_f1")) is not None:
         facts.append(c.t("assign.test_f1", f1=c.score(record["test_macro_f1"])))
+    short = record.get("short_histories") if isinstance(record.get("short_histories"), dict) else {}
+    if _float(record.get("short_history_test_macro_f1")) is not None and short.get("truncations"):
+        cuts = "/".join(str(n) for n in short["truncations"])
+        facts.append(c.t("assign.short_f1", cuts=cuts, f1=c.score(record["short_history_test_macro_f1"])))
     if _float(record.get("low_confidence_below")) is not None:
         facts.append(c.t("assign.low_below", value=c.score(record["low_confidence_below"])))
     if validation:

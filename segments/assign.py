@@ -13,6 +13,10 @@ Procedure (docs/ARCHITECTURE.md, "Segments"):
   boosting, the MLP, the forest, the SVM, k-NN last — k-NN kept on a 1 M-user benchmark where
   all six scored 1.000 spent 93 s predicting, the MLP 2 s); the order is fixed, not timed, so
   the same data and seed keep the same model on any machine;
+* **short histories** (:mod:`segments.short_history`): truncated copies of some users (their
+  first 13, 20, 30 events, labelled with their cluster) follow their user into train, validation
+  or test; in the CV a copy is learnt with its user's training folds and never scored, so the
+  comparison still scores whole histories; the test's copies give ``short_test_macro_f1``;
 * the kept one is refitted on train and calibrated on validation (sigmoid,
   ``CalibratedClassifierCV`` over the frozen model), its test macro-F1 is reported;
 * an assignment whose calibrated probability is below ``LOW_CONFIDENCE`` (0.5) is flagged
@@ -90,6 +94,7 @@ class AssignmentModel:
     classes: np.ndarray
     comparison: list[dict[str, object]] = field(default_factory=list)
     test_macro_f1: float = float("nan")
+    short_test_macro_f1: float = float("nan")  # on the truncated copies of the test users
     split: dict[str, int] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
 
@@ -145,12 +150,28 @@ def keep(comparison: list[dict]) -> dict:
     return min(tied, key=lambda r: (cost.get(r["classifier"], len(cost)), -r["cv_macro_f1"]))
 
 
-def _cv_macro_f1(name: str, est, X: np.ndarray, y: np.ndarray, seed: int) -> float:
+def _cv_macro_f1(name: str, est, X: np.ndarray, y: np.ndarray, seed: int,
+                 copies: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> float:
+    """3-fold macro-F1 on the whole histories ``X``; ``copies`` = ``(rows, labels, owner)``: short-history
+    copies of the rows ``owner`` of ``X``, learnt with their user's training folds, never scored."""
     if name == "svm_rbf" and len(X) > SVM_CAP:
         idx, _ = train_test_split(np.arange(len(X)), train_size=SVM_CAP, stratify=y, random_state=seed)
+        if copies is not None:  # keep the copies of the users kept, renumbered
+            where = np.full(len(X), -1, np.int64)
+            where[idx] = np.arange(len(idx))
+            mine = where[copies[2]] >= 0
+            copies = (copies[0][mine], copies[1][mine], where[copies[2][mine]])
         X, y = X[idx], y[idx]
     folds = StratifiedKFold(3, shuffle=True, random_state=seed)
-    return float(np.mean(_quiet(lambda: cross_val_score(clone(est), X, y, cv=folds, scoring="f1_macro"))))
+    if copies is None or not len(copies[2]):
+        return float(np.mean(_quiet(lambda: cross_val_score(clone(est), X, y, cv=folds, scoring="f1_macro"))))
+    scores = []
+    for fit_rows, score_rows in folds.split(X, y):
+        mine = np.isin(copies[2], fit_rows)
+        model = _quiet(lambda: clone(est).fit(np.vstack([X[fit_rows], copies[0][mine]]),
+                                              np.concatenate([y[fit_rows], copies[1][mine]])))
+        scores.append(f1_score(y[score_rows], model.predict(X[score_rows]), average="macro"))
+    return float(np.mean(scores))
 
 
 def stratified_sample(y: np.ndarray, cap: int, seed: int) -> np.ndarray:
@@ -162,8 +183,13 @@ def stratified_sample(y: np.ndarray, cap: int, seed: int) -> np.ndarray:
 
 
 def train(X: np.ndarray, y: np.ndarray, seed: int = 0, *, train_cap: int = TRAIN_CAP,
-          only: tuple[str, ...] | None = None, progress: Progress | None = None) -> AssignmentModel:
-    """Compare the candidates and keep the best, calibrated (see the module docstring)."""
+          only: tuple[str, ...] | None = None, progress: Progress | None = None,
+          short: tuple[np.ndarray, np.ndarray] | None = None) -> AssignmentModel:
+    """Compare the candidates and keep the best, calibrated (see the module docstring).
+
+    ``short`` = ``(rows, source)``: model rows of truncated copies of users (:mod:`segments.short_history`)
+    and, for each, the row of ``X`` it was cut from; each copy takes its user's label and part.
+    """
     counts = np.bincount(y)
     if (counts[counts > 0] < 5).any():
         raise ShopgraphError("a segment has fewer than 5 users: too few to train the assignment classifier; "
@@ -172,21 +198,49 @@ def train(X: np.ndarray, y: np.ndarray, seed: int = 0, *, train_cap: int = TRAIN
     X, y = X[rows], y[rows]
     idx_train, idx_rest = train_test_split(np.arange(len(y)), test_size=0.4, stratify=y, random_state=seed)
     idx_val, idx_test = train_test_split(idx_rest, test_size=0.5, stratify=y[idx_rest], random_state=seed)
+    part = np.zeros(len(y), np.int8)
+    part[idx_val], part[idx_test] = 1, 2
+    if short is not None and len(short[1]):
+        where = np.full(int(max(rows.max(), np.max(short[1]))) + 1, -1, np.int64)
+        where[rows] = np.arange(len(rows))
+        owner = where[np.asarray(short[1], np.int64)]
+        S, owner = np.asarray(short[0])[owner >= 0], owner[owner >= 0]  # copies of users left out of the sample
+    else:
+        S, owner = np.zeros((0, X.shape[1]), X.dtype), np.zeros(0, np.int64)
+
+    def with_copies(idx: np.ndarray, which: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        mine = part[owner] == which
+        return (np.vstack([X[idx], S[mine]]), np.concatenate([y[idx], y[owner[mine]]]),
+                np.concatenate([idx, owner[mine]]))
+
+    X_train, y_train, _ = with_copies(idx_train, 0)
+    where = np.full(len(y), -1, np.int64)
+    where[idx_train] = np.arange(len(idx_train))
+    mine = part[owner] == 0
+    train_copies = (S[mine], y[owner[mine]], where[owner[mine]])
     pool = {n: e for n, e in candidates(seed).items() if only is None or n in only}
     comparison = []
     for i, (name, est) in enumerate(pool.items()):
-        comparison.append({"classifier": name, "cv_macro_f1": _cv_macro_f1(name, est, X[idx_train], y[idx_train], seed)})
+        comparison.append({"classifier": name, "cv_macro_f1": _cv_macro_f1(name, est, X[idx_train], y[idx_train],
+                                                                            seed, train_copies)})
         if progress:
             progress("classifiers", i + 1, len(pool))
     best = keep(comparison)
-    fitted = _fit_candidate(best["classifier"], pool[best["classifier"]], X[idx_train], y[idx_train], seed)
-    calibrated = _quiet(lambda: CalibratedClassifierCV(FrozenEstimator(fitted), method="sigmoid")
-                        .fit(X[idx_val], y[idx_val]))
+    fitted = _fit_candidate(best["classifier"], pool[best["classifier"]], X_train, y_train, seed)
+    X_val, y_val, _ = with_copies(idx_val, 1)
+    calibrated = _quiet(lambda: CalibratedClassifierCV(FrozenEstimator(fitted), method="sigmoid").fit(X_val, y_val))
+    short_test = part[owner] == 2
     model = AssignmentModel(best["classifier"], calibrated, np.unique(y), comparison,
-                            split={"train": len(idx_train), "validation": len(idx_val), "test": len(idx_test)},
+                            split={"train": len(idx_train), "validation": len(idx_val), "test": len(idx_test),
+                                   "short_train": int((part[owner] == 0).sum()),
+                                   "short_validation": int((part[owner] == 1).sum()),
+                                   "short_test": int(short_test.sum())},
                             versions=versions())
     predicted, _ = model.predict(X[idx_test])
     model.test_macro_f1 = float(f1_score(y[idx_test], predicted, average="macro"))
+    if short_test.any():
+        predicted, _ = model.predict(S[short_test])
+        model.short_test_macro_f1 = float(f1_score(y[owner[short_test]], predicted, average="macro"))
     for r in comparison:
         r["kept"] = r["classifier"] == best["classifier"]
     model.test_rows = (X[idx_test], y[idx_test])  # for the permutation importance; not persisted

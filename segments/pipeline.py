@@ -28,7 +28,7 @@ from events.workspace import Workspace
 from features.calendar import load_calendar
 from features.compute import FEATURES_FILE, read_sidecar
 from segments import assign as assigner
-from segments import lineage, naming, profile, runs, selection, threshold
+from segments import lineage, naming, profile, runs, selection, short_history, threshold
 from segments.inputs import InputTransform, align_vectors, read_user_vectors, with_derived
 
 MIN_EVENTS_TO_CLUSTER = 5
@@ -287,7 +287,13 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     say("final fit", 0, 1)
     labels = fit_labels(chosen.method, chosen.k, view, seed)
     lap("final fit")
-    model = assigner.train(X, labels, seed, only=classifiers, progress=say)
+    say("short histories", 0, 1)
+    calendar = _calendar(sidecar)
+    _, study_rows = threshold.study_sample(f_clustered["n_events"].to_numpy(), seed)
+    copies = short_history.short_histories(workspace, calendar, f_clustered, v_clustered, study_rows, seed)
+    short = None if copies is None else (transform.transform(copies.frame, copies.vectors)[0], copies.source)
+    lap("short histories")
+    model = assigner.train(X, labels, seed, only=classifiers, progress=say, short=short)
     lap("classifier")
     say("feature analysis", 0, 1)
     importance, analysis = _analysis(model, transform, X, view, labels, f_clustered, chosen.k, seed)
@@ -298,7 +304,6 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
         return model.predict(rows)[0]
 
     say("activity threshold", 0, 1)
-    calendar = _calendar(sidecar)
     threshold_record = threshold.run_study(workspace, calendar, f_clustered, labels, v_clustered, predict, seed)
     min_events = int(threshold_record["threshold"])
     lap("threshold")
@@ -411,9 +416,18 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
         "inputs": {**transform.report(), **vector_info, "users": int(len(features)),
                    "users_clustered": int(len(clustered)), "selection_sample": int(len(sample))},
         "classifier": {"kept": model.name, "test_macro_f1": published_f1, "split": model.split,
-                       "procedure": "60/20/20 stratified; 3-fold CV macro-F1 on train; sigmoid calibration on "
-                                    "validation; macro-F1 on test (published segments, as assigned)",
+                       "procedure": "60/20/20 stratified; each user's short-history copies in its user's part; "
+                                    "3-fold CV on train, copies learnt with their user's folds, macro-F1 on whole "
+                                    "histories; sigmoid calibration on validation; macro-F1 on test (published "
+                                    "segments, as assigned)",
                        "test_macro_f1_all_clusters": model.test_macro_f1,
+                       "short_history_test_macro_f1": (None if np.isnan(model.short_test_macro_f1)
+                                                       else model.short_test_macro_f1),
+                       "short_histories": {"users": 0 if copies is None else int(len(np.unique(copies.source))),
+                                           "copies": 0 if copies is None else len(copies),
+                                           "truncations": list(short_history.SHORT_TRUNCATIONS),
+                                           "rule": "first n events of clustered users outside the threshold "
+                                                   "study, labelled with their cluster"},
                        "unpublished_clusters": sorted(mapping_back[int(c)] for c in model.model.classes_
                                                       if int(c) not in set(published.tolist())),
                        "low_confidence_below": assigner.LOW_CONFIDENCE,

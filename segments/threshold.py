@@ -156,20 +156,30 @@ def below_threshold(n_events: np.ndarray, threshold: int) -> np.ndarray:
     return counts < threshold
 
 
+def study_sample(n_events: np.ndarray, seed: int = 0) -> tuple[int | None, np.ndarray]:
+    """``L`` and the rows (indices into ``n_events``, sorted) of the users the study truncates; ``(None, [])``
+    when too few users have a long history. The classifier never learns from these users' short histories
+    (:mod:`segments.short_history`), so the study measures it on histories it has not seen cut."""
+    n_events = np.nan_to_num(np.asarray(n_events, np.float64), nan=0.0)
+    length = study_population(n_events)
+    if length is None:
+        return None, np.zeros(0, np.int64)
+    eligible = np.flatnonzero(n_events >= length)
+    rng = np.random.default_rng([seed, 7])
+    return length, np.sort(rng.choice(eligible, min(STUDY_USERS, len(eligible)), replace=False))
+
+
 def run_study(workspace: Workspace, calendar: Calendar, features: pd.DataFrame, labels: np.ndarray,
               vectors: np.ndarray | None, predict, seed: int = 0) -> dict[str, object]:
     """The study of the module docstring over the clustered users (``features`` rows with their ``labels``
     and full-history ``vectors``); ``predict(feature_rows, vectors) -> labels`` is the run's classifier.
     Returns the threshold.json record."""
     n_events = features["n_events"].to_numpy()
-    length = study_population(n_events)
+    length, chosen = study_sample(n_events, seed)
     if length is None:
         return {"threshold": 1, "met": False, "level": AGREEMENT_LEVEL, "curve": [],
                 "note": f"fewer than {MIN_STUDY_USERS} clustered users with {min(LONG_HISTORY)}+ events: "
                         "no study; threshold 1"}
-    eligible = np.flatnonzero(n_events >= length)
-    rng = np.random.default_rng([seed, 7])
-    chosen = np.sort(rng.choice(eligible, min(STUDY_USERS, len(eligible)), replace=False))
     ns = tuple(n for n in TRUNCATIONS if n <= length)
     con = truncated_events(workspace, features["user_id"].to_numpy()[chosen], ns + (FULL_HISTORY,))
     try:

@@ -69,6 +69,16 @@ def test_the_metrics_section_says_what_the_segmentation_sees(dossiers, lang, phr
     assert phrase in text and "Marchenko" in text and ("1.25" if lang == "en" else "1,25") in text
 
 
+@pytest.mark.parametrize(("lang", "phrase"), [
+    ("en", "first 13/20/30 events (short-history copies, labelled with the segment of the whole history): 0.812"),
+    ("fr", "13/20/30 premiers événements des clients de test (copies d'historiques courts, étiquetées avec le "
+           "segment de l'historique complet) : 0,812")])
+def test_the_assignment_section_states_how_the_classifier_reads_short_histories(dossiers, lang, phrase) -> None:
+    text = dossiers[lang].html.read_text(encoding="utf-8")
+    assert str(escape(phrase)) in text
+    assert str(escape(label(lang, "short_test"))) + " 48" in text.replace("\u202f", " ")
+
+
 def test_french_dossier_speaks_french(dossiers) -> None:
     text = dossiers["fr"].html.read_text(encoding="utf-8")
     for phrase in ("Activité insuffisante", "Chasseurs de bonnes affaires", "Évolution dans le temps",

@@ -16,7 +16,8 @@ def test_classifier_persisted_and_reloaded_gives_the_same_predictions(tmp_path) 
     model = assign.train(X, y, seed=0, only=("knn", "decision_tree", "mlp"))
     assert {r["classifier"] for r in model.comparison} == {"knn", "decision_tree", "mlp"}
     assert model.test_macro_f1 > 0.9
-    assert model.split == {"train": 360, "validation": 120, "test": 120}
+    assert model.split == {"train": 360, "validation": 120, "test": 120, "short_train": 0, "short_validation": 0,
+                           "short_test": 0}
     labels, confidence = model.predict(X)
     assert ((confidence >= 0) & (confidence <= 1)).all()
     del model.test_rows
@@ -50,3 +51,33 @@ def test_a_tie_in_macro_f1_goes_to_the_classifier_cheapest_to_predict() -> None:
     assert keep(rows)["classifier"] == "svm_rbf"  # the MLP is no longer tied; SVM before k-NN
     assert keep([{"classifier": "knn", "cv_macro_f1": 0.9}, {"classifier": "mlp", "cv_macro_f1": 0.8}])[
         "classifier"] == "knn"  # a clearly better k-NN is kept
+
+
+def test_short_history_copies_follow_their_user_into_one_part_and_teach_the_short_case() -> None:
+    """Copies are noisy versions of their user: learnt in train, judged in test, never both for one user."""
+    rng = np.random.default_rng(0)
+    X, y = make_blobs(600, n_features=5, centers=4, cluster_std=0.8, random_state=1)
+    y = y + 1
+    source = np.repeat(np.arange(600), 2)
+    copies = X[source] * 0.5 + rng.normal(0, 0.6, (1200, 5))  # a short history: shrunk toward 0, noisier
+    plain = assign.train(X, y, seed=0, only=("decision_tree", "mlp"))
+    taught = assign.train(X, y, seed=0, only=("decision_tree", "mlp"), short=(copies, source))
+    split = taught.split
+    assert (split["short_train"], split["short_validation"], split["short_test"]) == (720, 240, 240)
+    assert taught.test_macro_f1 > 0.9  # whole histories are still assigned well
+    # the copies of the test users were never learnt from; the model taught with copies reads them better
+    from sklearn.model_selection import train_test_split
+
+    _, rest = train_test_split(np.arange(600), test_size=0.4, stratify=y, random_state=0)
+    _, test_users = train_test_split(rest, test_size=0.5, stratify=y[rest], random_state=0)
+    held_out = np.isin(source, test_users)
+    assert held_out.sum() == split["short_test"]
+    assert taught.short_test_macro_f1 == pytest.approx(f1(y[source][held_out], taught.predict(copies[held_out])[0]))
+    assert taught.short_test_macro_f1 > f1(y[source][held_out], plain.predict(copies[held_out])[0]) + 0.05
+    assert np.isnan(plain.short_test_macro_f1)
+
+
+def f1(truth, predicted) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(truth, predicted, average="macro"))

@@ -57,3 +57,19 @@ def test_the_rule_takes_the_smallest_n_reaching_the_level() -> None:
     curve = [{"n": 1, "agreement": 0.5}, {"n": 3, "agreement": 0.82}, {"n": 5, "agreement": 0.9}]
     assert threshold.choose_threshold(curve) == (3, True)
     assert threshold.choose_threshold([{"n": 1, "agreement": 0.5}, {"n": 8, "agreement": 0.6}]) == (8, False)
+
+
+def test_short_histories_are_cut_from_users_outside_the_study_and_shorter_than_their_history(store) -> None:
+    from segments import short_history
+
+    workspace, features = store
+    _, study = threshold.study_sample(features["n_events"].to_numpy(), seed=0)
+    assert len(study)
+    copies = short_history.short_histories(workspace, load_calendar(), features, None, study, seed=0)
+    assert copies is not None and len(copies) > 0
+    assert not np.isin(copies.source, study).any()  # the study measures histories the classifier never saw cut
+    whole = features["n_events"].to_numpy()[copies.source]
+    assert (copies.truncation < whole).all()
+    # a copy of the first n events has n events (metrics recomputed from them, not copied from the user)
+    assert (copies.frame["n_events"].to_numpy() == copies.truncation).all()
+    assert set(copies.truncation) <= set(short_history.SHORT_TRUNCATIONS)
