@@ -5,7 +5,7 @@
 The modelling matrix is synthetic (``--centres`` Gaussian blobs of unequal sizes and
 spreads, float32), standing for the output of :mod:`segments.inputs`. Timed, as
 ``segments.pipeline`` runs them (BLAS/OpenMP on one thread): selection on the 20 000-user
-sample (k-means, Gaussian mixture, Ward; 3 bootstraps each), the final fit of the chosen
+sample (k-means, Gaussian mixture, Ward; `BOOTSTRAPS` bootstrap fits each), the final fit of the chosen
 (method, k) on every user, the classifier comparison and calibration (20 000-user cap), and
 predicting every user. Reference in the same script: one plain scikit-learn ``KMeans`` at
 the chosen k on all users (default settings). Goals: ≤ 5 minutes, peak memory ≤ 4 GiB.

@@ -11,7 +11,10 @@ users, drawn with the run's seed) and scored there:
   final fit, keeps the best of ``KMEANS_STARTS`` starts, so the score measures how much the
   segments depend on *which users* were sampled, not on a random start (k-means at k = 6–7
   on the planted personas: 0.42–0.70 with one start, 0.67–0.86 with ten;
-  ``bench/quality.py --kmeans-starts 1`` against the default);
+  ``bench/quality.py --kmeans-starts 1`` against the default). ``BOOTSTRAPS`` is 8 (28 pairs):
+  with 3 (3 pairs) the estimate itself was noise — on one workspace of the planted personas
+  k-means k = 4 scored 0.91, 0.53 and 0.68 under three seeds, and the same shop under three
+  pseudonym keys chose k = 6, 5 and 7; with 8, 0.59–0.66 (``bench/reproducibility.py``);
 * **business separation**: the Kruskal–Wallis effect size ε² = (H − k + 1)/(n − k) of
   ``purchase_rate`` and of ``total_spent`` across the segments, averaged (0 = the segments
   do not differ in conversion and revenue, 1 = they explain all of it);
@@ -50,7 +53,7 @@ from sklearn.mixture import GaussianMixture
 
 METHODS = ("kmeans", "gmm", "ward")
 K_RANGE = tuple(range(3, 16))
-BOOTSTRAPS = 3
+BOOTSTRAPS = 8
 STABILITY_MIN = 0.8
 SMALLEST_SHARE_MIN = 0.01
 SILHOUETTE_SLACK = 0.05
@@ -151,8 +154,10 @@ def separation(labels: np.ndarray, business: np.ndarray) -> float:
     return float(np.mean(sizes))
 
 
-def stability(method: str, k: int, X: np.ndarray, seed: int, bootstraps: int = BOOTSTRAPS) -> float:
-    """Mean pairwise ARI of fits on bootstrap resamples of ``X``, each predicting all of ``X``."""
+def stability(method: str, k: int, X: np.ndarray, seed: int, bootstraps: int | None = None) -> float:
+    """Mean pairwise ARI of fits on bootstrap resamples of ``X``, each predicting all of ``X``
+    (``BOOTSTRAPS`` of them unless given)."""
+    bootstraps = bootstraps or BOOTSTRAPS
     rng = np.random.default_rng([seed, k, METHODS.index(method)])
     predictions = []
     for b in range(bootstraps):
@@ -182,9 +187,10 @@ def score(labels: np.ndarray, X: np.ndarray, business: np.ndarray, seed: int) ->
 
 
 def evaluate(X: np.ndarray, business: np.ndarray, *, methods: tuple[str, ...] = METHODS,
-             ks: tuple[int, ...] = K_RANGE, seed: int = 0, bootstraps: int = BOOTSTRAPS,
+             ks: tuple[int, ...] = K_RANGE, seed: int = 0, bootstraps: int | None = None,
              progress: Progress | None = None) -> list[Candidate]:
     """Score every (method, k) on the selection sample ``X`` (rows) with ``business`` columns."""
+    bootstraps = bootstraps or BOOTSTRAPS
     ks = tuple(k for k in ks if 2 <= k < len(X))
     out: list[Candidate] = []
     total, done = len(methods) * len(ks), 0
