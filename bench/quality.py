@@ -16,6 +16,7 @@ that sample allows.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -42,6 +43,7 @@ from segments.inputs import InputTransform  # noqa: E402
 from segments.pipeline import MIN_EVENTS_TO_CLUSTER, fit_labels, read_features, segment, user_vectors  # noqa: E402
 
 MIN_EVENTS = 5
+GOAL_KEYS = ("ari", "vectors_gain", "stability", "macro_f1", "threshold_agreement")  # the goals, in print order
 BANDS = ((5, 15), (15, 30), (30, 60), (60, 10**9))  # events per user, for the ceiling by activity
 
 
@@ -225,7 +227,8 @@ def main() -> None:
     kmeans = run.selection[run.selection["method"] == "kmeans"].sort_values("k")
     print(f"k-means bootstrap stability by k ({selection.KMEANS_STARTS} starts per fit): "
           + ", ".join(f"{int(r.k)}: {r.stability:.2f}" for r in kmeans.itertuples()))
-    print("threshold curve: " + ", ".join(f"n={p['n']}: {p['agreement']:.2f}" for p in t["curve"]))
+    print("threshold curve (agreement / Cohen's kappa): " + ", ".join(f"n={p['n']}: {p['agreement']:.2f} / "
+                                                                     f"{_kappa(p)}" for p in t["curve"]))
     short = run.record["classifier"].get("short_histories", {})
     print(f"short histories: {short.get('copies', 0)} copies of {short.get('users', 0)} users (first "
           f"{'/'.join(str(n) for n in short.get('truncations', []))} events); macro-F1 on the test users' copies "
@@ -235,8 +238,22 @@ def main() -> None:
     print("segments: " + "; ".join(f"{s['segment_id']} {s['name']['en']} ({s['size']})" for s in run.segments))
     print("importance by block: " + str({k: round(v, 3) for k, v in
                                          run.record["analysis"]["importance_by_block"].items()}))
+    figures = {  # for bench/quality_seeds.py, which sums several seeds up
+        "seed": args.seed, "users": args.users, "months": args.months, "clustered": len(features), "true_k": true_k,
+        "chosen": f"{run.method} {run.k}", "threshold": t["threshold"], "kappa_at_threshold": at.get("kappa"),
+        "variants": {label: {"k": k, "ari_own_k": a, "ari_true_k": b} for label, (k, a, b) in rows.items()},
+        "ceiling_ari": ceilings.get("full", (None, None))[1],
+        "goals": [{"key": key, "goal": name, "value": value, "met": bool(met)}
+                  for key, (name, value, met) in zip(GOAL_KEYS, goals, strict=True)],
+    }
+    (root / "quality.json").write_text(json.dumps(figures, indent=1, default=float), encoding="utf-8")
+    print(f"figures: {root / 'quality.json'}")
     if args.real:
         real(args.real, root)
+
+
+def _kappa(point: dict) -> str:
+    return "-" if point.get("kappa") is None else f"{point['kappa']:.2f}"
 
 
 def real(directory: Path, root: Path) -> None:
@@ -258,6 +275,8 @@ def real(directory: Path, root: Path) -> None:
           f"({'met' if run.threshold['met'] else 'not met'}{': ' + run.threshold['note'] if run.threshold.get('note') else ''}), "
           "classifier "
           f"{run.record['classifier']['kept']} test macro-F1 {run.record['classifier']['test_macro_f1']:.3f}")
+    print("threshold curve (agreement / Cohen's kappa): " + ", ".join(
+        f"n={p['n']}: {p['agreement']:.2f} / {_kappa(p)}" for p in run.threshold["curve"]))
     print("segments: " + "; ".join(f"{s['segment_id']} {s['name']['en']} ({s['size']})" for s in run.segments))
 
 

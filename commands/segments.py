@@ -156,7 +156,7 @@ def migration_table(migration, previous_run_id: str | None) -> Table:
 @app.command("threshold")
 @user_errors
 def threshold_cmd() -> None:
-    """Print the activity-threshold curve of the current run: agreement and metric errors per n events."""
+    """Print the activity-threshold curve of the current run: agreement, kappa and metric errors per n events."""
     from events.workspace import Workspace
     from segments.runs import read_json, require_current
 
@@ -167,12 +167,14 @@ def threshold_cmd() -> None:
                   title_justify="left")
     table.add_column("n events", justify="right")
     table.add_column("agreement", justify="right")
+    table.add_column("kappa", justify="right")
     metrics = [key.removeprefix("median_abs_error_") for key in (record["curve"][0] if record["curve"] else {})
                if key.startswith("median_abs_error_")]
     for m in metrics:
         table.add_column(f"median |error| {m}", justify="right")
     for point in record["curve"]:
-        table.add_row(str(point["n"]), f"{point['agreement']:.2f}",
+        kappa = point.get("kappa")  # runs before the chance-corrected agreement have none
+        table.add_row(str(point["n"]), f"{point['agreement']:.2f}", "-" if kappa is None else f"{kappa:.2f}",
                       *(f"{point['median_abs_error_' + m]:.3g}" for m in metrics))
     console.print(table)
     console.print(f"threshold: {record['threshold']} events — {record.get('rule', '')}; "

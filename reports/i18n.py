@@ -195,6 +195,10 @@ TEXT: dict[str, tuple[str, str]] = {
                           "largest studied ({t}) is used.",
                           "Aucun nombre d'événements étudié n'atteint {level} d'accord avec l'historique complet : "
                           "le plus grand étudié ({t}) est retenu."),
+    "threshold.kappa": ("Corrected for chance (Cohen's κ, 0 = what guessing from the segment sizes gives, "
+                        "1 = always the same segment), the agreement at {t} events is {kappa}.",
+                        "Corrigé du hasard (κ de Cohen : 0 = ce que donne un tirage selon la taille des segments, "
+                        "1 = toujours le même segment), l'accord à {t} événements vaut {kappa}."),
     "threshold.why": ("Why this threshold", "Pourquoi ce seuil"),
     "threshold.users": ("customers kept", "clients gardés"),
     "threshold.events": ("events kept", "événements gardés"),
@@ -473,6 +477,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "products": ("products", "produits"),
     "edges": ("edges", "arêtes"),
     "agreement": ("agreement with the full history", "accord avec l'historique complet"),
+    "kappa": ("agreement beyond chance (Cohen's κ)", "accord au-delà du hasard (κ de Cohen)"),
     "separation": ("business separation (ε²)", "séparation commerciale (ε²)"),
     "smallest_share": ("smallest segment share", "part du plus petit segment"),
     "cv_macro_f1": ("cross-validated macro F1", "F1 macro en validation croisée"),

@@ -413,7 +413,7 @@ def section_metrics(c: Context) -> list[Block]:
 # ---------------------------------------------------------------------------------------------
 # 3 the activity threshold
 # ---------------------------------------------------------------------------------------------
-QUALITY_CURVES = ("agreement", "stability", "ari", "stability_ari", "silhouette", "accuracy", "macro_f1")
+QUALITY_CURVES = ("agreement", "kappa", "stability", "ari", "stability_ari", "silhouette", "accuracy", "macro_f1")
 
 def section_threshold(c: Context) -> list[Block]:
     if c.inputs.run_dir is None:
@@ -465,6 +465,11 @@ def section_threshold(c: Context) -> list[Block]:
     if level is not None and "agreement" in frame.columns:
         key = "threshold.met" if doc.get("met", True) else "threshold.not_met"
         blocks.append(Block("p", c.t(key, level=c.pct(level, 0), t=c.num(chosen))))
+    if "kappa" in frame.columns and chosen is not None:
+        at = frame.loc[frame[x_col].astype(float) == float(chosen), "kappa"]
+        value = _float(at.iloc[0]) if len(at) else None
+        if value is not None:
+            blocks.append(Block("p", c.t("threshold.kappa", t=c.num(chosen), kappa=c.score(value))))
     why = _localised_text(c, doc, "why", "reason", "rule") or _localised_text(c, run, "threshold_why")
     if why:
         blocks.append(Block("h3", c.t("threshold.why")))

@@ -131,7 +131,16 @@ def _quiet(func):
         return func()
 
 
+def _positions(kept: np.ndarray, size: int) -> np.ndarray:
+    """For each of ``size`` rows, its position among the rows ``kept``, or -1 when it was not kept."""
+    where = np.full(size, -1, np.int64)
+    where[kept] = np.arange(len(kept))
+    return where
+
+
 def _fit_candidate(name: str, est, X: np.ndarray, y: np.ndarray, seed: int):
+    # The SVM subsample is stratified by label only: short-history copies may be drawn without their user.
+    # Harmless, since nothing is scored on this fit's training rows.
     if name == "svm_rbf" and len(X) > SVM_CAP:
         idx, _ = train_test_split(np.arange(len(X)), train_size=SVM_CAP, stratify=y, random_state=seed)
         X, y = X[idx], y[idx]
@@ -157,8 +166,7 @@ def _cv_macro_f1(name: str, est, X: np.ndarray, y: np.ndarray, seed: int,
     if name == "svm_rbf" and len(X) > SVM_CAP:
         idx, _ = train_test_split(np.arange(len(X)), train_size=SVM_CAP, stratify=y, random_state=seed)
         if copies is not None:  # keep the copies of the users kept, renumbered
-            where = np.full(len(X), -1, np.int64)
-            where[idx] = np.arange(len(idx))
+            where = _positions(idx, len(X))
             mine = where[copies[2]] >= 0
             copies = (copies[0][mine], copies[1][mine], where[copies[2][mine]])
         X, y = X[idx], y[idx]
@@ -195,29 +203,25 @@ def train(X: np.ndarray, y: np.ndarray, seed: int = 0, *, train_cap: int = TRAIN
         raise ShopgraphError("a segment has fewer than 5 users: too few to train the assignment classifier; "
                              "choose a smaller --k")
     rows = stratified_sample(y, train_cap, seed)
+    n_users = len(y)
     X, y = X[rows], y[rows]
     idx_train, idx_rest = train_test_split(np.arange(len(y)), test_size=0.4, stratify=y, random_state=seed)
     idx_val, idx_test = train_test_split(idx_rest, test_size=0.5, stratify=y[idx_rest], random_state=seed)
     part = np.zeros(len(y), np.int8)
     part[idx_val], part[idx_test] = 1, 2
     if short is not None and len(short[1]):
-        where = np.full(int(max(rows.max(), np.max(short[1]))) + 1, -1, np.int64)
-        where[rows] = np.arange(len(rows))
-        owner = where[np.asarray(short[1], np.int64)]
+        owner = _positions(rows, n_users)[np.asarray(short[1], np.int64)]
         S, owner = np.asarray(short[0])[owner >= 0], owner[owner >= 0]  # copies of users left out of the sample
     else:
         S, owner = np.zeros((0, X.shape[1]), X.dtype), np.zeros(0, np.int64)
 
-    def with_copies(idx: np.ndarray, which: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def with_copies(idx: np.ndarray, which: int) -> tuple[np.ndarray, np.ndarray]:
         mine = part[owner] == which
-        return (np.vstack([X[idx], S[mine]]), np.concatenate([y[idx], y[owner[mine]]]),
-                np.concatenate([idx, owner[mine]]))
+        return np.vstack([X[idx], S[mine]]), np.concatenate([y[idx], y[owner[mine]]])
 
-    X_train, y_train, _ = with_copies(idx_train, 0)
-    where = np.full(len(y), -1, np.int64)
-    where[idx_train] = np.arange(len(idx_train))
+    X_train, y_train = with_copies(idx_train, 0)
     mine = part[owner] == 0
-    train_copies = (S[mine], y[owner[mine]], where[owner[mine]])
+    train_copies = (S[mine], y[owner[mine]], _positions(idx_train, len(y))[owner[mine]])
     pool = {n: e for n, e in candidates(seed).items() if only is None or n in only}
     comparison = []
     for i, (name, est) in enumerate(pool.items()):
@@ -227,7 +231,7 @@ def train(X: np.ndarray, y: np.ndarray, seed: int = 0, *, train_cap: int = TRAIN
             progress("classifiers", i + 1, len(pool))
     best = keep(comparison)
     fitted = _fit_candidate(best["classifier"], pool[best["classifier"]], X_train, y_train, seed)
-    X_val, y_val, _ = with_copies(idx_val, 1)
+    X_val, y_val = with_copies(idx_val, 1)
     calibrated = _quiet(lambda: CalibratedClassifierCV(FrozenEstimator(fitted), method="sigmoid").fit(X_val, y_val))
     short_test = part[owner] == 2
     model = AssignmentModel(best["classifier"], calibrated, np.unique(y), comparison,

@@ -13,8 +13,9 @@ users, drawn with the run's seed) and scored there:
   on the planted personas: 0.42–0.70 with one start, 0.67–0.86 with ten;
   ``bench/quality.py --kmeans-starts 1`` against the default). ``BOOTSTRAPS`` is 8 (28 pairs):
   with 3 (3 pairs) the estimate itself was noise — on one workspace of the planted personas
-  k-means k = 4 scored 0.91, 0.53 and 0.68 under three seeds, and the same shop under three
-  pseudonym keys chose k = 6, 5 and 7; with 8, 0.59–0.66 (``bench/reproducibility.py``);
+  k-means k = 4 scored 0.91, 0.53 and 0.68 under three seeds, with 8 0.59–0.66 (an
+  exploratory run, not kept in ``bench/``); and the same shop under three pseudonym keys
+  chose k = 5, 6 and 6 with 3 fits, 6 every time with 8 (``bench/reproducibility.py``);
 * **business separation**: the Kruskal–Wallis effect size ε² = (H − k + 1)/(n − k) of
   ``purchase_rate`` and of ``total_spent`` across the segments, averaged (0 = the segments
   do not differ in conversion and revenue, 1 = they explain all of it);

@@ -14,8 +14,13 @@ pass: same recomputed metrics, same category prices, same fold-in vector). Compa
 the clustering's label instead mixed two measurement paths (trained vs folded-in vectors,
 category prices from the study's events only) into the agreement, so even a full history
 could "disagree"; the reference's own agreement with the clustering is recorded as
-``reference_agreement_with_clusters``. Recorded per n: agreement (share of equal segments)
-and the median absolute error of key metrics.
+``reference_agreement_with_clusters``. Recorded per n: agreement (share of equal segments),
+its chance-corrected form ``kappa`` (Cohen's κ: 0 = no better than two independent draws
+from the same segment sizes, 1 = always equal; None when only one segment occurs, where κ is
+undefined) and the median absolute error of key metrics. κ is shown beside the agreement
+because raw agreement flatters when one segment dominates (90 % agreement is what chance
+gives when 95 % of users fall in one segment); the rule reads the agreement, as the brief
+states it.
 
 **The rule**: the threshold is the smallest n whose agreement reaches ``AGREEMENT_LEVEL``
 (0.8); when none does, the largest n studied (and ``met`` is false). Users with fewer events
@@ -30,6 +35,7 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pandas as pd
+from sklearn.metrics import cohen_kappa_score
 
 from events.store import connect_events
 from events.workspace import Workspace
@@ -140,6 +146,13 @@ def truncated_vectors(con: duckdb.DuckDBPyConnection, workspace: Workspace, pseu
     return out.astype(np.float32)
 
 
+def kappa(predicted: np.ndarray, reference: np.ndarray) -> float | None:
+    """Cohen's κ between two labelings of the same users; None when fewer than two labels occur (undefined)."""
+    if len(predicted) == 0 or len(np.union1d(predicted, reference)) < 2:
+        return None
+    return float(cohen_kappa_score(reference, predicted))
+
+
 def choose_threshold(curve: list[dict[str, object]], level: float = AGREEMENT_LEVEL) -> tuple[int, bool]:
     """The smallest n whose agreement reaches ``level``; else the largest n studied. And whether it was met."""
     if not curve:
@@ -204,7 +217,8 @@ def run_study(workspace: Workspace, calendar: Calendar, features: pd.DataFrame, 
     for ni, n in enumerate(ns):
         rows = np.flatnonzero(frame["truncation_index"].to_numpy() == ni)
         point: dict[str, object] = {"n": n, "users": int(len(rows)),
-                                    "agreement": float((predicted[rows] == full[rows]).mean()) if len(rows) else 0.0}
+                                    "agreement": float((predicted[rows] == full[rows]).mean()) if len(rows) else 0.0,
+                                    "kappa": kappa(predicted[rows], full[rows])}
         for metric in KEY_METRICS:
             a = pd.to_numeric(frame[metric].iloc[rows], errors="coerce").fillna(0).to_numpy(float)
             b = pd.to_numeric(truth[metric].iloc[frame["study_index"].to_numpy()[rows]],

@@ -234,6 +234,7 @@ def build_report_workspace(home: Path, users: int = 500, seed: int = 11) -> Work
     _json(run_dir / "segments.json", _segments_doc(assignments, features, RUN_ID))
     _selection().to_csv(run_dir / "selection.csv", index=False)
     curve = [{"n": n, "users": 300, "agreement": round(min(0.97, 0.35 + 0.1 * n), 3),
+              "kappa": round(min(0.95, 0.1 * n), 3),
               "median_abs_error_purchase_rate": round(0.2 / n, 4), "median_abs_error_total_spent": round(80 / n, 2)}
              for n in (1, 2, 3, 5, 8, 13, 20, 30)]  # segments/threshold.py's study
     _json(run_dir / "threshold.json", {

@@ -79,6 +79,13 @@ def test_the_assignment_section_states_how_the_classifier_reads_short_histories(
     assert str(escape(label(lang, "short_test"))) + " 48" in text.replace("\u202f", " ")
 
 
+@pytest.mark.parametrize(("lang", "phrase"), [("en", "the agreement at 5 events is 0.500"),
+                                               ("fr", "l'accord à 5 événements vaut 0,500")])
+def test_the_threshold_section_states_the_chance_corrected_agreement(dossiers, lang, phrase) -> None:
+    text = dossiers[lang].html.read_text(encoding="utf-8")
+    assert str(escape(phrase)) in text and "κ" in text
+
+
 def test_french_dossier_speaks_french(dossiers) -> None:
     text = dossiers["fr"].html.read_text(encoding="utf-8")
     for phrase in ("Activité insuffisante", "Chasseurs de bonnes affaires", "Évolution dans le temps",

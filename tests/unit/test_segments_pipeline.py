@@ -136,6 +136,7 @@ def test_cli_threshold_prints_the_curve(segmented, monkeypatch) -> None:
     result = runner.invoke(app, ["threshold"])
     assert result.exit_code == 0, result.output
     assert "agreement" in result.output and f"threshold: {run.threshold['threshold']} events" in result.output
+    assert "kappa" in result.output
 
 
 def test_cli_bad_lang_is_one_line(workspace: Workspace) -> None:

@@ -53,6 +53,24 @@ def test_agreement_is_measured_against_the_right_users(store) -> None:
     assert [p["agreement"] for p in good["curve"]] == [p["agreement"] for p in bad["curve"]]
 
 
+def test_kappa_corrects_the_agreement_for_chance() -> None:
+    """95 % of users in one segment: guessing it for everyone agrees 95 % of the time and is worth κ = 0."""
+    reference = np.array([1] * 95 + [2] * 5)
+    assert threshold.kappa(np.ones(100, int), reference) == pytest.approx(0.0)
+    assert threshold.kappa(reference.copy(), reference) == pytest.approx(1.0)
+    shuffled = np.random.default_rng(0).permutation(reference)
+    assert (shuffled == reference).mean() >= 0.85 and threshold.kappa(shuffled, reference) < 0.3
+    assert threshold.kappa(np.ones(5, int), np.ones(5, int)) is None  # one segment only: κ is undefined
+
+
+def test_the_study_records_kappa_beside_the_agreement(store) -> None:
+    workspace, features = store
+    labels = _by_taste(features, None)
+    record = threshold.run_study(workspace, load_calendar(), features, labels, None, _by_taste, seed=0)
+    for point in record["curve"]:
+        assert point["kappa"] is None or -1.0 <= point["kappa"] <= point["agreement"] + 1e-9
+
+
 def test_the_rule_takes_the_smallest_n_reaching_the_level() -> None:
     curve = [{"n": 1, "agreement": 0.5}, {"n": 3, "agreement": 0.82}, {"n": 5, "agreement": 0.9}]
     assert threshold.choose_threshold(curve) == (3, True)
