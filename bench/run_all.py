@@ -48,6 +48,7 @@ RUNS: dict[str, list[str]] = {
     "segment": [],
     "segment_writeback": [],
     "quality": [],
+    "quality_seeds": [],
     "reproducibility": [],
     "recommend": [],
     "queries": [],
