@@ -1,6 +1,7 @@
 """Segments quality, measured on planted personas (issue 9): ARI of the baselines and of the product.
 
     python bench/quality.py [--users 4000] [--months 2019-10..2020-01] [--seed 11] [--real ../shared/data]
+                            [--without blends noise tail]
 
 Writes synthetic months with planted personas (events/synth.py), ingests them without
 pseudonymising (so personas.csv ids match), computes the features, the interaction
@@ -10,7 +11,9 @@ k-means on RFM alone, the metrics alone (the product's rule on the metric block)
 alone, and the product's full pipeline — each with the k it chose and with the true k — plus
 the bootstrap stability, the classifier's held-out macro-F1, the threshold agreement and the
 goals met / not met. ``--real DIR`` runs the product on real month files too and says what
-that sample allows.
+that sample allows. ``--without`` generates the personas without some of what blurs them
+(blends, off-taste browsing, the heavy activity tail: sigma 0.3 instead of 1.0), to show what
+each costs the product and the supervised ceiling.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from events.ingest import ingest_files  # noqa: E402
+from events import synth  # noqa: E402
 from events.synth import generate  # noqa: E402
 from events.workspace import Workspace  # noqa: E402
 from features.calendar import load_calendar  # noqa: E402
@@ -43,6 +47,8 @@ from segments.inputs import InputTransform  # noqa: E402
 from segments.pipeline import MIN_EVENTS_TO_CLUSTER, fit_labels, read_features, segment, user_vectors  # noqa: E402
 
 MIN_EVENTS = 5
+# what blurs the personas (events/synth.py, "What blurs the personas") → the constant and its value without it
+BLURS = {"blends": ("BLEND_SHARE", 0.0), "noise": ("NOISE_RATE", (0.0, 0.0)), "tail": ("ACTIVITY_SIGMA", 0.3)}
 GOAL_KEYS = ("ari", "vectors_gain", "stability", "macro_f1", "threshold_agreement")  # the goals, in print order
 BANDS = ((5, 15), (15, 30), (30, 60), (60, 10**9))  # events per user, for the ceiling by activity
 
@@ -79,13 +85,25 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="Keep the data here (default: a temp dir).")
     parser.add_argument("--kmeans-starts", type=int, default=selection.KMEANS_STARTS,
                         help="k-means starts per fit (the product's KMEANS_STARTS; 1 shows the effect of one start).")
+    parser.add_argument("--without", nargs="+", choices=sorted(BLURS), default=[],
+                        help="Generate the personas without these blurs (blends, off-taste noise, the heavy "
+                             "activity tail), to see what each costs.")
     args = parser.parse_args()
     selection.KMEANS_STARTS = args.kmeans_starts
+    for blur in args.without:
+        name, value = BLURS[blur]
+        setattr(synth, name, value)
     root = args.work or Path(tempfile.mkdtemp(prefix="shopgraph-quality-"))
     os.environ.setdefault("SHOPGRAPH_PSEUDONYM_KEY", "bench-quality-key")
     data = root / "synthetic"
+    blurs_off = " ".join(sorted(args.without))
     if not (data / "personas.csv").exists():
         generate(data, users=args.users, months=args.months, seed=args.seed)
+        (data / "without.txt").write_text(blurs_off, encoding="utf-8")
+    elif (data / "without.txt").is_file() and (data / "without.txt").read_text(encoding="utf-8") != blurs_off:
+        made = (data / "without.txt").read_text(encoding="utf-8") or "nothing"
+        raise SystemExit(f"error: {data} was generated without {made}, not without {blurs_off or 'nothing'}: "
+                         "give another --work")
     workspace = Workspace(root / "home")
     timings = prepare(workspace, sorted(data.glob("*.csv.gz")), pseudonymise=False) \
         if not (workspace.embeddings_dir / "user_vectors.parquet").exists() else {}
@@ -180,7 +198,8 @@ def main() -> None:
     print(f"clustering view: {len(transform.view_eigenvalues_)} metric components above the Marchenko–Pastur "
           f"edge {transform.view_edge_:.2f} of {len(transform.metrics_)} metrics + {transform.vector_dims_} vector "
           "components")
-    print(f"data: {args.users} synthetic users, {args.months}, seed {args.seed}; {len(features)} users with "
+    print(f"data: {args.users} synthetic users, {args.months}, seed {args.seed}"
+          f"{', without ' + ' and '.join(args.without) if args.without else ''}; {len(features)} users with "
           f"≥ {MIN_EVENTS} events; true k = {true_k} personas with ≥ 1 % of them: "
           + ", ".join(f"{p} {n}" for p, n in counts.items()))
     print(f"timings: {', '.join(f'{k} {v:.1f}s' for k, v in timings.items())}; run timings {run.timings}")
@@ -239,7 +258,7 @@ def main() -> None:
     print("importance by block: " + str({k: round(v, 3) for k, v in
                                          run.record["analysis"]["importance_by_block"].items()}))
     figures = {  # for bench/quality_seeds.py, which sums several seeds up
-        "seed": args.seed, "users": args.users, "months": args.months, "clustered": len(features), "true_k": true_k,
+        "seed": args.seed, "users": args.users, "without": args.without, "months": args.months, "clustered": len(features), "true_k": true_k,
         "chosen": f"{run.method} {run.k}", "threshold": t["threshold"], "kappa_at_threshold": at.get("kappa"),
         "variants": {label: {"k": k, "ari_own_k": a, "ari_true_k": b} for label, (k, a, b) in rows.items()},
         "ceiling_ari": ceilings.get("full", (None, None))[1],
