@@ -200,6 +200,15 @@ TEXT: dict[str, tuple[str, str]] = {
                         "Corrigé du hasard (κ de Cohen : 0 = ce que donne un tirage selon la taille des segments, "
                         "1 = toujours le même segment), l'accord à {t} événements vaut {kappa}."),
     "threshold.why": ("Why this threshold", "Pourquoi ce seuil"),
+    "threshold.rule": ("The study cut the histories of {users} customers with at least {long} events to their "
+                       "first n events, assigned each cut a segment with the run's classifier, and compared it "
+                       "with the segment of the same customer's whole history. The threshold is the smallest n "
+                       "whose agreement reaches {level}; when none does, the largest n studied.",
+                       "L'étude a coupé l'historique de {users} clients ayant au moins {long} événements à leurs "
+                       "n premiers événements, a attribué un segment à chaque coupe avec le classifieur de "
+                       "l'analyse et l'a comparé au segment de l'historique complet du même client. Le seuil est "
+                       "le plus petit n dont l'accord atteint {level} ; si aucun ne l'atteint, le plus grand n "
+                       "étudié."),
     "threshold.users": ("customers kept", "clients gardés"),
     "threshold.events": ("events kept", "événements gardés"),
     # 4 selection

@@ -470,7 +470,11 @@ def section_threshold(c: Context) -> list[Block]:
         value = _float(at.iloc[0]) if len(at) else None
         if value is not None:
             blocks.append(Block("p", c.t("threshold.kappa", t=c.num(chosen), kappa=c.score(value))))
-    why = _localised_text(c, doc, "why", "reason", "rule") or _localised_text(c, run, "threshold_why")
+    why = _localised_text(c, doc, "why", "reason") or _localised_text(c, run, "threshold_why")
+    if not why and level is not None and doc.get("study_users") and doc.get("long_history_events"):
+        why = c.t("threshold.rule", users=c.num(doc["study_users"]), long=c.num(doc["long_history_events"]),
+                  level=c.pct(level, 0))  # segments/threshold.py's study, in the report's language
+    why = why or _localised_text(c, doc, "rule")
     if why:
         blocks.append(Block("h3", c.t("threshold.why")))
         blocks.append(Block("p", str(why)))

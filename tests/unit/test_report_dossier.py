@@ -79,6 +79,14 @@ def test_the_assignment_section_states_how_the_classifier_reads_short_histories(
     assert str(escape(label(lang, "short_test"))) + " 48" in text.replace("\u202f", " ")
 
 
+@pytest.mark.parametrize(("lang", "phrase"), [
+    ("en", "The study cut the histories of 300 customers with at least 30 events"),
+    ("fr", "L'étude a coupé l'historique de 300 clients ayant au moins 30 événements")])
+def test_the_threshold_section_explains_the_study_in_the_language(dossiers, lang, phrase) -> None:
+    text = dossiers[lang].html.read_text(encoding="utf-8")
+    assert str(escape(phrase)) in text and t(lang, "threshold.why") in text
+
+
 @pytest.mark.parametrize(("lang", "phrase"), [("en", "the agreement at 5 events is 0.500"),
                                                ("fr", "l'accord à 5 événements vaut 0,500")])
 def test_the_threshold_section_states_the_chance_corrected_agreement(dossiers, lang, phrase) -> None:
