@@ -258,7 +258,8 @@ def main() -> None:
     print("importance by block: " + str({k: round(v, 3) for k, v in
                                          run.record["analysis"]["importance_by_block"].items()}))
     figures = {  # for bench/quality_seeds.py, which sums several seeds up
-        "seed": args.seed, "users": args.users, "without": args.without, "months": args.months, "clustered": len(features), "true_k": true_k,
+        "seed": args.seed, "users": args.users, "without": args.without, "months": args.months,
+        "clustered": len(features), "true_k": true_k,
         "chosen": f"{run.method} {run.k}", "threshold": t["threshold"], "kappa_at_threshold": at.get("kappa"),
         "variants": {label: {"k": k, "ari_own_k": a, "ari_true_k": b} for label, (k, a, b) in rows.items()},
         "ceiling_ari": ceilings.get("full", (None, None))[1],

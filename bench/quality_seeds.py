@@ -63,7 +63,7 @@ def main() -> None:
               + f" | {v['full pipeline (product)']['ari_true_k']:.3f} | {r['ceiling_ari']:.3f} | "
                 f"{r['threshold']} ({kappa}) |")
     print()
-    print(f"| goal | mean | lowest | highest | met in |")
+    print("| goal | mean | lowest | highest | met in |")
     print("|---|---|---|---|---|")
     for i, goal in enumerate(results[0]["goals"]):
         values = [r["goals"][i]["value"] for r in results]
