@@ -10,7 +10,10 @@ Prints, on users with ≥ 5 events, the adjusted Rand index against the planted 
 k-means on RFM alone, the metrics alone (the product's rule on the metric block), the vectors
 alone, and the product's full pipeline — each with the k it chose and with the true k — plus
 the bootstrap stability, the classifier's held-out macro-F1, the threshold agreement and the
-goals met / not met. ``--real DIR`` runs the product on real month files too and says what
+goals met / not met. Beside the product, a *candidate* that is not the product (feature-weighted
+k-means on the metrics alone, at the product's k and at the true k), a supervised ceiling, and
+an *oracle*: k-means in the personas' own discriminant subspace (LDA fitted on the truth) of the
+full inputs and of the clustering view — how much of the personas each space still holds. ``--real DIR`` runs the product on real month files too and says what
 that sample allows. ``--without`` generates the personas without some of what blurs them
 (blends, off-taste browsing, the heavy activity tail: sigma 0.3 instead of 1.0), to show what
 each costs the product and the supervised ceiling.
@@ -51,6 +54,10 @@ MIN_EVENTS = 5
 BLURS = {"blends": ("BLEND_SHARE", 0.0), "noise": ("NOISE_RATE", (0.0, 0.0)), "tail": ("ACTIVITY_SIGMA", 0.3)}
 GOAL_KEYS = ("ari", "vectors_gain", "stability", "macro_f1", "threshold_agreement")  # the goals, in print order
 BANDS = ((5, 15), (15, 30), (30, 60), (60, 10**9))  # events per user, for the ceiling by activity
+# the variants' keys in quality.json (bench/quality_seeds.py reads them) → their printed labels
+VARIANTS = {"rfm": "k-means on RFM alone", "metrics": "metrics alone", "vectors": "vectors alone",
+            "product": "full pipeline (product)", "classified": "full pipeline, users ≥ the threshold",
+            "weighted": "candidate, not the product: feature-weighted k-means on the metrics alone"}
 
 
 def prepare(workspace: Workspace, files: list[Path], pseudonymise: bool) -> dict[str, float]:
@@ -69,6 +76,24 @@ def prepare(workspace: Workspace, files: list[Path], pseudonymise: bool) -> dict
     embed(workspace, seed=42)
     timings["embed"] = time.perf_counter() - t
     return timings
+
+
+def weighted_kmeans(A: np.ndarray, k: int, seed: int, rounds: int = 15) -> np.ndarray:
+    """A candidate, not the product: k-means on standardised columns, each weighted by the share of its
+    variance the previous fit's segments explain (between-segment / total sum of squares), refitted until
+    the segments stop changing — so metrics that separate segments count more than those that do not."""
+    A = (A - A.mean(axis=0)) / np.where(A.std(axis=0) > 0, A.std(axis=0), 1)
+    weights = np.ones(A.shape[1])
+    labels = None
+    for _ in range(rounds):
+        new = KMeans(k, n_init=selection.KMEANS_STARTS, random_state=seed).fit_predict(A * np.sqrt(weights))
+        within = sum(((A[new == c] - A[new == c].mean(axis=0)) ** 2).sum(axis=0) for c in np.unique(new))
+        share = 1 - within / len(A)  # each column has variance 1: its total sum of squares is len(A)
+        weights = share / share.mean()
+        if labels is not None and adjusted_rand_score(labels, new) > 0.999:
+            return new
+        labels = new
+    return labels
 
 
 def product_rule(X: np.ndarray, business: np.ndarray, seed: int) -> tuple[str, int]:
@@ -130,7 +155,7 @@ def main() -> None:
         sil = {k: silhouette_score(rfm[sample], KMeans(k, n_init=3, random_state=0).fit_predict(rfm)[sample])
                for k in selection.K_RANGE}
         k_rfm = max(sil, key=sil.get)
-        rows["k-means on RFM alone"] = (k_rfm, adjusted_rand_score(truth, KMeans(k_rfm, n_init=3, random_state=0)
+        rows["rfm"] = (k_rfm, adjusted_rand_score(truth, KMeans(k_rfm, n_init=3, random_state=0)
                                                                    .fit_predict(rfm)),
                                         adjusted_rand_score(truth, KMeans(true_k, n_init=3, random_state=0)
                                                             .fit_predict(rfm)))
@@ -138,8 +163,8 @@ def main() -> None:
         X, _ = transform.transform(features, vectors)
         view = transform.cluster_view(X)  # what the product's clusterings see
         blocks = transform.blocks_
-        for label, cols in (("metrics alone", transform.view_blocks_["metrics"]),
-                            ("vectors alone", transform.view_blocks_["vectors"])):
+        for label, cols in (("metrics", transform.view_blocks_["metrics"]),
+                            ("vectors", transform.view_blocks_["vectors"])):
             if cols.stop == cols.start:
                 rows[label] = (None, float("nan"), float("nan"))
                 continue
@@ -150,11 +175,15 @@ def main() -> None:
         # the product: its own run (the same transform and fit, on the clustered users)
         full = fit_labels(run.method, run.k, view, 0)
         full_true_k = fit_labels(run.method, true_k, view, 0)
-        rows["full pipeline (product)"] = (f"{run.method} {run.k}", adjusted_rand_score(truth, full),
-                                           adjusted_rand_score(truth, full_true_k))
+        rows["product"] = (f"{run.method} {run.k}", adjusted_rand_score(truth, full),
+                           adjusted_rand_score(truth, full_true_k))
+        metric_rows = X[:, blocks["metrics"]]  # every kept metric, before the clustering view's reduction
+        rows["weighted"] = (f"kmeans {run.k} (the product's k)",
+                            adjusted_rand_score(truth, weighted_kmeans(metric_rows, run.k, 0)),
+                            adjusted_rand_score(truth, weighted_kmeans(metric_rows, true_k, 0)))
         # the users the product classifies: at or above its activity threshold
         classified = features["n_events"].to_numpy() >= run.threshold["threshold"]
-        rows[f"full pipeline, users ≥ the threshold ({run.threshold['threshold']} events)"] = (
+        rows["classified"] = (
             f"{run.method} {run.k}", adjusted_rand_score(truth[classified], full[classified]),
             adjusted_rand_score(truth[classified], full_true_k[classified]))
         # ceilings: what a supervised model reaches on the same inputs (3-fold CV, personas ≥ 1 %)
@@ -180,6 +209,16 @@ def main() -> None:
                             int(m.sum()), float((guess[m] == truth[common][m]).mean()),
                             adjusted_rand_score(truth[common][m], guess[m]),
                             adjusted_rand_score(truth[common][m], full[common][m]))
+        # oracle: k-means (the true k) in the personas' own linear discriminant subspace, fitted on the truth
+        # (in sample): how far the product's inputs are from the clustering when the right directions are known
+        from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+        oracle = {}
+        for label, rows_in in (("inputs", X), ("view", view)):  # the full inputs; what the clusterings see
+            subspace = LinearDiscriminantAnalysis(n_components=min(true_k - 1, rows_in.shape[1])).fit_transform(
+                rows_in[common], truth[common])  # the personas with ≥ 1 % of the users: true_k of them
+            oracle[label] = adjusted_rand_score(truth[common], KMeans(true_k, n_init=10, random_state=0)
+                                                .fit_predict(subspace))
         taste = {}
         for pair in (("brand_loyalist_apple_family", "brand_loyalist_samsung_family"),
                      ("frequent_small_basket_home", "frequent_small_basket_fashion")):
@@ -206,7 +245,8 @@ def main() -> None:
     print()
     print(f"| variant | k chosen | ARI (chosen k) | ARI (true k = {true_k}) |")
     print("|---|---|---|---|")
-    for label, (k, a, b) in rows.items():
+    for key, (k, a, b) in rows.items():
+        label = VARIANTS[key] + (f" ({run.threshold['threshold']} events)" if key == "classified" else "")
         print(f"| {label} | {k} | {a:.3f} | {b:.3f} |")
     print(f"| published assignments (segment 0 below the threshold counted as a segment) | {run.k} | "
           f"{published_ari:.3f} | |")
@@ -215,6 +255,9 @@ def main() -> None:
     print("|---|---|---|")
     for label, (acc, a) in ceilings.items():
         print(f"| {label} | {acc:.3f} | {a:.3f} |")
+    for label, words in (("inputs", "the full inputs"), ("view", "the clustering view")):
+        print(f"| oracle: k-means (k = {true_k}) in the personas' own discriminant subspace of {words} "
+              f"(LDA fitted on the truth) | | {oracle[label]:.3f} |")
     print()
     print("| events per user | users | supervised accuracy | supervised ARI (ceiling) | product ARI (own k) |")
     print("|---|---|---|---|---|")
@@ -229,9 +272,9 @@ def main() -> None:
     f1 = run.record["classifier"]["test_macro_f1"]
     t = run.threshold
     at = next((p for p in t["curve"] if p["n"] == t["threshold"]), {"agreement": float("nan")})
-    gain = rows["full pipeline (product)"][1] - rows["metrics alone"][1]
+    gain = rows["product"][1] - rows["metrics"][1]
     goals = [
-        ("product ARI ≥ 0.85 with its own k", rows["full pipeline (product)"][1], rows["full pipeline (product)"][1] >= 0.85),
+        ("product ARI ≥ 0.85 with its own k", rows["product"][1], rows["product"][1] >= 0.85),
         ("vectors add ≥ 0.05 ARI over the metrics alone", gain, gain >= 0.05),
         ("bootstrap stability ≥ 0.8", stability, stability >= 0.8),
         ("new-customer macro-F1 ≥ 0.9 (held-out test split)", f1, f1 >= 0.9),
@@ -261,8 +304,10 @@ def main() -> None:
         "seed": args.seed, "users": args.users, "without": args.without, "months": args.months,
         "clustered": len(features), "true_k": true_k,
         "chosen": f"{run.method} {run.k}", "threshold": t["threshold"], "kappa_at_threshold": at.get("kappa"),
-        "variants": {label: {"k": k, "ari_own_k": a, "ari_true_k": b} for label, (k, a, b) in rows.items()},
-        "ceiling_ari": ceilings.get("full", (None, None))[1],
+        "variants": {key: {"label": VARIANTS[key], "k": k, "ari_own_k": a, "ari_true_k": b}
+                     for key, (k, a, b) in rows.items()},
+        "ceiling_ari": ceilings.get("full", (None, None))[1], "oracle_subspace_ari": oracle["inputs"],
+        "oracle_view_ari": oracle["view"],
         "goals": [{"key": key, "goal": name, "value": value, "met": bool(met)}
                   for key, (name, value, met) in zip(GOAL_KEYS, goals, strict=True)],
     }

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-VARIANTS = ("k-means on RFM alone", "metrics alone", "full pipeline (product)")
+VARIANTS = ("rfm", "metrics", "product")  # keys of quality.json's "variants" (bench/quality.py, VARIANTS)
 
 
 def run_seed(seed: int, users: int, work: Path) -> dict:
@@ -53,14 +53,17 @@ def main() -> None:
           f"events; work {work}")
     print()
     print("| seed | users ≥ 5 events | true k | chosen | RFM k-means (own k) | metrics alone (own k) | "
-          "product (own k) | product (true k) | supervised ceiling | threshold (κ there) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "product (own k) | product (true k) | weighted k-means candidate (product's k / true k) | "
+          "supervised ceiling | oracle: inputs / view | threshold (κ there) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         v = r["variants"]
         kappa = "–" if r["kappa_at_threshold"] is None else f"{r['kappa_at_threshold']:.2f}"
         print(f"| {r['seed']} | {r['clustered']} | {r['true_k']} | {r['chosen']} | "
               + " | ".join(f"{v[name]['ari_own_k']:.3f}" for name in VARIANTS)
-              + f" | {v['full pipeline (product)']['ari_true_k']:.3f} | {r['ceiling_ari']:.3f} | "
+              + f" | {v['product']['ari_true_k']:.3f} | {v['weighted']['ari_own_k']:.3f} / "
+                f"{v['weighted']['ari_true_k']:.3f} | {r['ceiling_ari']:.3f} | {r['oracle_subspace_ari']:.3f} / "
+                f"{r['oracle_view_ari']:.3f} | "
                 f"{r['threshold']} ({kappa}) |")
     print()
     print("| goal | mean | lowest | highest | met in |")
@@ -71,13 +74,13 @@ def main() -> None:
         name = goal["goal"].split(" (at n =")[0]  # the threshold's n differs by seed
         print(f"| {name} | {statistics.fmean(values):.3f} | {min(values):.3f} | {max(values):.3f} | "
               f"{met} of {len(results)} seeds |")
-    ratio = [r["variants"]["full pipeline (product)"]["ari_own_k"] / r["variants"]["k-means on RFM alone"]["ari_own_k"]
-             for r in results if r["variants"]["k-means on RFM alone"]["ari_own_k"] > 0]
+    ratio = [r["variants"]["product"]["ari_own_k"] / r["variants"]["rfm"]["ari_own_k"]
+             for r in results if r["variants"]["rfm"]["ari_own_k"] > 0]
     if ratio:
         print()
         print(f"product ARI ÷ RFM k-means ARI (own k each), per seed: {', '.join(f'{x:.2f}' for x in ratio)}; "
               f"mean {statistics.fmean(ratio):.2f}")
-    share = [r["variants"]["full pipeline (product)"]["ari_own_k"] / r["ceiling_ari"] for r in results
+    share = [r["variants"]["product"]["ari_own_k"] / r["ceiling_ari"] for r in results
              if r["ceiling_ari"]]
     if share:
         print(f"product ARI ÷ supervised ceiling, per seed: {', '.join(f'{x:.2f}' for x in share)}; "

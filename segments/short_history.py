@@ -19,10 +19,11 @@ vector rougher, so at n = 20 it agreed with the whole history for 61 % of the st
 
 The cuts start at 13 and the copies are few because a copy carries the label of its user's long
 history, which can differ from the label k-means gave a customer who has only that many events:
-with cuts 5 / 8 / 13 / 20 of 1 500 users the whole-history test macro-F1 fell from 0.957 to 0.88.
-With 13 / 20 / 30 of 500 users it is 0.912 / 0.915 / 0.958 (seed 11, seed 12, 20 000 users;
-0.957 / 0.939 / 0.972 before), and the agreement at n = 30 rose from 0.79 / 0.82 / 0.82 to
-0.83 / 0.84 / 0.85 (docs/BENCHMARKS.md, "Segments quality", measured with 3 bootstrap fits).
+with cuts 5 / 8 / 13 / 20 of 1 500 users the whole-history test macro-F1 fell from 0.957 to 0.88
+(an exploratory run). With 13 / 20 / 30 of 500 users it was 0.912 / 0.915 / 0.958 (seed 11,
+seed 12, 20 000 users; 0.957 / 0.939 / 0.972 before), and the agreement at n = 30 rose from
+0.79 / 0.82 / 0.82 to 0.83 / 0.84 / 0.85, measured when the selection made 3 bootstrap fits;
+with today's 8 the 20 000-user macro-F1 is 0.945 (docs/BENCHMARKS.md, "Segments quality").
 
 The cost does not grow with the shop: at most ``SHORT_USERS × len(SHORT_TRUNCATIONS)`` rows.
 """
