@@ -176,7 +176,10 @@ RULES: dict[str, tuple[str, str, tuple[str, str], tuple[str, str], Rule]] = {
     "lapsed": ("Lapsed customers", "Clients endormis",
                ("we miss you: what is new", "vous nous manquez : les nouveautés"),
                ("win-back offer", "offre de reconquête"),
-               lambda p: _z(p, "recency_days") if _z(p, "recency_days") > 0.8 else None),
+               # lapsed *customers*: they bought (at least one order per two members on average) and
+               # have not come back; browsers who never bought are not lapsed customers
+               lambda p: _z(p, "recency_days") if _z(p, "recency_days") > 0.8 and _mean(p, "n_orders") >= 0.5
+               else None),
     "night_owls": ("Night owls", "Noctambules", ("late-night picks", "sélection de fin de soirée"),
                    ("night-only flash deal", "vente flash nocturne"),
                    lambda p: _z(p, "share_night") if _z(p, "share_night") > 1.0 else None),

@@ -92,3 +92,12 @@ def test_a_carried_over_name_that_no_longer_describes_its_segment_is_replaced() 
     qualified = name_segments([_profile(2, {})], {2: {"en": "Everyday shoppers (high other share)",
                                                       "fr": "Clients du quotidien (part autres élevée)"}})
     assert qualified[2]["name"]["en"] == "Everyday shoppers (high other share)"  # a qualified name holds too
+
+
+def test_lapsed_customers_are_buyers_who_stopped_coming_not_browsers_who_never_bought() -> None:
+    gone = {"recency_days": 1.2}
+    buyers = name_segments([_profile(0, {}), _profile(1, gone, {"n_orders": 1.4, "n_sessions": 3.0})])
+    assert buyers[1]["name"] == {"en": "Lapsed customers", "fr": "Clients endormis"}
+    browsers = _profile(1, gone, {"n_orders": 0.0, "n_sessions": 3.0})
+    assert "lapsed" not in [key for _, key in candidates(browsers)]
+    assert name_segments([_profile(0, {}), browsers])[1]["name"]["en"] != "Lapsed customers"
