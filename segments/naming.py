@@ -275,7 +275,7 @@ def name_segments(profiles: list[Profile], keep: dict[int, dict[str, str]] | Non
     # each name goes to the segment where its rule is strongest (greedy over all (strength, segment, rule)
     # pairs, strongest first; ties: lower segment id, then rule order); "everyday" (strength 0) last
     pairs = sorted(((s, p["segment_id"], order, k) for p in profiles if p["segment_id"] and p["segment_id"] not in keep
-                    for order, (s, k) in enumerate(candidates(p))), key=lambda t: (-t[0], t[1], t[2]))
+                    for order, (s, k) in enumerate(_options(p))), key=lambda t: (-t[0], t[1], t[2]))
     given: dict[int, str] = {}
     for _s, sid, _o, k in pairs:
         p = next(q for q in profiles if q["segment_id"] == sid)
@@ -295,7 +295,7 @@ def name_segments(profiles: list[Profile], keep: dict[int, dict[str, str]] | Non
                                         "Calendrier : après la deuxième visite"]},
                      "rule": "threshold"}
         else:
-            options = candidates(p)
+            options = _options(p)
             if sid in given:
                 options = [(0.0, given[sid])] + [o for o in options if o[1] != given[sid]]
             key = options[0][1]
@@ -316,6 +316,15 @@ def name_segments(profiles: list[Profile], keep: dict[int, dict[str, str]] | Non
         texts["description"] = {lang: describe(p, lang) for lang in LANGS}
         out[sid] = texts
     return out
+
+
+def _options(p: Profile) -> list[tuple[float, str]]:
+    """The names a segment may take, strongest first: the fallback "Everyday shoppers" only when no other
+    rule fits, so a never-buying browser segment whose "Window shoppers" went to a larger one becomes
+    "Window shoppers (high …)", not "Everyday shoppers"."""
+    options = candidates(p)
+    specific = [o for o in options if o[1] != "everyday"]
+    return specific or options
 
 
 def _qualified(texts: dict, p: Profile, taken: set[str]) -> dict:

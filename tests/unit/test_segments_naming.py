@@ -101,3 +101,15 @@ def test_lapsed_customers_are_buyers_who_stopped_coming_not_browsers_who_never_b
     browsers = _profile(1, gone, {"n_orders": 0.0, "n_sessions": 3.0})
     assert "lapsed" not in [key for _, key in candidates(browsers)]
     assert name_segments([_profile(0, {}), browsers])[1]["name"]["en"] != "Lapsed customers"
+
+
+def test_a_second_window_shopper_segment_is_named_as_one_not_as_everyday_shoppers() -> None:
+    browsers = {"median_session_gap_hours": 2.3}
+    named = name_segments([_profile(0, {}), _profile(1, {}, {"purchase_rate": 0.0, "n_carts": 0.1}),
+                           _profile(2, browsers, {"purchase_rate": 0.0, "n_carts": 0.2})])
+    assert named[1]["name"]["en"] == "Window shoppers"
+    assert named[2]["name"]["en"] == "Window shoppers (high time between visits)"
+    assert named[2]["name"]["fr"] == "Lèche-vitrines (temps entre les visites élevé)"
+    assert named[2]["rule"] == "window_shoppers"
+    # a segment that no specific rule fits still gets the fallback
+    assert name_segments([_profile(0, {}), _profile(1, {})])[1]["name"]["en"] == "Everyday shoppers"
