@@ -11,7 +11,7 @@ from rich.table import Table
 
 from commands import analyst, browser, embed, pipeline, report, segments
 from commands.common import console, optional_db, print_pairs, settings, user_errors
-from events.errors import ShopgraphError
+from shopgraph.errors import ShopgraphError
 
 app = typer.Typer(
     help="shopgraph: turn a marketplace clickstream into named, explainable customer segments on Neo4j.",
@@ -19,8 +19,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-neo4j_app = typer.Typer(help="Run the project's own local Neo4j server (start, stop, status, logs).",
-                        no_args_is_help=True)
+neo4j_app = typer.Typer(
+    help="Run the project's own local Neo4j server (start, stop, status, logs).", no_args_is_help=True
+)
 db_app = typer.Typer(help="Prepare or empty the Neo4j database (schema, reset).", no_args_is_help=True)
 app.add_typer(neo4j_app, name="neo4j")
 app.add_typer(db_app, name="db")
@@ -119,23 +120,36 @@ def db_reset(
 @app.command("ingest")
 @user_errors
 def ingest_cmd(
-    files: Annotated[list[str], typer.Argument(
-        metavar="FILE_OR_GLOB...", help="REES46 month files (.csv or .csv.gz), or globs such as 'data/*.csv.gz'.")],
-    no_pseudonymise: Annotated[bool, typer.Option(
-        "--no-pseudonymise", help="Store user ids as they are (only for data already anonymised upstream).")] = False,
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE_OR_GLOB...", help="REES46 month files (.csv or .csv.gz), or globs such as 'data/*.csv.gz'."
+        ),
+    ],
+    no_pseudonymise: Annotated[
+        bool,
+        typer.Option(
+            "--no-pseudonymise", help="Store user ids as they are (only for data already anonymised upstream)."
+        ),
+    ] = False,
     memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit; bigger work spills to disk.")] = "1GB",
 ) -> None:
     """Validate, clean, pseudonymise and dedupe month files into the event store (a re-run adds nothing)."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
     from events.ingest import expand_paths, ingest_files
-    from events.workspace import Workspace
+    from shopgraph.workspace import Workspace
 
     workspace = Workspace.from_env()
     paths = expand_paths(files)
     with Progress(
-        TextColumn("{task.description:<34}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rows]:>13} rows"),
-        TextColumn("{task.fields[rate]:>11} rows/s"), TimeElapsedColumn(), console=console,
+        TextColumn("{task.description:<34}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[rows]:>13} rows"),
+        TextColumn("{task.fields[rate]:>11} rows/s"),
+        TimeElapsedColumn(),
+        console=console,
     ) as bar:
 
         def progress_for(path):
@@ -151,38 +165,51 @@ def ingest_cmd(
 
             return progress
 
-        results, removed = ingest_files(workspace, paths, pseudonymise=not no_pseudonymise,
-                                        progress=progress_for, memory_limit=memory_limit)
+        results, removed = ingest_files(
+            workspace, paths, pseudonymise=not no_pseudonymise, progress=progress_for, memory_limit=memory_limit
+        )
     if removed:
         console.print(f"removed {len(removed)} leftover(s) of an interrupted ingest", highlight=False)
     table = Table(title=f"event store {workspace.store_dir}", title_justify="left")
     for name in ("file", "status", "months", "read", "kept", "rejected", "duplicates", "erased"):
-        table.add_column(name, justify="left" if name in ("file", "status", "months") else "right",
-                         overflow="fold")
+        table.add_column(name, justify="left" if name in ("file", "status", "months") else "right", overflow="fold")
     for r in results:
         e = r.entry
-        table.add_row(r.path.name, r.status, ", ".join(e.months), *(f"{n:,}" for n in (
-            e.rows_read, e.rows_kept, e.rows_rejected, e.rows_duplicate, e.rows_erased)))
+        table.add_row(
+            r.path.name,
+            r.status,
+            ", ".join(e.months),
+            *(f"{n:,}" for n in (e.rows_read, e.rows_kept, e.rows_rejected, e.rows_duplicate, e.rows_erased)),
+        )
     console.print(table)
     for r in results:
         e = r.entry
-        console.print(f"{r.path.name}: read {e.rows_read:,} = kept {e.rows_kept:,} + rejected {e.rows_rejected:,}"
-                      f" + duplicates {e.rows_duplicate:,} + erased {e.rows_erased:,}"
-                      + (" (already ingested: nothing added)" if r.status != "ingested" else ""),
-                      highlight=False, soft_wrap=True)
+        console.print(
+            f"{r.path.name}: read {e.rows_read:,} = kept {e.rows_kept:,} + rejected {e.rows_rejected:,}"
+            f" + duplicates {e.rows_duplicate:,} + erased {e.rows_erased:,}"
+            + (" (already ingested: nothing added)" if r.status != "ingested" else ""),
+            highlight=False,
+            soft_wrap=True,
+        )
         if e.rejects_file and r.status == "ingested":
-            console.print(f"  rejected rows with line numbers and reasons: {workspace.store_dir / e.rejects_file}",
-                          highlight=False, soft_wrap=True)
-
+            console.print(
+                f"  rejected rows with line numbers and reasons: {workspace.store_dir / e.rejects_file}",
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 @app.command("describe")
 @user_errors
 def describe_cmd(
-    month: Annotated[list[str] | None, typer.Option(
-        "--month", help="Only this month (YYYY-MM); repeat for several. Default: the whole store.")] = None,
-    out: Annotated[str | None, typer.Option(
-        "--out", help="Directory for describe.json and the PNG plots. Default: $SHOPGRAPH_HOME/reports.")] = None,
+    month: Annotated[
+        list[str] | None,
+        typer.Option("--month", help="Only this month (YYYY-MM); repeat for several. Default: the whole store."),
+    ] = None,
+    out: Annotated[
+        str | None,
+        typer.Option("--out", help="Directory for describe.json and the PNG plots. Default: $SHOPGRAPH_HOME/reports."),
+    ] = None,
 ) -> None:
     """Describe the event store: counts, missing values, prices, funnel, users per events, bot-like users."""
     import re
@@ -190,7 +217,7 @@ def describe_cmd(
 
     from events.describe import describe
     from events.describe_render import plots, tables
-    from events.workspace import Workspace
+    from shopgraph.workspace import Workspace
 
     for m in month or []:
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", m):
@@ -210,8 +237,12 @@ def describe_cmd(
 @user_errors
 def synth_cmd(
     out: Annotated[str, typer.Option("--out", help="Directory for the month files and personas.csv (created).")],
-    users: Annotated[int, typer.Option(help="Synthetic users (about 30 events each over seven months).", min=1)] = 10_000,
-    months: Annotated[str, typer.Option(help="Months to write: 2019-10..2020-04, 2019-11 or 2019-10,2019-12.")] = "2019-10..2020-04",
+    users: Annotated[
+        int, typer.Option(help="Synthetic users (about 30 events each over seven months).", min=1)
+    ] = 10_000,
+    months: Annotated[
+        str, typer.Option(help="Months to write: 2019-10..2020-04, 2019-11 or 2019-10,2019-12.")
+    ] = "2019-10..2020-04",
     seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same bytes.")] = 0,
 ) -> None:
     """Write realistic synthetic REES46 month files (.csv.gz) with planted personas (personas.csv)."""
@@ -222,9 +253,13 @@ def synth_cmd(
     from events.synth import generate
 
     with Progress(
-        TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[events]:>12} events"), TextColumn("{task.fields[rate]:>10} events/s"),
-        TimeElapsedColumn(), console=console,
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[events]:>12} events"),
+        TextColumn("{task.fields[rate]:>10} events/s"),
+        TimeElapsedColumn(),
+        console=console,
     ) as bar:
         tasks: dict[str, Any] = {}
 
@@ -234,23 +269,33 @@ def synth_cmd(
                 tasks[p.stage] = bar.add_task(label, total=p.total, events="", rate="")
             task = bar.tasks[tasks[p.stage]]
             rate = p.events / task.elapsed if p.stage == "users" and task.elapsed else 0
-            bar.update(tasks[p.stage], completed=p.done, events=f"{p.events:,}",
-                       rate=f"{rate:,.0f}" if rate else "", description=f"{label} {p.month or ''}".strip())
+            bar.update(
+                tasks[p.stage],
+                completed=p.done,
+                events=f"{p.events:,}",
+                rate=f"{rate:,.0f}" if rate else "",
+                description=f"{label} {p.month or ''}".strip(),
+            )
 
         result = generate(Path(out), users=users, months=months, seed=seed, progress=progress)
     table = Table(title=f"synthetic months in {result.out_dir}", title_justify="left")
     table.add_column("file")
     table.add_column("events", justify="right")
-    for path, (month, n) in zip(result.files, result.events_per_month.items(), strict=True):
+    for path, (_month, n) in zip(result.files, result.events_per_month.items(), strict=True):
         table.add_row(path.name, f"{n:,}")
     console.print(table)
     console.print(
         f"{result.events:,} events ({', '.join(f'{k} {v:,}' for k, v in result.events_per_type.items())}), "
         f"{result.duplicates:,} planted duplicates, {result.users:,} users, {result.products:,} products "
-        f"in {result.seconds:.1f}s ({result.events_per_second:,.0f} events/s)", highlight=False)
-    console.print(f"personas: {result.personas_file}  ("
-                  + ", ".join(f"{k} {v:,}" for k, v in result.users_per_persona.items())
-                  + f"; {result.blended_users:,} of them blend a second persona)", highlight=False)
+        f"in {result.seconds:.1f}s ({result.events_per_second:,.0f} events/s)",
+        highlight=False,
+    )
+    console.print(
+        f"personas: {result.personas_file}  ("
+        + ", ".join(f"{k} {v:,}" for k, v in result.users_per_persona.items())
+        + f"; {result.blended_users:,} of them blend a second persona)",
+        highlight=False,
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -260,25 +305,40 @@ def synth_cmd(
 @user_errors
 def load_cmd(
     batch_size: Annotated[int, typer.Option(help="Rows per UNWIND transaction.", min=100)] = 5_000,
-    bulk: Annotated[bool, typer.Option("--bulk", help="First big load into an EMPTY database of the local server: "
-                                       "CSVs + neo4j-admin import (stops and restarts Neo4j).")] = False,
-    gzip: Annotated[bool, typer.Option("--gzip", help="With --bulk: gzip the import CSVs (less disk, slower).")] = False,
+    bulk: Annotated[
+        bool,
+        typer.Option(
+            "--bulk",
+            help="First big load into an EMPTY database of the local server: "
+            "CSVs + neo4j-admin import (stops and restarts Neo4j).",
+        ),
+    ] = False,
+    gzip: Annotated[
+        bool, typer.Option("--gzip", help="With --bulk: gzip the import CSVs (less disk, slower).")
+    ] = False,
 ) -> None:
     """Load every ingested month file not yet in Neo4j (additive, resumable after a crash)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from events.workspace import Workspace
     from graph.connection import connect
     from graph.load import load
+    from shopgraph.workspace import Workspace
 
     s = settings()
     if bulk:
         _load_bulk(s, gzip)
         return
-    with connect(s) as db, Progress(
-        TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]:>10} rows/s"), TimeElapsedColumn(), console=console,
-    ) as bar:
+    with (
+        connect(s) as db,
+        Progress(
+            TextColumn("{task.description:<22}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:>10} rows/s"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar,
+    ):
         tasks: dict[str, Any] = {}
 
         def progress(step: str, done: int, total: int) -> None:
@@ -310,13 +370,14 @@ def _load_bulk(s, gzip: bool) -> None:
 
     from rich.status import Status
 
-    from events.workspace import Workspace
     from graph.bulk import bulk_load, require_local
     from graph.connection import connect
+    from shopgraph.workspace import Workspace
 
     require_local(s)
     started = time.perf_counter()
     with connect(s) as db, Status("", console=console) as status:
+
         def say(phase: str) -> None:
             console.print(f"[{time.perf_counter() - started:6.1f}s] {phase}", highlight=False)
             status.update(phase)
@@ -326,8 +387,9 @@ def _load_bulk(s, gzip: bool) -> None:
             console.print(f"          {name:<18} {rows:>13,} rows  {seconds:6.1f}s  {rate}", highlight=False)
 
         report = bulk_load(db, s, Workspace.from_env(), compress=gzip, say=say, on_table=on_table)
-    table = Table(title=f"bulk-loaded {len(report.files_loaded)} file(s) in {report.seconds:.1f}s",
-                  title_justify="left")
+    table = Table(
+        title=f"bulk-loaded {len(report.files_loaded)} file(s) in {report.seconds:.1f}s", title_justify="left"
+    )
     table.add_column("what")
     table.add_column("count", justify="right")
     table.add_column("seconds", justify="right")
@@ -339,10 +401,13 @@ def _load_bulk(s, gzip: bool) -> None:
     records = report.nodes + report.relationships
     table.add_row("imported nodes", f"{report.nodes:,}", "", "")
     table.add_row("imported relationships", f"{report.relationships:,}", "", "")
-    table.add_row("neo4j-admin import", f"{records:,}", f"{report.import_seconds:.1f}",
-                  f"{report.records_per_second:,.0f} records/s")
+    table.add_row(
+        "neo4j-admin import",
+        f"{records:,}",
+        f"{report.import_seconds:.1f}",
+        f"{report.records_per_second:,.0f} records/s",
+    )
     console.print(table)
-
 
 
 @app.command("forget")
@@ -352,15 +417,17 @@ def forget_cmd(
     graph: Annotated[bool, typer.Option(help="Also delete the users from Neo4j (--no-graph when it is down).")] = True,
 ) -> None:
     """GDPR erasure: remove users from the event store, derived tables, vectors, lists and the graph."""
-    from events.workspace import Workspace
     from graph.erasure import forget
+    from shopgraph.workspace import Workspace
 
     s = settings()
     with optional_db(s, graph) as db:
         report = forget(Workspace.from_env(), user_ids, db)
     rows = [(f"rows removed: {where}", f"{n:,}") for where, n in report.rows_removed.items()]
-    rows += [("graph users deleted", f"{report.graph_users_deleted:,}" if graph else "skipped (--no-graph)"),
-             ("added to the tombstone list", f"{report.tombstones_added:,}")]
+    rows += [
+        ("graph users deleted", f"{report.graph_users_deleted:,}" if graph else "skipped (--no-graph)"),
+        ("added to the tombstone list", f"{report.tombstones_added:,}"),
+    ]
     print_pairs(f"forgot {report.users} user(s)", rows)
 
 
@@ -373,8 +440,8 @@ def export_user_cmd(
     """GDPR right of access: print everything held about one user as JSON."""
     import json
 
-    from events.workspace import Workspace
     from graph.access import export_user
+    from shopgraph.workspace import Workspace
 
     s = settings()
     with optional_db(s, graph) as db:
@@ -389,14 +456,16 @@ def expire_cmd(
 ) -> None:
     """Storage limitation: drop event-store months older than the retention period."""
     from events.retention import apply_retention
-    from events.workspace import Workspace
+    from shopgraph.workspace import Workspace
 
     report = apply_retention(Workspace.from_env(), retention_months)
     if not report.months_dropped:
         console.print(f"nothing to drop: every month is within {retention_months} month(s) of {report.newest_month}")
         return
-    console.print(f"dropped {', '.join(report.months_dropped)}: {report.rows_dropped:,} events "
-                  f"(kept the {retention_months} month(s) up to {report.newest_month})")
+    console.print(
+        f"dropped {', '.join(report.months_dropped)}: {report.rows_dropped:,} events "
+        f"(kept the {retention_months} month(s) up to {report.newest_month})"
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -405,31 +474,44 @@ def expire_cmd(
 @app.command("features")
 @user_errors
 def features_cmd(
-    calendar: Annotated[str | None, typer.Option(
-        metavar="PATH", help="Marketing calendar CSV (name,start,end,kind) of promotion periods; default: the "
-                             "shipped 2019-10..2020-04 calendar.")] = None,
-    graph: Annotated[bool, typer.Option("--graph/--no-graph",
-        help="Also set the registry's graph metrics on (:User) nodes in Neo4j.")] = True,
+    calendar: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PATH",
+            help="Marketing calendar CSV (name,start,end,kind) of promotion periods; default: the "
+            "shipped 2019-10..2020-04 calendar.",
+        ),
+    ] = None,
+    graph: Annotated[
+        bool,
+        typer.Option("--graph/--no-graph", help="Also set the registry's graph metrics on (:User) nodes in Neo4j."),
+    ] = True,
     batch_size: Annotated[int, typer.Option(help="Users per Neo4j write transaction.", min=100)] = 5_000,
-    memory_limit: Annotated[str | None, typer.Option(
-        help="DuckDB memory limit, e.g. 6GB (env SHOPGRAPH_DUCKDB_MEMORY; default 6GB); it spills beyond.")] = None,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            help="DuckDB memory limit, e.g. 6GB (env SHOPGRAPH_DUCKDB_MEMORY; default 6GB); it spills beyond."
+        ),
+    ] = None,
 ) -> None:
     """Compute per-user behavioural metrics over all months (Parquet) and set them on User nodes."""
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
-                               TimeElapsedColumn)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from events.workspace import Workspace
     from features.calendar import load_calendar
     from features.compute import build_user_features, headline_figures, read_sidecar
     from features.graph_write import count_rows, write_user_features
+    from shopgraph.workspace import Workspace
 
     cal = load_calendar(calendar)
     workspace = Workspace.from_env()
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                  transient=False) as bar:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
+    ) as bar:
         task = bar.add_task("features: reading the event store", total=None)
         table = build_user_features(
-            workspace, cal, memory_limit=memory_limit,
+            workspace,
+            cal,
+            memory_limit=memory_limit,
             say=lambda phase: bar.update(task, description=f"features: {phase}"),
         )
         bar.update(task, description=f"features: {table.rows:,} users in {table.seconds:.1f}s", total=1, completed=1)
@@ -439,10 +521,17 @@ def features_cmd(
         from graph.connection import connect
 
         total = count_rows(table.path)
-        with connect(settings()) as db, Progress(
-            TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]:>10} rows/s"), TimeElapsedColumn(), console=console,
-        ) as bar:
+        with (
+            connect(settings()) as db,
+            Progress(
+                TextColumn("{task.description:<22}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]:>10} rows/s"),
+                TimeElapsedColumn(),
+                console=console,
+            ) as bar,
+        ):
             task = bar.add_task("User properties", total=total, rate="")
 
             def on_batch(n: int) -> None:
@@ -450,10 +539,19 @@ def features_cmd(
                 t = bar.tasks[task]
                 bar.update(task, rate=f"{t.completed / t.elapsed:,.0f}" if t.elapsed else "")
 
-            written = write_user_features(db, table.path, batch_size=batch_size, on_batch=on_batch,
-                                          computed_at=str(read_sidecar(workspace)["computed_at"]))
-    summary = Table(title=f"user features ({table.window.start:%Y-%m-%d} .. {table.window.end:%Y-%m-%d}, "
-                          f"{len(table.window.months)} month(s))", show_header=False, title_justify="left")
+            written = write_user_features(
+                db,
+                table.path,
+                batch_size=batch_size,
+                on_batch=on_batch,
+                computed_at=str(read_sidecar(workspace)["computed_at"]),
+            )
+    summary = Table(
+        title=f"user features ({table.window.start:%Y-%m-%d} .. {table.window.end:%Y-%m-%d}, "
+        f"{len(table.window.months)} month(s))",
+        show_header=False,
+        title_justify="left",
+    )
     summary.add_column(style="bold")
     summary.add_column(justify="right")
     for label, value in headline_figures(table.path):
@@ -465,9 +563,10 @@ def features_cmd(
         summary.add_row("User nodes updated", "skipped (--no-graph)")
     console.print(summary)
     if written is not None and written.missing:
-        console.print(f"[yellow]{written.missing:,} user(s) have no User node yet[/yellow]: "
-                      "run `shopgraph load`, then `shopgraph features` again to set theirs")
-
+        console.print(
+            f"[yellow]{written.missing:,} user(s) have no User node yet[/yellow]: "
+            "run `shopgraph load`, then `shopgraph features` again to set theirs"
+        )
 
 
 if __name__ == "__main__":

@@ -63,11 +63,20 @@ OURS = ("ours", "fastrp", "ours-cumfix")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", default=["10k", "100k", "1M", "10M"], choices=list(SIZES))
-    parser.add_argument("--reference-sizes", nargs="+", default=["10k", "100k", "1M"], choices=list(SIZES),
-                        help="sizes at which the references run (ours and FastRP run at every size)")
-    parser.add_argument("--impls", nargs="+", default=["ours", "fastrp", "pecanpy", "node2vec"],
-                        choices=["ours", "fastrp", "pecanpy", "node2vec", "ours-cumfix"],
-                        help="ours-cumfix: ours with gensim's negative-sampling table patched (a diagnostic)")
+    parser.add_argument(
+        "--reference-sizes",
+        nargs="+",
+        default=["10k", "100k", "1M"],
+        choices=list(SIZES),
+        help="sizes at which the references run (ours and FastRP run at every size)",
+    )
+    parser.add_argument(
+        "--impls",
+        nargs="+",
+        default=["ours", "fastrp", "pecanpy", "node2vec"],
+        choices=["ours", "fastrp", "pecanpy", "node2vec", "ours-cumfix"],
+        help="ours-cumfix: ours with gensim's negative-sampling table patched (a diagnostic)",
+    )
     parser.add_argument("--home", type=Path, default=Path("/tmp/sg-bench-embed"))
     parser.add_argument("--month", default="2019-11")
     parser.add_argument("--seed", type=int, default=1)
@@ -111,9 +120,11 @@ def ensure_reference_env() -> str:
 
 
 def reference_versions() -> dict[str, str]:
-    code = ("import json, platform; from importlib import metadata as m; "
-            "print(json.dumps({'python': platform.python_version(), **{d: m.version(d) for d in "
-            "['numpy', 'node2vec', 'pecanpy', 'gensim', 'networkx', 'numba', 'scipy']}}))")
+    code = (
+        "import json, platform; from importlib import metadata as m; "
+        "print(json.dumps({'python': platform.python_version(), **{d: m.version(d) for d in "
+        "['numpy', 'node2vec', 'pecanpy', 'gensim', 'networkx', 'numba', 'scipy']}}))"
+    )
     out = subprocess.run([str(REF_ENV / "bin" / "python"), "-c", code], check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
 
@@ -121,8 +132,10 @@ def reference_versions() -> dict[str, str]:
 def product_versions() -> dict[str, str]:
     from importlib import metadata
 
-    return {"python": platform.python_version(),
-            **{d: metadata.version(d) for d in ["numpy", "gensim", "numba", "scipy", "scikit-learn"]}}
+    return {
+        "python": platform.python_version(),
+        **{d: metadata.version(d) for d in ["numpy", "gensim", "numba", "scipy", "scikit-learn"]},
+    }
 
 
 # -- data -----------------------------------------------------------------------------------------
@@ -157,8 +170,8 @@ def prepare_workspace(home: Path, users: int, month: str, seed: int, say) -> tup
     from events.ingest import ingest_files
     from events.manifest import read_manifest
     from events.synth import generate
-    from events.workspace import Workspace
     from graph.load import ingested_files, write_interactions
+    from shopgraph.workspace import Workspace
 
     workspace = Workspace(home)
     stamp = home / "data.txt"
@@ -194,7 +207,7 @@ def build_graph(workspace, say) -> Graph:
     import numpy as np
 
     from embeddings.graph import NODE_TYPES, interaction_files, load_graph
-    from events.sqltext import literal_list
+    from shopgraph.sqltext import literal_list
 
     g = load_graph(workspace, max_users=None)
     src = np.repeat(np.arange(g.n_nodes, dtype=np.int64), np.diff(g.indptr))
@@ -203,10 +216,12 @@ def build_graph(workspace, say) -> Graph:
     n_users, n_products = len(g.user_ids), len(g.product_ids)
     con = duckdb.connect()
     files = literal_list(interaction_files(workspace))
-    bought = con.execute(f"SELECT DISTINCT user_id, product_id FROM read_parquet({files}) "
-                         "WHERE event_type = 'purchase'").fetchnumpy()
-    per_user = con.execute(f"SELECT user_id, sum(count)::BIGINT AS n FROM read_parquet({files}) "
-                           "GROUP BY user_id").fetchnumpy()
+    bought = con.execute(
+        f"SELECT DISTINCT user_id, product_id FROM read_parquet({files}) WHERE event_type = 'purchase'"
+    ).fetchnumpy()
+    per_user = con.execute(
+        f"SELECT user_id, sum(count)::BIGINT AS n FROM read_parquet({files}) GROUP BY user_id"
+    ).fetchnumpy()
     n = g.n_nodes
     bu = np.searchsorted(g.user_ids, np.asarray(bought["user_id"], np.int64))
     bp = n_users + np.searchsorted(g.product_ids, np.asarray(bought["product_id"], np.int64))
@@ -216,8 +231,18 @@ def build_graph(workspace, say) -> Graph:
     pos = np.minimum(np.searchsorted(g.user_ids, ids), n_users - 1)
     hit = g.user_ids[pos] == ids
     events_per_user[pos[hit]] = counts[hit]
-    return Graph(np.asarray(NODE_TYPES)[g.node_type], g.user_ids, u, v, w, purchase, events_per_user,
-                 builder="embeddings.graph.load_graph", events=int(counts.sum()), node_codes=g.node_type)
+    return Graph(
+        np.asarray(NODE_TYPES)[g.node_type],
+        g.user_ids,
+        u,
+        v,
+        w,
+        purchase,
+        events_per_user,
+        builder="embeddings.graph.load_graph",
+        events=int(counts.sum()),
+        node_codes=g.node_type,
+    )
 
 
 def write_edges(path: Path, u, v, w) -> None:
@@ -360,11 +385,39 @@ class Bench:
         a = self.args
         python = REF_ENV / "bin" / "python" if impl in REFERENCES else Path(sys.executable)
         word2vec = {"sg": 1, "negative": 5, "hs": 0, "min_count": 1}
-        cmd = [str(python), str(RUNNER), impl, "--edges", str(edges), "--n-nodes", str(n_nodes), "--out", str(out),
-               "--repo", str(REPO), "--dimensions", str(a.dimensions), "--walk-length", str(a.walk_length),
-               "--num-walks", str(a.walks_per_node), "--window", str(a.window), "--epochs", str(a.epochs),
-               "--p", str(a.p), "--q", str(a.q), "--seed", str(a.seed), "--workers", str(a.workers),
-               "--word2vec", json.dumps(word2vec)]
+        cmd = [
+            str(python),
+            str(RUNNER),
+            impl,
+            "--edges",
+            str(edges),
+            "--n-nodes",
+            str(n_nodes),
+            "--out",
+            str(out),
+            "--repo",
+            str(REPO),
+            "--dimensions",
+            str(a.dimensions),
+            "--walk-length",
+            str(a.walk_length),
+            "--num-walks",
+            str(a.walks_per_node),
+            "--window",
+            str(a.window),
+            "--epochs",
+            str(a.epochs),
+            "--p",
+            str(a.p),
+            "--q",
+            str(a.q),
+            "--seed",
+            str(a.seed),
+            "--workers",
+            str(a.workers),
+            "--word2vec",
+            json.dumps(word2vec),
+        ]
         env = {**os.environ, "PYTHONHASHSEED": str(a.seed)}
         if impl in REFERENCES:
             env.pop("PYTHONPATH", None)
@@ -417,10 +470,12 @@ class Bench:
         write_edges(edges, graph.u[train], graph.v[train], graph.w[train])
         graph_seconds = time.perf_counter() - started
         types, counts = np.unique(graph.node_type, return_counts=True)
-        self.out(f"\n### {label}: {graph.events:,} events, {graph.n_nodes:,} nodes "
-                 f"({', '.join(f'{c:,} {t}' for t, c in zip(types, counts, strict=True))}), "
-                 f"{len(graph.u):,} edges ({train.sum():,} train, {len(held):,} held-out purchases, "
-                 f"{len(negatives[0]):,} non-edges); graph by {graph.builder} in {graph_seconds:.0f}s")
+        self.out(
+            f"\n### {label}: {graph.events:,} events, {graph.n_nodes:,} nodes "
+            f"({', '.join(f'{c:,} {t}' for t, c in zip(types, counts, strict=True))}), "
+            f"{len(graph.u):,} edges ({train.sum():,} train, {len(held):,} held-out purchases, "
+            f"{len(negatives[0]):,} non-edges); graph by {graph.builder} in {graph_seconds:.0f}s"
+        )
         self.graph_seconds[label] = (graph_seconds, graph.events)
         results = []
         for impl in a.impls:
@@ -452,15 +507,19 @@ class Bench:
         def num(x, width=6):
             return f"{x:{width}.3f}" if x is not None else f"{'-':>{width}}"
 
-        self.out(f"{'impl':<9} {'compile':>8} {'load s':>8} {'walks s':>8} {'train s':>8} {'total s':>8} "
-                 f"{'peak MiB':>9} {'AUC':>6} {'±se':>6} {'ARI':>6}  note")
+        self.out(
+            f"{'impl':<9} {'compile':>8} {'load s':>8} {'walks s':>8} {'train s':>8} {'total s':>8} "
+            f"{'peak MiB':>9} {'AUC':>6} {'±se':>6} {'ARI':>6}  note"
+        )
         by = {r.impl: r for r in results}
         for r in results:
             t = r.timings
             peak = f"{r.peak / 2**20:9.0f}" if r.peak else f"{'-':>9}"
-            self.out(f"{r.impl:<9} {sec(t.get('compile'))} {sec(t.get('load'))} {sec(t.get('walks'))} "
-                     f"{sec(t.get('train'))} {sec(t.get('end_to_end'))} {peak} {num(r.auc)} {num(r.auc_se)} "
-                     f"{num(r.ari)}  {r.note}")
+            self.out(
+                f"{r.impl:<9} {sec(t.get('compile'))} {sec(t.get('load'))} {sec(t.get('walks'))} "
+                f"{sec(t.get('train'))} {sec(t.get('end_to_end'))} {peak} {num(r.auc)} {num(r.auc_se)} "
+                f"{num(r.ari)}  {r.note}"
+            )
         self.results[label] = by
         ours = by.get("ours")
         if not (ours and ours.finished):
@@ -476,9 +535,11 @@ class Bench:
                 ratios.append(part)
         fast = by.get("fastrp")
         if fast and fast.finished:
-            ratios.append(f"ours/fastrp end to end {ours.timings['end_to_end'] / fast.timings['end_to_end']:.1f}x, "
-                          f"memory fastrp/ours {fast.peak / ours.peak:.2f}, AUC fastrp−ours {fast.auc - ours.auc:+.3f}, "
-                          f"ARI fastrp−ours {fast.ari - ours.ari:+.3f}")
+            ratios.append(
+                f"ours/fastrp end to end {ours.timings['end_to_end'] / fast.timings['end_to_end']:.1f}x, "
+                f"memory fastrp/ours {fast.peak / ours.peak:.2f}, AUC fastrp−ours {fast.auc - ours.auc:+.3f}, "
+                f"ARI fastrp−ours {fast.ari - ours.ari:+.3f}"
+            )
         for line in ratios:
             self.out("  ratio: " + line)
 
@@ -503,23 +564,40 @@ class Bench:
             if pec is not None and pec.finished:
                 r = pec.timings["end_to_end"] / ours.timings["end_to_end"]
                 equal = abs(ours.auc - pec.auc) <= 0.01
-                rows.append((f"{label}: end to end ≥ 1.5x faster than PecanPy at equal quality (AUC within 0.01)",
-                             f"{r:.2f}x, AUC {ours.auc - pec.auc:+.3f} (±{max(ours.auc_se, pec.auc_se):.3f} each)",
-                             r >= 1.5 and equal))
+                rows.append(
+                    (
+                        f"{label}: end to end ≥ 1.5x faster than PecanPy at equal quality (AUC within 0.01)",
+                        f"{r:.2f}x, AUC {ours.auc - pec.auc:+.3f} (±{max(ours.auc_se, pec.auc_se):.3f} each)",
+                        r >= 1.5 and equal,
+                    )
+                )
                 r = pec.timings["walks"] / ours.timings["walks"]
                 rows.append((f"{label}: walks ≥ 3x faster than PecanPy's", f"{r:.1f}x", r >= 3))
-                rows.append((f"{label}: peak memory ≤ PecanPy's", f"{ours.peak / 2**20:.0f} vs "
-                             f"{pec.peak / 2**20:.0f} MiB", ours.peak <= pec.peak))
+                rows.append(
+                    (
+                        f"{label}: peak memory ≤ PecanPy's",
+                        f"{ours.peak / 2**20:.0f} vs {pec.peak / 2**20:.0f} MiB",
+                        ours.peak <= pec.peak,
+                    )
+                )
             elif pec is not None:
                 rows.append((f"{label}: against PecanPy", f"PecanPy {pec.note}", None))
-        big = [(label, by["ours"]) for label, by in self.results.items()
-               if by.get("ours") and by["ours"].finished and self.graph_seconds[label][1] >= 9_000_000]
+        big = [
+            (label, by["ours"])
+            for label, by in self.results.items()
+            if by.get("ours") and by["ours"].finished and self.graph_seconds[label][1] >= 9_000_000
+        ]
         for label, ours in big:
             graph_s, events = self.graph_seconds[label]
             total = graph_s + ours.timings["end_to_end"] - (ours.timings.get("load") or 0)
-            rows.append((f"a 10 M-event history embedded in ≤ 10 min on 2 cores ({label}: {events:,} events; "
-                         f"graph from the aggregates {graph_s:.0f}s + walks and training)",
-                         f"{total / 60:.1f} min", total <= 600))
+            rows.append(
+                (
+                    f"a 10 M-event history embedded in ≤ 10 min on 2 cores ({label}: {events:,} events; "
+                    f"graph from the aggregates {graph_s:.0f}s + walks and training)",
+                    f"{total / 60:.1f} min",
+                    total <= 600,
+                )
+            )
         for text, value, met in rows:
             mark = "met" if met else ("not met" if met is False else "not measurable")
             self.out(f"- {text}: {value} — **{mark}**")
@@ -528,14 +606,18 @@ class Bench:
         a = self.args
         self.say(ensure_reference_env())
         ref, prod = reference_versions(), product_versions()
-        self.out(f"# bench/embed  {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC  {os.cpu_count()} CPUs  "
-                 f"load avg {os.getloadavg()[0]:.1f}")
+        self.out(
+            f"# bench/embed  {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC  {os.cpu_count()} CPUs  "
+            f"load avg {os.getloadavg()[0]:.1f}"
+        )
         self.out("reference env (.venv-ref): " + ", ".join(f"{k} {v}" for k, v in ref.items()))
         self.out("product env (.venv): " + ", ".join(f"{k} {v}" for k, v in prod.items()))
-        self.out(f"parameters (all implementations): dimensions {a.dimensions}, walk length {a.walk_length}, "
-                 f"walks per node {a.walks_per_node}, window {a.window}, epochs {a.epochs}, p {a.p}, q {a.q}, "
-                 f"seed {a.seed}, workers {a.workers} (node2vec package walks: 1), skip-gram negative 5; "
-                 f"reference limit {a.limit_minutes:.0f} min, memory cap {a.memory_cap_gib:.0f} GiB")
+        self.out(
+            f"parameters (all implementations): dimensions {a.dimensions}, walk length {a.walk_length}, "
+            f"walks per node {a.walks_per_node}, window {a.window}, epochs {a.epochs}, p {a.p}, q {a.q}, "
+            f"seed {a.seed}, workers {a.workers} (node2vec package walks: 1), skip-gram negative 5; "
+            f"reference limit {a.limit_minutes:.0f} min, memory cap {a.memory_cap_gib:.0f} GiB"
+        )
         for label in a.sizes:
             self.run_size(label)
         self.goals()

@@ -106,21 +106,22 @@ def synthesize(events_dir: Path, n_events: int) -> dict[str, int]:
 
 def build_once(home: Path, threads: int, memory_limit: str, buckets: int | None = None) -> dict[str, object]:
     """In this (child) process: time the feature build over the store in ``home``."""
-    from events.workspace import Workspace
     from features.calendar import load_calendar
     from features.compute import build_user_features
+    from shopgraph.workspace import Workspace
 
     t0 = time.perf_counter()
-    table = build_user_features(Workspace(home), load_calendar(), memory_limit=memory_limit, threads=threads,
-                                buckets=buckets)
-    return {"rows": table.rows, "seconds": time.perf_counter() - t0, "phases": table.phases,
-            "buckets": table.buckets}
+    table = build_user_features(
+        Workspace(home), load_calendar(), memory_limit=memory_limit, threads=threads, buckets=buckets
+    )
+    return {"rows": table.rows, "seconds": time.perf_counter() - t0, "phases": table.phases, "buckets": table.buckets}
 
 
 def _child(*args: str) -> tuple[dict[str, object], int]:
     """Run this script with ``args`` in a child process; its JSON answer and its peak RSS in bytes."""
-    proc = subprocess.Popen([sys.executable, __file__, *args], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     out, err = proc.communicate()
     if proc.returncode != 0:
         raise SystemExit(f"benchmark child failed ({' '.join(args)}):\n{err}")
@@ -132,12 +133,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs="+", type=float, default=[2e6, 10e6], help="event counts to run")
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads (the goal is for 2 cores)")
     parser.add_argument("--memory-limit", default="6GB", help="DuckDB memory limit")
-    parser.add_argument("--spill-check", action="store_true",
-                        help="also run every size at the memory limit scaled down by largest size / 411 M: "
-                             "peak memory at a fixed limit as size grows, and the full history's events per "
-                             "byte of memory at the largest size")
-    parser.add_argument("--data-dir", type=Path,
-                        help="keep the synthetic stores here (DIR/events-<size>) and reuse them on the next run")
+    parser.add_argument(
+        "--spill-check",
+        action="store_true",
+        help="also run every size at the memory limit scaled down by largest size / 411 M: "
+        "peak memory at a fixed limit as size grows, and the full history's events per "
+        "byte of memory at the largest size",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep the synthetic stores here (DIR/events-<size>) and reuse them on the next run",
+    )
     parser.add_argument("--generate", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--build", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
@@ -168,26 +175,37 @@ def main(argv: list[str] | None = None) -> int:
                 counts, _ = _child("--generate", str(size), "--home", str(home))
                 done.write_text(json.dumps(counts))
             try:
-                result, peak = _measured_child("--build", "--home", str(home), "--threads", str(args.threads),
-                                               "--memory-limit", limit)
+                result, peak = _measured_child(
+                    "--build", "--home", str(home), "--threads", str(args.threads), "--memory-limit", limit
+                )
             except RuntimeError as exc:
                 print(f"{size:,} events with memory limit {limit}: FAILED: {exc}", file=sys.stderr)
                 continue
         results.append({**counts, **result, "peak_bytes": peak, "memory_limit": limit})
 
-    print(f"shopgraph features benchmark: threads={args.threads}, synthetic store-layout events "
-          f"(bench/features.py), peak RSS of the process computing the features")
-    print(f"{'events':>12} {'users':>10} {'mem limit':>9} {'buckets':>7} {'wall s':>7} {'CPU s':>7} "
-          f"{'events/s':>11} {'users/s':>9} {'peak RSS':>10}")
+    print(
+        f"shopgraph features benchmark: threads={args.threads}, synthetic store-layout events "
+        f"(bench/features.py), peak RSS of the process computing the features"
+    )
+    print(
+        f"{'events':>12} {'users':>10} {'mem limit':>9} {'buckets':>7} {'wall s':>7} {'CPU s':>7} "
+        f"{'events/s':>11} {'users/s':>9} {'peak RSS':>10}"
+    )
     for r in results:
-        print(f"{r['events']:>12,} {r['users']:>10,} {r['memory_limit']:>9} {r['buckets']:>7} {r['seconds']:>7.1f} "
-              f"{r['cpu_seconds']:>7.1f} {r['events'] / r['seconds']:>11,.0f} {r['users'] / r['seconds']:>9,.0f} "
-              f"{r['peak_bytes'] / 1024**3:>6.2f} GiB")
-    print(f"(machine load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
-          "wall times include other processes' contention, CPU seconds do not)")
+        print(
+            f"{r['events']:>12,} {r['users']:>10,} {r['memory_limit']:>9} {r['buckets']:>7} {r['seconds']:>7.1f} "
+            f"{r['cpu_seconds']:>7.1f} {r['events'] / r['seconds']:>11,.0f} {r['users'] / r['seconds']:>9,.0f} "
+            f"{r['peak_bytes'] / 1024**3:>6.2f} GiB"
+        )
+    print(
+        f"(machine load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+        "wall times include other processes' contention, CPU seconds do not)"
+    )
     for r in results:
-        print(f"phases at {r['events'] / 1e6:g}M/{r['memory_limit']} (s): "
-              + ", ".join(f"{k} {v:.1f}" for k, v in r["phases"].items()))
+        print(
+            f"phases at {r['events'] / 1e6:g}M/{r['memory_limit']} (s): "
+            + ", ".join(f"{k} {v:.1f}" for k, v in r["phases"].items())
+        )
     main_runs = [r for r in results if r["memory_limit"] == args.memory_limit]
     if len(main_runs) >= 2:
         a, b = main_runs[0], main_runs[-1]
@@ -197,36 +215,48 @@ def main(argv: list[str] | None = None) -> int:
         ratio = (b["seconds"] / a["seconds"]) / (b["events"] / a["events"])
         cpu_ratio = (b["cpu_seconds"] / a["cpu_seconds"]) / (b["events"] / a["events"])
         cpu_full = b["cpu_seconds"] / b["events"] * FULL_HISTORY / args.threads
-        print(f"from CPU time: {cpu_full / 60:.1f} min on {args.threads} cores if both are ours alone "
-              f"({b['cpu_seconds'] / b['events'] * 1e6:.2f} CPU s per million events)")
-        print(f"growth: {b['events'] / a['events']:.1f}x events -> {b['seconds'] / a['seconds']:.2f}x time "
-              f"(time ratio / size ratio = {ratio:.2f}; CPU time ratio / size ratio = {cpu_ratio:.2f}; "
-              "1.00 = linear)")
-        print(f"extrapolated to {FULL_HISTORY / 1e6:.0f} M events (~{FULL_HISTORY // EVENTS_PER_USER / 1e6:.1f} M "
-              f"users): {full_s / 60:.1f} min by the two-point line, {per_event * FULL_HISTORY / 60:.1f} min at "
-              f"the {b['events'] / 1e6:g}M rate (goal <= {GOAL_SECONDS / 60:.0f} min)")
+        print(
+            f"from CPU time: {cpu_full / 60:.1f} min on {args.threads} cores if both are ours alone "
+            f"({b['cpu_seconds'] / b['events'] * 1e6:.2f} CPU s per million events)"
+        )
+        print(
+            f"growth: {b['events'] / a['events']:.1f}x events -> {b['seconds'] / a['seconds']:.2f}x time "
+            f"(time ratio / size ratio = {ratio:.2f}; CPU time ratio / size ratio = {cpu_ratio:.2f}; "
+            "1.00 = linear)"
+        )
+        print(
+            f"extrapolated to {FULL_HISTORY / 1e6:.0f} M events (~{FULL_HISTORY // EVENTS_PER_USER / 1e6:.1f} M "
+            f"users): {full_s / 60:.1f} min by the two-point line, {per_event * FULL_HISTORY / 60:.1f} min at "
+            f"the {b['events'] / 1e6:g}M rate (goal <= {GOAL_SECONDS / 60:.0f} min)"
+        )
     spill_runs = [r for r in results if spill_limit and r["memory_limit"] == spill_limit]
     from features.compute import BUCKET_BYTES_PER_EVENT, bucket_count
 
     limit_bytes = _parse_bytes(args.memory_limit)
     full_buckets = bucket_count(FULL_HISTORY, int(limit_bytes))
-    print(f"memory: each user bucket holds <= {limit_bytes / BUCKET_BYTES_PER_EVENT / 1e6:.0f} M events at "
-          f"{args.memory_limit} ({BUCKET_BYTES_PER_EVENT} bytes per event), so {FULL_HISTORY / 1e6:.0f} M events "
-          f"run in {full_buckets} buckets of ~{FULL_HISTORY / full_buckets / 1e6:.0f} M events")
+    print(
+        f"memory: each user bucket holds <= {limit_bytes / BUCKET_BYTES_PER_EVENT / 1e6:.0f} M events at "
+        f"{args.memory_limit} ({BUCKET_BYTES_PER_EVENT} bytes per event), so {FULL_HISTORY / 1e6:.0f} M events "
+        f"run in {full_buckets} buckets of ~{FULL_HISTORY / full_buckets / 1e6:.0f} M events"
+    )
     if len(spill_runs) >= 2:
         a, b = spill_runs[0], spill_runs[-1]
-        print(f"bounded: at a fixed limit of {spill_limit}, {b['events'] / a['events']:.1f}x events -> "
-              f"{b['peak_bytes'] / a['peak_bytes']:.2f}x peak RSS ({a['buckets']} -> {b['buckets']} buckets; "
-              f"CPU time ratio / size ratio = "
-              f"{(b['cpu_seconds'] / a['cpu_seconds']) / (b['events'] / a['events']):.2f})")
+        print(
+            f"bounded: at a fixed limit of {spill_limit}, {b['events'] / a['events']:.1f}x events -> "
+            f"{b['peak_bytes'] / a['peak_bytes']:.2f}x peak RSS ({a['buckets']} -> {b['buckets']} buckets; "
+            f"CPU time ratio / size ratio = "
+            f"{(b['cpu_seconds'] / a['cpu_seconds']) / (b['events'] / a['events']):.2f})"
+        )
     if spill_runs:
         b = spill_runs[-1]
         overhead = b["peak_bytes"] - _parse_bytes(spill_limit)
-        print(f"spill check: {b['events'] / 1e6:g} M events at {spill_limit} (= {args.memory_limit} x "
-              f"{b['events'] / 1e6:g} M / {FULL_HISTORY / 1e6:.0f} M, the full history's events per byte) "
-              f"finished in {b['buckets']} buckets, peak RSS {b['peak_bytes'] / 1024**3:.2f} GiB; at full scale "
-              f"that is {args.memory_limit} + ~{max(overhead, 0) / 1024**3:.2f} GiB of process overhead "
-              f"(goal <= {GOAL_BYTES / 1024**3:.0f} GiB)")
+        print(
+            f"spill check: {b['events'] / 1e6:g} M events at {spill_limit} (= {args.memory_limit} x "
+            f"{b['events'] / 1e6:g} M / {FULL_HISTORY / 1e6:.0f} M, the full history's events per byte) "
+            f"finished in {b['buckets']} buckets, peak RSS {b['peak_bytes'] / 1024**3:.2f} GiB; at full scale "
+            f"that is {args.memory_limit} + ~{max(overhead, 0) / 1024**3:.2f} GiB of process overhead "
+            f"(goal <= {GOAL_BYTES / 1024**3:.0f} GiB)"
+        )
     elif spill_limit:
         print(f"spill check at {spill_limit}: FAILED (see above)")
     return 0
@@ -244,8 +274,9 @@ def _parse_bytes(limit: str) -> float:
 
 def _measured_child(*args: str) -> tuple[dict[str, object], int]:
     """Like :func:`_child`, returning the child's own peak RSS (``wait4``), not the maximum over all children."""
-    proc = subprocess.Popen([sys.executable, __file__, *args], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     out = proc.stdout.read()
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)

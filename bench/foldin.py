@@ -35,7 +35,7 @@ from embeddings.graph import interaction_files, load_graph
 from embeddings.node2vec import Node2Vec
 from embeddings.pipeline import graph_items, graph_product_attributes, user_product_batches
 from events.pseudonym import load_key, pseudonymise_ids
-from events.workspace import Workspace
+from shopgraph.workspace import Workspace
 
 TASTE = ("big_ticket_electronics", "frequent_small_basket", "holiday_shopper", "bargain_hunter")
 VARIANTS = {
@@ -74,8 +74,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
     workspace = Workspace.from_env()
-    print(f"# bench/foldin  {time.strftime('%Y-%m-%d %H:%M')}  {os.cpu_count()} CPUs  "
-          f"load avg {os.getloadavg()[0]:.1f}  node2vec defaults of `shopgraph embed`, seed {args.seed}")
+    print(
+        f"# bench/foldin  {time.strftime('%Y-%m-%d %H:%M')}  {os.cpu_count()} CPUs  "
+        f"load avg {os.getloadavg()[0]:.1f}  node2vec defaults of `shopgraph embed`, seed {args.seed}"
+    )
 
     graph = load_graph(workspace, max_users=None, seed=args.seed)
     started = time.perf_counter()
@@ -83,15 +85,19 @@ def main() -> None:
     full_seconds = time.perf_counter() - started
     trained = normalise(model.vectors_[graph.nodes("user")])
     ids = graph.user_ids
-    print(f"graph: {graph.counts()}, {graph.n_entries:,} CSR entries; trained on all users in {full_seconds:.1f}s "
-          f"(walks {model.timings_['walks']:.1f}s, skip-gram {model.timings_['training']:.1f}s)")
+    print(
+        f"graph: {graph.counts()}, {graph.n_entries:,} CSR entries; trained on all users in {full_seconds:.1f}s "
+        f"(walks {model.timings_['walks']:.1f}s, skip-gram {model.timings_['training']:.1f}s)"
+    )
 
     rng = np.random.default_rng(args.seed)
     check = np.sort(rng.choice(len(ids), size=min(args.check_users, len(ids)), replace=False))
     kmeans = KMeans(8, n_init=4, random_state=0).fit(trained)
     print("\n1. held-out check on", len(check), "trained users (fold-in computed as if they were new)")
-    print(f"{'fold-in weights':<26} {'cosine mean':>11} {'median':>7} {'p10':>6} {'random pair':>11} "
-          f"{'own-rank pct':>12} {'same cluster':>12}")
+    print(
+        f"{'fold-in weights':<26} {'cosine mean':>11} {'median':>7} {'p10':>6} {'random pair':>11} "
+        f"{'own-rank pct':>12} {'same cluster':>12}"
+    )
     for name, weights in VARIANTS.items():
         folded_ids, folded = fold(workspace, graph, model.vectors_, ids[check], weights)
         rows = np.searchsorted(ids, folded_ids)
@@ -101,8 +107,10 @@ def main() -> None:
         own = sims[np.arange(len(rows)), rows]
         rank_pct = (sims > own[:, None]).sum(axis=1) / len(ids) * 100
         same = np.mean(kmeans.predict(folded) == kmeans.labels_[rows])
-        print(f"{name:<26} {cosine.mean():>11.3f} {np.median(cosine):>7.3f} {np.quantile(cosine, 0.1):>6.3f} "
-              f"{baseline.mean():>11.3f} {np.median(rank_pct):>11.2f}% {same:>11.1%}")
+        print(
+            f"{name:<26} {cosine.mean():>11.3f} {np.median(cosine):>7.3f} {np.quantile(cosine, 0.1):>6.3f} "
+            f"{baseline.mean():>11.3f} {np.median(rank_pct):>11.2f}% {same:>11.1%}"
+        )
 
     personas = personas_of(workspace, args.personas, ids)
     ari_all, n_taste = taste_ari(trained, personas)
@@ -110,8 +118,10 @@ def main() -> None:
     rows = np.searchsorted(ids, folded_ids)
     ari_check_trained, n_check = taste_ari(trained[rows], personas[rows])
     ari_check_folded, _ = taste_ari(folded, personas[rows])
-    print(f"taste ARI of the {n_check:,} taste-persona users among them: trained vectors {ari_check_trained:.3f}, "
-          f"their fold-ins {ari_check_folded:.3f}")
+    print(
+        f"taste ARI of the {n_check:,} taste-persona users among them: trained vectors {ari_check_trained:.3f}, "
+        f"their fold-ins {ari_check_folded:.3f}"
+    )
     cap = max(1, int(len(ids) * args.train_share))
     sample = load_graph(workspace, max_users=cap, seed=args.seed)
     started = time.perf_counter()

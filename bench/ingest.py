@@ -50,7 +50,7 @@ def child(kind: str, path: Path, workdir: Path, memory_limit: str) -> None:
     else:
         os.environ.setdefault("SHOPGRAPH_PSEUDONYM_KEY", "bench-key")
         from events.ingest import ingest_files
-        from events.workspace import Workspace
+        from shopgraph.workspace import Workspace
 
         workspace = Workspace(workdir / "home")
         phases: dict[str, float] = {}
@@ -79,7 +79,8 @@ def measure(kind: str, path: Path, memory_limit: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as work:
         proc = subprocess.Popen(
             [sys.executable, __file__, "--child", kind, str(path), "--workdir", work, "--memory-limit", memory_limit],
-            stdout=subprocess.PIPE, cwd=REPO,
+            stdout=subprocess.PIPE,
+            cwd=REPO,
         )
         out = proc.stdout.read()  # type: ignore[union-attr]
         _, status, usage = os.wait4(proc.pid, 0)
@@ -124,11 +125,15 @@ def main() -> None:
 
     import duckdb
 
-    print(f"# bench/ingest  {time.strftime('%Y-%m-%d %H:%M')}  python {platform.python_version()}  "
-          f"duckdb {duckdb.__version__}  {os.cpu_count()} CPUs  memory_limit {args.memory_limit}  "
-          f"best of {args.repeat}  load avg {os.getloadavg()[0]:.1f}")
-    header = f"{'file':<28} {'MiB':>6} {'events':>11} {'bare rows/s':>12} {'ingest rows/s':>14} {'ratio':>6} " \
-             f"{'bare s':>7} {'ingest s':>9} {'bare cpu':>9} {'ingest cpu':>11} {'bare peak':>10} {'ingest peak':>12}"
+    print(
+        f"# bench/ingest  {time.strftime('%Y-%m-%d %H:%M')}  python {platform.python_version()}  "
+        f"duckdb {duckdb.__version__}  {os.cpu_count()} CPUs  memory_limit {args.memory_limit}  "
+        f"best of {args.repeat}  load avg {os.getloadavg()[0]:.1f}"
+    )
+    header = (
+        f"{'file':<28} {'MiB':>6} {'events':>11} {'bare rows/s':>12} {'ingest rows/s':>14} {'ratio':>6} "
+        f"{'bare s':>7} {'ingest s':>9} {'bare cpu':>9} {'ingest cpu':>11} {'bare peak':>10} {'ingest peak':>12}"
+    )
     print(header)
     print("-" * len(header))
     for path in files:
@@ -140,13 +145,19 @@ def main() -> None:
                     best[kind] = run
         bare, ingest = best["bare"], best["ingest"]
         bare_rate, ingest_rate = bare["rows"] / bare["seconds"], ingest["rows"] / ingest["seconds"]
-        print(f"{path.name[:28]:<28} {path.stat().st_size / 2**20:>6.0f} {int(ingest['rows']):>11,} "
-              f"{bare_rate:>12,.0f} {ingest_rate:>14,.0f} {ingest_rate / bare_rate:>6.2f} "
-              f"{bare['seconds']:>7.1f} {ingest['seconds']:>9.1f} {bare['cpu']:>9.1f} {ingest['cpu']:>11.1f} "
-              f"{bare['peak_mib']:>6.0f} MiB "
-              f"{ingest['peak_mib']:>8.0f} MiB", flush=True)
-        print(f"{'':<28} ingest phases (s): "
-              + ", ".join(f"{name} {secs:.1f}" for name, secs in ingest["phases"].items()), flush=True)
+        print(
+            f"{path.name[:28]:<28} {path.stat().st_size / 2**20:>6.0f} {int(ingest['rows']):>11,} "
+            f"{bare_rate:>12,.0f} {ingest_rate:>14,.0f} {ingest_rate / bare_rate:>6.2f} "
+            f"{bare['seconds']:>7.1f} {ingest['seconds']:>9.1f} {bare['cpu']:>9.1f} {ingest['cpu']:>11.1f} "
+            f"{bare['peak_mib']:>6.0f} MiB "
+            f"{ingest['peak_mib']:>8.0f} MiB",
+            flush=True,
+        )
+        print(
+            f"{'':<28} ingest phases (s): "
+            + ", ".join(f"{name} {secs:.1f}" for name, secs in ingest["phases"].items()),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -49,11 +49,16 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=[], choices=["bolt", "ratio", "reference", "bulk"])
     args = parser.parse_args()
 
-    os.environ.update({
-        "SHOPGRAPH_HOME": str(args.home), "NEO4J_URI": f"bolt://127.0.0.1:{args.bolt_port}",
-        "SHOPGRAPH_NEO4J_HTTP_PORT": str(args.http_port), "SHOPGRAPH_NEO4J_HEAP": args.memory,
-        "SHOPGRAPH_NEO4J_PAGECACHE": args.memory, "SHOPGRAPH_PSEUDONYM_KEY": "bench-key-not-secret",
-    })
+    os.environ.update(
+        {
+            "SHOPGRAPH_HOME": str(args.home),
+            "NEO4J_URI": f"bolt://127.0.0.1:{args.bolt_port}",
+            "SHOPGRAPH_NEO4J_HTTP_PORT": str(args.http_port),
+            "SHOPGRAPH_NEO4J_HEAP": args.memory,
+            "SHOPGRAPH_NEO4J_PAGECACHE": args.memory,
+            "SHOPGRAPH_PSEUDONYM_KEY": "bench-key-not-secret",
+        }
+    )
     for key in ("NEO4J_USER", "NEO4J_PASSWORD"):
         os.environ.pop(key, None)
     sys.path.insert(0, str(REPO))
@@ -62,9 +67,9 @@ def main() -> None:
 
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
-        from events.workspace import Workspace
         from graph.server import LocalServer
-        from graph.settings import Settings
+        from shopgraph.settings import Settings
+        from shopgraph.workspace import Workspace
 
         self.args = args
         self.settings = Settings.from_env()
@@ -93,8 +98,9 @@ class Bench:
         for sub in ("store", "graph", "synth"):
             shutil.rmtree(self.workspace.home / sub, ignore_errors=True)
         started = time.perf_counter()
-        synth = generate(self.workspace.home / "synth", users=self.args.users, months=self.args.months,
-                         seed=self.args.seed)
+        synth = generate(
+            self.workspace.home / "synth", users=self.args.users, months=self.args.months, seed=self.args.seed
+        )
         self.say(f"synth: {synth.events:,} events in {time.perf_counter() - started:.0f}s")
         started = time.perf_counter()
         ingest_files(self.workspace, list(synth.files))  # in month order
@@ -136,10 +142,19 @@ class Bench:
             entry["seconds"] = (per_file[i + 1]["started"] if i + 1 < len(per_file) else ended) - entry["started"]
         rel_rows = sum(rows for f in per_file for step, (rows, _) in f["steps"].items() if step in rel_steps)
         rel_seconds = sum(sec for f in per_file for step, (_, sec) in f["steps"].items() if step in rel_steps)
-        counts = db.run_text("MATCH (n) RETURN count(n) AS n")[0]["n"], \
-            db.run_text("MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"]
-        return {"files": per_file, "seconds": ended - started, "rel_rows": rel_rows, "rel_seconds": rel_seconds,
-                "nodes": counts[0], "relationships": counts[1], "rows": report.rows_written}
+        counts = (
+            db.run_text("MATCH (n) RETURN count(n) AS n")[0]["n"],
+            db.run_text("MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"],
+        )
+        return {
+            "files": per_file,
+            "seconds": ended - started,
+            "rel_rows": rel_rows,
+            "rel_seconds": rel_seconds,
+            "nodes": counts[0],
+            "relationships": counts[1],
+            "rows": report.rows_written,
+        }
 
     def reference_round_trip(self, db) -> tuple[int, float]:
         """The relationship batches of every file, packed like the load packs them, only counted by the server."""
@@ -181,28 +196,39 @@ class Bench:
         load_avg = []
         try:
             with connect(self.settings) as db:
-                self.out(f"data: {events:,} events kept in {len(files)} month file(s) "
-                         f"({', '.join(f'{f.name} {f.rows_kept:,}' for f in files)}), batch size {self.args.batch_size:,}")
+                self.out(
+                    f"data: {events:,} events kept in {len(files)} month file(s) "
+                    f"({', '.join(f'{f.name} {f.rows_kept:,}' for f in files)}), batch size {self.args.batch_size:,}"
+                )
                 bolt = None
                 if "bolt" not in self.args.skip:
                     self.fresh_store()
                     load_avg.append(os.getloadavg()[0])
                     bolt = self.bolt_load(db)
                     rate = bolt["rel_rows"] / bolt["rel_seconds"]
-                    self.out(f"bolt, all months into an empty graph: {bolt['seconds']:.1f}s, "
-                             f"{bolt['nodes']:,} nodes + {bolt['relationships']:,} relationships")
+                    self.out(
+                        f"bolt, all months into an empty graph: {bolt['seconds']:.1f}s, "
+                        f"{bolt['nodes']:,} nodes + {bolt['relationships']:,} relationships"
+                    )
                     for f in bolt["files"]:
                         steps = ", ".join(f"{s} {rows:,}/{sec:.1f}s" for s, (rows, sec) in f["steps"].items())
                         self.out(f"  {f['name']}: {f['seconds']:.1f}s ({steps})")
-                    self.out(f"  interaction rows/s through Bolt: {rate:,.0f} "
-                             f"({bolt['rel_rows']:,} rows in {bolt['rel_seconds']:.1f}s)")
+                    self.out(
+                        f"  interaction rows/s through Bolt: {rate:,.0f} "
+                        f"({bolt['rel_rows']:,} rows in {bolt['rel_seconds']:.1f}s)"
+                    )
                 if "reference" not in self.args.skip:
                     load_avg.append(os.getloadavg()[0])
                     rows, seconds = self.reference_round_trip(db)
-                    self.out(f"reference, UNWIND $rows RETURN count(*) of the same batches: {rows / seconds:,.0f} rows/s "
-                             f"({rows:,} rows in {seconds:.1f}s)")
+                    self.out(
+                        f"reference, UNWIND $rows RETURN count(*) of the same batches: {rows / seconds:,.0f} rows/s "
+                        f"({rows:,} rows in {seconds:.1f}s)"
+                    )
                     if bolt:
-                        self.out(f"  => Bolt load / transfer ceiling: {bolt['rel_rows'] / bolt['rel_seconds'] / (rows / seconds):.2f}")
+                        self.out(
+                            f"  => Bolt load / transfer ceiling: "
+                            f"{bolt['rel_rows'] / bolt['rel_seconds'] / (rows / seconds):.2f}"
+                        )
                 if "ratio" not in self.args.skip and len(files) > 1 and bolt:
                     last = ingested_files(self.workspace)[-1]  # the load order: by month
                     write_manifest(self.workspace, [f for f in files if f.sha256 == last.sha256])
@@ -213,26 +239,34 @@ class Bench:
                     finally:
                         write_manifest(self.workspace, files)
                     on_top = bolt["files"][-1]["seconds"]
-                    self.out(f"month N+1 ({last.name}): {on_top:.1f}s on top of the earlier month(s), "
-                             f"{alone['seconds']:.1f}s into an empty graph => ratio {on_top / alone['seconds']:.2f}")
+                    self.out(
+                        f"month N+1 ({last.name}): {on_top:.1f}s on top of the earlier month(s), "
+                        f"{alone['seconds']:.1f}s into an empty graph => ratio {on_top / alone['seconds']:.2f}"
+                    )
                 if "bulk" not in self.args.skip:
                     self.fresh_store()
                     load_avg.append(os.getloadavg()[0])
                     report = bulk_load(db, self.settings, self.workspace, say=lambda m: self.say(f"  bulk: {m}"))
                     phases = ", ".join(f"{k} {v:.1f}s" for k, v in report.phases.items())
                     self.out(f"bulk, all months: {report.seconds:.1f}s ({phases})")
-                    self.out(f"  neo4j-admin import: {report.nodes:,} nodes + {report.relationships:,} relationships "
-                             f"in {report.import_seconds:.1f}s => {report.records_per_second:,.0f} records/s")
+                    self.out(
+                        f"  neo4j-admin import: {report.nodes:,} nodes + {report.relationships:,} relationships "
+                        f"in {report.import_seconds:.1f}s => {report.records_per_second:,.0f} records/s"
+                    )
                     if bolt:
                         bolt_records = (bolt["nodes"] + bolt["relationships"]) / bolt["seconds"]
-                        self.out(f"  reference, the same records through Bolt: {bolt_records:,.0f} records/s "
-                                 f"=> import / Bolt: {report.records_per_second / bolt_records:.1f}x; whole --bulk "
-                                 f"(CSV + stop + import + start + schema) / whole Bolt load: "
-                                 f"{bolt['seconds'] / report.seconds:.1f}x faster")
+                        self.out(
+                            f"  reference, the same records through Bolt: {bolt_records:,.0f} records/s "
+                            f"=> import / Bolt: {report.records_per_second / bolt_records:.1f}x; whole --bulk "
+                            f"(CSV + stop + import + start + schema) / whole Bolt load: "
+                            f"{bolt['seconds'] / report.seconds:.1f}x faster"
+                        )
         finally:
             self.server.stop()
-        self.out(f"load average (1 min) at the start of each run: {', '.join(f'{x:.1f}' for x in load_avg)}; "
-                 f"{os.cpu_count()} cores")
+        self.out(
+            f"load average (1 min) at the start of each run: {', '.join(f'{x:.1f}' for x in load_avg)}; "
+            f"{os.cpu_count()} cores"
+        )
         print("\n--- summary ---\n" + "\n".join(self.lines))
 
 

@@ -40,8 +40,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--home", type=Path, default=Path("/tmp/sg-bench-statements"))
     args = parser.parse_args()
-    os.environ.update({"SHOPGRAPH_HOME": str(args.home), "NEO4J_URI": "bolt://127.0.0.1:7692",
-                       "SHOPGRAPH_NEO4J_HTTP_PORT": "7478"})
+    os.environ.update(
+        {"SHOPGRAPH_HOME": str(args.home), "NEO4J_URI": "bolt://127.0.0.1:7692", "SHOPGRAPH_NEO4J_HTTP_PORT": "7478"}
+    )
     os.environ.pop("NEO4J_PASSWORD", None)
     sys.path.insert(0, str(REPO))
 
@@ -49,7 +50,7 @@ def main() -> None:
     from graph.connection import connect
     from graph.schema import apply_schema, reset_database
     from graph.server import LocalServer
-    from graph.settings import Settings
+    from shopgraph.settings import Settings
 
     settings = Settings.from_env()
     server = LocalServer(settings)
@@ -62,15 +63,21 @@ def main() -> None:
             db.run_text("UNWIND range(1, $n) AS i CREATE (:Product {product_id: i})", {"n": args.products})
             rng = random.Random(1)
             pairs = sorted({(rng.randint(1, args.users), rng.randint(1, args.products)) for _ in range(args.pairs)})
-            rows = [{"user_id": u, "product_id": p, "count": 1, "first_at": 1_570_000_000_000,
-                     "last_at": 1_570_000_100_000} for u, p in pairs]
-            batches = [rows[i:i + args.batch_size] for i in range(0, len(rows), args.batch_size)]
-            lookups = ("UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) "
-                       "MATCH (p:Product {product_id: row.product_id}) RETURN count(*)")
-            create = ("UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) "
-                      "MATCH (p:Product {product_id: row.product_id}) "
-                      "CREATE (u)-[r:VIEWED]->(p) SET r.count = row.count, "
-                      "r.first_at = datetime({epochMillis: row.first_at}), r.last_at = datetime({epochMillis: row.last_at})")
+            rows = [
+                {"user_id": u, "product_id": p, "count": 1, "first_at": 1_570_000_000_000, "last_at": 1_570_000_100_000}
+                for u, p in pairs
+            ]
+            batches = [rows[i : i + args.batch_size] for i in range(0, len(rows), args.batch_size)]
+            lookups = (
+                "UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) "
+                "MATCH (p:Product {product_id: row.product_id}) RETURN count(*)"
+            )
+            create = (
+                "UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) "
+                "MATCH (p:Product {product_id: row.product_id}) "
+                "CREATE (u)-[r:VIEWED]->(p) SET r.count = row.count, "
+                "r.first_at = datetime({epochMillis: row.first_at}), r.last_at = datetime({epochMillis: row.last_at})"
+            )
 
             def timed(statement: str) -> float:
                 best = float("inf")
@@ -85,12 +92,17 @@ def main() -> None:
                 return len(rows) / best
 
             shipped = cypher.query("load/add_viewed")
-            print(f"# bench/load_statements  {len(rows):,} (user, product) rows in batches of {args.batch_size:,}, "
-                  f"best of {args.repeat}, Neo4j {settings.neo4j_version}, heap {settings.heap}")
+            print(
+                f"# bench/load_statements  {len(rows):,} (user, product) rows in batches of {args.batch_size:,}, "
+                f"best of {args.repeat}, Neo4j {settings.neo4j_version}, heap {settings.heap}"
+            )
             reference = timed("UNWIND $rows AS row RETURN count(row)")
             print(f"{'transfer (reference)':34} {reference:>10,.0f} rows/s")
-            for label, statement in (("lookups", lookups), ("match+create", create),
-                                     ("add_viewed, new relationships", shipped)):
+            for label, statement in (
+                ("lookups", lookups),
+                ("match+create", create),
+                ("add_viewed, new relationships", shipped),
+            ):
                 rate = timed(statement)
                 print(f"{label:34} {rate:>10,.0f} rows/s  {rate / reference:5.2f} of transfer")
             started_at = time.perf_counter()  # committed for real: this also makes every relationship exist

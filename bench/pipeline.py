@@ -48,35 +48,46 @@ EVENTS_PER_USER = 17.0  # synthetic users over these four months (measured: prin
 def child(home: Path, files: list[str]) -> None:
     """One `run` in this process; prints the outcomes as one JSON line."""
     sys.path.insert(0, str(REPO))
-    from events.workspace import Workspace
     from graph.connection import connect
-    from graph.settings import Settings
     from pipeline.run import RunOptions, run_pipeline
+    from shopgraph.settings import Settings
+    from shopgraph.workspace import Workspace
 
     started = time.perf_counter()
     with connect(Settings.from_env()) as db:
         report = run_pipeline(Workspace(home), db, [Path(f) for f in files], RunOptions())
-    print(json.dumps({
-        "seconds": time.perf_counter() - started, "decision": report.decision,
-        "steps": [[s.step, s.status, s.detail, s.seconds, s.peak_mib] for s in report.steps],
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "seconds": time.perf_counter() - started,
+                "decision": report.decision,
+                "steps": [[s.step, s.status, s.detail, s.seconds, s.peak_mib] for s in report.steps],
+            }
+        ),
+        flush=True,
+    )
 
 
 def run_size(events: float, args: argparse.Namespace) -> dict:
     from events.synth import generate, month_file_name
     from graph.server import LocalServer
-    from graph.settings import Settings
+    from shopgraph.settings import Settings
 
     home = args.home / f"events-{int(events)}"
     shutil.rmtree(home, ignore_errors=True)
     users = int(events / EVENTS_PER_USER)
     started = time.perf_counter()
     synth = generate(home / "synth", users=users, months=MONTHS, seed=args.seed)
-    print(f"synth: {synth.events:,} events, {synth.users:,} users in {time.perf_counter() - started:.0f}s",
-          flush=True)
-    env = {**os.environ, "SHOPGRAPH_HOME": str(home), "NEO4J_URI": f"bolt://127.0.0.1:{args.bolt_port}",
-           "SHOPGRAPH_NEO4J_HTTP_PORT": str(args.http_port), "SHOPGRAPH_NEO4J_HEAP": args.memory,
-           "SHOPGRAPH_NEO4J_PAGECACHE": args.memory, "SHOPGRAPH_PSEUDONYM_KEY": "bench-key-not-secret"}
+    print(f"synth: {synth.events:,} events, {synth.users:,} users in {time.perf_counter() - started:.0f}s", flush=True)
+    env = {
+        **os.environ,
+        "SHOPGRAPH_HOME": str(home),
+        "NEO4J_URI": f"bolt://127.0.0.1:{args.bolt_port}",
+        "SHOPGRAPH_NEO4J_HTTP_PORT": str(args.http_port),
+        "SHOPGRAPH_NEO4J_HEAP": args.memory,
+        "SHOPGRAPH_NEO4J_PAGECACHE": args.memory,
+        "SHOPGRAPH_PSEUDONYM_KEY": "bench-key-not-secret",
+    }
     for key in ("NEO4J_USER", "NEO4J_PASSWORD"):
         env.pop(key, None)
     saved = dict(os.environ)
@@ -88,8 +99,9 @@ def run_size(events: float, args: argparse.Namespace) -> dict:
         files = [str(home / "synth" / month_file_name(m)) for m in MONTHS]
         runs = []
         for label, chunk in (("first three months", files[:-1]), ("the fourth month", files[-1:])):
-            proc = subprocess.run([sys.executable, __file__, "--child", str(home), *chunk], env=env,
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", str(home), *chunk], env=env, capture_output=True, text=True
+            )
             if proc.returncode != 0:
                 raise SystemExit(f"run on {label} failed:\n{proc.stderr[-3000:]}")
             runs.append({"label": label, **json.loads(proc.stdout.strip().splitlines()[-1])})
@@ -130,18 +142,23 @@ def main() -> None:
         small, large = results[0], results[-1]
         ratio = large["events"] / small["events"]
         print(f"\ngrowth, {large['events']:,} vs {small['events']:,} events (events ×{ratio:.2f}):")
-        for (step, _, _, s_small, _), (_, _, _, s_large, _) in zip(small["runs"][0]["steps"],
-                                                                   large["runs"][0]["steps"], strict=True):
+        for (step, _, _, s_small, _), (_, _, _, s_large, _) in zip(
+            small["runs"][0]["steps"], large["runs"][0]["steps"], strict=True
+        ):
             print(f"  {step:<9} ×{s_large / s_small if s_small > 0.05 else float('nan'):5.2f}")
         total = large["runs"][0]["seconds"]
         peak = max(s[4] for s in large["runs"][0]["steps"])
-        print(f"  whole run ×{total / small['runs'][0]['seconds']:.2f}; {large['events']:,} events in {total / 60:.1f}"
-              f" min (goal ≤ 15: {'met' if total <= 900 else 'NOT met'}), peak {peak / 1024:.2f} GiB + Neo4j "
-              f"(goal ≤ 8 GiB)")
+        print(
+            f"  whole run ×{total / small['runs'][0]['seconds']:.2f}; {large['events']:,} events in {total / 60:.1f}"
+            f" min (goal ≤ 15: {'met' if total <= 900 else 'NOT met'}), peak {peak / 1024:.2f} GiB + Neo4j "
+            f"(goal ≤ 8 GiB)"
+        )
     for result in results:
         first, second = result["runs"]
-        print(f"incremental month at {result['events']:,} events: {second['seconds']:.0f}s vs {first['seconds']:.0f}s "
-              f"for the first three months (ratio {second['seconds'] / first['seconds']:.2f})")
+        print(
+            f"incremental month at {result['events']:,} events: {second['seconds']:.0f}s vs {first['seconds']:.0f}s "
+            f"for the first three months (ratio {second['seconds'] / first['seconds']:.2f})"
+        )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ the bootstrap stability, the classifier's held-out macro-F1, the threshold agree
 goals met / not met. Beside the product, a *candidate* that is not the product (feature-weighted
 k-means on the metrics alone, at the product's k and at the true k), a supervised ceiling, and
 an *oracle*: k-means in the personas' own discriminant subspace (LDA fitted on the truth) of the
-full inputs and of the clustering view — how much of the personas each space still holds. ``--real DIR`` runs the product on real month files too and says what
+full inputs and of the clustering view — how much of the personas each space still holds.
+``--real DIR`` runs the product on real month files too and says what
 that sample allows. ``--without`` generates the personas without some of what blurs them
 (blends, off-taste browsing, the heavy activity tail: sigma 0.3 instead of 1.0), to show what
 each costs the product and the supervised ceiling.
@@ -38,16 +39,16 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from events.ingest import ingest_files  # noqa: E402
-from events import synth  # noqa: E402
-from events.synth import generate  # noqa: E402
-from events.workspace import Workspace  # noqa: E402
-from features.calendar import load_calendar  # noqa: E402
-from features.compute import build_user_features  # noqa: E402
-from graph.load import ingested_files, write_interactions  # noqa: E402
-from segments import selection  # noqa: E402
-from segments.inputs import InputTransform  # noqa: E402
-from segments.pipeline import MIN_EVENTS_TO_CLUSTER, fit_labels, read_features, segment, user_vectors  # noqa: E402
+from events import synth
+from events.ingest import ingest_files
+from events.synth import generate
+from features.calendar import load_calendar
+from features.compute import build_user_features
+from graph.load import ingested_files, write_interactions
+from segments import selection
+from segments.inputs import InputTransform
+from segments.pipeline import MIN_EVENTS_TO_CLUSTER, fit_labels, read_features, segment, user_vectors
+from shopgraph.workspace import Workspace
 
 MIN_EVENTS = 5
 # what blurs the personas (events/synth.py, "What blurs the personas") → the constant and its value without it
@@ -55,9 +56,14 @@ BLURS = {"blends": ("BLEND_SHARE", 0.0), "noise": ("NOISE_RATE", (0.0, 0.0)), "t
 GOAL_KEYS = ("ari", "vectors_gain", "stability", "macro_f1", "threshold_agreement")  # the goals, in print order
 BANDS = ((5, 15), (15, 30), (30, 60), (60, 10**9))  # events per user, for the ceiling by activity
 # the variants' keys in quality.json (bench/quality_seeds.py reads them) → their printed labels
-VARIANTS = {"rfm": "k-means on RFM alone", "metrics": "metrics alone", "vectors": "vectors alone",
-            "product": "full pipeline (product)", "classified": "full pipeline, users ≥ the threshold",
-            "weighted": "candidate, not the product: feature-weighted k-means on the metrics alone"}
+VARIANTS = {
+    "rfm": "k-means on RFM alone",
+    "metrics": "metrics alone",
+    "vectors": "vectors alone",
+    "product": "full pipeline (product)",
+    "classified": "full pipeline, users ≥ the threshold",
+    "weighted": "candidate, not the product: feature-weighted k-means on the metrics alone",
+}
 
 
 def prepare(workspace: Workspace, files: list[Path], pseudonymise: bool) -> dict[str, float]:
@@ -108,11 +114,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--real", type=Path, default=None)
     parser.add_argument("--work", type=Path, default=None, help="Keep the data here (default: a temp dir).")
-    parser.add_argument("--kmeans-starts", type=int, default=selection.KMEANS_STARTS,
-                        help="k-means starts per fit (the product's KMEANS_STARTS; 1 shows the effect of one start).")
-    parser.add_argument("--without", nargs="+", choices=sorted(BLURS), default=[],
-                        help="Generate the personas without these blurs (blends, off-taste noise, the heavy "
-                             "activity tail), to see what each costs.")
+    parser.add_argument(
+        "--kmeans-starts",
+        type=int,
+        default=selection.KMEANS_STARTS,
+        help="k-means starts per fit (the product's KMEANS_STARTS; 1 shows the effect of one start).",
+    )
+    parser.add_argument(
+        "--without",
+        nargs="+",
+        choices=sorted(BLURS),
+        default=[],
+        help="Generate the personas without these blurs (blends, off-taste noise, the heavy "
+        "activity tail), to see what each costs.",
+    )
     args = parser.parse_args()
     selection.KMEANS_STARTS = args.kmeans_starts
     for blur in args.without:
@@ -127,11 +142,15 @@ def main() -> None:
         (data / "without.txt").write_text(blurs_off, encoding="utf-8")
     elif (data / "without.txt").is_file() and (data / "without.txt").read_text(encoding="utf-8") != blurs_off:
         made = (data / "without.txt").read_text(encoding="utf-8") or "nothing"
-        raise SystemExit(f"error: {data} was generated without {made}, not without {blurs_off or 'nothing'}: "
-                         "give another --work")
+        raise SystemExit(
+            f"error: {data} was generated without {made}, not without {blurs_off or 'nothing'}: give another --work"
+        )
     workspace = Workspace(root / "home")
-    timings = prepare(workspace, sorted(data.glob("*.csv.gz")), pseudonymise=False) \
-        if not (workspace.embeddings_dir / "user_vectors.parquet").exists() else {}
+    timings = (
+        prepare(workspace, sorted(data.glob("*.csv.gz")), pseudonymise=False)
+        if not (workspace.embeddings_dir / "user_vectors.parquet").exists()
+        else {}
+    )
     t = time.perf_counter()
     run = segment(workspace, seed=0)
     timings["segment"] = time.perf_counter() - t
@@ -152,40 +171,55 @@ def main() -> None:
         rfm = np.log1p(features[["recency_days", "n_orders", "total_spent"]].fillna(0).to_numpy(float))
         rfm = (rfm - rfm.mean(axis=0)) / np.where(rfm.std(axis=0) > 0, rfm.std(axis=0), 1)
         sample = np.random.default_rng(0).choice(len(rfm), min(3000, len(rfm)), replace=False)
-        sil = {k: silhouette_score(rfm[sample], KMeans(k, n_init=3, random_state=0).fit_predict(rfm)[sample])
-               for k in selection.K_RANGE}
+        sil = {
+            k: silhouette_score(rfm[sample], KMeans(k, n_init=3, random_state=0).fit_predict(rfm)[sample])
+            for k in selection.K_RANGE
+        }
         k_rfm = max(sil, key=sil.get)
-        rows["rfm"] = (k_rfm, adjusted_rand_score(truth, KMeans(k_rfm, n_init=3, random_state=0)
-                                                                   .fit_predict(rfm)),
-                                        adjusted_rand_score(truth, KMeans(true_k, n_init=3, random_state=0)
-                                                            .fit_predict(rfm)))
+        rows["rfm"] = (
+            k_rfm,
+            adjusted_rand_score(truth, KMeans(k_rfm, n_init=3, random_state=0).fit_predict(rfm)),
+            adjusted_rand_score(truth, KMeans(true_k, n_init=3, random_state=0).fit_predict(rfm)),
+        )
         transform = InputTransform(seed=0, use_vectors=vectors is not None).fit(features, vectors)
         X, _ = transform.transform(features, vectors)
         view = transform.cluster_view(X)  # what the product's clusterings see
         blocks = transform.blocks_
-        for label, cols in (("metrics", transform.view_blocks_["metrics"]),
-                            ("vectors", transform.view_blocks_["vectors"])):
+        for label, cols in (
+            ("metrics", transform.view_blocks_["metrics"]),
+            ("vectors", transform.view_blocks_["vectors"]),
+        ):
             if cols.stop == cols.start:
                 rows[label] = (None, float("nan"), float("nan"))
                 continue
             part = np.ascontiguousarray(view[:, cols])
             method, k = product_rule(part, business, 0)
-            rows[label] = (f"{method} {k}", adjusted_rand_score(truth, fit_labels(method, k, part, 0)),
-                           adjusted_rand_score(truth, fit_labels(method, true_k, part, 0)))
+            rows[label] = (
+                f"{method} {k}",
+                adjusted_rand_score(truth, fit_labels(method, k, part, 0)),
+                adjusted_rand_score(truth, fit_labels(method, true_k, part, 0)),
+            )
         # the product: its own run (the same transform and fit, on the clustered users)
         full = fit_labels(run.method, run.k, view, 0)
         full_true_k = fit_labels(run.method, true_k, view, 0)
-        rows["product"] = (f"{run.method} {run.k}", adjusted_rand_score(truth, full),
-                           adjusted_rand_score(truth, full_true_k))
+        rows["product"] = (
+            f"{run.method} {run.k}",
+            adjusted_rand_score(truth, full),
+            adjusted_rand_score(truth, full_true_k),
+        )
         metric_rows = X[:, blocks["metrics"]]  # every kept metric, before the clustering view's reduction
-        rows["weighted"] = (f"kmeans {run.k} (the product's k)",
-                            adjusted_rand_score(truth, weighted_kmeans(metric_rows, run.k, 0)),
-                            adjusted_rand_score(truth, weighted_kmeans(metric_rows, true_k, 0)))
+        rows["weighted"] = (
+            f"kmeans {run.k} (the product's k)",
+            adjusted_rand_score(truth, weighted_kmeans(metric_rows, run.k, 0)),
+            adjusted_rand_score(truth, weighted_kmeans(metric_rows, true_k, 0)),
+        )
         # the users the product classifies: at or above its activity threshold
         classified = features["n_events"].to_numpy() >= run.threshold["threshold"]
         rows["classified"] = (
-            f"{run.method} {run.k}", adjusted_rand_score(truth[classified], full[classified]),
-            adjusted_rand_score(truth[classified], full_true_k[classified]))
+            f"{run.method} {run.k}",
+            adjusted_rand_score(truth[classified], full[classified]),
+            adjusted_rand_score(truth[classified], full_true_k[classified]),
+        )
         # ceilings: what a supervised model reaches on the same inputs (3-fold CV, personas ≥ 1 %)
         from sklearn.ensemble import HistGradientBoostingClassifier
         from sklearn.model_selection import cross_val_predict
@@ -196,8 +230,9 @@ def main() -> None:
             part = X[common][:, cols]
             if part.shape[1] == 0:
                 continue
-            guess = cross_val_predict(HistGradientBoostingClassifier(max_iter=60, random_state=0), part,
-                                      truth[common], cv=3)
+            guess = cross_val_predict(
+                HistGradientBoostingClassifier(max_iter=60, random_state=0), part, truth[common], cv=3
+            )
             ceilings[label] = (float((guess == truth[common]).mean()), adjusted_rand_score(truth[common], guess))
             if label == "full":
                 events = features["n_events"].to_numpy()[common]
@@ -206,9 +241,11 @@ def main() -> None:
                     m = (events >= lo) & (events < hi)
                     if m.sum() >= 20:
                         bands[f"{lo}–{hi - 1 if hi < 10**9 else '…'}"] = (
-                            int(m.sum()), float((guess[m] == truth[common][m]).mean()),
+                            int(m.sum()),
+                            float((guess[m] == truth[common][m]).mean()),
                             adjusted_rand_score(truth[common][m], guess[m]),
-                            adjusted_rand_score(truth[common][m], full[common][m]))
+                            adjusted_rand_score(truth[common][m], full[common][m]),
+                        )
         # oracle: k-means (the true k) in the personas' own linear discriminant subspace, fitted on the truth
         # (in sample): how far the product's inputs are from the clustering when the right directions are known
         from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
@@ -216,31 +253,42 @@ def main() -> None:
         oracle = {}
         for label, rows_in in (("inputs", X), ("view", view)):  # the full inputs; what the clusterings see
             subspace = LinearDiscriminantAnalysis(n_components=min(true_k - 1, rows_in.shape[1])).fit_transform(
-                rows_in[common], truth[common])  # the personas with ≥ 1 % of the users: true_k of them
-            oracle[label] = adjusted_rand_score(truth[common], KMeans(true_k, n_init=10, random_state=0)
-                                                .fit_predict(subspace))
+                rows_in[common], truth[common]
+            )  # the personas with ≥ 1 % of the users: true_k of them
+            oracle[label] = adjusted_rand_score(
+                truth[common], KMeans(true_k, n_init=10, random_state=0).fit_predict(subspace)
+            )
         taste = {}
-        for pair in (("brand_loyalist_apple_family", "brand_loyalist_samsung_family"),
-                     ("frequent_small_basket_home", "frequent_small_basket_fashion")):
+        for pair in (
+            ("brand_loyalist_apple_family", "brand_loyalist_samsung_family"),
+            ("frequent_small_basket_home", "frequent_small_basket_fashion"),
+        ):
             m = np.isin(truth, pair)
             if m.sum() < 10:
                 continue
-            for label, cols in (("metrics", transform.view_blocks_["metrics"]),
-                                ("vectors", transform.view_blocks_["vectors"])):
+            for label, cols in (
+                ("metrics", transform.view_blocks_["metrics"]),
+                ("vectors", transform.view_blocks_["vectors"]),
+            ):
                 if cols.stop > cols.start:
                     taste[(pair, label)] = adjusted_rand_score(
-                        truth[m], KMeans(2, n_init=5, random_state=0).fit_predict(view[m][:, cols]))
+                        truth[m], KMeans(2, n_init=5, random_state=0).fit_predict(view[m][:, cols])
+                    )
         assignments = pd.read_parquet(run.run_dir / "assignments.parquet")
         published = features[["user_id"]].merge(assignments, on="user_id")["segment_id"].to_numpy()
         published_ari = adjusted_rand_score(truth, published)
 
-    print(f"clustering view: {len(transform.view_eigenvalues_)} metric components above the Marchenko–Pastur "
-          f"edge {transform.view_edge_:.2f} of {len(transform.metrics_)} metrics + {transform.vector_dims_} vector "
-          "components")
-    print(f"data: {args.users} synthetic users, {args.months}, seed {args.seed}"
-          f"{', without ' + ' and '.join(args.without) if args.without else ''}; {len(features)} users with "
-          f"≥ {MIN_EVENTS} events; true k = {true_k} personas with ≥ 1 % of them: "
-          + ", ".join(f"{p} {n}" for p, n in counts.items()))
+    print(
+        f"clustering view: {len(transform.view_eigenvalues_)} metric components above the Marchenko–Pastur "
+        f"edge {transform.view_edge_:.2f} of {len(transform.metrics_)} metrics + {transform.vector_dims_} vector "
+        "components"
+    )
+    print(
+        f"data: {args.users} synthetic users, {args.months}, seed {args.seed}"
+        f"{', without ' + ' and '.join(args.without) if args.without else ''}; {len(features)} users with "
+        f"≥ {MIN_EVENTS} events; true k = {true_k} personas with ≥ 1 % of them: "
+        + ", ".join(f"{p} {n}" for p, n in counts.items())
+    )
     print(f"timings: {', '.join(f'{k} {v:.1f}s' for k, v in timings.items())}; run timings {run.timings}")
     print()
     print(f"| variant | k chosen | ARI (chosen k) | ARI (true k = {true_k}) |")
@@ -248,16 +296,20 @@ def main() -> None:
     for key, (k, a, b) in rows.items():
         label = VARIANTS[key] + (f" ({run.threshold['threshold']} events)" if key == "classified" else "")
         print(f"| {label} | {k} | {a:.3f} | {b:.3f} |")
-    print(f"| published assignments (segment 0 below the threshold counted as a segment) | {run.k} | "
-          f"{published_ari:.3f} | |")
+    print(
+        f"| published assignments (segment 0 below the threshold counted as a segment) | {run.k} | "
+        f"{published_ari:.3f} | |"
+    )
     print()
     print("| ceiling: supervised gradient boosting on the same inputs, 3-fold CV | accuracy | ARI |")
     print("|---|---|---|")
     for label, (acc, a) in ceilings.items():
         print(f"| {label} | {acc:.3f} | {a:.3f} |")
     for label, words in (("inputs", "the full inputs"), ("view", "the clustering view")):
-        print(f"| oracle: k-means (k = {true_k}) in the personas' own discriminant subspace of {words} "
-              f"(LDA fitted on the truth) | | {oracle[label]:.3f} |")
+        print(
+            f"| oracle: k-means (k = {true_k}) in the personas' own discriminant subspace of {words} "
+            f"(LDA fitted on the truth) | | {oracle[label]:.3f} |"
+        )
     print()
     print("| events per user | users | supervised accuracy | supervised ARI (ceiling) | product ARI (own k) |")
     print("|---|---|---|---|---|")
@@ -287,29 +339,49 @@ def main() -> None:
         print(f"| {name} | {value:.3f} | {'met' if met else 'NOT met'} |")
     print()
     kmeans = run.selection[run.selection["method"] == "kmeans"].sort_values("k")
-    print(f"k-means bootstrap stability by k ({selection.KMEANS_STARTS} starts per fit): "
-          + ", ".join(f"{int(r.k)}: {r.stability:.2f}" for r in kmeans.itertuples()))
-    print("threshold curve (agreement / Cohen's kappa): " + ", ".join(f"n={p['n']}: {p['agreement']:.2f} / "
-                                                                     f"{_kappa(p)}" for p in t["curve"]))
+    print(
+        f"k-means bootstrap stability by k ({selection.KMEANS_STARTS} starts per fit): "
+        + ", ".join(f"{int(r.k)}: {r.stability:.2f}" for r in kmeans.itertuples())
+    )
+    print(
+        "threshold curve (agreement / Cohen's kappa): "
+        + ", ".join(f"n={p['n']}: {p['agreement']:.2f} / {_kappa(p)}" for p in t["curve"])
+    )
     short = run.record["classifier"].get("short_histories", {})
-    print(f"short histories: {short.get('copies', 0)} copies of {short.get('users', 0)} users (first "
-          f"{'/'.join(str(n) for n in short.get('truncations', []))} events); macro-F1 on the test users' copies "
-          f"{run.record['classifier'].get('short_history_test_macro_f1') or float('nan'):.3f}")
-    print("classifiers (CV macro-F1): " + ", ".join(f"{r.classifier} {r.cv_macro_f1:.3f}"
-                                                   for r in run.classifiers.itertuples()))
+    print(
+        f"short histories: {short.get('copies', 0)} copies of {short.get('users', 0)} users (first "
+        f"{'/'.join(str(n) for n in short.get('truncations', []))} events); macro-F1 on the test users' copies "
+        f"{run.record['classifier'].get('short_history_test_macro_f1') or float('nan'):.3f}"
+    )
+    print(
+        "classifiers (CV macro-F1): "
+        + ", ".join(f"{r.classifier} {r.cv_macro_f1:.3f}" for r in run.classifiers.itertuples())
+    )
     print("segments: " + "; ".join(f"{s['segment_id']} {s['name']['en']} ({s['size']})" for s in run.segments))
-    print("importance by block: " + str({k: round(v, 3) for k, v in
-                                         run.record["analysis"]["importance_by_block"].items()}))
+    print(
+        "importance by block: "
+        + str({k: round(v, 3) for k, v in run.record["analysis"]["importance_by_block"].items()})
+    )
     figures = {  # for bench/quality_seeds.py, which sums several seeds up
-        "seed": args.seed, "users": args.users, "without": args.without, "months": args.months,
-        "clustered": len(features), "true_k": true_k,
-        "chosen": f"{run.method} {run.k}", "threshold": t["threshold"], "kappa_at_threshold": at.get("kappa"),
-        "variants": {key: {"label": VARIANTS[key], "k": k, "ari_own_k": a, "ari_true_k": b}
-                     for key, (k, a, b) in rows.items()},
-        "ceiling_ari": ceilings.get("full", (None, None))[1], "oracle_subspace_ari": oracle["inputs"],
+        "seed": args.seed,
+        "users": args.users,
+        "without": args.without,
+        "months": args.months,
+        "clustered": len(features),
+        "true_k": true_k,
+        "chosen": f"{run.method} {run.k}",
+        "threshold": t["threshold"],
+        "kappa_at_threshold": at.get("kappa"),
+        "variants": {
+            key: {"label": VARIANTS[key], "k": k, "ari_own_k": a, "ari_true_k": b} for key, (k, a, b) in rows.items()
+        },
+        "ceiling_ari": ceilings.get("full", (None, None))[1],
+        "oracle_subspace_ari": oracle["inputs"],
         "oracle_view_ari": oracle["view"],
-        "goals": [{"key": key, "goal": name, "value": value, "met": bool(met)}
-                  for key, (name, value, met) in zip(GOAL_KEYS, goals, strict=True)],
+        "goals": [
+            {"key": key, "goal": name, "value": value, "met": bool(met)}
+            for key, (name, value, met) in zip(GOAL_KEYS, goals, strict=True)
+        ],
     }
     (root / "quality.json").write_text(json.dumps(figures, indent=1, default=float), encoding="utf-8")
     print(f"figures: {root / 'quality.json'}")
@@ -328,20 +400,27 @@ def real(directory: Path, root: Path) -> None:
     features = read_features(workspace)
     enough = int((features["n_events"] >= MIN_EVENTS_TO_CLUSTER).sum())
     print()
-    print(f"real sample {directory}: {len(features)} users, {enough} with ≥ {MIN_EVENTS_TO_CLUSTER} events, "
-          f"{int((features['n_purchases'] > 0).sum())} buyers")
+    print(
+        f"real sample {directory}: {len(features)} users, {enough} with ≥ {MIN_EVENTS_TO_CLUSTER} events, "
+        f"{int((features['n_purchases'] > 0).sum())} buyers"
+    )
     try:
         run = segment(workspace, seed=0)
-    except Exception as exc:  # noqa: BLE001 - the bench reports what the sample allows
+    except Exception as exc:
         print(f"segment: {exc}")
         return
-    print(f"segment: {run.method} k={run.k}, stability {run.record['scores']['stability']:.2f}, silhouette "
-          f"{run.record['scores']['silhouette']:.3f}, threshold {run.threshold['threshold']} "
-          f"({'met' if run.threshold['met'] else 'not met'}{': ' + run.threshold['note'] if run.threshold.get('note') else ''}), "
-          "classifier "
-          f"{run.record['classifier']['kept']} test macro-F1 {run.record['classifier']['test_macro_f1']:.3f}")
-    print("threshold curve (agreement / Cohen's kappa): " + ", ".join(
-        f"n={p['n']}: {p['agreement']:.2f} / {_kappa(p)}" for p in run.threshold["curve"]))
+    print(
+        f"segment: {run.method} k={run.k}, stability {run.record['scores']['stability']:.2f}, silhouette "
+        f"{run.record['scores']['silhouette']:.3f}, threshold {run.threshold['threshold']} "
+        f"({'met' if run.threshold['met'] else 'not met'}"
+        f"{': ' + run.threshold['note'] if run.threshold.get('note') else ''}), "
+        "classifier "
+        f"{run.record['classifier']['kept']} test macro-F1 {run.record['classifier']['test_macro_f1']:.3f}"
+    )
+    print(
+        "threshold curve (agreement / Cohen's kappa): "
+        + ", ".join(f"n={p['n']}: {p['agreement']:.2f} / {_kappa(p)}" for p in run.threshold["curve"])
+    )
     print("segments: " + "; ".join(f"{s['segment_id']} {s['name']['en']} ({s['size']})" for s in run.segments))
 
 

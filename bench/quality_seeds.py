@@ -28,12 +28,22 @@ VARIANTS = ("rfm", "metrics", "product")  # keys of quality.json's "variants" (b
 
 def run_seed(seed: int, users: int, work: Path) -> dict:
     folder = work / f"seed-{seed}"
-    command = [sys.executable, str(HERE / "quality.py"), "--work", str(folder), "--seed", str(seed),
-               "--users", str(users)]
+    command = [
+        sys.executable,
+        str(HERE / "quality.py"),
+        "--work",
+        str(folder),
+        "--seed",
+        str(seed),
+        "--users",
+        str(users),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        raise SystemExit(f"error: bench/quality.py --seed {seed} failed (exit {done.returncode}): "
-                         f"{(done.stderr.strip().splitlines() or ['no output'])[-1]}")
+        raise SystemExit(
+            f"error: bench/quality.py --seed {seed} failed (exit {done.returncode}): "
+            f"{(done.stderr.strip().splitlines() or ['no output'])[-1]}"
+        )
     return json.loads((folder / "quality.json").read_text(encoding="utf-8"))
 
 
@@ -49,22 +59,28 @@ def main() -> None:
         results.append(run_seed(seed, args.users, work))
         print(f"seed {seed} done", file=sys.stderr, flush=True)
 
-    print(f"data: {args.users} synthetic users per seed, months {results[0]['months']}; ARI on users with ≥ 5 "
-          f"events; work {work}")
+    print(
+        f"data: {args.users} synthetic users per seed, months {results[0]['months']}; ARI on users with ≥ 5 "
+        f"events; work {work}"
+    )
     print()
-    print("| seed | users ≥ 5 events | true k | chosen | RFM k-means (own k) | metrics alone (own k) | "
-          "product (own k) | product (true k) | weighted k-means candidate (product's k / true k) | "
-          "supervised ceiling | oracle: inputs / view | threshold (κ there) |")
+    print(
+        "| seed | users ≥ 5 events | true k | chosen | RFM k-means (own k) | metrics alone (own k) | "
+        "product (own k) | product (true k) | weighted k-means candidate (product's k / true k) | "
+        "supervised ceiling | oracle: inputs / view | threshold (κ there) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         v = r["variants"]
         kappa = "–" if r["kappa_at_threshold"] is None else f"{r['kappa_at_threshold']:.2f}"
-        print(f"| {r['seed']} | {r['clustered']} | {r['true_k']} | {r['chosen']} | "
-              + " | ".join(f"{v[name]['ari_own_k']:.3f}" for name in VARIANTS)
-              + f" | {v['product']['ari_true_k']:.3f} | {v['weighted']['ari_own_k']:.3f} / "
-                f"{v['weighted']['ari_true_k']:.3f} | {r['ceiling_ari']:.3f} | {r['oracle_subspace_ari']:.3f} / "
-                f"{r['oracle_view_ari']:.3f} | "
-                f"{r['threshold']} ({kappa}) |")
+        print(
+            f"| {r['seed']} | {r['clustered']} | {r['true_k']} | {r['chosen']} | "
+            + " | ".join(f"{v[name]['ari_own_k']:.3f}" for name in VARIANTS)
+            + f" | {v['product']['ari_true_k']:.3f} | {v['weighted']['ari_own_k']:.3f} / "
+            f"{v['weighted']['ari_true_k']:.3f} | {r['ceiling_ari']:.3f} | {r['oracle_subspace_ari']:.3f} / "
+            f"{r['oracle_view_ari']:.3f} | "
+            f"{r['threshold']} ({kappa}) |"
+        )
     print()
     print("| goal | mean | lowest | highest | met in |")
     print("|---|---|---|---|---|")
@@ -72,19 +88,27 @@ def main() -> None:
         values = [r["goals"][i]["value"] for r in results]
         met = sum(r["goals"][i]["met"] for r in results)
         name = goal["goal"].split(" (at n =")[0]  # the threshold's n differs by seed
-        print(f"| {name} | {statistics.fmean(values):.3f} | {min(values):.3f} | {max(values):.3f} | "
-              f"{met} of {len(results)} seeds |")
-    ratio = [r["variants"]["product"]["ari_own_k"] / r["variants"]["rfm"]["ari_own_k"]
-             for r in results if r["variants"]["rfm"]["ari_own_k"] > 0]
+        print(
+            f"| {name} | {statistics.fmean(values):.3f} | {min(values):.3f} | {max(values):.3f} | "
+            f"{met} of {len(results)} seeds |"
+        )
+    ratio = [
+        r["variants"]["product"]["ari_own_k"] / r["variants"]["rfm"]["ari_own_k"]
+        for r in results
+        if r["variants"]["rfm"]["ari_own_k"] > 0
+    ]
     if ratio:
         print()
-        print(f"product ARI ÷ RFM k-means ARI (own k each), per seed: {', '.join(f'{x:.2f}' for x in ratio)}; "
-              f"mean {statistics.fmean(ratio):.2f}")
-    share = [r["variants"]["product"]["ari_own_k"] / r["ceiling_ari"] for r in results
-             if r["ceiling_ari"]]
+        print(
+            f"product ARI ÷ RFM k-means ARI (own k each), per seed: {', '.join(f'{x:.2f}' for x in ratio)}; "
+            f"mean {statistics.fmean(ratio):.2f}"
+        )
+    share = [r["variants"]["product"]["ari_own_k"] / r["ceiling_ari"] for r in results if r["ceiling_ari"]]
     if share:
-        print(f"product ARI ÷ supervised ceiling, per seed: {', '.join(f'{x:.2f}' for x in share)}; "
-              f"mean {statistics.fmean(share):.2f}")
+        print(
+            f"product ARI ÷ supervised ceiling, per seed: {', '.join(f'{x:.2f}' for x in share)}; "
+            f"mean {statistics.fmean(share):.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -28,8 +27,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-INDEXES = ("segment_name", "user_segment", "user_below_median_purchase_share", "user_promo_lift", "user_rfm_m",
-           "carted_last_at")  # the indexes of cypher/analyst/indexes.cypher
+INDEXES = (
+    "segment_name",
+    "user_segment",
+    "user_below_median_purchase_share",
+    "user_promo_lift",
+    "user_rfm_m",
+    "carted_last_at",
+)  # the indexes of cypher/analyst/indexes.cypher
 GOALS_MS = {"per-customer": 50.0, "per-segment": 500.0}
 
 
@@ -38,15 +43,15 @@ def build(args) -> dict:
 
     from events.ingest import ingest_files
     from events.synth import generate
-    from events.workspace import Workspace
     from features.calendar import load_calendar
     from features.compute import build_user_features
     from features.graph_write import write_user_features
     from graph.bulk import bulk_load
     from graph.connection import connect
     from graph.schema import reset_database
-    from graph.settings import Settings
     from graph.vectors import write_user_vectors
+    from shopgraph.settings import Settings
+    from shopgraph.workspace import Workspace
     from tests.integration.analyst_world import write_fake_vectors
     from tests.integration.segment_fixture import NOT_ENOUGH, Assignment, write_segments
 
@@ -88,8 +93,10 @@ def build(args) -> dict:
         names[0] = NOT_ENOUGH[1:]
         rng = np.random.default_rng(1)
         current = {u: Assignment(s, *names[s], float(rng.uniform(0.4, 1.0))) for u, s in segments.items()}
-        shuffled = {u: Assignment(((s + 1) % (STANDIN_K + 1)), *names[(s + 1) % (STANDIN_K + 1)], 0.8)
-                    for u, s in segments.items()}
+        shuffled = {
+            u: Assignment(((s + 1) % (STANDIN_K + 1)), *names[(s + 1) % (STANDIN_K + 1)], 0.8)
+            for u, s in segments.items()
+        }
         write_segments(db, current, shuffled)
         timings["stand-in segments"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -97,8 +104,12 @@ def build(args) -> dict:
         write_user_vectors(db, store, batch_size=5_000)
         timings["vectors"] = time.perf_counter() - t
         counts = db.run("analyst/graph_overview")
-    return {"timings": timings, "counts": {r["name"]: r["count"] for r in counts},
-            "segments": sorted({a.name for a in current.values()}), "users": sorted(segments)}
+    return {
+        "timings": timings,
+        "counts": {r["name"]: r["count"] for r in counts},
+        "segments": sorted({a.name for a in current.values()}),
+        "users": sorted(segments),
+    }
 
 
 def reuse() -> dict:
@@ -160,17 +171,22 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--data", default="/tmp/sg-bench-queries")
-    parser.add_argument("--reuse", action="store_true",
-                        help="time the graph an earlier run built (no rebuild; indexes of the earlier run dropped)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the graph an earlier run built (no rebuild; indexes of the earlier run dropped)",
+    )
     args = parser.parse_args()
 
     from graph.connection import connect
     from graph.queries import library
 
     world = reuse() if args.reuse else build(args)
-    print(f"graph: {world['counts'].get('User', 0):,} users, {world['counts'].get('Product', 0):,} products, "
-          + ", ".join(f"{world['counts'].get(r, 0):,} {r}" for r in ("VIEWED", "CARTED", "PURCHASED", "IN_SEGMENT"))
-          + f"; {len(world['segments'])} segments")
+    print(
+        f"graph: {world['counts'].get('User', 0):,} users, {world['counts'].get('Product', 0):,} products, "
+        + ", ".join(f"{world['counts'].get(r, 0):,} {r}" for r in ("VIEWED", "CARTED", "PURCHASED", "IN_SEGMENT"))
+        + f"; {len(world['segments'])} segments"
+    )
     print("built in: " + ", ".join(f"{k} {v:.0f}s" for k, v in world["timings"].items()))
     with connect() as db:
         before = time_all(db, world, args.repeats, args.seed)
@@ -184,8 +200,10 @@ def main() -> None:
         goal = GOALS_MS.get(query.cost)
         verdict = "-" if goal is None else f"p95 ≤ {goal:.0f} {'met' if p95 <= goal else 'NOT met'}"
         print(f"{name:<26}{query.cost:<14}{ref:>11.1f}{p50:>9.1f}{p95:>9.1f}{p50 / ref:>7.2f}  {verdict}")
-    print(f"({args.repeats} timed runs per query after 2 warm-ups, parameters varied per run; ratio = p50 with "
-          "the indexes / p50 without)")
+    print(
+        f"({args.repeats} timed runs per query after 2 warm-ups, parameters varied per run; ratio = p50 with "
+        "the indexes / p50 without)"
+    )
 
 
 if __name__ == "__main__":

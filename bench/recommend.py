@@ -25,7 +25,8 @@ recommended ÷ products in the training months). Recommenders:
 Segments: a STAND-IN, fitted on the training months only (so the bench has no look-ahead and
 does not depend on the segmentation's choices) — k-means (k = 8, seed 0) on standardised
 features of the training months, users with < 3 events in "Not enough activity yet". The
-figures with the real segmentation are the ones ``shopgraph run`` writes into the dossier. Goals on synthetic data: segment hit rate@10 ≥ 1.5 × popularity and ≥ item-to-item.
+figures with the real segmentation are the ones ``shopgraph run`` writes into the dossier.
+Goals on synthetic data: segment hit rate@10 ≥ 1.5 × popularity and ≥ item-to-item.
 """
 
 from __future__ import annotations
@@ -44,10 +45,29 @@ import numpy as np  # noqa: E402
 
 K = 10
 STANDIN_K = 8
-FEATURES = ["n_events", "n_sessions", "n_orders", "total_spent", "purchase_rate", "view_to_cart_rate",
-            "cart_abandonment_rate", "promo_share", "price_index_viewed", "recency_days", "share_electronics",
-            "share_appliances", "share_computers", "share_apparel", "share_furniture", "share_kids", "share_sport",
-            "share_construction", "share_auto", "share_accessories", "share_other"]
+FEATURES = [
+    "n_events",
+    "n_sessions",
+    "n_orders",
+    "total_spent",
+    "purchase_rate",
+    "view_to_cart_rate",
+    "cart_abandonment_rate",
+    "promo_share",
+    "price_index_viewed",
+    "recency_days",
+    "share_electronics",
+    "share_appliances",
+    "share_computers",
+    "share_apparel",
+    "share_furniture",
+    "share_kids",
+    "share_sport",
+    "share_construction",
+    "share_auto",
+    "share_accessories",
+    "share_other",
+]
 
 
 def standin_segments(features: Path) -> dict[int, int]:
@@ -56,8 +76,9 @@ def standin_segments(features: Path) -> dict[int, int]:
 
     con = duckdb.connect()
     cols = ", ".join(f"coalesce({c}, 0)::DOUBLE" for c in FEATURES)
-    rows = con.execute(f"SELECT user_id, n_events, {cols} FROM read_parquet(?) ORDER BY user_id",
-                       [str(features)]).fetchall()
+    rows = con.execute(
+        f"SELECT user_id, n_events, {cols} FROM read_parquet(?) ORDER BY user_id", [str(features)]
+    ).fetchall()
     ids = np.array([r[0] for r in rows])
     active = np.array([r[1] >= 3 for r in rows])
     x = np.array([r[2:] for r in rows], dtype=float)
@@ -92,7 +113,7 @@ def prepare(args) -> tuple[Path, Path, list[str], str]:
     for target, chosen in ((train_home, months[:-1]), (test_home, months[-1:])):
         if not (target / "store" / "manifest.json").exists():
             target.mkdir(parents=True, exist_ok=True)
-            from events.workspace import Workspace
+            from shopgraph.workspace import Workspace
 
             ingest_files(Workspace(target), [f for m in chosen for f in by_month[m]])
     return train_home, test_home, months[:-1], months[-1]
@@ -109,12 +130,12 @@ def _month_of(name: str) -> str:
 
 def check_cypher(train_home: Path, features: Path, segments: dict[int, int], recommend, users: list[int]) -> str:
     """Load the training months into the Neo4j at NEO4J_URI with the stand-in segments; compare lists."""
-    from events.workspace import Workspace
     from features.graph_write import write_user_features
     from graph.connection import connect
     from graph.load import load
     from graph.recommend import Recommender
     from graph.schema import apply_schema, reset_database
+    from shopgraph.workspace import Workspace
     from tests.integration.segment_fixture import NOT_ENOUGH, Assignment, write_segments
 
     names = {sid: (f"Stand-in segment {sid}", f"Segment provisoire {sid}") for sid in range(1, STANDIN_K + 1)}
@@ -130,8 +151,10 @@ def check_cypher(train_home: Path, features: Path, segments: dict[int, int], rec
         graph_lists = Recommender(db, k=K).for_users(users)
         seconds = time.perf_counter() - t0
     same = sum([i.product_id for i in g.items] == recommend(u) for u, g in zip(users, graph_lists, strict=True))
-    return (f"Cypher check: {same}/{len(users)} customers get the same ten products from the Cypher recommender "
-            f"({seconds / len(users) * 1000:.0f} ms per customer, segment lists cached)")
+    return (
+        f"Cypher check: {same}/{len(users)} customers get the same ten products from the Cypher recommender "
+        f"({seconds / len(users) * 1000:.0f} ms per customer, segment lists cached)"
+    )
 
 
 def main() -> None:
@@ -142,15 +165,19 @@ def main() -> None:
     parser.add_argument("--home", default="/tmp/sg-bench-recommend")
     parser.add_argument("--real", action="store_true", help="the real sample rows in ../shared/data (Oct → Nov)")
     parser.add_argument("--check-cypher", type=int, default=0, metavar="N")
-    parser.add_argument("--max-users", type=int, default=None,
-                        help="evaluate a seeded sample of at most this many test customers (default: the library's)")
+    parser.add_argument(
+        "--max-users",
+        type=int,
+        default=None,
+        help="evaluate a seeded sample of at most this many test customers (default: the library's)",
+    )
     args = parser.parse_args()
 
     from events.store import event_files
-    from events.workspace import Workspace
     from features.calendar import load_calendar
     from features.compute import build_user_features
     from segments.recommend_eval import MAX_USERS, compare, load_holdout, segment_recommender
+    from shopgraph.workspace import Workspace
 
     args.max_users = args.max_users or MAX_USERS
 
@@ -158,13 +185,15 @@ def main() -> None:
     train_home, test_home, train_months, test_month = prepare(args)
     table = build_user_features(Workspace(train_home), load_calendar())
     segments = standin_segments(table.path)
-    data = load_holdout(event_files(Workspace(train_home)), event_files(Workspace(test_home)),
-                        max_users=args.max_users)
+    data = load_holdout(event_files(Workspace(train_home)), event_files(Workspace(test_home)), max_users=args.max_users)
     sampled = f" (evaluated: a sample of {len(data.test):,})" if data.candidates > len(data.test) else ""
-    print(f"train {', '.join(train_months)} → test {test_month}: {data.known_users:,} customers, "
-          f"{len(data.pairs):,} purchase pairs, {data.catalogue:,} products; {data.candidates:,} customers with a "
-          f"new purchase in {test_month}{sampled}; stand-in k-means segments k={STANDIN_K} "
-          f"({sum(1 for s in segments.values() if s == 0):,} with < 3 events); prepared in {time.perf_counter() - t0:.0f}s")
+    print(
+        f"train {', '.join(train_months)} → test {test_month}: {data.known_users:,} customers, "
+        f"{len(data.pairs):,} purchase pairs, {data.catalogue:,} products; {data.candidates:,} customers with a "
+        f"new purchase in {test_month}{sampled}; stand-in k-means segments k={STANDIN_K} "
+        f"({sum(1 for s in segments.values() if s == 0):,} with < 3 events); "
+        f"prepared in {time.perf_counter() - t0:.0f}s"
+    )
     if not data.test:
         print(f"no customer of the training months bought a new product in {test_month}: no figure to report")
         return
@@ -175,9 +204,11 @@ def main() -> None:
     for name, r in results.items():
         print(f"{name:<26}{r['hit_rate']:>9.4f}{r['precision']:>9.4f}{r['recall']:>11.4f}{r['coverage']:>10.4f}")
     seg, pop, i2i = (results[n]["hit_rate"] for n in ("segment", "popularity", "item-to-item"))
-    print(f"segment / popularity hit rate = {seg / pop if pop else float('inf'):.2f} (goal ≥ 1.5: "
-          f"{'met' if pop and seg >= 1.5 * pop else 'NOT met'}); segment / item-to-item = "
-          f"{seg / i2i if i2i else float('inf'):.2f} (goal ≥ 1: {'met' if seg >= i2i else 'NOT met'})")
+    print(
+        f"segment / popularity hit rate = {seg / pop if pop else float('inf'):.2f} (goal ≥ 1.5: "
+        f"{'met' if pop and seg >= 1.5 * pop else 'NOT met'}); segment / item-to-item = "
+        f"{seg / i2i if i2i else float('inf'):.2f} (goal ≥ 1: {'met' if seg >= i2i else 'NOT met'})"
+    )
     if args.check_cypher:
         rng = np.random.default_rng(0)
         pool = sorted(data.test)

@@ -35,12 +35,13 @@ from sklearn.metrics import adjusted_rand_score
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from events.pseudonym import KEY_ENV, pseudonym  # noqa: E402
-from events.synth import generate  # noqa: E402
-from events.workspace import Workspace  # noqa: E402
-from quality import prepare  # noqa: E402
-from segments import selection  # noqa: E402
-from segments.pipeline import segment  # noqa: E402
+from quality import prepare
+
+from events.pseudonym import KEY_ENV, pseudonym
+from events.synth import generate
+from segments import selection
+from segments.pipeline import segment
+from shopgraph.workspace import Workspace
 
 
 def one_key(root: Path, data: Path, key: str, personas: pd.DataFrame) -> tuple[object, pd.DataFrame, float]:
@@ -75,22 +76,30 @@ def main() -> None:
     keys = [f"reproducibility-key-{i + 1}" for i in range(args.keys)]
     runs = {key: one_key(root, data, key, personas) for key in keys}
 
-    print(f"data: {args.users} synthetic users, {args.months}, seed {args.seed}; {args.keys} pseudonym keys; "
-          f"{selection.BOOTSTRAPS} bootstrap fits per candidate")
+    print(
+        f"data: {args.users} synthetic users, {args.months}, seed {args.seed}; {args.keys} pseudonym keys; "
+        f"{selection.BOOTSTRAPS} bootstrap fits per candidate"
+    )
     print()
     print("| key | chosen | stability | threshold | segments published | segment (s) |")
     print("|---|---|---|---|---|---|")
-    for key, (run, assignments, seconds) in runs.items():
-        print(f"| {key} | {run.method} {run.k} | {run.record['scores']['stability']:.3f} | "
-              f"{run.threshold['threshold']} | {len(run.segments) - 1} | {seconds:.1f} |")
+    for key, (run, _assignments, seconds) in runs.items():
+        print(
+            f"| {key} | {run.method} {run.k} | {run.record['scores']['stability']:.3f} | "
+            f"{run.threshold['threshold']} | {len(run.segments) - 1} | {seconds:.1f} |"
+        )
     print()
     for key, (run, _, _) in runs.items():
         kmeans = run.selection[run.selection["method"] == "kmeans"].sort_values("k")
-        print(f"{key}: k-means stability by k: " + ", ".join(f"{int(r.k)}: {r.stability:.2f}"
-                                                            for r in kmeans.itertuples()))
+        print(
+            f"{key}: k-means stability by k: "
+            + ", ".join(f"{int(r.k)}: {r.stability:.2f}" for r in kmeans.itertuples())
+        )
     print()
-    print("| pair | ARI, users clustered in both | ARI, all published assignments | mean stability of the two "
-          "| ratio (clustered ARI ÷ stability) |")
+    print(
+        "| pair | ARI, users clustered in both | ARI, all published assignments | mean stability of the two "
+        "| ratio (clustered ARI ÷ stability) |"
+    )
     print("|---|---|---|---|---|")
     between, ratios = [], []
     for a, b in itertools.combinations(keys, 2):
@@ -105,9 +114,11 @@ def main() -> None:
         print(f"| {a[-1]} – {b[-1]} | {ari:.3f} | {published:.3f} | {stability:.3f} | {ari / stability:.2f} |")
     chosen = {(run.method, run.k) for run, _, _ in runs.values()}
     print()
-    print(f"same (method, k) under every key: {'yes' if len(chosen) == 1 else 'no'} "
-          f"({', '.join(f'{m} {k}' for m, k in sorted(chosen))}); mean ARI between keys {np.mean(between):.3f}; "
-          f"mean ratio to the stability {np.mean(ratios):.2f}")
+    print(
+        f"same (method, k) under every key: {'yes' if len(chosen) == 1 else 'no'} "
+        f"({', '.join(f'{m} {k}' for m, k in sorted(chosen))}); mean ARI between keys {np.mean(between):.3f}; "
+        f"mean ratio to the stability {np.mean(ratios):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -59,13 +59,21 @@ RUNS: dict[str, list[str]] = {
 def machine_line() -> str:
     """CPUs, memory, Python and load average: what the figures were measured on."""
     try:
-        mem = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal"))
-                  .split()[1]) / 2**20
+        mem = (
+            int(
+                next(
+                    line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+                ).split()[1]
+            )
+            / 2**20
+        )
     except (OSError, StopIteration):
         mem = 0.0
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    return (f"{os.cpu_count()} CPUs, {mem:.0f} GiB, {platform.system()} {platform.machine()}, "
-            f"Python {platform.python_version()}, load average {load:.1f} at start")
+    return (
+        f"{os.cpu_count()} CPUs, {mem:.0f} GiB, {platform.system()} {platform.machine()}, "
+        f"Python {platform.python_version()}, load average {load:.1f} at start"
+    )
 
 
 def replace_block(doc: str, name: str, body: str) -> str:

@@ -25,8 +25,8 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from segments import assign, selection  # noqa: E402
-from segments.pipeline import DEFAULT_SAMPLE, fit_labels  # noqa: E402
+from segments import assign, selection
+from segments.pipeline import DEFAULT_SAMPLE, fit_labels
 
 
 def matrix(users: int, dims: int, centres: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -37,8 +37,8 @@ def matrix(users: int, dims: int, centres: int, seed: int) -> tuple[np.ndarray, 
     spread = rng.uniform(0.3, 0.6, centres).astype(np.float32)
     X = np.empty((users, dims), np.float32)
     for lo in range(0, users, 200_000):
-        part = labels[lo:lo + 200_000]
-        X[lo:lo + 200_000] = means[part] + rng.standard_normal((len(part), dims), np.float32) * spread[part, None]
+        part = labels[lo : lo + 200_000]
+        X[lo : lo + 200_000] = means[part] + rng.standard_normal((len(part), dims), np.float32) * spread[part, None]
     return X, labels
 
 
@@ -55,8 +55,10 @@ def main() -> None:
     args = parser.parse_args()
     X, truth = matrix(args.users, args.dims, args.centres, args.seed)
     business = np.random.default_rng(1).random((len(X), 2))
-    print(f"matrix {X.shape} float32 ({X.nbytes / 2**30:.2f} GiB), {args.centres} planted centres; "
-          f"peak so far {peak_gib():.2f} GiB")
+    print(
+        f"matrix {X.shape} float32 ({X.nbytes / 2**30:.2f} GiB), {args.centres} planted centres; "
+        f"peak so far {peak_gib():.2f} GiB"
+    )
     t = {}
     with threadpool_limits(1):
         start = time.perf_counter()
@@ -71,7 +73,7 @@ def main() -> None:
         model = assign.train(X, labels, seed=0)
         t[f"classifiers (6 compared, kept {model.name})"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        predicted = np.concatenate([model.predict(X[lo:lo + 100_000])[0] for lo in range(0, len(X), 100_000)])
+        predicted = np.concatenate([model.predict(X[lo : lo + 100_000])[0] for lo in range(0, len(X), 100_000)])
         t["predict every user"] = time.perf_counter() - mark
         total = time.perf_counter() - start
     mark = time.perf_counter()
@@ -87,9 +89,11 @@ def main() -> None:
     print(f"| reference: sklearn KMeans(k={chosen.k}) on all users, default threads | {reference:.1f} |")
     print()
     peak = peak_gib()
-    print(f"ratio total / reference: {total / reference:.2f}; peak memory {peak:.2f} GiB; ARI vs planted "
-          f"{adjusted_rand_score(truth, labels):.3f}; classifier agreement with the fit "
-          f"{(predicted == labels).mean():.3f}, test macro-F1 {model.test_macro_f1:.3f}")
+    print(
+        f"ratio total / reference: {total / reference:.2f}; peak memory {peak:.2f} GiB; ARI vs planted "
+        f"{adjusted_rand_score(truth, labels):.3f}; classifier agreement with the fit "
+        f"{(predicted == labels).mean():.3f}, test macro-F1 {model.test_macro_f1:.3f}"
+    )
     print(f"goal ≤ 300 s: {'met' if total <= 300 else 'NOT met'}; goal ≤ 4 GiB: {'met' if peak <= 4 else 'NOT met'}")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +10,8 @@ import typer
 from rich.table import Table
 
 from commands.common import console, print_pairs, settings, user_errors
-from events.errors import ShopgraphError
+from shopgraph.errors import ShopgraphError
+from shopgraph.files import atomic_write
 
 app = typer.Typer()
 
@@ -38,15 +38,12 @@ def _csv_value(value: Any) -> Any:
 
 def write_rows_csv(rows: list[dict[str, Any]], path: Path) -> Path:
     """The rows as CSV with a header (atomic)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
     columns = list(rows[0]) if rows else []
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
+    with atomic_write(path, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
         for row in rows:
             writer.writerow([_csv_value(row[c]) for c in columns])
-    os.replace(tmp, path)
     return path
 
 
@@ -56,8 +53,11 @@ def queries_cmd() -> None:
     """List the analyst queries with the question each answers and its parameters."""
     from graph.queries import library
 
-    table = Table(title="analyst queries (run one with `shopgraph query NAME --param key=value`)",
-                  title_justify="left", show_lines=True)
+    table = Table(
+        title="analyst queries (run one with `shopgraph query NAME --param key=value`)",
+        title_justify="left",
+        show_lines=True,
+    )
     table.add_column("name", style="bold", no_wrap=True)
     table.add_column("question")
     table.add_column("parameters")
@@ -71,11 +71,18 @@ def queries_cmd() -> None:
 @user_errors
 def query_cmd(
     name: Annotated[str, typer.Argument(help="The query's name (see `shopgraph queries`).")],
-    param: Annotated[list[str] | None, typer.Option(
-        "--param", "-p", metavar="KEY=VALUE",
-        help="A parameter of the query, e.g. --param segment=\"Window shoppers\"; repeat for several.")] = None,
-    csv_file: Annotated[str | None, typer.Option("--csv", metavar="FILE",
-                                                 help="Also write every row to this CSV file.")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            metavar="KEY=VALUE",
+            help='A parameter of the query, e.g. --param segment="Window shoppers"; repeat for several.',
+        ),
+    ] = None,
+    csv_file: Annotated[
+        str | None, typer.Option("--csv", metavar="FILE", help="Also write every row to this CSV file.")
+    ] = None,
     max_rows: Annotated[int, typer.Option(help="Rows to print (the CSV gets all).", min=1)] = 50,
 ) -> None:
     """Run one analyst query with typed parameters and print its answer as a table."""
@@ -101,21 +108,28 @@ def query_cmd(
 @app.command("recommend")
 @user_errors
 def recommend_cmd(
-    user_id: Annotated[int | None, typer.Argument(
-        help="The customer's id as the shop knows it (raw id; pseudonymised with the shop's key).")] = None,
+    user_id: Annotated[
+        int | None,
+        typer.Argument(help="The customer's id as the shop knows it (raw id; pseudonymised with the shop's key)."),
+    ] = None,
     k: Annotated[int, typer.Option("-k", help="How many products.", min=1)] = 10,
-    pseudonym: Annotated[bool, typer.Option(
-        "--pseudonym", help="USER_ID is already the stored pseudonym (as the query library shows it).")] = False,
-    segment: Annotated[str | None, typer.Option(
-        "--segment", help="Batch mode: the top-k for every customer of this current segment.")] = None,
-    out: Annotated[str | None, typer.Option(
-        "--out", metavar="FILE", help="Batch mode: CSV to write (default $SHOPGRAPH_HOME/exports/).")] = None,
+    pseudonym: Annotated[
+        bool,
+        typer.Option("--pseudonym", help="USER_ID is already the stored pseudonym (as the query library shows it)."),
+    ] = False,
+    segment: Annotated[
+        str | None, typer.Option("--segment", help="Batch mode: the top-k for every customer of this current segment.")
+    ] = None,
+    out: Annotated[
+        str | None,
+        typer.Option("--out", metavar="FILE", help="Batch mode: CSV to write (default $SHOPGRAPH_HOME/exports/)."),
+    ] = None,
 ) -> None:
     """Recommend products to a customer from their segment's purchases (lift and recency), or to a whole segment."""
-    from events.workspace import Workspace
     from graph.audience import exports_dir, slug
     from graph.connection import connect
     from graph.recommend import Recommender, stored_id, write_batch
+    from shopgraph.workspace import Workspace
 
     if (user_id is None) == (segment is None):
         raise ShopgraphError("give a USER_ID or --segment NAME (one of them)")
@@ -125,21 +139,28 @@ def recommend_cmd(
         if segment is not None:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            with Progress(TextColumn("customers"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=console) as bar:
+            with Progress(
+                TextColumn("customers"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+            ) as bar:
                 task = bar.add_task("customers", total=None)
-                results = recommender.for_segment(segment, lambda done, total: bar.update(
-                    task, completed=done, total=total))
+                results = recommender.for_segment(
+                    segment, lambda done, total: bar.update(task, completed=done, total=total)
+                )
             path = Path(out) if out else exports_dir(workspace) / f"recommendations-{slug(segment)}.csv"
             write_batch(results, path)
             sources: dict[str, int] = {}
             for result in results:
                 for item in result.items:
                     sources[item.source] = sources.get(item.source, 0) + 1
-            print_pairs(f"recommendations for {segment!r}", [
-                ("customers", f"{len(results):,}"), ("products per customer", str(k)),
-                *((f"from the {name}", f"{n:,}") for name, n in sorted(sources.items())),
-                ("written to", str(path))])
+            print_pairs(
+                f"recommendations for {segment!r}",
+                [
+                    ("customers", f"{len(results):,}"),
+                    ("products per customer", str(k)),
+                    *((f"from the {name}", f"{n:,}") for name, n in sorted(sources.items())),
+                    ("written to", str(path)),
+                ],
+            )
             return
         assert user_id is not None
         stored = user_id if pseudonym else stored_id(workspace, user_id)
@@ -147,19 +168,30 @@ def recommend_cmd(
             [result] = recommender.for_users([stored])
         except ShopgraphError:
             kind = "stored pseudonym" if pseudonym else "shop id"
-            raise ShopgraphError(f"no customer with {kind} {user_id} in the graph (not loaded yet, or erased); "
-                                 + ("drop --pseudonym to give the shop's id" if pseudonym
-                                    else "use --pseudonym for an id the query library printed")) from None
+            raise ShopgraphError(
+                f"no customer with {kind} {user_id} in the graph (not loaded yet, or erased); "
+                + (
+                    "drop --pseudonym to give the shop's id"
+                    if pseudonym
+                    else "use --pseudonym for an id the query library printed"
+                )
+            ) from None
         ids = [i.product_id for i in result.items]
         details = {r["product_id"]: r for r in db.run("recommend/product_details", product_ids=ids)} if ids else {}
-    table = Table(title=f"top {k} for customer {user_id} (segment: {result.segment or 'none'})",
-                  title_justify="left")
+    table = Table(title=f"top {k} for customer {user_id} (segment: {result.segment or 'none'})", title_justify="left")
     for column in ("rank", "product_id", "brand", "category", "price", "score", "from"):
         table.add_column(column, justify="right" if column in ("rank", "price", "score") else "left")
     for item in result.items:
         info = details.get(item.product_id, {})
-        table.add_row(str(item.rank), str(item.product_id), info.get("brand") or "", info.get("category") or "",
-                      _cell(info.get("price")), f"{item.score:.3g}", item.source)
+        table.add_row(
+            str(item.rank),
+            str(item.product_id),
+            info.get("brand") or "",
+            info.get("category") or "",
+            _cell(info.get("price")),
+            f"{item.score:.3g}",
+            item.source,
+        )
     console.print(table)
 
 
@@ -168,32 +200,43 @@ def recommend_cmd(
 def export_segment_cmd(
     name: Annotated[str, typer.Argument(help="The current segment's English or French name.")],
     fmt: Annotated[str, typer.Option("--format", help="Output format (csv).")] = "csv",
-    out: Annotated[str | None, typer.Option("--out", metavar="FILE",
-                                            help="Where to write (default $SHOPGRAPH_HOME/exports/).")] = None,
-    consented: Annotated[str | None, typer.Option(
-        "--consented", metavar="FILE",
-        help="CSV of the shop's raw customer ids that accepted marketing: export only those, with their raw ids.")] = None,
+    out: Annotated[
+        str | None, typer.Option("--out", metavar="FILE", help="Where to write (default $SHOPGRAPH_HOME/exports/).")
+    ] = None,
+    consented: Annotated[
+        str | None,
+        typer.Option(
+            "--consented",
+            metavar="FILE",
+            help="CSV of the shop's raw customer ids that accepted marketing: export only those, with their raw ids.",
+        ),
+    ] = None,
     k: Annotated[int, typer.Option("-k", help="Recommended products per customer.", min=1)] = 10,
 ) -> None:
     """Write a segment's customers with segment, confidence and top recommendations (newsletter / promotion tools)."""
-    from events.workspace import Workspace
     from graph.audience import export_segment
     from graph.connection import connect
+    from shopgraph.workspace import Workspace
 
     if fmt != "csv":
         raise ShopgraphError(f"--format {fmt!r}: only csv is supported")
     with connect(settings()) as db, console.status("exporting the segment"):
-        report = export_segment(db, Workspace.from_env(), name, Path(out) if out else None,
-                                Path(consented) if consented else None, k=k)
+        report = export_segment(
+            db, Workspace.from_env(), name, Path(out) if out else None, Path(consented) if consented else None, k=k
+        )
     rows = [("customers in the segment", f"{report.segment_customers:,}")]
     if report.erased_skipped:
         rows.append(("erased customers left out", f"{report.erased_skipped:,}"))
     if report.consented_ids is not None:
-        rows += [("ids in the consent file", f"{report.consented_ids:,}"),
-                 ("of them not in this segment", f"{report.consented_not_in_segment:,}")]
-    rows += [("rows written", f"{report.rows:,}"),
-             ("ids", "the shop's raw ids (customer_id) + pseudonyms" if consented else "pseudonyms (user_id)"),
-             ("file", str(report.path))]
+        rows += [
+            ("ids in the consent file", f"{report.consented_ids:,}"),
+            ("of them not in this segment", f"{report.consented_not_in_segment:,}"),
+        ]
+    rows += [
+        ("rows written", f"{report.rows:,}"),
+        ("ids", "the shop's raw ids (customer_id) + pseudonyms" if consented else "pseudonyms (user_id)"),
+        ("file", str(report.path)),
+    ]
     print_pairs(f"export of {name!r}", rows)
 
 
@@ -201,15 +244,17 @@ def export_segment_cmd(
 @user_errors
 def export_profiles_cmd(
     fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
-    k_anonymity: Annotated[int, typer.Option(
-        "--k-anonymity", help="Suppress every cell describing fewer than this many customers.", min=1)] = 10,
-    out: Annotated[str | None, typer.Option("--out", metavar="FILE",
-                                            help="Where to write (default $SHOPGRAPH_HOME/exports/).")] = None,
+    k_anonymity: Annotated[
+        int, typer.Option("--k-anonymity", help="Suppress every cell describing fewer than this many customers.", min=1)
+    ] = 10,
+    out: Annotated[
+        str | None, typer.Option("--out", metavar="FILE", help="Where to write (default $SHOPGRAPH_HOME/exports/).")
+    ] = None,
 ) -> None:
     """Write the current segments' profiles for other teams, k-anonymous (small cells suppressed)."""
-    from events.workspace import Workspace
     from graph.audience import export_profiles
     from graph.connection import connect
+    from shopgraph.workspace import Workspace
 
     with connect(settings()) as db:
         report = export_profiles(db, Workspace.from_env(), fmt, k_anonymity, Path(out) if out else None)
@@ -219,6 +264,4 @@ def export_profiles_cmd(
         for line in report.suppressed:
             console.print(f"  {line}", highlight=False, soft_wrap=True)
     else:
-        console.print("nothing suppressed: every cell describes at least "
-                      f"{report.k} customers", highlight=False)
-
+        console.print(f"nothing suppressed: every cell describes at least {report.k} customers", highlight=False)

@@ -15,12 +15,18 @@ app = typer.Typer()
 @app.command("browser")
 @user_errors
 def browser_cmd(
-    style_command: Annotated[bool, typer.Option(
-        "--style-command", help="Print only the `:style` command that loads the shipped style; paste it into "
-                                "Browser's editor and run it.")] = False,
+    style_command: Annotated[
+        bool,
+        typer.Option(
+            "--style-command",
+            help="Print only the `:style` command that loads the shipped style; paste it into "
+            "Browser's editor and run it.",
+        ),
+    ] = False,
 ) -> None:
     """Print the Neo4j Browser URL, how to connect, the style file and the first segment queries to paste."""
-    from graph.browser import browser_guide, style_command as style_command_text
+    from graph.browser import browser_guide
+    from graph.browser import style_command as style_command_text
 
     if style_command:
         sys.stdout.write(style_command_text())
@@ -34,6 +40,9 @@ def browser_cmd(
     for query in guide.queries:
         console.print(f"\n[dim]// {query.question}[/dim]", highlight=False, soft_wrap=True)
         if query.needs_name:
-            console.print(f"[dim]// run once first, then the query:[/dim] {guide.parameter_command}", highlight=False,
-                          soft_wrap=True)
+            console.print(
+                f"[dim]// run once first, then the query:[/dim] {guide.parameter_command}",
+                highlight=False,
+                soft_wrap=True,
+            )
         console.print(query.text, markup=False, highlight=False, soft_wrap=True)

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from events.errors import ShopgraphError
+from shopgraph.errors import ShopgraphError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -45,7 +45,7 @@ def print_pairs(title: str, rows: list[tuple[str, str]]) -> None:
 
 def settings():
     """The effective settings (environment, .env, defaults)."""
-    from graph.settings import Settings
+    from shopgraph.settings import Settings
 
     return Settings.from_env()
 

@@ -12,16 +12,16 @@ from commands.common import console, user_errors
 
 app = typer.Typer()
 
-PHASES = {"graph": "graph build", "walks": "walks", "training": "skip-gram", "epochs": "epochs",
-          "fold-in": "fold-in"}
+PHASES = {"graph": "graph build", "walks": "walks", "training": "skip-gram", "epochs": "epochs", "fold-in": "fold-in"}
 UNITS = {"graph": "", "walks": "walks/s", "training": "words/s", "epochs": "", "fold-in": "users/s"}
 
 
 @app.command("embed")
 @user_errors
 def embed_cmd(
-    method: Annotated[str, typer.Option(help="node2vec, or fastrp (random projection; see docs/BENCHMARKS.md).")]
-        = "node2vec",
+    method: Annotated[
+        str, typer.Option(help="node2vec, or fastrp (random projection; see docs/BENCHMARKS.md).")
+    ] = "node2vec",
     dimensions: Annotated[int, typer.Option(help="Vector size.", min=2, max=1024)] = 64,
     walk_length: Annotated[int, typer.Option(help="Nodes per random walk.", min=2)] = 30,
     walks_per_node: Annotated[int, typer.Option(help="Walks started from every node.", min=1)] = 10,
@@ -30,24 +30,37 @@ def embed_cmd(
     window: Annotated[int, typer.Option(help="Skip-gram context window.", min=1)] = 5,
     epochs: Annotated[int, typer.Option(help="Skip-gram passes over the walks.", min=1)] = 2,
     seed: Annotated[int, typer.Option(help="Seed of the user sample, the walks and the training.")] = 42,
-    workers: Annotated[int, typer.Option(
-        help="Skip-gram threads. 1 = same vectors for the same seed; more = faster, not reproducible.", min=1)] = 1,
-    max_users: Annotated[int, typer.Option(
-        help="Train on at most this many users (a seeded sample; the others are folded in).", min=1)] = 150_000,
-    assign_only: Annotated[bool, typer.Option(
-        "--assign-only", help="Only give vectors to users who have none yet (loaded after the last embed); "
-                              "no retraining.")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Skip-gram threads. 1 = same vectors for the same seed; more = faster, not reproducible.", min=1
+        ),
+    ] = 1,
+    max_users: Annotated[
+        int, typer.Option(help="Train on at most this many users (a seeded sample; the others are folded in).", min=1)
+    ] = 150_000,
+    assign_only: Annotated[
+        bool,
+        typer.Option(
+            "--assign-only",
+            help="Only give vectors to users who have none yet (loaded after the last embed); no retraining.",
+        ),
+    ] = False,
 ) -> None:
     """Embed users, products, categories and brands (node2vec on the interaction graph); fold in the rest."""
-    from events.errors import ShopgraphError
-    from events.workspace import Workspace
+    from shopgraph.errors import ShopgraphError
+    from shopgraph.workspace import Workspace
 
     if p <= 0 or q <= 0:
         raise ShopgraphError("--p and --q must be positive numbers")
     workspace = Workspace.from_env()
     with Progress(
-        TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]:>14}"), TimeElapsedColumn(), console=console,
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>14}"),
+        TimeElapsedColumn(),
+        console=console,
     ) as bar:
         tasks: dict[str, Any] = {}
 
@@ -56,8 +69,12 @@ def embed_cmd(
                 tasks[phase] = bar.add_task(PHASES.get(phase, phase), total=max(total, 1), rate="")
             task = bar.tasks[tasks[phase]]
             rate = done / task.elapsed if task.elapsed and UNITS.get(phase) else 0
-            bar.update(tasks[phase], completed=done if total else 1, total=max(total, 1),
-                       rate=f"{rate:,.0f} {UNITS[phase]}" if rate else "")
+            bar.update(
+                tasks[phase],
+                completed=done if total else 1,
+                total=max(total, 1),
+                rate=f"{rate:,.0f} {UNITS[phase]}" if rate else "",
+            )
 
         if assign_only:
             from embeddings.pipeline import assign_only as run_assign_only
@@ -68,14 +85,23 @@ def embed_cmd(
 
             params: dict[str, Any] = {"dimensions": dimensions}
             if method == "node2vec":
-                params |= {"walk_length": walk_length, "walks_per_node": walks_per_node, "p": p, "q": q,
-                           "window": window, "epochs": epochs, "workers": workers}
+                params |= {
+                    "walk_length": walk_length,
+                    "walks_per_node": walks_per_node,
+                    "p": p,
+                    "q": q,
+                    "window": window,
+                    "epochs": epochs,
+                    "workers": workers,
+                }
+
             def say(message: str) -> None:
                 if "graph" in tasks:
                     bar.update(tasks["graph"], rate=message)
 
-            report = embed(workspace, method=method, max_users=max_users, seed=seed, progress=progress, say=say,
-                           **params)
+            report = embed(
+                workspace, method=method, max_users=max_users, seed=seed, progress=progress, say=say, **params
+            )
     _print_report(report, workspace, assign_only)
 
 
@@ -89,17 +115,23 @@ def _print_report(report, workspace, assign_only: bool) -> None:
         rows = [("users folded in now", c["users_folded_now"]), ("users with a vector", c["users_with_vectors"])]
     else:
         rows = [("users trained", c["users_trained"]), ("users folded in", c["users_folded"])]
-    rows += [("  of them with no known item (mean vector)", c["folded_without_known_items"]),
-             ("products", c["products"]), ("categories", c["categories"]), ("brands", c["brands"]),
-             ("dimensions", report.dimensions)]
+    rows += [
+        ("  of them with no known item (mean vector)", c["folded_without_known_items"]),
+        ("products", c["products"]),
+        ("categories", c["categories"]),
+        ("brands", c["brands"]),
+        ("dimensions", report.dimensions),
+    ]
     for label, value in rows:
         table.add_row(label, f"{value:,}")
     if report.tokens:
         table.add_row("tokens per epoch (walks × length)", f"{report.tokens['tokens_per_epoch']:,}")
     check = report.fold_in_check
     if check.get("users"):
-        table.add_row("fold-in vs trained cosine (mean, held-out check)",
-                      f"{check['mean_cosine']:.3f} (random pair {check['random_pair_mean_cosine']:.3f})")
+        table.add_row(
+            "fold-in vs trained cosine (mean, held-out check)",
+            f"{check['mean_cosine']:.3f} (random pair {check['random_pair_mean_cosine']:.3f})",
+        )
     for phase, seconds in report.timings.items():
         table.add_row(f"seconds: {phase.replace('_', '-')}", f"{seconds:.1f}")
     table.add_row("written to", str(workspace.embeddings_dir))

@@ -1,4 +1,4 @@
-"""`shopgraph run` (month files to named segments and the dossier) and `shopgraph demo` (the same on synthetic months)."""
+"""`shopgraph run` (month files to named segments and the dossier) and `shopgraph demo` (on synthetic months)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from commands.common import console, settings, user_errors
-from events.errors import ShopgraphError
+from shopgraph.errors import ShopgraphError
 
 app = typer.Typer()
 
@@ -24,10 +24,17 @@ def _run(files: list[str], retrain: bool, no_pseudonymise: bool, lang: str, seed
         raise ShopgraphError(f"--lang {lang!r}: choose en or fr")
     s = settings()
     paths = expand_paths(files)
-    with connect(s) as db, Progress(
-        SpinnerColumn(), TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console,
-    ) as bar:
+    with (
+        connect(s) as db,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<44}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar,
+    ):
         overall = bar.add_task("run", total=len(STEPS))
         detail = bar.add_task("", total=None)
 
@@ -39,26 +46,38 @@ def _run(files: list[str], retrain: bool, no_pseudonymise: bool, lang: str, seed
             bar.update(detail, description=f"  {label}"[:44], completed=done, total=total or None)
 
         hooks = RunHooks(on_step=on_step, progress=progress)
-        report = run_pipeline(s.workspace, db, paths, RunOptions(
-            retrain=retrain, pseudonymise=not no_pseudonymise, lang=lang, seed=seed), hooks)
+        report = run_pipeline(
+            s.workspace,
+            db,
+            paths,
+            RunOptions(retrain=retrain, pseudonymise=not no_pseudonymise, lang=lang, seed=seed),
+            hooks,
+        )
         bar.update(overall, completed=len(STEPS), description="done")
         bar.update(detail, visible=False)
     steps = Table(title="what ran", title_justify="left")
     for column in ("step", "status", "what", "seconds", "peak MiB"):
-        steps.add_column(column, justify="right" if column in ("seconds", "peak MiB") else "left",
-                         overflow="fold")
+        steps.add_column(column, justify="right" if column in ("seconds", "peak MiB") else "left", overflow="fold")
     for outcome in report.steps:
         style = "green" if outcome.status == "ran" else "dim"
-        steps.add_row(outcome.step, f"[{style}]{outcome.status}[/{style}]", outcome.detail,
-                      f"{outcome.seconds:.1f}", f"{outcome.peak_mib:,.0f}")
+        steps.add_row(
+            outcome.step,
+            f"[{style}]{outcome.status}[/{style}]",
+            outcome.detail,
+            f"{outcome.seconds:.1f}",
+            f"{outcome.peak_mib:,.0f}",
+        )
     console.print(steps)
     console.print(f"segmentation: {report.decision}", highlight=False, soft_wrap=True)
     if report.run_dir is not None:
         console.print(_segment_table(report.run_dir, lang))
     for path in report.report_paths:
         console.print(f"report: {path}", highlight=False, soft_wrap=True)
-    console.print(f"explore it in Neo4j Browser: http://127.0.0.1:{s.http_port}/browser/ "
-                  f"(user {s.user}, password: see `shopgraph config`)", highlight=False)
+    console.print(
+        f"explore it in Neo4j Browser: http://127.0.0.1:{s.http_port}/browser/ "
+        f"(user {s.user}, password: see `shopgraph config`)",
+        highlight=False,
+    )
 
 
 def _segment_table(run_dir, lang: str):
@@ -80,16 +99,33 @@ def _segment_table(run_dir, lang: str):
 @app.command("run")
 @user_errors
 def run_cmd(
-    files: Annotated[list[str], typer.Argument(
-        metavar="FILE_OR_GLOB...", help="REES46 month files (.csv or .csv.gz), or globs such as 'data/*.csv.gz'.")],
-    retrain: Annotated[bool, typer.Option("--retrain", help="Retrain the embeddings and the segmentation even "
-                                          "when the drift figures say the trained model still fits.")] = False,
-    no_pseudonymise: Annotated[bool, typer.Option(
-        "--no-pseudonymise", help="Ingest user ids as they are (only for data already anonymised upstream).")] = False,
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE_OR_GLOB...", help="REES46 month files (.csv or .csv.gz), or globs such as 'data/*.csv.gz'."
+        ),
+    ],
+    retrain: Annotated[
+        bool,
+        typer.Option(
+            "--retrain",
+            help="Retrain the embeddings and the segmentation even "
+            "when the drift figures say the trained model still fits.",
+        ),
+    ] = False,
+    no_pseudonymise: Annotated[
+        bool,
+        typer.Option(
+            "--no-pseudonymise", help="Ingest user ids as they are (only for data already anonymised upstream)."
+        ),
+    ] = False,
     lang: Annotated[str, typer.Option(help="Language of the segment table and the report: en or fr.")] = "en",
     seed: Annotated[int, typer.Option(help="Random seed of the embeddings and the segmentation.")] = 42,
 ) -> None:
-    """Month files to named segments and the report: ingest, load, features, embed, segment, report (only what changed)."""
+    """Month files to named segments and the report: ingest, load, features, embed, segment, report.
+
+    Only the steps whose inputs changed run.
+    """
     _run(files, retrain, no_pseudonymise, lang, seed)
 
 
@@ -97,8 +133,9 @@ def run_cmd(
 @user_errors
 def demo_cmd(
     users: Annotated[int, typer.Option(help="Synthetic users to generate.", min=100)] = 3_000,
-    months: Annotated[str, typer.Option(help="Months to generate (the last one arrives as a new month).")] =
-        "2019-10..2020-01",
+    months: Annotated[
+        str, typer.Option(help="Months to generate (the last one arrives as a new month).")
+    ] = "2019-10..2020-01",
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic data.")] = 7,
     lang: Annotated[str, typer.Option(help="Language of the segment table and the report: en or fr.")] = "en",
 ) -> None:
@@ -118,8 +155,9 @@ def demo_cmd(
     if not (data / "personas.csv").exists():
         with console.status(f"generating {users:,} users over {len(month_list)} months"):
             result = generate(data, users=users, months=months, seed=seed)
-        console.print(f"{result.events:,} events, {result.users:,} users in {result.seconds:.1f}s → {data}",
-                      highlight=False)
+        console.print(
+            f"{result.events:,} events, {result.users:,} users in {result.seconds:.1f}s → {data}", highlight=False
+        )
     else:
         console.print(f"reusing {data}", highlight=False)
     files = [data / month_file_name(m) for m in month_list]
@@ -127,4 +165,3 @@ def demo_cmd(
     _run([str(p) for p in files[:-1]], retrain=False, no_pseudonymise=False, lang=lang, seed=42)
     console.rule(f"[bold]shopgraph run: a new month arrives ({files[-1].name})")
     _run([str(files[-1])], retrain=False, no_pseudonymise=False, lang=lang, seed=42)
-

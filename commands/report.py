@@ -15,8 +15,10 @@ app = typer.Typer()
 @user_errors
 def report_cmd(
     lang: Annotated[str, typer.Option("--lang", help="Language of the dossier: en or fr.")] = "en",
-    out: Annotated[str | None, typer.Option(
-        "--out", help="Directory for dossier-<lang>.html and .pdf. Default: $SHOPGRAPH_HOME/reports.")] = None,
+    out: Annotated[
+        str | None,
+        typer.Option("--out", help="Directory for dossier-<lang>.html and .pdf. Default: $SHOPGRAPH_HOME/reports."),
+    ] = None,
 ) -> None:
     """Write the dossier: data, metrics, threshold, model choice, segment cards, map, assignment,
     recommendations, time and infrastructure, as one self-contained HTML file and an A4 PDF.
@@ -24,18 +26,23 @@ def report_cmd(
     segmentation run (as `shopgraph run` does)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from events.workspace import Workspace
     from reports.dossier import STEPS, build_dossier
     from reports.i18n import check_lang
     from segments.recommend_eval import current_evaluation
+    from shopgraph.workspace import Workspace
 
     check_lang(lang)
     workspace = Workspace.from_env()
-    with Progress(TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console) as bar:
+    with Progress(
+        TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
         holdout = bar.add_task("recommendation hold-out", total=None)
-        current_evaluation(workspace, progress=lambda label, done, total: bar.update(
-            holdout, description=f"hold-out: {label}"[:44], completed=done, total=total or None))
+        current_evaluation(
+            workspace,
+            progress=lambda label, done, total: bar.update(
+                holdout, description=f"hold-out: {label}"[:44], completed=done, total=total or None
+            ),
+        )
         bar.remove_task(holdout)
         task = bar.add_task("reading the workspace", total=STEPS)
         started = [False]

@@ -8,13 +8,14 @@ import typer
 from rich.table import Table
 
 from commands.common import console, optional_db, settings, user_errors
-from events.errors import ShopgraphError
+from shopgraph.errors import ShopgraphError
 
 app = typer.Typer()
 
 LangOption = Annotated[str, typer.Option("--lang", help="Language of names, traits and actions: en or fr.")]
-GraphOption = Annotated[bool, typer.Option("--graph/--no-graph",
-                                           help="Also write the segments to Neo4j (--no-graph when it is down).")]
+GraphOption = Annotated[
+    bool, typer.Option("--graph/--no-graph", help="Also write the segments to Neo4j (--no-graph when it is down).")
+]
 
 
 def _check_lang(lang: str) -> str:
@@ -26,8 +27,14 @@ def _check_lang(lang: str) -> str:
 def _progress_bar():
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[rate]:>12}"), TimeElapsedColumn(), console=console)
+    return Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>12}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 def _reporter(bar):
@@ -62,15 +69,27 @@ def segment_table(segments: list[dict], lang: str, title: str, width: int | None
 
     wide = (width or console.width) >= WIDE_TABLE
     table = Table(title=title, title_justify="left", show_lines=wide)
-    columns = [("id", "right"), ("segment", "left"), ("users", "right"), ("share", "right"),
-               ("revenue", "right"), ("conversion", "right")]
+    columns = [
+        ("id", "right"),
+        ("segment", "left"),
+        ("users", "right"),
+        ("share", "right"),
+        ("revenue", "right"),
+        ("conversion", "right"),
+    ]
     if wide:
         columns += [("top traits", "left"), ("actions", "left")]
     for name, justify in columns:
         table.add_column(name, justify=justify, overflow="fold")
     for s in segments:
-        row = [str(s["segment_id"]), s["name"][lang], f"{s['size']:,}", _pct(s["share"]),
-               _pct(s["revenue_share"]), _pct(s["conversion"])]
+        row = [
+            str(s["segment_id"]),
+            s["name"][lang],
+            f"{s['size']:,}",
+            _pct(s["share"]),
+            _pct(s["revenue_share"]),
+            _pct(s["conversion"]),
+        ]
         if wide:
             row += ["\n".join(s["traits"][lang][:3]), "\n".join(s["actions"][lang])]
         table.add_row(*row)
@@ -89,19 +108,21 @@ def segment_table(segments: list[dict], lang: str, title: str, width: int | None
 @app.command("segment")
 @user_errors
 def segment_cmd(
-    k: Annotated[int | None, typer.Option("--k", help="Number of segments (default: chosen by the stated rule).")] = None,
-    method: Annotated[str | None, typer.Option(
-        "--method", help="kmeans, gmm or ward (default: chosen by the stated rule).")] = None,
+    k: Annotated[
+        int | None, typer.Option("--k", help="Number of segments (default: chosen by the stated rule).")
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option("--method", help="kmeans, gmm or ward (default: chosen by the stated rule).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed of samples, fits and classifiers.")] = 0,
     sample_size: Annotated[int, typer.Option(help="Users in the model-selection sample.", min=200)] = 20_000,
     lang: LangOption = "en",
     graph: GraphOption = True,
 ) -> None:
     """Cluster users on metrics and graph vectors, choose method and k, name and profile the segments."""
-    from events.workspace import Workspace
-    from segments.pipeline import segment
-
     from features.compute import read_sidecar
+    from segments.pipeline import segment
+    from shopgraph.workspace import Workspace
 
     lang = _check_lang(lang)
     workspace = Workspace.from_env()
@@ -111,19 +132,41 @@ def segment_cmd(
         run = segment(workspace, k=k, method=method, seed=seed, sample_size=sample_size, progress=_reporter(bar))
     best = run.selection.sort_values(["eligible", "silhouette"], ascending=[False, False]).head(8)
     sel = Table(title="model selection (best 8; all in selection.csv)", title_justify="left")
-    for col in ("method", "k", "silhouette", "calinski_harabasz", "davies_bouldin", "stability", "separation",
-                "smallest_share", "eligible", "chosen"):
+    for col in (
+        "method",
+        "k",
+        "silhouette",
+        "calinski_harabasz",
+        "davies_bouldin",
+        "stability",
+        "separation",
+        "smallest_share",
+        "eligible",
+        "chosen",
+    ):
         sel.add_column(col.replace("_", " "), justify="left" if col == "method" else "right")
     for row in best.itertuples():
-        sel.add_row(row.method, str(row.k), f"{row.silhouette:.3f}", f"{row.calinski_harabasz:,.0f}",
-                    f"{row.davies_bouldin:.2f}", f"{row.stability:.2f}", f"{row.separation:.2f}",
-                    _pct(row.smallest_share), "yes" if row.eligible else "no", "◀" if row.chosen else "")
+        sel.add_row(
+            row.method,
+            str(row.k),
+            f"{row.silhouette:.3f}",
+            f"{row.calinski_harabasz:,.0f}",
+            f"{row.davies_bouldin:.2f}",
+            f"{row.stability:.2f}",
+            f"{row.separation:.2f}",
+            _pct(row.smallest_share),
+            "yes" if row.eligible else "no",
+            "◀" if row.chosen else "",
+        )
     console.print(sel)
     console.print(f"chosen: {run.method}, k = {run.k} ({run.reason})", highlight=False, soft_wrap=True)
     t = run.threshold
-    console.print(f"activity threshold: {t['threshold']} events (agreement level {t['level']}"
-                  f"{' met' if t['met'] else ' NOT met'}); classifier {run.record['classifier']['kept']}, "
-                  f"test macro-F1 {run.record['classifier']['test_macro_f1']:.3f}", highlight=False)
+    console.print(
+        f"activity threshold: {t['threshold']} events (agreement level {t['level']}"
+        f"{' met' if t['met'] else ' NOT met'}); classifier {run.record['classifier']['kept']}, "
+        f"test macro-F1 {run.record['classifier']['test_macro_f1']:.3f}",
+        highlight=False,
+    )
     console.print(segment_table(run.segments, lang, f"segments of run {run.run_id} ({run.users:,} users)"))
     if run.migration is not None:
         console.print(migration_table(run.migration, run.previous_run_id))
@@ -133,18 +176,23 @@ def segment_cmd(
 
         with optional_db(s, True) as db, _progress_bar() as bar:
             report = write_run(db, workspace, run.run_dir, progress=_reporter(bar))
-        console.print(f"Neo4j: {report.matched:,} users received their segment "
-                      f"({report.not_in_graph:,} not in the graph, {report.missing_from_run:,} graph users put "
-                      "in segment 0)", highlight=False)
+        console.print(
+            f"Neo4j: {report.matched:,} users received their segment "
+            f"({report.not_in_graph:,} not in the graph, {report.missing_from_run:,} graph users put "
+            "in segment 0)",
+            highlight=False,
+        )
     else:
         console.print("Neo4j: skipped (--no-graph)")
 
 
 def migration_table(migration, previous_run_id: str | None) -> Table:
-    pivot = migration.pivot_table(index="previous_segment_id", columns="segment_id", values="users",
-                                  fill_value=0, aggfunc="sum")
-    table = Table(title=f"migration from run {previous_run_id} (rows: previous segment, columns: new)",
-                  title_justify="left")
+    pivot = migration.pivot_table(
+        index="previous_segment_id", columns="segment_id", values="users", fill_value=0, aggfunc="sum"
+    )
+    table = Table(
+        title=f"migration from run {previous_run_id} (rows: previous segment, columns: new)", title_justify="left"
+    )
     table.add_column("from \\ to", justify="right")
     for c in pivot.columns:
         table.add_column(str(c), justify="right")
@@ -157,39 +205,50 @@ def migration_table(migration, previous_run_id: str | None) -> Table:
 @user_errors
 def threshold_cmd() -> None:
     """Print the activity-threshold curve of the current run: agreement, kappa and metric errors per n events."""
-    from events.workspace import Workspace
     from segments.runs import read_json, require_current
+    from shopgraph.workspace import Workspace
 
     run_dir = require_current(Workspace.from_env())
     record = read_json(run_dir / "threshold.json")
-    table = Table(title=f"activity threshold of run {run_dir.name}: first n events of "
-                        f"{record.get('study_users', 0)} users with {record.get('long_history_events', '-')}+ events",
-                  title_justify="left")
+    table = Table(
+        title=f"activity threshold of run {run_dir.name}: first n events of "
+        f"{record.get('study_users', 0)} users with {record.get('long_history_events', '-')}+ events",
+        title_justify="left",
+    )
     table.add_column("n events", justify="right")
     table.add_column("agreement", justify="right")
     table.add_column("kappa", justify="right")
-    metrics = [key.removeprefix("median_abs_error_") for key in (record["curve"][0] if record["curve"] else {})
-               if key.startswith("median_abs_error_")]
+    metrics = [
+        key.removeprefix("median_abs_error_")
+        for key in (record["curve"][0] if record["curve"] else {})
+        if key.startswith("median_abs_error_")
+    ]
     for m in metrics:
         table.add_column(f"median |error| {m}", justify="right")
     for point in record["curve"]:
         kappa = point.get("kappa")  # runs before the chance-corrected agreement have none
-        table.add_row(str(point["n"]), f"{point['agreement']:.2f}", "-" if kappa is None else f"{kappa:.2f}",
-                      *(f"{point['median_abs_error_' + m]:.3g}" for m in metrics))
+        table.add_row(
+            str(point["n"]),
+            f"{point['agreement']:.2f}",
+            "-" if kappa is None else f"{kappa:.2f}",
+            *(f"{point['median_abs_error_' + m]:.3g}" for m in metrics),
+        )
     console.print(table)
-    console.print(f"threshold: {record['threshold']} events — {record.get('rule', '')}; "
-                  f"{'met' if record['met'] else 'not met'}. {record.get('note', '')}", highlight=False,
-                  soft_wrap=True)
+    console.print(
+        f"threshold: {record['threshold']} events — {record.get('rule', '')}; "
+        f"{'met' if record['met'] else 'not met'}. {record.get('note', '')}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("assign")
 @user_errors
 def assign_cmd(graph: GraphOption = True) -> None:
     """Label users who arrived or changed since the current run with its classifier (no re-clustering)."""
-    from events.workspace import Workspace
     from segments.pipeline import assign_changed
-
     from segments.runs import require_current
+    from shopgraph.workspace import Workspace
 
     workspace = Workspace.from_env()
     require_current(workspace)  # no run yet: one line before any progress bar
@@ -199,9 +258,12 @@ def assign_cmd(graph: GraphOption = True) -> None:
     table = Table(title=f"assigned with run {report.run_id}", title_justify="left", show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
-    for label, value in (("new users", report.new_users), ("changed users", report.changed_users),
-                         ("below the activity threshold (segment 0)", report.below_threshold),
-                         ("low confidence", report.low_confidence)):
+    for label, value in (
+        ("new users", report.new_users),
+        ("changed users", report.changed_users),
+        ("below the activity threshold (segment 0)", report.below_threshold),
+        ("low confidence", report.low_confidence),
+    ):
         table.add_row(label, f"{value:,}")
     for name, n in report.by_segment.items():
         table.add_row(f"  → {name}", f"{n:,}")

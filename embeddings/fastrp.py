@@ -58,9 +58,15 @@ class FastRP(BaseEstimator):
         Dimensions computed at once (bounds the working memory to two ``n × block`` arrays).
     """
 
-    def __init__(self, dimensions: int = 64, weights: Sequence[float] = (0.0, 0.0, 1.0, 1.0),
-                 normalization_strength: float = 0.0, sparsity: float = 3.0, seed: int = 42,
-                 block: int = 16) -> None:
+    def __init__(
+        self,
+        dimensions: int = 64,
+        weights: Sequence[float] = (0.0, 0.0, 1.0, 1.0),
+        normalization_strength: float = 0.0,
+        sparsity: float = 3.0,
+        seed: int = 42,
+        block: int = 16,
+    ) -> None:
         self.dimensions = dimensions
         self.weights = weights
         self.normalization_strength = normalization_strength
@@ -100,7 +106,7 @@ class FastRP(BaseEstimator):
                 current = transition @ current
                 if weight:
                     out += weight * _row_normalised(current)
-            vectors[:, start:start + width] = out
+            vectors[:, start : start + width] = out
         self.n_nodes_ = n
         self.vectors_ = vectors
         return self

@@ -64,8 +64,13 @@ def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return np.where(sorted_keys[pos_c] == keys, pos_c, -1)
 
 
-def item_profiles(items: ItemVectors, product_ids: np.ndarray, category_ids: np.ndarray,
-                  brands: np.ndarray, weights: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def item_profiles(
+    items: ItemVectors,
+    product_ids: np.ndarray,
+    category_ids: np.ndarray,
+    brands: np.ndarray,
+    weights: dict[str, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Per product: ``(profile float32[P, d], mass float64[P])``, the numerator and denominator terms.
 
     ``profile_j = a_p·p̂_j + a_c·ĉ(j) + a_b·b̂(j)`` over the parts that have a trained vector,
@@ -96,16 +101,21 @@ def item_profiles(items: ItemVectors, product_ids: np.ndarray, category_ids: np.
     return profile, mass
 
 
-def fold_in(profile: np.ndarray, mass: np.ndarray, user_index: np.ndarray, product_index: np.ndarray,
-            weights: np.ndarray, n_users: int) -> tuple[np.ndarray, np.ndarray]:
+def fold_in(
+    profile: np.ndarray,
+    mass: np.ndarray,
+    user_index: np.ndarray,
+    product_index: np.ndarray,
+    weights: np.ndarray,
+    n_users: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Fold-in vectors of ``n_users`` users from their (user row, product row, intent weight) triples.
 
     Returns ``(vectors float32[n_users, d] unit length, known bool[n_users])``; ``known`` is False
     (and the row zero) for a user none of whose products has a profile. Pure: the formula of
     the module docstring, one sparse matrix product.
     """
-    w = sp.csr_matrix((np.asarray(weights, np.float64), (user_index, product_index)),
-                      shape=(n_users, profile.shape[0]))
+    w = sp.csr_matrix((np.asarray(weights, np.float64), (user_index, product_index)), shape=(n_users, profile.shape[0]))
     numerator = w @ profile.astype(np.float64)
     denominator = w @ mass
     known = denominator > 0
@@ -113,9 +123,12 @@ def fold_in(profile: np.ndarray, mass: np.ndarray, user_index: np.ndarray, produ
     return normalise(mean), known
 
 
-def fold_in_batches(profile: np.ndarray, mass: np.ndarray, product_ids_sorted: np.ndarray,
-                    batches: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]],
-                    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def fold_in_batches(
+    profile: np.ndarray,
+    mass: np.ndarray,
+    product_ids_sorted: np.ndarray,
+    batches: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """For each batch of ``(user_ids, product_ids, weights)`` rows (a user's rows all in one batch):
     ``(user_ids unique, vectors, known)``. ``product_ids_sorted`` indexes the rows of ``profile``."""
     for user_ids, product_ids, weights in batches:

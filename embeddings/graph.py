@@ -38,9 +38,9 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 
-from events.errors import ShopgraphError
-from events.sqltext import literal_list
-from events.workspace import Workspace
+from shopgraph.errors import ShopgraphError
+from shopgraph.sqltext import literal_list
+from shopgraph.workspace import Workspace
 
 NODE_TYPES = ("user", "product", "category", "brand")
 """``node_type`` codes: 0 user, 1 product, 2 category, 3 brand."""
@@ -110,15 +110,20 @@ class InteractionGraph:
 
     def keys(self, node_type: str) -> np.ndarray:
         """The ids of one node type, aligned with :meth:`nodes` (users/products/categories int64, brands str)."""
-        return {"user": self.user_ids, "product": self.product_ids, "category": self.category_ids,
-                "brand": self.brands}[node_type]
+        return {
+            "user": self.user_ids,
+            "product": self.product_ids,
+            "category": self.category_ids,
+            "brand": self.brands,
+        }[node_type]
 
     def degree(self) -> np.ndarray:
         return np.diff(self.indptr)
 
 
-def from_edges(n_nodes: int, src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def from_edges(
+    n_nodes: int, src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """CSR arrays ``(indptr int64[n+1], indices int32, weights float32)`` of an undirected graph.
 
     Each edge ``(src[i], dst[i], weights[i])`` is added in both directions; duplicate pairs are
@@ -155,9 +160,15 @@ def from_edges(n_nodes: int, src: np.ndarray, dst: np.ndarray, weights: np.ndarr
 
 
 def build_graph(
-    user_ids: np.ndarray, product_ids: np.ndarray, weights: np.ndarray,
-    products: np.ndarray, product_categories: np.ndarray, product_brands: Sequence[str | None],
-    category_weight: float = CATEGORY_WEIGHT, brand_weight: float = BRAND_WEIGHT, users_total: int | None = None,
+    user_ids: np.ndarray,
+    product_ids: np.ndarray,
+    weights: np.ndarray,
+    products: np.ndarray,
+    product_categories: np.ndarray,
+    product_brands: Sequence[str | None],
+    category_weight: float = CATEGORY_WEIGHT,
+    brand_weight: float = BRAND_WEIGHT,
+    users_total: int | None = None,
 ) -> InteractionGraph:
     """The interaction graph from arrays (pure; :func:`load_graph` feeds it from the workspace).
 
@@ -195,13 +206,22 @@ def build_graph(
     prod_nodes = n_u + np.arange(n_p, dtype=np.int64)
     src = np.concatenate([u_node, prod_nodes, prod_nodes[has_brand]])
     dst = np.concatenate([p_node, cat_node, brand_node[has_brand]])
-    w = np.concatenate([np.asarray(weights, np.float64), np.full(n_p, category_weight),
-                        np.full(int(has_brand.sum()), brand_weight)])
+    w = np.concatenate(
+        [np.asarray(weights, np.float64), np.full(n_p, category_weight), np.full(int(has_brand.sum()), brand_weight)]
+    )
     indptr, indices, ws = from_edges(n, src, dst, w)
     node_type = np.repeat(np.arange(4, dtype=np.int8), [n_u, n_p, n_c, n_b])
     return InteractionGraph(
-        indptr=indptr, indices=indices, weights=ws, node_type=node_type, user_ids=users, product_ids=products,
-        category_ids=categories, brands=brands.astype(object), product_category=cat_node, product_brand=brand_node,
+        indptr=indptr,
+        indices=indices,
+        weights=ws,
+        node_type=node_type,
+        user_ids=users,
+        product_ids=products,
+        category_ids=categories,
+        brands=brands.astype(object),
+        product_category=cat_node,
+        product_brand=brand_node,
         users_total=n_u if users_total is None else users_total,
     )
 
@@ -230,8 +250,9 @@ def intent_weight_sql(weights: dict[str, float] | None = None) -> str:
     return f"(CASE event_type {cases} ELSE 0.0 END) * ln(1 + count)"
 
 
-def user_product_weights(con: duckdb.DuckDBPyConnection, files: Sequence[str],
-                         users: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def user_product_weights(
+    con: duckdb.DuckDBPyConnection, files: Sequence[str], users: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(user_ids, product_ids, weights)`` per (user, product) pair, sorted, weight > 0.
 
     ``users`` restricts to those users (the training sample); DuckDB does the aggregation.
@@ -248,12 +269,16 @@ def user_product_weights(con: duckdb.DuckDBPyConnection, files: Sequence[str],
     """).fetchnumpy()
     if users is not None:
         con.unregister("_training_users")
-    return (np.asarray(rows["user_id"], np.int64), np.asarray(rows["product_id"], np.int64),
-            np.asarray(rows["weight"], np.float64))
+    return (
+        np.asarray(rows["user_id"], np.int64),
+        np.asarray(rows["product_id"], np.int64),
+        np.asarray(rows["weight"], np.float64),
+    )
 
 
-def product_attributes(workspace: Workspace, con: duckdb.DuckDBPyConnection, files: Sequence[str]
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def product_attributes(
+    workspace: Workspace, con: duckdb.DuckDBPyConnection, files: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(product_ids, category_ids, brands)`` for every product in the interactions.
 
     Category and brand are each product's latest in the event store (the latest non-empty
@@ -274,13 +299,19 @@ def product_attributes(workspace: Workspace, con: duckdb.DuckDBPyConnection, fil
         FROM products p LEFT JOIN attributes a USING (product_id) ORDER BY p.product_id
     """).fetchnumpy()
     brands = rows["brand"]
-    brands = np.array([None if b is None or (isinstance(b, float) and b != b) else str(b) for b in
-                       (brands.tolist() if hasattr(brands, "tolist") else brands)], dtype=object)
+    brands = np.array(
+        [
+            None if b is None or (isinstance(b, float) and b != b) else str(b)
+            for b in (brands.tolist() if hasattr(brands, "tolist") else brands)
+        ],
+        dtype=object,
+    )
     return np.asarray(rows["product_id"], np.int64), np.asarray(rows["category_id"], np.int64), brands
 
 
-def load_graph(workspace: Workspace, max_users: int | None = DEFAULT_MAX_USERS, seed: int = 42,
-               say: Say | None = None) -> InteractionGraph:
+def load_graph(
+    workspace: Workspace, max_users: int | None = DEFAULT_MAX_USERS, seed: int = 42, say: Say | None = None
+) -> InteractionGraph:
     """The training graph of ``workspace``: a seeded sample of at most ``max_users`` users, all products.
 
     Raises ShopgraphError when ``load`` has not written interactions yet.

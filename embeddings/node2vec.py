@@ -128,8 +128,9 @@ def _is_neighbour(indices, lo, hi, x):
 
 
 @njit(parallel=True, nogil=True, cache=True)
-def _walk_chunk(indptr, indices, prob, alias, starts, walk_ids, walk_length, inv_p, inv_q, seed,
-                out, proposals):  # pragma: no cover - compiled
+def _walk_chunk(
+    indptr, indices, prob, alias, starts, walk_ids, walk_length, inv_p, inv_q, seed, out, proposals
+):  # pragma: no cover - compiled
     """Fill ``out[i]`` with the walk from ``starts[i]`` (-1 after a dead end); draws per walk in ``proposals``."""
     max_bias = max(inv_p, 1.0, inv_q)
     second_order = not (inv_p == 1.0 and inv_q == 1.0)
@@ -199,9 +200,22 @@ class WalkCorpus:
     arrays ``[walks, walk_length]`` (-1 pads walks that hit a node without neighbours).
     """
 
-    def __init__(self, indptr, indices, prob, alias, walk_length: int, walks_per_node: int, p: float, q: float,
-                 seed: int, chunk_size: int = 20_000, starts: np.ndarray | None = None,
-                 progress: Progress | None = None, phase: str = "training"):
+    def __init__(
+        self,
+        indptr,
+        indices,
+        prob,
+        alias,
+        walk_length: int,
+        walks_per_node: int,
+        p: float,
+        q: float,
+        seed: int,
+        chunk_size: int = 20_000,
+        starts: np.ndarray | None = None,
+        progress: Progress | None = None,
+        phase: str = "training",
+    ):
         self.indptr, self.indices, self.prob, self.alias = indptr, indices, prob, alias
         self.walk_length, self.walks_per_node = int(walk_length), int(walks_per_node)
         self.inv_p, self.inv_q = 1.0 / float(p), 1.0 / float(q)
@@ -224,12 +238,23 @@ class WalkCorpus:
         for r in range(self.walks_per_node):
             order = np.random.default_rng([self.seed, r]).permutation(self.starts)
             for lo in range(0, len(order), self.chunk_size):
-                starts = order[lo:lo + self.chunk_size]
+                starts = order[lo : lo + self.chunk_size]
                 out = np.empty((len(starts), self.walk_length), np.int32)
                 draws = np.zeros(len(starts), np.int64)
-                _walk_chunk(self.indptr, self.indices, self.prob, self.alias, starts,
-                            starts + np.int64(r) * self.n_nodes, self.walk_length, self.inv_p, self.inv_q,
-                            self.seed, out, draws)
+                _walk_chunk(
+                    self.indptr,
+                    self.indices,
+                    self.prob,
+                    self.alias,
+                    starts,
+                    starts + np.int64(r) * self.n_nodes,
+                    self.walk_length,
+                    self.inv_p,
+                    self.inv_q,
+                    self.seed,
+                    out,
+                    draws,
+                )
                 self.proposals += int(draws.sum())
                 self.steps += int((out[:, 1:] >= 0).sum())
                 done += len(starts)
@@ -254,12 +279,20 @@ class WalkCorpus:
                 yield from (chunk.astype(np.int64) + offset).tolist()
 
 
-def random_walks(graph, walk_length: int = 30, walks_per_node: int = 1, p: float = 1.0, q: float = 1.0,
-                 seed: int = 42, starts: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+def random_walks(
+    graph,
+    walk_length: int = 30,
+    walks_per_node: int = 1,
+    p: float = 1.0,
+    q: float = 1.0,
+    seed: int = 42,
+    starts: np.ndarray | None = None,
+) -> tuple[np.ndarray, int]:
     """All walks as one int32 array ``[walks, walk_length]`` plus the number of candidate draws (tests, benchmarks)."""
     prob, alias = alias_tables(graph.indptr, graph.weights)
-    corpus = WalkCorpus(graph.indptr, graph.indices, prob, alias, walk_length, walks_per_node, p, q, seed,
-                        starts=starts)
+    corpus = WalkCorpus(
+        graph.indptr, graph.indices, prob, alias, walk_length, walks_per_node, p, q, seed, starts=starts
+    )
     walks = np.concatenate(list(corpus.chunks())) if corpus.n_walks else np.zeros((0, walk_length), np.int32)
     return walks, corpus.proposals
 
@@ -286,9 +319,21 @@ class Node2Vec(BaseEstimator):
     chunk_size : walks per generated chunk (memory ≈ chunk_size × walk_length × 4 bytes).
     """
 
-    def __init__(self, dimensions: int = 64, walk_length: int = 30, walks_per_node: int = 10, p: float = 1.0,
-                 q: float = 0.5, window: int = 5, epochs: int = 2, negative: int = 5, seed: int = 42,
-                 workers: int = 1, sample: float = 1e-3, chunk_size: int = 20_000):
+    def __init__(
+        self,
+        dimensions: int = 64,
+        walk_length: int = 30,
+        walks_per_node: int = 10,
+        p: float = 1.0,
+        q: float = 0.5,
+        window: int = 5,
+        epochs: int = 2,
+        negative: int = 5,
+        seed: int = 42,
+        workers: int = 1,
+        sample: float = 1e-3,
+        chunk_size: int = 20_000,
+    ):
         self.dimensions = dimensions
         self.walk_length = walk_length
         self.walks_per_node = walks_per_node
@@ -320,8 +365,20 @@ class Node2Vec(BaseEstimator):
         n = int(graph.indptr.shape[0] - 1)
         started = time.perf_counter()
         prob, alias = alias_tables(graph.indptr, graph.weights)
-        counting = WalkCorpus(graph.indptr, graph.indices, prob, alias, self.walk_length, self.walks_per_node,
-                              self.p, self.q, self.seed, self.chunk_size, progress=progress, phase="walks")
+        counting = WalkCorpus(
+            graph.indptr,
+            graph.indices,
+            prob,
+            alias,
+            self.walk_length,
+            self.walks_per_node,
+            self.p,
+            self.q,
+            self.seed,
+            self.chunk_size,
+            progress=progress,
+            phase="walks",
+        )
         freq = np.zeros(n, np.int64)
         for chunk in counting.chunks():
             _count_tokens(chunk, freq)
@@ -330,8 +387,18 @@ class Node2Vec(BaseEstimator):
         walks_seconds = time.perf_counter() - started
 
         started = time.perf_counter()
-        corpus = WalkCorpus(graph.indptr, graph.indices, prob, alias, self.walk_length, self.walks_per_node,
-                            self.p, self.q, self.seed, self.chunk_size)
+        corpus = WalkCorpus(
+            graph.indptr,
+            graph.indices,
+            prob,
+            alias,
+            self.walk_length,
+            self.walks_per_node,
+            self.p,
+            self.q,
+            self.seed,
+            self.chunk_size,
+        )
         fed = [0]
         total_tokens = self.tokens_ * int(self.epochs)
 
@@ -356,9 +423,18 @@ class Node2Vec(BaseEstimator):
                 if progress:
                     progress("epochs", self.epoch, int(model.epochs))
 
-        model = Word2Vec(vector_size=int(self.dimensions), window=int(self.window), min_count=1, sg=1, hs=0,
-                         negative=int(self.negative), workers=int(self.workers), seed=int(self.seed),
-                         epochs=int(self.epochs), sample=float(self.sample))
+        model = Word2Vec(
+            vector_size=int(self.dimensions),
+            window=int(self.window),
+            min_count=1,
+            sg=1,
+            hs=0,
+            negative=int(self.negative),
+            workers=int(self.workers),
+            seed=int(self.seed),
+            epochs=int(self.epochs),
+            sample=float(self.sample),
+        )
         offset = corpus.key_offset()  # see WalkCorpus.KEY_OFFSET_BY_N
         model.build_vocab_from_freq({int(v) + offset: int(c) for v, c in enumerate(freq) if c > 0})
         model.train(_Feed(), total_words=self.tokens_, epochs=int(self.epochs), callbacks=[_Epochs()])

@@ -32,14 +32,32 @@ import numpy as np
 
 from embeddings import foldin
 from embeddings.foldin import FOLD_WEIGHTS, ItemVectors, fold_in_batches, item_profiles, normalise
-from embeddings.graph import (BRAND_WEIGHT, CATEGORY_WEIGHT, DEFAULT_MAX_USERS, INTENT_WEIGHTS, InteractionGraph,
-                              interaction_files, intent_weight_sql, load_graph, product_attributes)
-from embeddings.store import (StagedUsers, paths, read_item_vectors, read_metadata, read_user_ids, read_user_table,
-                              remove_leftovers, write_embedding)
-from events.errors import ShopgraphError
-from events.manifest import code_version, read_manifest
-from events.sqltext import literal_list
-from events.workspace import Workspace
+from embeddings.graph import (
+    BRAND_WEIGHT,
+    CATEGORY_WEIGHT,
+    DEFAULT_MAX_USERS,
+    INTENT_WEIGHTS,
+    InteractionGraph,
+    intent_weight_sql,
+    interaction_files,
+    load_graph,
+    product_attributes,
+)
+from embeddings.store import (
+    StagedUsers,
+    paths,
+    read_item_vectors,
+    read_metadata,
+    read_user_ids,
+    read_user_table,
+    remove_leftovers,
+    write_embedding,
+)
+from events.manifest import read_manifest
+from shopgraph.errors import ShopgraphError
+from shopgraph.sqltext import literal_list
+from shopgraph.version import code_version
+from shopgraph.workspace import Workspace
 
 METHODS = ("node2vec", "fastrp")
 FOLD_CHECK_USERS = 1_000
@@ -90,14 +108,22 @@ def make_estimator(method: str, seed: int, params: dict[str, Any]):
 def data_window(workspace: Workspace) -> dict[str, Any]:
     """The ingested files whose interactions the run read (name, sha256, months)."""
     present = {p.name for p in workspace.interactions_dir.glob("part-*.parquet")}
-    files = [{"name": e.name, "sha256": e.sha256, "months": sorted(e.months)} for e in read_manifest(workspace)
-             if f"part-{e.sha256[:12]}.parquet" in present]
+    files = [
+        {"name": e.name, "sha256": e.sha256, "months": sorted(e.months)}
+        for e in read_manifest(workspace)
+        if f"part-{e.sha256[:12]}.parquet" in present
+    ]
     months = sorted({m for f in files for m in f["months"]})
     return {"files": files, "months": months}
 
 
-def user_product_batches(con: duckdb.DuckDBPyConnection, files: list[str], users: np.ndarray | None, keep: str,
-                         batch_rows: int = FOLD_BATCH_ROWS) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def user_product_batches(
+    con: duckdb.DuckDBPyConnection,
+    files: list[str],
+    users: np.ndarray | None,
+    keep: str,
+    batch_rows: int = FOLD_BATCH_ROWS,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """``(user_ids, product_ids, weights)`` batches ordered by user, each user's rows whole in one batch.
 
     ``keep="only"`` reads the users in ``users``, ``"except"`` every other user, ``"all"`` everyone.
@@ -134,16 +160,22 @@ def count_users(con: duckdb.DuckDBPyConnection, files: list[str], users: np.ndar
     if keep != "all":
         con.register("_count_users", {"user_id": np.asarray(users, np.int64)})
         join = ("SEMI" if keep == "only" else "ANTI") + " JOIN _count_users u USING (user_id)"
-    return int(con.execute(f"SELECT count(DISTINCT i.user_id) FROM read_parquet({literal_list(files)}) i {join}"
-                           ).fetchall()[0][0])
+    return int(
+        con.execute(f"SELECT count(DISTINCT i.user_id) FROM read_parquet({literal_list(files)}) i {join}").fetchall()[
+            0
+        ][0]
+    )
 
 
 def graph_items(graph: InteractionGraph, vectors: np.ndarray) -> ItemVectors:
     """The product, category and brand rows of a fitted graph's vectors, with their keys."""
     return ItemVectors(
-        product_ids=graph.product_ids, product_vectors=vectors[graph.nodes("product")],
-        category_ids=graph.category_ids, category_vectors=vectors[graph.nodes("category")],
-        brands=graph.brands, brand_vectors=vectors[graph.nodes("brand")],
+        product_ids=graph.product_ids,
+        product_vectors=vectors[graph.nodes("product")],
+        category_ids=graph.category_ids,
+        category_vectors=vectors[graph.nodes("category")],
+        brands=graph.brands,
+        brand_vectors=vectors[graph.nodes("brand")],
     )
 
 
@@ -156,8 +188,9 @@ def graph_product_attributes(graph: InteractionGraph) -> tuple[np.ndarray, np.nd
     return graph.product_ids, categories, brands
 
 
-def _fold(con, files, users, keep, profile, mass, product_ids, fallback, progress, total,
-          sink: StagedUsers | None = None) -> tuple[np.ndarray, np.ndarray, int, int]:
+def _fold(
+    con, files, users, keep, profile, mass, product_ids, fallback, progress, total, sink: StagedUsers | None = None
+) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Fold in the selected users; users with no known item get ``fallback``.
 
     With a ``sink`` the batches go to disk and the returned arrays are empty; returns
@@ -165,7 +198,8 @@ def _fold(con, files, users, keep, profile, mass, product_ids, fallback, progres
     """
     ids, vectors, fallbacks, done = [], [], 0, 0
     for batch_ids, batch_vectors, known in fold_in_batches(
-            profile, mass, product_ids, user_product_batches(con, files, users, keep)):
+        profile, mass, product_ids, user_product_batches(con, files, users, keep)
+    ):
         batch_vectors[~known] = fallback
         fallbacks += int((~known).sum())
         if sink is not None:
@@ -182,27 +216,49 @@ def _fold(con, files, users, keep, profile, mass, product_ids, fallback, progres
     return np.concatenate(ids), np.concatenate(vectors), done, fallbacks
 
 
-def fold_in_check(con, files, trained_ids, trained_vectors, profile, mass, product_ids, seed: int,
-                  n: int = FOLD_CHECK_USERS) -> dict[str, Any]:
+def fold_in_check(
+    con, files, trained_ids, trained_vectors, profile, mass, product_ids, seed: int, n: int = FOLD_CHECK_USERS
+) -> dict[str, Any]:
     """Cosine of fold-in vs trained vector for up to ``n`` trained users (and a random-pair baseline)."""
     if len(trained_ids) < 2:
         return {"users": 0}
     rng = np.random.default_rng([seed, 0xF01D])
     pick = np.sort(rng.choice(len(trained_ids), size=min(n, len(trained_ids)), replace=False))
-    ids, vectors, _, _ = _fold(con, files, trained_ids[pick], "only", profile, mass, product_ids,
-                               np.zeros(profile.shape[1], np.float32), None, 0)
+    ids, vectors, _, _ = _fold(
+        con,
+        files,
+        trained_ids[pick],
+        "only",
+        profile,
+        mass,
+        product_ids,
+        np.zeros(profile.shape[1], np.float32),
+        None,
+        0,
+    )
     rows = np.searchsorted(trained_ids, ids)
     cosine = np.sum(vectors * trained_vectors[rows], axis=1)
     other = trained_vectors[rng.integers(0, len(trained_ids), len(rows))]
     baseline = np.sum(trained_vectors[rows] * other, axis=1)
-    return {"users": int(len(ids)), "mean_cosine": round(float(cosine.mean()), 4),
-            "median_cosine": round(float(np.median(cosine)), 4),
-            "p10_cosine": round(float(np.quantile(cosine, 0.1)), 4),
-            "random_pair_mean_cosine": round(float(baseline.mean()), 4)}
+    return {
+        "users": len(ids),
+        "mean_cosine": round(float(cosine.mean()), 4),
+        "median_cosine": round(float(np.median(cosine)), 4),
+        "p10_cosine": round(float(np.quantile(cosine, 0.1)), 4),
+        "random_pair_mean_cosine": round(float(baseline.mean()), 4),
+    }
 
 
-def embed(workspace: Workspace, method: str = "node2vec", *, max_users: int | None = DEFAULT_MAX_USERS,
-          seed: int = 42, progress: Progress | None = None, say: Say | None = None, **params: Any) -> EmbedReport:
+def embed(
+    workspace: Workspace,
+    method: str = "node2vec",
+    *,
+    max_users: int | None = DEFAULT_MAX_USERS,
+    seed: int = 42,
+    progress: Progress | None = None,
+    say: Say | None = None,
+    **params: Any,
+) -> EmbedReport:
     """Train vectors on the interactions and write them (see the module docstring)."""
     started = time.perf_counter()
     if max_users is not None and max_users < 1:
@@ -238,16 +294,30 @@ def embed(workspace: Workspace, method: str = "node2vec", *, max_users: int | No
     trained_vectors = normalise(vectors[graph.nodes("user")])
     items = graph_items(graph, vectors)
     profile, mass = item_profiles(items, *graph_product_attributes(graph))
-    fallback = normalise(trained_vectors.mean(axis=0, keepdims=True))[0] if len(trained_ids) else \
-        np.zeros(vectors.shape[1], np.float32)
+    fallback = (
+        normalise(trained_vectors.mean(axis=0, keepdims=True))[0]
+        if len(trained_ids)
+        else np.zeros(vectors.shape[1], np.float32)
+    )
     trained_stage = StagedUsers(workspace, "trained", vectors.shape[1])
     folded_stage = StagedUsers(workspace, "folded", vectors.shape[1])
     con = duckdb.connect()
     try:
         trained_stage.add(trained_ids, trained_vectors, "trained")
         to_fold = count_users(con, files, trained_ids, "except")
-        _, _, n_folded, fallbacks = _fold(con, files, trained_ids, "except", profile, mass, graph.product_ids,
-                                          fallback, progress, to_fold, sink=folded_stage)
+        _, _, n_folded, fallbacks = _fold(
+            con,
+            files,
+            trained_ids,
+            "except",
+            profile,
+            mass,
+            graph.product_ids,
+            fallback,
+            progress,
+            to_fold,
+            sink=folded_stage,
+        )
         check = fold_in_check(con, files, trained_ids, trained_vectors, profile, mass, graph.product_ids, seed)
     except BaseException:
         trained_stage.discard()
@@ -257,15 +327,25 @@ def embed(workspace: Workspace, method: str = "node2vec", *, max_users: int | No
         con.close()
     timings["fold_in"] = time.perf_counter() - phase
     node_counts = graph.counts()
-    counts = {"users_trained": len(trained_ids), "users_folded": n_folded, "users_total": graph.users_total,
-              "folded_without_known_items": fallbacks, "products": node_counts["product"],
-              "categories": node_counts["category"], "brands": node_counts["brand"],
-              "graph_entries": n_entries}
+    counts = {
+        "users_trained": len(trained_ids),
+        "users_folded": n_folded,
+        "users_total": graph.users_total,
+        "folded_without_known_items": fallbacks,
+        "products": node_counts["product"],
+        "categories": node_counts["category"],
+        "brands": node_counts["brand"],
+        "graph_entries": n_entries,
+    }
     n_walks = int(getattr(estimator, "walks_per_node", 0)) * graph.n_nodes
-    tokens = {"walks": n_walks, "walk_length": int(getattr(estimator, "walk_length", 0)),
-              "budget": n_walks * int(getattr(estimator, "walk_length", 0)),
-              "tokens_per_epoch": int(getattr(estimator, "tokens_", 0)),
-              "steps": int(getattr(estimator, "steps_", 0)), "proposals": int(getattr(estimator, "proposals_", 0))}
+    tokens = {
+        "walks": n_walks,
+        "walk_length": int(getattr(estimator, "walk_length", 0)),
+        "budget": n_walks * int(getattr(estimator, "walk_length", 0)),
+        "tokens_per_epoch": int(getattr(estimator, "tokens_", 0)),
+        "steps": int(getattr(estimator, "steps_", 0)),
+        "proposals": int(getattr(estimator, "proposals_", 0)),
+    }
     timings["total"] = time.perf_counter() - started
     metadata = {
         "method": method,
@@ -273,8 +353,13 @@ def embed(workspace: Workspace, method: str = "node2vec", *, max_users: int | No
         "seed": seed,
         "dimensions": int(vectors.shape[1]),
         "max_users": max_users,
-        "weights": {"intent": INTENT_WEIGHTS, "category": CATEGORY_WEIGHT, "brand": BRAND_WEIGHT,
-                    "fold_in": FOLD_WEIGHTS, "user_vectors": "unit length (trained and folded)"},
+        "weights": {
+            "intent": INTENT_WEIGHTS,
+            "category": CATEGORY_WEIGHT,
+            "brand": BRAND_WEIGHT,
+            "fold_in": FOLD_WEIGHTS,
+            "user_vectors": "unit length (trained and folded)",
+        },
         "data_window": data_window(workspace),
         "code_version": code_version(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -288,8 +373,15 @@ def embed(workspace: Workspace, method: str = "node2vec", *, max_users: int | No
     }
     written = write_embedding(workspace, [trained_stage, folded_stage], items, metadata)
     timings["total"] = time.perf_counter() - started  # the report's total includes writing the files
-    return EmbedReport(method=method, dimensions=int(vectors.shape[1]), counts=counts, timings=timings,
-                       fold_in_check=check, tokens=tokens, paths=written)
+    return EmbedReport(
+        method=method,
+        dimensions=int(vectors.shape[1]),
+        counts=counts,
+        timings=timings,
+        fold_in_check=check,
+        tokens=tokens,
+        paths=written,
+    )
 
 
 def assign_only(workspace: Workspace, progress: Progress | None = None) -> EmbedReport:
@@ -312,8 +404,9 @@ def assign_only(workspace: Workspace, progress: Progress | None = None) -> Embed
         weights = metadata.get("fold_in", {}).get("weights") or FOLD_WEIGHTS
         profile, mass = item_profiles(items, product_ids, categories, brands, weights)
         total = count_users(con, files, existing, "except")
-        _, _, n_folded, fallbacks = _fold(con, files, existing, "except", profile, mass, product_ids, fallback,
-                                          progress, total, sink=stage)
+        _, _, n_folded, fallbacks = _fold(
+            con, files, existing, "except", profile, mass, product_ids, fallback, progress, total, sink=stage
+        )
     except BaseException:
         stage.discard()
         raise
@@ -326,20 +419,35 @@ def assign_only(workspace: Workspace, progress: Progress | None = None) -> Embed
     counts["users_folded"] = int(counts.get("users_folded", 0)) + n_folded
     counts["folded_without_known_items"] = int(counts.get("folded_without_known_items", 0)) + fallbacks
     metadata["counts"] = counts
-    metadata.setdefault("assign_only_runs", []).append({
-        "at": datetime.now(UTC).isoformat(timespec="seconds"), "users_folded": n_folded,
-        "folded_without_known_items": fallbacks, "seconds": round(seconds, 3),
-        "data_window": data_window(workspace), "code_version": code_version()})
+    metadata.setdefault("assign_only_runs", []).append(
+        {
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "users_folded": n_folded,
+            "folded_without_known_items": fallbacks,
+            "seconds": round(seconds, 3),
+            "data_window": data_window(workspace),
+            "code_version": code_version(),
+        }
+    )
     if n_folded:
         written = write_embedding(workspace, [paths(workspace)["users"], stage], None, metadata)
     else:
         stage.discard()
         written = {}
-    return EmbedReport(method=str(metadata.get("method")), dimensions=items.dimensions,
-                       counts={"users_folded_now": n_folded, "users_with_vectors": len(existing) + n_folded,
-                               "folded_without_known_items": fallbacks, "products": len(items.product_ids),
-                               "categories": len(items.category_ids), "brands": len(items.brands)},
-                       timings={"fold_in": seconds, "total": seconds}, paths=written)
+    return EmbedReport(
+        method=str(metadata.get("method")),
+        dimensions=items.dimensions,
+        counts={
+            "users_folded_now": n_folded,
+            "users_with_vectors": len(existing) + n_folded,
+            "folded_without_known_items": fallbacks,
+            "products": len(items.product_ids),
+            "categories": len(items.category_ids),
+            "brands": len(items.brands),
+        },
+        timings={"fold_in": seconds, "total": seconds},
+        paths=written,
+    )
 
 
 __all__ = ["EmbedReport", "assign_only", "embed", "foldin"]

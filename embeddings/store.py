@@ -22,10 +22,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from embeddings.foldin import ItemVectors
-from events.errors import ShopgraphError
-from events.manifest import fsync_dir
-from events.sqltext import literal
-from events.workspace import Workspace
+from shopgraph.errors import ShopgraphError
+from shopgraph.files import fsync_dir
+from shopgraph.sqltext import literal
+from shopgraph.workspace import Workspace
 
 USER_VECTORS = "user_vectors.parquet"
 ITEM_VECTORS = "item_vectors.parquet"
@@ -63,25 +63,37 @@ def _vectors_of(column: pa.ChunkedArray | pa.Array, rows: int) -> np.ndarray:
     return flat.reshape(rows, -1)
 
 
-def user_vector_table(user_ids: np.ndarray, vectors: np.ndarray, sources: np.ndarray,
-                      presorted: bool = False) -> pa.Table:
+def user_vector_table(
+    user_ids: np.ndarray, vectors: np.ndarray, sources: np.ndarray, presorted: bool = False
+) -> pa.Table:
     """The user table's Arrow form: ``user_id`` int64, ``vector`` fixed_size_list<float32>[d], ``source``."""
     order = slice(None) if presorted else np.argsort(np.asarray(user_ids, np.int64), kind="stable")
-    return pa.table({
-        "user_id": pa.array(np.asarray(user_ids, np.int64)[order], pa.int64()),
-        "vector": _vector_column(np.asarray(vectors)[order]),
-        "source": pa.array(np.asarray(sources, dtype=object)[order].astype(str).tolist(), pa.string()),
-    })
+    return pa.table(
+        {
+            "user_id": pa.array(np.asarray(user_ids, np.int64)[order], pa.int64()),
+            "vector": _vector_column(np.asarray(vectors)[order]),
+            "source": pa.array(np.asarray(sources, dtype=object)[order].astype(str).tolist(), pa.string()),
+        }
+    )
 
 
 def item_vector_table(items: ItemVectors) -> pa.Table:
-    types = (["product"] * len(items.product_ids) + ["category"] * len(items.category_ids)
-             + ["brand"] * len(items.brands))
-    keys = ([str(int(k)) for k in items.product_ids] + [str(int(k)) for k in items.category_ids]
-            + [str(b) for b in items.brands])
+    types = (
+        ["product"] * len(items.product_ids) + ["category"] * len(items.category_ids) + ["brand"] * len(items.brands)
+    )
+    keys = (
+        [str(int(k)) for k in items.product_ids]
+        + [str(int(k)) for k in items.category_ids]
+        + [str(b) for b in items.brands]
+    )
     vectors = np.concatenate([items.product_vectors, items.category_vectors, items.brand_vectors]).astype(np.float32)
-    return pa.table({"node_type": pa.array(types, pa.string()), "node_key": pa.array(keys, pa.string()),
-                     "vector": _vector_column(vectors.reshape(len(types), items.dimensions))})
+    return pa.table(
+        {
+            "node_type": pa.array(types, pa.string()),
+            "node_key": pa.array(keys, pa.string()),
+            "vector": _vector_column(vectors.reshape(len(types), items.dimensions)),
+        }
+    )
 
 
 def _tmp(path: Path, tag: str = "tmp") -> Path:
@@ -151,8 +163,9 @@ def merge_user_tables(sources: list[Path], target: Path, temp_dir: Path, memory_
         if not files:
             return 0
         # one SELECT per file: after `forget` DuckDB has rewritten a table with a plain list column
-        union = " UNION ALL ".join(f"SELECT user_id, CAST(vector AS FLOAT[]) AS vector, source "
-                                   f"FROM read_parquet({literal(f)})" for f in files)
+        union = " UNION ALL ".join(
+            f"SELECT user_id, CAST(vector AS FLOAT[]) AS vector, source FROM read_parquet({literal(f)})" for f in files
+        )
         relation = con.sql(f"SELECT * FROM ({union}) ORDER BY user_id")
         reader = (getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader)(200_000)
         rows, writer = 0, None
@@ -160,9 +173,12 @@ def merge_user_tables(sources: list[Path], target: Path, temp_dir: Path, memory_
             for batch in reader:
                 if batch.num_rows == 0:
                     continue
-                table = user_vector_table(np.asarray(batch.column(0), np.int64),
-                                          _vectors_of(batch.column(1), batch.num_rows),
-                                          np.asarray(batch.column(2).to_pylist(), dtype=object), presorted=True)
+                table = user_vector_table(
+                    np.asarray(batch.column(0), np.int64),
+                    _vectors_of(batch.column(1), batch.num_rows),
+                    np.asarray(batch.column(2).to_pylist(), dtype=object),
+                    presorted=True,
+                )
                 if writer is None:
                     writer = pq.ParquetWriter(target, table.schema, compression="zstd")
                 writer.write_table(table)
@@ -176,8 +192,9 @@ def merge_user_tables(sources: list[Path], target: Path, temp_dir: Path, memory_
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
-def write_embedding(workspace: Workspace, users: list[StagedUsers | Path], items: ItemVectors | None,
-                    metadata: dict[str, Any]) -> dict[str, Path]:
+def write_embedding(
+    workspace: Workspace, users: list[StagedUsers | Path], items: ItemVectors | None, metadata: dict[str, Any]
+) -> dict[str, Path]:
     """Write the user table (staged batches and/or existing tables merged by ``user_id``), the item
     table (unless None: kept as it is) and the metadata, each to a temporary name, renamed last."""
     target = paths(workspace)
@@ -196,8 +213,9 @@ def write_embedding(workspace: Workspace, users: list[StagedUsers | Path], items
         merge_user_tables(sources, tmp, workspace.embeddings_dir / f".duckdb.tmp-{os.getpid()}")
         if not tmp.exists():  # nobody at all: an empty table of the right shape
             dims = int(metadata.get("dimensions", 1))
-            pq.write_table(user_vector_table(np.zeros(0, np.int64), np.zeros((0, dims), np.float32),
-                                             np.zeros(0, object)), tmp)
+            pq.write_table(
+                user_vector_table(np.zeros(0, np.int64), np.zeros((0, dims), np.float32), np.zeros(0, object)), tmp
+            )
         staged.append((tmp, target["users"]))
         tmp = _tmp(target["metadata"])
         tmp.write_text(json.dumps(metadata, indent=2, default=str) + "\n", encoding="utf-8")

@@ -1,4 +1,6 @@
-"""Write a source file's kept rows as one deduplicated zstd Parquet file per month, sorted by (user_id, event_time), in memory-sized user buckets.
+"""Write a source file's kept rows as one deduplicated zstd Parquet file per month, in memory-sized user buckets.
+
+Each file is sorted by (user_id, event_time).
 
 Sorting and deduplicating a whole month at once needs memory in proportion to the month,
 so past DuckDB's ``memory_limit`` both would spill to disk and slow down by several times.
@@ -33,12 +35,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from events.errors import ShopgraphError
+from shopgraph.errors import ShopgraphError
 
 #: the event store's columns, in order
 STORE_COLUMNS = (
-    "event_time", "event_type", "product_id", "category_id", "category_code",
-    "brand", "price", "user_id", "user_session",
+    "event_time",
+    "event_type",
+    "product_id",
+    "category_id",
+    "category_code",
+    "brand",
+    "price",
+    "user_id",
+    "user_session",
 )
 #: DuckDB memory one bucket needs per row it holds while deduplicating and sorting it
 #: (measured with bench/ingest.py at 2 M and 10 M rows and a 1GB limit, with headroom)
@@ -64,8 +73,18 @@ def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
     """DuckDB's current ``memory_limit`` on ``con``, in bytes."""
     text = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]  # e.g. '953.6 MiB'
     number, _, unit = text.strip().partition(" ")
-    scale = {"": 1, "bytes": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4,
-             "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4}
+    scale = {
+        "": 1,
+        "bytes": 1,
+        "KiB": 1024,
+        "MiB": 1024**2,
+        "GiB": 1024**3,
+        "TiB": 1024**4,
+        "KB": 1000,
+        "MB": 1000**2,
+        "GB": 1000**3,
+        "TB": 1000**4,
+    }
     return int(float(number) * scale[unit])
 
 
@@ -147,8 +166,13 @@ def write_buckets(
     for b in range(buckets):
         rows = bucket_sql(b)
         for month in months:
-            where = "" if len(months) == 1 else (
-                f"WHERE event_time >= TIMESTAMP '{month}-01' AND event_time < TIMESTAMP '{month}-01' + INTERVAL 1 MONTH"
+            where = (
+                ""
+                if len(months) == 1
+                else (
+                    f"WHERE event_time >= TIMESTAMP '{month}-01' "
+                    f"AND event_time < TIMESTAMP '{month}-01' + INTERVAL 1 MONTH"
+                )
             )
             sql = f"SELECT {columns} FROM ({rows}) {where} ORDER BY {order}"
             previous: pa.RecordBatch | None = None
@@ -166,8 +190,17 @@ def write_buckets(
 
 
 #: the order :func:`repeats_previous_row` compares columns in: the most selective first
-_COMPARED = ("event_time", "user_id", "product_id", "event_type", "price", "category_id", "user_session",
-             "brand", "category_code")
+_COMPARED = (
+    "event_time",
+    "user_id",
+    "product_id",
+    "event_type",
+    "price",
+    "category_id",
+    "user_session",
+    "brand",
+    "category_code",
+)
 
 
 def repeats_previous_row(batch: pa.RecordBatch, previous: pa.RecordBatch | None = None) -> pa.Array:
@@ -177,9 +210,11 @@ def repeats_previous_row(batch: pa.RecordBatch, previous: pa.RecordBatch | None 
     given. Columns are compared one after the other, each only at the rows still equal
     in every column before it, so the string columns are compared at a few rows only.
     """
-    rows = batch if previous is None else pa.Table.from_batches(
-        [previous.slice(previous.num_rows - 1), batch]
-    ).combine_chunks().to_batches()[0]
+    rows = (
+        batch
+        if previous is None
+        else pa.Table.from_batches([previous.slice(previous.num_rows - 1), batch]).combine_chunks().to_batches()[0]
+    )
     n = rows.num_rows
     candidates = pa.array(np.arange(1, n, dtype=np.int64))
     for name in _COMPARED:

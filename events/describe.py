@@ -27,12 +27,22 @@ from typing import Any
 
 import duckdb
 
-from events.errors import ShopgraphError
 from events.store import EVENT_TYPES, connect_events
-from events.workspace import Workspace
+from shopgraph.errors import ShopgraphError
+from shopgraph.files import write_text_atomic
+from shopgraph.workspace import Workspace
 
-COLUMNS = ("event_time", "event_type", "product_id", "category_id", "category_code", "brand", "price",
-           "user_id", "user_session")
+COLUMNS = (
+    "event_time",
+    "event_type",
+    "product_id",
+    "category_id",
+    "category_code",
+    "brand",
+    "price",
+    "user_id",
+    "user_session",
+)
 QUANTILES = (0.0, 0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99, 0.999, 1.0)
 BOT_QUANTILE = 0.999
 BOT_MIN_EVENTS_PER_DAY = 300
@@ -66,15 +76,13 @@ class Description:
 
     def save(self, path: Path) -> Path:
         """Write the JSON atomically (temporary file, then rename)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.to_json() + "\n", encoding="utf-8")
-        tmp.replace(path)
+        write_text_atomic(path, self.to_json() + "\n")
         return path
 
 
-def describe(workspace: Workspace, months: Sequence[str] | None = None,
-             con: duckdb.DuckDBPyConnection | None = None) -> Description:
+def describe(
+    workspace: Workspace, months: Sequence[str] | None = None, con: duckdb.DuckDBPyConnection | None = None
+) -> Description:
     """Describe the event store (all months, or only ``months``); an empty store is a ShopgraphError."""
     con = connect_events(workspace, list(months) if months else None, con)
     con.execute("SET enable_progress_bar = false")
@@ -87,14 +95,20 @@ def describe(workspace: Workspace, months: Sequence[str] | None = None,
     n_events = int(totals_row[0])
     if n_events == 0:
         raise ShopgraphError(f"the event store in {workspace.home} holds no events: run `shopgraph ingest FILE` first")
-    totals = dict(zip(("events", "users", "products", "sessions", "brands", "categories", "category_codes"),
-                      (int(x) for x in totals_row[:7]), strict=True))
+    totals = dict(
+        zip(
+            ("events", "users", "products", "sessions", "brands", "categories", "category_codes"),
+            (int(x) for x in totals_row[:7]),
+            strict=True,
+        )
+    )
     missing = {c: _ratio(n, n_events) for c, n in zip(COLUMNS, totals_row[9:], strict=True)}
     notes: list[str] = []
 
     per_type = dict.fromkeys(EVENT_TYPES, 0)
-    per_type.update({t: int(n) for t, n in con.execute(
-        "SELECT event_type, count(*) FROM events GROUP BY 1").fetchall()})
+    per_type.update(
+        {t: int(n) for t, n in con.execute("SELECT event_type, count(*) FROM events GROUP BY 1").fetchall()}
+    )
     per_month = _pivot(con, "month")
     per_day = _pivot(con, "event_time::DATE::VARCHAR", key="day")
 
@@ -104,12 +118,21 @@ def describe(workspace: Workspace, months: Sequence[str] | None = None,
     bots = _bots(con, n_events)
     return Description(
         months=[m["month"] for m in per_month],
-        first_event=str(totals_row[7]), last_event=str(totals_row[8]),
-        totals=totals, events_per_type=per_type, events_per_month=per_month, events_per_day=per_day,
-        missing_rates=missing, price=price, ingest=ingest_counts(workspace, [m["month"] for m in per_month]),
+        first_event=str(totals_row[7]),
+        last_event=str(totals_row[8]),
+        totals=totals,
+        events_per_type=per_type,
+        events_per_month=per_month,
+        events_per_day=per_day,
+        missing_rates=missing,
+        price=price,
+        ingest=ingest_counts(workspace, [m["month"] for m in per_month]),
         top_categories=_top(con, "coalesce(category_code, '(no code)')", "category_code"),
         top_brands=_top(con, "coalesce(brand, '(no brand)')", "brand"),
-        funnel=funnel, users_per_events=users_per_events, bots=bots, notes=notes,
+        funnel=funnel,
+        users_per_events=users_per_events,
+        bots=bots,
+        notes=notes,
     )
 
 
@@ -122,8 +145,10 @@ def _pivot(con: duckdb.DuckDBPyConnection, expr: str, key: str | None = None) ->
     key = key or expr
     counts = ", ".join(f"count(*) FILTER (event_type = '{t}') AS {t}" for t in EVENT_TYPES)
     rows = con.execute(f"SELECT {expr} AS k, count(*) AS events, {counts} FROM events GROUP BY 1 ORDER BY 1").fetchall()
-    return [{key: k, "events": int(n), **{t: int(v) for t, v in zip(EVENT_TYPES, vals, strict=True)}}
-            for k, n, *vals in rows]
+    return [
+        {key: k, "events": int(n), **{t: int(v) for t, v in zip(EVENT_TYPES, vals, strict=True)}}
+        for k, n, *vals in rows
+    ]
 
 
 def _price(con: duckdb.DuckDBPyConnection, n_events: int, notes: list[str]) -> dict[str, Any]:
@@ -138,7 +163,10 @@ def _price(con: duckdb.DuckDBPyConnection, n_events: int, notes: list[str]) -> d
         SELECT floor(log10(price) * 10) / 10 AS lo, count(*) FROM events WHERE price > 0 GROUP BY 1 ORDER BY 1
     """).fetchall()
     return {
-        "quantiles": {_qname(q): (round(float(v), 2) if v is not None else None) for q, v in zip(QUANTILES, qs or [], strict=False)},
+        "quantiles": {
+            _qname(q): (round(float(v), 2) if v is not None else None)
+            for q, v in zip(QUANTILES, qs or [], strict=False)
+        },
         "mean": round(float(mean), 2) if mean is not None else None,
         "zero_prices": int(zero),
         "zero_price_rate": _ratio(zero, n_price),
@@ -160,15 +188,29 @@ def _funnel(con: duckdb.DuckDBPyConnection, per_type: dict[str, int]) -> dict[st
                      count(*) FILTER (event_type = 'purchase') AS purchases
               FROM events GROUP BY user_id)""").fetchone()
     return {
-        "events": {"view": per_type["view"], "cart": per_type["cart"], "purchase": per_type["purchase"],
-                   "remove_from_cart": per_type["remove_from_cart"]},
-        "users": {"view": int(viewers), "cart": int(carters), "purchase": int(buyers),
-                  "view_and_purchase": int(viewed_and_bought), "cart_and_purchase": int(carted_and_bought)},
-        "event_rates": {"cart_per_view": _ratio(per_type["cart"], per_type["view"]),
-                        "purchase_per_cart": _ratio(per_type["purchase"], per_type["cart"]),
-                        "purchase_per_view": _ratio(per_type["purchase"], per_type["view"])},
-        "user_rates": {"cart_per_view": _ratio(carters, viewers), "purchase_per_cart": _ratio(buyers, carters),
-                       "purchase_per_view": _ratio(buyers, viewers)},
+        "events": {
+            "view": per_type["view"],
+            "cart": per_type["cart"],
+            "purchase": per_type["purchase"],
+            "remove_from_cart": per_type["remove_from_cart"],
+        },
+        "users": {
+            "view": int(viewers),
+            "cart": int(carters),
+            "purchase": int(buyers),
+            "view_and_purchase": int(viewed_and_bought),
+            "cart_and_purchase": int(carted_and_bought),
+        },
+        "event_rates": {
+            "cart_per_view": _ratio(per_type["cart"], per_type["view"]),
+            "purchase_per_cart": _ratio(per_type["purchase"], per_type["cart"]),
+            "purchase_per_view": _ratio(per_type["purchase"], per_type["view"]),
+        },
+        "user_rates": {
+            "cart_per_view": _ratio(carters, viewers),
+            "purchase_per_cart": _ratio(buyers, carters),
+            "purchase_per_view": _ratio(buyers, viewers),
+        },
     }
 
 
@@ -181,13 +223,26 @@ def _users_per_events(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     histogram, cumulative = [], 0
     for b, users, events in bins:
         cumulative += int(users)
-        histogram.append({"events_from": 2**b, "events_to": 2 ** (b + 1) - 1, "users": int(users),
-                          "events": int(events), "cumulative_user_share": _ratio(cumulative, n_users)})
+        histogram.append(
+            {
+                "events_from": 2**b,
+                "events_to": 2 ** (b + 1) - 1,
+                "users": int(users),
+                "events": int(events),
+                "cumulative_user_share": _ratio(cumulative, n_users),
+            }
+        )
     qs, mean = con.execute(f"SELECT quantile_disc(n, {list(QUANTILES)}), avg(n) FROM per_user").fetchone()
-    at_least = {str(k): int(con.execute("SELECT count(*) FROM per_user WHERE n >= ?", [k]).fetchone()[0])
-                for k in (1, 2, 3, 5, 10, 20, 50, 100)}
-    return {"histogram": histogram, "quantiles": {_qname(q): int(v) for q, v in zip(QUANTILES, qs, strict=True)},
-            "mean": float(mean), "users_with_at_least": at_least}
+    at_least = {
+        str(k): int(con.execute("SELECT count(*) FROM per_user WHERE n >= ?", [k]).fetchone()[0])
+        for k in (1, 2, 3, 5, 10, 20, 50, 100)
+    }
+    return {
+        "histogram": histogram,
+        "quantiles": {_qname(q): int(v) for q, v in zip(QUANTILES, qs, strict=True)},
+        "mean": float(mean),
+        "users_with_at_least": at_least,
+    }
 
 
 def _bots(con: duckdb.DuckDBPyConnection, n_events: int) -> dict[str, Any]:
@@ -198,20 +253,33 @@ def _bots(con: duckdb.DuckDBPyConnection, n_events: int) -> dict[str, Any]:
         FROM events GROUP BY ALL""")
     q = float(con.execute(f"SELECT quantile_cont(n, {BOT_QUANTILE}) FROM user_day").fetchone()[0])
     threshold = max(q, float(BOT_MIN_EVENTS_PER_DAY))
-    rows = con.execute("""
+    rows = con.execute(
+        """
         SELECT user_id, max(n) AS max_per_day, sum(n) AS events, sum(purchases) AS purchases, count(*) AS days
-        FROM user_day GROUP BY user_id HAVING max(n) > ? ORDER BY events DESC, user_id""", [threshold]).fetchall()
+        FROM user_day GROUP BY user_id HAVING max(n) > ? ORDER BY events DESC, user_id""",
+        [threshold],
+    ).fetchall()
     bot_events = sum(int(r[2]) for r in rows)
     return {
-        "rule": (f"a user is bot-like when on some UTC day they made more than max(p{BOT_QUANTILE * 100:g} of "
-                 f"events per user-day, {BOT_MIN_EVENTS_PER_DAY}) events"),
+        "rule": (
+            f"a user is bot-like when on some UTC day they made more than max(p{BOT_QUANTILE * 100:g} of "
+            f"events per user-day, {BOT_MIN_EVENTS_PER_DAY}) events"
+        ),
         "events_per_user_day_quantile": q,
         "threshold_events_per_day": threshold,
         "users": len(rows),
         "events": bot_events,
         "event_share": _ratio(bot_events, n_events),
-        "top": [{"user_id": int(u), "max_events_per_day": int(m), "events": int(e), "purchases": int(p),
-                 "active_days": int(d)} for u, m, e, p, d in rows[:20]],
+        "top": [
+            {
+                "user_id": int(u),
+                "max_events_per_day": int(m),
+                "events": int(e),
+                "purchases": int(p),
+                "active_days": int(d),
+            }
+            for u, m, e, p, d in rows[:20]
+        ],
     }
 
 
@@ -220,8 +288,10 @@ def _top(con: duckdb.DuckDBPyConnection, expr: str, name: str) -> list[dict[str,
         SELECT {expr} AS k, count(*) AS events, count(*) FILTER (event_type = 'purchase') AS purchases,
                coalesce(sum(price) FILTER (event_type = 'purchase'), 0) AS revenue, count(DISTINCT user_id) AS users
         FROM events GROUP BY 1 ORDER BY events DESC, k LIMIT {TOP}""").fetchall()
-    return [{name: k, "events": int(e), "purchases": int(p), "revenue": round(float(r), 2), "users": int(u)}
-            for k, e, p, r, u in rows]
+    return [
+        {name: k, "events": int(e), "purchases": int(p), "revenue": round(float(r), 2), "users": int(u)}
+        for k, e, p, r, u in rows
+    ]
 
 
 def ingest_counts(workspace: Workspace, months: Sequence[str]) -> dict[str, Any] | None:
@@ -240,9 +310,12 @@ def ingest_counts(workspace: Workspace, months: Sequence[str]) -> dict[str, Any]
         return None
     wanted = set(months)
     totals = {"files": 0, "rows_read": 0, "rows_kept": 0, "rows_rejected": 0, "duplicates_dropped": 0}
-    aliases = {"rows_read": ("rows_read", "read"), "rows_kept": ("rows_kept", "kept"),
-               "rows_rejected": ("rows_rejected", "rejected"),
-               "duplicates_dropped": ("rows_duplicate", "rows_duplicates", "duplicates", "duplicates_dropped")}
+    aliases = {
+        "rows_read": ("rows_read", "read"),
+        "rows_kept": ("rows_kept", "kept"),
+        "rows_rejected": ("rows_rejected", "rejected"),
+        "duplicates_dropped": ("rows_duplicate", "rows_duplicates", "duplicates", "duplicates_dropped"),
+    }
     for entry in entries:
         if not isinstance(entry, dict):
             continue

@@ -35,9 +35,11 @@ def tables(d: Description) -> list[Table]:
     overview = [(k, _n(v)) for k, v in d.totals.items()]
     overview += [("first event", d.first_event), ("last event", d.last_event), ("months", ", ".join(d.months))]
     if d.ingest:
-        overview += [("rows read at ingest", _n(d.ingest["rows_read"])),
-                     ("rows rejected at ingest", _n(d.ingest["rows_rejected"])),
-                     ("duplicates dropped at ingest", _n(d.ingest["duplicates_dropped"]))]
+        overview += [
+            ("rows read at ingest", _n(d.ingest["rows_read"])),
+            ("rows rejected at ingest", _n(d.ingest["rows_rejected"])),
+            ("duplicates dropped at ingest", _n(d.ingest["duplicates_dropped"])),
+        ]
     else:
         overview.append(("duplicates dropped at ingest", "unknown (no manifest)"))
     out.append(_pairs("event store", overview))
@@ -54,17 +56,28 @@ def tables(d: Description) -> list[Table]:
     days = sorted(d.events_per_day, key=lambda r: r["events"])
     if days:
         median = days[len(days) // 2]["events"]
-        out.append(_pairs("events per day", [
-            ("days", _n(len(days))), ("median", _n(median)),
-            ("quietest", f"{days[0]['day']}  {_n(days[0]['events'])}"),
-            *((f"busiest #{i + 1}", f"{r['day']}  {_n(r['events'])}") for i, r in enumerate(reversed(days[-5:]))),
-        ]))
+        out.append(
+            _pairs(
+                "events per day",
+                [
+                    ("days", _n(len(days))),
+                    ("median", _n(median)),
+                    ("quietest", f"{days[0]['day']}  {_n(days[0]['events'])}"),
+                    *(
+                        (f"busiest #{i + 1}", f"{r['day']}  {_n(r['events'])}")
+                        for i, r in enumerate(reversed(days[-5:]))
+                    ),
+                ],
+            )
+        )
 
     out.append(_pairs("missing values (share of events)", [(c, _pct(v)) for c, v in d.missing_rates.items()]))
 
     price_rows = [(k, _n(v) if v is not None else "–") for k, v in d.price["quantiles"].items()]
-    price_rows += [("mean", _n(d.price["mean"] or 0.0)),
-                   ("zero prices", f"{_n(d.price['zero_prices'])} ({_pct(d.price['zero_price_rate'])})")]
+    price_rows += [
+        ("mean", _n(d.price["mean"] or 0.0)),
+        ("zero prices", f"{_n(d.price['zero_prices'])} ({_pct(d.price['zero_price_rate'])})"),
+    ]
     out.append(_pairs("price" + ("" if d.price["exact_quantiles"] else " (approximate quantiles)"), price_rows))
 
     f = d.funnel
@@ -72,13 +85,26 @@ def tables(d: Description) -> list[Table]:
     for name in ("step", "events", "users", "events / previous", "users / previous"):
         funnel.add_column(name, justify="left" if name == "step" else "right")
     funnel.add_row("view", _n(f["events"]["view"]), _n(f["users"]["view"]), "", "")
-    funnel.add_row("cart", _n(f["events"]["cart"]), _n(f["users"]["cart"]),
-                   _pct(f["event_rates"]["cart_per_view"]), _pct(f["user_rates"]["cart_per_view"]))
-    funnel.add_row("purchase", _n(f["events"]["purchase"]), _n(f["users"]["purchase"]),
-                   _pct(f["event_rates"]["purchase_per_cart"]), _pct(f["user_rates"]["purchase_per_cart"]))
+    funnel.add_row(
+        "cart",
+        _n(f["events"]["cart"]),
+        _n(f["users"]["cart"]),
+        _pct(f["event_rates"]["cart_per_view"]),
+        _pct(f["user_rates"]["cart_per_view"]),
+    )
+    funnel.add_row(
+        "purchase",
+        _n(f["events"]["purchase"]),
+        _n(f["users"]["purchase"]),
+        _pct(f["event_rates"]["purchase_per_cart"]),
+        _pct(f["user_rates"]["purchase_per_cart"]),
+    )
     out.append(funnel)
 
-    for title, rows, key in (("top categories", d.top_categories, "category_code"), ("top brands", d.top_brands, "brand")):
+    for title, rows, key in (
+        ("top categories", d.top_categories, "category_code"),
+        ("top brands", d.top_brands, "brand"),
+    ):
         top = Table(title=title, title_justify="left")
         for name in (key, "events", "users", "purchases", "revenue"):
             top.add_column(name, justify="left" if name == key else "right")
@@ -94,13 +120,21 @@ def tables(d: Description) -> list[Table]:
         span = str(r["events_from"]) if r["events_from"] == r["events_to"] else f"{r['events_from']}–{r['events_to']}"
         hist.add_row(span, _n(r["users"]), _pct(r["cumulative_user_share"]))
     out.append(hist)
-    out.append(_pairs("events per user", [*((k, _n(v)) for k, v in upe["quantiles"].items()), ("mean", _n(upe["mean"]))]))
+    out.append(
+        _pairs("events per user", [*((k, _n(v)) for k, v in upe["quantiles"].items()), ("mean", _n(upe["mean"]))])
+    )
 
     b = d.bots
-    bot_rows = [("rule", b["rule"]), ("threshold (events/day)", _n(b["threshold_events_per_day"])),
-                ("bot-like users", _n(b["users"])), ("their events", f"{_n(b['events'])} ({_pct(b['event_share'])})")]
-    bot_rows += [(f"user {r['user_id']}", f"{_n(r['events'])} events, max {_n(r['max_events_per_day'])}/day")
-                 for r in b["top"][:5]]
+    bot_rows = [
+        ("rule", b["rule"]),
+        ("threshold (events/day)", _n(b["threshold_events_per_day"])),
+        ("bot-like users", _n(b["users"])),
+        ("their events", f"{_n(b['events'])} ({_pct(b['event_share'])})"),
+    ]
+    bot_rows += [
+        (f"user {r['user_id']}", f"{_n(r['events'])} events, max {_n(r['max_events_per_day'])}/day")
+        for r in b["top"][:5]
+    ]
     out.append(_pairs("bot-like users", bot_rows))
     return out
 
@@ -137,8 +171,10 @@ def plots(d: Description, out_dir: Path) -> list[Path]:
 
     fig, ax = plt.subplots(figsize=(8, 4))
     hist = d.users_per_events["histogram"]
-    labels = [str(r["events_from"]) if r["events_from"] == r["events_to"] else f"{r['events_from']}–{r['events_to']}"
-              for r in hist]
+    labels = [
+        str(r["events_from"]) if r["events_from"] == r["events_to"] else f"{r['events_from']}–{r['events_to']}"
+        for r in hist
+    ]
     ax.bar(range(len(hist)), [r["users"] for r in hist], color="tab:green")
     ax.set_xticks(range(len(hist)), labels, rotation=45, ha="right")
     ax.set_yscale("log")
@@ -150,9 +186,13 @@ def plots(d: Description, out_dir: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(8, 4))
     ph = d.price["log10_histogram"]
     if ph:
-        ax.bar([10 ** r["log10_from"] for r in ph], [r["events"] for r in ph],
-               width=[10 ** (r["log10_from"] + 0.1) - 10 ** r["log10_from"] for r in ph], align="edge",
-               color="tab:purple")
+        ax.bar(
+            [10 ** r["log10_from"] for r in ph],
+            [r["events"] for r in ph],
+            width=[10 ** (r["log10_from"] + 0.1) - 10 ** r["log10_from"] for r in ph],
+            align="edge",
+            color="tab:purple",
+        )
         ax.set_xscale("log")
     ax.set_xlabel(f"price (log scale); {d.price['zero_prices']:,} events at price 0 not shown")
     ax.set_ylabel("events")

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -34,24 +34,17 @@ from events.buckets import (
     set_memory_limit,
     write_buckets,
 )
-from events.errors import ShopgraphError
-from events.locks import exclusive_lock
-from events.sqltext import literal
 from events.lines import LINES_SCHEMA, first_line, line_batches, prefetched
-from events.manifest import (
-    IngestedFile,
-    code_version,
-    file_sha256,
-    find_by_content_sha256,
-    find_by_sha256,
-    fsync_dir,
-    read_manifest,
-    write_manifest,
-)
+from events.manifest import IngestedFile, find_by_content_sha256, find_by_sha256, read_manifest, write_manifest
 from events.pseudonym import load_key, pseudonym_sql
 from events.tombstones import read_tombstones
 from events.validate import check_header, parse_lines_sql
-from events.workspace import Workspace
+from shopgraph.errors import ShopgraphError
+from shopgraph.files import file_sha256, fsync_dir
+from shopgraph.locks import exclusive_lock
+from shopgraph.sqltext import literal
+from shopgraph.version import code_version
+from shopgraph.workspace import Workspace
 
 #: ``progress(phase, done, total, rows)``: ``rows`` is the rows read so far; phases in
 #: order: ``read`` (done/total in bytes of the source file), ``pseudonymise`` (distinct
@@ -111,8 +104,9 @@ def expand_paths(patterns: Sequence[str]) -> list[Path]:
 
 def store_lock(workspace: Workspace):
     """Hold the store's ingest lock (one ingest at a time); fail at once if another holds it."""
-    return exclusive_lock(workspace.store_dir / LOCK_FILE,
-                          f"another ingest is writing to {workspace.store_dir}: wait for it to finish")
+    return exclusive_lock(
+        workspace.store_dir / LOCK_FILE, f"another ingest is writing to {workspace.store_dir}: wait for it to finish"
+    )
 
 
 def recover_store(workspace: Workspace) -> list[Path]:
@@ -129,7 +123,7 @@ def recover_store(workspace: Workspace) -> list[Path]:
     for stale in sorted(store.glob(TMP_PREFIX + "*")):
         shutil.rmtree(stale, ignore_errors=True)
         removed.append(stale)
-    for stale in sorted(store.glob(".manifest-*.tmp")):
+    for stale in sorted(store.glob(".manifest*.tmp")):
         stale.unlink(missing_ok=True)
         removed.append(stale)
     known: set[str] = set()
@@ -255,16 +249,19 @@ def ingest_file(
     tmp.mkdir(parents=True)
     try:
         try:
-            staged = _stage(path, tmp, sha12, key if pseudonymise else None, tombstones, progress, memory_limit,
-                            manifest)
+            staged = _stage(
+                path, tmp, sha12, key if pseudonymise else None, tombstones, progress, memory_limit, manifest
+            )
         except _SameContent as same:
             return IngestResult(path, f"already ingested (same content as {same.entry.name})", same.entry)
         except (duckdb.Error, RuntimeError) as exc:
             if _was_interrupted(exc):  # Ctrl-C inside DuckDB or inside the line reader it pulls from
                 raise KeyboardInterrupt from None
             if isinstance(exc, duckdb.OutOfMemoryException):
-                raise ShopgraphError(f"{path.name}: DuckDB ran out of memory ({memory_limit}): raise "
-                                     "--memory-limit or free memory; the store is unchanged") from None
+                raise ShopgraphError(
+                    f"{path.name}: DuckDB ran out of memory ({memory_limit}): raise "
+                    "--memory-limit or free memory; the store is unchanged"
+                ) from None
             raise
         entry = IngestedFile(
             name=path.name,
@@ -280,7 +277,7 @@ def ingest_file(
             partitions=sorted(staged.partitions),
             rejects_file=staged.rejects_file,
             pseudonymised=pseudonymise,
-            ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
             code_version=code_version(),
             source_path=str(path),
             content_sha256=staged.content_sha256,
@@ -353,8 +350,9 @@ def _stage(
         content = hashlib.sha256()
         lines = pa.RecordBatchReader.from_batches(
             LINES_SCHEMA,
-            prefetched(line_batches(path, progress=lambda pos, n: report("read", pos, size, max(n - 1, 0)),
-                                    digest=content)),
+            prefetched(
+                line_batches(path, progress=lambda pos, n: report("read", pos, size, max(n - 1, 0)), digest=content)
+            ),
         )
         con.register("source_lines", lines)
         data_lines = "(SELECT * FROM source_lines WHERE line_no > 1)"
@@ -396,7 +394,7 @@ def _stage(
         con.execute(
             f"""CREATE TABLE user_map AS
                 SELECT raw_id, user_id, n_rows, user_id IN (SELECT user_id FROM tombstones) AS erased
-                FROM (SELECT user_id AS raw_id, {pseudonym_sql('user_id', key)} AS user_id, count(*) AS n_rows
+                FROM (SELECT user_id AS raw_id, {pseudonym_sql("user_id", key)} AS user_id, count(*) AS n_rows
                       FROM parsed WHERE reason IS NULL GROUP BY user_id)"""
         )
         con.unregister("tombstones")
@@ -421,21 +419,25 @@ def _stage(
         # 4. deduplicated and sorted bucket by bucket into one zstd Parquet file per month
         report("write", 0, to_write, rows_read)
         months = [
-            month for (month,) in con.execute(
+            month
+            for (month,) in con.execute(
                 """SELECT DISTINCT strftime(event_time, '%Y-%m') FROM parsed
                    WHERE reason IS NULL AND user_id NOT IN (SELECT raw_id FROM user_map WHERE erased)
                    ORDER BY 1"""
             ).fetchall()
         ]
-        written, rows_duplicate = write_buckets(con, bucket_sql, buckets, months, writers,
-                                                lambda written: report("write", written, to_write, rows_read))
+        written, rows_duplicate = write_buckets(
+            con, bucket_sql, buckets, months, writers, lambda written: report("write", written, to_write, rows_read)
+        )
         writers.close()
         rows_per_month = dict(sorted(writers.rows.items()))
         partitions = [f"events/{writers.relative(month)}" for month in rows_per_month]
         rows_kept = sum(rows_per_month.values())
         if rows_kept != written or written + rows_duplicate != to_write:  # a bug, never a user's error
-            raise AssertionError(f"{path.name}: {to_write} rows to write became {written} written + "
-                                 f"{rows_duplicate} duplicates ({rows_kept} in the month files)")
+            raise AssertionError(
+                f"{path.name}: {to_write} rows to write became {written} written + "
+                f"{rows_duplicate} duplicates ({rows_kept} in the month files)"
+            )
         report("write", to_write, to_write, rows_read)
     finally:
         writers.close()
@@ -464,7 +466,7 @@ def _reading_error(path: Path, exc: duckdb.Error) -> BaseException:
     for marker in ("truncated gzip", "not a valid gzip", "longer than"):
         if marker in message:
             line = next(part for part in message.splitlines() if marker in part)
-            return ShopgraphError(line[line.find(path.name):] if path.name in line else line)
+            return ShopgraphError(line[line.find(path.name) :] if path.name in line else line)
     return exc
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from events.errors import ShopgraphError
+from shopgraph.errors import ShopgraphError
 
 try:  # ISA-L inflates gzip about 3x faster than zlib; same API, same results
     from isal import isal_zlib as inflate_lib
@@ -70,7 +70,9 @@ def _chunks(path: Path, block_size: int) -> Iterator[tuple[bytes, int]]:
                     inflater = inflate_lib.decompressobj(wbits=31)
                     data += inflater.decompress(rest)
             except INFLATE_ERRORS as exc:
-                raise ShopgraphError(f"{path.name} is not a valid gzip file ({exc}): re-download or re-compress it") from None
+                raise ShopgraphError(
+                    f"{path.name} is not a valid gzip file ({exc}): re-download or re-compress it"
+                ) from None
             yield data, handle.tell()
         if inflater is not None and not inflater.eof:
             raise ShopgraphError(

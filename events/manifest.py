@@ -7,19 +7,14 @@ ever replaced whole (temporary file, fsync, ``os.replace``).
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import subprocess
-import tempfile
 from dataclasses import asdict, dataclass, field
-from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from events.errors import ShopgraphError
-from events.workspace import Workspace
+from shopgraph.errors import ShopgraphError
+from shopgraph.files import atomic_write
+from shopgraph.workspace import Workspace
 
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
@@ -79,20 +74,10 @@ def read_manifest(workspace: Workspace) -> list[IngestedFile]:
 def write_manifest(workspace: Workspace, files: list[IngestedFile]) -> None:
     """Replace the manifest atomically with ``files``."""
     path = manifest_path(workspace)
-    path.parent.mkdir(parents=True, exist_ok=True)
     doc = {"format": FORMAT_VERSION, "files": [asdict(f) for f in files]}
-    fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(doc, handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as handle:
+        json.dump(doc, handle, indent=2)
+        handle.write("\n")
 
 
 def find_by_sha256(files: list[IngestedFile], sha256: str) -> IngestedFile | None:
@@ -101,48 +86,3 @@ def find_by_sha256(files: list[IngestedFile], sha256: str) -> IngestedFile | Non
 
 def find_by_content_sha256(files: list[IngestedFile], content_sha256: str) -> IngestedFile | None:
     return next((f for f in files if f.content_sha256 == content_sha256), None)
-
-
-def file_sha256(path: Path, block_size: int = 4 << 20) -> str:
-    """The SHA-256 of the file's bytes, as hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(block_size):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def fsync_dir(path: Path) -> None:
-    """Flush a directory entry (a rename) to disk, where the platform allows it."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-@cache
-def code_version() -> str:
-    """``shopgraph <version>`` plus the git commit of the checkout when there is one."""
-    try:
-        version = metadata.version("shopgraph")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    repo = Path(__file__).resolve().parents[1]
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True, text=True, timeout=5, check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=5, check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return f"shopgraph {version}"
-    return f"shopgraph {version} ({commit}{'+dirty' if dirty else ''})"

@@ -17,8 +17,8 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from events.errors import ShopgraphError
-from events.workspace import Workspace
+from shopgraph.errors import ShopgraphError
+from shopgraph.workspace import Workspace
 
 KEY_ENV = "SHOPGRAPH_PSEUDONYM_KEY"
 KEY_FILE_NAME = "pseudonym.key"
@@ -56,15 +56,11 @@ def load_key(workspace: Workspace, create: bool = True) -> bytes:
     path = key_path(workspace)
     if not path.exists():
         if not create:
-            raise ShopgraphError(
-                f"no pseudonymisation key: set {KEY_ENV} or restore {path} (the key used at ingest)"
-            )
+            raise ShopgraphError(f"no pseudonymisation key: set {KEY_ENV} or restore {path} (the key used at ingest)")
         return _create_key_file(path)
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise ShopgraphError(
-            f"the key file {path} is readable by others (mode {mode:o}): run `chmod 600 {path}`"
-        )
+        raise ShopgraphError(f"the key file {path} is readable by others (mode {mode:o}): run `chmod 600 {path}`")
     key = path.read_text(encoding="utf-8").strip()
     if not key:
         raise ShopgraphError(f"the key file {path} is empty: restore it from your backup or delete it")
@@ -110,8 +106,7 @@ def pseudonymise_ids(raw_ids: Iterable[int | str], key: bytes) -> list[int]:
     """
     digest = hmac.digest
     return [
-        int.from_bytes(digest(key, str(int(raw)).encode("ascii"), "sha256")[:8], "big", signed=True)
-        for raw in raw_ids
+        int.from_bytes(digest(key, str(int(raw)).encode("ascii"), "sha256")[:8], "big", signed=True) for raw in raw_ids
     ]
 
 
@@ -129,9 +124,7 @@ def pseudonym_sql(column: str, key: bytes | None) -> str:
     block = block.ljust(64, b"\0")
     inner = bytes(b ^ 0x36 for b in block).hex()
     outer = bytes(b ^ 0x5C for b in block).hex()
-    digest = (
-        f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(CAST({column} AS VARCHAR)))))"
-    )
+    digest = f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(CAST({column} AS VARCHAR)))))"
     unsigned = f"CAST('0x' || left({digest}, 16) AS UBIGINT)"
     return (
         f"CAST(CAST({unsigned} AS HUGEINT) - CASE WHEN {unsigned} >= 9223372036854775808 "

@@ -6,11 +6,11 @@ from dataclasses import dataclass, replace
 
 import duckdb
 
-from events.errors import ShopgraphError
 from events.ingest import recover_store, store_lock
 from events.manifest import read_manifest, write_manifest
 from events.store import month_dirs
-from events.workspace import Workspace
+from shopgraph.errors import ShopgraphError
+from shopgraph.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -60,15 +60,17 @@ def apply_retention(workspace: Workspace, retention_months: int) -> RetentionRep
             )
             rows_dropped += rows
             extra = {**entry.extra, "rows_expired": entry.extra.get("rows_expired", 0) + rows}
-            updated.append(replace(
-                entry,
-                partitions=[p for p in entry.partitions if p not in gone],
-                months=[m for m in entry.months if m not in drop],
-                rows_per_month={m: n for m, n in entry.rows_per_month.items() if m not in drop},
-                rows_kept=entry.rows_kept - rows,
-                rows_erased=entry.rows_erased + rows,
-                extra=extra,
-            ))
+            updated.append(
+                replace(
+                    entry,
+                    partitions=[p for p in entry.partitions if p not in gone],
+                    months=[m for m in entry.months if m not in drop],
+                    rows_per_month={m: n for m, n in entry.rows_per_month.items() if m not in drop},
+                    rows_kept=entry.rows_kept - rows,
+                    rows_erased=entry.rows_erased + rows,
+                    extra=extra,
+                )
+            )
         write_manifest(workspace, updated)
         recover_store(workspace)
     return RetentionReport(sorted(drop), rows_dropped, max(present))

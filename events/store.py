@@ -28,10 +28,10 @@ from pathlib import Path
 
 import duckdb
 
-from events.errors import ShopgraphError
 from events.manifest import manifest_path, read_manifest
-from events.sqltext import literal_list
-from events.workspace import Workspace
+from shopgraph.errors import ShopgraphError
+from shopgraph.sqltext import literal_list
+from shopgraph.workspace import Workspace
 
 EVENT_TYPES = ("view", "cart", "remove_from_cart", "purchase")
 
@@ -66,9 +66,7 @@ def event_files(workspace: Workspace, months: Sequence[str] | None = None) -> li
     if months:
         missing = sorted(set(months) - set(dirs))
         if missing:
-            raise ShopgraphError(
-                f"month(s) {', '.join(missing)} not in the event store (it holds {', '.join(dirs)})"
-            )
+            raise ShopgraphError(f"month(s) {', '.join(missing)} not in the event store (it holds {', '.join(dirs)})")
         dirs = {m: d for m, d in dirs.items() if m in months}
     committed = _committed_partitions(workspace)
     files = (p for d in dirs.values() for p in d.glob("*.parquet"))

@@ -135,8 +135,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from events.errors import ShopgraphError
-from events.sqltext import literal
+from shopgraph.errors import ShopgraphError
+from shopgraph.sqltext import literal
 
 HEADER = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session"
 EVENT_TYPES = ("view", "cart", "remove_from_cart", "purchase")
@@ -169,8 +169,34 @@ SPECIAL_DAYS: tuple[tuple[str, str, float], ...] = (
     ("2020-03-05", "2020-03-07", 1.3),  # before 8 March
 )
 # share of traffic per hour of day (UTC; the shop's customers live around UTC+3)
-DAILY_RHYTHM = np.array([0.25, 0.15, 0.12, 0.15, 0.30, 0.55, 0.80, 0.95, 1.00, 1.00, 1.00, 1.00,
-                         1.05, 1.10, 1.15, 1.20, 1.20, 1.15, 1.05, 0.90, 0.75, 0.60, 0.45, 0.35])
+DAILY_RHYTHM = np.array(
+    [
+        0.25,
+        0.15,
+        0.12,
+        0.15,
+        0.30,
+        0.55,
+        0.80,
+        0.95,
+        1.00,
+        1.00,
+        1.00,
+        1.00,
+        1.05,
+        1.10,
+        1.15,
+        1.20,
+        1.20,
+        1.15,
+        1.05,
+        0.90,
+        0.75,
+        0.60,
+        0.45,
+        0.35,
+    ]
+)
 WEEKLY_RHYTHM = np.array([1.02, 1.00, 0.98, 0.97, 0.95, 0.93, 1.08])  # Monday … Sunday
 
 # ---------------------------------------------------------------------------------------
@@ -270,15 +296,80 @@ CATEGORIES: tuple[tuple[str | None, float, float, float, str], ...] = (
 
 # brands per top-level category, most popular first (Zipf); "" = categories without a code
 BRANDS: dict[str, tuple[str, ...]] = {
-    "electronics": ("samsung", "apple", "xiaomi", "huawei", "oppo", "sony", "lg", "nokia", "honor",
-                    "casio", "jbl", "meizu", "vivo", "philips", "sennheiser", "canon", "nikon", "garmin"),
-    "computers": ("acer", "lenovo", "hp", "asus", "dell", "apple", "msi", "pulser", "seagate",
-                  "kingston", "logitech", "gigabyte", "epson", "canon", "wd", "a4tech"),
-    "appliances": ("bosch", "lg", "samsung", "indesit", "artel", "elenberg", "polaris", "redmond",
-                   "vitek", "haier", "tefal", "beko", "atlant", "midea", "gorenje", "electrolux",
-                   "philips", "braun", "scarlett", "aqua"),
-    "apparel": ("nike", "adidas", "baden", "respect", "puma", "reebok", "tamaris", "rieker", "ecco",
-                "skechers", "kapika", "betsy"),
+    "electronics": (
+        "samsung",
+        "apple",
+        "xiaomi",
+        "huawei",
+        "oppo",
+        "sony",
+        "lg",
+        "nokia",
+        "honor",
+        "casio",
+        "jbl",
+        "meizu",
+        "vivo",
+        "philips",
+        "sennheiser",
+        "canon",
+        "nikon",
+        "garmin",
+    ),
+    "computers": (
+        "acer",
+        "lenovo",
+        "hp",
+        "asus",
+        "dell",
+        "apple",
+        "msi",
+        "pulser",
+        "seagate",
+        "kingston",
+        "logitech",
+        "gigabyte",
+        "epson",
+        "canon",
+        "wd",
+        "a4tech",
+    ),
+    "appliances": (
+        "bosch",
+        "lg",
+        "samsung",
+        "indesit",
+        "artel",
+        "elenberg",
+        "polaris",
+        "redmond",
+        "vitek",
+        "haier",
+        "tefal",
+        "beko",
+        "atlant",
+        "midea",
+        "gorenje",
+        "electrolux",
+        "philips",
+        "braun",
+        "scarlett",
+        "aqua",
+    ),
+    "apparel": (
+        "nike",
+        "adidas",
+        "baden",
+        "respect",
+        "puma",
+        "reebok",
+        "tamaris",
+        "rieker",
+        "ecco",
+        "skechers",
+        "kapika",
+        "betsy",
+    ),
     "furniture": ("brw", "askona", "sv", "dauscher", "lavsit", "stolline", "mebelson", "cersanit"),
     "kids": ("lego", "hasbro", "mattel", "chicco", "tutti", "cybex", "happybaby", "hot_wheels"),
     "sport": ("stels", "forward", "stern", "nordway", "merida", "author", "ridex"),
@@ -288,8 +379,24 @@ BRANDS: dict[str, tuple[str, ...]] = {
     "stationery": ("hp", "canon", "epson", "brother", "cactus"),
     "country_yard": ("huter", "champion", "patriot", "makita"),
     "medicine": ("omron", "and", "microlife", "beurer"),
-    "": ("shiseido", "lucente", "cordiant", "creed", "luminarc", "triangle", "nokian", "oasis",
-         "michelin", "tefal", "lorealparis", "nivea", "garnier", "estel", "kapous", "yokohama"),
+    "": (
+        "shiseido",
+        "lucente",
+        "cordiant",
+        "creed",
+        "luminarc",
+        "triangle",
+        "nokian",
+        "oasis",
+        "michelin",
+        "tefal",
+        "lorealparis",
+        "nivea",
+        "garnier",
+        "estel",
+        "kapous",
+        "yokohama",
+    ),
 }
 LONG_TAIL_BRANDS = 12  # invented minor brands added to each pool
 MIN_PRODUCTS_PER_CATEGORY = 8
@@ -299,11 +406,25 @@ ZERO_PRICE_RATE = 0.002
 # furniture, construction) and of fashion (apparel, accessories), picked so that their traffic and
 # prices match (geometric mean of the medians ≈ 44 vs 46; each family draws 3 distinct favourites)
 TASTE_CATEGORIES: dict[str, tuple[str, ...]] = {
-    "home": ("appliances.environment.air_heater", "appliances.environment.water_heater",
-             "appliances.kitchen.meat_grinder", "construction.tools.drill", "appliances.kitchen.blender",
-             "appliances.kitchen.kettle", "appliances.iron", "furniture.kitchen.chair"),
-    "fashion": ("apparel.shoes", "apparel.shoes.keds", "apparel.shoes.slipons", "apparel.tshirt",
-                "apparel.jacket", "accessories.bag", "accessories.wallet"),
+    "home": (
+        "appliances.environment.air_heater",
+        "appliances.environment.water_heater",
+        "appliances.kitchen.meat_grinder",
+        "construction.tools.drill",
+        "appliances.kitchen.blender",
+        "appliances.kitchen.kettle",
+        "appliances.iron",
+        "furniture.kitchen.chair",
+    ),
+    "fashion": (
+        "apparel.shoes",
+        "apparel.shoes.keds",
+        "apparel.shoes.slipons",
+        "apparel.tshirt",
+        "apparel.jacket",
+        "accessories.bag",
+        "accessories.wallet",
+    ),
 }
 # the two brand tastes of brand loyalists: families of electronics brands, each grown from its
 # anchor by adding the catalogue's next most-viewed electronics brand to the lighter family
@@ -320,8 +441,32 @@ BLEND_WEIGHT = (0.2, 0.45)  # uniform range of the share of a blended user's ses
 NOISE_RATE = (0.10, 0.15)  # uniform range, per user, of the share of views outside the user's taste
 NOISE_REDRAWS = 6  # an off-taste view is redrawn this many times at most if it falls inside the taste
 ACTIVITY_SIGMA = 1.0  # per-user activity multiplier: log-normal with mean 1 and this sigma (of the log)
-_SYLLABLES = ("ka", "ro", "vi", "ten", "lo", "mar", "zen", "to", "ri", "sa", "bel", "ox", "nu",
-              "del", "fa", "gor", "ix", "ly", "mo", "pra", "sun", "tek", "vel", "wa")
+_SYLLABLES = (
+    "ka",
+    "ro",
+    "vi",
+    "ten",
+    "lo",
+    "mar",
+    "zen",
+    "to",
+    "ri",
+    "sa",
+    "bel",
+    "ox",
+    "nu",
+    "del",
+    "fa",
+    "gor",
+    "ix",
+    "ly",
+    "mo",
+    "pra",
+    "sun",
+    "tek",
+    "vel",
+    "wa",
+)
 
 
 # ---------------------------------------------------------------------------------------
@@ -351,21 +496,51 @@ class Persona:
 PERSONAS: tuple[Persona, ...] = (
     Persona("window_shopper", 0.24, 1.0, 6, 0.0, 0.0, 0.0, 0.0, min_sessions=2),
     Persona("cart_abandoner", 0.08, 1.2, 6, 0.15, 0.03, 0.35, 0.0),
-    Persona("bargain_hunter", 0.08, 0.8, 7, 0.04, 0.70, 0.25, 0.010, price_taste=(1.0, 5.0),
-            time_profile="promo"),
+    Persona("bargain_hunter", 0.08, 0.8, 7, 0.04, 0.70, 0.25, 0.010, price_taste=(1.0, 5.0), time_profile="promo"),
     Persona("brand_loyalist_apple_family", 0.05, 1.0, 5, 0.05, 0.60, 0.20, 0.012, brand_family="apple_family"),
     Persona("brand_loyalist_samsung_family", 0.05, 1.0, 5, 0.05, 0.60, 0.20, 0.012, brand_family="samsung_family"),
-    Persona("big_ticket_electronics", 0.04, 0.4, 6, 0.05, 0.65, 0.20, 0.010, categories="e",
-            price_taste=(6.0, 1.0), span=0.9),
-    Persona("frequent_small_basket_home", 0.03, 3.0, 4, 0.08, 0.75, 0.10, 0.035, categories="home",
-            price_taste=(1.0, 3.0), span=0.9),
-    Persona("frequent_small_basket_fashion", 0.03, 3.0, 4, 0.08, 0.75, 0.10, 0.035, categories="fashion",
-            price_taste=(1.0, 3.0), span=0.9),
-    Persona("holiday_shopper", 0.10, 3.0, 6, 0.05, 0.65, 0.20, 0.015, categories="g",
-            time_profile="holiday", span=1.0),
+    Persona(
+        "big_ticket_electronics",
+        0.04,
+        0.4,
+        6,
+        0.05,
+        0.65,
+        0.20,
+        0.010,
+        categories="e",
+        price_taste=(6.0, 1.0),
+        span=0.9,
+    ),
+    Persona(
+        "frequent_small_basket_home",
+        0.03,
+        3.0,
+        4,
+        0.08,
+        0.75,
+        0.10,
+        0.035,
+        categories="home",
+        price_taste=(1.0, 3.0),
+        span=0.9,
+    ),
+    Persona(
+        "frequent_small_basket_fashion",
+        0.03,
+        3.0,
+        4,
+        0.08,
+        0.75,
+        0.10,
+        0.035,
+        categories="fashion",
+        price_taste=(1.0, 3.0),
+        span=0.9,
+    ),
+    Persona("holiday_shopper", 0.10, 3.0, 6, 0.05, 0.65, 0.20, 0.015, categories="g", time_profile="holiday", span=1.0),
     Persona("one_visit", 0.2998, 0.0, 3, 0.01, 0.30, 0.10, 0.002, span=1.0),
-    Persona("bot", 0.0002, 0.5, 1500, 0.0, 0.0, 0.0, 0.0, price_taste=(1.0, 1.0), view_gap_s=3.0,
-            span=1.0),
+    Persona("bot", 0.0002, 0.5, 1500, 0.0, 0.0, 0.0, 0.0, price_taste=(1.0, 1.0), view_gap_s=3.0, span=1.0),
 )
 PERSONA_NAMES = tuple(p.name for p in PERSONAS)
 
@@ -506,7 +681,7 @@ class _Clock:
 
     def months_of_traffic(self, profile: str) -> float:
         """How many months' worth of days the profile's traffic is spread over."""
-        cdf, p = self.cdfs[profile]
+        _cdf, p = self.cdfs[profile]
         active_days = np.count_nonzero(p.reshape(-1, 24).sum(axis=1))
         return active_days / 30.4
 
@@ -575,13 +750,15 @@ class _Catalogue:
         brand_idx = np.where(self.product_brand >= 0, self.product_brand, 0)
         brands = pa.array(self.brand_names, pa.string()).take(pa.array(brand_idx))
         brands = pc.if_else(pa.array(self.product_brand >= 0), brands, pa.scalar(None, pa.string()))
-        return pa.table({
-            "product_idx": pa.array(np.arange(self.products, dtype=np.int32)),
-            "product_id": pa.array(self.product_ids),
-            "category_id": pa.array(self.category_ids[self.product_category]),
-            "category_code": codes,
-            "brand": brands,
-        })
+        return pa.table(
+            {
+                "product_idx": pa.array(np.arange(self.products, dtype=np.int32)),
+                "product_id": pa.array(self.product_ids),
+                "category_id": pa.array(self.category_ids[self.product_category]),
+                "category_code": codes,
+                "brand": brands,
+            }
+        )
 
 
 def _invented_brand(rng: np.random.Generator) -> str:
@@ -621,8 +798,12 @@ def _build_catalogue(rng: np.random.Generator, users: int, n_months: int) -> _Ca
     n_products = int(np.clip(users // 8, MIN_PRODUCTS_PER_CATEGORY * n_cat + 200, 250_000))
     # every category has a few products (so that a price taste has a choice even in a small
     # catalogue); the rest follow traffic (more traffic, more products)
-    product_category = np.concatenate([np.repeat(np.arange(n_cat), MIN_PRODUCTS_PER_CATEGORY),
-                                       rng.choice(n_cat, n_products - MIN_PRODUCTS_PER_CATEGORY * n_cat, p=weight)])
+    product_category = np.concatenate(
+        [
+            np.repeat(np.arange(n_cat), MIN_PRODUCTS_PER_CATEGORY),
+            rng.choice(n_cat, n_products - MIN_PRODUCTS_PER_CATEGORY * n_cat, p=weight),
+        ]
+    )
     product_category = np.sort(product_category)
     popularity = rng.lognormal(0.0, 1.3, n_products)
     base_price = rng.lognormal(np.log(median[product_category]), sigma[product_category])
@@ -652,11 +833,15 @@ def _build_catalogue(rng: np.random.Generator, users: int, n_months: int) -> _Ca
         if not (in_family_top & (product_brand == brand_index[anchor])).any():
             product_brand[np.flatnonzero(in_family_top)[0]] = brand_index[anchor]
     has_brand = product_brand >= 0
-    top_traffic = np.bincount(product_brand[has_brand & in_family_top],
-                              product_traffic[has_brand & in_family_top], len(brand_names))
+    top_traffic = np.bincount(
+        product_brand[has_brand & in_family_top], product_traffic[has_brand & in_family_top], len(brand_names)
+    )
     families = {name: [brand_index[anchor]] for name, anchor in BRAND_FAMILIES.items()}
-    candidates = [brand_index[b] for b in BRANDS[BRAND_FAMILY_TOP]
-                  if top_traffic[brand_index[b]] > 0 and b not in BRAND_FAMILIES.values()]
+    candidates = [
+        brand_index[b]
+        for b in BRANDS[BRAND_FAMILY_TOP]
+        if top_traffic[brand_index[b]] > 0 and b not in BRAND_FAMILIES.values()
+    ]
     for b in sorted(candidates, key=lambda b: -top_traffic[b]):  # stable: ties keep the BRANDS order
         open_ = [name for name, members in families.items() if len(members) < BRAND_FAMILY_SIZE]
         if not open_:
@@ -676,12 +861,14 @@ def _build_catalogue(rng: np.random.Generator, users: int, n_months: int) -> _Ca
         mine = dealt[(np.arange(len(dealt)) + offset) % len(names) == f]
         moved = mine[~np.isin(product_brand[mine], brand_families[name])]
         product_brand[moved] = brand_families[name][
-            rng.choice(len(brand_families[name]), len(moved), p=brand_family_weight[name])]
+            rng.choice(len(brand_families[name]), len(moved), p=brand_family_weight[name])
+        ]
         anchor = brand_index[BRAND_FAMILIES[name]]
         if len(mine) and not (product_brand[mine] == anchor).any():
             product_brand[mine[0]] = anchor
-    top_traffic = np.bincount(product_brand[has_brand & in_family_top],
-                              product_traffic[has_brand & in_family_top], len(brand_names))
+    top_traffic = np.bincount(
+        product_brand[has_brand & in_family_top], product_traffic[has_brand & in_family_top], len(brand_names)
+    )
     brand_families = {name: m[top_traffic[m] > 0] for name, m in brand_families.items()}  # brands left with products
     brand_family_weight = {name: top_traffic[m] / top_traffic[m].sum() for name, m in brand_families.items()}
     price_order = np.lexsort((np.arange(n_products), base_price, product_category))
@@ -689,13 +876,23 @@ def _build_catalogue(rng: np.random.Generator, users: int, n_months: int) -> _Ca
     category_size = np.bincount(product_category, minlength=n_cat)
     brand_group = np.where(has_brand & in_family_top, product_brand, len(brand_names))
     return _Catalogue(
-        category_ids=category_ids, category_codes=codes, category_weight=weight, group_mask=group_mask,
-        product_category=product_category, product_ids=product_ids, product_brand=product_brand,
-        brand_names=brand_names, base_price=base_price, month_drift=month_drift,
+        category_ids=category_ids,
+        category_codes=codes,
+        category_weight=weight,
+        group_mask=group_mask,
+        product_category=product_category,
+        product_ids=product_ids,
+        product_brand=product_brand,
+        brand_names=brand_names,
+        base_price=base_price,
+        month_drift=month_drift,
         by_popularity=_GroupSampler(product_category, popularity, n_cat),
         by_brand=_GroupSampler(brand_group, np.sqrt(popularity), len(brand_names) + 1),  # flatter inside a brand
-        price_order=price_order, category_start=category_start, category_size=category_size,
-        brand_families=brand_families, brand_family_weight=brand_family_weight,
+        price_order=price_order,
+        category_start=category_start,
+        category_size=category_size,
+        brand_families=brand_families,
+        brand_family_weight=brand_family_weight,
     )
 
 
@@ -713,7 +910,9 @@ NOT_BLENDED = ("one_visit", "bot")  # personas that never blend with another (on
 
 
 def _assign_users(
-    rng: np.random.Generator, users: int, clock: _Clock,
+    rng: np.random.Generator,
+    users: int,
+    clock: _Clock,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Raw user ids (9 digits, unique, shuffled), each user's persona and second persona (-1: none).
 
@@ -774,7 +973,11 @@ def _segment_starts(lengths: np.ndarray) -> np.ndarray:
 
 
 def _chunk_events(
-    rng: np.random.Generator, cat: _Catalogue, clock: _Clock, user_ids: np.ndarray, persona: np.ndarray,
+    rng: np.random.Generator,
+    cat: _Catalogue,
+    clock: _Clock,
+    user_ids: np.ndarray,
+    persona: np.ndarray,
     secondary: np.ndarray,
 ) -> pa.Table:
     """Every event of a chunk of users (unsorted), with the month each falls in.
@@ -790,13 +993,13 @@ def _chunk_events(
     blended = secondary >= 0
     role_persona = np.stack([persona, np.where(blended, secondary, persona)], axis=1).astype(np.int64)
     blend_weight = np.where(blended, rng.uniform(*BLEND_WEIGHT, n_users), 0.0)
-    activity = np.where(persona == bot, 1.0,
-                        rng.lognormal(-ACTIVITY_SIGMA**2 / 2, ACTIVITY_SIGMA, n_users))  # mean 1, heavy tail
+    activity = np.where(
+        persona == bot, 1.0, rng.lognormal(-(ACTIVITY_SIGMA**2) / 2, ACTIVITY_SIGMA, n_users)
+    )  # mean 1, heavy tail
     noise_rate = rng.uniform(*NOISE_RATE, n_users)
 
     # --- sessions: how many, when --------------------------------------------------------
-    months_of = np.array([clock.months_of_traffic(p.time_profile) if p.time_profile in clock.cdfs else 0.0
-                          for p in P])
+    months_of = np.array([clock.months_of_traffic(p.time_profile) if p.time_profile in clock.cdfs else 0.0 for p in P])
     extra = prop("sessions_per_month") * months_of * prop("span")  # expected sessions after the first
     rate = activity * ((1.0 - blend_weight) * extra[role_persona[:, 0]] + blend_weight * extra[role_persona[:, 1]])
     n_sessions = 1 + rng.poisson(rate)
@@ -882,8 +1085,9 @@ def _chunk_events(
     for _ in range(NOISE_REDRAWS):
         v_category[redraw] = rng.choice(n_cat, len(redraw), p=cat.category_weight)
         c, pz = v_category[redraw], v_persona[redraw]
-        inside = np.where(taste_all[pz], (fav[v_user[redraw], v_role[redraw]] == c[:, None]).any(axis=1),
-                          in_group[group_of[pz], c])
+        inside = np.where(
+            taste_all[pz], (fav[v_user[redraw], v_role[redraw]] == c[:, None]).any(axis=1), in_group[group_of[pz], c]
+        )
         redraw = redraw[inside]
         if not len(redraw):
             break
@@ -911,7 +1115,8 @@ def _chunk_events(
             if not len(users_f):
                 continue
             picks = cat.brand_families[name][
-                rng.choice(len(cat.brand_families[name]), (len(users_f), 2), p=cat.brand_family_weight[name])]
+                rng.choice(len(cat.brand_families[name]), (len(users_f), 2), p=cat.brand_family_weight[name])
+            ]
             one_brand = rng.random(len(users_f)) < 0.5
             picks[one_brand, 1] = picks[one_brand, 0]
             user_brands[users_f, r] = picks
@@ -967,11 +1172,17 @@ def _chunk_events(
     buy_time = np.where(carted, cart_time + rng.integers(30, 300, n_v), v_time + rng.integers(20, 240, n_v))
     remove_time = cart_time + rng.integers(10, 500, n_v)
 
-    idx = np.concatenate([np.arange(n_v), np.flatnonzero(carted), np.flatnonzero(removed),
-                          np.flatnonzero(bought | bought_now)])
-    etype = np.concatenate([np.full(n_v, VIEW), np.full(int(carted.sum()), CART),
-                            np.full(int(removed.sum()), REMOVE),
-                            np.full(int((bought | bought_now).sum()), PURCHASE)]).astype(np.int8)
+    idx = np.concatenate(
+        [np.arange(n_v), np.flatnonzero(carted), np.flatnonzero(removed), np.flatnonzero(bought | bought_now)]
+    )
+    etype = np.concatenate(
+        [
+            np.full(n_v, VIEW),
+            np.full(int(carted.sum()), CART),
+            np.full(int(removed.sum()), REMOVE),
+            np.full(int((bought | bought_now).sum()), PURCHASE),
+        ]
+    ).astype(np.int8)
     etime = np.concatenate([v_time, cart_time[carted], remove_time[removed], buy_time[bought | bought_now]])
 
     # --- exact duplicates -----------------------------------------------------------------
@@ -989,16 +1200,18 @@ def _chunk_events(
 
     sessions = _uuid4_strings(rng, len(s_user))
     month = np.searchsorted(clock.month_edges, etime, side="right") - 1
-    return pa.table({
-        "event_time": pa.array(etime * 1_000_000, pa.timestamp("us")),
-        "event_type": pa.DictionaryArray.from_arrays(pa.array(etype), pa.array(EVENT_TYPES)),
-        "product_idx": pa.array(product[idx].astype(np.int32)),
-        "price": pa.array(price[idx]),
-        "user_id": pa.array(user_ids[v_user[idx]]),
-        "user_session": sessions.take(pa.array(v_session[idx])),
-        "month": pa.array(month.astype(np.int16)),
-        "duplicate": pa.array(is_copy),
-    })
+    return pa.table(
+        {
+            "event_time": pa.array(etime * 1_000_000, pa.timestamp("us")),
+            "event_type": pa.DictionaryArray.from_arrays(pa.array(etype), pa.array(EVENT_TYPES)),
+            "product_idx": pa.array(product[idx].astype(np.int32)),
+            "price": pa.array(price[idx]),
+            "user_id": pa.array(user_ids[v_user[idx]]),
+            "user_session": sessions.take(pa.array(v_session[idx])),
+            "month": pa.array(month.astype(np.int16)),
+            "duplicate": pa.array(is_copy),
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -1048,8 +1261,9 @@ def generate(
         for chunk, first in enumerate(range(0, users, USERS_PER_CHUNK)):
             last = min(first + USERS_PER_CHUNK, users)
             rng = np.random.default_rng([seed, 2, chunk])
-            table = _chunk_events(rng, catalogue, clock, user_ids[first:last], persona[first:last],
-                                  secondary[first:last])
+            table = _chunk_events(
+                rng, catalogue, clock, user_ids[first:last], persona[first:last], secondary[first:last]
+            )
             table = table.append_column("seq", pa.array(np.arange(table.num_rows, dtype=np.int64) + (chunk << 36)))
             events += table.num_rows
             duplicates += int(pc.sum(table.column("duplicate")).as_py() or 0)
@@ -1072,24 +1286,41 @@ def generate(
         f.write("user_id,persona,secondary_persona\n")
         names = np.array(PERSONA_NAMES)[persona[order]]
         seconds = np.array(("", *PERSONA_NAMES))[secondary[order].astype(np.int64) + 1]
-        f.write("".join(f"{u},{n},{m}\n" for u, n, m in zip(user_ids[order].tolist(), names.tolist(),
-                                                             seconds.tolist(), strict=True)))
+        f.write(
+            "".join(
+                f"{u},{n},{m}\n"
+                for u, n, m in zip(user_ids[order].tolist(), names.tolist(), seconds.tolist(), strict=True)
+            )
+        )
     counts = np.bincount(persona, minlength=len(PERSONAS))
     return SynthResult(
-        out_dir=out, files=files, personas_file=personas_file, users=users, events=events,
-        duplicates=duplicates, events_per_month=per_month, events_per_type=per_type,
+        out_dir=out,
+        files=files,
+        personas_file=personas_file,
+        users=users,
+        events=events,
+        duplicates=duplicates,
+        events_per_month=per_month,
+        events_per_type=per_type,
         users_per_persona={n: int(c) for n, c in zip(PERSONA_NAMES, counts, strict=True) if c},
-        seed=seed, seconds=time.perf_counter() - started, products=catalogue.products,
+        seed=seed,
+        seconds=time.perf_counter() - started,
+        products=catalogue.products,
         blended_users=int((secondary >= 0).sum()),
-        brand_families={name: tuple(catalogue.brand_names[b] for b in members)
-                        for name, members in catalogue.brand_families.items()},
+        brand_families={
+            name: tuple(catalogue.brand_names[b] for b in members) for name, members in catalogue.brand_families.items()
+        },
         category_families=dict(TASTE_CATEGORIES),
     )
 
 
 def _write_months(
-    out: Path, tmp: Path, catalogue: _Catalogue, month_list: list[str],
-    progress: Callable[[SynthProgress], None] | None, events: int,
+    out: Path,
+    tmp: Path,
+    catalogue: _Catalogue,
+    month_list: list[str],
+    progress: Callable[[SynthProgress], None] | None,
+    events: int,
 ) -> tuple[list[Path], dict[str, int], dict[str, int]]:
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")

@@ -7,13 +7,12 @@ the event store's ``user_id``). Ingest drops every row of these users and counts
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from events.errors import ShopgraphError
-from events.workspace import Workspace
+from shopgraph.errors import ShopgraphError
+from shopgraph.files import atomic_write
+from shopgraph.workspace import Workspace
 
 TOMBSTONES_FILE = "tombstones.txt"
 
@@ -60,15 +59,6 @@ def add_tombstones(workspace: Workspace, pseudonyms: Iterable[int]) -> int:
     added = len(merged) - len(existing)
     if not added:
         return 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tombstones-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.writelines(f"{value}\n" for value in sorted(merged))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as handle:
+        handle.writelines(f"{value}\n" for value in sorted(merged))
     return added

@@ -9,9 +9,9 @@ output row, so ``read = kept + rejected`` holds by construction.
 
 from __future__ import annotations
 
-from events.errors import ShopgraphError
-from events.sqltext import literal_list
 from events.store import EVENT_TYPES
+from shopgraph.errors import ShopgraphError
+from shopgraph.sqltext import literal_list
 
 COLUMNS = (
     "event_time",
@@ -47,8 +47,7 @@ def check_header(first_line: str, source: str) -> None:
     found = [f.strip() for f in first_line.split(",")]
     if found and found[0][:4].isdigit() and not set(found) & set(COLUMNS):
         raise ShopgraphError(
-            f"{source}: no header: line 1 looks like data ({first_line[:60]!r}); "
-            f"the file must start with {HEADER}"
+            f"{source}: no header: line 1 looks like data ({first_line[:60]!r}); the file must start with {HEADER}"
         )
     missing = [c for c in COLUMNS if c not in found]
     extra = [c for c in found if c not in COLUMNS]
@@ -77,10 +76,7 @@ def _integer(column: str) -> str:
     ``-?[0-9]{1,19}`` (leading zeros).
     """
     s, c = f"s_{column}", f"c_{column}"
-    return (
-        f"CASE WHEN CAST({c} AS VARCHAR) = {s} THEN {c} "
-        f"WHEN regexp_full_match({s}, '-?[0-9]{{1,19}}') THEN {c} END"
-    )
+    return f"CASE WHEN CAST({c} AS VARCHAR) = {s} THEN {c} WHEN regexp_full_match({s}, '-?[0-9]{{1,19}}') THEN {c} END"
 
 
 def _clean(column: str, value: str) -> str:
@@ -154,10 +150,10 @@ casted AS (
 typed AS (
     SELECT *,
         try_strptime(s_event_time, {formats}) AS t_event_time,
-        {_integer('product_id')} AS t_product_id,
-        {_integer('category_id')} AS t_category_id,
+        {_integer("product_id")} AS t_product_id,
+        {_integer("category_id")} AS t_category_id,
         try_cast(s_price AS DOUBLE) AS t_price,
-        {_integer('user_id')} AS t_user_id
+        {_integer("user_id")} AS t_user_id
     FROM casted
 ),
 judged AS (
@@ -169,20 +165,20 @@ judged AS (
             WHEN n_fields <> {len(COLUMNS)}
                 THEN 'wrong number of fields: expected {len(COLUMNS)}, found ' || n_fields
             WHEN s_event_time IS NULL THEN 'missing event_time'
-            WHEN t_event_time IS NULL THEN 'bad timestamp ' || {_shown('s_event_time')}
+            WHEN t_event_time IS NULL THEN 'bad timestamp ' || {_shown("s_event_time")}
             WHEN s_event_type IS NULL THEN 'missing event_type'
             WHEN NOT list_contains({types}, s_event_type)
-                THEN 'unknown event type ' || {_shown('s_event_type')}
+                THEN 'unknown event type ' || {_shown("s_event_type")}
             WHEN s_product_id IS NULL THEN 'missing product_id'
-            WHEN t_product_id IS NULL THEN 'non-integer product_id ' || {_shown('s_product_id')}
+            WHEN t_product_id IS NULL THEN 'non-integer product_id ' || {_shown("s_product_id")}
             WHEN s_category_id IS NOT NULL AND t_category_id IS NULL
-                THEN 'non-integer category_id ' || {_shown('s_category_id')}
+                THEN 'non-integer category_id ' || {_shown("s_category_id")}
             WHEN s_price IS NULL THEN 'missing price'
             WHEN t_price IS NULL OR NOT isfinite(t_price)
-                THEN 'non-numeric price ' || {_shown('s_price')}
-            WHEN t_price < 0 THEN 'negative price ' || {_shown('s_price')}
+                THEN 'non-numeric price ' || {_shown("s_price")}
+            WHEN t_price < 0 THEN 'negative price ' || {_shown("s_price")}
             WHEN s_user_id IS NULL THEN 'missing user_id'
-            WHEN t_user_id IS NULL THEN 'non-integer user_id ' || {_shown('s_user_id')}
+            WHEN t_user_id IS NULL THEN 'non-integer user_id ' || {_shown("s_user_id")}
         END AS reason
     FROM typed
 )

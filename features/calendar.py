@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from events.errors import ShopgraphError
+from shopgraph.errors import ShopgraphError
 
 REQUIRED_COLUMNS = ("name", "start", "end", "kind")
 

@@ -41,13 +41,14 @@ from pathlib import Path
 import duckdb
 
 from events.buckets import memory_limit_bytes, set_memory_limit
-from events.errors import ShopgraphError
-from events.manifest import code_version
-from events.sqltext import literal
 from events.store import connect_events
-from events.workspace import Workspace
 from features.calendar import Calendar
 from features.registry import KEY, METRICS, PARTS_OF_DAY, TOP_CATEGORIES, by_name
+from shopgraph.errors import ShopgraphError
+from shopgraph.files import fsync_file, write_text_atomic
+from shopgraph.sqltext import literal
+from shopgraph.version import code_version
+from shopgraph.workspace import Workspace
 
 FEATURES_FILE = "user_features.parquet"
 SIDECAR_FILE = "user_features.json"
@@ -104,7 +105,9 @@ CATEGORY_PRICES_SQL = """
 #: The per-user phases, run once per user bucket over the view ``bucket_events`` (the bucket's
 #: users' events); each builds a temp table with one row per user of the bucket.
 USER_PHASES: list[tuple[str, str]] = [
-    ("sessions", f"""
+    (
+        "sessions",
+        f"""
         CREATE OR REPLACE TEMP TABLE feat_sessions AS
         SELECT user_id,
                count(*) AS n_sessions,
@@ -124,8 +127,11 @@ USER_PHASES: list[tuple[str, str]] = [
                          bool_or(event_type = 'cart') AS has_cart
                   FROM bucket_events GROUP BY user_id, session_key))
         GROUP BY user_id
-    """),
-    ("products", """
+    """,
+    ),
+    (
+        "products",
+        """
         CREATE OR REPLACE TEMP TABLE feat_products AS
         SELECT user_id,
                count(*) AS distinct_products,
@@ -141,16 +147,22 @@ USER_PHASES: list[tuple[str, str]] = [
                      bool_or(event_type = 'purchase') AS purchased
               FROM bucket_events GROUP BY user_id, product_id)
         GROUP BY user_id
-    """),
-    ("categories", """
+    """,
+    ),
+    (
+        "categories",
+        """
         CREATE OR REPLACE TEMP TABLE feat_categories AS
         SELECT user_id,
                count(*) AS distinct_categories,
                greatest(0.0, log2(sum(n)) - sum(n * log2(n)) / sum(n)) AS category_entropy
         FROM (SELECT user_id, category_id, count(*) AS n FROM bucket_events GROUP BY user_id, category_id)
         GROUP BY user_id
-    """),
-    ("brands", """
+    """,
+    ),
+    (
+        "brands",
+        """
         CREATE OR REPLACE TEMP TABLE feat_brands AS
         SELECT user_id,
                count(*) AS distinct_brands,
@@ -164,8 +176,11 @@ USER_PHASES: list[tuple[str, str]] = [
                      count_if(event_type = 'purchase')::DOUBLE AS n_purchase
               FROM bucket_events WHERE brand IS NOT NULL GROUP BY user_id, brand)
         GROUP BY user_id
-    """),
-    ("days", """
+    """,
+    ),
+    (
+        "days",
+        """
         CREATE OR REPLACE TEMP TABLE feat_days AS
         WITH user_day AS (
             SELECT user_id, CAST(event_time AS DATE) AS day, count(*) AS n
@@ -196,8 +211,11 @@ USER_PHASES: list[tuple[str, str]] = [
         JOIN per_user_month m USING (user_id)
         JOIN feat_day_cum cl ON cl.day = u.last_day
         JOIN feat_day_cum cf ON cf.day = u.first_day - 1
-    """),
-    ("events", """
+    """,
+    ),
+    (
+        "events",
+        """
         CREATE OR REPLACE TEMP TABLE feat_events AS
         SELECT e.user_id,
                count(*) AS n_events,
@@ -222,16 +240,15 @@ USER_PHASES: list[tuple[str, str]] = [
                {part_counts}
         FROM bucket_events e LEFT JOIN feat_category_price c ON c.category_id = e.category_id
         GROUP BY e.user_id
-    """),
+    """,
+    ),
 ]
 
 
 # NB: DuckDB's count_if returns NULL (not 0) when every input of a group is NULL, so any
 # condition that can be NULL is wrapped in coalesce(…, false).
 def _category_counts() -> str:
-    return ",\n".join(
-        f"count_if(coalesce(e.category_l1 = '{c}', false)) AS cat_{c}" for c in TOP_CATEGORIES
-    )
+    return ",\n".join(f"count_if(coalesce(e.category_l1 = '{c}', false)) AS cat_{c}" for c in TOP_CATEGORIES)
 
 
 def _part_counts() -> str:
@@ -264,7 +281,7 @@ def _bucket_rows_sql() -> str:
     top_cases = []
     for i, (name, count) in enumerate(zip(names, counts, strict=True)):
         conds = [f"{count} > {other_count}" for other_count in counts[:i]]
-        conds += [f"{count} >= {other_count}" for other_count in counts[i + 1:]]
+        conds += [f"{count} >= {other_count}" for other_count in counts[i + 1 :]]
         top_cases.append(f"WHEN {' AND '.join(conds)} THEN '{name}'")
     exprs: dict[str, str] = {
         "n_events": "ev.n_events",
@@ -353,7 +370,8 @@ def _rfm_cuts_sql() -> str:
     scored = ", ".join(f"{_score(column)} AS {name}" for name, column in RFM_SCORES.items())
     cuts = ", ".join(
         f"'{name}_{k}': min({column}) FILTER (WHERE {name} >= {k})"
-        for name, column in RFM_SCORES.items() for k in range(2, 6)
+        for name, column in RFM_SCORES.items()
+        for k in range(2, 6)
     )
     return f"""
         SET VARIABLE feat_rfm_cuts = (
@@ -367,9 +385,10 @@ def _user_features_sql() -> str:
     """The view ``user_features``: ``feat_users`` with the R/F/M scores added, row by row (order kept)."""
     scores = {
         name: "CASE WHEN n_purchases > 0 THEN 1"
-              + "".join(f" + coalesce({column} >= getvariable('feat_rfm_cuts').{name}_{k}, false)::INTEGER"
-                        for k in range(2, 6))
-              + " END"
+        + "".join(
+            f" + coalesce({column} >= getvariable('feat_rfm_cuts').{name}_{k}, false)::INTEGER" for k in range(2, 6)
+        )
+        + " END"
         for name, column in RFM_SCORES.items()
     }
     scores["rfm_code"] = " || ".join(f"({scores[name]})::VARCHAR" for name in RFM_SCORES)
@@ -387,8 +406,9 @@ def _user_features_sql() -> str:
 # --------------------------------------------------------------------------------------
 # running it
 # --------------------------------------------------------------------------------------
-def configure(con: duckdb.DuckDBPyConnection, temp_dir: Path, memory_limit: str | None = None,
-              threads: int | None = None) -> None:
+def configure(
+    con: duckdb.DuckDBPyConnection, temp_dir: Path, memory_limit: str | None = None, threads: int | None = None
+) -> None:
     """Memory limit, spill directory and threads for the feature queries."""
     temp_dir.mkdir(parents=True, exist_ok=True)
     limit = memory_limit or os.environ.get("SHOPGRAPH_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT)
@@ -431,8 +451,9 @@ def user_buckets(first_user: int, last_user: int, buckets: int) -> list[tuple[in
     return [(bounds[b], bounds[b + 1] - 1) for b in range(buckets)]
 
 
-def compute_features(con: duckdb.DuckDBPyConnection, calendar: Calendar, say: Say | None = None, *,
-                     buckets: int | None = None) -> tuple[DataWindow, dict[str, float], int]:
+def compute_features(
+    con: duckdb.DuckDBPyConnection, calendar: Calendar, say: Say | None = None, *, buckets: int | None = None
+) -> tuple[DataWindow, dict[str, float], int]:
     """Build the view ``user_features`` on ``con`` (which has the ``events`` view); see the module docstring.
 
     ``buckets`` forces the number of user buckets (default: :func:`bucket_count` from the
@@ -455,15 +476,19 @@ def compute_features(con: duckdb.DuckDBPyConnection, calendar: Calendar, say: Sa
     window = data_window(con)
     n_events, first_user, last_user = con.execute("SELECT count(*), min(user_id), max(user_id) FROM events").fetchone()
     con.execute("CREATE OR REPLACE TEMP TABLE feat_window AS SELECT $1::TIMESTAMP AS window_end", [window.end])
-    con.execute("CREATE OR REPLACE TEMP TABLE feat_promo_day AS SELECT unnest($1::DATE[]) AS day",
-                [calendar.promo_days()])
-    con.execute("""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE feat_promo_day AS SELECT unnest($1::DATE[]) AS day", [calendar.promo_days()]
+    )
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE feat_day_cum AS
         SELECT CAST(d AS DATE) AS day,
                sum(CASE WHEN p.day IS NULL THEN 0 ELSE 1 END) OVER (ORDER BY d) AS promo_cum
         FROM generate_series($1::DATE - 1, $2::DATE, INTERVAL 1 DAY) AS g(d)
         LEFT JOIN feat_promo_day p ON p.day = CAST(d AS DATE)
-    """, [window.start.date(), window.end.date()])
+    """,
+        [window.start.date(), window.end.date()],
+    )
     done()
     done = timed("category prices")
     con.execute(CATEGORY_PRICES_SQL)
@@ -473,20 +498,24 @@ def compute_features(con: duckdb.DuckDBPyConnection, calendar: Calendar, say: Sa
     for b, (lo, hi) in enumerate(ranges):
         where = f" (bucket {b + 1}/{len(ranges)})" if len(ranges) > 1 else ""
         # literal bounds, so DuckDB pushes the filter into the Parquet scan (row-group statistics)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW bucket_events AS "
-                    f"SELECT * FROM events WHERE user_id BETWEEN {int(lo)} AND {int(hi)}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW bucket_events AS "
+            f"SELECT * FROM events WHERE user_id BETWEEN {int(lo)} AND {int(hi)}"
+        )
         for name, sql in USER_PHASES:
             done = timed(name, name + where)
-            con.execute(sql.format(category_counts=_category_counts(), part_counts=_part_counts())
-                        if "{category_counts}" in sql else sql)
+            con.execute(
+                sql.format(category_counts=_category_counts(), part_counts=_part_counts())
+                if "{category_counts}" in sql
+                else sql
+            )
             done()
         done = timed("assemble", "assemble" + where)
         if b == 0:
             con.execute(f"CREATE OR REPLACE TEMP TABLE feat_users AS {_bucket_rows_sql()}")
         else:
             con.execute(f"INSERT INTO feat_users {_bucket_rows_sql()}")
-        for table in ("feat_sessions", "feat_products", "feat_categories", "feat_brands", "feat_days",
-                      "feat_events"):
+        for table in ("feat_sessions", "feat_products", "feat_categories", "feat_brands", "feat_days", "feat_events"):
             con.execute(f"DROP TABLE {table}")
         done()
     con.execute("DROP VIEW bucket_events")
@@ -498,9 +527,16 @@ def compute_features(con: duckdb.DuckDBPyConnection, calendar: Calendar, say: Sa
     return window, timings, len(ranges)
 
 
-def build_user_features(workspace: Workspace, calendar: Calendar, *, months: Sequence[str] | None = None,
-                        memory_limit: str | None = None, threads: int | None = None,
-                        buckets: int | None = None, say: Say | None = None) -> FeatureTable:
+def build_user_features(
+    workspace: Workspace,
+    calendar: Calendar,
+    *,
+    months: Sequence[str] | None = None,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    buckets: int | None = None,
+    say: Say | None = None,
+) -> FeatureTable:
     """Compute the feature table from the store and save it (Parquet + JSON sidecar), atomically.
 
     The table goes to ``features/user_features.parquet`` (written to a temporary file and
@@ -546,10 +582,9 @@ def build_user_features(workspace: Workspace, calendar: Calendar, *, months: Seq
         "user_buckets": n_buckets,
         "columns": [KEY, *(m.name for m in METRICS)],
     }
-    sidecar_tmp = out_dir / f".{SIDECAR_FILE}.tmp"
-    sidecar_tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    fsync_file(tmp)
     os.replace(tmp, path)
-    os.replace(sidecar_tmp, sidecar)
+    write_text_atomic(sidecar, json.dumps(record, indent=2) + "\n")
     return FeatureTable(path, sidecar, rows, window, seconds, timings, n_buckets)
 
 
@@ -573,7 +608,15 @@ def headline_figures(path: Path) -> list[tuple[str, float | int | None]]:
         ).fetchone()
     finally:
         con.close()
-    labels = ["users", "buyers", "mean events per user", "mean sessions per user", "mean purchase rate",
-              "mean order value (buyers)", "mean recency, days", "mean category entropy, bits",
-              "mean promo lift"]
+    labels = [
+        "users",
+        "buyers",
+        "mean events per user",
+        "mean sessions per user",
+        "mean purchase rate",
+        "mean order value (buyers)",
+        "mean recency, days",
+        "mean category entropy, bits",
+        "mean promo lift",
+    ]
     return list(zip(labels, row, strict=True))

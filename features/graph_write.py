@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
 
-from events.errors import ShopgraphError
 from features.registry import KEY, graph_metrics
+from shopgraph.errors import ShopgraphError
 
 if TYPE_CHECKING:  # the adapter only needs a QueryRunner-like object; features never imports graph
     from graph.connection import QueryRunner
@@ -70,17 +70,21 @@ def user_rows(path: Path, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[dict
             yield {"user_id": user_id, "props": {n: storable(v[i]) for n, v in zip(names, values, strict=True)}}
 
 
-def write_user_features(db: QueryRunner, path: Path, *, batch_size: int = DEFAULT_BATCH_SIZE,
-                        on_batch: Callable[[int], None] | None = None, computed_at: str | None = None,
-                        ) -> GraphWrite:
+def write_user_features(
+    db: QueryRunner,
+    path: Path,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_batch: Callable[[int], None] | None = None,
+    computed_at: str | None = None,
+) -> GraphWrite:
     """Set the ``on_graph`` metrics of every row of ``path`` on its ``(:User {user_id})``.
 
     ``on_batch(n)`` is called after each committed batch of ``n`` rows (progress bars).
     """
     stamp = computed_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     total = 0
-    for size in db.write_batches(SET_QUERY, user_rows(path, batch_size), batch_size=batch_size,
-                                 computed_at=stamp):
+    for size in db.write_batches(SET_QUERY, user_rows(path, batch_size), batch_size=batch_size, computed_at=stamp):
         total += size
         if on_batch is not None:
             on_batch(size)

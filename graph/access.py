@@ -7,9 +7,9 @@ from typing import Any
 import duckdb
 
 from events.manifest import read_manifest
-from events.workspace import Workspace
 from graph.connection import QueryRunner
 from graph.erasure import DERIVED_DIRS, stored_ids, table_source, user_tables
+from shopgraph.workspace import Workspace
 
 
 def export_user(workspace: Workspace, raw_id: int, db: QueryRunner | None) -> dict[str, Any]:
@@ -23,7 +23,8 @@ def export_user(workspace: Workspace, raw_id: int, db: QueryRunner | None) -> di
     partitions = [workspace.store_dir / part for entry in read_manifest(workspace) for part in entry.partitions]
     if ids:
         out["events"] = [
-            row for part in partitions
+            row
+            for part in partitions
             for row in _rows(con, f"SELECT * FROM {table_source(part)} WHERE user_id IN (SELECT user_id FROM wanted)")
         ]
         out["events"].sort(key=lambda row: row["event_time"])
@@ -32,8 +33,9 @@ def export_user(workspace: Workspace, raw_id: int, db: QueryRunner | None) -> di
                 source = table_source(path)
                 columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
                 if "user_id" in columns:
-                    rows = _rows(con, f"SELECT * FROM {source} "
-                                      "WHERE TRY_CAST(user_id AS BIGINT) IN (SELECT user_id FROM wanted)")
+                    rows = _rows(
+                        con, f"SELECT * FROM {source} WHERE TRY_CAST(user_id AS BIGINT) IN (SELECT user_id FROM wanted)"
+                    )
                     if rows:
                         out["tables"][str(path.relative_to(workspace.home))] = rows
     if db is not None:

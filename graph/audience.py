@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from events.errors import ShopgraphError
 from events.pseudonym import load_key, pseudonymise_ids
 from events.tombstones import read_tombstones
-from events.workspace import Workspace
 from graph.connection import QueryRunner
 from graph.recommend import Recommender, unknown_segment_message
+from shopgraph.errors import ShopgraphError
+from shopgraph.files import atomic_write
+from shopgraph.workspace import Workspace
 
 EXPORTS_DIR = "exports"
 DEFAULT_K_ANONYMITY = 10
@@ -53,13 +53,8 @@ def slug(name: str) -> str:
 
 
 def _atomic_write(path: Path, write: Callable[[Any], None]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
+    with atomic_write(path, newline="") as handle:
         write(handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
     return path
 
 
@@ -89,9 +84,15 @@ def read_consented(path: Path) -> list[int]:
     return ids
 
 
-def export_segment(db: QueryRunner, workspace: Workspace, segment: str, out: Path | None = None,
-                   consented: Path | None = None, k: int = 10,
-                   progress: Callable[[int, int], None] | None = None) -> SegmentExport:
+def export_segment(
+    db: QueryRunner,
+    workspace: Workspace,
+    segment: str,
+    out: Path | None = None,
+    consented: Path | None = None,
+    k: int = 10,
+    progress: Callable[[int, int], None] | None = None,
+) -> SegmentExport:
     """Write a current segment's customers as CSV: pseudonyms, or (with ``consented``) only consenting raw ids.
 
     Columns: [customer_id (the shop's raw id, only with ``consented``)], user_id (pseudonym),
@@ -124,24 +125,54 @@ def export_segment(db: QueryRunner, workspace: Workspace, segment: str, out: Pat
 
     def write(handle) -> None:
         writer = csv.writer(handle)
-        writer.writerow((["customer_id"] if raw_of is not None else [])
-                        + ["user_id", "segment", "confidence", "recommendations"])
+        writer.writerow(
+            (["customer_id"] if raw_of is not None else []) + ["user_id", "segment", "confidence", "recommendations"]
+        )
         for member, recs in results:
             confidence = member["confidence"]
-            writer.writerow(([raw_of[member["user_id"]]] if raw_of is not None else [])
-                            + [member["user_id"], member["segment"],
-                               "" if confidence is None else f"{confidence:.3f}",
-                               " ".join(str(item.product_id) for item in recs.items)])
+            writer.writerow(
+                ([raw_of[member["user_id"]]] if raw_of is not None else [])
+                + [
+                    member["user_id"],
+                    member["segment"],
+                    "" if confidence is None else f"{confidence:.3f}",
+                    " ".join(str(item.product_id) for item in recs.items),
+                ]
+            )
 
     _atomic_write(path, write)
     return SegmentExport(path, len(results), len(members), consented_ids, not_in_segment, erased_skipped)
 
 
-PROFILE_COLUMNS = ("segment_id", "name", "name_fr", "description", "customers", "share", "buyers", "conversion",
-                   "revenue_share", "avg_total_spent", "avg_n_orders", "avg_recency_days", "avg_purchase_rate",
-                   "avg_promo_share", "avg_order_value")
-_BY_CUSTOMERS = ("customers", "share", "conversion", "revenue_share", "avg_total_spent", "avg_n_orders",
-                 "avg_recency_days", "avg_purchase_rate", "avg_promo_share", "description")
+PROFILE_COLUMNS = (
+    "segment_id",
+    "name",
+    "name_fr",
+    "description",
+    "customers",
+    "share",
+    "buyers",
+    "conversion",
+    "revenue_share",
+    "avg_total_spent",
+    "avg_n_orders",
+    "avg_recency_days",
+    "avg_purchase_rate",
+    "avg_promo_share",
+    "avg_order_value",
+)
+_BY_CUSTOMERS = (
+    "customers",
+    "share",
+    "conversion",
+    "revenue_share",
+    "avg_total_spent",
+    "avg_n_orders",
+    "avg_recency_days",
+    "avg_purchase_rate",
+    "avg_promo_share",
+    "description",
+)
 _BY_BUYERS = ("buyers", "avg_order_value")
 
 
@@ -179,19 +210,23 @@ def anonymised_profiles(rows: list[dict[str, Any]], k: int) -> tuple[list[dict[s
         kept_prefs = []
         for pref in row["preferences"] or []:
             if 0 < pref["customers"] < k:
-                suppressed.append(f"{label}: preferred {pref['kind']} {pref['name']!r} "
-                                  f"(describes {pref['customers']} < {k} customers)")
+                suppressed.append(
+                    f"{label}: preferred {pref['kind']} {pref['name']!r} "
+                    f"(describes {pref['customers']} < {k} customers)"
+                )
             else:
-                kept_prefs.append({"kind": pref["kind"], "name": pref["name"], "lift": pref["lift"],
-                                   "customers": pref["customers"]})
+                kept_prefs.append(
+                    {"kind": pref["kind"], "name": pref["name"], "lift": pref["lift"], "customers": pref["customers"]}
+                )
         profile["preferred_categories"] = [p for p in kept_prefs if p["kind"] == "category"]
         profile["preferred_brands"] = [p for p in kept_prefs if p["kind"] == "brand"]
         out.append(profile)
     return out, suppressed
 
 
-def export_profiles(db: QueryRunner, workspace: Workspace, fmt: str = "csv", k: int = DEFAULT_K_ANONYMITY,
-                    out: Path | None = None) -> ProfileExport:
+def export_profiles(
+    db: QueryRunner, workspace: Workspace, fmt: str = "csv", k: int = DEFAULT_K_ANONYMITY, out: Path | None = None
+) -> ProfileExport:
     """Write the current segments' profiles as CSV or JSON with k-anonymity applied (see anonymised_profiles)."""
     if fmt not in ("csv", "json"):
         raise ShopgraphError(f"--format {fmt!r}: use csv or json")
@@ -201,21 +236,36 @@ def export_profiles(db: QueryRunner, workspace: Workspace, fmt: str = "csv", k: 
     profiles, suppressed = anonymised_profiles(rows, k)
     path = out or exports_dir(workspace) / f"segment-profiles.{fmt}"
     if fmt == "json":
-        _atomic_write(path, lambda h: h.write(json.dumps(
-            {"k_anonymity": k, "suppressed": suppressed, "segments": profiles}, indent=2, default=str) + "\n"))
+        _atomic_write(
+            path,
+            lambda h: h.write(
+                json.dumps({"k_anonymity": k, "suppressed": suppressed, "segments": profiles}, indent=2, default=str)
+                + "\n"
+            ),
+        )
     else:
+
         def write(handle) -> None:
             writer = csv.writer(handle)
-            prefs = [f"{kind}_{i}{part}" for kind in ("category", "brand") for i in range(1, PROFILE_TOP + 1)
-                     for part in ("", "_lift")]
+            prefs = [
+                f"{kind}_{i}{part}"
+                for kind in ("category", "brand")
+                for i in range(1, PROFILE_TOP + 1)
+                for part in ("", "_lift")
+            ]
             writer.writerow([*PROFILE_COLUMNS, *prefs])
             for p in profiles:
-                cells = [SUPPRESSED if p[c] is None and c not in ("name_fr", "description") else
-                         ("" if p[c] is None else p[c]) for c in PROFILE_COLUMNS]
+                cells = [
+                    SUPPRESSED
+                    if p[c] is None and c not in ("name_fr", "description")
+                    else ("" if p[c] is None else p[c])
+                    for c in PROFILE_COLUMNS
+                ]
                 for kind in ("categories", "brands"):
                     items = p[f"preferred_{kind}"]
                     for i in range(PROFILE_TOP):
                         cells += [items[i]["name"], f"{items[i]['lift']:.3f}"] if i < len(items) else ["", ""]
                 writer.writerow(cells)
+
         _atomic_write(path, write)
     return ProfileExport(path, len(profiles), k, suppressed)

@@ -8,11 +8,15 @@ from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import cypher
-from graph.settings import Settings
+from shopgraph.settings import Settings
 
 STYLE_RESOURCE = ("resources", "browser-style.grass")
-FIRST_QUERIES = ("browser/current_segments", "browser/segment_size", "browser/segment_neighbourhood",
-                 "browser/segments_overview")
+FIRST_QUERIES = (
+    "browser/current_segments",
+    "browser/segment_size",
+    "browser/segment_neighbourhood",
+    "browser/segments_overview",
+)
 EXAMPLE_SEGMENT = "Window shoppers"
 
 
@@ -50,8 +54,11 @@ class BrowserGuide:
             ("user", self.user),
             ("password", self.password),
             ("style file", str(self.style_path)),
-            ("load the style", "drag the style file onto Browser, or run in its editor what "
-                               "`shopgraph browser --style-command` prints"),
+            (
+                "load the style",
+                "drag the style file onto Browser, or run in its editor what "
+                "`shopgraph browser --style-command` prints",
+            ),
         ]
 
 

@@ -37,14 +37,14 @@ from pathlib import Path
 import duckdb
 
 import cypher
-from events.errors import ShopgraphError
-from events.sqltext import literal
-from events.workspace import Workspace
 from graph.connection import QueryRunner
 from graph.load import SourceFile, ingested_files, prune_interactions, step_queries, write_interactions
 from graph.schema import apply_schema
 from graph.server import LocalServer
-from graph.settings import Settings
+from shopgraph.errors import ShopgraphError
+from shopgraph.settings import Settings
+from shopgraph.sqltext import literal
+from shopgraph.workspace import Workspace
 
 DATABASE = "neo4j"
 REL_TYPES = {"viewed": "VIEWED", "carted": "CARTED", "removed": "REMOVED", "purchased": "PURCHASED"}
@@ -94,7 +94,8 @@ def require_local(settings: Settings) -> None:
     """Refuse (one line) when NEO4J_URI is not on this machine: the import must stop the server."""
     if not settings.is_local:
         raise ShopgraphError(
-            f"load --bulk needs the project's local Neo4j (it stops the server to import), but NEO4J_URI={settings.uri} "
+            f"load --bulk needs the project's local Neo4j (it stops the server to import), "
+            f"but NEO4J_URI={settings.uri} "
             "is another machine: run `shopgraph load` without --bulk"
         )
 
@@ -131,55 +132,114 @@ def import_tables(per_file: list[dict[str, str]]) -> list[ImportTable]:
     codes = "SELECT DISTINCT code, string_split(code, '.') AS parts FROM file_categories WHERE code IS NOT NULL"
     levels = f"SELECT code, parts, unnest(range(1, len(parts) + 1)) AS depth FROM ({codes})"
     tables = [
-        ImportTable("nodes", "Category", "categories", "category_id:ID(Category){id-type:long},code", """
+        ImportTable(
+            "nodes",
+            "Category",
+            "categories",
+            "category_id:ID(Category){id-type:long},code",
+            """
             SELECT category_id, arg_max(code, file_no) FILTER (WHERE code IS NOT NULL) AS code
-            FROM file_categories GROUP BY category_id"""),
-        ImportTable("nodes", "CategoryLevel", "category_levels", "path:ID(CategoryLevel),name,depth:long", f"""
+            FROM file_categories GROUP BY category_id""",
+        ),
+        ImportTable(
+            "nodes",
+            "CategoryLevel",
+            "category_levels",
+            "path:ID(CategoryLevel),name,depth:long",
+            f"""
             SELECT DISTINCT array_to_string(parts[1:depth], '.') AS path, parts[depth] AS name, depth::BIGINT AS depth
-            FROM ({levels})"""),
-        ImportTable("relationships", "CHILD_OF", "category_child_of", ":START_ID(Category),:END_ID(CategoryLevel)", """
-            SELECT DISTINCT category_id, code FROM file_categories WHERE code IS NOT NULL"""),
-        ImportTable("relationships", "CHILD_OF", "level_child_of", ":START_ID(CategoryLevel),:END_ID(CategoryLevel)", f"""
+            FROM ({levels})""",
+        ),
+        ImportTable(
+            "relationships",
+            "CHILD_OF",
+            "category_child_of",
+            ":START_ID(Category),:END_ID(CategoryLevel)",
+            """
+            SELECT DISTINCT category_id, code FROM file_categories WHERE code IS NOT NULL""",
+        ),
+        ImportTable(
+            "relationships",
+            "CHILD_OF",
+            "level_child_of",
+            ":START_ID(CategoryLevel),:END_ID(CategoryLevel)",
+            f"""
             SELECT DISTINCT array_to_string(parts[1:depth], '.'), array_to_string(parts[1:depth - 1], '.')
-            FROM ({levels}) WHERE depth > 1"""),
+            FROM ({levels}) WHERE depth > 1""",
+        ),
         ImportTable("nodes", "Brand", "brands", "name:ID(Brand)", "SELECT DISTINCT name FROM file_brands"),
-        ImportTable("nodes", "Product", "products",
-                    "product_id:ID(Product){id-type:long},price:double,price_at:datetime,price_min:double,price_max:double,"
-                    "brand",
-                    f"""
-            SELECT product_id, arg_max(price, (price_at, file_no)) AS price, {_iso('max(price_at)')} AS price_at,
+        ImportTable(
+            "nodes",
+            "Product",
+            "products",
+            "product_id:ID(Product){id-type:long},price:double,price_at:datetime,price_min:double,price_max:double,"
+            "brand",
+            f"""
+            SELECT product_id, arg_max(price, (price_at, file_no)) AS price, {_iso("max(price_at)")} AS price_at,
                    min(price_min) AS price_min, max(price_max) AS price_max, max(brand) AS brand
-            FROM file_products GROUP BY product_id"""),
-        ImportTable("relationships", "IN_CATEGORY", "in_category", ":START_ID(Product),:END_ID(Category)", """
-            SELECT DISTINCT product_id, category_id FROM file_products WHERE category_id IS NOT NULL"""),
-        ImportTable("relationships", "OF_BRAND", "of_brand", ":START_ID(Product),:END_ID(Brand)", """
-            SELECT DISTINCT product_id, brand FROM file_products WHERE brand IS NOT NULL"""),
-        ImportTable("nodes", "User", "users",
-                    "user_id:ID(User){id-type:long},n_events:long,first_seen:datetime,last_seen:datetime", f"""
-            SELECT user_id, sum(n_events)::BIGINT AS n_events, {_iso('min(first_seen)')} AS first_seen,
-                   {_iso('max(last_seen)')} AS last_seen
-            FROM file_users GROUP BY user_id"""),
+            FROM file_products GROUP BY product_id""",
+        ),
+        ImportTable(
+            "relationships",
+            "IN_CATEGORY",
+            "in_category",
+            ":START_ID(Product),:END_ID(Category)",
+            """
+            SELECT DISTINCT product_id, category_id FROM file_products WHERE category_id IS NOT NULL""",
+        ),
+        ImportTable(
+            "relationships",
+            "OF_BRAND",
+            "of_brand",
+            ":START_ID(Product),:END_ID(Brand)",
+            """
+            SELECT DISTINCT product_id, brand FROM file_products WHERE brand IS NOT NULL""",
+        ),
+        ImportTable(
+            "nodes",
+            "User",
+            "users",
+            "user_id:ID(User){id-type:long},n_events:long,first_seen:datetime,last_seen:datetime",
+            f"""
+            SELECT user_id, sum(n_events)::BIGINT AS n_events, {_iso("min(first_seen)")} AS first_seen,
+                   {_iso("max(last_seen)")} AS last_seen
+            FROM file_users GROUP BY user_id""",
+        ),
     ]
     for step, rel_type in REL_TYPES.items():
         amount = step == "purchased"
-        tables.append(ImportTable(
-            "relationships", rel_type, step,
-            ":START_ID(User),:END_ID(Product),count:long," + ("amount:double," if amount else "")
-            + "first_at:datetime,last_at:datetime",
-            f"""
+        tables.append(
+            ImportTable(
+                "relationships",
+                rel_type,
+                step,
+                ":START_ID(User),:END_ID(Product),count:long,"
+                + ("amount:double," if amount else "")
+                + "first_at:datetime,last_at:datetime",
+                f"""
             SELECT user_id, product_id, sum(count)::BIGINT AS count,
                    {"list_reduce(list(amount ORDER BY file_no), lambda a, b: a + b) AS amount," if amount else ""}
-                   {_iso('min(first_at)')} AS first_at, {_iso('max(last_at)')} AS last_at
-            FROM ({_union(per_file, step)}) GROUP BY user_id, product_id"""))
+                   {_iso("min(first_at)")} AS first_at, {_iso("max(last_at)")} AS last_at
+            FROM ({_union(per_file, step)}) GROUP BY user_id, product_id""",
+            )
+        )
     return tables
 
 
-INGESTED_FILE_HEADER = ("sha256:ID(IngestedFile),name,months:string[],month,rows_read:long,rows_kept:long,"
-                        "rows_rejected:long,state,loaded_at:datetime,interactions:long")
+INGESTED_FILE_HEADER = (
+    "sha256:ID(IngestedFile),name,months:string[],month,rows_read:long,rows_kept:long,"
+    "rows_rejected:long,state,loaded_at:datetime,interactions:long"
+)
 
 
-def write_csvs(workspace: Workspace, sources: list[SourceFile], directory: Path, con: duckdb.DuckDBPyConnection,
-               compress: bool = False, on_table: OnTable | None = None) -> tuple[list[str], dict[str, int]]:
+def write_csvs(
+    workspace: Workspace,
+    sources: list[SourceFile],
+    directory: Path,
+    con: duckdb.DuckDBPyConnection,
+    compress: bool = False,
+    on_table: OnTable | None = None,
+) -> tuple[list[str], dict[str, int]]:
     """Write the importer's header and data files into ``directory``; returns (importer arguments, rows per file)."""
     directory.mkdir(parents=True, exist_ok=True)
     suffix = ".csv.gz" if compress else ".csv"
@@ -212,11 +272,24 @@ def write_csvs(workspace: Workspace, sources: list[SourceFile], directory: Path,
     with (directory / "ingested_files.csv").open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         for source, n_interactions in zip(sources, interactions, strict=True):
-            writer.writerow([source.sha256, source.name, ";".join(source.months), (source.months or [None])[0],
-                             source.rows_read, source.rows_kept, source.rows_rejected, "loaded", loaded_at,
-                             n_interactions])
+            writer.writerow(
+                [
+                    source.sha256,
+                    source.name,
+                    ";".join(source.months),
+                    (source.months or [None])[0],
+                    source.rows_read,
+                    source.rows_kept,
+                    source.rows_rejected,
+                    "loaded",
+                    loaded_at,
+                    n_interactions,
+                ]
+            )
     rows["ingested_files"] = len(sources)
-    arguments.append(f"--nodes=IngestedFile={directory / 'ingested_files-header.csv'},{directory / 'ingested_files.csv'}")
+    arguments.append(
+        f"--nodes=IngestedFile={directory / 'ingested_files-header.csv'},{directory / 'ingested_files.csv'}"
+    )
     multiline = con.execute(
         "SELECT (SELECT count(*) FROM file_brands WHERE regexp_matches(name, '[\\r\\n]'))"
         " + (SELECT count(*) FROM file_categories WHERE regexp_matches(code, '[\\r\\n]'))"
@@ -229,13 +302,23 @@ def write_csvs(workspace: Workspace, sources: list[SourceFile], directory: Path,
 # -- step 2: the import (neo4j-admin, server stopped) -------------------------------------------
 def run_import(server: LocalServer, arguments: list[str], report_file: Path) -> dict[str, int]:
     """``neo4j-admin database import full`` into the (stopped) local server; returns its counts."""
-    done = server.admin("database", "import", "full", DATABASE, "--overwrite-destination=true",
-                        f"--report-file={report_file}", *arguments, check=False)
+    done = server.admin(
+        "database",
+        "import",
+        "full",
+        DATABASE,
+        "--overwrite-destination=true",
+        f"--report-file={report_file}",
+        *arguments,
+        check=False,
+    )
     log = report_file.with_suffix(".log")
     log.write_text(done.stdout + done.stderr, encoding="utf-8")
     if done.returncode != 0:
         lines = [line for line in (done.stderr + "\n" + done.stdout).splitlines() if line.strip()]
-        cause = next((line for line in lines if "rror" in line or "xception" in line), lines[-1] if lines else "no output")
+        cause = next(
+            (line for line in lines if "rror" in line or "xception" in line), lines[-1] if lines else "no output"
+        )
         raise ShopgraphError(f"neo4j-admin import failed: {cause.strip()} (full output: {log})")
     counts = {}
     for what in ("nodes", "relationships", "properties"):
@@ -250,8 +333,16 @@ def import_empty_store(server: LocalServer, directory: Path) -> None:
     header, data = directory / "empty-header.csv", directory / "empty.csv"
     header.write_text(":ID\n", encoding="utf-8")
     data.write_text("", encoding="utf-8")
-    server.admin("database", "import", "full", DATABASE, "--overwrite-destination=true",
-                 f"--report-file={directory / 'empty.report'}", f"--nodes={header},{data}", check=False)
+    server.admin(
+        "database",
+        "import",
+        "full",
+        DATABASE,
+        "--overwrite-destination=true",
+        f"--report-file={directory / 'empty.report'}",
+        f"--nodes={header},{data}",
+        check=False,
+    )
 
 
 def _wait_for_reads(db: QueryRunner) -> int:
@@ -262,9 +353,16 @@ def _wait_for_reads(db: QueryRunner) -> int:
 
 
 # -- the whole bulk load ----------------------------------------------------------------------
-def bulk_load(db: QueryRunner, settings: Settings, workspace: Workspace, server: LocalServer | None = None,
-              compress: bool = False, keep_csv: bool = False, say: Say | None = None,
-              on_table: OnTable | None = None) -> BulkReport:
+def bulk_load(
+    db: QueryRunner,
+    settings: Settings,
+    workspace: Workspace,
+    server: LocalServer | None = None,
+    compress: bool = False,
+    keep_csv: bool = False,
+    say: Say | None = None,
+    on_table: OnTable | None = None,
+) -> BulkReport:
     """Load every ingested file into the empty database of the local server with ``neo4j-admin database import``.
 
     ``db`` must be connected to that server; it works again when this returns (its driver
@@ -278,7 +376,9 @@ def bulk_load(db: QueryRunner, settings: Settings, workspace: Workspace, server:
     check_target(db, settings, server)
     sources = ingested_files(workspace)
     if not sources:
-        raise ShopgraphError(f"the ingest manifest in {workspace.store_dir} lists no files: run `shopgraph ingest FILE`")
+        raise ShopgraphError(
+            f"the ingest manifest in {workspace.store_dir} lists no files: run `shopgraph ingest FILE`"
+        )
     prune_interactions(workspace, sources)
     work = workspace.home / "graph" / "bulk-import"
     shutil.rmtree(work, ignore_errors=True)
@@ -314,13 +414,19 @@ def bulk_load(db: QueryRunner, settings: Settings, workspace: Workspace, server:
         phase("start", "starting Neo4j")
         server.start()
         done("start")
-        report.nodes, report.relationships, report.properties = counts["nodes"], counts["relationships"], counts["properties"]
+        report.nodes, report.relationships, report.properties = (
+            counts["nodes"],
+            counts["relationships"],
+            counts["properties"],
+        )
 
         phase("schema", "applying the schema (uniqueness constraints)")
         found = _wait_for_reads(db)
         if found != report.nodes:
-            raise ShopgraphError(f"the database holds {found:,} nodes after importing {report.nodes:,}: see "
-                                 f"{workspace.home / 'graph' / 'bulk-import.log'}")
+            raise ShopgraphError(
+                f"the database holds {found:,} nodes after importing {report.nodes:,}: see "
+                f"{workspace.home / 'graph' / 'bulk-import.log'}"
+            )
         apply_schema(db)
         done("schema")
     finally:

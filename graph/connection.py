@@ -10,14 +10,15 @@ from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError, DatabaseUnavailable, ServiceUnavailable, SessionExpired
 
 import cypher
-from events.errors import ShopgraphError
-from graph.settings import Settings
+from shopgraph.errors import ShopgraphError
+from shopgraph.settings import Settings
 
 
 def open_driver(settings: Settings) -> Driver:
     """A verified driver; a server that is down or a wrong password is one clear error."""
-    driver = GraphDatabase.driver(settings.uri, auth=(settings.user, settings.password),
-                                  notifications_min_severity="OFF")
+    driver = GraphDatabase.driver(
+        settings.uri, auth=(settings.user, settings.password), notifications_min_severity="OFF"
+    )
     try:
         driver.verify_connectivity()
     except AuthError:
@@ -73,8 +74,9 @@ class QueryRunner:
             result = session.run(statement, dict(params or {}))
             return [record.data() for record in result]
 
-    def write_batches(self, name: str, rows: Iterable[Mapping[str, Any]], batch_size: int = 10_000,
-                      **params: Any) -> Iterator[int]:
+    def write_batches(
+        self, name: str, rows: Iterable[Mapping[str, Any]], batch_size: int = 10_000, **params: Any
+    ) -> Iterator[int]:
         """Send ``rows`` to the single-statement file ``name`` as ``$rows`` in managed write
         transactions of ``batch_size``; yields the size of each batch once it committed."""
         statement = cypher.query(name)

@@ -22,10 +22,11 @@ import duckdb
 from events.ingest import store_lock
 from events.manifest import read_manifest, write_manifest
 from events.pseudonym import load_key, pseudonymise_ids
-from events.sqltext import literal
 from events.tombstones import add_tombstones
-from events.workspace import Workspace
 from graph.connection import QueryRunner
+from shopgraph.files import atomic_path
+from shopgraph.sqltext import literal
+from shopgraph.workspace import Workspace
 
 AUDIT_FILE = "erasure-audit.jsonl"
 DERIVED_DIRS = ("graph", "features", "embeddings", "segments", "exports")
@@ -99,8 +100,9 @@ def table_source(path: Path) -> str:
     return f"read_csv({literal(path)}, all_varchar = true, hive_partitioning = false)"
 
 
-def _rewrite_without(path: Path, con: duckdb.DuckDBPyConnection, column: str = "user_id",
-                     erased: str = "SELECT user_id FROM erased") -> int:
+def _rewrite_without(
+    path: Path, con: duckdb.DuckDBPyConnection, column: str = "user_id", erased: str = "SELECT user_id FROM erased"
+) -> int:
     """Rewrite one table without the erased users' rows (fsync, atomic replace); rows removed."""
     source = table_source(path)
     columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
@@ -110,12 +112,9 @@ def _rewrite_without(path: Path, con: duckdb.DuckDBPyConnection, column: str = "
     hits = con.execute(f"SELECT count(*) FROM {source} WHERE {match}").fetchone()[0]
     if not hits:
         return 0
-    tmp = path.with_name(f".{path.name}.erasing")
     fmt = "(FORMAT parquet, COMPRESSION zstd)" if path.suffix == ".parquet" else "(FORMAT csv, HEADER true)"
-    con.execute(f"COPY (SELECT * FROM {source} WHERE {match} IS NOT TRUE) TO {literal(tmp)} {fmt}")
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        con.execute(f"COPY (SELECT * FROM {source} WHERE {match} IS NOT TRUE) TO {literal(tmp)} {fmt}")
     return int(hits)
 
 
@@ -127,8 +126,9 @@ def _erase_events(workspace: Workspace, con: duckdb.DuckDBPyConnection) -> int:
     for entry in manifest:
         removed += sum(_rewrite_without(workspace.store_dir / part, con) for part in entry.partitions)
         per_month = {
-            part.split("/")[1].removeprefix("month="): int(con.execute(
-                f"SELECT count(*) FROM {table_source(workspace.store_dir / part)}").fetchone()[0])
+            part.split("/")[1].removeprefix("month="): int(
+                con.execute(f"SELECT count(*) FROM {table_source(workspace.store_dir / part)}").fetchone()[0]
+            )
             for part in entry.partitions
         }
         kept = sum(per_month.values())

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,12 +30,13 @@ from typing import Any
 import duckdb
 
 import cypher
-from events.errors import ShopgraphError
 from events.manifest import read_manifest
-from events.sqltext import literal, literal_list
-from events.workspace import Workspace
 from graph.connection import QueryRunner
 from graph.schema import apply_schema
+from shopgraph.errors import ShopgraphError
+from shopgraph.files import atomic_path, write_text_atomic
+from shopgraph.sqltext import literal, literal_list
+from shopgraph.workspace import Workspace
 
 DEFAULT_BATCH_SIZE = 5_000
 RELATIONSHIPS = {  # event type → (step name, catalog query)
@@ -84,8 +84,15 @@ def ingested_files(workspace: Workspace) -> list[SourceFile]:
     if not entries:
         raise ShopgraphError(f"nothing ingested in {workspace.store_dir}: run `shopgraph ingest FILE` first")
     files = [
-        SourceFile(sha256=e.sha256, name=e.name, months=sorted(e.months), rows_read=e.rows_read,
-                   rows_kept=e.rows_kept, rows_rejected=e.rows_rejected, partitions=list(e.partitions))
+        SourceFile(
+            sha256=e.sha256,
+            name=e.name,
+            months=sorted(e.months),
+            rows_read=e.rows_read,
+            rows_kept=e.rows_kept,
+            rows_rejected=e.rows_rejected,
+            partitions=list(e.partitions),
+        )
         for e in entries
         if e.partitions
     ]
@@ -112,8 +119,7 @@ def write_interactions(workspace: Workspace, source: SourceFile, con: duckdb.Duc
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     key_path.unlink(missing_ok=True)
-    tmp = target.with_suffix(f".tmp-{os.getpid()}")
-    try:
+    with atomic_path(target) as tmp:
         con.execute(
             f"""
             COPY (
@@ -124,12 +130,7 @@ def write_interactions(workspace: Workspace, source: SourceFile, con: duckdb.Duc
             ) TO {literal(tmp)} (FORMAT parquet, COMPRESSION zstd)
             """
         )
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    key_tmp = key_path.with_suffix(f".tmp-{os.getpid()}")
-    key_tmp.write_text(key, encoding="utf-8")
-    os.replace(key_tmp, key_path)
+    write_text_atomic(key_path, key)
     return target
 
 
@@ -154,29 +155,51 @@ def step_queries(events: list[str], interactions: str) -> list[tuple[str, str, s
     """The load steps as (step name, catalog query, DuckDB SELECT in a deterministic order)."""
     ev = f"read_parquet({literal_list(events)})"
     steps = [
-        ("categories", "load/merge_categories", f"""
+        (
+            "categories",
+            "load/merge_categories",
+            f"""
             SELECT category_id, arg_max(category_code, (event_time, category_code)) AS code
-            FROM {ev} WHERE category_id IS NOT NULL GROUP BY category_id ORDER BY category_id"""),
-        ("brands", "load/merge_brands", f"""
-            SELECT DISTINCT brand AS name FROM {ev} WHERE brand IS NOT NULL ORDER BY name"""),
-        ("products", "load/merge_products", f"""
+            FROM {ev} WHERE category_id IS NOT NULL GROUP BY category_id ORDER BY category_id""",
+        ),
+        (
+            "brands",
+            "load/merge_brands",
+            f"""
+            SELECT DISTINCT brand AS name FROM {ev} WHERE brand IS NOT NULL ORDER BY name""",
+        ),
+        (
+            "products",
+            "load/merge_products",
+            f"""
             SELECT product_id,
                    arg_max(price, (event_time, price)) AS price, epoch_ms(max(event_time)) AS price_at,
                    min(price) AS price_min, max(price) AS price_max,
                    arg_max(category_id, (event_time, category_id)) AS category_id,
                    arg_max(brand, (event_time, brand)) AS brand
-            FROM {ev} GROUP BY product_id ORDER BY product_id"""),
-        ("users", "load/add_users", f"""
+            FROM {ev} GROUP BY product_id ORDER BY product_id""",
+        ),
+        (
+            "users",
+            "load/add_users",
+            f"""
             SELECT user_id, count(*)::BIGINT AS n_events,
                    epoch_ms(min(event_time)) AS first_seen, epoch_ms(max(event_time)) AS last_seen
-            FROM {ev} GROUP BY user_id ORDER BY user_id"""),
+            FROM {ev} GROUP BY user_id ORDER BY user_id""",
+        ),
     ]
     for event_type, (step, query) in RELATIONSHIPS.items():
         amount = "amount, " if event_type == "purchase" else ""
-        steps.append((step, query, f"""
+        steps.append(
+            (
+                step,
+                query,
+                f"""
             SELECT user_id, product_id, count, {amount}epoch_ms(first_at) AS first_at, epoch_ms(last_at) AS last_at
             FROM read_parquet({literal_list([interactions])}) WHERE event_type = '{event_type}'
-            ORDER BY user_id, product_id"""))
+            ORDER BY user_id, product_id""",
+            )
+        )
     return steps
 
 
@@ -188,8 +211,14 @@ def _batches(con: duckdb.DuckDBPyConnection, sql: str, batch_size: int, skip: in
         yield [dict(zip(columns, row, strict=True)) for row in rows]
 
 
-def load_file(db: QueryRunner, workspace: Workspace, source: SourceFile, batch_size: int = DEFAULT_BATCH_SIZE,
-              progress: Progress | None = None, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, int]:
+def load_file(
+    db: QueryRunner,
+    workspace: Workspace,
+    source: SourceFile,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> dict[str, int]:
     """Load one source file (or finish an interrupted load of it). Returns rows written per step."""
     con = con or duckdb.connect()
     events = [str(p) for p in source.event_files(workspace)]
@@ -198,9 +227,15 @@ def load_file(db: QueryRunner, workspace: Workspace, source: SourceFile, batch_s
     interactions = write_interactions(workspace, source, con)
     source_key = hashlib.sha256(partitions_key(workspace, source).encode()).hexdigest()
     begun = db.run(
-        "load/begin_file", sha256=source.sha256, name=source.name, months=source.months,
-        rows_read=source.rows_read, rows_kept=source.rows_kept, rows_rejected=source.rows_rejected,
-        batch_size=batch_size, source_key=source_key,
+        "load/begin_file",
+        sha256=source.sha256,
+        name=source.name,
+        months=source.months,
+        rows_read=source.rows_read,
+        rows_kept=source.rows_kept,
+        rows_rejected=source.rows_rejected,
+        batch_size=batch_size,
+        source_key=source_key,
     )[0]
     if begun["state"] == "loaded":
         return {}
@@ -227,8 +262,13 @@ def load_file(db: QueryRunner, workspace: Workspace, source: SourceFile, batch_s
                 progress(step, done, total)
             for rows in _batches(con, sql, batch_size, skip):
                 last = done + len(rows) >= total
-                cursor = {"sha256": source.sha256, "step": index, "batch": batch_no,
-                          "next_step": index + 1 if last else index, "next_batch": 0 if last else batch_no + 1}
+                cursor = {
+                    "sha256": source.sha256,
+                    "step": index,
+                    "batch": batch_no,
+                    "next_step": index + 1 if last else index,
+                    "next_batch": 0 if last else batch_no + 1,
+                }
                 session.execute_write(_apply_batch, advance, cursor, statement, rows)
                 done += len(rows)
                 batch_no += 1
@@ -236,10 +276,22 @@ def load_file(db: QueryRunner, workspace: Workspace, source: SourceFile, batch_s
                 if progress:
                     progress(step, done, total)
             if total == 0:  # nothing to write in this step: move the cursor on by itself
-                db.run("load/advance_cursor", sha256=source.sha256, step=index, batch=batch_no,
-                       next_step=index + 1, next_batch=0)
-    db.run("load/finish_file", sha256=source.sha256, loaded_at=int(time.time() * 1000),
-           interactions=int(con.execute(f"SELECT count(*) FROM read_parquet({literal_list([interactions])})").fetchone()[0]))
+                db.run(
+                    "load/advance_cursor",
+                    sha256=source.sha256,
+                    step=index,
+                    batch=batch_no,
+                    next_step=index + 1,
+                    next_batch=0,
+                )
+    db.run(
+        "load/finish_file",
+        sha256=source.sha256,
+        loaded_at=int(time.time() * 1000),
+        interactions=int(
+            con.execute(f"SELECT count(*) FROM read_parquet({literal_list([interactions])})").fetchone()[0]
+        ),
+    )
     return written
 
 
@@ -249,8 +301,13 @@ def _apply_batch(tx, advance: str, cursor: dict[str, Any], statement: str, rows:
     tx.run(statement, {"rows": rows}).consume()
 
 
-def load(db: QueryRunner, workspace: Workspace, batch_size: int = DEFAULT_BATCH_SIZE,
-         progress: Progress | None = None, on_file: Callable[[SourceFile], None] | None = None) -> LoadReport:
+def load(
+    db: QueryRunner,
+    workspace: Workspace,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+    on_file: Callable[[SourceFile], None] | None = None,
+) -> LoadReport:
     """Load every ingested file not yet (completely) in the graph."""
     started = time.perf_counter()
     apply_schema(db)

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import cypher
-from events.errors import ShopgraphError
 from graph.connection import QueryRunner
+from shopgraph.errors import ShopgraphError
 
 FOLDER = "analyst"
 NOT_QUERIES = frozenset({"indexes"})
@@ -182,7 +182,7 @@ def parse_pairs(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip().isidentifier():
-            raise ShopgraphError(f"--param {pair!r} is not key=value (e.g. --param segment=\"Window shoppers\")")
+            raise ShopgraphError(f'--param {pair!r} is not key=value (e.g. --param segment="Window shoppers")')
         if key.strip() in out:
             raise ShopgraphError(f"--param {key.strip()} is given twice")
         out[key.strip()] = value

@@ -20,16 +20,16 @@ The definition (bench/recommend.py computes the same in DuckDB and checks it aga
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from events.errors import ShopgraphError
 from events.pseudonym import load_key, pseudonym
-from events.workspace import Workspace
 from graph.connection import QueryRunner
+from shopgraph.errors import ShopgraphError
+from shopgraph.files import atomic_write
+from shopgraph.workspace import Workspace
 
 NOT_ENOUGH_ACTIVITY_ID = 0
 DEFAULT_K = 10
@@ -63,8 +63,9 @@ def stored_id(workspace: Workspace, raw_id: int) -> int:
     return pseudonym(raw_id, load_key(workspace, create=False))
 
 
-def personalise(candidates: Sequence[tuple[int, float]], category_of: dict[int, Any],
-                interactions: Iterable[tuple[int, Any, int]]) -> list[tuple[int, float]]:
+def personalise(
+    candidates: Sequence[tuple[int, float]], category_of: dict[int, Any], interactions: Iterable[tuple[int, Any, int]]
+) -> list[tuple[int, float]]:
     """Re-rank (product, score) by the customer's interactions [(product, category, views + carts)]."""
     per_category: dict[Any, int] = {}
     products: set[int] = set()
@@ -75,12 +76,21 @@ def personalise(candidates: Sequence[tuple[int, float]], category_of: dict[int, 
         total += n
     if not total:
         return list(candidates)
-    out = [(p, s * (1 + CATEGORY_BOOST * per_category.get(category_of.get(p), 0) / total)
-               * (1 + (ITEM_BOOST if p in products else 0.0))) for p, s in candidates]
+    out = [
+        (
+            p,
+            s
+            * (1 + CATEGORY_BOOST * per_category.get(category_of.get(p), 0) / total)
+            * (1 + (ITEM_BOOST if p in products else 0.0)),
+        )
+        for p, s in candidates
+    ]
     return sorted(out, key=lambda item: (-item[1], item[0]))
 
 
-def rank(k: int, purchased: Iterable[int], lists: Sequence[tuple[str, Sequence[tuple[int, float]]]]) -> list[Recommendation]:
+def rank(
+    k: int, purchased: Iterable[int], lists: Sequence[tuple[str, Sequence[tuple[int, float]]]]
+) -> list[Recommendation]:
     """The first ``k`` products of ``lists`` (source, [(product_id, score)] best first), in order, without
     ``purchased`` products or repeats."""
     seen = set(purchased)
@@ -99,8 +109,9 @@ def rank(k: int, purchased: Iterable[int], lists: Sequence[tuple[str, Sequence[t
 class Recommender:
     """Recommends from the graph, caching each segment's and department's scored list for a batch."""
 
-    def __init__(self, db: QueryRunner, k: int = DEFAULT_K, half_life_days: float = HALF_LIFE_DAYS,
-                 min_buyers: int = MIN_BUYERS) -> None:
+    def __init__(
+        self, db: QueryRunner, k: int = DEFAULT_K, half_life_days: float = HALF_LIFE_DAYS, min_buyers: int = MIN_BUYERS
+    ) -> None:
         if k < 1:
             raise ShopgraphError("-k must be at least 1")
         self.db = db
@@ -114,8 +125,13 @@ class Recommender:
     def _depth(self, purchased: int) -> int:
         return self.k + purchased
 
-    def _cached(self, cache: dict[Any, tuple[int, list[tuple[int, float]]]], key: Any, depth: int,
-                fetch: Callable[[int], list[dict[str, Any]]]) -> list[tuple[int, float]]:
+    def _cached(
+        self,
+        cache: dict[Any, tuple[int, list[tuple[int, float]]]],
+        key: Any,
+        depth: int,
+        fetch: Callable[[int], list[dict[str, Any]]],
+    ) -> list[tuple[int, float]]:
         """A scored list long enough for ``depth`` (a list shorter than what was asked for is complete)."""
         asked, items = cache.get(key, (0, []))
         if asked == 0 or (len(items) >= asked and depth > asked):
@@ -126,17 +142,31 @@ class Recommender:
 
     def segment_list(self, segment_id: int, depth: int) -> list[tuple[int, float]]:
         def fetch(limit: int) -> list[dict[str, Any]]:
-            rows = self.db.run("recommend/segment_scores", segment_id=segment_id, half_life_days=self.half_life_days,
-                               min_buyers=self.min_buyers, limit=limit)
+            rows = self.db.run(
+                "recommend/segment_scores",
+                segment_id=segment_id,
+                half_life_days=self.half_life_days,
+                min_buyers=self.min_buyers,
+                limit=limit,
+            )
             self._category.update({r["product_id"]: r["category_id"] for r in rows})
             return rows
 
         return self._cached(self._segments, segment_id, depth, fetch)
 
     def popular_list(self, department: str, depth: int) -> list[tuple[int, float]]:
-        return self._cached(self._popular, department, depth, lambda limit: self.db.run(
-            "recommend/popular", department=department, half_life_days=self.half_life_days,
-            min_buyers=1, limit=limit))
+        return self._cached(
+            self._popular,
+            department,
+            depth,
+            lambda limit: self.db.run(
+                "recommend/popular",
+                department=department,
+                half_life_days=self.half_life_days,
+                min_buyers=1,
+                limit=limit,
+            ),
+        )
 
     def for_context(self, context: dict[str, Any]) -> CustomerRecommendations:
         """Top-k for one row of recommend/user_context or recommend/segment_members."""
@@ -145,15 +175,16 @@ class Recommender:
         lists: list[tuple[str, Sequence[tuple[int, float]]]] = []
         segment_id = context.get("segment_id")
         if segment_id is not None and segment_id != NOT_ENOUGH_ACTIVITY_ID:
-            candidates = self.segment_list(segment_id, max(depth, CANDIDATES))[:max(depth, CANDIDATES)]
+            candidates = self.segment_list(segment_id, max(depth, CANDIDATES))[: max(depth, CANDIDATES)]
             interactions = [(i["product_id"], i["category_id"], i["n"]) for i in context.get("interest") or []]
             lists.append(("segment", personalise(candidates, self._category, interactions)))
         department = context.get("top_category") or ""
         if department not in NO_DEPARTMENT:
             lists.append(("department", self.popular_list(department, depth)))
         lists.append(("shop", self.popular_list("", depth)))
-        return CustomerRecommendations(int(context["user_id"]), context.get("segment"),
-                                       tuple(rank(self.k, purchased, lists)))
+        return CustomerRecommendations(
+            int(context["user_id"]), context.get("segment"), tuple(rank(self.k, purchased, lists))
+        )
 
     def for_users(self, user_ids: Sequence[int]) -> list[CustomerRecommendations]:
         """Top-k for stored pseudonyms; an id with no User node is one clear error."""
@@ -161,12 +192,15 @@ class Recommender:
         found = {r["user_id"]: r for r in rows}
         missing = [u for u in user_ids if u not in found]
         if missing:
-            raise ShopgraphError(f"no customer {missing[0]} in the graph (was it loaded, or erased?): "
-                                 "give the shop's id, or --pseudonym for a stored one")
+            raise ShopgraphError(
+                f"no customer {missing[0]} in the graph (was it loaded, or erased?): "
+                "give the shop's id, or --pseudonym for a stored one"
+            )
         return [self.for_context(found[u]) for u in user_ids]
 
-    def for_segment(self, segment: str, progress: Callable[[int, int], None] | None = None
-                    ) -> list[CustomerRecommendations]:
+    def for_segment(
+        self, segment: str, progress: Callable[[int, int], None] | None = None
+    ) -> list[CustomerRecommendations]:
         """Top-k for every customer of a current segment (English or French name)."""
         members = self.db.run("recommend/segment_members", segment=segment)
         if not members:
@@ -190,16 +224,12 @@ def unknown_segment_message(db: QueryRunner, segment: str) -> str:
 
 def write_batch(results: Sequence[CustomerRecommendations], path: Path) -> Path:
     """One CSV row per (customer, rank): user_id, segment, rank, product_id, score, source; atomic."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
+    with atomic_write(path, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["user_id", "segment", "rank", "product_id", "score", "source"])
         for result in results:
             for item in result.items:
-                writer.writerow([result.user_id, result.segment, item.rank, item.product_id,
-                                 f"{item.score:.6g}", item.source])
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+                writer.writerow(
+                    [result.user_id, result.segment, item.rank, item.product_id, f"{item.score:.6g}", item.source]
+                )
     return path

@@ -8,6 +8,7 @@ so a test run with its own workspace never touches the user's database.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -20,8 +21,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from events.errors import ShopgraphError
-from graph.settings import BROWSER_VERSION, Settings
+from shopgraph.errors import ShopgraphError
+from shopgraph.settings import BROWSER_VERSION, Settings
 
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 ADMIN_TOOL = "org.neo4j.cli.AdminTool"
@@ -158,8 +159,14 @@ class LocalServer:
         log = self.dist.with_name(self.dist.name + ".mvn.log")
         with resources.as_file(resources.files("graph") / "resources" / "neo4j-pom.xml") as pom:
             cmd = [
-                mvn, "-B", "-q", "-f", str(pom), "dependency:copy-dependencies",
-                "-DincludeScope=runtime", f"-DoutputDirectory={staging / 'lib'}",
+                mvn,
+                "-B",
+                "-q",
+                "-f",
+                str(pom),
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
+                f"-DoutputDirectory={staging / 'lib'}",
                 f"-Dneo4j.version={self.settings.neo4j_version}",
                 f"-Dneo4j.browser.version={BROWSER_VERSION}",
             ]
@@ -230,20 +237,33 @@ class LocalServer:
         if not (self.home / "data" / "dbms").exists():
             self.admin("dbms", "set-initial-password", self.settings.password)
         cmd = [
-            java, f"-Xms{self.settings.heap}", f"-Xmx{self.settings.heap}", *JVM_OPTIONS,
-            "-cp", f"{self.home / 'plugins'}/*:{self.conf_dir}/*:{self.lib_dir}/*",
-            ENTRY_POINT, f"--home-dir={self.home}", f"--config-dir={self.conf_dir}", "--console-mode",
+            java,
+            f"-Xms{self.settings.heap}",
+            f"-Xmx{self.settings.heap}",
+            *JVM_OPTIONS,
+            "-cp",
+            f"{self.home / 'plugins'}/*:{self.conf_dir}/*:{self.lib_dir}/*",
+            ENTRY_POINT,
+            f"--home-dir={self.home}",
+            f"--config-dir={self.conf_dir}",
+            "--console-mode",
         ]
         env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
         # posix_spawn, not Popen: the server outlives this process, and a Popen handle that is
         # garbage-collected while its child runs raises a ResourceWarning.
         log_fd = os.open(self.console_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
-            pid = os.posix_spawn(java, cmd, env, setsid=True, file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_DUP2, log_fd, 1),
-                (os.POSIX_SPAWN_DUP2, log_fd, 2),
-            ])
+            pid = os.posix_spawn(
+                java,
+                cmd,
+                env,
+                setsid=True,
+                file_actions=[
+                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                    (os.POSIX_SPAWN_DUP2, log_fd, 1),
+                    (os.POSIX_SPAWN_DUP2, log_fd, 2),
+                ],
+            )
         finally:
             os.close(log_fd)
         self.pid_file.write_text(f"{pid}\n")
@@ -264,17 +284,20 @@ class LocalServer:
         from neo4j.exceptions import AuthError
 
         try:
-            with GraphDatabase.driver(self.settings.uri, auth=(self.settings.user, self.settings.password),
-                                      connection_timeout=2) as driver:
-                with driver.session() as session:
-                    session.run("RETURN 1").consume()
+            with (
+                GraphDatabase.driver(
+                    self.settings.uri, auth=(self.settings.user, self.settings.password), connection_timeout=2
+                ) as driver,
+                driver.session() as session,
+            ):
+                session.run("RETURN 1").consume()
             return True
         except AuthError:
             raise ShopgraphError(
                 f"the local Neo4j rejects the configured password (from {self.settings.password_source}); "
                 f"use the password it was created with, or delete {self.home / 'data'} to start afresh"
             ) from None
-        except Exception:  # noqa: BLE001 - any failure here just means "not ready yet"
+        except Exception:
             return False
 
     def stop(self, timeout: float = 60.0) -> bool:
@@ -300,10 +323,8 @@ class LocalServer:
 
 
 def _alive(pid: int) -> bool:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

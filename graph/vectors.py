@@ -1,4 +1,7 @@
-"""Puts the user vectors (``embeddings/user_vectors.parquet``) on (:User) nodes and keeps the vector index `user_embedding`."""
+"""Puts the user vectors (``embeddings/user_vectors.parquet``) on (:User) nodes; keeps the vector index.
+
+The index is `user_embedding`.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,9 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from events.errors import ShopgraphError
-from events.workspace import Workspace
 from graph.connection import QueryRunner
+from shopgraph.errors import ShopgraphError
+from shopgraph.workspace import Workspace
 
 VECTORS_FILE = "user_vectors.parquet"
 INDEX_NAME = "user_embedding"
@@ -54,7 +57,9 @@ def _rows(path: Path, batch_size: int) -> Iterator[list[dict[str, Any]]]:
         out = []
         for user_id, vector in zip(ids, vectors, strict=True):
             if vector is None or any(v is None or not math.isfinite(v) for v in vector):
-                raise ShopgraphError(f"{path}: user {user_id} has a missing or non-finite vector: re-run `shopgraph embed`")
+                raise ShopgraphError(
+                    f"{path}: user {user_id} has a missing or non-finite vector: re-run `shopgraph embed`"
+                )
             out.append({"user_id": int(user_id), "vector": [float(v) for v in vector]})
         yield out
 
@@ -74,8 +79,12 @@ def file_dimensions(path: Path) -> int:
 def ensure_index(db: QueryRunner, dimensions: int) -> bool:
     """Create `user_embedding` (cosine, ``dimensions``, not quantized) unless it exists so; True when created."""
     existing = db.run("vectors/vector_index")
-    if (existing and existing[0]["dimensions"] == dimensions and existing[0]["similarity"] == "COSINE"
-            and not existing[0]["quantized"]):
+    if (
+        existing
+        and existing[0]["dimensions"] == dimensions
+        and existing[0]["similarity"] == "COSINE"
+        and not existing[0]["quantized"]
+    ):
         return False
     if existing:
         db.run("vectors/drop_vector_index")
@@ -84,8 +93,12 @@ def ensure_index(db: QueryRunner, dimensions: int) -> bool:
     return True
 
 
-def write_user_vectors(db: QueryRunner, workspace: Workspace, batch_size: int = DEFAULT_BATCH_SIZE,
-                       progress: Callable[[int, int], None] | None = None) -> VectorWrite:
+def write_user_vectors(
+    db: QueryRunner,
+    workspace: Workspace,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> VectorWrite:
     """Set ``User.embedding`` from the vector file and keep the cosine vector index `user_embedding`.
 
     Idempotent: a re-run writes the same values; users the file no longer holds lose their

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from events.workspace import Workspace
 from pipeline.meter import StepMeter
 from pipeline.state import PipelineState, code_fingerprint, fingerprint, store_fingerprint
+from shopgraph.workspace import Workspace
 
 # the packages whose source makes each step's output (features reads the store's schema too)
 STEP_CODE: dict[str, tuple[str, ...]] = {
@@ -108,10 +108,16 @@ class _Runner:
         def progress_for(path: Path):
             def progress(phase: str, done: int, total: int, rows: int) -> None:
                 self.hooks.progress("ingest", f"{path.name} {phase}", done, total)
+
             return progress
 
-        results, _ = ingest_files(self.workspace, paths, pseudonymise=self.options.pseudonymise,
-                                  progress=progress_for, memory_limit=self.options.memory_limit)
+        results, _ = ingest_files(
+            self.workspace,
+            paths,
+            pseudonymise=self.options.pseudonymise,
+            progress=progress_for,
+            memory_limit=self.options.memory_limit,
+        )
         new = [r for r in results if r.status == "ingested"]
         if not new:
             return "skipped", f"{len(results)} file(s) already in the store"
@@ -122,8 +128,12 @@ class _Runner:
     def load(self) -> tuple[str, str]:
         from graph.load import load
 
-        report = load(self.db, self.workspace, batch_size=self.options.batch_size,
-                      progress=lambda step, done, total: self.hooks.progress("load", step, done, total))
+        report = load(
+            self.db,
+            self.workspace,
+            batch_size=self.options.batch_size,
+            progress=lambda step, done, total: self.hooks.progress("load", step, done, total),
+        )
         if not report.files_loaded:
             return "skipped", f"{len(report.files_skipped)} file(s) already in the graph"
         return "ran", f"{len(report.files_loaded)} file(s) loaded in {report.seconds:.1f}s"
@@ -135,12 +145,18 @@ class _Runner:
 
         if self.state.is_done("features", key):
             return "skipped", "the event store did not change"
-        table = build_user_features(self.workspace, load_calendar(self.options.calendar),
-                                    say=lambda phase: self.hooks.progress("features", phase, 0, 0))
+        table = build_user_features(
+            self.workspace,
+            load_calendar(self.options.calendar),
+            say=lambda phase: self.hooks.progress("features", phase, 0, 0),
+        )
         written = write_user_features(
-            self.db, table.path, batch_size=self.options.batch_size,
+            self.db,
+            table.path,
+            batch_size=self.options.batch_size,
             computed_at=str(read_sidecar(self.workspace)["computed_at"]),
-            on_batch=lambda n: self.hooks.progress("features", "User properties", n, table.rows))
+            on_batch=lambda n: self.hooks.progress("features", "User properties", n, table.rows),
+        )
         self.state.mark_done("features", key, step_code("features"))
         return "ran", f"{table.rows:,} users ({written.matched:,} User nodes updated)"
 
@@ -155,10 +171,15 @@ class _Runner:
         if self.options.retrain or not vectors.exists() or new_code:
             result = embed(self.workspace, seed=self.options.seed, progress=progress)
             c = result.counts
-            detail = (f"{result.method} trained on {c['users_trained']:,} users + {c['products']:,} products, "
-                      f"{c['users_folded']:,} users folded in"
-                      + ("; retrained: shopgraph's embedding code changed since the last run" if new_code
-                         and not self.options.retrain and vectors.exists() else ""))
+            detail = (
+                f"{result.method} trained on {c['users_trained']:,} users + {c['products']:,} products, "
+                f"{c['users_folded']:,} users folded in"
+                + (
+                    "; retrained: shopgraph's embedding code changed since the last run"
+                    if new_code and not self.options.retrain and vectors.exists()
+                    else ""
+                )
+            )
         else:
             result = assign_only(self.workspace, progress=progress)
             detail = f"{result.counts['users_folded_now']:,} new customer(s) folded in, no retraining"
@@ -171,12 +192,17 @@ class _Runner:
 
         if self.state.is_done("vectors", key):
             return "skipped", "vectors on User nodes are current"
-        written = write_user_vectors(self.db, self.workspace, batch_size=self.options.batch_size,
-                                     progress=lambda done, total: self.hooks.progress(
-                                         "vectors", "User.embedding", done, total))
+        written = write_user_vectors(
+            self.db,
+            self.workspace,
+            batch_size=self.options.batch_size,
+            progress=lambda done, total: self.hooks.progress("vectors", "User.embedding", done, total),
+        )
         self.state.mark_done("vectors", key, step_code("vectors"))
-        return "ran", (f"{written.matched:,} User vectors ({written.dimensions} dimensions) on the graph, "
-                       f"vector index user_embedding")
+        return "ran", (
+            f"{written.matched:,} User vectors ({written.dimensions} dimensions) on the graph, "
+            f"vector index user_embedding"
+        )
 
     def segment(self, key: str) -> tuple[str, str]:
         from segments.drift import drift_of_new_customers
@@ -193,8 +219,13 @@ class _Runner:
         drift = None
         new_code = previous is not None and self.state.code_changed("segment", step_code("segment"))
         if previous is None or self.options.retrain or new_code:
-            why = ("forced by --retrain" if self.options.retrain else "first segmentation" if previous is None
-                   else "shopgraph's segmentation code changed since the last run")
+            why = (
+                "forced by --retrain"
+                if self.options.retrain
+                else "first segmentation"
+                if previous is None
+                else "shopgraph's segmentation code changed since the last run"
+            )
             run_dir = segment(self.workspace, seed=self.options.seed, progress=progress).run_dir
             self.report.decision = f"retrained ({why})"
         else:
@@ -211,7 +242,8 @@ class _Runner:
                 self.report.decision = (
                     f"assigned {assigned.new_users:,} new and {assigned.changed_users:,} changed customer(s) "
                     f"with the trained classifier, {assigned.low_confidence:,} with low confidence "
-                    f"({drift.decision.split(': ', 1)[-1] if drift else 'no drift figures'})")
+                    f"({drift.decision.split(': ', 1)[-1] if drift else 'no drift figures'})"
+                )
             else:
                 run_dir = segment(self.workspace, seed=self.options.seed, progress=progress).run_dir
                 self.report.decision = f"retrained: {drift.decision.removeprefix('retrain: ')}"
@@ -245,16 +277,23 @@ class _Runner:
         def progress(label: str, done: int, total: int) -> None:
             self.hooks.progress("report", f"recommendation hold-out: {label}", done, total)
 
-        evaluation = (current_evaluation(self.workspace, progress=progress)
-                      or evaluate_recommendations(self.workspace, progress=progress))
+        evaluation = current_evaluation(self.workspace, progress=progress) or evaluate_recommendations(
+            self.workspace, progress=progress
+        )
         done = iter(range(1, REPORT_STEPS + 1))
-        written = build_dossier(self.workspace, lang=lang, progress=lambda name: self.hooks.progress(
-            "report", name, next(done, REPORT_STEPS), REPORT_STEPS))
+        written = build_dossier(
+            self.workspace,
+            lang=lang,
+            progress=lambda name: self.hooks.progress("report", name, next(done, REPORT_STEPS), REPORT_STEPS),
+        )
         self.report.report_paths = [written.html, written.pdf]
         self.state.mark_done("report", key, step_code("report"))
         missing = f"; sections missing an input: {', '.join(written.incomplete)}" if written.incomplete else ""
-        holdout = (f"recommendation hold-out: no figures ({evaluation.reason})" if evaluation.reason else
-                   f"recommendation hold-out on {evaluation.record['users']:,} customers")
+        holdout = (
+            f"recommendation hold-out: no figures ({evaluation.reason})"
+            if evaluation.reason
+            else f"recommendation hold-out on {evaluation.record['users']:,} customers"
+        )
         return "ran", f"{written.html.name} and {written.pdf.name}; {holdout}{missing}"
 
 
@@ -263,8 +302,13 @@ def step_code(step: str) -> str:
     return code_fingerprint(*STEP_CODE[step])
 
 
-def run_pipeline(workspace: Workspace, db: Any, paths: Sequence[Path], options: RunOptions | None = None,
-                 hooks: RunHooks | None = None) -> RunReport:
+def run_pipeline(
+    workspace: Workspace,
+    db: Any,
+    paths: Sequence[Path],
+    options: RunOptions | None = None,
+    hooks: RunHooks | None = None,
+) -> RunReport:
     """Run every step on ``paths`` (already expanded), skipping what is current; see the module docstring."""
     options = options or RunOptions()
     runner = _Runner(workspace, db, options, hooks or RunHooks())
@@ -279,6 +323,8 @@ def run_pipeline(workspace: Workspace, db: Any, paths: Sequence[Path], options: 
     segment_key = fingerprint("segment", features_key, embed_key, step_code("segment"))
     runner.step("segment", lambda: runner.segment(segment_key))
     run_name = runner.report.run_dir.name if runner.report.run_dir else None
-    runner.step("report", lambda: runner.dossier(fingerprint("report", segment_key, run_name, options.lang,
-                                                             step_code("report"))))
+    runner.step(
+        "report",
+        lambda: runner.dossier(fingerprint("report", segment_key, run_name, options.lang, step_code("report"))),
+    )
     return runner.report

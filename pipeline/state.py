@@ -17,13 +17,13 @@ import functools
 import hashlib
 import importlib.util
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from events.manifest import read_manifest
-from events.workspace import Workspace
+from shopgraph.files import write_text_atomic
+from shopgraph.workspace import Workspace
 
 STATE_FILE = "state.json"
 CODE_SUFFIXES = (".py", ".cypher", ".csv", ".json", ".css", ".html", ".txt")  # code and packaged resources
@@ -48,8 +48,9 @@ def code_fingerprint(*packages: str) -> str:
         roots = list(spec.submodule_search_locations or []) if spec else []
         for root in sorted(roots):
             base = Path(root)
-            for path in sorted(p for p in base.rglob("*") if p.suffix in CODE_SUFFIXES and p.is_file()
-                               and "__pycache__" not in p.parts):
+            for path in sorted(
+                p for p in base.rglob("*") if p.suffix in CODE_SUFFIXES and p.is_file() and "__pycache__" not in p.parts
+            ):
                 digest.update(f"{package}/{path.relative_to(base).as_posix()}\0".encode())
                 digest.update(path.read_bytes())
                 digest.update(b"\0")
@@ -102,7 +103,4 @@ class PipelineState:
             self.steps.pop(step, None)
 
     def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"steps": self.steps, "code": self.code}, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_text_atomic(self.path, json.dumps({"steps": self.steps, "code": self.code}, indent=2) + "\n")

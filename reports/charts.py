@@ -10,26 +10,50 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from reports.i18n import num, t  # noqa: E402
+from reports.i18n import num, t
 
 WIDTH = 6.8  # inches: the A4 text width of the print stylesheet (174 mm)
 DPI = 150
 EVENT_COLOURS = {"view": "#8db3d9", "cart": "#f2b36f", "remove_from_cart": "#c9a0dc", "purchase": "#5aa469"}
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
-           "#393b79", "#ad494a", "#637939")
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#393b79",
+    "#ad494a",
+    "#637939",
+)
 NOT_ENOUGH = "#b0b0b0"
 
-plt.rcParams.update({
-    "font.family": "DejaVu Sans", "font.size": 8.5, "axes.titlesize": 9.5, "axes.labelsize": 8.5,
-    "legend.fontsize": 7.5, "xtick.labelsize": 7.5, "ytick.labelsize": 7.5, "axes.spines.top": False,
-    "axes.spines.right": False, "figure.dpi": DPI, "savefig.dpi": DPI, "axes.grid": True, "grid.alpha": 0.3,
-    "svg.fonttype": "none",
-})
+plt.rcParams.update(
+    {
+        "font.family": "DejaVu Sans",
+        "font.size": 8.5,
+        "axes.titlesize": 9.5,
+        "axes.labelsize": 8.5,
+        "legend.fontsize": 7.5,
+        "xtick.labelsize": 7.5,
+        "ytick.labelsize": 7.5,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "figure.dpi": DPI,
+        "savefig.dpi": DPI,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "svg.fonttype": "none",
+    }
+)
 
 
 def segment_colour(segment_id: int) -> str:
@@ -83,8 +107,13 @@ def funnel(users: Mapping[str, int], lang: str) -> str:
     bars = ax.barh(labels[::-1], values[::-1], color=[EVENT_COLOURS[s] for s in steps[::-1]])
     top = max(values) or 1
     for bar, value in zip(bars, values[::-1], strict=True):
-        ax.text(bar.get_width() + top * 0.01, bar.get_y() + bar.get_height() / 2,
-                f"{num(value, lang)} ({num(100 * value / top, lang, 1)} %)", va="center", fontsize=7.5)
+        ax.text(
+            bar.get_width() + top * 0.01,
+            bar.get_y() + bar.get_height() / 2,
+            f"{num(value, lang)} ({num(100 * value / top, lang, 1)} %)",
+            va="center",
+            fontsize=7.5,
+        )
     ax.set_xlim(0, top * 1.3)
     ax.set_xlabel(t(lang, "axis.customers"))
     _axis_numbers(ax.xaxis, lang)
@@ -120,16 +149,21 @@ def pca_scree(ratios: Sequence[float], lang: str) -> str:
     return to_uri(fig)
 
 
-def threshold_curve(x: Sequence[float], series: Mapping[str, Sequence[float]], chosen: float | None,
-                    lang: str) -> str:
+def threshold_curve(x: Sequence[float], series: Mapping[str, Sequence[float]], chosen: float | None, lang: str) -> str:
     fig, ax = _figure(2.6)
     for i, (label, values) in enumerate(series.items()):
         ax.plot(x, values, marker="o", markersize=3, label=label, color=PALETTE[i])
     if chosen is not None:
         ax.axvline(chosen, color="#444", linestyle="--", linewidth=1)
         right_half = len(x) and chosen > (min(x) + max(x)) / 2
-        ax.annotate(t(lang, "threshold.chosen", t=num(chosen, lang)), (chosen, 0.05), xytext=(-4 if right_half else 4, 0),
-                    textcoords="offset points", fontsize=7.5, ha="right" if right_half else "left")
+        ax.annotate(
+            t(lang, "threshold.chosen", t=num(chosen, lang)),
+            (chosen, 0.05),
+            xytext=(-4 if right_half else 4, 0),
+            textcoords="offset points",
+            fontsize=7.5,
+            ha="right" if right_half else "left",
+        )
     ax.set_xlabel(t(lang, "threshold.axis.x"))
     ax.set_ylabel(t(lang, "threshold.axis.y"))
     ax.set_ylim(0, 1.05)
@@ -140,8 +174,14 @@ def threshold_curve(x: Sequence[float], series: Mapping[str, Sequence[float]], c
     return to_uri(fig)
 
 
-def selection_scores(frame, scores: Sequence[str], better: Mapping[str, str], chosen: tuple[str, int] | None,
-                     lang: str, titles: Mapping[str, str] | None = None) -> str:
+def selection_scores(
+    frame,
+    scores: Sequence[str],
+    better: Mapping[str, str],
+    chosen: tuple[str, int] | None,
+    lang: str,
+    titles: Mapping[str, str] | None = None,
+) -> str:
     """One panel per score, a line per method over k; the chosen (method, k) ringed."""
     ncols = 2 if len(scores) > 1 else 1
     nrows = (len(scores) + ncols - 1) // ncols
@@ -159,7 +199,7 @@ def selection_scores(frame, scores: Sequence[str], better: Mapping[str, str], ch
         ax.set_xlabel(t(lang, "selection.k"))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         _axis_numbers(ax.yaxis, lang, 2)
-    for ax in list(axes.flat)[len(scores):]:
+    for ax in list(axes.flat)[len(scores) :]:
         ax.set_visible(False)
     axes.flat[0].legend(frameon=False, title=t(lang, "selection.method"))
     return to_uri(fig)
@@ -179,34 +219,61 @@ def profile(labels: Sequence[str], values: Sequence[float], lang: str) -> str:
     return to_uri(fig)
 
 
-def segment_sizes(names: Sequence[str], ids: Sequence[int], shares: Sequence[float],
-                  revenue: Sequence[float | None], lang: str) -> str:
+def segment_sizes(
+    names: Sequence[str], ids: Sequence[int], shares: Sequence[float], revenue: Sequence[float | None], lang: str
+) -> str:
     y = np.arange(len(names))
     fig, ax = _figure(0.8 + 0.34 * len(names))
     ax.barh(y + 0.18, shares, height=0.36, color=[segment_colour(i) for i in ids], label=t(lang, "segments.share"))
-    ax.barh(y - 0.18, [r or 0 for r in revenue], height=0.36, color=[segment_colour(i) for i in ids], alpha=0.45,
-            hatch="///", edgecolor="white", label=t(lang, "segments.revenue"))
+    ax.barh(
+        y - 0.18,
+        [r or 0 for r in revenue],
+        height=0.36,
+        color=[segment_colour(i) for i in ids],
+        alpha=0.45,
+        hatch="///",
+        edgecolor="white",
+        label=t(lang, "segments.revenue"),
+    )
     ax.set_yticks(y, [_short(n, 34) for n in names])
     ax.invert_yaxis()
     ax.set_xlabel(t(lang, "segments.axis.share"))
     _axis_numbers(ax.xaxis, lang, 0, percent=True)
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Patch(facecolor="#666", label=t(lang, "segments.share")),
-                       Patch(facecolor="#666", alpha=0.45, hatch="///", edgecolor="white",
-                             label=t(lang, "segments.revenue"))], frameon=False, loc="lower right")
+    ax.legend(
+        handles=[
+            Patch(facecolor="#666", label=t(lang, "segments.share")),
+            Patch(facecolor="#666", alpha=0.45, hatch="///", edgecolor="white", label=t(lang, "segments.revenue")),
+        ],
+        frameon=False,
+        loc="lower right",
+    )
     ax.grid(axis="y", visible=False)
     ax.set_title(t(lang, "segments.sizes"))
     return to_uri(fig)
 
 
-def customer_map(x: np.ndarray, y: np.ndarray, segment_ids: np.ndarray, names: Mapping[int, str],
-                 axis_labels: tuple[str, str], lang: str) -> str:
+def customer_map(
+    x: np.ndarray,
+    y: np.ndarray,
+    segment_ids: np.ndarray,
+    names: Mapping[int, str],
+    axis_labels: tuple[str, str],
+    lang: str,
+) -> str:
     fig, ax = _figure(5.8)
     for sid in sorted(set(int(s) for s in segment_ids)):
         mask = segment_ids == sid
-        ax.scatter(x[mask], y[mask], s=3 if len(x) > 5000 else 6, alpha=0.5, linewidths=0,
-                   color=segment_colour(sid), label=f"{_short(names.get(sid, str(sid)), 42)} ({num(int(mask.sum()), lang)})")
+        ax.scatter(
+            x[mask],
+            y[mask],
+            s=3 if len(x) > 5000 else 6,
+            alpha=0.5,
+            linewidths=0,
+            color=segment_colour(sid),
+            label=f"{_short(names.get(sid, str(sid)), 42)} ({num(int(mask.sum()), lang)})",
+        )
     lo_x, hi_x = np.percentile(x, [0.5, 99.5])
     lo_y, hi_y = np.percentile(y, [0.5, 99.5])
     pad_x, pad_y = (hi_x - lo_x) * 0.05 or 1, (hi_y - lo_y) * 0.05 or 1
@@ -221,16 +288,22 @@ def customer_map(x: np.ndarray, y: np.ndarray, segment_ids: np.ndarray, names: M
     return to_uri(fig)
 
 
-def grouped_scores(names: Sequence[str], scores: Mapping[str, Sequence[float]], title: str, axis: str,
-                   lang: str) -> str:
+def grouped_scores(
+    names: Sequence[str], scores: Mapping[str, Sequence[float]], title: str, axis: str, lang: str
+) -> str:
     """Horizontal bars: one group per name (classifier, model), one bar per score."""
     y = np.arange(len(names))
     n = max(len(scores), 1)
     height = 0.8 / n
     fig, ax = _figure(0.8 + 0.22 * len(names) * n)
     for i, (score, values) in enumerate(scores.items()):
-        ax.barh(y + (i - (n - 1) / 2) * height, values, height=height, label=score.replace("_", " "),
-                color=PALETTE[i % len(PALETTE)])
+        ax.barh(
+            y + (i - (n - 1) / 2) * height,
+            values,
+            height=height,
+            label=score.replace("_", " "),
+            color=PALETTE[i % len(PALETTE)],
+        )
     ax.set_yticks(y, [_short(n_, 30) for n_ in names])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
@@ -245,8 +318,18 @@ def grouped_scores(names: Sequence[str], scores: Mapping[str, Sequence[float]], 
     return to_uri(fig)
 
 
-def heatmap(matrix: np.ndarray, rows: Sequence[str], cols: Sequence[str], *, title: str, xlabel: str,
-            ylabel: str, cell: str, lang: str, normalise_rows: bool) -> str:
+def heatmap(
+    matrix: np.ndarray,
+    rows: Sequence[str],
+    cols: Sequence[str],
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    cell: str,
+    lang: str,
+    normalise_rows: bool,
+) -> str:
     """A matrix with each cell written in it (row percentages when ``normalise_rows``, else counts)."""
     matrix = np.asarray(matrix, dtype=float)
     shown = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalise_rows else matrix
@@ -260,8 +343,9 @@ def heatmap(matrix: np.ndarray, rows: Sequence[str], cols: Sequence[str], *, tit
     for i in range(shown.shape[0]):
         for j in range(shown.shape[1]):
             text = num(100 * shown[i, j], lang, 0) if normalise_rows else num(int(matrix[i, j]), lang)
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="white" if shown[i, j] > 0.6 * high else "black")
+            ax.text(
+                j, i, text, ha="center", va="center", fontsize=7, color="white" if shown[i, j] > 0.6 * high else "black"
+            )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     bar = fig.colorbar(image, ax=ax, shrink=0.8)
@@ -282,14 +366,21 @@ def histogram(values: np.ndarray, xlabel: str, title: str, lang: str, bins: int 
     return to_uri(fig)
 
 
-def shares_per_month(months: Sequence[str], shares: Mapping[int, Sequence[float]], names: Mapping[int, str],
-                     lang: str) -> str:
+def shares_per_month(
+    months: Sequence[str], shares: Mapping[int, Sequence[float]], names: Mapping[int, str], lang: str
+) -> str:
     fig, ax = _figure(3.2)
     bottom = np.zeros(len(months))
     for sid, values in shares.items():
         values = np.asarray(values, dtype=float)
-        ax.bar(months, values, bottom=bottom, color=segment_colour(sid), width=0.75,
-               label=_short(names.get(sid, str(sid)), 42))
+        ax.bar(
+            months,
+            values,
+            bottom=bottom,
+            color=segment_colour(sid),
+            width=0.75,
+            label=_short(names.get(sid, str(sid)), 42),
+        )
         bottom += values
     ax.set_ylim(0, 1)
     ax.set_xlabel(t(lang, "data.month"))
@@ -321,21 +412,40 @@ def flow_diagram(lang: str) -> str:
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
     boxes = {  # key: (x, y) centres on a 10 × 10 canvas
-        "files": (2.5, 9.2), "ingest": (2.5, 7.8), "store": (2.5, 6.4), "features": (2.5, 4.9),
-        "graph": (7.5, 4.9), "embed": (7.5, 3.4), "segments": (5.0, 2.0), "writeback": (7.5, 0.6),
+        "files": (2.5, 9.2),
+        "ingest": (2.5, 7.8),
+        "store": (2.5, 6.4),
+        "features": (2.5, 4.9),
+        "graph": (7.5, 4.9),
+        "embed": (7.5, 3.4),
+        "segments": (5.0, 2.0),
+        "writeback": (7.5, 0.6),
         "reports": (2.5, 0.6),
     }
-    edges = [("files", "ingest"), ("ingest", "store"), ("store", "features"), ("store", "graph"),
-             ("features", "graph"), ("graph", "embed"), ("features", "segments"), ("embed", "segments"),
-             ("segments", "writeback"), ("segments", "reports"), ("writeback", "graph")]
+    edges = [
+        ("files", "ingest"),
+        ("ingest", "store"),
+        ("store", "features"),
+        ("store", "graph"),
+        ("features", "graph"),
+        ("graph", "embed"),
+        ("features", "segments"),
+        ("embed", "segments"),
+        ("segments", "writeback"),
+        ("segments", "reports"),
+        ("writeback", "graph"),
+    ]
     fig, ax = plt.subplots(figsize=(WIDTH, 4.6), layout="constrained")
     ax.set_xlim(0, 10)
     ax.set_ylim(-0.2, 10)
     ax.axis("off")
     w, h = 4.2, 0.95
     for key, (x, y) in boxes.items():
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.05",
-                                    facecolor="#eef3fa", edgecolor="#4c78a8"))
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.05", facecolor="#eef3fa", edgecolor="#4c78a8"
+            )
+        )
         ax.text(x, y, t(lang, f"flow.{key}"), ha="center", va="center", fontsize=7.5)
     for a, b in edges:
         (x1, y1), (x2, y2) = boxes[a], boxes[b]
@@ -344,6 +454,5 @@ def flow_diagram(lang: str) -> str:
         else:
             start = (x1 + (x2 - x1) * 0.25, y1 - np.sign(y1 - y2) * h / 2)
             end = (x2 - (x2 - x1) * 0.25, y2 + np.sign(y1 - y2) * h / 2)
-        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, color="#555",
-                                     linewidth=0.9))
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, color="#555", linewidth=0.9))
     return to_uri(fig)

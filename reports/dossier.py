@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from events.errors import ShopgraphError
-from events.workspace import Workspace
 from reports.i18n import SECTIONS, check_lang, t
 from reports.inputs import read_inputs
 from reports.sections import BUILDERS, Block, Context, Section
+from shopgraph.errors import ShopgraphError
+from shopgraph.files import atomic_path, write_text_atomic
+from shopgraph.workspace import Workspace
 
 Progress = Callable[[str], None]
 #: The steps :func:`build_dossier` reports to ``progress``: one per section, then the two files.
@@ -62,16 +62,24 @@ def render_html(sections: list[Section], workspace: Workspace, lang: str, run_id
     package = resources.files("reports") / "resources"
     css = (package / "dossier.css").read_text(encoding="utf-8")
     title = t(lang, "doc.title")
-    css = (css.replace("{{PAGE}}", t(lang, "doc.page")).replace("{{OF}}", t(lang, "doc.of"))
-              .replace("{{TITLE}}", title.replace('"', "'")))
+    css = (
+        css.replace("{{PAGE}}", t(lang, "doc.page"))
+        .replace("{{OF}}", t(lang, "doc.of"))
+        .replace("{{TITLE}}", title.replace('"', "'"))
+    )
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=False)
     template = env.from_string((package / "dossier.html.j2").read_text(encoding="utf-8"))
     at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return template.render(
-        lang=lang, title=title, css=css, subtitle=t(lang, "doc.subtitle"),
+        lang=lang,
+        title=title,
+        css=css,
+        subtitle=t(lang, "doc.subtitle"),
         generated=t(lang, "doc.generated", at=at, home=workspace.home),
         run_line=t(lang, "doc.run", run=run_id) if run_id else t(lang, "doc.norun"),
-        contents=t(lang, "doc.contents"), missing_title=t(lang, "missing.title"), sections=sections,
+        contents=t(lang, "doc.contents"),
+        missing_title=t(lang, "missing.title"),
+        sections=sections,
     )
 
 
@@ -80,18 +88,19 @@ def render_pdf(html: str, pdf_path: Path) -> Path:
     try:
         import weasyprint
     except OSError as exc:  # the pango libraries are missing
-        raise ShopgraphError(f"WeasyPrint cannot load its libraries ({exc}): run scripts/system-deps "
-                             "(installs pango) and try again") from None
+        raise ShopgraphError(
+            f"WeasyPrint cannot load its libraries ({exc}): run scripts/system-deps (installs pango) and try again"
+        ) from None
     for name in ("weasyprint", "fontTools"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    tmp = pdf_path.with_name(f".{pdf_path.name}.tmp")
-    weasyprint.HTML(string=html).write_pdf(tmp)
-    os.replace(tmp, pdf_path)
+    with atomic_path(pdf_path) as tmp:
+        weasyprint.HTML(string=html).write_pdf(tmp)
     return pdf_path
 
 
-def build_dossier(workspace: Workspace, lang: str = "en", out_dir: Path | str | None = None,
-                  progress: Progress | None = None) -> DossierPaths:
+def build_dossier(
+    workspace: Workspace, lang: str = "en", out_dir: Path | str | None = None, progress: Progress | None = None
+) -> DossierPaths:
     """Write ``dossier-<lang>.html`` and ``dossier-<lang>.pdf`` into ``out_dir`` (default: workspace reports/).
 
     ``progress`` is called with the name of each step (the ten sections, then HTML, then PDF).
@@ -107,9 +116,7 @@ def build_dossier(workspace: Workspace, lang: str = "en", out_dir: Path | str | 
         progress("HTML")
     html = render_html(sections, workspace, lang, run_dir.name if run_dir else None)
     html_path = out / f"dossier-{lang}.html"
-    tmp = html_path.with_name(f".{html_path.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, html_path)
+    write_text_atomic(html_path, html)
     if progress:
         progress("PDF")
     pdf_path = render_pdf(html, out / f"dossier-{lang}.pdf")

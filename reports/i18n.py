@@ -7,16 +7,16 @@ import math
 LANGS = ("en", "fr")
 
 #: Section keys in reading order (the numbers of the issue).
-SECTIONS = ("data", "metrics", "threshold", "selection", "segments", "map", "assign", "recommend", "time",
-            "infra")
+SECTIONS = ("data", "metrics", "threshold", "selection", "segments", "map", "assign", "recommend", "time", "infra")
 
 TEXT: dict[str, tuple[str, str]] = {
     # the document
     "doc.title": ("Customer segments: the dossier", "Segments de clientèle : le dossier"),
-    "doc.subtitle": ("How the marketplace's customers shop and browse, grouped into named segments, "
-                     "and how the groups were found.",
-                     "Comment les clients de la place de marché achètent et naviguent, regroupés en segments "
-                     "nommés, et comment ces groupes ont été trouvés."),
+    "doc.subtitle": (
+        "How the marketplace's customers shop and browse, grouped into named segments, and how the groups were found.",
+        "Comment les clients de la place de marché achètent et naviguent, regroupés en segments "
+        "nommés, et comment ces groupes ont été trouvés.",
+    ),
     "doc.generated": ("Generated {at} from the workspace {home}.", "Généré le {at} depuis l'espace de travail {home}."),
     "doc.run": ("Segmentation run: {run}.", "Segmentation : exécution {run}."),
     "doc.norun": ("No segmentation run yet.", "Pas encore de segmentation."),
@@ -36,42 +36,64 @@ TEXT: dict[str, tuple[str, str]] = {
     "s.time": ("Over time", "Évolution dans le temps"),
     "s.infra": ("The infrastructure", "L'infrastructure"),
     # what to run when an input is missing
-    "need.describe": ("The descriptive analysis ({path}) is missing: run `shopgraph describe` first.",
-                      "L'analyse descriptive ({path}) est absente : lancez d'abord `shopgraph describe`."),
-    "need.manifest": ("The ingest manifest ({path}) is missing: run `shopgraph ingest FILE` first.",
-                      "Le manifeste d'ingestion ({path}) est absent : lancez d'abord `shopgraph ingest FICHIER`."),
-    "need.features": ("The feature table ({path}) is missing: run `shopgraph features` first.",
-                      "La table des indicateurs ({path}) est absente : lancez d'abord `shopgraph features`."),
-    "need.run": ("No segmentation run ({path}): run `shopgraph segment` first.",
-                 "Aucune segmentation ({path}) : lancez d'abord `shopgraph segment`."),
-    "need.file": ("The run folder has no {name}: run `shopgraph segment` again with the current version.",
-                  "Le dossier de l'exécution n'a pas de {name} : relancez `shopgraph segment` avec la version "
-                  "actuelle."),
-    "need.embedding": ("No embedding record ({path}): run `shopgraph embed` first.",
-                       "Aucun plongement enregistré ({path}) : lancez d'abord `shopgraph embed`."),
-    "need.recommend": ("No recommendation evaluation ({path}) yet: `shopgraph run` computes the hold-out "
-                       "evaluation before the dossier; this section then shows it.",
-                       "Pas encore d'évaluation des recommandations ({path}) : `shopgraph run` calcule "
-                       "l'évaluation sur données mises de côté avant le dossier ; cette section l'affichera alors."),
-    "need.store": ("The event store is empty: run `shopgraph ingest FILE` first.",
-                   "Le magasin d'événements est vide : lancez d'abord `shopgraph ingest FICHIER`."),
+    "need.describe": (
+        "The descriptive analysis ({path}) is missing: run `shopgraph describe` first.",
+        "L'analyse descriptive ({path}) est absente : lancez d'abord `shopgraph describe`.",
+    ),
+    "need.manifest": (
+        "The ingest manifest ({path}) is missing: run `shopgraph ingest FILE` first.",
+        "Le manifeste d'ingestion ({path}) est absent : lancez d'abord `shopgraph ingest FICHIER`.",
+    ),
+    "need.features": (
+        "The feature table ({path}) is missing: run `shopgraph features` first.",
+        "La table des indicateurs ({path}) est absente : lancez d'abord `shopgraph features`.",
+    ),
+    "need.run": (
+        "No segmentation run ({path}): run `shopgraph segment` first.",
+        "Aucune segmentation ({path}) : lancez d'abord `shopgraph segment`.",
+    ),
+    "need.file": (
+        "The run folder has no {name}: run `shopgraph segment` again with the current version.",
+        "Le dossier de l'exécution n'a pas de {name} : relancez `shopgraph segment` avec la version actuelle.",
+    ),
+    "need.embedding": (
+        "No embedding record ({path}): run `shopgraph embed` first.",
+        "Aucun plongement enregistré ({path}) : lancez d'abord `shopgraph embed`.",
+    ),
+    "need.recommend": (
+        "No recommendation evaluation ({path}) yet: `shopgraph run` computes the hold-out "
+        "evaluation before the dossier; this section then shows it.",
+        "Pas encore d'évaluation des recommandations ({path}) : `shopgraph run` calcule "
+        "l'évaluation sur données mises de côté avant le dossier ; cette section l'affichera alors.",
+    ),
+    "need.store": (
+        "The event store is empty: run `shopgraph ingest FILE` first.",
+        "Le magasin d'événements est vide : lancez d'abord `shopgraph ingest FICHIER`.",
+    ),
     "need.unreadable": ("{path} could not be read ({error}).", "Impossible de lire {path} ({error})."),
-    "need.shape": ("This section could not be built from the files as they are ({error}): the producing "
-                   "step and the dossier disagree on a field; re-run that step with the current version.",
-                   "Cette section n'a pas pu être construite à partir des fichiers ({error}) : l'étape qui les "
-                   "produit et le dossier ne s'accordent pas sur un champ ; relancez cette étape avec la version "
-                   "actuelle."),
-    "need.previous": ("This is the first run: there is no earlier run to migrate from.",
-                      "C'est la première exécution : aucune exécution antérieure d'où migrer."),
-    "need.drift": ("The run records no drift figures (they appear when new data is compared with the "
-                   "training run).",
-                   "L'exécution n'enregistre pas de mesures de dérive (elles apparaissent quand de nouvelles "
-                   "données sont comparées à l'exécution d'entraînement)."),
+    "need.shape": (
+        "This section could not be built from the files as they are ({error}): the producing "
+        "step and the dossier disagree on a field; re-run that step with the current version.",
+        "Cette section n'a pas pu être construite à partir des fichiers ({error}) : l'étape qui les "
+        "produit et le dossier ne s'accordent pas sur un champ ; relancez cette étape avec la version "
+        "actuelle.",
+    ),
+    "need.previous": (
+        "This is the first run: there is no earlier run to migrate from.",
+        "C'est la première exécution : aucune exécution antérieure d'où migrer.",
+    ),
+    "need.drift": (
+        "The run records no drift figures (they appear when new data is compared with the training run).",
+        "L'exécution n'enregistre pas de mesures de dérive (elles apparaissent quand de nouvelles "
+        "données sont comparées à l'exécution d'entraînement).",
+    ),
     # 1 data
-    "data.intro": ("What the event store holds after cleaning: {events} events from {users} customers over "
-                   "{months} months ({first} to {last}).",
-                   "Ce que contient le magasin d'événements après nettoyage : {events} événements de {users} "
-                   "clients sur {months} mois (du {first} au {last})."),
+    "data.intro": (
+        "What the event store holds after cleaning: {events} events from {users} customers over "
+        "{months} months ({first} to {last}).",
+        "Ce que contient le magasin d'événements après nettoyage : {events} événements de {users} "
+        "clients sur {months} mois (du {first} au {last}).",
+    ),
     "data.volumes": ("Volumes", "Volumes"),
     "data.events": ("events", "événements"),
     "data.users": ("customers", "clients"),
@@ -84,10 +106,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "data.months": ("months", "mois"),
     "data.per_month": ("Events per month and type", "Événements par mois et par type"),
     "data.month": ("month", "mois"),
-    "data.funnel": ("The funnel: customers who viewed, carted and bought",
-                    "L'entonnoir : clients ayant vu, mis au panier, acheté"),
-    "data.funnel.note": ("{cart} of viewers put something in the cart; {buy} of carters bought.",
-                         "{cart} des visiteurs ont mis un article au panier ; {buy} de ceux-ci ont acheté."),
+    "data.funnel": (
+        "The funnel: customers who viewed, carted and bought",
+        "L'entonnoir : clients ayant vu, mis au panier, acheté",
+    ),
+    "data.funnel.note": (
+        "{cart} of viewers put something in the cart; {buy} of carters bought.",
+        "{cart} des visiteurs ont mis un article au panier ; {buy} de ceux-ci ont acheté.",
+    ),
     "data.missing": ("Missing values", "Valeurs manquantes"),
     "data.column": ("column", "colonne"),
     "data.missing_share": ("share of events where it is empty", "part des événements où elle est vide"),
@@ -100,24 +126,28 @@ TEXT: dict[str, tuple[str, str]] = {
     "data.erased": ("erased", "effacées"),
     "data.total": ("total", "total"),
     "data.decisions": (
-        ["Rows that cannot be parsed (wrong field count, bad time, unknown event type, bad ids or price) "
-         "are rejected and kept in store/rejects/ with their line number and reason.",
-         "Exact duplicate rows (same time, type, product, user, session) are dropped: the real files repeat "
-         "some cart rows dozens of times.",
-         "Empty category codes and brands are kept as missing: the product still counts.",
-         "Prices of 0 are kept for the counts but left out of every price metric.",
-         "User ids are replaced by a keyed hash before anything is stored (pseudonymisation).",
-         "Bot-like users ({bots} users, {bot_share} of events; rule: {rule}) are flagged, not deleted."],
-        ["Les lignes illisibles (nombre de champs, date, type d'événement, identifiants ou prix invalides) "
-         "sont rejetées et conservées dans store/rejects/ avec leur numéro de ligne et leur motif.",
-         "Les doublons exacts (même heure, type, produit, client, session) sont supprimés : les fichiers "
-         "réels répètent certaines mises au panier des dizaines de fois.",
-         "Les codes de catégorie et marques vides sont gardés comme manquants : le produit compte quand même.",
-         "Les prix à 0 comptent dans les volumes mais sont exclus de tous les indicateurs de prix.",
-         "Les identifiants clients sont remplacés par un hachage à clé avant tout stockage "
-         "(pseudonymisation).",
-         "Les utilisateurs au comportement de robot ({bots} utilisateurs, {bot_share} des événements ; "
-         "règle : {rule}) sont signalés, pas supprimés."]),
+        [
+            "Rows that cannot be parsed (wrong field count, bad time, unknown event type, bad ids or price) "
+            "are rejected and kept in store/rejects/ with their line number and reason.",
+            "Exact duplicate rows (same time, type, product, user, session) are dropped: the real files repeat "
+            "some cart rows dozens of times.",
+            "Empty category codes and brands are kept as missing: the product still counts.",
+            "Prices of 0 are kept for the counts but left out of every price metric.",
+            "User ids are replaced by a keyed hash before anything is stored (pseudonymisation).",
+            "Bot-like users ({bots} users, {bot_share} of events; rule: {rule}) are flagged, not deleted.",
+        ],
+        [
+            "Les lignes illisibles (nombre de champs, date, type d'événement, identifiants ou prix invalides) "
+            "sont rejetées et conservées dans store/rejects/ avec leur numéro de ligne et leur motif.",
+            "Les doublons exacts (même heure, type, produit, client, session) sont supprimés : les fichiers "
+            "réels répètent certaines mises au panier des dizaines de fois.",
+            "Les codes de catégorie et marques vides sont gardés comme manquants : le produit compte quand même.",
+            "Les prix à 0 comptent dans les volumes mais sont exclus de tous les indicateurs de prix.",
+            "Les identifiants clients sont remplacés par un hachage à clé avant tout stockage (pseudonymisation).",
+            "Les utilisateurs au comportement de robot ({bots} utilisateurs, {bot_share} des événements ; "
+            "règle : {rule}) sont signalés, pas supprimés.",
+        ],
+    ),
     "data.bot_rule": ("more than {n} events on one UTC day", "plus de {n} événements sur un même jour UTC"),
     "data.reasons": ("Rejected rows by reason", "Lignes rejetées par motif"),
     "data.reason": ("reason", "motif"),
@@ -133,89 +163,116 @@ TEXT: dict[str, tuple[str, str]] = {
     "axis.events": ("events", "événements"),
     "axis.customers": ("customers", "clients"),
     # 2 metrics
-    "metrics.intro": ("Each customer is described by {n} behavioural metrics computed from the events (no "
-                      "demographics). The table says what each measures and why marketing cares; the full "
-                      "definitions are in docs/METRICS.md.",
-                      "Chaque client est décrit par {n} indicateurs de comportement calculés à partir des "
-                      "événements (aucune donnée démographique). Le tableau dit ce que chacun mesure et "
-                      "pourquoi il intéresse le marketing ; les définitions complètes sont dans "
-                      "docs/METRICS.md."),
+    "metrics.intro": (
+        "Each customer is described by {n} behavioural metrics computed from the events (no "
+        "demographics). The table says what each measures and why marketing cares; the full "
+        "definitions are in docs/METRICS.md.",
+        "Chaque client est décrit par {n} indicateurs de comportement calculés à partir des "
+        "événements (aucune donnée démographique). Le tableau dit ce que chacun mesure et "
+        "pourquoi il intéresse le marketing ; les définitions complètes sont dans "
+        "docs/METRICS.md.",
+    ),
     "metrics.group": ("group", "famille"),
     "metrics.metric": ("metric", "indicateur"),
     "metrics.unit": ("unit", "unité"),
     "metrics.why": ("why it matters", "pourquoi c'est utile"),
     "metrics.importance": ("Feature importance", "Importance des indicateurs"),
-    "metrics.importance.note": ("How much each metric separates the segments ({source}).",
-                                "Ce que chaque indicateur apporte à la séparation des segments ({source})."),
-    "metrics.importance.plain": ("How much each metric separates the segments.",
-                                 "Ce que chaque indicateur apporte à la séparation des segments."),
-    "metrics.importance.axis": ("importance (relative, larger = separates segments more)",
-                                "importance (relative, plus grand = sépare davantage les segments)"),
+    "metrics.importance.note": (
+        "How much each metric separates the segments ({source}).",
+        "Ce que chaque indicateur apporte à la séparation des segments ({source}).",
+    ),
+    "metrics.importance.plain": (
+        "How much each metric separates the segments.",
+        "Ce que chaque indicateur apporte à la séparation des segments.",
+    ),
+    "metrics.importance.axis": (
+        "importance (relative, larger = separates segments more)",
+        "importance (relative, plus grand = sépare davantage les segments)",
+    ),
     "metrics.pca": ("Principal components of the metrics", "Composantes principales des indicateurs"),
-    "metrics.pca.note": ("PCA of the {n} numeric metrics, standardised (mean 0, standard deviation 1), over "
-                         "{users} customers{sampled}. The first two components explain {two} of the variance.",
-                         "ACP des {n} indicateurs numériques centrés réduits (moyenne 0, écart-type 1), sur "
-                         "{users} clients{sampled}. Les deux premières composantes expliquent {two} de la "
-                         "variance."),
+    "metrics.pca.note": (
+        "PCA of the {n} numeric metrics, standardised (mean 0, standard deviation 1), over "
+        "{users} customers{sampled}. The first two components explain {two} of the variance.",
+        "ACP des {n} indicateurs numériques centrés réduits (moyenne 0, écart-type 1), sur "
+        "{users} clients{sampled}. Les deux premières composantes expliquent {two} de la "
+        "variance.",
+    ),
     "metrics.pca.sampled": (" (a random sample)", " (un échantillon aléatoire)"),
-    "metrics.view": ("What the segmentation sees: of the {n} metrics it uses, {m} directions stand above noise "
-                     "(eigenvalue above the Marchenko–Pastur edge {edge}, the largest that independent noise "
-                     "columns would reach on this many customers); they hold {share} of the metrics' variance. "
-                     "The clusterings see these {m} components beside the graph vectors' components, each block "
-                     "weighing the same; the rest is left out as noise.",
-                     "Ce que voit la segmentation : sur les {n} indicateurs utilisés, {m} directions dépassent le "
-                     "bruit (valeur propre au-dessus du seuil de Marchenko–Pastur {edge}, le plus haut qu'atteindraient "
-                     "des colonnes de bruit indépendantes sur autant de clients) ; elles portent {share} de la "
-                     "variance des indicateurs. Les regroupements voient ces {m} composantes à côté de celles des "
-                     "vecteurs du graphe, chaque bloc pesant autant ; le reste est écarté comme du bruit."),
+    "metrics.view": (
+        "What the segmentation sees: of the {n} metrics it uses, {m} directions stand above noise "
+        "(eigenvalue above the Marchenko–Pastur edge {edge}, the largest that independent noise "
+        "columns would reach on this many customers); they hold {share} of the metrics' variance. "
+        "The clusterings see these {m} components beside the graph vectors' components, each block "
+        "weighing the same; the rest is left out as noise.",
+        "Ce que voit la segmentation : sur les {n} indicateurs utilisés, {m} directions dépassent le "
+        "bruit (valeur propre au-dessus du seuil de Marchenko–Pastur {edge}, le plus haut qu'atteindraient "
+        "des colonnes de bruit indépendantes sur autant de clients) ; elles portent {share} de la "
+        "variance des indicateurs. Les regroupements voient ces {m} composantes à côté de celles des "
+        "vecteurs du graphe, chaque bloc pesant autant ; le reste est écarté comme du bruit.",
+    ),
     "metrics.pca.component": ("component", "composante"),
     "metrics.pca.explained": ("variance explained (%)", "variance expliquée (%)"),
     "metrics.pca.each": ("each component", "chaque composante"),
     "metrics.pca.cumulative": ("cumulative", "cumulée"),
-    "metrics.pca.loadings": ("Metrics weighing most on the first two components",
-                             "Indicateurs qui pèsent le plus sur les deux premières composantes"),
+    "metrics.pca.loadings": (
+        "Metrics weighing most on the first two components",
+        "Indicateurs qui pèsent le plus sur les deux premières composantes",
+    ),
     "metrics.pca.loading": ("loading", "poids"),
     # 3 threshold
-    "threshold.intro": ("Customers with too few events cannot be described reliably. Below {t} events a "
-                        "customer is labelled “{name}” and is not clustered: {below} customers ({share}).",
-                        "Un client avec trop peu d'événements ne peut pas être décrit de façon fiable. Sous "
-                        "{t} événements, il est classé « {name} » et n'entre pas dans le regroupement : "
-                        "{below} clients ({share})."),
-    "threshold.curve": ("Customers and events kept against the minimum number of events",
-                        "Clients et événements gardés selon le nombre minimal d'événements"),
+    "threshold.intro": (
+        "Customers with too few events cannot be described reliably. Below {t} events a "
+        "customer is labelled “{name}” and is not clustered: {below} customers ({share}).",
+        "Un client avec trop peu d'événements ne peut pas être décrit de façon fiable. Sous "
+        "{t} événements, il est classé « {name} » et n'entre pas dans le regroupement : "
+        "{below} clients ({share}).",
+    ),
+    "threshold.curve": (
+        "Customers and events kept against the minimum number of events",
+        "Clients et événements gardés selon le nombre minimal d'événements",
+    ),
     "threshold.axis.x": ("minimum events per customer", "nombre minimal d'événements par client"),
     "threshold.axis.y": ("share (%)", "part (%)"),
     "threshold.chosen": ("chosen: {t}", "choisi : {t}"),
-    "threshold.met": ("From {t} events on, the segment predicted from a customer's first events agrees with "
-                      "the one from the full history for at least {level} of customers (the “agreement” curve).",
-                      "À partir de {t} événements, le segment prédit à partir des premiers événements d'un client "
-                      "coïncide avec celui de tout l'historique pour au moins {level} des clients (la courbe "
-                      "« accord »)."),
-    "threshold.not_met": ("No number of events studied reaches {level} agreement with the full history: the "
-                          "largest studied ({t}) is used.",
-                          "Aucun nombre d'événements étudié n'atteint {level} d'accord avec l'historique complet : "
-                          "le plus grand étudié ({t}) est retenu."),
-    "threshold.kappa": ("Corrected for chance (Cohen's κ, 0 = what guessing from the segment sizes gives, "
-                        "1 = always the same segment), the agreement at {t} events is {kappa}.",
-                        "Corrigé du hasard (κ de Cohen : 0 = ce que donne un tirage selon la taille des segments, "
-                        "1 = toujours le même segment), l'accord à {t} événements vaut {kappa}."),
+    "threshold.met": (
+        "From {t} events on, the segment predicted from a customer's first events agrees with "
+        "the one from the full history for at least {level} of customers (the “agreement” curve).",
+        "À partir de {t} événements, le segment prédit à partir des premiers événements d'un client "
+        "coïncide avec celui de tout l'historique pour au moins {level} des clients (la courbe "
+        "« accord »).",
+    ),
+    "threshold.not_met": (
+        "No number of events studied reaches {level} agreement with the full history: the "
+        "largest studied ({t}) is used.",
+        "Aucun nombre d'événements étudié n'atteint {level} d'accord avec l'historique complet : "
+        "le plus grand étudié ({t}) est retenu.",
+    ),
+    "threshold.kappa": (
+        "Corrected for chance (Cohen's κ, 0 = what guessing from the segment sizes gives, "
+        "1 = always the same segment), the agreement at {t} events is {kappa}.",
+        "Corrigé du hasard (κ de Cohen : 0 = ce que donne un tirage selon la taille des segments, "
+        "1 = toujours le même segment), l'accord à {t} événements vaut {kappa}.",
+    ),
     "threshold.why": ("Why this threshold", "Pourquoi ce seuil"),
-    "threshold.rule": ("The study cut the histories of {users} customers with at least {long} events to their "
-                       "first n events, assigned each cut a segment with the run's classifier, and compared it "
-                       "with the segment of the same customer's whole history. The threshold is the smallest n "
-                       "whose agreement reaches {level}; when none does, the largest n studied.",
-                       "L'étude a coupé l'historique de {users} clients ayant au moins {long} événements à leurs "
-                       "n premiers événements, a attribué un segment à chaque coupe avec le classifieur de "
-                       "l'analyse et l'a comparé au segment de l'historique complet du même client. Le seuil est "
-                       "le plus petit n dont l'accord atteint {level} ; si aucun ne l'atteint, le plus grand n "
-                       "étudié."),
+    "threshold.rule": (
+        "The study cut the histories of {users} customers with at least {long} events to their "
+        "first n events, assigned each cut a segment with the run's classifier, and compared it "
+        "with the segment of the same customer's whole history. The threshold is the smallest n "
+        "whose agreement reaches {level}; when none does, the largest n studied.",
+        "L'étude a coupé l'historique de {users} clients ayant au moins {long} événements à leurs "
+        "n premiers événements, a attribué un segment à chaque coupe avec le classifieur de "
+        "l'analyse et l'a comparé au segment de l'historique complet du même client. Le seuil est "
+        "le plus petit n dont l'accord atteint {level} ; si aucun ne l'atteint, le plus grand n "
+        "étudié.",
+    ),
     "threshold.users": ("customers kept", "clients gardés"),
     "threshold.events": ("events kept", "événements gardés"),
     # 4 selection
-    "selection.intro": ("Every method was fitted for every number of segments k and scored. The chosen model "
-                        "is {method} with k = {k}.",
-                        "Chaque méthode a été ajustée pour chaque nombre de segments k, puis notée. Le modèle "
-                        "retenu est {method} avec k = {k}."),
+    "selection.intro": (
+        "Every method was fitted for every number of segments k and scored. The chosen model is {method} with k = {k}.",
+        "Chaque méthode a été ajustée pour chaque nombre de segments k, puis notée. Le modèle "
+        "retenu est {method} avec k = {k}.",
+    ),
     "selection.scores": ("Scores over k, by method", "Scores selon k, par méthode"),
     "selection.k": ("number of segments k", "nombre de segments k"),
     "selection.better_high": ("higher is better", "plus haut = meilleur"),
@@ -226,26 +283,34 @@ TEXT: dict[str, tuple[str, str]] = {
     "selection.chosen": ("chosen", "retenu"),
     "selection.facts": ("{method} with k = {k}: {facts}.", "{method} avec k = {k} : {facts}."),
     "selection.stability": ("Stability", "Stabilité"),
-    "selection.stability.note": ("Stability is the agreement (adjusted Rand index) between the segments found "
-                                 "on resamples of the customers: 1 means the same segments every time.",
-                                 "La stabilité est l'accord (indice de Rand ajusté) entre les segments trouvés "
-                                 "sur des rééchantillonnages des clients : 1 signifie les mêmes segments à "
-                                 "chaque fois."),
+    "selection.stability.note": (
+        "Stability is the agreement (adjusted Rand index) between the segments found "
+        "on resamples of the customers: 1 means the same segments every time.",
+        "La stabilité est l'accord (indice de Rand ajusté) entre les segments trouvés "
+        "sur des rééchantillonnages des clients : 1 signifie les mêmes segments à "
+        "chaque fois.",
+    ),
     # 5 segments
-    "segments.intro": ("{n} segments, named from what they over-index on. Sizes are customers; the revenue "
-                       "share is the segment's share of all purchase revenue.",
-                       "{n} segments, nommés d'après ce qui les distingue. Les tailles sont en clients ; la "
-                       "part du chiffre d'affaires est la part du segment dans le total des achats."),
+    "segments.intro": (
+        "{n} segments, named from what they over-index on. Sizes are customers; the revenue "
+        "share is the segment's share of all purchase revenue.",
+        "{n} segments, nommés d'après ce qui les distingue. Les tailles sont en clients ; la "
+        "part du chiffre d'affaires est la part du segment dans le total des achats.",
+    ),
     "segments.overview": ("Segments at a glance", "Les segments en bref"),
     "segments.name": ("segment", "segment"),
     "segments.size": ("customers", "clients"),
     "segments.share": ("share of customers", "part des clients"),
     "segments.revenue": ("revenue share", "part du chiffre d'affaires"),
     "segments.conversion": ("conversion", "conversion"),
-    "segments.profile": ("Profile: how the segment differs from all customers",
-                         "Profil : en quoi le segment diffère de l'ensemble des clients"),
-    "segments.profile.axis": ("standardised difference (segment mean − overall mean, in standard deviations)",
-                              "écart standardisé (moyenne du segment − moyenne générale, en écarts-types)"),
+    "segments.profile": (
+        "Profile: how the segment differs from all customers",
+        "Profil : en quoi le segment diffère de l'ensemble des clients",
+    ),
+    "segments.profile.axis": (
+        "standardised difference (segment mean − overall mean, in standard deviations)",
+        "écart standardisé (moyenne du segment − moyenne générale, en écarts-types)",
+    ),
     "segments.categories": ("Top categories", "Catégories préférées"),
     "segments.brands": ("Top brands", "Marques préférées"),
     "segments.item": ("name", "nom"),
@@ -260,74 +325,101 @@ TEXT: dict[str, tuple[str, str]] = {
     "segments.sizes": ("Size and revenue share of each segment", "Taille et part du chiffre d'affaires par segment"),
     "segments.axis.share": ("share (%)", "part (%)"),
     # 6 map
-    "map.intro": ("Each dot is a customer, placed by {coords}; colours are segments. {n} customers shown{sampled}.",
-                  "Chaque point est un client, placé selon {coords} ; les couleurs sont les segments. {n} clients "
-                  "affichés{sampled}."),
+    "map.intro": (
+        "Each dot is a customer, placed by {coords}; colours are segments. {n} customers shown{sampled}.",
+        "Chaque point est un client, placé selon {coords} ; les couleurs sont les segments. {n} clients "
+        "affichés{sampled}.",
+    ),
     "map.sampled": (" (a random sample of {total})", " (un échantillon aléatoire sur {total})"),
     "map.coords.run": ("the run's stored 2-D coordinates", "les coordonnées 2-D enregistrées par l'exécution"),
-    "map.coords.pca": ("the first two principal components of the standardised metrics",
-                       "les deux premières composantes principales des indicateurs centrés réduits"),
+    "map.coords.pca": (
+        "the first two principal components of the standardised metrics",
+        "les deux premières composantes principales des indicateurs centrés réduits",
+    ),
     "map.title": ("Customers coloured by segment", "Clients colorés par segment"),
     "map.x.pca": ("principal component 1 (standard units)", "composante principale 1 (unités réduites)"),
     "map.y.pca": ("principal component 2 (standard units)", "composante principale 2 (unités réduites)"),
     "map.x.run": ("map axis 1", "axe 1 de la carte"),
     "map.y.run": ("map axis 2", "axe 2 de la carte"),
     # 7 assign
-    "assign.intro": ("New customers are assigned to a segment by a classifier trained on the segmented "
-                     "customers, so a new month does not need a new segmentation.",
-                     "Les nouveaux clients sont affectés à un segment par un classifieur entraîné sur les "
-                     "clients déjà segmentés : un nouveau mois ne demande pas de nouvelle segmentation."),
+    "assign.intro": (
+        "New customers are assigned to a segment by a classifier trained on the segmented "
+        "customers, so a new month does not need a new segmentation.",
+        "Les nouveaux clients sont affectés à un segment par un classifieur entraîné sur les "
+        "clients déjà segmentés : un nouveau mois ne demande pas de nouvelle segmentation.",
+    ),
     "assign.comparison": ("Classifier comparison", "Comparaison des classifieurs"),
     "assign.classifier": ("classifier", "classifieur"),
     "assign.chosen": ("Chosen classifier: {name}.", "Classifieur retenu : {name}."),
     "assign.score": ("score (0–1)", "score (0–1)"),
-    "assign.confusion": ("Confusion matrix of the chosen classifier (held-out customers)",
-                         "Matrice de confusion du classifieur retenu (clients mis de côté)"),
+    "assign.confusion": (
+        "Confusion matrix of the chosen classifier (held-out customers)",
+        "Matrice de confusion du classifieur retenu (clients mis de côté)",
+    ),
     "assign.true": ("true segment", "segment réel"),
     "assign.pred": ("predicted segment", "segment prédit"),
     "assign.cell": ("cell: share of the true segment's customers (%)", "case : part des clients du segment réel (%)"),
     "assign.validation": ("Validation procedure", "Procédure de validation"),
     "assign.split": ("Customers used: {parts}.", "Clients utilisés : {parts}."),
-    "assign.test_f1": ("Macro-F1 of the kept classifier on the test customers: {f1}.",
-                       "F1 macro du classifieur retenu sur les clients de test : {f1}."),
-    "assign.short_f1": ("Macro-F1 on the test customers' first {cuts} events (short-history copies, labelled "
-                        "with the segment of the whole history): {f1}.",
-                        "F1 macro sur les {cuts} premiers événements des clients de test (copies d'historiques "
-                        "courts, étiquetées avec le segment de l'historique complet) : {f1}."),
-    "assign.low_below": ("An assignment with a confidence below {value} is flagged as low-confidence.",
-                         "Une affectation de confiance inférieure à {value} est signalée comme peu sûre."),
+    "assign.test_f1": (
+        "Macro-F1 of the kept classifier on the test customers: {f1}.",
+        "F1 macro du classifieur retenu sur les clients de test : {f1}.",
+    ),
+    "assign.short_f1": (
+        "Macro-F1 on the test customers' first {cuts} events (short-history copies, labelled "
+        "with the segment of the whole history): {f1}.",
+        "F1 macro sur les {cuts} premiers événements des clients de test (copies d'historiques "
+        "courts, étiquetées avec le segment de l'historique complet) : {f1}.",
+    ),
+    "assign.low_below": (
+        "An assignment with a confidence below {value} is flagged as low-confidence.",
+        "Une affectation de confiance inférieure à {value} est signalée comme peu sûre.",
+    ),
     "assign.by": ("How the current customers were assigned", "Comment les clients actuels ont été affectés"),
     "assign.by.cluster": ("by the clustering", "par le regroupement"),
     "assign.by.classifier": ("by the classifier", "par le classifieur"),
     "assign.by.threshold": ("below the activity threshold", "sous le seuil d'activité"),
-    "assign.low": ("{n} customers ({share}) have a low-confidence assignment.",
-                   "{n} clients ({share}) ont une affectation de faible confiance."),
+    "assign.low": (
+        "{n} customers ({share}) have a low-confidence assignment.",
+        "{n} clients ({share}) ont une affectation de faible confiance.",
+    ),
     "assign.confidence": ("Confidence of the assignments", "Confiance des affectations"),
     "assign.confidence.axis": ("confidence (0–1)", "confiance (0–1)"),
-    "assign.no_confusion": ("The run records no confusion matrix.", "L'exécution n'enregistre pas de matrice "
-                            "de confusion."),
-    "assign.no_validation": ("The run does not describe its validation procedure.",
-                             "L'exécution ne décrit pas sa procédure de validation."),
+    "assign.no_confusion": (
+        "The run records no confusion matrix.",
+        "L'exécution n'enregistre pas de matrice de confusion.",
+    ),
+    "assign.no_validation": (
+        "The run does not describe its validation procedure.",
+        "L'exécution ne décrit pas sa procédure de validation.",
+    ),
     # 8 recommend
-    "recommend.intro": ("Recommendations are scored on a hold-out: {holdout} The models must find the held-out "
-                        "items among their top {k}; {users} customers were evaluated.",
-                        "Les recommandations sont évaluées sur des données mises de côté : {holdout} Les modèles "
-                        "doivent retrouver les articles mis de côté parmi leurs {k} premières propositions ; "
-                        "{users} clients ont été évalués."),
-    "recommend.none": ("The recommendation hold-out ran but gives no figures this time: {reason}",
-                       "L'évaluation des recommandations a tourné mais ne donne pas de chiffres cette fois : {reason}"),
+    "recommend.intro": (
+        "Recommendations are scored on a hold-out: {holdout} The models must find the held-out "
+        "items among their top {k}; {users} customers were evaluated.",
+        "Les recommandations sont évaluées sur des données mises de côté : {holdout} Les modèles "
+        "doivent retrouver les articles mis de côté parmi leurs {k} premières propositions ; "
+        "{users} clients ont été évalués.",
+    ),
+    "recommend.none": (
+        "The recommendation hold-out ran but gives no figures this time: {reason}",
+        "L'évaluation des recommandations a tourné mais ne donne pas de chiffres cette fois : {reason}",
+    ),
     "recommend.model": ("model", "modèle"),
     "recommend.chart": ("Hold-out scores by model", "Scores sur données mises de côté, par modèle"),
     "recommend.axis": ("score (0–1, higher is better)", "score (0–1, plus haut = meilleur)"),
     # 9 time
     "time.shares": ("Segment shares per month", "Part de chaque segment par mois"),
-    "time.shares.note": ("For each month, the customers active that month, by their current segment.",
-                         "Pour chaque mois, les clients actifs ce mois-là, selon leur segment actuel."),
+    "time.shares.note": (
+        "For each month, the customers active that month, by their current segment.",
+        "Pour chaque mois, les clients actifs ce mois-là, selon leur segment actuel.",
+    ),
     "time.axis.share": ("share of the month's active customers (%)", "part des clients actifs du mois (%)"),
     "time.migration": ("Migration between runs", "Migration entre exécutions"),
-    "time.migration.note": ("Customers of each segment of the previous run ({prev}) by their segment now.",
-                            "Clients de chaque segment de l'exécution précédente ({prev}) selon leur segment "
-                            "actuel."),
+    "time.migration.note": (
+        "Customers of each segment of the previous run ({prev}) by their segment now.",
+        "Clients de chaque segment de l'exécution précédente ({prev}) selon leur segment actuel.",
+    ),
     "time.from": ("previous segment", "segment précédent"),
     "time.to": ("current segment", "segment actuel"),
     "time.cell": ("cell: customers", "case : clients"),
@@ -338,65 +430,97 @@ TEXT: dict[str, tuple[str, str]] = {
     "time.retrained": ("retrained", "réentraîné"),
     "time.assigned": ("assigned with the trained classifier", "affecté par le classifieur entraîné"),
     "time.reason.none": ("no new customers: nothing to assign", "aucun nouveau client : rien à affecter"),
-    "time.reason.median_psi": ("median PSI of the key metrics {value} > {limit} (worst: {worst})",
-                               "PSI médian des indicateurs clés {value} > {limit} (le plus décalé : {worst})"),
-    "time.reason.segment_share_psi": ("segment-share PSI {value} > {limit}", "PSI des parts de segments {value} > "
-                                      "{limit}"),
-    "time.reason.low_confidence_share": ("low-confidence share {value} > {limit}",
-                                         "part des affectations de faible confiance {value} > {limit}"),
+    "time.reason.median_psi": (
+        "median PSI of the key metrics {value} > {limit} (worst: {worst})",
+        "PSI médian des indicateurs clés {value} > {limit} (le plus décalé : {worst})",
+    ),
+    "time.reason.segment_share_psi": (
+        "segment-share PSI {value} > {limit}",
+        "PSI des parts de segments {value} > {limit}",
+    ),
+    "time.reason.low_confidence_share": (
+        "low-confidence share {value} > {limit}",
+        "part des affectations de faible confiance {value} > {limit}",
+    ),
     "time.reason.median_psi_ok": ("median PSI {value} ≤ {limit}", "PSI médian {value} ≤ {limit}"),
     "time.reason.no_metric": ("no metric to compare", "aucun indicateur à comparer"),
-    "time.reason.segment_share_psi_ok": ("segment-share PSI {value} ≤ {limit}",
-                                         "PSI des parts de segments {value} ≤ {limit}"),
-    "time.reason.low_confidence_share_ok": ("low-confidence share {value}",
-                                            "part des affectations de faible confiance {value}"),
+    "time.reason.segment_share_psi_ok": (
+        "segment-share PSI {value} ≤ {limit}",
+        "PSI des parts de segments {value} ≤ {limit}",
+    ),
+    "time.reason.low_confidence_share_ok": (
+        "low-confidence share {value}",
+        "part des affectations de faible confiance {value}",
+    ),
     "time.low_share": ("share of low-confidence assignments", "part des affectations de faible confiance"),
     "time.figure": ("figure", "mesure"),
     "time.value": ("value", "valeur"),
     "time.threshold": ("threshold", "seuil"),
-    "time.shares_change": ("predicted segment shares: largest change", "parts des segments prédits : plus grand "
-                           "écart"),
+    "time.shares_change": ("predicted segment shares: largest change", "parts des segments prédits : plus grand écart"),
     # 10 infra
-    "infra.intro": ("Month files go through these steps; each arrow is a file or table that can be inspected. "
-                    "Neo4j holds the graph analysts query; the event store and the feature tables are the "
-                    "analytic source of truth.",
-                    "Les fichiers mensuels passent par ces étapes ; chaque flèche est un fichier ou une table "
-                    "consultable. Neo4j contient le graphe qu'interrogent les analystes ; le magasin "
-                    "d'événements et les tables d'indicateurs sont la source de vérité analytique."),
+    "infra.intro": (
+        "Month files go through these steps; each arrow is a file or table that can be inspected. "
+        "Neo4j holds the graph analysts query; the event store and the feature tables are the "
+        "analytic source of truth.",
+        "Les fichiers mensuels passent par ces étapes ; chaque flèche est un fichier ou une table "
+        "consultable. Neo4j contient le graphe qu'interrogent les analystes ; le magasin "
+        "d'événements et les tables d'indicateurs sont la source de vérité analytique.",
+    ),
     "infra.flow": ("The flow", "Le flux"),
     "infra.measured": ("Measured in this workspace", "Mesuré dans cet espace de travail"),
     "infra.step": ("step", "étape"),
     "infra.seconds": ("seconds", "secondes"),
     "infra.detail": ("detail", "détail"),
-    "infra.bench": ("Reference benchmarks (docs/BENCHMARKS.md, 2-core machine)",
-                    "Bancs d'essai de référence (docs/BENCHMARKS.md, machine à 2 cœurs)"),
+    "infra.bench": (
+        "Reference benchmarks (docs/BENCHMARKS.md, 2-core machine)",
+        "Bancs d'essai de référence (docs/BENCHMARKS.md, machine à 2 cœurs)",
+    ),
     "infra.bench.rows": (
-        [("ingest", "10 M events, bucketed: 0.84–0.89 GiB peak memory, linear in events"),
-         ("features", "10 M events: 18.9 CPU s (225 k events/s), 1.17 GiB peak at 6 GB limit, 0.24 GiB at 145 MB"),
-         ("load (Bolt)", "28.3 k interaction rows/s; a new month costs 0.85 × the same month into an empty graph"),
-         ("load (bulk import)", "113 k records/s with neo4j-admin import")],
-        [("ingestion", "10 M d'événements, par paquets : 0,84–0,89 Gio de mémoire au plus, linéaire"),
-         ("indicateurs", "10 M d'événements : 18,9 s CPU (225 k événements/s), 1,17 Gio au plus "
-                         "(limite 6 Go), 0,24 Gio (limite 145 Mo)"),
-         ("chargement (Bolt)", "28,3 k lignes d'interactions/s ; un nouveau mois coûte 0,85 × le même mois "
-                               "dans un graphe vide"),
-         ("chargement (import)", "113 k enregistrements/s avec neo4j-admin import")]),
+        [
+            ("ingest", "10 M events, bucketed: 0.84–0.89 GiB peak memory, linear in events"),
+            ("features", "10 M events: 18.9 CPU s (225 k events/s), 1.17 GiB peak at 6 GB limit, 0.24 GiB at 145 MB"),
+            ("load (Bolt)", "28.3 k interaction rows/s; a new month costs 0.85 × the same month into an empty graph"),
+            ("load (bulk import)", "113 k records/s with neo4j-admin import"),
+        ],
+        [
+            ("ingestion", "10 M d'événements, par paquets : 0,84–0,89 Gio de mémoire au plus, linéaire"),
+            (
+                "indicateurs",
+                "10 M d'événements : 18,9 s CPU (225 k événements/s), 1,17 Gio au plus "
+                "(limite 6 Go), 0,24 Gio (limite 145 Mo)",
+            ),
+            (
+                "chargement (Bolt)",
+                "28,3 k lignes d'interactions/s ; un nouveau mois coûte 0,85 × le même mois dans un graphe vide",
+            ),
+            ("chargement (import)", "113 k enregistrements/s avec neo4j-admin import"),
+        ],
+    ),
     "infra.ingest": ("{files} files, {rows} rows read", "{files} fichiers, {rows} lignes lues"),
     "infra.none": ("No timings recorded yet.", "Aucune durée enregistrée pour l'instant."),
     "flow.files": ("month files\n(.csv / .csv.gz)", "fichiers mensuels\n(.csv / .csv.gz)"),
-    "flow.ingest": ("events/: read, validate,\nclean, pseudonymise, dedupe", "events/ : lire, valider,\nnettoyer, "
-                    "pseudonymiser, dédoublonner"),
-    "flow.store": ("event store\n(Parquet per month + manifest)", "magasin d'événements\n(Parquet par mois + "
-                   "manifeste)"),
+    "flow.ingest": (
+        "events/: read, validate,\nclean, pseudonymise, dedupe",
+        "events/ : lire, valider,\nnettoyer, pseudonymiser, dédoublonner",
+    ),
+    "flow.store": (
+        "event store\n(Parquet per month + manifest)",
+        "magasin d'événements\n(Parquet par mois + manifeste)",
+    ),
     "flow.features": ("features/: per-customer\nmetrics (Parquet)", "features/ : indicateurs\npar client (Parquet)"),
-    "flow.graph": ("Neo4j graph\n(User, Product, Category, Brand)", "graphe Neo4j\n(User, Product, Category, "
-                   "Brand)"),
-    "flow.embed": ("embeddings/: node2vec\non the interaction graph", "embeddings/ : node2vec\nsur le graphe "
-                   "d'interactions"),
-    "flow.segments": ("segments/: scale, reduce, cluster,\nchoose k, name, profile",
-                      "segments/ : normaliser, réduire,\nregrouper, choisir k, nommer, profiler"),
-    "flow.writeback": ("write-back: User.segment,\nSegment nodes, run history",
-                       "écriture : User.segment,\nnœuds Segment, historique"),
+    "flow.graph": ("Neo4j graph\n(User, Product, Category, Brand)", "graphe Neo4j\n(User, Product, Category, Brand)"),
+    "flow.embed": (
+        "embeddings/: node2vec\non the interaction graph",
+        "embeddings/ : node2vec\nsur le graphe d'interactions",
+    ),
+    "flow.segments": (
+        "segments/: scale, reduce, cluster,\nchoose k, name, profile",
+        "segments/ : normaliser, réduire,\nregrouper, choisir k, nommer, profiler",
+    ),
+    "flow.writeback": (
+        "write-back: User.segment,\nSegment nodes, run history",
+        "écriture : User.segment,\nnœuds Segment, historique",
+    ),
     "flow.reports": ("reports/: this dossier\n(HTML + PDF)", "reports/ : ce dossier\n(HTML + PDF)"),
     "step.ingest": ("ingest", "ingestion"),
     "step.features": ("features", "indicateurs"),
@@ -420,7 +544,7 @@ def t(lang: str, key: str, **values: object):
 
 
 def check_lang(lang: str) -> str:
-    from events.errors import ShopgraphError
+    from shopgraph.errors import ShopgraphError
 
     if lang not in LANGS:
         raise ShopgraphError(f"--lang {lang!r} is not one of {', '.join(LANGS)}")

@@ -39,10 +39,18 @@ from typing import Any
 
 import pandas as pd
 
-from events.workspace import Workspace
+from shopgraph.workspace import Workspace
 
-RUN_FILES = ("run.json", "assignments.parquet", "segments.json", "selection.csv", "threshold.json",
-             "classifiers.csv", "importance.csv", "migration.csv")
+RUN_FILES = (
+    "run.json",
+    "assignments.parquet",
+    "segments.json",
+    "selection.csv",
+    "threshold.json",
+    "classifiers.csv",
+    "importance.csv",
+    "migration.csv",
+)
 RECOMMEND_EVAL = "recommend_eval.json"
 
 
@@ -135,8 +143,9 @@ def read_inputs(workspace: Workspace) -> Inputs:
     if isinstance(segments, dict):
         segments = segments.get("segments")
     if isinstance(segments, list):
-        found.segments = sorted((s for s in segments if isinstance(s, dict)),
-                                key=lambda s: int(s.get("segment_id", s.get("id", 0)) or 0))
+        found.segments = sorted(
+            (s for s in segments if isinstance(s, dict)), key=lambda s: int(s.get("segment_id", s.get("id", 0)) or 0)
+        )
     found.selection = _csv(found, run_dir / "selection.csv")
     found.threshold = _json(found, run_dir / "threshold.json")
     found.classifiers = _csv(found, run_dir / "classifiers.csv")
@@ -181,7 +190,7 @@ def _reject_reasons(found: Inputs, workspace: Workspace, entries: list[dict[str,
     """Rejected rows per reason over the manifest's rejects files (``reason`` column), or None."""
     import duckdb
 
-    from events.sqltext import literal_list
+    from shopgraph.sqltext import literal_list
 
     files = [workspace.store_dir / e["rejects_file"] for e in entries if e.get("rejects_file")]
     files = [f for f in files if f.is_file()]
@@ -205,8 +214,8 @@ def active_months(workspace: Workspace, user_ids: pd.DataFrame) -> pd.DataFrame 
     """
     import duckdb
 
-    from events.errors import ShopgraphError
     from events.store import connect_events
+    from shopgraph.errors import ShopgraphError
 
     con = duckdb.connect()
     try:

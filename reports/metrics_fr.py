@@ -14,18 +14,43 @@ GROUPS_FR = {
 }
 
 UNITS_FR = {
-    "events": "événements", "sessions": "sessions", "days": "jours", "months": "mois", "timestamp": "horodatage",
-    "events per session": "événements par session", "minutes": "minutes", "hours": "heures", "share": "part",
-    "items": "articles", "orders": "commandes", "currency": "devise", "currency per order": "devise par commande",
-    "items per order": "articles par commande", "score": "score", "code": "code", "ratio": "ratio",
-    "products": "produits", "categories": "catégories", "brands": "marques", "bits": "bits",
-    "category": "catégorie", "index": "indice", "month": "mois",
+    "events": "événements",
+    "sessions": "sessions",
+    "days": "jours",
+    "months": "mois",
+    "timestamp": "horodatage",
+    "events per session": "événements par session",
+    "minutes": "minutes",
+    "hours": "heures",
+    "share": "part",
+    "items": "articles",
+    "orders": "commandes",
+    "currency": "devise",
+    "currency per order": "devise par commande",
+    "items per order": "articles par commande",
+    "score": "score",
+    "code": "code",
+    "ratio": "ratio",
+    "products": "produits",
+    "categories": "catégories",
+    "brands": "marques",
+    "bits": "bits",
+    "category": "catégorie",
+    "index": "indice",
+    "month": "mois",
 }
 
 CATEGORIES_FR = {
-    "electronics": "électronique", "appliances": "électroménager", "computers": "informatique",
-    "apparel": "habillement", "furniture": "mobilier", "kids": "enfants", "sport": "sport",
-    "construction": "bricolage", "auto": "auto", "accessories": "accessoires",
+    "electronics": "électronique",
+    "appliances": "électroménager",
+    "computers": "informatique",
+    "apparel": "habillement",
+    "furniture": "mobilier",
+    "kids": "enfants",
+    "sport": "sport",
+    "construction": "bricolage",
+    "auto": "auto",
+    "accessories": "accessoires",
 }
 
 PARTS_FR = {"night": "la nuit", "morning": "le matin", "afternoon": "l'après-midi", "evening": "le soir"}
@@ -41,15 +66,14 @@ WHY_FR = {
     "first_seen": "Cohorte d'acquisition.",
     "last_seen": "Base de la récence et du risque de départ.",
     "tenure_days": "Ancienneté de la relation : les nouveaux clients demandent un accueil, les anciens des "
-                   "attentions de fidélité.",
+    "attentions de fidélité.",
     "recency_days": "Risque de départ : plus le silence est long, plus il faut reconquérir.",
     "events_per_session": "Profondeur d'une visite : explorateurs ou visites rapides et ciblées.",
     "median_session_minutes": "Durée d'attention : combien de temps un message ou une page peut les retenir.",
     "median_session_gap_hours": "Rythme naturel de retour : quand envoyer la prochaine relance.",
     "view_to_cart_rate": "L'intérêt qui devient intention ; une valeur basse appelle des incitations (avis, "
-                         "alertes de stock).",
-    "cart_to_purchase_rate": "Conversion au paiement ; une valeur basse signale un frein de prix ou de "
-                             "paiement.",
+    "alertes de stock).",
+    "cart_to_purchase_rate": "Conversion au paiement ; une valeur basse signale un frein de prix ou de paiement.",
     "cart_abandonment_rate": "Public des relances de panier abandonné.",
     "remove_from_cart_rate": "Hésitation et comparaison dans le panier.",
     "purchase_rate": "La conversion d'un client : qui achète quand il visite.",
@@ -65,30 +89,34 @@ WHY_FR = {
     "rfm_code": "La case RFM que le marketing connaît déjà (champions `555`, à risque `1xx`).",
     "mean_price_viewed": "Niveau de prix auquel le client navigue.",
     "mean_price_bought": "Niveau de prix que le client paie vraiment.",
-    "price_index_viewed": "Amateurs de haut de gamme (> 1) ou chercheurs de petits prix (< 1), à catégorie "
-                          "égale.",
+    "price_index_viewed": "Amateurs de haut de gamme (> 1) ou chercheurs de petits prix (< 1), à catégorie égale.",
     "price_index_bought": "Sensibilité au prix à la caisse : à qui proposer des remises ou des gammes premium.",
     "below_median_purchase_share": "Chasseurs de bonnes affaires : le public des promotions et du déstockage.",
     "distinct_products": "Étendue de l'intérêt ; nourrit la diversité des recommandations.",
     "distinct_categories": "Spécialistes ou généralistes.",
     "distinct_brands": "Ouverture aux marques ; potentiel de changement de marque.",
-    "category_entropy": "Dispersion de l'intérêt ; basse = un client concentré, à toucher par une seule "
-                        "catégorie.",
+    "category_entropy": "Dispersion de l'intérêt ; basse = un client concentré, à toucher par une seule catégorie.",
     "share_other": "Activité hors des grands rayons (ou sur des produits non catégorisés).",
     "top_category": "Le rayon par lequel s'adresser au client.",
-    "brand_hhi_views": "Fidélité à une marque en navigation ; les fidèles réagissent aux nouveautés de la "
-                       "marque.",
-    "brand_hhi_purchases": "Fidélité à une marque à l'achat : qui touche une campagne avec une marque "
-                           "partenaire.",
+    "brand_hhi_views": "Fidélité à une marque en navigation ; les fidèles réagissent aux nouveautés de la marque.",
+    "brand_hhi_purchases": "Fidélité à une marque à l'achat : qui touche une campagne avec une marque partenaire.",
     "weekend_share": "Clients du week-end ou de la semaine : le moment des campagnes.",
     "promo_share": "La part de l'activité du client pendant les promotions.",
     "promo_lift": "Réactivité aux offres : qui inviter aux prochaines soldes, et qui achète sans elles.",
     "preferred_month": "Saisonnalité : quand ce client est acheteur.",
 }
-WHY_FR.update({f"share_{c}": f"Affinité pour le rayon {CATEGORIES_FR[c]} : qui inclure dans ses campagnes."
-               for c in TOP_CATEGORIES})
-WHY_FR.update({f"share_{p}": f"Quand envoyer : ceux qui achètent {PARTS_FR[p]} lisent leurs messages à ce "
-               "moment-là." for p in PARTS_OF_DAY})
+WHY_FR.update(
+    {
+        f"share_{c}": f"Affinité pour le rayon {CATEGORIES_FR[c]} : qui inclure dans ses campagnes."
+        for c in TOP_CATEGORIES
+    }
+)
+WHY_FR.update(
+    {
+        f"share_{p}": f"Quand envoyer : ceux qui achètent {PARTS_FR[p]} lisent leurs messages à ce moment-là."
+        for p in PARTS_OF_DAY
+    }
+)
 
 
 def group_title(group: str, lang: str) -> str:

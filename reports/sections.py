@@ -146,8 +146,8 @@ class Context:
         """``category_id`` → ``category_code`` from the event store (empty without one)."""
         import duckdb
 
-        from events.errors import ShopgraphError
         from events.store import connect_events
+        from shopgraph.errors import ShopgraphError
 
         con = duckdb.connect()
         try:
@@ -223,8 +223,16 @@ class Context:
         signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
         components = components * signs[:, None]  # deterministic orientation: largest loading positive
         ratios = singular**2 / max(float((singular**2).sum()), 1e-12)
-        return {"columns": cols, "mean": mean, "std": std, "centre": z.mean(axis=0), "components": components[:12],
-                "ratios": ratios[:12], "rows": len(frame), "total": total}
+        return {
+            "columns": cols,
+            "mean": mean,
+            "std": std,
+            "centre": z.mean(axis=0),
+            "components": components[:12],
+            "ratios": ratios[:12],
+            "rows": len(frame),
+            "total": total,
+        }
 
     def project(self, user_ids: np.ndarray) -> pd.DataFrame | None:
         """Users' first two principal components: ``user_id, x, y`` (users without features are left out)."""
@@ -238,8 +246,10 @@ class Context:
         try:
             con.register("wanted", pd.DataFrame({"user_id": user_ids}))
             select = ", ".join(f'f."{c}"::DOUBLE AS "{c}"' for c in cols)
-            frame = con.execute(f"SELECT f.user_id, {select} FROM read_parquet(?) f JOIN wanted USING (user_id)",
-                                [str(self.inputs.features_path)]).df()
+            frame = con.execute(
+                f"SELECT f.user_id, {select} FROM read_parquet(?) f JOIN wanted USING (user_id)",
+                [str(self.inputs.features_path)],
+            ).df()
         finally:
             con.close()
         z = np.nan_to_num((frame[cols].to_numpy(dtype=float) - pca["mean"]) / pca["std"])
@@ -288,37 +298,76 @@ def section_data(c: Context) -> list[Block]:
     blocks: list[Block] = []
     if d is None:
         error = c.inputs.error_for(c.inputs.describe_path)
-        blocks.append(c.missing("need.unreadable", path=c.inputs.describe_path, error=error) if error
-                      else c.missing("need.describe", path=c.inputs.describe_path))
+        blocks.append(
+            c.missing("need.unreadable", path=c.inputs.describe_path, error=error)
+            if error
+            else c.missing("need.describe", path=c.inputs.describe_path)
+        )
     else:
         totals = d.get("totals", {})
-        blocks.append(Block("p", c.t("data.intro", events=c.num(totals.get("events")),
-                                     users=c.num(totals.get("users")), months=len(d.get("months", [])),
-                                     first=str(d.get("first_event", ""))[:10], last=str(d.get("last_event", ""))[:10])))
-        rows = [[c.t(f"data.{k}"), c.num(totals.get(k))] for k in
-                ("events", "users", "products", "sessions", "brands", "categories") if k in totals]
-        rows += [[c.t("data.first"), d.get("first_event", "")], [c.t("data.last"), d.get("last_event", "")],
-                 [c.t("data.months"), ", ".join(d.get("months", []))]]
+        blocks.append(
+            Block(
+                "p",
+                c.t(
+                    "data.intro",
+                    events=c.num(totals.get("events")),
+                    users=c.num(totals.get("users")),
+                    months=len(d.get("months", [])),
+                    first=str(d.get("first_event", ""))[:10],
+                    last=str(d.get("last_event", ""))[:10],
+                ),
+            )
+        )
+        rows = [
+            [c.t(f"data.{k}"), c.num(totals.get(k))]
+            for k in ("events", "users", "products", "sessions", "brands", "categories")
+            if k in totals
+        ]
+        rows += [
+            [c.t("data.first"), d.get("first_event", "")],
+            [c.t("data.last"), d.get("last_event", "")],
+            [c.t("data.months"), ", ".join(d.get("months", []))],
+        ]
         blocks.append(Block("h3", c.t("data.volumes")))
         blocks.append(table(["", ""], rows, "pairs"))
         if d.get("events_per_month"):
-            blocks.append(Block("figure", src=charts.events_per_month(d["events_per_month"], c.lang),
-                                text=c.t("data.per_month")))
+            blocks.append(
+                Block("figure", src=charts.events_per_month(d["events_per_month"], c.lang), text=c.t("data.per_month"))
+            )
         funnel = d.get("funnel", {})
         if funnel.get("users"):
             blocks.append(Block("figure", src=charts.funnel(funnel["users"], c.lang), text=c.t("data.funnel")))
             rates = funnel.get("user_rates", {})
-            blocks.append(Block("p", c.t("data.funnel.note", cart=c.pct(rates.get("cart_per_view")),
-                                         buy=c.pct(rates.get("purchase_per_cart")))))
+            blocks.append(
+                Block(
+                    "p",
+                    c.t(
+                        "data.funnel.note",
+                        cart=c.pct(rates.get("cart_per_view")),
+                        buy=c.pct(rates.get("purchase_per_cart")),
+                    ),
+                )
+            )
         missing = d.get("missing_rates", {})
         if missing:
             blocks.append(Block("h3", c.t("data.missing")))
-            blocks.append(table([c.t("data.column"), c.t("data.missing_share")],
-                                [[k, c.pct(v, 2)] for k, v in missing.items()], "numeric"))
+            blocks.append(
+                table(
+                    [c.t("data.column"), c.t("data.missing_share")],
+                    [[k, c.pct(v, 2)] for k, v in missing.items()],
+                    "numeric",
+                )
+            )
         price = d.get("price", {})
         if price.get("zero_prices") is not None:
-            blocks.append(Block("p", c.t("data.zero_prices", n=c.num(price["zero_prices"]),
-                                         share=c.pct(price.get("zero_price_rate"), 2))))
+            blocks.append(
+                Block(
+                    "p",
+                    c.t(
+                        "data.zero_prices", n=c.num(price["zero_prices"]), share=c.pct(price.get("zero_price_rate"), 2)
+                    ),
+                )
+            )
     blocks.append(Block("h3", c.t("data.cleaning")))
     manifest = c.inputs.manifest
     if manifest is None:
@@ -333,17 +382,40 @@ def section_data(c: Context) -> list[Block]:
             rows.append([entry.get("name", "?"), *(c.num(v) for v in values)])
         if len(rows) > 1:
             rows.append([c.t("data.total"), *(c.num(totals_row[k]) for k in keys)])
-        blocks.append(table([c.t("data.file"), c.t("data.read"), c.t("data.kept"), c.t("data.rejected"),
-                             c.t("data.duplicates"), c.t("data.erased")], rows, "numeric"))
+        blocks.append(
+            table(
+                [
+                    c.t("data.file"),
+                    c.t("data.read"),
+                    c.t("data.kept"),
+                    c.t("data.rejected"),
+                    c.t("data.duplicates"),
+                    c.t("data.erased"),
+                ],
+                rows,
+                "numeric",
+            )
+        )
         if c.inputs.rejects is not None and len(c.inputs.rejects):
             blocks.append(Block("h4", c.t("data.reasons")))
-            blocks.append(table([c.t("data.reason"), c.t("data.rows")],
-                                [[r, c.num(int(n))] for r, n in c.inputs.rejects.itertuples(index=False)], "numeric"))
+            blocks.append(
+                table(
+                    [c.t("data.reason"), c.t("data.rows")],
+                    [[r, c.num(int(n))] for r, n in c.inputs.rejects.itertuples(index=False)],
+                    "numeric",
+                )
+            )
     bots = (d or {}).get("bots", {})
     per_day = bots.get("threshold_events_per_day")
     rule = c.t("data.bot_rule", n=c.num(per_day)) if per_day is not None else bots.get("rule", "–")
-    blocks.append(Block("list", items=c.t("data.decisions", bots=c.num(bots.get("users")),
-                                          bot_share=c.pct(bots.get("event_share"), 2), rule=rule)))
+    blocks.append(
+        Block(
+            "list",
+            items=c.t(
+                "data.decisions", bots=c.num(bots.get("users")), bot_share=c.pct(bots.get("event_share"), 2), rule=rule
+            ),
+        )
+    )
     return blocks
 
 
@@ -360,8 +432,13 @@ def section_metrics(c: Context) -> list[Block]:
         group = metrics_fr.group_title(m.group, c.lang) if m.group != last_group else ""
         last_group = m.group
         rows.append([group, m.name, metrics_fr.unit(m, c.lang), metrics_fr.why(m, c.lang)])
-    blocks.append(table([c.t("metrics.group"), c.t("metrics.metric"), c.t("metrics.unit"), c.t("metrics.why")],
-                        rows, "compact metrics"))
+    blocks.append(
+        table(
+            [c.t("metrics.group"), c.t("metrics.metric"), c.t("metrics.unit"), c.t("metrics.why")],
+            rows,
+            "compact metrics",
+        )
+    )
     blocks.append(Block("h3", c.t("metrics.importance")))
     if c.inputs.run_dir is None:
         blocks.append(c.need_run())
@@ -371,7 +448,8 @@ def section_metrics(c: Context) -> list[Block]:
         frame = c.inputs.importance
         name_col = column(frame, "metric", "feature", "name") or frame.columns[0]
         value_col = column(frame, "importance", "mean_importance", "value") or next(
-            (col for col in frame.columns if col != name_col and pd.api.types.is_numeric_dtype(frame[col])), None)
+            (col for col in frame.columns if col != name_col and pd.api.types.is_numeric_dtype(frame[col])), None
+        )
         if value_col is None:
             blocks.append(c.need_file("importance.csv"))
         else:
@@ -379,25 +457,50 @@ def section_metrics(c: Context) -> list[Block]:
             source = first(c.inputs.run, "importance_method", default=None)
             note = c.t("metrics.importance.note", source=source) if source else c.t("metrics.importance.plain")
             blocks.append(Block("p", note))
-            blocks.append(Block("figure", src=charts.importance(frame[name_col].astype(str).tolist(),
-                                                                frame[value_col].astype(float).tolist(), c.lang),
-                                text=c.t("metrics.importance")))
+            blocks.append(
+                Block(
+                    "figure",
+                    src=charts.importance(
+                        frame[name_col].astype(str).tolist(), frame[value_col].astype(float).tolist(), c.lang
+                    ),
+                    text=c.t("metrics.importance"),
+                )
+            )
     blocks.append(Block("h3", c.t("metrics.pca")))
     inputs = first(c.inputs.run, "inputs", default={})
     view = inputs.get("cluster_view") if isinstance(inputs, dict) else None
     if isinstance(view, dict) and view.get("metric_components"):
         used = inputs.get("metrics_used") or []
-        blocks.append(Block("p", c.t("metrics.view", n=len(used), m=int(view["metric_components"]),
-                                     edge=c.num(float(view["marchenko_pastur_edge"]), 2),
-                                     share=c.pct(float(view.get("metric_variance_explained", 0.0))))))
+        blocks.append(
+            Block(
+                "p",
+                c.t(
+                    "metrics.view",
+                    n=len(used),
+                    m=int(view["metric_components"]),
+                    edge=c.num(float(view["marchenko_pastur_edge"]), 2),
+                    share=c.pct(float(view.get("metric_variance_explained", 0.0))),
+                ),
+            )
+        )
     pca = c.pca
     if pca is None:
         blocks.append(c.missing("need.features", path=c.inputs.features_table))
         return blocks
     ratios = pca["ratios"]
     sampled = c.t("metrics.pca.sampled") if pca["rows"] < pca["total"] else ""
-    blocks.append(Block("p", c.t("metrics.pca.note", n=len(pca["columns"]), users=c.num(pca["rows"]),
-                                 sampled=sampled, two=c.pct(float(ratios[:2].sum())))))
+    blocks.append(
+        Block(
+            "p",
+            c.t(
+                "metrics.pca.note",
+                n=len(pca["columns"]),
+                users=c.num(pca["rows"]),
+                sampled=sampled,
+                two=c.pct(float(ratios[:2].sum())),
+            ),
+        )
+    )
     blocks.append(Block("figure", src=charts.pca_scree(list(ratios), c.lang), text=c.t("metrics.pca")))
     loadings = pca["components"][:2]
     rows = []
@@ -405,8 +508,9 @@ def section_metrics(c: Context) -> list[Block]:
         top = np.argsort(np.abs(loadings[k]))[::-1][:6]
         rows += [[f"{c.t('metrics.pca.component')} {k + 1}", pca["columns"][i], c.num(loadings[k][i], 2)] for i in top]
     blocks.append(Block("h4", c.t("metrics.pca.loadings")))
-    blocks.append(table([c.t("metrics.pca.component"), c.t("metrics.metric"), c.t("metrics.pca.loading")], rows,
-                        "numeric-last"))
+    blocks.append(
+        table([c.t("metrics.pca.component"), c.t("metrics.metric"), c.t("metrics.pca.loading")], rows, "numeric-last")
+    )
     return blocks
 
 
@@ -414,6 +518,7 @@ def section_metrics(c: Context) -> list[Block]:
 # 3 the activity threshold
 # ---------------------------------------------------------------------------------------------
 QUALITY_CURVES = ("agreement", "kappa", "stability", "ari", "stability_ari", "silhouette", "accuracy", "macro_f1")
+
 
 def section_threshold(c: Context) -> list[Block]:
     if c.inputs.run_dir is None:
@@ -425,8 +530,18 @@ def section_threshold(c: Context) -> list[Block]:
     assignments = c.inputs.assignments
     if assignments is not None and chosen is not None:
         below = int((assignments["segment_id"] == 0).sum())
-        blocks.append(Block("p", c.t("threshold.intro", t=c.num(chosen), name=c.name(0), below=c.num(below),
-                                     share=c.pct(below / max(len(assignments), 1)))))
+        blocks.append(
+            Block(
+                "p",
+                c.t(
+                    "threshold.intro",
+                    t=c.num(chosen),
+                    name=c.name(0),
+                    below=c.num(below),
+                    share=c.pct(below / max(len(assignments), 1)),
+                ),
+            )
+        )
     if doc is None:
         blocks.append(c.need_file("threshold.json"))
         return blocks
@@ -459,8 +574,7 @@ def section_threshold(c: Context) -> list[Block]:
         values = frame[col].astype(float)
         if values.notna().all() and values.between(0, 1).all():
             series[c.label(col)] = values.tolist()
-    blocks.append(Block("figure", src=charts.threshold_curve(xs, series, chosen, c.lang),
-                        text=c.t("threshold.curve")))
+    blocks.append(Block("figure", src=charts.threshold_curve(xs, series, chosen, c.lang), text=c.t("threshold.curve")))
     level = _float(doc.get("level"))
     if level is not None and "agreement" in frame.columns:
         key = "threshold.met" if doc.get("met", True) else "threshold.not_met"
@@ -472,8 +586,12 @@ def section_threshold(c: Context) -> list[Block]:
             blocks.append(Block("p", c.t("threshold.kappa", t=c.num(chosen), kappa=c.score(value))))
     why = _localised_text(c, doc, "why", "reason") or _localised_text(c, run, "threshold_why")
     if not why and level is not None and doc.get("study_users") and doc.get("long_history_events"):
-        why = c.t("threshold.rule", users=c.num(doc["study_users"]), long=c.num(doc["long_history_events"]),
-                  level=c.pct(level, 0))  # segments/threshold.py's study, in the report's language
+        why = c.t(
+            "threshold.rule",
+            users=c.num(doc["study_users"]),
+            long=c.num(doc["long_history_events"]),
+            level=c.pct(level, 0),
+        )  # segments/threshold.py's study, in the report's language
     why = why or _localised_text(c, doc, "rule")
     if why:
         blocks.append(Block("h3", c.t("threshold.why")))
@@ -484,9 +602,19 @@ def section_threshold(c: Context) -> list[Block]:
 # ---------------------------------------------------------------------------------------------
 # 4 model selection
 # ---------------------------------------------------------------------------------------------
-BETTER = {"silhouette": "high", "calinski_harabasz": "high", "davies_bouldin": "low", "stability": "high",
-          "ari": "high", "stability_ari": "high", "bic": "low", "aic": "low", "inertia": "low",
-          "persona_ari": "high", "nmi": "high"}
+BETTER = {
+    "silhouette": "high",
+    "calinski_harabasz": "high",
+    "davies_bouldin": "low",
+    "stability": "high",
+    "ari": "high",
+    "stability_ari": "high",
+    "bic": "low",
+    "aic": "low",
+    "inertia": "low",
+    "persona_ari": "high",
+    "nmi": "high",
+}
 
 
 def section_selection(c: Context) -> list[Block]:
@@ -509,21 +637,33 @@ def section_selection(c: Context) -> list[Block]:
         if "method" not in frame.columns:
             frame = frame.assign(method=str(method or "-"))
         skip = {"k", "chosen", "eligible", "seconds", "fit_seconds", "n", "sample", "seed"}
-        scores = [col for col in frame.columns if col not in skip and col != "method"
-                  and _numeric(frame[col]) and frame[col].notna().any()]
-        better = {s: c.t("selection.better_high" if BETTER.get(s.lower()) == "high" else "selection.better_low")
-                  for s in scores if s.lower() in BETTER}
+        scores = [
+            col
+            for col in frame.columns
+            if col not in skip and col != "method" and _numeric(frame[col]) and frame[col].notna().any()
+        ]
+        better = {
+            s: c.t("selection.better_high" if BETTER.get(s.lower()) == "high" else "selection.better_low")
+            for s in scores
+            if s.lower() in BETTER
+        }
         chosen = (str(method), int(k)) if method is not None and k is not None else None
         if scores:
-            blocks.append(Block("figure", src=charts.selection_scores(frame, scores, better, chosen, c.lang,
-                                                                      {s: c.label(s) for s in scores}),
-                                text=c.t("selection.scores")))
+            blocks.append(
+                Block(
+                    "figure",
+                    src=charts.selection_scores(frame, scores, better, chosen, c.lang, {s: c.label(s) for s in scores}),
+                    text=c.t("selection.scores"),
+                )
+            )
         if any("stab" in s.lower() for s in scores):
             blocks.append(Block("p", c.t("selection.stability.note")))
         if chosen:
             at_k = frame[frame["k"] == chosen[1]]
-            rows = [[m + (f" ({c.t('selection.chosen')})" if m == chosen[0] else ""),
-                     *(c.score(v) for v in r)] for m, *r in at_k[["method", *scores]].itertuples(index=False)]
+            rows = [
+                [m + (f" ({c.t('selection.chosen')})" if m == chosen[0] else ""), *(c.score(v) for v in r)]
+                for m, *r in at_k[["method", *scores]].itertuples(index=False)
+            ]
             blocks.append(Block("h4", c.t("selection.table")))
             blocks.append(table([c.t("selection.method"), *(c.label(s) for s in scores)], rows, "numeric"))
     why = _localised_text(c, run, "why", "choice", "reason")
@@ -542,8 +682,11 @@ def _chosen_facts(c: Context, frame: pd.DataFrame, method: str, k: Any) -> str |
     row = frame[(frame["method"].astype(str) == method) & (frame["k"] == int(k))]
     if not len(row):
         return None
-    facts = [f"{c.label(col)} {c.score(row.iloc[0][col])}" for col in frame.columns
-             if col not in ("method", "k", "chosen", "eligible") and _numeric(frame[col])]
+    facts = [
+        f"{c.label(col)} {c.score(row.iloc[0][col])}"
+        for col in frame.columns
+        if col not in ("method", "k", "chosen", "eligible") and _numeric(frame[col])
+    ]
     return c.t("selection.facts", method=method, k=k, facts=", ".join(facts))
 
 
@@ -557,8 +700,11 @@ def _profile_pairs(s: dict[str, Any]) -> list[tuple[str, float]]:
     pairs: list[tuple[str, float]] = []
     if isinstance(raw, dict):
         for key, value in raw.items():
-            v = _float(first(value, "std_diff", "difference", "effect", "d", "z")) if isinstance(value, dict) \
+            v = (
+                _float(first(value, "std_diff", "difference", "effect", "d", "z"))
+                if isinstance(value, dict)
                 else _float(value)
+            )
             if v is not None:
                 pairs.append((str(key), v))
     elif isinstance(raw, list):
@@ -571,8 +717,10 @@ def _profile_pairs(s: dict[str, Any]) -> list[tuple[str, float]]:
 
 
 def _preferred(s: dict[str, Any], kind: str, c: Context) -> Block | None:
-    names = {"categories": ("categories", "top_categories", "preferred_categories"),
-             "brands": ("brands", "top_brands", "preferred_brands")}[kind]
+    names = {
+        "categories": ("categories", "top_categories", "preferred_categories"),
+        "brands": ("brands", "top_brands", "preferred_brands"),
+    }[kind]
     items = first(s, *names, default=None)
     if not isinstance(items, list) or not items:
         return None
@@ -612,14 +760,35 @@ def section_segments(c: Context) -> list[Block]:
         ids.append(sid)
         shares.append(share)
         revenue.append(_float(s.get("revenue_share")))
-        rows.append([c.name(sid), c.num(first(s, "size")), c.pct(share), c.pct(s.get("revenue_share")),
-                     c.pct(s.get("conversion"))])
-    blocks = [Block("p", c.t("segments.intro", n=sum(1 for i in ids if i != 0))),
-              Block("h3", c.t("segments.overview")),
-              table([c.t("segments.name"), c.t("segments.size"), c.t("segments.share"), c.t("segments.revenue"),
-                     c.t("segments.conversion")], rows, "numeric"),
-              Block("figure", src=charts.segment_sizes([c.name(i) for i in ids], ids, shares, revenue, c.lang),
-                    text=c.t("segments.sizes"))]
+        rows.append(
+            [
+                c.name(sid),
+                c.num(first(s, "size")),
+                c.pct(share),
+                c.pct(s.get("revenue_share")),
+                c.pct(s.get("conversion")),
+            ]
+        )
+    blocks = [
+        Block("p", c.t("segments.intro", n=sum(1 for i in ids if i != 0))),
+        Block("h3", c.t("segments.overview")),
+        table(
+            [
+                c.t("segments.name"),
+                c.t("segments.size"),
+                c.t("segments.share"),
+                c.t("segments.revenue"),
+                c.t("segments.conversion"),
+            ],
+            rows,
+            "numeric",
+        ),
+        Block(
+            "figure",
+            src=charts.segment_sizes([c.name(i) for i in ids], ids, shares, revenue, c.lang),
+            text=c.t("segments.sizes"),
+        ),
+    ]
     for s, share in zip(segments, shares, strict=True):
         blocks.append(_card(c, s, share))
     return blocks
@@ -627,10 +796,17 @@ def section_segments(c: Context) -> list[Block]:
 
 def _card(c: Context, s: dict[str, Any], share: float) -> Block:
     sid = int(first(s, "segment_id", "id", default=0))
-    children = [Block("pairs", rows=[
-        [c.t("segments.size"), c.num(first(s, "size"))], [c.t("segments.share"), c.pct(share)],
-        [c.t("segments.revenue"), c.pct(s.get("revenue_share"))],
-        [c.t("segments.conversion"), c.pct(s.get("conversion"))]])]
+    children = [
+        Block(
+            "pairs",
+            rows=[
+                [c.t("segments.size"), c.num(first(s, "size"))],
+                [c.t("segments.share"), c.pct(share)],
+                [c.t("segments.revenue"), c.pct(s.get("revenue_share"))],
+                [c.t("segments.conversion"), c.pct(s.get("conversion"))],
+            ],
+        )
+    ]
     description = loc(s, "description", c.lang)
     if description:
         children.append(Block("p", str(description)))
@@ -640,8 +816,13 @@ def _card(c: Context, s: dict[str, Any], share: float) -> Block:
     pairs = _profile_pairs(s)
     if pairs:
         children.append(Block("h4", c.t("segments.profile")))
-        children.append(Block("figure", src=charts.profile([p[0] for p in pairs], [p[1] for p in pairs], c.lang),
-                              text=c.t("segments.profile")))
+        children.append(
+            Block(
+                "figure",
+                src=charts.profile([p[0] for p in pairs], [p[1] for p in pairs], c.lang),
+                text=c.t("segments.profile"),
+            )
+        )
     for kind in ("categories", "brands"):
         block = _preferred(s, kind, c)
         if block is not None:
@@ -655,10 +836,10 @@ def _card(c: Context, s: dict[str, Any], share: float) -> Block:
                 continue
             items = [c.t("segments.rule0", t=c.num(c.threshold))] if c.threshold is not None else None
         children.append(Block("h4", c.t(title)))
-        children.append(Block("list", items=[str(i) for i in items]) if items
-                        else Block("note", c.t("segments.none")))
-    return Block("card", text=c.name(sid), children=children, src=charts.segment_colour(sid),
-                 css="small" if sid == 0 else "")
+        children.append(Block("list", items=[str(i) for i in items]) if items else Block("note", c.t("segments.none")))
+    return Block(
+        "card", text=c.name(sid), children=children, src=charts.segment_colour(sid), css="small" if sid == 0 else ""
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -677,7 +858,8 @@ def section_map(c: Context) -> list[Block]:
     for xs, ys in (("x", "y"), ("map_x", "map_y"), ("pc1", "pc2")):
         if c.inputs.coordinates is not None and {xs, ys} <= set(c.inputs.coordinates.columns):
             coords = frame[["user_id", "segment_id"]].merge(
-                c.inputs.coordinates[["user_id", xs, ys]].rename(columns={xs: "x", ys: "y"}), on="user_id")
+                c.inputs.coordinates[["user_id", xs, ys]].rename(columns={xs: "x", ys: "y"}), on="user_id"
+            )
             break
         if {xs, ys} <= set(frame.columns):
             coords = frame[["user_id", "segment_id", xs, ys]].rename(columns={xs: "x", ys: "y"})
@@ -691,10 +873,22 @@ def section_map(c: Context) -> list[Block]:
         return [c.missing("need.features", path=c.inputs.features_table)]
     sampled = c.t("map.sampled", total=c.num(len(assignments))) if len(assignments) > MAP_POINTS else ""
     labels = (c.t(f"map.x.{source}"), c.t(f"map.y.{source}"))
-    return [Block("p", c.t("map.intro", coords=c.t(f"map.coords.{source}"), n=c.num(len(coords)), sampled=sampled)),
-            Block("figure", src=charts.customer_map(coords["x"].to_numpy(float), coords["y"].to_numpy(float),
-                                                    coords["segment_id"].to_numpy(int), c.segment_names, labels,
-                                                    c.lang), text=c.t("map.title"), css="map")]
+    return [
+        Block("p", c.t("map.intro", coords=c.t(f"map.coords.{source}"), n=c.num(len(coords)), sampled=sampled)),
+        Block(
+            "figure",
+            src=charts.customer_map(
+                coords["x"].to_numpy(float),
+                coords["y"].to_numpy(float),
+                coords["segment_id"].to_numpy(int),
+                c.segment_names,
+                labels,
+                c.lang,
+            ),
+            text=c.t("map.title"),
+            css="map",
+        ),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -721,20 +915,35 @@ def section_assign(c: Context) -> list[Block]:
         if chosen is None and flag is not None:
             hit = frame[frame[flag].astype(bool)]
             chosen = hit.iloc[0][name_col] if len(hit) else None
-        scores = [col for col in frame.columns if col not in (name_col, flag)
-                  and _numeric(frame[col]) and frame[col].between(0, 1).all()]
+        scores = [
+            col
+            for col in frame.columns
+            if col not in (name_col, flag) and _numeric(frame[col]) and frame[col].between(0, 1).all()
+        ]
         others = [col for col in frame.columns if col not in (name_col, flag, *scores)]
-        rows = [[str(r[name_col]) + (f" ({c.t('selection.chosen')})" if str(r[name_col]) == str(chosen) else ""),
-                 *(c.score(r[s]) for s in scores),
-                 *((c.score(r[o]) if isinstance(r[o], int | float) else str(r[o])) for o in others)]
-                for _, r in frame.iterrows()]
-        blocks.append(table([c.t("assign.classifier"), *(c.label(s) for s in scores + others)], rows,
-                            "numeric"))
+        rows = [
+            [
+                str(r[name_col]) + (f" ({c.t('selection.chosen')})" if str(r[name_col]) == str(chosen) else ""),
+                *(c.score(r[s]) for s in scores),
+                *((c.score(r[o]) if isinstance(r[o], int | float) else str(r[o])) for o in others),
+            ]
+            for _, r in frame.iterrows()
+        ]
+        blocks.append(table([c.t("assign.classifier"), *(c.label(s) for s in scores + others)], rows, "numeric"))
         if scores:
-            blocks.append(Block("figure", src=charts.grouped_scores(
-                frame[name_col].astype(str).str.replace("_", " ").tolist(),
-                {c.label(s): frame[s].astype(float).tolist() for s in scores},
-                c.t("assign.comparison"), c.t("assign.score"), c.lang), text=c.t("assign.comparison")))
+            blocks.append(
+                Block(
+                    "figure",
+                    src=charts.grouped_scores(
+                        frame[name_col].astype(str).str.replace("_", " ").tolist(),
+                        {c.label(s): frame[s].astype(float).tolist() for s in scores},
+                        c.t("assign.comparison"),
+                        c.t("assign.score"),
+                        c.lang,
+                    ),
+                    text=c.t("assign.comparison"),
+                )
+            )
     if chosen is not None:
         blocks.append(Block("p", c.t("assign.chosen", name=chosen)))
     blocks.append(Block("h3", c.t("assign.confusion")))
@@ -742,10 +951,23 @@ def section_assign(c: Context) -> list[Block]:
     if matrix is None:
         blocks.append(Block("missing", c.t("assign.no_confusion")))
     else:
-        blocks.append(Block("figure", src=charts.heatmap(
-            matrix, labels_true, labels_pred, title=c.t("assign.confusion"), xlabel=c.t("assign.pred"),
-            ylabel=c.t("assign.true"), cell=c.t("assign.cell"), lang=c.lang, normalise_rows=True),
-            text=c.t("assign.confusion")))
+        blocks.append(
+            Block(
+                "figure",
+                src=charts.heatmap(
+                    matrix,
+                    labels_true,
+                    labels_pred,
+                    title=c.t("assign.confusion"),
+                    xlabel=c.t("assign.pred"),
+                    ylabel=c.t("assign.true"),
+                    cell=c.t("assign.cell"),
+                    lang=c.lang,
+                    normalise_rows=True,
+                ),
+                text=c.t("assign.confusion"),
+            )
+        )
     blocks.append(Block("h3", c.t("assign.validation")))
     validation = _localised_text(c, record, "validation", "procedure") or _localised_text(c, run, "validation")
     split = record.get("split") if isinstance(record.get("split"), dict) else None
@@ -771,18 +993,33 @@ def section_assign(c: Context) -> list[Block]:
         blocks.append(Block("h3", c.t("assign.by")))
         if "assigned_by" in assignments.columns:
             counts = assignments["assigned_by"].value_counts()
-            blocks.append(table(["", c.t("segments.size"), c.t("segments.share")],
-                                [[c.t(f"assign.by.{k}") if f"assign.by.{k}" in _KNOWN else k, c.num(int(n)),
-                                  c.pct(n / len(assignments))] for k, n in counts.items()], "numeric"))
+            blocks.append(
+                table(
+                    ["", c.t("segments.size"), c.t("segments.share")],
+                    [
+                        [
+                            c.t(f"assign.by.{k}") if f"assign.by.{k}" in _KNOWN else k,
+                            c.num(int(n)),
+                            c.pct(n / len(assignments)),
+                        ]
+                        for k, n in counts.items()
+                    ],
+                    "numeric",
+                )
+            )
         if "low_confidence" in assignments.columns:
             low = int(assignments["low_confidence"].fillna(False).astype(bool).sum())
             blocks.append(Block("p", c.t("assign.low", n=c.num(low), share=c.pct(low / len(assignments)))))
         if "confidence" in assignments.columns:
             values = assignments.loc[assignments["segment_id"] != 0, "confidence"].dropna().to_numpy(float)
             if len(values):
-                blocks.append(Block("figure", src=charts.histogram(values, c.t("assign.confidence.axis"),
-                                                                   c.t("assign.confidence"), c.lang),
-                                    text=c.t("assign.confidence")))
+                blocks.append(
+                    Block(
+                        "figure",
+                        src=charts.histogram(values, c.t("assign.confidence.axis"), c.t("assign.confidence"), c.lang),
+                        text=c.t("assign.confidence"),
+                    )
+                )
     return blocks
 
 
@@ -793,8 +1030,10 @@ def _confusion(c: Context, record: dict[str, Any]):
     frame = c.inputs.confusion
     published = {int(first(s, "segment_id", "id", default=0)) for s in c.inputs.segments or []}
     if frame is not None and published:  # an older run's file may hold a cluster it did not publish
-        frame = frame.loc[[i for i in frame.index if _is_int(i) and int(i) in published],
-                          [j for j in frame.columns if _is_int(j) and int(j) in published]]
+        frame = frame.loc[
+            [i for i in frame.index if _is_int(i) and int(i) in published],
+            [j for j in frame.columns if _is_int(j) and int(j) in published],
+        ]
     if frame is not None and frame.shape[0] and frame.shape[1]:
         return frame.to_numpy(float), [c.name(i) for i in frame.index], [c.name(j) for j in frame.columns]
     raw = first(record, "confusion", "confusion_matrix", default=None)
@@ -814,30 +1053,59 @@ def section_recommend(c: Context) -> list[Block]:
     doc = c.inputs.recommend
     if doc is None:
         error = c.inputs.error_for(c.inputs.recommend_path)
-        return [c.missing("need.unreadable", path=c.inputs.recommend_path, error=error) if error
-                else c.missing("need.recommend", path=c.inputs.recommend_path)]
+        return [
+            c.missing("need.unreadable", path=c.inputs.recommend_path, error=error)
+            if error
+            else c.missing("need.recommend", path=c.inputs.recommend_path)
+        ]
     models = [m for m in first(doc, "models", "results", default=[]) if isinstance(m, dict)]
     reason = loc(doc, "reason", c.lang)
     if not models and reason:  # the evaluation ran but could not give a fair figure: say why
         return [Block("note", c.t("recommend.none", reason=reason))]
     holdout = loc(doc, "holdout", c.lang, default="")
-    blocks = [Block("p", c.t("recommend.intro", holdout=holdout, k=first(doc, "k", default="?"),
-                             users=c.num(first(doc, "users", "n_users"))))]
+    blocks = [
+        Block(
+            "p",
+            c.t(
+                "recommend.intro",
+                holdout=holdout,
+                k=first(doc, "k", default="?"),
+                users=c.num(first(doc, "users", "n_users")),
+            ),
+        )
+    ]
     if not models:
         return [*blocks, c.missing("need.recommend", path=c.inputs.recommend_path)]
     names = [str(loc(m, "name", c.lang) or first(m, "model", default="?")) for m in models]
-    scores = [key for key in models[0] if key not in ("name", "model") and all(
-        isinstance(m.get(key), int | float) for m in models)]
+    scores = [
+        key
+        for key in models[0]
+        if key not in ("name", "model") and all(isinstance(m.get(key), int | float) for m in models)
+    ]
     chosen = doc.get("chosen")
-    rows = [[n + (f" ({c.t('selection.chosen')})" if chosen in (n, m.get("name")) else ""),
-             *(c.score(m[s]) for s in scores)] for n, m in zip(names, models, strict=True)]
+    rows = [
+        [
+            n + (f" ({c.t('selection.chosen')})" if chosen in (n, m.get("name")) else ""),
+            *(c.score(m[s]) for s in scores),
+        ]
+        for n, m in zip(names, models, strict=True)
+    ]
     blocks.append(table([c.t("recommend.model"), *(c.label(s) for s in scores)], rows, "numeric"))
     in_range = [s for s in scores if all(0 <= m[s] <= 1 for m in models)]
     if in_range:
-        blocks.append(Block("figure", src=charts.grouped_scores(names, {c.label(s): [m[s] for m in models]
-                                                                        for s in in_range},
-                                                                c.t("recommend.chart"), c.t("recommend.axis"), c.lang),
-                            text=c.t("recommend.chart")))
+        blocks.append(
+            Block(
+                "figure",
+                src=charts.grouped_scores(
+                    names,
+                    {c.label(s): [m[s] for m in models] for s in in_range},
+                    c.t("recommend.chart"),
+                    c.t("recommend.axis"),
+                    c.lang,
+                ),
+                text=c.t("recommend.chart"),
+            )
+        )
     note = loc(doc, "note", c.lang)
     if note:
         blocks.append(Block("note", str(note)))
@@ -862,9 +1130,18 @@ def section_time(c: Context) -> list[Block]:
             pivot = per_month.pivot_table(index="month", columns="segment_id", values="users", fill_value=0)
             shares = pivot.div(pivot.sum(axis=1), axis=0)
             blocks.append(Block("p", c.t("time.shares.note")))
-            blocks.append(Block("figure", src=charts.shares_per_month(
-                [str(m) for m in shares.index], {int(s): shares[s].tolist() for s in shares.columns},
-                c.segment_names, c.lang), text=c.t("time.shares")))
+            blocks.append(
+                Block(
+                    "figure",
+                    src=charts.shares_per_month(
+                        [str(m) for m in shares.index],
+                        {int(s): shares[s].tolist() for s in shares.columns},
+                        c.segment_names,
+                        c.lang,
+                    ),
+                    text=c.t("time.shares"),
+                )
+            )
     blocks.append(Block("h3", c.t("time.migration")))
     run = c.inputs.run or {}
     previous = first(run, "previous_run", "previous_run_id", "previous")
@@ -890,10 +1167,24 @@ def _migration(c: Context, frame: pd.DataFrame, previous: str | None) -> list[Bl
     old_names = _previous_names(c, previous)
     rows = [old_names.get(int(i), f"#{i}") if _is_int(i) else str(i) for i in pivot.index]
     cols = [c.name(j) for j in pivot.columns]
-    return [Block("p", c.t("time.migration.note", prev=previous or "?")),
-            Block("figure", src=charts.heatmap(pivot.to_numpy(float), rows, cols, title=c.t("time.migration"),
-                                               xlabel=c.t("time.to"), ylabel=c.t("time.from"), cell=c.t("time.cell"),
-                                               lang=c.lang, normalise_rows=False), text=c.t("time.migration"))]
+    return [
+        Block("p", c.t("time.migration.note", prev=previous or "?")),
+        Block(
+            "figure",
+            src=charts.heatmap(
+                pivot.to_numpy(float),
+                rows,
+                cols,
+                title=c.t("time.migration"),
+                xlabel=c.t("time.to"),
+                ylabel=c.t("time.from"),
+                cell=c.t("time.cell"),
+                lang=c.lang,
+                normalise_rows=False,
+            ),
+            text=c.t("time.migration"),
+        ),
+    ]
 
 
 def _is_int(value: Any) -> bool:
@@ -934,26 +1225,40 @@ def _drift(c: Context, run: dict[str, Any]) -> list[Block]:
     if any(v is None for v in values.values()):
         raise ValueError(f"drift psi holds a value that is not a number: {psi!r}")
     if values:
-        blocks.append(Block("figure", src=charts.psi(list(values), list(values.values()), c.lang), text=c.t("time.psi")))
+        blocks.append(
+            Block("figure", src=charts.psi(list(values), list(values.values()), c.lang), text=c.t("time.psi"))
+        )
         worst = max(values, key=values.get)
         rows.append([f"PSI max ({worst})", c.num(values[worst], 3), c.num(_float(drift.get("psi_threshold")), 2)])
     if drift.get("low_confidence_share") is not None:
-        rows.append([c.t("time.low_share"), c.pct(drift["low_confidence_share"]),
-                     c.pct(drift.get("low_confidence_threshold"))])
+        rows.append(
+            [c.t("time.low_share"), c.pct(drift["low_confidence_share"]), c.pct(drift.get("low_confidence_threshold"))]
+        )
     change = first(drift, "segment_share_change", "share_change", "max_share_change")
     if change is not None:
         # a PSI over the segment shares (segments/drift.py), not a percentage
-        rows.append([c.t("time.shares_change"), c.num(_float(change), 3),
-                     c.num(_float(drift.get("share_change_threshold")), 2)])
+        rows.append(
+            [c.t("time.shares_change"), c.num(_float(change), 3), c.num(_float(drift.get("share_change_threshold")), 2)]
+        )
     if rows:
         blocks.append(table([c.t("time.figure"), c.t("time.value"), c.t("time.threshold")], rows, "numeric"))
     decision = first(drift, "decision", "action")
     reason = _drift_reason(c, drift)
     if decision or reason:
-        label = {"retrained": c.t("time.retrained"), "retrain": c.t("time.retrained"),
-                 "assigned": c.t("time.assigned"), "assign": c.t("time.assigned")}.get(str(decision), decision)
-        blocks.append(Block("p", f"{c.t('time.decision')} : {label}. {reason or ''}" if c.lang == "fr"
-                            else f"{c.t('time.decision')}: {label}. {reason or ''}"))
+        label = {
+            "retrained": c.t("time.retrained"),
+            "retrain": c.t("time.retrained"),
+            "assigned": c.t("time.assigned"),
+            "assign": c.t("time.assigned"),
+        }.get(str(decision), decision)
+        blocks.append(
+            Block(
+                "p",
+                f"{c.t('time.decision')} : {label}. {reason or ''}"
+                if c.lang == "fr"
+                else f"{c.t('time.decision')}: {label}. {reason or ''}",
+            )
+        )
     return blocks
 
 
@@ -970,26 +1275,47 @@ def _drift_reason(c: Context, drift: dict[str, Any]) -> str | None:
         return c.t("time.reason.none")
     causes = drift.get("causes")
     if not isinstance(causes, list):
-        causes = retrain_causes(first(drift, "psi", default={}) or {}, _float(drift.get("segment_share_change")),
-                                _float(drift.get("low_confidence_share")),
-                                _float(drift.get("training_low_confidence_share")))
+        causes = retrain_causes(
+            first(drift, "psi", default={}) or {},
+            _float(drift.get("segment_share_change")),
+            _float(drift.get("low_confidence_share")),
+            _float(drift.get("training_low_confidence_share")),
+        )
 
     def figure(code: str, value: Any, digits: int = 3) -> str:
         return c.pct(_float(value)) if code.startswith("low_confidence") else c.num(_float(value), digits)
 
     if causes:
-        return "; ".join(c.t(f"time.reason.{k['code']}", value=figure(k["code"], k.get("value")),
-                             limit=figure(k["code"], k.get("limit"), 2), worst=k.get("worst", "?"))
-                         for k in causes if f"time.reason.{k.get('code')}" in _REASONS)
+        return "; ".join(
+            c.t(
+                f"time.reason.{k['code']}",
+                value=figure(k["code"], k.get("value")),
+                limit=figure(k["code"], k.get("limit"), 2),
+                worst=k.get("worst", "?"),
+            )
+            for k in causes
+            if f"time.reason.{k.get('code')}" in _REASONS
+        )
     median = _float(drift.get("median_psi"))
-    parts = [c.t("time.reason.median_psi_ok", value=figure("psi", median), limit=figure("psi", drift.get(
-        "psi_threshold"), 2)) if median is not None else c.t("time.reason.no_metric")]
+    parts = [
+        c.t(
+            "time.reason.median_psi_ok", value=figure("psi", median), limit=figure("psi", drift.get("psi_threshold"), 2)
+        )
+        if median is not None
+        else c.t("time.reason.no_metric")
+    ]
     if _float(drift.get("segment_share_change")) is not None:
-        parts.append(c.t("time.reason.segment_share_psi_ok", value=figure("psi", drift["segment_share_change"]),
-                         limit=figure("psi", drift.get("share_change_threshold"), 2)))
+        parts.append(
+            c.t(
+                "time.reason.segment_share_psi_ok",
+                value=figure("psi", drift["segment_share_change"]),
+                limit=figure("psi", drift.get("share_change_threshold"), 2),
+            )
+        )
     if _float(drift.get("low_confidence_share")) is not None:
-        parts.append(c.t("time.reason.low_confidence_share_ok",
-                         value=figure("low_confidence", drift["low_confidence_share"])))
+        parts.append(
+            c.t("time.reason.low_confidence_share_ok", value=figure("low_confidence", drift["low_confidence_share"]))
+        )
     return ", ".join(parts)
 
 
@@ -1007,39 +1333,60 @@ def _timings(record: dict[str, Any] | None) -> dict[str, float]:
 
 
 def section_infra(c: Context) -> list[Block]:
-    blocks = [Block("p", c.t("infra.intro")),
-              Block("figure", src=charts.flow_diagram(c.lang), text=c.t("infra.flow"), css="flow")]
+    blocks = [
+        Block("p", c.t("infra.intro")),
+        Block("figure", src=charts.flow_diagram(c.lang), text=c.t("infra.flow"), css="flow"),
+    ]
     rows = []
     if c.inputs.manifest:
         read = sum(int(e.get("rows_read") or 0) for e in c.inputs.manifest)
         rows.append([c.t("step.ingest"), "–", c.t("infra.ingest", files=len(c.inputs.manifest), rows=c.num(read))])
     if c.inputs.features_meta:
         meta = c.inputs.features_meta
-        rows.append([c.t("step.features"), c.num(_float(meta.get("seconds")), 1),
-                     f"{c.num(meta.get('rows'))} {c.t('data.users')}"])
+        rows.append(
+            [
+                c.t("step.features"),
+                c.num(_float(meta.get("seconds")), 1),
+                f"{c.num(meta.get('rows'))} {c.t('data.users')}",
+            ]
+        )
     for step, record in (("step.embed", c.inputs.embedding), ("step.segment", c.inputs.run)):
         if not record:
             continue
         timings = _timings(record)
-        total = _float(first(record, "seconds", "total_seconds")) or timings.pop("total", None) \
+        total = (
+            _float(first(record, "seconds", "total_seconds"))
+            or timings.pop("total", None)
             or (sum(timings.values()) if timings else None)
+        )
         timings.pop("total", None)
         detail = ", ".join(f"{k.replace('_', ' ')} {c.num(v, 1)} s" for k, v in list(timings.items())[:8])
         counts = record.get("counts")
         if isinstance(counts, dict):
-            detail += "; " + ", ".join(f"{c.label(k)} {c.num(v)}" for k, v in list(counts.items())[:4]
-                                       if isinstance(v, int | float))
+            detail += "; " + ", ".join(
+                f"{c.label(k)} {c.num(v)}" for k, v in list(counts.items())[:4] if isinstance(v, int | float)
+            )
         rows.append([c.t(step), c.num(total, 1), detail or "–"])
     blocks.append(Block("h3", c.t("infra.measured")))
-    blocks.append(table([c.t("infra.step"), c.t("infra.seconds"), c.t("infra.detail")], rows, "timings")
-                  if rows else Block("note", c.t("infra.none")))
+    blocks.append(
+        table([c.t("infra.step"), c.t("infra.seconds"), c.t("infra.detail")], rows, "timings")
+        if rows
+        else Block("note", c.t("infra.none"))
+    )
     blocks.append(Block("h3", c.t("infra.bench")))
     blocks.append(table([c.t("infra.step"), c.t("infra.detail")], [list(r) for r in c.t("infra.bench.rows")]))
     return blocks
 
 
 BUILDERS: dict[str, Callable[[Context], list[Block]]] = {
-    "data": section_data, "metrics": section_metrics, "threshold": section_threshold,
-    "selection": section_selection, "segments": section_segments, "map": section_map, "assign": section_assign,
-    "recommend": section_recommend, "time": section_time, "infra": section_infra,
+    "data": section_data,
+    "metrics": section_metrics,
+    "threshold": section_threshold,
+    "selection": section_selection,
+    "segments": section_segments,
+    "map": section_map,
+    "assign": section_assign,
+    "recommend": section_recommend,
+    "time": section_time,
+    "infra": section_infra,
 }

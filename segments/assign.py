@@ -41,6 +41,7 @@ scikit-learn that made it (:func:`save` / :func:`load`).
 
 from __future__ import annotations
 
+import functools
 import platform
 import warnings
 from collections.abc import Callable
@@ -62,7 +63,8 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
-from events.errors import ShopgraphError
+from shopgraph.errors import ShopgraphError
+from shopgraph.files import atomic_path
 
 LOW_CONFIDENCE = 0.5
 SVM_CAP = 4_000
@@ -79,8 +81,7 @@ def candidates(seed: int) -> dict[str, object]:
         "decision_tree": DecisionTreeClassifier(max_depth=10, min_samples_leaf=5, random_state=seed),
         "svm_rbf": SVC(C=3.0, gamma="scale", random_state=seed),
         "random_forest": RandomForestClassifier(100, min_samples_leaf=2, n_jobs=1, random_state=seed),
-        "gradient_boosting": HistGradientBoostingClassifier(max_iter=60, early_stopping=False,
-                                                            random_state=seed),
+        "gradient_boosting": HistGradientBoostingClassifier(max_iter=60, early_stopping=False, random_state=seed),
         "mlp": MLPClassifier((64, 32), max_iter=300, early_stopping=True, random_state=seed),
     }
 
@@ -107,8 +108,7 @@ class AssignmentModel:
             return classes, proba
         keep = np.isin(classes, np.asarray(among, dtype=classes.dtype))
         if not keep.any():
-            raise ShopgraphError("the run publishes none of the classifier's segments: run `shopgraph segment` "
-                                 "again")
+            raise ShopgraphError("the run publishes none of the classifier's segments: run `shopgraph segment` again")
         classes, proba = classes[keep], proba[:, keep]
         total = proba.sum(axis=1, keepdims=True)
         proba = np.divide(proba, total, out=np.full_like(proba, 1.0 / keep.sum()), where=total > 0)
@@ -159,8 +159,14 @@ def keep(comparison: list[dict]) -> dict:
     return min(tied, key=lambda r: (cost.get(r["classifier"], len(cost)), -r["cv_macro_f1"]))
 
 
-def _cv_macro_f1(name: str, est, X: np.ndarray, y: np.ndarray, seed: int,
-                 copies: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> float:
+def _cv_macro_f1(
+    name: str,
+    est,
+    X: np.ndarray,
+    y: np.ndarray,
+    seed: int,
+    copies: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> float:
     """3-fold macro-F1 on the whole histories ``X``; ``copies`` = ``(rows, labels, owner)``: short-history
     copies of the rows ``owner`` of ``X``, learnt with their user's training folds, never scored."""
     if name == "svm_rbf" and len(X) > SVM_CAP:
@@ -176,8 +182,9 @@ def _cv_macro_f1(name: str, est, X: np.ndarray, y: np.ndarray, seed: int,
     scores = []
     for fit_rows, score_rows in folds.split(X, y):
         mine = np.isin(copies[2], fit_rows)
-        model = _quiet(lambda: clone(est).fit(np.vstack([X[fit_rows], copies[0][mine]]),
-                                              np.concatenate([y[fit_rows], copies[1][mine]])))
+        fit_X = np.vstack([X[fit_rows], copies[0][mine]])
+        fit_y = np.concatenate([y[fit_rows], copies[1][mine]])
+        model = _quiet(functools.partial(clone(est).fit, fit_X, fit_y))
         scores.append(f1_score(y[score_rows], model.predict(X[score_rows]), average="macro"))
     return float(np.mean(scores))
 
@@ -190,9 +197,16 @@ def stratified_sample(y: np.ndarray, cap: int, seed: int) -> np.ndarray:
     return np.sort(idx)
 
 
-def train(X: np.ndarray, y: np.ndarray, seed: int = 0, *, train_cap: int = TRAIN_CAP,
-          only: tuple[str, ...] | None = None, progress: Progress | None = None,
-          short: tuple[np.ndarray, np.ndarray] | None = None) -> AssignmentModel:
+def train(
+    X: np.ndarray,
+    y: np.ndarray,
+    seed: int = 0,
+    *,
+    train_cap: int = TRAIN_CAP,
+    only: tuple[str, ...] | None = None,
+    progress: Progress | None = None,
+    short: tuple[np.ndarray, np.ndarray] | None = None,
+) -> AssignmentModel:
     """Compare the candidates and keep the best, calibrated (see the module docstring).
 
     ``short`` = ``(rows, source)``: model rows of truncated copies of users (:mod:`segments.short_history`)
@@ -200,8 +214,9 @@ def train(X: np.ndarray, y: np.ndarray, seed: int = 0, *, train_cap: int = TRAIN
     """
     counts = np.bincount(y)
     if (counts[counts > 0] < 5).any():
-        raise ShopgraphError("a segment has fewer than 5 users: too few to train the assignment classifier; "
-                             "choose a smaller --k")
+        raise ShopgraphError(
+            "a segment has fewer than 5 users: too few to train the assignment classifier; choose a smaller --k"
+        )
     rows = stratified_sample(y, train_cap, seed)
     n_users = len(y)
     X, y = X[rows], y[rows]
@@ -225,8 +240,9 @@ def train(X: np.ndarray, y: np.ndarray, seed: int = 0, *, train_cap: int = TRAIN
     pool = {n: e for n, e in candidates(seed).items() if only is None or n in only}
     comparison = []
     for i, (name, est) in enumerate(pool.items()):
-        comparison.append({"classifier": name, "cv_macro_f1": _cv_macro_f1(name, est, X[idx_train], y[idx_train],
-                                                                            seed, train_copies)})
+        comparison.append(
+            {"classifier": name, "cv_macro_f1": _cv_macro_f1(name, est, X[idx_train], y[idx_train], seed, train_copies)}
+        )
         if progress:
             progress("classifiers", i + 1, len(pool))
     best = keep(comparison)
@@ -234,12 +250,21 @@ def train(X: np.ndarray, y: np.ndarray, seed: int = 0, *, train_cap: int = TRAIN
     X_val, y_val = with_copies(idx_val, 1)
     calibrated = _quiet(lambda: CalibratedClassifierCV(FrozenEstimator(fitted), method="sigmoid").fit(X_val, y_val))
     short_test = part[owner] == 2
-    model = AssignmentModel(best["classifier"], calibrated, np.unique(y), comparison,
-                            split={"train": len(idx_train), "validation": len(idx_val), "test": len(idx_test),
-                                   "short_train": int((part[owner] == 0).sum()),
-                                   "short_validation": int((part[owner] == 1).sum()),
-                                   "short_test": int(short_test.sum())},
-                            versions=versions())
+    model = AssignmentModel(
+        best["classifier"],
+        calibrated,
+        np.unique(y),
+        comparison,
+        split={
+            "train": len(idx_train),
+            "validation": len(idx_val),
+            "test": len(idx_test),
+            "short_train": int((part[owner] == 0).sum()),
+            "short_validation": int((part[owner] == 1).sum()),
+            "short_test": int(short_test.sum()),
+        },
+        versions=versions(),
+    )
     predicted, _ = model.predict(X[idx_test])
     model.test_macro_f1 = float(f1_score(y[idx_test], predicted, average="macro"))
     if short_test.any():
@@ -252,16 +277,19 @@ def train(X: np.ndarray, y: np.ndarray, seed: int = 0, *, train_cap: int = TRAIN
 
 
 def versions() -> dict[str, str]:
-    return {"python": platform.python_version(), "numpy": np.__version__, "scikit-learn": sklearn.__version__,
-            "joblib": joblib.__version__}
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+        "joblib": joblib.__version__,
+    }
 
 
 def save(bundle: dict[str, object], path: Path) -> None:
     """Persist ``bundle`` (the classifier and the input transform) atomically with the versions."""
     bundle = {**bundle, "versions": versions()}
-    tmp = path.with_name(f".{path.name}.tmp")
-    joblib.dump(bundle, tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        joblib.dump(bundle, tmp)
 
 
 def load(path: Path) -> dict[str, object]:
@@ -271,6 +299,8 @@ def load(path: Path) -> dict[str, object]:
     bundle = joblib.load(path)
     saved = bundle.get("versions", {}).get("scikit-learn")
     if saved and saved.split(".")[:2] != sklearn.__version__.split(".")[:2]:
-        raise ShopgraphError(f"the assignment model was saved with scikit-learn {saved} and this is "
-                             f"{sklearn.__version__}: run `shopgraph segment` again to retrain it")
+        raise ShopgraphError(
+            f"the assignment model was saved with scikit-learn {saved} and this is "
+            f"{sklearn.__version__}: run `shopgraph segment` again to retrain it"
+        )
     return bundle

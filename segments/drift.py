@@ -31,8 +31,15 @@ import pandas as pd
 
 #: Metrics whose distribution is compared (rates and shares: independent of history length).
 KEY_METRICS = (
-    "events_per_session", "view_to_cart_rate", "cart_abandonment_rate", "purchase_rate",
-    "avg_order_value", "price_index_viewed", "promo_share", "weekend_share", "category_entropy",
+    "events_per_session",
+    "view_to_cart_rate",
+    "cart_abandonment_rate",
+    "purchase_rate",
+    "avg_order_value",
+    "price_index_viewed",
+    "promo_share",
+    "weekend_share",
+    "category_entropy",
 )
 PSI_RETRAIN = 0.25
 SHARE_PSI_RETRAIN = 0.25
@@ -72,9 +79,12 @@ def low_confidence_limit(training_low_confidence_share: float | None) -> float:
     return min(LOW_CONFIDENCE_RETRAIN, max(2 * training_low_confidence_share, 0.05))
 
 
-def retrain_causes(metric_psi: Mapping[str, float | None], segment_share_psi: float | None,
-                   low_confidence_share: float | None, training_low_confidence_share: float | None
-                   ) -> list[dict[str, object]]:
+def retrain_causes(
+    metric_psi: Mapping[str, float | None],
+    segment_share_psi: float | None,
+    low_confidence_share: float | None,
+    training_low_confidence_share: float | None,
+) -> list[dict[str, object]]:
     """What forces a retrain, as codes with their figures (``code``, ``value``, ``limit``, and ``worst``
     for the metrics); empty when nothing does. Built from the figures alone, so it can be rebuilt from
     any ``run.json`` drift record; :attr:`DriftReport.reasons` and the dossier write the sentences."""
@@ -83,8 +93,9 @@ def retrain_causes(metric_psi: Mapping[str, float | None], segment_share_psi: fl
     if values:
         median = float(np.median(list(values.values())))
         if median > PSI_RETRAIN:
-            causes.append({"code": "median_psi", "value": median, "limit": PSI_RETRAIN,
-                           "worst": max(values, key=values.get)})
+            causes.append(
+                {"code": "median_psi", "value": median, "limit": PSI_RETRAIN, "worst": max(values, key=values.get)}
+            )
     if segment_share_psi is not None and segment_share_psi > SHARE_PSI_RETRAIN:
         causes.append({"code": "segment_share_psi", "value": float(segment_share_psi), "limit": SHARE_PSI_RETRAIN})
     if low_confidence_share is not None:
@@ -122,8 +133,9 @@ class DriftReport:
         """What forces a retrain (:func:`retrain_causes`); none for no new customers."""
         if self.new_customers == 0:
             return []
-        return retrain_causes(self.metric_psi, self.segment_share_psi, self.low_confidence_share,
-                              self.training_low_confidence_share)
+        return retrain_causes(
+            self.metric_psi, self.segment_share_psi, self.low_confidence_share, self.training_low_confidence_share
+        )
 
     @property
     def reasons(self) -> list[str]:
@@ -155,12 +167,18 @@ class DriftReport:
         decision as a code (``decision``: assign or retrain; ``causes``: the codes and figures behind a
         retrain) and, for older readers, the English sentence (``reason``)."""
         return {
-            "new_customers": self.new_customers, "psi": self.metric_psi, "median_psi": self.median_psi,
-            "psi_threshold": PSI_RETRAIN, "segment_share_change": self.segment_share_psi,
-            "share_change_threshold": SHARE_PSI_RETRAIN, "low_confidence_share": self.low_confidence_share,
+            "new_customers": self.new_customers,
+            "psi": self.metric_psi,
+            "median_psi": self.median_psi,
+            "psi_threshold": PSI_RETRAIN,
+            "segment_share_change": self.segment_share_psi,
+            "share_change_threshold": SHARE_PSI_RETRAIN,
+            "low_confidence_share": self.low_confidence_share,
             "low_confidence_threshold": LOW_CONFIDENCE_RETRAIN,
             "training_low_confidence_share": self.training_low_confidence_share,
-            "retrain": self.retrain, "decision": "retrain" if self.retrain else "assign", "causes": self.causes,
+            "retrain": self.retrain,
+            "decision": "retrain" if self.retrain else "assign",
+            "causes": self.causes,
             "reason": self.decision,
         }
 
@@ -224,7 +242,8 @@ def drift_of_new_customers(features, assignments, update, min_events: int = 1) -
 
     shares = assignments["segment_id"].value_counts(normalize=True)
     return measure_drift(
-        columns(features[known]), columns(new_rows) if len(new_rows) else {},
+        columns(features[known]),
+        columns(new_rows) if len(new_rows) else {},
         training_shares={int(k): float(v) for k, v in shares.items()},
         new_segments=fresh["segment_id"].to_numpy(),
         new_low_confidence=fresh["low_confidence"].to_numpy(dtype=bool),

@@ -74,9 +74,22 @@ PCA_VARIANCE = 0.8
 PCA_MIN, PCA_MAX = 2, 16
 MP_MIN = 2  # the clustering view keeps at least this many metric components
 SAMPLE = 20_000
-VOLUME = {"n_events", "n_views", "n_carts", "n_removes", "n_sessions", "active_days", "months_active",
-          "tenure_days", "n_purchases", "n_orders", "total_spent", "distinct_products", "distinct_categories",
-          "distinct_brands"}
+VOLUME = {
+    "n_events",
+    "n_views",
+    "n_carts",
+    "n_removes",
+    "n_sessions",
+    "active_days",
+    "months_active",
+    "tenure_days",
+    "n_purchases",
+    "n_orders",
+    "total_spent",
+    "distinct_products",
+    "distinct_categories",
+    "distinct_brands",
+}
 DERIVED = {"activity_level": "activity", "sessions_per_active_month": "activity", "product_variety": "breadth"}
 
 
@@ -109,8 +122,9 @@ def candidate_metrics() -> list[str]:
     return [m.name for m in METRICS if m.name not in EXCLUDED and m.dtype in ("BIGINT", "DOUBLE", "INTEGER")]
 
 
-def fill_empty(features: pd.DataFrame, columns: list[str], fill_max: dict[str, float] | None = None
-               ) -> tuple[np.ndarray, dict[str, float]]:
+def fill_empty(
+    features: pd.DataFrame, columns: list[str], fill_max: dict[str, float] | None = None
+) -> tuple[np.ndarray, dict[str, float]]:
     """The metric columns as float64 with NULLs replaced by their neutral values (see the module docstring)."""
     fill_max = dict(fill_max or {})
     out = np.empty((len(features), len(columns)), np.float64)
@@ -178,12 +192,19 @@ class InputTransform:
         raw, self.fill_max_ = fill_empty(features, columns)
         sample = rng.choice(len(raw), min(SAMPLE, len(raw)), replace=False) if len(raw) > SAMPLE else slice(None)
         full, _ = fill_empty(features, candidate_metrics(), self.fill_max_)
-        self.log_columns_ = [name for j, name in enumerate(candidate_metrics())
-                             if full[:, j].min() >= 0 and _skewness(full[sample, j]) > SKEW_LIMIT]
+        self.log_columns_ = [
+            name
+            for j, name in enumerate(candidate_metrics())
+            if full[:, j].min() >= 0 and _skewness(full[sample, j]) > SKEW_LIMIT
+        ]
         from sklearn.preprocessing import QuantileTransformer
 
-        quantiles = QuantileTransformer(n_quantiles=max(10, min(1000, len(raw))), output_distribution="normal",
-                                        subsample=SAMPLE, random_state=self.seed).fit(raw)
+        quantiles = QuantileTransformer(
+            n_quantiles=max(10, min(1000, len(raw))),
+            output_distribution="normal",
+            subsample=SAMPLE,
+            random_state=self.seed,
+        ).fit(raw)
         values = quantiles.transform(raw)
         sd = values.std(axis=0)
         keep = sd > 1e-9
@@ -301,8 +322,9 @@ class InputTransform:
         v = np.where(missing[:, None], self.vector_mean_, vectors).astype(np.float64)
         return (v - self.vector_mean_) @ self.pca_components_.T, missing
 
-    def transform(self, features: pd.DataFrame, vectors: np.ndarray | None,
-                  weights: tuple[float, float] = (1.0, 1.0)) -> tuple[np.ndarray, np.ndarray]:
+    def transform(
+        self, features: pd.DataFrame, vectors: np.ndarray | None, weights: tuple[float, float] = (1.0, 1.0)
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Model rows (float32) for ``features`` rows and their ``vectors`` rows; and the vector_missing flags."""
         metrics = self.metric_block(features) * (self.metric_weight_ * weights[0])
         pcs, missing = self.vector_block(vectors, len(features))
@@ -329,21 +351,31 @@ class InputTransform:
             "vector_variance_explained": [round(r, 4) for r in self.pca_variance_ratio_],
             "vector_variance_explained_total": round(float(sum(self.pca_variance_ratio_)), 4),
             "block_weights": {"metrics": self.metric_weight_, "vectors": self.vector_weight_},
-            "cluster_view": {"metric_components": len(self.view_eigenvalues_),
-                             "marchenko_pastur_edge": round(self.view_edge_, 4),
-                             "eigenvalues": [round(e, 4) for e in self.view_eigenvalues_],
-                             "metric_variance_explained": round(sum(self.view_eigenvalues_) / max(len(self.metrics_), 1), 4),
-                             "loadings": {f"metric_pc{i + 1}": {m: round(w, 3) for m, w in words}
-                                          for i, (_, words) in enumerate(self.view_components_in_words())}},
+            "cluster_view": {
+                "metric_components": len(self.view_eigenvalues_),
+                "marchenko_pastur_edge": round(self.view_edge_, 4),
+                "eigenvalues": [round(e, 4) for e in self.view_eigenvalues_],
+                "metric_variance_explained": round(sum(self.view_eigenvalues_) / max(len(self.metrics_), 1), 4),
+                "loadings": {
+                    f"metric_pc{i + 1}": {m: round(w, 3) for m, w in words}
+                    for i, (_, words) in enumerate(self.view_components_in_words())
+                },
+            },
             "group_weights": {c: round(float(w), 4) for c, w in zip(self.metrics_, self.group_weights_, strict=True)},
-            "rules": {"skew_limit": SKEW_LIMIT, "clip": CLIP, "correlation_limit": CORRELATION_LIMIT,
-                      "pca_variance": PCA_VARIANCE, "block_rule": "each registry group, then each block, scaled to total variance 1",
-                      "scaling": "quantile-normal", "volume_left_out": sorted(VOLUME), "derived": sorted(DERIVED)},
+            "rules": {
+                "skew_limit": SKEW_LIMIT,
+                "clip": CLIP,
+                "correlation_limit": CORRELATION_LIMIT,
+                "pca_variance": PCA_VARIANCE,
+                "block_rule": "each registry group, then each block, scaled to total variance 1",
+                "scaling": "quantile-normal",
+                "volume_left_out": sorted(VOLUME),
+                "derived": sorted(DERIVED),
+            },
         }
 
 
-def align_vectors(user_ids: np.ndarray, vector_ids: np.ndarray | None, vectors: np.ndarray | None
-                  ) -> np.ndarray | None:
+def align_vectors(user_ids: np.ndarray, vector_ids: np.ndarray | None, vectors: np.ndarray | None) -> np.ndarray | None:
     """Rows of ``vectors`` in the order of ``user_ids`` (NaN rows for users without a vector)."""
     if vectors is None or vector_ids is None:
         return None
@@ -355,7 +387,7 @@ def align_vectors(user_ids: np.ndarray, vector_ids: np.ndarray | None, vectors: 
     return out
 
 
-__all__ = ["InputTransform", "align_vectors", "candidate_metrics", "fill_empty", "model_metrics", "with_derived", "KEY"]
+__all__ = ["KEY", "InputTransform", "align_vectors", "candidate_metrics", "fill_empty", "model_metrics", "with_derived"]
 
 
 def read_user_vectors(workspace) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -374,7 +406,10 @@ def read_user_vectors(workspace) -> tuple[np.ndarray, np.ndarray, np.ndarray] | 
     column = table.column("vector").combine_chunks()
     flat = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32)
     vectors = flat.reshape(len(ids), -1) if len(ids) else np.zeros((0, 0), np.float32)
-    source = (np.asarray(table.column("source").to_pylist(), dtype=object) if "source" in table.column_names
-              else np.full(len(ids), "trained", dtype=object))
+    source = (
+        np.asarray(table.column("source").to_pylist(), dtype=object)
+        if "source" in table.column_names
+        else np.full(len(ids), "trained", dtype=object)
+    )
     order = np.argsort(ids, kind="stable")
     return ids[order], vectors[order], source[order]

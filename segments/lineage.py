@@ -17,8 +17,9 @@ from scipy.optimize import linear_sum_assignment
 MIN_JACCARD = 0.3
 
 
-def jaccard_matrix(prev_ids: np.ndarray, prev_labels: np.ndarray, new_ids: np.ndarray, new_labels: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def jaccard_matrix(
+    prev_ids: np.ndarray, prev_labels: np.ndarray, new_ids: np.ndarray, new_labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(J, previous segments, new segments)`` over segments > 0."""
     prev = pd.DataFrame({"user_id": prev_ids, "prev": prev_labels})
     new = pd.DataFrame({"user_id": new_ids, "new": new_labels})
@@ -37,8 +38,9 @@ def jaccard_matrix(prev_ids: np.ndarray, prev_labels: np.ndarray, new_ids: np.nd
     return J, prev_segs, new_segs
 
 
-def match(prev_ids: np.ndarray, prev_labels: np.ndarray, new_ids: np.ndarray, new_labels: np.ndarray
-          ) -> tuple[dict[int, int], dict[int, float]]:
+def match(
+    prev_ids: np.ndarray, prev_labels: np.ndarray, new_ids: np.ndarray, new_labels: np.ndarray
+) -> tuple[dict[int, int], dict[int, float]]:
     """``{new label: id to use}`` for every new segment > 0, and the Jaccard of each carried-over pair."""
     J, prev_segs, new_segs = jaccard_matrix(prev_ids, prev_labels, new_ids, new_labels)
     mapping: dict[int, int] = {}
@@ -57,10 +59,12 @@ def match(prev_ids: np.ndarray, prev_labels: np.ndarray, new_ids: np.ndarray, ne
     return mapping, jaccard
 
 
-def migration(prev_ids: np.ndarray, prev_labels: np.ndarray, new_ids: np.ndarray, new_labels: np.ndarray
-              ) -> pd.DataFrame:
+def migration(
+    prev_ids: np.ndarray, prev_labels: np.ndarray, new_ids: np.ndarray, new_labels: np.ndarray
+) -> pd.DataFrame:
     """``previous_segment_id, segment_id, users`` over users in both runs (segment 0 included)."""
     both = pd.DataFrame({"user_id": prev_ids, "previous_segment_id": prev_labels}).merge(
-        pd.DataFrame({"user_id": new_ids, "segment_id": new_labels}), on="user_id")
+        pd.DataFrame({"user_id": new_ids, "segment_id": new_labels}), on="user_id"
+    )
     table = both.groupby(["previous_segment_id", "segment_id"]).size().rename("users").reset_index()
     return table.astype({"previous_segment_id": "int64", "segment_id": "int64", "users": "int64"})

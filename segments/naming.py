@@ -30,11 +30,15 @@ CATEGORY_NAMES = {
 }
 
 METRIC_LABELS = {
-    "n_events": ("events", "événements"), "n_views": ("views", "vues"), "n_carts": ("cart adds", "ajouts au panier"),
-    "n_removes": ("cart removals", "retraits du panier"), "n_sessions": ("visits", "visites"),
-    "active_days": ("active days", "jours actifs"), "months_active": ("active months", "mois actifs"),
-    "tenure_days": ("relationship length", "ancienneté"), "recency_days": ("days since last visit",
-                                                                           "jours depuis la dernière visite"),
+    "n_events": ("events", "événements"),
+    "n_views": ("views", "vues"),
+    "n_carts": ("cart adds", "ajouts au panier"),
+    "n_removes": ("cart removals", "retraits du panier"),
+    "n_sessions": ("visits", "visites"),
+    "active_days": ("active days", "jours actifs"),
+    "months_active": ("active months", "mois actifs"),
+    "tenure_days": ("relationship length", "ancienneté"),
+    "recency_days": ("days since last visit", "jours depuis la dernière visite"),
     "events_per_session": ("events per visit", "événements par visite"),
     "median_session_minutes": ("visit length", "durée des visites"),
     "median_session_gap_hours": ("time between visits", "temps entre les visites"),
@@ -42,30 +46,45 @@ METRIC_LABELS = {
     "cart_to_purchase_rate": ("cart-to-purchase rate", "taux d'achat après panier"),
     "cart_abandonment_rate": ("cart abandonment", "abandon de panier"),
     "remove_from_cart_rate": ("removal rate", "taux de retrait du panier"),
-    "purchase_rate": ("purchase rate", "taux d'achat"), "n_purchases": ("items bought", "articles achetés"),
-    "n_orders": ("orders", "commandes"), "total_spent": ("spend", "dépenses"),
-    "avg_order_value": ("order value", "panier moyen"), "items_per_order": ("items per order", "articles par commande"),
+    "purchase_rate": ("purchase rate", "taux d'achat"),
+    "n_purchases": ("items bought", "articles achetés"),
+    "n_orders": ("orders", "commandes"),
+    "total_spent": ("spend", "dépenses"),
+    "avg_order_value": ("order value", "panier moyen"),
+    "items_per_order": ("items per order", "articles par commande"),
     "purchase_recency_days": ("days since last purchase", "jours depuis le dernier achat"),
-    "mean_price_viewed": ("price viewed", "prix consultés"), "mean_price_bought": ("price paid", "prix payés"),
+    "mean_price_viewed": ("price viewed", "prix consultés"),
+    "mean_price_bought": ("price paid", "prix payés"),
     "price_index_viewed": ("price level viewed", "niveau de prix consulté"),
     "price_index_bought": ("price level paid", "niveau de prix payé"),
     "below_median_purchase_share": ("bargain purchases", "achats à prix bas"),
-    "distinct_products": ("products seen", "produits vus"), "distinct_categories": ("categories seen",
-                                                                                      "catégories vues"),
-    "distinct_brands": ("brands seen", "marques vues"), "category_entropy": ("category variety",
-                                                                             "variété des catégories"),
+    "distinct_products": ("products seen", "produits vus"),
+    "distinct_categories": ("categories seen", "catégories vues"),
+    "distinct_brands": ("brands seen", "marques vues"),
+    "category_entropy": ("category variety", "variété des catégories"),
     "brand_hhi_views": ("brand loyalty (views)", "fidélité à la marque (vues)"),
     "brand_hhi_purchases": ("brand loyalty (purchases)", "fidélité à la marque (achats)"),
-    "share_night": ("night activity", "activité la nuit"), "share_morning": ("morning activity", "activité le matin"),
+    "share_night": ("night activity", "activité la nuit"),
+    "share_morning": ("morning activity", "activité le matin"),
     "share_afternoon": ("afternoon activity", "activité l'après-midi"),
-    "share_evening": ("evening activity", "activité le soir"), "weekend_share": ("weekend activity",
-                                                                                "activité le week-end"),
+    "share_evening": ("evening activity", "activité le soir"),
+    "weekend_share": ("weekend activity", "activité le week-end"),
     "promo_share": ("activity in promotions", "activité en promotion"),
     "promo_lift": ("promotion response", "réaction aux promotions"),
 }
-_FR_CATEGORY = {"electronics": "électronique", "appliances": "électroménager", "computers": "informatique",
-                "apparel": "mode", "furniture": "mobilier", "kids": "enfants", "sport": "sport",
-                "construction": "bricolage", "auto": "auto", "accessories": "accessoires", "other": "autres"}
+_FR_CATEGORY = {
+    "electronics": "électronique",
+    "appliances": "électroménager",
+    "computers": "informatique",
+    "apparel": "mode",
+    "furniture": "mobilier",
+    "kids": "enfants",
+    "sport": "sport",
+    "construction": "bricolage",
+    "auto": "auto",
+    "accessories": "accessoires",
+    "other": "autres",
+}
 for _c, _fr in _FR_CATEGORY.items():
     METRIC_LABELS[f"share_{_c}"] = (f"{_c} share", f"part {_fr}")
 
@@ -116,75 +135,130 @@ def _top_category(p: Profile) -> tuple[str, float] | None:
 
 # key -> (en, fr, newsletter theme en/fr, promotion en/fr, rule)
 RULES: dict[str, tuple[str, str, tuple[str, str], tuple[str, str], Rule]] = {
-    "bots": ("Heavy browsers (likely bots)", "Navigateurs intensifs (robots probables)",
-             ("none: exclude from campaigns", "aucune : exclure des campagnes"),
-             ("none; check traffic quality", "aucune ; vérifier la qualité du trafic"),
-             lambda p: _z(p, "events_per_session") * 2 if _z(p, "events_per_session") > 2.5 and p["share"] < 0.02
-             else None),
-    "loyal_big_spenders": ("Loyal big spenders", "Gros clients fidèles",
-                           ("new arrivals and premium picks", "nouveautés et sélection premium"),
-                           ("VIP early access, no discount", "accès VIP en avant-première, sans remise"),
-                           lambda p: _pos(_z(p, "total_spent") - 0.8, _z(p, "n_orders") - 0.5)),
-    "frequent_small_basket": ("Frequent small-basket buyers", "Acheteurs fréquents à petit panier",
-                              ("everyday essentials and refills", "essentiels du quotidien et réassort"),
-                              ("bundle offers and free-shipping threshold",
-                               "offres groupées et seuil de livraison offerte"),
-                              lambda p: _pos(_z(p, "n_sessions") - 0.8, _z(p, "purchase_rate") - 0.3,
-                                             0.3 - _z(p, "price_index_viewed"))),
-    "premium_buyers": ("Premium buyers", "Acheteurs haut de gamme",
-                       ("flagship products and expert reviews", "produits phares et avis d'experts"),
-                       ("extended warranty or premium service", "garantie étendue ou service premium"),
-                       lambda p: _pos(_z(p, "price_index_viewed") - 0.8, _z(p, "purchase_rate"))),
-    "holiday_shoppers": ("Holiday shoppers", "Acheteurs des fêtes",
-                         ("gift guides", "guides de cadeaux"),
-                         ("early-bird holiday offers", "offres de fêtes en avant-première"),
-                         lambda p: (p["holiday_ratio"] - 1.5) * 2 if p["holiday_ratio"] > 1.5 else None),
-    "bargain_hunters": ("Bargain hunters", "Chasseurs de bonnes affaires",
-                        ("deals of the week", "bons plans de la semaine"),
-                        ("flash sales and price-drop alerts", "ventes flash et alertes baisse de prix"),
-                        lambda p: _pos(_z(p, "promo_share") - 0.5, -_z(p, "price_index_viewed") - 0.3)
-                        or _pos(_z(p, "below_median_purchase_share") - 0.8, _z(p, "purchase_rate"))),
-    "brand_fans": ("{brand} fans", "Fans de {brand}",
-                   ("{brand} news and launches", "actualités et lancements {brand}"),
-                   ("{brand} accessories bundle", "pack d'accessoires {brand}"),
-                   lambda p: (_z(p, "brand_hhi_views") + p["brands"][0]["lift"] / 2) if _brand(p)
-                   and _z(p, "brand_hhi_views") > 0.5 else None),
-    "cart_abandoners": ("Cart abandoners", "Abandonnistes de panier",
-                        ("the items they left behind", "les articles laissés au panier"),
-                        ("basket reminder with a time-limited discount",
-                         "relance panier avec remise limitée dans le temps"),
-                        # converts little: under 5 % of visits, or below the average customer (a
-                        # segment abandoning the most carts at 6.8 % conversion is still one)
-                        lambda p: _pos(_z(p, "cart_abandonment_rate") - 0.3, _z(p, "n_carts") - 0.3,
-                                       max(0.05 - _mean(p, "purchase_rate"), -_z(p, "purchase_rate")))),
-    "window_shoppers": ("Window shoppers", "Lèche-vitrines",
-                        ("inspiration and best sellers", "inspiration et meilleures ventes"),
-                        ("first-purchase welcome discount", "remise de bienvenue sur le premier achat"),
-                        lambda p: (1.0 - 20 * _mean(p, "purchase_rate")) if _mean(p, "purchase_rate") < 0.02
-                        and _mean(p, "n_carts") < 0.5 else None),
-    "category": ("{category_en}", "{category_fr}",
-                 ("what is new in {cat_en}", "les nouveautés {cat_fr}"),
-                 ("{cat_en} category promotion", "promotion sur la catégorie {cat_fr}"),
-                 lambda p: _top_category(p)[1] if _top_category(p) else None),
-    "one_time_visitors": ("One-time visitors", "Visiteurs d'un jour",
-                          ("welcome back: what you viewed", "bon retour : ce que vous avez consulté"),
-                          ("come-back voucher", "bon de retour"),
-                          lambda p: (1.5 - _mean(p, "n_sessions")) * 2 if _mean(p, "n_sessions") < 1.5 else None),
-    "loyal_regulars": ("Loyal regulars", "Habitués fidèles",
-                       ("members' news", "actualités des membres"), ("loyalty points", "points de fidélité"),
-                       lambda p: _z(p, "months_active") if _z(p, "months_active") > 0.8 else None),
-    "lapsed": ("Lapsed customers", "Clients endormis",
-               ("we miss you: what is new", "vous nous manquez : les nouveautés"),
-               ("win-back offer", "offre de reconquête"),
-               # lapsed *customers*: they bought (at least one order per two members on average) and
-               # have not come back; browsers who never bought are not lapsed customers
-               lambda p: _z(p, "recency_days") if _z(p, "recency_days") > 0.8 and _mean(p, "n_orders") >= 0.5
-               else None),
-    "night_owls": ("Night owls", "Noctambules", ("late-night picks", "sélection de fin de soirée"),
-                   ("night-only flash deal", "vente flash nocturne"),
-                   lambda p: _z(p, "share_night") if _z(p, "share_night") > 1.0 else None),
-    "everyday": ("Everyday shoppers", "Clients du quotidien", ("best sellers", "meilleures ventes"),
-                 ("seasonal promotion", "promotion saisonnière"), lambda p: 0.0),
+    "bots": (
+        "Heavy browsers (likely bots)",
+        "Navigateurs intensifs (robots probables)",
+        ("none: exclude from campaigns", "aucune : exclure des campagnes"),
+        ("none; check traffic quality", "aucune ; vérifier la qualité du trafic"),
+        lambda p: _z(p, "events_per_session") * 2 if _z(p, "events_per_session") > 2.5 and p["share"] < 0.02 else None,
+    ),
+    "loyal_big_spenders": (
+        "Loyal big spenders",
+        "Gros clients fidèles",
+        ("new arrivals and premium picks", "nouveautés et sélection premium"),
+        ("VIP early access, no discount", "accès VIP en avant-première, sans remise"),
+        lambda p: _pos(_z(p, "total_spent") - 0.8, _z(p, "n_orders") - 0.5),
+    ),
+    "frequent_small_basket": (
+        "Frequent small-basket buyers",
+        "Acheteurs fréquents à petit panier",
+        ("everyday essentials and refills", "essentiels du quotidien et réassort"),
+        ("bundle offers and free-shipping threshold", "offres groupées et seuil de livraison offerte"),
+        lambda p: _pos(_z(p, "n_sessions") - 0.8, _z(p, "purchase_rate") - 0.3, 0.3 - _z(p, "price_index_viewed")),
+    ),
+    "premium_buyers": (
+        "Premium buyers",
+        "Acheteurs haut de gamme",
+        ("flagship products and expert reviews", "produits phares et avis d'experts"),
+        ("extended warranty or premium service", "garantie étendue ou service premium"),
+        lambda p: _pos(_z(p, "price_index_viewed") - 0.8, _z(p, "purchase_rate")),
+    ),
+    "holiday_shoppers": (
+        "Holiday shoppers",
+        "Acheteurs des fêtes",
+        ("gift guides", "guides de cadeaux"),
+        ("early-bird holiday offers", "offres de fêtes en avant-première"),
+        lambda p: (p["holiday_ratio"] - 1.5) * 2 if p["holiday_ratio"] > 1.5 else None,
+    ),
+    "bargain_hunters": (
+        "Bargain hunters",
+        "Chasseurs de bonnes affaires",
+        ("deals of the week", "bons plans de la semaine"),
+        ("flash sales and price-drop alerts", "ventes flash et alertes baisse de prix"),
+        lambda p: (
+            _pos(_z(p, "promo_share") - 0.5, -_z(p, "price_index_viewed") - 0.3)
+            or _pos(_z(p, "below_median_purchase_share") - 0.8, _z(p, "purchase_rate"))
+        ),
+    ),
+    "brand_fans": (
+        "{brand} fans",
+        "Fans de {brand}",
+        ("{brand} news and launches", "actualités et lancements {brand}"),
+        ("{brand} accessories bundle", "pack d'accessoires {brand}"),
+        lambda p: (
+            (_z(p, "brand_hhi_views") + p["brands"][0]["lift"] / 2)
+            if _brand(p) and _z(p, "brand_hhi_views") > 0.5
+            else None
+        ),
+    ),
+    "cart_abandoners": (
+        "Cart abandoners",
+        "Abandonnistes de panier",
+        ("the items they left behind", "les articles laissés au panier"),
+        ("basket reminder with a time-limited discount", "relance panier avec remise limitée dans le temps"),
+        # converts little: under 5 % of visits, or below the average customer (a
+        # segment abandoning the most carts at 6.8 % conversion is still one)
+        lambda p: _pos(
+            _z(p, "cart_abandonment_rate") - 0.3,
+            _z(p, "n_carts") - 0.3,
+            max(0.05 - _mean(p, "purchase_rate"), -_z(p, "purchase_rate")),
+        ),
+    ),
+    "window_shoppers": (
+        "Window shoppers",
+        "Lèche-vitrines",
+        ("inspiration and best sellers", "inspiration et meilleures ventes"),
+        ("first-purchase welcome discount", "remise de bienvenue sur le premier achat"),
+        lambda p: (
+            (1.0 - 20 * _mean(p, "purchase_rate"))
+            if _mean(p, "purchase_rate") < 0.02 and _mean(p, "n_carts") < 0.5
+            else None
+        ),
+    ),
+    "category": (
+        "{category_en}",
+        "{category_fr}",
+        ("what is new in {cat_en}", "les nouveautés {cat_fr}"),
+        ("{cat_en} category promotion", "promotion sur la catégorie {cat_fr}"),
+        lambda p: _top_category(p)[1] if _top_category(p) else None,
+    ),
+    "one_time_visitors": (
+        "One-time visitors",
+        "Visiteurs d'un jour",
+        ("welcome back: what you viewed", "bon retour : ce que vous avez consulté"),
+        ("come-back voucher", "bon de retour"),
+        lambda p: (1.5 - _mean(p, "n_sessions")) * 2 if _mean(p, "n_sessions") < 1.5 else None,
+    ),
+    "loyal_regulars": (
+        "Loyal regulars",
+        "Habitués fidèles",
+        ("members' news", "actualités des membres"),
+        ("loyalty points", "points de fidélité"),
+        lambda p: _z(p, "months_active") if _z(p, "months_active") > 0.8 else None,
+    ),
+    "lapsed": (
+        "Lapsed customers",
+        "Clients endormis",
+        ("we miss you: what is new", "vous nous manquez : les nouveautés"),
+        ("win-back offer", "offre de reconquête"),
+        # lapsed *customers*: they bought (at least one order per two members on average) and
+        # have not come back; browsers who never bought are not lapsed customers
+        lambda p: _z(p, "recency_days") if _z(p, "recency_days") > 0.8 and _mean(p, "n_orders") >= 0.5 else None,
+    ),
+    "night_owls": (
+        "Night owls",
+        "Noctambules",
+        ("late-night picks", "sélection de fin de soirée"),
+        ("night-only flash deal", "vente flash nocturne"),
+        lambda p: _z(p, "share_night") if _z(p, "share_night") > 1.0 else None,
+    ),
+    "everyday": (
+        "Everyday shoppers",
+        "Clients du quotidien",
+        ("best sellers", "meilleures ventes"),
+        ("seasonal promotion", "promotion saisonnière"),
+        lambda p: 0.0,
+    ),
 }
 
 
@@ -193,8 +267,9 @@ def _fill(text: str, p: Profile) -> str:
     cat = _top_category(p)
     c = cat[0] if cat else "other"
     en, fr = CATEGORY_NAMES.get(c, ("Shoppers", "Clients"))
-    return text.format(brand=(brand or "brand").title(), category_en=en, category_fr=fr, cat_en=c,
-                       cat_fr=_FR_CATEGORY.get(c, c))
+    return text.format(
+        brand=(brand or "brand").title(), category_en=en, category_fr=fr, cat_en=c, cat_fr=_FR_CATEGORY.get(c, c)
+    )
 
 
 def candidates(p: Profile) -> list[tuple[float, str]]:
@@ -209,15 +284,21 @@ def candidates(p: Profile) -> list[tuple[float, str]]:
 
 def timing(p: Profile) -> dict[str, str]:
     """When to send: the part of day the segment over-indexes on most, and weekend or weekdays."""
-    parts = {"night": ("at night", "la nuit"), "morning": ("in the morning", "le matin"),
-             "afternoon": ("in the afternoon", "l'après-midi"), "evening": ("in the evening", "le soir")}
+    parts = {
+        "night": ("at night", "la nuit"),
+        "morning": ("in the morning", "le matin"),
+        "afternoon": ("in the afternoon", "l'après-midi"),
+        "evening": ("in the evening", "le soir"),
+    }
     part = max(parts, key=lambda x: (_z(p, f"share_{x}"), x))
     weekend = _z(p, "weekend_share") > 0.2
     day_en, day_fr = ("on weekends", "le week-end") if weekend else ("on weekdays", "en semaine")
     when_en, when_fr = parts[part]
     if p.get("holiday_ratio", 1) > 1.5:
-        return {"en": f"Timing: from mid-November, {day_en} {when_en}",
-                "fr": f"Calendrier : dès la mi-novembre, {day_fr} {when_fr}"}
+        return {
+            "en": f"Timing: from mid-November, {day_en} {when_en}",
+            "fr": f"Calendrier : dès la mi-novembre, {day_fr} {when_fr}",
+        }
     return {"en": f"Timing: {day_en} {when_en}", "fr": f"Calendrier : {day_fr} {when_fr}"}
 
 
@@ -226,8 +307,10 @@ def _texts(key: str, p: Profile) -> dict[str, dict[str, object]]:
     t = timing(p)
     return {
         "name": {"en": _fill(en, p), "fr": _fill(fr, p)},
-        "actions": {"en": [f"Newsletter: {_fill(theme[0], p)}", f"Promotion: {_fill(promo[0], p)}", t["en"]],
-                    "fr": [f"Newsletter : {_fill(theme[1], p)}", f"Promotion : {_fill(promo[1], p)}", t["fr"]]},
+        "actions": {
+            "en": [f"Newsletter: {_fill(theme[0], p)}", f"Promotion: {_fill(promo[0], p)}", t["en"]],
+            "fr": [f"Newsletter : {_fill(theme[1], p)}", f"Promotion : {_fill(promo[1], p)}", t["fr"]],
+        },
     }
 
 
@@ -235,13 +318,18 @@ def describe(p: Profile, lang: str) -> str:
     """One sentence: size, revenue share, conversion, and the strongest traits."""
     traits = p.get("traits", {}).get(lang, [])[:3]
     if lang == "en":
-        return (f"{p['share']:.0%} of users, {p['revenue_share']:.0%} of revenue, session conversion "
-                f"{p['conversion']:.1%}" + (f"; {', '.join(traits)}" if traits else "") + ".")
+        return (
+            f"{p['share']:.0%} of users, {p['revenue_share']:.0%} of revenue, session conversion "
+            f"{p['conversion']:.1%}" + (f"; {', '.join(traits)}" if traits else "") + "."
+        )
     share = f"{p['share'] * 100:.0f} %".replace(".", ",")
     rev = f"{p['revenue_share'] * 100:.0f} %".replace(".", ",")
     conv = f"{p['conversion'] * 100:.1f} %".replace(".", ",")
-    return (f"{share} des clients, {rev} du chiffre d'affaires, conversion par visite {conv}"
-            + (f" ; {', '.join(traits)}" if traits else "") + ".")
+    return (
+        f"{share} des clients, {rev} du chiffre d'affaires, conversion par visite {conv}"
+        + (f" ; {', '.join(traits)}" if traits else "")
+        + "."
+    )
 
 
 def _rule_naming(name: str, p: Profile) -> str | None:
@@ -249,7 +337,7 @@ def _rule_naming(name: str, p: Profile) -> str | None:
     for _, k in candidates(p):
         base = _texts(k, p)["name"]["en"]
         qualified = name.startswith(base + " (")  # "Everyday shoppers (high other share)"
-        numbered = name.startswith(base + " ") and name[len(base) + 1:].isdigit()  # "Window shoppers 2"
+        numbered = name.startswith(base + " ") and name[len(base) + 1 :].isdigit()  # "Window shoppers 2"
         if name == base or qualified or numbered:
             return k
     return None
@@ -274,8 +362,15 @@ def name_segments(profiles: list[Profile], keep: dict[int, dict[str, str]] | Non
     out: dict[int, dict] = {}
     # each name goes to the segment where its rule is strongest (greedy over all (strength, segment, rule)
     # pairs, strongest first; ties: lower segment id, then rule order); "everyday" (strength 0) last
-    pairs = sorted(((s, p["segment_id"], order, k) for p in profiles if p["segment_id"] and p["segment_id"] not in keep
-                    for order, (s, k) in enumerate(_options(p))), key=lambda t: (-t[0], t[1], t[2]))
+    pairs = sorted(
+        (
+            (s, p["segment_id"], order, k)
+            for p in profiles
+            if p["segment_id"] and p["segment_id"] not in keep
+            for order, (s, k) in enumerate(_options(p))
+        ),
+        key=lambda t: (-t[0], t[1], t[2]),
+    )
     given: dict[int, str] = {}
     for _s, sid, _o, k in pairs:
         p = next(q for q in profiles if q["segment_id"] == sid)
@@ -287,13 +382,22 @@ def name_segments(profiles: list[Profile], keep: dict[int, dict[str, str]] | Non
     for p in sorted(profiles, key=lambda q: q["segment_id"]):
         sid = p["segment_id"]
         if sid == 0:
-            texts = {"name": dict(NOT_ENOUGH),
-                     "actions": {"en": ["Newsletter: welcome series and best sellers",
-                                        "Promotion: first-purchase discount", "Timing: after the second visit"],
-                                 "fr": ["Newsletter : série de bienvenue et meilleures ventes",
-                                        "Promotion : remise sur le premier achat",
-                                        "Calendrier : après la deuxième visite"]},
-                     "rule": "threshold"}
+            texts = {
+                "name": dict(NOT_ENOUGH),
+                "actions": {
+                    "en": [
+                        "Newsletter: welcome series and best sellers",
+                        "Promotion: first-purchase discount",
+                        "Timing: after the second visit",
+                    ],
+                    "fr": [
+                        "Newsletter : série de bienvenue et meilleures ventes",
+                        "Promotion : remise sur le premier achat",
+                        "Calendrier : après la deuxième visite",
+                    ],
+                },
+                "rule": "threshold",
+            }
         else:
             options = _options(p)
             if sid in given:

@@ -22,14 +22,14 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import adjusted_rand_score, f1_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
-from events.errors import ShopgraphError
-from events.manifest import code_version
-from events.workspace import Workspace
 from features.calendar import load_calendar
 from features.compute import FEATURES_FILE, read_sidecar
 from segments import assign as assigner
 from segments import lineage, naming, profile, runs, selection, short_history, threshold
 from segments.inputs import InputTransform, align_vectors, read_user_vectors, with_derived
+from shopgraph.errors import ShopgraphError
+from shopgraph.version import code_version
+from shopgraph.workspace import Workspace
 
 MIN_EVENTS_TO_CLUSTER = 5
 # a cluster is published as a segment only with this many customers at or above the activity
@@ -96,8 +96,11 @@ def user_vectors(workspace: Workspace, user_ids: np.ndarray) -> tuple[np.ndarray
     order = np.argsort(ids, kind="stable")
     aligned = align_vectors(user_ids, ids[order], vectors[order])
     missing = int((~np.isfinite(aligned).all(axis=1)).sum())
-    return aligned, {"vectors": "embeddings/user_vectors.parquet", "dimensions": int(vectors.shape[1]),
-                     "users_without_vector": missing}
+    return aligned, {
+        "vectors": "embeddings/user_vectors.parquet",
+        "dimensions": int(vectors.shape[1]),
+        "users_without_vector": missing,
+    }
 
 
 def fingerprints(features: pd.DataFrame) -> np.ndarray:
@@ -138,8 +141,9 @@ def published_clusters(labels: np.ndarray, below: np.ndarray) -> np.ndarray:
     return values[counts == counts.max()]  # never nothing: a tiny run publishes its largest cluster
 
 
-def confusion_table(model: assigner.AssignmentModel, label_to_segment: dict[int, int],
-                    published: np.ndarray | None = None) -> tuple[pd.DataFrame, float]:
+def confusion_table(
+    model: assigner.AssignmentModel, label_to_segment: dict[int, int], published: np.ndarray | None = None
+) -> tuple[pd.DataFrame, float]:
     """The kept classifier on its test split as ``assign`` uses it, and its macro-F1 there.
 
     Rows the true segment id, columns the predicted one (column ``segment_id`` first, as
@@ -161,27 +165,45 @@ def confusion_table(model: assigner.AssignmentModel, label_to_segment: dict[int,
 
     table = pd.crosstab(segment_of(y_test), segment_of(predicted), dropna=False)
     table.index.name, table.columns.name = "segment_id", None
-    f1 = float(f1_score(y_test, predicted, labels=labels, average="macro", zero_division=0)) if len(y_test) \
+    f1 = (
+        float(f1_score(y_test, predicted, labels=labels, average="macro", zero_division=0))
+        if len(y_test)
         else float("nan")
+    )
     return table.reset_index(), f1
 
 
-def _analysis(model: assigner.AssignmentModel, transform: InputTransform, X: np.ndarray, view: np.ndarray,
-              labels: np.ndarray, features: pd.DataFrame, k: int, seed: int) -> tuple[pd.DataFrame, dict]:
+def _analysis(
+    model: assigner.AssignmentModel,
+    transform: InputTransform,
+    X: np.ndarray,
+    view: np.ndarray,
+    labels: np.ndarray,
+    features: pd.DataFrame,
+    k: int,
+    seed: int,
+) -> tuple[pd.DataFrame, dict]:
     """Permutation importance, quality with each block alone (in the clustering view), metric and vector
     principal components in plain words."""
     X_test, y_test = model.test_rows
     if len(X_test) > IMPORTANCE_ROWS:
         rows = assigner.stratified_sample(y_test, IMPORTANCE_ROWS, seed)
         X_test, y_test = X_test[rows], y_test[rows]
-    result = permutation_importance(model.model, X_test, y_test, scoring="f1_macro", n_repeats=3,
-                                    random_state=seed, n_jobs=1)
+    result = permutation_importance(
+        model.model, X_test, y_test, scoring="f1_macro", n_repeats=3, random_state=seed, n_jobs=1
+    )
     blocks = transform.blocks_
     rows = []
     for j, col in enumerate(transform.columns_):
         block = "metrics" if j < blocks["metrics"].stop else "vectors"
-        rows.append({"feature": col, "block": block, "importance": float(result.importances_mean[j]),
-                     "importance_sd": float(result.importances_std[j])})
+        rows.append(
+            {
+                "feature": col,
+                "block": block,
+                "importance": float(result.importances_mean[j]),
+                "importance_sd": float(result.importances_std[j]),
+            }
+        )
     importance = pd.DataFrame(rows).sort_values(["importance", "feature"], ascending=[False, True])
     by_block = importance.groupby("block")["importance"].sum().to_dict()
     rng = np.random.default_rng(seed)
@@ -192,39 +214,56 @@ def _analysis(model: assigner.AssignmentModel, transform: InputTransform, X: np.
             continue
         part = np.ascontiguousarray(view[:, cols])
         block_labels = selection.fit_model("kmeans", k, part, seed).predict(part)
-        sil = silhouette_score(part[sample], block_labels[sample]) if len(np.unique(block_labels[sample])) > 1 \
+        sil = (
+            silhouette_score(part[sample], block_labels[sample])
+            if len(np.unique(block_labels[sample])) > 1
             else float("nan")
-        alone[name] = {"ari_with_run": float(adjusted_rand_score(labels, block_labels)),
-                       "silhouette": float(sil)}
+        )
+        alone[name] = {"ari_with_run": float(adjusted_rand_score(labels, block_labels)), "silhouette": float(sil)}
     words = []
     for i, (share, loadings) in enumerate(transform.view_components_in_words()):
         high = [f"{naming.metric_label(m, 'en')} ({w:+.2f})" for m, w in loadings if w > 0]
         low = [f"{naming.metric_label(m, 'en')} ({w:+.2f})" for m, w in loadings if w < 0]
-        words.append(f"metric component {i + 1} ({share:.0%} of the metric variance): high for users with more "
-                     + (", ".join(high) or "nothing listed") + "; low for users with more "
-                     + (", ".join(low) or "nothing listed"))
+        words.append(
+            f"metric component {i + 1} ({share:.0%} of the metric variance): high for users with more "
+            + (", ".join(high) or "nothing listed")
+            + "; low for users with more "
+            + (", ".join(low) or "nothing listed")
+        )
     if transform.vector_dims_:
         pcs = X[:, blocks["vectors"]]
         metric_values = with_derived(features)[transform.metrics_].apply(pd.to_numeric, errors="coerce").fillna(0)
         ranks = metric_values.rank().to_numpy()
         for i in range(min(3, pcs.shape[1])):
             pc_rank = pd.Series(pcs[:, i]).rank().to_numpy()
-            corr = [(float(np.corrcoef(pc_rank, ranks[:, j])[0, 1]) if np.ptp(ranks[:, j]) else 0.0, m)
-                    for j, m in enumerate(transform.metrics_)]
+            corr = [
+                (float(np.corrcoef(pc_rank, ranks[:, j])[0, 1]) if np.ptp(ranks[:, j]) else 0.0, m)
+                for j, m in enumerate(transform.metrics_)
+            ]
             corr.sort(key=lambda t: (-t[0], t[1]))
             high = [f"{naming.metric_label(m, 'en')} ({c:+.2f})" for c, m in corr[:2] if c > 0.1]
             low = [f"{naming.metric_label(m, 'en')} ({c:+.2f})" for c, m in corr[::-1][:2] if c < -0.1]
             share = transform.pca_variance_ratio_[i]
-            words.append(f"vector component {i + 1} ({share:.0%} of the vector variance): high for users with more "
-                         + (", ".join(high) or "nothing measured") + "; low for users with more "
-                         + (", ".join(low) or "nothing measured"))
+            words.append(
+                f"vector component {i + 1} ({share:.0%} of the vector variance): high for users with more "
+                + (", ".join(high) or "nothing measured")
+                + "; low for users with more "
+                + (", ".join(low) or "nothing measured")
+            )
     analysis = {"importance_by_block": by_block, "quality_block_alone": alone, "components_in_words": words}
     return importance, analysis
 
 
-def segment(workspace: Workspace, k: int | None = None, method: str | None = None, seed: int = 0,
-            sample_size: int = DEFAULT_SAMPLE, progress: Progress | None = None, *,
-            classifiers: tuple[str, ...] | None = None) -> SegmentRun:
+def segment(
+    workspace: Workspace,
+    k: int | None = None,
+    method: str | None = None,
+    seed: int = 0,
+    sample_size: int = DEFAULT_SAMPLE,
+    progress: Progress | None = None,
+    *,
+    classifiers: tuple[str, ...] | None = None,
+) -> SegmentRun:
     """Run the whole segmentation (see the module docstring) and return what it wrote.
 
     BLAS and OpenMP run single-threaded: the matrices are small and thin, and multi-threaded BLAS on a
@@ -234,8 +273,15 @@ def segment(workspace: Workspace, k: int | None = None, method: str | None = Non
         return _segment(workspace, k, method, seed, sample_size, progress, classifiers)
 
 
-def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int, sample_size: int,
-             progress: Progress | None, classifiers: tuple[str, ...] | None) -> SegmentRun:
+def _segment(
+    workspace: Workspace,
+    k: int | None,
+    method: str | None,
+    seed: int,
+    sample_size: int,
+    progress: Progress | None,
+    classifiers: tuple[str, ...] | None,
+) -> SegmentRun:
     say = progress or (lambda _phase, _done, _total: None)
     if method is not None and method not in selection.METHODS:
         raise ShopgraphError(f"--method {method!r} is not one of {', '.join(selection.METHODS)}")
@@ -258,8 +304,10 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     n_events = pd.to_numeric(features["n_events"], errors="coerce").fillna(0).to_numpy()
     clustered = np.flatnonzero(n_events >= MIN_EVENTS_TO_CLUSTER)
     if len(clustered) < 50:
-        raise ShopgraphError(f"only {len(clustered)} user(s) have {MIN_EVENTS_TO_CLUSTER}+ events: too few to "
-                             "segment; ingest more months and run `shopgraph features` again")
+        raise ShopgraphError(
+            f"only {len(clustered)} user(s) have {MIN_EVENTS_TO_CLUSTER}+ events: too few to "
+            "segment; ingest more months and run `shopgraph features` again"
+        )
     f_clustered = features.iloc[clustered].reset_index(drop=True)
     v_clustered = None if vectors is None else vectors[clustered]
     transform = InputTransform(seed=seed, use_vectors=vectors is not None).fit(f_clustered, v_clustered)
@@ -271,16 +319,21 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     sample = np.sort(rng.choice(len(X), min(sample_size, len(X)), replace=False))
     ks = (k,) if k else selection.K_RANGE
     methods = (method,) if method else selection.METHODS
-    candidates = selection.evaluate(view[sample], _business(f_clustered.iloc[sample]), methods=methods, ks=ks,
-                                    seed=seed, progress=say)
+    candidates = selection.evaluate(
+        view[sample], _business(f_clustered.iloc[sample]), methods=methods, ks=ks, seed=seed, progress=say
+    )
     if not candidates:
         raise ShopgraphError(f"--k {k} needs more users with {MIN_EVENTS_TO_CLUSTER}+ events than {len(X)}")
     chosen = selection.choose(candidates)
-    reason = ("the most segments among fits with no segment under 1 %, stability ≥ min(0.8, best − 0.05) and "
-              "silhouette within 0.05 of the best of those")
+    reason = (
+        "the most segments among fits with no segment under 1 %, stability ≥ min(0.8, best − 0.05) and "
+        "silhouette within 0.05 of the best of those"
+    )
     if k or method:
-        reason = f"{'--k ' + str(k) if k else ''}{' ' if k and method else ''}{'--method ' + method if method else ''}" \
-                 f" given; then {reason}"
+        reason = (
+            f"{'--k ' + str(k) if k else ''}{' ' if k and method else ''}{'--method ' + method if method else ''}"
+            f" given; then {reason}"
+        )
     selection_table = pd.DataFrame([c.as_row() for c in candidates])
     lap("selection")
 
@@ -340,8 +393,9 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     migration = None
     if previous_dir is not None and (previous_dir / "assignments.parquet").is_file():
         prev = pd.read_parquet(previous_dir / "assignments.parquet", columns=["user_id", "segment_id"])
-        mapping, jaccard = lineage.match(prev["user_id"].to_numpy(), prev["segment_id"].to_numpy(),
-                                         user_ids, segment_of)
+        mapping, jaccard = lineage.match(
+            prev["user_id"].to_numpy(), prev["segment_id"].to_numpy(), user_ids, segment_of
+        )
         mapping[0] = 0
         # a cluster whose users all fall below the threshold is not in segment_of: give it a fresh id too
         fresh = max([*mapping.values(), *(int(x) for x in prev["segment_id"])], default=0) + 1
@@ -352,10 +406,11 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
         prev_segments = {int(s["segment_id"]): s for s in runs.read_json(previous_dir / "segments.json")}
         carried = {mapping[new]: prev_id for new, prev_id in mapping.items() if new and mapping[new] in prev_segments}
         keep_names = {sid: prev_segments[sid]["name"] for sid in carried}
-        migration = lineage.migration(prev["user_id"].to_numpy(), prev["segment_id"].to_numpy(), user_ids,
-                                      segment_of)
-        analysis["lineage"] = {"carried_over": sorted(keep_names), "jaccard": {str(mapping[n]): j
-                                                                                for n, j in jaccard.items()}}
+        migration = lineage.migration(prev["user_id"].to_numpy(), prev["segment_id"].to_numpy(), user_ids, segment_of)
+        analysis["lineage"] = {
+            "carried_over": sorted(keep_names),
+            "jaccard": {str(mapping[n]): j for n, j in jaccard.items()},
+        }
     lap("lineage")
 
     say("profiles and names", 0, 1)
@@ -363,29 +418,51 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     if "lineage" in analysis:  # the ids carry over; a name only while it still describes its segment
         kept = naming.still_true(profiles, keep_names)
         analysis["lineage"]["carried_over"] = sorted(kept)
-        analysis["lineage"]["renamed"] = {str(sid): keep_names[sid]["en"] for sid in sorted(set(keep_names) - set(kept))}
+        analysis["lineage"]["renamed"] = {
+            str(sid): keep_names[sid]["en"] for sid in sorted(set(keep_names) - set(kept))
+        }
     names = naming.name_segments(profiles, keep_names)
     segments = []
     for p in profiles:
         n = names[p["segment_id"]]
-        segments.append({"segment_id": p["segment_id"], "name": n["name"], "description": n["description"],
-                         "actions": n["actions"], "traits": p["traits"], "naming_rule": n["rule"],
-                         "size": p["size"], "share": p["share"], "revenue_share": p["revenue_share"],
-                         "conversion": p["conversion"], "standardised_differences": p["z"],
-                         "categories": p["categories"], "brands": p["brands"], "rules": p["rules"]})
+        segments.append(
+            {
+                "segment_id": p["segment_id"],
+                "name": n["name"],
+                "description": n["description"],
+                "actions": n["actions"],
+                "traits": p["traits"],
+                "naming_rule": n["rule"],
+                "size": p["size"],
+                "share": p["share"],
+                "revenue_share": p["revenue_share"],
+                "conversion": p["conversion"],
+                "standardised_differences": p["z"],
+                "categories": p["categories"],
+                "brands": p["brands"],
+                "rules": p["rules"],
+            }
+        )
     name_of = {s["segment_id"]: s["name"]["en"] for s in segments}
     lap("profiles")
 
     run_id = runs.new_run_id()
     staging = runs.staging_dir(workspace, run_id)
     low = confidence < assigner.LOW_CONFIDENCE
-    assignments = pd.DataFrame({
-        "user_id": user_ids, "segment_id": segment_of.astype(np.int32),
-        "segment": [name_of[int(s)] for s in segment_of], "confidence": confidence.astype(np.float64),
-        "low_confidence": low & (assigned_by != "threshold"), "assigned_by": assigned_by.astype(str)})
+    assignments = pd.DataFrame(
+        {
+            "user_id": user_ids,
+            "segment_id": segment_of.astype(np.int32),
+            "segment": [name_of[int(s)] for s in segment_of],
+            "confidence": confidence.astype(np.float64),
+            "low_confidence": low & (assigned_by != "threshold"),
+            "assigned_by": assigned_by.astype(str),
+        }
+    )
     runs.write_parquet(staging / "assignments.parquet", assignments)
-    runs.write_parquet(staging / "fingerprints.parquet",
-                       pd.DataFrame({"user_id": user_ids, "fingerprint": fingerprints(features)}))
+    runs.write_parquet(
+        staging / "fingerprints.parquet", pd.DataFrame({"user_id": user_ids, "fingerprint": fingerprints(features)})
+    )
     runs.write_json(staging / "segments.json", segments)
     runs.write_csv(staging / "selection.csv", selection_table)
     runs.write_json(staging / "threshold.json", threshold_record)
@@ -399,39 +476,77 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     confusion, published_f1 = confusion_table(model, mapping_back, published)
     runs.write_csv(staging / "confusion.csv", confusion)
     del model.test_rows
-    assigner.save({"classifier": model, "transform": transform, "label_to_segment": mapping_back,
-                   "threshold": min_events, "min_events_to_cluster": MIN_EVENTS_TO_CLUSTER},
-                  staging / assigner.MODEL_FILE)
+    assigner.save(
+        {
+            "classifier": model,
+            "transform": transform,
+            "label_to_segment": mapping_back,
+            "threshold": min_events,
+            "min_events_to_cluster": MIN_EVENTS_TO_CLUSTER,
+        },
+        staging / assigner.MODEL_FILE,
+    )
     record = {
-        "run_id": run_id, "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "method": chosen.method, "k": int(chosen.k), "reason": reason, "threshold": min_events,
-        "seed": seed, "code_version": code_version(),
-        "data_window": sidecar.get("data_window"), "features_computed_at": sidecar.get("computed_at"),
+        "run_id": run_id,
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "method": chosen.method,
+        "k": int(chosen.k),
+        "reason": reason,
+        "threshold": min_events,
+        "seed": seed,
+        "code_version": code_version(),
+        "data_window": sidecar.get("data_window"),
+        "features_computed_at": sidecar.get("computed_at"),
         "previous_run_id": previous_id,
-        "parameters": {"k": k, "method": method, "sample_size": sample_size, "k_range": list(ks),
-                       "methods": list(methods), "min_events_to_cluster": MIN_EVENTS_TO_CLUSTER,
-                       "bootstraps": selection.BOOTSTRAPS},
-        "scores": {key: getattr(chosen, key) for key in ("silhouette", "calinski_harabasz", "davies_bouldin",
-                                                          "stability", "separation", "smallest_share")},
-        "inputs": {**transform.report(), **vector_info, "users": int(len(features)),
-                   "users_clustered": int(len(clustered)), "selection_sample": int(len(sample))},
-        "classifier": {"kept": model.name, "test_macro_f1": published_f1, "split": model.split,
-                       "procedure": "60/20/20 stratified; each user's short-history copies in its user's part; "
-                                    "3-fold CV on train, copies learnt with their user's folds, macro-F1 on whole "
-                                    "histories; sigmoid calibration on validation; macro-F1 on test (published "
-                                    "segments, as assigned)",
-                       "test_macro_f1_all_clusters": model.test_macro_f1,
-                       "short_history_test_macro_f1": (None if np.isnan(model.short_test_macro_f1)
-                                                       else model.short_test_macro_f1),
-                       "short_histories": {"users": 0 if copies is None else int(len(np.unique(copies.source))),
-                                           "copies": 0 if copies is None else len(copies),
-                                           "truncations": list(short_history.SHORT_TRUNCATIONS),
-                                           "rule": "first n events of clustered users outside the threshold "
-                                                   "study, labelled with their cluster"},
-                       "unpublished_clusters": sorted(mapping_back[int(c)] for c in model.model.classes_
-                                                      if int(c) not in set(published.tolist())),
-                       "low_confidence_below": assigner.LOW_CONFIDENCE,
-                       "versions": model.versions},
+        "parameters": {
+            "k": k,
+            "method": method,
+            "sample_size": sample_size,
+            "k_range": list(ks),
+            "methods": list(methods),
+            "min_events_to_cluster": MIN_EVENTS_TO_CLUSTER,
+            "bootstraps": selection.BOOTSTRAPS,
+        },
+        "scores": {
+            key: getattr(chosen, key)
+            for key in (
+                "silhouette",
+                "calinski_harabasz",
+                "davies_bouldin",
+                "stability",
+                "separation",
+                "smallest_share",
+            )
+        },
+        "inputs": {
+            **transform.report(),
+            **vector_info,
+            "users": len(features),
+            "users_clustered": len(clustered),
+            "selection_sample": len(sample),
+        },
+        "classifier": {
+            "kept": model.name,
+            "test_macro_f1": published_f1,
+            "split": model.split,
+            "procedure": "60/20/20 stratified; each user's short-history copies in its user's part; "
+            "3-fold CV on train, copies learnt with their user's folds, macro-F1 on whole "
+            "histories; sigmoid calibration on validation; macro-F1 on test (published "
+            "segments, as assigned)",
+            "test_macro_f1_all_clusters": model.test_macro_f1,
+            "short_history_test_macro_f1": (None if np.isnan(model.short_test_macro_f1) else model.short_test_macro_f1),
+            "short_histories": {
+                "users": 0 if copies is None else len(np.unique(copies.source)),
+                "copies": 0 if copies is None else len(copies),
+                "truncations": list(short_history.SHORT_TRUNCATIONS),
+                "rule": "first n events of clustered users outside the threshold study, labelled with their cluster",
+            },
+            "unpublished_clusters": sorted(
+                mapping_back[int(c)] for c in model.model.classes_ if int(c) not in set(published.tolist())
+            ),
+            "low_confidence_below": assigner.LOW_CONFIDENCE,
+            "versions": model.versions,
+        },
         "analysis": analysis,
         "users_by": {str(k_): int(v) for k_, v in pd.Series(assigned_by).value_counts().items()},
         "timings": timings,
@@ -439,9 +554,23 @@ def _segment(workspace: Workspace, k: int | None, method: str | None, seed: int,
     runs.write_json(staging / "run.json", record)
     run_dir = runs.publish(workspace, staging, run_id)
     timings["write"] = round(time.perf_counter() - clock, 3)
-    return SegmentRun(run_id, run_dir, chosen.method, int(chosen.k), reason, threshold_record, segments,
-                      selection_table, pd.DataFrame(model.comparison), importance, migration, previous_id,
-                      int(len(features)), timings, record)
+    return SegmentRun(
+        run_id,
+        run_dir,
+        chosen.method,
+        int(chosen.k),
+        reason,
+        threshold_record,
+        segments,
+        selection_table,
+        pd.DataFrame(model.comparison),
+        importance,
+        migration,
+        previous_id,
+        len(features),
+        timings,
+        record,
+    )
 
 
 def _calendar(sidecar: dict):
@@ -469,8 +598,9 @@ Decide = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame], bool]
 update and the update itself (one row per new or changed user); False keeps the run unchanged."""
 
 
-def assign_changed(workspace: Workspace, progress: Progress | None = None,
-                   decide: Decide | None = None) -> AssignReport:
+def assign_changed(
+    workspace: Workspace, progress: Progress | None = None, decide: Decide | None = None
+) -> AssignReport:
     """Label the users who arrived or whose activity changed since the current run, without re-clustering.
 
     New users: in the feature table without an assignment. Changed users: their activity
@@ -501,34 +631,60 @@ def assign_changed(workspace: Workspace, progress: Progress | None = None,
     to_segment = bundle.get("label_to_segment", {})
     model: assigner.AssignmentModel = bundle["classifier"]
     # only the segments the run published (segments.json): a cluster emptied by the threshold has no name
-    published = np.array([c for c in model.model.classes_ if to_segment.get(int(c), int(c)) in segments and
-                          to_segment.get(int(c), int(c)) != 0], dtype=model.model.classes_.dtype)
+    published = np.array(
+        [
+            c
+            for c in model.model.classes_
+            if to_segment.get(int(c), int(c)) in segments and to_segment.get(int(c), int(c)) != 0
+        ],
+        dtype=model.model.classes_.dtype,
+    )
     labels, confidence = model.predict(X, among=published)
     seg = np.array([to_segment.get(int(c), int(c)) for c in labels], np.int64)
     below = threshold.below_threshold(pd.to_numeric(rows["n_events"], errors="coerce").to_numpy(), bundle["threshold"])
     seg[below] = 0
     confidence = np.where(below, 1.0, confidence)
-    update = pd.DataFrame({"user_id": rows["user_id"].to_numpy(np.int64), "segment_id": seg.astype(np.int32),
-                           "segment": [segments.get(int(s), f"segment {s}") for s in seg],
-                           "confidence": confidence.astype(np.float64),
-                           "low_confidence": (confidence < assigner.LOW_CONFIDENCE) & ~below,
-                           "assigned_by": np.where(below, "threshold", "classifier")})
+    update = pd.DataFrame(
+        {
+            "user_id": rows["user_id"].to_numpy(np.int64),
+            "segment_id": seg.astype(np.int32),
+            "segment": [segments.get(int(s), f"segment {s}") for s in seg],
+            "confidence": confidence.astype(np.float64),
+            "low_confidence": (confidence < assigner.LOW_CONFIDENCE) & ~below,
+            "assigned_by": np.where(below, "threshold", "classifier"),
+        }
+    )
     if decide is not None and not decide(features, assignments, update):
-        return AssignReport(run_dir.name, int(new.sum()), int(changed.sum()), int(below.sum()),
-                            int(update["low_confidence"].sum()),
-                            {k: int(v) for k, v in update["segment"].value_counts().items()}, applied=False)
-    kept = assignments[~assignments["user_id"].isin(update["user_id"]) &
-                       assignments["user_id"].isin(now["user_id"])]
+        return AssignReport(
+            run_dir.name,
+            int(new.sum()),
+            int(changed.sum()),
+            int(below.sum()),
+            int(update["low_confidence"].sum()),
+            {k: int(v) for k, v in update["segment"].value_counts().items()},
+            applied=False,
+        )
+    kept = assignments[~assignments["user_id"].isin(update["user_id"]) & assignments["user_id"].isin(now["user_id"])]
     result = pd.concat([kept, update], ignore_index=True).sort_values("user_id", kind="stable")
     runs.write_parquet(run_dir / "assignments.parquet", result.reset_index(drop=True))
     runs.write_parquet(run_dir / "fingerprints.parquet", now.rename(columns={"now": "fingerprint"}))
     record = runs.read_json(run_dir / "run.json")
-    report = AssignReport(run_dir.name, int(new.sum()), int(changed.sum()), int(below.sum()),
-                          int(update["low_confidence"].sum()),
-                          {k: int(v) for k, v in update["segment"].value_counts().items()})
+    report = AssignReport(
+        run_dir.name,
+        int(new.sum()),
+        int(changed.sum()),
+        int(below.sum()),
+        int(update["low_confidence"].sum()),
+        {k: int(v) for k, v in update["segment"].value_counts().items()},
+    )
     record.setdefault("assign_updates", []).append(
-        {"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "new_users": report.new_users,
-         "changed_users": report.changed_users, "below_threshold": report.below_threshold})
+        {
+            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "new_users": report.new_users,
+            "changed_users": report.changed_users,
+            "below_threshold": report.below_threshold,
+        }
+    )
     runs.write_json(run_dir / "run.json", record)
     say("assigning", len(todo), len(todo))
     return report

@@ -20,17 +20,18 @@ import pandas as pd
 from sklearn.tree import DecisionTreeClassifier
 
 from events.store import connect_events
-from events.workspace import Workspace
 from segments.inputs import candidate_metrics, fill_empty
 from segments.naming import metric_label, trait
+from shopgraph.workspace import Workspace
 
 MIN_ITEM_EVENTS = 10
 TOP_ITEMS = 5
 RULE_SAMPLE = 20_000
 
 
-def standardised_differences(features: pd.DataFrame, labels: np.ndarray, log_columns: list[str]
-                             ) -> tuple[list[str], dict[int, np.ndarray], dict[int, np.ndarray]]:
+def standardised_differences(
+    features: pd.DataFrame, labels: np.ndarray, log_columns: list[str]
+) -> tuple[list[str], dict[int, np.ndarray], dict[int, np.ndarray]]:
     """Metric names, and per segment: z of each metric and raw means."""
     metrics = candidate_metrics()
     raw, _ = fill_empty(features, metrics)
@@ -48,8 +49,9 @@ def standardised_differences(features: pd.DataFrame, labels: np.ndarray, log_col
     return metrics, z, means
 
 
-def item_lifts(workspace: Workspace, user_ids: np.ndarray, labels: np.ndarray
-               ) -> tuple[dict[int, list[dict]], dict[int, list[dict]]]:
+def item_lifts(
+    workspace: Workspace, user_ids: np.ndarray, labels: np.ndarray
+) -> tuple[dict[int, list[dict]], dict[int, list[dict]]]:
     """Per segment: preferred categories and brands by lift (see the module docstring)."""
     con = connect_events(workspace)
     try:
@@ -61,10 +63,17 @@ def item_lifts(workspace: Workspace, user_ids: np.ndarray, labels: np.ndarray
         brands = _lifts(con, "brand", "NULL")
     finally:
         con.close()
-    cats = {s: [{"category_id": int(r.item), "category_code": r.label, "lift": float(r.lift),
-                 "share": float(r.share)} for r in rows.itertuples()] for s, rows in categories.items()}
-    brs = {s: [{"brand": str(r.item), "lift": float(r.lift), "share": float(r.share)}
-               for r in rows.itertuples()] for s, rows in brands.items()}
+    cats = {
+        s: [
+            {"category_id": int(r.item), "category_code": r.label, "lift": float(r.lift), "share": float(r.share)}
+            for r in rows.itertuples()
+        ]
+        for s, rows in categories.items()
+    }
+    brs = {
+        s: [{"brand": str(r.item), "lift": float(r.lift), "share": float(r.share)} for r in rows.itertuples()]
+        for s, rows in brands.items()
+    }
     return cats, brs
 
 
@@ -96,46 +105,42 @@ def segment_rules(features: pd.DataFrame, labels: np.ndarray, seed: int = 0) -> 
     metrics = candidate_metrics()
     raw, _ = fill_empty(features, metrics)
     rng = np.random.default_rng(seed)
-    rows = rng.choice(len(raw), min(RULE_SAMPLE, len(raw)), replace=False) if len(raw) > RULE_SAMPLE else \
-        np.arange(len(raw))
+    rows = (
+        rng.choice(len(raw), min(RULE_SAMPLE, len(raw)), replace=False)
+        if len(raw) > RULE_SAMPLE
+        else np.arange(len(raw))
+    )
     X, y_all = raw[rows], labels[rows]
     out = {}
     for s in np.unique(labels):
         y = (y_all == s).astype(int)
         if y.sum() == 0:
             continue
-        tree = DecisionTreeClassifier(max_depth=3, min_samples_leaf=max(5, len(y) // 200), random_state=seed,
-                                      class_weight="balanced").fit(X, y)
-        t = tree.tree_
-        best = None
-
-        def walk(node: int, path: list[tuple[int, bool, float]]) -> None:
-            nonlocal best
-            if t.children_left[node] == -1:
-                leaf_rows = tree.apply(X) == node
-                hits = int(y[leaf_rows].sum())
-                if leaf_rows.sum() and hits / leaf_rows.sum() > 0.5 and (best is None or hits > best[0]):
-                    best = (hits, int(leaf_rows.sum()), list(path))
-                return
-            f, thr = t.feature[node], t.threshold[node]
-            walk(t.children_left[node], path + [(f, False, thr)])
-            walk(t.children_right[node], path + [(f, True, thr)])
-
-        walk(0, [])
+        tree = DecisionTreeClassifier(
+            max_depth=3, min_samples_leaf=max(5, len(y) // 200), random_state=seed, class_weight="balanced"
+        ).fit(X, y)
+        best = _purest_leaf(tree, X, y)
         if best is None:
             out[int(s)] = {"en": [], "fr": [], "precision": None, "recall": None}
             continue
         hits, size, path = best
         en = [f"{metric_label(metrics[f], 'en')} {'>' if up else '≤'} {_value(thr)}" for f, up, thr in path]
-        fr = [f"{metric_label(metrics[f], 'fr')} {'>' if up else '≤'} {_value(thr).replace('.', ',')}"
-              for f, up, thr in path]
-        out[int(s)] = {"en": [" and ".join(en)], "fr": [" et ".join(fr)], "precision": hits / size,
-                       "recall": hits / int(y.sum())}
+        fr = [
+            f"{metric_label(metrics[f], 'fr')} {'>' if up else '≤'} {_value(thr).replace('.', ',')}"
+            for f, up, thr in path
+        ]
+        out[int(s)] = {
+            "en": [" and ".join(en)],
+            "fr": [" et ".join(fr)],
+            "precision": hits / size,
+            "recall": hits / int(y.sum()),
+        }
     return out
 
 
-def segment_profiles(features: pd.DataFrame, labels: np.ndarray, log_columns: list[str],
-                     workspace: Workspace | None, seed: int = 0) -> list[dict]:
+def segment_profiles(
+    features: pd.DataFrame, labels: np.ndarray, log_columns: list[str], workspace: Workspace | None, seed: int = 0
+) -> list[dict]:
     """One profile per segment id in ``labels`` (0 included when present; it gets no traits)."""
     clustered = labels > 0
     spend = pd.to_numeric(features["total_spent"], errors="coerce").fillna(0).to_numpy(float)
@@ -154,13 +159,21 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, log_columns: li
     profiles = []
     for s in sorted(int(x) for x in np.unique(labels)):
         rows = labels == s
-        p = {"segment_id": s, "size": int(rows.sum()), "share": float(rows.mean()),
-             "revenue_share": float(spend[rows].sum() / total_spend),
-             "conversion": float(orders[rows].sum() / max(sessions[rows].sum(), 1.0)),
-             "holiday_ratio": float(holiday[rows].mean() / base_holiday) if base_holiday else 1.0,
-             "z": {}, "means": {}, "top_metrics": [], "traits": {"en": [], "fr": []},
-             "categories": cats.get(s, []), "brands": brands.get(s, []),
-             "rules": rules.get(s, {"en": [], "fr": [], "precision": None, "recall": None})}
+        p = {
+            "segment_id": s,
+            "size": int(rows.sum()),
+            "share": float(rows.mean()),
+            "revenue_share": float(spend[rows].sum() / total_spend),
+            "conversion": float(orders[rows].sum() / max(sessions[rows].sum(), 1.0)),
+            "holiday_ratio": float(holiday[rows].mean() / base_holiday) if base_holiday else 1.0,
+            "z": {},
+            "means": {},
+            "top_metrics": [],
+            "traits": {"en": [], "fr": []},
+            "categories": cats.get(s, []),
+            "brands": brands.get(s, []),
+            "rules": rules.get(s, {"en": [], "fr": [], "precision": None, "recall": None}),
+        }
         if s in z:
             p["z"] = {m: round(float(v), 4) for m, v in zip(metrics, z[s], strict=True)}
             p["means"] = {m: float(v) for m, v in zip(metrics, means[s], strict=True)}
@@ -169,3 +182,23 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, log_columns: li
             p["traits"] = {lang: [trait(m, v, lang) for m, v in p["top_metrics"]] for lang in ("en", "fr")}
         profiles.append(p)
     return profiles
+
+
+def _purest_leaf(tree: DecisionTreeClassifier, X: np.ndarray, y: np.ndarray) -> tuple[int, int, list] | None:
+    """The leaf holding most of the segment's members where they are the majority: (hits, size, path)."""
+    t = tree.tree_
+    leaves = tree.apply(X)
+    best = None
+    stack: list[tuple[int, list[tuple[int, bool, float]]]] = [(0, [])]
+    while stack:
+        node, path = stack.pop()
+        if t.children_left[node] == -1:
+            leaf_rows = leaves == node
+            size, hits = int(leaf_rows.sum()), int(y[leaf_rows].sum())
+            if size and hits / size > 0.5 and (best is None or hits > best[0]):
+                best = (hits, size, path)
+            continue
+        f, thr = t.feature[node], t.threshold[node]
+        stack.append((t.children_right[node], [*path, (f, True, thr)]))
+        stack.append((t.children_left[node], [*path, (f, False, thr)]))
+    return best

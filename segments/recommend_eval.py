@@ -43,10 +43,10 @@ import numpy as np
 import pandas as pd
 
 from events.store import event_files, events_sql, month_dirs
-from events.workspace import Workspace
 from features.registry import TOP_CATEGORIES
 from graph.recommend import CANDIDATES, HALF_LIFE_DAYS, MIN_BUYERS, NO_DEPARTMENT, personalise, rank
 from segments.runs import current_run_dir, write_json
+from shopgraph.workspace import Workspace
 
 K = 10
 MAX_USERS = 20_000
@@ -54,8 +54,12 @@ MIN_USERS = 30
 INTEREST_SEEDS = 20  # item-to-item: how many carted/viewed products stand in for purchases
 RECOMMEND_EVAL = "recommend_eval.json"
 CHOSEN = "segment"
-MODEL_NAMES_FR = {"segment": "segment", "segment, unpersonalised": "segment, sans personnalisation",
-                  "popularity": "popularité", "item-to-item": "article à article"}
+MODEL_NAMES_FR = {
+    "segment": "segment",
+    "segment, unpersonalised": "segment, sans personnalisation",
+    "popularity": "popularité",
+    "item-to-item": "article à article",
+}
 
 Progress = Callable[[str, int, int], None]
 """``progress(label, done, total)``."""
@@ -83,8 +87,9 @@ class Holdout:
         return sorted(self.test)
 
 
-def load_holdout(train_files: Sequence[Path], test_files: Sequence[Path], max_users: int = MAX_USERS,
-                 seed: int = 0) -> Holdout:
+def load_holdout(
+    train_files: Sequence[Path], test_files: Sequence[Path], max_users: int = MAX_USERS, seed: int = 0
+) -> Holdout:
     """Read the training months (``train_files``) and the held-out purchases (``test_files``) from the store."""
     con = duckdb.connect()
     try:
@@ -94,9 +99,13 @@ def load_holdout(train_files: Sequence[Path], test_files: Sequence[Path], max_us
         con.execute(f"CREATE TEMP VIEW test AS {events_sql(test_files)}")
         con.execute("""CREATE TEMP TABLE pairs AS SELECT user_id, product_id, epoch(max(event_time)) AS last_at
                        FROM train WHERE event_type = 'purchase' GROUP BY 1, 2""")
-        pairs = [(int(u), int(p), float(at)) for u, p, at in
-                 con.execute("SELECT user_id, product_id, last_at FROM pairs ORDER BY 1, 2").fetchall()]
-        catalogue, known = con.execute("SELECT count(DISTINCT product_id), count(DISTINCT user_id) FROM train").fetchone()
+        pairs = [
+            (int(u), int(p), float(at))
+            for u, p, at in con.execute("SELECT user_id, product_id, last_at FROM pairs ORDER BY 1, 2").fetchall()
+        ]
+        catalogue, known = con.execute(
+            "SELECT count(DISTINCT product_id), count(DISTINCT user_id) FROM train"
+        ).fetchone()
         department_of, category_of, unpriced = {}, {}, set()
         for product, code, category, price in con.execute("""
                 SELECT product_id, split_part(any_value(category_code), '.', 1), any_value(category_id),
@@ -137,8 +146,19 @@ def load_holdout(train_files: Sequence[Path], test_files: Sequence[Path], max_us
     for user, product, _ in pairs:
         bought[user].add(product)
     departments = {u: top_department(per_department.get(u, {})) for u in test}
-    return Holdout(pairs, int(catalogue), department_of, category_of, frozenset(unpriced), bought, interactions,
-                   departments, test, candidates, int(known))
+    return Holdout(
+        pairs,
+        int(catalogue),
+        department_of,
+        category_of,
+        frozenset(unpriced),
+        bought,
+        interactions,
+        departments,
+        test,
+        candidates,
+        int(known),
+    )
 
 
 def top_department(events_per_department: Mapping[str | None, int]) -> str:
@@ -159,8 +179,12 @@ def _weight(age_seconds: float) -> float:
     return math.pow(2.0, -age_seconds / 86400.0 / HALF_LIFE_DAYS)
 
 
-def _scored(rows: list[tuple[int, float]], min_buyers: int, unpriced: frozenset[int],
-            lift_of: Callable[[int, int], float] | None = None) -> list[tuple[int, float]]:
+def _scored(
+    rows: list[tuple[int, float]],
+    min_buyers: int,
+    unpriced: frozenset[int],
+    lift_of: Callable[[int, int], float] | None = None,
+) -> list[tuple[int, float]]:
     """(product, purchase time) rows → [(product, score)] best first, ties by product id (cypher/recommend/)."""
     buyers: dict[int, int] = defaultdict(int)
     weights: dict[int, float] = defaultdict(float)
@@ -168,8 +192,11 @@ def _scored(rows: list[tuple[int, float]], min_buyers: int, unpriced: frozenset[
     for product, at in rows:
         buyers[product] += 1
         weights[product] += _weight(ref - at)
-    out = [(p, weights[p] * (lift_of(p, buyers[p]) if lift_of else 1.0)) for p in buyers
-           if buyers[p] >= min_buyers and p not in unpriced]
+    out = [
+        (p, weights[p] * (lift_of(p, buyers[p]) if lift_of else 1.0))
+        for p in buyers
+        if buyers[p] >= min_buyers and p not in unpriced
+    ]
     return sorted(out, key=lambda item: (-item[1], item[0]))
 
 
@@ -188,9 +215,15 @@ def segment_recommender(data: Holdout, segments: Mapping[int, int], personal: bo
             by_segment[sid].append((product, at))
             segment_buyers[sid].add(user)
         by_department[data.department_of.get(product) or ""].append((product, at))
-    lists = {sid: _scored(rows, MIN_BUYERS, data.unpriced,
-                          lambda p, b, sid=sid: (b / len(segment_buyers[sid])) / (all_buyers[p] / n_all))
-             for sid, rows in by_segment.items()}
+    lists = {
+        sid: _scored(
+            rows,
+            MIN_BUYERS,
+            data.unpriced,
+            lambda p, b, sid=sid: (b / len(segment_buyers[sid])) / (all_buyers[p] / n_all),
+        )
+        for sid, rows in by_segment.items()
+    }
     departments = {d: _scored(rows, 1, data.unpriced) for d, rows in by_department.items() if d}
     shop = _scored([(p, at) for _, p, at in data.pairs], 1, data.unpriced)
 
@@ -201,8 +234,11 @@ def segment_recommender(data: Holdout, segments: Mapping[int, int], personal: bo
             candidates = lists.get(sid, [])[:CANDIDATES]
             if personal:
                 seen = data.interactions.get(user, {})
-                candidates = personalise(candidates, {p: data.category_of.get(p) for p, _ in candidates},
-                                         [(p, data.category_of.get(p), n) for p, n in seen.items()])
+                candidates = personalise(
+                    candidates,
+                    {p: data.category_of.get(p) for p, _ in candidates},
+                    [(p, data.category_of.get(p), n) for p, n in seen.items()],
+                )
             chosen.append(("segment", candidates))
         department = data.departments.get(user) or ""
         if department not in NO_DEPARTMENT:
@@ -259,15 +295,17 @@ def item_to_item_recommender(data: Holdout, k: int = K) -> Recommend:
             for p, n in co_bought(q).items():
                 scores[p] += n / math.sqrt(len(buyers_of[q]) * len(buyers_of[p]))
         seen = data.bought.get(user, set())
-        ranked = [p for p in sorted(scores, key=lambda p: (-scores[p], p))
-                  if p not in seen and p not in data.unpriced][:k]
-        return ranked + [p for p in fill(user) if p not in ranked][:k - len(ranked)]
+        ranked = [p for p in sorted(scores, key=lambda p: (-scores[p], p)) if p not in seen and p not in data.unpriced][
+            :k
+        ]
+        return ranked + [p for p in fill(user) if p not in ranked][: k - len(ranked)]
 
     return recommend
 
 
-def score(data: Holdout, recommend: Recommend, k: int = K, progress: Callable[[int, int], None] | None = None
-          ) -> dict[str, float]:
+def score(
+    data: Holdout, recommend: Recommend, k: int = K, progress: Callable[[int, int], None] | None = None
+) -> dict[str, float]:
     """hit_rate, precision, recall (at ``k``) and catalogue coverage over the evaluated customers."""
     hits = precision = recall = 0.0
     recommended: set[int] = set()
@@ -282,12 +320,21 @@ def score(data: Holdout, recommend: Recommend, k: int = K, progress: Callable[[i
         if progress and (i % 1000 == 0 or i == len(users)):
             progress(i, len(users))
     n = len(users) or 1
-    return {"hit_rate": hits / n, "precision": precision / n, "recall": recall / n,
-            "coverage": len(recommended) / data.catalogue if data.catalogue else 0.0}
+    return {
+        "hit_rate": hits / n,
+        "precision": precision / n,
+        "recall": recall / n,
+        "coverage": len(recommended) / data.catalogue if data.catalogue else 0.0,
+    }
 
 
-def compare(data: Holdout, segments: Mapping[int, int], k: int = K, unpersonalised: bool = False,
-            progress: Progress | None = None) -> dict[str, dict[str, float]]:
+def compare(
+    data: Holdout,
+    segments: Mapping[int, int],
+    k: int = K,
+    unpersonalised: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, dict[str, float]]:
     """Every recommender's figures, by name (``segment`` first)."""
     models: dict[str, Callable[[], Recommend]] = {"segment": lambda: segment_recommender(data, segments, k=k)}
     if unpersonalised:
@@ -296,8 +343,9 @@ def compare(data: Holdout, segments: Mapping[int, int], k: int = K, unpersonalis
     models["item-to-item"] = lambda: item_to_item_recommender(data, k)
     out = {}
     for name, build in models.items():
-        out[name] = score(data, build(), k, (lambda done, total, name=name: progress(name, done, total))
-                          if progress else None)
+        out[name] = score(
+            data, build(), k, (lambda done, total, name=name: progress(name, done, total)) if progress else None
+        )
     return out
 
 
@@ -313,9 +361,16 @@ class RecommendEvaluation:
         return self.record.get("reason")
 
 
-def evaluate_recommendations(workspace: Workspace, segments: Mapping[int, int] | None = None, *, k: int = K,
-                             max_users: int = MAX_USERS, min_users: int = MIN_USERS, seed: int = 0,
-                             progress: Progress | None = None) -> RecommendEvaluation:
+def evaluate_recommendations(
+    workspace: Workspace,
+    segments: Mapping[int, int] | None = None,
+    *,
+    k: int = K,
+    max_users: int = MAX_USERS,
+    min_users: int = MIN_USERS,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> RecommendEvaluation:
     """Hold out the store's last month, compare the recommenders, write ``reports/recommend_eval.json``.
 
     ``segments`` (user → segment id) defaults to the current run's ``assignments.parquet``.
@@ -323,8 +378,13 @@ def evaluate_recommendations(workspace: Workspace, segments: Mapping[int, int] |
     started = time.perf_counter()
     path = workspace.reports_dir / RECOMMEND_EVAL
     months = list(month_dirs(workspace))
-    record: dict[str, Any] = {"k": k, "users": 0, "models": [], "computed_at": datetime.now(UTC).isoformat(
-        timespec="seconds"), "months": months}
+    record: dict[str, Any] = {
+        "k": k,
+        "users": 0,
+        "models": [],
+        "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "months": months,
+    }
 
     def finish(reason: tuple[str, str] | None = None) -> RecommendEvaluation:
         if reason:
@@ -338,53 +398,84 @@ def evaluate_recommendations(workspace: Workspace, segments: Mapping[int, int] |
     if segments is None:
         run_dir = current_run_dir(workspace)
         if run_dir is None or not (run_dir / "assignments.parquet").is_file():
-            return finish(("there is no segmentation run to recommend from yet.",
-                           "il n'y a pas encore de segmentation à partir de laquelle recommander."))
+            return finish(
+                (
+                    "there is no segmentation run to recommend from yet.",
+                    "il n'y a pas encore de segmentation à partir de laquelle recommander.",
+                )
+            )
         run_id = run_dir.name
         frame = pd.read_parquet(run_dir / "assignments.parquet", columns=["user_id", "segment_id"])
         segments = dict(zip(frame["user_id"].tolist(), frame["segment_id"].tolist(), strict=True))
     record["segment_run"] = run_id
     if len(months) < 2:
-        return finish((f"the store holds one month ({', '.join(months) or 'none'}); the hold-out needs a later "
-                       "month to test on.",
-                       f"le magasin ne contient qu'un mois ({', '.join(months) or 'aucun'}) ; l'évaluation a besoin "
-                       "d'un mois suivant pour tester."))
+        return finish(
+            (
+                f"the store holds one month ({', '.join(months) or 'none'}); the hold-out needs a later "
+                "month to test on.",
+                f"le magasin ne contient qu'un mois ({', '.join(months) or 'aucun'}) ; l'évaluation a besoin "
+                "d'un mois suivant pour tester.",
+            )
+        )
     train_months, test_month = months[:-1], months[-1]
     record.update(train_months=train_months, test_month=test_month)
     if progress:
         progress("read the hold-out", 0, 0)
-    data = load_holdout(event_files(workspace, train_months), event_files(workspace, [test_month]),
-                        max_users=max_users, seed=seed)
-    record.update(users=len(data.test), candidates=data.candidates, sampled=data.candidates > len(data.test),
-                  max_users=max_users, seed=seed, training_customers=data.known_users, catalogue=data.catalogue)
+    data = load_holdout(
+        event_files(workspace, train_months), event_files(workspace, [test_month]), max_users=max_users, seed=seed
+    )
+    record.update(
+        users=len(data.test),
+        candidates=data.candidates,
+        sampled=data.candidates > len(data.test),
+        max_users=max_users,
+        seed=seed,
+        training_customers=data.known_users,
+        catalogue=data.catalogue,
+    )
     train = ", ".join(train_months)
     if len(data.test) < min_users:
-        return finish((f"only {len(data.test)} customer(s) of {train} bought a product in {test_month} that they "
-                       f"had not bought before; a fair comparison needs at least {min_users}.",
-                       f"seuls {len(data.test)} client(s) de {train} ont acheté en {test_month} un produit qu'ils "
-                       f"n'avaient jamais acheté ; une comparaison équitable en demande au moins {min_users}."))
+        return finish(
+            (
+                f"only {len(data.test)} customer(s) of {train} bought a product in {test_month} that they "
+                f"had not bought before; a fair comparison needs at least {min_users}.",
+                f"seuls {len(data.test)} client(s) de {train} ont acheté en {test_month} un produit qu'ils "
+                f"n'avaient jamais acheté ; une comparaison équitable en demande au moins {min_users}.",
+            )
+        )
     sample_en = sample_fr = ""
     if record["sampled"]:
         sample_en = f" (a random sample of {len(data.test):,} of the {data.candidates:,} such customers, seed {seed})"
-        sample_fr = (f" (un échantillon aléatoire de {_fr(len(data.test))} des {_fr(data.candidates)} clients "
-                     f"concernés, graine {seed})")
-    record["holdout"] = (f"the purchases of {test_month} were held out; the models learnt from {train} and had to "
-                         f"find, for each customer of those months, the products they bought in {test_month} for "
-                         f"the first time{sample_en}.")
-    record["holdout_fr"] = (f"les achats de {test_month} ont été mis de côté ; les modèles ont appris sur {train} et "
-                            f"devaient retrouver, pour chaque client de ces mois, les produits achetés en "
-                            f"{test_month} pour la première fois{sample_fr}.")
-    record["note"] = ("The segments are the current run's, computed from every month including the held-out one, "
-                      "so the segment figures may be slightly optimistic; the departments, views and carts the "
-                      "recommenders use come from the training months only. Products priced 0 or without a price "
-                      "are never recommended.")
-    record["note_fr"] = ("Les segments sont ceux de l'exécution en cours, calculés sur tous les mois, y compris "
-                         "celui mis de côté : les chiffres du segment peuvent être un peu optimistes ; les rayons, "
-                         "vues et paniers utilisés viennent des seuls mois d'apprentissage. Les produits à prix nul "
-                         "ou sans prix ne sont jamais recommandés.")
+        sample_fr = (
+            f" (un échantillon aléatoire de {_fr(len(data.test))} des {_fr(data.candidates)} clients "
+            f"concernés, graine {seed})"
+        )
+    record["holdout"] = (
+        f"the purchases of {test_month} were held out; the models learnt from {train} and had to "
+        f"find, for each customer of those months, the products they bought in {test_month} for "
+        f"the first time{sample_en}."
+    )
+    record["holdout_fr"] = (
+        f"les achats de {test_month} ont été mis de côté ; les modèles ont appris sur {train} et "
+        f"devaient retrouver, pour chaque client de ces mois, les produits achetés en "
+        f"{test_month} pour la première fois{sample_fr}."
+    )
+    record["note"] = (
+        "The segments are the current run's, computed from every month including the held-out one, "
+        "so the segment figures may be slightly optimistic; the departments, views and carts the "
+        "recommenders use come from the training months only. Products priced 0 or without a price "
+        "are never recommended."
+    )
+    record["note_fr"] = (
+        "Les segments sont ceux de l'exécution en cours, calculés sur tous les mois, y compris "
+        "celui mis de côté : les chiffres du segment peuvent être un peu optimistes ; les rayons, "
+        "vues et paniers utilisés viennent des seuls mois d'apprentissage. Les produits à prix nul "
+        "ou sans prix ne sont jamais recommandés."
+    )
     results = compare(data, segments, k, progress=progress)
-    record["models"] = [{"name": name, "name_fr": MODEL_NAMES_FR.get(name, name), **figures}
-                        for name, figures in results.items()]
+    record["models"] = [
+        {"name": name, "name_fr": MODEL_NAMES_FR.get(name, name), **figures} for name, figures in results.items()
+    ]
     record["chosen"] = CHOSEN
     return finish()
 

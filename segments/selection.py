@@ -48,8 +48,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.stats import kruskal
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import (adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score,
-                             silhouette_score)
+from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from sklearn.mixture import GaussianMixture
 
 METHODS = ("kmeans", "gmm", "ward")
@@ -96,8 +95,8 @@ class CentroidModel:
         out = np.empty(len(X), np.int64)
         c2 = (self.centroids_**2).sum(axis=1)
         for lo in range(0, len(X), 65_536):
-            part = np.asarray(X[lo:lo + 65_536], np.float64)
-            out[lo:lo + 65_536] = np.argmin(c2[None, :] - 2 * part @ self.centroids_.T, axis=1)
+            part = np.asarray(X[lo : lo + 65_536], np.float64)
+            out[lo : lo + 65_536] = np.argmin(c2[None, :] - 2 * part @ self.centroids_.T, axis=1)
         return out
 
 
@@ -113,12 +112,20 @@ def fit_model(method: str, k: int, X: np.ndarray, seed: int, *, n_init: int | No
         warnings.simplefilter("ignore", ConvergenceWarning)
         if method == "kmeans":
             if len(X) > MINIBATCH_ABOVE:
-                return MiniBatchKMeans(k, random_state=seed, n_init=n_init, batch_size=8192,
-                                       max_no_improvement=20).fit(X)
+                return MiniBatchKMeans(k, random_state=seed, n_init=n_init, batch_size=8192, max_no_improvement=20).fit(
+                    X
+                )
             return KMeans(k, random_state=seed, n_init=n_init).fit(X)
         if method == "gmm":
-            return GaussianMixture(k, covariance_type="diag", random_state=seed, reg_covar=1e-4,
-                                   max_iter=200, n_init=1, init_params="k-means++").fit(X)
+            return GaussianMixture(
+                k,
+                covariance_type="diag",
+                random_state=seed,
+                reg_covar=1e-4,
+                max_iter=200,
+                n_init=1,
+                init_params="k-means++",
+            ).fit(X)
         if method == "ward":
             rows = X
             if len(X) > WARD_SAMPLE:
@@ -164,8 +171,11 @@ def stability(method: str, k: int, X: np.ndarray, seed: int, bootstraps: int | N
     for b in range(bootstraps):
         rows = X[rng.integers(0, len(X), len(X))]
         predictions.append(fit_model(method, k, rows, seed + 1 + b).predict(X))
-    scores = [adjusted_rand_score(predictions[i], predictions[j])
-              for i in range(len(predictions)) for j in range(i + 1, len(predictions))]
+    scores = [
+        adjusted_rand_score(predictions[i], predictions[j])
+        for i in range(len(predictions))
+        for j in range(i + 1, len(predictions))
+    ]
     return float(np.mean(scores))
 
 
@@ -173,8 +183,13 @@ def score(labels: np.ndarray, X: np.ndarray, business: np.ndarray, seed: int) ->
     """Silhouette (on a sample), Calinski–Harabasz, Davies–Bouldin, separation and smallest share."""
     k = len(np.unique(labels))
     if k < 2:
-        return {"silhouette": -1.0, "calinski_harabasz": 0.0, "davies_bouldin": float("inf"),
-                "separation": 0.0, "smallest_share": 1.0}
+        return {
+            "silhouette": -1.0,
+            "calinski_harabasz": 0.0,
+            "davies_bouldin": float("inf"),
+            "separation": 0.0,
+            "smallest_share": 1.0,
+        }
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(X), min(SILHOUETTE_SAMPLE, len(X)), replace=False)
     sil = silhouette_score(X[idx], labels[idx]) if len(np.unique(labels[idx])) > 1 else -1.0
@@ -187,9 +202,16 @@ def score(labels: np.ndarray, X: np.ndarray, business: np.ndarray, seed: int) ->
     }
 
 
-def evaluate(X: np.ndarray, business: np.ndarray, *, methods: tuple[str, ...] = METHODS,
-             ks: tuple[int, ...] = K_RANGE, seed: int = 0, bootstraps: int | None = None,
-             progress: Progress | None = None) -> list[Candidate]:
+def evaluate(
+    X: np.ndarray,
+    business: np.ndarray,
+    *,
+    methods: tuple[str, ...] = METHODS,
+    ks: tuple[int, ...] = K_RANGE,
+    seed: int = 0,
+    bootstraps: int | None = None,
+    progress: Progress | None = None,
+) -> list[Candidate]:
     """Score every (method, k) on the selection sample ``X`` (rows) with ``business`` columns."""
     bootstraps = bootstraps or BOOTSTRAPS
     ks = tuple(k for k in ks if 2 <= k < len(X))
@@ -207,8 +229,15 @@ def evaluate(X: np.ndarray, business: np.ndarray, *, methods: tuple[str, ...] = 
             if method == "ward":
                 labels = _ward_model(rows, tree, k).predict(X)
                 preds = [_ward_model(s, t, k).predict(X) for s, t in boot]
-                stab = float(np.mean([adjusted_rand_score(preds[i], preds[j])
-                                      for i in range(len(preds)) for j in range(i + 1, len(preds))]))
+                stab = float(
+                    np.mean(
+                        [
+                            adjusted_rand_score(preds[i], preds[j])
+                            for i in range(len(preds))
+                            for j in range(i + 1, len(preds))
+                        ]
+                    )
+                )
             else:
                 labels = fit_model(method, k, X, seed).predict(X)
                 stab = stability(method, k, X, seed, bootstraps)

@@ -35,9 +35,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from events.workspace import Workspace
 from features.calendar import Calendar
 from segments import threshold
+from shopgraph.workspace import Workspace
 
 SHORT_TRUNCATIONS = (13, 20, 30)
 SHORT_USERS = 500
@@ -56,8 +56,14 @@ class ShortHistories:
         return len(self.source)
 
 
-def short_histories(workspace: Workspace, calendar: Calendar, features: pd.DataFrame,
-                    vectors: np.ndarray | None, exclude: np.ndarray, seed: int = 0) -> ShortHistories | None:
+def short_histories(
+    workspace: Workspace,
+    calendar: Calendar,
+    features: pd.DataFrame,
+    vectors: np.ndarray | None,
+    exclude: np.ndarray,
+    seed: int = 0,
+) -> ShortHistories | None:
     """The copies of the module docstring for the clustered users ``features`` (rows aligned with
     ``vectors``), leaving out the rows in ``exclude``; None when no user has more than the shortest cut."""
     n_events = pd.to_numeric(features["n_events"], errors="coerce").fillna(0).to_numpy(np.float64)

@@ -38,9 +38,9 @@ import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
 from events.store import connect_events
-from events.workspace import Workspace
 from features.calendar import Calendar
 from features.compute import compute_features
+from shopgraph.workspace import Workspace
 
 TRUNCATIONS = (1, 2, 3, 5, 8, 13, 20, 30)
 LONG_HISTORY = (30, 20, 13, 8)
@@ -61,8 +61,7 @@ def study_population(n_events: np.ndarray) -> int | None:
     return None
 
 
-def truncated_events(workspace: Workspace, user_ids: np.ndarray, ns: tuple[int, ...]
-                     ) -> duckdb.DuckDBPyConnection:
+def truncated_events(workspace: Workspace, user_ids: np.ndarray, ns: tuple[int, ...]) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection whose ``events`` view holds each study user's first n events as pseudo-users."""
     con = connect_events(workspace)
     con.execute("CREATE TEMP TABLE study (user_id BIGINT, idx BIGINT)")
@@ -112,8 +111,9 @@ def _item_vectors(workspace: Workspace):
     return {k: i for i, k in enumerate(keys)}, matrix
 
 
-def truncated_vectors(con: duckdb.DuckDBPyConnection, workspace: Workspace, pseudo_ids: np.ndarray
-                      ) -> np.ndarray | None:
+def truncated_vectors(
+    con: duckdb.DuckDBPyConnection, workspace: Workspace, pseudo_ids: np.ndarray
+) -> np.ndarray | None:
     """Fold-in vectors of the pseudo-users from their truncated events (the embeddings fold-in formula:
     intent-weighted mean of unit product, category (½) and brand (½) vectors); NaN rows when none known."""
     items = _item_vectors(workspace)
@@ -132,8 +132,7 @@ def truncated_vectors(con: duckdb.DuckDBPyConnection, workspace: Workspace, pseu
         if not w or int(user) not in where:
             continue
         r = where[int(user)]
-        for kind, key, a in (("product", str(product), 1.0), ("category", str(category), 0.5),
-                             ("brand", brand, 0.5)):
+        for kind, key, a in (("product", str(product), 1.0), ("category", str(category), 0.5), ("brand", brand, 0.5)):
             j = index.get((kind, key))
             if j is not None and key:
                 out[r] += w * a * matrix[j]
@@ -182,19 +181,31 @@ def study_sample(n_events: np.ndarray, seed: int = 0) -> tuple[int | None, np.nd
     return length, np.sort(rng.choice(eligible, min(STUDY_USERS, len(eligible)), replace=False))
 
 
-def run_study(workspace: Workspace, calendar: Calendar, features: pd.DataFrame, labels: np.ndarray,
-              vectors: np.ndarray | None, predict, seed: int = 0) -> dict[str, object]:
+def run_study(
+    workspace: Workspace,
+    calendar: Calendar,
+    features: pd.DataFrame,
+    labels: np.ndarray,
+    vectors: np.ndarray | None,
+    predict,
+    seed: int = 0,
+) -> dict[str, object]:
     """The study of the module docstring over the clustered users (``features`` rows with their ``labels``
     and full-history ``vectors``); ``predict(feature_rows, vectors) -> labels`` is the run's classifier.
     Returns the threshold.json record."""
     n_events = features["n_events"].to_numpy()
     length, chosen = study_sample(n_events, seed)
     if length is None:
-        return {"threshold": 1, "met": False, "level": AGREEMENT_LEVEL, "curve": [],
-                "note": f"fewer than {MIN_STUDY_USERS} clustered users with {min(LONG_HISTORY)}+ events: "
-                        "no study; threshold 1"}
+        return {
+            "threshold": 1,
+            "met": False,
+            "level": AGREEMENT_LEVEL,
+            "curve": [],
+            "note": f"fewer than {MIN_STUDY_USERS} clustered users with {min(LONG_HISTORY)}+ events: "
+            "no study; threshold 1",
+        }
     ns = tuple(n for n in TRUNCATIONS if n <= length)
-    con = truncated_events(workspace, features["user_id"].to_numpy()[chosen], ns + (FULL_HISTORY,))
+    con = truncated_events(workspace, features["user_id"].to_numpy()[chosen], (*ns, FULL_HISTORY))
     try:
         frame = truncated_features(con, calendar)
         trunc_vectors = truncated_vectors(con, workspace, frame["user_id"].to_numpy())
@@ -209,25 +220,39 @@ def run_study(workspace: Workspace, calendar: Calendar, features: pd.DataFrame, 
     reference_rows = np.flatnonzero(frame["truncation_index"].to_numpy() == len(ns))
     reference = np.zeros(len(chosen), dtype=np.asarray(predicted).dtype)
     reference[study_index[reference_rows]] = predicted[reference_rows]
-    reference_agreement = float((reference[study_index[reference_rows]]
-                                 == labels[chosen][study_index[reference_rows]]).mean())
+    reference_agreement = float(
+        (reference[study_index[reference_rows]] == labels[chosen][study_index[reference_rows]]).mean()
+    )
     full = reference[study_index]
     truth = features.iloc[chosen].reset_index(drop=True)
     curve = []
     for ni, n in enumerate(ns):
         rows = np.flatnonzero(frame["truncation_index"].to_numpy() == ni)
-        point: dict[str, object] = {"n": n, "users": int(len(rows)),
-                                    "agreement": float((predicted[rows] == full[rows]).mean()) if len(rows) else 0.0,
-                                    "kappa": kappa(predicted[rows], full[rows])}
+        point: dict[str, object] = {
+            "n": n,
+            "users": len(rows),
+            "agreement": float((predicted[rows] == full[rows]).mean()) if len(rows) else 0.0,
+            "kappa": kappa(predicted[rows], full[rows]),
+        }
         for metric in KEY_METRICS:
             a = pd.to_numeric(frame[metric].iloc[rows], errors="coerce").fillna(0).to_numpy(float)
-            b = pd.to_numeric(truth[metric].iloc[frame["study_index"].to_numpy()[rows]],
-                              errors="coerce").fillna(0).to_numpy(float)
+            b = (
+                pd.to_numeric(truth[metric].iloc[frame["study_index"].to_numpy()[rows]], errors="coerce")
+                .fillna(0)
+                .to_numpy(float)
+            )
             point[f"median_abs_error_{metric}"] = float(np.median(np.abs(a - b))) if len(rows) else None
         curve.append(point)
     threshold, met = choose_threshold(curve)
-    return {"threshold": threshold, "met": met, "level": AGREEMENT_LEVEL, "long_history_events": length,
-            "study_users": int(len(chosen)), "vectors": vector_source, "curve": curve,
-            "reference": "the classifier on the user's whole history, computed the same way as the truncations",
-            "reference_agreement_with_clusters": reference_agreement,
-            "rule": f"smallest n with agreement >= {AGREEMENT_LEVEL}; else the largest n studied"}
+    return {
+        "threshold": threshold,
+        "met": met,
+        "level": AGREEMENT_LEVEL,
+        "long_history_events": length,
+        "study_users": len(chosen),
+        "vectors": vector_source,
+        "curve": curve,
+        "reference": "the classifier on the user's whole history, computed the same way as the truncations",
+        "reference_agreement_with_clusters": reference_agreement,
+        "rule": f"smallest n with agreement >= {AGREEMENT_LEVEL}; else the largest n studied",
+    }

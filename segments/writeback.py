@@ -48,7 +48,6 @@ batches with its cursor (``users_copied``, ``user_copy = 'refreshing'`` until do
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -63,10 +62,11 @@ import pyarrow.parquet as pq
 from neo4j.exceptions import TransientError
 
 import cypher
-from events.errors import ShopgraphError
-from events.locks import exclusive_lock
-from events.sqltext import literal
-from events.workspace import Workspace
+from shopgraph.errors import ShopgraphError
+from shopgraph.files import file_sha256
+from shopgraph.locks import exclusive_lock
+from shopgraph.sqltext import literal
+from shopgraph.workspace import Workspace
 
 if TYPE_CHECKING:
     from graph.connection import QueryRunner
@@ -138,7 +138,7 @@ class RunFolder:
             if seen + record_batch.num_rows <= start:
                 seen += record_batch.num_rows
                 continue
-            rows = record_batch.to_pylist()[max(0, start - seen):]
+            rows = record_batch.to_pylist()[max(0, start - seen) :]
             seen += record_batch.num_rows
             for row in rows:
                 row["segment"], row["segment_fr"] = self.names[row["segment_id"]]
@@ -231,13 +231,17 @@ def read_run_folder(run_dir: Path) -> RunFolder:
     brands: list[dict[str, Any]] = []
     profiles = {int(s["segment_id"]): s for s in _segment_list(_read_json(run_dir, "segments.json"), run_dir)}
     if 0 not in profiles:
-        profiles[0] = {"segment_id": 0, "name": dict(NOT_ENOUGH_ACTIVITY), "size": present.get(0, 0),
-                       "share": present.get(0, 0) / users if users else 0.0,
-                       "description": {
-                           "en": f"Fewer than {run.get('threshold')} events: too little activity to tell how "
-                                 "they shop.",
-                           "fr": f"Moins de {run.get('threshold')} événements : trop peu d'activité pour savoir "
-                                 "comment ils achètent."}}
+        profiles[0] = {
+            "segment_id": 0,
+            "name": dict(NOT_ENOUGH_ACTIVITY),
+            "size": present.get(0, 0),
+            "share": present.get(0, 0) / users if users else 0.0,
+            "description": {
+                "en": f"Fewer than {run.get('threshold')} events: too little activity to tell how they shop.",
+                "fr": f"Moins de {run.get('threshold')} événements : trop peu d'activité pour savoir "
+                "comment ils achètent.",
+            },
+        }
     unknown = sorted(set(present) - set(profiles))
     if unknown:
         raise _bad(run_dir, f"assigns segment ids {unknown[:5]} that segments.json does not profile")
@@ -250,22 +254,45 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         actions, actions_fr = _bilingual(profile, "actions", [])
         traits, traits_fr = _bilingual(profile, "traits", [])
         key = segment_key(run_id, sid)
-        segments.append({"segment_key": key, "props": {
-            "segment_id": sid, "name": names[sid][0], "name_fr": names[sid][1],
-            "description": str(description or ""), "description_fr": str(description_fr or description or ""),
-            "actions": _strings(actions), "actions_fr": _strings(actions_fr),
-            "traits": _strings(traits), "traits_fr": _strings(traits_fr),
-            "size": int(profile.get("size", present.get(sid, 0))),
-            "share": _number(profile.get("share")), "revenue_share": _number(profile.get("revenue_share")),
-            "conversion": _number(profile.get("conversion")),
-            "profile_json": json.dumps(profile, sort_keys=True, default=str),
-        }})
+        segments.append(
+            {
+                "segment_key": key,
+                "props": {
+                    "segment_id": sid,
+                    "name": names[sid][0],
+                    "name_fr": names[sid][1],
+                    "description": str(description or ""),
+                    "description_fr": str(description_fr or description or ""),
+                    "actions": _strings(actions),
+                    "actions_fr": _strings(actions_fr),
+                    "traits": _strings(traits),
+                    "traits_fr": _strings(traits_fr),
+                    "size": int(profile.get("size", present.get(sid, 0))),
+                    "share": _number(profile.get("share")),
+                    "revenue_share": _number(profile.get("revenue_share")),
+                    "conversion": _number(profile.get("conversion")),
+                    "profile_json": json.dumps(profile, sort_keys=True, default=str),
+                },
+            }
+        )
         for pref in _preferences(profile, "categories"):
-            categories.append({"segment_key": key, "category_id": int(pref["category_id"]),
-                               "lift": _number(pref.get("lift")), "share": _number(pref.get("share"))})
+            categories.append(
+                {
+                    "segment_key": key,
+                    "category_id": int(pref["category_id"]),
+                    "lift": _number(pref.get("lift")),
+                    "share": _number(pref.get("share")),
+                }
+            )
         for pref in _preferences(profile, "brands"):
-            brands.append({"segment_key": key, "brand": str(pref.get("brand", pref.get("name"))),
-                           "lift": _number(pref.get("lift")), "share": _number(pref.get("share"))})
+            brands.append(
+                {
+                    "segment_key": key,
+                    "brand": str(pref.get("brand", pref.get("name"))),
+                    "lift": _number(pref.get("lift")),
+                    "share": _number(pref.get("share")),
+                }
+            )
     mismatched = [sid for sid, name in counts["names"].items() if sid in names and name != names[sid][0]]
     if mismatched:
         raise _bad(run_dir, f"names segments {mismatched[:5]} differently in assignments.parquet and segments.json")
@@ -277,27 +304,39 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         for row in duckdb.sql(f"SELECT * FROM read_csv({literal(str(migration_path))}, header = true)").fetchall():
             old, new, moved = row[:3]
             if moved:
-                migration.append({"from_key": segment_key(previous, old), "to_key": segment_key(run_id, new),
-                                  "users": int(moved)})
+                migration.append(
+                    {"from_key": segment_key(previous, old), "to_key": segment_key(run_id, new), "users": int(moved)}
+                )
     chosen = run.get("chosen") if isinstance(run.get("chosen"), Mapping) else {}
     run_props = {
-        "k": run.get("k", chosen.get("k")), "method": run.get("method", chosen.get("method")),
-        "threshold": run.get("threshold"), "seed": run.get("seed"), "code_version": run.get("code_version"),
-        "data_window": _json_text(run.get("data_window")), "scores_json": _json_text(run.get("scores")),
-        "parameters_json": _json_text(run.get("parameters")), "previous_run_id": previous,
-        "users": users, "run_dir": str(run_dir), "assignments_sha": sha,
+        "k": run.get("k", chosen.get("k")),
+        "method": run.get("method", chosen.get("method")),
+        "threshold": run.get("threshold"),
+        "seed": run.get("seed"),
+        "code_version": run.get("code_version"),
+        "data_window": _json_text(run.get("data_window")),
+        "scores_json": _json_text(run.get("scores")),
+        "parameters_json": _json_text(run.get("parameters")),
+        "previous_run_id": previous,
+        "users": users,
+        "run_dir": str(run_dir),
+        "assignments_sha": sha,
     }
     updates = [u for u in run.get("assign_updates") or [] if isinstance(u, Mapping) and u.get("at")]
-    return RunFolder(run_dir, str(run_id), str(run["at"]), run_props, segments, names, categories, brands,
-                     migration, users, sha, str(updates[-1]["at"]) if updates else str(run["at"]))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return RunFolder(
+        run_dir,
+        str(run_id),
+        str(run["at"]),
+        run_props,
+        segments,
+        names,
+        categories,
+        brands,
+        migration,
+        users,
+        sha,
+        str(updates[-1]["at"]) if updates else str(run["at"]),
+    )
 
 
 def _check_assignments(run_dir: Path) -> dict[str, Any]:
@@ -337,12 +376,19 @@ def _check_assignments(run_dir: Path) -> dict[str, Any]:
 # -- writing ------------------------------------------------------------------------------------
 def writeback_lock(workspace: Workspace):
     """One write-back at a time per workspace; a second one fails at once."""
-    return exclusive_lock(workspace.segments_dir / LOCK_FILE,
-                          "another segment write-back is running: wait for it to finish")
+    return exclusive_lock(
+        workspace.segments_dir / LOCK_FILE, "another segment write-back is running: wait for it to finish"
+    )
 
 
-def write_run(db: QueryRunner, workspace: Workspace, run_dir: Path, progress: Progress | None = None,
-              batch_size: int = DEFAULT_BATCH_SIZE, switch_limit: int | None = None) -> WriteReport:
+def write_run(
+    db: QueryRunner,
+    workspace: Workspace,
+    run_dir: Path,
+    progress: Progress | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    switch_limit: int | None = None,
+) -> WriteReport:
     """Write the run in ``run_dir`` to Neo4j and make it the current segmentation.
 
     Analysts never see a mix of two runs: the new run's nodes and relationships are staged
@@ -386,15 +432,17 @@ def write_run(db: QueryRunner, workspace: Workspace, run_dir: Path, progress: Pr
             if not copied:  # killed while copying the run onto the users: finish the copy
                 _copy_users(db, folder, this["users_copied"], batch_size, report)
                 seconds["copy"] = time.perf_counter() - started
-            return _report(db, folder, None, not copied, copied, cleaned, seconds,
-                           ONE_TRANSACTION if copied else THROUGH_THE_RUN)
+            return _report(
+                db, folder, None, not copied, copied, cleaned, seconds, ONE_TRANSACTION if copied else THROUGH_THE_RUN
+            )
 
         started = time.perf_counter()
         restart = this is not None and this["state"] == "staging" and not same_file
         if restart:  # the folder changed since the interrupted write: what it staged is stale
             db.run("segments/retire_memberships", run_id=folder.run_id)
-        begun = db.run("segments/begin_run", run_id=folder.run_id, at=folder.at, props=folder.run_props,
-                       restart=restart)[0]
+        begun = db.run(
+            "segments/begin_run", run_id=folder.run_id, at=folder.at, props=folder.run_props, restart=restart
+        )[0]
         resumed = this is not None and this["state"] == "staging"
         db.run("segments/merge_segments", run_id=folder.run_id, segments=folder.segments)
         db.run("segments/merge_prefers_categories", rows=folder.prefers_categories)
@@ -436,7 +484,7 @@ def parse_size(text: str) -> int:
     if not match:
         raise ValueError(f"not a size: {text!r}")
     power = " KMGT".index(match.group(2).upper() or " ")
-    return int(float(match.group(1)) * 1024 ** power)
+    return int(float(match.group(1)) * 1024**power)
 
 
 def switch_capacity(db: QueryRunner) -> int | None:
@@ -449,7 +497,7 @@ def switch_capacity(db: QueryRunner) -> int | None:
     try:
         rows = db.run("segments/transaction_memory")
         sizes = {row["name"]: parse_size(row["value"]) for row in rows}
-    except Exception:  # noqa: BLE001 - a server that does not say (no privilege): try, fall back if it fails
+    except Exception:
         return None
     limits = [v for k, v in sizes.items() if k != "server.memory.heap.max_size" and v > 0]
     if not limits and sizes.get("server.memory.heap.max_size"):
@@ -457,8 +505,9 @@ def switch_capacity(db: QueryRunner) -> int | None:
     return int(min(limits) * SWITCH_HEADROOM / SWITCH_BYTES_PER_USER) if limits else None
 
 
-def _clean_leftovers(db: QueryRunner, states: Mapping[str, Mapping[str, Any]], run_id: str,
-                     report: Progress) -> Iterator[str]:
+def _clean_leftovers(
+    db: QueryRunner, states: Mapping[str, Mapping[str, Any]], run_id: str, report: Progress
+) -> Iterator[str]:
     """Finish retiring runs a killed write left ``retiring``; remove other runs left ``staging``."""
     for other, state in states.items():
         if state["current"]:
@@ -486,8 +535,11 @@ def _stage_members(db: QueryRunner, folder: RunFolder, start: int, batch_size: i
     with db.driver.session(database=db.database) as session:
         for rows in folder.assignment_rows(start, batch_size):
             done += len(rows)
-            session.execute_write(write, [{k: r[k] for k in ("user_id", "segment_key", "confidence",
-                                                              "low_confidence")} for r in rows], done)
+            session.execute_write(
+                write,
+                [{k: r[k] for k in ("user_id", "segment_key", "confidence", "low_confidence")} for r in rows],
+                done,
+            )
             report("stage", done, folder.users)
 
 
@@ -516,8 +568,9 @@ def _switch_flags(db: QueryRunner, folder: RunFolder) -> str | None:
     """The small switch transaction of a run too big for one: flags, FOLLOWS, BECAME; the User copy follows."""
     with db.driver.session(database=db.database) as session, session.begin_transaction() as tx:
         tx.run(cypher.query("segments/merge_migration"), {"rows": folder.migration}).consume()
-        previous = tx.run(cypher.query("segments/switch_current"),
-                          {"run_id": folder.run_id, "user_copy": "refreshing"}).data()
+        previous = tx.run(
+            cypher.query("segments/switch_current"), {"run_id": folder.run_id, "user_copy": "refreshing"}
+        ).data()
         tx.commit()
     return previous[0]["previous_run_id"] if previous else None
 
@@ -555,9 +608,16 @@ def _refresh_current(db: QueryRunner, folder: RunFolder, batch_size: int, report
     db.run("segments/merge_segments", run_id=folder.run_id, segments=folder.segments)
     with db.driver.session(database=db.database) as session:
         for rows in folder.assignment_rows(0, batch_size):
-            session.execute_write(lambda tx, rows=rows: tx.run(statement, {
-                "run_id": folder.run_id, "at": folder.updated_at,
-                "rows": [{k: r[k] for k in fields} for r in rows]}).consume())
+            session.execute_write(
+                lambda tx, rows=rows: tx.run(
+                    statement,
+                    {
+                        "run_id": folder.run_id,
+                        "at": folder.updated_at,
+                        "rows": [{k: r[k] for k in fields} for r in rows],
+                    },
+                ).consume()
+            )
             done += len(rows)
             report("refresh", done, folder.users)
     params = {"run_id": folder.run_id, "at": folder.updated_at, "zero_key": folder.key(0)}
@@ -574,11 +634,29 @@ def _retire(db: QueryRunner, run_id: str, report: Progress) -> None:
     report("retire", 1, 1)
 
 
-def _report(db: QueryRunner, folder: RunFolder, previous: str | None, resumed: bool, already: bool,
-            cleaned: tuple[str, ...], seconds: dict[str, float], mode: str) -> WriteReport:
+def _report(
+    db: QueryRunner,
+    folder: RunFolder,
+    previous: str | None,
+    resumed: bool,
+    already: bool,
+    cleaned: tuple[str, ...],
+    seconds: dict[str, float],
+    mode: str,
+) -> WriteReport:
     counts = db.run("segments/count_members", run_id=folder.run_id)[0]
     matched = counts["members"] - counts["missing"]
-    return WriteReport(run_id=folder.run_id, users=folder.users, matched=matched,
-                       not_in_graph=folder.users - matched, missing_from_run=counts["missing"],
-                       segments=len(folder.segments), previous_run_id=previous, resumed=resumed,
-                       already_current=already, cleaned_run_ids=cleaned, switch=mode, seconds=seconds)
+    return WriteReport(
+        run_id=folder.run_id,
+        users=folder.users,
+        matched=matched,
+        not_in_graph=folder.users - matched,
+        missing_from_run=counts["missing"],
+        segments=len(folder.segments),
+        previous_run_id=previous,
+        resumed=resumed,
+        already_current=already,
+        cleaned_run_ids=cleaned,
+        switch=mode,
+        seconds=seconds,
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from events.workspace import Workspace
+from shopgraph.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SHOPGRAPH_SHARED_DATA") or REPO.parent / "shared" / "data")
@@ -27,6 +27,8 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
 def shared_data() -> Path:
     """The real REES46 sample rows in ``../shared/data`` (never copied into the repo)."""
     if not SHARED_DATA.is_dir():
-        pytest.fail(f"{SHARED_DATA} is missing: the real sample rows must sit beside the checkout "
-                    "(or set SHOPGRAPH_SHARED_DATA to their folder)")
+        pytest.fail(
+            f"{SHARED_DATA} is missing: the real sample rows must sit beside the checkout "
+            "(or set SHOPGRAPH_SHARED_DATA to their folder)"
+        )
     return SHARED_DATA

@@ -20,15 +20,15 @@ import pytest
 from events.ingest import ingest_files
 from events.store import connect_events
 from events.synth import generate
-from events.workspace import Workspace
 from features.calendar import load_calendar
 from features.compute import build_user_features
 from features.graph_write import write_user_features
 from graph.connection import QueryRunner
 from graph.load import load
 from graph.schema import apply_schema, reset_database
-from graph.settings import Settings
 from graph.vectors import write_user_vectors
+from shopgraph.settings import Settings
+from shopgraph.workspace import Workspace
 from tests.integration.segment_fixture import Assignment, previous_assignments, rule_assignments, write_segments
 
 USERS = 400
@@ -50,26 +50,32 @@ class World:
         """DuckDB over the event store (view ``events``), the assignments (``seg``, ``prev``) and features."""
         con = connect_events(self.workspace)
         con.execute("CREATE TEMP TABLE seg (user_id BIGINT, segment_id INT, segment VARCHAR, confidence DOUBLE)")
-        con.executemany("INSERT INTO seg VALUES (?, ?, ?, ?)",
-                        [(u, a.segment_id, a.name, a.confidence) for u, a in self.current.items()])
+        con.executemany(
+            "INSERT INTO seg VALUES (?, ?, ?, ?)",
+            [(u, a.segment_id, a.name, a.confidence) for u, a in self.current.items()],
+        )
         con.execute("CREATE TEMP TABLE prev (user_id BIGINT, segment_id INT, segment VARCHAR)")
-        con.executemany("INSERT INTO prev VALUES (?, ?, ?)",
-                        [(u, a.segment_id, a.name) for u, a in self.previous.items()])
+        con.executemany(
+            "INSERT INTO prev VALUES (?, ?, ?)", [(u, a.segment_id, a.name) for u, a in self.previous.items()]
+        )
         con.execute(f"CREATE TEMP VIEW feat AS SELECT * FROM read_parquet('{self.features}')")
         return con
 
 
-def write_fake_vectors(workspace: Workspace, user_ids: list[int], dims: int = DIMENSIONS, seed: int = 5
-                       ) -> dict[int, np.ndarray]:
+def write_fake_vectors(
+    workspace: Workspace, user_ids: list[int], dims: int = DIMENSIONS, seed: int = 5
+) -> dict[int, np.ndarray]:
     """A user_vectors.parquet as embeddings/__init__.py specifies it (FLOAT[d], sorted by user_id)."""
     rng = np.random.default_rng(seed)
     ids = sorted(user_ids)
     vectors = rng.normal(size=(len(ids), dims)).astype(np.float32)
-    table = pa.table({
-        "user_id": pa.array(ids, pa.int64()),
-        "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel(), pa.float32()), dims),
-        "source": pa.array(["trained"] * len(ids)),
-    })
+    table = pa.table(
+        {
+            "user_id": pa.array(ids, pa.int64()),
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel(), pa.float32()), dims),
+            "source": pa.array(["trained"] * len(ids)),
+        }
+    )
     workspace.embeddings_dir.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, workspace.embeddings_dir / "user_vectors.parquet")
     return dict(zip(ids, vectors, strict=True))

@@ -15,7 +15,7 @@ import pytest
 
 from graph.connection import QueryRunner, open_driver
 from graph.schema import apply_schema, reset_database
-from graph.settings import Settings
+from shopgraph.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,7 +39,7 @@ def neo4j_settings() -> Iterator[Settings]:
         try:
             if server.start():
                 started = server
-        except Exception as exc:  # noqa: BLE001 - report the log, then fail loudly
+        except Exception as exc:
             pytest.fail(f"could not start the test Neo4j: {exc}\n{server.log_tail(80)}")
     settings = Settings.from_env()
     yield settings
@@ -58,8 +58,9 @@ def neo4j_driver(neo4j_settings: Settings):
 def db(neo4j_driver, neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> QueryRunner:
     """A QueryRunner on an empty database with the schema applied; the env points at that server."""
     for key in ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD"):
-        monkeypatch.setenv(key, getattr(neo4j_settings, {"NEO4J_URI": "uri", "NEO4J_USER": "user",
-                                                           "NEO4J_PASSWORD": "password"}[key]))
+        monkeypatch.setenv(
+            key, getattr(neo4j_settings, {"NEO4J_URI": "uri", "NEO4J_USER": "user", "NEO4J_PASSWORD": "password"}[key])
+        )
     runner = QueryRunner(neo4j_driver)
     reset_database(runner)
     apply_schema(runner)

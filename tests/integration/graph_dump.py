@@ -19,7 +19,6 @@ def dump_graph(db: QueryRunner) -> tuple[list, list]:
     )
     node_rows = sorted((tuple(sorted(n["labels"])), _clean(n["props"])) for n in nodes)
     rel_rows = sorted(
-        (r["type"], _clean(r["props"]), tuple(r["la"]), _clean(r["pa"]), tuple(r["lb"]), _clean(r["pb"]))
-        for r in rels
+        (r["type"], _clean(r["props"]), tuple(r["la"]), _clean(r["pa"]), tuple(r["lb"]), _clean(r["pb"])) for r in rels
     )
     return node_rows, rel_rows

@@ -38,8 +38,11 @@ class Assignment:
 
 def rule_assignments(features: Path) -> dict[int, Assignment]:
     """Current run: < 3 events → 0; ≥ 2 orders → 1; 1 order → 2; else 3 (from the feature Parquet)."""
-    rows = duckdb.connect().execute(
-        "SELECT user_id, n_events, n_orders FROM read_parquet(?) ORDER BY user_id", [str(features)]).fetchall()
+    rows = (
+        duckdb.connect()
+        .execute("SELECT user_id, n_events, n_orders FROM read_parquet(?) ORDER BY user_id", [str(features)])
+        .fetchall()
+    )
     out = {}
     for user_id, n_events, n_orders in rows:
         if n_events < MIN_EVENTS:
@@ -61,17 +64,37 @@ def _segments(run_id: str, current: bool, assignments: Mapping[int, Assignment])
     sizes = Counter(a.segment_id for a in assignments.values())
     names = {a.segment_id: (a.name, a.name_fr) for a in assignments.values()}
     total = sum(sizes.values())
-    return [{"segment_key": f"{run_id}/{sid}", "segment_id": sid, "run_id": run_id, "current": current,
-             "name": names[sid][0], "name_fr": names[sid][1], "description": f"fixture segment {names[sid][0]}",
-             "description_fr": f"segment de test {names[sid][1]}", "actions": ["send a test e-mail"],
-             "actions_fr": ["envoyer un e-mail de test"], "size": n, "share": n / total,
-             "revenue_share": 0.0, "conversion": 0.0, "traits": [f"rule segment {sid}"],
-             "traits_fr": [f"segment {sid}"], "profile_json": "{}"} for sid, n in sorted(sizes.items())]
+    return [
+        {
+            "segment_key": f"{run_id}/{sid}",
+            "segment_id": sid,
+            "run_id": run_id,
+            "current": current,
+            "name": names[sid][0],
+            "name_fr": names[sid][1],
+            "description": f"fixture segment {names[sid][0]}",
+            "description_fr": f"segment de test {names[sid][1]}",
+            "actions": ["send a test e-mail"],
+            "actions_fr": ["envoyer un e-mail de test"],
+            "size": n,
+            "share": n / total,
+            "revenue_share": 0.0,
+            "conversion": 0.0,
+            "traits": [f"rule segment {sid}"],
+            "traits_fr": [f"segment {sid}"],
+            "profile_json": "{}",
+        }
+        for sid, n in sorted(sizes.items())
+    ]
 
 
-def write_segments(db: QueryRunner, current: Mapping[int, Assignment],
-                   previous: Mapping[int, Assignment] | None = None,
-                   run_id: str = "20261201T120000Z-cur001", previous_run_id: str = "20261101T120000Z-prv001") -> None:
+def write_segments(
+    db: QueryRunner,
+    current: Mapping[int, Assignment],
+    previous: Mapping[int, Assignment] | None = None,
+    run_id: str = "20261201T120000Z-cur001",
+    previous_run_id: str = "20261101T120000Z-prv001",
+) -> None:
     """Write the contract's segment part for ``current`` (and a previous run with BECAME counts)."""
     db.run_text("DROP CONSTRAINT segment_id_unique IF EXISTS")
     db.run_text("CREATE CONSTRAINT segment_key_unique IF NOT EXISTS FOR (s:Segment) REQUIRE s.segment_key IS UNIQUE")
@@ -81,10 +104,25 @@ def write_segments(db: QueryRunner, current: Mapping[int, Assignment],
             "CREATE (r:SegmentationRun {run_id: $rid, at: datetime(), k: $k, method: 'fixture rule', threshold: $t, "
             "seed: 0, code_version: 'test', data_window: 'fixture', scores_json: '{}', current: $cur}) "
             "WITH r UNWIND $segments AS s CREATE (r)-[:HAS_SEGMENT]->(seg:Segment) SET seg = s",
-            {"rid": rid, "k": len(set(a.segment_id for a in assignments.values())), "t": MIN_EVENTS,
-             "cur": is_current, "segments": _segments(rid, is_current, assignments)})
-    rows = [{"user_id": u, "sid": a.segment_id, "name": a.name, "name_fr": a.name_fr, "confidence": a.confidence,
-             "key": f"{run_id}/{a.segment_id}"} for u, a in current.items()]
+            {
+                "rid": rid,
+                "k": len(set(a.segment_id for a in assignments.values())),
+                "t": MIN_EVENTS,
+                "cur": is_current,
+                "segments": _segments(rid, is_current, assignments),
+            },
+        )
+    rows = [
+        {
+            "user_id": u,
+            "sid": a.segment_id,
+            "name": a.name,
+            "name_fr": a.name_fr,
+            "confidence": a.confidence,
+            "key": f"{run_id}/{a.segment_id}",
+        }
+        for u, a in current.items()
+    ]
     for start in range(0, len(rows), 10_000):
         db.run_text(
             "UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) MATCH (s:Segment {segment_key: row.key}) "
@@ -92,19 +130,24 @@ def write_segments(db: QueryRunner, current: Mapping[int, Assignment],
             "u.segment_confidence = row.confidence, u.segment_low_confidence = row.confidence < 0.6, "
             "u.segmented_at = datetime(), u.segment_run = $rid "
             "CREATE (u)-[:IN_SEGMENT {confidence: row.confidence}]->(s)",
-            {"rows": rows[start:start + 10_000], "rid": run_id})
+            {"rows": rows[start : start + 10_000], "rid": run_id},
+        )
     # PREFERS: each segment prefers the categories and brands its customers bought (lift from purchase pairs)
     for label, rel in (("Category", "IN_CATEGORY"), ("Brand", "OF_BRAND")):
         db.run_text(
             f"MATCH (s:Segment {{current: true}})<-[:IN_SEGMENT]-(:User)-[:PURCHASED]->(:Product)-[:{rel}]->(x:{label}) "
             "WITH s, x, count(*) AS n WITH s, collect({x: x, n: n}) AS rows, sum(n) AS total "
             "UNWIND rows AS row WITH s, row.x AS x, toFloat(row.n) / total AS share "
-            "CREATE (s)-[:PREFERS {lift: share * 10.0, share: share}]->(x)")
+            "CREATE (s)-[:PREFERS {lift: share * 10.0, share: share}]->(x)"
+        )
     if previous is not None:
-        db.run_text(f"MATCH (c:SegmentationRun {{run_id: $a}}), (p:SegmentationRun {{run_id: $b}}) "
-                    "CREATE (c)-[:FOLLOWS]->(p)", {"a": run_id, "b": previous_run_id})
+        db.run_text(
+            "MATCH (c:SegmentationRun {run_id: $a}), (p:SegmentationRun {run_id: $b}) CREATE (c)-[:FOLLOWS]->(p)",
+            {"a": run_id, "b": previous_run_id},
+        )
         flows = Counter((previous[u].segment_id, a.segment_id) for u, a in current.items() if u in previous)
         db.run_text(
             "UNWIND $flows AS f MATCH (a:Segment {segment_key: f.a}), (b:Segment {segment_key: f.b}) "
             "CREATE (a)-[:BECAME {users: f.n}]->(b)",
-            {"flows": [{"a": f"{previous_run_id}/{p}", "b": f"{run_id}/{c}", "n": n} for (p, c), n in flows.items()]})
+            {"flows": [{"a": f"{previous_run_id}/{p}", "b": f"{run_id}/{c}", "n": n} for (p, c), n in flows.items()]},
+        )

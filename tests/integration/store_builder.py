@@ -6,7 +6,7 @@ from pathlib import Path
 
 from events.ingest import ingest_files
 from events.manifest import IngestedFile
-from events.workspace import Workspace
+from shopgraph.workspace import Workspace
 
 
 def store_from_csv(workspace: Workspace, csv_path: Path) -> IngestedFile:

@@ -27,24 +27,40 @@ def read_rows(path) -> list[dict[str, str]]:
 
 def purchased(world: World) -> dict[int, set[int]]:
     out: dict[int, set[int]] = {}
-    for user, product in world.duck().execute(
-            "SELECT DISTINCT user_id, product_id FROM events WHERE event_type = 'purchase'").fetchall():
+    for user, product in (
+        world.duck().execute("SELECT DISTINCT user_id, product_id FROM events WHERE event_type = 'purchase'").fetchall()
+    ):
         out.setdefault(user, set()).add(product)
     return out
 
 
 def raw_ids(world: World) -> dict[int, int]:
     """pseudonym → the shop's raw id, from the synthetic month files."""
-    raws = duckdb.connect().execute(
-        f"SELECT DISTINCT user_id FROM read_csv('{world.synth_dir}/*.csv.gz', all_varchar = true)").fetchall()
+    raws = (
+        duckdb.connect()
+        .execute(f"SELECT DISTINCT user_id FROM read_csv('{world.synth_dir}/*.csv.gz', all_varchar = true)")
+        .fetchall()
+    )
     key = PSEUDONYM_KEY.encode()
     return {pseudonym(int(r), key): int(r) for (r,) in raws}
 
 
 def test_query_command_prints_and_writes_csv(segmented: World, tmp_path) -> None:
     out = tmp_path / "top.csv"
-    result = runner.invoke(app, ["query", "segment_top_products", "--param", f"segment={SEGMENT}",
-                                 "--param", "min_buyers=2", "--csv", str(out)], env={"COLUMNS": "250"})
+    result = runner.invoke(
+        app,
+        [
+            "query",
+            "segment_top_products",
+            "--param",
+            f"segment={SEGMENT}",
+            "--param",
+            "min_buyers=2",
+            "--csv",
+            str(out),
+        ],
+        env={"COLUMNS": "250"},
+    )
     assert result.exit_code == 0, result.output
     expected = segmented.db.run("analyst/segment_top_products", segment=SEGMENT, min_buyers=2, limit=20)
     rows = read_rows(out)
@@ -56,7 +72,9 @@ def test_query_command_prints_and_writes_csv(segmented: World, tmp_path) -> None
 
 def test_segment_scores_follow_the_documented_definition(segmented: World) -> None:
     rows = segmented.db.run("recommend/segment_scores", segment_id=1, half_life_days=30.0, min_buyers=2, limit=1000)
-    expected = segmented.duck().execute("""
+    expected = (
+        segmented.duck()
+        .execute("""
         WITH pairs AS (SELECT user_id, product_id, max(event_time) AS last_at FROM events
                        WHERE event_type = 'purchase' GROUP BY 1, 2),
              sp AS (SELECT p.* FROM pairs p JOIN seg s USING (user_id) WHERE s.segment_id = 1),
@@ -68,7 +86,9 @@ def test_segment_scores_follow_the_documented_definition(segmented: World) -> No
                   / (SELECT count(DISTINCT user_id) FROM pairs))) AS score
         FROM agg WHERE buyers >= 2 AND product_id NOT IN (  -- never a product whose latest price is 0 or missing
             SELECT product_id FROM events GROUP BY 1 HAVING coalesce(arg_max(price, (event_time, price)), 0) <= 0)
-        ORDER BY score DESC, product_id""").fetchall()
+        ORDER BY score DESC, product_id""")
+        .fetchall()
+    )
     assert [r["product_id"] for r in rows] == [e[0] for e in expected] and expected
     assert [r["score"] for r in rows] == pytest.approx([e[1] for e in expected])
 
@@ -94,15 +114,22 @@ def test_cold_users_get_department_then_shop_popular(segmented: World) -> None:
 
 def test_products_priced_0_or_without_price_are_never_proposed(segmented: World) -> None:
     db = segmented.db
-    shop = [r["product_id"] for r in db.run("recommend/popular", department="", half_life_days=30.0, min_buyers=1,
-                                            limit=10)]
-    segment = [r["product_id"] for r in db.run("recommend/segment_scores", segment_id=1, half_life_days=30.0,
-                                               min_buyers=2, limit=3)]
+    shop = [
+        r["product_id"] for r in db.run("recommend/popular", department="", half_life_days=30.0, min_buyers=1, limit=10)
+    ]
+    segment = [
+        r["product_id"]
+        for r in db.run("recommend/segment_scores", segment_id=1, half_life_days=30.0, min_buyers=2, limit=3)
+    ]
     free, unpriced = shop[0], segment[0]
     assert free != unpriced
-    prices = {r["id"]: r["price"] for r in db.run_text(
-        "MATCH (p:Product) WHERE p.product_id IN $ids RETURN p.product_id AS id, p.price AS price",
-        {"ids": [free, unpriced]})}
+    prices = {
+        r["id"]: r["price"]
+        for r in db.run_text(
+            "MATCH (p:Product) WHERE p.product_id IN $ids RETURN p.product_id AS id, p.price AS price",
+            {"ids": [free, unpriced]},
+        )
+    }
     assert all(price > 0 for price in prices.values())
     db.run_text("MATCH (p:Product {product_id: $id}) SET p.price = 0.0", {"id": free})
     db.run_text("MATCH (p:Product {product_id: $id}) REMOVE p.price", {"id": unpriced})
@@ -112,13 +139,14 @@ def test_products_priced_0_or_without_price_are_never_proposed(segmented: World)
         results = Recommender(db, k=10).for_users([cold, member]) + Recommender(db, k=10).for_segment(SEGMENT)
         proposed = {i.product_id for r in results for i in r.items}
         assert proposed and not proposed & {free, unpriced}
-        after = [r["product_id"] for r in db.run("recommend/popular", department="", half_life_days=30.0,
-                                                 min_buyers=1, limit=10)]
+        after = [
+            r["product_id"]
+            for r in db.run("recommend/popular", department="", half_life_days=30.0, min_buyers=1, limit=10)
+        ]
         assert after[:5] == [p for p in shop if p not in (free, unpriced)][:5]
     finally:
         for product_id, price in prices.items():
-            db.run_text("MATCH (p:Product {product_id: $id}) SET p.price = $price",
-                        {"id": product_id, "price": price})
+            db.run_text("MATCH (p:Product {product_id: $id}) SET p.price = $price", {"id": product_id, "price": price})
 
 
 def test_recommend_command_takes_the_shop_id(segmented: World) -> None:
@@ -127,7 +155,9 @@ def test_recommend_command_takes_the_shop_id(segmented: World) -> None:
     result = runner.invoke(app, ["recommend", str(raw_of[member]), "-k", "3"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert f"segment: {SEGMENT}" in result.output and "segment" in result.output
-    by_pseudonym = runner.invoke(app, ["recommend", "--pseudonym", "-k", "3", "--", str(member)], env={"COLUMNS": "200"})
+    by_pseudonym = runner.invoke(
+        app, ["recommend", "--pseudonym", "-k", "3", "--", str(member)], env={"COLUMNS": "200"}
+    )
     assert by_pseudonym.output.split("\n", 1)[1] == result.output.split("\n", 1)[1]
     unknown = runner.invoke(app, ["recommend", "123456789012"])
     assert unknown.exit_code == 1 and "no customer" in unknown.output
@@ -220,6 +250,7 @@ def test_user_vectors_are_idempotent_and_follow_the_file(segmented: World) -> No
     assert changed.matched == changed.rows - 1  # the customer erased above has no node any more
     [index] = segmented.db.run("vectors/vector_index")
     assert index["dimensions"] == 4 and index["similarity"] == "COSINE"
-    [row] = segmented.db.run_text("MATCH (u:User) WHERE u.embedding IS NOT NULL RETURN count(u) AS n, "
-                                  "min(size(u.embedding)) AS d")
+    [row] = segmented.db.run_text(
+        "MATCH (u:User) WHERE u.embedding IS NOT NULL RETURN count(u) AS n, min(size(u.embedding)) AS d"
+    )
     assert row == {"n": changed.matched, "d": 4}

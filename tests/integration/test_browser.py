@@ -17,7 +17,7 @@ import pytest
 
 from graph.browser import browser_guide, browser_query, parse_grass, style_command, style_text
 from graph.connection import QueryRunner
-from graph.settings import Settings
+from shopgraph.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "browser-segments.png"
@@ -35,9 +35,17 @@ BRANDS = ["samsung", "bosch"]
 @pytest.fixture
 def segmented_graph(db: QueryRunner) -> Iterator[QueryRunner]:
     """A current segmentation written the way the contract says (docs: graph-contract), without the segmenter."""
-    segments = [{"segment_id": sid, "name": name, "name_fr": name_fr, "size": size,
-                 "segment_key": f"{RUN_ID}/{sid}", "users": [sid * 1000 + i for i in range(size)]}
-                for sid, name, name_fr, size in SEGMENTS]
+    segments = [
+        {
+            "segment_id": sid,
+            "name": name,
+            "name_fr": name_fr,
+            "size": size,
+            "segment_key": f"{RUN_ID}/{sid}",
+            "users": [sid * 1000 + i for i in range(size)],
+        }
+        for sid, name, name_fr, size in SEGMENTS
+    ]
     db.run_text(
         """
         CREATE (run:SegmentationRun {run_id: $run, current: true, at: datetime(), k: size($segments),
@@ -89,8 +97,9 @@ def browser_page(neo4j_settings: Settings):
 
     with sync_playwright() as playwright:
         # Playwright passes --no-sandbox unless chromium_sandbox=True: needed as root in a container.
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, chromium_sandbox=False,
-                                              args=["--disable-dev-shm-usage"])
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, chromium_sandbox=False, args=["--disable-dev-shm-usage"]
+        )
         try:
             context = chromium.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
             # Browser asks for fonts, feedback and analytics scripts on the internet: refuse at once
@@ -113,7 +122,8 @@ def run_in_editor(page, command: str, frame_text: str | None):
     editor = page.get_by_test_id("activeEditor")
     editor.click()
     page.wait_for_function(  # Monaco's input has the focus, so the keys go to the editor
-        "() => document.activeElement?.closest('[data-testid=activeEditor]') != null", timeout=TIMEOUT_MS)
+        "() => document.activeElement?.closest('[data-testid=activeEditor]') != null", timeout=TIMEOUT_MS
+    )
     page.keyboard.press("Control+A")
     page.keyboard.press("Delete")
     page.keyboard.insert_text(command)  # as a paste: no auto-closed brackets or quotes
@@ -123,8 +133,9 @@ def run_in_editor(page, command: str, frame_text: str | None):
     page.get_by_test_id("editor-Run").click()
     if frame_text is None:
         return None
-    frame = page.get_by_test_id("frame").filter(
-        has=page.get_by_test_id("frameCommand").filter(has_text=frame_text)).first
+    frame = (
+        page.get_by_test_id("frame").filter(has=page.get_by_test_id("frameCommand").filter(has_text=frame_text)).first
+    )
     frame.wait_for(state="visible")
     return frame
 
@@ -140,7 +151,7 @@ def connect(page, settings: Settings) -> None:
     connected = page.get_by_text("You are connected as user")
     try:
         connected.wait_for(state="visible")
-    except Exception:  # noqa: BLE001 - say what Browser showed instead
+    except Exception:
         pytest.fail("Browser did not connect; it shows:\n" + page.get_by_test_id("stream").inner_text()[:2000])
 
 
@@ -154,12 +165,14 @@ def graph_settled(page, frame) -> None:
             window.__shopgraphLayout = now;
             return same;
         }""",
-        polling=500, timeout=TIMEOUT_MS,
+        polling=500,
+        timeout=TIMEOUT_MS,
     )
 
 
-def test_browser_connects_and_shows_the_segments(segmented_graph: QueryRunner, browser_page,
-                                                  neo4j_settings: Settings) -> None:
+def test_browser_connects_and_shows_the_segments(
+    segmented_graph: QueryRunner, browser_page, neo4j_settings: Settings
+) -> None:
     from playwright.sync_api import expect
 
     page = browser_page
@@ -191,7 +204,8 @@ def test_browser_connects_and_shows_the_segments(segmented_graph: QueryRunner, b
     overview = browser_query("browser/segments_overview").text
     records = segmented_graph.run_text(
         "CALL () { " + overview + " } "
-        "UNWIND members + preferences + [link] AS path UNWIND nodes(path) AS n RETURN count(DISTINCT n) AS n")
+        "UNWIND members + preferences + [link] AS path UNWIND nodes(path) AS n RETURN count(DISTINCT n) AS n"
+    )
     frame = run_in_editor(page, overview, "HAS_SEGMENT")
     nodes = frame.locator("g.node")
     expect(nodes).to_have_count(records[0]["n"], timeout=TIMEOUT_MS)
@@ -201,7 +215,8 @@ def test_browser_connects_and_shows_the_segments(segmented_graph: QueryRunner, b
     drawn = nodes.evaluate_all(
         """nodes => nodes.map(n => ({
             fill: n.querySelector('circle.b-outline').getAttribute('fill'),
-            caption: [...n.querySelectorAll('text.caption')].map(t => t.textContent.trim()).join(' ')}))""")
+            caption: [...n.querySelectorAll('text.caption')].map(t => t.textContent.trim()).join(' ')}))"""
+    )
     by_fill: dict[str, list[str]] = {}
     for node in drawn:
         by_fill.setdefault(node["fill"].upper(), []).append(node["caption"])
@@ -212,8 +227,9 @@ def test_browser_connects_and_shows_the_segments(segmented_graph: QueryRunner, b
         assert len(shown) == len(expected), f"{label}: {shown}"
         # Browser cuts a caption too long for its circle with "…"
         for caption, full in zip(shown, sorted(expected), strict=True):
-            assert caption == full or (caption.endswith("…") and len(caption) > 4
-                                       and full.startswith(caption.removesuffix("…"))), f"{label}: {caption!r}"
+            assert caption == full or (
+                caption.endswith("…") and len(caption) > 4 and full.startswith(caption.removesuffix("…"))
+            ), f"{label}: {caption!r}"
 
     captions("Segment", segment_names)
     captions("User", [name for _, name, _, size in SEGMENTS for _ in range(size)])

@@ -5,12 +5,12 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from events.workspace import Workspace
 from features.calendar import load_calendar
 from features.compute import build_user_features
 from features.graph_write import write_user_features
 from features.registry import graph_metrics
 from graph.connection import QueryRunner
+from shopgraph.workspace import Workspace
 from tests.unit.features_store import ev, write_events
 
 EVENTS = [

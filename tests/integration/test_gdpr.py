@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 from cli import app
 from events.ingest import ingest_files
 from events.manifest import read_manifest
-from events.workspace import Workspace
 from graph.connection import QueryRunner
 from graph.load import load
+from shopgraph.workspace import Workspace
 
 USER = 551377651  # 12 events and 2 purchases in the October sample
 OCT = "rees46-2019-oct-first5019.csv"

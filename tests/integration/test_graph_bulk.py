@@ -13,23 +13,25 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from events.workspace import Workspace
 from graph.bulk import bulk_load
 from graph.connection import QueryRunner
-from graph.load import interactions_path, ingested_files, load
+from graph.load import ingested_files, interactions_path, load
 from graph.schema import reset_database
 from graph.server import LocalServer
-from graph.settings import Settings
+from shopgraph.settings import Settings
+from shopgraph.workspace import Workspace
 from tests.integration.graph_dump import dump_graph
 from tests.integration.store_builder import store_from_csv
 
 
 def value_types(db: QueryRunner) -> list[tuple]:
     """(label or type, property, Cypher value type, how many): dump_graph compares values as text only."""
-    nodes = db.run_text("MATCH (n) UNWIND keys(n) AS k "
-                        "RETURN labels(n)[0] AS what, k, valueType(n[k]) AS type, count(*) AS n")
-    rels = db.run_text("MATCH ()-[r]->() UNWIND keys(r) AS k "
-                       "RETURN type(r) AS what, k, valueType(r[k]) AS type, count(*) AS n")
+    nodes = db.run_text(
+        "MATCH (n) UNWIND keys(n) AS k RETURN labels(n)[0] AS what, k, valueType(n[k]) AS type, count(*) AS n"
+    )
+    rels = db.run_text(
+        "MATCH ()-[r]->() UNWIND keys(r) AS k RETURN type(r) AS what, k, valueType(r[k]) AS type, count(*) AS n"
+    )
     return sorted(tuple(row.values()) for row in nodes + rels)
 
 

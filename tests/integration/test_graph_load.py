@@ -6,9 +6,9 @@ import duckdb
 import pytest
 
 from events.store import connect_events
-from events.workspace import Workspace
 from graph.connection import QueryRunner
 from graph.load import ingested_files, interactions_path, load, step_queries
+from shopgraph.workspace import Workspace
 from tests.integration.store_builder import store_from_csv
 
 REL = {"view": "VIEWED", "cart": "CARTED", "remove_from_cart": "REMOVED", "purchase": "PURCHASED"}
@@ -48,9 +48,13 @@ def test_graph_counts_equal_the_event_store(db: QueryRunner, real_store: Workspa
     report = load(db, real_store, batch_size=500)
     assert len(report.files_loaded) == 2
     assert graph_counts(db) == store_counts(real_store)
-    purchases = duckdb.connect().execute(
-        f"SELECT round(sum(price), 2) FROM read_parquet('{real_store.events_dir}/*/*.parquet') WHERE event_type = 'purchase'"
-    ).fetchone()[0]
+    purchases = (
+        duckdb.connect()
+        .execute(
+            f"SELECT round(sum(price), 2) FROM read_parquet('{real_store.events_dir}/*/*.parquet') WHERE event_type = 'purchase'"
+        )
+        .fetchone()[0]
+    )
     amount = db.run_text("MATCH ()-[r:PURCHASED]->() RETURN sum(r.amount) AS a")[0]["a"]
     assert amount == pytest.approx(purchases)
 
@@ -87,27 +91,37 @@ def test_category_levels_form_a_hierarchy(db: QueryRunner, real_store: Workspace
 def test_products_carry_their_brand(db: QueryRunner, real_store: Workspace) -> None:
     load(db, real_store, batch_size=500)
     con = connect_events(real_store)
-    expected = dict(con.execute("SELECT product_id, max(brand) FROM events GROUP BY 1 "
-                                "HAVING count(DISTINCT brand) <= 1").fetchall())
+    expected = dict(
+        con.execute("SELECT product_id, max(brand) FROM events GROUP BY 1 HAVING count(DISTINCT brand) <= 1").fetchall()
+    )
     assert any(b is None for b in expected.values()) and any(b is not None for b in expected.values())
 
     def brands() -> dict[int, str | None]:
-        return {r["id"]: r["brand"] for r in db.run_text("MATCH (p:Product) RETURN p.product_id AS id, p.brand AS brand")}
+        return {
+            r["id"]: r["brand"] for r in db.run_text("MATCH (p:Product) RETURN p.product_id AS id, p.brand AS brand")
+        }
 
     graph = brands()
     assert {p: graph[p] for p in expected} == expected
-    unbranded = db.run_text("MATCH (p:Product) WHERE p.brand IS NULL RETURN count(p) AS n, "
-                            "sum(size([k IN keys(p) WHERE k = 'brand'])) AS keys")[0]
+    unbranded = db.run_text(
+        "MATCH (p:Product) WHERE p.brand IS NULL RETURN count(p) AS n, "
+        "sum(size([k IN keys(p) WHERE k = 'brand'])) AS keys"
+    )[0]
     assert unbranded["n"] == sum(b is None for b in graph.values()) > 0 and unbranded["keys"] == 0
-    mismatched = db.run_text("MATCH (p:Product) WHERE p.brand IS NOT NULL AND NOT EXISTS "
-                             "{ (p)-[:OF_BRAND]->(:Brand {name: p.brand}) } RETURN count(p) AS n")[0]["n"]
+    mismatched = db.run_text(
+        "MATCH (p:Product) WHERE p.brand IS NOT NULL AND NOT EXISTS "
+        "{ (p)-[:OF_BRAND]->(:Brand {name: p.brand}) } RETURN count(p) AS n"
+    )[0]["n"]
     assert mismatched == 0
     for source in ingested_files(real_store):  # replaying each file's product rows changes no brand
         events = [str(f) for f in source.event_files(real_store)]
-        sql = next(q for step, _, q in step_queries(events, str(interactions_path(real_store, source)))
-                   if step == "products")
+        sql = next(
+            q for step, _, q in step_queries(events, str(interactions_path(real_store, source))) if step == "products"
+        )
         cursor = duckdb.connect().execute(sql)
         columns = [d[0] for d in cursor.description]
-        for _ in db.write_batches("load/merge_products", (dict(zip(columns, r, strict=True)) for r in cursor.fetchall())):
+        for _ in db.write_batches(
+            "load/merge_products", (dict(zip(columns, r, strict=True)) for r in cursor.fetchall())
+        ):
             pass
     assert brands() == graph

@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from events.errors import ShopgraphError
-from events.workspace import Workspace
-from graph.erasure import forget
 from graph.connection import QueryRunner
+from graph.erasure import forget
 from graph.load import load
+from shopgraph.errors import ShopgraphError
+from shopgraph.workspace import Workspace
 from tests.integration.graph_dump import dump_graph
 from tests.integration.store_builder import store_from_csv
 
@@ -59,8 +59,9 @@ def test_kill_9_then_rerun_equals_a_clean_load(db: QueryRunner, workspace: Works
     assert after_crash == dump_graph(db)
 
 
-def test_resume_over_partitions_rewritten_by_forget_is_refused(db: QueryRunner, workspace: Workspace,
-                                                                shared_data) -> None:
+def test_resume_over_partitions_rewritten_by_forget_is_refused(
+    db: QueryRunner, workspace: Workspace, shared_data
+) -> None:
     store_from_csv(workspace, shared_data / "rees46-2019-oct-first5019.csv")
     _kill_load_during(db, "viewed")
     forget(workspace, [551377651], db)  # rewrites the partition the interrupted load was cutting batches from

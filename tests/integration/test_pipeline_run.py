@@ -8,10 +8,10 @@ from typer.testing import CliRunner
 
 from cli import app
 from events.synth import generate, month_file_name
-from events.workspace import Workspace
 from graph.connection import QueryRunner
 from pipeline.run import STEPS, run_pipeline
 from pipeline.state import PipelineState
+from shopgraph.workspace import Workspace
 
 MONTHS = ["2019-11", "2019-12", "2020-01"]
 
@@ -20,8 +20,9 @@ def statuses(report) -> dict[str, str]:
     return {s.step: s.status for s in report.steps}
 
 
-def test_run_does_each_months_work_once_and_a_new_month_only_its_own(db: QueryRunner, workspace: Workspace,
-                                                                    tmp_path) -> None:
+def test_run_does_each_months_work_once_and_a_new_month_only_its_own(
+    db: QueryRunner, workspace: Workspace, tmp_path
+) -> None:
     data = generate(tmp_path / "data", users=500, months=",".join(MONTHS), seed=3)
     files = [tmp_path / "data" / month_file_name(m) for m in MONTHS]
     assert [f.name for f in files] == [f.name for f in data.files]
@@ -34,12 +35,16 @@ def test_run_does_each_months_work_once_and_a_new_month_only_its_own(db: QueryRu
     assert all(p.is_file() and p.stat().st_size > 0 for p in first.report_paths)
     holdout = json.loads((workspace.reports_dir / "recommend_eval.json").read_text(encoding="utf-8"))
     assert holdout["train_months"] == MONTHS[:1] and holdout["test_month"] == MONTHS[1]
-    assert holdout["users"] >= 30 and [m["name"] for m in holdout["models"]] == ["segment", "popularity",
-                                                                                "item-to-item"]
-    assert holdout["segment_run"] == first.run_dir.name and "recommendation hold-out on" in first.outcome(
-        "report").detail
+    assert holdout["users"] >= 30 and [m["name"] for m in holdout["models"]] == [
+        "segment",
+        "popularity",
+        "item-to-item",
+    ]
+    assert (
+        holdout["segment_run"] == first.run_dir.name and "recommendation hold-out on" in first.outcome("report").detail
+    )
     html = first.report_paths[0].read_text(encoding="utf-8")
-    section = html[html.index("Recommendations"):]
+    section = html[html.index("Recommendations") :]
     assert "No recommendation evaluation" not in html and "item-to-item" in section and "hit rate" in section
     assert f"{holdout['models'][0]['hit_rate']:.3f}" in section  # the segment's hit rate is printed
 
@@ -62,8 +67,9 @@ def test_run_does_each_months_work_once_and_a_new_month_only_its_own(db: QueryRu
     assert counts == db.run_text("MATCH (u:User) RETURN count(u) AS n")[0]["n"]
 
 
-def test_an_interrupted_run_finishes_without_redoing_finished_steps(db: QueryRunner, workspace: Workspace,
-                                                                   tmp_path) -> None:
+def test_an_interrupted_run_finishes_without_redoing_finished_steps(
+    db: QueryRunner, workspace: Workspace, tmp_path
+) -> None:
     generate(tmp_path / "data", users=300, months="2019-11..2019-12", seed=4)
     files = sorted((tmp_path / "data").glob("*.csv.gz"))
     run_pipeline(workspace, db, files)
@@ -77,8 +83,9 @@ def test_an_interrupted_run_finishes_without_redoing_finished_steps(db: QueryRun
     assert [s for s, status in done.items() if status == "ran"] == ["segment", "report"]
 
 
-def test_an_upgrade_that_changed_a_steps_code_redoes_it_and_retrains(db: QueryRunner, workspace: Workspace,
-                                                                   tmp_path, monkeypatch) -> None:
+def test_an_upgrade_that_changed_a_steps_code_redoes_it_and_retrains(
+    db: QueryRunner, workspace: Workspace, tmp_path, monkeypatch
+) -> None:
     """New segmentation or embedding code retrains on the same data instead of assigning with the old model."""
     import pipeline.run as run_module
 
@@ -97,21 +104,29 @@ def test_an_upgrade_that_changed_a_steps_code_redoes_it_and_retrains(db: QueryRu
     assert PipelineState.load(workspace).code["segment"] == "upgraded"
     assert statuses(run_pipeline(workspace, db, files)) == dict.fromkeys(STEPS, "skipped")  # recorded: once
 
-    monkeypatch.setattr(run_module, "step_code", lambda step: "upgraded" if step in ("segment", "embed")
-                        else real(step))
+    monkeypatch.setattr(
+        run_module, "step_code", lambda step: "upgraded" if step in ("segment", "embed") else real(step)
+    )
     embedded = run_pipeline(workspace, db, files)
     assert embedded.outcome("embed").status == "ran"
     assert "embedding code changed" in embedded.outcome("embed").detail
     assert statuses(embedded)["vectors"] == statuses(embedded)["segment"] == "ran"  # they read the new vectors
 
 
-def test_run_command_prints_steps_decision_table_report_and_browser(db: QueryRunner, workspace: Workspace,
-                                                                   tmp_path) -> None:
+def test_run_command_prints_steps_decision_table_report_and_browser(
+    db: QueryRunner, workspace: Workspace, tmp_path
+) -> None:
     generate(tmp_path / "data", users=300, months="2019-11..2019-12", seed=6)
     result = CliRunner().invoke(app, ["run", str(tmp_path / "data" / "*.csv.gz")])
     assert result.exit_code == 0, result.output
-    for expected in ("what ran", "segmentation: retrained (first segmentation)", "segments of run",
-                     "report:", "dossier-en.pdf", "/browser/"):
+    for expected in (
+        "what ran",
+        "segmentation: retrained (first segmentation)",
+        "segments of run",
+        "report:",
+        "dossier-en.pdf",
+        "/browser/",
+    ):
         assert expected in result.output
     missing = CliRunner().invoke(app, ["run", str(tmp_path / "nothing-*.csv.gz")])
     assert missing.exit_code == 1 and "Traceback" not in missing.output

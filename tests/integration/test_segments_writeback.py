@@ -10,11 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from events.errors import ShopgraphError
-from events.workspace import Workspace
 from graph.connection import QueryRunner
 from graph.schema import apply_schema
 from segments.writeback import write_run
+from shopgraph.errors import ShopgraphError
+from shopgraph.workspace import Workspace
 
 RUN_A = "20261201T100000Z-aaaaaa"
 RUN_B = "20261202T100000Z-bbbbbb"
@@ -34,35 +34,72 @@ def make_graph(db: QueryRunner, users: int) -> None:
     db.run_text("UNWIND ['apple', 'samsung', 'xiaomi'] AS b CREATE (:Brand {name: b})")
 
 
-def make_run(root: Path, run_id: str, user_ids: list[int], *, seed: int, previous: str | None = None,
-             segment_ids: tuple[int, ...] = (0, 1, 2), at: str | None = None) -> Path:
+def make_run(
+    root: Path,
+    run_id: str,
+    user_ids: list[int],
+    *,
+    seed: int,
+    previous: str | None = None,
+    segment_ids: tuple[int, ...] = (0, 1, 2),
+    at: str | None = None,
+) -> Path:
     """A run folder with the fields write_run reads; user i goes to segment (i * seed) % len."""
     run_dir = root / "segments" / "runs" / run_id
     run_dir.mkdir(parents=True)
     assigned = [segment_ids[(u * seed) % len(segment_ids)] for u in user_ids]
     confidence = [((u * 37 + seed) % 100) / 100 for u in user_ids]
-    pq.write_table(pa.table({
-        "user_id": pa.array(user_ids, pa.int64()), "segment_id": pa.array(assigned, pa.int32()),
-        "segment": [NAMES[s][0] for s in assigned], "confidence": confidence,
-        "low_confidence": [c < 0.3 for c in confidence],
-        "assigned_by": ["classifier"] * len(user_ids)}), run_dir / "assignments.parquet")
-    segments = [{
-        "segment_id": s, "name": {"en": NAMES[s][0], "fr": NAMES[s][1]},
-        "description": {"en": f"about {NAMES[s][0]}", "fr": f"à propos de {NAMES[s][1]}"},
-        "actions": {"en": ["newsletter", "promo"], "fr": ["lettre", "promo"]},
-        "traits": {"en": [f"trait {s}"], "fr": [f"trait {s} fr"]},
-        "size": assigned.count(s), "share": assigned.count(s) / len(user_ids),
-        "revenue_share": 0.1 * s, "conversion": 0.05 * s,
-        "categories": [{"category_id": 100 + s + 1, "lift": 1.5 + s, "share": 0.2},
-                       {"category_id": 999, "lift": 9.0, "share": 0.1}],  # not in the graph: skipped
-        "brands": [{"brand": ["apple", "samsung", "xiaomi"][s % 3], "lift": 2.0 + s, "share": 0.3}],
-    } for s in segment_ids]
+    pq.write_table(
+        pa.table(
+            {
+                "user_id": pa.array(user_ids, pa.int64()),
+                "segment_id": pa.array(assigned, pa.int32()),
+                "segment": [NAMES[s][0] for s in assigned],
+                "confidence": confidence,
+                "low_confidence": [c < 0.3 for c in confidence],
+                "assigned_by": ["classifier"] * len(user_ids),
+            }
+        ),
+        run_dir / "assignments.parquet",
+    )
+    segments = [
+        {
+            "segment_id": s,
+            "name": {"en": NAMES[s][0], "fr": NAMES[s][1]},
+            "description": {"en": f"about {NAMES[s][0]}", "fr": f"à propos de {NAMES[s][1]}"},
+            "actions": {"en": ["newsletter", "promo"], "fr": ["lettre", "promo"]},
+            "traits": {"en": [f"trait {s}"], "fr": [f"trait {s} fr"]},
+            "size": assigned.count(s),
+            "share": assigned.count(s) / len(user_ids),
+            "revenue_share": 0.1 * s,
+            "conversion": 0.05 * s,
+            "categories": [
+                {"category_id": 100 + s + 1, "lift": 1.5 + s, "share": 0.2},
+                {"category_id": 999, "lift": 9.0, "share": 0.1},
+            ],  # not in the graph: skipped
+            "brands": [{"brand": ["apple", "samsung", "xiaomi"][s % 3], "lift": 2.0 + s, "share": 0.3}],
+        }
+        for s in segment_ids
+    ]
     (run_dir / "segments.json").write_text(json.dumps(segments), encoding="utf-8")
-    (run_dir / "run.json").write_text(json.dumps({
-        "run_id": run_id, "at": at or f"2026-12-0{seed}T10:00:00Z", "method": "kmeans", "k": len(segment_ids) - 1,
-        "threshold": 3, "seed": seed, "code_version": "test", "data_window": {"from": "2019-10-01", "to": "2019-11-30"},
-        "scores": {"silhouette": 0.4, "stability_ari": 0.9}, "parameters": {"k_range": [3, 15]},
-        "previous_run_id": previous}), encoding="utf-8")
+    (run_dir / "run.json").write_text(
+        json.dumps(
+            {
+                "run_id": run_id,
+                "at": at or f"2026-12-0{seed}T10:00:00Z",
+                "method": "kmeans",
+                "k": len(segment_ids) - 1,
+                "threshold": 3,
+                "seed": seed,
+                "code_version": "test",
+                "data_window": {"from": "2019-10-01", "to": "2019-11-30"},
+                "scores": {"silhouette": 0.4, "stability_ari": 0.9},
+                "parameters": {"k_range": [3, 15]},
+                "previous_run_id": previous,
+            }
+        ),
+        encoding="utf-8",
+    )
     if previous:
         lines = ["previous_segment_id,segment_id,users", "1,2,4", "2,1,3", "0,0,5", "1,1,0"]
         (run_dir / "migration.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -74,11 +111,15 @@ def graph_view(db: QueryRunner) -> dict[str, Any]:
     users = db.run_text(
         "MATCH (u:User) RETURN u.user_id AS id, u.segment AS segment, u.segment_fr AS fr, u.segment_id AS sid, "
         "u.segment_confidence AS c, u.segment_low_confidence AS low, toString(u.segmented_at) AS at, "
-        "u.segment_run AS run ORDER BY id")
-    links = db.run_text("MATCH (u:User)-[m:IN_SEGMENT]->(s:Segment {current: true}) "
-                        "RETURN u.user_id AS id, s.segment_key AS key, m.confidence AS c ORDER BY id, key")
-    current = db.run_text("MATCH (s:Segment {current: true}) RETURN s.segment_key AS key, s.name AS name, "
-                          "s.size AS size ORDER BY key")
+        "u.segment_run AS run ORDER BY id"
+    )
+    links = db.run_text(
+        "MATCH (u:User)-[m:IN_SEGMENT]->(s:Segment {current: true}) "
+        "RETURN u.user_id AS id, s.segment_key AS key, m.confidence AS c ORDER BY id, key"
+    )
+    current = db.run_text(
+        "MATCH (s:Segment {current: true}) RETURN s.segment_key AS key, s.name AS name, s.size AS size ORDER BY key"
+    )
     runs = db.run_text("MATCH (r:SegmentationRun {current: true}) RETURN r.run_id AS run ORDER BY run")
     return {"users": users, "links": links, "current": current, "runs": [r["run"] for r in runs]}
 
@@ -98,9 +139,12 @@ def assert_shows_exactly(db: QueryRunner, run_dir: Path, *, finished: bool = Tru
     assert [link["id"] for link in view["links"]] == [user["id"] for user in view["users"]]  # one each
     assert view["current"] and all(s["key"].startswith(run_id + "/") for s in view["current"])
     assert view["runs"] == [run_id]
-    others = db.run_text("MATCH (:User)-[m:IN_SEGMENT]->(s:Segment) WHERE s.run_id <> $r "
-                         "MATCH (r:SegmentationRun {run_id: s.run_id}) "
-                         "RETURN r.state AS state, s.current AS current, count(m) AS n", {"r": run_id})
+    others = db.run_text(
+        "MATCH (:User)-[m:IN_SEGMENT]->(s:Segment) WHERE s.run_id <> $r "
+        "MATCH (r:SegmentationRun {run_id: s.run_id}) "
+        "RETURN r.state AS state, s.current AS current, count(m) AS n",
+        {"r": run_id},
+    )
     assert all(not row["current"] for row in others)
     if finished:
         assert others == []
@@ -119,17 +163,32 @@ def test_first_run_writes_the_graph_contract(db: QueryRunner, workspace: Workspa
     assert (report.users, report.matched, report.not_in_graph, report.missing_from_run) == (30, 29, 1, 1)
     assert report.previous_run_id is None and report.segments == 3 and not report.resumed
     assert_shows_exactly(db, run_a)
-    user = props(db, "MATCH (u:User {user_id: 5}) RETURN u.segment AS s, valueType(u.segmented_at) AS at_type, "
-                     "valueType(u.segment_id) AS id_type, valueType(u.segment_low_confidence) AS low_type, "
-                     "toString(u.segmented_at) AS at")[0]
-    assert user == {"s": "Loyal big spenders", "at_type": "ZONED DATETIME NOT NULL",
-                    "id_type": "INTEGER NOT NULL", "low_type": "BOOLEAN NOT NULL", "at": "2026-12-01T10:00:00Z"}
-    missing = props(db, "MATCH (u:User {user_id: 30}) RETURN u.segment AS s, u.segment_fr AS fr, "
-                        "u.segment_confidence AS c, u.segment_low_confidence AS low")[0]
+    user = props(
+        db,
+        "MATCH (u:User {user_id: 5}) RETURN u.segment AS s, valueType(u.segmented_at) AS at_type, "
+        "valueType(u.segment_id) AS id_type, valueType(u.segment_low_confidence) AS low_type, "
+        "toString(u.segmented_at) AS at",
+    )[0]
+    assert user == {
+        "s": "Loyal big spenders",
+        "at_type": "ZONED DATETIME NOT NULL",
+        "id_type": "INTEGER NOT NULL",
+        "low_type": "BOOLEAN NOT NULL",
+        "at": "2026-12-01T10:00:00Z",
+    }
+    missing = props(
+        db,
+        "MATCH (u:User {user_id: 30}) RETURN u.segment AS s, u.segment_fr AS fr, "
+        "u.segment_confidence AS c, u.segment_low_confidence AS low",
+    )[0]
     assert missing == {"s": "Not enough activity yet", "fr": "Activité insuffisante", "c": 0.0, "low": True}
 
-    segment = props(db, "MATCH (r:SegmentationRun {run_id: $r})-[:HAS_SEGMENT]->(s:Segment {segment_key: $k}) "
-                        "RETURN s AS s", r=RUN_A, k=f"{RUN_A}/2")[0]["s"]
+    segment = props(
+        db,
+        "MATCH (r:SegmentationRun {run_id: $r})-[:HAS_SEGMENT]->(s:Segment {segment_key: $k}) RETURN s AS s",
+        r=RUN_A,
+        k=f"{RUN_A}/2",
+    )[0]["s"]
     assert segment["segment_id"] == 2 and segment["run_id"] == RUN_A and segment["current"] is True
     assert (segment["name"], segment["name_fr"]) == NAMES[2]
     assert segment["actions_fr"] == ["lettre", "promo"] and segment["traits"] == ["trait 2"]
@@ -138,11 +197,17 @@ def test_first_run_writes_the_graph_contract(db: QueryRunner, workspace: Workspa
     # Browser's question from the issue
     assert props(db, "MATCH (u:User {segment: $name}) RETURN count(u) AS n", name="Loyal big spenders")[0]["n"] == 10
 
-    prefers = props(db, "MATCH (s:Segment {segment_key: $k})-[p:PREFERS]->(x) "
-                        "RETURN labels(x)[0] AS label, coalesce(x.name, toString(x.category_id)) AS target, "
-                        "p.lift AS lift, p.share AS share ORDER BY label", k=f"{RUN_A}/2")
-    assert prefers == [{"label": "Brand", "target": "xiaomi", "lift": 4.0, "share": 0.3},
-                       {"label": "Category", "target": "103", "lift": 3.5, "share": 0.2}]
+    prefers = props(
+        db,
+        "MATCH (s:Segment {segment_key: $k})-[p:PREFERS]->(x) "
+        "RETURN labels(x)[0] AS label, coalesce(x.name, toString(x.category_id)) AS target, "
+        "p.lift AS lift, p.share AS share ORDER BY label",
+        k=f"{RUN_A}/2",
+    )
+    assert prefers == [
+        {"label": "Brand", "target": "xiaomi", "lift": 4.0, "share": 0.3},
+        {"label": "Category", "target": "103", "lift": 3.5, "share": 0.2},
+    ]
     run = props(db, "MATCH (r:SegmentationRun {run_id: $r}) RETURN r AS r", r=RUN_A)[0]["r"]
     assert (run["k"], run["method"], run["threshold"], run["seed"], run["code_version"]) == (2, "kmeans", 3, 1, "test")
     assert json.loads(run["data_window"]) == {"from": "2019-10-01", "to": "2019-11-30"}
@@ -161,17 +226,27 @@ def test_second_run_replaces_the_first_whole_and_keeps_it_as_history(db: QueryRu
     assert report.previous_run_id == RUN_A and report.matched == 40 and report.missing_from_run == 0
     assert {"stage", "switch", "retire"} <= set(phases)
     assert_shows_exactly(db, run_b)
-    history = props(db, "MATCH (r:SegmentationRun {run_id: $r})-[:HAS_SEGMENT]->(s) "
-                        "RETURN r.state AS state, collect(s.current) AS current, "
-                        "count{ (s)<-[:IN_SEGMENT]-() } AS members", r=RUN_A)[0]
+    history = props(
+        db,
+        "MATCH (r:SegmentationRun {run_id: $r})-[:HAS_SEGMENT]->(s) "
+        "RETURN r.state AS state, collect(s.current) AS current, "
+        "count{ (s)<-[:IN_SEGMENT]-() } AS members",
+        r=RUN_A,
+    )[0]
     assert history == {"state": "retired", "current": [False, False, False], "members": 0}
     assert props(db, "MATCH (b:SegmentationRun)-[:FOLLOWS]->(a) RETURN b.run_id AS b, a.run_id AS a") == [
-        {"b": RUN_B, "a": RUN_A}]
-    became = props(db, "MATCH (a:Segment)-[x:BECAME]->(b:Segment) "
-                       "RETURN a.segment_key AS a, b.segment_key AS b, x.users AS users ORDER BY a, b")
-    assert became == [{"a": f"{RUN_A}/0", "b": f"{RUN_B}/0", "users": 5},
-                      {"a": f"{RUN_A}/1", "b": f"{RUN_B}/2", "users": 4},
-                      {"a": f"{RUN_A}/2", "b": f"{RUN_B}/1", "users": 3}]  # zero-user pairs are not links
+        {"b": RUN_B, "a": RUN_A}
+    ]
+    became = props(
+        db,
+        "MATCH (a:Segment)-[x:BECAME]->(b:Segment) "
+        "RETURN a.segment_key AS a, b.segment_key AS b, x.users AS users ORDER BY a, b",
+    )
+    assert became == [
+        {"a": f"{RUN_A}/0", "b": f"{RUN_B}/0", "users": 5},
+        {"a": f"{RUN_A}/1", "b": f"{RUN_B}/2", "users": 4},
+        {"a": f"{RUN_A}/2", "b": f"{RUN_B}/1", "users": 3},
+    ]  # zero-user pairs are not links
 
     again = write_run(db, workspace, run_b)  # the current run once more: nothing changes
     assert again.already_current and again.matched == 40
@@ -179,7 +254,8 @@ def test_second_run_replaces_the_first_whole_and_keeps_it_as_history(db: QueryRu
 
 
 def test_failure_inside_the_switch_leaves_the_previous_run_and_a_rerun_finishes(
-        db: QueryRunner, workspace: Workspace) -> None:
+    db: QueryRunner, workspace: Workspace
+) -> None:
     make_graph(db, 60)
     users = list(range(1, 61))
     run_a = make_run(workspace.home, RUN_A, users, seed=1)
@@ -194,8 +270,9 @@ def test_failure_inside_the_switch_leaves_the_previous_run_and_a_rerun_finishes(
     with pytest.raises(RuntimeError):
         write_run(db, workspace, run_b, progress=fail_in_switch, batch_size=10)
     assert graph_view(db) == before  # staged B is invisible: no user, link or flag changed
-    assert props(db, "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.state AS s, r.staged_rows AS n",
-                 r=RUN_B) == [{"s": "staging", "n": 60}]
+    assert props(db, "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.state AS s, r.staged_rows AS n", r=RUN_B) == [
+        {"s": "staging", "n": 60}
+    ]
 
     report = write_run(db, workspace, run_b, batch_size=10)
     assert report.resumed and report.previous_run_id == RUN_A
@@ -218,8 +295,10 @@ def test_interrupted_write_of_another_run_is_removed_before_the_next(db: QueryRu
 
     report = write_run(db, workspace, make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A))
     assert report.cleaned_run_ids == (RUN_C,)
-    assert props(db, "MATCH (n) WHERE n.run_id = $r OR n.segment_key STARTS WITH $r RETURN count(n) AS n",
-                 r=RUN_C)[0]["n"] == 0
+    assert (
+        props(db, "MATCH (n) WHERE n.run_id = $r OR n.segment_key STARTS WITH $r RETURN count(n) AS n", r=RUN_C)[0]["n"]
+        == 0
+    )
     assert_shows_exactly(db, make_run(workspace.home / "copy", RUN_B, users, seed=2, previous=RUN_A))
 
 
@@ -240,11 +319,19 @@ def test_schema_has_the_segment_key_and_the_analysts_indexes(db: QueryRunner) ->
     apply_schema(db)  # idempotent
     constraints = {r["name"] for r in db.run_text("SHOW CONSTRAINTS YIELD name RETURN name")}
     assert "segment_key_unique" in constraints and "segment_id_unique" not in constraints
-    indexes = {(r["label"], r["prop"]) for r in db.run_text(
-        "SHOW INDEXES YIELD labelsOrTypes, properties, type WHERE type = 'RANGE' "
-        "RETURN labelsOrTypes[0] AS label, properties[0] AS prop")}
-    assert {("User", "segment"), ("User", "segment_run"), ("Segment", "current"),
-            ("SegmentationRun", "current")} <= indexes
+    indexes = {
+        (r["label"], r["prop"])
+        for r in db.run_text(
+            "SHOW INDEXES YIELD labelsOrTypes, properties, type WHERE type = 'RANGE' "
+            "RETURN labelsOrTypes[0] AS label, properties[0] AS prop"
+        )
+    }
+    assert {
+        ("User", "segment"),
+        ("User", "segment_run"),
+        ("Segment", "current"),
+        ("SegmentationRun", "current"),
+    } <= indexes
     plan = db.run_text("EXPLAIN MATCH (u:User {segment: 'x'}) RETURN count(u)")
     assert plan == []  # EXPLAIN runs; the index use is checked below through the plan text
     with db.driver.session() as session:
@@ -252,8 +339,9 @@ def test_schema_has_the_segment_key_and_the_analysts_indexes(db: QueryRunner) ->
     assert "NodeIndexSeek" in str(summary.plan)
 
 
-def test_a_forgotten_user_leaves_no_segment_link_and_no_segments_row(db: QueryRunner, workspace: Workspace,
-                                                                    shared_data) -> None:
+def test_a_forgotten_user_leaves_no_segment_link_and_no_segments_row(
+    db: QueryRunner, workspace: Workspace, shared_data
+) -> None:
     from events.ingest import ingest_files
     from graph.erasure import forget, stored_ids
     from graph.load import load
@@ -267,8 +355,9 @@ def test_a_forgotten_user_leaves_no_segment_link_and_no_segments_row(db: QueryRu
     (stored,), _ = stored_ids(workspace, [raw])
     linked = "MATCH (:User {user_id: $u})-[m:IN_SEGMENT]->() RETURN count(m) AS n"
     assert db.run_text(linked, {"u": stored})[0]["n"] == 1
-    size = db.run_text("MATCH (s:Segment {segment_key: $k}) RETURN s.size AS n",
-                       {"k": f"{RUN_A}/{stored % 3}"})[0]["n"]  # make_run, seed 1: segment = id % 3
+    size = db.run_text("MATCH (s:Segment {segment_key: $k}) RETURN s.size AS n", {"k": f"{RUN_A}/{stored % 3}"})[0][
+        "n"
+    ]  # make_run, seed 1: segment = id % 3
 
     report = forget(workspace, [raw], db)
 
@@ -278,8 +367,10 @@ def test_a_forgotten_user_leaves_no_segment_link_and_no_segments_row(db: QueryRu
     left = pq.read_table(run_dir / "assignments.parquet")
     assert stored not in left.column("user_id").to_pylist() and left.num_rows == len(user_ids) - 1
     # Segment.size stays as of the run (docs/ARCHITECTURE.md): the profile describes the run, not today
-    assert db.run_text("MATCH (s:Segment {segment_key: $k}) RETURN s.size AS n",
-                       {"k": f"{RUN_A}/{stored % 3}"})[0]["n"] == size
+    assert (
+        db.run_text("MATCH (s:Segment {segment_key: $k}) RETURN s.size AS n", {"k": f"{RUN_A}/{stored % 3}"})[0]["n"]
+        == size
+    )
 
 
 def test_a_run_too_big_for_one_transaction_switches_through_the_run(db: QueryRunner, workspace: Workspace) -> None:
@@ -303,8 +394,9 @@ def test_a_run_too_big_for_one_transaction_switches_through_the_run(db: QueryRun
     # … while the User copy is half refreshed, each user saying which run its copy is from
     copied = [u["id"] for u in view["users"] if u["run"] == RUN_B]
     assert copied == users[:20] and {u["run"] for u in view["users"]} == {RUN_A, RUN_B}
-    assert props(db, "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.user_copy AS copy, r.users_copied AS n",
-                 r=RUN_B) == [{"copy": "refreshing", "n": 20}]
+    assert props(
+        db, "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.user_copy AS copy, r.users_copied AS n", r=RUN_B
+    ) == [{"copy": "refreshing", "n": 20}]
 
     report = write_run(db, workspace, run_b, batch_size=10)  # finishes the copy, then retires A
     assert report.resumed and report.switch == "through the run" and report.missing_from_run == 1
@@ -313,7 +405,8 @@ def test_a_run_too_big_for_one_transaction_switches_through_the_run(db: QueryRun
 
 
 def test_a_switch_the_server_refuses_for_memory_falls_back_to_through_the_run(
-        db: QueryRunner, workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    db: QueryRunner, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from neo4j.exceptions import TransientError
 
     import segments.writeback as writeback
@@ -330,6 +423,7 @@ def test_a_switch_the_server_refuses_for_memory_falls_back_to_through_the_run(
         def too_big(phase: str, done: int, total: int) -> None:
             if phase == "switch" and done:
                 raise TransactionTooBig("The allocation of an extra 2.0 MiB would use more than the limit")
+
         return one_transaction(db_, folder, batch_size, too_big)
 
     monkeypatch.setattr(writeback, "_switch", refused)
@@ -340,7 +434,8 @@ def test_a_switch_the_server_refuses_for_memory_falls_back_to_through_the_run(
 
 
 def test_assignments_rewritten_by_assign_are_applied_to_the_current_run_in_place(
-        db: QueryRunner, workspace: Workspace) -> None:
+    db: QueryRunner, workspace: Workspace
+) -> None:
     make_graph(db, 30)  # user 30 arrives after the run: no assignment at first
     run_a = make_run(workspace.home, RUN_A, list(range(1, 30)), seed=1)
     write_run(db, workspace, run_a)
@@ -349,8 +444,16 @@ def test_assignments_rewritten_by_assign_are_applied_to_the_current_run_in_place
     for row in table[:2]:
         row["segment_id"] = 2 if row["segment_id"] != 2 else 1
         row["segment"] = NAMES[row["segment_id"]][0]
-    table.append({"user_id": 30, "segment_id": 1, "segment": NAMES[1][0], "confidence": 0.9,
-                  "low_confidence": False, "assigned_by": "classifier"})
+    table.append(
+        {
+            "user_id": 30,
+            "segment_id": 1,
+            "segment": NAMES[1][0],
+            "confidence": 0.9,
+            "low_confidence": False,
+            "assigned_by": "classifier",
+        }
+    )
     pq.write_table(pa.Table.from_pylist(table), run_a / "assignments.parquet")
     record = json.loads((run_a / "run.json").read_text())
     record["assign_updates"] = [{"at": "2026-12-05T09:00:00+00:00", "new_users": 1, "changed_users": 2}]
@@ -360,8 +463,9 @@ def test_assignments_rewritten_by_assign_are_applied_to_the_current_run_in_place
 
     assert report.switch == "in place" and report.missing_from_run == 0 and report.matched == 30
     assert_shows_exactly(db, run_a)
-    stamps = {r["id"]: r["at"] for r in db.run_text(
-        "MATCH (u:User) RETURN u.user_id AS id, toString(u.segmented_at) AS at")}
+    stamps = {
+        r["id"]: r["at"] for r in db.run_text("MATCH (u:User) RETURN u.user_id AS id, toString(u.segmented_at) AS at")
+    }
     assert stamps[1] == stamps[2] == stamps[30] == "2026-12-05T09:00:00Z"
     assert stamps[3] == "2026-12-01T10:00:00Z"  # unchanged users keep when they were segmented
     assert write_run(db, workspace, run_a).already_current  # nothing new: nothing written
@@ -378,7 +482,8 @@ def test_an_earlier_run_written_again_becomes_current_again(db: QueryRunner, wor
 
     assert report.previous_run_id == RUN_B and not report.resumed
     assert_shows_exactly(db, run_a)
-    states = {r["run"]: r["state"] for r in db.run_text("MATCH (r:SegmentationRun) RETURN r.run_id AS run, "
-                                                         "r.state AS state")}
+    states = {
+        r["run"]: r["state"] for r in db.run_text("MATCH (r:SegmentationRun) RETURN r.run_id AS run, r.state AS state")
+    }
     assert states == {RUN_A: "current", RUN_B: "retired"}
     assert db.run_text("MATCH (s:Segment) RETURN count(s) AS n")[0]["n"] == 6  # both runs' segments kept

@@ -12,20 +12,26 @@ from pathlib import Path
 
 import pytest
 
-from events.workspace import Workspace
 from graph.connection import QueryRunner
 from graph.schema import reset_database
 from segments.writeback import write_run
+from shopgraph.workspace import Workspace
 from tests.integration.graph_dump import dump_graph
-from tests.integration.test_segments_writeback import (RUN_A, RUN_B, assert_shows_exactly, graph_view, make_graph,
-                                                      make_run)
+from tests.integration.test_segments_writeback import (
+    RUN_A,
+    RUN_B,
+    assert_shows_exactly,
+    graph_view,
+    make_graph,
+    make_run,
+)
 
 USERS = 2000
 BATCH = 50
 WRITE = """
 import sys
 from pathlib import Path
-from events.workspace import Workspace
+from shopgraph.workspace import Workspace
 from graph.connection import connect
 from segments.writeback import write_run
 
@@ -40,19 +46,27 @@ with connect() as db:
 
 def _without_switch_time(dump: tuple[list, list]) -> tuple[list, list]:
     """The dump without ``switched_at`` (wall-clock time of the switch)."""
+
     def clean(props: tuple) -> tuple:
         return tuple(p for p in props if p[0] != "switched_at")
 
     nodes, rels = dump
-    return (sorted((labels, clean(p)) for labels, p in nodes),
-            sorted((t, clean(p), la, clean(pa), lb, clean(pb)) for t, p, la, pa, lb, pb in rels))
+    return (
+        sorted((labels, clean(p)) for labels, p in nodes),
+        sorted((t, clean(p), la, clean(pa), lb, clean(pb)) for t, p, la, pa, lb, pb in rels),
+    )
 
 
 def _kill_write_during(run_dir: Path, phase: str, after_rows: int, switch_limit: int | None = None) -> None:
     """Run write_run in a subprocess and SIGKILL it once ``phase`` has done ``after_rows`` rows."""
     limit = "auto" if switch_limit is None else str(switch_limit)
-    proc = subprocess.Popen([sys.executable, "-c", WRITE, str(run_dir), str(BATCH), limit], env=os.environ.copy(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITE, str(run_dir), str(BATCH), limit],
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     killed = False
     deadline = time.monotonic() + 180
     assert proc.stdout is not None
@@ -70,7 +84,8 @@ def _kill_write_during(run_dir: Path, phase: str, after_rows: int, switch_limit:
 
 @pytest.mark.parametrize("phase", ["stage", "switch"])
 def test_kill_9_leaves_the_previous_run_then_rerun_equals_a_clean_write(
-        db: QueryRunner, workspace: Workspace, phase: str) -> None:
+    db: QueryRunner, workspace: Workspace, phase: str
+) -> None:
     make_graph(db, USERS)
     users = list(range(1, USERS + 1))
     run_a = make_run(workspace.home, RUN_A, users, seed=1)
@@ -79,8 +94,9 @@ def test_kill_9_leaves_the_previous_run_then_rerun_equals_a_clean_write(
     before = graph_view(db)
 
     _kill_write_during(run_b, phase, after_rows=USERS // 2)
-    staged = db.run_text("MATCH (r:SegmentationRun {run_id: $r}) RETURN r.state AS state, r.staged_rows AS rows",
-                         {"r": RUN_B})
+    staged = db.run_text(
+        "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.state AS state, r.staged_rows AS rows", {"r": RUN_B}
+    )
     if phase == "stage":  # killed half-way through staging
         assert staged and staged[0]["state"] == "staging" and 0 < staged[0]["rows"] < USERS
     else:  # killed inside the switch transaction: everything was staged
@@ -113,8 +129,9 @@ def test_kill_9_during_the_user_copy_of_a_big_run_then_rerun_finishes(db: QueryR
     assert view["runs"] == [RUN_B] and all(s["key"].startswith(RUN_B + "/") for s in view["current"])
     assert [link["id"] for link in view["links"]] == users
     assert {link["key"].split("/")[0] for link in view["links"]} == {RUN_B}
-    copied = db.run_text("MATCH (r:SegmentationRun {run_id: $r}) RETURN r.user_copy AS copy, r.users_copied AS n",
-                         {"r": RUN_B})[0]
+    copied = db.run_text(
+        "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.user_copy AS copy, r.users_copied AS n", {"r": RUN_B}
+    )[0]
     assert copied["copy"] == "refreshing" and USERS // 2 <= copied["n"] < USERS
     assert {u["run"] for u in view["users"]} == {RUN_A, RUN_B}  # the User copy is what lags, and says so
 

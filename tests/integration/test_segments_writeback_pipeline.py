@@ -8,13 +8,13 @@ import pyarrow.parquet as pq
 
 from events.ingest import ingest_files
 from events.synth import generate
-from events.workspace import Workspace
 from features.calendar import load_calendar
 from features.compute import build_user_features
 from graph.connection import QueryRunner
 from graph.load import load
 from segments.pipeline import segment
 from segments.writeback import write_run
+from shopgraph.workspace import Workspace
 
 
 def test_a_pipeline_run_lands_whole_in_the_graph(db: QueryRunner, workspace: Workspace, tmp_path) -> None:
@@ -27,12 +27,20 @@ def test_a_pipeline_run_lands_whole_in_the_graph(db: QueryRunner, workspace: Wor
     report = write_run(db, workspace, run.run_dir)
 
     assert report.not_in_graph == 0 and report.missing_from_run == 0 and report.matched == report.users
-    assert db.run_text("MATCH (u:User) WHERE u.segment IS NULL OR u.segment_run <> $r RETURN count(u) AS n",
-                       {"r": run.run_id})[0]["n"] == 0
+    assert (
+        db.run_text(
+            "MATCH (u:User) WHERE u.segment IS NULL OR u.segment_run <> $r RETURN count(u) AS n", {"r": run.run_id}
+        )[0]["n"]
+        == 0
+    )
     profiles = json.loads((run.run_dir / "segments.json").read_text(encoding="utf-8"))
-    graph = {r["id"]: r for r in db.run_text(
-        "MATCH (s:Segment {current: true}) RETURN s.segment_id AS id, s.name AS name, s.name_fr AS fr, "
-        "s.size AS size, size(s.actions_fr) AS actions, count{ (s)<-[:IN_SEGMENT]-() } AS members")}
+    graph = {
+        r["id"]: r
+        for r in db.run_text(
+            "MATCH (s:Segment {current: true}) RETURN s.segment_id AS id, s.name AS name, s.name_fr AS fr, "
+            "s.size AS size, size(s.actions_fr) AS actions, count{ (s)<-[:IN_SEGMENT]-() } AS members"
+        )
+    }
     assert sorted(graph) == sorted(int(p["segment_id"]) for p in profiles)
     assignments = pq.read_table(run.run_dir / "assignments.parquet").to_pandas()
     for p in profiles:

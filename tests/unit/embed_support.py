@@ -9,17 +9,20 @@ import numpy as np
 
 from events.ingest import ingest_files
 from events.pseudonym import load_key, pseudonymise_ids
-from events.workspace import Workspace
 from graph.load import ingested_files, write_interactions
+from shopgraph.workspace import Workspace
 from tests.unit.ingest_support import write_csv
 
-COMMUNITIES = {"apple": (100_000, 2053013555631882655, "electronics.smartphone"),
-               "xiaomi": (200_000, 2053013553559896355, "electronics.audio.headphone")}
+COMMUNITIES = {
+    "apple": (100_000, 2053013555631882655, "electronics.smartphone"),
+    "xiaomi": (200_000, 2053013553559896355, "electronics.audio.headphone"),
+}
 """brand → (first product id, category id, category code): 20 products each."""
 
 
-def taste_rows(raw_users: dict[str, list[int]], month: str = "2019-10", seed: int = 0,
-               views: int = 6, carts: int = 2) -> list[str]:
+def taste_rows(
+    raw_users: dict[str, list[int]], month: str = "2019-10", seed: int = 0, views: int = 6, carts: int = 2
+) -> list[str]:
     """REES46 rows: every user of a brand views ``views`` of its 20 products, carts ``carts``, buys one."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -32,11 +35,15 @@ def taste_rows(raw_users: dict[str, list[int]], month: str = "2019-10", seed: in
                 t = f"{month}-{1 + k % 27:02d} 10:{k:02d}:00 UTC"
                 rows.append(f"{t},view,{product},{category},{code},{brand},{100 + product % 7}.00,{user},{session}")
                 if k < carts:
-                    rows.append(f"{t[:-6]}30 UTC,cart,{product},{category},{code},{brand},"
-                                f"{100 + product % 7}.00,{user},{session}")
+                    rows.append(
+                        f"{t[:-6]}30 UTC,cart,{product},{category},{code},{brand},"
+                        f"{100 + product % 7}.00,{user},{session}"
+                    )
                 if k == 0:
-                    rows.append(f"{t[:-6]}50 UTC,purchase,{product},{category},{code},{brand},"
-                                f"{100 + product % 7}.00,{user},{session}")
+                    rows.append(
+                        f"{t[:-6]}50 UTC,purchase,{product},{category},{code},{brand},"
+                        f"{100 + product % 7}.00,{user},{session}"
+                    )
     return rows
 
 

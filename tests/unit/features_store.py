@@ -10,24 +10,32 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from events.workspace import Workspace
+from shopgraph.workspace import Workspace
 
 #: The columns and types of events/store.py, in order.
-SCHEMA = pa.schema([
-    ("event_time", pa.timestamp("us")),
-    ("event_type", pa.string()),
-    ("product_id", pa.int64()),
-    ("category_id", pa.int64()),
-    ("category_code", pa.string()),
-    ("brand", pa.string()),
-    ("price", pa.float64()),
-    ("user_id", pa.int64()),
-    ("user_session", pa.string()),
-])
+SCHEMA = pa.schema(
+    [
+        ("event_time", pa.timestamp("us")),
+        ("event_type", pa.string()),
+        ("product_id", pa.int64()),
+        ("category_id", pa.int64()),
+        ("category_code", pa.string()),
+        ("brand", pa.string()),
+        ("price", pa.float64()),
+        ("user_id", pa.int64()),
+        ("user_session", pa.string()),
+    ]
+)
 
 DEFAULTS: dict[str, Any] = {
-    "event_type": "view", "product_id": 1, "category_id": 10, "category_code": None, "brand": None,
-    "price": 10.0, "user_id": 1, "user_session": "s1",
+    "event_type": "view",
+    "product_id": 1,
+    "category_id": 10,
+    "category_code": None,
+    "brand": None,
+    "price": 10.0,
+    "user_id": 1,
+    "user_session": "s1",
 }
 
 

@@ -7,7 +7,7 @@ import hashlib
 from pathlib import Path
 
 from events.validate import HEADER
-from events.workspace import Workspace
+from shopgraph.workspace import Workspace
 
 ROW = "2019-10-01 00:00:00 UTC,view,44600062,2103807459595387724,,shiseido,35.79,541312140,72d76fde-8bb3-4e00-8c23-a032dfed738c"
 ROW2 = "2019-10-01 00:00:01 UTC,cart,3900821,2053013552326770905,appliances.environment.water_heater,aqua,33.20,554748717,9333dfbd-b87a-4708-9857-6336556b0fcc"

@@ -13,11 +13,11 @@ import pytest
 
 from events.ingest import ingest_files
 from events.synth import generate
-from events.workspace import Workspace
 from features.calendar import load_calendar
 from features.compute import build_user_features
 from segments import pipeline
 from segments import threshold as threshold_module
+from shopgraph.workspace import Workspace
 
 QUICK = ("knn", "decision_tree")
 THRESHOLD = 8  # the run's activity threshold in the case below
@@ -30,9 +30,13 @@ def _write_vectors(workspace: Workspace, ids: np.ndarray) -> None:
     import pyarrow.parquet as pq
 
     vectors = np.random.default_rng(0).normal(size=(len(ids), 8)).astype(np.float32)
-    table = pa.table({"user_id": pa.array(ids, pa.int64()),
-                      "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), 8),
-                      "source": pa.array(["trained"] * len(ids))})
+    table = pa.table(
+        {
+            "user_id": pa.array(ids, pa.int64()),
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), 8),
+            "source": pa.array(["trained"] * len(ids)),
+        }
+    )
     workspace.embeddings_dir.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, workspace.embeddings_dir / "user_vectors.parquet")
 

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from events.errors import ShopgraphError
 from graph.queries import bind, find, library, parse_header, parse_pairs
+from shopgraph.errors import ShopgraphError
 
 runner = CliRunner()
 
@@ -26,9 +26,22 @@ def one_error_line(args: list[str]) -> str:
 def test_library_has_the_questions_the_issue_asks_for() -> None:
     queries = library()
     assert len(queries) >= 15
-    for name in ("segment_sizes", "segment_profile", "customer_segment", "segment_customers", "segment_top_products",
-                 "segment_top_categories", "segment_top_brands", "segment_bought_together", "segment_migration",
-                 "cart_abandoners", "price_sensitive", "holiday_shoppers", "lapsing_high_value", "similar_customers"):
+    for name in (
+        "segment_sizes",
+        "segment_profile",
+        "customer_segment",
+        "segment_customers",
+        "segment_top_products",
+        "segment_top_categories",
+        "segment_top_brands",
+        "segment_bought_together",
+        "segment_migration",
+        "cart_abandoners",
+        "price_sensitive",
+        "holiday_shoppers",
+        "lapsing_high_value",
+        "similar_customers",
+    ):
         assert name in queries and queries[name].question.endswith("?"), name
     assert "indexes" not in queries
 

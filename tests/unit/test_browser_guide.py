@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from graph.browser import browser_guide, parse_grass, style_command, style_path, style_text
-from graph.settings import Settings
+from shopgraph.settings import Settings
 
 runner = CliRunner()
 
@@ -29,10 +29,15 @@ def test_style_file_is_shipped_and_has_only_what_browser_parses() -> None:
 
 
 def test_grass_parser_reads_like_browser() -> None:
-    rules = parse_grass("node {caption: {title};}\nnode.User { color : #4C8EDA ; caption: '{a} {b}'; }\n"
-                        "relationship {caption: '<type>'; bad: a:b;}")
-    assert rules == {"node": {"caption": "title"}, "node.User": {"color": "#4C8EDA", "caption": "{a} {b}"},
-                     "relationship": {"caption": "<type>"}}
+    rules = parse_grass(
+        "node {caption: {title};}\nnode.User { color : #4C8EDA ; caption: '{a} {b}'; }\n"
+        "relationship {caption: '<type>'; bad: a:b;}"
+    )
+    assert rules == {
+        "node": {"caption": "title"},
+        "node.User": {"color": "#4C8EDA", "caption": "{a} {b}"},
+        "relationship": {"caption": "<type>"},
+    }
 
 
 def test_style_captions_and_colours_follow_the_graph_contract() -> None:
@@ -92,9 +97,17 @@ def test_guide_queries_are_the_contract_ones(local_settings: Settings) -> None:
 def test_browser_command_prints_url_connection_style_and_queries(local_settings: Settings) -> None:
     result = runner.invoke(app, ["browser"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    for expected in ("http://127.0.0.1:7485/browser/", "bolt://127.0.0.1:7698", "neo4j", "ve********",
-                     str(style_path()), "--style-command", "MATCH (s:Segment {current: true})",
-                     "MATCH (u:User {segment: $name})", ":param name => 'Window shoppers'"):
+    for expected in (
+        "http://127.0.0.1:7485/browser/",
+        "bolt://127.0.0.1:7698",
+        "neo4j",
+        "ve********",
+        str(style_path()),
+        "--style-command",
+        "MATCH (s:Segment {current: true})",
+        "MATCH (u:User {segment: $name})",
+        ":param name => 'Window shoppers'",
+    ):
         assert expected in result.output, expected
     assert "very-secret-password" not in result.output
 

@@ -13,14 +13,22 @@ from typer.testing import CliRunner
 
 from cli import app
 from events.describe import BOT_MIN_EVENTS_PER_DAY, describe, ingest_counts
-from events.errors import ShopgraphError
-from events.workspace import Workspace
+from shopgraph.errors import ShopgraphError
+from shopgraph.workspace import Workspace
 
-SCHEMA = pa.schema([
-    ("event_time", pa.timestamp("us")), ("event_type", pa.string()), ("product_id", pa.int64()),
-    ("category_id", pa.int64()), ("category_code", pa.string()), ("brand", pa.string()),
-    ("price", pa.float64()), ("user_id", pa.int64()), ("user_session", pa.string()),
-])
+SCHEMA = pa.schema(
+    [
+        ("event_time", pa.timestamp("us")),
+        ("event_type", pa.string()),
+        ("product_id", pa.int64()),
+        ("category_id", pa.int64()),
+        ("category_code", pa.string()),
+        ("brand", pa.string()),
+        ("price", pa.float64()),
+        ("user_id", pa.int64()),
+        ("user_session", pa.string()),
+    ]
+)
 PHONE = (2053013555631882655, "electronics.smartphone")
 HIDDEN = (2053013552259662037, None)
 
@@ -66,29 +74,71 @@ def write_month(workspace: Workspace, month: str, rows: list[tuple]) -> None:
 def store(workspace: Workspace) -> Workspace:
     write_month(workspace, "2019-10", OCTOBER)
     write_month(workspace, "2019-11", NOVEMBER)
-    common = {"size_bytes": 1, "rejects_file": None, "pseudonymised": True, "ingested_at": "2026-11-25T00:00:00Z",
-              "code_version": "test"}
-    manifest = {"format": 1, "files": [
-        {"name": "2019-Oct.csv.gz", "sha256": "a" * 64, "months": ["2019-10"], "rows_read": 420, "rows_kept": 408,
-         "rows_rejected": 2, "rows_duplicate": 10, "rows_erased": 0, "rows_per_month": {"2019-10": 408},
-         "partitions": ["events/month=2019-10/part-0.parquet"], **common},
-        {"name": "2019-Nov.csv.gz", "sha256": "b" * 64, "months": ["2019-11"], "rows_read": 5, "rows_kept": 2,
-         "rows_rejected": 0, "rows_duplicate": 3, "rows_erased": 0, "rows_per_month": {"2019-11": 2},
-         "partitions": ["events/month=2019-11/part-0.parquet"], **common},
-    ]}
+    common = {
+        "size_bytes": 1,
+        "rejects_file": None,
+        "pseudonymised": True,
+        "ingested_at": "2026-11-25T00:00:00Z",
+        "code_version": "test",
+    }
+    manifest = {
+        "format": 1,
+        "files": [
+            {
+                "name": "2019-Oct.csv.gz",
+                "sha256": "a" * 64,
+                "months": ["2019-10"],
+                "rows_read": 420,
+                "rows_kept": 408,
+                "rows_rejected": 2,
+                "rows_duplicate": 10,
+                "rows_erased": 0,
+                "rows_per_month": {"2019-10": 408},
+                "partitions": ["events/month=2019-10/part-0.parquet"],
+                **common,
+            },
+            {
+                "name": "2019-Nov.csv.gz",
+                "sha256": "b" * 64,
+                "months": ["2019-11"],
+                "rows_read": 5,
+                "rows_kept": 2,
+                "rows_rejected": 0,
+                "rows_duplicate": 3,
+                "rows_erased": 0,
+                "rows_per_month": {"2019-11": 2},
+                "partitions": ["events/month=2019-11/part-0.parquet"],
+                **common,
+            },
+        ],
+    }
     (workspace.store_dir / "manifest.json").write_text(json.dumps(manifest))
     return workspace
 
 
 def test_counts_types_months_and_days(store: Workspace) -> None:
     d = describe(store)
-    assert d.totals == {"events": 410, "users": 4, "products": 3, "sessions": 4, "brands": 2, "categories": 2,
-                        "category_codes": 1}
+    assert d.totals == {
+        "events": 410,
+        "users": 4,
+        "products": 3,
+        "sessions": 4,
+        "brands": 2,
+        "categories": 2,
+        "category_codes": 1,
+    }
     assert d.events_per_type == {"view": 405, "cart": 2, "remove_from_cart": 1, "purchase": 2}
-    assert [(m["month"], m["events"], m["purchase"]) for m in d.events_per_month] == [("2019-10", 408, 1),
-                                                                                       ("2019-11", 2, 1)]
+    assert [(m["month"], m["events"], m["purchase"]) for m in d.events_per_month] == [
+        ("2019-10", 408, 1),
+        ("2019-11", 2, 1),
+    ]
     assert {r["day"]: r["events"] for r in d.events_per_day} == {
-        "2019-10-01": 4, "2019-10-02": 3, "2019-10-03": 1, "2019-10-05": 400, "2019-11-11": 2}
+        "2019-10-01": 4,
+        "2019-10-02": 3,
+        "2019-10-03": 1,
+        "2019-10-05": 400,
+        "2019-11-11": 2,
+    }
     assert d.first_event.startswith("2019-10-01 10:00") and d.last_event.startswith("2019-11-11 10:05")
 
 
@@ -115,9 +165,20 @@ def test_funnel_in_events_and_users(store: Workspace) -> None:
 
 def test_top_categories_and_brands(store: Workspace) -> None:
     d = describe(store)
-    assert d.top_categories[0] == {"category_code": "(no code)", "events": 401, "purchases": 0, "revenue": 0.0, "users": 2}
-    assert d.top_categories[1] == {"category_code": "electronics.smartphone", "events": 9, "purchases": 2,
-                                   "revenue": 1480.0, "users": 2}
+    assert d.top_categories[0] == {
+        "category_code": "(no code)",
+        "events": 401,
+        "purchases": 0,
+        "revenue": 0.0,
+        "users": 2,
+    }
+    assert d.top_categories[1] == {
+        "category_code": "electronics.smartphone",
+        "events": 9,
+        "purchases": 2,
+        "revenue": 1480.0,
+        "users": 2,
+    }
     assert [b["brand"] for b in d.top_brands] == ["(no brand)", "samsung", "apple"]
 
 
@@ -135,8 +196,13 @@ def test_users_per_events_and_bots(store: Workspace) -> None:
 
 
 def test_duplicates_come_from_the_manifest(store: Workspace) -> None:
-    assert describe(store).ingest == {"files": 2, "rows_read": 425, "rows_kept": 410, "rows_rejected": 2,
-                                      "duplicates_dropped": 13}
+    assert describe(store).ingest == {
+        "files": 2,
+        "rows_read": 425,
+        "rows_kept": 410,
+        "rows_rejected": 2,
+        "duplicates_dropped": 13,
+    }
     assert describe(store, ["2019-11"]).ingest["duplicates_dropped"] == 3
     (store.store_dir / "manifest.json").write_text("{not json")
     assert ingest_counts(store, ["2019-10"]) is None

@@ -16,21 +16,27 @@ def unit(v):
 
 def test_fold_in_is_the_documented_weighted_mean() -> None:
     items = ItemVectors(
-        product_ids=np.array([10, 20]), product_vectors=np.array([[2.0, 0, 0], [0, 3.0, 0]], np.float32),
-        category_ids=np.array([1]), category_vectors=np.array([[0, 0, 5.0]], np.float32),
-        brands=np.array(["acme"], dtype=object), brand_vectors=np.array([[1.0, 1.0, 0]], np.float32),
+        product_ids=np.array([10, 20]),
+        product_vectors=np.array([[2.0, 0, 0], [0, 3.0, 0]], np.float32),
+        category_ids=np.array([1]),
+        category_vectors=np.array([[0, 0, 5.0]], np.float32),
+        brands=np.array(["acme"], dtype=object),
+        brand_vectors=np.array([[1.0, 1.0, 0]], np.float32),
     )
     # product 10 in category 1 with brand acme; product 20 in category 1, no brand; product 30 unknown, category 1
-    profile, mass = item_profiles(items, np.array([10, 20, 30]), np.array([1, 1, 1]),
-                                  np.array(["acme", None, None], dtype=object))
+    profile, mass = item_profiles(
+        items, np.array([10, 20, 30]), np.array([1, 1, 1]), np.array(["acme", None, None], dtype=object)
+    )
     a_p, a_c, a_b = FOLD_WEIGHTS["product"], FOLD_WEIGHTS["category"], FOLD_WEIGHTS["brand"]
     assert np.allclose(mass, [a_p + a_c + a_b, a_p + a_c, a_c])
     w10, w20, w30 = 2.0, 0.5, 1.0
-    vectors, known = fold_in(profile, mass, np.array([0, 0, 0, 1]), np.array([0, 1, 2, 1]),
-                             np.array([w10, w20, w30, 1.0]), n_users=3)
+    vectors, known = fold_in(
+        profile, mass, np.array([0, 0, 0, 1]), np.array([0, 1, 2, 1]), np.array([w10, w20, w30, 1.0]), n_users=3
+    )
     e = np.eye(3)
-    numerator = (w10 * (a_p * e[0] + a_c * e[2] + a_b * unit([1, 1, 0])) + w20 * (a_p * e[1] + a_c * e[2])
-                 + w30 * a_c * e[2])
+    numerator = (
+        w10 * (a_p * e[0] + a_c * e[2] + a_b * unit([1, 1, 0])) + w20 * (a_p * e[1] + a_c * e[2]) + w30 * a_c * e[2]
+    )
     denominator = w10 * (a_p + a_c + a_b) + w20 * (a_p + a_c) + w30 * a_c
     assert np.allclose(vectors[0], unit(numerator / denominator), atol=1e-6)
     assert np.allclose(vectors[1], unit(a_p * e[1] + a_c * e[2]), atol=1e-6)
@@ -48,8 +54,14 @@ def test_a_new_user_lands_among_users_of_the_same_taste() -> None:
     items = graph_items(g, vectors)
     profile, mass = item_profiles(items, *graph_product_attributes(g))
     # two unseen users: one who touched products 0, 3 and 7 (community a), one who touched 16, 20 and 25 (b)
-    new, known = fold_in(profile, mass, np.array([0, 0, 0, 1, 1, 1]), np.array([0, 3, 7, 16, 20, 25]),
-                         np.array([1.0, 1.0, 2.0, 1.0, 2.0, 1.0]), n_users=2)
+    new, known = fold_in(
+        profile,
+        mass,
+        np.array([0, 0, 0, 1, 1, 1]),
+        np.array([0, 3, 7, 16, 20, 25]),
+        np.array([1.0, 1.0, 2.0, 1.0, 2.0, 1.0]),
+        n_users=2,
+    )
     assert known.all()
     users = normalise(vectors[g.nodes("user")])
     sim = new @ users.T

@@ -7,9 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from embeddings.graph import (BRAND_WEIGHT, CATEGORY_WEIGHT, INTENT_WEIGHTS, build_graph, from_edges, load_graph,
-                              sample_users)
-from events.errors import ShopgraphError
+from embeddings.graph import (
+    BRAND_WEIGHT,
+    CATEGORY_WEIGHT,
+    INTENT_WEIGHTS,
+    build_graph,
+    from_edges,
+    load_graph,
+    sample_users,
+)
+from shopgraph.errors import ShopgraphError
 from tests.unit.embed_support import add_month, stored, taste_rows
 
 
@@ -22,15 +29,16 @@ def dense(indptr, indices, weights, n):
 
 
 def test_from_edges_is_symmetric_sorted_and_sums_duplicates() -> None:
-    indptr, indices, weights = from_edges(4, np.array([0, 2, 0, 1, 3]), np.array([2, 0, 1, 1, 0]),
-                                          np.array([1.0, 2.0, 0.5, 9.0, -1.0]))
+    indptr, indices, weights = from_edges(
+        4, np.array([0, 2, 0, 1, 3]), np.array([2, 0, 1, 1, 0]), np.array([1.0, 2.0, 0.5, 9.0, -1.0])
+    )
     assert indptr.dtype == np.int64 and indices.dtype == np.int32 and weights.dtype == np.float32
     m = dense(indptr, indices, weights, 4)
     assert np.array_equal(m, m.T)
     assert m[0, 2] == 3.0 and m[0, 1] == 0.5  # 0–2 twice summed; the self loop 1–1 and the weight ≤ 0 dropped
     assert m[1, 1] == 0 and m[0, 3] == 0
     for v in range(4):
-        row = indices[indptr[v]:indptr[v + 1]]
+        row = indices[indptr[v] : indptr[v + 1]]
         assert np.all(np.diff(row) > 0)
     assert indices.nbytes + weights.nbytes == 8 * len(indices)
 
@@ -41,9 +49,14 @@ def test_from_edges_rejects_endpoints_outside_the_graph() -> None:
 
 
 def test_build_graph_layout_keys_and_weights() -> None:
-    g = build_graph(np.array([7, 7, 5]), np.array([30, 10, 10]), np.array([2.0, 1.0, 3.0]),
-                    products=np.array([30, 10, 20]), product_categories=np.array([900, 800, 900]),
-                    product_brands=["acme", None, ""])
+    g = build_graph(
+        np.array([7, 7, 5]),
+        np.array([30, 10, 10]),
+        np.array([2.0, 1.0, 3.0]),
+        products=np.array([30, 10, 20]),
+        product_categories=np.array([900, 800, 900]),
+        product_brands=["acme", None, ""],
+    )
     assert g.counts() == {"user": 2, "product": 3, "category": 2, "brand": 1}
     assert list(g.user_ids) == [5, 7] and list(g.product_ids) == [10, 20, 30]
     assert list(g.category_ids) == [800, 900] and list(g.brands) == ["acme"]
@@ -76,7 +89,9 @@ def test_load_graph_reads_interactions_and_the_store(workspace, tmp_path) -> Non
     # each user's first product: one view, one cart, one purchase
     expected = sum(INTENT_WEIGHTS[t] for t in ("view", "cart", "purchase")) * math.log1p(1)
     assert np.isclose(m[: g.counts()["user"]].max(), expected, rtol=1e-6)
-    assert sorted(np.round(m[:3].sum(axis=1), 4)) == [round(expected + 2 * INTENT_WEIGHTS["view"] * math.log1p(1), 4)] * 3
+    assert (
+        sorted(np.round(m[:3].sum(axis=1), 4)) == [round(expected + 2 * INTENT_WEIGHTS["view"] * math.log1p(1), 4)] * 3
+    )
     small = load_graph(workspace, max_users=2, seed=3)
     assert small.counts()["user"] == 2 and small.counts()["product"] == 9 and small.users_total == 3
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numba
 import numpy as np
 import pytest
@@ -25,8 +27,14 @@ def two_communities(users_per_side: int = 60, seed: int = 0) -> InteractionGraph
             u.append(user)
             p.append(base + j)
     products = np.arange(30)
-    return build_graph(np.array(u), np.array(p), np.ones(len(u)), products, np.where(products < 15, 1, 2),
-                       ["a" if x < 15 else "b" for x in products])
+    return build_graph(
+        np.array(u),
+        np.array(p),
+        np.ones(len(u)),
+        products,
+        np.where(products < 15, 1, 2),
+        ["a" if x < 15 else "b" for x in products],
+    )
 
 
 def test_walks_follow_edges_and_have_the_asked_shape() -> None:
@@ -34,8 +42,8 @@ def test_walks_follow_edges_and_have_the_asked_shape() -> None:
     walks, proposals = random_walks(g, walk_length=9, walks_per_node=2, p=0.5, q=2.0, seed=1)
     assert walks.shape == (2 * g.n_nodes, 9) and walks.dtype == np.int32
     for walk in walks:
-        for a, b in zip(walk[:-1], walk[1:], strict=True):
-            assert b in g.indices[g.indptr[a]:g.indptr[a + 1]]
+        for a, b in itertools.pairwise(walk):
+            assert b in g.indices[g.indptr[a] : g.indptr[a + 1]]
     assert sorted(np.bincount(walks[:, 0], minlength=g.n_nodes)) == [2] * g.n_nodes
     assert proposals >= walks.shape[0] * 8
 
@@ -84,8 +92,7 @@ def test_a_hub_costs_a_bounded_number_of_draws_per_step() -> None:
     leaves = 100_000
     g = csr_graph(leaves + 1, np.zeros(leaves, np.int64), np.arange(1, leaves + 1))
     walk_length, starts = 20, np.arange(1, 2001)
-    walks, proposals = random_walks(g, walk_length=walk_length, walks_per_node=1, p=1.0, q=0.5, seed=4,
-                                    starts=starts)
+    walks, proposals = random_walks(g, walk_length=walk_length, walks_per_node=1, p=1.0, q=0.5, seed=4, starts=starts)
     steps = len(starts) * (walk_length - 1)
     assert (walks >= 0).all()
     # max bias 1/q = 2: a step back to the hub is accepted with 1/2, a step out to a leaf always → ≤ 1.5 per step

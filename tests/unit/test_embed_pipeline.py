@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from cli import app
 from embeddings.pipeline import assign_only, embed
 from embeddings.store import paths, read_item_vectors, read_user_table, read_user_vectors
-from events.errors import ShopgraphError
 from graph.erasure import forget
+from shopgraph.errors import ShopgraphError
 from tests.unit.embed_support import SMALL, add_month, stored, taste_rows
 
 APPLE = list(range(1001, 1031))
@@ -78,8 +78,9 @@ def test_assign_only_gives_vectors_to_users_loaded_later(loaded, tmp_path) -> No
     before = read_user_table(loaded)
     report = assign_only(loaded)
     assert report.counts["users_folded_now"] == 0
-    add_month(loaded, tmp_path, taste_rows({"apple": [1101, 1102], "xiaomi": [2101]}, month="2019-11", seed=5),
-              "2019-Nov.csv")
+    add_month(
+        loaded, tmp_path, taste_rows({"apple": [1101, 1102], "xiaomi": [2101]}, month="2019-11", seed=5), "2019-Nov.csv"
+    )
     report = assign_only(loaded)
     after = read_user_table(loaded)
     new = stored(loaded, [1101, 1102, 2101])
@@ -169,8 +170,9 @@ def test_cli_bad_options_are_one_line(loaded) -> None:
 
 
 def test_cli_embed_then_assign_only(loaded) -> None:
-    result = runner.invoke(app, ["embed", "--dimensions", "8", "--walk-length", "8", "--walks-per-node", "2",
-                                 "--max-users", "40"])
+    result = runner.invoke(
+        app, ["embed", "--dimensions", "8", "--walk-length", "8", "--walks-per-node", "2", "--max-users", "40"]
+    )
     assert result.exit_code == 0, result.output
     assert "users trained" in result.output and "40" in result.output
     result = runner.invoke(app, ["embed", "--assign-only"])

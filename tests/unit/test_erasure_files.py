@@ -8,9 +8,9 @@ import pyarrow.parquet as pq
 from events.ingest import ingest_files
 from events.manifest import read_manifest
 from events.retention import apply_retention
-from events.workspace import Workspace
 from graph.erasure import forget
 from graph.load import ingested_files, interactions_path, prune_interactions, write_interactions
+from shopgraph.workspace import Workspace
 
 HEADER = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
 ROWS = (
@@ -30,8 +30,11 @@ def _store(workspace: Workspace, tmp_path) -> None:
 def _interactions(workspace: Workspace) -> list[tuple]:
     [source] = ingested_files(workspace)
     path = write_interactions(workspace, source, duckdb.connect())
-    return duckdb.connect().execute(
-        "SELECT count(DISTINCT user_id), sum(count), min(first_at) FROM read_parquet(?)", [str(path)]).fetchall()
+    return (
+        duckdb.connect()
+        .execute("SELECT count(DISTINCT user_id), sum(count), min(first_at) FROM read_parquet(?)", [str(path)])
+        .fetchall()
+    )
 
 
 def test_expire_makes_the_next_load_recompute_the_interactions(workspace: Workspace, tmp_path) -> None:

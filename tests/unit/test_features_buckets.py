@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import duckdb
@@ -9,10 +10,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from events.store import connect_events
-from events.workspace import Workspace
 from features.calendar import load_calendar
-from features.compute import build_user_features, bucket_count, compute_features, user_buckets
+from features.compute import bucket_count, build_user_features, compute_features, user_buckets
 from features.registry import KEY
+from shopgraph.workspace import Workspace
 from tests.unit.features_store import ev, write_events
 from tests.unit.test_features_metrics import CALENDAR, EVENTS
 
@@ -45,7 +46,7 @@ def assert_same_table(got_rows: list[dict], want_rows: list[dict]) -> None:
 def _random_events(seed: int, users: int = 60, events: int = 1500) -> list[dict]:
     """Events of users with spread-out 63-bit ids (as the pseudonyms are), ties in spend and order counts."""
     rng = random.Random(seed)
-    ids = sorted({rng.randrange(-2**63, 2**63) for _ in range(users)})
+    ids = sorted({rng.randrange(-(2**63), 2**63) for _ in range(users)})
     kinds = ["view"] * 12 + ["cart"] * 3 + ["remove_from_cart"] + ["purchase"] * 3
     rows = []
     for _ in range(events):
@@ -53,11 +54,19 @@ def _random_events(seed: int, users: int = 60, events: int = 1500) -> list[dict]
         product = rng.randrange(1, 40)
         day = rng.randrange(1, 28)
         month = rng.choice(["2019-10", "2019-11", "2019-12"])
-        rows.append(ev(f"{month}-{day:02d} {rng.randrange(24):02d}:{rng.randrange(60):02d}", user_id=user,
-                       event_type=rng.choice(kinds), product_id=product, category_id=100 + product % 7,
-                       category_code=rng.choice([None, "electronics.phone", "kids.toys", "auto.parts"]),
-                       brand=rng.choice([None, "a", "b", "c"]), price=rng.choice([0.0, 10.0, 20.0, 35.5]),
-                       user_session=rng.choice([None, f"s{user % 97}-{rng.randrange(4)}"])))
+        rows.append(
+            ev(
+                f"{month}-{day:02d} {rng.randrange(24):02d}:{rng.randrange(60):02d}",
+                user_id=user,
+                event_type=rng.choice(kinds),
+                product_id=product,
+                category_id=100 + product % 7,
+                category_code=rng.choice([None, "electronics.phone", "kids.toys", "auto.parts"]),
+                brand=rng.choice([None, "a", "b", "c"]),
+                price=rng.choice([0.0, 10.0, 20.0, 35.5]),
+                user_session=rng.choice([None, f"s{user % 97}-{rng.randrange(4)}"]),
+            )
+        )
     return rows
 
 
@@ -90,15 +99,17 @@ def test_rfm_scores_equal_the_percent_rank_quintiles_among_all_buyers(workspace:
         FROM buyers
     """).fetchone()
     assert differing[0] == 0 and differing[1] > 20 and differing[2] > 12
-    assert con.execute("SELECT count(*) FROM user_features WHERE n_purchases = 0 AND rfm_code IS NOT NULL"
-                       ).fetchone()[0] == 0
+    assert (
+        con.execute("SELECT count(*) FROM user_features WHERE n_purchases = 0 AND rfm_code IS NOT NULL").fetchone()[0]
+        == 0
+    )
 
 
 def test_buckets_are_contiguous_ascending_and_cover_every_id() -> None:
-    for first, last, b in [(1, 3, 3), (-2**63, 2**63 - 1, 9), (5, 5, 4), (0, 100, 7)]:
+    for first, last, b in [(1, 3, 3), (-(2**63), 2**63 - 1, 9), (5, 5, 4), (0, 100, 7)]:
         ranges = user_buckets(first, last, b)
         assert ranges[0][0] == first and ranges[-1][1] == last
-        assert all(hi + 1 == lo for (_, hi), (lo, _) in zip(ranges, ranges[1:], strict=False))
+        assert all(hi + 1 == lo for (_, hi), (lo, _) in itertools.pairwise(ranges))
         assert all(lo <= hi for lo, hi in ranges)
         assert len(ranges) == min(b, last - first + 1)
 

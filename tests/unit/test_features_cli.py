@@ -5,7 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from cli import app
-from events.workspace import Workspace
+from shopgraph.workspace import Workspace
 from tests.unit.features_store import ev, write_events
 
 runner = CliRunner()

@@ -11,12 +11,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from events.errors import ShopgraphError
 from features.graph_write import SET_QUERY, user_rows, write_user_features
 from features.registry import KEY, METRICS, graph_metrics
+from shopgraph.errors import ShopgraphError
 
-TYPES = {"BIGINT": pa.int64(), "INTEGER": pa.int32(), "DOUBLE": pa.float64(), "VARCHAR": pa.string(),
-         "TIMESTAMP": pa.timestamp("us")}
+TYPES = {
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+    "DOUBLE": pa.float64(),
+    "VARCHAR": pa.string(),
+    "TIMESTAMP": pa.timestamp("us"),
+}
 
 
 def feature_table(path: Path, n: int) -> Path:
@@ -48,8 +53,9 @@ class RecordingRunner:
         self.params: dict[str, Any] = {}
         self.matched: set[int] = set()
 
-    def write_batches(self, name: str, rows: Iterable[Mapping[str, Any]], batch_size: int = 10_000,
-                      **params: Any) -> Iterator[int]:
+    def write_batches(
+        self, name: str, rows: Iterable[Mapping[str, Any]], batch_size: int = 10_000, **params: Any
+    ) -> Iterator[int]:
         assert name == SET_QUERY
         self.params = params
         batch: list[Mapping[str, Any]] = []

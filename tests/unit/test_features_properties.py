@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events.store import EVENT_TYPES, connect_events
-from events.workspace import Workspace
 from features.calendar import load_calendar
 from features.compute import compute_features
 from features.registry import METRICS, PARTS_OF_DAY, TOP_CATEGORIES
+from shopgraph.workspace import Workspace
 from tests.unit.features_store import ev, write_events
 
 # product -> (category_id, category_code, brand): a fixed little catalogue
@@ -33,9 +33,16 @@ START = dt.datetime(2019, 10, 1)
 
 event_strategy = st.builds(
     lambda user, product, kind, minutes, session, price: ev(
-        (START + dt.timedelta(minutes=minutes)).isoformat(sep=" "), user_id=user, product_id=product,
-        category_id=CATALOGUE[product][0], category_code=CATALOGUE[product][1], brand=CATALOGUE[product][2],
-        event_type=kind, user_session=session, price=price),
+        (START + dt.timedelta(minutes=minutes)).isoformat(sep=" "),
+        user_id=user,
+        product_id=product,
+        category_id=CATALOGUE[product][0],
+        category_code=CATALOGUE[product][1],
+        brand=CATALOGUE[product][2],
+        event_type=kind,
+        user_session=session,
+        price=price,
+    ),
     user=st.integers(1, 4),
     product=st.sampled_from(sorted(CATALOGUE)),
     kind=st.sampled_from(EVENT_TYPES),
@@ -44,9 +51,18 @@ event_strategy = st.builds(
     price=st.sampled_from([0.0, 1.5, 10.0, 99.99, 1234.5]),
 )
 
-RATES = ["view_to_cart_rate", "cart_to_purchase_rate", "cart_abandonment_rate", "remove_from_cart_rate",
-         "purchase_rate", "below_median_purchase_share", "weekend_share", "promo_share",
-         *(f"share_{c}" for c in (*TOP_CATEGORIES, "other")), *(f"share_{p}" for p in PARTS_OF_DAY)]
+RATES = [
+    "view_to_cart_rate",
+    "cart_to_purchase_rate",
+    "cart_abandonment_rate",
+    "remove_from_cart_rate",
+    "purchase_rate",
+    "below_median_purchase_share",
+    "weekend_share",
+    "promo_share",
+    *(f"share_{c}" for c in (*TOP_CATEGORIES, "other")),
+    *(f"share_{p}" for p in PARTS_OF_DAY),
+]
 
 
 def compute(events: list[dict]) -> dict[int, dict]:
@@ -77,7 +93,11 @@ def test_feature_invariants(events: list[dict]) -> None:
         kinds = Counter(e["event_type"] for e in evs)
         assert row["n_events"] == len(evs)
         assert (row["n_views"], row["n_carts"], row["n_removes"], row["n_purchases"]) == (
-            kinds["view"], kinds["cart"], kinds["remove_from_cart"], kinds["purchase"])
+            kinds["view"],
+            kinds["cart"],
+            kinds["remove_from_cart"],
+            kinds["purchase"],
+        )
         assert row["total_spent"] == pytest.approx(sum(e["price"] for e in evs if e["event_type"] == "purchase"))
         assert row["distinct_products"] == len({e["product_id"] for e in evs})
         assert row["active_days"] == len({e["event_time"].date() for e in evs})

@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from events.workspace import Workspace
 from features.calendar import load_calendar
 from features.compute import build_user_features
+from shopgraph.workspace import Workspace
 
 
 def fill_store(workspace: Workspace, csv_files: list[Path]) -> str:
@@ -75,13 +75,20 @@ def test_real_rows_give_no_nan_and_sane_headline_figures(real_features) -> None:
     _, table = real_features
     con = duckdb.connect()
     cols = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [str(table.path)]).fetchall()]
-    doubles = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [str(table.path)]).fetchall()
-               if r[1] == "DOUBLE"]
+    doubles = [
+        r[0]
+        for r in con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [str(table.path)]).fetchall()
+        if r[1] == "DOUBLE"
+    ]
     bad = con.execute(
-        "SELECT " + " + ".join(f"count(*) FILTER (WHERE isnan({c}) OR isinf({c}))" for c in doubles) + " FROM read_parquet($1)",
-        [str(table.path)]).fetchone()[0]
+        "SELECT "
+        + " + ".join(f"count(*) FILTER (WHERE isnan({c}) OR isinf({c}))" for c in doubles)
+        + " FROM read_parquet($1)",
+        [str(table.path)],
+    ).fetchone()[0]
     assert bad == 0
     buyers, views = con.execute(
-        "SELECT count_if(n_purchases > 0), sum(n_views) FROM read_parquet($1)", [str(table.path)]).fetchone()
+        "SELECT count_if(n_purchases > 0), sum(n_views) FROM read_parquet($1)", [str(table.path)]
+    ).fetchone()
     assert buyers == 48 + 2 and views > 5000
     assert "rfm_code" in cols

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 import cypher
-from events.errors import ShopgraphError
 from features import docs
 from features.calendar import load_calendar, parse_calendar
 from features.registry import GROUPS, METRICS, graph_metrics
+from shopgraph.errors import ShopgraphError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -68,8 +68,9 @@ def test_shipped_calendar_covers_the_data_years() -> None:
 
 
 def test_promo_days_merge_overlapping_periods() -> None:
-    periods = parse_calendar("name,start,end,kind\na,2019-11-01,2019-11-03,promotion\n"
-                             "b,2019-11-03,2019-11-04,newsletter\n")
+    periods = parse_calendar(
+        "name,start,end,kind\na,2019-11-01,2019-11-03,promotion\nb,2019-11-03,2019-11-04,newsletter\n"
+    )
     from features.calendar import Calendar
 
     assert Calendar(periods, "x", "").promo_days() == [dt.date(2019, 11, d) for d in (1, 2, 3, 4)]
@@ -80,15 +81,18 @@ def test_extra_columns_and_blank_lines_are_fine() -> None:
     assert periods[0].start == dt.date(2020, 1, 1) and periods[0].end == dt.date(2020, 1, 2)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("", "is empty"),
-    ("name,start,end\nx,2019-01-01,2019-01-02\n", "missing column(s) kind"),
-    ("name,start,end,kind\n", "has no periods"),
-    ("name,start,end,kind\nx,2019-13-01,2019-12-02,promo\n", "line 2: start '2019-13-01' is not a date"),
-    ("name,start,end,kind\nx,2019-12-01,2019-11-02,promo\n", "line 2: end 2019-11-02 is before start"),
-    ("name,start,end,kind\n,2019-12-01,2019-12-02,promo\n", "line 2: 'name' and 'kind' must not be empty"),
-    ("name,start,end,kind\nx,2019-12-01\n", "line 2: 2 field(s)"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "is empty"),
+        ("name,start,end\nx,2019-01-01,2019-01-02\n", "missing column(s) kind"),
+        ("name,start,end,kind\n", "has no periods"),
+        ("name,start,end,kind\nx,2019-13-01,2019-12-02,promo\n", "line 2: start '2019-13-01' is not a date"),
+        ("name,start,end,kind\nx,2019-12-01,2019-11-02,promo\n", "line 2: end 2019-11-02 is before start"),
+        ("name,start,end,kind\n,2019-12-01,2019-12-02,promo\n", "line 2: 'name' and 'kind' must not be empty"),
+        ("name,start,end,kind\nx,2019-12-01\n", "line 2: 2 field(s)"),
+    ],
+)
 def test_bad_calendar_is_one_clear_line(text: str, message: str) -> None:
     with pytest.raises(ShopgraphError) as err:
         parse_calendar(text, "cal.csv")

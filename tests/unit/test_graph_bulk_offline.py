@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from events.workspace import Workspace
 from graph.bulk import write_csvs
 from graph.load import ingested_files
+from shopgraph.workspace import Workspace
 from tests.integration.store_builder import store_from_csv
 
 
@@ -34,7 +34,9 @@ def test_every_csv_matches_its_header(workspace: Workspace, shared_data: Path, t
     arguments, rows = write_csvs(workspace, ingested_files(workspace), out, duckdb.connect(), compress=compress)
 
     assert rows["users"] > 0 and rows["viewed"] > 0 and rows["ingested_files"] == 2
-    assert len([a for a in arguments if a.startswith("--nodes=")]) == 6  # User Product Category CategoryLevel Brand IngestedFile
+    assert (
+        len([a for a in arguments if a.startswith("--nodes=")]) == 6
+    )  # User Product Category CategoryLevel Brand IngestedFile
     for argument in arguments:
         header_path, data_path = (Path(p) for p in argument.split("=", 2)[2].split(","))
         header = header_path.read_text().strip().split(",")
@@ -43,6 +45,6 @@ def test_every_csv_matches_its_header(workspace: Workspace, shared_data: Path, t
             lines = list(csv.reader(fh))
         assert all(len(line) == len(header) for line in lines), data_path.name
     users = out / ("users.csv.gz" if compress else "users.csv")
-    with (gzip.open(users, "rt") if compress else users.open()) as fh:
+    with gzip.open(users, "rt") if compress else users.open() as fh:
         first = next(csv.reader(fh))
     assert first[2].endswith("Z") and "T" in first[2]  # 2019-10-01T00:00:20.000Z: a UTC datetime

@@ -29,8 +29,8 @@ def test_connection_lost_inside_a_command_is_one_clear_error(monkeypatch, worksp
     from neo4j.exceptions import SessionExpired
 
     import graph.connection as connection
-    from events.errors import ShopgraphError
-    from graph.settings import Settings
+    from shopgraph.errors import ShopgraphError
+    from shopgraph.settings import Settings
 
     class Driver:
         def close(self) -> None:

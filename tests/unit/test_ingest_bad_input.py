@@ -9,11 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from events.errors import ShopgraphError
 from events.ingest import expand_paths, ingest_files
 from events.manifest import read_manifest
 from events.validate import HEADER
-from events.workspace import Workspace
+from shopgraph.errors import ShopgraphError
+from shopgraph.workspace import Workspace
 from tests.unit.ingest_support import ROW, ROW2, ROW3, leftovers, snapshot, write_csv
 
 
@@ -95,8 +95,10 @@ def test_truncated_last_line_is_rejected_with_its_line_number(seeded: Workspace,
     assert (entry.rows_read, entry.rows_kept, entry.rows_rejected) == (3, 2, 1)
     [reject] = rejects(seeded, entry)
     assert reject == {
-        "source_file": "cut.csv", "line_number": "4",
-        "reason": "wrong number of fields: expected 9, found 3", "raw_text": ROW3[:40],
+        "source_file": "cut.csv",
+        "line_number": "4",
+        "reason": "wrong number of fields: expected 9, found 3",
+        "raw_text": ROW3[:40],
         "user_id": "",
     }
     assert all(snapshot(seeded)[k] == v for k, v in before.items() if k != "manifest.json")
@@ -116,7 +118,9 @@ def test_corrupt_gzip_is_one_clear_error(seeded: Workspace, tmp_path: Path) -> N
 
 def test_non_utf8_bytes_reject_that_row_only(seeded: Workspace, tmp_path: Path) -> None:
     bad = ROW2.replace("aqua", "aq\xe4ua").encode("latin-1")
-    path = write_csv(tmp_path / "latin.csv", HEADER.encode() + b"\n" + ROW.encode() + b"\n" + bad + b"\n" + ROW3.encode() + b"\n")
+    path = write_csv(
+        tmp_path / "latin.csv", HEADER.encode() + b"\n" + ROW.encode() + b"\n" + bad + b"\n" + ROW3.encode() + b"\n"
+    )
     entry = ingest_one(seeded, path).entry
     assert (entry.rows_read, entry.rows_kept, entry.rows_rejected) == (3, 2, 1)
     [reject] = rejects(seeded, entry)
@@ -213,7 +217,10 @@ def test_missing_path_and_empty_glob_are_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        (lambda r: r.replace("2019-10-01 00:00:00 UTC", "2019-10-32 00:00:00 UTC"), "bad timestamp '2019-10-32 00:00:00 UTC'"),
+        (
+            lambda r: r.replace("2019-10-01 00:00:00 UTC", "2019-10-32 00:00:00 UTC"),
+            "bad timestamp '2019-10-32 00:00:00 UTC'",
+        ),
         (lambda r: r.replace("2019-10-01 00:00:00 UTC", ""), "missing event_time"),
         (lambda r: r.replace(",view,", ",click,"), "unknown event type 'click'"),
         (lambda r: r.replace("44600062", "44600062.5"), "non-integer product_id '44600062.5'"),
@@ -239,7 +246,10 @@ def test_blank_lines_are_rejected_and_line_numbers_stay_true(seeded: Workspace, 
     entry = ingest_one(seeded, path).entry
     assert entry.balanced and (entry.rows_read, entry.rows_kept) == (6, 2)
     assert [(r["line_number"], r["reason"]) for r in rejects(seeded, entry)] == [
-        ("3", "empty line"), ("5", "empty line"), ("6", "empty line"), ("7", "unknown event type 'buy'"),
+        ("3", "empty line"),
+        ("5", "empty line"),
+        ("6", "empty line"),
+        ("7", "unknown event type 'buy'"),
     ]
 
 

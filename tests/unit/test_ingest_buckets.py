@@ -16,7 +16,7 @@ from events.ingest import ingest_files
 from events.pseudonym import load_key, pseudonymise_ids
 from events.store import event_files
 from events.tombstones import add_tombstones
-from events.workspace import Workspace
+from shopgraph.workspace import Workspace
 from tests.unit.ingest_support import ROW, write_csv
 
 
@@ -36,12 +36,16 @@ def month_file(tmp_path: Path) -> Path:
 
 
 def store_rows(workspace: Workspace) -> dict[str, list[tuple]]:
-    return {path.parent.name: [tuple(r.values()) for r in pq.read_table(path).to_pylist()]
-            for path in event_files(workspace)}
+    return {
+        path.parent.name: [tuple(r.values()) for r in pq.read_table(path).to_pylist()]
+        for path in event_files(workspace)
+    }
 
 
 @pytest.mark.parametrize("batch_rows", [5, 122_880])
-def test_any_bucket_count_gives_the_same_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_rows: int) -> None:
+def test_any_bucket_count_gives_the_same_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_rows: int
+) -> None:
     monkeypatch.setenv("SHOPGRAPH_PSEUDONYM_KEY", "test-key-not-secret")
     monkeypatch.setattr(buckets_module, "ROW_GROUP_ROWS", batch_rows)
     source = month_file(tmp_path)
@@ -55,15 +59,24 @@ def test_any_bucket_count_gives_the_same_store(tmp_path: Path, monkeypatch: pyte
         for path in event_files(workspace):
             keys = duckdb.execute(f"SELECT user_id, event_time FROM read_parquet('{path}')").fetchall()
             assert keys == sorted(keys), "each month file is sorted as a whole"
-            assert max(pq.ParquetFile(path).metadata.row_group(i).num_rows
-                       for i in range(pq.ParquetFile(path).num_row_groups)) <= batch_rows
+            assert (
+                max(
+                    pq.ParquetFile(path).metadata.row_group(i).num_rows
+                    for i in range(pq.ParquetFile(path).num_row_groups)
+                )
+                <= batch_rows
+            )
     (one, rows_one), *others = results.values()
     assert one.balanced and one.rows_rejected == 1 and one.rows_erased == 5 + 3
     assert one.rows_duplicate >= 3 and sorted(rows_one) == ["month=2019-11", "month=2019-12"]
     for entry, rows in others:
         assert rows == rows_one
         assert (entry.rows_kept, entry.rows_duplicate, entry.rows_erased, entry.rows_per_month) == (
-            one.rows_kept, one.rows_duplicate, one.rows_erased, one.rows_per_month)
+            one.rows_kept,
+            one.rows_duplicate,
+            one.rows_erased,
+            one.rows_per_month,
+        )
 
 
 def test_kept_rows_are_the_distinct_valid_lines(workspace: Workspace, tmp_path: Path, monkeypatch) -> None:
@@ -79,10 +92,19 @@ def test_kept_rows_are_the_distinct_valid_lines(workspace: Workspace, tmp_path: 
 
 
 def test_repeats_previous_row_compares_every_column_and_nulls() -> None:
-    batch = pa.record_batch({"event_time": [1, 1, 1, 1, 2], "user_id": [7, 7, 7, 7, 7], "product_id": [3] * 5,
-                             "event_type": ["view"] * 5, "price": [1.0] * 5, "category_id": pa.array([None] * 5, pa.int64()),
-                             "user_session": ["s"] * 5, "brand": ["a", "a", None, None, None],
-                             "category_code": ["x"] * 5})
+    batch = pa.record_batch(
+        {
+            "event_time": [1, 1, 1, 1, 2],
+            "user_id": [7, 7, 7, 7, 7],
+            "product_id": [3] * 5,
+            "event_type": ["view"] * 5,
+            "price": [1.0] * 5,
+            "category_id": pa.array([None] * 5, pa.int64()),
+            "user_session": ["s"] * 5,
+            "brand": ["a", "a", None, None, None],
+            "category_code": ["x"] * 5,
+        }
+    )
     assert repeats_previous_row(batch).to_pylist() == [False, True, False, True, False]
     assert repeats_previous_row(batch.slice(4), batch.slice(0, 4)).to_pylist() == [False]
     assert repeats_previous_row(batch.slice(3), batch.slice(0, 3)).to_pylist() == [True, False]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from cli import app
-from events.workspace import Workspace
+from shopgraph.workspace import Workspace
 from tests.unit.ingest_support import ROW, ROW2, snapshot, write_csv
 
 runner = CliRunner()

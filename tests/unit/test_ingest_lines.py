@@ -9,8 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from events.errors import ShopgraphError
 from events.lines import first_line, line_batches, prefetched
+from shopgraph.errors import ShopgraphError
 
 
 def read_all(path: Path, block_size: int) -> list[tuple[int, bytes]]:

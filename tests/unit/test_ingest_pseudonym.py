@@ -12,17 +12,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.errors import ShopgraphError
 from events.pseudonym import key_path, load_key, pseudonym, pseudonym_sql, pseudonymise_ids
 from events.tombstones import add_tombstones, parse_tombstones, read_tombstones, tombstones_path
-from events.workspace import Workspace
+from shopgraph.errors import ShopgraphError
+from shopgraph.workspace import Workspace
 
 
 def test_known_value() -> None:
     digest = hmac.new(b"k", b"541312140", hashlib.sha256).digest()
-    assert pseudonymise_ids([541312140, "541312140", "0541312140"], b"k") == [
-        int.from_bytes(digest[:8], "big", signed=True)
-    ] * 3
+    assert (
+        pseudonymise_ids([541312140, "541312140", "0541312140"], b"k")
+        == [int.from_bytes(digest[:8], "big", signed=True)] * 3
+    )
 
 
 def test_signed_64_bit_and_key_dependent() -> None:

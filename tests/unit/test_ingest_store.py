@@ -13,13 +13,13 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from events.errors import ShopgraphError
 from events.ingest import ingest_files, recover_store, store_lock
 from events.manifest import read_manifest
 from events.pseudonym import load_key, pseudonymise_ids
 from events.store import connect_events, event_files
 from events.tombstones import add_tombstones
-from events.workspace import Workspace
+from shopgraph.errors import ShopgraphError
+from shopgraph.workspace import Workspace
 from tests.unit.ingest_support import ROW, ROW2, ROW3, leftovers, snapshot, write_csv
 
 OCT = "rees46-2019-oct-first5019.csv"
@@ -36,7 +36,8 @@ def test_real_files_ingest_balanced(workspace: Workspace, shared_data: Path) -> 
     assert oct_.balanced and nov.balanced and oct_.rejects_file is None
     con = connect_events(workspace)
     assert con.execute("SELECT month, count(*) FROM events GROUP BY ALL ORDER BY 1").fetchall() == [
-        ("2019-10", 5016), ("2019-11", 683)
+        ("2019-10", 5016),
+        ("2019-11", 683),
     ]
 
 
@@ -48,9 +49,15 @@ def test_store_matches_the_contract(workspace: Workspace, shared_data: Path) -> 
     assert meta.metadata.row_group(0).column(0).compression == "ZSTD"
     schema = {f.name: str(f.type) for f in meta.schema_arrow}
     assert schema == {
-        "event_time": "timestamp[us]", "event_type": "string", "product_id": "int64",
-        "category_id": "int64", "category_code": "string", "brand": "string", "price": "double",
-        "user_id": "int64", "user_session": "string",
+        "event_time": "timestamp[us]",
+        "event_type": "string",
+        "product_id": "int64",
+        "category_id": "int64",
+        "category_code": "string",
+        "brand": "string",
+        "price": "double",
+        "user_id": "int64",
+        "user_session": "string",
     }
     rows = duckdb.execute(f"SELECT user_id, event_time FROM read_parquet('{part}')").fetchall()
     assert rows == sorted(rows), "each file is sorted by (user_id, event_time)"
@@ -62,13 +69,22 @@ def test_values_are_exact_and_pseudonymised(workspace: Workspace, shared_data: P
         source = list(csv.DictReader(handle))
     key = load_key(workspace)
     expected = {
-        (pseudonymise_ids([r["user_id"]], key)[0], int(r["category_id"]), int(r["product_id"]), r["event_time"][:19],
-         (r["brand"].strip().lower() or None))
+        (
+            pseudonymise_ids([r["user_id"]], key)[0],
+            int(r["category_id"]),
+            int(r["product_id"]),
+            r["event_time"][:19],
+            (r["brand"].strip().lower() or None),
+        )
         for r in source
     }
-    got = connect_events(workspace).execute(
-        "SELECT user_id, category_id, product_id, strftime(event_time, '%Y-%m-%d %H:%M:%S'), brand FROM events"
-    ).fetchall()
+    got = (
+        connect_events(workspace)
+        .execute(
+            "SELECT user_id, category_id, product_id, strftime(event_time, '%Y-%m-%d %H:%M:%S'), brand FROM events"
+        )
+        .fetchall()
+    )
     assert set(got) == expected
     raw_users = {int(r["user_id"]) for r in source}
     assert not raw_users & {u for u, *_ in got}, "no raw user id reaches the store"
@@ -172,7 +188,7 @@ def test_leftovers_of_a_crash_are_cleaned(workspace: Workspace, shared_data: Pat
     before = snapshot(workspace)
     # a crash after renaming a partition but before the manifest: an orphan file and a temp dir
     path = write_csv(tmp_path / "x.csv", [ROW])
-    from events.manifest import file_sha256
+    from shopgraph.files import file_sha256
 
     orphan = workspace.events_dir / "month=2019-10" / f"part-{file_sha256(path)[:12]}.parquet"
     orphan.parent.mkdir(parents=True)
@@ -211,7 +227,8 @@ def test_no_pseudonymise_keeps_ids(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     ws = Workspace(tmp_path / "raw")
     ingest_files(ws, [write_csv(tmp_path / "a.csv", [ROW, ROW2])], pseudonymise=False)
     assert sorted(u for (u,) in connect_events(ws).execute("SELECT user_id FROM events").fetchall()) == [
-        541312140, 554748717
+        541312140,
+        554748717,
     ]
     assert not ws.secrets_dir.exists(), "no key is created when none is needed"
     assert read_manifest(ws)[0].pseudonymised is False
@@ -252,8 +269,9 @@ def test_synthetic_months_balance_and_planted_duplicates_are_found(workspace: Wo
     assert {r.status for r in again} == {"already ingested"}
 
 
-def test_rows_handed_over_twice_are_caught_before_commit(workspace: Workspace, shared_data: Path,
-                                                          tmp_path: Path, monkeypatch) -> None:
+def test_rows_handed_over_twice_are_caught_before_commit(
+    workspace: Workspace, shared_data: Path, tmp_path: Path, monkeypatch
+) -> None:
     """The balance guard is real: a bug that writes rows twice never reaches the manifest."""
     import events.ingest as ingest
     from events.buckets import write_buckets

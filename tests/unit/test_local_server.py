@@ -7,9 +7,9 @@ import socket
 from typer.testing import CliRunner
 
 from cli import app
-from events.workspace import Workspace
 from graph.server import LocalServer, port_in_use
-from graph.settings import Settings
+from shopgraph.settings import Settings
+from shopgraph.workspace import Workspace
 
 runner = CliRunner()
 

@@ -6,15 +6,30 @@ import json
 
 import pytest
 
-from events.workspace import Workspace
-from segments.recommend_eval import (Holdout, evaluate_recommendations, item_to_item_recommender, load_holdout,
-                                     popularity_recommender, score, segment_recommender, top_department)
+from segments.recommend_eval import (
+    Holdout,
+    evaluate_recommendations,
+    item_to_item_recommender,
+    load_holdout,
+    popularity_recommender,
+    score,
+    segment_recommender,
+    top_department,
+)
+from shopgraph.workspace import Workspace
 from tests.unit.features_store import ev, write_events
 
 ELECTRONICS, APPAREL = "electronics.audio", "apparel.shoes"
 #: product → (category id, category code, price); product 9 is priced 0 (dirt)
-PRODUCTS = {1: (1, ELECTRONICS, 10.0), 2: (1, ELECTRONICS, 20.0), 3: (1, ELECTRONICS, 30.0),
-            4: (2, APPAREL, 5.0), 5: (2, APPAREL, 6.0), 6: (2, APPAREL, 7.0), 9: (3, None, 0.0)}
+PRODUCTS = {
+    1: (1, ELECTRONICS, 10.0),
+    2: (1, ELECTRONICS, 20.0),
+    3: (1, ELECTRONICS, 30.0),
+    4: (2, APPAREL, 5.0),
+    5: (2, APPAREL, 6.0),
+    6: (2, APPAREL, 7.0),
+    9: (3, None, 0.0),
+}
 #: training purchases (October), all at the same time so every recency weight is 1
 TRAINING = {10: [1, 2], 11: [1, 2, 3], 12: [4, 5], 13: [4, 6], 14: [9], 15: [9], 16: [1]}
 #: November: the new products u10, u12 and u16 buy; u11 buys again what it had; u99 is not a customer of October
@@ -24,8 +39,16 @@ SEGMENTS = {10: 1, 11: 1, 12: 2, 13: 2, 14: 0, 15: 0, 16: 0}
 
 def purchase(time: str, user: int, product: int) -> dict:
     category, code, price = PRODUCTS[product]
-    return ev(time, event_type="purchase", user_id=user, product_id=product, category_id=category,
-              category_code=code, price=price, user_session=f"{user}-{time[:10]}")
+    return ev(
+        time,
+        event_type="purchase",
+        user_id=user,
+        product_id=product,
+        category_id=category,
+        category_code=code,
+        price=price,
+        user_session=f"{user}-{time[:10]}",
+    )
 
 
 @pytest.fixture
@@ -38,8 +61,17 @@ def shop(tmp_path) -> Workspace:
 
 
 def test_score_counts_hits_precision_recall_and_coverage() -> None:
-    data = Holdout(pairs=[], catalogue=40, department_of={}, category_of={}, unpriced=frozenset(), bought={},
-                   interactions={}, departments={}, test={1: {100, 101}, 2: {200}, 3: {300, 301, 302}, 4: {400}})
+    data = Holdout(
+        pairs=[],
+        catalogue=40,
+        department_of={},
+        category_of={},
+        unpriced=frozenset(),
+        bought={},
+        interactions={},
+        departments={},
+        test={1: {100, 101}, 2: {200}, 3: {300, 301, 302}, 4: {400}},
+    )
     lists = {1: [100, 101, *range(8)], 2: list(range(10)), 3: [300, *range(9)], 4: [*range(9), 400]}
     figures = score(data, lists.__getitem__, k=10)
     assert figures["hit_rate"] == pytest.approx(3 / 4)  # users 1, 3 and 4 find one or more of their new products
@@ -89,7 +121,11 @@ def test_evaluation_writes_the_dossier_file_with_figures_by_hand(shop: Workspace
     models = {m["name"]: m for m in doc["models"]}
     assert list(models) == ["segment", "popularity", "item-to-item"]
     # hits: segment u10 (3) and u12 (6), not u16 (4); popularity u10 (3) and u16 (4); item-to-item as segment
-    for name, covered in (("segment", {1, 2, 3, 4, 6}), ("popularity", {1, 2, 3, 4}), ("item-to-item", {1, 2, 3, 4, 6})):
+    for name, covered in (
+        ("segment", {1, 2, 3, 4, 6}),
+        ("popularity", {1, 2, 3, 4}),
+        ("item-to-item", {1, 2, 3, 4, 6}),
+    ):
         assert models[name]["hit_rate"] == pytest.approx(2 / 3), name
         assert models[name]["precision"] == pytest.approx(2 / 2 / 3), name
         assert models[name]["recall"] == pytest.approx(2 / 3), name

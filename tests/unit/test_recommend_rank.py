@@ -9,10 +9,17 @@ from graph.recommend import Recommender, personalise, rank
 
 
 def test_rank_skips_purchases_and_repeats_and_fills_from_the_next_list() -> None:
-    items = rank(4, purchased=[2], lists=[("segment", [(1, 9.0), (2, 8.0), (3, 7.0)]),
-                                          ("shop", [(3, 5.0), (4, 4.0), (5, 3.0), (6, 2.0)])])
-    assert [(i.product_id, i.source, i.rank) for i in items] == [(1, "segment", 1), (3, "segment", 2),
-                                                                 (4, "shop", 3), (5, "shop", 4)]
+    items = rank(
+        4,
+        purchased=[2],
+        lists=[("segment", [(1, 9.0), (2, 8.0), (3, 7.0)]), ("shop", [(3, 5.0), (4, 4.0), (5, 3.0), (6, 2.0)])],
+    )
+    assert [(i.product_id, i.source, i.rank) for i in items] == [
+        (1, "segment", 1),
+        (3, "segment", 2),
+        (4, "shop", 3),
+        (5, "shop", 4),
+    ]
 
 
 def test_personalise_boosts_the_customer_s_categories_and_products() -> None:
@@ -32,7 +39,10 @@ class FakeDb:
     def run(self, name: str, **params):
         self.calls.append(name)
         if name == "recommend/segment_scores":
-            return [{"product_id": 1, "category_id": "a", "score": 1.0}, {"product_id": 2, "category_id": "b", "score": 2.0}]
+            return [
+                {"product_id": 1, "category_id": "a", "score": 1.0},
+                {"product_id": 2, "category_id": "b", "score": 2.0},
+            ]
         if name == "recommend/popular":
             return [{"product_id": 1, "score": 5.0}, {"product_id": 7, "score": 4.0}]
         raise AssertionError(name)
@@ -41,8 +51,14 @@ class FakeDb:
 def test_a_product_in_the_shop_list_keeps_its_segment_category() -> None:
     db = FakeDb()
     recommender = Recommender(db, k=2)
-    context = {"user_id": 5, "segment": "S", "segment_id": 3, "top_category": "electronics", "purchased": [],
-               "interest": [{"product_id": 9, "category_id": "a", "n": 1}]}
+    context = {
+        "user_id": 5,
+        "segment": "S",
+        "segment_id": 3,
+        "top_category": "electronics",
+        "purchased": [],
+        "interest": [{"product_id": 9, "category_id": "a", "n": 1}],
+    }
     first = recommender.for_context(context)
     second = recommender.for_context(context)  # lists come from the cache, categories must survive it
     assert [i.product_id for i in first.items] == [i.product_id for i in second.items] == [1, 2]
@@ -51,7 +67,15 @@ def test_a_product_in_the_shop_list_keeps_its_segment_category() -> None:
 
 def test_cold_customers_skip_the_segment_list() -> None:
     db = FakeDb()
-    result = Recommender(db, k=2).for_context({"user_id": 5, "segment": "Not enough activity yet", "segment_id": 0,
-                                               "top_category": "other", "purchased": [1], "interest": []})
+    result = Recommender(db, k=2).for_context(
+        {
+            "user_id": 5,
+            "segment": "Not enough activity yet",
+            "segment_id": 0,
+            "top_category": "other",
+            "purchased": [1],
+            "interest": [],
+        }
+    )
     assert [(i.product_id, i.source) for i in result.items] == [(7, "shop")]
     assert "recommend/segment_scores" not in db.calls

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import json
 import re
 import shutil
@@ -12,10 +11,10 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from events.workspace import Workspace
 from reports import metrics_fr
 from reports.dossier import build_dossier, build_sections
 from reports.i18n import SECTIONS, label, num, pct, t
+from shopgraph.workspace import Workspace
 from tests.unit.report_workspace import RUN_ID, build_report_workspace
 
 
@@ -31,8 +30,9 @@ def dossiers(workspace, tmp_path_factory) -> dict:
 
 
 def _pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _pages(path: Path) -> int:
@@ -62,33 +62,46 @@ def test_all_ten_sections_present_and_built(dossiers, lang) -> None:
     assert 'class="missing"' not in text
 
 
-@pytest.mark.parametrize(("lang", "phrase"), [("en", "7 directions stand above noise"),
-                                               ("fr", "7 directions dépassent le bruit")])
+@pytest.mark.parametrize(
+    ("lang", "phrase"), [("en", "7 directions stand above noise"), ("fr", "7 directions dépassent le bruit")]
+)
 def test_the_metrics_section_says_what_the_segmentation_sees(dossiers, lang, phrase) -> None:
     text = dossiers[lang].html.read_text(encoding="utf-8")
     assert phrase in text and "Marchenko" in text and ("1.25" if lang == "en" else "1,25") in text
 
 
-@pytest.mark.parametrize(("lang", "phrase"), [
-    ("en", "first 13/20/30 events (short-history copies, labelled with the segment of the whole history): 0.812"),
-    ("fr", "13/20/30 premiers événements des clients de test (copies d'historiques courts, étiquetées avec le "
-           "segment de l'historique complet) : 0,812")])
+@pytest.mark.parametrize(
+    ("lang", "phrase"),
+    [
+        ("en", "first 13/20/30 events (short-history copies, labelled with the segment of the whole history): 0.812"),
+        (
+            "fr",
+            "13/20/30 premiers événements des clients de test (copies d'historiques courts, étiquetées avec le "
+            "segment de l'historique complet) : 0,812",
+        ),
+    ],
+)
 def test_the_assignment_section_states_how_the_classifier_reads_short_histories(dossiers, lang, phrase) -> None:
     text = dossiers[lang].html.read_text(encoding="utf-8")
     assert str(escape(phrase)) in text
     assert str(escape(label(lang, "short_test"))) + " 48" in text.replace("\u202f", " ")
 
 
-@pytest.mark.parametrize(("lang", "phrase"), [
-    ("en", "The study cut the histories of 300 customers with at least 30 events"),
-    ("fr", "L'étude a coupé l'historique de 300 clients ayant au moins 30 événements")])
+@pytest.mark.parametrize(
+    ("lang", "phrase"),
+    [
+        ("en", "The study cut the histories of 300 customers with at least 30 events"),
+        ("fr", "L'étude a coupé l'historique de 300 clients ayant au moins 30 événements"),
+    ],
+)
 def test_the_threshold_section_explains_the_study_in_the_language(dossiers, lang, phrase) -> None:
     text = dossiers[lang].html.read_text(encoding="utf-8")
     assert str(escape(phrase)) in text and t(lang, "threshold.why") in text
 
 
-@pytest.mark.parametrize(("lang", "phrase"), [("en", "the agreement at 5 events is 0.500"),
-                                               ("fr", "l'accord à 5 événements vaut 0,500")])
+@pytest.mark.parametrize(
+    ("lang", "phrase"), [("en", "the agreement at 5 events is 0.500"), ("fr", "l'accord à 5 événements vaut 0,500")]
+)
 def test_the_threshold_section_states_the_chance_corrected_agreement(dossiers, lang, phrase) -> None:
     text = dossiers[lang].html.read_text(encoding="utf-8")
     assert str(escape(phrase)) in text and "κ" in text
@@ -96,8 +109,15 @@ def test_the_threshold_section_states_the_chance_corrected_agreement(dossiers, l
 
 def test_french_dossier_speaks_french(dossiers) -> None:
     text = dossiers["fr"].html.read_text(encoding="utf-8")
-    for phrase in ("Activité insuffisante", "Chasseurs de bonnes affaires", "Évolution dans le temps",
-                   "Matrice de confusion", "Procédure de validation", "le dernier produit acheté", "15\u202f623"):
+    for phrase in (
+        "Activité insuffisante",
+        "Chasseurs de bonnes affaires",
+        "Évolution dans le temps",
+        "Matrice de confusion",
+        "Procédure de validation",
+        "le dernier produit acheté",
+        "15\u202f623",
+    ):
         assert phrase in text, phrase
     for english in ("Not enough activity yet", "Bargain hunters", "Model selection", "customers kept"):
         assert english not in text, english
@@ -115,8 +135,14 @@ def test_pdf_is_a4_with_a_plausible_page_count(dossiers, lang) -> None:
 
 def test_pdf_text_has_french_accents(dossiers) -> None:
     text = _pdf_text(dossiers["fr"].pdf)
-    for phrase in ("Activité insuffisante", "Segments", "é", "Évolution dans le temps", "Le seuil d'activité",
-                   "Lèche-vitrines"):
+    for phrase in (
+        "Activité insuffisante",
+        "Segments",
+        "é",
+        "Évolution dans le temps",
+        "Le seuil d'activité",
+        "Lèche-vitrines",
+    ):
         assert phrase in text, phrase
     english = _pdf_text(dossiers["en"].pdf)
     assert "Not enough activity yet" in english and "Page 2 of" in english
@@ -182,8 +208,18 @@ def test_recommendation_section_shows_the_evaluations_reason_or_note_in_the_lang
     fr = {s.key: s for s in build_sections(Workspace(home), "fr")}["recommend"]
     assert "popularité globale" in str(fr.blocks[1].rows[0][0])  # the table's first model, in French
     assert any(b.kind == "note" and b.text == "Les segments ont vu tous les mois." for b in fr.blocks)
-    path.write_text(json.dumps({"k": 10, "users": 3, "models": [], "reason": "only 3 customer(s) bought.",
-                                "reason_fr": "seuls 3 client(s) ont acheté."}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "k": 10,
+                "users": 3,
+                "models": [],
+                "reason": "only 3 customer(s) bought.",
+                "reason_fr": "seuls 3 client(s) ont acheté.",
+            }
+        ),
+        encoding="utf-8",
+    )
     for lang, reason in (("en", "only 3 customer(s) bought."), ("fr", "seuls 3 client(s) ont acheté.")):
         [block] = {s.key: s for s in build_sections(Workspace(home), lang)}["recommend"].blocks
         assert block.kind == "note" and block.text.endswith(reason), block.text

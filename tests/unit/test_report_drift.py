@@ -6,14 +6,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from events.workspace import Workspace
 from reports import sections
 from reports.inputs import Inputs
 from segments.drift import PSI_RETRAIN, measure_drift
+from shopgraph.workspace import Workspace
 
 #: The English decision sentences segments/drift.py writes into run.json["drift"]["reason"].
-ENGLISH = ("retrain", "median PSI", "worst", "segment-share", "low-confidence", "assign with the trained",
-           "no new customers", "nothing to assign", "no metric")
+ENGLISH = (
+    "retrain",
+    "median PSI",
+    "worst",
+    "segment-share",
+    "low-confidence",
+    "assign with the trained",
+    "no new customers",
+    "nothing to assign",
+    "no metric",
+)
 
 
 def _context(tmp_path, lang: str, **found) -> sections.Context:
@@ -28,13 +37,20 @@ def _shifted() -> dict:
     rng = np.random.default_rng(2)
 
     def metrics(n: int, shift: float) -> dict[str, np.ndarray]:
-        return {"purchase_rate": rng.beta(2, 20, n) + shift, "promo_share": rng.beta(2, 5, n) + shift,
-                "events_per_session": rng.lognormal(1.5, 0.5, n) + 10 * shift}
+        return {
+            "purchase_rate": rng.beta(2, 20, n) + shift,
+            "promo_share": rng.beta(2, 5, n) + shift,
+            "events_per_session": rng.lognormal(1.5, 0.5, n) + 10 * shift,
+        }
 
-    report = measure_drift(metrics(4000, 0.0), metrics(600, 0.3), training_shares={1: 0.5, 2: 0.5},
-                           new_segments=np.array([1] * 580 + [2] * 20),
-                           new_low_confidence=np.array([True] * 300 + [False] * 300),
-                           training_low_confidence_share=0.05)
+    report = measure_drift(
+        metrics(4000, 0.0),
+        metrics(600, 0.3),
+        training_shares={1: 0.5, 2: 0.5},
+        new_segments=np.array([1] * 580 + [2] * 20),
+        new_low_confidence=np.array([True] * 300 + [False] * 300),
+        training_low_confidence_share=0.05,
+    )
     assert report.retrain and len(report.causes) == 3
     return report.as_record()
 
@@ -42,9 +58,14 @@ def _shifted() -> dict:
 def _same() -> dict:
     rng = np.random.default_rng(1)
     same = {"purchase_rate": rng.beta(2, 20, 3000)}
-    report = measure_drift(same, {"purchase_rate": rng.beta(2, 20, 500)}, training_shares={1: 0.5, 2: 0.5},
-                           new_segments=rng.integers(1, 3, 500), new_low_confidence=rng.random(500) < 0.05,
-                           training_low_confidence_share=0.05)
+    report = measure_drift(
+        same,
+        {"purchase_rate": rng.beta(2, 20, 500)},
+        training_shares={1: 0.5, 2: 0.5},
+        new_segments=rng.integers(1, 3, 500),
+        new_low_confidence=rng.random(500) < 0.05,
+        training_low_confidence_share=0.05,
+    )
     assert not report.retrain
     return report.as_record()
 
@@ -99,11 +120,14 @@ def test_the_cause_codes_rebuild_the_decision() -> None:
 
 
 def test_the_dossier_confusion_matrix_leaves_out_an_unpublished_segment(tmp_path) -> None:
-    confusion = pd.DataFrame([[40, 2, 1], [3, 30, 0], [5, 1, 0]], index=pd.Index([1, 2, 9], name="segment_id"),
-                             columns=["1", "2", "9"])  # segment 9: in an older run's file, not in segments.json
-    segments = [{"segment_id": 0, "name": {"en": "Not enough activity yet", "fr": "Activité insuffisante"}},
-                {"segment_id": 1, "name": {"en": "Window shoppers", "fr": "Lèche-vitrines"}},
-                {"segment_id": 2, "name": {"en": "Bargain hunters", "fr": "Chasseurs de bonnes affaires"}}]
+    confusion = pd.DataFrame(
+        [[40, 2, 1], [3, 30, 0], [5, 1, 0]], index=pd.Index([1, 2, 9], name="segment_id"), columns=["1", "2", "9"]
+    )  # segment 9: in an older run's file, not in segments.json
+    segments = [
+        {"segment_id": 0, "name": {"en": "Not enough activity yet", "fr": "Activité insuffisante"}},
+        {"segment_id": 1, "name": {"en": "Window shoppers", "fr": "Lèche-vitrines"}},
+        {"segment_id": 2, "name": {"en": "Bargain hunters", "fr": "Chasseurs de bonnes affaires"}},
+    ]
     c = _context(tmp_path, "fr", confusion=confusion, segments=segments)
     matrix, rows, cols = sections._confusion(c, {})
     assert matrix.tolist() == [[40, 2], [3, 30]]

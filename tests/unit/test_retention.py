@@ -6,11 +6,11 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from events.errors import ShopgraphError
 from events.ingest import ingest_files
 from events.manifest import read_manifest
 from events.retention import months_to_drop
 from events.store import month_dirs
+from shopgraph.errors import ShopgraphError
 
 HEADER = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-from events.errors import ShopgraphError
 from segments import assign
+from shopgraph.errors import ShopgraphError
 
 
 def test_classifier_persisted_and_reloaded_gives_the_same_predictions(tmp_path) -> None:
@@ -16,8 +16,14 @@ def test_classifier_persisted_and_reloaded_gives_the_same_predictions(tmp_path) 
     model = assign.train(X, y, seed=0, only=("knn", "decision_tree", "mlp"))
     assert {r["classifier"] for r in model.comparison} == {"knn", "decision_tree", "mlp"}
     assert model.test_macro_f1 > 0.9
-    assert model.split == {"train": 360, "validation": 120, "test": 120, "short_train": 0, "short_validation": 0,
-                           "short_test": 0}
+    assert model.split == {
+        "train": 360,
+        "validation": 120,
+        "test": 120,
+        "short_train": 0,
+        "short_validation": 0,
+        "short_test": 0,
+    }
     labels, confidence = model.predict(X)
     assert ((confidence >= 0) & (confidence <= 1)).all()
     del model.test_rows
@@ -44,13 +50,19 @@ def test_a_tiny_segment_is_refused_with_a_way_out() -> None:
 def test_a_tie_in_macro_f1_goes_to_the_classifier_cheapest_to_predict() -> None:
     from segments.assign import F1_SLACK, keep
 
-    rows = [{"classifier": "knn", "cv_macro_f1": 1.0}, {"classifier": "decision_tree", "cv_macro_f1": 0.97},
-            {"classifier": "mlp", "cv_macro_f1": 1.0 - F1_SLACK / 2}, {"classifier": "svm_rbf", "cv_macro_f1": 1.0}]
+    rows = [
+        {"classifier": "knn", "cv_macro_f1": 1.0},
+        {"classifier": "decision_tree", "cv_macro_f1": 0.97},
+        {"classifier": "mlp", "cv_macro_f1": 1.0 - F1_SLACK / 2},
+        {"classifier": "svm_rbf", "cv_macro_f1": 1.0},
+    ]
     assert keep(rows)["classifier"] == "mlp"  # tied with k-NN and the SVM, cheaper than both
     rows[2]["cv_macro_f1"] = 1.0 - 2 * F1_SLACK
     assert keep(rows)["classifier"] == "svm_rbf"  # the MLP is no longer tied; SVM before k-NN
-    assert keep([{"classifier": "knn", "cv_macro_f1": 0.9}, {"classifier": "mlp", "cv_macro_f1": 0.8}])[
-        "classifier"] == "knn"  # a clearly better k-NN is kept
+    assert (
+        keep([{"classifier": "knn", "cv_macro_f1": 0.9}, {"classifier": "mlp", "cv_macro_f1": 0.8}])["classifier"]
+        == "knn"
+    )  # a clearly better k-NN is kept
 
 
 def test_short_history_copies_follow_their_user_into_one_part_and_teach_the_short_case() -> None:

@@ -30,15 +30,23 @@ def test_share_psi_matches_the_formula() -> None:
 
 
 def _metrics(rng: np.random.Generator, n: int, shift: float = 0.0) -> dict[str, np.ndarray]:
-    return {"purchase_rate": rng.beta(2, 20, n) + shift, "promo_share": rng.beta(2, 5, n) + shift,
-            "events_per_session": rng.lognormal(1.5, 0.5, n) + 10 * shift}
+    return {
+        "purchase_rate": rng.beta(2, 20, n) + shift,
+        "promo_share": rng.beta(2, 5, n) + shift,
+        "events_per_session": rng.lognormal(1.5, 0.5, n) + 10 * shift,
+    }
 
 
 def test_same_behaviour_assigns_and_says_why() -> None:
     rng = np.random.default_rng(1)
-    report = measure_drift(_metrics(rng, 5000), _metrics(rng, 800), training_shares={1: 0.5, 2: 0.5},
-                           new_segments=rng.integers(1, 3, 800), new_low_confidence=rng.random(800) < 0.05,
-                           training_low_confidence_share=0.05)
+    report = measure_drift(
+        _metrics(rng, 5000),
+        _metrics(rng, 800),
+        training_shares={1: 0.5, 2: 0.5},
+        new_segments=rng.integers(1, 3, 800),
+        new_low_confidence=rng.random(800) < 0.05,
+        training_low_confidence_share=0.05,
+    )
     assert not report.retrain
     assert report.decision.startswith("assign with the trained classifier")
     assert set(report.metric_psi) == {"purchase_rate", "promo_share", "events_per_session"}
@@ -54,11 +62,16 @@ def test_shifted_behaviour_retrains_naming_the_reason() -> None:
 def test_new_segment_mix_or_unknown_customers_retrain() -> None:
     rng = np.random.default_rng(3)
     same = _metrics(rng, 2000)
-    mix = measure_drift(same, _metrics(rng, 500), training_shares={1: 0.5, 2: 0.5},
-                        new_segments=np.array([1] * 480 + [2] * 20))
+    mix = measure_drift(
+        same, _metrics(rng, 500), training_shares={1: 0.5, 2: 0.5}, new_segments=np.array([1] * 480 + [2] * 20)
+    )
     assert mix.retrain and "segment-share PSI" in mix.decision
-    unsure = measure_drift(same, _metrics(rng, 500), new_low_confidence=np.array([True] * 200 + [False] * 300),
-                           training_low_confidence_share=0.05)
+    unsure = measure_drift(
+        same,
+        _metrics(rng, 500),
+        new_low_confidence=np.array([True] * 200 + [False] * 300),
+        training_low_confidence_share=0.05,
+    )
     assert unsure.retrain and "low-confidence share" in unsure.decision
 
 
@@ -79,12 +92,21 @@ def test_new_customers_are_compared_above_the_activity_threshold_only() -> None:
     short = np.arange(n_old, n_old + 300)  # half the newcomers have two events and all-or-nothing rates
     rate[short], events[short] = rng.integers(0, 2, 300), 2
     features = pd.DataFrame({"user_id": np.arange(n_old + n_new), "n_events": events, "purchase_rate": rate})
-    assignments = pd.DataFrame({"user_id": np.arange(n_old), "segment_id": rng.integers(1, 3, n_old),
-                                "low_confidence": rng.random(n_old) < 0.05})
+    assignments = pd.DataFrame(
+        {
+            "user_id": np.arange(n_old),
+            "segment_id": rng.integers(1, 3, n_old),
+            "low_confidence": rng.random(n_old) < 0.05,
+        }
+    )
     new_ids = np.arange(n_old, n_old + n_new)
-    update = pd.DataFrame({"user_id": new_ids, "segment_id": np.where(np.isin(new_ids, short), 0,
-                                                                      rng.integers(1, 3, n_new)),
-                           "low_confidence": rng.random(n_new) < 0.05})
+    update = pd.DataFrame(
+        {
+            "user_id": new_ids,
+            "segment_id": np.where(np.isin(new_ids, short), 0, rng.integers(1, 3, n_new)),
+            "low_confidence": rng.random(n_new) < 0.05,
+        }
+    )
     report = drift_of_new_customers(features, assignments, update, min_events=5)
     assert report.new_customers == 300 and not report.retrain
     assert drift_of_new_customers(features, assignments, update, min_events=1).metric_psi["purchase_rate"] > 0.25

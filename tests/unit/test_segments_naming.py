@@ -8,11 +8,20 @@ from segments.naming import NOT_ENOUGH, candidates, name_segments
 
 
 def _profile(sid: int, z: dict[str, float], means: dict[str, float] | None = None, **extra) -> dict:
-    base = {"segment_id": sid, "size": 100, "share": 0.1, "revenue_share": 0.1, "conversion": 0.05,
-            "holiday_ratio": 1.0, "z": z, "means": {"purchase_rate": 0.1, "n_carts": 2.0, "n_sessions": 3.0,
-                                                    **(means or {})},
-            "brands": [], "categories": [], "top_metrics": sorted(z.items(), key=lambda t: -abs(t[1]))[:3],
-            "traits": {"en": ["higher spend (+1.0 sd)"], "fr": ["dépenses ↑ (+1,0 é.-t.)"]}}
+    base = {
+        "segment_id": sid,
+        "size": 100,
+        "share": 0.1,
+        "revenue_share": 0.1,
+        "conversion": 0.05,
+        "holiday_ratio": 1.0,
+        "z": z,
+        "means": {"purchase_rate": 0.1, "n_carts": 2.0, "n_sessions": 3.0, **(means or {})},
+        "brands": [],
+        "categories": [],
+        "top_metrics": sorted(z.items(), key=lambda t: -abs(t[1]))[:3],
+        "traits": {"en": ["higher spend (+1.0 sd)"], "fr": ["dépenses ↑ (+1,0 é.-t.)"]},
+    }
     base.update(extra)
     return base
 
@@ -69,11 +78,13 @@ def test_candidates_always_include_the_fallback() -> None:
 
 def test_cart_abandoners_are_named_by_converting_below_average_not_only_under_five_percent() -> None:
     # the demo's segment: most abandoned carts, 6.8 % of visits converted, below the average customer
-    abandoners = _profile(1, {"cart_abandonment_rate": 1.55, "n_carts": 0.64, "purchase_rate": -0.55},
-                          {"purchase_rate": 0.068})
+    abandoners = _profile(
+        1, {"cart_abandonment_rate": 1.55, "n_carts": 0.64, "purchase_rate": -0.55}, {"purchase_rate": 0.068}
+    )
     assert name_segments([abandoners])[1]["name"]["en"] == "Cart abandoners"
-    converting = _profile(1, {"cart_abandonment_rate": 1.55, "n_carts": 0.64, "purchase_rate": 0.4},
-                          {"purchase_rate": 0.2})  # abandons carts but buys more than most: not the name
+    converting = _profile(
+        1, {"cart_abandonment_rate": 1.55, "n_carts": 0.64, "purchase_rate": 0.4}, {"purchase_rate": 0.2}
+    )  # abandons carts but buys more than most: not the name
     assert name_segments([converting])[1]["name"]["en"] != "Cart abandoners"
 
 
@@ -84,13 +95,18 @@ def test_a_carried_over_name_that_no_longer_describes_its_segment_is_replaced() 
     named = name_segments([bargains], keep)
     assert named[6]["name"]["en"] == "Bargain hunters" and named[6]["rule"] == "bargain_hunters"
     # a name that still holds is kept, with its own rule's actions
-    fans = _profile(5, {"brand_hhi_views": 1.2, "total_spent": 1.5, "n_orders": 1.2},
-                    brands=[{"brand": "samsung", "lift": 4.0, "share": 0.5}])
+    fans = _profile(
+        5,
+        {"brand_hhi_views": 1.2, "total_spent": 1.5, "n_orders": 1.2},
+        brands=[{"brand": "samsung", "lift": 4.0, "share": 0.5}],
+    )
     kept = name_segments([fans], {5: {"en": "Samsung fans", "fr": "Fans de Samsung"}})
     assert kept[5]["name"]["en"] == "Samsung fans" and kept[5]["rule"] == "brand_fans"
     assert any("Samsung" in a for a in kept[5]["actions"]["en"])
-    qualified = name_segments([_profile(2, {})], {2: {"en": "Everyday shoppers (high other share)",
-                                                      "fr": "Clients du quotidien (part autres élevée)"}})
+    qualified = name_segments(
+        [_profile(2, {})],
+        {2: {"en": "Everyday shoppers (high other share)", "fr": "Clients du quotidien (part autres élevée)"}},
+    )
     assert qualified[2]["name"]["en"] == "Everyday shoppers (high other share)"  # a qualified name holds too
 
 
@@ -105,8 +121,13 @@ def test_lapsed_customers_are_buyers_who_stopped_coming_not_browsers_who_never_b
 
 def test_a_second_window_shopper_segment_is_named_as_one_not_as_everyday_shoppers() -> None:
     browsers = {"median_session_gap_hours": 2.3}
-    named = name_segments([_profile(0, {}), _profile(1, {}, {"purchase_rate": 0.0, "n_carts": 0.1}),
-                           _profile(2, browsers, {"purchase_rate": 0.0, "n_carts": 0.2})])
+    named = name_segments(
+        [
+            _profile(0, {}),
+            _profile(1, {}, {"purchase_rate": 0.0, "n_carts": 0.1}),
+            _profile(2, browsers, {"purchase_rate": 0.0, "n_carts": 0.2}),
+        ]
+    )
     assert named[1]["name"]["en"] == "Window shoppers"
     assert named[2]["name"]["en"] == "Window shoppers (high time between visits)"
     assert named[2]["name"]["fr"] == "Lèche-vitrines (temps entre les visites élevé)"

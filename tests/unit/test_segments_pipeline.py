@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,11 +13,11 @@ from typer.testing import CliRunner
 from cli import app
 from events.ingest import ingest_files
 from events.synth import generate
-from events.workspace import Workspace
 from features.calendar import load_calendar
 from features.compute import FEATURES_FILE, build_user_features
 from segments import runs
 from segments.pipeline import assign_changed, segment
+from shopgraph.workspace import Workspace
 
 runner = CliRunner()
 QUICK = ("knn", "decision_tree")
@@ -37,8 +36,17 @@ def segmented(tmp_path_factory) -> tuple[Workspace, object]:
 def test_the_run_folder_follows_the_contract(segmented) -> None:
     workspace, run = segmented
     assert runs.current_run_dir(workspace) == run.run_dir
-    for name in ("run.json", "assignments.parquet", "segments.json", "selection.csv", "threshold.json",
-                 "classifiers.csv", "importance.csv", "classifier.joblib", "fingerprints.parquet"):
+    for name in (
+        "run.json",
+        "assignments.parquet",
+        "segments.json",
+        "selection.csv",
+        "threshold.json",
+        "classifiers.csv",
+        "importance.csv",
+        "classifier.joblib",
+        "fingerprints.parquet",
+    ):
         assert (run.run_dir / name).is_file(), name
     record = json.loads((run.run_dir / "run.json").read_text())
     assert record["k"] == run.k and record["method"] == run.method and record["threshold"] >= 1
@@ -152,16 +160,21 @@ def test_vectors_are_used_when_the_embeddings_file_exists(segmented, tmp_path) -
     ids = np.sort(pd.read_parquet(workspace.features_dir / FEATURES_FILE)["user_id"].to_numpy())[:-3]
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(len(ids), 8)).astype(np.float32)
-    table = pa.table({"user_id": pa.array(ids, pa.int64()),
-                      "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), 8),
-                      "source": pa.array(["trained"] * len(ids))})
+    table = pa.table(
+        {
+            "user_id": pa.array(ids, pa.int64()),
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), 8),
+            "source": pa.array(["trained"] * len(ids)),
+        }
+    )
     workspace.embeddings_dir.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, workspace.embeddings_dir / "user_vectors.parquet")
     try:
         from segments.pipeline import user_vectors
 
-        aligned, info = user_vectors(workspace, np.sort(pd.read_parquet(
-            workspace.features_dir / FEATURES_FILE)["user_id"].to_numpy()))
+        aligned, info = user_vectors(
+            workspace, np.sort(pd.read_parquet(workspace.features_dir / FEATURES_FILE)["user_id"].to_numpy())
+        )
         assert info["users_without_vector"] == 3 and np.isnan(aligned[-3:]).all()
         assert np.allclose(aligned[:-3], vectors)
     finally:
@@ -169,7 +182,7 @@ def test_vectors_are_used_when_the_embeddings_file_exists(segmented, tmp_path) -
 
 
 def test_the_confusion_matrix_counts_the_test_split_by_segment(segmented) -> None:
-    workspace, run = segmented
+    _workspace, run = segmented
     confusion = pd.read_csv(run.run_dir / "confusion.csv", index_col=0)
     record = json.loads((run.run_dir / "run.json").read_text())
     assert list(confusion.columns.astype(int)) == list(confusion.index)

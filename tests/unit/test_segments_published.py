@@ -11,11 +11,15 @@ from sklearn.datasets import make_blobs
 from typer.testing import CliRunner
 
 from cli import app
-from events.workspace import Workspace
 from segments import assign, pipeline
-from tests.unit.published_case import (NO_VECTOR, UNPUBLISHED, lookalikes_arrive, run_with_an_unpublished_cluster,
-                                      tiny_members)
-
+from shopgraph.workspace import Workspace
+from tests.unit.published_case import (
+    NO_VECTOR,
+    UNPUBLISHED,
+    lookalikes_arrive,
+    run_with_an_unpublished_cluster,
+    tiny_members,
+)
 
 
 def _blobs() -> tuple[np.ndarray, np.ndarray, assign.AssignmentModel]:
@@ -24,7 +28,7 @@ def _blobs() -> tuple[np.ndarray, np.ndarray, assign.AssignmentModel]:
 
 
 def test_predict_among_the_published_never_gives_another_and_renormalises() -> None:
-    X, y, model = _blobs()
+    X, _y, model = _blobs()
     free, _ = model.predict(X)
     assert (free == UNPUBLISHED).sum() > 100  # the classifier does give the cluster when allowed to
     published = np.array([1, 2, 3])
@@ -41,11 +45,11 @@ def test_predict_among_the_published_never_gives_another_and_renormalises() -> N
 
 
 def test_the_confusion_table_lists_only_published_segments() -> None:
-    X, y, model = _blobs()
+    _X, _y, model = _blobs()
     to_segment = {1: 1, 2: 2, 3: 3, 4: 9}  # cluster 4 got a fresh id in the lineage
     table, f1 = pipeline.confusion_table(model, to_segment, np.array([1, 2, 3]))
     assert list(table["segment_id"]) == [1, 2, 3] and list(table.columns[1:]) == [1, 2, 3]
-    X_test, y_test = model.test_rows
+    _X_test, y_test = model.test_rows
     assert table.iloc[:, 1:].to_numpy().sum() == int(np.isin(y_test, [1, 2, 3]).sum())
     assert 0.0 <= f1 <= 1.0
     everything, _ = pipeline.confusion_table(model, to_segment)
@@ -71,8 +75,7 @@ def unpublished_run(tmp_path_factory) -> tuple[Workspace, pipeline.SegmentRun]:
     return run_with_an_unpublished_cluster(tmp_path_factory.mktemp("published"))
 
 
-def test_a_cluster_too_small_to_act_on_is_not_published_and_its_members_get_a_published_segment(
-        tmp_path) -> None:
+def test_a_cluster_too_small_to_act_on_is_not_published_and_its_members_get_a_published_segment(tmp_path) -> None:
     tiny = pipeline.MIN_SEGMENT_CUSTOMERS - 2
     workspace, run = run_with_an_unpublished_cluster(tmp_path, tiny=tiny)
     ids = {s["segment_id"] for s in run.segments}
@@ -85,7 +88,7 @@ def test_a_cluster_too_small_to_act_on_is_not_published_and_its_members_get_a_pu
 
 
 def test_the_run_publishes_no_emptied_cluster(unpublished_run) -> None:
-    workspace, run = unpublished_run
+    _workspace, run = unpublished_run
     ids = {s["segment_id"] for s in run.segments}
     assert UNPUBLISHED not in ids and {1, 2, 3} <= ids
     assignments = pd.read_parquet(run.run_dir / "assignments.parquet")
@@ -125,8 +128,7 @@ def test_assign_never_gives_an_unpublished_cluster(unpublished_run, monkeypatch)
     assert json.loads((run.run_dir / "run.json").read_text())["assign_updates"][-1]["new_users"] == len(gone)
 
 
-def test_a_new_user_without_vector_or_below_a_threshold_no_one_was_under_gets_a_named_segment(unpublished_run
-                                                                                             ) -> None:
+def test_a_new_user_without_vector_or_below_a_threshold_no_one_was_under_gets_a_named_segment(unpublished_run) -> None:
     workspace, run = unpublished_run
     features = pipeline.read_features(workspace)
     bundle = assign.load(run.run_dir / assign.MODEL_FILE)

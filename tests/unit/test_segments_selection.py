@@ -37,15 +37,24 @@ def _c(method: str, k: int, sil: float, stab: float, smallest: float = 0.1) -> C
 
 
 def test_rule_unstable_fits_are_not_eligible_and_close_silhouettes_go_to_more_segments() -> None:
-    cands = [_c("kmeans", 4, 0.40, 0.7), _c("kmeans", 6, 0.35, 0.9), _c("gmm", 5, 0.345, 0.85),
-             _c("ward", 3, 0.50, 0.95, smallest=0.005), _c("gmm", 8, 0.25, 0.9)]
+    cands = [
+        _c("kmeans", 4, 0.40, 0.7),
+        _c("kmeans", 6, 0.35, 0.9),
+        _c("gmm", 5, 0.345, 0.85),
+        _c("ward", 3, 0.50, 0.95, smallest=0.005),
+        _c("gmm", 8, 0.25, 0.9),
+    ]
     assert (choose(cands).method, choose(cands).k) == ("kmeans", 6)  # 0.345 within 0.05 of 0.35; 0.25 is not
     assert [c.eligible for c in cands] == [False, True, True, False, True]
 
 
 def test_rule_does_not_collapse_to_three_when_stability_is_mediocre_everywhere() -> None:
-    cands = [_c("kmeans", 3, 0.12, 0.72), _c("kmeans", 6, 0.11, 0.70), _c("kmeans", 9, 0.10, 0.68),
-             _c("kmeans", 12, 0.09, 0.55)]
+    cands = [
+        _c("kmeans", 3, 0.12, 0.72),
+        _c("kmeans", 6, 0.11, 0.70),
+        _c("kmeans", 9, 0.10, 0.68),
+        _c("kmeans", 12, 0.09, 0.55),
+    ]
     assert choose(cands).k == 9  # 0.68 ≥ 0.72 − 0.05 and 0.10 ≥ 0.12 − 0.05; k = 12 is unstable
 
 

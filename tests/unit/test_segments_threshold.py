@@ -8,10 +8,10 @@ import pytest
 
 from events.ingest import ingest_files
 from events.synth import generate
-from events.workspace import Workspace
 from features.calendar import load_calendar
 from features.compute import FEATURES_FILE, build_user_features
 from segments import threshold
+from shopgraph.workspace import Workspace
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from events.errors import ShopgraphError
 from segments.writeback import parse_size, read_run_folder, segment_key, switch_capacity
+from shopgraph.errors import ShopgraphError
 from tests.integration.test_segments_writeback import RUN_A, RUN_B, make_run
 
 
@@ -53,16 +53,21 @@ def _rewrite(run_dir: Path, **columns) -> None:
     pq.write_table(table, run_dir / "assignments.parquet")
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda d: _rewrite(d, segment_id=pa.array([7] * 9, pa.int32()), segment=["Seven"] * 9),
-     "assigns segment ids \\[7\\]"),
-    (lambda d: _rewrite(d, confidence=[1.5] * 9), "confidence outside 0..1"),
-    (lambda d: _rewrite(d, confidence=[None] * 9), "empty user_id, segment_id, confidence"),
-    (lambda d: _rewrite(d, segment=["Somebody else"] * 9), "two names|differently"),
-    (lambda d: (d / "segments.json").unlink(), "has no segments.json"),
-    (lambda d: (d / "run.json").write_text("{"), "unreadable run.json"),
-    (lambda d: (d / "segments.json").write_text('{"segments": [{"name": "x"}]}'), "not a list of segments"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: _rewrite(d, segment_id=pa.array([7] * 9, pa.int32()), segment=["Seven"] * 9),
+            "assigns segment ids \\[7\\]",
+        ),
+        (lambda d: _rewrite(d, confidence=[1.5] * 9), "confidence outside 0..1"),
+        (lambda d: _rewrite(d, confidence=[None] * 9), "empty user_id, segment_id, confidence"),
+        (lambda d: _rewrite(d, segment=["Somebody else"] * 9), "two names|differently"),
+        (lambda d: (d / "segments.json").unlink(), "has no segments.json"),
+        (lambda d: (d / "run.json").write_text("{"), "unreadable run.json"),
+        (lambda d: (d / "segments.json").write_text('{"segments": [{"name": "x"}]}'), "not a list of segments"),
+    ],
+)
 def test_an_inconsistent_folder_is_one_clear_error(tmp_path: Path, change, message: str) -> None:
     run_dir = make_run(tmp_path, RUN_A, list(range(1, 10)), seed=1)
     change(run_dir)
@@ -75,8 +80,10 @@ def test_no_folder_says_to_run_segment(tmp_path: Path) -> None:
         read_run_folder(tmp_path / "nope")
 
 
-@pytest.mark.parametrize(("text", "size"), [("716.80MiB", int(716.8 * 2**20)), ("1.00GiB", 2**30), ("0B", 0),
-                                             ("512k", 512 * 1024), ("2g", 2 * 2**30)])
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("716.80MiB", int(716.8 * 2**20)), ("1.00GiB", 2**30), ("0B", 0), ("512k", 512 * 1024), ("2g", 2 * 2**30)],
+)
 def test_neo4j_sizes_parse(text: str, size: int) -> None:
     assert parse_size(text) == size
 
@@ -91,11 +98,17 @@ class _Settings:
 
 
 def test_switch_capacity_follows_the_server_budget() -> None:
-    default = {"dbms.memory.transaction.total.max": "716.80MiB", "db.memory.transaction.max": "0B",
-               "server.memory.heap.max_size": "1.00GiB"}
+    default = {
+        "dbms.memory.transaction.total.max": "716.80MiB",
+        "db.memory.transaction.max": "0B",
+        "server.memory.heap.max_size": "1.00GiB",
+    }
     assert 90_000 < switch_capacity(_Settings(default)) < 110_000  # 100 k committed, 150 k refused (measured)
     tighter = {**default, "db.memory.transaction.max": "100MiB"}
     assert switch_capacity(_Settings(tighter)) < switch_capacity(_Settings(default))
-    unlimited = {"dbms.memory.transaction.total.max": "0B", "db.memory.transaction.max": "0B",
-                 "server.memory.heap.max_size": "4.00GiB"}
+    unlimited = {
+        "dbms.memory.transaction.total.max": "0B",
+        "db.memory.transaction.max": "0B",
+        "server.memory.heap.max_size": "4.00GiB",
+    }
     assert switch_capacity(_Settings(unlimited)) == int(0.7 * 4 * 2**30 * 0.8 / 6_000)

@@ -12,7 +12,6 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from events.errors import ShopgraphError
 from events.synth import (
     BLEND_SHARE,
     HEADER,
@@ -24,6 +23,7 @@ from events.synth import (
     month_file_name,
     parse_months,
 )
+from shopgraph.errors import ShopgraphError
 
 MONTHS = "2019-10..2019-12"
 
@@ -70,7 +70,11 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path: Pat
 
 
 def test_files_have_the_real_names_header_and_formats(synth_dir: Path, shared_data: Path) -> None:
-    assert sorted(p.name for p in synth_dir.glob("*.csv.gz")) == ["2019-Dec.csv.gz", "2019-Nov.csv.gz", "2019-Oct.csv.gz"]
+    assert sorted(p.name for p in synth_dir.glob("*.csv.gz")) == [
+        "2019-Dec.csv.gz",
+        "2019-Nov.csv.gz",
+        "2019-Oct.csv.gz",
+    ]
     real_header = (shared_data / "rees46-2019-oct-first5019.csv").read_text().splitlines()[0]
     uuid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
     with gzip.open(synth_dir / "2019-Nov.csv.gz", "rt", newline="") as f:
@@ -93,9 +97,13 @@ def test_files_have_the_real_names_header_and_formats(synth_dir: Path, shared_da
 
 def test_each_file_holds_its_month_in_time_order(con: duckdb.DuckDBPyConnection) -> None:
     for name, month in (("2019-Oct", "2019-10"), ("2019-Nov", "2019-11"), ("2019-Dec", "2019-12")):
-        times = [r[0] for r in con.execute(
-            "SELECT event_time FROM read_csv(? , all_varchar = true)",
-            [str(Path(one(con, f"SELECT any_value(file) FROM ev WHERE file LIKE '%{name}%'")))]).fetchall()]
+        times = [
+            r[0]
+            for r in con.execute(
+                "SELECT event_time FROM read_csv(? , all_varchar = true)",
+                [str(Path(one(con, f"SELECT any_value(file) FROM ev WHERE file LIKE '%{name}%'")))],
+            ).fetchall()
+        ]
         assert times == sorted(times)
         assert all(t.startswith(month) for t in times)
 
@@ -112,9 +120,21 @@ def test_missing_code_and_brand_near_the_real_rates_and_per_product(con: duckdb.
     assert one(con, "SELECT avg((category_code IS NULL)::INT) FROM ev") == pytest.approx(0.20, abs=0.05)
     assert one(con, "SELECT avg((brand IS NULL)::INT) FROM ev") == pytest.approx(0.09, abs=0.04)
     # a product has one category, one brand, one code: missing values belong to the product
-    assert one(con, """SELECT max(n) FROM (SELECT count(DISTINCT (category_id, coalesce(category_code, ''),
-                       coalesce(brand, ''))) n FROM ev GROUP BY product_id)""") == 1
-    assert one(con, "SELECT count(DISTINCT coalesce(category_code, '')) FROM (SELECT DISTINCT category_id, category_code FROM ev) GROUP BY category_id ORDER BY 1 DESC LIMIT 1") == 1
+    assert (
+        one(
+            con,
+            """SELECT max(n) FROM (SELECT count(DISTINCT (category_id, coalesce(category_code, ''),
+                       coalesce(brand, ''))) n FROM ev GROUP BY product_id)""",
+        )
+        == 1
+    )
+    assert (
+        one(
+            con,
+            "SELECT count(DISTINCT coalesce(category_code, '')) FROM (SELECT DISTINCT category_id, category_code FROM ev) GROUP BY category_id ORDER BY 1 DESC LIMIT 1",
+        )
+        == 1
+    )
     assert one(con, "SELECT count(*) FROM ev WHERE amount = 0") > 0
 
 
@@ -127,11 +147,14 @@ def test_exact_duplicates_and_bot_like_users_are_present(con: duckdb.DuckDBPyCon
 
 
 def test_sessions_are_separated_by_long_pauses(con: duckdb.DuckDBPyConnection) -> None:
-    gap = one(con, """
+    gap = one(
+        con,
+        """
         SELECT min(epoch(first_t) - epoch(prev_last)) FROM (
             SELECT first_t, lag(last_t) OVER (PARTITION BY user_id ORDER BY first_t) AS prev_last
             FROM (SELECT user_id, user_session, min(t) first_t, max(t) last_t FROM ev GROUP BY ALL))
-        WHERE prev_last IS NOT NULL""")
+        WHERE prev_last IS NOT NULL""",
+    )
     assert gap > 30 * 60
 
 
@@ -156,15 +179,20 @@ def test_persona_file_covers_every_user(synth_dir: Path, con: duckdb.DuckDBPyCon
 
 
 def test_personas_shop_differently(con: duckdb.DuckDBPyConnection) -> None:
-    stats = {r[0]: r[1:] for r in con.execute("""
+    stats = {
+        r[0]: r[1:]
+        for r in con.execute("""
         SELECT persona,
                count(*) FILTER (event_type = 'purchase') AS purchases,
                count(*) FILTER (event_type = 'cart') AS carts,
                avg(amount) FILTER (event_type = 'purchase') AS mean_purchase_price,
                count(DISTINCT user_session) / count(DISTINCT user_id) AS sessions_per_user,
                count(*) FILTER (event_type = 'purchase') / count(DISTINCT user_id) AS purchases_per_user
-        FROM solo GROUP BY 1""").fetchall()}
-    purchases, carts, price, sessions, per_user = (dict(zip(stats, col, strict=True)) for col in zip(*stats.values(), strict=True))
+        FROM solo GROUP BY 1""").fetchall()
+    }
+    purchases, carts, price, sessions, per_user = (
+        dict(zip(stats, col, strict=True)) for col in zip(*stats.values(), strict=True)
+    )
     small_basket = ("frequent_small_basket_home", "frequent_small_basket_fashion")
     assert purchases["window_shopper"] == carts["window_shopper"] == 0
     assert carts["cart_abandoner"] > 8 * purchases["cart_abandoner"]
@@ -178,21 +206,37 @@ def test_personas_shop_differently(con: duckdb.DuckDBPyConnection) -> None:
     # holiday shoppers are seen only from 20 November to the end of December
     assert one(con, "SELECT min(t) FROM solo WHERE persona = 'holiday_shopper'").isoformat() >= "2019-11-20"
     # brand loyalists buy one or two brands each
-    assert one(con, """SELECT max(n) FROM (SELECT count(DISTINCT brand) n FROM solo
-                       WHERE persona LIKE 'brand_loyalist%' AND event_type = 'purchase' GROUP BY user_id)""") <= 2
+    assert (
+        one(
+            con,
+            """SELECT max(n) FROM (SELECT count(DISTINCT brand) n FROM solo
+                       WHERE persona LIKE 'brand_loyalist%' AND event_type = 'purchase' GROUP BY user_id)""",
+        )
+        <= 2
+    )
     # bargain hunters buy mostly during promotions (Black Friday week … Christmas)
-    in_promo = one(con, """SELECT avg((t::DATE BETWEEN '2019-11-25' AND '2019-12-24')::INT) FROM solo
-                           WHERE persona = 'bargain_hunter' AND event_type = 'purchase'""")
+    in_promo = one(
+        con,
+        """SELECT avg((t::DATE BETWEEN '2019-11-25' AND '2019-12-24')::INT) FROM solo
+                           WHERE persona = 'bargain_hunter' AND event_type = 'purchase'""",
+    )
     assert in_promo > 0.6
     # big-ticket buyers come rarely and buy electronics and appliances (their off-taste views are not bought)
     assert sessions["big_ticket_electronics"] < sessions["window_shopper"]
-    assert one(con, """SELECT avg((split_part(category_code, '.', 1) IN ('electronics', 'computers', 'appliances'))::INT)
-                       FROM solo WHERE persona = 'big_ticket_electronics' AND event_type = 'purchase'""") == 1.0
+    assert (
+        one(
+            con,
+            """SELECT avg((split_part(category_code, '.', 1) IN ('electronics', 'computers', 'appliances'))::INT)
+                       FROM solo WHERE persona = 'big_ticket_electronics' AND event_type = 'purchase'""",
+        )
+        == 1.0
+    )
 
 
 def pair_stats(con: duckdb.DuckDBPyConnection, persona: str) -> dict[str, float]:
     """A persona's funnel, spend and timing habits over its one-persona users."""
-    row = con.execute("""
+    row = con.execute(
+        """
         WITH u AS (
             SELECT user_id, count(*) FILTER (event_type = 'view') AS views,
                    count(*) FILTER (event_type = 'cart') AS carts,
@@ -204,9 +248,24 @@ def pair_stats(con: duckdb.DuckDBPyConnection, persona: str) -> dict[str, float]
             FROM solo WHERE persona = ? GROUP BY 1)
         SELECT sum(carts) / sum(views), sum(purchases) / sum(carts), median(sessions),
                sum(views) / sum(sessions), exp(sum(log_price) / sum(priced)), avg(hour), count(*)
-        FROM u""", [persona]).fetchone()
-    return dict(zip(["cart_per_view", "purchase_per_cart", "median_sessions", "views_per_session",
-                     "purchase_price", "mean_hour", "users"], row, strict=True))
+        FROM u""",
+        [persona],
+    ).fetchone()
+    return dict(
+        zip(
+            [
+                "cart_per_view",
+                "purchase_per_cart",
+                "median_sessions",
+                "views_per_session",
+                "purchase_price",
+                "mean_hour",
+                "users",
+            ],
+            row,
+            strict=True,
+        )
+    )
 
 
 @pytest.mark.parametrize("pair", TASTE_PAIRS, ids=lambda pair: pair[0])
@@ -229,22 +288,34 @@ def test_each_taste_pair_shops_alike(con: duckdb.DuckDBPyConnection, pair: tuple
     assert a["mean_hour"] == pytest.approx(b["mean_hour"], abs=1.0)
 
 
-def test_brand_loyalists_of_the_two_families_buy_disjoint_brands(made: SynthResult,
-                                                                 con: duckdb.DuckDBPyConnection) -> None:
+def test_brand_loyalists_of_the_two_families_buy_disjoint_brands(
+    made: SynthResult, con: duckdb.DuckDBPyConnection
+) -> None:
     families = made.brand_families
     assert set(families) == {"apple_family", "samsung_family"}
     apple, samsung = (set(families[f]) for f in ("apple_family", "samsung_family"))
     assert families["apple_family"][0] == "apple" and families["samsung_family"][0] == "samsung"
     assert not apple & samsung and 2 <= len(apple) <= 4 and 2 <= len(samsung) <= 4
-    bought = {p: {r[0] for r in con.execute("""SELECT DISTINCT brand FROM solo
-                                                WHERE persona = ? AND event_type = 'purchase'""", [p]).fetchall()}
-              for p in TASTE_PAIRS[0]}
+    bought = {
+        p: {
+            r[0]
+            for r in con.execute(
+                """SELECT DISTINCT brand FROM solo
+                                                WHERE persona = ? AND event_type = 'purchase'""",
+                [p],
+            ).fetchall()
+        }
+        for p in TASTE_PAIRS[0]
+    }
     assert bought["brand_loyalist_apple_family"] and bought["brand_loyalist_apple_family"] <= apple
     assert bought["brand_loyalist_samsung_family"] and bought["brand_loyalist_samsung_family"] <= samsung
     # most of their views are of their family's brands (90 % of the on-taste views)
     for persona, family in zip(TASTE_PAIRS[0], (apple, samsung), strict=True):
-        own = one(con, f"""SELECT avg((brand IN ({', '.join(f"'{b}'" for b in family)}))::INT) FROM solo
-                           WHERE persona = '{persona}' AND event_type = 'view'""")
+        own = one(
+            con,
+            f"""SELECT avg((brand IN ({", ".join(f"'{b}'" for b in family)}))::INT) FROM solo
+                           WHERE persona = '{persona}' AND event_type = 'view'""",
+        )
         assert 0.6 < own < 0.9, persona
 
 
@@ -255,10 +326,16 @@ def test_small_basket_shoppers_of_home_and_fashion_shop_disjoint_categories(con:
     assert {c.split(".")[0] for c in fashion} == {"apparel", "accessories"}
     for persona, taste in zip(TASTE_PAIRS[1], (home, fashion), strict=True):
         listed = ", ".join(f"'{c}'" for c in taste)
-        bought = one(con, f"""SELECT avg((category_code IN ({listed}))::INT) FROM solo
-                              WHERE persona = '{persona}' AND event_type = 'purchase'""")
-        viewed = one(con, f"""SELECT avg((coalesce(category_code, '') IN ({listed}))::INT) FROM solo
-                              WHERE persona = '{persona}' AND event_type = 'view'""")
+        bought = one(
+            con,
+            f"""SELECT avg((category_code IN ({listed}))::INT) FROM solo
+                              WHERE persona = '{persona}' AND event_type = 'purchase'""",
+        )
+        viewed = one(
+            con,
+            f"""SELECT avg((coalesce(category_code, '') IN ({listed}))::INT) FROM solo
+                              WHERE persona = '{persona}' AND event_type = 'view'""",
+        )
         assert bought == 1.0, persona  # off-taste views are never bought
         assert 0.8 < viewed < 0.92, persona  # 10–15 % of views are off-taste noise
 
@@ -293,10 +370,13 @@ def test_activity_is_heavy_tailed(con: duckdb.DuckDBPyConnection) -> None:
     assert top10 >= 0.42 and top1 >= 0.10
     assert mean > 1.8 * median
     # and within one persona too (not only because personas differ)
-    top10_one = one(con, """
+    top10_one = one(
+        con,
+        """
         WITH u AS (SELECT user_id, count(*) AS n FROM solo WHERE persona = 'window_shopper' GROUP BY 1),
              r AS (SELECT n, row_number() OVER (ORDER BY n DESC) AS rank, count(*) OVER () AS users FROM u)
-        SELECT sum(n) FILTER (rank <= users / 10) / sum(n) FROM r""")
+        SELECT sum(n) FILTER (rank <= users / 10) / sum(n) FROM r""",
+    )
     assert top10_one >= 0.3
 
 
@@ -320,8 +400,9 @@ def test_a_gap_in_the_months_is_a_gap_in_the_files(tmp_path: Path) -> None:
 
 
 def test_cli_synth_writes_files_and_reports(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["synth", "--users", "300", "--months", "2019-10", "--seed", "2",
-                                      "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        app, ["synth", "--users", "300", "--months", "2019-10", "--seed", "2", "--out", str(tmp_path / "out")]
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "2019-Oct.csv.gz").is_file()
     assert (tmp_path / "out" / "personas.csv").is_file()
@@ -334,8 +415,11 @@ def test_cli_synth_writes_files_and_reports(tmp_path: Path) -> None:
 def test_the_persona_table_in_the_docstring_matches_the_parameters() -> None:
     import events.synth as synth
 
-    rows = {line.split()[0]: line.split() for line in synth.__doc__.splitlines()
-            if line.split() and line.split()[0] in PERSONA_NAMES}
+    rows = {
+        line.split()[0]: line.split()
+        for line in synth.__doc__.splitlines()
+        if line.split() and line.split()[0] in PERSONA_NAMES
+    }
     assert set(rows) == set(PERSONA_NAMES)
     for p in synth.PERSONAS:
         cells = rows[p.name]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from events.errors import ShopgraphError
+from shopgraph.errors import ShopgraphError
 
 
 @contextmanager

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from events.errors import ShopgraphError
-from events.workspace import Workspace
+from shopgraph.errors import ShopgraphError
+from shopgraph.workspace import Workspace
 
 DEFAULT_URI = "bolt://127.0.0.1:7687"
 DEFAULT_USER = "neo4j"
@@ -58,8 +58,10 @@ class Settings:
         cache_raw = os.environ.get("SHOPGRAPH_CACHE")
         import platformdirs
 
-        cache_dir = Path(cache_raw).expanduser() if cache_raw else Path(
-            platformdirs.user_cache_dir("shopgraph", appauthor=False)
+        cache_dir = (
+            Path(cache_raw).expanduser()
+            if cache_raw
+            else Path(platformdirs.user_cache_dir("shopgraph", appauthor=False))
         )
         return cls(
             uri=os.environ.get("NEO4J_URI") or DEFAULT_URI,
