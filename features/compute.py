@@ -271,19 +271,22 @@ def _score(order: str) -> str:
     return f"least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY {order})))::INTEGER"
 
 
-def _bucket_rows_sql() -> str:
-    """One bucket's finished rows: every metric but the R/F/M scores, plus ``last_purchase``."""
-    share_cols = [f"cat_{c}" for c in TOP_CATEGORIES]
-    other = "ev.n_events - (" + " + ".join(f"ev.{c}" for c in share_cols) + ")"
+def _top_category_sql(other: str) -> str:
+    """The first category with the largest count: each compared with all before (strictly) and after."""
     names = [*TOP_CATEGORIES, "other"]
     counts = [f"ev.cat_{c}" for c in TOP_CATEGORIES] + [f"({other})"]
-    # the first category with the largest count: compare each with all before (strictly) and after
     top_cases = []
     for i, (name, count) in enumerate(zip(names, counts, strict=True)):
         conds = [f"{count} > {other_count}" for other_count in counts[:i]]
         conds += [f"{count} >= {other_count}" for other_count in counts[i + 1 :]]
         top_cases.append(f"WHEN {' AND '.join(conds)} THEN '{name}'")
-    exprs: dict[str, str] = {
+    return "CASE " + " ".join(top_cases) + " END"
+
+
+def _metric_expressions() -> dict[str, str]:
+    """The SQL expression of every metric but the R/F/M scores, over the bucket's per-user tables."""
+    other = "ev.n_events - (" + " + ".join(f"ev.cat_{c}" for c in TOP_CATEGORIES) + ")"
+    return {
         "n_events": "ev.n_events",
         "n_views": "ev.n_views",
         "n_carts": "ev.n_carts",
@@ -320,7 +323,7 @@ def _bucket_rows_sql() -> str:
         "category_entropy": "ca.category_entropy",
         **{f"share_{c}": _share(f"ev.cat_{c}") for c in TOP_CATEGORIES},
         "share_other": _share(f"({other})"),
-        "top_category": "CASE " + " ".join(top_cases) + " END",
+        "top_category": _top_category_sql(other),
         "brand_hhi_views": "br.brand_hhi_views",
         "brand_hhi_purchases": "br.brand_hhi_purchases",
         **{f"share_{part}": _share(f"ev.part_{part}") for part in PARTS_OF_DAY},
@@ -332,6 +335,11 @@ def _bucket_rows_sql() -> str:
         ),
         "preferred_month": "dy.preferred_month",
     }
+
+
+def _bucket_rows_sql() -> str:
+    """One bucket's finished rows: every metric but the R/F/M scores, plus ``last_purchase``."""
+    exprs = _metric_expressions()
     expected = [m.name for m in METRICS if m.name not in RFM_SCORE_NAMES]
     missing = [name for name in expected if name not in exprs]
     extra = [name for name in exprs if name not in expected]
