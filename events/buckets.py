@@ -1,25 +1,9 @@
 """Write a source file's kept rows as one deduplicated zstd Parquet file per month, in memory-sized user buckets.
 
-Each file is sorted by (user_id, event_time).
-
-Sorting and deduplicating a whole month at once needs memory in proportion to the month,
-so past DuckDB's ``memory_limit`` both would spill to disk and slow down by several times.
-Instead, the users are cut into ``B`` contiguous ``user_id`` ranges holding about the same
-number of rows (:func:`assign_buckets`, exact cuts from the per-user row counts, so it holds
-for raw ids and for bot-like users too), with ``B`` chosen from the row count and the memory
-limit (:func:`bucket_count`) so that one bucket's deduplication and sort stay in memory.
-
-Exact duplicates share their ``user_id``, so they always fall in the same bucket, and the
-buckets are disjoint ascending ranges: writing each bucket's rows sorted, bucket after
-bucket, gives a file that is sorted as a whole (:func:`write_buckets`, appending to the
-month's ``pyarrow.parquet.ParquetWriter``).
-
-Each bucket reads its rows from the staging Parquet file of the ingest with a join on its
-users, which DuckDB turns into a filter on the scan: a bucket costs its own rows plus
-about 0.05 µs per staging row for the rows it skips (measured). That term grows as
-rows × buckets; it is a few percent at 10 M rows (4 buckets at 1GB) and about a third at
-68 M (28 buckets). Splitting the rows into per-bucket files in one pass instead costs
-more below ~15 buckets with DuckDB's partitioned COPY (0.7 µs per row, measured).
+Each file is sorted by (user_id, event_time). Deduplicating and sorting a whole month at once
+would spill past DuckDB's memory limit, so the users are cut into contiguous ``user_id`` ranges
+of about equal row counts, each small enough to finish in memory; written bucket after bucket,
+the ranges give a file sorted as a whole. Costs and sizing: docs/ARCHITECTURE.md, "Ingest".
 """
 
 from __future__ import annotations

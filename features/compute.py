@@ -1,30 +1,10 @@
 """Computes the per-user feature table from the ``events`` view with DuckDB SQL (one row per user).
 
-The plan keeps memory bounded by design, whatever the number of events or users:
-
-1. **Global pieces** (small: one row per category, per day, or one row): the data window,
-   the promotion calendar and the category median prices.
-2. **Per-user aggregates in user buckets.** Users are split into ``B`` contiguous
-   ``user_id`` ranges of equal width (ids are keyed-hash pseudonyms, so uniform), with
-   ``B`` chosen from the event count and DuckDB's ``memory_limit`` so one bucket's hash
-   tables fit (:func:`bucket_count`). Each bucket runs the phases over
-   ``user_id BETWEEN lo AND hi``; the store's Parquet files are sorted by ``user_id``,
-   so the row-group statistics let DuckDB skip the other buckets' row groups and each
-   bucket reads about ``1/B`` of the store. A bucket's finished rows (every metric but the
-   R/F/M scores) are appended, in ``user_id`` order, to the temp table ``feat_users``
-   (DuckDB keeps it in memory up to the limit and spills the rest to the temp directory).
-3. **Global ranks.** The R/F/M quintiles are ranks among all buyers: one pass over the
-   buyers' three columns of ``feat_users`` finds, for each score, the smallest value that
-   reaches 2, 3, 4 and 5 (the scores are non-decreasing in the value, so comparing with
-   these cuts gives exactly the ``percent_rank`` score). ``user_features`` is then a view
-   that adds the scores to ``feat_users`` row by row, still in ``user_id`` order, so
-   the final Parquet write needs no global sort.
-
-Raw events never reach Python. The column definitions are those of
-:mod:`features.registry`; the final table has exactly the registry's columns, in order.
-
-Every run recomputes all users over all months: see "Why everything is recomputed" in
-:mod:`features.registry`.
+Memory stays bounded whatever the size: small global pieces first (data window, promotion
+calendar, category median prices), then per-user aggregates over ``user_id``-range buckets
+sized from the memory limit, then the R/F/M quintiles from exact rank cuts over the buyers.
+Raw events never reach Python; the columns are those of :mod:`features.registry`, in order.
+The plan in detail: docs/ARCHITECTURE.md, "Features".
 """
 
 from __future__ import annotations
