@@ -2,7 +2,7 @@
 
 Usage::
 
-    # make synthetic month files first (events/synth.py), e.g. ~2 M and ~10 M events in one month:
+    # make synthetic month files first (events/synth/), e.g. ~2 M and ~10 M events in one month:
     .venv/bin/shopgraph synth --users 560000 --months 2019-11 --seed 1 --out /tmp/bench-2m
     .venv/bin/python bench/ingest.py /tmp/bench-2m/2019-Nov.csv.gz [more files…] [--repeat 2]
 

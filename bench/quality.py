@@ -3,7 +3,7 @@
     python bench/quality.py [--users 4000] [--months 2019-10..2020-01] [--seed 11] [--real ../shared/data]
                             [--without blends noise tail]
 
-Writes synthetic months with planted personas (events/synth.py), ingests them without
+Writes synthetic months with planted personas (events/synth/), ingests them without
 pseudonymising (so personas.csv ids match), computes the features, the interaction
 aggregates and the embeddings (no Neo4j needed), then runs ``segments.pipeline.segment``.
 Prints, on users with ≥ 5 events, the adjusted Rand index against the planted personas for
@@ -39,9 +39,9 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from events import synth
 from events.ingest import ingest_files
 from events.synth import generate
+from events.synth import personas as synth_personas
 from features.calendar import load_calendar
 from features.compute import build_user_features
 from graph.load import ingested_files, write_interactions
@@ -51,7 +51,7 @@ from segments.pipeline import MIN_EVENTS_TO_CLUSTER, fit_labels, read_features, 
 from shopgraph.workspace import Workspace
 
 MIN_EVENTS = 5
-# what blurs the personas (events/synth.py, "What blurs the personas") → the constant and its value without it
+# what blurs the personas (events.synth.personas, "What blurs the personas") → the constant and its value without it
 BLURS = {"blends": ("BLEND_SHARE", 0.0), "noise": ("NOISE_RATE", (0.0, 0.0)), "tail": ("ACTIVITY_SIGMA", 0.3)}
 GOAL_KEYS = ("ari", "vectors_gain", "stability", "macro_f1", "threshold_agreement")  # the goals, in print order
 BANDS = ((5, 15), (15, 30), (30, 60), (60, 10**9))  # events per user, for the ceiling by activity
@@ -132,7 +132,7 @@ def main() -> None:
     selection.KMEANS_STARTS = args.kmeans_starts
     for blur in args.without:
         name, value = BLURS[blur]
-        setattr(synth, name, value)
+        setattr(synth_personas, name, value)
     root = args.work or Path(tempfile.mkdtemp(prefix="shopgraph-quality-"))
     os.environ.setdefault("SHOPGRAPH_PSEUDONYM_KEY", "bench-quality-key")
     data = root / "synthetic"

@@ -2,7 +2,7 @@
 
     python bench/quality_seeds.py [--seeds 11 12 13 14 15] [--users 4000] [--work DIR]
 
-One seed is one shop: its own personas, users and events (``events/synth.py``), its own
+One seed is one shop: its own personas, users and events (``events/synth/``), its own
 embeddings and run. A figure from a single seed says little when the k rule sits near its
 stability line, so this script runs ``bench/quality.py --work DIR/seed-N --seed N`` for each
 seed (reusing a seed's data when its folder already holds it), reads the ``quality.json`` each
