@@ -20,8 +20,9 @@ import pandas as pd
 from sklearn.tree import DecisionTreeClassifier
 
 from events.store import connect_events
+from features import vocabulary
 from segments.inputs import candidate_metrics, fill_empty
-from segments.naming import metric_label, trait
+from segments.naming import trait
 from shopgraph.workspace import Workspace
 
 MIN_ITEM_EVENTS = 10
@@ -124,9 +125,9 @@ def segment_rules(features: pd.DataFrame, labels: np.ndarray, seed: int = 0) -> 
             out[int(s)] = {"en": [], "fr": [], "precision": None, "recall": None}
             continue
         hits, size, path = best
-        en = [f"{metric_label(metrics[f], 'en')} {'>' if up else '≤'} {_value(thr)}" for f, up, thr in path]
+        en = [f"{vocabulary.label(metrics[f], 'en')} {'>' if up else '≤'} {_value(thr)}" for f, up, thr in path]
         fr = [
-            f"{metric_label(metrics[f], 'fr')} {'>' if up else '≤'} {_value(thr).replace('.', ',')}"
+            f"{vocabulary.label(metrics[f], 'fr')} {'>' if up else '≤'} {_value(thr).replace('.', ',')}"
             for f, up, thr in path
         ]
         out[int(s)] = {

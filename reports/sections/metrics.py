@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features import vocabulary
+from features.registry import METRICS
 from reports import charts
 from reports.sections.common import Block, column, first, table
 from reports.sections.context import Context
@@ -21,14 +23,11 @@ def section_metrics(c: Context) -> list[Block]:
 
 def _metric_table(c: Context) -> list[Block]:
     """The registry's metrics by group, with their unit and purpose in the dossier's language."""
-    from features.registry import METRICS
-    from reports import metrics_fr
-
     rows, last_group = [], None
     for m in METRICS:
-        group = metrics_fr.group_title(m.group, c.lang) if m.group != last_group else ""
+        group = vocabulary.group_title(m.group, c.lang) if m.group != last_group else ""
         last_group = m.group
-        rows.append([group, m.name, metrics_fr.unit(m, c.lang), metrics_fr.why(m, c.lang)])
+        rows.append([group, m.name, vocabulary.unit(m.unit, c.lang), vocabulary.why(m.name, c.lang)])
     header = [c.t("metrics.group"), c.t("metrics.metric"), c.t("metrics.unit"), c.t("metrics.why")]
     return [Block("p", c.t("metrics.intro", n=len(METRICS))), table(header, rows, "compact metrics")]
 

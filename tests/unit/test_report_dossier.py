@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from reports import metrics_fr
+from features import vocabulary
 from reports.dossier import build_dossier, build_sections
 from reports.i18n import SECTIONS, label, num, pct, t
 from shopgraph.workspace import Workspace
@@ -226,7 +226,7 @@ def test_recommendation_section_shows_the_evaluations_reason_or_note_in_the_lang
 
 
 def test_every_metric_has_a_french_purpose() -> None:
-    assert metrics_fr.untranslated() == []
+    assert vocabulary.untranslated() == []
 
 
 def test_numbers_follow_the_language() -> None:
