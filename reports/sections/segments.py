@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from features import vocabulary
 from reports import charts
 from reports.sections.common import Block, as_float, first, loc, localised_text, table
 from reports.sections.context import Context
@@ -88,11 +89,11 @@ def _card(c: Context, s: dict[str, Any], share: float) -> Block:
 
 
 def _profile(c: Context, s: dict[str, Any]) -> list[Block]:
-    """The segment's standardised differences as a bar chart."""
+    """The segment's standardised differences as a bar chart, each bar named by the metric's label."""
     pairs = _profile_pairs(s)
     if not pairs:
         return []
-    chart = charts.profile([p[0] for p in pairs], [p[1] for p in pairs], c.lang)
+    chart = charts.profile([vocabulary.label(p[0], c.lang) for p in pairs], [p[1] for p in pairs], c.lang)
     return [Block("h4", c.t("segments.profile")), Block("figure", src=chart, text=c.t("segments.profile"))]
 
 

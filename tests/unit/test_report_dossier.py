@@ -12,10 +12,14 @@ import pytest
 from markupsafe import escape
 
 from features import vocabulary
+from reports import charts
 from reports.dossier import build_dossier, build_sections
 from reports.i18n import SECTIONS, label, num, pct, t
+from reports.inputs import read_inputs
+from reports.sections import Context
+from reports.sections.segments import section_segments
 from shopgraph.workspace import Workspace
-from tests.unit.report_workspace import RUN_ID, build_report_workspace
+from tests.unit.report_workspace import PROFILE_METRICS, RUN_ID, build_report_workspace
 
 
 @pytest.fixture(scope="module")
@@ -223,6 +227,25 @@ def test_recommendation_section_shows_the_evaluations_reason_or_note_in_the_lang
     for lang, reason in (("en", "only 3 customer(s) bought."), ("fr", "seuls 3 client(s) ont acheté.")):
         [block] = {s.key: s for s in build_sections(Workspace(home), lang)}["recommend"].blocks
         assert block.kind == "note" and block.text.endswith(reason), block.text
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_profile_charts_name_their_bars_with_the_metric_labels_not_the_columns(workspace, lang, monkeypatch) -> None:
+    drawn: list[list[str]] = []
+
+    def profile(labels, values, lang):
+        drawn.append(list(labels))
+        return "data:image/png;base64,"
+
+    monkeypatch.setattr(charts, "profile", profile)
+    section_segments(Context(read_inputs(workspace), lang))
+    assert len(drawn) == 5  # one chart per named segment
+    words = {vocabulary.label(m, lang) for m in PROFILE_METRICS}
+    for labels in drawn:
+        assert labels and set(labels) <= words, labels
+        assert not set(labels) & set(PROFILE_METRICS)
+    assert vocabulary.label("purchase_rate", lang) in drawn[0]
+    assert ("taux d'achat" if lang == "fr" else "purchase rate") in words
 
 
 def test_every_metric_has_a_french_purpose() -> None:
