@@ -14,7 +14,7 @@ from markupsafe import escape
 from features import vocabulary
 from reports import charts
 from reports.dossier import build_dossier, build_sections
-from reports.i18n import SECTIONS, label, num, pct, t
+from reports.i18n import SECTIONS, TEXT, label, num, pct, t
 from reports.inputs import read_inputs
 from reports.sections import Context
 from reports.sections.segments import section_segments
@@ -246,6 +246,18 @@ def test_profile_charts_name_their_bars_with_the_metric_labels_not_the_columns(w
         assert not set(labels) & set(PROFILE_METRICS)
     assert vocabulary.label("purchase_rate", lang) in drawn[0]
     assert ("taux d'achat" if lang == "fr" else "purchase rate") in words
+
+
+def _strings(value) -> list[str]:
+    return [value] if isinstance(value, str) else [s for item in value for s in _strings(item)]
+
+
+def test_the_dossier_quotes_no_benchmark_figure() -> None:
+    """The dossier states what the run measured; reference figures stay in docs/BENCHMARKS.md."""
+    for text in _strings(list(TEXT.values())):
+        assert not re.search(r"\d\s*(GiB|Gio|GB|Go|MB|Mo|k |M |CPU|/s\b)", text), text
+    for lang in ("en", "fr"):
+        assert "docs/BENCHMARKS.md" in t(lang, "infra.bench.note")
 
 
 def test_every_metric_has_a_french_purpose() -> None:
