@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LANGS = ("en", "fr")
-
 GROUP_TITLES = {
     "activity": ("Activity", "Activité"),
     "funnel": ("Funnel", "Entonnoir"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-LANGS = ("en", "fr")
+from shopgraph.words import LANGS
 
 #: Section keys in reading order (the numbers of the issue).
 SECTIONS = ("data", "metrics", "threshold", "selection", "segments", "map", "assign", "recommend", "time", "infra")

@@ -5,8 +5,8 @@ metrics, the segment's means, its top brand and category lifts) and, when it app
 returns a strength. Segments are named in id order (largest first): each takes its
 strongest applicable name not yet taken; when all are taken it takes its strongest one
 qualified by its most distinctive trait, then a number — so names are unique within a run
-and the same profiles always give the same names. Segment 0 is always "Not enough activity
-yet" / "Activité insuffisante".
+and the same profiles always give the same names. Segment 0 is always
+:data:`shopgraph.words.NOT_ENOUGH_ACTIVITY`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from features import vocabulary
-
-NOT_ENOUGH = {"en": "Not enough activity yet", "fr": "Activité insuffisante"}
-LANGS = ("en", "fr")
+from shopgraph.words import LANGS, NOT_ENOUGH_ACTIVITY
 
 CATEGORY_NAMES = {
     "electronics": ("Electronics shoppers", "Passionnés d'électronique"),
@@ -314,7 +312,7 @@ def name_segments(profiles: list[Profile], keep: dict[int, dict[str, str]] | Non
         sid = p["segment_id"]
         if sid == 0:
             texts = {
-                "name": dict(NOT_ENOUGH),
+                "name": dict(NOT_ENOUGH_ACTIVITY),
                 "actions": {
                     "en": [
                         "Newsletter: welcome series and best sellers",

@@ -30,6 +30,7 @@ from segments import lineage, naming, profile, runs, selection, short_history, t
 from segments.inputs import InputTransform, align_vectors, read_user_vectors, with_derived
 from shopgraph.errors import ShopgraphError
 from shopgraph.version import code_version
+from shopgraph.words import NOT_ENOUGH_ACTIVITY
 from shopgraph.workspace import Workspace
 
 MIN_EVENTS_TO_CLUSTER = 5
@@ -623,7 +624,7 @@ def assign_changed(
     changed = (~new) & (merged["fingerprint"].fillna(0).to_numpy(np.int64) != merged["now"].to_numpy())
     todo = np.flatnonzero(new | changed)
     segments = {int(s["segment_id"]): s["name"]["en"] for s in runs.read_json(run_dir / "segments.json")}
-    segments.setdefault(0, naming.NOT_ENOUGH["en"])  # no training user was under the threshold: not profiled
+    segments.setdefault(0, NOT_ENOUGH_ACTIVITY["en"])  # no training user was under the threshold: not profiled
     say("assigning", 0, len(todo))
     rows = features.iloc[todo].reset_index(drop=True)
     vectors, _ = user_vectors(workspace, rows["user_id"].to_numpy(np.int64))

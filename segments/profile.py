@@ -23,6 +23,7 @@ from events.store import connect_events
 from features import vocabulary
 from segments.inputs import candidate_metrics, fill_empty
 from segments.naming import trait
+from shopgraph.words import LANGS
 from shopgraph.workspace import Workspace
 
 MIN_ITEM_EVENTS = 10
@@ -180,7 +181,7 @@ def segment_profiles(
             p["means"] = {m: float(v) for m, v in zip(metrics, means[s], strict=True)}
             top = sorted(p["z"].items(), key=lambda t: (-abs(t[1]), t[0]))[:5]
             p["top_metrics"] = [(m, v) for m, v in top if abs(v) >= 0.2]
-            p["traits"] = {lang: [trait(m, v, lang) for m, v in p["top_metrics"]] for lang in ("en", "fr")}
+            p["traits"] = {lang: [trait(m, v, lang) for m, v in p["top_metrics"]] for lang in LANGS}
         profiles.append(p)
     return profiles
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 
-NOT_ENOUGH = {"en": "Not enough activity yet", "fr": "Activité insuffisante"}
 SEED = 7
 
 

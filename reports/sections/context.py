@@ -12,7 +12,8 @@ import pandas as pd
 
 from reports.i18n import label, num, pct, t
 from reports.inputs import Inputs
-from reports.sections.common import NOT_ENOUGH, SEED, Block, as_float, first, loc
+from reports.sections.common import SEED, Block, as_float, first, loc
+from shopgraph.words import NOT_ENOUGH_ACTIVITY
 
 PCA_SAMPLE = 50_000
 
@@ -68,7 +69,7 @@ class Context:
             # the English names of assignments.parquet: only for ids segments.json does not name
             pairs = self.inputs.assignments[["segment_id", "segment"]].drop_duplicates("segment_id")
             names.update({int(i): str(n) for i, n in pairs.itertuples(index=False)})
-        names[0] = NOT_ENOUGH[self.lang]
+        names[0] = NOT_ENOUGH_ACTIVITY[self.lang]
         for s in self.inputs.segments or []:
             sid = int(first(s, "segment_id", "id", default=0))
             name = loc(s, "name", self.lang)

@@ -9,9 +9,10 @@ import pandas as pd
 
 from reports import charts
 from reports.inputs import active_months
-from reports.sections.common import NOT_ENOUGH, Block, as_float, column, first, is_int, loc, table
+from reports.sections.common import Block, as_float, column, first, is_int, loc, table
 from reports.sections.context import Context
 from segments.drift import retrain_causes
+from shopgraph.words import NOT_ENOUGH_ACTIVITY
 
 _REASONS = {"time.reason.median_psi", "time.reason.segment_share_psi", "time.reason.low_confidence_share"}
 DECISIONS = {
@@ -90,7 +91,7 @@ def _migration(c: Context, frame: pd.DataFrame, previous: str | None) -> list[Bl
 
 def _previous_names(c: Context, previous: str | None) -> dict[int, str]:
     """The previous run's segment names in the dossier's language (its segments.json)."""
-    names = {0: NOT_ENOUGH[c.lang]}
+    names = {0: NOT_ENOUGH_ACTIVITY[c.lang]}
     if not previous:
         return names
     path = c.inputs.runs_dir / str(previous) / "segments.json"
