@@ -49,6 +49,8 @@ def make_run(folder: Path, run_id: str, users: int, seed: int, previous: str | N
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from shopgraph.words import NOT_ENOUGH_ACTIVITY
+
     rng = np.random.default_rng(seed)
     run_dir = folder / run_id
     run_dir.mkdir(parents=True)
@@ -66,7 +68,7 @@ def make_run(folder: Path, run_id: str, users: int, seed: int, previous: str | N
         run_dir / "assignments.parquet",
     )
     names = [f"Bench segment {i}" for i in range(SEGMENTS)]
-    names[0] = "Not enough activity yet"
+    names[0] = NOT_ENOUGH_ACTIVITY["en"]
     sizes = np.bincount(segment_id, minlength=SEGMENTS)
     segments = [
         {

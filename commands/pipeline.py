@@ -10,6 +10,7 @@ from rich.table import Table
 
 from commands.common import console, settings, user_errors
 from shopgraph.errors import ShopgraphError
+from shopgraph.words import LANGS
 
 app = typer.Typer()
 
@@ -20,7 +21,7 @@ def _run(files: list[str], retrain: bool, no_pseudonymise: bool, lang: str, seed
     from graph.connection import connect
     from pipeline.run import STEPS, RunHooks, RunOptions, run_pipeline
 
-    if lang not in ("en", "fr"):
+    if lang not in LANGS:
         raise ShopgraphError(f"--lang {lang!r}: choose en or fr")
     s = settings()
     paths = expand_paths(files)

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from commands.common import console, optional_db, settings, user_errors
 from shopgraph.errors import ShopgraphError
+from shopgraph.words import LANGS
 
 app = typer.Typer()
 
@@ -19,7 +20,7 @@ GraphOption = Annotated[
 
 
 def _check_lang(lang: str) -> str:
-    if lang not in ("en", "fr"):
+    if lang not in LANGS:
         raise ShopgraphError(f"--lang {lang!r} is not en or fr")
     return lang
 

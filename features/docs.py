@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from features import registry
-from features.registry import GROUP_TITLES, GROUPS, METRICS
+from features import registry, vocabulary
+from features.registry import GROUPS, METRICS
 
 DOCS_PATH = Path(__file__).resolve().parents[1] / "docs" / "METRICS.md"
 
@@ -56,7 +56,7 @@ def render() -> str:
     for group in GROUPS:
         metrics = [m for m in METRICS if m.group == group]
         out += [
-            f"## {GROUP_TITLES[group]}",
+            f"## {vocabulary.group_title(group, 'en')}",
             "",
             "| metric | definition | unit | range | when empty | why it matters to marketing | graph |",
             "|---|---|---|---|---|---|---|",

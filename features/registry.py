@@ -1,4 +1,7 @@
-"""The metric registry: every per-user metric with its definition, unit, range, empty case and purpose.
+"""The metric registry: every per-user metric with its definition, unit, range and empty case.
+
+Its words for readers (a short label and its purpose, in English and French) are in
+:mod:`features.vocabulary`, keyed by the metric's name.
 
 This list is the single source of truth for the feature table: :mod:`features.compute`
 produces exactly these columns in this order (a unit test holds it to that),
@@ -45,16 +48,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GROUPS = ("activity", "funnel", "money", "price", "breadth", "time")
+from features import vocabulary
 
-GROUP_TITLES = {
-    "activity": "Activity",
-    "funnel": "Funnel",
-    "money": "Money (RFM)",
-    "price": "Price",
-    "breadth": "Breadth and loyalty",
-    "time": "Time and season",
-}
+GROUPS = ("activity", "funnel", "money", "price", "breadth", "time")
 
 #: Top-level categories (first level of ``category_code``) that get their own share;
 #: everything else, and events without a ``category_code``, is ``other``.
@@ -86,8 +82,12 @@ class Metric:
     unit: str
     range: str
     empty: str  # what the metric is when its denominator is empty (or "never empty")
-    why: str  # why it matters to marketing
     on_graph: bool  # set on (:User) nodes
+
+    @property
+    def why(self) -> str:
+        """Why it matters to marketing (features/vocabulary.py holds it in both languages)."""
+        return vocabulary.why(self.name, "en")
 
     def __post_init__(self) -> None:
         if self.group not in GROUPS:
@@ -98,9 +98,9 @@ NEVER_EMPTY = "never empty (every user has an event)"
 
 
 def _m(
-    name: str, group: str, dtype: str, definition: str, unit: str, range_: str, empty: str, why: str, on_graph: bool
+    name: str, group: str, dtype: str, definition: str, unit: str, range_: str, empty: str, on_graph: bool
 ) -> Metric:
-    return Metric(name, group, dtype, definition, unit, range_, empty, why, on_graph)
+    return Metric(name, group, dtype, definition, unit, range_, empty, on_graph)
 
 
 _ACTIVITY = [
@@ -112,7 +112,6 @@ _ACTIVITY = [
         "events",
         "≥ 1",
         NEVER_EMPTY,
-        "Overall engagement; separates one-off visitors from regulars (and flags bots).",
         False,
     ),
     _m(
@@ -123,7 +122,6 @@ _ACTIVITY = [
         "events",
         "≥ 0",
         "0",
-        "Browsing volume: the raw material of interest profiles.",
         False,
     ),
     _m(
@@ -134,7 +132,6 @@ _ACTIVITY = [
         "events",
         "≥ 0",
         "0",
-        "Purchase intent signalled but not necessarily completed.",
         False,
     ),
     _m(
@@ -145,7 +142,6 @@ _ACTIVITY = [
         "events",
         "≥ 0",
         "0",
-        "Second thoughts in the basket.",
         False,
     ),
     _m(
@@ -156,7 +152,6 @@ _ACTIVITY = [
         "sessions",
         "≥ 1",
         NEVER_EMPTY,
-        "How often the customer comes back; the base of visit frequency.",
         True,
     ),
     _m(
@@ -167,7 +162,6 @@ _ACTIVITY = [
         "days",
         "≥ 1",
         NEVER_EMPTY,
-        "Habitual vs occasional visitors; steadier than session counts.",
         True,
     ),
     _m(
@@ -178,7 +172,6 @@ _ACTIVITY = [
         "months",
         "1 … months in the window",
         NEVER_EMPTY,
-        "Long-term retention: who keeps coming back month after month.",
         True,
     ),
     _m(
@@ -189,7 +182,6 @@ _ACTIVITY = [
         "timestamp",
         "inside the data window",
         NEVER_EMPTY,
-        "Cohort of acquisition.",
         False,
     ),
     _m(
@@ -200,7 +192,6 @@ _ACTIVITY = [
         "timestamp",
         "inside the data window",
         NEVER_EMPTY,
-        "Base of recency and churn risk.",
         False,
     ),
     _m(
@@ -211,7 +202,6 @@ _ACTIVITY = [
         "days",
         "0 … window length",
         NEVER_EMPTY + " (0 for a single event)",
-        "Relationship length: new customers need onboarding, old ones loyalty care.",
         True,
     ),
     _m(
@@ -222,7 +212,6 @@ _ACTIVITY = [
         "days",
         "0 … window length",
         NEVER_EMPTY,
-        "Churn risk: the longer the silence, the stronger the win-back need.",
         True,
     ),
     _m(
@@ -233,7 +222,6 @@ _ACTIVITY = [
         "events per session",
         "≥ 1",
         NEVER_EMPTY,
-        "Depth of a visit: explorers vs quick, targeted visits.",
         False,
     ),
     _m(
@@ -245,7 +233,6 @@ _ACTIVITY = [
         "minutes",
         "≥ 0",
         NEVER_EMPTY,
-        "Attention span: how long a message or landing page can hold them.",
         False,
     ),
     _m(
@@ -256,7 +243,6 @@ _ACTIVITY = [
         "hours",
         "≥ 0",
         "NULL when the user has only one session",
-        "Natural return rhythm: when to send the next reminder.",
         False,
     ),
 ]
@@ -270,7 +256,6 @@ _FUNNEL = [
         "share",
         "0 … 1",
         "NULL when the user viewed no product",
-        "Interest that turns into intent; low values call for nudges (reviews, stock alerts).",
         True,
     ),
     _m(
@@ -281,7 +266,6 @@ _FUNNEL = [
         "share",
         "0 … 1",
         "NULL when the user carted nothing",
-        "Checkout conversion; low values point at price or checkout friction.",
         True,
     ),
     _m(
@@ -292,7 +276,6 @@ _FUNNEL = [
         "share",
         "0 … 1",
         "NULL when no session has a cart event",
-        "Audience for abandoned-basket reminders.",
         True,
     ),
     _m(
@@ -303,7 +286,6 @@ _FUNNEL = [
         "share",
         "0 … 1",
         "NULL when the user carted nothing",
-        "Hesitation and comparison shopping inside the basket.",
         False,
     ),
     _m(
@@ -314,7 +296,6 @@ _FUNNEL = [
         "share",
         "0 … 1",
         NEVER_EMPTY + " (0 for non-buyers)",
-        "The headline conversion of a customer: who buys when they visit.",
         True,
     ),
 ]
@@ -328,7 +309,6 @@ _MONEY = [
         "items",
         "≥ 0",
         "0",
-        "Purchase volume.",
         True,
     ),
     _m(
@@ -339,7 +319,6 @@ _MONEY = [
         "orders",
         "≥ 0",
         "0",
-        "Purchase frequency: the F of RFM.",
         True,
     ),
     _m(
@@ -350,7 +329,6 @@ _MONEY = [
         "currency",
         "≥ 0",
         "0",
-        "Customer value: the M of RFM.",
         True,
     ),
     _m(
@@ -361,7 +339,6 @@ _MONEY = [
         "currency per order",
         "≥ 0",
         "NULL for non-buyers",
-        "Basket size; targets for up-sell and free-shipping thresholds.",
         True,
     ),
     _m(
@@ -372,7 +349,6 @@ _MONEY = [
         "items per order",
         "≥ 1",
         "NULL for non-buyers",
-        "Bundlers vs single-item buyers; cross-sell potential.",
         True,
     ),
     _m(
@@ -383,7 +359,6 @@ _MONEY = [
         "days",
         "0 … window length",
         "NULL for non-buyers",
-        "The R of RFM: how fresh the buying relationship is.",
         False,
     ),
     _m(
@@ -395,7 +370,6 @@ _MONEY = [
         "score",
         "1 … 5",
         "NULL for non-buyers",
-        "Classic RFM recency quintile.",
         True,
     ),
     _m(
@@ -406,7 +380,6 @@ _MONEY = [
         "score",
         "1 … 5",
         "NULL for non-buyers",
-        "Classic RFM frequency quintile.",
         True,
     ),
     _m(
@@ -417,7 +390,6 @@ _MONEY = [
         "score",
         "1 … 5",
         "NULL for non-buyers",
-        "Classic RFM monetary quintile.",
         True,
     ),
     _m(
@@ -428,7 +400,6 @@ _MONEY = [
         "code",
         "`111` … `555`",
         "NULL for non-buyers",
-        "The classic RFM cell marketers already know (champions `555`, at risk `1xx`).",
         True,
     ),
 ]
@@ -442,7 +413,6 @@ _PRICE = [
         "currency",
         "> 0",
         "NULL when no priced view",
-        "Price level the customer browses at.",
         False,
     ),
     _m(
@@ -453,7 +423,6 @@ _PRICE = [
         "currency",
         "> 0",
         "NULL when no priced purchase",
-        "Price level the customer actually pays.",
         True,
     ),
     _m(
@@ -464,7 +433,6 @@ _PRICE = [
         "ratio",
         "> 0 (1 = typical)",
         "NULL when no priced view",
-        "Premium seekers (> 1) vs bargain browsers (< 1), fair across categories.",
         False,
     ),
     _m(
@@ -475,7 +443,6 @@ _PRICE = [
         "ratio",
         "> 0 (1 = typical)",
         "NULL when no priced purchase",
-        "Price sensitivity at the till: who to target with discounts vs premium lines.",
         True,
     ),
     _m(
@@ -486,7 +453,6 @@ _PRICE = [
         "share",
         "0 … 1",
         "NULL when no priced purchase",
-        "Bargain hunters: the audience for promotions and outlet offers.",
         True,
     ),
 ]
@@ -500,7 +466,6 @@ _BREADTH = [
         "products",
         "≥ 1",
         NEVER_EMPTY,
-        "Breadth of interest; feeds recommendation diversity.",
         False,
     ),
     _m(
@@ -511,7 +476,6 @@ _BREADTH = [
         "categories",
         "≥ 1",
         NEVER_EMPTY,
-        "Specialists vs generalists.",
         True,
     ),
     _m(
@@ -522,7 +486,6 @@ _BREADTH = [
         "brands",
         "≥ 0",
         "0 when no event has a brand",
-        "Openness to brands; brand-switching potential.",
         False,
     ),
     _m(
@@ -533,7 +496,6 @@ _BREADTH = [
         "bits",
         "0 … log2(distinct_categories)",
         NEVER_EMPTY + " (0 for one category)",
-        "How spread the interest is; low = a focused shopper to address with one category.",
         True,
     ),
 ]
@@ -546,7 +508,6 @@ _BREADTH += [
         "share",
         "0 … 1",
         NEVER_EMPTY,
-        f"Affinity for {c}: who to include in {c} campaigns.",
         False,
     )
     for c in TOP_CATEGORIES
@@ -561,7 +522,6 @@ _BREADTH += [
         "share",
         "0 … 1",
         NEVER_EMPTY,
-        "Activity outside the main departments (or in uncategorised products).",
         False,
     ),
     _m(
@@ -572,7 +532,6 @@ _BREADTH += [
         "category",
         "one of the eleven names",
         NEVER_EMPTY,
-        "The one department to address a customer with.",
         True,
     ),
     _m(
@@ -583,7 +542,6 @@ _BREADTH += [
         "index",
         "(0 … 1], 1 = one brand",
         "NULL when no view has a brand",
-        "Brand loyalty while browsing; loyalists respond to brand news.",
         False,
     ),
     _m(
@@ -594,7 +552,6 @@ _BREADTH += [
         "index",
         "(0 … 1], 1 = one brand",
         "NULL when no purchase has a brand",
-        "Brand loyalty at the till: whom a brand partner campaign reaches.",
         True,
     ),
 ]
@@ -608,7 +565,6 @@ _TIME = [
         "share",
         "0 … 1",
         NEVER_EMPTY,
-        f"When to send: {part} shoppers read messages then.",
         False,
     )
     for part, (first, last) in PARTS_OF_DAY.items()
@@ -622,7 +578,6 @@ _TIME += [
         "share",
         "0 … 1",
         NEVER_EMPTY,
-        "Weekend vs weekday shoppers: campaign timing.",
         True,
     ),
     _m(
@@ -633,7 +588,6 @@ _TIME += [
         "share",
         "0 … 1",
         NEVER_EMPTY,
-        "How much of the customer's activity happens during promotions.",
         True,
     ),
     _m(
@@ -646,7 +600,6 @@ _TIME += [
         "ratio",
         "0 … span days ÷ promotion days in span",
         "NULL when the user's span holds no promotion day",
-        "Deal responsiveness: who to invite to the next sale, and who buys without one.",
         True,
     ),
     _m(
@@ -657,7 +610,6 @@ _TIME += [
         "month",
         "1 … 12",
         NEVER_EMPTY,
-        "Seasonality: when this customer is in the market.",
         True,
     ),
 ]
@@ -689,6 +641,8 @@ def _check_unique() -> None:
     for m in METRICS:
         if m.name in seen:
             raise ValueError(f"metric {m.name} registered twice")
+        if m.name not in vocabulary.WORDS:
+            raise ValueError(f"metric {m.name} has no words in features/vocabulary.py")
         seen.add(m.name)
 
 

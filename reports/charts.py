@@ -34,7 +34,7 @@ PALETTE = (
     "#ad494a",
     "#637939",
 )
-NOT_ENOUGH = "#b0b0b0"
+NOT_ENOUGH_COLOUR = "#b0b0b0"
 
 plt.rcParams.update(
     {
@@ -58,7 +58,7 @@ plt.rcParams.update(
 
 def segment_colour(segment_id: int) -> str:
     """One colour per segment id, the same in every chart; grey for "not enough activity"."""
-    return NOT_ENOUGH if int(segment_id) == 0 else PALETTE[(int(segment_id) - 1) % len(PALETTE)]
+    return NOT_ENOUGH_COLOUR if int(segment_id) == 0 else PALETTE[(int(segment_id) - 1) % len(PALETTE)]
 
 
 def to_uri(fig: Figure) -> str:

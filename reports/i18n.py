@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-LANGS = ("en", "fr")
+from shopgraph.words import LANGS
 
 #: Section keys in reading order (the numbers of the issue).
 SECTIONS = ("data", "metrics", "threshold", "selection", "segments", "map", "assign", "recommend", "time", "infra")
@@ -471,30 +471,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "infra.step": ("step", "étape"),
     "infra.seconds": ("seconds", "secondes"),
     "infra.detail": ("detail", "détail"),
-    "infra.bench": (
-        "Reference benchmarks (docs/BENCHMARKS.md, 2-core machine)",
-        "Bancs d'essai de référence (docs/BENCHMARKS.md, machine à 2 cœurs)",
-    ),
-    "infra.bench.rows": (
-        [
-            ("ingest", "10 M events, bucketed: 0.84–0.89 GiB peak memory, linear in events"),
-            ("features", "10 M events: 18.9 CPU s (225 k events/s), 1.17 GiB peak at 6 GB limit, 0.24 GiB at 145 MB"),
-            ("load (Bolt)", "28.3 k interaction rows/s; a new month costs 0.85 × the same month into an empty graph"),
-            ("load (bulk import)", "113 k records/s with neo4j-admin import"),
-        ],
-        [
-            ("ingestion", "10 M d'événements, par paquets : 0,84–0,89 Gio de mémoire au plus, linéaire"),
-            (
-                "indicateurs",
-                "10 M d'événements : 18,9 s CPU (225 k événements/s), 1,17 Gio au plus "
-                "(limite 6 Go), 0,24 Gio (limite 145 Mo)",
-            ),
-            (
-                "chargement (Bolt)",
-                "28,3 k lignes d'interactions/s ; un nouveau mois coûte 0,85 × le même mois dans un graphe vide",
-            ),
-            ("chargement (import)", "113 k enregistrements/s avec neo4j-admin import"),
-        ],
+    "infra.bench": ("Reference benchmarks", "Bancs d'essai de référence"),
+    "infra.bench.note": (
+        "The dossier states only what this workspace measured. Throughput, memory and how each step "
+        "scales on reference data are in docs/BENCHMARKS.md, with the scripts that re-run them (bench/run_all.py).",
+        "Le dossier ne rapporte que ce qui a été mesuré dans cet espace de travail. Le débit, la mémoire "
+        "et la façon dont chaque étape passe à l'échelle sur des données de référence sont dans "
+        "docs/BENCHMARKS.md, avec les scripts qui les mesurent à nouveau (bench/run_all.py).",
     ),
     "infra.ingest": ("{files} files, {rows} rows read", "{files} fichiers, {rows} lignes lues"),
     "infra.none": ("No timings recorded yet.", "Aucune durée enregistrée pour l'instant."),

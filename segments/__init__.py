@@ -7,7 +7,7 @@ A run is a folder ``$SHOPGRAPH_HOME/segments/runs/<run_id>/`` (``run_id`` like
 * ``run.json`` — parameters, seed, data window, code version, chosen method and k and why,
   activity threshold, timings, the previous run id;
 * ``assignments.parquet`` — one row per user with events: ``user_id BIGINT``,
-  ``segment_id INTEGER`` (0 = "Not enough activity yet"), ``segment VARCHAR`` (English name),
+  ``segment_id INTEGER`` (0 = :data:`shopgraph.words.NOT_ENOUGH_ACTIVITY`), ``segment VARCHAR`` (English name),
   ``confidence DOUBLE``, ``low_confidence BOOLEAN``, ``assigned_by VARCHAR``
   (``cluster``/``classifier``/``threshold``);
 * ``segments.json`` — per segment: id, names/descriptions/actions in ``en`` and ``fr``, size,

@@ -5,16 +5,16 @@ metrics, the segment's means, its top brand and category lifts) and, when it app
 returns a strength. Segments are named in id order (largest first): each takes its
 strongest applicable name not yet taken; when all are taken it takes its strongest one
 qualified by its most distinctive trait, then a number — so names are unique within a run
-and the same profiles always give the same names. Segment 0 is always "Not enough activity
-yet" / "Activité insuffisante".
+and the same profiles always give the same names. Segment 0 is always
+:data:`shopgraph.words.NOT_ENOUGH_ACTIVITY`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-NOT_ENOUGH = {"en": "Not enough activity yet", "fr": "Activité insuffisante"}
-LANGS = ("en", "fr")
+from features import vocabulary
+from shopgraph.words import LANGS, NOT_ENOUGH_ACTIVITY
 
 CATEGORY_NAMES = {
     "electronics": ("Electronics shoppers", "Passionnés d'électronique"),
@@ -29,74 +29,10 @@ CATEGORY_NAMES = {
     "accessories": ("Accessories shoppers", "Clients accessoires"),
 }
 
-METRIC_LABELS = {
-    "n_events": ("events", "événements"),
-    "n_views": ("views", "vues"),
-    "n_carts": ("cart adds", "ajouts au panier"),
-    "n_removes": ("cart removals", "retraits du panier"),
-    "n_sessions": ("visits", "visites"),
-    "active_days": ("active days", "jours actifs"),
-    "months_active": ("active months", "mois actifs"),
-    "tenure_days": ("relationship length", "ancienneté"),
-    "recency_days": ("days since last visit", "jours depuis la dernière visite"),
-    "events_per_session": ("events per visit", "événements par visite"),
-    "median_session_minutes": ("visit length", "durée des visites"),
-    "median_session_gap_hours": ("time between visits", "temps entre les visites"),
-    "view_to_cart_rate": ("view-to-cart rate", "taux de mise au panier"),
-    "cart_to_purchase_rate": ("cart-to-purchase rate", "taux d'achat après panier"),
-    "cart_abandonment_rate": ("cart abandonment", "abandon de panier"),
-    "remove_from_cart_rate": ("removal rate", "taux de retrait du panier"),
-    "purchase_rate": ("purchase rate", "taux d'achat"),
-    "n_purchases": ("items bought", "articles achetés"),
-    "n_orders": ("orders", "commandes"),
-    "total_spent": ("spend", "dépenses"),
-    "avg_order_value": ("order value", "panier moyen"),
-    "items_per_order": ("items per order", "articles par commande"),
-    "purchase_recency_days": ("days since last purchase", "jours depuis le dernier achat"),
-    "mean_price_viewed": ("price viewed", "prix consultés"),
-    "mean_price_bought": ("price paid", "prix payés"),
-    "price_index_viewed": ("price level viewed", "niveau de prix consulté"),
-    "price_index_bought": ("price level paid", "niveau de prix payé"),
-    "below_median_purchase_share": ("bargain purchases", "achats à prix bas"),
-    "distinct_products": ("products seen", "produits vus"),
-    "distinct_categories": ("categories seen", "catégories vues"),
-    "distinct_brands": ("brands seen", "marques vues"),
-    "category_entropy": ("category variety", "variété des catégories"),
-    "brand_hhi_views": ("brand loyalty (views)", "fidélité à la marque (vues)"),
-    "brand_hhi_purchases": ("brand loyalty (purchases)", "fidélité à la marque (achats)"),
-    "share_night": ("night activity", "activité la nuit"),
-    "share_morning": ("morning activity", "activité le matin"),
-    "share_afternoon": ("afternoon activity", "activité l'après-midi"),
-    "share_evening": ("evening activity", "activité le soir"),
-    "weekend_share": ("weekend activity", "activité le week-end"),
-    "promo_share": ("activity in promotions", "activité en promotion"),
-    "promo_lift": ("promotion response", "réaction aux promotions"),
-}
-_FR_CATEGORY = {
-    "electronics": "électronique",
-    "appliances": "électroménager",
-    "computers": "informatique",
-    "apparel": "mode",
-    "furniture": "mobilier",
-    "kids": "enfants",
-    "sport": "sport",
-    "construction": "bricolage",
-    "auto": "auto",
-    "accessories": "accessoires",
-    "other": "autres",
-}
-for _c, _fr in _FR_CATEGORY.items():
-    METRIC_LABELS[f"share_{_c}"] = (f"{_c} share", f"part {_fr}")
-
-
-def metric_label(metric: str, lang: str) -> str:
-    en, fr = METRIC_LABELS.get(metric, (metric.replace("_", " "), metric.replace("_", " ")))
-    return en if lang == "en" else fr
-
 
 def trait(metric: str, z: float, lang: str) -> str:
     """``"higher purchase rate (+1.2 sd)"`` / ``"taux d'achat ↑ (+1,2 é.-t.)"``."""
-    label = metric_label(metric, lang)
+    label = vocabulary.label(metric, lang)
     if lang == "en":
         return f"{'higher' if z > 0 else 'lower'} {label} ({z:+.1f} sd)"
     return f"{label} {'↑' if z > 0 else '↓'} ({_fr_num(z)} é.-t.)"
@@ -267,9 +203,8 @@ def _fill(text: str, p: Profile) -> str:
     cat = _top_category(p)
     c = cat[0] if cat else "other"
     en, fr = CATEGORY_NAMES.get(c, ("Shoppers", "Clients"))
-    return text.format(
-        brand=(brand or "brand").title(), category_en=en, category_fr=fr, cat_en=c, cat_fr=_FR_CATEGORY.get(c, c)
-    )
+    cat_fr = vocabulary.CATEGORY_FR.get(c, c)
+    return text.format(brand=(brand or "brand").title(), category_en=en, category_fr=fr, cat_en=c, cat_fr=cat_fr)
 
 
 def candidates(p: Profile) -> list[tuple[float, str]]:
@@ -284,16 +219,10 @@ def candidates(p: Profile) -> list[tuple[float, str]]:
 
 def timing(p: Profile) -> dict[str, str]:
     """When to send: the part of day the segment over-indexes on most, and weekend or weekdays."""
-    parts = {
-        "night": ("at night", "la nuit"),
-        "morning": ("in the morning", "le matin"),
-        "afternoon": ("in the afternoon", "l'après-midi"),
-        "evening": ("in the evening", "le soir"),
-    }
-    part = max(parts, key=lambda x: (_z(p, f"share_{x}"), x))
+    part = max(vocabulary.PARTS_OF_DAY, key=lambda x: (_z(p, f"share_{x}"), x))
     weekend = _z(p, "weekend_share") > 0.2
     day_en, day_fr = ("on weekends", "le week-end") if weekend else ("on weekdays", "en semaine")
-    when_en, when_fr = parts[part]
+    when_en, when_fr = vocabulary.PARTS_OF_DAY[part]
     if p.get("holiday_ratio", 1) > 1.5:
         return {
             "en": f"Timing: from mid-November, {day_en} {when_en}",
@@ -383,7 +312,7 @@ def name_segments(profiles: list[Profile], keep: dict[int, dict[str, str]] | Non
         sid = p["segment_id"]
         if sid == 0:
             texts = {
-                "name": dict(NOT_ENOUGH),
+                "name": dict(NOT_ENOUGH_ACTIVITY),
                 "actions": {
                     "en": [
                         "Newsletter: welcome series and best sellers",
@@ -435,8 +364,8 @@ def _qualified(texts: dict, p: Profile, taken: set[str]) -> dict:
     top = p.get("top_metrics") or []
     if top:
         metric, z = top[0]
-        word_en = ("high " if z > 0 else "low ") + metric_label(metric, "en")
-        word_fr = metric_label(metric, "fr") + (" élevé" if z > 0 else " faible")
+        word_en = ("high " if z > 0 else "low ") + vocabulary.label(metric, "en")
+        word_fr = vocabulary.label(metric, "fr") + (" élevé" if z > 0 else " faible")
         name = {"en": f"{texts['name']['en']} ({word_en})", "fr": f"{texts['name']['fr']} ({word_fr})"}
     else:
         name = dict(texts["name"])

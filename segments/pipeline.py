@@ -22,6 +22,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import adjusted_rand_score, f1_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
+from features import vocabulary
 from features.calendar import load_calendar
 from features.compute import FEATURES_FILE, read_sidecar
 from segments import assign as assigner
@@ -29,6 +30,7 @@ from segments import lineage, naming, profile, runs, selection, short_history, t
 from segments.inputs import InputTransform, align_vectors, read_user_vectors, with_derived
 from shopgraph.errors import ShopgraphError
 from shopgraph.version import code_version
+from shopgraph.words import NOT_ENOUGH_ACTIVITY
 from shopgraph.workspace import Workspace
 
 MIN_EVENTS_TO_CLUSTER = 5
@@ -222,8 +224,8 @@ def _analysis(
         alone[name] = {"ari_with_run": float(adjusted_rand_score(labels, block_labels)), "silhouette": float(sil)}
     words = []
     for i, (share, loadings) in enumerate(transform.view_components_in_words()):
-        high = [f"{naming.metric_label(m, 'en')} ({w:+.2f})" for m, w in loadings if w > 0]
-        low = [f"{naming.metric_label(m, 'en')} ({w:+.2f})" for m, w in loadings if w < 0]
+        high = [f"{vocabulary.label(m, 'en')} ({w:+.2f})" for m, w in loadings if w > 0]
+        low = [f"{vocabulary.label(m, 'en')} ({w:+.2f})" for m, w in loadings if w < 0]
         words.append(
             f"metric component {i + 1} ({share:.0%} of the metric variance): high for users with more "
             + (", ".join(high) or "nothing listed")
@@ -241,8 +243,8 @@ def _analysis(
                 for j, m in enumerate(transform.metrics_)
             ]
             corr.sort(key=lambda t: (-t[0], t[1]))
-            high = [f"{naming.metric_label(m, 'en')} ({c:+.2f})" for c, m in corr[:2] if c > 0.1]
-            low = [f"{naming.metric_label(m, 'en')} ({c:+.2f})" for c, m in corr[::-1][:2] if c < -0.1]
+            high = [f"{vocabulary.label(m, 'en')} ({c:+.2f})" for c, m in corr[:2] if c > 0.1]
+            low = [f"{vocabulary.label(m, 'en')} ({c:+.2f})" for c, m in corr[::-1][:2] if c < -0.1]
             share = transform.pca_variance_ratio_[i]
             words.append(
                 f"vector component {i + 1} ({share:.0%} of the vector variance): high for users with more "
@@ -622,7 +624,7 @@ def assign_changed(
     changed = (~new) & (merged["fingerprint"].fillna(0).to_numpy(np.int64) != merged["now"].to_numpy())
     todo = np.flatnonzero(new | changed)
     segments = {int(s["segment_id"]): s["name"]["en"] for s in runs.read_json(run_dir / "segments.json")}
-    segments.setdefault(0, naming.NOT_ENOUGH["en"])  # no training user was under the threshold: not profiled
+    segments.setdefault(0, NOT_ENOUGH_ACTIVITY["en"])  # no training user was under the threshold: not profiled
     say("assigning", 0, len(todo))
     rows = features.iloc[todo].reset_index(drop=True)
     vectors, _ = user_vectors(workspace, rows["user_id"].to_numpy(np.int64))

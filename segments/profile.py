@@ -20,8 +20,10 @@ import pandas as pd
 from sklearn.tree import DecisionTreeClassifier
 
 from events.store import connect_events
+from features import vocabulary
 from segments.inputs import candidate_metrics, fill_empty
-from segments.naming import metric_label, trait
+from segments.naming import trait
+from shopgraph.words import LANGS
 from shopgraph.workspace import Workspace
 
 MIN_ITEM_EVENTS = 10
@@ -124,9 +126,9 @@ def segment_rules(features: pd.DataFrame, labels: np.ndarray, seed: int = 0) -> 
             out[int(s)] = {"en": [], "fr": [], "precision": None, "recall": None}
             continue
         hits, size, path = best
-        en = [f"{metric_label(metrics[f], 'en')} {'>' if up else '≤'} {_value(thr)}" for f, up, thr in path]
+        en = [f"{vocabulary.label(metrics[f], 'en')} {'>' if up else '≤'} {_value(thr)}" for f, up, thr in path]
         fr = [
-            f"{metric_label(metrics[f], 'fr')} {'>' if up else '≤'} {_value(thr).replace('.', ',')}"
+            f"{vocabulary.label(metrics[f], 'fr')} {'>' if up else '≤'} {_value(thr).replace('.', ',')}"
             for f, up, thr in path
         ]
         out[int(s)] = {
@@ -179,7 +181,7 @@ def segment_profiles(
             p["means"] = {m: float(v) for m, v in zip(metrics, means[s], strict=True)}
             top = sorted(p["z"].items(), key=lambda t: (-abs(t[1]), t[0]))[:5]
             p["top_metrics"] = [(m, v) for m, v in top if abs(v) >= 0.2]
-            p["traits"] = {lang: [trait(m, v, lang) for m, v in p["top_metrics"]] for lang in ("en", "fr")}
+            p["traits"] = {lang: [trait(m, v, lang) for m, v in p["top_metrics"]] for lang in LANGS}
         profiles.append(p)
     return profiles
 

@@ -24,7 +24,7 @@ states it.
 
 **The rule**: the threshold is the smallest n whose agreement reaches ``AGREEMENT_LEVEL``
 (0.8); when none does, the largest n studied (and ``met`` is false). Users with fewer events
-get segment 0, "Not enough activity yet" / "Activité insuffisante".
+get segment 0, :data:`shopgraph.words.NOT_ENOUGH_ACTIVITY`.
 
 The truncated data window ends at the last truncated event, and the category median prices
 come from the truncated events: a small bias, the same for every n.

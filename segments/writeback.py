@@ -16,8 +16,8 @@ reads from ``run_dir`` (the minimal fields; anything else is ignored):
   ``{"en": [str], "fr": [str]}``; ``size`` (int), ``share``, ``revenue_share``,
   ``conversion`` (floats); ``categories`` = ``[{"category_id": int, "lift": float,
   "share": float}]``, ``brands`` = ``[{"brand": str, "lift": float, "share": float}]``.
-  The whole object is also kept as ``Segment.profile_json``. Segment 0 ("Not enough
-  activity yet" / "Activité insuffisante") is added when the file does not list it.
+  The whole object is also kept as ``Segment.profile_json``. Segment 0
+  (:data:`shopgraph.words.NOT_ENOUGH_ACTIVITY`) is added when the file does not list it.
 * ``migration.csv`` (optional) — ``previous_segment_id,segment_id,users``: becomes
   ``(:Segment)-[:BECAME {users}]->(:Segment)`` from the previous run's segments.
 
@@ -66,6 +66,7 @@ from shopgraph.errors import ShopgraphError
 from shopgraph.files import file_sha256
 from shopgraph.locks import exclusive_lock
 from shopgraph.sqltext import literal
+from shopgraph.words import NOT_ENOUGH_ACTIVITY
 from shopgraph.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -78,7 +79,6 @@ the User copy committed, when the switch was too big for one transaction), ``"re
 ``"refresh"`` (the current run's assignments rewritten by ``shopgraph assign``)."""
 
 DEFAULT_BATCH_SIZE = 10_000
-NOT_ENOUGH_ACTIVITY = {"en": "Not enough activity yet", "fr": "Activité insuffisante"}
 LOCK_FILE = ".writeback.lock"
 ASSIGNMENT_COLUMNS = ("user_id", "segment_id", "confidence", "low_confidence")
 SWITCH_BYTES_PER_USER = 6_000

@@ -11,11 +11,15 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from reports import metrics_fr
+from features import vocabulary
+from reports import charts
 from reports.dossier import build_dossier, build_sections
-from reports.i18n import SECTIONS, label, num, pct, t
+from reports.i18n import SECTIONS, TEXT, label, num, pct, t
+from reports.inputs import read_inputs
+from reports.sections import Context
+from reports.sections.segments import section_segments
 from shopgraph.workspace import Workspace
-from tests.unit.report_workspace import RUN_ID, build_report_workspace
+from tests.unit.report_workspace import PROFILE_METRICS, RUN_ID, build_report_workspace
 
 
 @pytest.fixture(scope="module")
@@ -225,8 +229,39 @@ def test_recommendation_section_shows_the_evaluations_reason_or_note_in_the_lang
         assert block.kind == "note" and block.text.endswith(reason), block.text
 
 
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_profile_charts_name_their_bars_with_the_metric_labels_not_the_columns(workspace, lang, monkeypatch) -> None:
+    drawn: list[list[str]] = []
+
+    def profile(labels, values, lang):
+        drawn.append(list(labels))
+        return "data:image/png;base64,"
+
+    monkeypatch.setattr(charts, "profile", profile)
+    section_segments(Context(read_inputs(workspace), lang))
+    assert len(drawn) == 5  # one chart per named segment
+    words = {vocabulary.label(m, lang) for m in PROFILE_METRICS}
+    for labels in drawn:
+        assert labels and set(labels) <= words, labels
+        assert not set(labels) & set(PROFILE_METRICS)
+    assert vocabulary.label("purchase_rate", lang) in drawn[0]
+    assert ("taux d'achat" if lang == "fr" else "purchase rate") in words
+
+
+def _strings(value) -> list[str]:
+    return [value] if isinstance(value, str) else [s for item in value for s in _strings(item)]
+
+
+def test_the_dossier_quotes_no_benchmark_figure() -> None:
+    """The dossier states what the run measured; reference figures stay in docs/BENCHMARKS.md."""
+    for text in _strings(list(TEXT.values())):
+        assert not re.search(r"\d\s*(GiB|Gio|GB|Go|MB|Mo|k |M |CPU|/s\b)", text), text
+    for lang in ("en", "fr"):
+        assert "docs/BENCHMARKS.md" in t(lang, "infra.bench.note")
+
+
 def test_every_metric_has_a_french_purpose() -> None:
-    assert metrics_fr.untranslated() == []
+    assert vocabulary.untranslated() == []
 
 
 def test_numbers_follow_the_language() -> None:

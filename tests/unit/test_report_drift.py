@@ -6,8 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reports import sections
+from reports.i18n import num
 from reports.inputs import Inputs
+from reports.sections import Block, Context
+from reports.sections.assign import _confusion
+from reports.sections.over_time import _drift
 from segments.drift import PSI_RETRAIN, measure_drift
 from shopgraph.workspace import Workspace
 
@@ -25,11 +28,11 @@ ENGLISH = (
 )
 
 
-def _context(tmp_path, lang: str, **found) -> sections.Context:
-    return sections.Context(Inputs(Workspace(tmp_path), **found), lang)
+def _context(tmp_path, lang: str, **found) -> Context:
+    return Context(Inputs(Workspace(tmp_path), **found), lang)
 
 
-def _said(blocks: list[sections.Block]) -> str:
+def _said(blocks: list[Block]) -> str:
     return " ".join(b.text for b in blocks if b.kind == "p")
 
 
@@ -73,22 +76,22 @@ def _same() -> dict:
 @pytest.mark.parametrize("make", [_shifted, _same])
 def test_the_french_drift_decision_has_no_english_sentence(tmp_path, make) -> None:
     record = make()
-    french = _said(sections._drift(_context(tmp_path, "fr"), {"drift": record}))
+    french = _said(_drift(_context(tmp_path, "fr"), {"drift": record}))
     assert french.startswith("Décision : ")
     for english in ENGLISH:
         assert english not in french, english
     assert "PSI médian" in french and "0,25" in french
-    english_text = _said(sections._drift(_context(tmp_path, "en"), {"drift": record}))
+    english_text = _said(_drift(_context(tmp_path, "en"), {"drift": record}))
     assert english_text.startswith("Decision: ") and "median PSI" in english_text
 
 
 def test_the_retrain_causes_are_told_with_their_figures(tmp_path) -> None:
     record = _shifted()
-    french = _said(sections._drift(_context(tmp_path, "fr"), {"drift": record}))
+    french = _said(_drift(_context(tmp_path, "fr"), {"drift": record}))
     assert "réentraîné" in french
-    assert f"PSI médian des indicateurs clés {sections.num(record['causes'][0]['value'], 'fr', 3)} > 0,25" in french
+    assert f"PSI médian des indicateurs clés {num(record['causes'][0]['value'], 'fr', 3)} > 0,25" in french
     assert "PSI des parts de segments" in french and "part des affectations de faible confiance 50,0" in french
-    english = _said(sections._drift(_context(tmp_path, "en"), {"drift": record}))
+    english = _said(_drift(_context(tmp_path, "en"), {"drift": record}))
     assert "median PSI of the key metrics" in english and "(worst: " in english
 
 
@@ -96,19 +99,19 @@ def test_an_older_run_json_with_only_the_english_sentence_is_told_in_french_from
     record = _shifted()
     english_reason = record["reason"]
     older = {k: v for k, v in record.items() if k != "causes"}  # as run.json held it before the codes
-    french = _said(sections._drift(_context(tmp_path, "fr"), {"drift": older}))
+    french = _said(_drift(_context(tmp_path, "fr"), {"drift": older}))
     assert english_reason not in french and "PSI médian des indicateurs clés" in french
-    assert french == _said(sections._drift(_context(tmp_path, "fr"), {"drift": record}))
-    assert "median PSI of the key metrics" in _said(sections._drift(_context(tmp_path, "en"), {"drift": older}))
+    assert french == _said(_drift(_context(tmp_path, "fr"), {"drift": record}))
+    assert "median PSI of the key metrics" in _said(_drift(_context(tmp_path, "en"), {"drift": older}))
     no_figures = {"decision": "retrain", "reason": english_reason}
-    assert english_reason not in _said(sections._drift(_context(tmp_path, "fr"), {"drift": no_figures}))
-    assert english_reason in _said(sections._drift(_context(tmp_path, "en"), {"drift": no_figures}))
+    assert english_reason not in _said(_drift(_context(tmp_path, "fr"), {"drift": no_figures}))
+    assert english_reason in _said(_drift(_context(tmp_path, "en"), {"drift": no_figures}))
 
 
 def test_no_new_customers_is_said_in_french(tmp_path) -> None:
     record = measure_drift({"purchase_rate": np.ones(10)}, {}).as_record()
     assert not record["causes"]
-    french = _said(sections._drift(_context(tmp_path, "fr"), {"drift": record}))
+    french = _said(_drift(_context(tmp_path, "fr"), {"drift": record}))
     assert "aucun nouveau client" in french and "nothing" not in french
 
 
@@ -129,6 +132,6 @@ def test_the_dossier_confusion_matrix_leaves_out_an_unpublished_segment(tmp_path
         {"segment_id": 2, "name": {"en": "Bargain hunters", "fr": "Chasseurs de bonnes affaires"}},
     ]
     c = _context(tmp_path, "fr", confusion=confusion, segments=segments)
-    matrix, rows, cols = sections._confusion(c, {})
+    matrix, rows, cols = _confusion(c, {})
     assert matrix.tolist() == [[40, 2], [3, 30]]
     assert rows == cols == ["Lèche-vitrines", "Chasseurs de bonnes affaires"]

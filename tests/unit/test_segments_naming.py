@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from segments.naming import NOT_ENOUGH, candidates, name_segments
+from segments.naming import candidates, name_segments
+from shopgraph.words import NOT_ENOUGH_ACTIVITY as NOT_ENOUGH
 
 
 def _profile(sid: int, z: dict[str, float], means: dict[str, float] | None = None, **extra) -> dict:
