@@ -13,7 +13,7 @@ What it does, all without Neo4j:
    product's ``.venv``.
 2. **Graphs.** For each size, synthetic months (``events.synth.generate``, seed 1) ingested
    into a scratch workspace without pseudonymisation (so user ids match ``personas.csv``),
-   interaction aggregates by ``graph.load.write_interactions``, then the interaction graph
+   interaction aggregates by ``events.interactions.write_interactions``, then the interaction graph
    (users, products, categories, brands). Kept under ``--home`` and reused by later runs.
 3. **Held-out split.** About 10 % of the user–product edges that carry a purchase are removed
    from the training graph (never a user's last edge, so every node keeps a vector). The
@@ -168,9 +168,10 @@ def prepare_workspace(home: Path, users: int, month: str, seed: int, say) -> tup
     import duckdb
 
     from events.ingest import ingest_files
+    from events.interactions import write_interactions
     from events.manifest import read_manifest
     from events.synth import generate
-    from graph.load import ingested_files, write_interactions
+    from graph.load import ingested_files
     from shopgraph.workspace import Workspace
 
     workspace = Workspace(home)

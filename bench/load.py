@@ -161,7 +161,8 @@ class Bench:
         import duckdb
 
         import cypher
-        from graph.load import RELATIONSHIPS, _batches, ingested_files, step_queries, write_interactions
+        from events.interactions import write_interactions
+        from graph.load import RELATIONSHIPS, _batches, ingested_files, step_queries
 
         statement = cypher.query("bench/unwind_rows")
         rel_steps = {step for step, _ in RELATIONSHIPS.values()}

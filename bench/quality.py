@@ -40,11 +40,12 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from events.ingest import ingest_files
+from events.interactions import write_interactions
 from events.synth import generate
 from events.synth import personas as synth_personas
 from features.calendar import load_calendar
 from features.compute import build_user_features
-from graph.load import ingested_files, write_interactions
+from graph.load import ingested_files
 from segments import selection
 from segments.inputs import InputTransform
 from segments.pipeline import MIN_EVENTS_TO_CLUSTER, fit_labels, read_features, segment, user_vectors

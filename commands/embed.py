@@ -43,7 +43,7 @@ def embed_cmd(
         bool,
         typer.Option(
             "--assign-only",
-            help="Only give vectors to users who have none yet (loaded after the last embed); no retraining.",
+            help="Only give vectors to users who have none yet (ingested after the last embed); no retraining.",
         ),
     ] = False,
 ) -> None:

@@ -13,7 +13,8 @@ Public API
 * :func:`build_graph(...)` — pure: an :class:`InteractionGraph` from per-(user, product)
   intent weights and the product → category / brand maps.
 * :func:`load_graph(workspace, max_users=..., seed=...)` — reads the interaction aggregates
-  (``graph/interactions/part-*.parquet``) and the event store with DuckDB, samples the
+  (``graph/interactions/part-*.parquet``, refreshed from the event store by
+  :mod:`events.interactions`) and the event store with DuckDB, samples the
   training users, and returns the graph.
 
 Weights (docs/ARCHITECTURE.md, "Embeddings")
@@ -38,6 +39,7 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 
+from events.interactions import refresh_interactions
 from shopgraph.errors import ShopgraphError
 from shopgraph.sqltext import literal_list
 from shopgraph.workspace import Workspace
@@ -236,10 +238,15 @@ def sample_users(user_ids: np.ndarray, max_users: int | None, seed: int) -> np.n
 
 
 def interaction_files(workspace: Workspace) -> list[str]:
-    """The interaction aggregates ``load`` wrote; none is a user error."""
+    """The interaction aggregates of the event store, made or brought up to date first; none is a user error.
+
+    They come from the store's partitions (:func:`events.interactions.refresh_interactions`),
+    not from Neo4j: ``embed`` runs without a graph server.
+    """
+    refresh_interactions(workspace)
     files = sorted(str(p) for p in workspace.interactions_dir.glob("part-*.parquet"))
     if not files:
-        raise ShopgraphError(f"no interactions in {workspace.interactions_dir}: run `shopgraph load` first")
+        raise ShopgraphError(f"no interactions in {workspace.interactions_dir}: run `shopgraph ingest FILE` first")
     return files
 
 
@@ -314,7 +321,7 @@ def load_graph(
 ) -> InteractionGraph:
     """The training graph of ``workspace``: a seeded sample of at most ``max_users`` users, all products.
 
-    Raises ShopgraphError when ``load`` has not written interactions yet.
+    Raises ShopgraphError when nothing has been ingested yet.
     """
     say = say or (lambda _m: None)
     files = interaction_files(workspace)

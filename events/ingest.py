@@ -219,28 +219,15 @@ def ingest_file(
         gzip, …); the store is left exactly as it was.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ShopgraphError(f"{path} is not a file")
-    size = path.stat().st_size
-    if size == 0:
-        raise ShopgraphError(f"{path.name} is empty: nothing to ingest")
+    size = _source_size(path)
     sha256 = file_sha256(path)
     manifest = read_manifest(workspace)
     done = find_by_sha256(manifest, sha256)
     if done is not None:
         return IngestResult(path, "already ingested", done)
-    modes = {entry.pseudonymised for entry in manifest}
-    if modes and modes != {pseudonymise}:
-        raise ShopgraphError(
-            "the store holds "
-            + ("pseudonymised" if True in modes else "raw")
-            + " user ids: ingest every file the same way (with or without --no-pseudonymise)"
-        )
-    header = first_line(path)
-    if header is None:
-        raise ShopgraphError(f"{path.name} is empty: nothing to ingest")
-    check_header(header, path.name)
-    key = load_key(workspace) if pseudonymise else b""
+    _check_same_pseudonymisation(manifest, pseudonymise)
+    _check_source_header(path)
+    key = load_key(workspace) if pseudonymise else None
     tombstones = read_tombstones(workspace)
 
     sha12 = sha256[:12]
@@ -249,45 +236,85 @@ def ingest_file(
     tmp.mkdir(parents=True)
     try:
         try:
-            staged = _stage(
-                path, tmp, sha12, key if pseudonymise else None, tombstones, progress, memory_limit, manifest
-            )
+            with _duckdb_errors_explained(path, memory_limit):
+                staged = _stage(path, tmp, sha12, key, tombstones, progress, memory_limit, manifest)
         except _SameContent as same:
             return IngestResult(path, f"already ingested (same content as {same.entry.name})", same.entry)
-        except (duckdb.Error, RuntimeError) as exc:
-            if _was_interrupted(exc):  # Ctrl-C inside DuckDB or inside the line reader it pulls from
-                raise KeyboardInterrupt from None
-            if isinstance(exc, duckdb.OutOfMemoryException):
-                raise ShopgraphError(
-                    f"{path.name}: DuckDB ran out of memory ({memory_limit}): raise "
-                    "--memory-limit or free memory; the store is unchanged"
-                ) from None
-            raise
-        entry = IngestedFile(
-            name=path.name,
-            sha256=sha256,
-            size_bytes=size,
-            months=sorted(staged.rows_per_month),
-            rows_read=staged.rows_read,
-            rows_kept=staged.rows_kept,
-            rows_rejected=staged.rows_rejected,
-            rows_duplicate=staged.rows_duplicate,
-            rows_erased=staged.rows_erased,
-            rows_per_month=staged.rows_per_month,
-            partitions=sorted(staged.partitions),
-            rejects_file=staged.rejects_file,
-            pseudonymised=pseudonymise,
-            ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            code_version=code_version(),
-            source_path=str(path),
-            content_sha256=staged.content_sha256,
-        )
+        entry = _manifest_entry(path, sha256, size, staged, pseudonymise)
         if not entry.balanced:  # a bug, not a user error: never commit unbalanced counts
             raise AssertionError(f"counts do not balance for {path.name}: {entry}")
         _commit(workspace, tmp, entry, manifest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return IngestResult(path, "ingested", entry)
+
+
+def _source_size(path: Path) -> int:
+    """The size in bytes of the source file; a missing or empty file is the user's error."""
+    if not path.is_file():
+        raise ShopgraphError(f"{path} is not a file")
+    size = path.stat().st_size
+    if size == 0:
+        raise ShopgraphError(f"{path.name} is empty: nothing to ingest")
+    return size
+
+
+def _check_same_pseudonymisation(manifest: list[IngestedFile], pseudonymise: bool) -> None:
+    """Refuse to mix pseudonymised and raw user ids in one store."""
+    modes = {entry.pseudonymised for entry in manifest}
+    if modes and modes != {pseudonymise}:
+        raise ShopgraphError(
+            "the store holds "
+            + ("pseudonymised" if True in modes else "raw")
+            + " user ids: ingest every file the same way (with or without --no-pseudonymise)"
+        )
+
+
+def _check_source_header(path: Path) -> None:
+    """Refuse a file whose first line is missing or not the REES46 header (before any work is staged)."""
+    header = first_line(path)
+    if header is None:
+        raise ShopgraphError(f"{path.name} is empty: nothing to ingest")
+    check_header(header, path.name)
+
+
+@contextmanager
+def _duckdb_errors_explained(path: Path, memory_limit: str) -> Iterator[None]:
+    """Turn DuckDB's Ctrl-C into KeyboardInterrupt and its out-of-memory error into one line for the user."""
+    try:
+        yield
+    except (duckdb.Error, RuntimeError) as exc:
+        if _was_interrupted(exc):  # Ctrl-C inside DuckDB or inside the line reader it pulls from
+            raise KeyboardInterrupt from None
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            raise ShopgraphError(
+                f"{path.name}: DuckDB ran out of memory ({memory_limit}): raise "
+                "--memory-limit or free memory; the store is unchanged"
+            ) from None
+        raise
+
+
+def _manifest_entry(path: Path, sha256: str, size: int, staged: _Staged, pseudonymise: bool) -> IngestedFile:
+    """The manifest entry recording what staging ``path`` produced."""
+    return IngestedFile(
+        name=path.name,
+        sha256=sha256,
+        size_bytes=size,
+        months=sorted(staged.rows_per_month),
+        rows_read=staged.rows_read,
+        rows_kept=staged.rows_kept,
+        rows_rejected=staged.rows_rejected,
+        rows_duplicate=staged.rows_duplicate,
+        rows_erased=staged.rows_erased,
+        rows_per_month=staged.rows_per_month,
+        partitions=sorted(staged.partitions),
+        rejects_file=staged.rejects_file,
+        pseudonymised=pseudonymise,
+        ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        code_version=code_version(),
+        source_path=str(path),
+        content_sha256=staged.content_sha256,
+    )
 
 
 @dataclass(frozen=True)
@@ -335,124 +362,176 @@ def _stage(
     4. ``write``: each bucket deduplicated, sorted and appended to its month's Parquet file.
     """
     report = progress or (lambda phase, done, total, rows: None)
-    size = path.stat().st_size
     con = duckdb.connect()  # in memory; beyond memory_limit DuckDB spills to tmp/spill
     writers = MonthWriters(tmp / "events", f"part-{sha12}.parquet")
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        set_memory_limit(con, memory_limit)
-        con.execute(f"SET temp_directory = {literal(tmp / 'spill')}")
-        con.execute("SET preserve_insertion_order = false")
-        con.execute("SET enable_progress_bar = false")
-
-        # 1. read + validate, streaming: one row per line, with a reason when rejected
-        report("read", 0, size, 0)
-        content = hashlib.sha256()
-        lines = pa.RecordBatchReader.from_batches(
-            LINES_SCHEMA,
-            prefetched(
-                line_batches(path, progress=lambda pos, n: report("read", pos, size, max(n - 1, 0)), digest=content)
-            ),
-        )
-        con.register("source_lines", lines)
-        data_lines = "(SELECT * FROM source_lines WHERE line_no > 1)"
-        staging = literal(tmp / "staging.parquet")
-        try:
-            con.execute(
-                f"""COPY ({parse_lines_sql(data_lines)}) TO {staging}
-                    (FORMAT parquet, COMPRESSION lz4_raw)"""
-            ).fetchall()
-        except duckdb.Error as exc:
-            raise _reading_error(path, exc) from None
-        finally:
-            con.unregister("source_lines")
-        content_sha256 = content.hexdigest()  # complete: the COPY consumed every batch
+        _configure(con, tmp, memory_limit)
+        staging = tmp / "staging.parquet"
+        content_sha256 = _read_lines(con, path, staging, report)
         same = find_by_content_sha256(manifest, content_sha256)
         if same is not None:
             raise _SameContent(same)
-        con.execute(f"CREATE VIEW parsed AS SELECT * FROM read_parquet({staging})")
-        rows_read, rows_rejected = con.execute(
-            "SELECT count(*), count(*) FILTER (reason IS NOT NULL) FROM parsed"
-        ).fetchall()[0]
-        if rows_read == 0:
-            raise ShopgraphError(f"{path.name} has a header but no rows: nothing to ingest")
-
-        rejects_file = None
-        if rows_rejected:
-            rejects_file = f"rejects/{sha12}.csv"
-            (tmp / "rejects").mkdir()
-            con.execute(
-                f"""COPY (SELECT ? AS source_file, line_no AS line_number, reason, raw_text, raw_user_id AS user_id
-                          FROM parsed WHERE reason IS NOT NULL ORDER BY line_no)
-                    TO {literal(tmp / rejects_file)} (FORMAT csv, HEADER true)""",
-                [path.name],
-            ).fetchall()
-
-        # 2. pseudonyms of the distinct users (keyed hash in SQL, see events.pseudonym), erasures, buckets
-        report("pseudonymise", 0, 0, rows_read)
-        con.register("tombstones", pa.table({"user_id": pa.array(sorted(tombstones), pa.int64())}))
-        con.execute(
-            f"""CREATE TABLE user_map AS
-                SELECT raw_id, user_id, n_rows, user_id IN (SELECT user_id FROM tombstones) AS erased
-                FROM (SELECT user_id AS raw_id, {pseudonym_sql("user_id", key)} AS user_id, count(*) AS n_rows
-                      FROM parsed WHERE reason IS NULL GROUP BY user_id)"""
-        )
-        con.unregister("tombstones")
-        n_users, rows_erased = con.execute(
-            "SELECT count(*), coalesce(sum(n_rows) FILTER (erased), 0) FROM user_map"
-        ).fetchall()[0]
-        report("pseudonymise", n_users, n_users, rows_read)
-
-        # 3. the users cut into buckets of about equal rows, each small enough to dedupe and sort in memory
+        rows_read, rows_rejected = _count_parsed(con, path, staging)
+        rejects_file = _write_rejects(con, path, tmp, sha12) if rows_rejected else None
+        rows_erased = _map_users(con, key, tombstones, report, rows_read)
         to_write = rows_read - rows_rejected - rows_erased
-        buckets = bucket_count(to_write, memory_limit_bytes(con))
-        report("dedupe", 0, buckets, rows_read)
-        assign_buckets(con, "user_map", buckets)
-        selected = ", ".join("m.user_id" if c == "user_id" else f"p.{c}" for c in STORE_COLUMNS)
-
-        def bucket_sql(b: int) -> str:
-            return f"""SELECT {selected} FROM parsed p JOIN user_map m ON p.user_id = m.raw_id
-                       WHERE p.reason IS NULL AND NOT m.erased AND m.bucket = {b}"""
-
-        report("dedupe", buckets, buckets, rows_read)
-
-        # 4. deduplicated and sorted bucket by bucket into one zstd Parquet file per month
-        report("write", 0, to_write, rows_read)
-        months = [
-            month
-            for (month,) in con.execute(
-                """SELECT DISTINCT strftime(event_time, '%Y-%m') FROM parsed
-                   WHERE reason IS NULL AND user_id NOT IN (SELECT raw_id FROM user_map WHERE erased)
-                   ORDER BY 1"""
-            ).fetchall()
-        ]
-        written, rows_duplicate = write_buckets(
-            con, bucket_sql, buckets, months, writers, lambda written: report("write", written, to_write, rows_read)
-        )
-        writers.close()
-        rows_per_month = dict(sorted(writers.rows.items()))
-        partitions = [f"events/{writers.relative(month)}" for month in rows_per_month]
-        rows_kept = sum(rows_per_month.values())
-        if rows_kept != written or written + rows_duplicate != to_write:  # a bug, never a user's error
-            raise AssertionError(
-                f"{path.name}: {to_write} rows to write became {written} written + "
-                f"{rows_duplicate} duplicates ({rows_kept} in the month files)"
-            )
-        report("write", to_write, to_write, rows_read)
+        buckets = _cut_buckets(con, to_write, report, rows_read)
+        rows_per_month, rows_duplicate = _write_months(con, path, writers, buckets, to_write, report, rows_read)
     finally:
         writers.close()
         con.close()
     return _Staged(
         rows_read=rows_read,
-        rows_kept=rows_kept,
+        rows_kept=sum(rows_per_month.values()),
         rows_rejected=rows_rejected,
         rows_duplicate=rows_duplicate,
         rows_erased=rows_erased,
         rows_per_month=rows_per_month,
-        partitions=partitions,
+        partitions=[f"events/{writers.relative(month)}" for month in rows_per_month],
         rejects_file=rejects_file,
         content_sha256=content_sha256,
     )
+
+
+def _configure(con: duckdb.DuckDBPyConnection, tmp: Path, memory_limit: str) -> None:
+    """UTC timestamps, the memory limit with spilling under ``tmp``, no ordering or progress bar overhead."""
+    con.execute("SET TimeZone = 'UTC'")
+    set_memory_limit(con, memory_limit)
+    con.execute(f"SET temp_directory = {literal(tmp / 'spill')}")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
+
+
+def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, staging: Path, report: Progress) -> str:
+    """Phase ``read``: every data line through the row rules into ``staging``; return the content's SHA-256.
+
+    Streaming: one typed row per line (with a reason when rejected), the decompressed bytes
+    hashed on the way.
+    """
+    size = path.stat().st_size
+    report("read", 0, size, 0)
+    content = hashlib.sha256()
+    lines = pa.RecordBatchReader.from_batches(
+        LINES_SCHEMA,
+        prefetched(
+            line_batches(path, progress=lambda pos, n: report("read", pos, size, max(n - 1, 0)), digest=content)
+        ),
+    )
+    con.register("source_lines", lines)
+    data_lines = "(SELECT * FROM source_lines WHERE line_no > 1)"
+    try:
+        con.execute(
+            f"""COPY ({parse_lines_sql(data_lines)}) TO {literal(staging)}
+                (FORMAT parquet, COMPRESSION lz4_raw)"""
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise _reading_error(path, exc) from None
+    finally:
+        con.unregister("source_lines")
+    return content.hexdigest()  # complete: the COPY consumed every batch
+
+
+def _count_parsed(con: duckdb.DuckDBPyConnection, path: Path, staging: Path) -> tuple[int, int]:
+    """The view ``parsed`` over ``staging``; its rows read and rejected (a file of no rows is the user's error)."""
+    con.execute(f"CREATE VIEW parsed AS SELECT * FROM read_parquet({literal(staging)})")
+    rows_read, rows_rejected = con.execute(
+        "SELECT count(*), count(*) FILTER (reason IS NOT NULL) FROM parsed"
+    ).fetchall()[0]
+    if rows_read == 0:
+        raise ShopgraphError(f"{path.name} has a header but no rows: nothing to ingest")
+    return rows_read, rows_rejected
+
+
+def _write_rejects(con: duckdb.DuckDBPyConnection, path: Path, tmp: Path, sha12: str) -> str:
+    """The rejected rows, in line order, as ``rejects/<sha12>.csv`` under ``tmp``; its path relative to the store."""
+    rejects_file = f"rejects/{sha12}.csv"
+    (tmp / "rejects").mkdir()
+    con.execute(
+        f"""COPY (SELECT ? AS source_file, line_no AS line_number, reason, raw_text, raw_user_id AS user_id
+                  FROM parsed WHERE reason IS NOT NULL ORDER BY line_no)
+            TO {literal(tmp / rejects_file)} (FORMAT csv, HEADER true)""",
+        [path.name],
+    ).fetchall()
+    return rejects_file
+
+
+def _map_users(
+    con: duckdb.DuckDBPyConnection, key: bytes | None, tombstones: set[int], report: Progress, rows_read: int
+) -> int:
+    """Phase ``pseudonymise``: the table ``user_map`` (raw id, pseudonym, rows, erased); return the rows erased.
+
+    The keyed hash runs in SQL (:func:`events.pseudonym.pseudonym_sql`); a user is erased
+    when their pseudonym is in ``tombstones``.
+    """
+    report("pseudonymise", 0, 0, rows_read)
+    con.register("tombstones", pa.table({"user_id": pa.array(sorted(tombstones), pa.int64())}))
+    con.execute(
+        f"""CREATE TABLE user_map AS
+            SELECT raw_id, user_id, n_rows, user_id IN (SELECT user_id FROM tombstones) AS erased
+            FROM (SELECT user_id AS raw_id, {pseudonym_sql("user_id", key)} AS user_id, count(*) AS n_rows
+                  FROM parsed WHERE reason IS NULL GROUP BY user_id)"""
+    )
+    con.unregister("tombstones")
+    n_users, rows_erased = con.execute(
+        "SELECT count(*), coalesce(sum(n_rows) FILTER (erased), 0) FROM user_map"
+    ).fetchall()[0]
+    report("pseudonymise", n_users, n_users, rows_read)
+    return rows_erased
+
+
+def _cut_buckets(con: duckdb.DuckDBPyConnection, to_write: int, report: Progress, rows_read: int) -> int:
+    """Phase ``dedupe``: the users cut into buckets of about equal rows, each small enough to dedupe and
+    sort in memory; return how many."""
+    buckets = bucket_count(to_write, memory_limit_bytes(con))
+    report("dedupe", 0, buckets, rows_read)
+    assign_buckets(con, "user_map", buckets)
+    report("dedupe", buckets, buckets, rows_read)
+    return buckets
+
+
+def _bucket_sql(bucket: int) -> str:
+    """The kept, not erased rows of the users in ``bucket``, with their pseudonyms, in the store's columns."""
+    selected = ", ".join("m.user_id" if c == "user_id" else f"p.{c}" for c in STORE_COLUMNS)
+    return f"""SELECT {selected} FROM parsed p JOIN user_map m ON p.user_id = m.raw_id
+               WHERE p.reason IS NULL AND NOT m.erased AND m.bucket = {bucket}"""
+
+
+def _write_months(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    writers: MonthWriters,
+    buckets: int,
+    to_write: int,
+    report: Progress,
+    rows_read: int,
+) -> tuple[dict[str, int], int]:
+    """Phase ``write``: bucket by bucket, deduplicated and sorted into one zstd Parquet file per month.
+
+    Returns the rows written per month and the duplicates dropped; written + duplicates
+    must be every row to write, or it is a bug and nothing is committed.
+    """
+    report("write", 0, to_write, rows_read)
+    months = [
+        month
+        for (month,) in con.execute(
+            """SELECT DISTINCT strftime(event_time, '%Y-%m') FROM parsed
+               WHERE reason IS NULL AND user_id NOT IN (SELECT raw_id FROM user_map WHERE erased)
+               ORDER BY 1"""
+        ).fetchall()
+    ]
+    written, rows_duplicate = write_buckets(
+        con, _bucket_sql, buckets, months, writers, lambda written: report("write", written, to_write, rows_read)
+    )
+    writers.close()
+    rows_per_month = dict(sorted(writers.rows.items()))
+    rows_kept = sum(rows_per_month.values())
+    if rows_kept != written or written + rows_duplicate != to_write:  # a bug, never a user's error
+        raise AssertionError(
+            f"{path.name}: {to_write} rows to write became {written} written + "
+            f"{rows_duplicate} duplicates ({rows_kept} in the month files)"
+        )
+    report("write", to_write, to_write, rows_read)
+    return rows_per_month, rows_duplicate
 
 
 def _reading_error(path: Path, exc: duckdb.Error) -> BaseException:

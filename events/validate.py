@@ -89,8 +89,89 @@ def _shown(field: str) -> str:
     return f"'''' || left({field}, 40) || ''''"
 
 
+def _split_fields_sql() -> str:
+    """The list of unquoted fields of ``text``; NULL for invalid UTF-8 or malformed quoting.
+
+    A line without quotes is split on commas (the common case, no regex); a quoted line
+    must match :data:`ROW_RE` and its fields lose their quotes and doubled quotes.
+    """
+    return f"""CASE
+            WHEN text IS NULL THEN NULL
+            WHEN NOT contains(text, '"') THEN string_split(text, ',')
+            WHEN regexp_full_match(text, '{ROW_RE}') THEN list_transform(
+                regexp_extract_all(text || ',', '{FIELD_RE}', 1),
+                lambda f: CASE WHEN starts_with(f, '"') THEN replace(f[2:-2], '""', '"') ELSE f END)
+        END"""
+
+
+def _field_strings_sql() -> str:
+    """One cleaned text column ``s_<column>`` per :data:`COLUMNS` (empty strings become NULL)."""
+    return ",\n        ".join(
+        f"nullif({_clean(c, f'fields[{i}]')}, '') AS s_{c}" for i, c in enumerate(COLUMNS, start=1)
+    )
+
+
+def _typed_sql() -> str:
+    """The typed value ``t_<column>`` of every column that needs one (NULL where the text does not parse)."""
+    formats = literal_list(TIMESTAMP_FORMATS)
+    return f"""try_strptime(s_event_time, {formats}) AS t_event_time,
+        {_integer("product_id")} AS t_product_id,
+        {_integer("category_id")} AS t_category_id,
+        try_cast(s_price AS DOUBLE) AS t_price,
+        {_integer("user_id")} AS t_user_id"""
+
+
+def _reason_sql() -> str:
+    """The first rule a row breaks, as its reason (NULL for a row that is kept); rules in the documented order."""
+    types = literal_list(EVENT_TYPES)
+    return f"""CASE
+            WHEN text IS NULL THEN 'invalid UTF-8'
+            WHEN text = '' THEN 'empty line'
+            WHEN fields IS NULL THEN 'malformed quoting'
+            WHEN n_fields <> {len(COLUMNS)}
+                THEN 'wrong number of fields: expected {len(COLUMNS)}, found ' || n_fields
+            WHEN s_event_time IS NULL THEN 'missing event_time'
+            WHEN t_event_time IS NULL THEN 'bad timestamp ' || {_shown("s_event_time")}
+            WHEN s_event_type IS NULL THEN 'missing event_type'
+            WHEN NOT list_contains({types}, s_event_type)
+                THEN 'unknown event type ' || {_shown("s_event_type")}
+            WHEN s_product_id IS NULL THEN 'missing product_id'
+            WHEN t_product_id IS NULL THEN 'non-integer product_id ' || {_shown("s_product_id")}
+            WHEN s_category_id IS NOT NULL AND t_category_id IS NULL
+                THEN 'non-integer category_id ' || {_shown("s_category_id")}
+            WHEN s_price IS NULL THEN 'missing price'
+            WHEN t_price IS NULL OR NOT isfinite(t_price)
+                THEN 'non-numeric price ' || {_shown("s_price")}
+            WHEN t_price < 0 THEN 'negative price ' || {_shown("s_price")}
+            WHEN s_user_id IS NULL THEN 'missing user_id'
+            WHEN t_user_id IS NULL THEN 'non-integer user_id ' || {_shown("s_user_id")}
+        END"""
+
+
+def _output_sql() -> str:
+    """The output columns: the store's (typed, raw ``user_id``), the reason, and the raw line and user id of a
+    rejected row."""
+    return f"""line_no,
+    t_event_time AS event_time,
+    s_event_type AS event_type,
+    t_product_id AS product_id,
+    t_category_id AS category_id,
+    s_category_code AS category_code,
+    s_brand AS brand,
+    t_price AS price,
+    t_user_id AS user_id,
+    s_user_session AS user_session,
+    reason,
+    CASE WHEN reason IS NOT NULL THEN coalesce(text, CAST(raw AS VARCHAR)) END AS raw_text,
+    CASE WHEN reason IS NOT NULL THEN nullif(trim(fields[{COLUMNS.index("user_id") + 1}]), '') END AS raw_user_id"""
+
+
 def parse_lines_sql(lines: str) -> str:
     """A SELECT turning the raw lines in relation ``lines`` into typed rows with a ``reason``.
+
+    The steps are CTEs, each built by one function: decode → split (:func:`_split_fields_sql`)
+    → field texts (:func:`_field_strings_sql`) → typed values (:func:`_typed_sql`) →
+    reason (:func:`_reason_sql`) → output columns (:func:`_output_sql`).
 
     Parameters
     ----------
@@ -115,29 +196,18 @@ def parse_lines_sql(lines: str) -> str:
         (``1e3`` is numeric); ``user_id`` present and integer.
         Cleaning: empty strings become NULL, ``brand`` is trimmed and lower-cased.
     """
-    types = literal_list(EVENT_TYPES)
-    formats = literal_list(TIMESTAMP_FORMATS)
-    fields = ",\n        ".join(
-        f"nullif({_clean(c, f'fields[{i}]')}, '') AS s_{c}" for i, c in enumerate(COLUMNS, start=1)
-    )
     return f"""
 WITH decoded AS (
     SELECT line_no, raw, try(decode(raw)) AS text FROM {lines}
 ),
 split AS (
     SELECT line_no, raw, text,
-        CASE
-            WHEN text IS NULL THEN NULL
-            WHEN NOT contains(text, '"') THEN string_split(text, ',')
-            WHEN regexp_full_match(text, '{ROW_RE}') THEN list_transform(
-                regexp_extract_all(text || ',', '{FIELD_RE}', 1),
-                lambda f: CASE WHEN starts_with(f, '"') THEN replace(f[2:-2], '""', '"') ELSE f END)
-        END AS fields
+        {_split_fields_sql()} AS fields
     FROM decoded
 ),
 fields AS (
     SELECT line_no, raw, text, fields, len(fields) AS n_fields,
-        {fields}
+        {_field_strings_sql()}
     FROM split
 ),
 casted AS (
@@ -149,52 +219,15 @@ casted AS (
 ),
 typed AS (
     SELECT *,
-        try_strptime(s_event_time, {formats}) AS t_event_time,
-        {_integer("product_id")} AS t_product_id,
-        {_integer("category_id")} AS t_category_id,
-        try_cast(s_price AS DOUBLE) AS t_price,
-        {_integer("user_id")} AS t_user_id
+        {_typed_sql()}
     FROM casted
 ),
 judged AS (
     SELECT *,
-        CASE
-            WHEN text IS NULL THEN 'invalid UTF-8'
-            WHEN text = '' THEN 'empty line'
-            WHEN fields IS NULL THEN 'malformed quoting'
-            WHEN n_fields <> {len(COLUMNS)}
-                THEN 'wrong number of fields: expected {len(COLUMNS)}, found ' || n_fields
-            WHEN s_event_time IS NULL THEN 'missing event_time'
-            WHEN t_event_time IS NULL THEN 'bad timestamp ' || {_shown("s_event_time")}
-            WHEN s_event_type IS NULL THEN 'missing event_type'
-            WHEN NOT list_contains({types}, s_event_type)
-                THEN 'unknown event type ' || {_shown("s_event_type")}
-            WHEN s_product_id IS NULL THEN 'missing product_id'
-            WHEN t_product_id IS NULL THEN 'non-integer product_id ' || {_shown("s_product_id")}
-            WHEN s_category_id IS NOT NULL AND t_category_id IS NULL
-                THEN 'non-integer category_id ' || {_shown("s_category_id")}
-            WHEN s_price IS NULL THEN 'missing price'
-            WHEN t_price IS NULL OR NOT isfinite(t_price)
-                THEN 'non-numeric price ' || {_shown("s_price")}
-            WHEN t_price < 0 THEN 'negative price ' || {_shown("s_price")}
-            WHEN s_user_id IS NULL THEN 'missing user_id'
-            WHEN t_user_id IS NULL THEN 'non-integer user_id ' || {_shown("s_user_id")}
-        END AS reason
+        {_reason_sql()} AS reason
     FROM typed
 )
 SELECT
-    line_no,
-    t_event_time AS event_time,
-    s_event_type AS event_type,
-    t_product_id AS product_id,
-    t_category_id AS category_id,
-    s_category_code AS category_code,
-    s_brand AS brand,
-    t_price AS price,
-    t_user_id AS user_id,
-    s_user_session AS user_session,
-    reason,
-    CASE WHEN reason IS NOT NULL THEN coalesce(text, CAST(raw AS VARCHAR)) END AS raw_text,
-    CASE WHEN reason IS NOT NULL THEN nullif(trim(fields[{COLUMNS.index("user_id") + 1}]), '') END AS raw_user_id
+    {_output_sql()}
 FROM judged
 """

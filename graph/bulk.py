@@ -37,8 +37,9 @@ from pathlib import Path
 import duckdb
 
 import cypher
+from events.interactions import prune_interactions, write_interactions
 from graph.connection import QueryRunner
-from graph.load import SourceFile, ingested_files, prune_interactions, step_queries, write_interactions
+from graph.load import SourceFile, ingested_files, step_queries
 from graph.schema import apply_schema
 from graph.server import LocalServer
 from shopgraph.errors import ShopgraphError

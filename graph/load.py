@@ -2,10 +2,9 @@
 
 Each ingested source file (identified by its SHA-256 in the ingest manifest) is loaded once:
 
-1. DuckDB aggregates the file's events into *interactions* — one row per
-   (user, product, event type) with ``count``, ``amount``, ``first_at``, ``last_at`` — kept as
-   ``graph/interactions/part-<sha12>.parquet`` (written atomically; the embedding step reads
-   these instead of pulling the graph back out of Neo4j).
+1. The file's *interactions* — one row per (user, product, event type) with ``count``,
+   ``amount``, ``first_at``, ``last_at`` — are made or reused by :mod:`events.interactions`
+   (``graph/interactions/part-<sha12>.parquet``, the same aggregates ``embed`` reads).
 2. Eight steps write the file into the graph in parameterised ``UNWIND`` batches: categories,
    brands, products, users, then one relationship type per event type.
 
@@ -20,7 +19,6 @@ did not commit and ends with exactly the graph of one clean run.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,12 +28,12 @@ from typing import Any
 import duckdb
 
 import cypher
+from events.interactions import partitions_key, prune_interactions, write_interactions
 from events.manifest import read_manifest
 from graph.connection import QueryRunner
 from graph.schema import apply_schema
 from shopgraph.errors import ShopgraphError
-from shopgraph.files import atomic_path, write_text_atomic
-from shopgraph.sqltext import literal, literal_list
+from shopgraph.sqltext import literal_list
 from shopgraph.workspace import Workspace
 
 DEFAULT_BATCH_SIZE = 5_000
@@ -99,58 +97,7 @@ def ingested_files(workspace: Workspace) -> list[SourceFile]:
     return sorted(files, key=lambda f: (f.months[:1], f.name))
 
 
-# -- step 1: aggregates (DuckDB) ------------------------------------------------------------
-def interactions_path(workspace: Workspace, source: SourceFile) -> Path:
-    return workspace.interactions_dir / f"part-{source.short}.parquet"
-
-
-def write_interactions(workspace: Workspace, source: SourceFile, con: duckdb.DuckDBPyConnection) -> Path:
-    """Aggregate the file's events per (user, product, event type) into Parquet (tmp + rename).
-
-    The aggregate is a cache of the file's partitions: it is reused only while they are the
-    very files it was computed from (path, size, modification time, kept in a ``.key.json``
-    beside it), so ``forget`` or ``expire`` rewriting a partition makes the next load recompute it.
-    """
-    target = interactions_path(workspace, source)
-    key_path = target.with_suffix(".key.json")
-    events = source.event_files(workspace)
-    key = partitions_key(workspace, source)
-    if target.exists() and key_path.exists() and key_path.read_text(encoding="utf-8") == key:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    key_path.unlink(missing_ok=True)
-    with atomic_path(target) as tmp:
-        con.execute(
-            f"""
-            COPY (
-                SELECT user_id, product_id, event_type, count(*)::BIGINT AS count,
-                       round(sum(price), 2) AS amount, min(event_time) AS first_at, max(event_time) AS last_at
-                FROM read_parquet({literal_list(events)}, hive_partitioning = false)
-                GROUP BY ALL ORDER BY user_id, product_id, event_type
-            ) TO {literal(tmp)} (FORMAT parquet, COMPRESSION zstd)
-            """
-        )
-    write_text_atomic(key_path, key)
-    return target
-
-
-def partitions_key(workspace: Workspace, source: SourceFile) -> str:
-    """What the file's partitions are right now (path, size, modification time), as text."""
-    files = source.event_files(workspace)
-    return json.dumps([[str(p.relative_to(workspace.home)), p.stat().st_size, p.stat().st_mtime_ns] for p in files])
-
-
-def prune_interactions(workspace: Workspace, sources: list[SourceFile]) -> list[Path]:
-    """Delete the aggregates of files no longer in the store (all their months expired)."""
-    keep = {interactions_path(workspace, s).name for s in sources}
-    removed = []
-    for path in sorted(workspace.interactions_dir.glob("part-*")):
-        if path.name.split(".")[0] + ".parquet" not in keep:
-            path.unlink()
-            removed.append(path)
-    return removed
-
-
+# -- step 1: aggregates (DuckDB, events.interactions) and the load steps' SELECTs ------------------
 def step_queries(events: list[str], interactions: str) -> list[tuple[str, str, str]]:
     """The load steps as (step name, catalog query, DuckDB SELECT in a deterministic order)."""
     ev = f"read_parquet({literal_list(events)})"

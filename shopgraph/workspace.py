@@ -24,7 +24,7 @@ class Workspace:
         store/manifest.json                    what was ingested (file hash, counts)
         store/rejects/                         rejected rows with line number and reason
         secrets/                               pseudonymisation key (owner-only)
-        graph/interactions/                    interaction aggregates (read by embeddings)
+        graph/interactions/                    interaction aggregates (events.interactions; read by embed, load)
         features/  embeddings/  segments/  reports/   outputs of later steps
         neo4j/                                 the local Neo4j instance (conf, data, logs)
     """

@@ -13,9 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from events.interactions import interactions_path
 from graph.bulk import bulk_load
 from graph.connection import QueryRunner
-from graph.load import ingested_files, interactions_path, load
+from graph.load import ingested_files, load
 from graph.schema import reset_database
 from graph.server import LocalServer
 from shopgraph.settings import Settings

@@ -5,9 +5,10 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from events.interactions import interactions_path
 from events.store import connect_events
 from graph.connection import QueryRunner
-from graph.load import ingested_files, interactions_path, load, step_queries
+from graph.load import ingested_files, load, step_queries
 from shopgraph.workspace import Workspace
 from tests.integration.store_builder import store_from_csv
 
@@ -51,7 +52,8 @@ def test_graph_counts_equal_the_event_store(db: QueryRunner, real_store: Workspa
     purchases = (
         duckdb.connect()
         .execute(
-            f"SELECT round(sum(price), 2) FROM read_parquet('{real_store.events_dir}/*/*.parquet') WHERE event_type = 'purchase'"
+            f"SELECT round(sum(price), 2) FROM read_parquet('{real_store.events_dir}/*/*.parquet') "
+            "WHERE event_type = 'purchase'"
         )
         .fetchone()[0]
     )

@@ -8,8 +8,9 @@ import duckdb
 import numpy as np
 
 from events.ingest import ingest_files
+from events.interactions import write_interactions
 from events.pseudonym import load_key, pseudonymise_ids
-from graph.load import ingested_files, write_interactions
+from graph.load import ingested_files
 from shopgraph.workspace import Workspace
 from tests.unit.ingest_support import write_csv
 

@@ -96,6 +96,6 @@ def test_load_graph_reads_interactions_and_the_store(workspace, tmp_path) -> Non
     assert small.counts()["user"] == 2 and small.counts()["product"] == 9 and small.users_total == 3
 
 
-def test_load_graph_without_interactions_says_to_load_first(workspace) -> None:
-    with pytest.raises(ShopgraphError, match="shopgraph load"):
+def test_load_graph_without_events_says_to_ingest_first(workspace) -> None:
+    with pytest.raises(ShopgraphError, match="shopgraph ingest"):
         load_graph(workspace)

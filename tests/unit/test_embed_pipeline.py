@@ -157,9 +157,9 @@ def one_line_error(result) -> str:
     return lines[0]
 
 
-def test_cli_without_interactions_says_run_load_first(workspace) -> None:
-    assert "run `shopgraph load` first" in one_line_error(runner.invoke(app, ["embed"]))
-    assert "run `shopgraph load` first" in one_line_error(runner.invoke(app, ["embed", "--assign-only"]))
+def test_cli_without_events_says_run_ingest_first(workspace) -> None:
+    assert "run `shopgraph ingest FILE` first" in one_line_error(runner.invoke(app, ["embed"]))
+    assert "run `shopgraph ingest FILE` first" in one_line_error(runner.invoke(app, ["embed", "--assign-only"]))
 
 
 def test_cli_bad_options_are_one_line(loaded) -> None:

@@ -6,10 +6,11 @@ import duckdb
 import pyarrow.parquet as pq
 
 from events.ingest import ingest_files
+from events.interactions import interactions_path, prune_interactions, write_interactions
 from events.manifest import read_manifest
 from events.retention import apply_retention
 from graph.erasure import forget
-from graph.load import ingested_files, interactions_path, prune_interactions, write_interactions
+from graph.load import ingested_files
 from shopgraph.workspace import Workspace
 
 HEADER = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"

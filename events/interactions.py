@@ -1,0 +1,101 @@
+"""Interaction aggregates of the event store: per (user, product, event type) count, amount, first and last time.
+
+One Parquet file per ingested source file, ``graph/interactions/part-<sha12>.parquet``, made
+by DuckDB from that file's store partitions. ``embed`` reads them (so it needs no Neo4j),
+and ``load`` writes them into the graph as the user–product relationships.
+
+Each aggregate is a cache of its file's partitions: it is reused only while they are the
+very files it was computed from (path, size, modification time, kept in a ``.key.json``
+beside it), so ``forget`` or ``expire`` rewriting a partition makes the next
+:func:`write_interactions` / :func:`refresh_interactions` recompute it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Protocol
+
+import duckdb
+
+from events.manifest import manifest_path, read_manifest
+from shopgraph.files import atomic_path, write_text_atomic
+from shopgraph.sqltext import literal, literal_list
+from shopgraph.workspace import Workspace
+
+
+class StoredFile(Protocol):
+    """What the aggregates need of an ingested file (:class:`events.manifest.IngestedFile` or
+    :class:`graph.load.SourceFile`): its identity and its partitions, relative to ``store/``."""
+
+    @property
+    def sha256(self) -> str: ...
+
+    @property
+    def partitions(self) -> list[str]: ...
+
+
+def interactions_path(workspace: Workspace, source: StoredFile) -> Path:
+    """Where the aggregate of ``source`` lives."""
+    return workspace.interactions_dir / f"part-{source.sha256[:12]}.parquet"
+
+
+def partitions_key(workspace: Workspace, source: StoredFile) -> str:
+    """What the file's partitions are right now (path, size, modification time), as text."""
+    files = [workspace.store_dir / part for part in source.partitions]
+    return json.dumps([[str(p.relative_to(workspace.home)), p.stat().st_size, p.stat().st_mtime_ns] for p in files])
+
+
+def write_interactions(workspace: Workspace, source: StoredFile, con: duckdb.DuckDBPyConnection) -> Path:
+    """The aggregate of ``source``'s events, recomputed (tmp + rename) unless the cached one is current."""
+    target = interactions_path(workspace, source)
+    key_path = target.with_suffix(".key.json")
+    key = partitions_key(workspace, source)
+    if target.exists() and key_path.exists() and key_path.read_text(encoding="utf-8") == key:
+        return target
+    events = [workspace.store_dir / part for part in source.partitions]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    key_path.unlink(missing_ok=True)
+    with atomic_path(target) as tmp:
+        con.execute(
+            f"""
+            COPY (
+                SELECT user_id, product_id, event_type, count(*)::BIGINT AS count,
+                       round(sum(price), 2) AS amount, min(event_time) AS first_at, max(event_time) AS last_at
+                FROM read_parquet({literal_list(events)}, hive_partitioning = false)
+                GROUP BY ALL ORDER BY user_id, product_id, event_type
+            ) TO {literal(tmp)} (FORMAT parquet, COMPRESSION zstd)
+            """
+        )
+    write_text_atomic(key_path, key)
+    return target
+
+
+def prune_interactions(workspace: Workspace, sources: list[StoredFile]) -> list[Path]:
+    """Delete the aggregates of files no longer in the store (all their months expired)."""
+    keep = {interactions_path(workspace, s).name for s in sources}
+    removed = []
+    for path in sorted(workspace.interactions_dir.glob("part-*")):
+        if path.name.split(".")[0] + ".parquet" not in keep:
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def refresh_interactions(workspace: Workspace, con: duckdb.DuckDBPyConnection | None = None) -> list[Path]:
+    """Make the aggregates match the store: one current aggregate per ingested file with events, no other.
+
+    Returns their paths, sorted. A store without a manifest (nothing ingested, or written by
+    hand) has no files to key aggregates by: the folder is left as it is and no path is returned.
+    """
+    if not manifest_path(workspace).exists():
+        return []
+    sources = [entry for entry in read_manifest(workspace) if entry.partitions]
+    prune_interactions(workspace, sources)
+    own = con is None
+    con = con or duckdb.connect()
+    try:
+        return sorted(write_interactions(workspace, source, con) for source in sources)
+    finally:
+        if own:
+            con.close()
