@@ -31,7 +31,7 @@ from shopgraph.workspace import Workspace
 # the packages whose source makes each step's output (features reads the store's schema too)
 STEP_CODE: dict[str, tuple[str, ...]] = {
     "features": ("features", "events"),
-    "embed": ("embeddings",),
+    "embed": ("embeddings", "events.interactions"),
     "vectors": ("graph",),
     "segment": ("segments",),
     "report": ("reports",),

@@ -39,22 +39,34 @@ def fingerprint(*parts: Any) -> str:
 def code_fingerprint(*packages: str) -> str:
     """A short hash of the installed source of ``packages`` (code and packaged resources, by path).
 
-    Read from where Python imports them, so it is the same for an editable checkout and a
-    regular install of the same source, and changes with any change of that source.
+    A name may also be a single module (``events.interactions``). Read from where Python imports
+    them, so it is the same for an editable checkout and a regular install of the same source,
+    and changes with any change of that source.
     """
     digest = hashlib.sha256()
     for package in sorted(packages):
-        spec = importlib.util.find_spec(package)
-        roots = list(spec.submodule_search_locations or []) if spec else []
-        for root in sorted(roots):
-            base = Path(root)
-            for path in sorted(
-                p for p in base.rglob("*") if p.suffix in CODE_SUFFIXES and p.is_file() and "__pycache__" not in p.parts
-            ):
-                digest.update(f"{package}/{path.relative_to(base).as_posix()}\0".encode())
-                digest.update(path.read_bytes())
-                digest.update(b"\0")
+        for name, path in _source_files(package):
+            digest.update(f"{package}/{name}\0".encode())
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
     return digest.hexdigest()[:16]
+
+
+def _source_files(name: str) -> list[tuple[str, Path]]:
+    """(relative name, path) of the code and resources of a package, or of one module's file."""
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        return []
+    if spec.submodule_search_locations is None:
+        return [(Path(spec.origin).name, Path(spec.origin))] if spec.origin else []
+    files = []
+    for root in sorted(spec.submodule_search_locations):
+        base = Path(root)
+        for path in sorted(
+            p for p in base.rglob("*") if p.suffix in CODE_SUFFIXES and p.is_file() and "__pycache__" not in p.parts
+        ):
+            files.append((path.relative_to(base).as_posix(), path))
+    return files
 
 
 def store_fingerprint(workspace: Workspace) -> list[list[object]]:
