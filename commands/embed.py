@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from commands.common import console, user_errors
+from shopgraph.progress import progress_bars
 
 app = typer.Typer()
 
 PHASES = {"graph": "graph build", "walks": "walks", "training": "skip-gram", "epochs": "epochs", "fold-in": "fold-in"}
-UNITS = {"graph": "", "walks": "walks/s", "training": "words/s", "epochs": "", "fold-in": "users/s"}
+UNITS = {"walks": "walks", "training": "words", "fold-in": "users"}
 
 
 @app.command("embed")
@@ -54,28 +54,7 @@ def embed_cmd(
     if p <= 0 or q <= 0:
         raise ShopgraphError("--p and --q must be positive numbers")
     workspace = Workspace.from_env()
-    with Progress(
-        TextColumn("{task.description:<12}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]:>14}"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(PHASES.get(phase, phase), total=max(total, 1), rate="")
-            task = bar.tasks[tasks[phase]]
-            rate = done / task.elapsed if task.elapsed and UNITS.get(phase) else 0
-            bar.update(
-                tasks[phase],
-                completed=done if total else 1,
-                total=max(total, 1),
-                rate=f"{rate:,.0f} {UNITS[phase]}" if rate else "",
-            )
-
+    with progress_bars(console, labels=PHASES, units=UNITS, width=12) as progress:
         if assign_only:
             from embeddings.pipeline import assign_only as run_assign_only
 
@@ -95,12 +74,14 @@ def embed_cmd(
                     "workers": workers,
                 }
 
-            def say(message: str) -> None:
-                if "graph" in tasks:
-                    bar.update(tasks["graph"], rate=message)
-
             report = embed(
-                workspace, method=method, max_users=max_users, seed=seed, progress=progress, say=say, **params
+                workspace,
+                method=method,
+                max_users=max_users,
+                seed=seed,
+                progress=progress,
+                say=lambda message: progress.note("graph", message),
+                **params,
             )
     _print_report(report, workspace, assign_only)
 

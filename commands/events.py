@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from commands.common import console, user_errors
 from shopgraph.errors import ShopgraphError
+from shopgraph.progress import progress_bars
 
 app = typer.Typer()
 
@@ -31,41 +32,26 @@ def ingest_cmd(
     memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit; bigger work spills to disk.")] = "1GB",
 ) -> None:
     """Validate, clean, pseudonymise and dedupe month files into the event store (a re-run adds nothing)."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from events.ingest import expand_paths, ingest_files
+    from events.ingest import STEPS, expand_paths, ingest_files
     from shopgraph.workspace import Workspace
 
     workspace = Workspace.from_env()
     paths = expand_paths(files)
-    with Progress(
-        TextColumn("{task.description:<34}"),
-        BarColumn(),
-        DownloadColumn(),
-        TextColumn("{task.fields[rows]:>13} rows"),
-        TextColumn("{task.fields[rate]:>11} rows/s"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-
-        def progress_for(path):
-            tasks: dict[str, Any] = {}
-
-            def progress(phase: str, done: int, total: int, rows: int) -> None:
-                if phase not in tasks:
-                    tasks[phase] = bar.add_task(f"{path.name[:24]} {phase}", total=total or 1, rows="", rate="")
-                task = bar.tasks[tasks[phase]]
-                count = rows if phase == "read" else done
-                rate = count / task.elapsed if task.elapsed else 0
-                bar.update(tasks[phase], completed=done, total=total or 1, rows=f"{count:,}", rate=f"{rate:,.0f}")
-
-            return progress
-
+    with progress_bars(console, units=STEPS, width=34) as bar:
         results, removed = ingest_files(
-            workspace, paths, pseudonymise=not no_pseudonymise, progress=progress_for, memory_limit=memory_limit
+            workspace,
+            paths,
+            pseudonymise=not no_pseudonymise,
+            progress=lambda path: bar.scoped(path.name[:24]),
+            memory_limit=memory_limit,
         )
     if removed:
         console.print(f"removed {len(removed)} leftover(s) of an interrupted ingest", highlight=False)
+    _print_ingested(results, workspace)
+
+
+def _print_ingested(results, workspace) -> None:
+    """The event store's table of what each file gave, then each file's balance on a line of its own."""
     table = Table(title=f"event store {workspace.store_dir}", title_justify="left")
     for name in ("file", "status", "months", "read", "kept", "rejected", "duplicates", "erased"):
         table.add_column(name, justify="left" if name in ("file", "status", "months") else "right", overflow="fold")
@@ -144,34 +130,15 @@ def synth_cmd(
     """Write realistic synthetic REES46 month files (.csv.gz) with planted personas (personas.csv)."""
     from pathlib import Path
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from events.synth import generate
 
-    with Progress(
-        TextColumn("{task.description:<16}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[events]:>12} events"),
-        TextColumn("{task.fields[rate]:>10} events/s"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-        tasks: dict[str, Any] = {}
+    with progress_bars(console, units={"users": "users", "month files": "files"}, width=16) as bar:
 
         def progress(p) -> None:
-            label = "users" if p.stage == "users" else "month files"
-            if p.stage not in tasks:
-                tasks[p.stage] = bar.add_task(label, total=p.total, events="", rate="")
-            task = bar.tasks[tasks[p.stage]]
-            rate = p.events / task.elapsed if p.stage == "users" and task.elapsed else 0
-            bar.update(
-                tasks[p.stage],
-                completed=p.done,
-                events=f"{p.events:,}",
-                rate=f"{rate:,.0f}" if rate else "",
-                description=f"{label} {p.month or ''}".strip(),
-            )
+            step = "users" if p.stage == "users" else "month files"
+            bar(step, p.done, p.total)
+            bar.describe(step, f"{step} {p.month or ''}".strip())
+            bar.note(step, f"{p.events:,} events")
 
         result = generate(Path(out), users=users, months=months, seed=seed, progress=progress)
     table = Table(title=f"synthetic months in {result.out_dir}", title_justify="left")

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from commands.common import console, settings, user_errors
+from shopgraph.progress import progress_bars
 
 app = typer.Typer()
 
@@ -36,57 +37,49 @@ def features_cmd(
     ] = None,
 ) -> None:
     """Compute per-user behavioural metrics over all months (Parquet) and set them on User nodes."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from features.calendar import load_calendar
-    from features.compute import build_user_features, headline_figures, read_sidecar
-    from features.graph_write import count_rows, write_user_features
+    from features.compute import build_user_features, read_sidecar
     from shopgraph.workspace import Workspace
 
     cal = load_calendar(calendar)
     workspace = Workspace.from_env()
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
-    ) as bar:
-        task = bar.add_task("features: reading the event store", total=None)
+    with progress_bars(console, unit="users", width=34) as bar:
+        bar.describe("features", "features: reading the event store")
         table = build_user_features(
             workspace,
             cal,
             memory_limit=memory_limit,
-            say=lambda phase: bar.update(task, description=f"features: {phase}"),
+            say=lambda phase: bar.describe("features", f"features: {phase}"),
         )
-        bar.update(task, description=f"features: {table.rows:,} users in {table.seconds:.1f}s", total=1, completed=1)
+        bar("features", table.rows, table.rows)
+        bar.describe("features", f"features: {table.rows:,} users in {table.seconds:.1f}s")
     console.print(f"wrote {table.path}", highlight=False)
-    written = None
-    if graph:
-        from graph.connection import connect
+    written = _write_graph(table.path, batch_size, str(read_sidecar(workspace)["computed_at"])) if graph else None
+    _print_summary(table, written)
 
-        total = count_rows(table.path)
-        with (
-            connect(settings()) as db,
-            Progress(
-                TextColumn("{task.description:<22}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]:>10} rows/s"),
-                TimeElapsedColumn(),
-                console=console,
-            ) as bar,
-        ):
-            task = bar.add_task("User properties", total=total, rate="")
 
-            def on_batch(n: int) -> None:
-                bar.advance(task, n)
-                t = bar.tasks[task]
-                bar.update(task, rate=f"{t.completed / t.elapsed:,.0f}" if t.elapsed else "")
+def _write_graph(path, batch_size: int, computed_at: str):
+    """Set the table's graph metrics on the User nodes, with a bar of the rows written."""
+    from features.graph_write import count_rows, write_user_features
+    from graph.connection import connect
 
-            written = write_user_features(
-                db,
-                table.path,
-                batch_size=batch_size,
-                on_batch=on_batch,
-                computed_at=str(read_sidecar(workspace)["computed_at"]),
-            )
+    total = count_rows(path)
+    done = 0
+    with connect(settings()) as db, progress_bars(console, unit="rows", width=22) as bar:
+
+        def on_batch(n: int) -> None:
+            nonlocal done
+            done += n
+            bar("User properties", done, total)
+
+        bar("User properties", 0, total)
+        return write_user_features(db, path, batch_size=batch_size, on_batch=on_batch, computed_at=computed_at)
+
+
+def _print_summary(table, written) -> None:
+    """The headline figures of the feature table, the User nodes updated, and what to run for the others."""
+    from features.compute import headline_figures
+
     summary = Table(
         title=f"user features ({table.window.start:%Y-%m-%d} .. {table.window.end:%Y-%m-%d}, "
         f"{len(table.window.months)} month(s))",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from commands.common import console, settings, user_errors
+from shopgraph.progress import progress_bars
 
 app = typer.Typer()
 
@@ -29,8 +30,6 @@ def load_cmd(
     ] = False,
 ) -> None:
     """Load every ingested month file not yet in Neo4j (additive, resumable after a crash)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from graph.connection import connect
     from graph.load import load
     from shopgraph.workspace import Workspace
@@ -39,31 +38,13 @@ def load_cmd(
     if bulk:
         _load_bulk(s, gzip)
         return
-    with (
-        connect(s) as db,
-        Progress(
-            TextColumn("{task.description:<22}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]:>10} rows/s"),
-            TimeElapsedColumn(),
-            console=console,
-        ) as bar,
-    ):
-        tasks: dict[str, Any] = {}
-
-        def progress(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = bar.add_task(step, total=total or 1, rate="")
-            task = bar.tasks[tasks[step]]
-            rate = done / task.elapsed if task.elapsed else 0
-            bar.update(tasks[step], completed=done if total else 1, rate=f"{rate:,.0f}")
+    with connect(s) as db, progress_bars(console, unit="rows", width=22) as bar:
 
         def on_file(source) -> None:
-            tasks.clear()
-            bar.console.print(f"loading {source.name} ({', '.join(source.months)})", highlight=False)
+            bar.restart()
+            bar.print(f"loading {source.name} ({', '.join(source.months)})", highlight=False)
 
-        report = load(db, Workspace.from_env(), batch_size=batch_size, progress=progress, on_file=on_file)
+        report = load(db, Workspace.from_env(), batch_size=batch_size, progress=bar, on_file=on_file)
     if not report.files_loaded:
         console.print(f"nothing new to load ({len(report.files_skipped)} file(s) already in the graph)")
         return

@@ -42,16 +42,17 @@ from events.validate import check_header, parse_lines_sql
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import file_sha256, fsync_dir
 from shopgraph.locks import exclusive_lock
+from shopgraph.progress import BYTES, Progress, no_progress
 from shopgraph.sqltext import literal
 from shopgraph.version import code_version
 from shopgraph.workspace import Workspace
 
-#: ``progress(phase, done, total, rows)``: ``rows`` is the rows read so far; phases in
-#: order: ``read`` (done/total in bytes of the source file), ``pseudonymise`` (distinct
-#: users), ``dedupe`` (user buckets cut, see :mod:`events.buckets`) and ``write`` (rows
-#: written, bucket by bucket, each deduplicated and sorted), each reported at least when
-#: it starts and when it ends.
-Progress = Callable[[str, int, int, int], None]
+#: The steps :func:`ingest_file` reports to its :data:`~shopgraph.progress.Progress`, in
+#: order, with the unit of their done/total: ``read`` (bytes of the source file),
+#: ``pseudonymise`` (distinct users), ``dedupe`` (user buckets cut, see :mod:`events.buckets`)
+#: and ``write`` (rows written, bucket by bucket, each deduplicated and sorted), each
+#: reported at least when it starts and when it ends.
+STEPS = {"read": BYTES, "pseudonymise": "users", "dedupe": "buckets", "write": "rows"}
 
 TMP_PREFIX = ".tmp-ingest-"
 LOCK_FILE = ".ingest.lock"
@@ -208,7 +209,7 @@ def ingest_file(
         Replace ``user_id`` by its keyed hash (:mod:`events.pseudonym`). Must be the same
         for every file of a store.
     progress
-        Optional callback, see :data:`Progress`.
+        Optional callback, see :data:`STEPS`.
     memory_limit
         DuckDB's memory limit; larger work spills to the temporary directory in the store.
 
@@ -334,7 +335,7 @@ def _stage(
     3. ``dedupe``: the users cut into buckets sized to the memory limit (:mod:`events.buckets`);
     4. ``write``: each bucket deduplicated, sorted and appended to its month's Parquet file.
     """
-    report = progress or (lambda phase, done, total, rows: None)
+    report = progress or no_progress
     size = path.stat().st_size
     con = duckdb.connect()  # in memory; beyond memory_limit DuckDB spills to tmp/spill
     writers = MonthWriters(tmp / "events", f"part-{sha12}.parquet")
@@ -346,13 +347,11 @@ def _stage(
         con.execute("SET enable_progress_bar = false")
 
         # 1. read + validate, streaming: one row per line, with a reason when rejected
-        report("read", 0, size, 0)
+        report("read", 0, size)
         content = hashlib.sha256()
         lines = pa.RecordBatchReader.from_batches(
             LINES_SCHEMA,
-            prefetched(
-                line_batches(path, progress=lambda pos, n: report("read", pos, size, max(n - 1, 0)), digest=content)
-            ),
+            prefetched(line_batches(path, progress=report, digest=content)),
         )
         con.register("source_lines", lines)
         data_lines = "(SELECT * FROM source_lines WHERE line_no > 1)"
@@ -389,7 +388,7 @@ def _stage(
             ).fetchall()
 
         # 2. pseudonyms of the distinct users (keyed hash in SQL, see events.pseudonym), erasures, buckets
-        report("pseudonymise", 0, 0, rows_read)
+        report("pseudonymise", 0, 0)
         con.register("tombstones", pa.table({"user_id": pa.array(sorted(tombstones), pa.int64())}))
         con.execute(
             f"""CREATE TABLE user_map AS
@@ -401,12 +400,12 @@ def _stage(
         n_users, rows_erased = con.execute(
             "SELECT count(*), coalesce(sum(n_rows) FILTER (erased), 0) FROM user_map"
         ).fetchall()[0]
-        report("pseudonymise", n_users, n_users, rows_read)
+        report("pseudonymise", n_users, n_users)
 
         # 3. the users cut into buckets of about equal rows, each small enough to dedupe and sort in memory
         to_write = rows_read - rows_rejected - rows_erased
         buckets = bucket_count(to_write, memory_limit_bytes(con))
-        report("dedupe", 0, buckets, rows_read)
+        report("dedupe", 0, buckets)
         assign_buckets(con, "user_map", buckets)
         selected = ", ".join("m.user_id" if c == "user_id" else f"p.{c}" for c in STORE_COLUMNS)
 
@@ -414,10 +413,10 @@ def _stage(
             return f"""SELECT {selected} FROM parsed p JOIN user_map m ON p.user_id = m.raw_id
                        WHERE p.reason IS NULL AND NOT m.erased AND m.bucket = {b}"""
 
-        report("dedupe", buckets, buckets, rows_read)
+        report("dedupe", buckets, buckets)
 
         # 4. deduplicated and sorted bucket by bucket into one zstd Parquet file per month
-        report("write", 0, to_write, rows_read)
+        report("write", 0, to_write)
         months = [
             month
             for (month,) in con.execute(
@@ -426,9 +425,7 @@ def _stage(
                    ORDER BY 1"""
             ).fetchall()
         ]
-        written, rows_duplicate = write_buckets(
-            con, bucket_sql, buckets, months, writers, lambda written: report("write", written, to_write, rows_read)
-        )
+        written, rows_duplicate = write_buckets(con, bucket_sql, buckets, months, writers, report, total=to_write)
         writers.close()
         rows_per_month = dict(sorted(writers.rows.items()))
         partitions = [f"events/{writers.relative(month)}" for month in rows_per_month]
@@ -438,7 +435,7 @@ def _stage(
                 f"{path.name}: {to_write} rows to write became {written} written + "
                 f"{rows_duplicate} duplicates ({rows_kept} in the month files)"
             )
-        report("write", to_write, to_write, rows_read)
+        report("write", to_write, to_write)
     finally:
         writers.close()
         con.close()
