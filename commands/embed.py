@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from commands.common import console, user_errors
+from commands.common import console, err_console, user_errors
 from shopgraph.progress import progress_bars
 
 app = typer.Typer()
@@ -39,26 +39,32 @@ def embed_cmd(
     max_users: Annotated[
         int, typer.Option(help="Train on at most this many users (a seeded sample; the others are folded in).", min=1)
     ] = 150_000,
-    assign_only: Annotated[
+    fold_in: Annotated[
         bool,
         typer.Option(
-            "--assign-only",
-            help="Only give vectors to users who have none yet (loaded after the last embed); no retraining.",
+            "--fold-in",
+            help="Only fold in vectors for users who have none yet (loaded after the last embed); no retraining.",
         ),
+    ] = False,
+    assign_only: Annotated[
+        bool, typer.Option("--assign-only", hidden=True, help="Deprecated name of --fold-in (one more release).")
     ] = False,
 ) -> None:
     """Embed users, products, categories and brands (node2vec on the interaction graph); fold in the rest."""
     from shopgraph.errors import ShopgraphError
     from shopgraph.workspace import Workspace
 
+    if assign_only:
+        err_console.print("note: --assign-only is deprecated, use --fold-in (the old name goes in the next release)")
+        fold_in = True
     if p <= 0 or q <= 0:
         raise ShopgraphError("--p and --q must be positive numbers")
     workspace = Workspace.from_env()
     with progress_bars(console, labels=PHASES, units=UNITS, width=12) as progress:
-        if assign_only:
-            from embeddings.pipeline import assign_only as run_assign_only
+        if fold_in:
+            from embeddings.pipeline import assign_only as fold_in_new_users
 
-            report = run_assign_only(workspace, progress=progress)
+            report = fold_in_new_users(workspace, progress=progress)
         else:
             from embeddings.pipeline import embed
 
@@ -83,16 +89,16 @@ def embed_cmd(
                 say=lambda message: progress.note("graph", message),
                 **params,
             )
-    _print_report(report, workspace, assign_only)
+    _print_report(report, workspace, fold_in)
 
 
-def _print_report(report, workspace, assign_only: bool) -> None:
-    title = "fold-in of users without a vector" if assign_only else f"{report.method} embedding"
+def _print_report(report, workspace, fold_in: bool) -> None:
+    title = "fold-in of users without a vector" if fold_in else f"{report.method} embedding"
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
     c = report.counts
-    if assign_only:
+    if fold_in:
         rows = [("users folded in now", c["users_folded_now"]), ("users with a vector", c["users_with_vectors"])]
     else:
         rows = [("users trained", c["users_trained"]), ("users folded in", c["users_folded"])]
