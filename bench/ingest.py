@@ -56,7 +56,7 @@ def child(kind: str, path: Path, workdir: Path, memory_limit: str) -> None:
         phases: dict[str, float] = {}
 
         def progress(source: Path):
-            def note(phase: str, done: int, total: int, rows: int) -> None:
+            def note(phase: str, done: int, total: int) -> None:
                 phases.setdefault(phase, time.perf_counter() - started)
 
             return note

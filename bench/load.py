@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+BENCH_CYPHER = Path(__file__).resolve().parent / "cypher"  # statements only the benchmarks run, outside the package
 
 
 def main() -> None:
@@ -164,7 +165,7 @@ class Bench:
         from events.interactions import write_interactions
         from graph.load import RELATIONSHIPS, _batches, ingested_files, step_queries
 
-        statement = cypher.query("bench/unwind_rows")
+        statement = cypher.split_statements((BENCH_CYPHER / "unwind_rows.cypher").read_text(encoding="utf-8"))[0]
         rel_steps = {step for step, _ in RELATIONSHIPS.values()}
         con = duckdb.connect()
         rows = 0

@@ -12,6 +12,7 @@ from rich.table import Table
 from commands.common import console, print_pairs, settings, user_errors
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import atomic_write
+from shopgraph.progress import progress_bars
 
 app = typer.Typer()
 
@@ -137,15 +138,8 @@ def recommend_cmd(
     with connect(settings()) as db:
         recommender = Recommender(db, k=k)
         if segment is not None:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            with Progress(
-                TextColumn("customers"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-            ) as bar:
-                task = bar.add_task("customers", total=None)
-                results = recommender.for_segment(
-                    segment, lambda done, total: bar.update(task, completed=done, total=total)
-                )
+            with progress_bars(console, unit="customers", width=9) as bar:
+                results = recommender.for_segment(segment, bar)
             path = Path(out) if out else exports_dir(workspace) / f"recommendations-{slug(segment)}.csv"
             write_batch(results, path)
             sources: dict[str, int] = {}

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from commands.common import console, user_errors
+from commands.common import console, err_console, user_errors
+from shopgraph.progress import progress_bars
 
 app = typer.Typer()
 
 PHASES = {"graph": "graph build", "walks": "walks", "training": "skip-gram", "epochs": "epochs", "fold-in": "fold-in"}
-UNITS = {"graph": "", "walks": "walks/s", "training": "words/s", "epochs": "", "fold-in": "users/s"}
+UNITS = {"walks": "walks", "training": "words", "fold-in": "users"}
 
 
 @app.command("embed")
@@ -39,47 +39,32 @@ def embed_cmd(
     max_users: Annotated[
         int, typer.Option(help="Train on at most this many users (a seeded sample; the others are folded in).", min=1)
     ] = 150_000,
-    assign_only: Annotated[
+    fold_in: Annotated[
         bool,
         typer.Option(
-            "--assign-only",
-            help="Only give vectors to users who have none yet (ingested after the last embed); no retraining.",
+            "--fold-in",
+            help="Only fold in vectors for users who have none yet (ingested after the last embed); no retraining.",
         ),
+    ] = False,
+    assign_only: Annotated[
+        bool, typer.Option("--assign-only", hidden=True, help="Deprecated name of --fold-in (one more release).")
     ] = False,
 ) -> None:
     """Embed users, products, categories and brands (node2vec on the interaction graph); fold in the rest."""
     from shopgraph.errors import ShopgraphError
     from shopgraph.workspace import Workspace
 
+    if assign_only:
+        err_console.print("note: --assign-only is deprecated, use --fold-in (the old name goes in the next release)")
+        fold_in = True
     if p <= 0 or q <= 0:
         raise ShopgraphError("--p and --q must be positive numbers")
     workspace = Workspace.from_env()
-    with Progress(
-        TextColumn("{task.description:<12}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]:>14}"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-        tasks: dict[str, Any] = {}
+    with progress_bars(console, labels=PHASES, units=UNITS, width=12) as progress:
+        if fold_in:
+            from embeddings.pipeline import assign_only as fold_in_new_users
 
-        def progress(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(PHASES.get(phase, phase), total=max(total, 1), rate="")
-            task = bar.tasks[tasks[phase]]
-            rate = done / task.elapsed if task.elapsed and UNITS.get(phase) else 0
-            bar.update(
-                tasks[phase],
-                completed=done if total else 1,
-                total=max(total, 1),
-                rate=f"{rate:,.0f} {UNITS[phase]}" if rate else "",
-            )
-
-        if assign_only:
-            from embeddings.pipeline import assign_only as run_assign_only
-
-            report = run_assign_only(workspace, progress=progress)
+            report = fold_in_new_users(workspace, progress=progress)
         else:
             from embeddings.pipeline import embed
 
@@ -95,23 +80,25 @@ def embed_cmd(
                     "workers": workers,
                 }
 
-            def say(message: str) -> None:
-                if "graph" in tasks:
-                    bar.update(tasks["graph"], rate=message)
-
             report = embed(
-                workspace, method=method, max_users=max_users, seed=seed, progress=progress, say=say, **params
+                workspace,
+                method=method,
+                max_users=max_users,
+                seed=seed,
+                progress=progress,
+                say=lambda message: progress.note("graph", message),
+                **params,
             )
-    _print_report(report, workspace, assign_only)
+    _print_report(report, workspace, fold_in)
 
 
-def _print_report(report, workspace, assign_only: bool) -> None:
-    title = "fold-in of users without a vector" if assign_only else f"{report.method} embedding"
+def _print_report(report, workspace, fold_in: bool) -> None:
+    title = "fold-in of users without a vector" if fold_in else f"{report.method} embedding"
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
     c = report.counts
-    if assign_only:
+    if fold_in:
         rows = [("users folded in now", c["users_folded_now"]), ("users with a vector", c["users_with_vectors"])]
     else:
         rows = [("users trained", c["users_trained"]), ("users folded in", c["users_folded"])]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from commands.common import console, settings, user_errors
 from shopgraph.errors import ShopgraphError
+from shopgraph.progress import progress_bars
 from shopgraph.words import LANGS
 
 app = typer.Typer()
@@ -25,26 +25,14 @@ def _run(files: list[str], retrain: bool, no_pseudonymise: bool, lang: str, seed
         raise ShopgraphError(f"--lang {lang!r}: choose en or fr")
     s = settings()
     paths = expand_paths(files)
-    with (
-        connect(s) as db,
-        Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description:<44}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as bar,
-    ):
-        overall = bar.add_task("run", total=len(STEPS))
-        detail = bar.add_task("", total=None)
+    with connect(s) as db, progress_bars(console, width=44, rates=False) as bar:
 
         def on_step(step: str, index: int, total: int) -> None:
-            bar.update(overall, completed=index - 1, description=f"step {index}/{total}: {step}")
-            bar.reset(detail, total=None, description="")
+            bar("run", index - 1, total)
+            bar.describe("run", f"step {index}/{total}: {step}")
+            bar.remove("detail")
 
-        def progress(step: str, label: str, done: int, total: int) -> None:
-            bar.update(detail, description=f"  {label}"[:44], completed=done, total=total or None)
+        progress = bar.one_bar("detail", prefix="  ")
 
         hooks = RunHooks(on_step=on_step, progress=progress)
         report = run_pipeline(
@@ -54,8 +42,9 @@ def _run(files: list[str], retrain: bool, no_pseudonymise: bool, lang: str, seed
             RunOptions(retrain=retrain, pseudonymise=not no_pseudonymise, lang=lang, seed=seed),
             hooks,
         )
-        bar.update(overall, completed=len(STEPS), description="done")
-        bar.update(detail, visible=False)
+        bar("run", len(STEPS), len(STEPS))
+        bar.describe("run", "done")
+        bar.remove("detail")
     steps = Table(title="what ran", title_justify="left")
     for column in ("step", "status", "what", "seconds", "peak MiB"):
         steps.add_column(column, justify="right" if column in ("seconds", "peak MiB") else "left", overflow="fold")

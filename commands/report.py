@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from commands.common import console, print_pairs, user_errors
+from shopgraph.progress import progress_bars
 
 app = typer.Typer()
 
@@ -24,8 +25,6 @@ def report_cmd(
     recommendations, time and infrastructure, as one self-contained HTML file and an A4 PDF.
     The recommendation hold-out is computed first when it is missing or was made for another
     segmentation run (as `shopgraph run` does)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from reports.dossier import STEPS, build_dossier
     from reports.i18n import check_lang
     from segments.recommend_eval import current_evaluation
@@ -33,28 +32,13 @@ def report_cmd(
 
     check_lang(lang)
     workspace = Workspace.from_env()
-    with Progress(
-        TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    ) as bar:
-        holdout = bar.add_task("recommendation hold-out", total=None)
-        current_evaluation(
-            workspace,
-            progress=lambda label, done, total: bar.update(
-                holdout, description=f"hold-out: {label}"[:44], completed=done, total=total or None
-            ),
-        )
-        bar.remove_task(holdout)
-        task = bar.add_task("reading the workspace", total=STEPS)
-        started = [False]
-
-        def progress(step: str) -> None:
-            if started[0]:
-                bar.advance(task)
-            started[0] = True
-            bar.update(task, description=step)
-
-        paths = build_dossier(workspace, lang, out, progress=progress)
-        bar.update(task, completed=STEPS, description="done")
+    with progress_bars(console, width=44, rates=False) as bar:
+        bar.describe("hold-out", "recommendation hold-out")
+        current_evaluation(workspace, progress=bar.one_bar("hold-out", prefix="hold-out: "))
+        bar.remove("hold-out")
+        paths = build_dossier(workspace, lang, out, progress=bar.one_bar("dossier", restart=False))
+        bar("dossier", STEPS, STEPS)
+        bar.describe("dossier", "done")
     if paths.incomplete:
         print_pairs("sections with missing inputs (each says what to run)", [(s, "") for s in paths.incomplete])
     # the paths on lines of their own, never wrapped, so they can be copied

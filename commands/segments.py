@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from commands.common import console, optional_db, settings, user_errors
 from shopgraph.errors import ShopgraphError
+from shopgraph.progress import progress_bars
 from shopgraph.words import LANGS
 
 app = typer.Typer()
@@ -23,32 +24,6 @@ def _check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise ShopgraphError(f"--lang {lang!r} is not en or fr")
     return lang
-
-
-def _progress_bar():
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn("{task.description:<28}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]:>12}"),
-        TimeElapsedColumn(),
-        console=console,
-    )
-
-
-def _reporter(bar):
-    tasks: dict[str, Any] = {}
-
-    def progress(phase: str, done: int, total: int) -> None:
-        if phase not in tasks:
-            tasks[phase] = bar.add_task(phase, total=total or 1, rate="")
-        task = bar.tasks[tasks[phase]]
-        rate = f"{done / task.elapsed:,.1f}/s" if task.elapsed and done else ""
-        bar.update(tasks[phase], completed=done if total else 1, total=total or 1, rate=rate)
-
-    return progress
 
 
 def _pct(x: float) -> str:
@@ -129,8 +104,8 @@ def segment_cmd(
     workspace = Workspace.from_env()
     read_sidecar(workspace)  # no feature table: one line before any progress bar
     s = settings()
-    with _progress_bar() as bar:
-        run = segment(workspace, k=k, method=method, seed=seed, sample_size=sample_size, progress=_reporter(bar))
+    with progress_bars(console) as bar:
+        run = segment(workspace, k=k, method=method, seed=seed, sample_size=sample_size, progress=bar)
     best = run.selection.sort_values(["eligible", "silhouette"], ascending=[False, False]).head(8)
     sel = Table(title="model selection (best 8; all in selection.csv)", title_justify="left")
     for col in (
@@ -175,8 +150,8 @@ def segment_cmd(
     if graph:
         from segments.writeback import write_run
 
-        with optional_db(s, True) as db, _progress_bar() as bar:
-            report = write_run(db, workspace, run.run_dir, progress=_reporter(bar))
+        with optional_db(s, True) as db, progress_bars(console, unit="rows") as bar:
+            report = write_run(db, workspace, run.run_dir, progress=bar)
         console.print(
             f"Neo4j: {report.matched:,} users received their segment "
             f"({report.not_in_graph:,} not in the graph, {report.missing_from_run:,} graph users put "
@@ -254,8 +229,8 @@ def assign_cmd(graph: GraphOption = True) -> None:
     workspace = Workspace.from_env()
     require_current(workspace)  # no run yet: one line before any progress bar
     s = settings()
-    with _progress_bar() as bar:
-        report = assign_changed(workspace, progress=_reporter(bar))
+    with progress_bars(console) as bar:
+        report = assign_changed(workspace, progress=bar)
     table = Table(title=f"assigned with run {report.run_id}", title_justify="left", show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")

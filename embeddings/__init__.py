@@ -6,7 +6,7 @@ The files this package writes (the contract the segments step relies on), all un
 * ``user_vectors.parquet`` — one row per user, sorted by ``user_id``: ``user_id BIGINT``,
   ``vector FLOAT[d]`` (fixed-size float32 list, unit length), ``source VARCHAR`` (``trained``
   when the user was in the training graph, ``folded`` when the vector comes from the fold-in:
-  users beyond ``--max-users`` and users added later by ``embed --assign-only``).
+  users beyond ``--max-users`` and users added later by ``embed --fold-in``).
 * ``item_vectors.parquet`` — ``node_type VARCHAR`` (``product``/``category``/``brand``),
   ``node_key VARCHAR`` (product_id, category_id or brand name, as text), ``vector FLOAT[d]``
   (as trained, not normalised).

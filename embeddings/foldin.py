@@ -20,7 +20,7 @@ close it comes to the trained vector is measured in docs/BENCHMARKS.md ("Fold-in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,8 +28,6 @@ import scipy.sparse as sp
 
 FOLD_WEIGHTS = {"product": 1.0, "category": 0.5, "brand": 0.5}
 """Weight of a touched product's own vector, its category's and its brand's in the fold-in mean."""
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass

@@ -39,15 +39,16 @@ update the shared weights varies, so the vectors differ from run to run (their q
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numba
 import numpy as np
 from numba import njit, prange
 from sklearn.base import BaseEstimator
 
-Progress = Callable[[str, int, int], None]
-"""``progress(phase, done, total)``: phase ``walks`` (walks done), ``training`` (tokens fed) or ``epochs``."""
+from shopgraph.progress import Progress
+
+# progress(phase, done, total): phase "walks" (walks done), "training" (tokens fed) or "epochs".
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -55,6 +55,7 @@ from embeddings.store import (
 )
 from events.manifest import read_manifest
 from shopgraph.errors import ShopgraphError
+from shopgraph.progress import Progress
 from shopgraph.sqltext import literal_list
 from shopgraph.version import code_version
 from shopgraph.workspace import Workspace
@@ -64,7 +65,6 @@ FOLD_CHECK_USERS = 1_000
 """Trained users whose fold-in is compared with their trained vector at every ``embed``."""
 FOLD_BATCH_ROWS = 500_000
 
-Progress = Callable[[str, int, int], None]
 Say = Callable[[str], None]
 
 

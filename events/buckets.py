@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from shopgraph.errors import ShopgraphError
+from shopgraph.progress import Progress, no_progress
 
 #: the event store's columns, in order
 STORE_COLUMNS = (
@@ -40,9 +41,6 @@ BUCKET_BYTES_PER_ROW = 400
 ROW_GROUP_ROWS = 122_880
 #: the sort order of the event store
 SORT_KEY = "user_id, event_time, event_type, product_id"
-
-#: ``done(rows_written_so_far)`` after each bucket
-BucketProgress = Callable[[int], None]
 
 
 def set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> None:
@@ -130,7 +128,8 @@ def write_buckets(
     buckets: int,
     months: list[str],
     writers: MonthWriters,
-    done: BucketProgress,
+    progress: Progress = no_progress,
+    total: int = 0,
 ) -> tuple[int, int]:
     """Deduplicate, sort and append every bucket to its month files, in bucket order.
 
@@ -169,7 +168,7 @@ def write_buckets(
                 if unique.num_rows:
                     writers.write(month, unique)
                     written += unique.num_rows
-        done(written)
+        progress("write", written, total)
     return written, dropped
 
 

@@ -40,18 +40,19 @@ from events.pseudonym import load_key, pseudonym_sql
 from events.tombstones import read_tombstones
 from events.validate import check_header, parse_lines_sql
 from shopgraph.errors import ShopgraphError
-from shopgraph.files import file_sha256, fsync_dir
+from shopgraph.files import file_sha256, fsync_dir, fsync_file
 from shopgraph.locks import exclusive_lock
+from shopgraph.progress import BYTES, Progress, no_progress
 from shopgraph.sqltext import literal
 from shopgraph.version import code_version
 from shopgraph.workspace import Workspace
 
-#: ``progress(phase, done, total, rows)``: ``rows`` is the rows read so far; phases in
-#: order: ``read`` (done/total in bytes of the source file), ``pseudonymise`` (distinct
-#: users), ``dedupe`` (user buckets cut, see :mod:`events.buckets`) and ``write`` (rows
-#: written, bucket by bucket, each deduplicated and sorted), each reported at least when
-#: it starts and when it ends.
-Progress = Callable[[str, int, int, int], None]
+#: The steps :func:`ingest_file` reports to its :data:`~shopgraph.progress.Progress`, in
+#: order, with the unit of their done/total: ``read`` (bytes of the source file),
+#: ``pseudonymise`` (distinct users), ``dedupe`` (user buckets cut, see :mod:`events.buckets`)
+#: and ``write`` (rows written, bucket by bucket, each deduplicated and sorted), each
+#: reported at least when it starts and when it ends.
+STEPS = {"read": BYTES, "pseudonymise": "users", "dedupe": "buckets", "write": "rows"}
 
 TMP_PREFIX = ".tmp-ingest-"
 LOCK_FILE = ".ingest.lock"
@@ -208,7 +209,7 @@ def ingest_file(
         Replace ``user_id`` by its keyed hash (:mod:`events.pseudonym`). Must be the same
         for every file of a store.
     progress
-        Optional callback, see :data:`Progress`.
+        Optional callback, see :data:`STEPS`.
     memory_limit
         DuckDB's memory limit; larger work spills to the temporary directory in the store.
 
@@ -361,7 +362,7 @@ def _stage(
     3. ``dedupe``: the users cut into buckets sized to the memory limit (:mod:`events.buckets`);
     4. ``write``: each bucket deduplicated, sorted and appended to its month's Parquet file.
     """
-    report = progress or (lambda phase, done, total, rows: None)
+    report = progress or no_progress
     con = duckdb.connect()  # in memory; beyond memory_limit DuckDB spills to tmp/spill
     writers = MonthWriters(tmp / "events", f"part-{sha12}.parquet")
     try:
@@ -373,10 +374,10 @@ def _stage(
             raise _SameContent(same)
         rows_read, rows_rejected = _count_parsed(con, path, staging)
         rejects_file = _write_rejects(con, path, tmp, sha12) if rows_rejected else None
-        rows_erased = _map_users(con, key, tombstones, report, rows_read)
+        rows_erased = _map_users(con, key, tombstones, report)
         to_write = rows_read - rows_rejected - rows_erased
-        buckets = _cut_buckets(con, to_write, report, rows_read)
-        rows_per_month, rows_duplicate = _write_months(con, path, writers, buckets, to_write, report, rows_read)
+        buckets = _cut_buckets(con, to_write, report)
+        rows_per_month, rows_duplicate = _write_months(con, path, writers, buckets, to_write, report)
     finally:
         writers.close()
         con.close()
@@ -409,13 +410,11 @@ def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, staging: Path, repor
     hashed on the way.
     """
     size = path.stat().st_size
-    report("read", 0, size, 0)
+    report("read", 0, size)
     content = hashlib.sha256()
     lines = pa.RecordBatchReader.from_batches(
         LINES_SCHEMA,
-        prefetched(
-            line_batches(path, progress=lambda pos, n: report("read", pos, size, max(n - 1, 0)), digest=content)
-        ),
+        prefetched(line_batches(path, progress=report, digest=content)),
     )
     con.register("source_lines", lines)
     data_lines = "(SELECT * FROM source_lines WHERE line_no > 1)"
@@ -455,15 +454,13 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, path: Path, tmp: Path, sha12:
     return rejects_file
 
 
-def _map_users(
-    con: duckdb.DuckDBPyConnection, key: bytes | None, tombstones: set[int], report: Progress, rows_read: int
-) -> int:
+def _map_users(con: duckdb.DuckDBPyConnection, key: bytes | None, tombstones: set[int], report: Progress) -> int:
     """Phase ``pseudonymise``: the table ``user_map`` (raw id, pseudonym, rows, erased); return the rows erased.
 
     The keyed hash runs in SQL (:func:`events.pseudonym.pseudonym_sql`); a user is erased
     when their pseudonym is in ``tombstones``.
     """
-    report("pseudonymise", 0, 0, rows_read)
+    report("pseudonymise", 0, 0)
     con.register("tombstones", pa.table({"user_id": pa.array(sorted(tombstones), pa.int64())}))
     con.execute(
         f"""CREATE TABLE user_map AS
@@ -475,17 +472,17 @@ def _map_users(
     n_users, rows_erased = con.execute(
         "SELECT count(*), coalesce(sum(n_rows) FILTER (erased), 0) FROM user_map"
     ).fetchall()[0]
-    report("pseudonymise", n_users, n_users, rows_read)
+    report("pseudonymise", n_users, n_users)
     return rows_erased
 
 
-def _cut_buckets(con: duckdb.DuckDBPyConnection, to_write: int, report: Progress, rows_read: int) -> int:
+def _cut_buckets(con: duckdb.DuckDBPyConnection, to_write: int, report: Progress) -> int:
     """Phase ``dedupe``: the users cut into buckets of about equal rows, each small enough to dedupe and
     sort in memory; return how many."""
     buckets = bucket_count(to_write, memory_limit_bytes(con))
-    report("dedupe", 0, buckets, rows_read)
+    report("dedupe", 0, buckets)
     assign_buckets(con, "user_map", buckets)
-    report("dedupe", buckets, buckets, rows_read)
+    report("dedupe", buckets, buckets)
     return buckets
 
 
@@ -503,14 +500,13 @@ def _write_months(
     buckets: int,
     to_write: int,
     report: Progress,
-    rows_read: int,
 ) -> tuple[dict[str, int], int]:
     """Phase ``write``: bucket by bucket, deduplicated and sorted into one zstd Parquet file per month.
 
     Returns the rows written per month and the duplicates dropped; written + duplicates
     must be every row to write, or it is a bug and nothing is committed.
     """
-    report("write", 0, to_write, rows_read)
+    report("write", 0, to_write)
     months = [
         month
         for (month,) in con.execute(
@@ -519,9 +515,7 @@ def _write_months(
                ORDER BY 1"""
         ).fetchall()
     ]
-    written, rows_duplicate = write_buckets(
-        con, _bucket_sql, buckets, months, writers, lambda written: report("write", written, to_write, rows_read)
-    )
+    written, rows_duplicate = write_buckets(con, _bucket_sql, buckets, months, writers, report, total=to_write)
     writers.close()
     rows_per_month = dict(sorted(writers.rows.items()))
     rows_kept = sum(rows_per_month.values())
@@ -530,7 +524,7 @@ def _write_months(
             f"{path.name}: {to_write} rows to write became {written} written + "
             f"{rows_duplicate} duplicates ({rows_kept} in the month files)"
         )
-    report("write", to_write, to_write, rows_read)
+    report("write", to_write, to_write)
     return rows_per_month, rows_duplicate
 
 
@@ -560,7 +554,7 @@ def _commit(workspace: Workspace, tmp: Path, entry: IngestedFile, manifest: list
     store = workspace.store_dir
     staged = [*entry.partitions, *([entry.rejects_file] if entry.rejects_file else [])]
     for relative in staged:
-        _fsync_file(tmp / relative)
+        fsync_file(tmp / relative)
     with _interrupts_deferred():
         for relative in staged:
             target = store / relative
@@ -568,8 +562,3 @@ def _commit(workspace: Workspace, tmp: Path, entry: IngestedFile, manifest: list
             os.replace(tmp / relative, target)
             fsync_dir(target.parent)
         write_manifest(workspace, [*manifest, entry])
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())

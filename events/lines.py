@@ -12,7 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shopgraph.errors import ShopgraphError
+from shopgraph.progress import Progress
 
 try:  # ISA-L inflates gzip about 3x faster than zlib; same API, same results
     from isal import isal_zlib as inflate_lib
@@ -34,9 +35,6 @@ GZIP_MAGIC = b"\x1f\x8b"
 BOM = b"\xef\xbb\xbf"
 MAX_LINE_BYTES = 64 << 20
 LINES_SCHEMA = pa.schema([("line_no", pa.int64()), ("raw", pa.binary())])
-
-#: ``progress(bytes_read, lines_read)``: compressed bytes of the file consumed so far
-ByteProgress = Callable[[int, int], None]
 
 
 class Digest(Protocol):
@@ -117,7 +115,7 @@ def _chunks_quiet(path: Path, block_size: int) -> Iterator[tuple[bytes, int]]:
 def line_batches(
     path: Path,
     block_size: int = 8 << 20,
-    progress: ByteProgress | None = None,
+    progress: Progress | None = None,
     digest: Digest | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Every line of ``path`` as Arrow batches of ``(line_no, raw)``, header included (line 1).
@@ -130,7 +128,7 @@ def line_batches(
         Bytes read from the file at a time; memory stays a small multiple of the
         decompressed size of one block.
     progress
-        Called after each batch with the compressed bytes consumed and lines produced.
+        Called after each batch as ``progress("read", bytes_consumed, file_size)`` (compressed bytes).
     digest
         Optional hash object updated with every decompressed byte of the file, as is
         (BOM and line endings included): once the batches are exhausted it identifies the
@@ -143,6 +141,7 @@ def line_batches(
         removed, and so is ``\\r`` at the end of a line (CRLF files). A final line with
         no newline is a line; the empty string after a final newline is not.
     """
+    size = path.stat().st_size
     next_line = 1
     tail = b""
     first = True
@@ -177,7 +176,7 @@ def line_batches(
         next_line += count
         yield pa.record_batch([numbers, lines], schema=LINES_SCHEMA)
         if progress is not None:
-            progress(position, next_line - 1)
+            progress("read", position, size)
     if tail:
         yield pa.record_batch(
             [pa.array([next_line], pa.int64()), pa.array([tail.removesuffix(b"\r")], pa.binary())],
@@ -185,7 +184,7 @@ def line_batches(
         )
         next_line += 1
     if progress is not None:
-        progress(path.stat().st_size, next_line - 1)
+        progress("read", size, size)
 
 
 def prefetched(batches: Iterator[pa.RecordBatch], depth: int = 3) -> Iterator[pa.RecordBatch]:

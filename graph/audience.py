@@ -16,6 +16,7 @@ from graph.connection import QueryRunner
 from graph.recommend import Recommender, unknown_segment_message
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import atomic_write
+from shopgraph.progress import Progress
 from shopgraph.workspace import Workspace
 
 EXPORTS_DIR = "exports"
@@ -91,7 +92,7 @@ def export_segment(
     out: Path | None = None,
     consented: Path | None = None,
     k: int = 10,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> SegmentExport:
     """Write a current segment's customers as CSV: pseudonyms, or (with ``consented``) only consenting raw ids.
 
@@ -119,7 +120,7 @@ def export_segment(
     for i, member in enumerate(kept, start=1):
         results.append((member, recommender.for_context(member)))
         if progress and (i % 500 == 0 or i == len(kept)):
-            progress(i, len(kept))
+            progress("customers", i, len(kept))
     suffix = "-consented" if consented is not None else ""
     path = out or exports_dir(workspace) / f"segment-{slug(members[0]['segment'])}{suffix}.csv"
 

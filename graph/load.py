@@ -33,6 +33,7 @@ from events.manifest import read_manifest
 from graph.connection import QueryRunner
 from graph.schema import apply_schema
 from shopgraph.errors import ShopgraphError
+from shopgraph.progress import Progress
 from shopgraph.sqltext import literal_list
 from shopgraph.workspace import Workspace
 
@@ -44,8 +45,7 @@ RELATIONSHIPS = {  # event type → (step name, catalog query)
     "purchase": ("purchased", "load/add_purchased"),
 }
 
-Progress = Callable[[str, int, int], None]
-"""``progress(step, rows_done, rows_total)`` — called after every committed batch."""
+# progress(step, rows_done, rows_total) is called after every committed batch.
 
 
 @dataclass(frozen=True)

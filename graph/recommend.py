@@ -29,6 +29,7 @@ from events.pseudonym import load_key, pseudonym
 from graph.connection import QueryRunner
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import atomic_write
+from shopgraph.progress import Progress
 from shopgraph.workspace import Workspace
 
 NOT_ENOUGH_ACTIVITY_ID = 0
@@ -198,10 +199,8 @@ class Recommender:
             )
         return [self.for_context(found[u]) for u in user_ids]
 
-    def for_segment(
-        self, segment: str, progress: Callable[[int, int], None] | None = None
-    ) -> list[CustomerRecommendations]:
-        """Top-k for every customer of a current segment (English or French name)."""
+    def for_segment(self, segment: str, progress: Progress | None = None) -> list[CustomerRecommendations]:
+        """Top-k for every customer of a current segment (English or French name); progress step ``customers``."""
         members = self.db.run("recommend/segment_members", segment=segment)
         if not members:
             raise ShopgraphError(unknown_segment_message(self.db, segment))
@@ -209,7 +208,7 @@ class Recommender:
         for i, member in enumerate(members, start=1):
             out.append(self.for_context(member))
             if progress and (i % 500 == 0 or i == len(members)):
-                progress(i, len(members))
+                progress("customers", i, len(members))
         return out
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from graph.connection import QueryRunner
 from shopgraph.errors import ShopgraphError
+from shopgraph.progress import Progress
 from shopgraph.workspace import Workspace
 
 VECTORS_FILE = "user_vectors.parquet"
@@ -97,13 +98,13 @@ def write_user_vectors(
     db: QueryRunner,
     workspace: Workspace,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> VectorWrite:
     """Set ``User.embedding`` from the vector file and keep the cosine vector index `user_embedding`.
 
     Idempotent: a re-run writes the same values; users the file no longer holds lose their
-    old vector; the index is re-created only when the dimensions changed. ``progress(done,
-    total)`` is called after each committed batch. Users without a node are skipped.
+    old vector; the index is re-created only when the dimensions changed. ``progress("User.embedding",
+    done, total)`` is called after each committed batch. Users without a node are skipped.
     """
     path = vectors_path(workspace)
     if not path.is_file():
@@ -117,7 +118,7 @@ def write_user_vectors(
         matched += result[0]["matched"] if result else 0
         done += len(rows)
         if progress:
-            progress(done, total)
+            progress("User.embedding", done, total)
     removed = db.run("vectors/remove_stale_embeddings", stamp=stamp)[0]["removed"]
     created = ensure_index(db, dimensions)
     return VectorWrite(total, matched, removed, dimensions, created)

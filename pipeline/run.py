@@ -26,6 +26,7 @@ from typing import Any
 
 from pipeline.meter import StepMeter
 from pipeline.state import PipelineState, code_fingerprint, fingerprint, store_fingerprint
+from shopgraph.progress import Progress, no_progress
 from shopgraph.workspace import Workspace
 
 # the packages whose source makes each step's output (features reads the store's schema too)
@@ -65,10 +66,10 @@ class RunReport:
 @dataclass
 class RunHooks:
     """How the caller shows progress: ``on_step(step, index, total)`` when a step starts,
-    ``progress(step, label, done, total)`` inside it."""
+    ``progress(label, done, total)`` inside it (both a :data:`~shopgraph.progress.Progress`)."""
 
-    on_step: Callable[[str, int, int], None] = lambda step, index, total: None
-    progress: Callable[[str, str, int, int], None] = lambda step, label, done, total: None
+    on_step: Progress = no_progress
+    progress: Progress = no_progress
 
 
 @dataclass
@@ -95,9 +96,6 @@ class _Runner:
             status, detail = work()
         self.report.steps.append(StepOutcome(name, status, detail, meter.seconds, meter.peak_mib))
 
-    def progress_for(self, step: str) -> Callable[[str, int, int], None]:
-        return lambda label, done, total: self.hooks.progress(step, label, done, total)
-
     # ---- steps -------------------------------------------------------------------------
     def ingest(self, paths: Sequence[Path]) -> tuple[str, str]:
         from events.ingest import ingest_files
@@ -105,11 +103,8 @@ class _Runner:
         if not paths:
             return "skipped", "no files given"
 
-        def progress_for(path: Path):
-            def progress(phase: str, done: int, total: int, rows: int) -> None:
-                self.hooks.progress("ingest", f"{path.name} {phase}", done, total)
-
-            return progress
+        def progress_for(path: Path) -> Progress:
+            return lambda phase, done, total: self.hooks.progress(f"{path.name} {phase}", done, total)
 
         results, _ = ingest_files(
             self.workspace,
@@ -132,7 +127,7 @@ class _Runner:
             self.db,
             self.workspace,
             batch_size=self.options.batch_size,
-            progress=lambda step, done, total: self.hooks.progress("load", step, done, total),
+            progress=self.hooks.progress,
         )
         if not report.files_loaded:
             return "skipped", f"{len(report.files_skipped)} file(s) already in the graph"
@@ -148,14 +143,14 @@ class _Runner:
         table = build_user_features(
             self.workspace,
             load_calendar(self.options.calendar),
-            say=lambda phase: self.hooks.progress("features", phase, 0, 0),
+            say=lambda phase: self.hooks.progress(phase, 0, 0),
         )
         written = write_user_features(
             self.db,
             table.path,
             batch_size=self.options.batch_size,
             computed_at=str(read_sidecar(self.workspace)["computed_at"]),
-            on_batch=lambda n: self.hooks.progress("features", "User properties", n, table.rows),
+            on_batch=lambda n: self.hooks.progress("User properties", n, table.rows),
         )
         self.state.mark_done("features", key, step_code("features"))
         return "ran", f"{table.rows:,} users ({written.matched:,} User nodes updated)"
@@ -166,7 +161,7 @@ class _Runner:
         vectors = self.workspace.embeddings_dir / "user_vectors.parquet"
         if self.state.is_done("embed", key) and vectors.exists() and not self.options.retrain:
             return "skipped", "no new interactions"
-        progress = self.progress_for("embed")
+        progress = self.hooks.progress
         new_code = self.state.code_changed("embed", step_code("embed"))
         if self.options.retrain or not vectors.exists() or new_code:
             result = embed(self.workspace, seed=self.options.seed, progress=progress)
@@ -196,7 +191,7 @@ class _Runner:
             self.db,
             self.workspace,
             batch_size=self.options.batch_size,
-            progress=lambda done, total: self.hooks.progress("vectors", "User.embedding", done, total),
+            progress=self.hooks.progress,
         )
         self.state.mark_done("vectors", key, step_code("vectors"))
         return "ran", (
@@ -215,7 +210,7 @@ class _Runner:
             self.report.run_dir = previous
             self.report.decision = "segments are current: nothing to assign"
             return "skipped", self.report.decision
-        progress = self.progress_for("segment")
+        progress = self.hooks.progress
         drift = None
         new_code = previous is not None and self.state.code_changed("segment", step_code("segment"))
         if previous is None or self.options.retrain or new_code:
@@ -269,23 +264,18 @@ class _Runner:
             return "skipped", "the report is current"
         from events.describe import describe
 
-        self.hooks.progress("report", "describe the event store", 0, REPORT_STEPS)
+        self.hooks.progress("describe the event store", 0, REPORT_STEPS)
         describe(self.workspace, None).save(self.workspace.reports_dir / "describe.json")
         from segments.recommend_eval import current_evaluation, evaluate_recommendations
 
         # the hold-out is redone only for a new segmentation run or new months (not for another --lang)
         def progress(label: str, done: int, total: int) -> None:
-            self.hooks.progress("report", f"recommendation hold-out: {label}", done, total)
+            self.hooks.progress(f"recommendation hold-out: {label}", done, total)
 
         evaluation = current_evaluation(self.workspace, progress=progress) or evaluate_recommendations(
             self.workspace, progress=progress
         )
-        done = iter(range(1, REPORT_STEPS + 1))
-        written = build_dossier(
-            self.workspace,
-            lang=lang,
-            progress=lambda name: self.hooks.progress("report", name, next(done, REPORT_STEPS), REPORT_STEPS),
-        )
+        written = build_dossier(self.workspace, lang=lang, progress=self.hooks.progress)
         self.report.report_paths = [written.html, written.pdf]
         self.state.mark_done("report", key, step_code("report"))
         missing = f"; sections missing an input: {', '.join(written.incomplete)}" if written.incomplete else ""

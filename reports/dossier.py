@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,9 +20,9 @@ from reports.inputs import read_inputs
 from reports.sections import BUILDERS, Block, Context, Section
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import atomic_path, write_text_atomic
+from shopgraph.progress import Progress
 from shopgraph.workspace import Workspace
 
-Progress = Callable[[str], None]
 #: The steps :func:`build_dossier` reports to ``progress``: one per section, then the two files.
 STEPS = len(SECTIONS) + 2
 
@@ -45,7 +44,7 @@ def build_sections(workspace: Workspace, lang: str = "en", progress: Progress | 
     for number, key in enumerate(SECTIONS, start=1):
         title = t(lang, f"s.{key}")
         if progress:
-            progress(f"{number}. {title}")
+            progress(f"{number}. {title}", number - 1, STEPS)
         try:
             blocks = BUILDERS[key](context)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
@@ -103,7 +102,8 @@ def build_dossier(
 ) -> DossierPaths:
     """Write ``dossier-<lang>.html`` and ``dossier-<lang>.pdf`` into ``out_dir`` (default: workspace reports/).
 
-    ``progress`` is called with the name of each step (the ten sections, then HTML, then PDF).
+    ``progress(step, done, STEPS)`` is called as each step starts, named after it (the ten sections,
+    then HTML, then PDF), with ``done`` the steps finished before it.
     """
     check_lang(lang)
     out = Path(out_dir) if out_dir else workspace.reports_dir
@@ -113,12 +113,12 @@ def build_dossier(
 
     run_dir = current_run_dir(workspace)
     if progress:
-        progress("HTML")
+        progress("HTML", STEPS - 2, STEPS)
     html = render_html(sections, workspace, lang, run_dir.name if run_dir else None)
     html_path = out / f"dossier-{lang}.html"
     write_text_atomic(html_path, html)
     if progress:
-        progress("PDF")
+        progress("PDF", STEPS - 1, STEPS)
     pdf_path = render_pdf(html, out / f"dossier-{lang}.pdf")
     incomplete = tuple(f"{s.number}. {s.title}" for s in sections if _has_missing(s.blocks))
     return DossierPaths(html_path, pdf_path, incomplete)

@@ -44,7 +44,6 @@ from __future__ import annotations
 import functools
 import platform
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,13 +64,12 @@ from sklearn.tree import DecisionTreeClassifier
 
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import atomic_path
+from shopgraph.progress import Progress
 
 LOW_CONFIDENCE = 0.5
 SVM_CAP = 4_000
 TRAIN_CAP = 20_000
 MODEL_FILE = "classifier.joblib"
-
-Progress = Callable[[str, int, int], None]
 
 
 def candidates(seed: int) -> dict[str, object]:

@@ -29,6 +29,7 @@ from segments import assign as assigner
 from segments import lineage, naming, profile, runs, selection, short_history, threshold
 from segments.inputs import InputTransform, align_vectors, read_user_vectors, with_derived
 from shopgraph.errors import ShopgraphError
+from shopgraph.progress import Progress
 from shopgraph.version import code_version
 from shopgraph.words import NOT_ENOUGH_ACTIVITY
 from shopgraph.workspace import Workspace
@@ -44,8 +45,6 @@ DEFAULT_SAMPLE = 20_000
 GMM_FIT_CAP = 200_000
 IMPORTANCE_ROWS = 2_000
 FINGERPRINT = ("n_events", "n_sessions", "n_purchases", "total_spent")
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass

@@ -46,6 +46,7 @@ from events.store import event_files, events_sql, month_dirs
 from features.registry import TOP_CATEGORIES
 from graph.recommend import CANDIDATES, HALF_LIFE_DAYS, MIN_BUYERS, NO_DEPARTMENT, personalise, rank
 from segments.runs import current_run_dir, write_json
+from shopgraph.progress import Progress
 from shopgraph.workspace import Workspace
 
 K = 10
@@ -61,8 +62,6 @@ MODEL_NAMES_FR = {
     "item-to-item": "article à article",
 }
 
-Progress = Callable[[str, int, int], None]
-"""``progress(label, done, total)``."""
 Recommend = Callable[[int], list[int]]
 
 
@@ -304,9 +303,9 @@ def item_to_item_recommender(data: Holdout, k: int = K) -> Recommend:
 
 
 def score(
-    data: Holdout, recommend: Recommend, k: int = K, progress: Callable[[int, int], None] | None = None
+    data: Holdout, recommend: Recommend, k: int = K, progress: Progress | None = None, step: str = "score"
 ) -> dict[str, float]:
-    """hit_rate, precision, recall (at ``k``) and catalogue coverage over the evaluated customers."""
+    """hit_rate, precision, recall (at ``k``) and catalogue coverage of the evaluated customers (progress: ``step``)."""
     hits = precision = recall = 0.0
     recommended: set[int] = set()
     users = data.users
@@ -318,7 +317,7 @@ def score(
         precision += found / k
         recall += found / len(data.test[user])
         if progress and (i % 1000 == 0 or i == len(users)):
-            progress(i, len(users))
+            progress(step, i, len(users))
     n = len(users) or 1
     return {
         "hit_rate": hits / n,
@@ -343,9 +342,7 @@ def compare(
     models["item-to-item"] = lambda: item_to_item_recommender(data, k)
     out = {}
     for name, build in models.items():
-        out[name] = score(
-            data, build(), k, (lambda done, total, name=name: progress(name, done, total)) if progress else None
-        )
+        out[name] = score(data, build(), k, progress, step=name)
     return out
 
 

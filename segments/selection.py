@@ -40,7 +40,6 @@ users go to the nearest Ward centroid.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -50,6 +49,8 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from sklearn.mixture import GaussianMixture
+
+from shopgraph.progress import Progress
 
 METHODS = ("kmeans", "gmm", "ward")
 K_RANGE = tuple(range(3, 16))
@@ -62,8 +63,6 @@ SILHOUETTE_SAMPLE = 3_000
 WARD_SAMPLE = 3_000
 KMEANS_STARTS = 10  # k-means keeps the best of this many starts, in every fit (selection, bootstraps, final)
 MINIBATCH_ABOVE = 100_000  # final k-means fits on more users than this use MiniBatchKMeans
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass

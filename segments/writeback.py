@@ -52,7 +52,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +65,7 @@ import cypher
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import file_sha256
 from shopgraph.locks import exclusive_lock
+from shopgraph.progress import Progress
 from shopgraph.sqltext import literal
 from shopgraph.words import NOT_ENOUGH_ACTIVITY
 from shopgraph.workspace import Workspace
@@ -72,11 +73,10 @@ from shopgraph.workspace import Workspace
 if TYPE_CHECKING:
     from graph.connection import QueryRunner
 
-Progress = Callable[[str, int, int], None]
-"""``progress(phase, rows_done, rows_total)`` after every batch; phases are ``"clean"``,
-``"stage"``, ``"switch"`` (rows sent into the one switch transaction), ``"copy"`` (rows of
-the User copy committed, when the switch was too big for one transaction), ``"retire"``, and
-``"refresh"`` (the current run's assignments rewritten by ``shopgraph assign``)."""
+# progress(phase, rows_done, rows_total) after every batch; phases are "clean", "stage",
+# "switch" (rows sent into the one switch transaction), "copy" (rows of the User copy committed,
+# when the switch was too big for one transaction), "retire", and "refresh" (the current run's
+# assignments rewritten by `shopgraph assign`).
 
 DEFAULT_BATCH_SIZE = 10_000
 LOCK_FILE = ".writeback.lock"

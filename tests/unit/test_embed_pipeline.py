@@ -159,7 +159,7 @@ def one_line_error(result) -> str:
 
 def test_cli_without_events_says_run_ingest_first(workspace) -> None:
     assert "run `shopgraph ingest FILE` first" in one_line_error(runner.invoke(app, ["embed"]))
-    assert "run `shopgraph ingest FILE` first" in one_line_error(runner.invoke(app, ["embed", "--assign-only"]))
+    assert "run `shopgraph ingest FILE` first" in one_line_error(runner.invoke(app, ["embed", "--fold-in"]))
 
 
 def test_cli_bad_options_are_one_line(loaded) -> None:
@@ -169,12 +169,24 @@ def test_cli_bad_options_are_one_line(loaded) -> None:
     assert result.exit_code == 2
 
 
-def test_cli_embed_then_assign_only(loaded) -> None:
+def test_cli_embed_then_fold_in(loaded) -> None:
     result = runner.invoke(
         app, ["embed", "--dimensions", "8", "--walk-length", "8", "--walks-per-node", "2", "--max-users", "40"]
     )
     assert result.exit_code == 0, result.output
     assert "users trained" in result.output and "40" in result.output
+    result = runner.invoke(app, ["embed", "--fold-in"])
+    assert result.exit_code == 0, result.output
+    assert "users folded in now" in result.output
+    assert "deprecated" not in result.output
+
+
+def test_cli_assign_only_is_a_hidden_deprecated_alias_of_fold_in(loaded) -> None:
+    assert "--assign-only" not in runner.invoke(app, ["embed", "--help"]).output
+    runner.invoke(
+        app, ["embed", "--dimensions", "8", "--walk-length", "8", "--walks-per-node", "2", "--max-users", "40"]
+    )
     result = runner.invoke(app, ["embed", "--assign-only"])
     assert result.exit_code == 0, result.output
+    assert "--assign-only is deprecated, use --fold-in" in result.output
     assert "users folded in now" in result.output

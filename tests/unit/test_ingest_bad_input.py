@@ -271,7 +271,7 @@ def test_failure_midway_leaves_store_as_before(seeded: Workspace, tmp_path: Path
 @pytest.mark.parametrize("phase", ["read", "pseudonymise", "dedupe", "write"])
 def test_ctrl_c_in_any_phase_leaves_store_as_before(seeded: Workspace, tmp_path: Path, phase: str) -> None:
     def progress(path):
-        def report(name: str, done: int, total: int, rows: int) -> None:
+        def report(name: str, done: int, total: int) -> None:
             if name == phase and done:
                 raise KeyboardInterrupt
 
