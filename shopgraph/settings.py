@@ -115,7 +115,7 @@ def local_password(workspace: Workspace) -> str:
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(18)
+    value = "sg" + secrets.token_urlsafe(18)  # never a leading '-', which neo4j-admin would read as an option
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(value + "\n")

@@ -71,3 +71,13 @@ def test_generated_local_password_is_owner_only_and_stable(monkeypatch, tmp_path
     assert first.password == second.password and len(first.password) >= 16
     mode = (tmp_path / "neo4j" / "password").stat().st_mode & 0o777
     assert mode == 0o600
+
+
+def test_generated_local_password_never_starts_with_a_dash(monkeypatch, tmp_path) -> None:
+    """neo4j-admin reads a leading '-' as an option: token_urlsafe gives one about 1 time in 32."""
+    import secrets
+
+    monkeypatch.setenv("SHOPGRAPH_HOME", str(tmp_path))
+    monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda n: "-" + "x" * (n - 1))
+    assert not Settings.from_env().password.startswith("-")
