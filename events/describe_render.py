@@ -31,7 +31,21 @@ def _pairs(title: str, rows: list[tuple[str, str]]) -> Table:
 
 def tables(d: Description) -> list[Table]:
     """The description as rich tables, in reading order."""
-    out: list[Table] = []
+    return [
+        _overview_table(d),
+        _months_table(d),
+        *_days_tables(d),
+        _pairs("missing values (share of events)", [(c, _pct(v)) for c, v in d.missing_rates.items()]),
+        _price_table(d),
+        _funnel_table(d),
+        _top_table("top categories", d.top_categories, "category_code"),
+        _top_table("top brands", d.top_brands, "brand"),
+        *_activity_tables(d),
+        _bots_table(d),
+    ]
+
+
+def _overview_table(d: Description) -> Table:
     overview = [(k, _n(v)) for k, v in d.totals.items()]
     overview += [("first event", d.first_event), ("last event", d.last_event), ("months", ", ".join(d.months))]
     if d.ingest:
@@ -42,8 +56,10 @@ def tables(d: Description) -> list[Table]:
         ]
     else:
         overview.append(("duplicates dropped at ingest", "unknown (no manifest)"))
-    out.append(_pairs("event store", overview))
+    return _pairs("event store", overview)
 
+
+def _months_table(d: Description) -> Table:
     months = Table(title="events per month and type", title_justify="left")
     for name in ("month", "events", *EVENT_TYPES):
         months.add_column(name, justify="left" if name == "month" else "right")
@@ -51,67 +67,59 @@ def tables(d: Description) -> list[Table]:
         months.add_row(row["month"], *(_n(row[k]) for k in ("events", *EVENT_TYPES)))
     total = d.totals["events"]
     months.add_row("share", "", *(_pct(d.events_per_type[t] / total) for t in EVENT_TYPES), style="dim")
-    out.append(months)
+    return months
 
+
+def _days_tables(d: Description) -> list[Table]:
     days = sorted(d.events_per_day, key=lambda r: r["events"])
-    if days:
-        median = days[len(days) // 2]["events"]
-        out.append(
-            _pairs(
-                "events per day",
-                [
-                    ("days", _n(len(days))),
-                    ("median", _n(median)),
-                    ("quietest", f"{days[0]['day']}  {_n(days[0]['events'])}"),
-                    *(
-                        (f"busiest #{i + 1}", f"{r['day']}  {_n(r['events'])}")
-                        for i, r in enumerate(reversed(days[-5:]))
-                    ),
-                ],
-            )
-        )
+    if not days:
+        return []
+    median = days[len(days) // 2]["events"]
+    rows = [
+        ("days", _n(len(days))),
+        ("median", _n(median)),
+        ("quietest", f"{days[0]['day']}  {_n(days[0]['events'])}"),
+        *((f"busiest #{i + 1}", f"{r['day']}  {_n(r['events'])}") for i, r in enumerate(reversed(days[-5:]))),
+    ]
+    return [_pairs("events per day", rows)]
 
-    out.append(_pairs("missing values (share of events)", [(c, _pct(v)) for c, v in d.missing_rates.items()]))
 
+def _price_table(d: Description) -> Table:
     price_rows = [(k, _n(v) if v is not None else "–") for k, v in d.price["quantiles"].items()]
     price_rows += [
         ("mean", _n(d.price["mean"] or 0.0)),
         ("zero prices", f"{_n(d.price['zero_prices'])} ({_pct(d.price['zero_price_rate'])})"),
     ]
-    out.append(_pairs("price" + ("" if d.price["exact_quantiles"] else " (approximate quantiles)"), price_rows))
+    return _pairs("price" + ("" if d.price["exact_quantiles"] else " (approximate quantiles)"), price_rows)
 
+
+def _funnel_table(d: Description) -> Table:
     f = d.funnel
     funnel = Table(title="funnel view → cart → purchase", title_justify="left")
     for name in ("step", "events", "users", "events / previous", "users / previous"):
         funnel.add_column(name, justify="left" if name == "step" else "right")
     funnel.add_row("view", _n(f["events"]["view"]), _n(f["users"]["view"]), "", "")
-    funnel.add_row(
-        "cart",
-        _n(f["events"]["cart"]),
-        _n(f["users"]["cart"]),
-        _pct(f["event_rates"]["cart_per_view"]),
-        _pct(f["user_rates"]["cart_per_view"]),
-    )
-    funnel.add_row(
-        "purchase",
-        _n(f["events"]["purchase"]),
-        _n(f["users"]["purchase"]),
-        _pct(f["event_rates"]["purchase_per_cart"]),
-        _pct(f["user_rates"]["purchase_per_cart"]),
-    )
-    out.append(funnel)
+    for step, rate in (("cart", "cart_per_view"), ("purchase", "purchase_per_cart")):
+        funnel.add_row(
+            step,
+            _n(f["events"][step]),
+            _n(f["users"][step]),
+            _pct(f["event_rates"][rate]),
+            _pct(f["user_rates"][rate]),
+        )
+    return funnel
 
-    for title, rows, key in (
-        ("top categories", d.top_categories, "category_code"),
-        ("top brands", d.top_brands, "brand"),
-    ):
-        top = Table(title=title, title_justify="left")
-        for name in (key, "events", "users", "purchases", "revenue"):
-            top.add_column(name, justify="left" if name == key else "right")
-        for r in rows:
-            top.add_row(r[key], _n(r["events"]), _n(r["users"]), _n(r["purchases"]), _n(r["revenue"]))
-        out.append(top)
 
+def _top_table(title: str, rows: list[dict], key: str) -> Table:
+    top = Table(title=title, title_justify="left")
+    for name in (key, "events", "users", "purchases", "revenue"):
+        top.add_column(name, justify="left" if name == key else "right")
+    for r in rows:
+        top.add_row(r[key], _n(r["events"]), _n(r["users"]), _n(r["purchases"]), _n(r["revenue"]))
+    return top
+
+
+def _activity_tables(d: Description) -> list[Table]:
     upe = d.users_per_events
     hist = Table(title="users per number of events (the activity threshold is chosen from this)", title_justify="left")
     for name in ("events", "users", "cumulative share"):
@@ -119,11 +127,13 @@ def tables(d: Description) -> list[Table]:
     for r in upe["histogram"]:
         span = str(r["events_from"]) if r["events_from"] == r["events_to"] else f"{r['events_from']}–{r['events_to']}"
         hist.add_row(span, _n(r["users"]), _pct(r["cumulative_user_share"]))
-    out.append(hist)
-    out.append(
-        _pairs("events per user", [*((k, _n(v)) for k, v in upe["quantiles"].items()), ("mean", _n(upe["mean"]))])
+    quantiles = _pairs(
+        "events per user", [*((k, _n(v)) for k, v in upe["quantiles"].items()), ("mean", _n(upe["mean"]))]
     )
+    return [hist, quantiles]
 
+
+def _bots_table(d: Description) -> Table:
     b = d.bots
     bot_rows = [
         ("rule", b["rule"]),
@@ -135,8 +145,7 @@ def tables(d: Description) -> list[Table]:
         (f"user {r['user_id']}", f"{_n(r['events'])} events, max {_n(r['max_events_per_day'])}/day")
         for r in b["top"][:5]
     ]
-    out.append(_pairs("bot-like users", bot_rows))
-    return out
+    return _pairs("bot-like users", bot_rows)
 
 
 def plots(d: Description, out_dir: Path) -> list[Path]:
