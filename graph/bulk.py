@@ -29,7 +29,8 @@ import csv
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,9 +131,14 @@ def _union(per_file: list[dict[str, str]], step: str) -> str:
 def import_tables(per_file: list[dict[str, str]]) -> list[ImportTable]:
     """The importer's input groups, over the temp tables ``file_categories``, ``file_brands``, ``file_products``,
     ``file_users`` (see :func:`write_csvs`) and the per-file relationship queries of ``per_file``."""
+    return [*_category_tables(), *_catalogue_tables(), _user_table(), *_interaction_tables(per_file)]
+
+
+def _category_tables() -> list[ImportTable]:
+    """Category nodes, the CategoryLevel tree of their codes, and the CHILD_OF edges between them."""
     codes = "SELECT DISTINCT code, string_split(code, '.') AS parts FROM file_categories WHERE code IS NOT NULL"
     levels = f"SELECT code, parts, unnest(range(1, len(parts) + 1)) AS depth FROM ({codes})"
-    tables = [
+    return [
         ImportTable(
             "nodes",
             "Category",
@@ -168,6 +174,12 @@ def import_tables(per_file: list[dict[str, str]]) -> list[ImportTable]:
             SELECT DISTINCT array_to_string(parts[1:depth], '.'), array_to_string(parts[1:depth - 1], '.')
             FROM ({levels}) WHERE depth > 1""",
         ),
+    ]
+
+
+def _catalogue_tables() -> list[ImportTable]:
+    """Brand and Product nodes, and the products' IN_CATEGORY and OF_BRAND edges."""
+    return [
         ImportTable("nodes", "Brand", "brands", "name:ID(Brand)", "SELECT DISTINCT name FROM file_brands"),
         ImportTable(
             "nodes",
@@ -196,17 +208,26 @@ def import_tables(per_file: list[dict[str, str]]) -> list[ImportTable]:
             """
             SELECT DISTINCT product_id, brand FROM file_products WHERE brand IS NOT NULL""",
         ),
-        ImportTable(
-            "nodes",
-            "User",
-            "users",
-            "user_id:ID(User){id-type:long},n_events:long,first_seen:datetime,last_seen:datetime",
-            f"""
+    ]
+
+
+def _user_table() -> ImportTable:
+    """User nodes: events added up over the files, first and last seen widened."""
+    return ImportTable(
+        "nodes",
+        "User",
+        "users",
+        "user_id:ID(User){id-type:long},n_events:long,first_seen:datetime,last_seen:datetime",
+        f"""
             SELECT user_id, sum(n_events)::BIGINT AS n_events, {_iso("min(first_seen)")} AS first_seen,
                    {_iso("max(last_seen)")} AS last_seen
             FROM file_users GROUP BY user_id""",
-        ),
-    ]
+    )
+
+
+def _interaction_tables(per_file: list[dict[str, str]]) -> list[ImportTable]:
+    """The four User→Product relationship types, combined over the files as the Bolt MERGEs combine them."""
+    tables = []
     for step, rel_type in REL_TYPES.items():
         amount = step == "purchased"
         tables.append(
@@ -370,7 +391,6 @@ def bulk_load(
     reconnects). ``workspace`` holds the event store (it may differ from the server's own
     workspace, as in the tests).
     """
-    say = say or (lambda _phase: None)
     server = server or LocalServer(settings)
     started = time.perf_counter()
     report = BulkReport()
@@ -383,56 +403,74 @@ def bulk_load(
     prune_interactions(workspace, sources)
     work = workspace.home / "graph" / "bulk-import"
     shutil.rmtree(work, ignore_errors=True)
-
-    def phase(name: str, message: str) -> None:
-        say(message)
-        phases_started[name] = time.perf_counter()
-
-    def done(name: str) -> None:
-        report.phases[name] = time.perf_counter() - phases_started[name]
-
-    phases_started: dict[str, float] = {}
+    phase = _Phases(report, say or (lambda _phase: None))
     try:  # the CSVs hold pseudonyms: never leave them behind, even when the import fails
-        phase("csv", f"aggregating {len(sources)} file(s) with DuckDB and writing CSVs to {work}")
-        con = duckdb.connect()
-        con.execute("SET preserve_insertion_order = false")
-        con.execute(f"SET temp_directory = {literal(work / 'duckdb-tmp')}")
-        arguments, report.rows_written = write_csvs(workspace, sources, work, con, compress=compress, on_table=on_table)
-        con.close()
-        done("csv")
-
-        phase("stop", f"stopping Neo4j ({settings.uri})")
-        server.stop()
-        done("stop")
-        try:
-            phase("import", f"neo4j-admin database import full {DATABASE}")
-            counts = run_import(server, arguments, workspace.home / "graph" / "bulk-import.report")
-            done("import")
-        except BaseException:
-            import_empty_store(server, work)
+        with phase("csv", f"aggregating {len(sources)} file(s) with DuckDB and writing CSVs to {work}"):
+            arguments, report.rows_written = _write_import_csvs(workspace, sources, work, compress, on_table)
+        with phase("stop", f"stopping Neo4j ({settings.uri})"):
+            server.stop()
+        with phase("import", f"neo4j-admin database import full {DATABASE}"):
+            counts = _import_or_empty_store(server, arguments, workspace, work)
+        with phase("start", "starting Neo4j"):
             server.start()
-            raise
-        phase("start", "starting Neo4j")
-        server.start()
-        done("start")
         report.nodes, report.relationships, report.properties = (
             counts["nodes"],
             counts["relationships"],
             counts["properties"],
         )
-
-        phase("schema", "applying the schema (uniqueness constraints)")
-        found = _wait_for_reads(db)
-        if found != report.nodes:
-            raise ShopgraphError(
-                f"the database holds {found:,} nodes after importing {report.nodes:,}: see "
-                f"{workspace.home / 'graph' / 'bulk-import.log'}"
-            )
-        apply_schema(db)
-        done("schema")
+        with phase("schema", "applying the schema (uniqueness constraints)"):
+            _check_nodes_then_apply_schema(db, report.nodes, workspace)
     finally:
         if not keep_csv:
             shutil.rmtree(work, ignore_errors=True)
     report.files_loaded = [s.name for s in sources]
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _Phases:
+    """Times the named phases of a bulk load into ``report.phases``, announcing each with ``say``."""
+
+    def __init__(self, report: BulkReport, say: Say) -> None:
+        self.report, self.say = report, say
+
+    @contextmanager
+    def __call__(self, name: str, message: str) -> Iterator[None]:
+        self.say(message)
+        started = time.perf_counter()
+        yield
+        self.report.phases[name] = time.perf_counter() - started
+
+
+def _write_import_csvs(
+    workspace: Workspace, sources: list[SourceFile], work: Path, compress: bool, on_table: OnTable | None
+) -> tuple[list[str], dict[str, int]]:
+    """The importer's CSVs and arguments, aggregated over every ingested file by DuckDB."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(f"SET temp_directory = {literal(work / 'duckdb-tmp')}")
+        return write_csvs(workspace, sources, work, con, compress=compress, on_table=on_table)
+    finally:
+        con.close()
+
+
+def _import_or_empty_store(server: LocalServer, arguments: list[str], workspace: Workspace, work: Path) -> dict:
+    """Run the import with the server stopped; when it fails, import an empty store and restart, then re-raise."""
+    try:
+        return run_import(server, arguments, workspace.home / "graph" / "bulk-import.report")
+    except BaseException:
+        import_empty_store(server, work)
+        server.start()
+        raise
+
+
+def _check_nodes_then_apply_schema(db: QueryRunner, imported: int, workspace: Workspace) -> None:
+    """Wait until the restarted server reads every imported node, then apply the uniqueness constraints."""
+    found = _wait_for_reads(db)
+    if found != imported:
+        raise ShopgraphError(
+            f"the database holds {found:,} nodes after importing {imported:,}: see "
+            f"{workspace.home / 'graph' / 'bulk-import.log'}"
+        )
+    apply_schema(db)
