@@ -172,7 +172,32 @@ def load_file(
     if not events:
         raise ShopgraphError(f"{source.name}: no events of this file in the store ({workspace.events_dir})")
     interactions = write_interactions(workspace, source, con)
-    source_key = hashlib.sha256(partitions_key(workspace, source).encode()).hexdigest()
+    cursor = _begin_file(db, source, batch_size, hashlib.sha256(partitions_key(workspace, source).encode()).hexdigest())
+    if cursor is None:
+        return {}
+    start_step, start_batch, batch_size = cursor
+    written: dict[str, int] = {}
+    with db.driver.session(database=db.database) as session:
+        for index, (step, query, sql) in enumerate(step_queries(events, str(interactions))):
+            if index < start_step:
+                continue
+            skip = start_batch if index == start_step else 0
+            rows = _load_step(db, session, con, source, (index, step, query, sql), skip, batch_size, progress)
+            if rows:
+                written[step] = rows
+    db.run(
+        "load/finish_file",
+        sha256=source.sha256,
+        loaded_at=int(time.time() * 1000),
+        interactions=int(
+            con.execute(f"SELECT count(*) FROM read_parquet({literal_list([interactions])})").fetchone()[0]
+        ),
+    )
+    return written
+
+
+def _begin_file(db: QueryRunner, source: SourceFile, batch_size: int, source_key: str) -> tuple[int, int, int] | None:
+    """Record the file on its ``(:IngestedFile)`` node; the cursor to resume from, or None when it is loaded."""
     begun = db.run(
         "load/begin_file",
         sha256=source.sha256,
@@ -185,60 +210,53 @@ def load_file(
         source_key=source_key,
     )[0]
     if begun["state"] == "loaded":
-        return {}
+        return None
     if begun["source_key"] != source_key:
         # batches are cut by offset: resuming over rewritten partitions would skip or repeat rows
         raise ShopgraphError(
             f"{source.name} was partly loaded before its events changed (forget or expire ran in between): "
             "reload the graph with `shopgraph db reset --yes` then `shopgraph load`"
         )
-    start_step, start_batch, batch_size = begun["step"], begun["batch"], begun["batch_size"]
-    advance = cypher.query("load/advance_cursor")
-    written: dict[str, int] = {}
-    steps = step_queries(events, str(interactions))
-    with db.driver.session(database=db.database) as session:
-        for index, (step, query, sql) in enumerate(steps):
-            if index < start_step:
-                continue
-            skip = start_batch if index == start_step else 0
-            total = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
-            done = min(skip * batch_size, total)
-            statement = cypher.query(query)
-            batch_no = skip
-            if progress:
-                progress(step, done, total)
-            for rows in _batches(con, sql, batch_size, skip):
-                last = done + len(rows) >= total
-                cursor = {
-                    "sha256": source.sha256,
-                    "step": index,
-                    "batch": batch_no,
-                    "next_step": index + 1 if last else index,
-                    "next_batch": 0 if last else batch_no + 1,
-                }
-                session.execute_write(_apply_batch, advance, cursor, statement, rows)
-                done += len(rows)
-                batch_no += 1
-                written[step] = written.get(step, 0) + len(rows)
-                if progress:
-                    progress(step, done, total)
-            if total == 0:  # nothing to write in this step: move the cursor on by itself
-                db.run(
-                    "load/advance_cursor",
-                    sha256=source.sha256,
-                    step=index,
-                    batch=batch_no,
-                    next_step=index + 1,
-                    next_batch=0,
-                )
-    db.run(
-        "load/finish_file",
-        sha256=source.sha256,
-        loaded_at=int(time.time() * 1000),
-        interactions=int(
-            con.execute(f"SELECT count(*) FROM read_parquet({literal_list([interactions])})").fetchone()[0]
-        ),
-    )
+    return begun["step"], begun["batch"], begun["batch_size"]
+
+
+def _load_step(
+    db: QueryRunner,
+    session: Any,
+    con: duckdb.DuckDBPyConnection,
+    source: SourceFile,
+    step_query: tuple[int, str, str, str],
+    skip: int,
+    batch_size: int,
+    progress: Progress | None,
+) -> int:
+    """Write one step's rows from batch ``skip`` on, each batch with the move of the file's cursor; rows written."""
+    index, step, query, sql = step_query
+    advance, statement = cypher.query("load/advance_cursor"), cypher.query(query)
+    total = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+    done = min(skip * batch_size, total)
+    batch_no, written = skip, 0
+    if progress:
+        progress(step, done, total)
+    for rows in _batches(con, sql, batch_size, skip):
+        last = done + len(rows) >= total
+        cursor = {
+            "sha256": source.sha256,
+            "step": index,
+            "batch": batch_no,
+            "next_step": index + 1 if last else index,
+            "next_batch": 0 if last else batch_no + 1,
+        }
+        session.execute_write(_apply_batch, advance, cursor, statement, rows)
+        done += len(rows)
+        batch_no += 1
+        written += len(rows)
+        if progress:
+            progress(step, done, total)
+    if total == 0:  # nothing to write in this step: move the cursor on by itself
+        db.run(
+            "load/advance_cursor", sha256=source.sha256, step=index, batch=batch_no, next_step=index + 1, next_batch=0
+        )
     return written
 
 
