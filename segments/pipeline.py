@@ -27,6 +27,7 @@ from features.compute import FEATURES_FILE, read_sidecar
 from segments import assign as assigner
 from segments import lineage, naming, profile, runs, selection, short_history, threshold
 from segments.inputs import InputTransform, align_vectors, read_user_vectors, with_derived
+from segments.record import RunRecord
 from shopgraph.errors import ShopgraphError
 from shopgraph.version import code_version
 from shopgraph.workspace import Workspace
@@ -173,18 +174,10 @@ def confusion_table(
     return table.reset_index(), f1
 
 
-def _analysis(
-    model: assigner.AssignmentModel,
-    transform: InputTransform,
-    X: np.ndarray,
-    view: np.ndarray,
-    labels: np.ndarray,
-    features: pd.DataFrame,
-    k: int,
-    seed: int,
-) -> tuple[pd.DataFrame, dict]:
-    """Permutation importance, quality with each block alone (in the clustering view), metric and vector
-    principal components in plain words."""
+def _importance(
+    model: assigner.AssignmentModel, transform: InputTransform, seed: int
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Permutation importance of every classifier input on (a sample of) the test split, and its sum per block."""
     X_test, y_test = model.test_rows
     if len(X_test) > IMPORTANCE_ROWS:
         rows = assigner.stratified_sample(y_test, IMPORTANCE_ROWS, seed)
@@ -205,7 +198,13 @@ def _analysis(
             }
         )
     importance = pd.DataFrame(rows).sort_values(["importance", "feature"], ascending=[False, True])
-    by_block = importance.groupby("block")["importance"].sum().to_dict()
+    return importance, importance.groupby("block")["importance"].sum().to_dict()
+
+
+def _quality_block_alone(
+    transform: InputTransform, view: np.ndarray, labels: np.ndarray, k: int, seed: int
+) -> dict[str, dict[str, float]]:
+    """k-means on each block of the clustering view alone: its agreement with the run and its silhouette."""
     rng = np.random.default_rng(seed)
     sample = rng.choice(len(view), min(3000, len(view)), replace=False)
     alone = {}
@@ -220,36 +219,54 @@ def _analysis(
             else float("nan")
         )
         alone[name] = {"ari_with_run": float(adjusted_rand_score(labels, block_labels)), "silhouette": float(sil)}
+    return alone
+
+
+def _component_sentence(kind: str, i: int, share: float, high: list[str], low: list[str], nothing: str) -> str:
+    return (
+        f"{kind} component {i + 1} ({share:.0%} of the {kind} variance): high for users with more "
+        + (", ".join(high) or nothing)
+        + "; low for users with more "
+        + (", ".join(low) or nothing)
+    )
+
+
+def _components_in_words(transform: InputTransform, X: np.ndarray, features: pd.DataFrame) -> list[str]:
+    """The metric components of the clustering view by their loadings, and the first vector components by
+    the metrics their rank correlates with, in plain words."""
     words = []
     for i, (share, loadings) in enumerate(transform.view_components_in_words()):
         high = [f"{naming.metric_label(m, 'en')} ({w:+.2f})" for m, w in loadings if w > 0]
         low = [f"{naming.metric_label(m, 'en')} ({w:+.2f})" for m, w in loadings if w < 0]
-        words.append(
-            f"metric component {i + 1} ({share:.0%} of the metric variance): high for users with more "
-            + (", ".join(high) or "nothing listed")
-            + "; low for users with more "
-            + (", ".join(low) or "nothing listed")
-        )
-    if transform.vector_dims_:
-        pcs = X[:, blocks["vectors"]]
-        metric_values = with_derived(features)[transform.metrics_].apply(pd.to_numeric, errors="coerce").fillna(0)
-        ranks = metric_values.rank().to_numpy()
-        for i in range(min(3, pcs.shape[1])):
-            pc_rank = pd.Series(pcs[:, i]).rank().to_numpy()
-            corr = [
-                (float(np.corrcoef(pc_rank, ranks[:, j])[0, 1]) if np.ptp(ranks[:, j]) else 0.0, m)
-                for j, m in enumerate(transform.metrics_)
-            ]
-            corr.sort(key=lambda t: (-t[0], t[1]))
-            high = [f"{naming.metric_label(m, 'en')} ({c:+.2f})" for c, m in corr[:2] if c > 0.1]
-            low = [f"{naming.metric_label(m, 'en')} ({c:+.2f})" for c, m in corr[::-1][:2] if c < -0.1]
-            share = transform.pca_variance_ratio_[i]
-            words.append(
-                f"vector component {i + 1} ({share:.0%} of the vector variance): high for users with more "
-                + (", ".join(high) or "nothing measured")
-                + "; low for users with more "
-                + (", ".join(low) or "nothing measured")
-            )
+        words.append(_component_sentence("metric", i, share, high, low, "nothing listed"))
+    if not transform.vector_dims_:
+        return words
+    pcs = X[:, transform.blocks_["vectors"]]
+    metric_values = with_derived(features)[transform.metrics_].apply(pd.to_numeric, errors="coerce").fillna(0)
+    ranks = metric_values.rank().to_numpy()
+    for i in range(min(3, pcs.shape[1])):
+        pc_rank = pd.Series(pcs[:, i]).rank().to_numpy()
+        corr = [
+            (float(np.corrcoef(pc_rank, ranks[:, j])[0, 1]) if np.ptp(ranks[:, j]) else 0.0, m)
+            for j, m in enumerate(transform.metrics_)
+        ]
+        corr.sort(key=lambda t: (-t[0], t[1]))
+        high = [f"{naming.metric_label(m, 'en')} ({c:+.2f})" for c, m in corr[:2] if c > 0.1]
+        low = [f"{naming.metric_label(m, 'en')} ({c:+.2f})" for c, m in corr[::-1][:2] if c < -0.1]
+        share = transform.pca_variance_ratio_[i]
+        words.append(_component_sentence("vector", i, share, high, low, "nothing measured"))
+    return words
+
+
+def _analysis(
+    model: assigner.AssignmentModel, inputs: _Inputs, labels: np.ndarray, k: int, seed: int, say: Progress
+) -> tuple[pd.DataFrame, dict]:
+    """Permutation importance, quality with each block alone (in the clustering view), metric and vector
+    principal components in plain words."""
+    say("feature analysis", 0, 1)
+    importance, by_block = _importance(model, inputs.transform, seed)
+    alone = _quality_block_alone(inputs.transform, inputs.view, labels, k, seed)
+    words = _components_in_words(inputs.transform, inputs.X, inputs.f_clustered)
     analysis = {"importance_by_block": by_block, "quality_block_alone": alone, "components_in_words": words}
     return importance, analysis
 
@@ -273,6 +290,18 @@ def segment(
         return _segment(workspace, k, method, seed, sample_size, progress, classifiers)
 
 
+class _Stopwatch:
+    """Wall time of each stage, in seconds (rounded to the millisecond), in the order they ran."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._clock = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        self.timings[name] = round(time.perf_counter() - self._clock, 3)
+        self._clock = time.perf_counter()
+
+
 def _segment(
     workspace: Workspace,
     k: int | None,
@@ -283,19 +312,89 @@ def _segment(
     classifiers: tuple[str, ...] | None,
 ) -> SegmentRun:
     say = progress or (lambda _phase, _done, _total: None)
+    watch = _Stopwatch()
+    record = _new_record(k, method, seed, sample_size, watch.timings)
+    runs.remove_leftovers(workspace)
+    inputs = _read_inputs(workspace, seed, record, say)
+    watch.lap("inputs")
+    selection_table = _select(inputs, seed, record, say)
+    watch.lap("selection")
+    say("final fit", 0, 1)
+    labels = fit_labels(record.method, record.k, inputs.view, seed)
+    watch.lap("final fit")
+    model, copies, calendar = _train_classifier(workspace, inputs, labels, seed, classifiers, say, watch)
+    importance, record.analysis = _analysis(model, inputs, labels, record.k, seed, say)
+    watch.lap("feature analysis")
+    threshold_record = _threshold_study(workspace, calendar, inputs, labels, model, seed, say)
+    record.threshold = int(threshold_record["threshold"])
+    watch.lap("threshold")
+    labelled = _label_every_user(inputs, model, labels, record.threshold, say)
+    watch.lap("assignment")
+    carried = _follow_lineage(workspace, inputs.user_ids, labelled, labels, record)
+    watch.lap("lineage")
+    segments = _profiles_and_names(workspace, inputs, labelled.segment_of, carried, record.analysis, seed, say)
+    watch.lap("profiles")
+    tables = _RunTables(
+        selection_table, threshold_record, pd.DataFrame(model.comparison), importance, carried.migration
+    )
+    run_dir = _write_run_folder(workspace, inputs, labelled, segments, tables, model, copies, carried, record)
+    watch.lap("write")
+    return SegmentRun(
+        record.run_id,
+        run_dir,
+        record.method,
+        record.k,
+        record.reason,
+        threshold_record,
+        segments,
+        selection_table,
+        tables.classifiers,
+        importance,
+        carried.migration,
+        carried.previous_id,
+        len(inputs.features),
+        watch.timings,
+        record.to_json(),
+    )
+
+
+def _new_record(k: int | None, method: str | None, seed: int, sample_size: int, timings: dict[str, float]) -> RunRecord:
+    """The record of a run with these options, once they are checked."""
     if method is not None and method not in selection.METHODS:
         raise ShopgraphError(f"--method {method!r} is not one of {', '.join(selection.METHODS)}")
     if k is not None and not 2 <= k <= 50:
         raise ShopgraphError(f"--k {k} is out of range: choose 2 to 50 segments")
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
+    return RunRecord(
+        seed=seed,
+        given_k=k,
+        given_method=method,
+        sample_size=sample_size,
+        min_events_to_cluster=MIN_EVENTS_TO_CLUSTER,
+        bootstraps=selection.BOOTSTRAPS,
+        timings=timings,
+    )
 
-    def lap(name: str) -> None:
-        nonlocal clock
-        timings[name] = round(time.perf_counter() - clock, 3)
-        clock = time.perf_counter()
 
-    runs.remove_leftovers(workspace)
+@dataclass
+class _Inputs:
+    """What a run clusters: the feature table and vectors of every user with events, the rows of those with
+    :data:`MIN_EVENTS_TO_CLUSTER` or more (``clustered``), and the input transform fitted on them."""
+
+    features: pd.DataFrame
+    sidecar: dict
+    user_ids: np.ndarray
+    vectors: np.ndarray | None
+    n_events: np.ndarray
+    clustered: np.ndarray
+    f_clustered: pd.DataFrame
+    v_clustered: np.ndarray | None
+    transform: InputTransform
+    X: np.ndarray  # the clustered users as the classifier sees them
+    view: np.ndarray  # the clustered users as the clusterings see them
+
+
+def _read_inputs(workspace: Workspace, seed: int, record: RunRecord, say: Progress) -> _Inputs:
+    """Read the feature table and the vectors; fit the input transform on the users with enough events."""
     say("reading features and vectors", 0, 1)
     features = read_features(workspace)
     sidecar = features.attrs.get("sidecar", {})
@@ -312,65 +411,135 @@ def _segment(
     v_clustered = None if vectors is None else vectors[clustered]
     transform = InputTransform(seed=seed, use_vectors=vectors is not None).fit(f_clustered, v_clustered)
     X, _ = transform.transform(f_clustered, v_clustered)
-    view = transform.cluster_view(X)  # what the clusterings see; X feeds the classifier
-    lap("inputs")
+    record.data_window = sidecar.get("data_window")
+    record.features_computed_at = sidecar.get("computed_at")
+    record.inputs = {
+        **transform.report(),
+        **vector_info,
+        "users": len(features),
+        "users_clustered": len(clustered),
+    }
+    return _Inputs(
+        features,
+        sidecar,
+        user_ids,
+        vectors,
+        n_events,
+        clustered,
+        f_clustered,
+        v_clustered,
+        transform,
+        X,
+        transform.cluster_view(X),
+    )
 
+
+SELECTION_RULE = (
+    "the most segments among fits with no segment under 1 %, stability ≥ min(0.8, best − 0.05) and "
+    "silhouette within 0.05 of the best of those"
+)
+
+
+def _select(inputs: _Inputs, seed: int, record: RunRecord, say: Progress) -> pd.DataFrame:
+    """Model selection on a sample of the clustered users: the chosen (method, k), its scores and why, into
+    ``record``; returns the table of every candidate."""
+    k, method = record.given_k, record.given_method
     rng = np.random.default_rng(seed)
-    sample = np.sort(rng.choice(len(X), min(sample_size, len(X)), replace=False))
-    ks = (k,) if k else selection.K_RANGE
-    methods = (method,) if method else selection.METHODS
+    sample = np.sort(rng.choice(len(inputs.X), min(record.sample_size, len(inputs.X)), replace=False))
+    record.k_range = list((k,) if k else selection.K_RANGE)
+    record.methods = list((method,) if method else selection.METHODS)
     candidates = selection.evaluate(
-        view[sample], _business(f_clustered.iloc[sample]), methods=methods, ks=ks, seed=seed, progress=say
+        inputs.view[sample],
+        _business(inputs.f_clustered.iloc[sample]),
+        methods=tuple(record.methods),
+        ks=tuple(record.k_range),
+        seed=seed,
+        progress=say,
     )
     if not candidates:
-        raise ShopgraphError(f"--k {k} needs more users with {MIN_EVENTS_TO_CLUSTER}+ events than {len(X)}")
+        raise ShopgraphError(f"--k {k} needs more users with {MIN_EVENTS_TO_CLUSTER}+ events than {len(inputs.X)}")
     chosen = selection.choose(candidates)
-    reason = (
-        "the most segments among fits with no segment under 1 %, stability ≥ min(0.8, best − 0.05) and "
-        "silhouette within 0.05 of the best of those"
-    )
+    record.method, record.k, record.reason = chosen.method, int(chosen.k), SELECTION_RULE
     if k or method:
-        reason = (
-            f"{'--k ' + str(k) if k else ''}{' ' if k and method else ''}{'--method ' + method if method else ''}"
-            f" given; then {reason}"
-        )
-    selection_table = pd.DataFrame([c.as_row() for c in candidates])
-    lap("selection")
+        given = f"{'--k ' + str(k) if k else ''}{' ' if k and method else ''}{'--method ' + method if method else ''}"
+        record.reason = f"{given} given; then {SELECTION_RULE}"
+    record.scores = {
+        key: getattr(chosen, key)
+        for key in ("silhouette", "calinski_harabasz", "davies_bouldin", "stability", "separation", "smallest_share")
+    }
+    record.inputs["selection_sample"] = len(sample)
+    return pd.DataFrame([c.as_row() for c in candidates])
 
-    say("final fit", 0, 1)
-    labels = fit_labels(chosen.method, chosen.k, view, seed)
-    lap("final fit")
+
+def _train_classifier(
+    workspace: Workspace,
+    inputs: _Inputs,
+    labels: np.ndarray,
+    seed: int,
+    classifiers: tuple[str, ...] | None,
+    say: Progress,
+    watch: _Stopwatch,
+):
+    """The assignment classifier, trained on the clustered users and their short-history copies (outside the
+    threshold study's users); returns it, the copies and the calendar."""
     say("short histories", 0, 1)
-    calendar = _calendar(sidecar)
-    _, study_rows = threshold.study_sample(f_clustered["n_events"].to_numpy(), seed)
-    copies = short_history.short_histories(workspace, calendar, f_clustered, v_clustered, study_rows, seed)
-    short = None if copies is None else (transform.transform(copies.frame, copies.vectors)[0], copies.source)
-    lap("short histories")
-    model = assigner.train(X, labels, seed, only=classifiers, progress=say, short=short)
-    lap("classifier")
-    say("feature analysis", 0, 1)
-    importance, analysis = _analysis(model, transform, X, view, labels, f_clustered, chosen.k, seed)
-    lap("feature analysis")
+    calendar = _calendar(inputs.sidecar)
+    _, study_rows = threshold.study_sample(inputs.f_clustered["n_events"].to_numpy(), seed)
+    copies = short_history.short_histories(
+        workspace, calendar, inputs.f_clustered, inputs.v_clustered, study_rows, seed
+    )
+    short = None if copies is None else (inputs.transform.transform(copies.frame, copies.vectors)[0], copies.source)
+    watch.lap("short histories")
+    model = assigner.train(inputs.X, labels, seed, only=classifiers, progress=say, short=short)
+    watch.lap("classifier")
+    return model, copies, calendar
+
+
+def _threshold_study(
+    workspace: Workspace,
+    calendar,
+    inputs: _Inputs,
+    labels: np.ndarray,
+    model: assigner.AssignmentModel,
+    seed: int,
+    say: Progress,
+) -> dict:
+    """The activity-threshold study: from how many events the classifier agrees with the clustering."""
 
     def predict(frame: pd.DataFrame, vecs: np.ndarray | None) -> np.ndarray:
-        rows, _ = transform.transform(frame, vecs)
+        rows, _ = inputs.transform.transform(frame, vecs)
         return model.predict(rows)[0]
 
     say("activity threshold", 0, 1)
-    threshold_record = threshold.run_study(workspace, calendar, f_clustered, labels, v_clustered, predict, seed)
-    min_events = int(threshold_record["threshold"])
-    lap("threshold")
+    return threshold.run_study(workspace, calendar, inputs.f_clustered, labels, inputs.v_clustered, predict, seed)
 
-    # every user with events gets a label: clustered ones their cluster, others the classifier or 0;
-    # a cluster with too few members at or above the threshold is not published, so the classifier never
-    # gives it and its few members above the threshold get the nearest published segment
+
+@dataclass
+class _Labelled:
+    """A cluster label (later a segment id) for every user with events, with how and how surely it was given."""
+
+    segment_of: np.ndarray
+    assigned_by: np.ndarray  # "cluster", "classifier" or "threshold"
+    confidence: np.ndarray
+    published: np.ndarray  # the cluster labels published as segments
+
+
+def _label_every_user(
+    inputs: _Inputs, model: assigner.AssignmentModel, labels: np.ndarray, min_events: int, say: Progress
+) -> _Labelled:
+    """Every user with events gets a label: clustered ones their cluster, others the classifier or 0.
+
+    A cluster with too few members at or above the threshold is not published, so the classifier never
+    gives it and its few members above the threshold get the nearest published segment.
+    """
     say("assigning every user", 0, 1)
-    below = threshold.below_threshold(n_events, min_events)
+    clustered = inputs.clustered
+    below = threshold.below_threshold(inputs.n_events, min_events)
     published = published_clusters(labels, below[clustered])
-    all_rows, _ = transform.transform(features, vectors)
+    all_rows, _ = inputs.transform.transform(inputs.features, inputs.vectors)
     predicted, confidence = model.predict(all_rows, among=published)
     segment_of = predicted.astype(np.int64)
-    assigned_by = np.full(len(features), "classifier", dtype=object)
+    assigned_by = np.full(len(inputs.features), "classifier", dtype=object)
     segment_of[clustered] = labels
     assigned_by[clustered] = "cluster"
     classes, proba = model.probabilities(all_rows[clustered], among=published)
@@ -385,36 +554,68 @@ def _segment(
     segment_of[below] = 0
     assigned_by[below] = "threshold"
     confidence[below] = 1.0
-    lap("assignment")
+    return _Labelled(segment_of, assigned_by, confidence, published)
 
+
+@dataclass
+class _Lineage:
+    """How this run follows the current one: the ids it carries over, the names it may keep, who moved."""
+
+    previous_id: str | None = None
+    mapping: dict[int, int] | None = None  # cluster label -> segment id (None: no previous assignments)
+    keep_names: dict[int, dict] = field(default_factory=dict)
+    migration: pd.DataFrame | None = None
+
+    def label_to_segment(self, classes: np.ndarray) -> dict[int, int]:
+        if self.mapping is None:
+            return {int(c): int(c) for c in classes}
+        return {int(c): int(self.mapping[int(c)]) for c in classes}
+
+
+def _follow_lineage(
+    workspace: Workspace, user_ids: np.ndarray, labelled: _Labelled, labels: np.ndarray, record: RunRecord
+) -> _Lineage:
+    """Match the clusters with the current run's segments: a matched cluster takes its segment's id (and may
+    keep its name), the others fresh ids; ``labelled.segment_of`` becomes segment ids."""
     previous_dir = runs.current_run_dir(workspace)
-    previous_id = previous_dir.name if previous_dir else None
-    keep_names: dict[int, dict] = {}
-    migration = None
-    if previous_dir is not None and (previous_dir / "assignments.parquet").is_file():
-        prev = pd.read_parquet(previous_dir / "assignments.parquet", columns=["user_id", "segment_id"])
-        mapping, jaccard = lineage.match(
-            prev["user_id"].to_numpy(), prev["segment_id"].to_numpy(), user_ids, segment_of
-        )
-        mapping[0] = 0
-        # a cluster whose users all fall below the threshold is not in segment_of: give it a fresh id too
-        fresh = max([*mapping.values(), *(int(x) for x in prev["segment_id"])], default=0) + 1
-        for label in sorted(set(int(x) for x in labels) - set(mapping)):
-            mapping[label], fresh = fresh, fresh + 1
-        segment_of = np.array([mapping[int(s)] for s in segment_of], np.int64)
-        labels = np.array([mapping[int(s)] for s in labels], np.int64)
-        prev_segments = {int(s["segment_id"]): s for s in runs.read_json(previous_dir / "segments.json")}
-        carried = {mapping[new]: prev_id for new, prev_id in mapping.items() if new and mapping[new] in prev_segments}
-        keep_names = {sid: prev_segments[sid]["name"] for sid in carried}
-        migration = lineage.migration(prev["user_id"].to_numpy(), prev["segment_id"].to_numpy(), user_ids, segment_of)
-        analysis["lineage"] = {
-            "carried_over": sorted(keep_names),
-            "jaccard": {str(mapping[n]): j for n, j in jaccard.items()},
-        }
-    lap("lineage")
+    record.previous_run_id = previous_dir.name if previous_dir else None
+    carried = _Lineage(record.previous_run_id)
+    if previous_dir is None or not (previous_dir / "assignments.parquet").is_file():
+        return carried
+    prev = pd.read_parquet(previous_dir / "assignments.parquet", columns=["user_id", "segment_id"])
+    prev_users, prev_segments_of = prev["user_id"].to_numpy(), prev["segment_id"].to_numpy()
+    mapping, jaccard = lineage.match(prev_users, prev_segments_of, user_ids, labelled.segment_of)
+    mapping[0] = 0
+    # a cluster whose users all fall below the threshold is not in segment_of: give it a fresh id too
+    fresh = max([*mapping.values(), *(int(x) for x in prev["segment_id"])], default=0) + 1
+    for label in sorted(set(int(x) for x in labels) - set(mapping)):
+        mapping[label], fresh = fresh, fresh + 1
+    labelled.segment_of = np.array([mapping[int(s)] for s in labelled.segment_of], np.int64)
+    prev_segments = {int(s["segment_id"]): s for s in runs.read_json(previous_dir / "segments.json")}
+    carried_ids = [mapping[new] for new in mapping if new and mapping[new] in prev_segments]
+    carried.mapping = mapping
+    carried.keep_names = {sid: prev_segments[sid]["name"] for sid in carried_ids}
+    carried.migration = lineage.migration(prev_users, prev_segments_of, user_ids, labelled.segment_of)
+    record.analysis["lineage"] = {
+        "carried_over": sorted(carried.keep_names),
+        "jaccard": {str(mapping[n]): j for n, j in jaccard.items()},
+    }
+    return carried
 
+
+def _profiles_and_names(
+    workspace: Workspace,
+    inputs: _Inputs,
+    segment_of: np.ndarray,
+    carried: _Lineage,
+    analysis: dict,
+    seed: int,
+    say: Progress,
+) -> list[dict]:
+    """Profile every segment and name it; a carried-over segment keeps its name while it still describes it."""
     say("profiles and names", 0, 1)
-    profiles = profile.segment_profiles(features, segment_of, transform.log_columns_, workspace, seed)
+    profiles = profile.segment_profiles(inputs.features, segment_of, inputs.transform.log_columns_, workspace, seed)
+    keep_names = carried.keep_names
     if "lineage" in analysis:  # the ids carry over; a name only while it still describes its segment
         kept = naming.still_true(profiles, keep_names)
         analysis["lineage"]["carried_over"] = sorted(kept)
@@ -422,155 +623,140 @@ def _segment(
             str(sid): keep_names[sid]["en"] for sid in sorted(set(keep_names) - set(kept))
         }
     names = naming.name_segments(profiles, keep_names)
-    segments = []
-    for p in profiles:
-        n = names[p["segment_id"]]
-        segments.append(
-            {
-                "segment_id": p["segment_id"],
-                "name": n["name"],
-                "description": n["description"],
-                "actions": n["actions"],
-                "traits": p["traits"],
-                "naming_rule": n["rule"],
-                "size": p["size"],
-                "share": p["share"],
-                "revenue_share": p["revenue_share"],
-                "conversion": p["conversion"],
-                "standardised_differences": p["z"],
-                "categories": p["categories"],
-                "brands": p["brands"],
-                "rules": p["rules"],
-            }
-        )
-    name_of = {s["segment_id"]: s["name"]["en"] for s in segments}
-    lap("profiles")
+    return [_segment_entry(p, names[p["segment_id"]]) for p in profiles]
 
-    run_id = runs.new_run_id()
-    staging = runs.staging_dir(workspace, run_id)
-    low = confidence < assigner.LOW_CONFIDENCE
-    assignments = pd.DataFrame(
-        {
-            "user_id": user_ids,
-            "segment_id": segment_of.astype(np.int32),
-            "segment": [name_of[int(s)] for s in segment_of],
-            "confidence": confidence.astype(np.float64),
-            "low_confidence": low & (assigned_by != "threshold"),
-            "assigned_by": assigned_by.astype(str),
-        }
-    )
-    runs.write_parquet(staging / "assignments.parquet", assignments)
-    runs.write_parquet(
-        staging / "fingerprints.parquet", pd.DataFrame({"user_id": user_ids, "fingerprint": fingerprints(features)})
-    )
+
+def _segment_entry(p: dict, n: dict) -> dict:
+    """One segment of ``segments.json``: its name, description and actions, then its profile."""
+    return {
+        "segment_id": p["segment_id"],
+        "name": n["name"],
+        "description": n["description"],
+        "actions": n["actions"],
+        "traits": p["traits"],
+        "naming_rule": n["rule"],
+        "size": p["size"],
+        "share": p["share"],
+        "revenue_share": p["revenue_share"],
+        "conversion": p["conversion"],
+        "standardised_differences": p["z"],
+        "categories": p["categories"],
+        "brands": p["brands"],
+        "rules": p["rules"],
+    }
+
+
+@dataclass
+class _RunTables:
+    """The run's tables written beside its assignments."""
+
+    selection: pd.DataFrame
+    threshold: dict
+    classifiers: pd.DataFrame
+    importance: pd.DataFrame
+    migration: pd.DataFrame | None
+
+
+def _write_run_folder(
+    workspace: Workspace,
+    inputs: _Inputs,
+    labelled: _Labelled,
+    segments: list[dict],
+    tables: _RunTables,
+    model: assigner.AssignmentModel,
+    copies,
+    carried: _Lineage,
+    record: RunRecord,
+) -> Path:
+    """Write the run into its staging folder, run.json last, and publish it as the current run."""
+    record.run_id = runs.new_run_id()
+    staging = runs.staging_dir(workspace, record.run_id)
+    _write_assignments(staging, inputs, labelled, segments)
     runs.write_json(staging / "segments.json", segments)
-    runs.write_csv(staging / "selection.csv", selection_table)
-    runs.write_json(staging / "threshold.json", threshold_record)
-    runs.write_csv(staging / "classifiers.csv", pd.DataFrame(model.comparison))
-    runs.write_csv(staging / "importance.csv", importance)
-    if migration is not None:
-        runs.write_csv(staging / "migration.csv", migration)
-    mapping_back = {int(c): int(c) for c in model.model.classes_}
-    if previous_dir is not None and migration is not None:
-        mapping_back = {int(c): int(mapping[int(c)]) for c in model.model.classes_}
-    confusion, published_f1 = confusion_table(model, mapping_back, published)
+    runs.write_csv(staging / "selection.csv", tables.selection)
+    runs.write_json(staging / "threshold.json", tables.threshold)
+    runs.write_csv(staging / "classifiers.csv", tables.classifiers)
+    runs.write_csv(staging / "importance.csv", tables.importance)
+    if tables.migration is not None:
+        runs.write_csv(staging / "migration.csv", tables.migration)
+    label_to_segment = carried.label_to_segment(model.model.classes_)
+    confusion, published_f1 = confusion_table(model, label_to_segment, labelled.published)
     runs.write_csv(staging / "confusion.csv", confusion)
     del model.test_rows
     assigner.save(
         {
             "classifier": model,
-            "transform": transform,
-            "label_to_segment": mapping_back,
-            "threshold": min_events,
+            "transform": inputs.transform,
+            "label_to_segment": label_to_segment,
+            "threshold": record.threshold,
             "min_events_to_cluster": MIN_EVENTS_TO_CLUSTER,
         },
         staging / assigner.MODEL_FILE,
     )
-    record = {
-        "run_id": run_id,
-        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "method": chosen.method,
-        "k": int(chosen.k),
-        "reason": reason,
-        "threshold": min_events,
-        "seed": seed,
-        "code_version": code_version(),
-        "data_window": sidecar.get("data_window"),
-        "features_computed_at": sidecar.get("computed_at"),
-        "previous_run_id": previous_id,
-        "parameters": {
-            "k": k,
-            "method": method,
-            "sample_size": sample_size,
-            "k_range": list(ks),
-            "methods": list(methods),
-            "min_events_to_cluster": MIN_EVENTS_TO_CLUSTER,
-            "bootstraps": selection.BOOTSTRAPS,
-        },
-        "scores": {
-            key: getattr(chosen, key)
-            for key in (
-                "silhouette",
-                "calinski_harabasz",
-                "davies_bouldin",
-                "stability",
-                "separation",
-                "smallest_share",
-            )
-        },
-        "inputs": {
-            **transform.report(),
-            **vector_info,
-            "users": len(features),
-            "users_clustered": len(clustered),
-            "selection_sample": len(sample),
-        },
-        "classifier": {
-            "kept": model.name,
-            "test_macro_f1": published_f1,
-            "split": model.split,
-            "procedure": "60/20/20 stratified; each user's short-history copies in its user's part; "
-            "3-fold CV on train, copies learnt with their user's folds, macro-F1 on whole "
-            "histories; sigmoid calibration on validation; macro-F1 on test (published "
-            "segments, as assigned)",
-            "test_macro_f1_all_clusters": model.test_macro_f1,
-            "short_history_test_macro_f1": (None if np.isnan(model.short_test_macro_f1) else model.short_test_macro_f1),
-            "short_histories": {
-                "users": 0 if copies is None else len(np.unique(copies.source)),
-                "copies": 0 if copies is None else len(copies),
-                "truncations": list(short_history.SHORT_TRUNCATIONS),
-                "rule": "first n events of clustered users outside the threshold study, labelled with their cluster",
-            },
-            "unpublished_clusters": sorted(
-                mapping_back[int(c)] for c in model.model.classes_ if int(c) not in set(published.tolist())
-            ),
-            "low_confidence_below": assigner.LOW_CONFIDENCE,
-            "versions": model.versions,
-        },
-        "analysis": analysis,
-        "users_by": {str(k_): int(v) for k_, v in pd.Series(assigned_by).value_counts().items()},
-        "timings": timings,
-    }
-    runs.write_json(staging / "run.json", record)
-    run_dir = runs.publish(workspace, staging, run_id)
-    timings["write"] = round(time.perf_counter() - clock, 3)
-    return SegmentRun(
-        run_id,
-        run_dir,
-        chosen.method,
-        int(chosen.k),
-        reason,
-        threshold_record,
-        segments,
-        selection_table,
-        pd.DataFrame(model.comparison),
-        importance,
-        migration,
-        previous_id,
-        len(features),
-        timings,
-        record,
+    record.classifier = _classifier_section(model, published_f1, copies, label_to_segment, labelled.published)
+    record.users_by = {str(k_): int(v) for k_, v in pd.Series(labelled.assigned_by).value_counts().items()}
+    record.at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    record.code_version = code_version()
+    runs.write_json(staging / "run.json", record.to_json())
+    return runs.publish(workspace, staging, record.run_id)
+
+
+def _write_assignments(staging: Path, inputs: _Inputs, labelled: _Labelled, segments: list[dict]) -> None:
+    """``assignments.parquet`` (every user's segment, named) and ``fingerprints.parquet``."""
+    name_of = {s["segment_id"]: s["name"]["en"] for s in segments}
+    low = labelled.confidence < assigner.LOW_CONFIDENCE
+    assignments = pd.DataFrame(
+        {
+            "user_id": inputs.user_ids,
+            "segment_id": labelled.segment_of.astype(np.int32),
+            "segment": [name_of[int(s)] for s in labelled.segment_of],
+            "confidence": labelled.confidence.astype(np.float64),
+            "low_confidence": low & (labelled.assigned_by != "threshold"),
+            "assigned_by": labelled.assigned_by.astype(str),
+        }
     )
+    runs.write_parquet(staging / "assignments.parquet", assignments)
+    runs.write_parquet(
+        staging / "fingerprints.parquet",
+        pd.DataFrame({"user_id": inputs.user_ids, "fingerprint": fingerprints(inputs.features)}),
+    )
+
+
+CLASSIFIER_PROCEDURE = (
+    "60/20/20 stratified; each user's short-history copies in its user's part; "
+    "3-fold CV on train, copies learnt with their user's folds, macro-F1 on whole "
+    "histories; sigmoid calibration on validation; macro-F1 on test (published "
+    "segments, as assigned)"
+)
+
+
+def _classifier_section(
+    model: assigner.AssignmentModel,
+    published_f1: float,
+    copies,
+    label_to_segment: dict[int, int],
+    published: np.ndarray,
+) -> dict:
+    """The ``classifier`` section of run.json: the kept model, how it was tested, its scores."""
+    return {
+        "kept": model.name,
+        "test_macro_f1": published_f1,
+        "split": model.split,
+        "procedure": CLASSIFIER_PROCEDURE,
+        "test_macro_f1_all_clusters": model.test_macro_f1,
+        "short_history_test_macro_f1": (None if np.isnan(model.short_test_macro_f1) else model.short_test_macro_f1),
+        "short_histories": {
+            "users": 0 if copies is None else len(np.unique(copies.source)),
+            "copies": 0 if copies is None else len(copies),
+            "truncations": list(short_history.SHORT_TRUNCATIONS),
+            "rule": "first n events of clustered users outside the threshold study, labelled with their cluster",
+        },
+        "unpublished_clusters": sorted(
+            label_to_segment[int(c)] for c in model.model.classes_ if int(c) not in set(published.tolist())
+        ),
+        "low_confidence_below": assigner.LOW_CONFIDENCE,
+        "versions": model.versions,
+    }
 
 
 def _calendar(sidecar: dict):
@@ -614,17 +800,42 @@ def assign_changed(
     bundle = assigner.load(run_dir / assigner.MODEL_FILE)
     features = read_features(workspace)
     assignments = pd.read_parquet(run_dir / "assignments.parquet")
+    now, new, changed = _new_and_changed(run_dir, features)
+    todo = np.flatnonzero(new | changed)
+    say("assigning", 0, len(todo))
+    update, below = _classify(workspace, run_dir, bundle, features.iloc[todo].reset_index(drop=True))
+    report = AssignReport(
+        run_dir.name,
+        int(new.sum()),
+        int(changed.sum()),
+        int(below.sum()),
+        int(update["low_confidence"].sum()),
+        {k: int(v) for k, v in update["segment"].value_counts().items()},
+    )
+    if decide is not None and not decide(features, assignments, update):
+        report.applied = False
+        return report
+    _apply_update(run_dir, assignments, update, now, report)
+    say("assigning", len(todo), len(todo))
+    return report
+
+
+def _new_and_changed(run_dir: Path, features: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Every user's fingerprint now, and which rows of ``features`` are new or changed since the run."""
     prints = pd.read_parquet(run_dir / "fingerprints.parquet")
     now = pd.DataFrame({"user_id": features["user_id"].to_numpy(np.int64), "now": fingerprints(features)})
     prints["fingerprint"] = prints["fingerprint"].astype("Int64")  # nullable: no float round trip
     merged = now.merge(prints, on="user_id", how="left")
     new = merged["fingerprint"].isna().to_numpy()
     changed = (~new) & (merged["fingerprint"].fillna(0).to_numpy(np.int64) != merged["now"].to_numpy())
-    todo = np.flatnonzero(new | changed)
+    return now, new, changed
+
+
+def _classify(workspace: Workspace, run_dir: Path, bundle: dict, rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The run's classifier on ``rows`` among the run's published segments (0 below its threshold): the
+    assignment rows, and which users were below the threshold."""
     segments = {int(s["segment_id"]): s["name"]["en"] for s in runs.read_json(run_dir / "segments.json")}
     segments.setdefault(0, naming.NOT_ENOUGH["en"])  # no training user was under the threshold: not profiled
-    say("assigning", 0, len(todo))
-    rows = features.iloc[todo].reset_index(drop=True)
     vectors, _ = user_vectors(workspace, rows["user_id"].to_numpy(np.int64))
     transform: InputTransform = bundle["transform"]
     X, _ = transform.transform(rows, vectors)
@@ -654,29 +865,18 @@ def assign_changed(
             "assigned_by": np.where(below, "threshold", "classifier"),
         }
     )
-    if decide is not None and not decide(features, assignments, update):
-        return AssignReport(
-            run_dir.name,
-            int(new.sum()),
-            int(changed.sum()),
-            int(below.sum()),
-            int(update["low_confidence"].sum()),
-            {k: int(v) for k, v in update["segment"].value_counts().items()},
-            applied=False,
-        )
+    return update, below
+
+
+def _apply_update(
+    run_dir: Path, assignments: pd.DataFrame, update: pd.DataFrame, now: pd.DataFrame, report: AssignReport
+) -> None:
+    """Rewrite the run's assignments and fingerprints with ``update`` and record it in run.json."""
     kept = assignments[~assignments["user_id"].isin(update["user_id"]) & assignments["user_id"].isin(now["user_id"])]
     result = pd.concat([kept, update], ignore_index=True).sort_values("user_id", kind="stable")
     runs.write_parquet(run_dir / "assignments.parquet", result.reset_index(drop=True))
     runs.write_parquet(run_dir / "fingerprints.parquet", now.rename(columns={"now": "fingerprint"}))
     record = runs.read_json(run_dir / "run.json")
-    report = AssignReport(
-        run_dir.name,
-        int(new.sum()),
-        int(changed.sum()),
-        int(below.sum()),
-        int(update["low_confidence"].sum()),
-        {k: int(v) for k, v in update["segment"].value_counts().items()},
-    )
     record.setdefault("assign_updates", []).append(
         {
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -686,5 +886,3 @@ def assign_changed(
         }
     )
     runs.write_json(run_dir / "run.json", record)
-    say("assigning", len(todo), len(todo))
-    return report
