@@ -77,11 +77,11 @@ def embed_cmd(
             )
 
         if assign_only:
-            from embeddings.pipeline import assign_only as run_assign_only
+            from embeddings.training import assign_only as run_assign_only
 
             report = run_assign_only(workspace, progress=progress)
         else:
-            from embeddings.pipeline import embed
+            from embeddings.training import embed
 
             params: dict[str, Any] = {"dimensions": dimensions}
             if method == "node2vec":

@@ -23,6 +23,6 @@ vectors float32[n, d])`` in ``user_id`` order; ``read_user_table`` adds the sour
 a ``user_id`` column, so ``shopgraph forget`` erases them.
 
 Modules: ``graph`` (CSR interaction graph), ``node2vec`` (walks + skip-gram), ``foldin``
-(vectors for untrained users), ``store`` (the files), ``pipeline`` (``embed``, ``assign_only``),
+(vectors for untrained users), ``store`` (the files), ``training`` (``embed``, ``assign_only``),
 ``fastrp`` (FastRP, ``--method fastrp``).
 """

@@ -22,7 +22,7 @@ A run is a folder ``$SHOPGRAPH_HOME/segments/runs/<run_id>/`` (``run_id`` like
   activity at training, so ``shopgraph assign`` finds the users who changed.
 
 The steps live in ``inputs``, ``selection``, ``assign``, ``threshold``, ``profile``,
-``naming``, ``lineage``, ``runs``; ``pipeline.segment`` runs them in order.
+``naming``, ``lineage``, ``runs``; ``segmentation.segment`` runs them in order.
 
 The graph write-back (``User.segment`` …, ``(:Segment)``, ``(:SegmentationRun)``) reads
 only this folder.

@@ -219,7 +219,7 @@ def measure_drift(
 
 
 def drift_of_new_customers(features, assignments, update, min_events: int = 1) -> DriftReport:
-    """:func:`measure_drift` for an assignment update (pandas frames, see ``segments.pipeline.Decide``).
+    """:func:`measure_drift` for an assignment update (pandas frames, see ``segments.segmentation.Decide``).
 
     Training population: the users of the run's assignments, with their current metrics;
     new customers: the users of ``update`` the run had never assigned (changed users are

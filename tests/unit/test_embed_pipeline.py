@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from embeddings.pipeline import assign_only, embed
 from embeddings.store import paths, read_item_vectors, read_user_table, read_user_vectors
+from embeddings.training import assign_only, embed
 from graph.erasure import forget
 from shopgraph.errors import ShopgraphError
 from tests.unit.embed_support import SMALL, add_month, stored, taste_rows

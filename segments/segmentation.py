@@ -1,4 +1,5 @@
-"""One segmentation run end to end (:func:`segment`), and labelling new or changed users (:func:`assign_changed`).
+"""One segmentation run end to end (:func:`segment`), and the run's classifier on the customers who arrived or
+changed since (:func:`classify_new_customers`).
 
 Order of a run: read the feature table and the user vectors → fit the input transform on
 the users with at least ``MIN_EVENTS_TO_CLUSTER`` events → model selection on a sample →
@@ -145,7 +146,7 @@ def published_clusters(labels: np.ndarray, below: np.ndarray) -> np.ndarray:
 def confusion_table(
     model: assigner.AssignmentModel, label_to_segment: dict[int, int], published: np.ndarray | None = None
 ) -> tuple[pd.DataFrame, float]:
-    """The kept classifier on its test split as ``assign`` uses it, and its macro-F1 there.
+    """The kept classifier on its test split, assigning as the run does, and its macro-F1 there.
 
     Rows the true segment id, columns the predicted one (column ``segment_id`` first, as
     ``confusion.csv`` stores it), over the published clusters only: test users of an
@@ -767,8 +768,8 @@ def _calendar(sidecar: dict):
 
 
 @dataclass
-class AssignReport:
-    """What :func:`assign_changed` did."""
+class NewCustomersReport:
+    """What :func:`classify_new_customers` did."""
 
     run_id: str
     new_users: int
@@ -784,9 +785,9 @@ Decide = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame], bool]
 update and the update itself (one row per new or changed user); False keeps the run unchanged."""
 
 
-def assign_changed(
+def classify_new_customers(
     workspace: Workspace, progress: Progress | None = None, decide: Decide | None = None
-) -> AssignReport:
+) -> NewCustomersReport:
     """Label the users who arrived or whose activity changed since the current run, without re-clustering.
 
     New users: in the feature table without an assignment. Changed users: their activity
@@ -804,7 +805,7 @@ def assign_changed(
     todo = np.flatnonzero(new | changed)
     say("assigning", 0, len(todo))
     update, below = _classify(workspace, run_dir, bundle, features.iloc[todo].reset_index(drop=True))
-    report = AssignReport(
+    report = NewCustomersReport(
         run_dir.name,
         int(new.sum()),
         int(changed.sum()),
@@ -869,7 +870,7 @@ def _classify(workspace: Workspace, run_dir: Path, bundle: dict, rows: pd.DataFr
 
 
 def _apply_update(
-    run_dir: Path, assignments: pd.DataFrame, update: pd.DataFrame, now: pd.DataFrame, report: AssignReport
+    run_dir: Path, assignments: pd.DataFrame, update: pd.DataFrame, now: pd.DataFrame, report: NewCustomersReport
 ) -> None:
     """Rewrite the run's assignments and fingerprints with ``update`` and record it in run.json."""
     kept = assignments[~assignments["user_id"].isin(update["user_id"]) & assignments["user_id"].isin(now["user_id"])]
