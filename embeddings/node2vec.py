@@ -1,39 +1,9 @@
 """node2vec: biased random walks compiled with numba over CSR arrays, streamed into gensim's skip-gram.
 
-Public API
-----------
-``Node2Vec(dimensions=64, walk_length=30, walks_per_node=10, p=1.0, q=0.5, window=5, epochs=2,
-negative=5, seed=42, workers=1, sample=1e-3).fit(graph)`` where ``graph`` is an
-:class:`embeddings.graph.InteractionGraph` (or anything with CSR ``indptr``, ``indices``,
-``weights``). Learned attributes: ``vectors_`` (float32 ``[n_nodes, dimensions]``, row = node
-index), ``steps_`` (walk steps taken), ``proposals_`` (candidate draws, ≥ steps; the
-rejection-sampling cost), ``tokens_`` (tokens fed to skip-gram per epoch), ``timings_``
-(seconds: ``walks``, ``training``). :func:`random_walks` returns walks as an int32 array, for
-tests and benchmarks.
-
-How a walk step is drawn (docs/ARCHITECTURE.md, "Embeddings")
---------------------------------------------------------------
-* First order: every node has an alias table over its weighted neighbours (Vose; built once,
-  8 bytes per CSR entry), so drawing a neighbour in proportion to the edge weight costs O(1)
-  whatever the degree — a category with 100 k products costs the same as a leaf.
-* Second order (``p``, ``q``): rejection sampling as in KnightKing. A candidate ``x`` is drawn
-  from the first-order table of the current node and accepted with probability
-  ``bias(x) / max_bias`` where ``bias = 1/p`` if ``x`` is the previous node, ``1`` if ``x``
-  neighbours the previous node (binary search in its sorted adjacency, O(log degree)) and
-  ``1/q`` otherwise. No table per edge pair (those grow with the sum of squared degrees).
-  Expected draws per step ≤ ``max_bias / min_bias``; ``p = q = 1`` skips the test entirely.
-* Seeds: walk ``r`` of start node ``v`` has its own generator state (splitmix64 of
-  ``seed, r * n_nodes + v``), so the walks are the same whatever the number of threads or the
-  chunking. Walks of one round start from the nodes in a seeded random order.
-
-Streaming and reproducibility
------------------------------
-Walks are generated in chunks of int32 arrays and fed to ``gensim.models.Word2Vec`` (skip-gram,
-negative sampling) through a re-iterable corpus that regenerates the same chunks on every pass;
-one pass before training counts node frequencies for the vocabulary. The corpus is never held
-in memory. ``workers=1`` (the default) makes the vectors bit-for-bit reproducible for a seed;
-``workers=k`` trains about k times faster on k cores but the order in which gensim's threads
-update the shared weights varies, so the vectors differ from run to run (their quality does not).
+``Node2Vec(...).fit(graph)`` learns ``vectors_`` (one row per node). Steps are drawn with alias
+tables and rejection sampling, walks are seeded one by one and regenerated for each pass instead of
+stored. The API, how a step is drawn and what reproducibility needs: docs/ARCHITECTURE.md,
+"embeddings/node2vec.py".
 """
 
 from __future__ import annotations

@@ -1,20 +1,8 @@
 """The `embed` job: graph → node2vec (or FastRP) → fold-in of the users left out → the three files.
 
-Public API
-----------
-* ``embed(workspace, method="node2vec", *, max_users=DEFAULT_MAX_USERS, seed=42, progress=None,
-  say=None, **params) -> EmbedReport`` — trains on every product, category and brand plus a
-  seeded sample of at most ``max_users`` users (all of them when fewer), folds in every other
-  user of the interactions, and writes ``user_vectors.parquet`` (``source`` ``trained`` /
-  ``folded``), ``item_vectors.parquet`` and ``embedding.json`` atomically. ``params`` go to the
-  estimator (:class:`embeddings.node2vec.Node2Vec`: dimensions, walk_length, walks_per_node,
-  p, q, window, epochs, negative, workers).
-* ``assign_only(workspace, progress=None) -> EmbedReport`` — folds in every user of the
-  interactions who has no vector yet (users ingested and loaded after the last ``embed``)
-  with the stored item vectors; no retraining.
-
-``progress(phase, done, total)`` is called with phases ``graph``, ``walks``, ``training``,
-``epochs`` and ``fold-in``.
+:func:`embed` trains on every item and a seeded sample of users and folds in the others;
+:func:`assign_only` folds in the users who arrived since, with the stored item vectors. Both write
+the files atomically. The API: docs/ARCHITECTURE.md, "embeddings/training.py".
 """
 
 from __future__ import annotations
@@ -95,10 +83,7 @@ def make_estimator(method: str, seed: int, params: dict[str, Any]):
     if method == "node2vec":
         from embeddings.node2vec import Node2Vec as estimator_class
     elif method == "fastrp":
-        try:
-            from embeddings.fastrp import FastRP as estimator_class
-        except ImportError as exc:
-            raise ShopgraphError("--method fastrp is not available in this build (embeddings/fastrp.py)") from exc
+        from embeddings.fastrp import FastRP as estimator_class
     else:
         raise ShopgraphError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
     accepted = set(inspect.signature(estimator_class).parameters)

@@ -1,30 +1,9 @@
 """The recommendation hold-out: the segments' recommendations against popularity and item-to-item, for the dossier.
 
-Procedure (the one ``bench/recommend.py`` measures): the last month of the store is held out.
-The recommenders learn from the months before it; the customers evaluated are the customers
-of those months who bought, in the held-out month, a product they had not bought before
-(at most ``max_users`` of them, a seeded random sample, so the cost stays bounded). Each
-recommender proposes ``k`` products per customer, never one they bought in the training
-months nor one whose latest training price is 0 or missing; the figures over the evaluated
-customers are:
-
-* ``hit_rate`` — share with at least one of their new products among the ``k``;
-* ``precision`` — new products found ÷ ``k``; ``recall`` — new products found ÷ their new products;
-* ``coverage`` — distinct products recommended ÷ products of the training months.
-
-Recommenders:
-
-* **segment** — graph/recommend.py's definition (segment buyers weighted by recency × lift,
-  the segment's best ``CANDIDATES`` re-ranked by the customer's own views and carts, then the
-  department's and the shop's popular products), computed here from the event store;
-* **popularity** — the training months' most bought products (buyers);
-* **item-to-item** — co-purchase cosine similarity to the customer's purchases (their carted,
-  then viewed products when they bought nothing), filled with popularity.
-
-:func:`evaluate_recommendations` runs it on a workspace with the current segmentation and
-writes ``reports/recommend_eval.json`` (the dossier's section 8, see reports/inputs.py),
-atomically; when no fair figure can be computed (one month only, no segmentation, fewer than
-``min_users`` customers to evaluate) the file says why instead.
+:func:`evaluate_recommendations` holds out the store's last month, scores each recommender's ``k``
+products per customer (hit rate, precision, recall, coverage) and writes
+``reports/recommend_eval.json``, or why no fair figure could be computed. The procedure:
+docs/ARCHITECTURE.md, "segments/recommend_eval.py".
 """
 
 from __future__ import annotations

@@ -23,11 +23,12 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import adjusted_rand_score, f1_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
+from embeddings.store import read_user_vectors
 from features.calendar import load_calendar
 from features.compute import FEATURES_FILE, read_sidecar
 from segments import assign as assigner
 from segments import lineage, naming, profile, runs, selection, short_history, threshold
-from segments.inputs import InputTransform, align_vectors, read_user_vectors, with_derived
+from segments.inputs import InputTransform, align_vectors, with_derived
 from segments.record import RunRecord
 from shopgraph.errors import ShopgraphError
 from shopgraph.version import code_version
@@ -83,14 +84,9 @@ def read_features(workspace: Workspace) -> pd.DataFrame:
 def user_vectors(workspace: Workspace, user_ids: np.ndarray) -> tuple[np.ndarray | None, dict]:
     """Vectors aligned with ``user_ids`` (NaN rows when missing), and where they came from."""
     try:
-        from embeddings.store import read_user_vectors as embed_read  # the embeddings package, once landed
-
-        ids, vectors = embed_read(workspace)
+        ids, vectors = read_user_vectors(workspace)
         found = (np.asarray(ids, np.int64), np.asarray(vectors, np.float32))
-    except (ImportError, AttributeError):
-        read = read_user_vectors(workspace)
-        found = None if read is None else read[:2]
-    except ShopgraphError:
+    except ShopgraphError:  # `shopgraph embed` has not run
         found = None
     if found is None or len(found[0]) == 0:
         return None, {"vectors": "none (run `shopgraph embed` to add the graph vectors)"}

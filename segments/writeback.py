@@ -1,49 +1,8 @@
 """Writes one segmentation run folder into Neo4j so that analysts only ever see one whole run.
 
-Call :func:`write_run` after the run folder is complete (it reads nothing else). What it
-reads from ``run_dir`` (the minimal fields; anything else is ignored):
-
-* ``run.json`` — ``run_id`` (str), ``at`` (ISO-8601 datetime of the run, with zone),
-  ``method`` (str), ``k`` (int), ``threshold`` (int, minimum events), ``seed`` (int),
-  ``code_version`` (str), ``data_window`` (str, or a mapping/list written as JSON text),
-  optional ``scores`` (any JSON: kept as ``scores_json``), ``parameters`` (any JSON: kept
-  as ``parameters_json``), ``previous_run_id`` (str or null).
-* ``assignments.parquet`` — ``user_id`` (BIGINT, unique), ``segment_id`` (INTEGER, 0 = not
-  enough activity), ``confidence`` (DOUBLE 0..1), ``low_confidence`` (BOOLEAN). The names
-  come from ``segments.json`` (a ``segment`` column, when present, must agree).
-* ``segments.json`` — a list (or ``{"segments": [...]}``) of objects with ``segment_id``;
-  ``name``, ``description`` as ``{"en": str, "fr": str}``; ``actions``, ``traits`` as
-  ``{"en": [str], "fr": [str]}``; ``size`` (int), ``share``, ``revenue_share``,
-  ``conversion`` (floats); ``categories`` = ``[{"category_id": int, "lift": float,
-  "share": float}]``, ``brands`` = ``[{"brand": str, "lift": float, "share": float}]``.
-  The whole object is also kept as ``Segment.profile_json``. Segment 0 ("Not enough
-  activity yet" / "Activité insuffisante") is added when the file does not list it.
-* ``migration.csv`` (optional) — ``previous_segment_id,segment_id,users``: becomes
-  ``(:Segment)-[:BECAME {users}]->(:Segment)`` from the previous run's segments.
-
-What it writes is the graph contract in docs/ARCHITECTURE.md ("Segment write-back"):
-``User.segment`` …, ``(:Segment {segment_key})``, ``IN_SEGMENT``, ``PREFERS``,
-``(:SegmentationRun)``, ``HAS_SEGMENT``, ``FOLLOWS``, ``BECAME``.
-
-How no analyst ever sees two runs mixed (``SegmentationRun.state`` records the phase):
-
-1. *clean*: a write interrupted earlier is finished (a run left ``retiring``) or removed (a
-   different run left ``staging``: its IN_SEGMENT in batches, then its Segment and run nodes).
-2. *stage* (batches, invisible): the run node, its Segment nodes (``current = false``),
-   PREFERS, and IN_SEGMENT per batch of assignments, each batch committing the run's cursor
-   (``staged_rows``) with it, so a re-run resumes at the next batch; users of the graph the
-   run has no row for go to its segment 0 with confidence 0 (``IN_SEGMENT.missing``).
-3. *switch* (ONE transaction): every User's ``segment*`` properties, BECAME, FOLLOWS and the
-   ``current`` flags of both runs and their segments. Before it commits, readers see the
-   previous run; after, the new one.
-4. *retire* (batches): the previous run's IN_SEGMENT are deleted; its Segment and run nodes
-   stay as history (``current = false``). Until this ends, a query that does not filter
-   ``Segment.current`` may see a user's old IN_SEGMENT beside the new one.
-
-A switch bigger than the server's transaction memory (about 100 k users with the default
-1 GiB heap) cannot be one transaction; it goes *through the run* (see :func:`write_run`):
-3'. one small transaction flips the flags, BECAME and FOLLOWS; 3''. the User copy follows in
-batches with its cursor (``users_copied``, ``user_copy = 'refreshing'`` until done).
+:func:`write_run` reads only the run folder; it stages the run invisibly, switches to it in one
+transaction (or through the run when the server cannot hold that one), then retires the previous
+run. What it reads, the graph it writes and the phases: docs/ARCHITECTURE.md, "Segment write-back".
 """
 
 from __future__ import annotations
