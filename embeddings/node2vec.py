@@ -328,27 +328,11 @@ class Node2Vec(BaseEstimator):
 
     def fit(self, graph, progress: Progress | None = None) -> Node2Vec:
         """Walk the graph and train skip-gram; sets ``vectors_`` and the counters. Returns self."""
-        from gensim.models import Word2Vec
-        from gensim.models.callbacks import CallbackAny2Vec
-
         self._validate()
         n = int(graph.indptr.shape[0] - 1)
         started = time.perf_counter()
         prob, alias = alias_tables(graph.indptr, graph.weights)
-        counting = WalkCorpus(
-            graph.indptr,
-            graph.indices,
-            prob,
-            alias,
-            self.walk_length,
-            self.walks_per_node,
-            self.p,
-            self.q,
-            self.seed,
-            self.chunk_size,
-            progress=progress,
-            phase="walks",
-        )
+        counting = self._corpus(graph, prob, alias, progress=progress, phase="walks")
         freq = np.zeros(n, np.int64)
         for chunk in counting.chunks():
             _count_tokens(chunk, freq)
@@ -357,7 +341,14 @@ class Node2Vec(BaseEstimator):
         walks_seconds = time.perf_counter() - started
 
         started = time.perf_counter()
-        corpus = WalkCorpus(
+        self.vectors_ = self._skip_gram(self._corpus(graph, prob, alias), freq, progress)
+        self.timings_ = {"walks": walks_seconds, "training": time.perf_counter() - started}
+        self.walk_threads_ = numba.get_num_threads()
+        return self
+
+    def _corpus(self, graph, prob: np.ndarray, alias: np.ndarray, **options) -> WalkCorpus:
+        """The walks of this estimator over ``graph``, regenerated on every pass."""
+        return WalkCorpus(
             graph.indptr,
             graph.indices,
             prob,
@@ -368,31 +359,14 @@ class Node2Vec(BaseEstimator):
             self.q,
             self.seed,
             self.chunk_size,
+            **options,
         )
-        fed = [0]
+
+    def _skip_gram(self, corpus: WalkCorpus, freq: np.ndarray, progress: Progress | None) -> np.ndarray:
+        """gensim's skip-gram over the walks, its vocabulary from the counted ``freq``; one row per node."""
+        from gensim.models import Word2Vec
+
         total_tokens = self.tokens_ * int(self.epochs)
-
-        class _Feed:
-            def __iter__(_self):
-                for sentence in corpus:
-                    fed[0] += len(sentence)
-                    if progress and fed[0] % 200_000 < len(sentence):
-                        progress("training", fed[0], total_tokens)
-                    yield sentence
-
-        class _Epochs(CallbackAny2Vec):
-            def __init__(self):
-                self.epoch = 0
-
-            def on_train_begin(self, model):
-                if progress:
-                    progress("epochs", 0, int(model.epochs))
-
-            def on_epoch_end(self, model):
-                self.epoch += 1
-                if progress:
-                    progress("epochs", self.epoch, int(model.epochs))
-
         model = Word2Vec(
             vector_size=int(self.dimensions),
             window=int(self.window),
@@ -407,14 +381,50 @@ class Node2Vec(BaseEstimator):
         )
         offset = corpus.key_offset()  # see WalkCorpus.KEY_OFFSET_BY_N
         model.build_vocab_from_freq({int(v) + offset: int(c) for v, c in enumerate(freq) if c > 0})
-        model.train(_Feed(), total_words=self.tokens_, epochs=int(self.epochs), callbacks=[_Epochs()])
+        model.train(
+            _TrainingFeed(corpus, progress, total_tokens),
+            total_words=self.tokens_,
+            epochs=int(self.epochs),
+            callbacks=[_epoch_progress(progress)],
+        )
         if progress:
             progress("training", total_tokens, total_tokens)
-        vectors = np.zeros((n, int(self.dimensions)), np.float32)
+        vectors = np.zeros((len(freq), int(self.dimensions)), np.float32)
         keys = np.fromiter(model.wv.key_to_index.keys(), np.int64, len(model.wv.key_to_index))
         rows = np.fromiter(model.wv.key_to_index.values(), np.int64, len(model.wv.key_to_index))
         vectors[keys - offset] = model.wv.vectors[rows]
-        self.vectors_ = vectors
-        self.timings_ = {"walks": walks_seconds, "training": time.perf_counter() - started}
-        self.walk_threads_ = numba.get_num_threads()
-        return self
+        return vectors
+
+
+class _TrainingFeed:
+    """The corpus as gensim reads it, reporting ``training`` progress every 200 000 tokens."""
+
+    def __init__(self, corpus: WalkCorpus, progress: Progress | None, total_tokens: int) -> None:
+        self.corpus, self.progress, self.total_tokens, self.fed = corpus, progress, total_tokens, 0
+
+    def __iter__(self):
+        for sentence in self.corpus:
+            self.fed += len(sentence)
+            if self.progress and self.fed % 200_000 < len(sentence):
+                self.progress("training", self.fed, self.total_tokens)
+            yield sentence
+
+
+def _epoch_progress(progress: Progress | None):
+    """A gensim callback reporting ``epochs`` progress."""
+    from gensim.models.callbacks import CallbackAny2Vec
+
+    class _Epochs(CallbackAny2Vec):
+        def __init__(self):
+            self.epoch = 0
+
+        def on_train_begin(self, model):
+            if progress:
+                progress("epochs", 0, int(model.epochs))
+
+        def on_epoch_end(self, model):
+            self.epoch += 1
+            if progress:
+                progress("epochs", self.epoch, int(model.epochs))
+
+    return _Epochs()
