@@ -33,7 +33,7 @@ from sklearn.metrics import adjusted_rand_score
 from embeddings.foldin import FOLD_WEIGHTS, fold_in_batches, item_profiles, normalise
 from embeddings.graph import interaction_files, load_graph
 from embeddings.node2vec import Node2Vec
-from embeddings.pipeline import graph_items, graph_product_attributes, user_product_batches
+from embeddings.training import graph_items, graph_product_attributes, user_product_batches
 from events.pseudonym import load_key, pseudonymise_ids
 from shopgraph.workspace import Workspace
 

@@ -5,7 +5,7 @@
 
 Writes synthetic months with planted personas (events/synth/), ingests them without
 pseudonymising (so personas.csv ids match), computes the features, the interaction
-aggregates and the embeddings (no Neo4j needed), then runs ``segments.pipeline.segment``.
+aggregates and the embeddings (no Neo4j needed), then runs ``segments.segmentation.segment``.
 Prints, on users with ≥ 5 events, the adjusted Rand index against the planted personas for
 k-means on RFM alone, the metrics alone (the product's rule on the metric block), the vectors
 alone, and the product's full pipeline — each with the k it chose and with the true k — plus
@@ -48,7 +48,7 @@ from features.compute import build_user_features
 from graph.load import ingested_files
 from segments import selection
 from segments.inputs import InputTransform
-from segments.pipeline import MIN_EVENTS_TO_CLUSTER, fit_labels, read_features, segment, user_vectors
+from segments.segmentation import MIN_EVENTS_TO_CLUSTER, fit_labels, read_features, segment, user_vectors
 from shopgraph.workspace import Workspace
 
 MIN_EVENTS = 5
@@ -78,7 +78,7 @@ def prepare(workspace: Workspace, files: list[Path], pseudonymise: bool) -> dict
     for source in ingested_files(workspace):
         write_interactions(workspace, source, con)
     con.close()
-    from embeddings.pipeline import embed
+    from embeddings.training import embed
 
     embed(workspace, seed=42)
     timings["embed"] = time.perf_counter() - t

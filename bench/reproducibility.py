@@ -7,7 +7,7 @@ so it must not decide the segments. It does reach them: the pseudonymous ids ord
 which orders the selection sample, the bootstrap resamples and the node2vec walks. This bench
 writes one set of synthetic months (planted personas, ``events/synth/``), ingests it into
 ``--keys`` workspaces with different keys, computes features and vectors and runs
-``segments.pipeline.segment(seed=0)`` in each; it prints each run's (method, k) and the
+``segments.segmentation.segment(seed=0)`` in each; it prints each run's (method, k) and the
 k-means bootstrap stability by k, and between every two runs the adjusted Rand index of their
 segments on the users both clustered (ids mapped back through each key), and of the whole
 published assignment (segment 0 included).
@@ -40,7 +40,7 @@ from quality import prepare
 from events.pseudonym import KEY_ENV, pseudonym
 from events.synth import generate
 from segments import selection
-from segments.pipeline import segment
+from segments.segmentation import segment
 from shopgraph.workspace import Workspace
 
 

@@ -4,7 +4,7 @@
 
 The modelling matrix is synthetic (``--centres`` Gaussian blobs of unequal sizes and
 spreads, float32), standing for the output of :mod:`segments.inputs`. Timed, as
-``segments.pipeline`` runs them (BLAS/OpenMP on one thread): selection on the 20 000-user
+``segments.segmentation`` runs them (BLAS/OpenMP on one thread): selection on the 20 000-user
 sample (k-means, Gaussian mixture, Ward; `BOOTSTRAPS` bootstrap fits each), the final fit of the chosen
 (method, k) on every user, the classifier comparison and calibration (20 000-user cap), and
 predicting every user. Reference in the same script: one plain scikit-learn ``KMeans`` at
@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from segments import assign, selection
-from segments.pipeline import DEFAULT_SAMPLE, fit_labels
+from segments.segmentation import DEFAULT_SAMPLE, fit_labels
 
 
 def matrix(users: int, dims: int, centres: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -62,11 +62,11 @@ def embed_cmd(
     workspace = Workspace.from_env()
     with progress_bars(console, labels=PHASES, units=UNITS, width=12) as progress:
         if fold_in:
-            from embeddings.pipeline import assign_only as fold_in_new_users
+            from embeddings.training import fold_in_new_users
 
             report = fold_in_new_users(workspace, progress=progress)
         else:
-            from embeddings.pipeline import embed
+            from embeddings.training import embed
 
             params: dict[str, Any] = {"dimensions": dimensions}
             if method == "node2vec":

@@ -97,7 +97,7 @@ def segment_cmd(
 ) -> None:
     """Cluster users on metrics and graph vectors, choose method and k, name and profile the segments."""
     from features.compute import read_sidecar
-    from segments.pipeline import segment
+    from segments.segmentation import segment
     from shopgraph.workspace import Workspace
 
     lang = _check_lang(lang)
@@ -222,15 +222,15 @@ def threshold_cmd() -> None:
 @user_errors
 def assign_cmd(graph: GraphOption = True) -> None:
     """Label users who arrived or changed since the current run with its classifier (no re-clustering)."""
-    from segments.pipeline import assign_changed
     from segments.runs import require_current
+    from segments.segmentation import classify_new_customers
     from shopgraph.workspace import Workspace
 
     workspace = Workspace.from_env()
     require_current(workspace)  # no run yet: one line before any progress bar
     s = settings()
     with progress_bars(console) as bar:
-        report = assign_changed(workspace, progress=bar)
+        report = classify_new_customers(workspace, progress=bar)
     table = Table(title=f"assigned with run {report.run_id}", title_justify="left", show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")

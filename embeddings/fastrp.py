@@ -1,25 +1,8 @@
 """FastRP node embeddings: a very sparse random projection propagated over the normalised adjacency (Chen et al. 2019).
 
-The challenger to node2vec measured in ``bench/embed.py``. With ``A`` the weighted adjacency
-of the (undirected) interaction graph, ``D`` its weighted degrees, ``S = D⁻¹ A`` the
-random-walk transition matrix and ``R`` an ``n × d`` very sparse random projection
-(Achlioptas / Li et al.: entries ``√s · {+1, 0, −1}`` with probabilities ``1/2s, 1 − 1/s,
-1/2s``), FastRP computes
-
-    U₁ = S · diag(D^β) · R,   Uᵢ = S · Uᵢ₋₁,   vectors = Σᵢ αᵢ · normalise(Uᵢ)
-
-where ``β`` is ``normalization_strength`` (negative values damp the random vectors of hub
-nodes such as a category with thousands of products), ``αᵢ`` are the ``weights`` of the
-iterations and ``normalise`` scales each row to unit L2 norm. Each ``Uᵢ`` is the
-expectation of a random walk of length ``i`` landing on a node's random vector, so nodes
-with similar neighbourhoods get close vectors (the Johnson–Lindenstrauss lemma keeps the
-projection's inner products).
-
-Cost: ``len(weights)`` sparse × dense products, i.e. O(iterations × entries × d) time, linear
-in edges, no walks and no training. Memory: the output (``n × d`` float32) plus two blocks
-of ``n × block`` columns; the dimensions are computed ``block`` at a time. Deterministic:
-the projection is drawn from ``numpy.random.default_rng(seed)`` block by block, and scipy's
-sparse products are sequential.
+The challenger to node2vec (``--method fastrp``, measured in ``bench/embed.py``): no walks and no
+training, linear in edges, deterministic for a seed. The formula and its cost: docs/ARCHITECTURE.md,
+"embeddings/fastrp.py".
 """
 
 from __future__ import annotations

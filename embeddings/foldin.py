@@ -1,21 +1,8 @@
 """Fold-in: a vector for a user who was not in the training graph, from the items they touched.
 
-A user's fold-in vector is the intent-weighted mean of the (unit-length) vectors of the
-products they interacted with and of those products' categories and brands, normalised to
-unit length::
-
-    v(u) = normalise( Σ_j w_uj · (a_p·p̂_j + a_c·ĉ(j) + a_b·b̂(j)) / Σ_j w_uj · (a_p + a_c + a_b·[j has a brand]) )
-
-with ``w_uj`` the same intent weight as the user–product edge of the training graph
-(:data:`embeddings.graph.INTENT_WEIGHTS`, ``log1p`` of the counts) and ``a`` =
-:data:`FOLD_WEIGHTS` (product 1, category 0.5, brand 0.5). Item vectors are normalised
-first so that frequent items (long vectors in skip-gram) do not dominate. A product that is
-newer than the trained vectors contributes through its category and brand when those are
-known; a user none of whose items is known gets no fold-in vector (the caller decides).
-
-This is one skip-gram step of reasoning: a trained user's vector is pulled towards the
-contexts of its walks, which are mostly its products and their categories and brands. How
-close it comes to the trained vector is measured in docs/BENCHMARKS.md ("Fold-in").
+The intent-weighted mean of the unit vectors of their products and of those products' categories
+and brands (:data:`FOLD_WEIGHTS`), normalised. The formula and why: docs/ARCHITECTURE.md,
+"embeddings/foldin.py".
 """
 
 from __future__ import annotations

@@ -1,33 +1,8 @@
 """The user–product–category–brand interaction graph, built in memory as undirected CSR arrays.
 
-Public API
-----------
-* :class:`InteractionGraph` — the graph: CSR arrays ``indptr`` (int64 ``[n+1]``), ``indices``
-  (int32, each row sorted ascending, no duplicates, no self loops) and ``weights`` (float32),
-  plus ``node_type`` (int8 per node, see :data:`NODE_TYPES`) and one key array per node type.
-  Nodes are numbered densely by type: users ``[0, U)``, products ``[U, U+P)``, then categories,
-  then brands; ``graph.nodes("product")`` is that slice, ``graph.keys("product")`` its ids.
-* :func:`from_edges(n_nodes, src, dst, weights)` — pure: CSR arrays from an edge list (both
-  directions added, duplicate pairs summed, self loops and non-positive weights dropped).
-  Benchmarks use it to build graphs without a workspace or Neo4j.
-* :func:`build_graph(...)` — pure: an :class:`InteractionGraph` from per-(user, product)
-  intent weights and the product → category / brand maps.
-* :func:`load_graph(workspace, max_users=..., seed=...)` — reads the interaction aggregates
-  (``graph/interactions/part-*.parquet``, refreshed from the event store by
-  :mod:`events.interactions`) and the event store with DuckDB, samples the
-  training users, and returns the graph.
-
-Weights (docs/ARCHITECTURE.md, "Embeddings")
---------------------------------------------
-A user–product edge weighs ``sum over event types of INTENT_WEIGHTS[type] * log1p(count)``:
-a purchase says most about taste, then a cart, then a view; ``log1p`` damps repeated views
-of one product so a user who refreshes a page 40 times does not drown the rest.
-``remove_from_cart`` gets a small positive weight (the user did consider the product; the
-cart that preceded it already counted). Product–category and product–brand edges weigh
-:data:`CATEGORY_WEIGHT` and :data:`BRAND_WEIGHT`, about one purchase: enough that walks
-regularly cross from a product to the brand/category and on to sibling products (that is
-how two Apple buyers who never bought the same phone end up close), small against the
-summed weight of a popular product's users.
+:class:`InteractionGraph` holds the CSR arrays and the node keys (users, products, categories, brands
+numbered densely by type); :func:`from_edges` and :func:`build_graph` are pure, :func:`load_graph`
+reads the workspace. The API and the edge weights: docs/ARCHITECTURE.md, "embeddings/graph.py".
 """
 
 from __future__ import annotations

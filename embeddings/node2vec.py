@@ -1,39 +1,9 @@
 """node2vec: biased random walks compiled with numba over CSR arrays, streamed into gensim's skip-gram.
 
-Public API
-----------
-``Node2Vec(dimensions=64, walk_length=30, walks_per_node=10, p=1.0, q=0.5, window=5, epochs=2,
-negative=5, seed=42, workers=1, sample=1e-3).fit(graph)`` where ``graph`` is an
-:class:`embeddings.graph.InteractionGraph` (or anything with CSR ``indptr``, ``indices``,
-``weights``). Learned attributes: ``vectors_`` (float32 ``[n_nodes, dimensions]``, row = node
-index), ``steps_`` (walk steps taken), ``proposals_`` (candidate draws, ≥ steps; the
-rejection-sampling cost), ``tokens_`` (tokens fed to skip-gram per epoch), ``timings_``
-(seconds: ``walks``, ``training``). :func:`random_walks` returns walks as an int32 array, for
-tests and benchmarks.
-
-How a walk step is drawn (docs/ARCHITECTURE.md, "Embeddings")
---------------------------------------------------------------
-* First order: every node has an alias table over its weighted neighbours (Vose; built once,
-  8 bytes per CSR entry), so drawing a neighbour in proportion to the edge weight costs O(1)
-  whatever the degree — a category with 100 k products costs the same as a leaf.
-* Second order (``p``, ``q``): rejection sampling as in KnightKing. A candidate ``x`` is drawn
-  from the first-order table of the current node and accepted with probability
-  ``bias(x) / max_bias`` where ``bias = 1/p`` if ``x`` is the previous node, ``1`` if ``x``
-  neighbours the previous node (binary search in its sorted adjacency, O(log degree)) and
-  ``1/q`` otherwise. No table per edge pair (those grow with the sum of squared degrees).
-  Expected draws per step ≤ ``max_bias / min_bias``; ``p = q = 1`` skips the test entirely.
-* Seeds: walk ``r`` of start node ``v`` has its own generator state (splitmix64 of
-  ``seed, r * n_nodes + v``), so the walks are the same whatever the number of threads or the
-  chunking. Walks of one round start from the nodes in a seeded random order.
-
-Streaming and reproducibility
------------------------------
-Walks are generated in chunks of int32 arrays and fed to ``gensim.models.Word2Vec`` (skip-gram,
-negative sampling) through a re-iterable corpus that regenerates the same chunks on every pass;
-one pass before training counts node frequencies for the vocabulary. The corpus is never held
-in memory. ``workers=1`` (the default) makes the vectors bit-for-bit reproducible for a seed;
-``workers=k`` trains about k times faster on k cores but the order in which gensim's threads
-update the shared weights varies, so the vectors differ from run to run (their quality does not).
+``Node2Vec(...).fit(graph)`` learns ``vectors_`` (one row per node). Steps are drawn with alias
+tables and rejection sampling, walks are seeded one by one and regenerated for each pass instead of
+stored. The API, how a step is drawn and what reproducibility needs: docs/ARCHITECTURE.md,
+"embeddings/node2vec.py".
 """
 
 from __future__ import annotations
@@ -359,27 +329,11 @@ class Node2Vec(BaseEstimator):
 
     def fit(self, graph, progress: Progress | None = None) -> Node2Vec:
         """Walk the graph and train skip-gram; sets ``vectors_`` and the counters. Returns self."""
-        from gensim.models import Word2Vec
-        from gensim.models.callbacks import CallbackAny2Vec
-
         self._validate()
         n = int(graph.indptr.shape[0] - 1)
         started = time.perf_counter()
         prob, alias = alias_tables(graph.indptr, graph.weights)
-        counting = WalkCorpus(
-            graph.indptr,
-            graph.indices,
-            prob,
-            alias,
-            self.walk_length,
-            self.walks_per_node,
-            self.p,
-            self.q,
-            self.seed,
-            self.chunk_size,
-            progress=progress,
-            phase="walks",
-        )
+        counting = self._corpus(graph, prob, alias, progress=progress, phase="walks")
         freq = np.zeros(n, np.int64)
         for chunk in counting.chunks():
             _count_tokens(chunk, freq)
@@ -388,7 +342,14 @@ class Node2Vec(BaseEstimator):
         walks_seconds = time.perf_counter() - started
 
         started = time.perf_counter()
-        corpus = WalkCorpus(
+        self.vectors_ = self._skip_gram(self._corpus(graph, prob, alias), freq, progress)
+        self.timings_ = {"walks": walks_seconds, "training": time.perf_counter() - started}
+        self.walk_threads_ = numba.get_num_threads()
+        return self
+
+    def _corpus(self, graph, prob: np.ndarray, alias: np.ndarray, **options) -> WalkCorpus:
+        """The walks of this estimator over ``graph``, regenerated on every pass."""
+        return WalkCorpus(
             graph.indptr,
             graph.indices,
             prob,
@@ -399,31 +360,14 @@ class Node2Vec(BaseEstimator):
             self.q,
             self.seed,
             self.chunk_size,
+            **options,
         )
-        fed = [0]
+
+    def _skip_gram(self, corpus: WalkCorpus, freq: np.ndarray, progress: Progress | None) -> np.ndarray:
+        """gensim's skip-gram over the walks, its vocabulary from the counted ``freq``; one row per node."""
+        from gensim.models import Word2Vec
+
         total_tokens = self.tokens_ * int(self.epochs)
-
-        class _Feed:
-            def __iter__(_self):
-                for sentence in corpus:
-                    fed[0] += len(sentence)
-                    if progress and fed[0] % 200_000 < len(sentence):
-                        progress("training", fed[0], total_tokens)
-                    yield sentence
-
-        class _Epochs(CallbackAny2Vec):
-            def __init__(self):
-                self.epoch = 0
-
-            def on_train_begin(self, model):
-                if progress:
-                    progress("epochs", 0, int(model.epochs))
-
-            def on_epoch_end(self, model):
-                self.epoch += 1
-                if progress:
-                    progress("epochs", self.epoch, int(model.epochs))
-
         model = Word2Vec(
             vector_size=int(self.dimensions),
             window=int(self.window),
@@ -438,14 +382,50 @@ class Node2Vec(BaseEstimator):
         )
         offset = corpus.key_offset()  # see WalkCorpus.KEY_OFFSET_BY_N
         model.build_vocab_from_freq({int(v) + offset: int(c) for v, c in enumerate(freq) if c > 0})
-        model.train(_Feed(), total_words=self.tokens_, epochs=int(self.epochs), callbacks=[_Epochs()])
+        model.train(
+            _TrainingFeed(corpus, progress, total_tokens),
+            total_words=self.tokens_,
+            epochs=int(self.epochs),
+            callbacks=[_epoch_progress(progress)],
+        )
         if progress:
             progress("training", total_tokens, total_tokens)
-        vectors = np.zeros((n, int(self.dimensions)), np.float32)
+        vectors = np.zeros((len(freq), int(self.dimensions)), np.float32)
         keys = np.fromiter(model.wv.key_to_index.keys(), np.int64, len(model.wv.key_to_index))
         rows = np.fromiter(model.wv.key_to_index.values(), np.int64, len(model.wv.key_to_index))
         vectors[keys - offset] = model.wv.vectors[rows]
-        self.vectors_ = vectors
-        self.timings_ = {"walks": walks_seconds, "training": time.perf_counter() - started}
-        self.walk_threads_ = numba.get_num_threads()
-        return self
+        return vectors
+
+
+class _TrainingFeed:
+    """The corpus as gensim reads it, reporting ``training`` progress every 200 000 tokens."""
+
+    def __init__(self, corpus: WalkCorpus, progress: Progress | None, total_tokens: int) -> None:
+        self.corpus, self.progress, self.total_tokens, self.fed = corpus, progress, total_tokens, 0
+
+    def __iter__(self):
+        for sentence in self.corpus:
+            self.fed += len(sentence)
+            if self.progress and self.fed % 200_000 < len(sentence):
+                self.progress("training", self.fed, self.total_tokens)
+            yield sentence
+
+
+def _epoch_progress(progress: Progress | None):
+    """A gensim callback reporting ``epochs`` progress."""
+    from gensim.models.callbacks import CallbackAny2Vec
+
+    class _Epochs(CallbackAny2Vec):
+        def __init__(self):
+            self.epoch = 0
+
+        def on_train_begin(self, model):
+            if progress:
+                progress("epochs", 0, int(model.epochs))
+
+        def on_epoch_end(self, model):
+            self.epoch += 1
+            if progress:
+                progress("epochs", self.epoch, int(model.epochs))
+
+    return _Epochs()

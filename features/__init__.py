@@ -1,1 +1,2 @@
-"""Per-user behavioural metrics and the activity-threshold study."""
+"""Per-user behavioural metrics: the registry (and docs/METRICS.md made from it), the marketing calendar, their
+computation in DuckDB over the event store, and their copy onto the graph's User nodes."""

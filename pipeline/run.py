@@ -156,7 +156,7 @@ class _Runner:
         return "ran", f"{table.rows:,} users ({written.matched:,} User nodes updated)"
 
     def embed(self, key: str) -> tuple[str, str]:
-        from embeddings.pipeline import assign_only, embed
+        from embeddings.training import embed, fold_in_new_users
 
         vectors = self.workspace.embeddings_dir / "user_vectors.parquet"
         if self.state.is_done("embed", key) and vectors.exists() and not self.options.retrain:
@@ -176,7 +176,7 @@ class _Runner:
                 )
             )
         else:
-            result = assign_only(self.workspace, progress=progress)
+            result = fold_in_new_users(self.workspace, progress=progress)
             detail = f"{result.counts['users_folded_now']:,} new customer(s) folded in, no retraining"
         self.state.mark_done("embed", key, step_code("embed"))
         self.state.forget("vectors")
@@ -201,8 +201,8 @@ class _Runner:
 
     def segment(self, key: str) -> tuple[str, str]:
         from segments.drift import drift_of_new_customers
-        from segments.pipeline import assign_changed, segment
         from segments.runs import current_run_dir, read_json, write_json
+        from segments.segmentation import classify_new_customers, segment
         from segments.writeback import write_run
 
         previous = current_run_dir(self.workspace)
@@ -231,7 +231,7 @@ class _Runner:
                 drift = drift_of_new_customers(features, assignments, update, min_events=threshold)
                 return not drift.retrain
 
-            assigned = assign_changed(self.workspace, progress=progress, decide=decide)
+            assigned = classify_new_customers(self.workspace, progress=progress, decide=decide)
             if assigned.applied:
                 run_dir = previous
                 self.report.decision = (

@@ -1,42 +1,8 @@
 """The assignment classifier: predicts a user's segment from their model row, without re-clustering.
 
-Procedure (docs/ARCHITECTURE.md, "Segments"):
-
-* the clustered users (at most ``train_cap``, a stratified sample) are split 60/20/20,
-  stratified by segment, into train, validation and test;
-* six candidates — k-NN (15 neighbours, distance-weighted), a decision tree (depth 10),
-  an RBF SVM (fitted on at most ``SVM_CAP`` training rows), a random forest (100 trees),
-  gradient boosting (HistGradientBoosting, 60 iterations) and a small MLP (64-32) — are compared by
-  3-fold cross-validated macro-F1 on the train part;
-* the best is kept; candidates within ``F1_SLACK`` (0.005) of the best count as tied, and the
-  tie goes to the cheapest to predict for a million users (``PREDICT_COST``: a tree, then
-  boosting, the MLP, the forest, the SVM, k-NN last — k-NN kept on a 1 M-user benchmark where
-  all six scored 1.000 spent 93 s predicting, the MLP 2 s); the order is fixed, not timed, so
-  the same data and seed keep the same model on any machine;
-* **short histories** (:mod:`segments.short_history`): truncated copies of some users (their
-  first 13, 20, 30 events, labelled with their cluster) follow their user into train, validation
-  or test; in the CV a copy is learnt with its user's training folds and never scored, so the
-  comparison still scores whole histories; the test's copies give ``short_test_macro_f1``;
-* the kept one is refitted on train and calibrated on validation (sigmoid,
-  ``CalibratedClassifierCV`` over the frozen model), its test macro-F1 is reported;
-* an assignment whose calibrated probability is below ``LOW_CONFIDENCE`` (0.5) is flagged
-  ``low_confidence``.
-
-**Only published segments are predicted.** The classifier learns every cluster of the final
-fit, but a cluster whose members all fall below the run's activity threshold has no member
-left and is not published (no name, no profile, no node in Neo4j). :meth:`AssignmentModel.predict`
-therefore takes ``among``, the clusters that are published, and renormalises the calibrated
-probabilities over them: the user gets the most probable published segment and the
-confidence reported is that segment's renormalised probability. We renormalise rather than
-train on the published clusters only because (a) the threshold that decides which clusters
-are published is itself measured with the classifier (:mod:`segments.threshold`), so training
-after it would mean a second full comparison of the candidates, and (b) multi-class sigmoid
-calibration already builds its probabilities by dividing one-vs-rest sigmoids by their sum:
-dividing by the sum over the published classes is the same construction over the classes a
-user can actually be given, P(segment | the user is in a published segment).
-
-The model is persisted with joblib next to the versions of Python, numpy and
-scikit-learn that made it (:func:`save` / :func:`load`).
+Six candidates compared by cross-validated macro-F1 (ties to the cheapest to predict), calibrated,
+and predicting among the published segments only; persisted with the library versions that made
+it. The procedure and why: docs/ARCHITECTURE.md, "segments/assign.py".
 """
 
 from __future__ import annotations

@@ -1,24 +1,8 @@
 """Drift between the customers a segmentation was trained on and the customers that came after it.
 
-``shopgraph run`` on a new month either assigns the new customers with the trained classifier
-or retrains the segmentation. It decides from three figures, each with a stated threshold:
-
-* **Population stability index (PSI)** of key behaviour metrics, new customers against the
-  customers of the training run. Bins are the deciles of the training distribution (ties
-  merged), shares are floored at ``1e-4`` so an empty bin does not give infinity, and
-  ``PSI = Σ (new − train) · ln(new / train)``. The usual reading of PSI: below 0.1 stable,
-  0.1–0.25 a moderate shift, above 0.25 a significant one. We retrain when the **median PSI
-  over the key metrics** exceeds 0.25 (one odd metric does not force a retrain; a shift of
-  the whole behaviour does).
-* **Segment shares**: the PSI of the predicted segment distribution of the new customers
-  against the training run's shares; above 0.25 the segments no longer describe who comes.
-* **Low-confidence share**: the share of new customers the classifier assigns with low
-  confidence; above 0.30 (or more than twice the training run's own share) the model does
-  not know them.
-
-Only rates and shares are compared, never counts or recency: new customers have shorter
-histories by construction, so their event counts and recency differ from the trained
-population's without any change of behaviour.
+``shopgraph run`` assigns a new month's customers with the trained classifier, or retrains when the
+behaviour (median PSI of key metrics), the segment shares or the low-confidence share moved past
+their thresholds. The figures and why: docs/ARCHITECTURE.md, "segments/drift.py".
 """
 
 from __future__ import annotations
@@ -219,7 +203,7 @@ def measure_drift(
 
 
 def drift_of_new_customers(features, assignments, update, min_events: int = 1) -> DriftReport:
-    """:func:`measure_drift` for an assignment update (pandas frames, see ``segments.pipeline.Decide``).
+    """:func:`measure_drift` for an assignment update (pandas frames, see ``segments.segmentation.Decide``).
 
     Training population: the users of the run's assignments, with their current metrics;
     new customers: the users of ``update`` the run had never assigned (changed users are

@@ -1,57 +1,10 @@
 """The modelling matrix: behavioural metrics and user vectors, transformed, pruned, reduced and weighted.
 
-The rules (docs/ARCHITECTURE.md, "Segments"):
-
-* **Metrics used**: every numeric metric of :mod:`features.registry` except timestamps,
-  text, ``preferred_month`` (a month number is not a magnitude), the R/F/M scores (ranks
-  of ``purchase_recency_days``, ``n_orders`` and ``total_spent``) and the two recencies
-  (``recency_days``, ``purchase_recency_days``): segments describe *how* a customer shops,
-  and the days since the last visit or purchase grow with the calendar while the habits stay
-  the same (a truncated history — the threshold study — always looked "lapsed"; leaving them
-  out raised the agreement at n = 20 from 0.63 / 0.74 to 0.72 / 0.88 on the two quality seeds).
-  The profiles still show both recencies per segment.
-* **Empty values**: a NULL metric (empty denominator) becomes its neutral value: 1 for the
-  ratios to a typical level (``price_index_*``, ``promo_lift``), the largest observed value
-  for ``median_session_gap_hours`` and ``purchase_recency_days`` (never came back / never
-  bought), 0 otherwise (no spend, no rate).
-* **Volume enters once**: counts and totals that grow with how much a user happens to do
-  (``VOLUME``: events, views, carts, removes, sessions, active days, months active, tenure,
-  items, orders, spend, distinct products / categories / brands) are left out of the model;
-  activity enters as ``activity_level`` (log of the events) and two intensities that do not
-  grow with the length of the history (``sessions_per_active_month``, ``product_variety`` =
-  distinct products per event). On the planted personas the totals mostly carried a
-  persona-independent activity multiplier, so clusters formed by activity level, and a
-  truncated history (the threshold study) always moved to the "low activity" segment.
-  The profiles (:mod:`segments.profile`) still describe every metric.
-* **Skew** (recorded for the profiles' scale): ``log1p`` on a non-negative metric whose
-  sample skewness exceeds 2.
-* **Quantile-normal scaling**: each column is mapped through its empirical quantiles to a
-  standard normal (scikit-learn ``QuantileTransformer``, ≤ 1 000 quantiles), which removes
-  skew and outliers whatever their size (a bot cannot stretch an axis); a column constant
-  after that is dropped.
-* **Correlated metrics**: walking the metrics in registry order, a metric whose |Spearman|
-  with an already kept one exceeds 0.9 (on a sample) is dropped; the first listed stays.
-* **Vectors**: centred, then PCA keeping the fewest components that explain 80 % of the
-  variance (at least 2, at most 16). A user without a vector gets the centre (0) and is
-  flagged ``vector_missing``.
-* **Group and block weighting**: inside the metric block, each registry group (activity,
-  funnel, money, price, breadth, time) is scaled to the same total variance (sum of its
-  columns' variances), so the fifteen share columns do not drown the five funnel rates;
-  then each block (metrics, vectors) is scaled so its total variance is 1, so the metrics and
-  the vectors weigh the same whatever their number of columns. ``weights`` can change that
-  ratio for the block-alone analyses. These rows (:meth:`InputTransform.transform`) feed the
-  assignment classifier and its permutation importance, so every metric keeps its own column.
-* **The clustering view** (:meth:`InputTransform.cluster_view`, what the clusterings see):
-  the metric block is standardised (each kept metric to variance 1) and reduced to its
-  principal components whose eigenvalue exceeds the Marchenko–Pastur edge
-  ``(1 + sqrt(p / n))²`` — the largest eigenvalue that ``p`` independent pure-noise columns
-  would reach on ``n`` users — so the metrics that co-vary with others (behaviour shared by a
-  group of customers) are kept and the directions that look like noise are left out (at
-  least ``MP_MIN`` components). Hour-of-day and small-category shares that differ by user
-  but not by shopping habit no longer weigh as much as the funnel. Then the two blocks are
-  scaled to total variance 1 each, as above. On the planted personas (docs/BENCHMARKS.md,
-  "Segments quality") it raised the ARI at the true k from 0.22 / 0.19 to 0.23 / 0.24 (two
-  seeds), and made the vectors count in the clustering (permutation importance 0 → 0.05–0.4).
+:class:`InputTransform` fits the rules on the clustered users (which metrics enter, neutral values,
+quantile-normal scaling, correlation pruning, vector PCA, group and block weighting) and gives the
+clustering view (metric components above the Marchenko–Pastur edge), so segments describe how a
+customer shops rather than how much. Each rule and what it changed: docs/ARCHITECTURE.md,
+"segments/inputs.py".
 """
 
 from __future__ import annotations
@@ -388,28 +341,3 @@ def align_vectors(user_ids: np.ndarray, vector_ids: np.ndarray | None, vectors: 
 
 
 __all__ = ["KEY", "InputTransform", "align_vectors", "candidate_metrics", "fill_empty", "model_metrics", "with_derived"]
-
-
-def read_user_vectors(workspace) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """``(user_ids, vectors float32[n, d], source)`` from the embeddings step, or None when it has not run.
-
-    Uses ``embeddings.store.read_user_vectors`` when that package provides it, else reads
-    ``embeddings/user_vectors.parquet`` per the contract in :mod:`embeddings`.
-    """
-    import pyarrow.parquet as pq
-
-    path = workspace.embeddings_dir / "user_vectors.parquet"
-    if not path.is_file():
-        return None
-    table = pq.read_table(path)
-    ids = table.column("user_id").to_numpy().astype(np.int64)
-    column = table.column("vector").combine_chunks()
-    flat = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32)
-    vectors = flat.reshape(len(ids), -1) if len(ids) else np.zeros((0, 0), np.float32)
-    source = (
-        np.asarray(table.column("source").to_pylist(), dtype=object)
-        if "source" in table.column_names
-        else np.full(len(ids), "trained", dtype=object)
-    )
-    order = np.argsort(ids, kind="stable")
-    return ids[order], vectors[order], source[order]

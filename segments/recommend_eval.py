@@ -1,30 +1,9 @@
 """The recommendation hold-out: the segments' recommendations against popularity and item-to-item, for the dossier.
 
-Procedure (the one ``bench/recommend.py`` measures): the last month of the store is held out.
-The recommenders learn from the months before it; the customers evaluated are the customers
-of those months who bought, in the held-out month, a product they had not bought before
-(at most ``max_users`` of them, a seeded random sample, so the cost stays bounded). Each
-recommender proposes ``k`` products per customer, never one they bought in the training
-months nor one whose latest training price is 0 or missing; the figures over the evaluated
-customers are:
-
-* ``hit_rate`` — share with at least one of their new products among the ``k``;
-* ``precision`` — new products found ÷ ``k``; ``recall`` — new products found ÷ their new products;
-* ``coverage`` — distinct products recommended ÷ products of the training months.
-
-Recommenders:
-
-* **segment** — graph/recommend.py's definition (segment buyers weighted by recency × lift,
-  the segment's best ``CANDIDATES`` re-ranked by the customer's own views and carts, then the
-  department's and the shop's popular products), computed here from the event store;
-* **popularity** — the training months' most bought products (buyers);
-* **item-to-item** — co-purchase cosine similarity to the customer's purchases (their carted,
-  then viewed products when they bought nothing), filled with popularity.
-
-:func:`evaluate_recommendations` runs it on a workspace with the current segmentation and
-writes ``reports/recommend_eval.json`` (the dossier's section 8, see reports/inputs.py),
-atomically; when no fair figure can be computed (one month only, no segmentation, fewer than
-``min_users`` customers to evaluate) the file says why instead.
+:func:`evaluate_recommendations` holds out the store's last month, scores each recommender's ``k``
+products per customer (hit rate, precision, recall, coverage) and writes
+``reports/recommend_eval.json``, or why no fair figure could be computed. The procedure:
+docs/ARCHITECTURE.md, "segments/recommend_eval.py".
 """
 
 from __future__ import annotations
@@ -393,27 +372,12 @@ def evaluate_recommendations(
 
     run_id = None
     if segments is None:
-        run_dir = current_run_dir(workspace)
-        if run_dir is None or not (run_dir / "assignments.parquet").is_file():
-            return finish(
-                (
-                    "there is no segmentation run to recommend from yet.",
-                    "il n'y a pas encore de segmentation à partir de laquelle recommander.",
-                )
-            )
-        run_id = run_dir.name
-        frame = pd.read_parquet(run_dir / "assignments.parquet", columns=["user_id", "segment_id"])
-        segments = dict(zip(frame["user_id"].tolist(), frame["segment_id"].tolist(), strict=True))
+        run_id, segments = _current_segments(workspace)
+        if segments is None:
+            return finish(NO_RUN)
     record["segment_run"] = run_id
     if len(months) < 2:
-        return finish(
-            (
-                f"the store holds one month ({', '.join(months) or 'none'}); the hold-out needs a later "
-                "month to test on.",
-                f"le magasin ne contient qu'un mois ({', '.join(months) or 'aucun'}) ; l'évaluation a besoin "
-                "d'un mois suivant pour tester.",
-            )
-        )
+        return finish(_one_month(months))
     train_months, test_month = months[:-1], months[-1]
     record.update(train_months=train_months, test_month=test_month)
     if progress:
@@ -432,49 +396,85 @@ def evaluate_recommendations(
     )
     train = ", ".join(train_months)
     if len(data.test) < min_users:
-        return finish(
-            (
-                f"only {len(data.test)} customer(s) of {train} bought a product in {test_month} that they "
-                f"had not bought before; a fair comparison needs at least {min_users}.",
-                f"seuls {len(data.test)} client(s) de {train} ont acheté en {test_month} un produit qu'ils "
-                f"n'avaient jamais acheté ; une comparaison équitable en demande au moins {min_users}.",
-            )
-        )
-    sample_en = sample_fr = ""
-    if record["sampled"]:
-        sample_en = f" (a random sample of {len(data.test):,} of the {data.candidates:,} such customers, seed {seed})"
-        sample_fr = (
-            f" (un échantillon aléatoire de {_fr(len(data.test))} des {_fr(data.candidates)} clients "
-            f"concernés, graine {seed})"
-        )
-    record["holdout"] = (
-        f"the purchases of {test_month} were held out; the models learnt from {train} and had to "
-        f"find, for each customer of those months, the products they bought in {test_month} for "
-        f"the first time{sample_en}."
-    )
-    record["holdout_fr"] = (
-        f"les achats de {test_month} ont été mis de côté ; les modèles ont appris sur {train} et "
-        f"devaient retrouver, pour chaque client de ces mois, les produits achetés en "
-        f"{test_month} pour la première fois{sample_fr}."
-    )
-    record["note"] = (
-        "The segments are the current run's, computed from every month including the held-out one, "
-        "so the segment figures may be slightly optimistic; the departments, views and carts the "
-        "recommenders use come from the training months only. Products priced 0 or without a price "
-        "are never recommended."
-    )
-    record["note_fr"] = (
-        "Les segments sont ceux de l'exécution en cours, calculés sur tous les mois, y compris "
-        "celui mis de côté : les chiffres du segment peuvent être un peu optimistes ; les rayons, "
-        "vues et paniers utilisés viennent des seuls mois d'apprentissage. Les produits à prix nul "
-        "ou sans prix ne sont jamais recommandés."
-    )
+        return finish(_too_few_customers(len(data.test), train, test_month, min_users))
+    record.update(_holdout_sentences(data, train, test_month, seed, sampled=record["sampled"]))
     results = compare(data, segments, k, progress=progress)
     record["models"] = [
         {"name": name, "name_fr": MODEL_NAMES_FR.get(name, name), **figures} for name, figures in results.items()
     ]
     record["chosen"] = CHOSEN
     return finish()
+
+
+NO_RUN = (
+    "there is no segmentation run to recommend from yet.",
+    "il n'y a pas encore de segmentation à partir de laquelle recommander.",
+)
+
+
+def _one_month(months: list[str]) -> tuple[str, str]:
+    return (
+        f"the store holds one month ({', '.join(months) or 'none'}); the hold-out needs a later month to test on.",
+        f"le magasin ne contient qu'un mois ({', '.join(months) or 'aucun'}) ; l'évaluation a besoin "
+        "d'un mois suivant pour tester.",
+    )
+
+
+def _too_few_customers(users: int, train: str, test_month: str, min_users: int) -> tuple[str, str]:
+    return (
+        f"only {users} customer(s) of {train} bought a product in {test_month} that they "
+        f"had not bought before; a fair comparison needs at least {min_users}.",
+        f"seuls {users} client(s) de {train} ont acheté en {test_month} un produit qu'ils "
+        f"n'avaient jamais acheté ; une comparaison équitable en demande au moins {min_users}.",
+    )
+
+
+def _current_segments(workspace: Workspace) -> tuple[str | None, dict[int, int] | None]:
+    """The current run's id and its user → segment id (None, None when there is no run with assignments)."""
+    run_dir = current_run_dir(workspace)
+    if run_dir is None or not (run_dir / "assignments.parquet").is_file():
+        return None, None
+    frame = pd.read_parquet(run_dir / "assignments.parquet", columns=["user_id", "segment_id"])
+    return run_dir.name, dict(zip(frame["user_id"].tolist(), frame["segment_id"].tolist(), strict=True))
+
+
+HOLDOUT_NOTE = (
+    "The segments are the current run's, computed from every month including the held-out one, "
+    "so the segment figures may be slightly optimistic; the departments, views and carts the "
+    "recommenders use come from the training months only. Products priced 0 or without a price "
+    "are never recommended."
+)
+HOLDOUT_NOTE_FR = (
+    "Les segments sont ceux de l'exécution en cours, calculés sur tous les mois, y compris "
+    "celui mis de côté : les chiffres du segment peuvent être un peu optimistes ; les rayons, "
+    "vues et paniers utilisés viennent des seuls mois d'apprentissage. Les produits à prix nul "
+    "ou sans prix ne sont jamais recommandés."
+)
+
+
+def _holdout_sentences(data: Holdout, train: str, test_month: str, seed: int, *, sampled: bool) -> dict[str, str]:
+    """What was held out and the caveat, in English and French, as the record keeps them."""
+    sample_en = sample_fr = ""
+    if sampled:
+        sample_en = f" (a random sample of {len(data.test):,} of the {data.candidates:,} such customers, seed {seed})"
+        sample_fr = (
+            f" (un échantillon aléatoire de {_fr(len(data.test))} des {_fr(data.candidates)} clients "
+            f"concernés, graine {seed})"
+        )
+    return {
+        "holdout": (
+            f"the purchases of {test_month} were held out; the models learnt from {train} and had to "
+            f"find, for each customer of those months, the products they bought in {test_month} for "
+            f"the first time{sample_en}."
+        ),
+        "holdout_fr": (
+            f"les achats de {test_month} ont été mis de côté ; les modèles ont appris sur {train} et "
+            f"devaient retrouver, pour chaque client de ces mois, les produits achetés en "
+            f"{test_month} pour la première fois{sample_fr}."
+        ),
+        "note": HOLDOUT_NOTE,
+        "note_fr": HOLDOUT_NOTE_FR,
+    }
 
 
 def current_evaluation(workspace: Workspace, progress: Progress | None = None) -> RecommendEvaluation | None:

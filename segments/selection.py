@@ -1,40 +1,9 @@
 """Model selection: fits k-means, a Gaussian mixture and Ward over a range of k, scores them, picks one.
 
-Every candidate (method, k) is fitted on the *selection sample* (at most ``sample_size``
-users, drawn with the run's seed) and scored there:
-
-* **silhouette** on at most 3 000 of those users (it is quadratic);
-* **Calinski–Harabasz** and **Davies–Bouldin** on the whole selection sample;
-* **bootstrap stability**: ``BOOTSTRAPS`` fits on resamples (with replacement) of the
-  selection sample, each predicting the whole selection sample; the mean adjusted Rand
-  index over all pairs of those fits. Each k-means fit, here as in the selection and the
-  final fit, keeps the best of ``KMEANS_STARTS`` starts, so the score measures how much the
-  segments depend on *which users* were sampled, not on a random start (k-means at k = 6–7
-  on the planted personas: 0.42–0.70 with one start, 0.67–0.86 with ten;
-  ``bench/quality.py --kmeans-starts 1`` against the default). ``BOOTSTRAPS`` is 8 (28 pairs):
-  with 3 (3 pairs) the estimate itself was noise — on one workspace of the planted personas
-  k-means k = 4 scored 0.91, 0.53 and 0.68 under three seeds, with 8 0.59–0.66 (an
-  exploratory run, not kept in ``bench/``); and the same shop under three pseudonym keys
-  chose k = 5, 6 and 6 with 3 fits, 6 every time with 8 (``bench/reproducibility.py``);
-* **business separation**: the Kruskal–Wallis effect size ε² = (H − k + 1)/(n − k) of
-  ``purchase_rate`` and of ``total_spent`` across the segments, averaged (0 = the segments
-  do not differ in conversion and revenue, 1 = they explain all of it);
-* **smallest share**: the smallest segment's share of the sample.
-
-**The rule** (:func:`choose`): a candidate is eligible when its smallest segment holds ≥ 1 %
-of users and its stability reaches ``min(0.8, best − 0.05)``, the best being the highest
-stability among candidates with that smallest share (so when no fit reaches 0.8 the rule
-still compares the fits that are nearly as reproducible as the best, instead of falling back
-to the single most stable — usually the coarsest — one). Among eligible candidates, those
-whose silhouette is within ``SILHOUETTE_SLACK`` (0.05) of the best eligible silhouette are
-"as well separated"; the one with the MOST segments wins (then the higher silhouette, then
-k-means before the mixture before Ward): the finest segmentation that is as reproducible and
-as well separated as any. On clear clusters the silhouette drops sharply past the true k, so
-the planted k wins; on fuzzy behavioural data silhouettes are flat and the finest stable
-split wins instead of k = 3. ``--k`` and ``--method`` restrict the candidates before the rule applies.
-
-Ward's hierarchy is built on at most ``WARD_SAMPLE`` users (memory is quadratic) and other
-users go to the nearest Ward centroid.
+Each (method, k) is scored on the selection sample (silhouette, Calinski–Harabasz, Davies–Bouldin,
+bootstrap stability, business separation, smallest share); :func:`choose` keeps the finest
+segmentation that is as reproducible and as well separated as any. The scores, the rule and the
+figures behind them: docs/ARCHITECTURE.md, "segments/selection.py".
 """
 
 from __future__ import annotations

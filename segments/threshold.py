@@ -1,33 +1,8 @@
 """The activity threshold: how many events a user needs before their segment can be trusted.
 
-The study (docs/ARCHITECTURE.md, "Segments"): take a sample (at most ``STUDY_USERS``) of
-clustered users with a long history — at least ``L`` events, ``L`` the largest of 30, 20,
-13, 8 that at least ``MIN_STUDY_USERS`` clustered users reach. For each n in
-``TRUNCATIONS`` (n ≤ L), keep each of those users' first n events (by time), recompute
-their metrics with :func:`features.compute.compute_features` on that filtered events view
-(all truncations in one pass: each (user, n) is its own pseudo-user), fold in a vector from
-the same truncated events (the embeddings fold-in over the trained item vectors; without item
-vectors the full-history vector is kept and this is recorded), assign a segment with the
-run's classifier and compare with the segment the same classifier gives the user's *whole*
-history computed the same way (the untruncated history is one more pseudo-user of the same
-pass: same recomputed metrics, same category prices, same fold-in vector). Comparing with
-the clustering's label instead mixed two measurement paths (trained vs folded-in vectors,
-category prices from the study's events only) into the agreement, so even a full history
-could "disagree"; the reference's own agreement with the clustering is recorded as
-``reference_agreement_with_clusters``. Recorded per n: agreement (share of equal segments),
-its chance-corrected form ``kappa`` (Cohen's κ: 0 = no better than two independent draws
-from the same segment sizes, 1 = always equal; None when only one segment occurs, where κ is
-undefined) and the median absolute error of key metrics. κ is shown beside the agreement
-because raw agreement flatters when one segment dominates (90 % agreement is what chance
-gives when 95 % of users fall in one segment); the rule reads the agreement, as the brief
-states it.
-
-**The rule**: the threshold is the smallest n whose agreement reaches ``AGREEMENT_LEVEL``
-(0.8); when none does, the largest n studied (and ``met`` is false). Users with fewer events
-get segment 0, :data:`shopgraph.words.NOT_ENOUGH_ACTIVITY`.
-
-The truncated data window ends at the last truncated event, and the category median prices
-come from the truncated events: a small bias, the same for every n.
+The study truncates long histories to their first n events and measures how often the classifier
+gives them the segment of the whole history; the threshold is the smallest n whose agreement reaches
+``AGREEMENT_LEVEL``. The study in full: docs/ARCHITECTURE.md, "segments/threshold.py".
 """
 
 from __future__ import annotations

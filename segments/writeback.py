@@ -1,49 +1,8 @@
 """Writes one segmentation run folder into Neo4j so that analysts only ever see one whole run.
 
-Call :func:`write_run` after the run folder is complete (it reads nothing else). What it
-reads from ``run_dir`` (the minimal fields; anything else is ignored):
-
-* ``run.json`` — ``run_id`` (str), ``at`` (ISO-8601 datetime of the run, with zone),
-  ``method`` (str), ``k`` (int), ``threshold`` (int, minimum events), ``seed`` (int),
-  ``code_version`` (str), ``data_window`` (str, or a mapping/list written as JSON text),
-  optional ``scores`` (any JSON: kept as ``scores_json``), ``parameters`` (any JSON: kept
-  as ``parameters_json``), ``previous_run_id`` (str or null).
-* ``assignments.parquet`` — ``user_id`` (BIGINT, unique), ``segment_id`` (INTEGER, 0 = not
-  enough activity), ``confidence`` (DOUBLE 0..1), ``low_confidence`` (BOOLEAN). The names
-  come from ``segments.json`` (a ``segment`` column, when present, must agree).
-* ``segments.json`` — a list (or ``{"segments": [...]}``) of objects with ``segment_id``;
-  ``name``, ``description`` as ``{"en": str, "fr": str}``; ``actions``, ``traits`` as
-  ``{"en": [str], "fr": [str]}``; ``size`` (int), ``share``, ``revenue_share``,
-  ``conversion`` (floats); ``categories`` = ``[{"category_id": int, "lift": float,
-  "share": float}]``, ``brands`` = ``[{"brand": str, "lift": float, "share": float}]``.
-  The whole object is also kept as ``Segment.profile_json``. Segment 0
-  (:data:`shopgraph.words.NOT_ENOUGH_ACTIVITY`) is added when the file does not list it.
-* ``migration.csv`` (optional) — ``previous_segment_id,segment_id,users``: becomes
-  ``(:Segment)-[:BECAME {users}]->(:Segment)`` from the previous run's segments.
-
-What it writes is the graph contract in docs/ARCHITECTURE.md ("Segment write-back"):
-``User.segment`` …, ``(:Segment {segment_key})``, ``IN_SEGMENT``, ``PREFERS``,
-``(:SegmentationRun)``, ``HAS_SEGMENT``, ``FOLLOWS``, ``BECAME``.
-
-How no analyst ever sees two runs mixed (``SegmentationRun.state`` records the phase):
-
-1. *clean*: a write interrupted earlier is finished (a run left ``retiring``) or removed (a
-   different run left ``staging``: its IN_SEGMENT in batches, then its Segment and run nodes).
-2. *stage* (batches, invisible): the run node, its Segment nodes (``current = false``),
-   PREFERS, and IN_SEGMENT per batch of assignments, each batch committing the run's cursor
-   (``staged_rows``) with it, so a re-run resumes at the next batch; users of the graph the
-   run has no row for go to its segment 0 with confidence 0 (``IN_SEGMENT.missing``).
-3. *switch* (ONE transaction): every User's ``segment*`` properties, BECAME, FOLLOWS and the
-   ``current`` flags of both runs and their segments. Before it commits, readers see the
-   previous run; after, the new one.
-4. *retire* (batches): the previous run's IN_SEGMENT are deleted; its Segment and run nodes
-   stay as history (``current = false``). Until this ends, a query that does not filter
-   ``Segment.current`` may see a user's old IN_SEGMENT beside the new one.
-
-A switch bigger than the server's transaction memory (about 100 k users with the default
-1 GiB heap) cannot be one transaction; it goes *through the run* (see :func:`write_run`):
-3'. one small transaction flips the flags, BECAME and FOLLOWS; 3''. the User copy follows in
-batches with its cursor (``users_copied``, ``user_copy = 'refreshing'`` until done).
+:func:`write_run` reads only the run folder; it stages the run invisibly, switches to it in one
+transaction (or through the run when the server cannot hold that one), then retires the previous
+run. What it reads, the graph it writes and the phases: docs/ARCHITECTURE.md, "Segment write-back".
 """
 
 from __future__ import annotations
@@ -218,17 +177,46 @@ def read_run_folder(run_dir: Path) -> RunFolder:
     if not run_dir.is_dir():
         raise ShopgraphError(f"no run folder at {run_dir}: run `shopgraph segment` first")
     run = _read_json(run_dir, "run.json")
-    run_id = run.get("run_id") or run_dir.name
+    run_id = str(run.get("run_id") or run_dir.name)
     if run.get("at") is None:
         raise _bad(run_dir, "has a run.json without `at` (when the run was made)")
     counts = _check_assignments(run_dir)
     users, present = counts["users"], counts["by_segment"]
     sha = file_sha256(run_dir / "assignments.parquet")
-
+    profiles = _profiles(run_dir, run, users, present)
     segments: list[dict[str, Any]] = []
     names: dict[int, tuple[str, str]] = {}
     categories: list[dict[str, Any]] = []
     brands: list[dict[str, Any]] = []
+    for sid, profile in sorted(profiles.items()):
+        key = segment_key(run_id, sid)
+        props = _segment_props(run_dir, sid, profile, present)
+        names[sid] = (props["name"], props["name_fr"])
+        segments.append({"segment_key": key, "props": props})
+        categories.extend(_category_rows(key, profile))
+        brands.extend(_brand_rows(key, profile))
+    mismatched = [sid for sid, name in counts["names"].items() if sid in names and name != names[sid][0]]
+    if mismatched:
+        raise _bad(run_dir, f"names segments {mismatched[:5]} differently in assignments.parquet and segments.json")
+    updates = [u for u in run.get("assign_updates") or [] if isinstance(u, Mapping) and u.get("at")]
+    return RunFolder(
+        run_dir,
+        run_id,
+        str(run["at"]),
+        _run_props(run_dir, run, users, sha),
+        segments,
+        names,
+        categories,
+        brands,
+        _migration(run_dir, run.get("previous_run_id"), run_id),
+        users,
+        sha,
+        str(updates[-1]["at"]) if updates else str(run["at"]),
+    )
+
+
+def _profiles(run_dir: Path, run: Mapping[str, Any], users: int, present: dict[int, int]) -> dict[int, Any]:
+    """segments.json by segment id, with segment 0 added when it does not list it; every assigned id profiled."""
     profiles = {int(s["segment_id"]): s for s in _segment_list(_read_json(run_dir, "segments.json"), run_dir)}
     if 0 not in profiles:
         profiles[0] = {
@@ -245,59 +233,63 @@ def read_run_folder(run_dir: Path) -> RunFolder:
     unknown = sorted(set(present) - set(profiles))
     if unknown:
         raise _bad(run_dir, f"assigns segment ids {unknown[:5]} that segments.json does not profile")
-    for sid, profile in sorted(profiles.items()):
-        name, name_fr = _bilingual(profile, "name")
-        if not name:
-            raise _bad(run_dir, f"has segment {sid} without a name in segments.json")
-        names[sid] = (str(name), str(name_fr or name))
-        description, description_fr = _bilingual(profile, "description", "")
-        actions, actions_fr = _bilingual(profile, "actions", [])
-        traits, traits_fr = _bilingual(profile, "traits", [])
-        key = segment_key(run_id, sid)
-        segments.append(
-            {
-                "segment_key": key,
-                "props": {
-                    "segment_id": sid,
-                    "name": names[sid][0],
-                    "name_fr": names[sid][1],
-                    "description": str(description or ""),
-                    "description_fr": str(description_fr or description or ""),
-                    "actions": _strings(actions),
-                    "actions_fr": _strings(actions_fr),
-                    "traits": _strings(traits),
-                    "traits_fr": _strings(traits_fr),
-                    "size": int(profile.get("size", present.get(sid, 0))),
-                    "share": _number(profile.get("share")),
-                    "revenue_share": _number(profile.get("revenue_share")),
-                    "conversion": _number(profile.get("conversion")),
-                    "profile_json": json.dumps(profile, sort_keys=True, default=str),
-                },
-            }
-        )
-        for pref in _preferences(profile, "categories"):
-            categories.append(
-                {
-                    "segment_key": key,
-                    "category_id": int(pref["category_id"]),
-                    "lift": _number(pref.get("lift")),
-                    "share": _number(pref.get("share")),
-                }
-            )
-        for pref in _preferences(profile, "brands"):
-            brands.append(
-                {
-                    "segment_key": key,
-                    "brand": str(pref.get("brand", pref.get("name"))),
-                    "lift": _number(pref.get("lift")),
-                    "share": _number(pref.get("share")),
-                }
-            )
-    mismatched = [sid for sid, name in counts["names"].items() if sid in names and name != names[sid][0]]
-    if mismatched:
-        raise _bad(run_dir, f"names segments {mismatched[:5]} differently in assignments.parquet and segments.json")
+    return profiles
 
-    previous = run.get("previous_run_id")
+
+def _segment_props(run_dir: Path, sid: int, profile: Mapping[str, Any], present: dict[int, int]) -> dict[str, Any]:
+    """The properties of one ``(:Segment)`` node from its profile in segments.json."""
+    name, name_fr = _bilingual(profile, "name")
+    if not name:
+        raise _bad(run_dir, f"has segment {sid} without a name in segments.json")
+    description, description_fr = _bilingual(profile, "description", "")
+    actions, actions_fr = _bilingual(profile, "actions", [])
+    traits, traits_fr = _bilingual(profile, "traits", [])
+    return {
+        "segment_id": sid,
+        "name": str(name),
+        "name_fr": str(name_fr or name),
+        "description": str(description or ""),
+        "description_fr": str(description_fr or description or ""),
+        "actions": _strings(actions),
+        "actions_fr": _strings(actions_fr),
+        "traits": _strings(traits),
+        "traits_fr": _strings(traits_fr),
+        "size": int(profile.get("size", present.get(sid, 0))),
+        "share": _number(profile.get("share")),
+        "revenue_share": _number(profile.get("revenue_share")),
+        "conversion": _number(profile.get("conversion")),
+        "profile_json": json.dumps(profile, sort_keys=True, default=str),
+    }
+
+
+def _category_rows(key: str, profile: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The segment's ``PREFERS`` rows to categories."""
+    return [
+        {
+            "segment_key": key,
+            "category_id": int(pref["category_id"]),
+            "lift": _number(pref.get("lift")),
+            "share": _number(pref.get("share")),
+        }
+        for pref in _preferences(profile, "categories")
+    ]
+
+
+def _brand_rows(key: str, profile: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The segment's ``PREFERS`` rows to brands."""
+    return [
+        {
+            "segment_key": key,
+            "brand": str(pref.get("brand", pref.get("name"))),
+            "lift": _number(pref.get("lift")),
+            "share": _number(pref.get("share")),
+        }
+        for pref in _preferences(profile, "brands")
+    ]
+
+
+def _migration(run_dir: Path, previous: str | None, run_id: str) -> list[dict[str, Any]]:
+    """migration.csv as ``BECAME`` rows from the previous run's segments (none without a previous run)."""
     migration = []
     migration_path = run_dir / "migration.csv"
     if previous and migration_path.is_file():
@@ -307,8 +299,13 @@ def read_run_folder(run_dir: Path) -> RunFolder:
                 migration.append(
                     {"from_key": segment_key(previous, old), "to_key": segment_key(run_id, new), "users": int(moved)}
                 )
+    return migration
+
+
+def _run_props(run_dir: Path, run: Mapping[str, Any], users: int, sha: str) -> dict[str, Any]:
+    """The properties of the ``(:SegmentationRun)`` node from run.json."""
     chosen = run.get("chosen") if isinstance(run.get("chosen"), Mapping) else {}
-    run_props = {
+    return {
         "k": run.get("k", chosen.get("k")),
         "method": run.get("method", chosen.get("method")),
         "threshold": run.get("threshold"),
@@ -317,26 +314,11 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         "data_window": _json_text(run.get("data_window")),
         "scores_json": _json_text(run.get("scores")),
         "parameters_json": _json_text(run.get("parameters")),
-        "previous_run_id": previous,
+        "previous_run_id": run.get("previous_run_id"),
         "users": users,
         "run_dir": str(run_dir),
         "assignments_sha": sha,
     }
-    updates = [u for u in run.get("assign_updates") or [] if isinstance(u, Mapping) and u.get("at")]
-    return RunFolder(
-        run_dir,
-        str(run_id),
-        str(run["at"]),
-        run_props,
-        segments,
-        names,
-        categories,
-        brands,
-        migration,
-        users,
-        sha,
-        str(updates[-1]["at"]) if updates else str(run["at"]),
-    )
 
 
 def _check_assignments(run_dir: Path) -> dict[str, Any]:
@@ -423,59 +405,98 @@ def write_run(
         this = states.get(folder.run_id)
         same_file = this is not None and this["assignments_sha"] == folder.assignments_sha
         if this and this["current"]:
-            started = time.perf_counter()
-            if not same_file:  # `shopgraph assign` rewrote the current run's assignments: apply the changes
-                _refresh_current(db, folder, batch_size, report)
-                seconds["refresh"] = time.perf_counter() - started
-                return _report(db, folder, None, False, False, cleaned, seconds, "in place")
-            copied = this["user_copy"] == "done"
-            if not copied:  # killed while copying the run onto the users: finish the copy
-                _copy_users(db, folder, this["users_copied"], batch_size, report)
-                seconds["copy"] = time.perf_counter() - started
-            return _report(
-                db, folder, None, not copied, copied, cleaned, seconds, ONE_TRANSACTION if copied else THROUGH_THE_RUN
-            )
+            return _finish_current(db, folder, this, same_file, batch_size, report, cleaned, seconds)
 
         started = time.perf_counter()
-        restart = this is not None and this["state"] == "staging" and not same_file
-        if restart:  # the folder changed since the interrupted write: what it staged is stale
-            db.run("segments/retire_memberships", run_id=folder.run_id)
-        begun = db.run(
-            "segments/begin_run", run_id=folder.run_id, at=folder.at, props=folder.run_props, restart=restart
-        )[0]
-        resumed = this is not None and this["state"] == "staging"
-        db.run("segments/merge_segments", run_id=folder.run_id, segments=folder.segments)
-        db.run("segments/merge_prefers_categories", rows=folder.prefers_categories)
-        db.run("segments/merge_prefers_brands", rows=folder.prefers_brands)
-        _stage_members(db, folder, begun["staged_rows"], batch_size, report)
-        db.run("segments/stage_missing", run_id=folder.run_id, zero_key=folder.key(0))
-        staged = db.run("segments/count_members", run_id=folder.run_id)[0]
+        resumed, staged_members = _stage_run(db, folder, this, same_file, batch_size, report)
         seconds["stage"] = time.perf_counter() - started
-
-        started = time.perf_counter()
-        limit = switch_capacity(db) if switch_limit is None else switch_limit
-        mode, previous = THROUGH_THE_RUN, None
-        if limit is None or staged["members"] <= limit:
-            try:
-                previous = _switch(db, folder, batch_size, report)
-                mode = ONE_TRANSACTION
-            except TransientError as exc:  # the server's transaction memory ran out: nothing was committed
-                if not any(code in str(exc.code) for code in MEMORY_ERRORS):
-                    raise
-        if mode == THROUGH_THE_RUN:
-            previous = _switch_flags(db, folder)
-            seconds["switch"] = time.perf_counter() - started
-            started = time.perf_counter()
-            _copy_users(db, folder, 0, batch_size, report)
-            seconds["copy"] = time.perf_counter() - started
-        else:
-            seconds["switch"] = time.perf_counter() - started
-
+        previous, mode = _make_current(db, folder, staged_members, batch_size, switch_limit, report, seconds)
         started = time.perf_counter()
         if previous:
             _retire(db, previous, report)
         seconds["retire"] = time.perf_counter() - started
         return _report(db, folder, previous, resumed, False, cleaned, seconds, mode)
+
+
+def _finish_current(
+    db: QueryRunner,
+    folder: RunFolder,
+    this: Mapping[str, Any],
+    same_file: bool,
+    batch_size: int,
+    report: Progress,
+    cleaned: tuple[str, ...],
+    seconds: dict[str, float],
+) -> WriteReport:
+    """The run is current already: apply a rewrite by `shopgraph assign`, or finish an interrupted User copy."""
+    started = time.perf_counter()
+    if not same_file:  # `shopgraph assign` rewrote the current run's assignments: apply the changes
+        _refresh_current(db, folder, batch_size, report)
+        seconds["refresh"] = time.perf_counter() - started
+        return _report(db, folder, None, False, False, cleaned, seconds, "in place")
+    copied = this["user_copy"] == "done"
+    if not copied:  # killed while copying the run onto the users: finish the copy
+        _copy_users(db, folder, this["users_copied"], batch_size, report)
+        seconds["copy"] = time.perf_counter() - started
+    return _report(
+        db, folder, None, not copied, copied, cleaned, seconds, ONE_TRANSACTION if copied else THROUGH_THE_RUN
+    )
+
+
+def _stage_run(
+    db: QueryRunner,
+    folder: RunFolder,
+    this: Mapping[str, Any] | None,
+    same_file: bool,
+    batch_size: int,
+    report: Progress,
+) -> tuple[bool, int]:
+    """Stage the run invisibly (resuming an interrupted staging of the same file); returns whether it
+    resumed and how many IN_SEGMENT it staged."""
+    restart = this is not None and this["state"] == "staging" and not same_file
+    if restart:  # the folder changed since the interrupted write: what it staged is stale
+        db.run("segments/retire_memberships", run_id=folder.run_id)
+    begun = db.run("segments/begin_run", run_id=folder.run_id, at=folder.at, props=folder.run_props, restart=restart)[0]
+    resumed = this is not None and this["state"] == "staging"
+    db.run("segments/merge_segments", run_id=folder.run_id, segments=folder.segments)
+    db.run("segments/merge_prefers_categories", rows=folder.prefers_categories)
+    db.run("segments/merge_prefers_brands", rows=folder.prefers_brands)
+    _stage_members(db, folder, begun["staged_rows"], batch_size, report)
+    db.run("segments/stage_missing", run_id=folder.run_id, zero_key=folder.key(0))
+    staged = db.run("segments/count_members", run_id=folder.run_id)[0]
+    return resumed, staged["members"]
+
+
+def _make_current(
+    db: QueryRunner,
+    folder: RunFolder,
+    staged_members: int,
+    batch_size: int,
+    switch_limit: int | None,
+    report: Progress,
+    seconds: dict[str, float],
+) -> tuple[str | None, str]:
+    """Switch to the run in one transaction when the server can hold it, else through the run (the flags,
+    then the User copy in batches); returns the run that was current before and how it switched."""
+    started = time.perf_counter()
+    limit = switch_capacity(db) if switch_limit is None else switch_limit
+    mode, previous = THROUGH_THE_RUN, None
+    if limit is None or staged_members <= limit:
+        try:
+            previous = _switch(db, folder, batch_size, report)
+            mode = ONE_TRANSACTION
+        except TransientError as exc:  # the server's transaction memory ran out: nothing was committed
+            if not any(code in str(exc.code) for code in MEMORY_ERRORS):
+                raise
+    if mode == THROUGH_THE_RUN:
+        previous = _switch_flags(db, folder)
+        seconds["switch"] = time.perf_counter() - started
+        started = time.perf_counter()
+        _copy_users(db, folder, 0, batch_size, report)
+        seconds["copy"] = time.perf_counter() - started
+    else:
+        seconds["switch"] = time.perf_counter() - started
+    return previous, mode
 
 
 def parse_size(text: str) -> int:

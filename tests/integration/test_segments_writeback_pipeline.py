@@ -1,4 +1,4 @@
-"""A real run folder from `segments.pipeline.segment` written to Neo4j: the formats of both halves agree."""
+"""A real run folder from `segments.segmentation.segment` written to Neo4j: the formats of both halves agree."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from features.calendar import load_calendar
 from features.compute import build_user_features
 from graph.connection import QueryRunner
 from graph.load import load
-from segments.pipeline import segment
+from segments.segmentation import segment
 from segments.writeback import write_run
 from shopgraph.workspace import Workspace
 

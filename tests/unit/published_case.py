@@ -15,7 +15,7 @@ from events.ingest import ingest_files
 from events.synth import generate
 from features.calendar import load_calendar
 from features.compute import build_user_features
-from segments import pipeline
+from segments import segmentation
 from segments import threshold as threshold_module
 from shopgraph.workspace import Workspace
 
@@ -41,7 +41,7 @@ def _write_vectors(workspace: Workspace, ids: np.ndarray) -> None:
     pq.write_table(table, workspace.embeddings_dir / "user_vectors.parquet")
 
 
-def run_with_an_unpublished_cluster(root: Path, db=None, tiny: int = 0) -> tuple[Workspace, pipeline.SegmentRun]:
+def run_with_an_unpublished_cluster(root: Path, db=None, tiny: int = 0) -> tuple[Workspace, segmentation.SegmentRun]:
     """A real run where cluster 4 holds exactly the clustered users under the threshold of 8 events (the
     final fit and the threshold study are replaced to make it so); loaded into ``db`` when given.
     With ``tiny``, cluster 4 also holds that many users at or above the threshold (too few to publish)."""
@@ -53,12 +53,12 @@ def run_with_an_unpublished_cluster(root: Path, db=None, tiny: int = 0) -> tuple
 
         load(db, workspace)
     build_user_features(workspace, load_calendar())
-    features = pipeline.read_features(workspace)
+    features = segmentation.read_features(workspace)
     _write_vectors(workspace, features["user_id"].to_numpy(np.int64)[:-NO_VECTOR])  # fold-in failed for the rest
     n_events = features["n_events"].to_numpy(float)
-    low = n_events[n_events >= pipeline.MIN_EVENTS_TO_CLUSTER] < THRESHOLD
+    low = n_events[n_events >= segmentation.MIN_EVENTS_TO_CLUSTER] < THRESHOLD
     assert 20 <= low.sum() <= 0.5 * len(low)
-    real_fit = pipeline.fit_labels
+    real_fit = segmentation.fit_labels
 
     def fit_labels(method, k, X, seed):
         labels = real_fit(method, k - 1, X, seed)
@@ -70,22 +70,22 @@ def run_with_an_unpublished_cluster(root: Path, db=None, tiny: int = 0) -> tuple
         return {"threshold": THRESHOLD, "met": True, "level": 0.8, "curve": [], "note": "set by the test"}
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pipeline, "fit_labels", fit_labels)
+        mp.setattr(segmentation, "fit_labels", fit_labels)
         mp.setattr(threshold_module, "run_study", run_study)
-        run = pipeline.segment(workspace, k=4, method="kmeans", seed=0, classifiers=QUICK)
+        run = segmentation.segment(workspace, k=4, method="kmeans", seed=0, classifiers=QUICK)
     return workspace, run
 
 
 def tiny_members(workspace: Workspace, tiny: int) -> np.ndarray:
     """The ids of the ``tiny`` users at or above the threshold that the case put in cluster 4."""
-    features = pipeline.read_features(workspace)
+    features = segmentation.read_features(workspace)
     n_events = features["n_events"].to_numpy(float)
-    clustered = features["user_id"].to_numpy(np.int64)[n_events >= pipeline.MIN_EVENTS_TO_CLUSTER]
-    above = n_events[n_events >= pipeline.MIN_EVENTS_TO_CLUSTER] >= THRESHOLD
+    clustered = features["user_id"].to_numpy(np.int64)[n_events >= segmentation.MIN_EVENTS_TO_CLUSTER]
+    above = n_events[n_events >= segmentation.MIN_EVENTS_TO_CLUSTER] >= THRESHOLD
     return clustered[np.flatnonzero(above)[:tiny]]
 
 
-def lookalikes_arrive(workspace: Workspace, run: pipeline.SegmentRun) -> set[int]:
+def lookalikes_arrive(workspace: Workspace, run: segmentation.SegmentRun) -> set[int]:
     """New customers who look like the unpublished cluster yet reach the threshold: the cluster's own
     members, forgotten by the run, with the bundle's threshold lowered to the clustering minimum.
     Returns their ids."""
@@ -95,10 +95,10 @@ def lookalikes_arrive(workspace: Workspace, run: pipeline.SegmentRun) -> set[int
 
     path = run.run_dir / assign.MODEL_FILE
     bundle = assign.load(path)
-    bundle["threshold"] = pipeline.MIN_EVENTS_TO_CLUSTER
+    bundle["threshold"] = segmentation.MIN_EVENTS_TO_CLUSTER
     assign.save(bundle, path)
-    features = pipeline.read_features(workspace)
-    small = features["n_events"].between(pipeline.MIN_EVENTS_TO_CLUSTER, THRESHOLD - 1).to_numpy()
+    features = segmentation.read_features(workspace)
+    small = features["n_events"].between(segmentation.MIN_EVENTS_TO_CLUSTER, THRESHOLD - 1).to_numpy()
     gone = set(features["user_id"][small].tolist())
     for name in ("assignments.parquet", "fingerprints.parquet"):
         table = pd.read_parquet(run.run_dir / name)

@@ -2,7 +2,7 @@
 describe.json, the real feature table, embedding.json, two segmentation runs (the current one with five
 named segments in English and French, scores over k = 3..10 for two methods, a threshold curve, a
 classifier comparison with a confusion matrix, importance, migration and drift) and a recommendation
-evaluation. The field names follow what the segments branch writes (segments/pipeline.py, profile.py,
+evaluation. The field names follow what the segments branch writes (segments/segmentation.py, profile.py,
 threshold.py, selection.py, assign.py, lineage.py); ``confusion.csv`` and ``drift`` in run.json are the
 dossier's proposal (the segments branch does not write them yet)."""
 
@@ -276,7 +276,7 @@ def _segments_doc(assignments: pd.DataFrame, features: pd.DataFrame, run_id: str
                 "rules": {"en": RULES[sid][0], "fr": RULES[sid][1], "precision": 0.82, "recall": 0.74},
             }
         segments.append(seg)
-    return segments  # a plain list, as segments/pipeline.py writes it
+    return segments  # a plain list, as segments/segmentation.py writes it
 
 
 def build_report_workspace(home: Path, users: int = 500, seed: int = 11) -> Workspace:

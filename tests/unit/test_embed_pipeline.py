@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from embeddings.pipeline import assign_only, embed
 from embeddings.store import paths, read_item_vectors, read_user_table, read_user_vectors
+from embeddings.training import embed, fold_in_new_users
 from graph.erasure import forget
 from shopgraph.errors import ShopgraphError
 from tests.unit.embed_support import SMALL, add_month, stored, taste_rows
@@ -76,12 +76,12 @@ def test_users_beyond_the_cap_are_folded_in(loaded) -> None:
 def test_assign_only_gives_vectors_to_users_loaded_later(loaded, tmp_path) -> None:
     embed(loaded, seed=1, **SMALL)
     before = read_user_table(loaded)
-    report = assign_only(loaded)
+    report = fold_in_new_users(loaded)
     assert report.counts["users_folded_now"] == 0
     add_month(
         loaded, tmp_path, taste_rows({"apple": [1101, 1102], "xiaomi": [2101]}, month="2019-11", seed=5), "2019-Nov.csv"
     )
-    report = assign_only(loaded)
+    report = fold_in_new_users(loaded)
     after = read_user_table(loaded)
     new = stored(loaded, [1101, 1102, 2101])
     assert report.counts["users_folded_now"] == 3 and len(after.user_ids) == 63
@@ -97,7 +97,7 @@ def test_assign_only_gives_vectors_to_users_loaded_later(loaded, tmp_path) -> No
 
 def test_assign_only_before_embed_says_what_to_run(loaded) -> None:
     with pytest.raises(ShopgraphError, match="shopgraph embed"):
-        assign_only(loaded)
+        fold_in_new_users(loaded)
 
 
 def test_ctrl_c_leaves_the_previous_vectors_intact(loaded) -> None:
@@ -124,7 +124,7 @@ def test_forget_removes_the_vector_and_a_retrain_does_not_bring_it_back(loaded) 
     assert len(read_user_vectors(loaded)[0]) == 59
     embed(loaded, seed=1, **SMALL)
     assert gone not in read_user_vectors(loaded)[0] and len(read_user_vectors(loaded)[0]) == 59
-    assign_only(loaded)
+    fold_in_new_users(loaded)
     assert gone not in read_user_vectors(loaded)[0]
 
 
@@ -132,7 +132,7 @@ def test_assign_only_after_forget_merges_the_rewritten_table(loaded, tmp_path) -
     embed(loaded, seed=1, **SMALL)
     forget(loaded, [XIAOMI[0]], None)  # DuckDB rewrites user_vectors.parquet (vector as a plain list)
     add_month(loaded, tmp_path, taste_rows({"xiaomi": [2201]}, month="2019-11"), "2019-Nov.csv")
-    assert assign_only(loaded).counts["users_folded_now"] == 1
+    assert fold_in_new_users(loaded).counts["users_folded_now"] == 1
     users = read_user_table(loaded)
     assert len(users.user_ids) == 60 and np.all(np.diff(users.user_ids) > 0)
     assert stored(loaded, [XIAOMI[0]])[0] not in users.user_ids

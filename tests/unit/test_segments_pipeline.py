@@ -16,7 +16,7 @@ from events.synth import generate
 from features.calendar import load_calendar
 from features.compute import FEATURES_FILE, build_user_features
 from segments import runs
-from segments.pipeline import assign_changed, segment
+from segments.segmentation import classify_new_customers, segment
 from shopgraph.workspace import Workspace
 
 runner = CliRunner()
@@ -104,13 +104,13 @@ def test_assign_labels_only_new_and_changed_users(segmented) -> None:
     gone = before["user_id"].iloc[:5].tolist()  # pretend 5 users arrived after training
     before[~before["user_id"].isin(gone)].to_parquet(path, index=False)
     prints[~prints["user_id"].isin(gone)].to_parquet(run.run_dir / "fingerprints.parquet", index=False)
-    report = assign_changed(workspace)
+    report = classify_new_customers(workspace)
     assert report.new_users == 5 and report.changed_users == 0
     after = pd.read_parquet(path)
     assert sorted(after["user_id"]) == sorted(before["user_id"])
     assert after["segment_id"].notna().all()
     assert json.loads((run.run_dir / "run.json").read_text())["assign_updates"][-1]["new_users"] == 5
-    assert assign_changed(workspace).new_users == 0
+    assert classify_new_customers(workspace).new_users == 0
 
 
 def test_forget_removes_the_users_rows_from_the_run(segmented, monkeypatch) -> None:
@@ -170,7 +170,7 @@ def test_vectors_are_used_when_the_embeddings_file_exists(segmented, tmp_path) -
     workspace.embeddings_dir.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, workspace.embeddings_dir / "user_vectors.parquet")
     try:
-        from segments.pipeline import user_vectors
+        from segments.segmentation import user_vectors
 
         aligned, info = user_vectors(
             workspace, np.sort(pd.read_parquet(workspace.features_dir / FEATURES_FILE)["user_id"].to_numpy())

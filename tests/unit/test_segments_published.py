@@ -11,7 +11,7 @@ from sklearn.datasets import make_blobs
 from typer.testing import CliRunner
 
 from cli import app
-from segments import assign, pipeline
+from segments import assign, segmentation
 from shopgraph.workspace import Workspace
 from tests.unit.published_case import (
     NO_VECTOR,
@@ -47,36 +47,36 @@ def test_predict_among_the_published_never_gives_another_and_renormalises() -> N
 def test_the_confusion_table_lists_only_published_segments() -> None:
     _X, _y, model = _blobs()
     to_segment = {1: 1, 2: 2, 3: 3, 4: 9}  # cluster 4 got a fresh id in the lineage
-    table, f1 = pipeline.confusion_table(model, to_segment, np.array([1, 2, 3]))
+    table, f1 = segmentation.confusion_table(model, to_segment, np.array([1, 2, 3]))
     assert list(table["segment_id"]) == [1, 2, 3] and list(table.columns[1:]) == [1, 2, 3]
     _X_test, y_test = model.test_rows
     assert table.iloc[:, 1:].to_numpy().sum() == int(np.isin(y_test, [1, 2, 3]).sum())
     assert 0.0 <= f1 <= 1.0
-    everything, _ = pipeline.confusion_table(model, to_segment)
+    everything, _ = segmentation.confusion_table(model, to_segment)
     assert list(everything["segment_id"]) == [1, 2, 3, 9]
 
 
 def test_published_clusters_keep_enough_members_at_or_above_the_threshold() -> None:
-    floor = pipeline.MIN_SEGMENT_CUSTOMERS
+    floor = segmentation.MIN_SEGMENT_CUSTOMERS
     labels = np.repeat([1, 2, 3, 4], [floor + 3, floor + 3, floor, floor + 3])
     below = np.zeros(len(labels), bool)
     below[labels == 2] = True  # emptied by the threshold
     below[np.flatnonzero(labels == 4)[:4]] = True  # floor - 1 left above it: too few to act on
-    assert pipeline.published_clusters(labels, below).tolist() == [1, 3]
+    assert segmentation.published_clusters(labels, below).tolist() == [1, 3]
     # the share rule takes over on big runs: 0.1 % of 100 000 classified customers is 100
     big = np.repeat([1, 2], [99_900, 99])
-    assert pipeline.published_clusters(big, np.zeros(len(big), bool)).tolist() == [1]
+    assert segmentation.published_clusters(big, np.zeros(len(big), bool)).tolist() == [1]
     # never nothing: a tiny run publishes its largest cluster
-    assert pipeline.published_clusters(np.array([1, 2, 2]), np.zeros(3, bool)).tolist() == [2]
+    assert segmentation.published_clusters(np.array([1, 2, 2]), np.zeros(3, bool)).tolist() == [2]
 
 
 @pytest.fixture(scope="module")
-def unpublished_run(tmp_path_factory) -> tuple[Workspace, pipeline.SegmentRun]:
+def unpublished_run(tmp_path_factory) -> tuple[Workspace, segmentation.SegmentRun]:
     return run_with_an_unpublished_cluster(tmp_path_factory.mktemp("published"))
 
 
 def test_a_cluster_too_small_to_act_on_is_not_published_and_its_members_get_a_published_segment(tmp_path) -> None:
-    tiny = pipeline.MIN_SEGMENT_CUSTOMERS - 2
+    tiny = segmentation.MIN_SEGMENT_CUSTOMERS - 2
     workspace, run = run_with_an_unpublished_cluster(tmp_path, tiny=tiny)
     ids = {s["segment_id"] for s in run.segments}
     assert UNPUBLISHED not in ids and run.record["classifier"]["unpublished_clusters"] == [UNPUBLISHED]
@@ -106,10 +106,10 @@ def test_the_run_publishes_no_emptied_cluster(unpublished_run) -> None:
 def test_assign_never_gives_an_unpublished_cluster(unpublished_run, monkeypatch) -> None:
     workspace, run = unpublished_run
     gone = lookalikes_arrive(workspace, run)
-    features = pipeline.read_features(workspace)
+    features = segmentation.read_features(workspace)
     rows = features[features["user_id"].isin(gone)].reset_index(drop=True)
     bundle = assign.load(run.run_dir / assign.MODEL_FILE)
-    vectors, _ = pipeline.user_vectors(workspace, rows["user_id"].to_numpy(np.int64))
+    vectors, _ = segmentation.user_vectors(workspace, rows["user_id"].to_numpy(np.int64))
     X, _ = bundle["transform"].transform(rows, vectors)
     free, _ = bundle["classifier"].predict(X)
     assert (free == UNPUBLISHED).mean() > 0.5  # without the fix they would get the nameless cluster
@@ -130,7 +130,7 @@ def test_assign_never_gives_an_unpublished_cluster(unpublished_run, monkeypatch)
 
 def test_a_new_user_without_vector_or_below_a_threshold_no_one_was_under_gets_a_named_segment(unpublished_run) -> None:
     workspace, run = unpublished_run
-    features = pipeline.read_features(workspace)
+    features = segmentation.read_features(workspace)
     bundle = assign.load(run.run_dir / assign.MODEL_FILE)
     light = features["n_events"].to_numpy() < bundle["threshold"]
     # as if no training user had been under the threshold: segments.json lists no segment 0
@@ -141,7 +141,7 @@ def test_a_new_user_without_vector_or_below_a_threshold_no_one_was_under_gets_a_
     for name in ("assignments.parquet", "fingerprints.parquet"):
         table = pd.read_parquet(run.run_dir / name)
         table[~table["user_id"].isin(gone)].to_parquet(run.run_dir / name, index=False)
-    report = pipeline.assign_changed(workspace)
+    report = segmentation.classify_new_customers(workspace)
     assert report.new_users == len(gone)
     after = pd.read_parquet(run.run_dir / "assignments.parquet")
     back = after[after["user_id"].isin(gone)]

@@ -1,20 +1,8 @@
 """The `embed` job: graph → node2vec (or FastRP) → fold-in of the users left out → the three files.
 
-Public API
-----------
-* ``embed(workspace, method="node2vec", *, max_users=DEFAULT_MAX_USERS, seed=42, progress=None,
-  say=None, **params) -> EmbedReport`` — trains on every product, category and brand plus a
-  seeded sample of at most ``max_users`` users (all of them when fewer), folds in every other
-  user of the interactions, and writes ``user_vectors.parquet`` (``source`` ``trained`` /
-  ``folded``), ``item_vectors.parquet`` and ``embedding.json`` atomically. ``params`` go to the
-  estimator (:class:`embeddings.node2vec.Node2Vec`: dimensions, walk_length, walks_per_node,
-  p, q, window, epochs, negative, workers).
-* ``assign_only(workspace, progress=None) -> EmbedReport`` — folds in every user of the
-  interactions who has no vector yet (users ingested and loaded after the last ``embed``)
-  with the stored item vectors; no retraining.
-
-``progress(phase, done, total)`` is called with phases ``graph``, ``walks``, ``training``,
-``epochs`` and ``fold-in``.
+:func:`embed` trains on every item and a seeded sample of users and folds in the others;
+:func:`fold_in_new_users` folds in the users who arrived since, with the stored item vectors. Both write
+the files atomically. The API: docs/ARCHITECTURE.md, "embeddings/training.py".
 """
 
 from __future__ import annotations
@@ -64,13 +52,22 @@ METHODS = ("node2vec", "fastrp")
 FOLD_CHECK_USERS = 1_000
 """Trained users whose fold-in is compared with their trained vector at every ``embed``."""
 FOLD_BATCH_ROWS = 500_000
+EMBEDDING_WEIGHTS = {
+    "intent": INTENT_WEIGHTS,
+    "category": CATEGORY_WEIGHT,
+    "brand": BRAND_WEIGHT,
+    "fold_in": FOLD_WEIGHTS,
+    "user_vectors": "unit length (trained and folded)",
+}
+"""The weights ``embedding.json`` records: of the graph's edges, of the fold-in, and the users' vector norm."""
+
 
 Say = Callable[[str], None]
 
 
 @dataclass
 class EmbedReport:
-    """What one ``embed`` / ``assign_only`` run did."""
+    """What one ``embed`` / ``fold_in_new_users`` run did."""
 
     method: str
     dimensions: int
@@ -86,10 +83,7 @@ def make_estimator(method: str, seed: int, params: dict[str, Any]):
     if method == "node2vec":
         from embeddings.node2vec import Node2Vec as estimator_class
     elif method == "fastrp":
-        try:
-            from embeddings.fastrp import FastRP as estimator_class
-        except ImportError as exc:
-            raise ShopgraphError("--method fastrp is not available in this build (embeddings/fastrp.py)") from exc
+        from embeddings.fastrp import FastRP as estimator_class
     else:
         raise ShopgraphError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
     accepted = set(inspect.signature(estimator_class).parameters)
@@ -267,13 +261,66 @@ def embed(
     files = interaction_files(workspace)
     remove_leftovers(workspace)
     timings: dict[str, float] = {}
+    graph, vectors = _train(workspace, estimator, max_users, seed, progress, say, timings, started)
+    n_entries = graph.n_entries
+    graph.indices, graph.weights = np.zeros(0, np.int32), np.zeros(0, np.float32)  # the walks are done: free the CSR
+    if hasattr(estimator, "vectors_"):
+        del estimator.vectors_
+
+    phase = time.perf_counter()
+    folded = _fold_everyone(workspace, files, graph, vectors, seed, progress)
+    timings["fold_in"] = time.perf_counter() - phase
+    counts = _counts(graph, n_entries, folded)
+    tokens = _token_budget(estimator, graph)
+    timings["total"] = time.perf_counter() - started
+    metadata = {
+        "method": method,
+        "parameters": estimator.get_params(),
+        "seed": seed,
+        "dimensions": int(vectors.shape[1]),
+        "max_users": max_users,
+        "weights": EMBEDDING_WEIGHTS,
+        "data_window": data_window(workspace),
+        "code_version": code_version(),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "counts": counts,
+        "graph": {"nodes": graph.n_nodes, "entries": n_entries, "csr_bytes": 8 * n_entries + graph.indptr.nbytes},
+        "token_budget": tokens,
+        "timings": {k: round(v, 3) for k, v in timings.items()},  # total: up to writing the files
+        "fold_in": {"weights": FOLD_WEIGHTS, "check": folded.check},
+        "fallback_vector": [round(float(x), 7) for x in folded.fallback],
+        "assign_only_runs": [],
+    }
+    written = write_embedding(workspace, folded.stages, folded.items, metadata)
+    timings["total"] = time.perf_counter() - started  # the report's total includes writing the files
+    return EmbedReport(
+        method=method,
+        dimensions=int(vectors.shape[1]),
+        counts=counts,
+        timings=timings,
+        fold_in_check=folded.check,
+        tokens=tokens,
+        paths=written,
+    )
+
+
+def _train(
+    workspace: Workspace,
+    estimator,
+    max_users: int | None,
+    seed: int,
+    progress: Progress | None,
+    say: Say | None,
+    timings: dict[str, float],
+    started: float,
+) -> tuple[InteractionGraph, np.ndarray]:
+    """Load the training graph and fit ``estimator`` on it; returns the graph and every node's vector."""
     if progress:
         progress("graph", 0, 1)
     graph = load_graph(workspace, max_users=max_users, seed=seed, say=say)
     timings["graph"] = time.perf_counter() - started
     if progress:
         progress("graph", 1, 1)
-
     fitted = time.perf_counter()
     if "progress" in inspect.signature(estimator.fit).parameters:
         estimator.fit(graph, progress=progress)
@@ -283,13 +330,32 @@ def embed(
     fit_timings = dict(getattr(estimator, "timings_", {}))
     timings["walks"] = float(fit_timings.get("walks", 0.0))
     timings["training"] = float(fit_timings.get("training", time.perf_counter() - fitted))
+    return graph, vectors
 
-    n_entries = graph.n_entries
-    graph.indices, graph.weights = np.zeros(0, np.int32), np.zeros(0, np.float32)  # the walks are done: free the CSR
-    if hasattr(estimator, "vectors_"):
-        del estimator.vectors_
 
-    phase = time.perf_counter()
+@dataclass
+class _Folded:
+    """The trained users' vectors and the fold-in of every other user, staged on disk."""
+
+    items: ItemVectors
+    stages: list[StagedUsers]
+    users_trained: int
+    users_folded: int
+    fallbacks: int  # folded users with no known item: given the fallback vector
+    fallback: np.ndarray
+    check: dict[str, Any]
+
+
+def _fold_everyone(
+    workspace: Workspace,
+    files: list[str],
+    graph: InteractionGraph,
+    vectors: np.ndarray,
+    seed: int,
+    progress: Progress | None,
+) -> _Folded:
+    """Stage the trained users' unit vectors, fold in every other user of the interactions (the mean
+    trained vector for users with no known item), and check the fold-in on trained users."""
     trained_ids = graph.user_ids
     trained_vectors = normalise(vectors[graph.nodes("user")])
     items = graph_items(graph, vectors)
@@ -325,20 +391,28 @@ def embed(
         raise
     finally:
         con.close()
-    timings["fold_in"] = time.perf_counter() - phase
+    return _Folded(items, [trained_stage, folded_stage], len(trained_ids), n_folded, fallbacks, fallback, check)
+
+
+def _counts(graph: InteractionGraph, n_entries: int, folded: _Folded) -> dict[str, int]:
+    """The users trained and folded, and the graph's nodes and entries, as ``embedding.json`` counts them."""
     node_counts = graph.counts()
-    counts = {
-        "users_trained": len(trained_ids),
-        "users_folded": n_folded,
+    return {
+        "users_trained": folded.users_trained,
+        "users_folded": folded.users_folded,
         "users_total": graph.users_total,
-        "folded_without_known_items": fallbacks,
+        "folded_without_known_items": folded.fallbacks,
         "products": node_counts["product"],
         "categories": node_counts["category"],
         "brands": node_counts["brand"],
         "graph_entries": n_entries,
     }
+
+
+def _token_budget(estimator, graph: InteractionGraph) -> dict[str, int]:
+    """What the walks cost: walks × length, and the trainer's tokens, steps and proposals (0 when it has none)."""
     n_walks = int(getattr(estimator, "walks_per_node", 0)) * graph.n_nodes
-    tokens = {
+    return {
         "walks": n_walks,
         "walk_length": int(getattr(estimator, "walk_length", 0)),
         "budget": n_walks * int(getattr(estimator, "walk_length", 0)),
@@ -346,45 +420,9 @@ def embed(
         "steps": int(getattr(estimator, "steps_", 0)),
         "proposals": int(getattr(estimator, "proposals_", 0)),
     }
-    timings["total"] = time.perf_counter() - started
-    metadata = {
-        "method": method,
-        "parameters": estimator.get_params(),
-        "seed": seed,
-        "dimensions": int(vectors.shape[1]),
-        "max_users": max_users,
-        "weights": {
-            "intent": INTENT_WEIGHTS,
-            "category": CATEGORY_WEIGHT,
-            "brand": BRAND_WEIGHT,
-            "fold_in": FOLD_WEIGHTS,
-            "user_vectors": "unit length (trained and folded)",
-        },
-        "data_window": data_window(workspace),
-        "code_version": code_version(),
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "counts": counts,
-        "graph": {"nodes": graph.n_nodes, "entries": n_entries, "csr_bytes": 8 * n_entries + graph.indptr.nbytes},
-        "token_budget": tokens,
-        "timings": {k: round(v, 3) for k, v in timings.items()},  # total: up to writing the files
-        "fold_in": {"weights": FOLD_WEIGHTS, "check": check},
-        "fallback_vector": [round(float(x), 7) for x in fallback],
-        "assign_only_runs": [],
-    }
-    written = write_embedding(workspace, [trained_stage, folded_stage], items, metadata)
-    timings["total"] = time.perf_counter() - started  # the report's total includes writing the files
-    return EmbedReport(
-        method=method,
-        dimensions=int(vectors.shape[1]),
-        counts=counts,
-        timings=timings,
-        fold_in_check=check,
-        tokens=tokens,
-        paths=written,
-    )
 
 
-def assign_only(workspace: Workspace, progress: Progress | None = None) -> EmbedReport:
+def fold_in_new_users(workspace: Workspace, progress: Progress | None = None) -> EmbedReport:
     """Fold in every user of the interactions without a vector, with the stored item vectors."""
     started = time.perf_counter()
     files = interaction_files(workspace)
@@ -450,4 +488,4 @@ def assign_only(workspace: Workspace, progress: Progress | None = None) -> Embed
     )
 
 
-__all__ = ["EmbedReport", "assign_only", "embed", "foldin"]
+__all__ = ["EmbedReport", "embed", "fold_in_new_users", "foldin"]

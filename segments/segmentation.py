@@ -1,0 +1,886 @@
+"""One segmentation run end to end (:func:`segment`), and the run's classifier on the customers who arrived or
+changed since (:func:`classify_new_customers`).
+
+Order of a run: read the feature table and the user vectors → fit the input transform on
+the users with at least ``MIN_EVENTS_TO_CLUSTER`` events → model selection on a sample →
+final fit of the chosen (method, k) on all of them → assignment classifier → feature
+analysis → activity-threshold study → labels for every user with events (segment 0 below
+the threshold) → lineage against the previous run → profiles and names → the run folder,
+renamed when complete, ``segments/current`` switched last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.inspection import permutation_importance
+from sklearn.metrics import adjusted_rand_score, f1_score, silhouette_score
+from threadpoolctl import threadpool_limits
+
+from embeddings.store import read_user_vectors
+from features import vocabulary
+from features.calendar import load_calendar
+from features.compute import FEATURES_FILE, read_sidecar
+from segments import assign as assigner
+from segments import lineage, naming, profile, runs, selection, short_history, threshold
+from segments.inputs import InputTransform, align_vectors, with_derived
+from segments.record import RunRecord
+from shopgraph.errors import ShopgraphError
+from shopgraph.progress import Progress
+from shopgraph.version import code_version
+from shopgraph.words import NOT_ENOUGH_ACTIVITY
+from shopgraph.workspace import Workspace
+
+MIN_EVENTS_TO_CLUSTER = 5
+# a cluster is published as a segment only with this many customers at or above the activity
+# threshold (the larger of the two): a marketing team cannot act on two customers, and a name
+# drawn from two profiles ("Oppo fans (2)") says nothing; its few customers go to the nearest
+# published segment by the classifier. Five still keeps a handful of bots as their own segment.
+MIN_SEGMENT_CUSTOMERS = 5
+MIN_SEGMENT_SHARE = 0.001
+DEFAULT_SAMPLE = 20_000
+GMM_FIT_CAP = 200_000
+IMPORTANCE_ROWS = 2_000
+FINGERPRINT = ("n_events", "n_sessions", "n_purchases", "total_spent")
+
+
+@dataclass
+class SegmentRun:
+    """What :func:`segment` produced (the files are in ``run_dir``)."""
+
+    run_id: str
+    run_dir: Path
+    method: str
+    k: int
+    reason: str
+    threshold: dict
+    segments: list[dict]
+    selection: pd.DataFrame
+    classifiers: pd.DataFrame
+    importance: pd.DataFrame
+    migration: pd.DataFrame | None
+    previous_run_id: str | None
+    users: int
+    timings: dict[str, float] = field(default_factory=dict)
+    record: dict = field(default_factory=dict)
+
+
+def read_features(workspace: Workspace) -> pd.DataFrame:
+    """The feature table, sorted by user_id; a clear error when `shopgraph features` has not run."""
+    sidecar = read_sidecar(workspace)
+    path = workspace.features_dir / FEATURES_FILE
+    if not path.is_file():
+        raise ShopgraphError(f"no feature table in {workspace.features_dir}: run `shopgraph features` first")
+    frame = pd.read_parquet(path)
+    frame.attrs["sidecar"] = sidecar
+    return frame.sort_values("user_id", kind="stable").reset_index(drop=True)
+
+
+def user_vectors(workspace: Workspace, user_ids: np.ndarray) -> tuple[np.ndarray | None, dict]:
+    """Vectors aligned with ``user_ids`` (NaN rows when missing), and where they came from."""
+    try:
+        ids, vectors = read_user_vectors(workspace)
+        found = (np.asarray(ids, np.int64), np.asarray(vectors, np.float32))
+    except ShopgraphError:  # `shopgraph embed` has not run
+        found = None
+    if found is None or len(found[0]) == 0:
+        return None, {"vectors": "none (run `shopgraph embed` to add the graph vectors)"}
+    ids, vectors = found
+    order = np.argsort(ids, kind="stable")
+    aligned = align_vectors(user_ids, ids[order], vectors[order])
+    missing = int((~np.isfinite(aligned).all(axis=1)).sum())
+    return aligned, {
+        "vectors": "embeddings/user_vectors.parquet",
+        "dimensions": int(vectors.shape[1]),
+        "users_without_vector": missing,
+    }
+
+
+def fingerprints(features: pd.DataFrame) -> np.ndarray:
+    """A hash per user of the activity columns; a user whose hash changes has new events."""
+    cols = features[list(FINGERPRINT)].astype("float64").fillna(-1.0)
+    return pd.util.hash_pandas_object(cols, index=False).to_numpy().view(np.int64)
+
+
+def _business(features: pd.DataFrame) -> np.ndarray:
+    return features[["purchase_rate", "total_spent"]].apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(float)
+
+
+def _final_fit(method: str, k: int, X: np.ndarray, seed: int):
+    if method == "gmm" and len(X) > GMM_FIT_CAP:
+        rows = np.random.default_rng(seed).choice(len(X), GMM_FIT_CAP, replace=False)
+        return selection.fit_model(method, k, X[rows], seed)
+    return selection.fit_model(method, k, X, seed)
+
+
+def fit_labels(method: str, k: int, X: np.ndarray, seed: int) -> np.ndarray:
+    """Labels 1..k (1 = largest) of the chosen method fitted on all of ``X``."""
+    raw = _final_fit(method, k, X, seed).predict(X)
+    raw = np.unique(raw, return_inverse=True)[1]
+    labels, _ = selection.relabel_by_size(raw)
+    return labels + 1
+
+
+def published_clusters(labels: np.ndarray, below: np.ndarray) -> np.ndarray:
+    """The cluster labels the run publishes as segments: those keeping at least
+    ``max(MIN_SEGMENT_CUSTOMERS, MIN_SEGMENT_SHARE × classified)`` members at or above the activity
+    threshold (``below`` flags each clustered user under it)."""
+    above = np.asarray(labels)[~np.asarray(below, dtype=bool)]
+    values, counts = np.unique(above, return_counts=True)
+    floor = max(MIN_SEGMENT_CUSTOMERS, MIN_SEGMENT_SHARE * len(above))
+    big = values[counts >= floor]
+    if len(big) or not len(values):
+        return big
+    return values[counts == counts.max()]  # never nothing: a tiny run publishes its largest cluster
+
+
+def confusion_table(
+    model: assigner.AssignmentModel, label_to_segment: dict[int, int], published: np.ndarray | None = None
+) -> tuple[pd.DataFrame, float]:
+    """The kept classifier on its test split, assigning as the run does, and its macro-F1 there.
+
+    Rows the true segment id, columns the predicted one (column ``segment_id`` first, as
+    ``confusion.csv`` stores it), over the published clusters only: test users of an
+    unpublished cluster (emptied by the threshold, or too small to publish) have no published
+    segment to be right about and are left out, and predictions are made among the published
+    clusters.
+    """
+    X_test, y_test = model.test_rows
+    if published is not None:
+        keep = np.isin(y_test, published)
+        X_test, y_test = X_test[keep], y_test[keep]
+    predicted, _ = model.predict(X_test, among=published)
+    labels = model.model.classes_ if published is None else published
+    ids = sorted({label_to_segment.get(int(c), int(c)) for c in labels})
+
+    def segment_of(values) -> pd.Categorical:
+        return pd.Categorical([label_to_segment.get(int(c), int(c)) for c in values], categories=ids)
+
+    table = pd.crosstab(segment_of(y_test), segment_of(predicted), dropna=False)
+    table.index.name, table.columns.name = "segment_id", None
+    f1 = (
+        float(f1_score(y_test, predicted, labels=labels, average="macro", zero_division=0))
+        if len(y_test)
+        else float("nan")
+    )
+    return table.reset_index(), f1
+
+
+def _importance(
+    model: assigner.AssignmentModel, transform: InputTransform, seed: int
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Permutation importance of every classifier input on (a sample of) the test split, and its sum per block."""
+    X_test, y_test = model.test_rows
+    if len(X_test) > IMPORTANCE_ROWS:
+        rows = assigner.stratified_sample(y_test, IMPORTANCE_ROWS, seed)
+        X_test, y_test = X_test[rows], y_test[rows]
+    result = permutation_importance(
+        model.model, X_test, y_test, scoring="f1_macro", n_repeats=3, random_state=seed, n_jobs=1
+    )
+    blocks = transform.blocks_
+    rows = []
+    for j, col in enumerate(transform.columns_):
+        block = "metrics" if j < blocks["metrics"].stop else "vectors"
+        rows.append(
+            {
+                "feature": col,
+                "block": block,
+                "importance": float(result.importances_mean[j]),
+                "importance_sd": float(result.importances_std[j]),
+            }
+        )
+    importance = pd.DataFrame(rows).sort_values(["importance", "feature"], ascending=[False, True])
+    return importance, importance.groupby("block")["importance"].sum().to_dict()
+
+
+def _quality_block_alone(
+    transform: InputTransform, view: np.ndarray, labels: np.ndarray, k: int, seed: int
+) -> dict[str, dict[str, float]]:
+    """k-means on each block of the clustering view alone: its agreement with the run and its silhouette."""
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(len(view), min(3000, len(view)), replace=False)
+    alone = {}
+    for name, cols in transform.view_blocks_.items():
+        if cols.stop - cols.start == 0:
+            continue
+        part = np.ascontiguousarray(view[:, cols])
+        block_labels = selection.fit_model("kmeans", k, part, seed).predict(part)
+        sil = (
+            silhouette_score(part[sample], block_labels[sample])
+            if len(np.unique(block_labels[sample])) > 1
+            else float("nan")
+        )
+        alone[name] = {"ari_with_run": float(adjusted_rand_score(labels, block_labels)), "silhouette": float(sil)}
+    return alone
+
+
+def _component_sentence(kind: str, i: int, share: float, high: list[str], low: list[str], nothing: str) -> str:
+    return (
+        f"{kind} component {i + 1} ({share:.0%} of the {kind} variance): high for users with more "
+        + (", ".join(high) or nothing)
+        + "; low for users with more "
+        + (", ".join(low) or nothing)
+    )
+
+
+def _components_in_words(transform: InputTransform, X: np.ndarray, features: pd.DataFrame) -> list[str]:
+    """The metric components of the clustering view by their loadings, and the first vector components by
+    the metrics their rank correlates with, in plain words."""
+    words = []
+    for i, (share, loadings) in enumerate(transform.view_components_in_words()):
+        high = [f"{vocabulary.label(m, 'en')} ({w:+.2f})" for m, w in loadings if w > 0]
+        low = [f"{vocabulary.label(m, 'en')} ({w:+.2f})" for m, w in loadings if w < 0]
+        words.append(_component_sentence("metric", i, share, high, low, "nothing listed"))
+    if not transform.vector_dims_:
+        return words
+    pcs = X[:, transform.blocks_["vectors"]]
+    metric_values = with_derived(features)[transform.metrics_].apply(pd.to_numeric, errors="coerce").fillna(0)
+    ranks = metric_values.rank().to_numpy()
+    for i in range(min(3, pcs.shape[1])):
+        pc_rank = pd.Series(pcs[:, i]).rank().to_numpy()
+        corr = [
+            (float(np.corrcoef(pc_rank, ranks[:, j])[0, 1]) if np.ptp(ranks[:, j]) else 0.0, m)
+            for j, m in enumerate(transform.metrics_)
+        ]
+        corr.sort(key=lambda t: (-t[0], t[1]))
+        high = [f"{vocabulary.label(m, 'en')} ({c:+.2f})" for c, m in corr[:2] if c > 0.1]
+        low = [f"{vocabulary.label(m, 'en')} ({c:+.2f})" for c, m in corr[::-1][:2] if c < -0.1]
+        share = transform.pca_variance_ratio_[i]
+        words.append(_component_sentence("vector", i, share, high, low, "nothing measured"))
+    return words
+
+
+def _analysis(
+    model: assigner.AssignmentModel, inputs: _Inputs, labels: np.ndarray, k: int, seed: int, say: Progress
+) -> tuple[pd.DataFrame, dict]:
+    """Permutation importance, quality with each block alone (in the clustering view), metric and vector
+    principal components in plain words."""
+    say("feature analysis", 0, 1)
+    importance, by_block = _importance(model, inputs.transform, seed)
+    alone = _quality_block_alone(inputs.transform, inputs.view, labels, k, seed)
+    words = _components_in_words(inputs.transform, inputs.X, inputs.f_clustered)
+    analysis = {"importance_by_block": by_block, "quality_block_alone": alone, "components_in_words": words}
+    return importance, analysis
+
+
+def segment(
+    workspace: Workspace,
+    k: int | None = None,
+    method: str | None = None,
+    seed: int = 0,
+    sample_size: int = DEFAULT_SAMPLE,
+    progress: Progress | None = None,
+    *,
+    classifiers: tuple[str, ...] | None = None,
+) -> SegmentRun:
+    """Run the whole segmentation (see the module docstring) and return what it wrote.
+
+    BLAS and OpenMP run single-threaded: the matrices are small and thin, and multi-threaded BLAS on a
+    busy 2-core machine was measured 7–30× slower (Gaussian mixture fits).
+    """
+    with threadpool_limits(limits=1):
+        return _segment(workspace, k, method, seed, sample_size, progress, classifiers)
+
+
+class _Stopwatch:
+    """Wall time of each stage, in seconds (rounded to the millisecond), in the order they ran."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._clock = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        self.timings[name] = round(time.perf_counter() - self._clock, 3)
+        self._clock = time.perf_counter()
+
+
+def _segment(
+    workspace: Workspace,
+    k: int | None,
+    method: str | None,
+    seed: int,
+    sample_size: int,
+    progress: Progress | None,
+    classifiers: tuple[str, ...] | None,
+) -> SegmentRun:
+    say = progress or (lambda _phase, _done, _total: None)
+    watch = _Stopwatch()
+    record = _new_record(k, method, seed, sample_size, watch.timings)
+    runs.remove_leftovers(workspace)
+    inputs = _read_inputs(workspace, seed, record, say)
+    watch.lap("inputs")
+    selection_table = _select(inputs, seed, record, say)
+    watch.lap("selection")
+    say("final fit", 0, 1)
+    labels = fit_labels(record.method, record.k, inputs.view, seed)
+    watch.lap("final fit")
+    model, copies, calendar = _train_classifier(workspace, inputs, labels, seed, classifiers, say, watch)
+    importance, record.analysis = _analysis(model, inputs, labels, record.k, seed, say)
+    watch.lap("feature analysis")
+    threshold_record = _threshold_study(workspace, calendar, inputs, labels, model, seed, say)
+    record.threshold = int(threshold_record["threshold"])
+    watch.lap("threshold")
+    labelled = _label_every_user(inputs, model, labels, record.threshold, say)
+    watch.lap("assignment")
+    carried = _follow_lineage(workspace, inputs.user_ids, labelled, labels, record)
+    watch.lap("lineage")
+    segments = _profiles_and_names(workspace, inputs, labelled.segment_of, carried, record.analysis, seed, say)
+    watch.lap("profiles")
+    tables = _RunTables(
+        selection_table, threshold_record, pd.DataFrame(model.comparison), importance, carried.migration
+    )
+    run_dir = _write_run_folder(workspace, inputs, labelled, segments, tables, model, copies, carried, record)
+    watch.lap("write")
+    return SegmentRun(
+        record.run_id,
+        run_dir,
+        record.method,
+        record.k,
+        record.reason,
+        threshold_record,
+        segments,
+        selection_table,
+        tables.classifiers,
+        importance,
+        carried.migration,
+        carried.previous_id,
+        len(inputs.features),
+        watch.timings,
+        record.to_json(),
+    )
+
+
+def _new_record(k: int | None, method: str | None, seed: int, sample_size: int, timings: dict[str, float]) -> RunRecord:
+    """The record of a run with these options, once they are checked."""
+    if method is not None and method not in selection.METHODS:
+        raise ShopgraphError(f"--method {method!r} is not one of {', '.join(selection.METHODS)}")
+    if k is not None and not 2 <= k <= 50:
+        raise ShopgraphError(f"--k {k} is out of range: choose 2 to 50 segments")
+    return RunRecord(
+        seed=seed,
+        given_k=k,
+        given_method=method,
+        sample_size=sample_size,
+        min_events_to_cluster=MIN_EVENTS_TO_CLUSTER,
+        bootstraps=selection.BOOTSTRAPS,
+        timings=timings,
+    )
+
+
+@dataclass
+class _Inputs:
+    """What a run clusters: the feature table and vectors of every user with events, the rows of those with
+    :data:`MIN_EVENTS_TO_CLUSTER` or more (``clustered``), and the input transform fitted on them."""
+
+    features: pd.DataFrame
+    sidecar: dict
+    user_ids: np.ndarray
+    vectors: np.ndarray | None
+    n_events: np.ndarray
+    clustered: np.ndarray
+    f_clustered: pd.DataFrame
+    v_clustered: np.ndarray | None
+    transform: InputTransform
+    X: np.ndarray  # the clustered users as the classifier sees them
+    view: np.ndarray  # the clustered users as the clusterings see them
+
+
+def _read_inputs(workspace: Workspace, seed: int, record: RunRecord, say: Progress) -> _Inputs:
+    """Read the feature table and the vectors; fit the input transform on the users with enough events."""
+    say("reading features and vectors", 0, 1)
+    features = read_features(workspace)
+    sidecar = features.attrs.get("sidecar", {})
+    user_ids = features["user_id"].to_numpy(np.int64)
+    vectors, vector_info = user_vectors(workspace, user_ids)
+    n_events = pd.to_numeric(features["n_events"], errors="coerce").fillna(0).to_numpy()
+    clustered = np.flatnonzero(n_events >= MIN_EVENTS_TO_CLUSTER)
+    if len(clustered) < 50:
+        raise ShopgraphError(
+            f"only {len(clustered)} user(s) have {MIN_EVENTS_TO_CLUSTER}+ events: too few to "
+            "segment; ingest more months and run `shopgraph features` again"
+        )
+    f_clustered = features.iloc[clustered].reset_index(drop=True)
+    v_clustered = None if vectors is None else vectors[clustered]
+    transform = InputTransform(seed=seed, use_vectors=vectors is not None).fit(f_clustered, v_clustered)
+    X, _ = transform.transform(f_clustered, v_clustered)
+    record.data_window = sidecar.get("data_window")
+    record.features_computed_at = sidecar.get("computed_at")
+    record.inputs = {
+        **transform.report(),
+        **vector_info,
+        "users": len(features),
+        "users_clustered": len(clustered),
+    }
+    return _Inputs(
+        features,
+        sidecar,
+        user_ids,
+        vectors,
+        n_events,
+        clustered,
+        f_clustered,
+        v_clustered,
+        transform,
+        X,
+        transform.cluster_view(X),
+    )
+
+
+SELECTION_RULE = (
+    "the most segments among fits with no segment under 1 %, stability ≥ min(0.8, best − 0.05) and "
+    "silhouette within 0.05 of the best of those"
+)
+
+
+def _select(inputs: _Inputs, seed: int, record: RunRecord, say: Progress) -> pd.DataFrame:
+    """Model selection on a sample of the clustered users: the chosen (method, k), its scores and why, into
+    ``record``; returns the table of every candidate."""
+    k, method = record.given_k, record.given_method
+    rng = np.random.default_rng(seed)
+    sample = np.sort(rng.choice(len(inputs.X), min(record.sample_size, len(inputs.X)), replace=False))
+    record.k_range = list((k,) if k else selection.K_RANGE)
+    record.methods = list((method,) if method else selection.METHODS)
+    candidates = selection.evaluate(
+        inputs.view[sample],
+        _business(inputs.f_clustered.iloc[sample]),
+        methods=tuple(record.methods),
+        ks=tuple(record.k_range),
+        seed=seed,
+        progress=say,
+    )
+    if not candidates:
+        raise ShopgraphError(f"--k {k} needs more users with {MIN_EVENTS_TO_CLUSTER}+ events than {len(inputs.X)}")
+    chosen = selection.choose(candidates)
+    record.method, record.k, record.reason = chosen.method, int(chosen.k), SELECTION_RULE
+    if k or method:
+        given = f"{'--k ' + str(k) if k else ''}{' ' if k and method else ''}{'--method ' + method if method else ''}"
+        record.reason = f"{given} given; then {SELECTION_RULE}"
+    record.scores = {
+        key: getattr(chosen, key)
+        for key in ("silhouette", "calinski_harabasz", "davies_bouldin", "stability", "separation", "smallest_share")
+    }
+    record.inputs["selection_sample"] = len(sample)
+    return pd.DataFrame([c.as_row() for c in candidates])
+
+
+def _train_classifier(
+    workspace: Workspace,
+    inputs: _Inputs,
+    labels: np.ndarray,
+    seed: int,
+    classifiers: tuple[str, ...] | None,
+    say: Progress,
+    watch: _Stopwatch,
+):
+    """The assignment classifier, trained on the clustered users and their short-history copies (outside the
+    threshold study's users); returns it, the copies and the calendar."""
+    say("short histories", 0, 1)
+    calendar = _calendar(inputs.sidecar)
+    _, study_rows = threshold.study_sample(inputs.f_clustered["n_events"].to_numpy(), seed)
+    copies = short_history.short_histories(
+        workspace, calendar, inputs.f_clustered, inputs.v_clustered, study_rows, seed
+    )
+    short = None if copies is None else (inputs.transform.transform(copies.frame, copies.vectors)[0], copies.source)
+    watch.lap("short histories")
+    model = assigner.train(inputs.X, labels, seed, only=classifiers, progress=say, short=short)
+    watch.lap("classifier")
+    return model, copies, calendar
+
+
+def _threshold_study(
+    workspace: Workspace,
+    calendar,
+    inputs: _Inputs,
+    labels: np.ndarray,
+    model: assigner.AssignmentModel,
+    seed: int,
+    say: Progress,
+) -> dict:
+    """The activity-threshold study: from how many events the classifier agrees with the clustering."""
+
+    def predict(frame: pd.DataFrame, vecs: np.ndarray | None) -> np.ndarray:
+        rows, _ = inputs.transform.transform(frame, vecs)
+        return model.predict(rows)[0]
+
+    say("activity threshold", 0, 1)
+    return threshold.run_study(workspace, calendar, inputs.f_clustered, labels, inputs.v_clustered, predict, seed)
+
+
+@dataclass
+class _Labelled:
+    """A cluster label (later a segment id) for every user with events, with how and how surely it was given."""
+
+    segment_of: np.ndarray
+    assigned_by: np.ndarray  # "cluster", "classifier" or "threshold"
+    confidence: np.ndarray
+    published: np.ndarray  # the cluster labels published as segments
+
+
+def _label_every_user(
+    inputs: _Inputs, model: assigner.AssignmentModel, labels: np.ndarray, min_events: int, say: Progress
+) -> _Labelled:
+    """Every user with events gets a label: clustered ones their cluster, others the classifier or 0.
+
+    A cluster with too few members at or above the threshold is not published, so the classifier never
+    gives it and its few members above the threshold get the nearest published segment.
+    """
+    say("assigning every user", 0, 1)
+    clustered = inputs.clustered
+    below = threshold.below_threshold(inputs.n_events, min_events)
+    published = published_clusters(labels, below[clustered])
+    all_rows, _ = inputs.transform.transform(inputs.features, inputs.vectors)
+    predicted, confidence = model.predict(all_rows, among=published)
+    segment_of = predicted.astype(np.int64)
+    assigned_by = np.full(len(inputs.features), "classifier", dtype=object)
+    segment_of[clustered] = labels
+    assigned_by[clustered] = "cluster"
+    classes, proba = model.probabilities(all_rows[clustered], among=published)
+    col = {int(c): i for i, c in enumerate(classes)}
+    confidence = confidence.copy()
+    own = np.array([col.get(int(c), -1) for c in labels])  # -1: an unpublished cluster (below the threshold)
+    confidence[clustered] = np.where(own >= 0, proba[np.arange(len(clustered)), np.maximum(own, 0)], 1.0)
+    orphans = clustered[own < 0]  # members of an unpublished cluster: the classifier's published segment
+    segment_of[orphans] = predicted[orphans]
+    assigned_by[orphans] = "classifier"
+    confidence[orphans] = proba[own < 0].max(axis=1, initial=0.0)
+    segment_of[below] = 0
+    assigned_by[below] = "threshold"
+    confidence[below] = 1.0
+    return _Labelled(segment_of, assigned_by, confidence, published)
+
+
+@dataclass
+class _Lineage:
+    """How this run follows the current one: the ids it carries over, the names it may keep, who moved."""
+
+    previous_id: str | None = None
+    mapping: dict[int, int] | None = None  # cluster label -> segment id (None: no previous assignments)
+    keep_names: dict[int, dict] = field(default_factory=dict)
+    migration: pd.DataFrame | None = None
+
+    def label_to_segment(self, classes: np.ndarray) -> dict[int, int]:
+        if self.mapping is None:
+            return {int(c): int(c) for c in classes}
+        return {int(c): int(self.mapping[int(c)]) for c in classes}
+
+
+def _follow_lineage(
+    workspace: Workspace, user_ids: np.ndarray, labelled: _Labelled, labels: np.ndarray, record: RunRecord
+) -> _Lineage:
+    """Match the clusters with the current run's segments: a matched cluster takes its segment's id (and may
+    keep its name), the others fresh ids; ``labelled.segment_of`` becomes segment ids."""
+    previous_dir = runs.current_run_dir(workspace)
+    record.previous_run_id = previous_dir.name if previous_dir else None
+    carried = _Lineage(record.previous_run_id)
+    if previous_dir is None or not (previous_dir / "assignments.parquet").is_file():
+        return carried
+    prev = pd.read_parquet(previous_dir / "assignments.parquet", columns=["user_id", "segment_id"])
+    prev_users, prev_segments_of = prev["user_id"].to_numpy(), prev["segment_id"].to_numpy()
+    mapping, jaccard = lineage.match(prev_users, prev_segments_of, user_ids, labelled.segment_of)
+    mapping[0] = 0
+    # a cluster whose users all fall below the threshold is not in segment_of: give it a fresh id too
+    fresh = max([*mapping.values(), *(int(x) for x in prev["segment_id"])], default=0) + 1
+    for label in sorted(set(int(x) for x in labels) - set(mapping)):
+        mapping[label], fresh = fresh, fresh + 1
+    labelled.segment_of = np.array([mapping[int(s)] for s in labelled.segment_of], np.int64)
+    prev_segments = {int(s["segment_id"]): s for s in runs.read_json(previous_dir / "segments.json")}
+    carried_ids = [mapping[new] for new in mapping if new and mapping[new] in prev_segments]
+    carried.mapping = mapping
+    carried.keep_names = {sid: prev_segments[sid]["name"] for sid in carried_ids}
+    carried.migration = lineage.migration(prev_users, prev_segments_of, user_ids, labelled.segment_of)
+    record.analysis["lineage"] = {
+        "carried_over": sorted(carried.keep_names),
+        "jaccard": {str(mapping[n]): j for n, j in jaccard.items()},
+    }
+    return carried
+
+
+def _profiles_and_names(
+    workspace: Workspace,
+    inputs: _Inputs,
+    segment_of: np.ndarray,
+    carried: _Lineage,
+    analysis: dict,
+    seed: int,
+    say: Progress,
+) -> list[dict]:
+    """Profile every segment and name it; a carried-over segment keeps its name while it still describes it."""
+    say("profiles and names", 0, 1)
+    profiles = profile.segment_profiles(inputs.features, segment_of, inputs.transform.log_columns_, workspace, seed)
+    keep_names = carried.keep_names
+    if "lineage" in analysis:  # the ids carry over; a name only while it still describes its segment
+        kept = naming.still_true(profiles, keep_names)
+        analysis["lineage"]["carried_over"] = sorted(kept)
+        analysis["lineage"]["renamed"] = {
+            str(sid): keep_names[sid]["en"] for sid in sorted(set(keep_names) - set(kept))
+        }
+    names = naming.name_segments(profiles, keep_names)
+    return [_segment_entry(p, names[p["segment_id"]]) for p in profiles]
+
+
+def _segment_entry(p: dict, n: dict) -> dict:
+    """One segment of ``segments.json``: its name, description and actions, then its profile."""
+    return {
+        "segment_id": p["segment_id"],
+        "name": n["name"],
+        "description": n["description"],
+        "actions": n["actions"],
+        "traits": p["traits"],
+        "naming_rule": n["rule"],
+        "size": p["size"],
+        "share": p["share"],
+        "revenue_share": p["revenue_share"],
+        "conversion": p["conversion"],
+        "standardised_differences": p["z"],
+        "categories": p["categories"],
+        "brands": p["brands"],
+        "rules": p["rules"],
+    }
+
+
+@dataclass
+class _RunTables:
+    """The run's tables written beside its assignments."""
+
+    selection: pd.DataFrame
+    threshold: dict
+    classifiers: pd.DataFrame
+    importance: pd.DataFrame
+    migration: pd.DataFrame | None
+
+
+def _write_run_folder(
+    workspace: Workspace,
+    inputs: _Inputs,
+    labelled: _Labelled,
+    segments: list[dict],
+    tables: _RunTables,
+    model: assigner.AssignmentModel,
+    copies,
+    carried: _Lineage,
+    record: RunRecord,
+) -> Path:
+    """Write the run into its staging folder, run.json last, and publish it as the current run."""
+    record.run_id = runs.new_run_id()
+    staging = runs.staging_dir(workspace, record.run_id)
+    _write_assignments(staging, inputs, labelled, segments)
+    runs.write_json(staging / "segments.json", segments)
+    runs.write_csv(staging / "selection.csv", tables.selection)
+    runs.write_json(staging / "threshold.json", tables.threshold)
+    runs.write_csv(staging / "classifiers.csv", tables.classifiers)
+    runs.write_csv(staging / "importance.csv", tables.importance)
+    if tables.migration is not None:
+        runs.write_csv(staging / "migration.csv", tables.migration)
+    label_to_segment = carried.label_to_segment(model.model.classes_)
+    confusion, published_f1 = confusion_table(model, label_to_segment, labelled.published)
+    runs.write_csv(staging / "confusion.csv", confusion)
+    del model.test_rows
+    assigner.save(
+        {
+            "classifier": model,
+            "transform": inputs.transform,
+            "label_to_segment": label_to_segment,
+            "threshold": record.threshold,
+            "min_events_to_cluster": MIN_EVENTS_TO_CLUSTER,
+        },
+        staging / assigner.MODEL_FILE,
+    )
+    record.classifier = _classifier_section(model, published_f1, copies, label_to_segment, labelled.published)
+    record.users_by = {str(k_): int(v) for k_, v in pd.Series(labelled.assigned_by).value_counts().items()}
+    record.at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    record.code_version = code_version()
+    runs.write_json(staging / "run.json", record.to_json())
+    return runs.publish(workspace, staging, record.run_id)
+
+
+def _write_assignments(staging: Path, inputs: _Inputs, labelled: _Labelled, segments: list[dict]) -> None:
+    """``assignments.parquet`` (every user's segment, named) and ``fingerprints.parquet``."""
+    name_of = {s["segment_id"]: s["name"]["en"] for s in segments}
+    low = labelled.confidence < assigner.LOW_CONFIDENCE
+    assignments = pd.DataFrame(
+        {
+            "user_id": inputs.user_ids,
+            "segment_id": labelled.segment_of.astype(np.int32),
+            "segment": [name_of[int(s)] for s in labelled.segment_of],
+            "confidence": labelled.confidence.astype(np.float64),
+            "low_confidence": low & (labelled.assigned_by != "threshold"),
+            "assigned_by": labelled.assigned_by.astype(str),
+        }
+    )
+    runs.write_parquet(staging / "assignments.parquet", assignments)
+    runs.write_parquet(
+        staging / "fingerprints.parquet",
+        pd.DataFrame({"user_id": inputs.user_ids, "fingerprint": fingerprints(inputs.features)}),
+    )
+
+
+CLASSIFIER_PROCEDURE = (
+    "60/20/20 stratified; each user's short-history copies in its user's part; "
+    "3-fold CV on train, copies learnt with their user's folds, macro-F1 on whole "
+    "histories; sigmoid calibration on validation; macro-F1 on test (published "
+    "segments, as assigned)"
+)
+
+
+def _classifier_section(
+    model: assigner.AssignmentModel,
+    published_f1: float,
+    copies,
+    label_to_segment: dict[int, int],
+    published: np.ndarray,
+) -> dict:
+    """The ``classifier`` section of run.json: the kept model, how it was tested, its scores."""
+    return {
+        "kept": model.name,
+        "test_macro_f1": published_f1,
+        "split": model.split,
+        "procedure": CLASSIFIER_PROCEDURE,
+        "test_macro_f1_all_clusters": model.test_macro_f1,
+        "short_history_test_macro_f1": (None if np.isnan(model.short_test_macro_f1) else model.short_test_macro_f1),
+        "short_histories": {
+            "users": 0 if copies is None else len(np.unique(copies.source)),
+            "copies": 0 if copies is None else len(copies),
+            "truncations": list(short_history.SHORT_TRUNCATIONS),
+            "rule": "first n events of clustered users outside the threshold study, labelled with their cluster",
+        },
+        "unpublished_clusters": sorted(
+            label_to_segment[int(c)] for c in model.model.classes_ if int(c) not in set(published.tolist())
+        ),
+        "low_confidence_below": assigner.LOW_CONFIDENCE,
+        "versions": model.versions,
+    }
+
+
+def _calendar(sidecar: dict):
+    source = (sidecar.get("calendar") or {}).get("source")
+    if source and Path(source).is_file():
+        return load_calendar(source)
+    return load_calendar(None)
+
+
+@dataclass
+class NewCustomersReport:
+    """What :func:`classify_new_customers` did."""
+
+    run_id: str
+    new_users: int
+    changed_users: int
+    below_threshold: int
+    low_confidence: int
+    by_segment: dict[str, int]
+    applied: bool = True
+
+
+Decide = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame], bool]
+"""``decide(features, assignments, update)``: the feature table, the run's assignments before the
+update and the update itself (one row per new or changed user); False keeps the run unchanged."""
+
+
+def classify_new_customers(
+    workspace: Workspace, progress: Progress | None = None, decide: Decide | None = None
+) -> NewCustomersReport:
+    """Label the users who arrived or whose activity changed since the current run, without re-clustering.
+
+    New users: in the feature table without an assignment. Changed users: their activity
+    fingerprint (events, sessions, purchases, spend) differs from the one at training. Both get
+    the run's classifier among the run's published segments (segment 0 below the run's
+    threshold); the run's assignments and
+    fingerprints are rewritten atomically and the update is recorded in run.json.
+    """
+    say = progress or (lambda _p, _d, _t: None)
+    run_dir = runs.require_current(workspace)
+    bundle = assigner.load(run_dir / assigner.MODEL_FILE)
+    features = read_features(workspace)
+    assignments = pd.read_parquet(run_dir / "assignments.parquet")
+    now, new, changed = _new_and_changed(run_dir, features)
+    todo = np.flatnonzero(new | changed)
+    say("assigning", 0, len(todo))
+    update, below = _classify(workspace, run_dir, bundle, features.iloc[todo].reset_index(drop=True))
+    report = NewCustomersReport(
+        run_dir.name,
+        int(new.sum()),
+        int(changed.sum()),
+        int(below.sum()),
+        int(update["low_confidence"].sum()),
+        {k: int(v) for k, v in update["segment"].value_counts().items()},
+    )
+    if decide is not None and not decide(features, assignments, update):
+        report.applied = False
+        return report
+    _apply_update(run_dir, assignments, update, now, report)
+    say("assigning", len(todo), len(todo))
+    return report
+
+
+def _new_and_changed(run_dir: Path, features: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Every user's fingerprint now, and which rows of ``features`` are new or changed since the run."""
+    prints = pd.read_parquet(run_dir / "fingerprints.parquet")
+    now = pd.DataFrame({"user_id": features["user_id"].to_numpy(np.int64), "now": fingerprints(features)})
+    prints["fingerprint"] = prints["fingerprint"].astype("Int64")  # nullable: no float round trip
+    merged = now.merge(prints, on="user_id", how="left")
+    new = merged["fingerprint"].isna().to_numpy()
+    changed = (~new) & (merged["fingerprint"].fillna(0).to_numpy(np.int64) != merged["now"].to_numpy())
+    return now, new, changed
+
+
+def _classify(workspace: Workspace, run_dir: Path, bundle: dict, rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The run's classifier on ``rows`` among the run's published segments (0 below its threshold): the
+    assignment rows, and which users were below the threshold."""
+    segments = {int(s["segment_id"]): s["name"]["en"] for s in runs.read_json(run_dir / "segments.json")}
+    segments.setdefault(0, NOT_ENOUGH_ACTIVITY["en"])  # no training user was under the threshold: not profiled
+    vectors, _ = user_vectors(workspace, rows["user_id"].to_numpy(np.int64))
+    transform: InputTransform = bundle["transform"]
+    X, _ = transform.transform(rows, vectors)
+    to_segment = bundle.get("label_to_segment", {})
+    model: assigner.AssignmentModel = bundle["classifier"]
+    # only the segments the run published (segments.json): a cluster emptied by the threshold has no name
+    published = np.array(
+        [
+            c
+            for c in model.model.classes_
+            if to_segment.get(int(c), int(c)) in segments and to_segment.get(int(c), int(c)) != 0
+        ],
+        dtype=model.model.classes_.dtype,
+    )
+    labels, confidence = model.predict(X, among=published)
+    seg = np.array([to_segment.get(int(c), int(c)) for c in labels], np.int64)
+    below = threshold.below_threshold(pd.to_numeric(rows["n_events"], errors="coerce").to_numpy(), bundle["threshold"])
+    seg[below] = 0
+    confidence = np.where(below, 1.0, confidence)
+    update = pd.DataFrame(
+        {
+            "user_id": rows["user_id"].to_numpy(np.int64),
+            "segment_id": seg.astype(np.int32),
+            "segment": [segments.get(int(s), f"segment {s}") for s in seg],
+            "confidence": confidence.astype(np.float64),
+            "low_confidence": (confidence < assigner.LOW_CONFIDENCE) & ~below,
+            "assigned_by": np.where(below, "threshold", "classifier"),
+        }
+    )
+    return update, below
+
+
+def _apply_update(
+    run_dir: Path, assignments: pd.DataFrame, update: pd.DataFrame, now: pd.DataFrame, report: NewCustomersReport
+) -> None:
+    """Rewrite the run's assignments and fingerprints with ``update`` and record it in run.json."""
+    kept = assignments[~assignments["user_id"].isin(update["user_id"]) & assignments["user_id"].isin(now["user_id"])]
+    result = pd.concat([kept, update], ignore_index=True).sort_values("user_id", kind="stable")
+    runs.write_parquet(run_dir / "assignments.parquet", result.reset_index(drop=True))
+    runs.write_parquet(run_dir / "fingerprints.parquet", now.rename(columns={"now": "fingerprint"}))
+    record = runs.read_json(run_dir / "run.json")
+    record.setdefault("assign_updates", []).append(
+        {
+            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "new_users": report.new_users,
+            "changed_users": report.changed_users,
+            "below_threshold": report.below_threshold,
+        }
+    )
+    runs.write_json(run_dir / "run.json", record)
