@@ -19,21 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from events.store import COLUMNS
 from shopgraph.errors import ShopgraphError
 from shopgraph.progress import Progress, no_progress
 
-#: the event store's columns, in order
-STORE_COLUMNS = (
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
-)
 #: DuckDB memory one bucket needs per row it holds while deduplicating and sorting it
 #: (measured with bench/ingest.py at 2 M and 10 M rows and a 1GB limit, with headroom)
 BUCKET_BYTES_PER_ROW = 400
@@ -136,15 +125,15 @@ def write_buckets(
     Returns ``(written, dropped)``: rows written and exact duplicates dropped, counted
     separately so the caller can check that every row it handed over had one fate.
 
-    ``bucket_sql(b)`` is a SELECT of bucket ``b``'s rows with :data:`STORE_COLUMNS`;
+    ``bucket_sql(b)`` is a SELECT of bucket ``b``'s rows with :data:`COLUMNS`;
     ``months`` (``YYYY-MM``) are the months they fall in. Each bucket is sorted by
     :data:`SORT_KEY` and then every other column, so exact duplicates end up next to each
     other and a row equal to the one before it is dropped (:func:`repeats_previous_row`: a
     vectorised comparison, no hash table over nine columns). A file with rows of several
     months reads each bucket once per month.
     """
-    columns = ", ".join(STORE_COLUMNS)
-    order = ", ".join([SORT_KEY, *(c for c in STORE_COLUMNS if c not in SORT_KEY.split(", "))])
+    columns = ", ".join(COLUMNS)
+    order = ", ".join([SORT_KEY, *(c for c in COLUMNS if c not in SORT_KEY.split(", "))])
     written = dropped = 0
     for b in range(buckets):
         rows = bucket_sql(b)

@@ -27,22 +27,11 @@ from typing import Any
 
 import duckdb
 
-from events.store import EVENT_TYPES, connect_events
+from events.store import COLUMNS, EVENT_TYPES, connect_events
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import write_text_atomic
 from shopgraph.workspace import Workspace
 
-COLUMNS = (
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
-)
 QUANTILES = (0.0, 0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99, 0.999, 1.0)
 BOT_QUANTILE = 0.999
 BOT_MIN_EVENTS_PER_DAY = 300

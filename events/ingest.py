@@ -26,7 +26,6 @@ import duckdb
 import pyarrow as pa
 
 from events.buckets import (
-    STORE_COLUMNS,
     MonthWriters,
     assign_buckets,
     bucket_count,
@@ -37,6 +36,7 @@ from events.buckets import (
 from events.lines import LINES_SCHEMA, first_line, line_batches, prefetched
 from events.manifest import IngestedFile, find_by_content_sha256, find_by_sha256, read_manifest, write_manifest
 from events.pseudonym import load_key, pseudonym_sql
+from events.store import COLUMNS
 from events.tombstones import read_tombstones
 from events.validate import check_header, parse_lines_sql
 from shopgraph.errors import ShopgraphError
@@ -488,7 +488,7 @@ def _cut_buckets(con: duckdb.DuckDBPyConnection, to_write: int, report: Progress
 
 def _bucket_sql(bucket: int) -> str:
     """The kept, not erased rows of the users in ``bucket``, with their pseudonyms, in the store's columns."""
-    selected = ", ".join("m.user_id" if c == "user_id" else f"p.{c}" for c in STORE_COLUMNS)
+    selected = ", ".join("m.user_id" if c == "user_id" else f"p.{c}" for c in COLUMNS)
     return f"""SELECT {selected} FROM parsed p JOIN user_map m ON p.user_id = m.raw_id
                WHERE p.reason IS NULL AND NOT m.erased AND m.bucket = {bucket}"""
 

@@ -34,6 +34,18 @@ from shopgraph.sqltext import literal_list
 from shopgraph.workspace import Workspace
 
 EVENT_TYPES = ("view", "cart", "remove_from_cart", "purchase")
+#: the columns of a REES46 month file and of the event store, in order
+COLUMNS = (
+    "event_time",
+    "event_type",
+    "product_id",
+    "category_id",
+    "category_code",
+    "brand",
+    "price",
+    "user_id",
+    "user_session",
+)
 
 
 def month_dirs(workspace: Workspace) -> dict[str, Path]:

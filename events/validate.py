@@ -9,21 +9,10 @@ output row, so ``read = kept + rejected`` holds by construction.
 
 from __future__ import annotations
 
-from events.store import EVENT_TYPES
+from events.store import COLUMNS, EVENT_TYPES
 from shopgraph.errors import ShopgraphError
 from shopgraph.sqltext import literal_list
 
-COLUMNS = (
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
-)
 HEADER = ",".join(COLUMNS)
 
 #: accepted forms of ``event_time``: the REES46 form and the same without `` UTC`` (read as UTC)
