@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from graph.memory import MemoryPlan, machine_memory, plan_memory, store_size
 from shopgraph.errors import ShopgraphError
 from shopgraph.settings import BROWSER_VERSION, Settings
 
@@ -178,11 +179,18 @@ class LocalServer:
         shutil.rmtree(self.dist, ignore_errors=True)
         staging.rename(self.dist)
 
-    def write_config(self) -> None:
-        """(Re)write ``conf/neo4j.conf`` and create the instance directories."""
+    def memory_plan(self) -> MemoryPlan:
+        """The heap and page cache for this machine and this instance's store (or as set)."""
+        return plan_memory(
+            self.settings.heap, self.settings.pagecache, machine_memory(), store_size(self.home / "data")
+        )
+
+    def write_config(self, memory: MemoryPlan | None = None) -> MemoryPlan:
+        """(Re)write ``conf/neo4j.conf`` and create the instance directories; returns the memory it set."""
         for sub in ("conf", "data", "logs", "plugins", "import", "run"):
             (self.home / sub).mkdir(parents=True, exist_ok=True)
         s = self.settings
+        memory = memory or self.memory_plan()
         lines = [
             "# Written by shopgraph (graph/server.py) at every start; edit settings, not this file.",
             "server.default_listen_address=127.0.0.1",
@@ -191,9 +199,9 @@ class LocalServer:
             f"server.http.listen_address=127.0.0.1:{s.http_port}",
             f"server.http.advertised_address=127.0.0.1:{s.http_port}",
             "server.https.enabled=false",
-            f"server.memory.heap.initial_size={s.heap}",
-            f"server.memory.heap.max_size={s.heap}",
-            f"server.memory.pagecache.size={s.pagecache}",
+            f"server.memory.heap.initial_size={memory.heap}",
+            f"server.memory.heap.max_size={memory.heap}",
+            f"server.memory.pagecache.size={memory.pagecache}",
             "dbms.usage_report.enabled=false",
             "dbms.security.auth_enabled=true",
             "db.tx_log.rotation.retention_policy=1 files",
@@ -205,13 +213,14 @@ class LocalServer:
             f"server.directories.lib={self.lib_dir}",
         ]
         (self.conf_dir / "neo4j.conf").write_text("\n".join(lines) + "\n")
+        return memory
 
     def admin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run ``neo4j-admin`` (``org.neo4j.cli.AdminTool``) against this instance."""
         self.provision()
-        self.write_config()
+        memory = self.write_config()
         env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
-        cmd = [self.java(), f"-Xmx{self.settings.heap}", *JVM_OPTIONS, "-cp", f"{self.lib_dir}/*", ADMIN_TOOL, *args]
+        cmd = [self.java(), f"-Xmx{memory.heap}", *JVM_OPTIONS, "-cp", f"{self.lib_dir}/*", ADMIN_TOOL, *args]
         done = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if check and done.returncode != 0:
             last = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or ["no output"]
@@ -233,13 +242,14 @@ class LocalServer:
                     f"port {port} ({what}) is already in use: stop what holds it or choose another port "
                     "(NEO4J_URI / SHOPGRAPH_NEO4J_HTTP_PORT)"
                 )
-        self.write_config()
         if not (self.home / "data" / "dbms").exists():
             self.admin("dbms", "set-initial-password", self.settings.password)
+        memory = self.write_config()
+        say(f"memory: heap {memory.heap}, page cache {memory.pagecache} ({memory.reason})")
         cmd = [
             java,
-            f"-Xms{self.settings.heap}",
-            f"-Xmx{self.settings.heap}",
+            f"-Xms{memory.heap}",
+            f"-Xmx{memory.heap}",
             *JVM_OPTIONS,
             "-cp",
             f"{self.home / 'plugins'}/*:{self.conf_dir}/*:{self.lib_dir}/*",

@@ -70,8 +70,8 @@ class Settings:
             password_source=source,
             workspace=workspace,
             http_port=_int_env("SHOPGRAPH_NEO4J_HTTP_PORT", DEFAULT_HTTP_PORT),
-            heap=os.environ.get("SHOPGRAPH_NEO4J_HEAP") or "1g",
-            pagecache=os.environ.get("SHOPGRAPH_NEO4J_PAGECACHE") or "512m",
+            heap=os.environ.get("SHOPGRAPH_NEO4J_HEAP") or "auto",
+            pagecache=os.environ.get("SHOPGRAPH_NEO4J_PAGECACHE") or "auto",
             neo4j_version=os.environ.get("SHOPGRAPH_NEO4J_VERSION") or NEO4J_VERSION,
             cache_dir=cache_dir,
         )
