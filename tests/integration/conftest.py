@@ -16,6 +16,7 @@ import pytest
 from graph.connection import QueryRunner, open_driver
 from graph.schema import apply_schema, reset_database
 from shopgraph.settings import Settings
+from tests.support.analyst_world import PSEUDONYM_KEY, World, build_world, clear_world
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,3 +66,19 @@ def db(neo4j_driver, neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch) 
     reset_database(runner)
     apply_schema(runner)
     return runner
+
+
+@pytest.fixture(scope="module")
+def segmented(neo4j_driver, neo4j_settings: Settings, tmp_path_factory) -> Iterator[World]:
+    """The analyst tests' shop (tests/support/analyst_world.py), built once per module in the test Neo4j."""
+    home = tmp_path_factory.mktemp("analyst") / "home"
+    home.mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SHOPGRAPH_HOME", str(home))
+        mp.setenv("SHOPGRAPH_PSEUDONYM_KEY", PSEUDONYM_KEY)
+        mp.setenv("NEO4J_URI", neo4j_settings.uri)
+        mp.setenv("NEO4J_USER", neo4j_settings.user)
+        mp.setenv("NEO4J_PASSWORD", neo4j_settings.password)
+        db = QueryRunner(neo4j_driver)
+        yield build_world(db, home)
+        clear_world(db)

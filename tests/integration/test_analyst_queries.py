@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from graph.queries import bind, library
-from tests.integration.analyst_world import World, segmented  # noqa: F401
+from tests.support.analyst_world import World
 
 SEGMENT = "Loyal buyers"
 CHECKED: set[str] = set()

@@ -7,7 +7,7 @@ import numpy as np
 from embeddings.foldin import FOLD_WEIGHTS, ItemVectors, fold_in, item_profiles, normalise
 from embeddings.node2vec import Node2Vec
 from embeddings.pipeline import graph_items, graph_product_attributes
-from tests.unit.test_embed_node2vec import two_communities
+from tests.support.taste_graph import two_communities
 
 
 def unit(v):

@@ -18,7 +18,7 @@ from features.calendar import load_calendar
 from features.compute import compute_features
 from features.registry import METRICS, PARTS_OF_DAY, TOP_CATEGORIES
 from shopgraph.workspace import Workspace
-from tests.unit.features_store import ev, write_events
+from tests.support.features_store import ev, write_events
 
 # product -> (category_id, category_code, brand): a fixed little catalogue
 CATALOGUE = {

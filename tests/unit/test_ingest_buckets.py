@@ -17,7 +17,7 @@ from events.pseudonym import load_key, pseudonymise_ids
 from events.store import event_files
 from events.tombstones import add_tombstones
 from shopgraph.workspace import Workspace
-from tests.unit.ingest_support import ROW, write_csv
+from tests.support.ingest_support import ROW, write_csv
 
 
 def month_file(tmp_path: Path) -> Path:

@@ -20,7 +20,7 @@ from events.store import connect_events, event_files
 from events.tombstones import add_tombstones
 from shopgraph.errors import ShopgraphError
 from shopgraph.workspace import Workspace
-from tests.unit.ingest_support import ROW, ROW2, ROW3, leftovers, snapshot, write_csv
+from tests.support.ingest_support import ROW, ROW2, ROW3, leftovers, snapshot, write_csv
 
 OCT = "rees46-2019-oct-first5019.csv"
 NOV = "rees46-2019-nov-first683.csv"

@@ -31,7 +31,7 @@ def test_unknown_language_is_one_line(monkeypatch, tmp_path) -> None:
 def test_report_computes_the_recommendation_holdout_once_per_segmentation_run(monkeypatch, tmp_path) -> None:
     import json
 
-    from tests.unit.report_workspace import RUN_ID, build_report_workspace
+    from tests.support.report_workspace import RUN_ID, build_report_workspace
 
     workspace = build_report_workspace(tmp_path / "home", users=300)
     monkeypatch.setenv("SHOPGRAPH_HOME", str(workspace.home))

@@ -15,7 +15,7 @@ from reports import metrics_fr
 from reports.dossier import build_dossier, build_sections
 from reports.i18n import SECTIONS, label, num, pct, t
 from shopgraph.workspace import Workspace
-from tests.unit.report_workspace import RUN_ID, build_report_workspace
+from tests.support.report_workspace import RUN_ID, build_report_workspace
 
 
 @pytest.fixture(scope="module")

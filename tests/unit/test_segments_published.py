@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from cli import app
 from segments import assign, pipeline
 from shopgraph.workspace import Workspace
-from tests.unit.published_case import (
+from tests.support.published_case import (
     NO_VECTOR,
     UNPUBLISHED,
     lookalikes_arrive,

@@ -11,7 +11,7 @@ from events.ingest import ingest_files
 from events.pseudonym import load_key, pseudonymise_ids
 from graph.load import ingested_files, write_interactions
 from shopgraph.workspace import Workspace
-from tests.unit.ingest_support import write_csv
+from tests.support.ingest_support import write_csv
 
 COMMUNITIES = {
     "apple": (100_000, 2053013555631882655, "electronics.smartphone"),
