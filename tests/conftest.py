@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from shopgraph.workspace import Workspace
+from tests.support.planted_shop import PlantedShop, build_planted_shop
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SHOPGRAPH_SHARED_DATA") or REPO.parent / "shared" / "data")
@@ -32,3 +33,9 @@ def shared_data() -> Path:
             "(or set SHOPGRAPH_SHARED_DATA to their folder)"
         )
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def planted_shop(tmp_path_factory: pytest.TempPathFactory) -> PlantedShop:
+    """The session's synthetic shop with its features (tests/support/planted_shop.py); copy it to change it."""
+    return build_planted_shop(tmp_path_factory.mktemp("planted-shop"))

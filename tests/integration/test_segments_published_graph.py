@@ -13,8 +13,10 @@ from shopgraph.workspace import Workspace
 from tests.support.published_case import UNPUBLISHED, lookalikes_arrive, run_with_an_unpublished_cluster
 
 
-def test_assign_writes_only_published_segments_to_the_graph(db: QueryRunner, workspace: Workspace, tmp_path) -> None:
-    workspace, run = run_with_an_unpublished_cluster(tmp_path, db)
+def test_assign_writes_only_published_segments_to_the_graph(
+    db: QueryRunner, workspace: Workspace, planted_shop, tmp_path
+) -> None:
+    workspace, run = run_with_an_unpublished_cluster(planted_shop, tmp_path, db)
     write_run(db, workspace, run.run_dir)
     gone = lookalikes_arrive(workspace, run)
 

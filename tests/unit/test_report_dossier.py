@@ -15,12 +15,12 @@ from reports import metrics_fr
 from reports.dossier import build_dossier, build_sections
 from reports.i18n import SECTIONS, label, num, pct, t
 from shopgraph.workspace import Workspace
-from tests.support.report_workspace import RUN_ID, build_report_workspace
+from tests.support.report_workspace import RUN_ID
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory) -> Workspace:
-    return build_report_workspace(tmp_path_factory.mktemp("report-ws"))
+def workspace(report_workspace: Workspace) -> Workspace:
+    return report_workspace
 
 
 @pytest.fixture(scope="module")
