@@ -1,8 +1,11 @@
 """A real Neo4j for integration tests: ``NEO4J_URI`` when set, else the project's local server.
 
 The local server started here lives in its own workspace under ``.test-home`` (own data,
-own ports), so running the tests never touches the user's database. Nothing here skips:
-a server that cannot be reached fails the session, with the end of its log.
+own ports), so running the tests never touches the user's database. Under pytest-xdist each
+worker gets its own server (Neo4j Community has one user database): worker ``gwN`` uses
+``.test-home/gwN`` and the N-th ``bolt:http`` pair of ``SHOPGRAPH_TEST_PORTS`` (default
+``7688:7475,7690:7477``). Nothing here skips: a server that cannot be reached fails the
+session, with the end of its log.
 """
 
 from __future__ import annotations
@@ -27,15 +30,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
+DEFAULT_PORTS = "7688:7475,7690:7477"
+
+
+def _local_server_env() -> dict[str, str]:
+    """Home and ports of this process's test server: one per xdist worker, else ``.test-home`` on the first pair."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker.removeprefix("gw")) if worker.startswith("gw") else 0
+    pairs = (os.environ.get("SHOPGRAPH_TEST_PORTS") or DEFAULT_PORTS).split(",")
+    if index >= len(pairs):
+        pytest.fail(f"worker {worker} needs a bolt:http pair of its own: SHOPGRAPH_TEST_PORTS has {len(pairs)}")
+    bolt, http = pairs[index].split(":")
+    home = Path(os.environ.get("SHOPGRAPH_TEST_HOME") or REPO / ".test-home")
+    return {
+        "SHOPGRAPH_HOME": str(home / worker if worker else home),
+        "NEO4J_URI": f"bolt://127.0.0.1:{bolt}",
+        "SHOPGRAPH_NEO4J_HTTP_PORT": http,
+    }
+
+
 @pytest.fixture(scope="session")
 def neo4j_settings() -> Iterator[Settings]:
     started = None
-    if not os.environ.get("NEO4J_URI"):
+    if os.environ.get("NEO4J_URI"):
+        if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+            pytest.fail("NEO4J_URI names one database for several xdist workers: unset it, or run with -n 0")
+    else:
         from graph.server import LocalServer
 
-        os.environ.setdefault("SHOPGRAPH_HOME", str(REPO / ".test-home"))
-        os.environ["NEO4J_URI"] = "bolt://127.0.0.1:7688"
-        os.environ.setdefault("SHOPGRAPH_NEO4J_HTTP_PORT", "7475")
+        os.environ.update(_local_server_env())
         server = LocalServer(Settings.from_env())
         try:
             if server.start():

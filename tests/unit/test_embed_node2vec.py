@@ -35,6 +35,7 @@ def test_walks_stop_at_nodes_without_neighbours() -> None:
     assert list(walks[walks[:, 0] == 2][0]) == [2, -1, -1, -1]
 
 
+@pytest.mark.slow
 def test_first_order_steps_follow_the_weights() -> None:
     g = csr_graph(3, [0, 0], [1, 2], np.array([1.0, 3.0]))
     walks, _ = random_walks(g, walk_length=2, walks_per_node=4000, starts=np.array([0]))

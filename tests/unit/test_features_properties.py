@@ -78,6 +78,7 @@ def compute(events: list[dict]) -> dict[int, dict]:
     return rows
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(event_strategy, min_size=1, max_size=40))
 def test_feature_invariants(events: list[dict]) -> None:

@@ -42,6 +42,7 @@ def store_rows(workspace: Workspace) -> dict[str, list[tuple]]:
     }
 
 
+@pytest.mark.chain
 @pytest.mark.parametrize("batch_rows", [5, 122_880])
 def test_any_bucket_count_gives_the_same_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_rows: int
