@@ -51,7 +51,8 @@ def test_graph_counts_equal_the_event_store(db: QueryRunner, real_store: Workspa
     purchases = (
         duckdb.connect()
         .execute(
-            f"SELECT round(sum(price), 2) FROM read_parquet('{real_store.events_dir}/*/*.parquet') WHERE event_type = 'purchase'"
+            f"SELECT round(sum(price), 2) FROM read_parquet('{real_store.events_dir}/*/*.parquet') "
+            "WHERE event_type = 'purchase'"
         )
         .fetchone()[0]
     )

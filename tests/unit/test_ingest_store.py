@@ -95,7 +95,8 @@ def test_category_code_levels_and_nulls(workspace: Workspace, shared_data: Path)
     con = connect_events(workspace)
     assert con.execute("SELECT count(*) FROM events WHERE category_code = '' OR brand = ''").fetchall() == [(0,)]
     assert con.execute(
-        "SELECT category_l1, category_l2, category_l3 FROM events WHERE category_code = 'appliances.environment.water_heater' LIMIT 1"
+        "SELECT category_l1, category_l2, category_l3 FROM events "
+        "WHERE category_code = 'appliances.environment.water_heater' LIMIT 1"
     ).fetchall() == [("appliances", "environment", "water_heater")]
 
 
