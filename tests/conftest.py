@@ -12,23 +12,18 @@ from tests.support.planted_shop import PlantedShop, build_planted_shop
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SHOPGRAPH_SHARED_DATA") or REPO.parent / "shared" / "data")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # xdist workers run with COLUMNS=80, which rich's module-level consoles would keep as a fixed width
+    # (the CLI tests give CliRunner a wider COLUMNS); a serial run has none
+    os.environ.pop("COLUMNS", None)
 CHAIN_FIXTURES = {"planted_shop", "report_workspace"}
 """A test that uses one of these runs the product's chain on a synthetic shop: it is marked ``chain``."""
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    xdist = config.pluginmanager.hasplugin("xdist")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if CHAIN_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.chain)
-        if xdist and _uses_a_module_fixture(item):  # with --dist loadgroup: one worker builds it, once
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-
-
-def _uses_a_module_fixture(item: pytest.Item) -> bool:
-    info = getattr(item, "_fixtureinfo", None)
-    defs = info.name2fixturedefs.values() if info is not None else ()
-    return any(fixture.scope == "module" for chain in defs for fixture in chain)
 
 
 @pytest.fixture
