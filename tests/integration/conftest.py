@@ -31,6 +31,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 DEFAULT_PORTS = "7688:7475,7690:7477"
+GIVEN_URI = os.environ.get("NEO4J_URI")  # read before any test runs: a CLI test may load a .env later
 
 
 def _local_server_env() -> dict[str, str]:
@@ -52,7 +53,7 @@ def _local_server_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def neo4j_settings() -> Iterator[Settings]:
     started = None
-    if os.environ.get("NEO4J_URI"):
+    if GIVEN_URI:
         if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
             pytest.fail("NEO4J_URI names one database for several xdist workers: unset it, or run with -n 0")
     else:
