@@ -10,6 +10,7 @@ session, with the end of its log.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,6 +51,15 @@ def _local_server_env() -> dict[str, str]:
     }
 
 
+def _provision_once(server) -> None:
+    """Fetch the Neo4j jars into the shared cache under a lock: xdist workers start their servers together."""
+    lock_path = Path(os.environ.get("SHOPGRAPH_TEST_HOME") or REPO / ".test-home") / ".provision.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        server.provision()
+
+
 @pytest.fixture(scope="session")
 def neo4j_settings() -> Iterator[Settings]:
     started = None
@@ -62,6 +72,7 @@ def neo4j_settings() -> Iterator[Settings]:
         os.environ.update(_local_server_env())
         server = LocalServer(Settings.from_env())
         try:
+            _provision_once(server)
             if server.start():
                 started = server
         except Exception as exc:
