@@ -52,8 +52,8 @@ def build(args) -> dict:
     from graph.vectors import write_user_vectors
     from shopgraph.settings import Settings
     from shopgraph.workspace import Workspace
-    from tests.integration.analyst_world import write_fake_vectors
-    from tests.integration.segment_fixture import NOT_ENOUGH, Assignment, write_segments
+    from tests.support.analyst_world import write_fake_vectors
+    from tests.support.segment_fixture import NOT_ENOUGH, Assignment, write_segments
 
     sys.path.insert(0, str(REPO / "bench"))
     from recommend import STANDIN_K, standin_segments

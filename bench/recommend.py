@@ -136,7 +136,7 @@ def check_cypher(train_home: Path, features: Path, segments: dict[int, int], rec
     from graph.recommend import Recommender
     from graph.schema import apply_schema, reset_database
     from shopgraph.workspace import Workspace
-    from tests.integration.segment_fixture import NOT_ENOUGH, Assignment, write_segments
+    from tests.support.segment_fixture import NOT_ENOUGH, Assignment, write_segments
 
     names = {sid: (f"Stand-in segment {sid}", f"Segment provisoire {sid}") for sid in range(1, STANDIN_K + 1)}
     names[0] = NOT_ENOUGH[1:]

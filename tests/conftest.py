@@ -8,9 +8,22 @@ from pathlib import Path
 import pytest
 
 from shopgraph.workspace import Workspace
+from tests.support.planted_shop import PlantedShop, build_planted_shop
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SHOPGRAPH_SHARED_DATA") or REPO.parent / "shared" / "data")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # xdist workers run with COLUMNS=80, which rich's module-level consoles would keep as a fixed width
+    # (the CLI tests give CliRunner a wider COLUMNS); a serial run has none
+    os.environ.pop("COLUMNS", None)
+CHAIN_FIXTURES = {"planted_shop", "report_workspace"}
+"""A test that uses one of these runs the product's chain on a synthetic shop: it is marked ``chain``."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if CHAIN_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.chain)
 
 
 @pytest.fixture
@@ -32,3 +45,9 @@ def shared_data() -> Path:
             "(or set SHOPGRAPH_SHARED_DATA to their folder)"
         )
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def planted_shop(tmp_path_factory: pytest.TempPathFactory) -> PlantedShop:
+    """The session's synthetic shop with its features (tests/support/planted_shop.py); copy it to change it."""
+    return build_planted_shop(tmp_path_factory.mktemp("planted-shop"))

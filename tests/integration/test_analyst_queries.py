@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from graph.queries import bind, library
-from tests.integration.analyst_world import World, segmented  # noqa: F401
+from tests.support.analyst_world import World
 
 SEGMENT = "Loyal buyers"
 CHECKED: set[str] = set()
@@ -221,8 +221,10 @@ def test_cart_abandoners(segmented: World) -> None:
     expected = (
         segmented.duck()
         .execute("""
-        WITH c AS (SELECT user_id, product_id, max(event_time) AS at FROM events WHERE event_type = 'cart' GROUP BY 1, 2),
-             b AS (SELECT user_id, product_id, max(event_time) AS at FROM events WHERE event_type = 'purchase' GROUP BY 1, 2)
+        WITH c AS (SELECT user_id, product_id, max(event_time) AS at FROM events
+                   WHERE event_type = 'cart' GROUP BY 1, 2),
+             b AS (SELECT user_id, product_id, max(event_time) AS at FROM events
+                   WHERE event_type = 'purchase' GROUP BY 1, 2)
         SELECT c.user_id, list(c.product_id ORDER BY c.product_id) FROM c LEFT JOIN b USING (user_id, product_id)
         WHERE c.at >= TIMESTAMP '2019-11-15' AND (b.at IS NULL OR b.at < c.at) GROUP BY c.user_id""")
         .fetchall()

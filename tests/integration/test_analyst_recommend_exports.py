@@ -14,7 +14,7 @@ from events.pseudonym import pseudonym
 from graph.audience import export_profiles, export_segment
 from graph.recommend import Recommender
 from graph.vectors import write_user_vectors
-from tests.integration.analyst_world import PSEUDONYM_KEY, World, segmented, write_fake_vectors  # noqa: F401
+from tests.support.analyst_world import PSEUDONYM_KEY, World, write_fake_vectors
 
 SEGMENT = "Loyal buyers"
 runner = CliRunner()

@@ -11,7 +11,7 @@ from features.graph_write import write_user_features
 from features.registry import graph_metrics
 from graph.connection import QueryRunner
 from shopgraph.workspace import Workspace
-from tests.unit.features_store import ev, write_events
+from tests.support.features_store import ev, write_events
 
 EVENTS = [
     # user 1: buys in one of two sessions

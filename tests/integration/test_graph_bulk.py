@@ -21,8 +21,8 @@ from graph.schema import reset_database
 from graph.server import LocalServer
 from shopgraph.settings import Settings
 from shopgraph.workspace import Workspace
-from tests.integration.graph_dump import dump_graph
-from tests.integration.store_builder import store_from_csv
+from tests.support.graph_dump import dump_graph
+from tests.support.store_builder import store_from_csv
 
 
 def value_types(db: QueryRunner) -> list[tuple]:

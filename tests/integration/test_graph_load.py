@@ -10,7 +10,7 @@ from events.store import connect_events
 from graph.connection import QueryRunner
 from graph.load import ingested_files, load, step_queries
 from shopgraph.workspace import Workspace
-from tests.integration.store_builder import store_from_csv
+from tests.support.store_builder import store_from_csv
 
 REL = {"view": "VIEWED", "cart": "CARTED", "remove_from_cart": "REMOVED", "purchase": "PURCHASED"}
 

@@ -17,8 +17,8 @@ from graph.erasure import forget
 from graph.load import load
 from shopgraph.errors import ShopgraphError
 from shopgraph.workspace import Workspace
-from tests.integration.graph_dump import dump_graph
-from tests.integration.store_builder import store_from_csv
+from tests.support.graph_dump import dump_graph
+from tests.support.store_builder import store_from_csv
 
 LOAD = [sys.executable, "-c", "from cli import app; app()", "load", "--batch-size", "100"]
 STEPS = {"products": 2, "users": 3, "viewed": 4}

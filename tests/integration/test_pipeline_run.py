@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from cli import app
@@ -12,6 +13,8 @@ from graph.connection import QueryRunner
 from pipeline.run import STEPS, run_pipeline
 from pipeline.state import PipelineState
 from shopgraph.workspace import Workspace
+
+pytestmark = pytest.mark.chain  # the whole chain, end to end
 
 MONTHS = ["2019-11", "2019-12", "2020-01"]
 

@@ -10,11 +10,13 @@ from cli import app
 from graph.connection import QueryRunner
 from segments.writeback import write_run
 from shopgraph.workspace import Workspace
-from tests.unit.published_case import UNPUBLISHED, lookalikes_arrive, run_with_an_unpublished_cluster
+from tests.support.published_case import UNPUBLISHED, lookalikes_arrive, run_with_an_unpublished_cluster
 
 
-def test_assign_writes_only_published_segments_to_the_graph(db: QueryRunner, workspace: Workspace, tmp_path) -> None:
-    workspace, run = run_with_an_unpublished_cluster(tmp_path, db)
+def test_assign_writes_only_published_segments_to_the_graph(
+    db: QueryRunner, workspace: Workspace, planted_shop, tmp_path
+) -> None:
+    workspace, run = run_with_an_unpublished_cluster(planted_shop, tmp_path, db)
     write_run(db, workspace, run.run_dir)
     gone = lookalikes_arrive(workspace, run)
 

@@ -16,8 +16,8 @@ from graph.connection import QueryRunner
 from graph.schema import reset_database
 from segments.writeback import write_run
 from shopgraph.workspace import Workspace
-from tests.integration.graph_dump import dump_graph
-from tests.integration.test_segments_writeback import (
+from tests.support.graph_dump import dump_graph
+from tests.support.writeback_case import (
     RUN_A,
     RUN_B,
     assert_shows_exactly,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pyarrow.parquet as pq
+import pytest
 
 from events.ingest import ingest_files
 from events.synth import generate
@@ -15,6 +16,8 @@ from graph.load import load
 from segments.segmentation import segment
 from segments.writeback import write_run
 from shopgraph.workspace import Workspace
+
+pytestmark = pytest.mark.chain  # the whole chain, end to end
 
 
 def test_a_pipeline_run_lands_whole_in_the_graph(db: QueryRunner, workspace: Workspace, tmp_path) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from embeddings.foldin import FOLD_WEIGHTS, ItemVectors, fold_in, item_profiles, normalise
 from embeddings.node2vec import Node2Vec
 from embeddings.training import graph_items, graph_product_attributes
-from tests.unit.test_embed_node2vec import two_communities
+from tests.support.taste_graph import two_communities
 
 
 def unit(v):
@@ -48,6 +49,7 @@ def test_normalise_keeps_zero_rows() -> None:
     assert np.allclose(out, [[0.6, 0.8], [0, 0]])
 
 
+@pytest.mark.slow
 def test_a_new_user_lands_among_users_of_the_same_taste() -> None:
     g = two_communities(users_per_side=60)
     vectors = Node2Vec(dimensions=16, walk_length=20, walks_per_node=8, epochs=2, seed=1).fit(g).vectors_

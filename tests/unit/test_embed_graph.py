@@ -17,7 +17,7 @@ from embeddings.graph import (
     sample_users,
 )
 from shopgraph.errors import ShopgraphError
-from tests.unit.embed_support import add_month, stored, taste_rows
+from tests.support.embed_support import add_month, stored, taste_rows
 
 
 def dense(indptr, indices, weights, n):

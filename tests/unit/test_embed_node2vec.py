@@ -8,33 +8,14 @@ import numba
 import numpy as np
 import pytest
 
-from embeddings.graph import InteractionGraph, build_graph, from_edges
+from embeddings.graph import InteractionGraph, from_edges
 from embeddings.node2vec import Node2Vec, random_walks
+from tests.support.taste_graph import two_communities
 
 
 def csr_graph(n, src, dst, weights=None) -> InteractionGraph:
     indptr, indices, w = from_edges(n, np.asarray(src), np.asarray(dst), weights)
     return InteractionGraph(indptr, indices, w, np.zeros(n, np.int8))
-
-
-def two_communities(users_per_side: int = 60, seed: int = 0) -> InteractionGraph:
-    """Users 0..k-1 touch products 0..14 (brand a, category 1), the others products 15..29 (brand b, category 2)."""
-    rng = np.random.default_rng(seed)
-    u, p = [], []
-    for user in range(2 * users_per_side):
-        base = 0 if user < users_per_side else 15
-        for j in rng.choice(15, 4, replace=False):
-            u.append(user)
-            p.append(base + j)
-    products = np.arange(30)
-    return build_graph(
-        np.array(u),
-        np.array(p),
-        np.ones(len(u)),
-        products,
-        np.where(products < 15, 1, 2),
-        ["a" if x < 15 else "b" for x in products],
-    )
 
 
 def test_walks_follow_edges_and_have_the_asked_shape() -> None:
@@ -54,6 +35,7 @@ def test_walks_stop_at_nodes_without_neighbours() -> None:
     assert list(walks[walks[:, 0] == 2][0]) == [2, -1, -1, -1]
 
 
+@pytest.mark.slow
 def test_first_order_steps_follow_the_weights() -> None:
     g = csr_graph(3, [0, 0], [1, 2], np.array([1.0, 3.0]))
     walks, _ = random_walks(g, walk_length=2, walks_per_node=4000, starts=np.array([0]))

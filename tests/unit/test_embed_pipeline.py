@@ -14,7 +14,7 @@ from embeddings.store import paths, read_item_vectors, read_user_table, read_use
 from embeddings.training import embed, fold_in_new_users
 from graph.erasure import forget
 from shopgraph.errors import ShopgraphError
-from tests.unit.embed_support import SMALL, add_month, stored, taste_rows
+from tests.support.embed_support import SMALL, add_month, stored, taste_rows
 
 APPLE = list(range(1001, 1031))
 XIAOMI = list(range(2001, 2031))

@@ -14,8 +14,8 @@ from features.calendar import load_calendar
 from features.compute import bucket_count, build_user_features, compute_features, user_buckets
 from features.registry import KEY
 from shopgraph.workspace import Workspace
-from tests.unit.features_store import ev, write_events
-from tests.unit.test_features_metrics import CALENDAR, EVENTS
+from tests.support.features_case import CALENDAR, EVENTS
+from tests.support.features_store import ev, write_events
 
 
 def _table(workspace: Workspace, buckets: int) -> list[dict]:

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from shopgraph.workspace import Workspace
-from tests.unit.features_store import ev, write_events
+from tests.support.features_store import ev, write_events
 
 runner = CliRunner()
 

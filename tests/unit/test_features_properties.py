@@ -18,7 +18,7 @@ from features.calendar import load_calendar
 from features.compute import compute_features
 from features.registry import METRICS, PARTS_OF_DAY, TOP_CATEGORIES
 from shopgraph.workspace import Workspace
-from tests.unit.features_store import ev, write_events
+from tests.support.features_store import ev, write_events
 
 # product -> (category_id, category_code, brand): a fixed little catalogue
 CATALOGUE = {
@@ -78,6 +78,7 @@ def compute(events: list[dict]) -> dict[int, dict]:
     return rows
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(event_strategy, min_size=1, max_size=40))
 def test_feature_invariants(events: list[dict]) -> None:

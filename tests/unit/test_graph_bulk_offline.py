@@ -14,7 +14,7 @@ from cli import app
 from graph.bulk import write_csvs
 from graph.load import ingested_files
 from shopgraph.workspace import Workspace
-from tests.integration.store_builder import store_from_csv
+from tests.support.store_builder import store_from_csv
 
 
 def test_bulk_refuses_a_remote_server(monkeypatch) -> None:

@@ -38,6 +38,8 @@ def test_connection_lost_inside_a_command_is_one_clear_error(monkeypatch, worksp
 
     monkeypatch.setenv("NEO4J_PASSWORD", "whatever-password")
     monkeypatch.setattr(connection, "open_driver", lambda settings: Driver())
-    with pytest.raises(ShopgraphError, match="lost the connection to Neo4j .*run the command again"):
-        with connection.connect(Settings.from_env()):
-            raise SessionExpired("server went away")
+    with (
+        pytest.raises(ShopgraphError, match=r"lost the connection to Neo4j .*run the command again"),
+        connection.connect(Settings.from_env()),
+    ):
+        raise SessionExpired("server went away")

@@ -14,7 +14,7 @@ from events.manifest import read_manifest
 from events.validate import HEADER
 from shopgraph.errors import ShopgraphError
 from shopgraph.workspace import Workspace
-from tests.unit.ingest_support import ROW, ROW2, ROW3, leftovers, snapshot, write_csv
+from tests.support.ingest_support import ROW, ROW2, ROW3, leftovers, snapshot, write_csv
 
 
 @pytest.fixture

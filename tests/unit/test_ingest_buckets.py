@@ -17,7 +17,7 @@ from events.pseudonym import load_key, pseudonymise_ids
 from events.store import event_files
 from events.tombstones import add_tombstones
 from shopgraph.workspace import Workspace
-from tests.unit.ingest_support import ROW, write_csv
+from tests.support.ingest_support import ROW, write_csv
 
 
 def month_file(tmp_path: Path) -> Path:
@@ -42,6 +42,7 @@ def store_rows(workspace: Workspace) -> dict[str, list[tuple]]:
     }
 
 
+@pytest.mark.chain
 @pytest.mark.parametrize("batch_rows", [5, 122_880])
 def test_any_bucket_count_gives_the_same_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_rows: int

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from shopgraph.workspace import Workspace
-from tests.unit.ingest_support import ROW, ROW2, snapshot, write_csv
+from tests.support.ingest_support import ROW, ROW2, snapshot, write_csv
 
 runner = CliRunner()
 

@@ -20,7 +20,7 @@ from events.store import connect_events, event_files
 from events.tombstones import add_tombstones
 from shopgraph.errors import ShopgraphError
 from shopgraph.workspace import Workspace
-from tests.unit.ingest_support import ROW, ROW2, ROW3, leftovers, snapshot, write_csv
+from tests.support.ingest_support import ROW, ROW2, ROW3, leftovers, snapshot, write_csv
 
 OCT = "rees46-2019-oct-first5019.csv"
 NOV = "rees46-2019-nov-first683.csv"
@@ -95,7 +95,8 @@ def test_category_code_levels_and_nulls(workspace: Workspace, shared_data: Path)
     con = connect_events(workspace)
     assert con.execute("SELECT count(*) FROM events WHERE category_code = '' OR brand = ''").fetchall() == [(0,)]
     assert con.execute(
-        "SELECT category_l1, category_l2, category_l3 FROM events WHERE category_code = 'appliances.environment.water_heater' LIMIT 1"
+        "SELECT category_l1, category_l2, category_l3 FROM events "
+        "WHERE category_code = 'appliances.environment.water_heater' LIMIT 1"
     ).fetchall() == [("appliances", "environment", "water_heater")]
 
 

@@ -17,7 +17,7 @@ from segments.recommend_eval import (
     top_department,
 )
 from shopgraph.workspace import Workspace
-from tests.unit.features_store import ev, write_events
+from tests.support.features_store import ev, write_events
 
 ELECTRONICS, APPAREL = "electronics.audio", "apparel.shoes"
 #: product → (category id, category code, price); product 9 is priced 0 (dirt)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from cli import app
+from shopgraph.workspace import Workspace
 
 runner = CliRunner()
 
@@ -28,12 +29,15 @@ def test_unknown_language_is_one_line(monkeypatch, tmp_path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_report_computes_the_recommendation_holdout_once_per_segmentation_run(monkeypatch, tmp_path) -> None:
+def test_report_computes_the_recommendation_holdout_once_per_segmentation_run(
+    report_workspace, monkeypatch, tmp_path
+) -> None:
     import json
+    import shutil
 
-    from tests.unit.report_workspace import RUN_ID, build_report_workspace
+    from tests.support.report_workspace import RUN_ID
 
-    workspace = build_report_workspace(tmp_path / "home", users=300)
+    workspace = Workspace(shutil.copytree(report_workspace.home, tmp_path / "home"))
     monkeypatch.setenv("SHOPGRAPH_HOME", str(workspace.home))
     holdout = workspace.reports_dir / "recommend_eval.json"
     holdout.unlink()

@@ -19,12 +19,12 @@ from reports.inputs import read_inputs
 from reports.sections import Context
 from reports.sections.segments import section_segments
 from shopgraph.workspace import Workspace
-from tests.unit.report_workspace import PROFILE_METRICS, RUN_ID, build_report_workspace
+from tests.support.report_workspace import PROFILE_METRICS, RUN_ID
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory) -> Workspace:
-    return build_report_workspace(tmp_path_factory.mktemp("report-ws"))
+def workspace(report_workspace: Workspace) -> Workspace:
+    return report_workspace
 
 
 @pytest.fixture(scope="module")

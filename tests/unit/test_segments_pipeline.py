@@ -11,25 +11,19 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from events.ingest import ingest_files
-from events.synth import generate
-from features.calendar import load_calendar
-from features.compute import FEATURES_FILE, build_user_features
+from features.compute import FEATURES_FILE
 from segments import runs
 from segments.segmentation import classify_new_customers, segment
 from shopgraph.workspace import Workspace
+from tests.support.planted_shop import PlantedShop
 
 runner = CliRunner()
 QUICK = ("knn", "decision_tree")
 
 
 @pytest.fixture(scope="module")
-def segmented(tmp_path_factory) -> tuple[Workspace, object]:
-    root = tmp_path_factory.mktemp("segments")
-    data = generate(root / "data", users=700, months="2019-11..2019-12", seed=3)
-    workspace = Workspace(root / "home")
-    ingest_files(workspace, sorted(data.files), pseudonymise=False)
-    build_user_features(workspace, load_calendar())
+def segmented(planted_shop: PlantedShop, tmp_path_factory) -> tuple[Workspace, object]:
+    workspace = planted_shop.copy(tmp_path_factory.mktemp("segments") / "home")
     return workspace, segment(workspace, seed=0, classifiers=QUICK)
 
 

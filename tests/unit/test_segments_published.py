@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from cli import app
 from segments import assign, segmentation
 from shopgraph.workspace import Workspace
-from tests.unit.published_case import (
+from tests.support.published_case import (
     NO_VECTOR,
     UNPUBLISHED,
     lookalikes_arrive,
@@ -71,13 +71,15 @@ def test_published_clusters_keep_enough_members_at_or_above_the_threshold() -> N
 
 
 @pytest.fixture(scope="module")
-def unpublished_run(tmp_path_factory) -> tuple[Workspace, segmentation.SegmentRun]:
-    return run_with_an_unpublished_cluster(tmp_path_factory.mktemp("published"))
+def unpublished_run(planted_shop, tmp_path_factory) -> tuple[Workspace, segmentation.SegmentRun]:
+    return run_with_an_unpublished_cluster(planted_shop, tmp_path_factory.mktemp("published"))
 
 
-def test_a_cluster_too_small_to_act_on_is_not_published_and_its_members_get_a_published_segment(tmp_path) -> None:
+def test_a_cluster_too_small_to_act_on_is_not_published_and_its_members_get_a_published_segment(
+    planted_shop, tmp_path
+) -> None:
     tiny = segmentation.MIN_SEGMENT_CUSTOMERS - 2
-    workspace, run = run_with_an_unpublished_cluster(tmp_path, tiny=tiny)
+    workspace, run = run_with_an_unpublished_cluster(planted_shop, tmp_path, tiny=tiny)
     ids = {s["segment_id"] for s in run.segments}
     assert UNPUBLISHED not in ids and run.record["classifier"]["unpublished_clusters"] == [UNPUBLISHED]
     assignments = pd.read_parquet(run.run_dir / "assignments.parquet").set_index("user_id")

@@ -13,6 +13,7 @@ def _business(n: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).random((n, 2))
 
 
+@pytest.mark.slow
 def test_the_rule_picks_the_planted_k_on_clear_blobs() -> None:
     X, _ = make_blobs(600, n_features=6, centers=5, cluster_std=0.6, center_box=(-12, 12), random_state=3)
     candidates = evaluate(X, _business(len(X)), methods=("kmeans", "gmm", "ward"), ks=(3, 4, 5, 6, 7, 8), seed=0)

@@ -6,21 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from events.ingest import ingest_files
-from events.synth import generate
 from features.calendar import load_calendar
-from features.compute import FEATURES_FILE, build_user_features
+from features.compute import FEATURES_FILE
 from segments import threshold
 from shopgraph.workspace import Workspace
+from tests.support.planted_shop import PlantedShop
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> tuple[Workspace, pd.DataFrame]:
-    root = tmp_path_factory.mktemp("threshold")
-    data = generate(root / "data", users=500, months="2019-11..2019-12", seed=5)
-    workspace = Workspace(root / "home")
-    ingest_files(workspace, sorted(data.files), pseudonymise=True)
-    build_user_features(workspace, load_calendar())
+def store(planted_shop: PlantedShop, tmp_path_factory) -> tuple[Workspace, pd.DataFrame]:
+    workspace = planted_shop.copy(tmp_path_factory.mktemp("threshold") / "home")
     features = pd.read_parquet(workspace.features_dir / FEATURES_FILE).sort_values("user_id")
     return workspace, features[features["n_events"] >= 5].reset_index(drop=True)
 

@@ -11,7 +11,7 @@ import pytest
 
 from segments.writeback import parse_size, read_run_folder, segment_key, switch_capacity
 from shopgraph.errors import ShopgraphError
-from tests.integration.test_segments_writeback import RUN_A, RUN_B, make_run
+from tests.support.writeback_case import RUN_A, RUN_B, make_run
 
 
 def test_a_run_folder_becomes_segments_keys_and_rows(tmp_path: Path) -> None:

@@ -131,7 +131,8 @@ def test_missing_code_and_brand_near_the_real_rates_and_per_product(con: duckdb.
     assert (
         one(
             con,
-            "SELECT count(DISTINCT coalesce(category_code, '')) FROM (SELECT DISTINCT category_id, category_code FROM ev) GROUP BY category_id ORDER BY 1 DESC LIMIT 1",
+            "SELECT count(DISTINCT coalesce(category_code, '')) "
+            "FROM (SELECT DISTINCT category_id, category_code FROM ev) GROUP BY category_id ORDER BY 1 DESC LIMIT 1",
         )
         == 1
     )

@@ -21,7 +21,7 @@ from events.manifest import IngestedFile, write_manifest
 from features.calendar import load_calendar
 from features.compute import build_user_features
 from shopgraph.workspace import Workspace
-from tests.unit.features_store import write_events
+from tests.support.features_store import write_events
 
 RUN_ID = "20261201T203000Z-a1b2c3"
 PREVIOUS_RUN_ID = "20261101T090000Z-0f0e0d"

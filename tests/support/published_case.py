@@ -11,13 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from events.ingest import ingest_files
-from events.synth import generate
-from features.calendar import load_calendar
-from features.compute import build_user_features
 from segments import segmentation
 from segments import threshold as threshold_module
 from shopgraph.workspace import Workspace
+from tests.support.planted_shop import PlantedShop
 
 QUICK = ("knn", "decision_tree")
 THRESHOLD = 8  # the run's activity threshold in the case below
@@ -41,18 +38,18 @@ def _write_vectors(workspace: Workspace, ids: np.ndarray) -> None:
     pq.write_table(table, workspace.embeddings_dir / "user_vectors.parquet")
 
 
-def run_with_an_unpublished_cluster(root: Path, db=None, tiny: int = 0) -> tuple[Workspace, segmentation.SegmentRun]:
-    """A real run where cluster 4 holds exactly the clustered users under the threshold of 8 events (the
-    final fit and the threshold study are replaced to make it so); loaded into ``db`` when given.
-    With ``tiny``, cluster 4 also holds that many users at or above the threshold (too few to publish)."""
-    data = generate(root / "data", users=500, months="2019-11..2019-12", seed=5)
-    workspace = Workspace(root / "home")
-    ingest_files(workspace, sorted(data.files), pseudonymise=False)
+def run_with_an_unpublished_cluster(
+    shop: PlantedShop, root: Path, db=None, tiny: int = 0
+) -> tuple[Workspace, segmentation.SegmentRun]:
+    """A real run on a copy of the planted shop in ``root / "home"`` where cluster 4 holds exactly the
+    clustered users under the threshold of 8 events (the final fit and the threshold study are replaced
+    to make it so); loaded into ``db`` when given. With ``tiny``, cluster 4 also holds that many users at
+    or above the threshold (too few to publish)."""
+    workspace = shop.copy(root / "home")
     if db is not None:
         from graph.load import load
 
         load(db, workspace)
-    build_user_features(workspace, load_calendar())
     features = segmentation.read_features(workspace)
     _write_vectors(workspace, features["user_id"].to_numpy(np.int64)[:-NO_VECTOR])  # fold-in failed for the rest
     n_events = features["n_events"].to_numpy(float)

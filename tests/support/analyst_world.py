@@ -1,13 +1,12 @@
 """A small synthetic shop loaded into the test Neo4j with features, fixture segments and fake user vectors.
 
-Built once per test module (``segmented`` fixture): `synth` → ingest → load → features, then
-the TEST FIXTURE segments (tests/integration/segment_fixture.py) and a fake
-``embeddings/user_vectors.parquet`` written to the graph by graph/vectors.py.
+Built once per test module (the ``segmented`` fixture of tests/integration/conftest.py): `synth` →
+ingest → load → features, then the TEST FIXTURE segments (tests/support/segment_fixture.py) and a
+fake ``embeddings/user_vectors.parquet`` written to the graph by graph/vectors.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +14,6 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from events.ingest import ingest_files
 from events.store import connect_events
@@ -27,9 +25,8 @@ from graph.connection import QueryRunner
 from graph.load import load
 from graph.schema import apply_schema, reset_database
 from graph.vectors import write_user_vectors
-from shopgraph.settings import Settings
 from shopgraph.workspace import Workspace
-from tests.integration.segment_fixture import Assignment, previous_assignments, rule_assignments, write_segments
+from tests.support.segment_fixture import Assignment, previous_assignments, rule_assignments, write_segments
 
 USERS = 400
 DIMENSIONS = 8
@@ -81,34 +78,29 @@ def write_fake_vectors(
     return dict(zip(ids, vectors, strict=True))
 
 
-@pytest.fixture(scope="module")
-def segmented(neo4j_driver, neo4j_settings: Settings, tmp_path_factory) -> Iterator[World]:
-    home = tmp_path_factory.mktemp("analyst") / "home"
-    home.mkdir()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SHOPGRAPH_HOME", str(home))
-        mp.setenv("SHOPGRAPH_PSEUDONYM_KEY", PSEUDONYM_KEY)
-        mp.setenv("NEO4J_URI", neo4j_settings.uri)
-        mp.setenv("NEO4J_USER", neo4j_settings.user)
-        mp.setenv("NEO4J_PASSWORD", neo4j_settings.password)
-        workspace = Workspace(home)
-        db = QueryRunner(neo4j_driver)
-        reset_database(db)
-        db.run_text("DROP INDEX user_embedding IF EXISTS")
-        apply_schema(db)
-        synth_dir = home.parent / "synth"
-        result = generate(synth_dir, users=USERS, months="2019-10..2019-12", seed=11)
-        ingest_files(workspace, list(result.files))
-        load(db, workspace, batch_size=2_000)
-        table = build_user_features(workspace, load_calendar())
-        write_user_features(db, table.path)
-        current, previous = rule_assignments(table.path), previous_assignments(table.path)
-        write_segments(db, current, previous)
-        vectors = write_fake_vectors(workspace, list(current))
-        write_user_vectors(db, workspace, batch_size=150)
-        yield World(workspace, db, table.path, current, previous, vectors, synth_dir)
-        # leave the shared test database as the other modules expect it: no fixture constraint or vector index
-        reset_database(db)
-        db.run_text("DROP INDEX user_embedding IF EXISTS")
-        db.run_text("DROP CONSTRAINT segment_key_unique IF EXISTS")
-        apply_schema(db)
+def build_world(db: QueryRunner, home: Path) -> World:
+    """`synth` → ingest → load → features, the fixture segments and fake vectors, in ``home`` and ``db``
+    (the caller points ``SHOPGRAPH_HOME``, the pseudonym key and the Neo4j variables at them)."""
+    workspace = Workspace(home)
+    reset_database(db)
+    db.run_text("DROP INDEX user_embedding IF EXISTS")
+    apply_schema(db)
+    synth_dir = home.parent / "synth"
+    result = generate(synth_dir, users=USERS, months="2019-10..2019-12", seed=11)
+    ingest_files(workspace, list(result.files))
+    load(db, workspace, batch_size=2_000)
+    table = build_user_features(workspace, load_calendar())
+    write_user_features(db, table.path)
+    current, previous = rule_assignments(table.path), previous_assignments(table.path)
+    write_segments(db, current, previous)
+    vectors = write_fake_vectors(workspace, list(current))
+    write_user_vectors(db, workspace, batch_size=150)
+    return World(workspace, db, table.path, current, previous, vectors, synth_dir)
+
+
+def clear_world(db: QueryRunner) -> None:
+    """Leave the shared test database as the other modules expect it: no fixture constraint or vector index."""
+    reset_database(db)
+    db.run_text("DROP INDEX user_embedding IF EXISTS")
+    db.run_text("DROP CONSTRAINT segment_key_unique IF EXISTS")
+    apply_schema(db)

@@ -12,7 +12,7 @@ from events.interactions import write_interactions
 from events.pseudonym import load_key, pseudonymise_ids
 from graph.load import ingested_files
 from shopgraph.workspace import Workspace
-from tests.unit.ingest_support import write_csv
+from tests.support.ingest_support import write_csv
 
 COMMUNITIES = {
     "apple": (100_000, 2053013555631882655, "electronics.smartphone"),

@@ -135,7 +135,8 @@ def write_segments(
     # PREFERS: each segment prefers the categories and brands its customers bought (lift from purchase pairs)
     for label, rel in (("Category", "IN_CATEGORY"), ("Brand", "OF_BRAND")):
         db.run_text(
-            f"MATCH (s:Segment {{current: true}})<-[:IN_SEGMENT]-(:User)-[:PURCHASED]->(:Product)-[:{rel}]->(x:{label}) "
+            "MATCH (s:Segment {current: true})<-[:IN_SEGMENT]-(:User)-[:PURCHASED]->(:Product)"
+            f"-[:{rel}]->(x:{label}) "
             "WITH s, x, count(*) AS n WITH s, collect({x: x, n: n}) AS rows, sum(n) AS total "
             "UNWIND rows AS row WITH s, row.x AS x, toFloat(row.n) / total AS share "
             "CREATE (s)-[:PREFERS {lift: share * 10.0, share: share}]->(x)"
