@@ -32,6 +32,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 DEFAULT_PORTS = "7688:7475,7690:7477"
+TEST_MEMORY = {"SHOPGRAPH_NEO4J_HEAP": "1g", "SHOPGRAPH_NEO4J_PAGECACHE": "512m"}
 GIVEN_URI = os.environ.get("NEO4J_URI")  # read before any test runs: a CLI test may load a .env later
 
 
@@ -70,6 +71,8 @@ def neo4j_settings() -> Iterator[Settings]:
         from graph.server import LocalServer
 
         os.environ.update(_local_server_env())
+        for name, size in TEST_MEMORY.items():  # small and fixed, whatever the machine: two may run at once
+            os.environ.setdefault(name, size)
         server = LocalServer(Settings.from_env())
         try:
             _provision_once(server)
