@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from events.buckets import SORT_KEY, STORE_COLUMNS
-from events.ingest import TMP_PREFIX, IngestResult, _commit, recover_store, store_lock
+from events.ingest import TMP_PREFIX, IngestResult, Progress, _commit, recover_store, store_lock
 from events.lines import first_line, is_gzip, line_batches
 from events.manifest import IngestedFile, find_by_content_sha256, find_by_sha256, read_manifest
 from events.pseudonym import load_key
@@ -40,8 +40,6 @@ from shopgraph.sqltext import literal
 from shopgraph.version import code_version
 from shopgraph.workspace import Workspace
 
-#: ``say(phase)`` before each phase of one file
-Say = Callable[[str], None]
 #: the store's row order: :data:`SORT_KEY`, then every other column (NULLs last, as DuckDB)
 ORDER = [*SORT_KEY.split(", "), *(c for c in STORE_COLUMNS if c not in SORT_KEY.split(", "))]
 
@@ -63,31 +61,33 @@ def ingest_files_spark(
     workspace: Workspace,
     paths: Sequence[Path],
     pseudonymise: bool = True,
-    say: Callable[[Path], Say | None] | None = None,
+    progress: Callable[[Path], Progress | None] | None = None,
     master: str | None = None,
 ) -> tuple[list[IngestResult], list[Path]]:
     """Ingest ``paths`` one after the other on Spark (``master``: a URL, default ``local[2]``).
 
     The same contract as :func:`events.ingest.ingest_files`: the result per file and the
     leftovers of an interrupted run removed first; stops at the first file that fails.
+    ``progress`` as there, with coarser steps: each phase is reported when it starts and ends.
     """
     spark = get_spark(master)
     with store_lock(workspace):
         removed = recover_store(workspace)
         results = [
-            ingest_file_spark(workspace, path, spark, pseudonymise, say(path) if say else None) for path in paths
+            ingest_file_spark(workspace, path, spark, pseudonymise, progress(path) if progress else None)
+            for path in paths
         ]
     return results, removed
 
 
 def ingest_file_spark(
-    workspace: Workspace, path: Path, spark: Any, pseudonymise: bool = True, say: Say | None = None
+    workspace: Workspace, path: Path, spark: Any, pseudonymise: bool = True, progress: Progress | None = None
 ) -> IngestResult:
     """Ingest one ``.csv`` / ``.csv.gz`` file on ``spark``; see :func:`events.ingest.ingest_file`.
 
     The caller holds :func:`events.ingest.store_lock`.
     """
-    report = say or (lambda _phase: None)
+    report = progress or (lambda phase, done, total, rows: None)
     path = Path(path)
     manifest = read_manifest(workspace)
     sha256 = _check_file(path)
@@ -95,7 +95,6 @@ def ingest_file_spark(
     if done is not None:
         return IngestResult(path, "already ingested", done)
     _check_mode(manifest, pseudonymise)
-    report("read")
     source = _read_source(workspace, path, sha256, pseudonymise)
     same = find_by_content_sha256(manifest, source.content_sha256)
     if same is not None:
@@ -149,12 +148,14 @@ def _read_source(workspace: Workspace, path: Path, sha256: str, pseudonymise: bo
     return _Source(path, path.stat().st_size, sha256, content.hexdigest(), lines, key, read_tombstones(workspace))
 
 
-def _stage(spark: Any, source: _Source, tmp: Path, report: Say) -> IngestedFile:
+def _stage(spark: Any, source: _Source, tmp: Path, report: Progress) -> IngestedFile:
     """Parse, pseudonymise, dedupe and write ``source`` under ``tmp`` (mirroring ``store/``); its entry."""
     sha12 = source.sha256[:12]
+    report("read", 0, source.size, 0)
     parsed = _parsed(spark, source)
     try:
         rows_read, rows_rejected = _counts(parsed)
+        report("read", source.size, source.size, rows_read)
         if rows_read + 1 != source.lines:  # Spark must see the lines the driver counted
             raise AssertionError(f"{source.path.name}: Spark read {rows_read + 1} lines, the file has {source.lines}")
         if rows_read == 0:
@@ -163,11 +164,14 @@ def _stage(spark: Any, source: _Source, tmp: Path, report: Say) -> IngestedFile:
         if rows_rejected:
             rejects_file = f"rejects/{sha12}.csv"
             _write_rejects(parsed, source.path.name, tmp / rejects_file)
-        report("pseudonymise")
+        report("pseudonymise", 0, 0, rows_read)
         users = _user_map(spark, parsed, source)
-        rows_erased = users.where("erased").agg({"n_rows": "sum"}).collect()[0][0] or 0
-        report("write")
+        n_users, rows_erased = users.selectExpr("count(*)", "coalesce(sum(IF(erased, n_rows, 0)), 0)").collect()[0]
+        report("pseudonymise", n_users, n_users, rows_read)
+        to_write = rows_read - rows_rejected - rows_erased
+        report("write", 0, to_write, rows_read)
         rows_per_month = _write_months(spark, parsed, users, tmp / "events", f"part-{sha12}.parquet")
+        report("write", to_write, to_write, rows_read)
         users.unpersist()
     finally:
         parsed.unpersist()
@@ -247,8 +251,9 @@ def _counts(parsed: Any) -> tuple[int, int]:
 def _write_rejects(parsed: Any, source_name: str, target: Path) -> None:
     """The rejected rows, written by DuckDB with :mod:`events.ingest`'s COPY (same quoting, same bytes)."""
     columns = ["line_no", "reason", "text", "raw", "raw_user_id"]
-    rows = parsed.where("reason IS NOT NULL").select(*columns).toPandas()
-    table = pa.Table.from_pandas(rows, preserve_index=False).cast(
+    rows = parsed.where("reason IS NOT NULL").select(*columns).collect()  # no pandas: pyspark 3.5 predates pandas 3
+    table = pa.Table.from_pylist(
+        [row.asDict() for row in rows],
         pa.schema(
             [
                 ("line_no", pa.int64()),
@@ -257,7 +262,7 @@ def _write_rejects(parsed: Any, source_name: str, target: Path) -> None:
                 ("raw", pa.binary()),
                 ("raw_user_id", pa.string()),
             ]
-        )
+        ),
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()

@@ -123,7 +123,9 @@ def get_spark(master: str | None = None, app_name: str = "shopgraph", conf: dict
     for key, value in {**SESSION_CONF, **local, **(conf or {})}.items():
         builder = builder.config(key, value)
     try:
-        return builder.getOrCreate()
+        session = builder.getOrCreate()
     except Exception as exc:  # the JVM did not start or the master is unreachable
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ShopgraphError(f"cannot start Spark on {url}: {first}") from None
+    session.sparkContext.setLogLevel("ERROR")
+    return session
