@@ -20,7 +20,8 @@ from shopgraph.errors import ShopgraphError
 DEFAULT_MASTER = "local[2]"
 MASTER_ENV = "SHOPGRAPH_SPARK_MASTER"
 JVM_ROOT = Path("/usr/lib/jvm")
-LOCAL_SHUFFLE_PARTITIONS = 4
+#: on one machine: few shuffle partitions (Spark's 200 are mostly task overhead here), no web UI
+LOCAL_CONF = {"spark.sql.shuffle.partitions": "4", "spark.ui.enabled": "false"}
 #: the settings every shopgraph Spark job relies on for DuckDB's results (UTC times, NULL on bad casts)
 SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
@@ -28,7 +29,6 @@ SESSION_CONF = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.parquet.compression.codec": "zstd",
     "spark.ui.showConsoleProgress": "false",
-    "spark.ui.enabled": "false",
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
 }
@@ -97,8 +97,9 @@ def spark_master(master: str | None = None) -> str:
 def get_spark(master: str | None = None, app_name: str = "shopgraph", conf: dict[str, str] | None = None) -> Any:
     """A SparkSession on ``master`` (see :func:`spark_master`) with :data:`SESSION_CONF`.
 
-    An active session is reused as it is (a test's shared session, or the one ``spark-submit``
-    built); then ``master`` must be None or the session's own master.
+    An active session is reused (a test's shared session, or the job's own under
+    ``spark-submit``); then ``master`` must be None or the session's own master. Under
+    ``spark-submit`` the master, JVM and Python come from its options unless ``master`` is given.
     """
     require_pyspark()
     from pyspark.sql import SparkSession
@@ -113,19 +114,23 @@ def get_spark(master: str | None = None, app_name: str = "shopgraph", conf: dict
             if not key.startswith(("spark.driver.", "spark.executor.", "spark.ui.")):
                 active.conf.set(key, value)
         return active
-    os.environ["JAVA_HOME"] = str(find_java17())
-    # the Python of this process for the executors' Python workers (pandas, pyarrow), unless set
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    url = spark_master(master)
-    builder = SparkSession.builder.master(url).appName(app_name)
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # under spark-submit: its JVM, master and settings
+    if not submitted:
+        os.environ["JAVA_HOME"] = str(find_java17())
+        # the Python of this process for the executors' Python workers (pandas, pyarrow), unless set
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    url = master or (None if submitted else spark_master())
+    builder = SparkSession.builder.appName(app_name)
+    if url:
+        builder = builder.master(url)
     # Spark's 200 shuffle partitions suit a cluster; on one machine they are mostly task overhead
-    local = {"spark.sql.shuffle.partitions": str(LOCAL_SHUFFLE_PARTITIONS)} if url.startswith("local") else {}
+    local = LOCAL_CONF if url and url.startswith("local") else {}
     for key, value in {**SESSION_CONF, **local, **(conf or {})}.items():
         builder = builder.config(key, value)
     try:
         session = builder.getOrCreate()
     except Exception as exc:  # the JVM did not start or the master is unreachable
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ShopgraphError(f"cannot start Spark on {url}: {first}") from None
+        raise ShopgraphError(f"cannot start Spark on {url or 'the spark-submit master'}: {first}") from None
     session.sparkContext.setLogLevel("ERROR")
     return session
