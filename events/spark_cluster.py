@@ -52,6 +52,18 @@ def _alive_workers(ui_port: int) -> int:
         return 0
 
 
+def _commands(port: int, ui_port: int, work_dir: Path, workers: int, cores: int, memory: str) -> list[list[str]]:
+    """The ``spark-class`` arguments of the master, then of each worker."""
+    url = f"spark://127.0.0.1:{port}"
+    master = ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port)]
+    commands = [[*master, "--webui-port", str(ui_port)]]
+    for n in range(workers):
+        worker = ["org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores", str(cores)]
+        worker += ["--memory", memory, "--webui-port", str(free_port()), "--work-dir", str(work_dir / f"worker-{n}")]
+        commands.append([*worker, url])
+    return commands
+
+
 @contextmanager
 def local_cluster(
     work_dir: Path, workers: int = 2, cores: int = 1, memory: str = "1g", timeout: float = 180.0
@@ -68,34 +80,7 @@ def local_cluster(
     work_dir.mkdir(parents=True, exist_ok=True)
     port, ui_port = free_port(), free_port()
     url = f"spark://127.0.0.1:{port}"
-    commands = [
-        [
-            "org.apache.spark.deploy.master.Master",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--webui-port",
-            str(ui_port),
-        ],
-    ]
-    for n in range(workers):
-        commands.append(
-            [
-                "org.apache.spark.deploy.worker.Worker",
-                "--host",
-                "127.0.0.1",
-                "--cores",
-                str(cores),
-                "--memory",
-                memory,
-                "--webui-port",
-                str(free_port()),
-                "--work-dir",
-                str(work_dir / f"worker-{n}"),
-                url,
-            ]
-        )
+    commands = _commands(port, ui_port, work_dir, workers, cores, memory)
     processes: list[subprocess.Popen[bytes]] = []
     try:
         for n, command in enumerate(commands):

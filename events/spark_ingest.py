@@ -31,7 +31,7 @@ from events.lines import first_line, is_gzip, line_batches
 from events.manifest import IngestedFile, find_by_content_sha256, find_by_sha256, read_manifest
 from events.pseudonym import load_key
 from events.spark_parse import parse_lines_spark_sql
-from events.spark_session import get_spark
+from events.spark_session import get_spark, spark_path
 from events.tombstones import read_tombstones
 from events.validate import check_header
 from shopgraph.errors import ShopgraphError
@@ -211,7 +211,7 @@ def numbered_lines(spark: Any, path: str) -> Any:
 
     text = (
         spark.read.option("lineSep", "\n")
-        .text(path)
+        .text(spark_path(path))
         .select(
             F.col("value").cast("binary").alias("raw"),
             F.col("_metadata.file_block_start").alias("block"),

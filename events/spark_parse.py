@@ -63,13 +63,38 @@ def _price(field: str) -> str:
     return f"CASE WHEN {field} RLIKE {sql_string(PRICE_RE)} THEN CAST({plain} AS DOUBLE) END"
 
 
+def _reason_case() -> str:
+    """The first rule a row breaks, as :func:`events.validate.parse_lines_sql` words it (NULL: kept)."""
+    types = ", ".join(sql_string(t) for t in EVENT_TYPES)
+    return f"""CASE
+        WHEN text IS NULL THEN 'invalid UTF-8'
+        WHEN text = '' THEN 'empty line'
+        WHEN fields IS NULL THEN 'malformed quoting'
+        WHEN n_fields <> {len(COLUMNS)}
+            THEN concat('wrong number of fields: expected {len(COLUMNS)}, found ', n_fields)
+        WHEN s_event_time IS NULL THEN 'missing event_time'
+        WHEN t_event_time IS NULL THEN concat('bad timestamp ', {_shown("s_event_time")})
+        WHEN s_event_type IS NULL THEN 'missing event_type'
+        WHEN s_event_type NOT IN ({types}) THEN concat('unknown event type ', {_shown("s_event_type")})
+        WHEN s_product_id IS NULL THEN 'missing product_id'
+        WHEN t_product_id IS NULL THEN concat('non-integer product_id ', {_shown("s_product_id")})
+        WHEN s_category_id IS NOT NULL AND t_category_id IS NULL
+            THEN concat('non-integer category_id ', {_shown("s_category_id")})
+        WHEN s_price IS NULL THEN 'missing price'
+        WHEN t_price IS NULL OR isnan(t_price) OR abs(t_price) = double('infinity')
+            THEN concat('non-numeric price ', {_shown("s_price")})
+        WHEN t_price < 0 THEN concat('negative price ', {_shown("s_price")})
+        WHEN s_user_id IS NULL THEN 'missing user_id'
+        WHEN t_user_id IS NULL THEN concat('non-integer user_id ', {_shown("s_user_id")})
+    END"""
+
+
 def parse_lines_spark_sql(lines: str) -> str:
     """A Spark SELECT over the view ``lines`` giving :func:`events.validate.parse_lines_sql`'s rows.
 
     Columns: ``line_no``, the store columns (raw ``user_id``), ``reason``, ``text`` and ``raw``
     (for rejected rows only) and ``raw_user_id``.
     """
-    types = ", ".join(sql_string(t) for t in EVENT_TYPES)
     fields = ",\n        ".join(f"nullif({_cleaned(c, i)}, '') AS s_{c}" for i, c in enumerate(COLUMNS, start=1))
     unquote = "f -> CASE WHEN startswith(f, '\"') THEN replace(substring(f, 2, length(f) - 2), '\"\"', '\"') ELSE f END"
     return f"""
@@ -104,27 +129,7 @@ judged AS (
 ),
 reasoned AS (
     SELECT *,
-        CASE
-            WHEN text IS NULL THEN 'invalid UTF-8'
-            WHEN text = '' THEN 'empty line'
-            WHEN fields IS NULL THEN 'malformed quoting'
-            WHEN n_fields <> {len(COLUMNS)}
-                THEN concat('wrong number of fields: expected {len(COLUMNS)}, found ', n_fields)
-            WHEN s_event_time IS NULL THEN 'missing event_time'
-            WHEN t_event_time IS NULL THEN concat('bad timestamp ', {_shown("s_event_time")})
-            WHEN s_event_type IS NULL THEN 'missing event_type'
-            WHEN s_event_type NOT IN ({types}) THEN concat('unknown event type ', {_shown("s_event_type")})
-            WHEN s_product_id IS NULL THEN 'missing product_id'
-            WHEN t_product_id IS NULL THEN concat('non-integer product_id ', {_shown("s_product_id")})
-            WHEN s_category_id IS NOT NULL AND t_category_id IS NULL
-                THEN concat('non-integer category_id ', {_shown("s_category_id")})
-            WHEN s_price IS NULL THEN 'missing price'
-            WHEN t_price IS NULL OR isnan(t_price) OR abs(t_price) = double('infinity')
-                THEN concat('non-numeric price ', {_shown("s_price")})
-            WHEN t_price < 0 THEN concat('negative price ', {_shown("s_price")})
-            WHEN s_user_id IS NULL THEN 'missing user_id'
-            WHEN t_user_id IS NULL THEN concat('non-integer user_id ', {_shown("s_user_id")})
-        END AS reason
+        {_reason_case()} AS reason
     FROM judged
 )
 SELECT

@@ -89,6 +89,11 @@ def find_java17() -> Path:
     raise ShopgraphError(f"the Spark engine needs Java 17 (pyspark 3.5 fails on newer JDKs): {where}; install JDK 17")
 
 
+def spark_path(path: os.PathLike[str] | str) -> str:
+    """``path`` for Spark's readers, which take a path as a Hadoop glob: ``[]{}*?\\`` escaped to mean themselves."""
+    return re.sub(r"([\[\]{}*?\\])", r"\\\1", str(path))
+
+
 def spark_master(master: str | None = None) -> str:
     """The master URL: ``master``, else ``SHOPGRAPH_SPARK_MASTER``, else ``local[2]``."""
     return master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER

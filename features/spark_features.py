@@ -22,7 +22,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from events.spark_session import get_spark
+from events.spark_session import get_spark, spark_path
 from events.store import event_files
 from features.calendar import Calendar
 from features.compute import (
@@ -256,7 +256,7 @@ def _scored_sql() -> str:
 
 def _register_inputs(spark: Any, files: Sequence[Path], calendar: Calendar) -> DataWindow:
     """The views ``sg_events``, ``sg_window``, ``sg_promo_day`` and ``sg_day_cum``; the data window."""
-    events = spark.read.parquet(*(str(f) for f in files))
+    events = spark.read.parquet(*(spark_path(f) for f in files))
     events.createOrReplaceTempView("sg_parquet")
     spark.sql(
         """SELECT CAST(event_time AS TIMESTAMP) AS event_time, event_type, product_id, category_id, category_code,

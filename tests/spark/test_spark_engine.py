@@ -12,7 +12,7 @@ import pytest
 from events.ingest import ingest_files
 from events.manifest import read_manifest
 from events.pseudonym import pseudonym, pseudonymise_ids
-from events.spark_ingest import _pseudonym_udf, ingest_files_spark
+from events.spark_ingest import _pseudonym_udf, ingest_files_spark, numbered_lines
 from events.synth import generate
 from events.tombstones import add_tombstones
 from features.calendar import load_calendar
@@ -145,3 +145,13 @@ def test_a_file_of_one_row_is_ingested_like_duckdb(spark, engines_home: Path) ->
     [d], _ = ingest_files(duck, [path])
     [s], _ = ingest_files_spark(spark_ws, [path])
     assert _comparable(s.entry) == _comparable(d.entry)
+
+
+def test_paths_with_glob_characters_are_read_as_they_are(spark, engines_home: Path) -> None:
+    """Spark's readers glob their paths; a workspace or file named with ``[2]`` or ``{x}`` is still one file."""
+    odd = engines_home / "odd[2]{x}"
+    odd.mkdir()
+    path = odd / "a*?.csv"
+    path.write_bytes(b"header\nsecond\r\nthird")
+    rows = numbered_lines(spark, str(path)).orderBy("line_no").collect()
+    assert [(r.line_no, bytes(r.raw)) for r in rows] == [(1, b"header"), (2, b"second"), (3, b"third")]
