@@ -139,7 +139,7 @@ def main() -> None:
         cluster_start = time.perf_counter() - t0
         seconds["cluster"] = spark_run(url, homes["cluster"], made.files)
     base = seconds["duckdb"]["ingest"] + seconds["duckdb"]["features"]
-    print(f"{'engine':<34} {'session':>8} {'ingest':>8} {'features':>9} {'total':>8} {'× DuckDB':>9}")
+    print(f"{'engine':<52} {'session':>8} {'ingest':>8} {'features':>9} {'total':>8} {'× DuckDB':>9}")
     labels = {
         "duckdb": "DuckDB (in process)",
         "local[2]": "Spark local[2]",
@@ -148,7 +148,7 @@ def main() -> None:
     for name, s in seconds.items():
         work = s["ingest"] + s["features"]
         print(
-            f"{labels[name]:<34} {s['session']:8.1f} {s['ingest']:8.1f} {s['features']:9.1f} {work:8.1f} "
+            f"{labels[name]:<52} {s['session']:8.1f} {s['ingest']:8.1f} {s['features']:9.1f} {work:8.1f} "
             f"{work / base:9.1f}"
         )
     for name in ("local[2]", "cluster"):

@@ -152,9 +152,10 @@ def _stage(spark: Any, source: _Source, tmp: Path, report: Progress) -> Ingested
     """Parse, pseudonymise, dedupe and write ``source`` under ``tmp`` (mirroring ``store/``); its entry."""
     sha12 = source.sha256[:12]
     report("read", 0, source.size, 0)
-    parsed = _parsed(spark, source)
+    parsed, text = _parsed(spark, source)
     try:
         rows_read, rows_rejected = _counts(parsed)
+        text.unpersist()
         report("read", source.size, source.size, rows_read)
         if rows_read + 1 != source.lines:  # Spark must see the lines the driver counted
             raise AssertionError(f"{source.path.name}: Spark read {rows_read + 1} lines, the file has {source.lines}")
@@ -175,6 +176,7 @@ def _stage(spark: Any, source: _Source, tmp: Path, report: Progress) -> Ingested
         users.unpersist()
     finally:
         parsed.unpersist()
+        text.unpersist()
     rows_kept = sum(rows_per_month.values())
     return IngestedFile(
         name=source.path.name,
@@ -197,15 +199,17 @@ def _stage(spark: Any, source: _Source, tmp: Path, report: Progress) -> Ingested
     )
 
 
-def numbered_lines(spark: Any, path: str) -> Any:
+def numbered_lines(spark: Any, path: str) -> tuple[Any, Any]:
     """The file's physical lines as ``(line_no, raw BINARY)``, split on ``\\n`` only, numbered from 1.
 
     A line's number is the lines of the file blocks before its own plus its rank inside its
     block (``_metadata.file_block_start``; rows of one block are contiguous in one task and
     ``monotonically_increasing_id`` grows along them). A ``\\r`` ending a line is removed
     (CRLF files), as :func:`events.lines.line_batches` does; line 1 keeps a BOM (the header
-    is checked on the driver, not here).
+    is checked on the driver, not here). Returns the lines and the persisted read they are
+    numbered from (read once, counted and joined): unpersist it when the lines are used.
     """
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
     from pyspark.sql.window import Window
 
@@ -217,6 +221,7 @@ def numbered_lines(spark: Any, path: str) -> Any:
             F.col("_metadata.file_block_start").alias("block"),
             F.monotonically_increasing_id().alias("mid"),
         )
+        .persist(StorageLevel.MEMORY_AND_DISK)
     )
     blocks = text.groupBy("block").agg(F.count("*").alias("n"), F.min("mid").alias("first_mid"))
     blocks = blocks.select(
@@ -224,21 +229,31 @@ def numbered_lines(spark: Any, path: str) -> Any:
         "first_mid",
         (F.sum("n").over(Window.orderBy("block")) - F.col("n")).alias("before"),
     )
-    raw = F.col("raw")
-    stripped = F.when(F.substring(F.hex(raw), -2, 2) == "0D", F.expr("substring(raw, 1, length(raw) - 1)"))
-    return text.join(F.broadcast(blocks), "block").select(
+    lines = text.join(F.broadcast(blocks), "block").select(
         (F.col("before") + F.col("mid") - F.col("first_mid") + 1).alias("line_no"),
-        stripped.otherwise(raw).alias("raw"),
+        F.expr("CASE WHEN substring(raw, -1, 1) = X'0D' THEN substring(raw, 1, length(raw) - 1) ELSE raw END").alias(
+            "raw"
+        ),
     )
+    return lines, text
 
 
-def _parsed(spark: Any, source: _Source) -> Any:
-    """Every data line (line 1, the header, aside) with its typed fields and reason; persisted."""
+def _parsed(spark: Any, source: _Source) -> tuple[Any, Any]:
+    """Every data line (line 1, the header, aside) with its typed fields and reason, persisted; and the raw read.
+
+    A file of fewer blocks than cores (one gzip file is one block) is spread over the cores
+    before the row rules, which cost more than the read.
+    """
     from pyspark import StorageLevel
 
-    numbered_lines(spark, str(source.path)).where("line_no > 1").createOrReplaceTempView("shopgraph_lines")
+    lines, text = numbered_lines(spark, str(source.path))
+    lines = lines.where("line_no > 1")
+    cores = spark.sparkContext.defaultParallelism
+    if text.rdd.getNumPartitions() < cores:
+        lines = lines.repartition(cores)
+    lines.createOrReplaceTempView("shopgraph_lines")
     parsed = spark.sql(parse_lines_spark_sql("shopgraph_lines"))
-    return parsed.persist(StorageLevel.MEMORY_AND_DISK)
+    return parsed.persist(StorageLevel.MEMORY_AND_DISK), text
 
 
 def _counts(parsed: Any) -> tuple[int, int]:

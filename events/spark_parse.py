@@ -22,7 +22,6 @@ PRICE_RE = rf"^{_WS}(\+?-?(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][
 #: the times DuckDB's strptime takes for both REES46 formats (1–4 digit year, 1–2 digit fields)
 TIME_RE = r"^\s*([0-9]{1,4})-([0-9]{1,2})-([0-9]{1,2})\s+([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:\s+UTC)?\s*\z"
 INTEGER_RE = r"^-?[0-9]{1,19}\z"
-USER_ID_FIELD = f"element_at(fields, {COLUMNS.index('user_id') + 1})"
 WHOLE_ROW_RE = rf"^(?:{ROW_RE})\z"
 #: DuckDB's trim: Unicode space separators (not tabs or line breaks)
 TRIM_RE = r"^\p{Zs}+|\p{Zs}+\z"
@@ -37,10 +36,20 @@ def _trim(value: str) -> str:
     return f"regexp_replace({value}, {sql_string(TRIM_RE)}, '')"
 
 
-def _cleaned(column: str, position: int) -> str:
-    """The raw field at ``position`` with :func:`events.validate._clean`'s cleaning (brand: trimmed, lower case)."""
+def _field(position: int) -> str:
+    """The field at ``position``, unquoted (a quoted field loses its quotes, doubled quotes become one).
+
+    Per field rather than a ``transform`` over the list: a lambda would make Spark interpret
+    the whole projection instead of compiling it (1.4 × the time on 619 k lines).
+    """
     field = f"element_at(fields, {position})"
-    return f"lower({_trim(field)})" if column == "brand" else field
+    unquoted = f"replace(substring({field}, 2, length({field}) - 2), '\"\"', '\"')"
+    return f"CASE WHEN startswith({field}, '\"') THEN {unquoted} ELSE {field} END"
+
+
+def _cleaned(column: str, position: int) -> str:
+    """The field at ``position`` with :func:`events.validate._clean`'s cleaning (brand: trimmed, lower case)."""
+    return f"lower({_trim(_field(position))})" if column == "brand" else _field(position)
 
 
 def _integer(column: str) -> str:
@@ -96,7 +105,6 @@ def parse_lines_spark_sql(lines: str) -> str:
     (for rejected rows only) and ``raw_user_id``.
     """
     fields = ",\n        ".join(f"nullif({_cleaned(c, i)}, '') AS s_{c}" for i, c in enumerate(COLUMNS, start=1))
-    unquote = "f -> CASE WHEN startswith(f, '\"') THEN replace(substring(f, 2, length(f) - 2), '\"\"', '\"') ELSE f END"
     return f"""
 WITH decoded AS (
     SELECT line_no, raw,
@@ -108,8 +116,8 @@ split AS (
         CASE
             WHEN text IS NULL THEN NULL
             WHEN instr(text, '"') = 0 THEN split(text, ',', -1)
-            WHEN text RLIKE {sql_string(WHOLE_ROW_RE)} THEN transform(
-                regexp_extract_all(concat(text, ','), {sql_string(FIELD_RE)}, 1), {unquote})
+            WHEN text RLIKE {sql_string(WHOLE_ROW_RE)}
+                THEN regexp_extract_all(concat(text, ','), {sql_string(FIELD_RE)}, 1)
         END AS fields
     FROM decoded
 ),
@@ -147,6 +155,6 @@ SELECT
     CASE WHEN reason IS NOT NULL THEN text END AS text,
     CASE WHEN reason IS NOT NULL THEN raw END AS raw,
     CASE WHEN reason IS NOT NULL
-         THEN nullif({_trim(USER_ID_FIELD)}, '') END AS raw_user_id
+         THEN nullif({_trim(_field(COLUMNS.index("user_id") + 1))}, '') END AS raw_user_id
 FROM reasoned
 """
