@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from shopgraph.errors import ShopgraphError
@@ -24,7 +25,7 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except ShopgraphError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/yellow]: nothing half-written was kept")
@@ -57,3 +58,19 @@ def optional_db(s, graph: bool):
     from graph.connection import connect
 
     return connect(s) if graph else nullcontext(None)
+
+
+ENGINES = ("duckdb", "spark")
+ENGINE_OPTION = typer.Option(
+    help="duckdb (one machine, the default) or spark (needs shopgraph's spark extra, with pyspark)."
+)
+SPARK_MASTER_OPTION = typer.Option(
+    help="With --engine spark: the master URL (spark://host:7077, yarn, local[4]; default "
+    "SHOPGRAPH_SPARK_MASTER, else local[2]).",
+)
+
+
+def check_engine(engine: str) -> None:
+    """A clear error for an engine other than duckdb or spark."""
+    if engine not in ENGINES:
+        raise ShopgraphError(f"--engine {engine}: choose duckdb or spark")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from commands.common import console, user_errors
+from commands.common import ENGINE_OPTION, SPARK_MASTER_OPTION, check_engine, console, user_errors
 from shopgraph.errors import ShopgraphError
 from shopgraph.progress import progress_bars
 
@@ -30,21 +30,31 @@ def ingest_cmd(
         ),
     ] = False,
     memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit; bigger work spills to disk.")] = "1GB",
+    engine: Annotated[str, ENGINE_OPTION] = "duckdb",
+    spark_master: Annotated[str | None, SPARK_MASTER_OPTION] = None,
 ) -> None:
     """Validate, clean, pseudonymise and dedupe month files into the event store (a re-run adds nothing)."""
     from events.ingest import STEPS, expand_paths, ingest_files
     from shopgraph.workspace import Workspace
 
+    check_engine(engine)
     workspace = Workspace.from_env()
     paths = expand_paths(files)
     with progress_bars(console, units=STEPS, width=34) as bar:
-        results, removed = ingest_files(
-            workspace,
-            paths,
-            pseudonymise=not no_pseudonymise,
-            progress=lambda path: bar.scoped(path.name[:24]),
-            memory_limit=memory_limit,
-        )
+
+        def progress(path):
+            return bar.scoped(path.name[:24])
+
+        if engine == "spark":
+            from events.spark_ingest import ingest_files_spark
+
+            results, removed = ingest_files_spark(
+                workspace, paths, pseudonymise=not no_pseudonymise, progress=progress, master=spark_master
+            )
+        else:
+            results, removed = ingest_files(
+                workspace, paths, pseudonymise=not no_pseudonymise, progress=progress, memory_limit=memory_limit
+            )
     if removed:
         console.print(f"removed {len(removed)} leftover(s) of an interrupted ingest", highlight=False)
     _print_ingested(results, workspace)

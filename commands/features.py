@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from commands.common import console, settings, user_errors
+from commands.common import ENGINE_OPTION, SPARK_MASTER_OPTION, check_engine, console, settings, user_errors
 from shopgraph.progress import progress_bars
 
 app = typer.Typer()
@@ -35,22 +35,29 @@ def features_cmd(
             help="DuckDB memory limit, e.g. 6GB (env SHOPGRAPH_DUCKDB_MEMORY; default 6GB); it spills beyond."
         ),
     ] = None,
+    engine: Annotated[str, ENGINE_OPTION] = "duckdb",
+    spark_master: Annotated[str | None, SPARK_MASTER_OPTION] = None,
 ) -> None:
     """Compute per-user behavioural metrics over all months (Parquet) and set them on User nodes."""
     from features.calendar import load_calendar
     from features.compute import build_user_features, read_sidecar
     from shopgraph.workspace import Workspace
 
+    check_engine(engine)
     cal = load_calendar(calendar)
     workspace = Workspace.from_env()
     with progress_bars(console, unit="users", width=34) as bar:
         bar.describe("features", "features: reading the event store")
-        table = build_user_features(
-            workspace,
-            cal,
-            memory_limit=memory_limit,
-            say=lambda phase: bar.describe("features", f"features: {phase}"),
-        )
+
+        def say(phase: str) -> None:
+            bar.describe("features", f"features: {phase}")
+
+        if engine == "spark":
+            from features.spark_features import build_user_features_spark
+
+            table = build_user_features_spark(workspace, cal, say=say, master=spark_master)
+        else:
+            table = build_user_features(workspace, cal, memory_limit=memory_limit, say=say)
         bar("features", table.rows, table.rows)
         bar.describe("features", f"features: {table.rows:,} users in {table.seconds:.1f}s")
     console.print(f"wrote {table.path}", highlight=False)

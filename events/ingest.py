@@ -220,14 +220,14 @@ def ingest_file(
         gzip, …); the store is left exactly as it was.
     """
     path = Path(path)
-    size = _source_size(path)
+    size = source_size(path)
     sha256 = file_sha256(path)
     manifest = read_manifest(workspace)
     done = find_by_sha256(manifest, sha256)
     if done is not None:
         return IngestResult(path, "already ingested", done)
-    _check_same_pseudonymisation(manifest, pseudonymise)
-    _check_source_header(path)
+    check_same_pseudonymisation(manifest, pseudonymise)
+    check_source_header(path)
     key = load_key(workspace) if pseudonymise else None
     tombstones = read_tombstones(workspace)
 
@@ -250,7 +250,7 @@ def ingest_file(
     return IngestResult(path, "ingested", entry)
 
 
-def _source_size(path: Path) -> int:
+def source_size(path: Path) -> int:
     """The size in bytes of the source file; a missing or empty file is the user's error."""
     if not path.is_file():
         raise ShopgraphError(f"{path} is not a file")
@@ -260,7 +260,7 @@ def _source_size(path: Path) -> int:
     return size
 
 
-def _check_same_pseudonymisation(manifest: list[IngestedFile], pseudonymise: bool) -> None:
+def check_same_pseudonymisation(manifest: list[IngestedFile], pseudonymise: bool) -> None:
     """Refuse to mix pseudonymised and raw user ids in one store."""
     modes = {entry.pseudonymised for entry in manifest}
     if modes and modes != {pseudonymise}:
@@ -271,7 +271,7 @@ def _check_same_pseudonymisation(manifest: list[IngestedFile], pseudonymise: boo
         )
 
 
-def _check_source_header(path: Path) -> None:
+def check_source_header(path: Path) -> None:
     """Refuse a file whose first line is missing or not the REES46 header (before any work is staged)."""
     header = first_line(path)
     if header is None:
