@@ -12,10 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from shopgraph.workspace import Workspace
-
-KEY = "test-key-not-secret"
-
+from tests.support.spark_case import KEY
 
 #: pyspark 3.5's own warnings: py4j leaves the sockets of collected results to the garbage
 #: collector, and its pandas version check uses distutils
@@ -56,8 +53,3 @@ def engines_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SHOPGRAPH_PSEUDONYM_KEY", KEY)
         yield tmp_path_factory.mktemp("engines")
-
-
-def duck_and_spark(home: Path, name: str) -> tuple[Workspace, Workspace]:
-    """Two empty workspaces under ``home``: one for DuckDB, one for Spark."""
-    return Workspace(home / name / "duckdb"), Workspace(home / name / "spark")

@@ -16,8 +16,7 @@ from events.spark_cluster import local_cluster
 from events.synth import generate
 from features.calendar import load_calendar
 from features.compute import build_user_features
-from tests.spark.conftest import duck_and_spark
-from tests.spark.test_spark_engine import _comparable
+from tests.support.spark_case import comparable, duck_and_spark
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,7 +28,7 @@ def test_ingest_and_features_on_a_standalone_cluster_of_two_workers(spark, engin
     build_user_features(duck, load_calendar())
     with local_cluster(engines_home / "cluster-logs", workers=2, cores=1, memory="1g") as url:
         done = subprocess.run(
-            [sys.executable, "-m", "tests.spark.cluster_driver", url, str(on_cluster.home), *map(str, month)],
+            [sys.executable, "-m", "tests.support.spark_cluster_driver", url, str(on_cluster.home), *map(str, month)],
             cwd=REPO,
             env={**os.environ, "PYTHONPATH": str(REPO)},
             capture_output=True,
@@ -38,7 +37,7 @@ def test_ingest_and_features_on_a_standalone_cluster_of_two_workers(spark, engin
         )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split()[:2] == [url, "2"]  # two executors of one core each
-    assert [_comparable(e) for e in read_manifest(on_cluster)] == [_comparable(e) for e in read_manifest(duck)]
+    assert [comparable(e) for e in read_manifest(on_cluster)] == [comparable(e) for e in read_manifest(duck)]
     tables = [duckdb.sql(f"SELECT * FROM '{ws.features_dir / 'user_features.parquet'}'") for ws in (duck, on_cluster)]
     assert tables[1].types == tables[0].types
     duck_rows, cluster_rows = (t.fetchall() for t in tables)

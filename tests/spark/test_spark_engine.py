@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
 from pathlib import Path
 
 import duckdb
@@ -19,9 +18,9 @@ from features.calendar import load_calendar
 from features.compute import build_user_features
 from features.spark_features import build_user_features_spark
 from shopgraph.workspace import Workspace
-from tests.spark.bad_lines import write_bad_lines
-from tests.spark.conftest import KEY, duck_and_spark
-from tests.unit.ingest_support import ROW
+from tests.support.ingest_support import ROW
+from tests.support.spark_bad_lines import write_bad_lines
+from tests.support.spark_case import KEY, comparable, duck_and_spark
 
 #: a user of the bad-lines file whose rows are erased in both stores
 ERASED_RAW_ID = 541312140
@@ -55,17 +54,10 @@ def stores(spark, engines_home: Path, sources: list[Path]) -> tuple[Workspace, W
     return duck, spark_ws
 
 
-def _comparable(entry) -> dict:
-    record = asdict(entry)
-    for varying in ("ingested_at", "code_version"):
-        record.pop(varying)
-    return record
-
-
 def test_manifest_entries_are_equal(stores: tuple[Workspace, Workspace]) -> None:
     duck, spark_ws = stores
     duck_entries, spark_entries = read_manifest(duck), read_manifest(spark_ws)
-    assert [_comparable(e) for e in spark_entries] == [_comparable(e) for e in duck_entries]
+    assert [comparable(e) for e in spark_entries] == [comparable(e) for e in duck_entries]
     by_name = {e.name: e for e in duck_entries}
     assert by_name["bad-lines.csv"].rows_rejected > 100 and by_name["bad-lines.csv"].rows_erased > 0
     assert by_name["bad-lines.csv"].rows_duplicate > 0
@@ -144,7 +136,7 @@ def test_a_file_of_one_row_is_ingested_like_duckdb(spark, engines_home: Path) ->
     )
     [d], _ = ingest_files(duck, [path])
     [s], _ = ingest_files_spark(spark_ws, [path])
-    assert _comparable(s.entry) == _comparable(d.entry)
+    assert comparable(s.entry) == comparable(d.entry)
 
 
 def test_paths_with_glob_characters_are_read_as_they_are(spark, engines_home: Path) -> None:

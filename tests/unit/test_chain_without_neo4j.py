@@ -11,8 +11,8 @@ from events.manifest import read_manifest
 from events.retention import apply_retention
 from events.synth import generate
 from segments import runs
-from tests.unit.embed_support import taste_rows
-from tests.unit.ingest_support import write_csv
+from tests.support.embed_support import taste_rows
+from tests.support.ingest_support import write_csv
 
 runner = CliRunner()
 NO_SERVER = "bolt://127.0.0.1:9"  # the discard port: any attempt to reach Neo4j fails at once

@@ -1,6 +1,6 @@
 """Run the Spark ingest and features of ``FILES`` into the workspace ``HOME`` on ``MASTER``, as a separate driver.
 
-``python -m tests.spark.cluster_driver MASTER HOME FILE...``: a process of its own, because one
+``python -m tests.support.spark_cluster_driver MASTER HOME FILE...``: a process of its own, because one
 process holds one SparkContext and the test session's is ``local[2]``.
 """
 

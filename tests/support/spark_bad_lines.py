@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 from events.validate import HEADER
-from tests.unit.ingest_support import ROW, ROW2, ROW3
+from tests.support.ingest_support import ROW, ROW2, ROW3
 
 #: each text of a good row, and what it may be replaced by (one rule's edge at a time)
 VARIANTS = {
