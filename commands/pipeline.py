@@ -63,11 +63,20 @@ def _run(files: list[str], retrain: bool, no_pseudonymise: bool, lang: str, seed
         console.print(_segment_table(report.run_dir, lang))
     for path in report.report_paths:
         console.print(f"report: {path}", highlight=False, soft_wrap=True)
+    console.print(_disk_line(s), highlight=False, soft_wrap=True)
     console.print(
         f"explore it in Neo4j Browser: http://127.0.0.1:{s.http_port}/browser/ "
         f"(user {s.user}, password: see `shopgraph config`)",
         highlight=False,
     )
+
+
+def _disk_line(s) -> str:
+    """What the workspace holds on disk after the run (the graph's size when its server is the local one)."""
+    sizes = s.workspace.sizes()
+    parts = [f"{name} {size / 2**20:,.1f} MiB" for name, size in sizes.items()]
+    elsewhere = "" if "Neo4j data" in sizes else f" (Neo4j's data is with the server at {s.uri})"
+    return f"on disk in {s.workspace.home}: " + ", ".join(parts) + elsewhere
 
 
 def _segment_table(run_dir, lang: str):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shopgraph.errors import ShopgraphError
+from shopgraph.files import tree_size
 
 AUTO = "auto"
 GIB = 1 << 30
@@ -60,9 +61,7 @@ def machine_memory() -> int:
 
 def store_size(data_dir: Path) -> int:
     """Bytes of the files under the server's data directory (its databases and transaction logs)."""
-    if not data_dir.is_dir():
-        return 0
-    return sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file())
+    return tree_size(data_dir)
 
 
 def _bytes(size: str) -> int:

@@ -76,3 +76,11 @@ def file_sha256(path: Path, block_size: int = 4 << 20) -> str:
         while block := handle.read(block_size):
             digest.update(block)
     return digest.hexdigest()
+
+
+def tree_size(path: Path) -> int:
+    """Bytes of every file under ``path`` (0 when it does not exist)."""
+    path = Path(path)
+    if not path.is_dir():
+        return path.stat().st_size if path.is_file() else 0
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())

@@ -73,3 +73,16 @@ class Workspace:
     @property
     def neo4j_dir(self) -> Path:
         return self.home / "neo4j"
+
+    def sizes(self) -> dict[str, int]:
+        """Bytes on disk of the event store, of what later steps wrote, and of the local Neo4j's data (when here)."""
+        from shopgraph.files import tree_size
+
+        outputs = (self.home / "graph", self.features_dir, self.embeddings_dir, self.segments_dir, self.reports_dir)
+        sizes = {
+            "event store": tree_size(self.store_dir),
+            "features, vectors, runs, reports": sum(tree_size(path) for path in outputs),
+        }
+        if (self.neo4j_dir / "data").is_dir():
+            sizes["Neo4j data"] = tree_size(self.neo4j_dir / "data")
+        return sizes

@@ -129,7 +129,11 @@ def test_run_command_prints_steps_decision_table_report_and_browser(
         "report:",
         "dossier-en.pdf",
         "/browser/",
+        "on disk in",
+        "event store",
     ):
         assert expected in result.output
+    sizes = workspace.sizes()
+    assert sizes["event store"] > 0 and sizes["features, vectors, runs, reports"] > 0
     missing = CliRunner().invoke(app, ["run", str(tmp_path / "nothing-*.csv.gz")])
     assert missing.exit_code == 1 and "Traceback" not in missing.output

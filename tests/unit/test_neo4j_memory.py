@@ -50,3 +50,17 @@ def test_the_config_gets_the_plan(monkeypatch, tmp_path) -> None:
     conf = (server.conf_dir / "neo4j.conf").read_text()
     assert f"server.memory.heap.max_size={memory.heap}" in conf and memory.heap != "auto"
     assert "server.memory.pagecache.size=640m" in conf
+
+
+def test_the_workspace_sizes_count_every_file_and_the_graph_only_when_it_is_here(tmp_path) -> None:
+    from shopgraph.workspace import Workspace
+
+    workspace = Workspace(tmp_path)
+    (workspace.events_dir / "month=2019-10").mkdir(parents=True)
+    (workspace.events_dir / "month=2019-10" / "part.parquet").write_bytes(b"x" * 1000)
+    workspace.features_dir.mkdir()
+    (workspace.features_dir / "user_features.parquet").write_bytes(b"x" * 10)
+    assert workspace.sizes() == {"event store": 1000, "features, vectors, runs, reports": 10}
+    (workspace.neo4j_dir / "data" / "databases").mkdir(parents=True)
+    (workspace.neo4j_dir / "data" / "databases" / "store").write_bytes(b"x" * 7)
+    assert workspace.sizes()["Neo4j data"] == 7
