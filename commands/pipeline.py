@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from commands.common import console, settings, user_errors
+from commands.common import ENGINE_OPTION, SPARK_MASTER_OPTION, check_engine, console, settings, user_errors
 from shopgraph.errors import ShopgraphError
 from shopgraph.progress import progress_bars
 from shopgraph.words import LANGS
@@ -15,7 +15,15 @@ from shopgraph.words import LANGS
 app = typer.Typer()
 
 
-def _run(files: list[str], retrain: bool, no_pseudonymise: bool, lang: str, seed: int) -> None:
+def _run(
+    files: list[str],
+    retrain: bool,
+    no_pseudonymise: bool,
+    lang: str,
+    seed: int,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
+) -> None:
     """Expand the files, run the pipeline under one progress display, print what happened."""
     from events.ingest import expand_paths
     from graph.connection import connect
@@ -23,6 +31,11 @@ def _run(files: list[str], retrain: bool, no_pseudonymise: bool, lang: str, seed
 
     if lang not in LANGS:
         raise ShopgraphError(f"--lang {lang!r}: choose en or fr")
+    check_engine(engine)
+    if engine == "spark":  # before any work: a missing extra is one line, not a failure midway
+        from events.spark_session import require_pyspark
+
+        require_pyspark()
     s = settings()
     paths = expand_paths(files)
     with connect(s) as db, progress_bars(console, width=44, rates=False) as bar:
@@ -39,7 +52,14 @@ def _run(files: list[str], retrain: bool, no_pseudonymise: bool, lang: str, seed
             s.workspace,
             db,
             paths,
-            RunOptions(retrain=retrain, pseudonymise=not no_pseudonymise, lang=lang, seed=seed),
+            RunOptions(
+                retrain=retrain,
+                pseudonymise=not no_pseudonymise,
+                lang=lang,
+                seed=seed,
+                engine=engine,
+                spark_master=spark_master,
+            ),
             hooks,
         )
         bar("run", len(STEPS), len(STEPS))
@@ -120,12 +140,14 @@ def run_cmd(
     ] = False,
     lang: Annotated[str, typer.Option(help="Language of the segment table and the report: en or fr.")] = "en",
     seed: Annotated[int, typer.Option(help="Random seed of the embeddings and the segmentation.")] = 42,
+    engine: Annotated[str, ENGINE_OPTION] = "duckdb",
+    spark_master: Annotated[str | None, SPARK_MASTER_OPTION] = None,
 ) -> None:
     """Month files to named segments and the report: ingest, load, features, embed, segment, report.
 
-    Only the steps whose inputs changed run.
+    Only the steps whose inputs changed run; ``--engine spark`` runs ingest and features on Spark.
     """
-    _run(files, retrain, no_pseudonymise, lang, seed)
+    _run(files, retrain, no_pseudonymise, lang, seed, engine, spark_master)
 
 
 @app.command("demo")

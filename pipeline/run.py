@@ -81,6 +81,8 @@ class RunOptions:
     memory_limit: str = "1GB"
     calendar: str | None = None
     batch_size: int = 5_000
+    engine: str = "duckdb"  # or "spark": ingest and features on Spark (the spark extra)
+    spark_master: str | None = None
 
 
 class _Runner:
@@ -106,13 +108,24 @@ class _Runner:
         def progress_for(path: Path) -> Progress:
             return lambda phase, done, total: self.hooks.progress(f"{path.name} {phase}", done, total)
 
-        results, _ = ingest_files(
-            self.workspace,
-            paths,
-            pseudonymise=self.options.pseudonymise,
-            progress=progress_for,
-            memory_limit=self.options.memory_limit,
-        )
+        if self.options.engine == "spark":
+            from events.spark_ingest import ingest_files_spark
+
+            results, _ = ingest_files_spark(
+                self.workspace,
+                paths,
+                pseudonymise=self.options.pseudonymise,
+                progress=progress_for,
+                master=self.options.spark_master,
+            )
+        else:
+            results, _ = ingest_files(
+                self.workspace,
+                paths,
+                pseudonymise=self.options.pseudonymise,
+                progress=progress_for,
+                memory_limit=self.options.memory_limit,
+            )
         new = [r for r in results if r.status == "ingested"]
         if not new:
             return "skipped", f"{len(results)} file(s) already in the store"
@@ -135,16 +148,12 @@ class _Runner:
 
     def features(self, key: str) -> tuple[str, str]:
         from features.calendar import load_calendar
-        from features.compute import build_user_features, read_sidecar
+        from features.compute import read_sidecar
         from features.graph_write import write_user_features
 
         if self.state.is_done("features", key):
             return "skipped", "the event store did not change"
-        table = build_user_features(
-            self.workspace,
-            load_calendar(self.options.calendar),
-            say=lambda phase: self.hooks.progress(phase, 0, 0),
-        )
+        table = self._feature_table(load_calendar(self.options.calendar))
         written = write_user_features(
             self.db,
             table.path,
@@ -154,6 +163,19 @@ class _Runner:
         )
         self.state.mark_done("features", key, step_code("features"))
         return "ran", f"{table.rows:,} users ({written.matched:,} User nodes updated)"
+
+    def _feature_table(self, calendar: Any) -> Any:
+        """The feature table, computed by the engine the options name."""
+        from features.compute import build_user_features
+
+        def say(phase: str) -> None:
+            self.hooks.progress(phase, 0, 0)
+
+        if self.options.engine == "spark":
+            from features.spark_features import build_user_features_spark
+
+            return build_user_features_spark(self.workspace, calendar, say=say, master=self.options.spark_master)
+        return build_user_features(self.workspace, calendar, say=say)
 
     def embed(self, key: str) -> tuple[str, str]:
         from embeddings.training import embed, fold_in_new_users

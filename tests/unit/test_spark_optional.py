@@ -66,7 +66,14 @@ def test_the_master_comes_from_the_option_then_the_environment(monkeypatch: pyte
     assert spark_master("local[4]") == "local[4]"
 
 
-@pytest.mark.parametrize("command", [["ingest", "--engine", "spark", "x.csv"], ["features", "--engine", "spark"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ingest", "--engine", "spark", "x.csv"],
+        ["features", "--engine", "spark"],
+        ["run", "--engine", "spark", "x.csv"],
+    ],
+)
 def test_the_cli_asks_for_the_extra_in_one_line(command, monkeypatch, workspace) -> None:
     from typer.testing import CliRunner
 
