@@ -84,9 +84,10 @@ def local_cluster(
     processes: list[subprocess.Popen[bytes]] = []
     try:
         for n, command in enumerate(commands):
-            log = open(work_dir / ("master.log" if n == 0 else f"worker-{n - 1}.log"), "wb")  # noqa: SIM115
-            processes.append(subprocess.Popen([str(script), *command], env=env, stdout=log, stderr=subprocess.STDOUT))
-            log.close()
+            with open(work_dir / ("master.log" if n == 0 else f"worker-{n - 1}.log"), "wb") as log:
+                processes.append(
+                    subprocess.Popen([str(script), *command], env=env, stdout=log, stderr=subprocess.STDOUT)
+                )
         deadline = time.monotonic() + timeout
         while _alive_workers(ui_port) < workers:
             if time.monotonic() > deadline or any(p.poll() is not None for p in processes):

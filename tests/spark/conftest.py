@@ -35,7 +35,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def spark() -> Iterator[object]:
     """One ``local[2]`` session for every Spark test (starting a JVM costs seconds)."""
     try:
-        import pyspark  # noqa: F401
+        import pyspark  # noqa: F401 (imported only to learn whether the extra is installed)
     except ImportError:
         if os.environ.get("SHOPGRAPH_REQUIRE_SPARK") == "1":
             pytest.fail("pyspark is missing: install the spark extra (pip install -e '.[dev,spark]')")
