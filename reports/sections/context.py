@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
@@ -192,8 +193,10 @@ class Context:
 def _fit_pca(frame: pd.DataFrame, total: int) -> dict[str, Any]:
     """The PCA of ``frame``'s standardised columns (constant or empty columns left out), deterministic signs."""
     values = frame.to_numpy(dtype=float)
-    mean = np.nanmean(values, axis=0)
-    std = np.nanstd(values, axis=0)
+    with warnings.catch_warnings():  # an all-empty column has no mean: it is left out below, no need to warn
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(values, axis=0)
+        std = np.nanstd(values, axis=0)
     keep = np.isfinite(mean) & (std > 0)
     cols = [c for c, k in zip(frame.columns, keep, strict=True) if k]
     mean, std = mean[keep], std[keep]

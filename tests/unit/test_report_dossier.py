@@ -271,3 +271,14 @@ def test_numbers_follow_the_language() -> None:
     assert pct(0.1234, "fr") == "12,3\u202f%"
     assert label("fr", "hit_rate@10") == "taux de succès@10"
     assert label("en", "some_new_score") == "some new score"
+
+
+def test_the_customer_map_leaves_an_empty_metric_out_without_a_warning() -> None:
+    """A metric empty for every sampled customer (no purchase, on real rows) is left out with no RuntimeWarning."""
+    import pandas as pd
+
+    from reports.sections.context import _fit_pca
+
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [float("nan")] * 4, "c": [4.0, 1.0, 3.0, 2.0]})
+    pca = _fit_pca(frame, total=4)  # filterwarnings = error: a warning fails this test
+    assert pca["columns"] == ["a", "c"]
