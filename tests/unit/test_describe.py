@@ -15,20 +15,8 @@ from cli import app
 from events.describe import BOT_MIN_EVENTS_PER_DAY, describe, ingest_counts
 from shopgraph.errors import ShopgraphError
 from shopgraph.workspace import Workspace
+from tests.support.features_store import SCHEMA
 
-SCHEMA = pa.schema(
-    [
-        ("event_time", pa.timestamp("us")),
-        ("event_type", pa.string()),
-        ("product_id", pa.int64()),
-        ("category_id", pa.int64()),
-        ("category_code", pa.string()),
-        ("brand", pa.string()),
-        ("price", pa.float64()),
-        ("user_id", pa.int64()),
-        ("user_session", pa.string()),
-    ]
-)
 PHONE = (2053013555631882655, "electronics.smartphone")
 HIDDEN = (2053013552259662037, None)
 
