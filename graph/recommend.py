@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from events.manifest import read_manifest
 from events.pseudonym import load_key, pseudonym
 from graph.connection import QueryRunner
 from shopgraph.errors import ShopgraphError
@@ -60,7 +61,11 @@ class CustomerRecommendations:
 
 
 def stored_id(workspace: Workspace, raw_id: int) -> int:
-    """The pseudonym the graph holds for the shop's ``raw_id`` (as ingest computed it)."""
+    """The id the graph holds for the shop's ``raw_id``: its pseudonym (as ingest computed it), or the raw id
+    itself when the store was ingested with ``--no-pseudonymise`` (ingest never mixes the two)."""
+    files = read_manifest(workspace)
+    if files and not any(f.pseudonymised for f in files):
+        return int(raw_id)
     return pseudonym(raw_id, load_key(workspace, create=False))
 
 
