@@ -204,9 +204,12 @@ class Recommender:
             )
         return [self.for_context(found[u]) for u in user_ids]
 
-    def for_segment(self, segment: str, progress: Progress | None = None) -> list[CustomerRecommendations]:
-        """Top-k for every customer of a current segment (English or French name); progress step ``customers``."""
-        members = self.db.run("recommend/segment_members", segment=segment)
+    def for_segment(
+        self, segment: str, progress: Progress | None = None, include_likely: bool = False
+    ) -> list[CustomerRecommendations]:
+        """Top-k for every customer of a current segment (English or French name), and with ``include_likely``
+        for the customers below the activity threshold whose likely segment it is; progress step ``customers``."""
+        members = segment_members(self.db, segment, include_likely)
         if not members:
             raise ShopgraphError(unknown_segment_message(self.db, segment))
         out = []
@@ -215,6 +218,15 @@ class Recommender:
             if progress and (i % 500 == 0 or i == len(members)):
                 progress("customers", i, len(members))
         return out
+
+
+def segment_members(db: QueryRunner, segment: str, include_likely: bool = False) -> list[dict[str, Any]]:
+    """The rows of recommend/segment_members, then (``include_likely``) those of recommend/segment_likely_members
+    marked ``likely``; empty when no current segment has that name."""
+    members = [{**m, "likely": False} for m in db.run("recommend/segment_members", segment=segment)]
+    if include_likely and members:
+        members += [{**m, "likely": True} for m in db.run("recommend/segment_likely_members", segment=segment)]
+    return members
 
 
 def unknown_segment_message(db: QueryRunner, segment: str) -> str:

@@ -298,6 +298,17 @@ TEXT: dict[str, tuple[str, str]] = {
         "part du chiffre d'affaires est la part du segment dans le total des achats.",
     ),
     "segments.overview": ("Segments at a glance", "Les segments en bref"),
+    "segments.coverage": ("Coverage", "Couverture"),
+    "segments.coverage.intro": (
+        "Customers below the activity threshold keep “Not enough activity yet”; from 5 events on they also get a "
+        "likely segment, the classifier's guess, kept apart from the segment.",
+        "Les clients sous le seuil d'activité restent « Pas encore assez d'activité » ; dès 5 événements, ils "
+        "reçoivent aussi un segment probable, l'estimation du classifieur, tenue à part du segment.",
+    ),
+    "segments.coverage.group": ("customers", "clients"),
+    "segments.coverage.segment": ("with a segment", "avec un segment"),
+    "segments.coverage.likely": ("with a likely segment only", "avec un segment probable seulement"),
+    "segments.coverage.neither": ("with neither", "sans l'un ni l'autre"),
     "segments.name": ("segment", "segment"),
     "segments.size": ("customers", "clients"),
     "segments.share": ("share of customers", "part des clients"),
