@@ -208,3 +208,18 @@ def test_the_confusion_matrix_counts_the_test_split_by_segment(segmented) -> Non
     assert confusion.to_numpy().sum() > 0 and (confusion.to_numpy() >= 0).all()
     diagonal = np.trace(confusion.to_numpy()) / confusion.to_numpy().sum()
     assert diagonal > 0.5, record.get("classifier")
+
+
+def test_every_taste_name_rests_on_one_of_its_segment_s_top_three_traits(segmented) -> None:
+    from segments.naming import taste_traits
+
+    _workspace, run = segmented
+    for s in run.segments:
+        if not s["segment_id"]:
+            continue
+        z = s["standardised_differences"]
+        top = [m for m, v in sorted(z.items(), key=lambda t: (-abs(t[1]), t[0]))[:3] if abs(v) >= 0.2]
+        profile = {"z": z}
+        traits = taste_traits(s["naming_rule"], profile)
+        assert not traits or set(traits) & set(top), (s["name"]["en"], top)
+        assert s["size"] >= 20  # no micro-segment
