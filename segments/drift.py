@@ -2,7 +2,9 @@
 
 ``shopgraph run`` assigns a new month's customers with the trained classifier, or retrains when the
 behaviour (median PSI of key metrics), the segment shares or the low-confidence share moved past
-their thresholds. The figures and why: docs/ARCHITECTURE.md, "segments/drift.py".
+their thresholds, measured like with like (segments/drift_reference.py: the trained customers cut to
+the new customers' lengths) and only on samples of at least ``MIN_SAMPLE`` customers. The figures and
+why: docs/ARCHITECTURE.md, "segments/drift.py".
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ KEY_METRICS = (
     "category_entropy",
 )
 PSI_RETRAIN = 0.25
+#: Fewest customers (finite values for a metric) on each side for a figure to be used: below it a PSI over
+#: ten bins measures sampling noise (0.05–0.1 for 100 customers drawn from the same population).
+MIN_SAMPLE = 200
 SHARE_PSI_RETRAIN = 0.25
+#: Fewest customers (finite values for a metric) on each side for a figure to be used: below it a PSI over
+#: ten bins measures sampling noise (0.05–0.1 for 100 customers drawn from the same population).
+MIN_SAMPLE = 200
 LOW_CONFIDENCE_RETRAIN = 0.30
 SHARE_FLOOR = 1e-4
 
@@ -106,6 +114,8 @@ class DriftReport:
     segment_share_psi: float | None = None
     low_confidence_share: float | None = None
     training_low_confidence_share: float | None = None
+    too_few: bool = False  # fewer than MIN_SAMPLE new customers: no figure is used
+    compared_with: str = ""
 
     @property
     def median_psi(self) -> float | None:
@@ -138,8 +148,15 @@ class DriftReport:
             return "no new customers: nothing to assign"
         if self.retrain:
             return "retrain: " + "; ".join(self.reasons)
+        if self.too_few:
+            return (
+                f"assign with the trained classifier: {self.new_customers:,} new customers above the threshold, "
+                f"fewer than the {MIN_SAMPLE} a drift figure needs"
+            )
         median = self.median_psi
         parts = [f"median PSI {median:.3f} ≤ {PSI_RETRAIN}" if median is not None else "no metric to compare"]
+        if self.compared_with:
+            parts[0] += f" against the {self.compared_with}"
         if self.segment_share_psi is not None:
             parts.append(f"segment-share PSI {self.segment_share_psi:.3f} ≤ {SHARE_PSI_RETRAIN}")
         if self.low_confidence_share is not None:
@@ -160,6 +177,9 @@ class DriftReport:
             "low_confidence_share": self.low_confidence_share,
             "low_confidence_threshold": LOW_CONFIDENCE_RETRAIN,
             "training_low_confidence_share": self.training_low_confidence_share,
+            "min_sample": MIN_SAMPLE,
+            "too_few": self.too_few,
+            "compared_with": self.compared_with,
             "retrain": self.retrain,
             "decision": "retrain" if self.retrain else "assign",
             "causes": self.causes,
@@ -190,8 +210,12 @@ def measure_drift(
         return report
     for metric in KEY_METRICS:
         if metric in training and metric in new:
-            value = psi(training[metric], new[metric])
+            enough = min(_finite(training[metric]), _finite(new[metric])) >= MIN_SAMPLE
+            value = psi(training[metric], new[metric]) if enough else None
             report.metric_psi[metric] = None if value is None else round(value, 4)
+    if n_new < MIN_SAMPLE:  # too few new customers for shares: the metrics (all None) say so too
+        report.too_few = True
+        return report
     if training_shares and new_segments is not None and len(new_segments):
         ids = sorted(set(training_shares) | {int(s) for s in np.unique(new_segments)})
         counts = {int(k): int(v) for k, v in zip(*np.unique(new_segments, return_counts=True), strict=True)}
@@ -202,7 +226,11 @@ def measure_drift(
     return report
 
 
-def drift_of_new_customers(features, assignments, update, min_events: int = 1) -> DriftReport:
+def _finite(values: np.ndarray) -> int:
+    return int(np.isfinite(np.asarray(values, dtype=float)).sum())
+
+
+def drift_of_new_customers(features, assignments, update, min_events: int = 1, reference=None) -> DriftReport:
     """:func:`measure_drift` for an assignment update (pandas frames, see ``segments.segmentation.Decide``).
 
     Training population: the users of the run's assignments, with their current metrics;
@@ -224,8 +252,11 @@ def drift_of_new_customers(features, assignments, update, min_events: int = 1) -
     def columns(frame) -> dict[str, np.ndarray]:
         return {m: frame[m].to_numpy(dtype=float, na_value=np.nan) for m in KEY_METRICS if m in frame}
 
+    if reference is not None:  # like with like: the trained customers cut to the new ones' lengths
+        features, known = reference, np.ones(len(reference), bool)
+        assignments = reference[reference["segment_id"] != 0]
     shares = assignments["segment_id"].value_counts(normalize=True)
-    return measure_drift(
+    report = measure_drift(
         columns(features[known]),
         columns(new_rows) if len(new_rows) else {},
         training_shares={int(k): float(v) for k, v in shares.items()},
@@ -233,3 +264,9 @@ def drift_of_new_customers(features, assignments, update, min_events: int = 1) -
         new_low_confidence=fresh["low_confidence"].to_numpy(dtype=bool),
         training_low_confidence_share=float(assignments["low_confidence"].mean()) if len(assignments) else None,
     )
+    report.compared_with = (
+        "trained customers cut to the new customers' lengths"
+        if reference is not None
+        else ("trained customers' whole histories")
+    )
+    return report
