@@ -251,7 +251,7 @@ class _Runner:
 
             def decide(features, assignments, update) -> bool:
                 nonlocal drift
-                reference = like_with_like(self.workspace, previous, features, assignments, update, threshold)
+                reference = like_with_like(self.workspace, previous, features, assignments, update)
                 drift = drift_of_new_customers(features, assignments, update, threshold, reference)
                 return not drift.retrain
 

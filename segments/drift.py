@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from segments.assign import LOW_CONFIDENCE
+
 #: Metrics whose distribution is compared (rates and shares: independent of history length).
 KEY_METRICS = (
     "events_per_session",
@@ -233,40 +235,63 @@ def _finite(values: np.ndarray) -> int:
 def drift_of_new_customers(features, assignments, update, min_events: int = 1, reference=None) -> DriftReport:
     """:func:`measure_drift` for an assignment update (pandas frames, see ``segments.segmentation.Decide``).
 
-    Training population: the users of the run's assignments, with their current metrics;
-    new customers: the users of ``update`` the run had never assigned (changed users are
-    left out: they were part of the training population). Both sides keep only customers
-    with at least ``min_events`` events (the run's activity threshold): below it a customer
-    gets "Not enough activity yet" whatever the model, and the rates of a two-event history
-    are 0 or 1, so comparing them with long histories would measure history length, not
-    behaviour. Segment shares are compared over the segments above the threshold.
+    New customers: the users of ``update`` the run had never assigned (changed users are left out: they
+    were part of the training population). With ``reference`` (segments/drift_reference.py: the trained
+    customers cut to the new customers' lengths, with their predicted segment and low-confidence flag)
+    the new customers with ``COMPARED_EVENTS`` or more events are compared with it, each by the segment
+    the classifier gives (its likely segment below the threshold): lengths match, so the threshold need
+    not filter. Without it, the old comparison: trained customers' whole histories, both sides above
+    ``min_events`` (the run's threshold).
     """
+    if reference is not None:
+        return _like_with_like(features, assignments, update, reference)
     active = features[pd.to_numeric(features["n_events"], errors="coerce").fillna(0) >= min_events]
     known = active["user_id"].isin(assignments["user_id"])
     fresh = update[~update["user_id"].isin(assignments["user_id"]) & update["user_id"].isin(active["user_id"])]
     new_rows = active[active["user_id"].isin(fresh["user_id"])]
     assignments = assignments[assignments["user_id"].isin(active["user_id"]) & (assignments["segment_id"] != 0)]
     fresh = fresh[fresh["segment_id"] != 0]
-    features = active
-
-    def columns(frame) -> dict[str, np.ndarray]:
-        return {m: frame[m].to_numpy(dtype=float, na_value=np.nan) for m in KEY_METRICS if m in frame}
-
-    if reference is not None:  # like with like: the trained customers cut to the new ones' lengths
-        features, known = reference, np.ones(len(reference), bool)
-        assignments = reference[reference["segment_id"] != 0]
     shares = assignments["segment_id"].value_counts(normalize=True)
     report = measure_drift(
-        columns(features[known]),
-        columns(new_rows) if len(new_rows) else {},
+        _columns(active[known]),
+        _columns(new_rows) if len(new_rows) else {},
         training_shares={int(k): float(v) for k, v in shares.items()},
         new_segments=fresh["segment_id"].to_numpy(),
         new_low_confidence=fresh["low_confidence"].to_numpy(dtype=bool),
         training_low_confidence_share=float(assignments["low_confidence"].mean()) if len(assignments) else None,
     )
-    report.compared_with = (
-        "trained customers cut to the new customers' lengths"
-        if reference is not None
-        else ("trained customers' whole histories")
+    report.compared_with = "trained customers' whole histories"
+    return report
+
+
+#: With the like-with-like reference, new customers with this many events are compared (the likely segment's floor).
+COMPARED_EVENTS = 5
+
+
+def _columns(frame) -> dict[str, np.ndarray]:
+    return {m: frame[m].to_numpy(dtype=float, na_value=np.nan) for m in KEY_METRICS if m in frame}
+
+
+def _like_with_like(features, assignments, update, reference) -> DriftReport:
+    """The new customers with ``COMPARED_EVENTS``+ events against the cut histories of ``reference``."""
+    n_events = pd.to_numeric(features["n_events"], errors="coerce").fillna(0)
+    active = features[n_events >= COMPARED_EVENTS]
+    fresh = update[~update["user_id"].isin(assignments["user_id"]) & update["user_id"].isin(active["user_id"])]
+    new_rows = active[active["user_id"].isin(fresh["user_id"])]
+    segment = fresh["segment_id"].to_numpy(np.int64)
+    confidence = fresh["confidence"].to_numpy(float)
+    if "likely_segment_id" in fresh:  # below the threshold: the classifier's guess and its confidence
+        guess = segment == 0
+        segment = np.where(guess, fresh["likely_segment_id"].fillna(0).to_numpy(np.int64), segment)
+        confidence = np.where(guess, fresh["likely_segment_confidence"].to_numpy(float), confidence)
+    shares = reference["segment_id"].value_counts(normalize=True)
+    report = measure_drift(
+        _columns(reference),
+        _columns(new_rows) if len(new_rows) else {},
+        training_shares={int(k): float(v) for k, v in shares.items()},
+        new_segments=segment,
+        new_low_confidence=np.nan_to_num(confidence, nan=0.0) < LOW_CONFIDENCE,
+        training_low_confidence_share=float(reference["low_confidence"].mean()) if len(reference) else None,
     )
+    report.compared_with = "trained customers cut to the new customers' lengths"
     return report

@@ -15,7 +15,7 @@ import pandas as pd
 
 from segments import assign as assigner
 from segments import runs, threshold
-from segments.drift import KEY_METRICS
+from segments.drift import COMPARED_EVENTS, KEY_METRICS
 
 REFERENCE_USERS = 1_500  # trained customers cut
 REFERENCE_ROWS = 3_000  # copies drawn to match the new customers' lengths
@@ -72,7 +72,8 @@ def cut_reference(
 
 
 def _classify(run_dir: Path, frame: pd.DataFrame, vectors: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """The run's published segment (0 below its threshold) and low-confidence flag of each cut history."""
+    """The run's published segment and low-confidence flag of each cut history, as the classifier gives them
+    whatever the threshold (the segment, or below the threshold the likely segment)."""
     bundle = assigner.load(run_dir / assigner.MODEL_FILE)
     named = {int(s["segment_id"]) for s in runs.read_json(run_dir / "segments.json")} - {0}
     to_segment = bundle.get("label_to_segment", {})
@@ -83,19 +84,16 @@ def _classify(run_dir: Path, frame: pd.DataFrame, vectors: np.ndarray | None) ->
     X, _ = bundle["transform"].transform(frame, vectors)
     labels, confidence = model.predict(X, among=published)
     segment_id = np.array([to_segment.get(int(c), int(c)) for c in labels], np.int64)
-    below = threshold.below_threshold(frame["n_events"].to_numpy(), bundle["threshold"])
-    segment_id[below] = 0
-    return segment_id, (confidence < assigner.LOW_CONFIDENCE) & ~below
+    return segment_id, confidence < assigner.LOW_CONFIDENCE
 
 
 def like_with_like(
-    workspace, run_dir: Path, features: pd.DataFrame, assignments: pd.DataFrame, update: pd.DataFrame, min_events: int
+    workspace, run_dir: Path, features: pd.DataFrame, assignments: pd.DataFrame, update: pd.DataFrame
 ) -> pd.DataFrame | None:
     """:func:`cut_reference` for an assignment update (``segments.segmentation.Decide``): the trained customers
-    above the threshold, cut to the lengths of the update's new customers above it."""
+    with a segment, cut to the lengths of the update's new customers with ``COMPARED_EVENTS`` or more events."""
     n_events = pd.to_numeric(features["n_events"], errors="coerce").fillna(0)
-    active = features["user_id"][n_events >= min_events]
-    fresh = update["user_id"][~update["user_id"].isin(assignments["user_id"]) & update["user_id"].isin(active)]
-    lengths = n_events[features["user_id"].isin(fresh)].to_numpy()
-    trained = assignments["user_id"][(assignments["segment_id"] != 0) & assignments["user_id"].isin(active)]
+    new = ~features["user_id"].isin(assignments["user_id"]) & features["user_id"].isin(update["user_id"])
+    lengths = n_events[new & (n_events >= COMPARED_EVENTS)].to_numpy()
+    trained = assignments["user_id"][assignments["segment_id"] != 0]
     return cut_reference(workspace, run_dir, features, trained.to_numpy(np.int64), lengths)
