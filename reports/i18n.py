@@ -455,6 +455,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "time.reason.median_psi_ok": ("median PSI {value} ≤ {limit}", "PSI médian {value} ≤ {limit}"),
     "time.reason.no_metric": ("no metric to compare", "aucun indicateur à comparer"),
+    "time.reason.too_few": (
+        "{n} new customers to compare, fewer than the {floor} a drift figure needs: assigned",
+        "{n} nouveaux clients à comparer, moins que les {floor} qu'il faut pour mesurer une dérive : affectés",
+    ),
     "time.reason.segment_share_psi_ok": (
         "segment-share PSI {value} ≤ {limit}",
         "PSI des parts de segments {value} ≤ {limit}",

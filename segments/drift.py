@@ -65,11 +65,19 @@ def share_psi(reference: Sequence[float] | np.ndarray, current: Sequence[float] 
     return float(np.sum((cur - ref) * np.log(cur / ref)))
 
 
-def low_confidence_limit(training_low_confidence_share: float | None) -> float:
+#: Like with like, the cut histories' own low-confidence share is the reference: retrain when the new
+#: customers' share exceeds it by more than this (short histories are often unsure, new or not).
+LOW_CONFIDENCE_MARGIN = 0.15
+
+
+def low_confidence_limit(training_low_confidence_share: float | None, like_with_like: bool = False) -> float:
     """The low-confidence share above which we retrain: ``LOW_CONFIDENCE_RETRAIN``, or less when the
-    training run's own share was low (twice it, at least 5 %)."""
+    training run's own share was low (twice it, at least 5 %); like with like, the cut histories' share
+    plus ``LOW_CONFIDENCE_MARGIN``."""
     if training_low_confidence_share is None:
         return LOW_CONFIDENCE_RETRAIN
+    if like_with_like:
+        return min(1.0, training_low_confidence_share + LOW_CONFIDENCE_MARGIN)
     return min(LOW_CONFIDENCE_RETRAIN, max(2 * training_low_confidence_share, 0.05))
 
 
@@ -78,6 +86,7 @@ def retrain_causes(
     segment_share_psi: float | None,
     low_confidence_share: float | None,
     training_low_confidence_share: float | None,
+    like_with_like: bool = False,
 ) -> list[dict[str, object]]:
     """What forces a retrain, as codes with their figures (``code``, ``value``, ``limit``, and ``worst``
     for the metrics); empty when nothing does. Built from the figures alone, so it can be rebuilt from
@@ -93,7 +102,7 @@ def retrain_causes(
     if segment_share_psi is not None and segment_share_psi > SHARE_PSI_RETRAIN:
         causes.append({"code": "segment_share_psi", "value": float(segment_share_psi), "limit": SHARE_PSI_RETRAIN})
     if low_confidence_share is not None:
-        limit = low_confidence_limit(training_low_confidence_share)
+        limit = low_confidence_limit(training_low_confidence_share, like_with_like)
         if low_confidence_share > limit:
             causes.append({"code": "low_confidence_share", "value": float(low_confidence_share), "limit": limit})
     return causes
@@ -105,6 +114,9 @@ CAUSE_TEXT = {
     "segment_share_psi": "segment-share PSI {value:.3f} > {limit}",
     "low_confidence_share": "low-confidence share {value:.1%} > {limit:.1%}",
 }
+
+
+CUT_HISTORIES = "trained customers cut to the new customers' lengths"
 
 
 @dataclass
@@ -130,7 +142,11 @@ class DriftReport:
         if self.new_customers == 0:
             return []
         return retrain_causes(
-            self.metric_psi, self.segment_share_psi, self.low_confidence_share, self.training_low_confidence_share
+            self.metric_psi,
+            self.segment_share_psi,
+            self.low_confidence_share,
+            self.training_low_confidence_share,
+            self.compared_with == CUT_HISTORIES,
         )
 
     @property
@@ -152,7 +168,7 @@ class DriftReport:
             return "retrain: " + "; ".join(self.reasons)
         if self.too_few:
             return (
-                f"assign with the trained classifier: {self.new_customers:,} new customers above the threshold, "
+                f"assign with the trained classifier: {self.new_customers:,} new customers to compare, "
                 f"fewer than the {MIN_SAMPLE} a drift figure needs"
             )
         median = self.median_psi
@@ -177,7 +193,9 @@ class DriftReport:
             "segment_share_change": self.segment_share_psi,
             "share_change_threshold": SHARE_PSI_RETRAIN,
             "low_confidence_share": self.low_confidence_share,
-            "low_confidence_threshold": LOW_CONFIDENCE_RETRAIN,
+            "low_confidence_threshold": low_confidence_limit(
+                self.training_low_confidence_share, self.compared_with == CUT_HISTORIES
+            ),
             "training_low_confidence_share": self.training_low_confidence_share,
             "min_sample": MIN_SAMPLE,
             "too_few": self.too_few,
@@ -293,5 +311,5 @@ def _like_with_like(features, assignments, update, reference) -> DriftReport:
         new_low_confidence=np.nan_to_num(confidence, nan=0.0) < LOW_CONFIDENCE,
         training_low_confidence_share=float(reference["low_confidence"].mean()) if len(reference) else None,
     )
-    report.compared_with = "trained customers cut to the new customers' lengths"
+    report.compared_with = CUT_HISTORIES
     return report

@@ -166,3 +166,35 @@ def pd_concat(*frames):
     import pandas as pd
 
     return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def drift_shop(tmp_path_factory):
+    from tests.support.drift_shop import segmented_shop
+
+    root = tmp_path_factory.mktemp("drift-shop")
+    return root, *segmented_shop(root / "shop")
+
+
+@pytest.mark.chain
+@pytest.mark.slow
+def test_a_fourth_month_of_the_same_shop_is_assigned(drift_shop) -> None:
+    from tests.support.drift_shop import fourth_month
+
+    root, files, home = drift_shop
+    report = fourth_month(files, home, root / "same", change=False)
+    assert not report.too_few and report.new_customers >= 200  # a real comparison, not the small-sample way out
+    assert not report.retrain, report.decision
+    assert report.median_psi < 0.25 and report.segment_share_psi < 0.25
+    assert "cut to the new customers' lengths" in report.decision
+
+
+@pytest.mark.chain
+@pytest.mark.slow
+def test_a_fourth_month_with_abandonment_doubled_and_a_new_taste_retrains(drift_shop) -> None:
+    from tests.support.drift_shop import fourth_month
+
+    root, files, home = drift_shop
+    report = fourth_month(files, home, root / "changed", change=True)
+    assert report.retrain and {c["code"] for c in report.causes} >= {"median_psi", "segment_share_psi"}
+    assert report.metric_psi["cart_abandonment_rate"] > 0.25 and report.metric_psi["category_entropy"] > 0.25
