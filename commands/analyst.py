@@ -106,6 +106,12 @@ def query_cmd(
         console.print(f"wrote {write_rows_csv(rows, Path(csv_file))}", highlight=False)
 
 
+INCLUDE_LIKELY = typer.Option(
+    "--include-likely",
+    help="Also the customers below the activity threshold whose likely segment it is (marked likely).",
+)
+
+
 @app.command("recommend")
 @user_errors
 def recommend_cmd(
@@ -125,6 +131,7 @@ def recommend_cmd(
         str | None,
         typer.Option("--out", metavar="FILE", help="Batch mode: CSV to write (default $SHOPGRAPH_HOME/exports/)."),
     ] = None,
+    include_likely: Annotated[bool, INCLUDE_LIKELY] = False,
 ) -> None:
     """Recommend products to a customer from their segment's purchases (lift and recency), or to a whole segment."""
     from graph.audience import exports_dir, slug
@@ -134,12 +141,14 @@ def recommend_cmd(
 
     if (user_id is None) == (segment is None):
         raise ShopgraphError("give a USER_ID or --segment NAME (one of them)")
+    if include_likely and segment is None:
+        raise ShopgraphError("--include-likely goes with --segment NAME")
     workspace = Workspace.from_env()
     with connect(settings()) as db:
         recommender = Recommender(db, k=k)
         if segment is not None:
             with progress_bars(console, unit="customers", width=9) as bar:
-                results = recommender.for_segment(segment, bar)
+                results = recommender.for_segment(segment, bar, include_likely=include_likely)
             path = Path(out) if out else exports_dir(workspace) / f"recommendations-{slug(segment)}.csv"
             write_batch(results, path)
             sources: dict[str, int] = {}
@@ -206,6 +215,7 @@ def export_segment_cmd(
         ),
     ] = None,
     k: Annotated[int, typer.Option("-k", help="Recommended products per customer.", min=1)] = 10,
+    include_likely: Annotated[bool, INCLUDE_LIKELY] = False,
 ) -> None:
     """Write a segment's customers with segment, confidence and top recommendations (newsletter / promotion tools)."""
     from graph.audience import export_segment
@@ -216,9 +226,17 @@ def export_segment_cmd(
         raise ShopgraphError(f"--format {fmt!r}: only csv is supported")
     with connect(settings()) as db, console.status("exporting the segment"):
         report = export_segment(
-            db, Workspace.from_env(), name, Path(out) if out else None, Path(consented) if consented else None, k=k
+            db,
+            Workspace.from_env(),
+            name,
+            Path(out) if out else None,
+            Path(consented) if consented else None,
+            k=k,
+            include_likely=include_likely,
         )
     rows = [("customers in the segment", f"{report.segment_customers:,}")]
+    if include_likely:
+        rows.append(("below the threshold, likely in it", f"{report.likely_customers:,}"))
     if report.erased_skipped:
         rows.append(("erased customers left out", f"{report.erased_skipped:,}"))
     if report.consented_ids is not None:
@@ -259,3 +277,17 @@ def export_profiles_cmd(
             console.print(f"  {line}", highlight=False, soft_wrap=True)
     else:
         console.print(f"nothing suppressed: every cell describes at least {report.k} customers", highlight=False)
+    print_pairs(
+        "coverage" + (f" (also in {report.coverage_path})" if report.coverage_path else ""),
+        [
+            (
+                {"segment": "with a segment", "likely": "with a likely segment only", "neither": "with neither"}[
+                    r["covered"]
+                ],
+                "suppressed"
+                if r["customers"] is None
+                else f"{r['customers']:,} customers ({r['customer_share']:.1%}), {r['revenue_share']:.1%} of revenue",
+            )
+            for r in report.coverage
+        ],
+    )

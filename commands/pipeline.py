@@ -80,7 +80,11 @@ def _run(
     console.print(steps)
     console.print(f"segmentation: {report.decision}", highlight=False, soft_wrap=True)
     if report.run_dir is not None:
+        from commands.segments import coverage_table
+        from segments.coverage import run_coverage
+
         console.print(_segment_table(report.run_dir, lang))
+        console.print(coverage_table(run_coverage(s.workspace, report.run_dir), lang))
     for path in report.report_paths:
         console.print(f"report: {path}", highlight=False, soft_wrap=True)
     console.print(_disk_line(s), highlight=False, soft_wrap=True)

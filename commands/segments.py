@@ -97,6 +97,7 @@ def segment_cmd(
 ) -> None:
     """Cluster users on metrics and graph vectors, choose method and k, name and profile the segments."""
     from features.compute import read_sidecar
+    from segments.coverage import run_coverage
     from segments.segmentation import segment
     from shopgraph.workspace import Workspace
 
@@ -144,6 +145,7 @@ def segment_cmd(
         highlight=False,
     )
     console.print(segment_table(run.segments, lang, f"segments of run {run.run_id} ({run.users:,} users)"))
+    console.print(coverage_table(run_coverage(workspace, run.run_dir), lang))
     if run.migration is not None:
         console.print(migration_table(run.migration, run.previous_run_id))
     console.print(f"run folder: {run.run_dir}", highlight=False, soft_wrap=True)
@@ -160,6 +162,23 @@ def segment_cmd(
         )
     else:
         console.print("Neo4j: skipped (--no-graph)")
+
+
+def coverage_table(cover: dict, lang: str) -> Table:
+    """Customers and revenue with a segment, with a likely segment only, with neither (segments/coverage.py)."""
+    from segments.coverage import COVERAGE_LABELS
+
+    fr = lang == "fr"
+    title = "couverture : clients et chiffre d'affaires" if fr else "coverage: customers and revenue"
+    table = Table(title=title, title_justify="left")
+    for name in ("", "clients" if fr else "customers", "part" if fr else "share", "CA" if fr else "revenue"):
+        table.add_column(name, justify="left" if not name else "right")
+    for key, labels in COVERAGE_LABELS.items():
+        row = cover[key]
+        table.add_row(
+            labels[1 if fr else 0], f"{row['customers']:,}", _pct(row["customer_share"]), _pct(row["revenue_share"])
+        )
+    return table
 
 
 def migration_table(migration, previous_run_id: str | None) -> Table:

@@ -13,7 +13,7 @@ from typing import Any
 from events.pseudonym import load_key, pseudonymise_ids
 from events.tombstones import read_tombstones
 from graph.connection import QueryRunner
-from graph.recommend import Recommender, unknown_segment_message
+from graph.recommend import Recommender, segment_members, unknown_segment_message
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import atomic_write
 from shopgraph.progress import Progress
@@ -33,6 +33,7 @@ class SegmentExport:
     consented_ids: int | None = None  # distinct ids in the --consented file
     consented_not_in_segment: int | None = None
     erased_skipped: int = 0
+    likely_customers: int = 0  # with include_likely: customers below the threshold whose likely segment it is
 
 
 @dataclass
@@ -41,6 +42,8 @@ class ProfileExport:
     segments: int
     k: int
     suppressed: list[str] = field(default_factory=list)  # "segment 'X': cell (describes n < k customers)"
+    coverage: list[dict[str, Any]] = field(default_factory=list)  # see coverage_rows
+    coverage_path: Path | None = None  # the coverage CSV beside a CSV export (JSON: inside the file)
 
 
 def exports_dir(workspace: Workspace) -> Path:
@@ -93,14 +96,16 @@ def export_segment(
     consented: Path | None = None,
     k: int = 10,
     progress: Progress | None = None,
+    include_likely: bool = False,
 ) -> SegmentExport:
     """Write a current segment's customers as CSV: pseudonyms, or (with ``consented``) only consenting raw ids.
 
     Columns: [customer_id (the shop's raw id, only with ``consented``)], user_id (pseudonym),
-    segment, confidence, recommendations (top-``k`` product ids, best first, space-separated).
-    Customers on the erasure list never appear, even if the graph still held them.
+    segment, confidence, [likely (yes for a customer below the activity threshold whose likely segment
+    it is, only with ``include_likely``)], recommendations (top-``k`` product ids, best first,
+    space-separated). Customers on the erasure list never appear, even if the graph still held them.
     """
-    members = db.run("recommend/segment_members", segment=segment)
+    members = segment_members(db, segment, include_likely)
     if not members:
         raise ShopgraphError(unknown_segment_message(db, segment))
     erased = read_tombstones(workspace)
@@ -127,22 +132,25 @@ def export_segment(
     def write(handle) -> None:
         writer = csv.writer(handle)
         writer.writerow(
-            (["customer_id"] if raw_of is not None else []) + ["user_id", "segment", "confidence", "recommendations"]
+            (["customer_id"] if raw_of is not None else [])
+            + ["user_id", "segment", "confidence"]
+            + (["likely"] if include_likely else [])
+            + ["recommendations"]
         )
         for member, recs in results:
             confidence = member["confidence"]
             writer.writerow(
                 ([raw_of[member["user_id"]]] if raw_of is not None else [])
-                + [
-                    member["user_id"],
-                    member["segment"],
-                    "" if confidence is None else f"{confidence:.3f}",
-                    " ".join(str(item.product_id) for item in recs.items),
-                ]
+                + [member["user_id"], member["segment"], "" if confidence is None else f"{confidence:.3f}"]
+                + (["yes" if member["likely"] else "no"] if include_likely else [])
+                + [" ".join(str(item.product_id) for item in recs.items)]
             )
 
     _atomic_write(path, write)
-    return SegmentExport(path, len(results), len(members), consented_ids, not_in_segment, erased_skipped)
+    likely = sum(1 for m in members if m["likely"])
+    return SegmentExport(
+        path, len(results), len(members) - likely, consented_ids, not_in_segment, erased_skipped, likely
+    )
 
 
 PROFILE_COLUMNS = (
@@ -225,6 +233,40 @@ def anonymised_profiles(rows: list[dict[str, Any]], k: int) -> tuple[list[dict[s
     return out, suppressed
 
 
+COVERED = ("segment", "likely", "neither")
+
+
+def coverage_rows(rows: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
+    """Customers and revenue with a segment, with a likely segment only, with neither (export/coverage), with
+    their shares; a group of fewer than ``k`` customers has its figures suppressed (None)."""
+    found = {r["covered"]: r for r in rows}
+    customers = sum(r["customers"] for r in rows) or 1
+    revenue = sum(r["revenue"] or 0.0 for r in rows) or 1.0
+    out = []
+    for name in COVERED:
+        row = found.get(name, {"customers": 0, "revenue": 0.0})
+        shown = row["customers"] == 0 or row["customers"] >= k
+        out.append(
+            {
+                "covered": name,
+                "customers": row["customers"] if shown else None,
+                "customer_share": row["customers"] / customers if shown else None,
+                "revenue_share": (row["revenue"] or 0.0) / revenue if shown else None,
+            }
+        )
+    return out
+
+
+def _write_coverage_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    def write(handle) -> None:
+        writer = csv.writer(handle)
+        writer.writerow(["covered", "customers", "customer_share", "revenue_share"])
+        for r in rows:
+            writer.writerow([r["covered"], *(SUPPRESSED if r[c] is None else r[c] for c in list(r)[1:])])
+
+    return _atomic_write(path, write)
+
+
 def export_profiles(
     db: QueryRunner, workspace: Workspace, fmt: str = "csv", k: int = DEFAULT_K_ANONYMITY, out: Path | None = None
 ) -> ProfileExport:
@@ -235,15 +277,12 @@ def export_profiles(
     if not rows:
         raise ShopgraphError("the graph holds no current segmentation: run `shopgraph segment` first")
     profiles, suppressed = anonymised_profiles(rows, k)
+    cover = coverage_rows(db.run("export/coverage"), k)
     path = out or exports_dir(workspace) / f"segment-profiles.{fmt}"
+    coverage_path = None
     if fmt == "json":
-        _atomic_write(
-            path,
-            lambda h: h.write(
-                json.dumps({"k_anonymity": k, "suppressed": suppressed, "segments": profiles}, indent=2, default=str)
-                + "\n"
-            ),
-        )
+        doc = {"k_anonymity": k, "suppressed": suppressed, "coverage": cover, "segments": profiles}
+        _atomic_write(path, lambda h: h.write(json.dumps(doc, indent=2, default=str) + "\n"))
     else:
 
         def write(handle) -> None:
@@ -269,4 +308,5 @@ def export_profiles(
                 writer.writerow(cells)
 
         _atomic_write(path, write)
-    return ProfileExport(path, len(profiles), k, suppressed)
+        coverage_path = _write_coverage_csv(path.with_name(f"{path.stem}-coverage.csv"), cover)
+    return ProfileExport(path, len(profiles), k, suppressed, cover, coverage_path)

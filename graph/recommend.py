@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from events.manifest import read_manifest
 from events.pseudonym import load_key, pseudonym
 from graph.connection import QueryRunner
 from shopgraph.errors import ShopgraphError
@@ -60,7 +61,11 @@ class CustomerRecommendations:
 
 
 def stored_id(workspace: Workspace, raw_id: int) -> int:
-    """The pseudonym the graph holds for the shop's ``raw_id`` (as ingest computed it)."""
+    """The id the graph holds for the shop's ``raw_id``: its pseudonym (as ingest computed it), or the raw id
+    itself when the store was ingested with ``--no-pseudonymise`` (ingest never mixes the two)."""
+    files = read_manifest(workspace)
+    if files and not any(f.pseudonymised for f in files):
+        return int(raw_id)
     return pseudonym(raw_id, load_key(workspace, create=False))
 
 
@@ -199,9 +204,12 @@ class Recommender:
             )
         return [self.for_context(found[u]) for u in user_ids]
 
-    def for_segment(self, segment: str, progress: Progress | None = None) -> list[CustomerRecommendations]:
-        """Top-k for every customer of a current segment (English or French name); progress step ``customers``."""
-        members = self.db.run("recommend/segment_members", segment=segment)
+    def for_segment(
+        self, segment: str, progress: Progress | None = None, include_likely: bool = False
+    ) -> list[CustomerRecommendations]:
+        """Top-k for every customer of a current segment (English or French name), and with ``include_likely``
+        for the customers below the activity threshold whose likely segment it is; progress step ``customers``."""
+        members = segment_members(self.db, segment, include_likely)
         if not members:
             raise ShopgraphError(unknown_segment_message(self.db, segment))
         out = []
@@ -210,6 +218,15 @@ class Recommender:
             if progress and (i % 500 == 0 or i == len(members)):
                 progress("customers", i, len(members))
         return out
+
+
+def segment_members(db: QueryRunner, segment: str, include_likely: bool = False) -> list[dict[str, Any]]:
+    """The rows of recommend/segment_members, then (``include_likely``) those of recommend/segment_likely_members
+    marked ``likely``; empty when no current segment has that name."""
+    members = [{**m, "likely": False} for m in db.run("recommend/segment_members", segment=segment)]
+    if include_likely and members:
+        members += [{**m, "likely": True} for m in db.run("recommend/segment_likely_members", segment=segment)]
+    return members
 
 
 def unknown_segment_message(db: QueryRunner, segment: str) -> str:

@@ -223,6 +223,7 @@ class _Runner:
 
     def segment(self, key: str) -> tuple[str, str]:
         from segments.drift import drift_of_new_customers
+        from segments.drift_reference import like_with_like
         from segments.runs import current_run_dir, read_json, write_json
         from segments.segmentation import classify_new_customers, segment
         from segments.writeback import write_run
@@ -250,7 +251,8 @@ class _Runner:
 
             def decide(features, assignments, update) -> bool:
                 nonlocal drift
-                drift = drift_of_new_customers(features, assignments, update, min_events=threshold)
+                reference = like_with_like(self.workspace, previous, features, assignments, update)
+                drift = drift_of_new_customers(features, assignments, update, threshold, reference)
                 return not drift.retrain
 
             assigned = classify_new_customers(self.workspace, progress=progress, decide=decide)

@@ -298,6 +298,17 @@ TEXT: dict[str, tuple[str, str]] = {
         "part du chiffre d'affaires est la part du segment dans le total des achats.",
     ),
     "segments.overview": ("Segments at a glance", "Les segments en bref"),
+    "segments.coverage": ("Coverage", "Couverture"),
+    "segments.coverage.intro": (
+        "Customers below the activity threshold keep “Not enough activity yet”; from 5 events on they also get a "
+        "likely segment, the classifier's guess, kept apart from the segment.",
+        "Les clients sous le seuil d'activité restent « Activité insuffisante » ; dès 5 événements, ils "
+        "reçoivent aussi un segment probable, l'estimation du classifieur, tenue à part du segment.",
+    ),
+    "segments.coverage.group": ("group", "groupe"),
+    "segments.coverage.segment": ("with a segment", "avec un segment"),
+    "segments.coverage.likely": ("with a likely segment only", "avec un segment probable seulement"),
+    "segments.coverage.neither": ("with neither", "sans l'un ni l'autre"),
     "segments.name": ("segment", "segment"),
     "segments.size": ("customers", "clients"),
     "segments.share": ("share of customers", "part des clients"),
@@ -444,6 +455,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "time.reason.median_psi_ok": ("median PSI {value} ≤ {limit}", "PSI médian {value} ≤ {limit}"),
     "time.reason.no_metric": ("no metric to compare", "aucun indicateur à comparer"),
+    "time.reason.too_few": (
+        "{n} new customers to compare, fewer than the {floor} a drift figure needs",
+        "{n} nouveaux clients à comparer, moins que les {floor} qu'il faut pour mesurer une dérive",
+    ),
     "time.reason.segment_share_psi_ok": (
         "segment-share PSI {value} ≤ {limit}",
         "PSI des parts de segments {value} ≤ {limit}",

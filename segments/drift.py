@@ -2,7 +2,9 @@
 
 ``shopgraph run`` assigns a new month's customers with the trained classifier, or retrains when the
 behaviour (median PSI of key metrics), the segment shares or the low-confidence share moved past
-their thresholds. The figures and why: docs/ARCHITECTURE.md, "segments/drift.py".
+their thresholds, measured like with like (segments/drift_reference.py: the trained customers cut to
+the new customers' lengths) and only on samples of at least ``MIN_SAMPLE`` customers. The figures and
+why: docs/ARCHITECTURE.md, "segments/drift.py".
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from segments.assign import LOW_CONFIDENCE
 
 #: Metrics whose distribution is compared (rates and shares: independent of history length).
 KEY_METRICS = (
@@ -26,7 +30,13 @@ KEY_METRICS = (
     "category_entropy",
 )
 PSI_RETRAIN = 0.25
+#: Fewest customers (finite values for a metric) on each side for a figure to be used: below it a PSI over
+#: ten bins measures sampling noise (0.05–0.1 for 100 customers drawn from the same population).
+MIN_SAMPLE = 200
 SHARE_PSI_RETRAIN = 0.25
+#: Fewest customers (finite values for a metric) on each side for a figure to be used: below it a PSI over
+#: ten bins measures sampling noise (0.05–0.1 for 100 customers drawn from the same population).
+MIN_SAMPLE = 200
 LOW_CONFIDENCE_RETRAIN = 0.30
 SHARE_FLOOR = 1e-4
 
@@ -55,11 +65,19 @@ def share_psi(reference: Sequence[float] | np.ndarray, current: Sequence[float] 
     return float(np.sum((cur - ref) * np.log(cur / ref)))
 
 
-def low_confidence_limit(training_low_confidence_share: float | None) -> float:
+#: Like with like, the cut histories' own low-confidence share is the reference: retrain when the new
+#: customers' share exceeds it by more than this (short histories are often unsure, new or not).
+LOW_CONFIDENCE_MARGIN = 0.15
+
+
+def low_confidence_limit(training_low_confidence_share: float | None, like_with_like: bool = False) -> float:
     """The low-confidence share above which we retrain: ``LOW_CONFIDENCE_RETRAIN``, or less when the
-    training run's own share was low (twice it, at least 5 %)."""
+    training run's own share was low (twice it, at least 5 %); like with like, the cut histories' share
+    plus ``LOW_CONFIDENCE_MARGIN``."""
     if training_low_confidence_share is None:
         return LOW_CONFIDENCE_RETRAIN
+    if like_with_like:
+        return min(1.0, training_low_confidence_share + LOW_CONFIDENCE_MARGIN)
     return min(LOW_CONFIDENCE_RETRAIN, max(2 * training_low_confidence_share, 0.05))
 
 
@@ -68,6 +86,7 @@ def retrain_causes(
     segment_share_psi: float | None,
     low_confidence_share: float | None,
     training_low_confidence_share: float | None,
+    like_with_like: bool = False,
 ) -> list[dict[str, object]]:
     """What forces a retrain, as codes with their figures (``code``, ``value``, ``limit``, and ``worst``
     for the metrics); empty when nothing does. Built from the figures alone, so it can be rebuilt from
@@ -83,7 +102,7 @@ def retrain_causes(
     if segment_share_psi is not None and segment_share_psi > SHARE_PSI_RETRAIN:
         causes.append({"code": "segment_share_psi", "value": float(segment_share_psi), "limit": SHARE_PSI_RETRAIN})
     if low_confidence_share is not None:
-        limit = low_confidence_limit(training_low_confidence_share)
+        limit = low_confidence_limit(training_low_confidence_share, like_with_like)
         if low_confidence_share > limit:
             causes.append({"code": "low_confidence_share", "value": float(low_confidence_share), "limit": limit})
     return causes
@@ -97,6 +116,9 @@ CAUSE_TEXT = {
 }
 
 
+CUT_HISTORIES = "trained customers cut to the new customers' lengths"
+
+
 @dataclass
 class DriftReport:
     """The drift figures, the thresholds they were compared with, and the decision."""
@@ -106,6 +128,8 @@ class DriftReport:
     segment_share_psi: float | None = None
     low_confidence_share: float | None = None
     training_low_confidence_share: float | None = None
+    too_few: bool = False  # fewer than MIN_SAMPLE new customers: no figure is used
+    compared_with: str = ""
 
     @property
     def median_psi(self) -> float | None:
@@ -118,7 +142,11 @@ class DriftReport:
         if self.new_customers == 0:
             return []
         return retrain_causes(
-            self.metric_psi, self.segment_share_psi, self.low_confidence_share, self.training_low_confidence_share
+            self.metric_psi,
+            self.segment_share_psi,
+            self.low_confidence_share,
+            self.training_low_confidence_share,
+            self.compared_with == CUT_HISTORIES,
         )
 
     @property
@@ -138,8 +166,15 @@ class DriftReport:
             return "no new customers: nothing to assign"
         if self.retrain:
             return "retrain: " + "; ".join(self.reasons)
+        if self.too_few:
+            return (
+                f"assign with the trained classifier: {self.new_customers:,} new customers to compare, "
+                f"fewer than the {MIN_SAMPLE} a drift figure needs"
+            )
         median = self.median_psi
         parts = [f"median PSI {median:.3f} ≤ {PSI_RETRAIN}" if median is not None else "no metric to compare"]
+        if self.compared_with:
+            parts[0] += f" against the {self.compared_with}"
         if self.segment_share_psi is not None:
             parts.append(f"segment-share PSI {self.segment_share_psi:.3f} ≤ {SHARE_PSI_RETRAIN}")
         if self.low_confidence_share is not None:
@@ -158,8 +193,13 @@ class DriftReport:
             "segment_share_change": self.segment_share_psi,
             "share_change_threshold": SHARE_PSI_RETRAIN,
             "low_confidence_share": self.low_confidence_share,
-            "low_confidence_threshold": LOW_CONFIDENCE_RETRAIN,
+            "low_confidence_threshold": low_confidence_limit(
+                self.training_low_confidence_share, self.compared_with == CUT_HISTORIES
+            ),
             "training_low_confidence_share": self.training_low_confidence_share,
+            "min_sample": MIN_SAMPLE,
+            "too_few": self.too_few,
+            "compared_with": self.compared_with,
             "retrain": self.retrain,
             "decision": "retrain" if self.retrain else "assign",
             "causes": self.causes,
@@ -190,8 +230,12 @@ def measure_drift(
         return report
     for metric in KEY_METRICS:
         if metric in training and metric in new:
-            value = psi(training[metric], new[metric])
+            enough = min(_finite(training[metric]), _finite(new[metric])) >= MIN_SAMPLE
+            value = psi(training[metric], new[metric]) if enough else None
             report.metric_psi[metric] = None if value is None else round(value, 4)
+    if n_new < MIN_SAMPLE:  # too few new customers for shares: the metrics (all None) say so too
+        report.too_few = True
+        return report
     if training_shares and new_segments is not None and len(new_segments):
         ids = sorted(set(training_shares) | {int(s) for s in np.unique(new_segments)})
         counts = {int(k): int(v) for k, v in zip(*np.unique(new_segments, return_counts=True), strict=True)}
@@ -202,34 +246,70 @@ def measure_drift(
     return report
 
 
-def drift_of_new_customers(features, assignments, update, min_events: int = 1) -> DriftReport:
+def _finite(values: np.ndarray) -> int:
+    return int(np.isfinite(np.asarray(values, dtype=float)).sum())
+
+
+def drift_of_new_customers(features, assignments, update, min_events: int = 1, reference=None) -> DriftReport:
     """:func:`measure_drift` for an assignment update (pandas frames, see ``segments.segmentation.Decide``).
 
-    Training population: the users of the run's assignments, with their current metrics;
-    new customers: the users of ``update`` the run had never assigned (changed users are
-    left out: they were part of the training population). Both sides keep only customers
-    with at least ``min_events`` events (the run's activity threshold): below it a customer
-    gets "Not enough activity yet" whatever the model, and the rates of a two-event history
-    are 0 or 1, so comparing them with long histories would measure history length, not
-    behaviour. Segment shares are compared over the segments above the threshold.
+    New customers: the users of ``update`` the run had never assigned (changed users are left out: they
+    were part of the training population). With ``reference`` (segments/drift_reference.py: the trained
+    customers cut to the new customers' lengths, with their predicted segment and low-confidence flag)
+    the new customers with ``COMPARED_EVENTS`` or more events are compared with it, each by the segment
+    the classifier gives (its likely segment below the threshold): lengths match, so the threshold need
+    not filter. Without it, the old comparison: trained customers' whole histories, both sides above
+    ``min_events`` (the run's threshold).
     """
+    if reference is not None:
+        return _like_with_like(features, assignments, update, reference)
     active = features[pd.to_numeric(features["n_events"], errors="coerce").fillna(0) >= min_events]
     known = active["user_id"].isin(assignments["user_id"])
     fresh = update[~update["user_id"].isin(assignments["user_id"]) & update["user_id"].isin(active["user_id"])]
     new_rows = active[active["user_id"].isin(fresh["user_id"])]
     assignments = assignments[assignments["user_id"].isin(active["user_id"]) & (assignments["segment_id"] != 0)]
     fresh = fresh[fresh["segment_id"] != 0]
-    features = active
-
-    def columns(frame) -> dict[str, np.ndarray]:
-        return {m: frame[m].to_numpy(dtype=float, na_value=np.nan) for m in KEY_METRICS if m in frame}
-
     shares = assignments["segment_id"].value_counts(normalize=True)
-    return measure_drift(
-        columns(features[known]),
-        columns(new_rows) if len(new_rows) else {},
+    report = measure_drift(
+        _columns(active[known]),
+        _columns(new_rows) if len(new_rows) else {},
         training_shares={int(k): float(v) for k, v in shares.items()},
         new_segments=fresh["segment_id"].to_numpy(),
         new_low_confidence=fresh["low_confidence"].to_numpy(dtype=bool),
         training_low_confidence_share=float(assignments["low_confidence"].mean()) if len(assignments) else None,
     )
+    report.compared_with = "trained customers' whole histories"
+    return report
+
+
+#: With the like-with-like reference, new customers with this many events are compared (the likely segment's floor).
+COMPARED_EVENTS = 5
+
+
+def _columns(frame) -> dict[str, np.ndarray]:
+    return {m: frame[m].to_numpy(dtype=float, na_value=np.nan) for m in KEY_METRICS if m in frame}
+
+
+def _like_with_like(features, assignments, update, reference) -> DriftReport:
+    """The new customers with ``COMPARED_EVENTS``+ events against the cut histories of ``reference``."""
+    n_events = pd.to_numeric(features["n_events"], errors="coerce").fillna(0)
+    active = features[n_events >= COMPARED_EVENTS]
+    fresh = update[~update["user_id"].isin(assignments["user_id"]) & update["user_id"].isin(active["user_id"])]
+    new_rows = active[active["user_id"].isin(fresh["user_id"])]
+    segment = fresh["segment_id"].to_numpy(np.int64)
+    confidence = fresh["confidence"].to_numpy(float)
+    if "likely_segment_id" in fresh:  # below the threshold: the classifier's guess and its confidence
+        guess = segment == 0
+        segment = np.where(guess, fresh["likely_segment_id"].fillna(0).to_numpy(np.int64), segment)
+        confidence = np.where(guess, fresh["likely_segment_confidence"].to_numpy(float), confidence)
+    shares = reference["segment_id"].value_counts(normalize=True)
+    report = measure_drift(
+        _columns(reference),
+        _columns(new_rows) if len(new_rows) else {},
+        training_shares={int(k): float(v) for k, v in shares.items()},
+        new_segments=segment,
+        new_low_confidence=np.nan_to_num(confidence, nan=0.0) < LOW_CONFIDENCE,
+        training_low_confidence_share=float(reference["low_confidence"].mean()) if len(reference) else None,
+    )
+    report.compared_with = CUT_HISTORIES
+    return report

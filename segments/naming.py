@@ -5,8 +5,9 @@ metrics, the segment's means, its top brand and category lifts) and, when it app
 returns a strength. Segments are named in id order (largest first): each takes its
 strongest applicable name not yet taken; when all are taken it takes its strongest one
 qualified by its most distinctive trait, then a number — so names are unique within a run
-and the same profiles always give the same names. Segment 0 is always
-:data:`shopgraph.words.NOT_ENOUGH_ACTIVITY`.
+and the same profiles always give the same names. A taste name (a category or a brand) only when that
+taste is among the segment's three most distinguishing traits (:func:`top_traits`). Segment 0 is
+always :data:`shopgraph.words.NOT_ENOUGH_ACTIVITY`.
 """
 
 from __future__ import annotations
@@ -58,15 +59,45 @@ def _pos(*values: float) -> float | None:
     return sum(values) if all(v > 0 for v in values) else None
 
 
+#: The traits a brand name ("Garmin fans") rests on: views or purchases concentrated on few brands.
+BRAND_TRAITS = ("brand_hhi_views", "brand_hhi_purchases")
+TOP_TRAITS = 3
+
+
+def top_traits(p: Profile) -> list[str]:
+    """The segment's ``TOP_TRAITS`` most distinguishing metrics (largest |standardised difference|), as the
+    profile lists them."""
+    return [m for m, _ in (p.get("top_metrics") or [])[:TOP_TRAITS]]
+
+
+def _above_in_top(p: Profile, metrics: tuple[str, ...]) -> bool:
+    """Whether one of ``metrics`` is among the top traits, above the average customer."""
+    return any(m in metrics and z > 0 for m, z in (p.get("top_metrics") or [])[:TOP_TRAITS])
+
+
 def _brand(p: Profile) -> str | None:
+    """The segment's brand, when its brand taste is among its top traits (else a brand name would not fit)."""
     brands = p.get("brands") or []
-    return brands[0]["brand"] if brands and brands[0]["lift"] >= 2.0 and brands[0]["share"] >= 0.2 else None
+    strong = brands and brands[0]["lift"] >= 2.0 and brands[0]["share"] >= 0.2
+    return brands[0]["brand"] if strong and _above_in_top(p, BRAND_TRAITS) else None
 
 
 def _top_category(p: Profile) -> tuple[str, float] | None:
+    """The segment's category taste, when its share is among its top traits (issue 21: a "DIY shoppers" whose
+    top traits are time between visits and visit length is a misnomer)."""
     shares = [(c, _z(p, f"share_{c}")) for c in CATEGORY_NAMES]
     c, z = max(shares, key=lambda t: (t[1], t[0]))
-    return (c, z) if z > 0.8 else None
+    return (c, z) if z > 0.8 and _above_in_top(p, (f"share_{c}",)) else None
+
+
+def taste_traits(key: str, p: Profile) -> tuple[str, ...]:
+    """The traits a taste name of rule ``key`` rests on (empty for a behavioural rule)."""
+    if key == "brand_fans":
+        return BRAND_TRAITS
+    if key == "category":
+        shares = [(c, _z(p, f"share_{c}")) for c in CATEGORY_NAMES]
+        return (f"share_{max(shares, key=lambda t: (t[1], t[0]))[0]}",)
+    return ()
 
 
 # key -> (en, fr, newsletter theme en/fr, promotion en/fr, rule)

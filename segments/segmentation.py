@@ -28,7 +28,7 @@ from features import vocabulary
 from features.calendar import load_calendar
 from features.compute import FEATURES_FILE, read_sidecar
 from segments import assign as assigner
-from segments import lineage, naming, profile, runs, selection, short_history, threshold
+from segments import coverage, lineage, naming, profile, runs, selection, short_history, threshold
 from segments.inputs import InputTransform, align_vectors, with_derived
 from segments.record import RunRecord
 from shopgraph.errors import ShopgraphError
@@ -39,11 +39,11 @@ from shopgraph.workspace import Workspace
 
 MIN_EVENTS_TO_CLUSTER = 5
 # a cluster is published as a segment only with this many customers at or above the activity
-# threshold (the larger of the two): a marketing team cannot act on two customers, and a name
-# drawn from two profiles ("Oppo fans (2)") says nothing; its few customers go to the nearest
-# published segment by the classifier. Five still keeps a handful of bots as their own segment.
-MIN_SEGMENT_CUSTOMERS = 5
-MIN_SEGMENT_SHARE = 0.001
+# threshold (the larger of the two): a marketing team cannot act on a handful of customers, and a
+# name drawn from six profiles ("DIY shoppers", 6 customers) says nothing; its members go to the
+# nearest published segment in the clustering view (issue 21).
+MIN_SEGMENT_CUSTOMERS = 20
+MIN_SEGMENT_SHARE = 0.01
 DEFAULT_SAMPLE = 20_000
 GMM_FIT_CAP = 200_000
 IMPORTANCE_ROWS = 2_000
@@ -127,6 +127,17 @@ def fit_labels(method: str, k: int, X: np.ndarray, seed: int) -> np.ndarray:
     return labels + 1
 
 
+def likely_segments(
+    predicted: np.ndarray, confidence: np.ndarray, below: np.ndarray, n_events: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The likely segment (0: none) and its confidence (NaN: none) of every user: the classifier's
+    published segment for those below the activity threshold with ``MIN_EVENTS_TO_CLUSTER`` or more
+    events, kept apart from ``segment`` so the reliable label is never mixed with the guess."""
+    has = np.asarray(below, bool) & (np.asarray(n_events, float) >= MIN_EVENTS_TO_CLUSTER)
+    likely = np.where(has, np.asarray(predicted, np.int64), 0)
+    return likely, np.where(has, np.asarray(confidence, np.float64), np.nan)
+
+
 def published_clusters(labels: np.ndarray, below: np.ndarray) -> np.ndarray:
     """The cluster labels the run publishes as segments: those keeping at least
     ``max(MIN_SEGMENT_CUSTOMERS, MIN_SEGMENT_SHARE × classified)`` members at or above the activity
@@ -138,6 +149,20 @@ def published_clusters(labels: np.ndarray, below: np.ndarray) -> np.ndarray:
     if len(big) or not len(values):
         return big
     return values[counts == counts.max()]  # never nothing: a tiny run publishes its largest cluster
+
+
+def nearest_published(labels: np.ndarray, view: np.ndarray, published: np.ndarray) -> np.ndarray:
+    """``labels`` with every member of an unpublished cluster moved to the published cluster whose centre
+    (mean of its members in the clustering view ``view``) is nearest to it."""
+    labels = np.asarray(labels).copy()
+    published = np.asarray(published)
+    moved = ~np.isin(labels, published)
+    if not moved.any() or not len(published):
+        return labels
+    centres = np.stack([view[labels == c].mean(axis=0) for c in published])
+    distance = ((view[moved, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+    labels[moved] = published[distance.argmin(axis=1)]
+    return labels
 
 
 def confusion_table(
@@ -520,6 +545,8 @@ class _Labelled:
     assigned_by: np.ndarray  # "cluster", "classifier" or "threshold"
     confidence: np.ndarray
     published: np.ndarray  # the cluster labels published as segments
+    likely: np.ndarray | None = None  # below the threshold with 5+ events: the classifier's segment (0: none)
+    likely_confidence: np.ndarray | None = None  # its confidence (NaN: none)
 
 
 def _label_every_user(
@@ -528,14 +555,18 @@ def _label_every_user(
     """Every user with events gets a label: clustered ones their cluster, others the classifier or 0.
 
     A cluster with too few members at or above the threshold is not published, so the classifier never
-    gives it and its few members above the threshold get the nearest published segment.
+    gives it and its members get the nearest published segment in the clustering view (:func:`nearest_published`,
+    ``assigned_by`` "nearest segment") before the profiles and names are drawn.
     """
     say("assigning every user", 0, 1)
     clustered = inputs.clustered
     below = threshold.below_threshold(inputs.n_events, min_events)
     published = published_clusters(labels, below[clustered])
+    folded = ~np.isin(labels, published)
+    labels = nearest_published(labels, inputs.view, published)
     all_rows, _ = inputs.transform.transform(inputs.features, inputs.vectors)
     predicted, confidence = model.predict(all_rows, among=published)
+    likely, likely_confidence = likely_segments(predicted, confidence, below, inputs.n_events)
     segment_of = predicted.astype(np.int64)
     assigned_by = np.full(len(inputs.features), "classifier", dtype=object)
     segment_of[clustered] = labels
@@ -543,16 +574,13 @@ def _label_every_user(
     classes, proba = model.probabilities(all_rows[clustered], among=published)
     col = {int(c): i for i, c in enumerate(classes)}
     confidence = confidence.copy()
-    own = np.array([col.get(int(c), -1) for c in labels])  # -1: an unpublished cluster (below the threshold)
+    own = np.array([col.get(int(c), -1) for c in labels])  # -1: none published at all (cannot happen)
     confidence[clustered] = np.where(own >= 0, proba[np.arange(len(clustered)), np.maximum(own, 0)], 1.0)
-    orphans = clustered[own < 0]  # members of an unpublished cluster: the classifier's published segment
-    segment_of[orphans] = predicted[orphans]
-    assigned_by[orphans] = "classifier"
-    confidence[orphans] = proba[own < 0].max(axis=1, initial=0.0)
+    assigned_by[clustered[folded]] = "nearest segment"
     segment_of[below] = 0
     assigned_by[below] = "threshold"
     confidence[below] = 1.0
-    return _Labelled(segment_of, assigned_by, confidence, published)
+    return _Labelled(segment_of, assigned_by, confidence, published, likely, likely_confidence)
 
 
 @dataclass
@@ -589,6 +617,8 @@ def _follow_lineage(
     for label in sorted(set(int(x) for x in labels) - set(mapping)):
         mapping[label], fresh = fresh, fresh + 1
     labelled.segment_of = np.array([mapping[int(s)] for s in labelled.segment_of], np.int64)
+    if labelled.likely is not None:
+        labelled.likely = np.array([mapping[int(s)] for s in labelled.likely], np.int64)
     prev_segments = {int(s["segment_id"]): s for s in runs.read_json(previous_dir / "segments.json")}
     carried_ids = [mapping[new] for new in mapping if new and mapping[new] in prev_segments]
     carried.mapping = mapping
@@ -713,6 +743,8 @@ def _write_assignments(staging: Path, inputs: _Inputs, labelled: _Labelled, segm
             "assigned_by": labelled.assigned_by.astype(str),
         }
     )
+    if labelled.likely is not None:
+        assignments = coverage.with_likely(assignments, labelled.likely, labelled.likely_confidence, name_of)
     runs.write_parquet(staging / "assignments.parquet", assignments)
     runs.write_parquet(
         staging / "fingerprints.parquet",
@@ -850,7 +882,9 @@ def _classify(workspace: Workspace, run_dir: Path, bundle: dict, rows: pd.DataFr
     )
     labels, confidence = model.predict(X, among=published)
     seg = np.array([to_segment.get(int(c), int(c)) for c in labels], np.int64)
-    below = threshold.below_threshold(pd.to_numeric(rows["n_events"], errors="coerce").to_numpy(), bundle["threshold"])
+    n_events = pd.to_numeric(rows["n_events"], errors="coerce").to_numpy()
+    below = threshold.below_threshold(n_events, bundle["threshold"])
+    likely, likely_confidence = likely_segments(seg, confidence, below, np.nan_to_num(n_events))
     seg[below] = 0
     confidence = np.where(below, 1.0, confidence)
     update = pd.DataFrame(
@@ -863,7 +897,7 @@ def _classify(workspace: Workspace, run_dir: Path, bundle: dict, rows: pd.DataFr
             "assigned_by": np.where(below, "threshold", "classifier"),
         }
     )
-    return update, below
+    return coverage.with_likely(update, likely, likely_confidence, segments), below
 
 
 def _apply_update(

@@ -405,17 +405,19 @@ def write_run(
         this = states.get(folder.run_id)
         same_file = this is not None and this["assignments_sha"] == folder.assignments_sha
         if this and this["current"]:
-            return _finish_current(db, folder, this, same_file, batch_size, report, cleaned, seconds)
-
-        started = time.perf_counter()
-        resumed, staged_members = _stage_run(db, folder, this, same_file, batch_size, report)
-        seconds["stage"] = time.perf_counter() - started
-        previous, mode = _make_current(db, folder, staged_members, batch_size, switch_limit, report, seconds)
-        started = time.perf_counter()
-        if previous:
-            _retire(db, previous, report)
-        seconds["retire"] = time.perf_counter() - started
-        return _report(db, folder, previous, resumed, False, cleaned, seconds, mode)
+            written = _finish_current(db, folder, this, same_file, batch_size, report, cleaned, seconds)
+        else:
+            started = time.perf_counter()
+            resumed, staged_members = _stage_run(db, folder, this, same_file, batch_size, report)
+            seconds["stage"] = time.perf_counter() - started
+            previous, mode = _make_current(db, folder, staged_members, batch_size, switch_limit, report, seconds)
+            started = time.perf_counter()
+            if previous:
+                _retire(db, previous, report)
+            seconds["retire"] = time.perf_counter() - started
+            written = _report(db, folder, previous, resumed, False, cleaned, seconds, mode)
+        write_likely_segments(db, folder, batch_size)
+        return written
 
 
 def _finish_current(
@@ -465,6 +467,32 @@ def _stage_run(
     db.run("segments/stage_missing", run_id=folder.run_id, zero_key=folder.key(0))
     staged = db.run("segments/count_members", run_id=folder.run_id)[0]
     return resumed, staged["members"]
+
+
+def write_likely_segments(db: QueryRunner, folder: RunFolder, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
+    """``User.likely_segment*`` from the run's likely-segment columns (segments/coverage.py), after the switch,
+    and removed from the users who no longer have one; returns the users written. A run without the columns
+    (older runs) clears them all."""
+    path = folder.path / "assignments.parquet"
+    has = "likely_segment_id" in pq.ParquetFile(path).schema_arrow.names
+    written = 0
+    if has:
+        frame = pq.read_table(path, columns=["user_id", "likely_segment_id", "likely_segment_confidence"]).to_pandas()
+        frame = frame[frame["likely_segment_id"] > 0]
+        for start in range(0, len(frame), batch_size):
+            rows = [
+                {
+                    "user_id": int(u),
+                    "segment_id": int(sid),
+                    "segment": folder.names.get(int(sid), (None, None))[0],
+                    "segment_fr": folder.names.get(int(sid), (None, None))[1],
+                    "confidence": float(c),
+                }
+                for u, sid, c in frame.iloc[start : start + batch_size].itertuples(index=False)
+            ]
+            written += db.run("segments/set_likely", rows=rows, stamp=folder.assignments_sha, clear=False)[0]["written"]
+    db.run("segments/set_likely", rows=[], stamp=folder.assignments_sha, clear=True)
+    return written
 
 
 def _make_current(

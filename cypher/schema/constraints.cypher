@@ -16,3 +16,6 @@ CREATE INDEX user_segment IF NOT EXISTS FOR (u:User) ON (u.segment);
 CREATE INDEX user_segment_run IF NOT EXISTS FOR (u:User) ON (u.segment_run);
 CREATE INDEX segment_current IF NOT EXISTS FOR (s:Segment) ON (s.current);
 CREATE INDEX segmentation_run_current IF NOT EXISTS FOR (r:SegmentationRun) ON (r.current);
+// The likely segment below the threshold: --include-likely's members, and the stale ones set_likely clears.
+CREATE INDEX user_likely_segment_id IF NOT EXISTS FOR (u:User) ON (u.likely_segment_id);
+CREATE INDEX user_likely_segment_stamp IF NOT EXISTS FOR (u:User) ON (u.likely_segment_stamp);

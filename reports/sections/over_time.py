@@ -162,6 +162,8 @@ def _drift_reason(c: Context, drift: dict[str, Any]) -> str | None:
         return loc(drift, "reason", c.lang) or loc(drift, "why", c.lang)
     if not drift.get("new_customers"):
         return c.t("time.reason.none")
+    if drift.get("too_few"):
+        return c.t("time.reason.too_few", n=c.num(drift["new_customers"]), floor=c.num(drift.get("min_sample")))
     causes = drift.get("causes")
     if not isinstance(causes, list):
         causes = retrain_causes(

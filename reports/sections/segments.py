@@ -43,7 +43,34 @@ def section_segments(c: Context) -> list[Block]:
             text=c.t("segments.sizes"),
         ),
     ]
-    return blocks + [_card(c, s, share) for s, share in zip(segments, shares, strict=True)]
+    return blocks + _coverage(c) + [_card(c, s, share) for s, share in zip(segments, shares, strict=True)]
+
+
+def _coverage(c: Context) -> list[Block]:
+    """Customers and revenue with a segment, with a likely segment only, with neither (segments/coverage.py)."""
+    import pandas as pd
+
+    from segments.coverage import coverage
+
+    assignments = c.inputs.assignments
+    if assignments is None or c.inputs.features_path is None:
+        return []
+    cover = coverage(assignments, pd.read_parquet(c.inputs.features_path, columns=["user_id", "total_spent"]))
+    header = [c.t("segments.coverage.group"), c.t("segments.size"), c.t("segments.share"), c.t("segments.revenue")]
+    rows = [
+        [
+            c.t(f"segments.coverage.{key}"),
+            c.num(row["customers"]),
+            c.pct(row["customer_share"]),
+            c.pct(row["revenue_share"]),
+        ]
+        for key, row in cover.items()
+    ]
+    return [
+        Block("h3", c.t("segments.coverage")),
+        Block("p", c.t("segments.coverage.intro")),
+        table(header, rows, "numeric"),
+    ]
 
 
 def _with_segment_zero(c: Context, segments: list[dict[str, Any]]) -> list[dict[str, Any]]:

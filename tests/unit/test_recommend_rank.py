@@ -79,3 +79,26 @@ def test_cold_customers_skip_the_segment_list() -> None:
     )
     assert [(i.product_id, i.source) for i in result.items] == [(7, "shop")]
     assert "recommend/segment_scores" not in db.calls
+
+
+def test_stored_id_takes_raw_ids_from_a_store_ingested_without_pseudonyms(
+    workspace, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from events.ingest import ingest_files
+    from shopgraph.errors import ShopgraphError
+    from tests.support.ingest_support import ROW, write_csv
+
+    monkeypatch.delenv("SHOPGRAPH_PSEUDONYM_KEY")
+    with pytest.raises(ShopgraphError, match="no pseudonymisation key"):
+        recommend.stored_id(workspace, 541312140)  # nothing ingested: a pseudonymised shop without its key
+    ingest_files(workspace, [write_csv(tmp_path / "a.csv", [ROW])], pseudonymise=False)
+    assert recommend.stored_id(workspace, 541312140) == 541312140  # no key asked for
+
+
+def test_stored_id_pseudonymises_for_a_pseudonymised_store(workspace, tmp_path) -> None:
+    from events.ingest import ingest_files
+    from events.pseudonym import load_key, pseudonym
+    from tests.support.ingest_support import ROW, write_csv
+
+    ingest_files(workspace, [write_csv(tmp_path / "a.csv", [ROW])])
+    assert recommend.stored_id(workspace, 541312140) == pseudonym(541312140, load_key(workspace, create=False))

@@ -282,3 +282,20 @@ def test_the_customer_map_leaves_an_empty_metric_out_without_a_warning() -> None
     frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [float("nan")] * 4, "c": [4.0, 1.0, 3.0, 2.0]})
     pca = _fit_pca(frame, total=4)  # filterwarnings = error: a warning fails this test
     assert pca["columns"] == ["a", "c"]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_segments_section_shows_coverage_in_the_language(dossiers, workspace, lang) -> None:
+    import pandas as pd
+
+    from segments import runs
+
+    text = dossiers[lang].html.read_text(encoding="utf-8").replace("\u202f", " ").replace("\xa0", " ")
+    assert f"<h3>{escape(t(lang, 'segments.coverage'))}</h3>" in text
+    assignments = pd.read_parquet(runs.current_run_dir(workspace) / "assignments.parquet")
+    zero = int((assignments["segment_id"] == 0).sum())  # the fixture run has no likely segments: all "neither"
+    for key, n in (("segment", len(assignments) - zero), ("likely", 0), ("neither", zero)):
+        label_text = escape(t(lang, f"segments.coverage.{key}"))
+        assert re.search(rf"<td>{re.escape(str(label_text))}</td>\s*<td[^>]*>{n:,}</td>".replace(",", "[ ,]"), text), (
+            key
+        )

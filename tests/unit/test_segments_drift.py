@@ -110,3 +110,91 @@ def test_new_customers_are_compared_above_the_activity_threshold_only() -> None:
     report = drift_of_new_customers(features, assignments, update, min_events=5)
     assert report.new_customers == 300 and not report.retrain
     assert drift_of_new_customers(features, assignments, update, min_events=1).metric_psi["purchase_rate"] > 0.25
+
+
+def _customers(rng: np.random.Generator, n: int, abandon: float = 1.0, shares=(0.5, 0.3, 0.2)):
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "user_id": np.arange(n) + int(rng.integers(1, 10**9)),
+            "n_events": rng.integers(8, 40, n),
+            "purchase_rate": rng.beta(2, 20, n),
+            "cart_abandonment_rate": np.minimum(rng.beta(2, 6, n) * abandon, 1.0),
+            "view_to_cart_rate": rng.beta(2, 30, n) * abandon,
+            "category_entropy": rng.gamma(4, 0.3, n) / abandon,
+            "promo_share": rng.beta(2, 5, n),
+            "segment_id": rng.choice([1, 2, 3], n, p=list(shares)),
+            "low_confidence": rng.random(n) < 0.05,
+        }
+    )
+
+
+def _update(new):
+    return new[["user_id", "segment_id", "low_confidence"]].assign(segment="x", confidence=0.9)
+
+
+def test_like_with_like_assigns_a_month_from_the_same_shop_and_retrains_on_changed_behaviour() -> None:
+    from segments.drift import drift_of_new_customers
+
+    rng = np.random.default_rng(4)
+    trained = _customers(rng, 3000)
+    reference = _customers(rng, 3000)  # the trained customers cut to the new customers' lengths
+    same = _customers(rng, 600)
+    features = pd_concat(trained, same)
+    report = drift_of_new_customers(features, trained, _update(same), 5, reference)
+    assert not report.retrain and "cut to the new customers' lengths" in report.decision
+    changed = _customers(rng, 600, abandon=2.0, shares=(0.2, 0.3, 0.5))  # abandonment doubled, a new taste
+    report = drift_of_new_customers(pd_concat(trained, changed), trained, _update(changed), 5, reference)
+    assert report.retrain and {c["code"] for c in report.causes} >= {"median_psi", "segment_share_psi"}
+
+
+def test_a_figure_needs_a_minimum_sample() -> None:
+    from segments.drift import MIN_SAMPLE
+
+    rng = np.random.default_rng(5)
+    few = measure_drift(_metrics(rng, 5000), _metrics(rng, MIN_SAMPLE - 1, shift=0.3), new_segments=np.ones(50))
+    assert not few.retrain and few.too_few and all(v is None for v in few.metric_psi.values())
+    assert "fewer than the 200" in few.decision
+    enough = measure_drift(_metrics(rng, 5000), _metrics(rng, MIN_SAMPLE, shift=0.3))
+    assert enough.retrain and not enough.too_few
+    sparse = {"purchase_rate": np.r_[np.full(900, np.nan), rng.beta(2, 20, 100)]}  # 100 finite values only
+    assert measure_drift(_metrics(rng, 5000), sparse).metric_psi["purchase_rate"] is None
+
+
+def pd_concat(*frames):
+    import pandas as pd
+
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def drift_shop(tmp_path_factory):
+    from tests.support.drift_shop import segmented_shop
+
+    root = tmp_path_factory.mktemp("drift-shop")
+    return root, *segmented_shop(root / "shop")
+
+
+@pytest.mark.chain
+@pytest.mark.slow
+def test_a_fourth_month_of_the_same_shop_is_assigned(drift_shop) -> None:
+    from tests.support.drift_shop import fourth_month
+
+    root, files, home = drift_shop
+    report = fourth_month(files, home, root / "same", change=False)
+    assert not report.too_few and report.new_customers >= 200  # a real comparison, not the small-sample way out
+    assert not report.retrain, report.decision
+    assert report.median_psi < 0.25 and report.segment_share_psi < 0.25
+    assert "cut to the new customers' lengths" in report.decision
+
+
+@pytest.mark.chain
+@pytest.mark.slow
+def test_a_fourth_month_with_abandonment_doubled_and_a_new_taste_retrains(drift_shop) -> None:
+    from tests.support.drift_shop import fourth_month
+
+    root, files, home = drift_shop
+    report = fourth_month(files, home, root / "changed", change=True)
+    assert report.retrain and {c["code"] for c in report.causes} >= {"median_psi", "segment_share_psi"}
+    assert report.metric_psi["cart_abandonment_rate"] > 0.25 and report.metric_psi["category_entropy"] > 0.25

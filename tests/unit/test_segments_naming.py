@@ -135,3 +135,21 @@ def test_a_second_window_shopper_segment_is_named_as_one_not_as_everyday_shopper
     assert named[2]["rule"] == "window_shoppers"
     # a segment that no specific rule fits still gets the fallback
     assert name_segments([_profile(0, {}), _profile(1, {})])[1]["name"]["en"] == "Everyday shoppers"
+
+
+def test_a_taste_name_only_when_the_taste_is_among_the_top_three_traits() -> None:
+    from segments.naming import taste_traits, top_traits
+
+    behaviour = {"recency_days": 1.6, "avg_session_duration": 1.4, "n_sessions": 1.2}
+    diy = _profile(1, {**behaviour, "share_construction": 0.9})  # the taste is fourth: a behavioural name
+    named = name_segments([diy])[1]
+    assert named["name"]["en"] != "DIY shoppers" and named["rule"] != "category"
+    first = _profile(1, {"share_construction": 1.7, **behaviour})
+    named = name_segments([first])[1]
+    assert named["name"] == {"en": "DIY shoppers", "fr": "Bricoleurs"}
+    assert set(taste_traits(named["rule"], first)) & set(top_traits(first))
+    garmin = [{"brand": "garmin", "lift": 6.0, "share": 0.6}]
+    fourth = _profile(2, {**behaviour, "brand_hhi_views": 1.0}, brands=garmin)
+    assert name_segments([fourth])[2]["name"]["en"] != "Garmin fans"
+    top = _profile(2, {**behaviour, "brand_hhi_views": 2.0}, brands=garmin)
+    assert name_segments([top])[2]["name"]["en"] == "Garmin fans"

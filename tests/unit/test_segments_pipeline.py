@@ -65,6 +65,31 @@ def test_every_user_with_events_has_a_segment_never_null(segmented) -> None:
     assert len(set(names.values())) == len(names)
 
 
+def test_below_the_threshold_with_five_events_a_likely_segment_apart_from_the_segment(segmented) -> None:
+    from segments.coverage import run_coverage
+
+    workspace, run = segmented
+    features = pd.read_parquet(workspace.features_dir / FEATURES_FILE)
+    merged = pd.read_parquet(run.run_dir / "assignments.parquet").merge(features[["user_id", "n_events"]])
+    below = merged["n_events"] < run.threshold["threshold"]
+    guessed = below & (merged["n_events"] >= 5)
+    assert guessed.any(), "the planted shop has customers below its threshold with 5+ events"
+    names = {s["segment_id"]: s["name"]["en"] for s in run.segments if s["segment_id"]}
+    likely = merged[guessed]
+    assert likely["likely_segment_id"].isin(list(names)).all()
+    assert (likely["likely_segment"] == likely["likely_segment_id"].map(names)).all()
+    assert likely["likely_segment_confidence"].between(0, 1).all()
+    assert (likely["segment"] == "Not enough activity yet").all()  # the guess never replaces the label
+    rest = merged[~guessed]
+    assert (rest["likely_segment_id"] == 0).all() and rest["likely_segment"].isna().all()
+    assert rest["likely_segment_confidence"].isna().all()
+    cover = run_coverage(workspace, run.run_dir)
+    assert cover["segment"]["customers"] == int((~below).sum())
+    assert cover["likely"]["customers"] == int(guessed.sum())
+    assert cover["neither"]["customers"] == int((below & ~guessed).sum())
+    assert sum(c["revenue_share"] for c in cover.values()) == pytest.approx(1.0)
+
+
 def test_threshold_curve_covers_the_truncations(segmented) -> None:
     _, run = segmented
     curve = run.threshold["curve"]
@@ -183,3 +208,18 @@ def test_the_confusion_matrix_counts_the_test_split_by_segment(segmented) -> Non
     assert confusion.to_numpy().sum() > 0 and (confusion.to_numpy() >= 0).all()
     diagonal = np.trace(confusion.to_numpy()) / confusion.to_numpy().sum()
     assert diagonal > 0.5, record.get("classifier")
+
+
+def test_every_taste_name_rests_on_one_of_its_segment_s_top_three_traits(segmented) -> None:
+    from segments.naming import taste_traits
+
+    _workspace, run = segmented
+    for s in run.segments:
+        if not s["segment_id"]:
+            continue
+        z = s["standardised_differences"]
+        top = [m for m, v in sorted(z.items(), key=lambda t: (-abs(t[1]), t[0]))[:3] if abs(v) >= 0.2]
+        profile = {"z": z}
+        traits = taste_traits(s["naming_rule"], profile)
+        assert not traits or set(traits) & set(top), (s["name"]["en"], top)
+        assert s["size"] >= 20  # no micro-segment

@@ -63,8 +63,8 @@ def test_published_clusters_keep_enough_members_at_or_above_the_threshold() -> N
     below[labels == 2] = True  # emptied by the threshold
     below[np.flatnonzero(labels == 4)[:4]] = True  # floor - 1 left above it: too few to act on
     assert segmentation.published_clusters(labels, below).tolist() == [1, 3]
-    # the share rule takes over on big runs: 0.1 % of 100 000 classified customers is 100
-    big = np.repeat([1, 2], [99_900, 99])
+    # the share rule takes over on big runs: 1 % of 100 000 classified customers is 1 000
+    big = np.repeat([1, 2], [99_001, 999])
     assert segmentation.published_clusters(big, np.zeros(len(big), bool)).tolist() == [1]
     # never nothing: a tiny run publishes its largest cluster
     assert segmentation.published_clusters(np.array([1, 2, 2]), np.zeros(3, bool)).tolist() == [2]
@@ -85,8 +85,17 @@ def test_a_cluster_too_small_to_act_on_is_not_published_and_its_members_get_a_pu
     assignments = pd.read_parquet(run.run_dir / "assignments.parquet").set_index("user_id")
     members = assignments.loc[tiny_members(workspace, tiny)]
     assert len(members) == tiny and members["segment_id"].isin(ids - {0}).all()  # a real segment, not 0
-    assert (members["assigned_by"] == "classifier").all()
+    assert (members["assigned_by"] == "nearest segment").all()
     assert members["confidence"].between(0, 1).all() and (members["confidence"] < 1).any()
+    assert all(s["size"] >= segmentation.MIN_SEGMENT_CUSTOMERS for s in run.segments if s["segment_id"])
+
+
+def test_members_of_an_unpublished_cluster_go_to_the_nearest_published_centre() -> None:
+    view = np.array([[0.0, 0.0], [0.2, 0.0], [10.0, 0.0], [10.2, 0.0], [9.0, 0.0], [1.0, 0.0]])
+    labels = np.array([1, 1, 2, 2, 3, 3])  # cluster 3 is not published: one member near 2, one near 1
+    moved = segmentation.nearest_published(labels, view, np.array([1, 2]))
+    assert moved.tolist() == [1, 1, 2, 2, 2, 1]
+    assert segmentation.nearest_published(labels, view, np.array([1, 2, 3])).tolist() == labels.tolist()
 
 
 def test_the_run_publishes_no_emptied_cluster(unpublished_run) -> None:
@@ -150,6 +159,13 @@ def test_a_new_user_without_vector_or_below_a_threshold_no_one_was_under_gets_a_
     assert len(back) == len(gone) and back[["segment_id", "segment", "confidence"]].notna().all().all()
     zero = back[back["segment_id"] == 0]
     assert len(zero) and (zero["segment"] == "Not enough activity yet").all()
+    n_events = zero["user_id"].map(features.set_index("user_id")["n_events"])
+    assert (zero.loc[n_events >= 5, "likely_segment_id"] > 0).all()  # the assign path guesses too
+    assert (
+        zero.loc[n_events >= 5, "likely_segment"]
+        == zero.loc[n_events >= 5, "likely_segment_id"].map({s["segment_id"]: s["name"]["en"] for s in doc})
+    ).all()
+    assert (zero.loc[n_events < 5, "likely_segment_id"] == 0).all()
     named = {s["segment_id"]: s["name"]["en"] for s in doc}
     rest = back[back["segment_id"] != 0]
     assert (rest["segment"] == rest["segment_id"].map(named)).all()
