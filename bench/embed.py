@@ -224,12 +224,13 @@ def build_graph(workspace, say) -> Graph:
         f"SELECT user_id, sum(count)::BIGINT AS n FROM read_parquet({files}) GROUP BY user_id"
     ).fetchnumpy()
     n = g.n_nodes
-    bu = np.searchsorted(g.user_ids, np.asarray(bought["user_id"], np.int64))
+    by_id = np.argsort(g.user_ids)  # user nodes are in the graph's own order, not by id
+    bu = by_id[np.searchsorted(g.user_ids, np.asarray(bought["user_id"], np.int64), sorter=by_id)]
     bp = n_users + np.searchsorted(g.product_ids, np.asarray(bought["product_id"], np.int64))
     purchase = (u < n_users) & (v < n_users + n_products) & np.isin(u * n + v, bu * n + bp)
     events_per_user = np.zeros(n_users, np.int64)
     ids, counts = np.asarray(per_user["user_id"], np.int64), np.asarray(per_user["n"], np.int64)
-    pos = np.minimum(np.searchsorted(g.user_ids, ids), n_users - 1)
+    pos = by_id[np.minimum(np.searchsorted(g.user_ids, ids, sorter=by_id), n_users - 1)]
     hit = g.user_ids[pos] == ids
     events_per_user[pos[hit]] = counts[hit]
     return Graph(
