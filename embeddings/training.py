@@ -376,7 +376,7 @@ def _fold_everyone(
     con = duckdb.connect()
     try:
         trained_stage.add(trained_ids, trained_vectors, "trained")
-        to_fold = count_users(con, files, trained_ids, "except")
+        to_fold = graph.users_total - len(trained_ids)  # every user of the interactions is in users_total
         _, _, n_folded, fallbacks = _fold(
             con,
             files,
