@@ -21,7 +21,9 @@ What it does, all without Neo4j:
    that same file in its own child process (``bench/reference/run_embedding.py``), so peak
    memory (``ru_maxrss`` of the child) includes loading the graph.
 4. **Same parameters** for all: dimensions, walk length, walks per node, window, epochs,
-   p, q, seed, workers, and the same gensim skip-gram settings.
+   p, q, seed, workers, and the same gensim skip-gram settings; by default those of
+   `shopgraph embed` (``embeddings.node2vec.Node2Vec``'s defaults), so a plain run measures
+   the product's settings.
 5. **Quality.** Link prediction: ROC-AUC of the cosine of (user, product) vectors, held-out
    purchase pairs against as many non-edges drawn from the same users and the same products
    (degree-matched negatives, rejected if they are edges of the full graph). Taste: ARI of
@@ -60,7 +62,18 @@ REFERENCES = ("pecanpy", "node2vec")
 OURS = ("ours", "fastrp", "ours-cumfix")
 
 
+def product_defaults() -> dict:
+    """The node2vec parameters of `shopgraph embed` (embeddings.node2vec.Node2Vec's defaults): the bench's own."""
+    import inspect
+
+    sys.path.insert(0, str(REPO))
+    from embeddings.node2vec import Node2Vec
+
+    return {name: value.default for name, value in inspect.signature(Node2Vec).parameters.items()}
+
+
 def main() -> None:
+    ours = product_defaults()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", default=["10k", "100k", "1M", "10M"], choices=list(SIZES))
     parser.add_argument(
@@ -80,14 +93,14 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=Path("/tmp/sg-bench-embed"))
     parser.add_argument("--month", default="2019-11")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--dimensions", type=int, default=64)
-    parser.add_argument("--walk-length", type=int, default=20)
-    parser.add_argument("--walks-per-node", type=int, default=4)
-    parser.add_argument("--window", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--p", type=float, default=1.0)
-    parser.add_argument("--q", type=float, default=0.5)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--dimensions", type=int, default=ours["dimensions"])
+    parser.add_argument("--walk-length", type=int, default=ours["walk_length"])
+    parser.add_argument("--walks-per-node", type=int, default=ours["walks_per_node"])
+    parser.add_argument("--window", type=int, default=ours["window"])
+    parser.add_argument("--epochs", type=int, default=ours["epochs"])
+    parser.add_argument("--p", type=float, default=ours["p"])
+    parser.add_argument("--q", type=float, default=ours["q"])
+    parser.add_argument("--workers", type=int, default=ours["workers"])
     parser.add_argument("--holdout", type=float, default=0.10, help="share of purchase edges held out")
     parser.add_argument("--limit-minutes", type=float, default=10.0, help="time limit of one reference run")
     parser.add_argument("--memory-cap-gib", type=float, default=6.0, help="resident memory cap of one run")
@@ -224,12 +237,13 @@ def build_graph(workspace, say) -> Graph:
         f"SELECT user_id, sum(count)::BIGINT AS n FROM read_parquet({files}) GROUP BY user_id"
     ).fetchnumpy()
     n = g.n_nodes
-    bu = np.searchsorted(g.user_ids, np.asarray(bought["user_id"], np.int64))
+    by_id = np.argsort(g.user_ids)  # user nodes are in the graph's own order, not by id
+    bu = by_id[np.searchsorted(g.user_ids, np.asarray(bought["user_id"], np.int64), sorter=by_id)]
     bp = n_users + np.searchsorted(g.product_ids, np.asarray(bought["product_id"], np.int64))
     purchase = (u < n_users) & (v < n_users + n_products) & np.isin(u * n + v, bu * n + bp)
     events_per_user = np.zeros(n_users, np.int64)
     ids, counts = np.asarray(per_user["user_id"], np.int64), np.asarray(per_user["n"], np.int64)
-    pos = np.minimum(np.searchsorted(g.user_ids, ids), n_users - 1)
+    pos = by_id[np.minimum(np.searchsorted(g.user_ids, ids, sorter=by_id), n_users - 1)]
     hit = g.user_ids[pos] == ids
     events_per_user[pos[hit]] = counts[hit]
     return Graph(

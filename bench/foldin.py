@@ -85,6 +85,7 @@ def main() -> None:
     full_seconds = time.perf_counter() - started
     trained = normalise(model.vectors_[graph.nodes("user")])
     ids = graph.user_ids
+    by_id = np.argsort(ids)  # user nodes are in the graph's own order, not by id
     print(
         f"graph: {graph.counts()}, {graph.n_entries:,} CSR entries; trained on all users in {full_seconds:.1f}s "
         f"(walks {model.timings_['walks']:.1f}s, skip-gram {model.timings_['training']:.1f}s)"
@@ -100,7 +101,7 @@ def main() -> None:
     )
     for name, weights in VARIANTS.items():
         folded_ids, folded = fold(workspace, graph, model.vectors_, ids[check], weights)
-        rows = np.searchsorted(ids, folded_ids)
+        rows = by_id[np.searchsorted(ids, folded_ids, sorter=by_id)]
         cosine = np.sum(folded * trained[rows], axis=1)
         baseline = np.sum(trained[rows] * trained[rng.integers(0, len(ids), len(rows))], axis=1)
         sims = folded @ trained.T
@@ -115,7 +116,7 @@ def main() -> None:
     personas = personas_of(workspace, args.personas, ids)
     ari_all, n_taste = taste_ari(trained, personas)
     folded_ids, folded = fold(workspace, graph, model.vectors_, ids[check], FOLD_WEIGHTS)
-    rows = np.searchsorted(ids, folded_ids)
+    rows = by_id[np.searchsorted(ids, folded_ids, sorter=by_id)]
     ari_check_trained, n_check = taste_ari(trained[rows], personas[rows])
     ari_check_folded, _ = taste_ari(folded, personas[rows])
     print(

@@ -4,7 +4,8 @@
 
 The pseudonym key is a secret that differs between installations (and is rotated on request),
 so it must not decide the segments. It does reach them: the pseudonymous ids order the users,
-which orders the selection sample, the bootstrap resamples and the node2vec walks. This bench
+which orders the selection sample and the bootstrap resamples (no longer the vectors:
+the embeddings order users by their first interaction, docs/ARCHITECTURE.md). This bench
 writes one set of synthetic months (planted personas, ``events/synth/``), ingests it into
 ``--keys`` workspaces with different keys, computes features and vectors and runs
 ``segments.segmentation.segment(seed=0)`` in each; it prints each run's (method, k) and the

@@ -146,6 +146,7 @@ def build_graph(
     category_weight: float = CATEGORY_WEIGHT,
     brand_weight: float = BRAND_WEIGHT,
     users_total: int | None = None,
+    users: np.ndarray | None = None,
 ) -> InteractionGraph:
     """The interaction graph from arrays (pure; :func:`load_graph` feeds it from the workspace).
 
@@ -153,6 +154,7 @@ def build_graph(
     users must be the training users). ``products`` lists every product to include (all of
     them, also those only non-training users touched) with its ``product_categories`` id and
     ``product_brands`` name (None or "" for no brand); edge products must be among them.
+    ``users`` numbers the user nodes in that order (every edge user among them; default: by id).
     """
     user_ids = np.asarray(user_ids, np.int64)
     product_ids = np.asarray(product_ids, np.int64)
@@ -164,7 +166,7 @@ def build_graph(
     cats = np.asarray(product_categories, np.int64)[order]
     brand_list = np.asarray(product_brands, dtype=object)[order]
     has_brand = np.array([b is not None and b == b and str(b) != "" for b in brand_list], bool)
-    users = np.unique(user_ids)
+    users = np.unique(user_ids) if users is None else np.asarray(users, np.int64)
     categories = np.unique(cats)
     brands = np.unique(brand_list[has_brand].astype(str)) if has_brand.any() else np.zeros(0, str)
     n_u, n_p, n_c, n_b = len(users), len(products), len(categories), len(brands)
@@ -174,7 +176,11 @@ def build_graph(
     pidx = np.searchsorted(products, product_ids)
     if product_ids.size and ((pidx >= n_p).any() or (products[np.minimum(pidx, n_p - 1)] != product_ids).any()):
         raise ValueError("every edge product must be in products")
-    u_node = np.searchsorted(users, user_ids)
+    by_id = np.argsort(users, kind="stable")
+    u_pos = np.minimum(np.searchsorted(users, user_ids, sorter=by_id), max(n_u - 1, 0))
+    if user_ids.size and (users[by_id[u_pos]] != user_ids).any():
+        raise ValueError("every edge user must be in users")
+    u_node = by_id[u_pos]
     p_node = n_u + pidx
     cat_node = (n_u + n_p + np.searchsorted(categories, cats)).astype(np.int32)
     brand_node = np.full(n_p, -1, np.int32)
@@ -203,13 +209,34 @@ def build_graph(
     )
 
 
-def sample_users(user_ids: np.ndarray, max_users: int | None, seed: int) -> np.ndarray:
-    """All of ``user_ids`` (sorted, unique) when at most ``max_users``, else a seeded uniform sample (sorted)."""
-    users = np.unique(np.asarray(user_ids, np.int64))
+def sample_users(users: np.ndarray, max_users: int | None, seed: int) -> np.ndarray:
+    """All of ``users`` when at most ``max_users``, else a seeded uniform sample; in the order given.
+
+    The draw picks positions, not ids, so with ``users`` in :func:`users_in_order` order the
+    sample does not depend on the pseudonymisation key.
+    """
+    users = np.asarray(users, np.int64)
     if max_users is None or len(users) <= max_users:
         return users
     rng = np.random.default_rng([seed, 0x5EED])
-    return np.sort(rng.choice(users, size=max_users, replace=False))
+    return users[np.sort(rng.choice(len(users), size=max_users, replace=False))]
+
+
+def users_in_order(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> np.ndarray:
+    """Every user of the interactions, in an order the pseudonymisation key does not decide.
+
+    By first interaction, then last, then rows and events, then a hash of what they touched;
+    only users whose interactions are identical to the second fall back to their id. The user
+    nodes are numbered, and the training users sampled, in this order, so the same month files
+    give the same walks and vectors under any key (docs/ARCHITECTURE.md, "Reproducibility").
+    """
+    rows = con.execute(f"""
+        SELECT user_id FROM read_parquet({literal_list(files)})
+        GROUP BY user_id
+        ORDER BY min(first_at), max(last_at), count(*), sum(count),
+                 bit_xor(hash(product_id, event_type, count, first_at, last_at)), user_id
+    """).fetchnumpy()
+    return np.asarray(rows["user_id"], np.int64)
 
 
 def interaction_files(workspace: Workspace) -> list[str]:
@@ -232,6 +259,21 @@ def intent_weight_sql(weights: dict[str, float] | None = None) -> str:
     return f"(CASE event_type {cases} ELSE 0.0 END) * ln(1 + count)"
 
 
+WEIGHT_UNIT = 2.0**-40
+"""The edge weights are summed as integer multiples of this: exact, so in any row order."""
+
+
+def edge_weight_sql() -> str:
+    """The SQL aggregate of a (user, product) edge's weight over its interaction rows.
+
+    A floating-point sum depends on the order DuckDB's threads meet the rows (and the rows'
+    order in the aggregates follows the pseudonyms), so the terms are rounded to
+    :data:`WEIGHT_UNIT` and summed as integers, which gives the same weight in any order.
+    """
+    unit = 1.0 / WEIGHT_UNIT
+    return f"(sum(round({intent_weight_sql()} * {unit!r})::BIGINT) / {unit!r})::DOUBLE"
+
+
 def user_product_weights(
     con: duckdb.DuckDBPyConnection, files: Sequence[str], users: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -244,9 +286,9 @@ def user_product_weights(
         con.register("_training_users", {"user_id": np.asarray(users, np.int64)})
         where = "WHERE user_id IN (SELECT user_id FROM _training_users)"
     rows = con.execute(f"""
-        SELECT user_id, product_id, sum({intent_weight_sql()})::DOUBLE AS weight
+        SELECT user_id, product_id, {edge_weight_sql()} AS weight
         FROM read_parquet({literal_list(files)}) {where}
-        GROUP BY ALL HAVING sum({intent_weight_sql()}) > 0
+        GROUP BY ALL HAVING {edge_weight_sql()} > 0
         ORDER BY user_id, product_id
     """).fetchnumpy()
     if users is not None:
@@ -264,7 +306,8 @@ def product_attributes(
     """``(product_ids, category_ids, brands)`` for every product in the interactions.
 
     Category and brand are each product's latest in the event store (the latest non-empty
-    brand; None when it never had one). Products missing from the store (it expired) get
+    brand; None when it never had one; a tie in time goes to the greater value, not to the
+    row met first, whose place in the store follows the pseudonyms). Products missing from the store (it expired) get
     category -1 and no brand; :func:`build_graph` then gives them a category node of their own.
     """
     from events.store import connect_events
@@ -273,8 +316,8 @@ def product_attributes(
     rows = con.execute(f"""
         WITH products AS (SELECT DISTINCT product_id FROM read_parquet({literal_list(files)})),
         attributes AS (
-            SELECT product_id, arg_max(category_id, event_time) AS category_id,
-                   arg_max(brand, event_time) FILTER (WHERE brand IS NOT NULL AND brand <> '') AS brand
+            SELECT product_id, arg_max(category_id, (event_time, category_id)) AS category_id,
+                   arg_max(brand, (event_time, brand)) FILTER (WHERE brand IS NOT NULL AND brand <> '') AS brand
             FROM events WHERE product_id IN (SELECT product_id FROM products) GROUP BY product_id
         )
         SELECT p.product_id, coalesce(a.category_id, -1) AS category_id, a.brand
@@ -304,14 +347,13 @@ def load_graph(
     try:
         started = time.perf_counter()
         say("reading users")
-        all_users = con.execute(f"SELECT DISTINCT user_id FROM read_parquet({literal_list(files)})").fetchnumpy()
-        all_users = np.asarray(all_users["user_id"], np.int64)
+        all_users = users_in_order(con, files)
         users = sample_users(all_users, max_users, seed)
         say(f"aggregating interactions of {len(users):,} of {len(all_users):,} users")
         u, p, w = user_product_weights(con, files, None if len(users) == len(all_users) else users)
         say("reading product categories and brands")
         products, categories, brands = product_attributes(workspace, con, files)
         say(f"building CSR ({time.perf_counter() - started:.1f}s so far)")
-        return build_graph(u, p, w, products, categories, brands, users_total=len(all_users))
+        return build_graph(u, p, w, products, categories, brands, users_total=len(all_users), users=users)
     finally:
         con.close()

@@ -293,8 +293,8 @@ class Node2Vec(BaseEstimator):
     def __init__(
         self,
         dimensions: int = 64,
-        walk_length: int = 30,
-        walks_per_node: int = 10,
+        walk_length: int = 20,
+        walks_per_node: int = 4,
         p: float = 1.0,
         q: float = 0.5,
         window: int = 5,

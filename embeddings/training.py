@@ -26,7 +26,7 @@ from embeddings.graph import (
     DEFAULT_MAX_USERS,
     INTENT_WEIGHTS,
     InteractionGraph,
-    intent_weight_sql,
+    edge_weight_sql,
     interaction_files,
     load_graph,
     product_attributes,
@@ -127,9 +127,9 @@ def user_product_batches(
         con.register("_fold_users", {"user_id": np.asarray(users, np.int64)})
         join = ("SEMI" if keep == "only" else "ANTI") + " JOIN _fold_users u USING (user_id)"
     relation = con.sql(f"""
-        SELECT i.user_id, i.product_id, sum({intent_weight_sql()})::DOUBLE AS weight
+        SELECT i.user_id, i.product_id, {edge_weight_sql()} AS weight
         FROM read_parquet({literal_list(files)}) i {join}
-        GROUP BY ALL HAVING sum({intent_weight_sql()}) > 0 ORDER BY i.user_id, i.product_id
+        GROUP BY ALL HAVING {edge_weight_sql()} > 0 ORDER BY i.user_id, i.product_id
     """)
     reader = (getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader)(batch_rows)
     carry: list[np.ndarray] | None = None
@@ -213,11 +213,15 @@ def _fold(
 def fold_in_check(
     con, files, trained_ids, trained_vectors, profile, mass, product_ids, seed: int, n: int = FOLD_CHECK_USERS
 ) -> dict[str, Any]:
-    """Cosine of fold-in vs trained vector for up to ``n`` trained users (and a random-pair baseline)."""
+    """Cosine of fold-in vs trained vector for up to ``n`` trained users (and a random-pair baseline).
+
+    ``trained_ids`` in node order (any order): the users checked are drawn by position.
+    """
     if len(trained_ids) < 2:
         return {"users": 0}
     rng = np.random.default_rng([seed, 0xF01D])
     pick = np.sort(rng.choice(len(trained_ids), size=min(n, len(trained_ids)), replace=False))
+    by_id = pick[np.argsort(trained_ids[pick], kind="stable")]  # the fold-in returns the users by id
     ids, vectors, _, _ = _fold(
         con,
         files,
@@ -230,7 +234,9 @@ def fold_in_check(
         None,
         0,
     )
-    rows = np.searchsorted(trained_ids, ids)
+    rows = by_id[np.searchsorted(trained_ids[by_id], ids)]
+    order = np.argsort(rows)  # back to node order, so the random pairs below do not follow the ids either
+    rows, vectors = rows[order], vectors[order]
     cosine = np.sum(vectors * trained_vectors[rows], axis=1)
     other = trained_vectors[rng.integers(0, len(trained_ids), len(rows))]
     baseline = np.sum(trained_vectors[rows] * other, axis=1)
@@ -370,7 +376,7 @@ def _fold_everyone(
     con = duckdb.connect()
     try:
         trained_stage.add(trained_ids, trained_vectors, "trained")
-        to_fold = count_users(con, files, trained_ids, "except")
+        to_fold = graph.users_total - len(trained_ids)  # every user of the interactions is in users_total
         _, _, n_folded, fallbacks = _fold(
             con,
             files,

@@ -72,12 +72,31 @@ def test_build_graph_layout_keys_and_weights() -> None:
     assert list(g.product_category) == [category, category + 1, category + 1]
 
 
-def test_sample_users_is_seeded_and_takes_everyone_when_small() -> None:
+def test_sample_users_is_seeded_keeps_the_order_and_takes_everyone_when_small() -> None:
     users = np.arange(1000, 0, -1)
-    assert np.array_equal(sample_users(users, 5000, 1), np.arange(1, 1001))
+    assert np.array_equal(sample_users(users, 5000, 1), users)
     a, b, c = sample_users(users, 100, 1), sample_users(users, 100, 1), sample_users(users, 100, 2)
     assert len(a) == 100 and np.array_equal(a, b) and not np.array_equal(a, c)
-    assert np.all(np.diff(a) > 0)
+    assert np.all(np.diff(a) < 0)  # in the order given
+    # positions are drawn, not ids: the same positions of another list of users
+    assert np.array_equal(sample_users(users + 5000, 100, 1), a + 5000)
+
+
+def test_build_graph_numbers_users_in_the_order_given() -> None:
+    g = build_graph(
+        np.array([5, 7, 7]),
+        np.array([10, 10, 20]),
+        np.array([1.0, 2.0, 3.0]),
+        products=np.array([10, 20]),
+        product_categories=np.array([900, 900]),
+        product_brands=[None, None],
+        users=np.array([7, 5]),
+    )
+    assert list(g.user_ids) == [7, 5]
+    m = dense(g.indptr, g.indices, g.weights, g.n_nodes)
+    assert m[0, 2] == 2.0 and m[0, 3] == 3.0 and m[1, 2] == 1.0
+    with pytest.raises(ValueError, match="edge user"):
+        build_graph(np.array([5]), np.array([10]), np.array([1.0]), np.array([10]), np.array([900]), [None], users=[7])
 
 
 def test_load_graph_reads_interactions_and_the_store(workspace, tmp_path) -> None:

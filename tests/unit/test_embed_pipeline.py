@@ -190,3 +190,18 @@ def test_cli_assign_only_is_a_hidden_deprecated_alias_of_fold_in(loaded) -> None
     assert result.exit_code == 0, result.output
     assert "--assign-only is deprecated, use --fold-in" in result.output
     assert "users folded in now" in result.output
+
+
+def test_cli_defaults_are_the_library_defaults() -> None:
+    """`shopgraph embed` and `shopgraph run` (which calls ``embed`` without options) train with the same settings."""
+    import inspect
+
+    from commands.embed import embed_cmd
+    from embeddings.graph import DEFAULT_MAX_USERS
+    from embeddings.node2vec import Node2Vec
+
+    cli = {name: value.default for name, value in inspect.signature(embed_cmd).parameters.items()}
+    library = {name: value.default for name, value in inspect.signature(Node2Vec).parameters.items()}
+    for name in ("dimensions", "walk_length", "walks_per_node", "p", "q", "window", "epochs", "workers"):
+        assert cli[name] == library[name], name
+    assert cli["max_users"] == DEFAULT_MAX_USERS
