@@ -23,6 +23,7 @@ def _run(
     seed: int,
     engine: str = "duckdb",
     spark_master: str | None = None,
+    load_path: str = "auto",
 ) -> None:
     """Expand the files, run the pipeline under one progress display, print what happened."""
     from events.ingest import expand_paths
@@ -32,6 +33,10 @@ def _run(
     if lang not in LANGS:
         raise ShopgraphError(f"--lang {lang!r}: choose en or fr")
     check_engine(engine)
+    from graph.bulk import LOAD_PATHS
+
+    if load_path not in LOAD_PATHS:
+        raise ShopgraphError(f"--load {load_path!r}: choose one of {', '.join(LOAD_PATHS)}")
     if engine == "spark":  # before any work: a missing extra is one line, not a failure midway
         from events.spark_session import require_pyspark
 
@@ -59,6 +64,7 @@ def _run(
                 seed=seed,
                 engine=engine,
                 spark_master=spark_master,
+                load_path=load_path,
             ),
             hooks,
         )
@@ -146,12 +152,20 @@ def run_cmd(
     seed: Annotated[int, typer.Option(help="Random seed of the embeddings and the segmentation.")] = 42,
     engine: Annotated[str, ENGINE_OPTION] = "duckdb",
     spark_master: Annotated[str | None, SPARK_MASTER_OPTION] = None,
+    load_path: Annotated[
+        str,
+        typer.Option(
+            "--load",
+            help="How the load step writes the graph: auto (the neo4j-admin bulk import for a large first "
+            "history into an empty graph of the local server, else Bolt), bolt or bulk.",
+        ),
+    ] = "auto",
 ) -> None:
     """Month files to named segments and the report: ingest, load, features, embed, segment, report.
 
     Only the steps whose inputs changed run; ``--engine spark`` runs ingest and features on Spark.
     """
-    _run(files, retrain, no_pseudonymise, lang, seed, engine, spark_master)
+    _run(files, retrain, no_pseudonymise, lang, seed, engine, spark_master, load_path)
 
 
 @app.command("demo")

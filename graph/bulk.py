@@ -49,6 +49,10 @@ from shopgraph.sqltext import literal
 from shopgraph.workspace import Workspace
 
 DATABASE = "neo4j"
+#: events to load into an empty graph from which `shopgraph run` takes the bulk import rather than
+#: Bolt: where the import, with the server's stop and start, gets faster (docs/BENCHMARKS.md, "Load")
+BULK_MIN_EVENTS = 1_000_000
+LOAD_PATHS = ("auto", "bolt", "bulk")
 REL_TYPES = {"viewed": "VIEWED", "carted": "CARTED", "removed": "REMOVED", "purchased": "PURCHASED"}
 
 Say = Callable[[str], None]
@@ -116,6 +120,33 @@ def check_target(db: QueryRunner, settings: Settings, server: LocalServer) -> No
             f"load --bulk needs the project's local Neo4j running from {server.home} (it stops and restarts it), but "
             f"{settings.uri} is not served from there: `shopgraph neo4j start`, or `shopgraph load` without --bulk"
         )
+
+
+def choose_load_path(
+    db: QueryRunner, settings: Settings, workspace: Workspace, wanted: str = "auto", server: LocalServer | None = None
+) -> tuple[str, str]:
+    """``("bulk" | "bolt", why)``: the bulk import for a large first history into an empty graph, else Bolt.
+
+    ``wanted`` other than ``auto`` forces a path (a forced bulk load still refuses, in one line,
+    a graph that is not empty or a server it cannot stop). Auto takes the bulk import only when
+    it can run (the project's local server, running, with no node) and the events to load reach
+    :data:`BULK_MIN_EVENTS`, below which the server's stop and start cost more than Bolt.
+    """
+    if wanted not in LOAD_PATHS:
+        raise ShopgraphError(f"--load {wanted!r}: choose one of {', '.join(LOAD_PATHS)}")
+    if wanted != "auto":
+        return wanted, f"forced with --load {wanted}"
+    if not settings.is_local:
+        return "bolt", f"Neo4j at {settings.uri} is not the local server the bulk import needs to stop"
+    if (server or LocalServer(settings)).pid() is None:
+        return "bolt", "the local Neo4j is not running from this workspace, so the bulk import cannot stop it"
+    nodes = db.run("load/count_nodes")[0]["nodes"]
+    if nodes:
+        return "bolt", f"the graph already holds {nodes:,} nodes: new months are added through Bolt"
+    events = sum(source.rows_kept for source in ingested_files(workspace))
+    if events < BULK_MIN_EVENTS:
+        return "bolt", f"empty graph, but {events:,} events is under the {BULK_MIN_EVENTS:,} where the bulk import pays"
+    return "bulk", f"empty graph and {events:,} events to load (bulk import from {BULK_MIN_EVENTS:,})"
 
 
 # -- step 1: what to import (DuckDB) ----------------------------------------------------------

@@ -6,14 +6,19 @@ Each ingested source file (identified by its SHA-256 in the ingest manifest) is 
    ``amount``, ``first_at``, ``last_at`` — are made or reused by :mod:`events.interactions`
    (``graph/interactions/part-<sha12>.parquet``, the same aggregates ``embed`` reads).
 2. Eight steps write the file into the graph in parameterised ``UNWIND`` batches: categories,
-   brands, products, users, then one relationship type per event type.
+   brands, products, users, then one relationship type per event type. A user with no
+   ``(:User)`` node before the file (:func:`_new_users`) has no relationship either, so
+   theirs are made with ``CREATE`` (``cypher/load/create_*``); the others' with an additive
+   ``MERGE`` (``cypher/load/add_*``). Relationship batches travel as parallel lists.
 
 Crash safety: the additive steps (``User.n_events``, relationship ``count`` and ``amount``)
 must run exactly once per file. Every batch runs in one transaction together with the move
 of the file's cursor ``(step, batch)`` stored on its ``(:IngestedFile)`` node
 (``cypher/load/advance_cursor.cypher``): either both commit or neither does. Batches are
 cut from a deterministic order, so a re-run after ``kill -9`` resumes at the first batch that
-did not commit and ends with exactly the graph of one clean run.
+did not commit and ends with exactly the graph of one clean run. The list of new users is
+taken before the first relationship step and kept on disk under the load's id (a re-run
+that finds none falls back to ``MERGE`` for every row, which is always right).
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 import cypher
 from events.interactions import partitions_key, prune_interactions, write_interactions
@@ -33,6 +41,7 @@ from events.manifest import read_manifest
 from graph.connection import QueryRunner
 from graph.schema import apply_schema
 from shopgraph.errors import ShopgraphError
+from shopgraph.files import atomic_path
 from shopgraph.progress import Progress
 from shopgraph.sqltext import literal_list
 from shopgraph.workspace import Workspace
@@ -44,6 +53,7 @@ RELATIONSHIPS = {  # event type → (step name, catalog query)
     "remove_from_cart": ("removed", "load/add_removed"),
     "purchase": ("purchased", "load/add_purchased"),
 }
+USERS_STEP = 3  # index of the users step in step_queries(): the new users are known before it ends
 
 # progress(step, rows_done, rows_total) is called after every committed batch.
 
@@ -158,6 +168,28 @@ def _batches(con: duckdb.DuckDBPyConnection, sql: str, batch_size: int, skip: in
         yield [dict(zip(columns, row, strict=True)) for row in rows]
 
 
+def _column_batches(con: duckdb.DuckDBPyConnection, sql: str, batch_size: int, skip: int) -> Iterator[pa.RecordBatch]:
+    """The rows of ``sql`` from batch ``skip`` on, in Arrow batches of exactly ``batch_size`` rows (the last fewer)."""
+    reader = con.cursor().sql(f"SELECT * FROM ({sql}) OFFSET {skip * batch_size}").to_arrow_reader(batch_size)
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    for chunk in reader:
+        pending.append(chunk)
+        held += chunk.num_rows
+        while held >= batch_size:
+            table = pa.Table.from_batches(pending)
+            yield table.slice(0, batch_size).combine_chunks().to_batches()[0]
+            rest = table.slice(batch_size)
+            pending, held = rest.combine_chunks().to_batches() if rest.num_rows else [], rest.num_rows
+    if held:
+        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+
+
+def column_lists(batch: pa.RecordBatch | pa.Table) -> dict[str, list[Any]]:
+    """A batch as the parallel lists the relationship statements take (``$user_id[i]``, ``$count[i]`` …)."""
+    return {name: batch.column(name).to_pylist() for name in batch.schema.names if name != "fresh"}
+
+
 def load_file(
     db: QueryRunner,
     workspace: Workspace,
@@ -175,13 +207,16 @@ def load_file(
     cursor = _begin_file(db, source, batch_size, hashlib.sha256(partitions_key(workspace, source).encode()).hexdigest())
     if cursor is None:
         return {}
-    start_step, start_batch, batch_size = cursor
+    start_step, start_batch, batch_size, load_id = cursor
+    fresh = _new_users(db, con, workspace, str(interactions), load_id, start_step <= USERS_STEP)
     written: dict[str, int] = {}
     with db.driver.session(database=db.database) as session:
         for index, (step, query, sql) in enumerate(step_queries(events, str(interactions))):
             if index < start_step:
                 continue
             skip = start_batch if index == start_step else 0
+            if index > USERS_STEP:
+                sql = _with_fresh(sql, fresh)
             rows = _load_step(db, session, con, source, (index, step, query, sql), skip, batch_size, progress)
             if rows:
                 written[step] = rows
@@ -193,11 +228,54 @@ def load_file(
             con.execute(f"SELECT count(*) FROM read_parquet({literal_list([interactions])})").fetchone()[0]
         ),
     )
+    if fresh is not None:
+        fresh.unlink(missing_ok=True)
     return written
 
 
-def _begin_file(db: QueryRunner, source: SourceFile, batch_size: int, source_key: str) -> tuple[int, int, int] | None:
-    """Record the file on its ``(:IngestedFile)`` node; the cursor to resume from, or None when it is loaded."""
+def _new_users(
+    db: QueryRunner, con: duckdb.DuckDBPyConnection, workspace: Workspace, interactions: str, load_id: Any, ask: bool
+) -> Path | None:
+    """The Parquet list of the file's users that had no ``(:User)`` node before its relationship steps.
+
+    Asked of the graph (``ask``) while the cursor has not passed the users step: a user missing
+    then has no relationship, and only this file's batches (each applied once) give them any.
+    Users this file's earlier batches already created count as existing, which is safe
+    (``MERGE``). Later (a resumed load) the list kept under ``load_id`` is read back; when it
+    is not there, None: every relationship goes through ``MERGE``.
+    """
+    if load_id is None:  # a load begun by an older version: no id to key the list by
+        return None
+    path = workspace.home / "graph" / "load" / f"new-users-{load_id}.parquet"
+    if not ask:
+        return path if path.exists() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob("new-users-*.parquet"):
+        stale.unlink(missing_ok=True)
+    users = con.sql(f"SELECT DISTINCT user_id FROM read_parquet({literal_list([interactions])})").to_arrow_table()
+    missing: list[int] = []
+    ids = users.column("user_id")
+    for start in range(0, len(ids), 50_000):
+        missing += db.run("load/missing_users", user_id=ids.slice(start, 50_000).to_pylist())[0]["missing"]
+    with atomic_path(path) as tmp:
+        pq.write_table(pa.table({"user_id": pa.array(missing, pa.int64())}), tmp)
+    return path
+
+
+def _with_fresh(sql: str, fresh: Path | None) -> str:
+    """A relationship step's SELECT with ``fresh``: whether its user is new to the graph (same order)."""
+    if fresh is None:
+        return f"SELECT *, false AS fresh FROM ({sql}) ORDER BY user_id, product_id"
+    return f"""SELECT r.*, n.user_id IS NOT NULL AS fresh
+               FROM ({sql}) r LEFT JOIN read_parquet({literal_list([str(fresh)])}) n USING (user_id)
+               ORDER BY user_id, product_id"""
+
+
+def _begin_file(
+    db: QueryRunner, source: SourceFile, batch_size: int, source_key: str
+) -> tuple[int, int, int, Any] | None:
+    """Record the file on its ``(:IngestedFile)`` node; the cursor to resume from and the load's id, or None
+    when it is loaded."""
     begun = db.run(
         "load/begin_file",
         sha256=source.sha256,
@@ -217,7 +295,7 @@ def _begin_file(db: QueryRunner, source: SourceFile, batch_size: int, source_key
             f"{source.name} was partly loaded before its events changed (forget or expire ran in between): "
             "reload the graph with `shopgraph db reset --yes` then `shopgraph load`"
         )
-    return begun["step"], begun["batch"], begun["batch_size"]
+    return begun["step"], begun["batch"], begun["batch_size"], begun["load_id"]
 
 
 def _load_step(
@@ -232,14 +310,14 @@ def _load_step(
 ) -> int:
     """Write one step's rows from batch ``skip`` on, each batch with the move of the file's cursor; rows written."""
     index, step, query, sql = step_query
-    advance, statement = cypher.query("load/advance_cursor"), cypher.query(query)
+    advance = cypher.query("load/advance_cursor")
     total = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
     done = min(skip * batch_size, total)
     batch_no, written = skip, 0
     if progress:
         progress(step, done, total)
-    for rows in _batches(con, sql, batch_size, skip):
-        last = done + len(rows) >= total
+    for size, writes in _step_writes(con, index, query, sql, batch_size, skip):
+        last = done + size >= total
         cursor = {
             "sha256": source.sha256,
             "step": index,
@@ -247,10 +325,10 @@ def _load_step(
             "next_step": index + 1 if last else index,
             "next_batch": 0 if last else batch_no + 1,
         }
-        session.execute_write(_apply_batch, advance, cursor, statement, rows)
-        done += len(rows)
+        session.execute_write(_apply_batch, advance, cursor, writes)
+        done += size
         batch_no += 1
-        written += len(rows)
+        written += size
         if progress:
             progress(step, done, total)
     if total == 0:  # nothing to write in this step: move the cursor on by itself
@@ -260,10 +338,30 @@ def _load_step(
     return written
 
 
-def _apply_batch(tx, advance: str, cursor: dict[str, Any], statement: str, rows: list[dict[str, Any]]) -> None:
+Writes = list[tuple[str, dict[str, Any]]]
+
+
+def _step_writes(
+    con: duckdb.DuckDBPyConnection, index: int, query: str, sql: str, batch_size: int, skip: int
+) -> Iterator[tuple[int, Writes]]:
+    """Per batch: its rows and the statements writing it (relationships: CREATE for new users, MERGE for others)."""
+    if index <= USERS_STEP:
+        statement = cypher.query(query)
+        for rows in _batches(con, sql, batch_size, skip):
+            yield len(rows), [(statement, {"rows": rows})]
+        return
+    merge, create = cypher.query(query), cypher.query(query.replace("/add_", "/create_"))
+    for batch in _column_batches(con, sql, batch_size, skip):
+        fresh = batch.column("fresh")
+        parts = [(create, batch.filter(fresh)), (merge, batch.filter(pc.invert(fresh)))]
+        yield batch.num_rows, [(statement, column_lists(part)) for statement, part in parts if part.num_rows]
+
+
+def _apply_batch(tx, advance: str, cursor: dict[str, Any], writes: Writes) -> None:
     if tx.run(advance, cursor).single() is None:
         return  # this batch committed before an interruption: applying it again would count twice
-    tx.run(statement, {"rows": rows}).consume()
+    for statement, params in writes:
+        tx.run(statement, params).consume()
 
 
 def load(

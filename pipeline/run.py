@@ -83,6 +83,7 @@ class RunOptions:
     batch_size: int = 5_000
     engine: str = "duckdb"  # or "spark": ingest and features on Spark (the spark extra)
     spark_master: str | None = None
+    load_path: str = "auto"  # "bolt" or "bulk" force a path of the load step (graph.bulk.choose_load_path)
 
 
 class _Runner:
@@ -134,8 +135,16 @@ class _Runner:
         return "ran", f"{len(new)} new file(s): {kept:,} events kept, {rejected:,} rejected"
 
     def load(self) -> tuple[str, str]:
+        from graph.bulk import bulk_load, choose_load_path
         from graph.load import load
+        from shopgraph.settings import Settings
 
+        settings = Settings.from_env()
+        path, why = choose_load_path(self.db, settings, self.workspace, self.options.load_path)
+        self.hooks.progress(f"load through {path}: {why}", 0, 0)
+        if path == "bulk":
+            bulk = bulk_load(self.db, settings, self.workspace, say=lambda phase: self.hooks.progress(phase, 0, 0))
+            return "ran", f"bulk import ({why}): {len(bulk.files_loaded)} file(s) in {bulk.seconds:.1f}s"
         report = load(
             self.db,
             self.workspace,
@@ -144,7 +153,7 @@ class _Runner:
         )
         if not report.files_loaded:
             return "skipped", f"{len(report.files_skipped)} file(s) already in the graph"
-        return "ran", f"{len(report.files_loaded)} file(s) loaded in {report.seconds:.1f}s"
+        return "ran", f"Bolt ({why}): {len(report.files_loaded)} file(s) loaded in {report.seconds:.1f}s"
 
     def features(self, key: str) -> tuple[str, str]:
         from features.calendar import load_calendar

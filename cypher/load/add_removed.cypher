@@ -1,12 +1,16 @@
 // Adds a file's remove_from_cart events to (:User)-[:REMOVED]->(:Product): count adds up, first/last widen.
-// Parameters: $rows = [{user_id, product_id, count, first_at, last_at (epoch ms)}]. Additive:
-// run once per file, guarded by the file's load cursor. Users and products exist already.
-UNWIND $rows AS row
-MATCH (u:User {user_id: row.user_id})
-MATCH (p:Product {product_id: row.product_id})
-WITH u, p, row, datetime({epochMillis: row.first_at}) AS first_at, datetime({epochMillis: row.last_at}) AS last_at
+// Parameters: parallel lists $user_id, $product_id, $count, $first_at, $last_at (epoch ms), one entry per (user, product).
+// Additive: run once per file, guarded by the file's load cursor. Users and products exist already.
+// Lists rather than a list of maps: less to pack, send and read per row. No WITH before the MERGE (it made
+// the planner add an Eager); a datetime is built only where it is stored (docs/BENCHMARKS.md, "Load").
+UNWIND range(0, size($user_id) - 1) AS i
+MATCH (u:User {user_id: $user_id[i]})
+MATCH (p:Product {product_id: $product_id[i]})
 MERGE (u)-[r:REMOVED]->(p)
-ON CREATE SET r.count = row.count, r.first_at = first_at, r.last_at = last_at
-ON MATCH SET r.count = r.count + row.count,
-             r.first_at = CASE WHEN first_at < r.first_at THEN first_at ELSE r.first_at END,
-             r.last_at = CASE WHEN last_at > r.last_at THEN last_at ELSE r.last_at END
+ON CREATE SET r.count = $count[i],
+              r.first_at = datetime({epochMillis: $first_at[i]}), r.last_at = datetime({epochMillis: $last_at[i]})
+ON MATCH SET r.count = r.count + $count[i],
+             r.first_at = CASE WHEN $first_at[i] < r.first_at.epochMillis
+                               THEN datetime({epochMillis: $first_at[i]}) ELSE r.first_at END,
+             r.last_at = CASE WHEN $last_at[i] > r.last_at.epochMillis
+                              THEN datetime({epochMillis: $last_at[i]}) ELSE r.last_at END

@@ -101,3 +101,25 @@ def test_bulk_into_a_non_empty_database_is_one_line(db: QueryRunner, workspace: 
     assert "only loads into an empty database" in result.output and "1 node(s)" in result.output
     assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
     assert db.run_text("MATCH (n) RETURN count(n) AS n") == [{"n": 1}]
+
+
+def test_run_takes_the_bulk_import_into_an_empty_graph_and_gets_the_bolt_graph(
+    db: QueryRunner, mixed_store: Workspace, neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph import bulk
+    from pipeline.run import RunHooks, RunOptions, _Runner
+
+    load(db, mixed_store, batch_size=500)
+    bolt = dump_graph(db)
+    reset_database(db)
+    monkeypatch.setattr(bulk, "BULK_MIN_EVENTS", 1_000)
+    monkeypatch.setenv("SHOPGRAPH_HOME", str(neo4j_settings.workspace.home))  # the server that run stops and starts
+    said: list[str] = []
+    runner = _Runner(mixed_store, db, RunOptions(), RunHooks(progress=lambda label, done, total: said.append(label)))
+
+    status, detail = runner.load()
+
+    assert status == "ran" and detail.startswith("bulk import (empty graph and ") and "4 file(s)" in detail
+    assert said[0].startswith("load through bulk: empty graph and ")
+    assert dump_graph(db) == bolt
+    assert runner.load() == ("skipped", "4 file(s) already in the graph")  # not empty any more: Bolt, nothing new
