@@ -67,9 +67,10 @@ def main() -> None:
     print(
         "| seed | users ≥ 5 events | true k | chosen | RFM k-means (own k) | metrics alone (own k) | "
         "product (own k) | product (true k) | weighted k-means candidate (product's k / true k) | "
-        "supervised ceiling | oracle: inputs / view | threshold (κ there) |"
+        "supervised ceiling | oracle: inputs / view | threshold (κ there) | classified (own k) | "
+        "supervised ceiling, classified | classified ÷ its ceiling | taste-pair ARI (lower pair) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         v = r["variants"]
         kappa = "–" if r["kappa_at_threshold"] is None else f"{r['kappa_at_threshold']:.2f}"
@@ -79,7 +80,8 @@ def main() -> None:
             + f" | {v['product']['ari_true_k']:.3f} | {v['weighted']['ari_own_k']:.3f} / "
             f"{v['weighted']['ari_true_k']:.3f} | {r['ceiling_ari']:.3f} | {r['oracle_subspace_ari']:.3f} / "
             f"{r['oracle_view_ari']:.3f} | "
-            f"{r['threshold']} ({kappa}) |"
+            f"{r['threshold']} ({kappa}) | {v['classified']['ari_own_k']:.3f} | {r['ceiling_ari_classified']:.3f} | "
+            f"{v['classified']['ari_own_k'] / r['ceiling_ari_classified']:.2f} | {r['taste_pair_ari']:.3f} |"
         )
     print()
     print("| goal | mean | lowest | highest | met in |")
