@@ -72,6 +72,12 @@ VARIANTS = {
     "weighted": "candidate, not the product: feature-weighted k-means on the metrics alone",
 }
 
+CANDIDATES = {  # quality.json's "classified_candidates" keys → their printed labels
+    "rule": "the product's rule (k-means / mixture / Ward) on the view",
+    "graph": "kNN (15) + Leiden on the view",
+    "graph_taste": "kNN (15) + Leiden on the view and the taste block",
+}
+
 
 def prepare(workspace: Workspace, files: list[Path], pseudonymise: bool) -> dict[str, float]:
     timings = {}
@@ -107,6 +113,53 @@ def weighted_kmeans(A: np.ndarray, k: int, seed: int, rounds: int = 15) -> np.nd
             return new
         labels = new
     return labels
+
+
+def taste_pairs(truth: np.ndarray, labels: np.ndarray) -> dict[tuple[str, str], float]:
+    """Inside each taste pair (``events.synth.personas.TASTE_PAIRS``), the ARI of ``labels`` against the truth
+    on that pair's customers (1: split by taste, each side one segment; 0: merged)."""
+    out = {}
+    for pair in synth_personas.TASTE_PAIRS:
+        m = np.isin(truth, pair)
+        if m.sum() >= 10:
+            out[pair] = adjusted_rand_score(truth[m], labels[m])
+    return out
+
+
+def classified_candidates(
+    view: np.ndarray, workspace: Workspace, user_ids: np.ndarray, business: np.ndarray, truth: np.ndarray
+) -> dict[str, dict]:
+    """Candidates, not the product (issue 21 §1), clustering the classified customers only (``view`` and the
+    other rows are theirs): the product's rule (k-means / mixture / Ward, k by stability and silhouette), and
+    kNN + Leiden (resolution by bootstrap stability) on the clustering view, with and without the taste block
+    (TF-IDF of brands and categories, truncated SVD). Each: what it chose, ARI, taste-pair ARI, stability."""
+    from segments import communities
+    from segments.taste import TasteBlock, touched
+
+    out = {}
+    chosen = selection.choose(selection.evaluate(view, business, seed=0))
+    labels = fit_labels(chosen.method, chosen.k, view, 0)
+    out["rule"] = (f"{chosen.method} {chosen.k}", labels, chosen.stability)
+    tastes = TasteBlock(seed=0).fit_transform(touched(workspace, user_ids), user_ids)
+    for key, rows in (("graph", view), ("graph_taste", np.hstack([view, tastes]))):
+        rows = np.asarray(rows, np.float64)
+        candidates = communities.evaluate(rows, seed=0)
+        pick = communities.choose_resolution(candidates)
+        labels = communities.communities(rows, pick.resolution, 0)
+        out[key] = (f"leiden {pick.communities} (resolution {pick.resolution})", labels, pick.stability)
+        print(
+            f"{key}: resolution / communities / modularity / stability: "
+            + ", ".join(f"{c.resolution}: {c.communities} {c.modularity:.2f} {c.stability:.2f}" for c in candidates)
+        )
+    return {
+        key: {
+            "chosen": chosen_as,
+            "ari": adjusted_rand_score(truth, labels),
+            "taste_pair_ari": min(taste_pairs(truth, labels).values(), default=float("nan")),
+            "stability": stab,
+        }
+        for key, (chosen_as, labels, stab) in out.items()
+    }
 
 
 def product_rule(X: np.ndarray, business: np.ndarray, seed: int) -> tuple[str, int]:
@@ -289,12 +342,15 @@ def main() -> None:
                     )
         # inside each taste pair, the classified customers of its two personas: the product's segments against
         # the truth (1: the pair split by taste, each side one segment; 0: merged)
-        pair_ari = {}
-        for pair in synth_personas.TASTE_PAIRS:
-            m = classified & np.isin(truth, pair)
-            if m.sum() >= 10:
-                pair_ari[pair] = adjusted_rand_score(truth[m], full[m])
+        pair_ari = taste_pairs(truth[classified], full[classified])
         taste_pair_ari = min(pair_ari.values()) if pair_ari else float("nan")
+        candidates = classified_candidates(
+            view[classified],
+            workspace,
+            features["user_id"].to_numpy(np.int64)[classified],
+            business[classified],
+            truth[classified],
+        )
         assignments = pd.read_parquet(run.run_dir / "assignments.parquet")
         published = features[["user_id"]].merge(assignments, on="user_id")["segment_id"].to_numpy()
         published_ari = adjusted_rand_score(truth, published)
@@ -336,6 +392,16 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for band, (n, acc, a, b) in bands.items():
         print(f"| {band} | {n} | {acc:.3f} | {a:.3f} | {b:.3f} |")
+    print()
+    print(
+        "| candidate, not the product: clustering the classified customers only | chosen | ARI | "
+        "taste-pair ARI | stability |"
+    )
+    print("|---|---|---|---|---|")
+    for key, c in candidates.items():
+        print(
+            f"| {CANDIDATES[key]} | {c['chosen']} | {c['ari']:.3f} | {c['taste_pair_ari']:.3f} | {c['stability']:.3f} |"
+        )
     print()
     print("| taste pair, the product's segments on that pair's classified customers | customers | ARI |")
     print("|---|---|---|")
@@ -406,6 +472,7 @@ def main() -> None:
         "ceiling_ari_classified": ceiling_classified,
         "taste_pair_ari": taste_pair_ari,
         "taste_pairs": {" vs ".join(pair): a for pair, a in pair_ari.items()},
+        "classified_candidates": candidates,
         "oracle_subspace_ari": oracle["inputs"],
         "oracle_view_ari": oracle["view"],
         "goals": [
