@@ -23,7 +23,12 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-VARIANTS = ("rfm", "metrics", "product")  # keys of quality.json's "variants" (bench/quality.py, VARIANTS)
+VARIANTS = ("rfm", "metrics", "product")
+CANDIDATES = {  # keys of quality.json's "classified_candidates" (bench/quality.py, CANDIDATES)
+    "rule": "product's rule",
+    "graph": "kNN + Leiden",
+    "graph_taste": "kNN + Leiden, with the taste block",
+}  # keys of quality.json's "variants" (bench/quality.py, VARIANTS)
 
 
 def run_seed(seed: int, users: int, work: Path) -> dict:
@@ -83,6 +88,23 @@ def main() -> None:
             f"{r['threshold']} ({kappa}) | {v['classified']['ari_own_k']:.3f} | {r['ceiling_ari_classified']:.3f} | "
             f"{v['classified']['ari_own_k'] / r['ceiling_ari_classified']:.2f} | {r['taste_pair_ari']:.3f} |"
         )
+    print()
+    print(
+        "Candidates, not the product: clustering the classified customers only (ARI on them; ÷ their supervised "
+        "ceiling; lower taste pair; bootstrap stability)"
+    )
+    print()
+    print("| seed | " + " | ".join(CANDIDATES.values()) + " |")
+    print("|---|" + "---|" * len(CANDIDATES))
+    for r in results:
+        cells = []
+        for key in CANDIDATES:
+            c = r["classified_candidates"][key]
+            cells.append(
+                f"{c['chosen']}: {c['ari']:.3f} ({c['ari'] / r['ceiling_ari_classified']:.2f}); "
+                f"{c['taste_pair_ari']:.3f}; {c['stability']:.2f}"
+            )
+        print(f"| {r['seed']} | " + " | ".join(cells) + " |")
     print()
     print("| goal | mean | lowest | highest | met in |")
     print("|---|---|---|---|---|")
