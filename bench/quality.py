@@ -48,7 +48,14 @@ from features.compute import build_user_features
 from graph.load import ingested_files
 from segments import selection
 from segments.inputs import InputTransform
-from segments.segmentation import MIN_EVENTS_TO_CLUSTER, fit_labels, read_features, segment, user_vectors
+from segments.segmentation import (
+    DEFAULT_SAMPLE,
+    MIN_EVENTS_TO_CLUSTER,
+    fit_labels,
+    read_features,
+    segment,
+    user_vectors,
+)
 from shopgraph.workspace import Workspace
 
 MIN_EVENTS = 5
@@ -162,6 +169,19 @@ def classified_candidates(
     }
 
 
+def product_labels(
+    run, view: np.ndarray, n_events: np.ndarray, business: np.ndarray, true_k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The product's clusters of the users with ≥ 5 events, refitted as its run did (same rows, same seed), and
+    the same method at the true k (Leiden has no k: its labels again)."""
+    from segments import communities
+
+    if run.method == communities.METHOD:
+        labels = communities.segment_customers(view, n_events, business, 0, DEFAULT_SAMPLE).labels
+        return labels, labels
+    return fit_labels(run.method, run.k, view, 0), fit_labels(run.method, true_k, view, 0)
+
+
 def product_rule(X: np.ndarray, business: np.ndarray, seed: int) -> tuple[str, int]:
     chosen = selection.choose(selection.evaluate(X, business, seed=seed))
     return chosen.method, chosen.k
@@ -172,6 +192,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=4000)
     parser.add_argument("--months", default="2019-10..2020-01")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--no-candidates", action="store_true", help="Leave out the candidates that cluster the classified customers."
+    )
     parser.add_argument("--real", type=Path, default=None)
     parser.add_argument("--work", type=Path, default=None, help="Keep the data here (default: a temp dir).")
     parser.add_argument(
@@ -260,8 +283,7 @@ def main() -> None:
                 adjusted_rand_score(truth, fit_labels(method, true_k, part, 0)),
             )
         # the product: its own run (the same transform and fit, on the clustered users)
-        full = fit_labels(run.method, run.k, view, 0)
-        full_true_k = fit_labels(run.method, true_k, view, 0)
+        full, full_true_k = product_labels(run, view, features["n_events"].to_numpy(), business, true_k)
         rows["product"] = (
             f"{run.method} {run.k}",
             adjusted_rand_score(truth, full),
@@ -344,12 +366,16 @@ def main() -> None:
         # the truth (1: the pair split by taste, each side one segment; 0: merged)
         pair_ari = taste_pairs(truth[classified], full[classified])
         taste_pair_ari = min(pair_ari.values()) if pair_ari else float("nan")
-        candidates = classified_candidates(
-            view[classified],
-            workspace,
-            features["user_id"].to_numpy(np.int64)[classified],
-            business[classified],
-            truth[classified],
+        candidates = (
+            {}
+            if args.no_candidates
+            else classified_candidates(
+                view[classified],
+                workspace,
+                features["user_id"].to_numpy(np.int64)[classified],
+                business[classified],
+                truth[classified],
+            )
         )
         assignments = pd.read_parquet(run.run_dir / "assignments.parquet")
         published = features[["user_id"]].merge(assignments, on="user_id")["segment_id"].to_numpy()

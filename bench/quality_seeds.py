@@ -31,7 +31,7 @@ CANDIDATES = {  # keys of quality.json's "classified_candidates" (bench/quality.
 }  # keys of quality.json's "variants" (bench/quality.py, VARIANTS)
 
 
-def run_seed(seed: int, users: int, work: Path) -> dict:
+def run_seed(seed: int, users: int, work: Path, candidates: bool = True) -> dict:
     folder = work / f"seed-{seed}"
     command = [
         sys.executable,
@@ -42,6 +42,7 @@ def run_seed(seed: int, users: int, work: Path) -> dict:
         str(seed),
         "--users",
         str(users),
+        *(["--no-candidates"] if not candidates else []),
     ]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
@@ -56,12 +57,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13, 14, 15])
     parser.add_argument("--users", type=int, default=4000)
+    parser.add_argument(
+        "--no-candidates", action="store_true", help="Leave out the candidates that cluster the classified customers."
+    )
     parser.add_argument("--work", type=Path, default=None, help="Keep each seed's data here (default: a temp dir).")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="shopgraph-quality-seeds-"))
     results = []
     for seed in args.seeds:
-        results.append(run_seed(seed, args.users, work))
+        results.append(run_seed(seed, args.users, work, not args.no_candidates))
         print(f"seed {seed} done", file=sys.stderr, flush=True)
 
     print(
@@ -99,6 +103,9 @@ def main() -> None:
     for r in results:
         cells = []
         for key in CANDIDATES:
+            if key not in r["classified_candidates"]:
+                cells.append("–")
+                continue
             c = r["classified_candidates"][key]
             cells.append(
                 f"{c['chosen']}: {c['ari']:.3f} ({c['ari'] / r['ceiling_ari_classified']:.2f}); "

@@ -11,13 +11,19 @@ be. Its resolution sets how fine; :func:`choose_resolution` picks it by bootstra
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from scipy import sparse
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
+METHOD = "leiden"
+RULE = (
+    "Leiden communities of the customers' nearest-neighbour graph, built on the customers with {long}+ events "
+    "(the others join their nearest neighbours' community); resolution: the most communities among those with "
+    "stability ≥ min(0.8, best − 0.05)"
+)
 NEIGHBOURS = 15
 RESOLUTIONS = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0)
 BOOTSTRAPS = 8
@@ -37,11 +43,15 @@ class Resolution:
     modularity: float
     stability: float
     smallest_share: float
+    scores: dict[str, float] = field(default_factory=dict)  # selection.score's, when business columns are given
     eligible: bool = False
     chosen: bool = False
 
     def as_row(self) -> dict[str, object]:
-        return asdict(self)
+        """A row of ``selection.csv``: the method, ``k`` (the communities) and every score."""
+        row = asdict(self)
+        scores = row.pop("scores")
+        return {"method": METHOD, "k": row.pop("communities"), **row, **scores}
 
 
 def neighbour_graph(X: np.ndarray, neighbours: int = NEIGHBOURS) -> sparse.csr_matrix:
@@ -147,10 +157,17 @@ def stability(X: np.ndarray, resolution: float, seed: int, bootstraps: int = BOO
 
 
 def evaluate(
-    X: np.ndarray, seed: int = 0, resolutions: tuple[float, ...] = RESOLUTIONS, bootstraps: int = BOOTSTRAPS
+    X: np.ndarray,
+    seed: int = 0,
+    resolutions: tuple[float, ...] = RESOLUTIONS,
+    bootstraps: int = BOOTSTRAPS,
+    business: np.ndarray | None = None,
 ) -> list[Resolution]:
     """Every resolution on the rows of ``X``: communities, modularity (at resolution 1, so comparable across
-    resolutions), stability, smallest share."""
+    resolutions), stability, smallest share; with ``business`` columns, also ``selection.score``'s scores
+    (silhouette, Calinski–Harabasz, Davies–Bouldin, separation), so the table reads like the k-means one."""
+    from segments import selection
+
     graph = neighbour_graph(X)
     g = as_igraph(graph)
     out = []
@@ -164,9 +181,14 @@ def evaluate(
                 float(g.modularity(labels.tolist(), weights="weight")),
                 stability(X, resolution, seed, bootstraps) if len(counts) > 1 else 1.0,
                 float(counts.min() / len(labels)),
+                {} if business is None else _scores(selection.score(labels, X, business, seed)),
             )
         )
     return out
+
+
+def _scores(scores: dict[str, float]) -> dict[str, float]:
+    return {key: value for key, value in scores.items() if key != "smallest_share"}
 
 
 def choose_resolution(candidates: list[Resolution]) -> Resolution:
@@ -181,3 +203,59 @@ def choose_resolution(candidates: list[Resolution]) -> Resolution:
     winner = min((c for c in candidates if c.eligible), key=lambda c: (-c.communities, -c.modularity, c.resolution))
     winner.chosen = True
     return winner
+
+
+@dataclass
+class Segmentation:
+    """What :func:`segment_customers` found: labels 1..k (1 the largest) for every row, the chosen
+    resolution, every resolution's row for ``selection.csv``, the chosen partition's scores."""
+
+    labels: np.ndarray
+    chosen: Resolution
+    table: list[dict[str, object]]
+    scores: dict[str, float]
+    long_history: int | None
+    sample: int
+
+
+def long_histories(n_events: np.ndarray) -> tuple[int | None, np.ndarray]:
+    """The threshold study's long history (``threshold.study_population``) and the rows that reach it (every
+    row when too few do)."""
+    from segments.threshold import study_population
+
+    length = study_population(np.asarray(n_events, np.float64))
+    return length, (np.flatnonzero(n_events >= length) if length is not None else np.arange(len(n_events)))
+
+
+def segment_customers(
+    view: np.ndarray, n_events: np.ndarray, business: np.ndarray, seed: int, sample_size: int, progress=None
+) -> Segmentation:
+    """Communities among the customers with a long history, the others joining their nearest neighbours'.
+
+    A habit shows in a long history and hides in a short one: the graph is built on the customers with
+    at least the threshold study's long history (``threshold.study_population``: 30 events when 100
+    customers have them; every row when too few have 8), at most ``sample_size`` of them for the
+    resolution's choice; every other customer takes the community of most of its ``NEIGHBOURS`` nearest
+    long-history customers.
+    """
+    from segments import selection
+
+    say = progress or (lambda _p, _d, _t: None)
+    length, long = long_histories(n_events)
+    rng = np.random.default_rng(seed)
+    sample = long if len(long) <= sample_size else np.sort(rng.choice(long, sample_size, replace=False))
+    say("model selection", 0, 1)
+    candidates = evaluate(np.asarray(view[sample], np.float64), seed, business=business[sample])
+    chosen = choose_resolution(candidates)
+    say("final fit", 0, 1)
+    raw = communities(np.asarray(view[long], np.float64), chosen.resolution, seed)
+    labels = np.empty(len(view), np.int64)
+    labels[long] = raw
+    others = np.setdiff1d(np.arange(len(view)), long)
+    if len(others):
+        vote = KNeighborsClassifier(n_neighbors=min(NEIGHBOURS, len(long))).fit(view[long], raw)
+        labels[others] = vote.predict(view[others])
+    labels, _ = selection.relabel_by_size(np.unique(labels, return_inverse=True)[1])
+    scores = selection.score(labels, view, business, seed)
+    scores.update(stability=chosen.stability, modularity=chosen.modularity, resolution=chosen.resolution)
+    return Segmentation(labels + 1, chosen, [c.as_row() for c in candidates], scores, length, len(sample))

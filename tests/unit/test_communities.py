@@ -65,3 +65,14 @@ def test_above_the_cap_the_other_users_join_by_their_neighbours(monkeypatch):
     labels = communities.communities(X, resolution=0.1, seed=0)
     assert len(labels) == len(X)
     assert adjusted_rand_score(truth, labels) == 1.0
+
+
+def test_similar_pairs_are_each_customers_nearest_others():
+    from segments.similar import similar_pairs
+
+    view = np.array([[0.0], [1.0], [3.0], [10.0]])
+    pairs = similar_pairs(np.array([40, 41, 42, 43]), view, neighbours=2)
+    first = pairs[pairs["user_id"] == 40]
+    assert first["other_user_id"].tolist() == [41, 42] and first["score"].tolist() == [0.5, 0.25]
+    assert (pairs["user_id"] != pairs["other_user_id"]).all()
+    assert pairs.groupby("user_id").size().tolist() == [2, 2, 2, 2]

@@ -46,7 +46,11 @@ def test_the_run_folder_follows_the_contract(segmented) -> None:
     assert record["k"] == run.k and record["method"] == run.method and record["threshold"] >= 1
     assert not list((workspace.segments_dir / "runs").glob(".tmp-*"))
     selection = pd.read_csv(run.run_dir / "selection.csv")
-    assert selection["chosen"].sum() == 1 and set(selection["method"]) == {"kmeans", "gmm", "ward"}
+    assert selection["chosen"].sum() == 1 and set(selection["method"]) == {"leiden"}  # segments.communities
+    similar = pd.read_parquet(run.run_dir / "similar.parquet")  # the graph the segments are communities of
+    assert list(similar.columns) == ["user_id", "other_user_id", "score"]
+    assert (similar["user_id"] != similar["other_user_id"]).all() and similar["score"].between(0, 1).all()
+    assert similar.groupby("user_id").size().max() == 15
 
 
 def test_every_user_with_events_has_a_segment_never_null(segmented) -> None:
@@ -76,7 +80,8 @@ def test_threshold_curve_covers_the_truncations(segmented) -> None:
 
 def test_a_second_run_keeps_ids_and_names_and_stores_the_migration(segmented, tmp_path) -> None:
     workspace, first = segmented
-    second = segment(workspace, k=first.k, method=first.method, seed=0, classifiers=QUICK)
+    k = None if first.method == "leiden" else first.k  # Leiden's resolution sets k
+    second = segment(workspace, k=k, method=first.method, seed=0, classifiers=QUICK)
     try:
         assert second.previous_run_id == first.run_id
         assert (second.run_dir / "migration.csv").is_file()
