@@ -1,6 +1,6 @@
 """Segments quality over several seeds: ``bench/quality.py`` once per seed, then each goal's spread.
 
-    python bench/quality_seeds.py [--seeds 11 12 13 14 15] [--users 4000] [--work DIR]
+    python bench/quality_seeds.py [--seeds 11 12 13 14 15] [--users 4000] [--work DIR] [--method leiden] [--no-candidates]
 
 One seed is one shop: its own personas, users and events (``events/synth/``), its own
 embeddings and run. A figure from a single seed says little when the k rule sits near its
@@ -31,7 +31,7 @@ CANDIDATES = {  # keys of quality.json's "classified_candidates" (bench/quality.
 }  # keys of quality.json's "variants" (bench/quality.py, VARIANTS)
 
 
-def run_seed(seed: int, users: int, work: Path, candidates: bool = True) -> dict:
+def run_seed(seed: int, users: int, work: Path, candidates: bool = True, method: str | None = None) -> dict:
     folder = work / f"seed-{seed}"
     command = [
         sys.executable,
@@ -43,6 +43,7 @@ def run_seed(seed: int, users: int, work: Path, candidates: bool = True) -> dict
         "--users",
         str(users),
         *(["--no-candidates"] if not candidates else []),
+        *(["--method", method] if method else []),
     ]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
@@ -57,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13, 14, 15])
     parser.add_argument("--users", type=int, default=4000)
+    parser.add_argument("--method", default=None, help="The product's --method (default: its own rule).")
     parser.add_argument(
         "--no-candidates", action="store_true", help="Leave out the candidates that cluster the classified customers."
     )
@@ -65,7 +67,7 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="shopgraph-quality-seeds-"))
     results = []
     for seed in args.seeds:
-        results.append(run_seed(seed, args.users, work, not args.no_candidates))
+        results.append(run_seed(seed, args.users, work, not args.no_candidates, args.method))
         print(f"seed {seed} done", file=sys.stderr, flush=True)
 
     print(

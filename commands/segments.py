@@ -90,7 +90,9 @@ def segment_cmd(
     method: Annotated[
         str | None,
         typer.Option(
-            "--method", help="leiden, kmeans, gmm or ward (default: leiden, its resolution chosen by the stated rule)."
+            "--method",
+            help="kmeans, gmm or ward (default: chosen by the stated rule); leiden: communities of the customers' "
+            "nearest-neighbour graph, saved for look-alikes.",
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed of samples, fits and classifiers.")] = 0,

@@ -315,7 +315,7 @@ def _segment(
     runs.remove_leftovers(workspace)
     inputs = _read_inputs(workspace, seed, record, say)
     watch.lap("inputs")
-    if record.given_k or record.given_method not in (None, communities.METHOD):
+    if record.given_method != communities.METHOD:
         selection_table = _select(inputs, seed, record, say)
         watch.lap("selection")
         say("final fit", 0, 1)
