@@ -190,6 +190,25 @@ def product_rule(X: np.ndarray, business: np.ndarray, seed: int) -> tuple[str, i
     return chosen.method, chosen.k
 
 
+def print_issue_21(candidates: dict, pair_ari: dict, classified: np.ndarray, truth: np.ndarray) -> None:
+    """The candidates on the classified customers, and the product's taste pairs (issue 21 §1)."""
+    print(
+        "| candidate, not the product: clustering the classified customers only | chosen | ARI | "
+        "taste-pair ARI | stability |"
+    )
+    print("|---|---|---|---|---|")
+    for key, c in candidates.items():
+        print(
+            f"| {CANDIDATES[key]} | {c['chosen']} | {c['ari']:.3f} | {c['taste_pair_ari']:.3f} | {c['stability']:.3f} |"
+        )
+    print()
+    print("| taste pair, the product's segments on that pair's classified customers | customers | ARI |")
+    print("|---|---|---|")
+    for pair, a in pair_ari.items():
+        print(f"| {pair[0]} vs {pair[1]} | {int((classified & np.isin(truth, pair)).sum())} | {a:.3f} |")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=4000)
@@ -423,21 +442,7 @@ def main() -> None:
     for band, (n, acc, a, b) in bands.items():
         print(f"| {band} | {n} | {acc:.3f} | {a:.3f} | {b:.3f} |")
     print()
-    print(
-        "| candidate, not the product: clustering the classified customers only | chosen | ARI | "
-        "taste-pair ARI | stability |"
-    )
-    print("|---|---|---|---|---|")
-    for key, c in candidates.items():
-        print(
-            f"| {CANDIDATES[key]} | {c['chosen']} | {c['ari']:.3f} | {c['taste_pair_ari']:.3f} | {c['stability']:.3f} |"
-        )
-    print()
-    print("| taste pair, the product's segments on that pair's classified customers | customers | ARI |")
-    print("|---|---|---|")
-    for pair, a in pair_ari.items():
-        print(f"| {pair[0]} vs {pair[1]} | {int((classified & np.isin(truth, pair)).sum())} | {a:.3f} |")
-    print()
+    print_issue_21(candidates, pair_ari, classified, truth)
     print("| taste pair, k-means k = 2 on that pair's users | block | ARI |")
     print("|---|---|---|")
     for (pair, label), a in taste.items():

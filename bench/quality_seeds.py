@@ -1,6 +1,7 @@
 """Segments quality over several seeds: ``bench/quality.py`` once per seed, then each goal's spread.
 
-    python bench/quality_seeds.py [--seeds 11 12 13 14 15] [--users 4000] [--work DIR] [--method leiden] [--no-candidates]
+    python bench/quality_seeds.py [--seeds 11 12 13 14 15] [--users 4000] [--work DIR]
+                                  [--method leiden] [--no-candidates]
 
 One seed is one shop: its own personas, users and events (``events/synth/``), its own
 embeddings and run. A figure from a single seed says little when the k rule sits near its
@@ -54,6 +55,30 @@ def run_seed(seed: int, users: int, work: Path, candidates: bool = True, method:
     return json.loads((folder / "quality.json").read_text(encoding="utf-8"))
 
 
+def print_candidates(results: list[dict]) -> None:
+    """The candidates that cluster the classified customers only, per seed ("–": left out)."""
+    print()
+    print(
+        "Candidates, not the product: clustering the classified customers only (ARI on them; ÷ their supervised "
+        "ceiling; lower taste pair; bootstrap stability)"
+    )
+    print()
+    print("| seed | " + " | ".join(CANDIDATES.values()) + " |")
+    print("|---|" + "---|" * len(CANDIDATES))
+    for r in results:
+        cells = []
+        for key in CANDIDATES:
+            if key not in r["classified_candidates"]:
+                cells.append("–")
+                continue
+            c = r["classified_candidates"][key]
+            cells.append(
+                f"{c['chosen']}: {c['ari']:.3f} ({c['ari'] / r['ceiling_ari_classified']:.2f}); "
+                f"{c['taste_pair_ari']:.3f}; {c['stability']:.2f}"
+            )
+        print(f"| {r['seed']} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13, 14, 15])
@@ -94,26 +119,7 @@ def main() -> None:
             f"{r['threshold']} ({kappa}) | {v['classified']['ari_own_k']:.3f} | {r['ceiling_ari_classified']:.3f} | "
             f"{v['classified']['ari_own_k'] / r['ceiling_ari_classified']:.2f} | {r['taste_pair_ari']:.3f} |"
         )
-    print()
-    print(
-        "Candidates, not the product: clustering the classified customers only (ARI on them; ÷ their supervised "
-        "ceiling; lower taste pair; bootstrap stability)"
-    )
-    print()
-    print("| seed | " + " | ".join(CANDIDATES.values()) + " |")
-    print("|---|" + "---|" * len(CANDIDATES))
-    for r in results:
-        cells = []
-        for key in CANDIDATES:
-            if key not in r["classified_candidates"]:
-                cells.append("–")
-                continue
-            c = r["classified_candidates"][key]
-            cells.append(
-                f"{c['chosen']}: {c['ari']:.3f} ({c['ari'] / r['ceiling_ari_classified']:.2f}); "
-                f"{c['taste_pair_ari']:.3f}; {c['stability']:.2f}"
-            )
-        print(f"| {r['seed']} | " + " | ".join(cells) + " |")
+    print_candidates(results)
     print()
     print("| goal | mean | lowest | highest | met in |")
     print("|---|---|---|---|---|")
