@@ -1,6 +1,7 @@
 """Segments quality over several seeds: ``bench/quality.py`` once per seed, then each goal's spread.
 
     python bench/quality_seeds.py [--seeds 11 12 13 14 15] [--users 4000] [--work DIR]
+                                  [--method leiden] [--no-candidates]
 
 One seed is one shop: its own personas, users and events (``events/synth/``), its own
 embeddings and run. A figure from a single seed says little when the k rule sits near its
@@ -23,10 +24,15 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-VARIANTS = ("rfm", "metrics", "product")  # keys of quality.json's "variants" (bench/quality.py, VARIANTS)
+VARIANTS = ("rfm", "metrics", "product")
+CANDIDATES = {  # keys of quality.json's "classified_candidates" (bench/quality.py, CANDIDATES)
+    "rule": "product's rule",
+    "graph": "kNN + Leiden",
+    "graph_taste": "kNN + Leiden, with the taste block",
+}  # keys of quality.json's "variants" (bench/quality.py, VARIANTS)
 
 
-def run_seed(seed: int, users: int, work: Path) -> dict:
+def run_seed(seed: int, users: int, work: Path, candidates: bool = True, method: str | None = None) -> dict:
     folder = work / f"seed-{seed}"
     command = [
         sys.executable,
@@ -37,6 +43,8 @@ def run_seed(seed: int, users: int, work: Path) -> dict:
         str(seed),
         "--users",
         str(users),
+        *(["--no-candidates"] if not candidates else []),
+        *(["--method", method] if method else []),
     ]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
@@ -47,16 +55,44 @@ def run_seed(seed: int, users: int, work: Path) -> dict:
     return json.loads((folder / "quality.json").read_text(encoding="utf-8"))
 
 
+def print_candidates(results: list[dict]) -> None:
+    """The candidates that cluster the classified customers only, per seed ("–": left out)."""
+    print()
+    print(
+        "Candidates, not the product: clustering the classified customers only (ARI on them; ÷ their supervised "
+        "ceiling; lower taste pair; bootstrap stability)"
+    )
+    print()
+    print("| seed | " + " | ".join(CANDIDATES.values()) + " |")
+    print("|---|" + "---|" * len(CANDIDATES))
+    for r in results:
+        cells = []
+        for key in CANDIDATES:
+            if key not in r["classified_candidates"]:
+                cells.append("–")
+                continue
+            c = r["classified_candidates"][key]
+            cells.append(
+                f"{c['chosen']}: {c['ari']:.3f} ({c['ari'] / r['ceiling_ari_classified']:.2f}); "
+                f"{c['taste_pair_ari']:.3f}; {c['stability']:.2f}"
+            )
+        print(f"| {r['seed']} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13, 14, 15])
     parser.add_argument("--users", type=int, default=4000)
+    parser.add_argument("--method", default=None, help="The product's --method (default: its own rule).")
+    parser.add_argument(
+        "--no-candidates", action="store_true", help="Leave out the candidates that cluster the classified customers."
+    )
     parser.add_argument("--work", type=Path, default=None, help="Keep each seed's data here (default: a temp dir).")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="shopgraph-quality-seeds-"))
     results = []
     for seed in args.seeds:
-        results.append(run_seed(seed, args.users, work))
+        results.append(run_seed(seed, args.users, work, not args.no_candidates, args.method))
         print(f"seed {seed} done", file=sys.stderr, flush=True)
 
     print(
@@ -67,9 +103,10 @@ def main() -> None:
     print(
         "| seed | users ≥ 5 events | true k | chosen | RFM k-means (own k) | metrics alone (own k) | "
         "product (own k) | product (true k) | weighted k-means candidate (product's k / true k) | "
-        "supervised ceiling | oracle: inputs / view | threshold (κ there) |"
+        "supervised ceiling | oracle: inputs / view | threshold (κ there) | classified (own k) | "
+        "supervised ceiling, classified | classified ÷ its ceiling | taste-pair ARI (lower pair) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         v = r["variants"]
         kappa = "–" if r["kappa_at_threshold"] is None else f"{r['kappa_at_threshold']:.2f}"
@@ -79,8 +116,10 @@ def main() -> None:
             + f" | {v['product']['ari_true_k']:.3f} | {v['weighted']['ari_own_k']:.3f} / "
             f"{v['weighted']['ari_true_k']:.3f} | {r['ceiling_ari']:.3f} | {r['oracle_subspace_ari']:.3f} / "
             f"{r['oracle_view_ari']:.3f} | "
-            f"{r['threshold']} ({kappa}) |"
+            f"{r['threshold']} ({kappa}) | {v['classified']['ari_own_k']:.3f} | {r['ceiling_ari_classified']:.3f} | "
+            f"{v['classified']['ari_own_k'] / r['ceiling_ari_classified']:.2f} | {r['taste_pair_ari']:.3f} |"
         )
+    print_candidates(results)
     print()
     print("| goal | mean | lowest | highest | met in |")
     print("|---|---|---|---|---|")

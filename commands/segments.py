@@ -88,7 +88,12 @@ def segment_cmd(
         int | None, typer.Option("--k", help="Number of segments (default: chosen by the stated rule).")
     ] = None,
     method: Annotated[
-        str | None, typer.Option("--method", help="kmeans, gmm or ward (default: chosen by the stated rule).")
+        str | None,
+        typer.Option(
+            "--method",
+            help="kmeans, gmm or ward (default: chosen by the stated rule); leiden: communities of the customers' "
+            "nearest-neighbour graph, saved for look-alikes.",
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed of samples, fits and classifiers.")] = 0,
     sample_size: Annotated[int, typer.Option(help="Users in the model-selection sample.", min=200)] = 20_000,
@@ -150,10 +155,12 @@ def segment_cmd(
         console.print(migration_table(run.migration, run.previous_run_id))
     console.print(f"run folder: {run.run_dir}", highlight=False, soft_wrap=True)
     if graph:
+        from segments.similar import write_similar
         from segments.writeback import write_run
 
         with optional_db(s, True) as db, progress_bars(console, unit="rows") as bar:
             report = write_run(db, workspace, run.run_dir, progress=bar)
+            write_similar(db, run.run_dir, progress=bar)
         console.print(
             f"Neo4j: {report.matched:,} users received their segment "
             f"({report.not_in_graph:,} not in the graph, {report.missing_from_run:,} graph users put "

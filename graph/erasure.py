@@ -31,6 +31,8 @@ from shopgraph.workspace import Workspace
 AUDIT_FILE = "erasure-audit.jsonl"
 DERIVED_DIRS = ("graph", "features", "embeddings", "segments", "exports")
 """Workspace folders whose Parquet/CSV tables hold per-user rows keyed by ``user_id``."""
+USER_COLUMNS = ("user_id", "other_user_id")
+"""The columns naming a user in those tables (``other_user_id``: the look-alike in a run's similar.parquet)."""
 SCRATCH_DIRS = ("graph/bulk-import",)
 """Scratch folders (headerless CSVs of an interrupted ``load --bulk``): deleted whole by ``forget``."""
 
@@ -76,7 +78,11 @@ def forget(workspace: Workspace, raw_ids: Sequence[int], db: QueryRunner | None)
         for scratch in SCRATCH_DIRS:
             shutil.rmtree(workspace.home / scratch, ignore_errors=True)
         for folder in DERIVED_DIRS:
-            removed = sum(_rewrite_without(path, con) for path in user_tables(workspace.home / folder))
+            removed = sum(
+                _rewrite_without(path, con, column)
+                for path in user_tables(workspace.home / folder)
+                for column in USER_COLUMNS
+            )
             if removed:
                 report.rows_removed[folder] = removed
     if db is not None:

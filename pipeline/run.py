@@ -235,6 +235,7 @@ class _Runner:
         from segments.drift_reference import like_with_like
         from segments.runs import current_run_dir, read_json, write_json
         from segments.segmentation import classify_new_customers, segment
+        from segments.similar import write_similar
         from segments.writeback import write_run
 
         previous = current_run_dir(self.workspace)
@@ -280,6 +281,7 @@ class _Runner:
             record["drift"] = drift.as_record()
             write_json(run_dir / "run.json", record)
         write_run(self.db, self.workspace, run_dir, progress=progress)
+        write_similar(self.db, run_dir, progress=progress)
         self.db.run("analyst/indexes")  # what the analysts' queries need at scale (docs/BENCHMARKS.md)
         self.report.run_dir = run_dir
         self.state.mark_done("segment", key, step_code("segment"))

@@ -28,7 +28,18 @@ from features import vocabulary
 from features.calendar import load_calendar
 from features.compute import FEATURES_FILE, read_sidecar
 from segments import assign as assigner
-from segments import coverage, lineage, naming, profile, runs, selection, short_history, threshold
+from segments import (
+    communities,
+    coverage,
+    lineage,
+    naming,
+    profile,
+    runs,
+    selection,
+    short_history,
+    similar,
+    threshold,
+)
 from segments.inputs import InputTransform, align_vectors, with_derived
 from segments.record import RunRecord
 from shopgraph.errors import ShopgraphError
@@ -340,10 +351,13 @@ def _segment(
     runs.remove_leftovers(workspace)
     inputs = _read_inputs(workspace, seed, record, say)
     watch.lap("inputs")
-    selection_table = _select(inputs, seed, record, say)
-    watch.lap("selection")
-    say("final fit", 0, 1)
-    labels = fit_labels(record.method, record.k, inputs.view, seed)
+    if record.given_method != communities.METHOD:
+        selection_table = _select(inputs, seed, record, say)
+        watch.lap("selection")
+        say("final fit", 0, 1)
+        labels = fit_labels(record.method, record.k, inputs.view, seed)
+    else:
+        selection_table, labels = _communities(inputs, seed, record, say)
     watch.lap("final fit")
     model, copies, calendar = _train_classifier(workspace, inputs, labels, seed, classifiers, say, watch)
     importance, record.analysis = _analysis(model, inputs, labels, record.k, seed, say)
@@ -383,8 +397,11 @@ def _segment(
 
 def _new_record(k: int | None, method: str | None, seed: int, sample_size: int, timings: dict[str, float]) -> RunRecord:
     """The record of a run with these options, once they are checked."""
-    if method is not None and method not in selection.METHODS:
-        raise ShopgraphError(f"--method {method!r} is not one of {', '.join(selection.METHODS)}")
+    if method is not None and method not in (communities.METHOD, *selection.METHODS):
+        known = ", ".join((communities.METHOD, *selection.METHODS))
+        raise ShopgraphError(f"--method {method!r} is not one of {known}")
+    if method == communities.METHOD and k is not None:
+        raise ShopgraphError(f"--k and --method {communities.METHOD} exclude each other: its resolution sets k")
     if k is not None and not 2 <= k <= 50:
         raise ShopgraphError(f"--k {k} is out of range: choose 2 to 50 segments")
     return RunRecord(
@@ -492,6 +509,20 @@ def _select(inputs: _Inputs, seed: int, record: RunRecord, say: Progress) -> pd.
     }
     record.inputs["selection_sample"] = len(sample)
     return pd.DataFrame([c.as_row() for c in candidates])
+
+
+def _communities(inputs: _Inputs, seed: int, record: RunRecord, say: Progress) -> tuple[pd.DataFrame, np.ndarray]:
+    """The customer graph's communities (``segments.communities``): the resolution, its scores and why into
+    ``record``; returns every resolution's row and the labels 1..k."""
+    found = communities.segment_customers(
+        inputs.view, inputs.n_events[inputs.clustered], _business(inputs.f_clustered), seed, record.sample_size, say
+    )
+    record.methods, record.k_range = [communities.METHOD], []
+    record.method, record.k = communities.METHOD, int(found.labels.max())
+    record.reason = communities.RULE.format(long=found.long_history or MIN_EVENTS_TO_CLUSTER)
+    record.scores = found.scores
+    record.inputs["selection_sample"] = found.sample
+    return pd.DataFrame(found.table), found.labels
 
 
 def _train_classifier(
@@ -699,7 +730,7 @@ def _write_run_folder(
     """Write the run into its staging folder, run.json last, and publish it as the current run."""
     record.run_id = runs.new_run_id()
     staging = runs.staging_dir(workspace, record.run_id)
-    _write_assignments(staging, inputs, labelled, segments)
+    _write_assignments(staging, inputs, labelled, segments, record.method)
     runs.write_json(staging / "segments.json", segments)
     runs.write_csv(staging / "selection.csv", tables.selection)
     runs.write_json(staging / "threshold.json", tables.threshold)
@@ -729,8 +760,11 @@ def _write_run_folder(
     return runs.publish(workspace, staging, record.run_id)
 
 
-def _write_assignments(staging: Path, inputs: _Inputs, labelled: _Labelled, segments: list[dict]) -> None:
-    """``assignments.parquet`` (every user's segment, named) and ``fingerprints.parquet``."""
+def _write_assignments(
+    staging: Path, inputs: _Inputs, labelled: _Labelled, segments: list[dict], record_method: str = ""
+) -> None:
+    """``assignments.parquet`` (every user's segment, named), ``fingerprints.parquet`` and, for a run of graph
+    communities, ``similar.parquet`` (segments.similar)."""
     name_of = {s["segment_id"]: s["name"]["en"] for s in segments}
     low = labelled.confidence < assigner.LOW_CONFIDENCE
     assignments = pd.DataFrame(
@@ -746,6 +780,10 @@ def _write_assignments(staging: Path, inputs: _Inputs, labelled: _Labelled, segm
     if labelled.likely is not None:
         assignments = coverage.with_likely(assignments, labelled.likely, labelled.likely_confidence, name_of)
     runs.write_parquet(staging / "assignments.parquet", assignments)
+    if record_method == communities.METHOD:  # the graph the segments are communities of, for look-alikes
+        _, rows = communities.long_histories(inputs.n_events[inputs.clustered])
+        pairs = similar.similar_pairs(inputs.user_ids[inputs.clustered][rows], inputs.view[rows])
+        runs.write_parquet(staging / similar.SIMILAR_FILE, pairs)
     runs.write_parquet(
         staging / "fingerprints.parquet",
         pd.DataFrame({"user_id": inputs.user_ids, "fingerprint": fingerprints(inputs.features)}),

@@ -102,3 +102,21 @@ def test_forget_removes_rejected_lines_even_with_quoted_fields(workspace: Worksp
     report = forget(workspace, [541312140], db=None)
     assert report.rows_removed["rejects"] == 3 and report.rows_removed["events"] == 1
     assert "541312140" not in rejects.read_text() and ",999," in rejects.read_text()
+
+
+def test_forget_removes_a_user_from_the_look_alikes_both_ways(workspace: Workspace, tmp_path) -> None:
+    import pandas as pd
+
+    from graph.erasure import stored_ids
+
+    _store(workspace, tmp_path)
+    [gone], [kept] = stored_ids(workspace, [7])[0], stored_ids(workspace, [8])[0]
+    run = workspace.home / "segments" / "runs" / "r1"
+    run.mkdir(parents=True)
+    pd.DataFrame(
+        {"user_id": [gone, kept, kept], "other_user_id": [kept, gone, 99], "score": [0.5, 0.5, 0.2]}
+    ).to_parquet(run / "similar.parquet")
+    report = forget(workspace, [7], db=None)
+    assert report.rows_removed["segments"] == 2
+    left = pd.read_parquet(run / "similar.parquet")
+    assert left.to_dict("records") == [{"user_id": kept, "other_user_id": 99, "score": 0.2}]

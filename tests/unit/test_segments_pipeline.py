@@ -14,6 +14,7 @@ from cli import app
 from features.compute import FEATURES_FILE
 from segments import runs
 from segments.segmentation import classify_new_customers, segment
+from shopgraph.errors import ShopgraphError
 from shopgraph.workspace import Workspace
 from tests.support.planted_shop import PlantedShop
 
@@ -47,6 +48,7 @@ def test_the_run_folder_follows_the_contract(segmented) -> None:
     assert not list((workspace.segments_dir / "runs").glob(".tmp-*"))
     selection = pd.read_csv(run.run_dir / "selection.csv")
     assert selection["chosen"].sum() == 1 and set(selection["method"]) == {"kmeans", "gmm", "ward"}
+    assert not (run.run_dir / "similar.parquet").exists()  # only a run of graph communities has the graph
 
 
 def test_every_user_with_events_has_a_segment_never_null(segmented) -> None:
@@ -223,3 +225,22 @@ def test_every_taste_name_rests_on_one_of_its_segment_s_top_three_traits(segment
         traits = taste_traits(s["naming_rule"], profile)
         assert not traits or set(traits) & set(top), (s["name"]["en"], top)
         assert s["size"] >= 20  # no micro-segment
+
+
+def test_method_leiden_segments_by_graph_communities_and_keeps_the_graph(segmented) -> None:
+    workspace, first = segmented
+    run = segment(workspace, method="leiden", seed=0, classifiers=QUICK)
+    try:
+        assert run.method == "leiden" and run.k >= 2 and "Leiden" in run.reason
+        selection = pd.read_csv(run.run_dir / "selection.csv")
+        assert set(selection["method"]) == {"leiden"} and selection["chosen"].sum() == 1
+        assert {"resolution", "modularity", "stability", "silhouette"} <= set(selection.columns)
+        similar = pd.read_parquet(run.run_dir / "similar.parquet")  # the graph the segments are communities of
+        assert list(similar.columns) == ["user_id", "other_user_id", "score"]
+        assert (similar["user_id"] != similar["other_user_id"]).all() and similar["score"].between(0, 1).all()
+        assert similar.groupby("user_id").size().max() == 15
+        assert pd.read_parquet(run.run_dir / "assignments.parquet")["segment_id"].notna().all()
+    finally:  # the other tests read the first run
+        runs.write_text(workspace.segments_dir / runs.CURRENT, first.run_id + "\n")
+    with pytest.raises(ShopgraphError, match="exclude each other"):
+        segment(workspace, k=4, method="leiden", seed=0, classifiers=QUICK)

@@ -1,0 +1,64 @@
+"""Look-alike customers: the segmentation's similarity graph saved in the run folder and written to Neo4j.
+
+When a run's segments are communities of the customers' nearest-neighbour graph (``segments.communities``),
+the run folder keeps each of those customers' ``NEIGHBOURS`` nearest ones in ``similar.parquet``
+(``user_id, other_user_id, score``; score = 1 / (1 + distance) in the clustering view, 1 = identical
+habits), and :func:`write_similar` puts them in the graph as ``(:User)-[:SIMILAR {score}]->(:User)``
+for look-alike queries.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.neighbors import NearestNeighbors
+
+from segments.communities import NEIGHBOURS
+from shopgraph.progress import Progress
+
+SIMILAR_FILE = "similar.parquet"
+BATCH = 10_000
+
+
+def similar_pairs(user_ids: np.ndarray, view: np.ndarray, neighbours: int = NEIGHBOURS) -> pd.DataFrame:
+    """Each customer's ``neighbours`` nearest others in ``view`` (Euclidean), most similar first."""
+    k = min(neighbours, len(view) - 1)
+    if k < 1:
+        return pd.DataFrame({"user_id": [], "other_user_id": [], "score": []}).astype(
+            {"user_id": "int64", "other_user_id": "int64", "score": "float64"}
+        )
+    distance, idx = NearestNeighbors(n_neighbors=k + 1).fit(view).kneighbors(view)
+    rows = np.repeat(np.arange(len(view)), k + 1)
+    keep = idx.ravel() != rows  # a customer is not their own look-alike
+    user_ids = np.asarray(user_ids, np.int64)
+    pairs = pd.DataFrame(
+        {
+            "user_id": user_ids[rows[keep]],
+            "other_user_id": user_ids[idx.ravel()[keep]],
+            "score": 1.0 / (1.0 + distance.ravel()[keep]),
+        }
+    )
+    pairs = pairs.sort_values(["user_id", "score", "other_user_id"], ascending=[True, False, True], kind="stable")
+    return pairs.groupby("user_id", sort=False).head(k).reset_index(drop=True)
+
+
+def write_similar(db, run_dir: Path, progress: Progress | None = None, batch_size: int = BATCH) -> int:
+    """Replace every ``SIMILAR`` relationship by the run's ``similar.parquet`` (none: only removes them);
+    pairs whose customers are not in the graph are skipped. Returns how many were written."""
+    say = progress or (lambda _p, _d, _t: None)
+    db.run("segments/drop_similar")
+    path = Path(run_dir) / SIMILAR_FILE
+    if not path.is_file():
+        return 0
+    pairs = pd.read_parquet(path)
+    written = 0
+    for lo in range(0, len(pairs), batch_size):
+        part = pairs.iloc[lo : lo + batch_size]
+        rows = [
+            {"user_id": int(u), "other_user_id": int(o), "score": float(s)} for u, o, s in part.itertuples(index=False)
+        ]
+        written += int(db.run("segments/merge_similar", rows=rows)[0]["linked"])
+        say("look-alike links", min(lo + batch_size, len(pairs)), len(pairs))
+    return written

@@ -1,0 +1,78 @@
+"""segments.communities: the kNN graph, Leiden, small communities absorbed, the resolution rule."""
+
+import numpy as np
+from sklearn.metrics import adjusted_rand_score
+
+from segments import communities
+
+
+def blobs(seed: int = 0, n: int = 150, gap: float = 8.0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    truth = np.repeat([0, 1], n)
+    X = rng.normal(size=(2 * n, 5))
+    X[truth == 1, 0] += gap
+    return X, truth
+
+
+def test_neighbour_graph_is_symmetric_and_links_only_neighbours():
+    X, truth = blobs()
+    graph = communities.neighbour_graph(X, neighbours=10)
+    assert abs(graph - graph.T).max() < 1e-12
+    rows, cols = graph.nonzero()
+    assert (truth[rows] == truth[cols]).all()  # the blobs are 8 sd apart: no link crosses
+    assert (graph.diagonal() == 0).all()
+    assert ((graph.data > 0) & (graph.data <= 1)).all()
+
+
+def test_two_separated_blobs_give_two_communities():
+    X, truth = blobs()
+    labels = communities.communities(X, resolution=0.1, seed=0)
+    assert len(np.unique(labels)) == 2
+    assert adjusted_rand_score(truth, labels) == 1.0
+
+
+def test_small_communities_join_the_one_they_link_to():
+    X, truth = blobs()
+    graph = communities.neighbour_graph(X)
+    labels = truth.copy()
+    labels[:2] = 2  # a community of 2 users out of 300, inside blob 0
+    assert (communities.absorb_small(graph, labels, share=0.01) == truth).all()
+
+
+def test_resolution_choice_is_deterministic_and_finds_the_blobs():
+    X, truth = blobs(n=100)
+    first = communities.evaluate(X, seed=3, resolutions=(0.05, 0.1, 1.0), bootstraps=3)
+    again = communities.evaluate(X, seed=3, resolutions=(0.05, 0.1, 1.0), bootstraps=3)
+    assert [c.as_row() for c in first] == [c.as_row() for c in again]
+    chosen = communities.choose_resolution(first)
+    assert chosen.chosen and chosen.eligible
+    assert all(c.stability >= min(0.8, max(x.stability for x in first) - 0.05) for c in first if c.eligible)
+    labels = communities.communities(X, chosen.resolution, seed=3)
+    assert chosen.communities == len(np.unique(labels))
+    assert adjusted_rand_score(truth, labels) > 0.3  # the blobs are never split across communities
+
+
+def test_choose_prefers_the_finest_reproducible_partition():
+    R = communities.Resolution
+    candidates = [R(0.1, 2, 0.4, 0.99, 0.5), R(0.5, 4, 0.6, 0.9, 0.2), R(1.0, 9, 0.7, 0.5, 0.05)]
+    assert communities.choose_resolution(candidates).resolution == 0.5
+    assert [c.eligible for c in candidates] == [True, True, False]
+
+
+def test_above_the_cap_the_other_users_join_by_their_neighbours(monkeypatch):
+    X, truth = blobs(n=200)
+    monkeypatch.setattr(communities, "FIT_CAP", 150)
+    labels = communities.communities(X, resolution=0.1, seed=0)
+    assert len(labels) == len(X)
+    assert adjusted_rand_score(truth, labels) == 1.0
+
+
+def test_similar_pairs_are_each_customers_nearest_others():
+    from segments.similar import similar_pairs
+
+    view = np.array([[0.0], [1.0], [3.0], [10.0]])
+    pairs = similar_pairs(np.array([40, 41, 42, 43]), view, neighbours=2)
+    first = pairs[pairs["user_id"] == 40]
+    assert first["other_user_id"].tolist() == [41, 42] and first["score"].tolist() == [0.5, 0.25]
+    assert (pairs["user_id"] != pairs["other_user_id"]).all()
+    assert pairs.groupby("user_id").size().tolist() == [2, 2, 2, 2]
