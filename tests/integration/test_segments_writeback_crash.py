@@ -10,8 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from graph.connection import QueryRunner
 from graph.schema import reset_database
 from segments.writeback import write_run
@@ -39,8 +37,7 @@ def say(phase, done, total):
     print(phase, done, flush=True)
 
 with connect() as db:
-    write_run(db, Workspace.from_env(), Path(sys.argv[1]), progress=say, batch_size=int(sys.argv[2]),
-              switch_limit=int(sys.argv[3]) if sys.argv[3] != "auto" else None)
+    write_run(db, Workspace.from_env(), Path(sys.argv[1]), progress=say, batch_size=int(sys.argv[2]))
 """
 
 
@@ -57,11 +54,10 @@ def _without_switch_time(dump: tuple[list, list]) -> tuple[list, list]:
     )
 
 
-def _kill_write_during(run_dir: Path, phase: str, after_rows: int, switch_limit: int | None = None) -> None:
+def _kill_write_during(run_dir: Path, phase: str, after_rows: int) -> None:
     """Run write_run in a subprocess and SIGKILL it once ``phase`` has done ``after_rows`` rows."""
-    limit = "auto" if switch_limit is None else str(switch_limit)
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRITE, str(run_dir), str(BATCH), limit],
+        [sys.executable, "-c", WRITE, str(run_dir), str(BATCH)],
         env=os.environ.copy(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -82,9 +78,8 @@ def _kill_write_during(run_dir: Path, phase: str, after_rows: int, switch_limit:
     assert killed, f"write_run ended before it could be killed: {stderr!r}"
 
 
-@pytest.mark.parametrize("phase", ["stage", "switch"])
-def test_kill_9_leaves_the_previous_run_then_rerun_equals_a_clean_write(
-    db: QueryRunner, workspace: Workspace, phase: str
+def test_kill_9_in_the_stage_leaves_the_previous_run_then_rerun_equals_a_clean_write(
+    db: QueryRunner, workspace: Workspace
 ) -> None:
     make_graph(db, USERS)
     users = list(range(1, USERS + 1))
@@ -93,14 +88,11 @@ def test_kill_9_leaves_the_previous_run_then_rerun_equals_a_clean_write(
     write_run(db, workspace, run_a)
     before = graph_view(db)
 
-    _kill_write_during(run_b, phase, after_rows=USERS // 2)
+    _kill_write_during(run_b, "stage", after_rows=USERS // 2)
     staged = db.run_text(
         "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.state AS state, r.staged_rows AS rows", {"r": RUN_B}
     )
-    if phase == "stage":  # killed half-way through staging
-        assert staged and staged[0]["state"] == "staging" and 0 < staged[0]["rows"] < USERS
-    else:  # killed inside the switch transaction: everything was staged
-        assert staged == [{"state": "staging", "rows": USERS}]
+    assert staged and staged[0]["state"] == "staging" and 0 < staged[0]["rows"] < USERS  # killed half-way
     assert graph_view(db) == before
     assert_shows_exactly(db, run_a, finished=False)  # B's staged IN_SEGMENT exist, to segments not current
 
@@ -117,14 +109,14 @@ def test_kill_9_leaves_the_previous_run_then_rerun_equals_a_clean_write(
 
 
 def test_kill_9_during_the_user_copy_of_a_big_run_then_rerun_finishes(db: QueryRunner, workspace: Workspace) -> None:
-    """A run too big for one switch transaction (here: switch_limit=100) switches through the run."""
+    """Killed after the switch: the pointer names run B, the User copy lags and says so."""
     make_graph(db, USERS)
     users = list(range(1, USERS + 1))
     run_a = make_run(workspace.home, RUN_A, users, seed=1)
     run_b = make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A, segment_ids=(0, 1, 2, 3))
     write_run(db, workspace, run_a)
 
-    _kill_write_during(run_b, "copy", after_rows=USERS // 2, switch_limit=100)
+    _kill_write_during(run_b, "copy", after_rows=USERS // 2)
     view = graph_view(db)  # through Segment.current and IN_SEGMENT: run B only, one segment per user
     assert view["runs"] == [RUN_B] and all(s["key"].startswith(RUN_B + "/") for s in view["current"])
     assert [link["id"] for link in view["links"]] == users
@@ -135,7 +127,7 @@ def test_kill_9_during_the_user_copy_of_a_big_run_then_rerun_finishes(db: QueryR
     assert copied["copy"] == "refreshing" and USERS // 2 <= copied["n"] < USERS
     assert {u["run"] for u in view["users"]} == {RUN_A, RUN_B}  # the User copy is what lags, and says so
 
-    report = write_run(db, workspace, run_b, switch_limit=100)
+    report = write_run(db, workspace, run_b)
     assert report.resumed and report.switch == "through the run"
     assert_shows_exactly(db, run_b)
     after_crash = _without_switch_time(dump_graph(db))
@@ -143,5 +135,5 @@ def test_kill_9_during_the_user_copy_of_a_big_run_then_rerun_finishes(db: QueryR
     reset_database(db)
     make_graph(db, USERS)
     write_run(db, workspace, run_a)
-    write_run(db, workspace, run_b, switch_limit=100)
+    write_run(db, workspace, run_b)
     assert _without_switch_time(dump_graph(db)) == after_crash

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from segments.writeback import parse_size, read_run_folder, segment_key, switch_capacity
+from segments.writeback import read_run_folder, segment_key
 from shopgraph.errors import ShopgraphError
 from tests.support.writeback_case import RUN_A, RUN_B, make_run
 
@@ -78,37 +78,3 @@ def test_an_inconsistent_folder_is_one_clear_error(tmp_path: Path, change, messa
 def test_no_folder_says_to_run_segment(tmp_path: Path) -> None:
     with pytest.raises(ShopgraphError, match="run `shopgraph segment` first"):
         read_run_folder(tmp_path / "nope")
-
-
-@pytest.mark.parametrize(
-    ("text", "size"),
-    [("716.80MiB", int(716.8 * 2**20)), ("1.00GiB", 2**30), ("0B", 0), ("512k", 512 * 1024), ("2g", 2 * 2**30)],
-)
-def test_neo4j_sizes_parse(text: str, size: int) -> None:
-    assert parse_size(text) == size
-
-
-class _Settings:
-    def __init__(self, values: dict[str, str]) -> None:
-        self.values = values
-
-    def run(self, name: str, **params):
-        assert name == "segments/transaction_memory"
-        return [{"name": k, "value": v} for k, v in self.values.items()]
-
-
-def test_switch_capacity_follows_the_server_budget() -> None:
-    default = {
-        "dbms.memory.transaction.total.max": "716.80MiB",
-        "db.memory.transaction.max": "0B",
-        "server.memory.heap.max_size": "1.00GiB",
-    }
-    assert 90_000 < switch_capacity(_Settings(default)) < 110_000  # 100 k committed, 150 k refused (measured)
-    tighter = {**default, "db.memory.transaction.max": "100MiB"}
-    assert switch_capacity(_Settings(tighter)) < switch_capacity(_Settings(default))
-    unlimited = {
-        "dbms.memory.transaction.total.max": "0B",
-        "db.memory.transaction.max": "0B",
-        "server.memory.heap.max_size": "4.00GiB",
-    }
-    assert switch_capacity(_Settings(unlimited)) == int(0.7 * 4 * 2**30 * 0.8 / 6_000)
