@@ -47,6 +47,9 @@ USER_COPY = (
 French name, id: from its Segment node) and ``segment_run``/``segmented_at``: (column, User
 property, value for a user the run has no row for; None removes it). The one place to add one;
 a column the file lacks is left out."""
+READERS_PATIENCE = 300.0
+"""Seconds the write-back waits after the switch for queries begun before it (they may read the
+previous run) before it deletes that run's IN_SEGMENT; then it goes on anyway."""
 THROUGH_THE_RUN = "through the run"  # WriteReport.switch of a new run: the pointer, then the User copy
 
 
@@ -437,6 +440,8 @@ def write_run(
         seconds["stage"] = time.perf_counter() - started
         started = time.perf_counter()
         previous = _switch(db, folder, report)
+        if previous:  # queries that read the previous run finish it whole before the copy deletes it
+            _wait_for_readers(db, db.run("segments/server_time")[0]["now"])
         seconds["switch"] = time.perf_counter() - started
         started = time.perf_counter()
         _copy_users(db, folder, 0, batch_size, report)
@@ -521,6 +526,13 @@ def _switch(db: QueryRunner, folder: RunFolder, report: Progress) -> str | None:
         report("switch", 1, 1)  # sent, not yet committed
         tx.commit()
     return previous[0]["previous_run_id"] if previous else None
+
+
+def _wait_for_readers(db: QueryRunner, since: str, patience: float = READERS_PATIENCE) -> None:
+    """Wait (at most ``patience`` seconds) until no transaction that started before ``since`` is open."""
+    deadline = time.monotonic() + patience
+    while db.run("segments/readers_before", since=since)[0]["open"] and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def _copy_users(db: QueryRunner, folder: RunFolder, start: int, batch_size: int, report: Progress) -> None:
