@@ -78,3 +78,31 @@ def test_an_inconsistent_folder_is_one_clear_error(tmp_path: Path, change, messa
 def test_no_folder_says_to_run_segment(tmp_path: Path) -> None:
     with pytest.raises(ShopgraphError, match="run `shopgraph segment` first"):
         read_run_folder(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("start", [0, 5, 7, 19])
+def test_segment_batches_group_every_row_once_by_segment_with_aligned_columns(tmp_path: Path, start: int) -> None:
+    folder = read_run_folder(make_run(tmp_path, RUN_B, list(range(1, 21)), seed=2))
+    expected = {r["user_id"]: r for batch in folder.assignment_rows(start, batch_size=7) for r in batch}
+    seen, upto = [], []
+    for done, groups in folder.segment_batches(start, batch_size=7):
+        upto.append(done)
+        for group in groups:
+            for i, user_id in enumerate(group["user_ids"]):
+                row = expected[user_id]
+                assert group["segment_key"] == row["segment_key"] and group["confidence"][i] == row["confidence"]
+                seen.append(user_id)
+    assert sorted(seen) == sorted(expected) and upto[-1] == 20 and upto == sorted(upto)
+    copies = [g for _, groups in folder.segment_batches(start, 7, copy=True) for g in groups]
+    assert all(set(g) == {"segment_key", "user_ids", "segment_confidence", "segment_low_confidence"} for g in copies)
+
+
+def test_every_copied_column_is_written_by_each_user_copy_statement() -> None:
+    """USER_COPY is the one list of copied columns: the Cypher that copies must set each of its properties."""
+    import cypher
+    from segments.writeback import USER_COPY
+
+    for name in ("segments/copy_users", "segments/copy_missing_users", "segments/refresh_members"):
+        text = cypher.text(name)
+        for _, prop, _ in USER_COPY:
+            assert f"u.{prop} =" in text, (name, prop)
