@@ -38,7 +38,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SEGMENTS = 10
 DIMENSIONS = 32
-RUN_IDS = {"A": "20261201T200000Z-aaaaaa", "B": "20261202T200000Z-bbbbbb", "C": "20261203T200000Z-cccccc"}
+RUN_IDS = {letter: f"2026120{i + 1}T200000Z-{letter.lower() * 6}" for i, letter in enumerate("ABCDEFGH")}
 
 
 def make_run(folder: Path, letter: str, users: int, seed: int, previous: str | None) -> Path:
@@ -69,7 +69,7 @@ def make_run(folder: Path, letter: str, users: int, seed: int, previous: str | N
         for i in range(SEGMENTS)
     ]
     (run_dir / "segments.json").write_text(json.dumps(segments))
-    run = {"run_id": RUN_IDS[letter], "at": f"2026-12-0{seed}T20:00:00Z", "method": "kmeans", "k": SEGMENTS - 1}
+    run = {"run_id": RUN_IDS[letter], "at": f"2026-12-0{seed % 10}T20:00:00Z", "method": "kmeans", "k": SEGMENTS - 1}
     run |= {"threshold": 5, "seed": seed, "code_version": "bench", "data_window": "2019-10..2019-11"}
     (run_dir / "run.json").write_text(json.dumps(run | {"previous_run_id": previous}))
     if previous:
@@ -235,10 +235,15 @@ def run_child(run_dir: Path, batch: int, kill_phase: str | None, kill_at: int) -
     return time.perf_counter() - t0
 
 
-def kill_test(db, n: int, batch: int, tmp: Path) -> None:
-    """Run C over B with kill -9 mid-stage and mid-copy, a reader running the product's queries throughout."""
-    run_c = make_run(tmp / "kill", "C", n, 3, RUN_IDS["B"])
-    print(f"\nkill test, {n:,} users: run C over B, reader running the product's queries")
+def kill_test(db, batch: int, tmp: Path) -> None:
+    """A new run over the current one (B after the measurements) with kill -9 mid-stage and mid-copy, a reader
+    running the product's queries throughout."""
+    n = db.run_text("MATCH (u:User) RETURN count(u) AS n")[0]["n"]
+    current = db.run_text("MATCH (p:CurrentSegmentation) RETURN p.run_id AS run")[0]["run"]
+    old = next(letter for letter, run_id in RUN_IDS.items() if run_id == current)
+    new = chr(ord(old) + 1)
+    run_c = make_run(tmp / "kill", new, n, ord(new) - ord("A") + 1, current)
+    print(f"\nkill test, {n:,} users: run {new} over {old}, reader running the product's queries")
     reader = Reader(db, n)
     reader.start()
     run_child(run_c, batch, "stage", n // 2)
@@ -259,13 +264,15 @@ def kill_test(db, n: int, batch: int, tmp: Path) -> None:
     for bad in reader.bad[:5]:
         print("  " + bad)
     check(db, run_c.name, n)
-    if reader.bad or reader.seen[-1] != "C":
+    if reader.bad or reader.seen[-1] != new:
         raise SystemExit("kill test failed")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument(
+        "--users", type=int, nargs="*", default=[100_000, 1_000_000], help="none: --kill-test on the graph as it is"
+    )
     parser.add_argument("--batch-size", type=int, default=20_000)
     parser.add_argument("--vectors-up-to", type=int, default=1_000_000, help="write the vectors at sizes up to this")
     parser.add_argument("--kill-test", action="store_true", help="then kill -9 a write-back of the last size")
@@ -306,7 +313,7 @@ def main() -> None:
             for n in args.users:
                 measure(db, Workspace.from_env(), n, args.batch_size, Path(tmp), n <= args.vectors_up_to)
             if args.kill_test:
-                kill_test(db, args.users[-1], args.batch_size, Path(tmp))
+                kill_test(db, args.batch_size, Path(tmp))
             print(f"load avg at the end {os.getloadavg()[0]:.1f}")
     finally:
         if started:
