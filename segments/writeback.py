@@ -579,7 +579,8 @@ def _clean_leftovers(
     for other, state in states.items():
         if state["current"]:
             continue
-        if state["state"] == "retiring":
+        if state["state"] == "retiring":  # killed after a switch: queries begun before may still read it
+            _wait_for_readers(db, db.run("segments/server_time")[0]["now"])
             _retire(db, other, report)
             yield other
         elif state["state"] == "staging" and other != run_id:
