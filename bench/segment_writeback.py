@@ -250,12 +250,12 @@ def kill_test(db, batch: int, tmp: Path) -> None:
     state = db.run_text(
         "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.state AS s, r.staged_rows AS rows", {"r": run_c.name}
     )
-    print(f"  after the kill: run C {state}")
+    print(f"  after the kill: run {new} {state}")
     run_child(run_c, batch, "copy", n // 2)
     copied = db.run_text(
         "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.user_copy AS copy, r.users_copied AS n", {"r": run_c.name}
     )
-    print(f"  after the kill: run C {copied}")
+    print(f"  after the kill: run {new} {copied}")
     took = run_child(run_c, batch, None, 0)
     print(f"  rerun finished in {took:.1f}s")
     reader.stop.set()

@@ -204,7 +204,6 @@ def test_schema_has_the_segment_key_and_the_analysts_indexes(db: QueryRunner) ->
     }
     assert {
         ("User", "segment"),
-        ("User", "segment_run"),
         ("Segment", "current"),
         ("SegmentationRun", "current"),
     } <= indexes
