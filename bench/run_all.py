@@ -46,7 +46,7 @@ RUNS: dict[str, list[str]] = {
     "embed": [],
     "foldin": [],
     "segment": [],
-    "segment_writeback": [],
+    "segment_writeback": ["--kill-test", "--vectors-up-to", "100000"],
     "quality": [],
     "quality_seeds": [],
     "reproducibility": [],

@@ -1,31 +1,25 @@
-"""Segment write-back (segments/writeback.py) of many users, phase by phase, against a bare property write.
+"""Segment and vector write-back (segments/writeback.py, graph/vectors.py) against the server's floor.
 
 Usage::
 
-    .venv/bin/python bench/segment_writeback.py [--users 150000 1000000 --probe 50000 100000 150000 --batch-size 10000]
+    .venv/bin/python bench/segment_writeback.py [--users 100000 1000000] [--batch-size 20000] [--kill-test]
 
-Starts its own Neo4j with the default heap (``SHOPGRAPH_NEO4J_HEAP``, 1g unless set; workspace
-``--home /tmp/sg-bench-writeback``, Bolt 7695, HTTP 7482), creates ``--users`` User nodes
-with load-like and feature-like properties (``UNWIND range`` in batches), 100 categories
-and 50 brands, and two run folders A and B (10 segments each, B with a migration matrix).
-Then, on the same graph:
+Starts its own Neo4j (workspace ``--home /tmp/sg-bench-writeback``, Bolt 7695, HTTP 7482 unless
+given; heap and page cache from ``SHOPGRAPH_NEO4J_HEAP``/``_PAGECACHE``). Per size N, on one graph:
+N User nodes with load/feature-like properties (created server-side, ``CALL … IN TRANSACTIONS``),
+100 categories, 50 brands, run folders A and B (10 segments each, B with a migration matrix) and
+a 32-dimension vector file; then
 
-* ``reference``: the same rows of run B as a bare ``UNWIND … MATCH (u:User {user_id}) SET
-  u.x = …`` of the seven ``User.segment*`` values (under other names), one committed
-  transaction per batch: the cheapest way to put those values on the users;
-* ``write_run(A)`` (the first run: no previous one to retire), then ``write_run(B)``
-  (switching from A, whose IN_SEGMENT are then retired), each phase as rows/s and as a
-  ratio to the reference. While they run, ``SHOW TRANSACTIONS`` is sampled for the
-  transaction memory (``estimatedUsedHeapMemory``, peak).
+* ``reference``: ``UNWIND $rows AS r MATCH (u:User {user_id: r.user_id}) SET u.x = r.v`` over the
+  same users in the same batches, one committed transaction each: the server's floor;
+* ``write_run(A)`` (first run), ``write_run(B)`` (replaces A), phase by phase, and
+  ``write_user_vectors`` (the vector index in place), each as customers/s and as a ratio to it.
 
-``--probe N …`` then tries, on the graph as it is, ONE transaction setting the seven values
-on N users, and prints whether the server committed or refused it, with the transaction
-state it held before the commit.
-
-The default sizes are 150 k users (just above what one switch transaction takes with a 1 GiB
-heap: the server refuses it and write_run falls back to THROUGH_THE_RUN) and 1 M users (far
-beyond: THROUGH_THE_RUN from the start); the default probes, on the 1 M graph, are one
-transaction of 50 k, 100 k and 150 k users.
+``--kill-test`` then, on the last graph, writes a run C over B while a reader runs the product's
+queries the whole time: write_run(C) in a child process is killed (SIGKILL) half-way through the
+stage, run again and killed half-way through the User copy after the switch, then run again to
+the end. The reader must never see two runs mixed, nor a run incomplete; the final graph must
+hold run C exactly. Figures and their reading: docs/BENCHMARKS.md, "Segment write-back".
 """
 
 from __future__ import annotations
@@ -33,6 +27,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -41,222 +37,245 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SEGMENTS = 10
+DIMENSIONS = 32
+RUN_IDS = {letter: f"2026120{i + 1}T200000Z-{letter.lower() * 6}" for i, letter in enumerate("ABCDEFGH")}
 
 
-def make_run(folder: Path, run_id: str, users: int, seed: int, previous: str | None) -> Path:
-    """A run folder with the fields segments/writeback.py reads."""
+def make_run(folder: Path, letter: str, users: int, seed: int, previous: str | None) -> Path:
+    """A run folder with the fields segments/writeback.py reads; every segment name starts with ``letter``."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from shopgraph.words import NOT_ENOUGH_ACTIVITY
-
     rng = np.random.default_rng(seed)
-    run_dir = folder / run_id
+    run_dir = folder / RUN_IDS[letter]
     run_dir.mkdir(parents=True)
     segment_id = rng.integers(0, SEGMENTS, users, dtype=np.int32)
     confidence = rng.random(users)
-    pq.write_table(
-        pa.table(
-            {
-                "user_id": np.arange(1, users + 1, dtype=np.int64),
-                "segment_id": segment_id,
-                "confidence": confidence,
-                "low_confidence": confidence < 0.3,
-            }
-        ),
-        run_dir / "assignments.parquet",
-    )
-    names = [f"Bench segment {i}" for i in range(SEGMENTS)]
-    names[0] = NOT_ENOUGH_ACTIVITY["en"]
+    user_id = rng.permutation(np.arange(1, users + 1, dtype=np.int64))  # not in node order
+    table = {"user_id": user_id, "segment_id": segment_id, "confidence": confidence, "low_confidence": confidence < 0.3}
+    pq.write_table(pa.table(table), run_dir / "assignments.parquet")
     sizes = np.bincount(segment_id, minlength=SEGMENTS)
     segments = [
         {
             "segment_id": i,
-            "name": {"en": names[i], "fr": f"Segment {i} (fr)"},
+            "name": {"en": f"{letter} segment {i}", "fr": f"{letter} segment {i} (fr)"},
             "description": {"en": "d", "fr": "d"},
-            "actions": {"en": ["a", "b"], "fr": ["a", "b"]},
-            "traits": {"en": ["t"], "fr": ["t"]},
             "size": int(sizes[i]),
             "share": float(sizes[i] / users),
-            "revenue_share": 0.1,
-            "conversion": 0.2,
             "categories": [{"category_id": 1 + (i * 7 + j) % 100, "lift": 2.0, "share": 0.1} for j in range(5)],
             "brands": [{"brand": f"brand{(i * 3 + j) % 50}", "lift": 1.5, "share": 0.1} for j in range(5)],
         }
         for i in range(SEGMENTS)
     ]
     (run_dir / "segments.json").write_text(json.dumps(segments))
-    (run_dir / "run.json").write_text(
-        json.dumps(
-            {
-                "run_id": run_id,
-                "at": f"2026-12-0{seed}T20:00:00Z",
-                "method": "kmeans",
-                "k": SEGMENTS - 1,
-                "threshold": 5,
-                "seed": seed,
-                "code_version": "bench",
-                "data_window": "2019-10..2019-11",
-                "scores": {"silhouette": 0.3},
-                "previous_run_id": previous,
-            }
-        )
-    )
+    run = {"run_id": RUN_IDS[letter], "at": f"2026-12-0{seed % 10}T20:00:00Z", "method": "kmeans", "k": SEGMENTS - 1}
+    run |= {"threshold": 5, "seed": seed, "code_version": "bench", "data_window": "2019-10..2019-11"}
+    (run_dir / "run.json").write_text(json.dumps(run | {"previous_run_id": previous}))
     if previous:
-        lines = ["previous_segment_id,segment_id,users"]
-        lines += [f"{i},{j},{1000}" for i in range(SEGMENTS) for j in range(SEGMENTS)]
+        lines = ["previous_segment_id,segment_id,users"] + [f"{i},{j},1000" for i in range(10) for j in range(10)]
         (run_dir / "migration.csv").write_text("\n".join(lines) + "\n")
     return run_dir
 
 
-def measure(db, workspace, n: int, batch: int, tmp: Path) -> None:
-    """One graph of ``n`` users: the reference, then write_run A and B, phase by phase."""
+def make_graph(db, n: int) -> float:
+    """N users, 100 categories, 50 brands on an empty graph with the schema; returns seconds."""
     from graph.schema import apply_schema, reset_database
-    from segments.writeback import read_run_folder, switch_capacity, write_run
 
     reset_database(db)
     apply_schema(db)
     t0 = time.perf_counter()
-    for lo in range(1, n + 1, 50_000):
-        db.run_text(
-            "UNWIND range($lo, $hi) AS i CREATE (:User {user_id: i, n_events: 1 + i % 97, "
-            "first_seen: datetime('2019-10-01T00:00:00Z'), last_seen: datetime('2019-11-30T00:00:00Z'), "
-            "recency_days: i % 60, total_spent: toFloat(i % 1000), n_orders: i % 5, "
-            "purchase_rate: 0.1, rfm_r: 1 + i % 5, rfm_f: 1 + i % 4, rfm_m: 1 + i % 3, promo_share: 0.2})",
-            {"lo": lo, "hi": min(n, lo + 49_999)},
-        )
+    db.run_text(
+        "UNWIND range(1, $n) AS i CALL (i) { CREATE (:User {user_id: i, n_events: 1 + i % 97, "
+        "first_seen: datetime('2019-10-01T00:00:00Z'), last_seen: datetime('2019-11-30T00:00:00Z'), "
+        "recency_days: i % 60, total_spent: toFloat(i % 1000), n_orders: i % 5, purchase_rate: 0.1, "
+        "rfm_r: 1 + i % 5, rfm_f: 1 + i % 4, rfm_m: 1 + i % 3, promo_share: 0.2}) } IN TRANSACTIONS OF 50000 ROWS",
+        {"n": n},
+    )
     db.run_text("UNWIND range(1, 100) AS i CREATE (:Category {category_id: i})")
     db.run_text("UNWIND range(0, 49) AS i CREATE (:Brand {name: 'brand' + i})")
-    print(
-        f"\n{n:,} users: created in {time.perf_counter() - t0:.1f}s; one-transaction switch capacity "
-        f"{switch_capacity(db):,} users"
-    )
+    return time.perf_counter() - t0
 
-    runs = tmp / f"runs-{n}"
-    run_a = make_run(runs, "20261201T200000Z-aaaaaa", n, 1, None)
-    run_b = make_run(runs, "20261202T200000Z-bbbbbb", n, 2, "20261201T200000Z-aaaaaa")
-    folder_b = read_run_folder(run_b)
 
+def reference(db, run_dir: Path, batch: int) -> float:
+    """The bare property write over the run's users in its batches: rows/s."""
+    from segments.writeback import read_run_folder
+
+    folder = read_run_folder(run_dir)
     t0 = time.perf_counter()
     with db.driver.session() as session:
-        for rows in folder_b.assignment_rows(0, batch):
+        for rows in folder.assignment_rows(0, batch):
+            payload = [{"user_id": r["user_id"], "v": r["confidence"]} for r in rows]
             session.execute_write(
-                lambda tx, rows=rows: tx.run(
-                    "UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) "
-                    "SET u.x_segment = row.segment, u.x_segment_fr = row.segment_fr, "
-                    "u.x_segment_id = row.segment_id, u.x_confidence = row.confidence, "
-                    "u.x_low_confidence = row.low_confidence, u.x_at = datetime($at), u.x_run = $run",
-                    {"rows": rows, "at": folder_b.at, "run": folder_b.run_id},
+                lambda tx, payload=payload: tx.run(
+                    "UNWIND $rows AS r MATCH (u:User {user_id: r.user_id}) SET u.x = r.v", {"rows": payload}
                 ).consume()
             )
-    reference = n / (time.perf_counter() - t0)
-    print(f"reference (bare SET of the 7 values, batches of {batch:,} committed): {reference:,.0f} rows/s")
+    return folder.users / (time.perf_counter() - t0)
 
-    peak = {"heap": 0}
-    sampling = threading.Event()
 
-    def sample() -> None:
-        with db.driver.session() as session:
-            while not sampling.wait(0.5):
-                try:
-                    for row in session.run(
-                        "SHOW TRANSACTIONS YIELD estimatedUsedHeapMemory AS heap RETURN max(heap) AS heap"
-                    ):
-                        peak["heap"] = max(peak["heap"], row["heap"] or 0)
-                except Exception:
-                    continue
+def write_vectors(workspace, n: int) -> None:
+    """A vector file of the N users (float32, DIMENSIONS) where `shopgraph embed` writes it."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
+    from graph.vectors import vectors_path
+
+    rng = np.random.default_rng(7)
+    values = rng.standard_normal((n, DIMENSIONS), dtype=np.float32)
+    vectors = pa.FixedSizeListArray.from_arrays(pa.array(values.ravel()), DIMENSIONS)
+    path = vectors_path(workspace)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({"user_id": np.arange(1, n + 1, dtype=np.int64), "vector": vectors}), path)
+
+
+def measure(db, workspace, n: int, batch: int, tmp: Path, vectors: bool) -> None:
+    """One graph of ``n`` users: the reference, write_run A and B phase by phase, the vectors."""
+    from graph.vectors import ensure_index, write_user_vectors
+    from segments.writeback import write_run
+
+    print(f"\n{n:,} users: created in {make_graph(db, n):.1f}s")
+    runs = tmp / f"runs-{n}"
+    run_a = make_run(runs, "A", n, 1, None)
+    run_b = make_run(runs, "B", n, 2, RUN_IDS["A"])
+    floor = reference(db, run_b, batch)
+    print(f"reference (bare SET of one value, batches of {batch:,} committed): {floor:,.0f} rows/s")
     for name, run_dir in (("A (first run)", run_a), ("B (replaces A)", run_b)):
-        peak["heap"] = 0
-        sampling.clear()
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
         t0 = time.perf_counter()
-        try:
-            report = write_run(db, workspace, run_dir, batch_size=batch)
-        finally:
-            total = time.perf_counter() - t0
-            sampling.set()
-            sampler.join()
+        report = write_run(db, workspace, run_dir, batch_size=batch)
+        total = time.perf_counter() - t0
         print(
-            f"write_run {name}: {report.matched:,} users, switch {report.switch}, {total:.1f}s in all "
-            f"({n / total:,.0f} rows/s, ratio {n / total / reference:.2f}); "
-            f"peak transaction memory {peak['heap'] / 2**20:,.0f} MiB"
+            f"write_run {name}: {report.matched:,} users in {total:.1f}s: "
+            f"{n / total:,.0f} customers/s, ratio {n / total / floor:.2f}"
         )
-        for phase in ("clean", "stage", "switch", "copy", "retire"):
-            took = report.seconds.get(phase, 0.0)
+        for phase, took in report.seconds.items():
             if took >= 0.05:
-                print(f"  {phase:<7} {took:7.1f}s  {n / took:>10,.0f} rows/s  ratio {n / took / reference:.2f}")
-    check = db.run_text(
-        "MATCH (u:User) RETURN count(u) AS users, count(CASE WHEN u.segment_run = $run THEN 1 END) AS on_b",
-        {"run": folder_b.run_id},
+                print(f"  {phase:<7} {took:7.1f}s  {n / took:>10,.0f} customers/s  ratio {n / took / floor:.2f}")
+    if vectors:
+        write_vectors(workspace, n)
+        ensure_index(db, DIMENSIONS)
+        t0 = time.perf_counter()
+        written = write_user_vectors(db, workspace, batch_size=min(batch, 10_000))
+        took = time.perf_counter() - t0
+        print(
+            f"write_user_vectors ({DIMENSIONS} dimensions, index in place): {written.matched:,} users in {took:.1f}s: "
+            f"{n / took:,.0f} customers/s, ratio {n / took / floor:.2f}"
+        )
+    check(db, RUN_IDS["B"], n)
+
+
+def check(db, run_id: str, n: int) -> None:
+    """Every user carries ``run_id`` in its copy and exactly one IN_SEGMENT, of that run."""
+    users = db.run_text(
+        "MATCH (u:User) RETURN count(u) AS users, count(CASE WHEN u.segment_run = $r THEN 1 END) AS copied",
+        {"r": run_id},
     )[0]
     links = db.run_text("MATCH (:User)-[m:IN_SEGMENT]->(s:Segment) RETURN s.run_id AS run, count(m) AS n")
-    print(
-        f"check: {check['on_b']:,} of {check['users']:,} users carry run B; IN_SEGMENT per run: "
-        + ", ".join(f"{r['run']}={r['n']:,}" for r in links)
+    ok = users["copied"] == users["users"] == n and links == [{"run": run_id, "n": n}]
+    print(f"check: {users['copied']:,} of {users['users']:,} users carry {run_id}; IN_SEGMENT {links}: {ok and 'OK'}")
+    if not ok:
+        raise SystemExit("check failed")
+
+
+class Reader(threading.Thread):
+    """Runs the product's queries in a loop; records every run it saw and every mixed or partial answer."""
+
+    def __init__(self, db, n: int) -> None:
+        super().__init__(daemon=True)
+        self.db, self.n, self.stop = db, n, threading.Event()
+        self.queries, self.seen, self.bad = 0, [], []
+
+    def one_run(self, what: str, names: list) -> None:
+        letters = {name.split()[0] for name in names if name}
+        if len(letters) > 1:
+            self.bad.append(f"{what}: {sorted(letters)}")
+        if letters and (not self.seen or self.seen[-1] != min(letters)):
+            self.seen.append(min(letters))
+
+    def run(self) -> None:
+        import random
+
+        sample = random.Random(3)
+        while not self.stop.is_set():
+            sizes = self.db.run("analyst/segment_sizes")
+            self.one_run("segment_sizes", [r["segment"] for r in sizes])
+            if sizes and sum(r["customers"] for r in sizes) != self.n:
+                self.bad.append(f"segment_sizes: {sum(r['customers'] for r in sizes):,} customers, not {self.n:,}")
+            ids = [sample.randint(1, self.n) for _ in range(200)]
+            self.one_run("user_context", [r["segment"] for r in self.db.run("recommend/user_context", user_ids=ids)])
+            self.one_run("current_segments", [r["name"] for r in self.db.run("recommend/current_segments")])
+            self.one_run("segment_profiles", [r["name"] for r in self.db.run("export/segment_profiles", top=3)])
+            self.queries += 4
+
+
+def run_child(run_dir: Path, batch: int, kill_phase: str | None, kill_at: int) -> float:
+    """write_run in a child process; SIGKILL once ``kill_phase`` has committed ``kill_at`` rows. Seconds."""
+    code = (
+        "import sys; from pathlib import Path; from graph.connection import connect; "
+        "from segments.writeback import write_run; from shopgraph.workspace import Workspace\n"
+        "with connect() as db:\n"
+        "    write_run(db, Workspace.from_env(), Path(sys.argv[1]), batch_size=int(sys.argv[2]),\n"
+        "              progress=lambda phase, done, total: print(phase, done, flush=True))\n"
     )
-
-
-def probe(db, n: int, batch: int) -> None:
-    """Can ONE transaction set the seven values on users 1..n of the graph as it is? (committed or refused)"""
-    from neo4j.exceptions import TransientError
-
-    statement = (
-        "UNWIND range($lo, $hi) AS i MATCH (u:User {user_id: i}) "
-        "SET u.segment = 'Probe ' + (i % 10), u.segment_fr = 'Sonde ' + (i % 10), u.segment_id = i % 10, "
-        "u.segment_confidence = toFloat(i % 100) / 100, u.segment_low_confidence = i % 3 = 0, "
-        "u.segmented_at = datetime($at), u.segment_run = $run"
-    )
-    run = f"probe-{n}-{time.time_ns()}"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     t0 = time.perf_counter()
-    held = 0
-    try:
-        with db.driver.session() as session, session.begin_transaction() as tx:
-            for lo in range(1, n + 1, batch):
-                tx.run(
-                    statement, {"lo": lo, "hi": min(n, lo + batch - 1), "at": "2026-12-09T00:00:00Z", "run": run}
-                ).consume()
-            held = max(
-                (
-                    r["heap"] or 0
-                    for r in db.run_text(
-                        "SHOW TRANSACTIONS YIELD estimatedUsedHeapMemory AS heap, currentQuery AS q "
-                        "WHERE NOT q STARTS WITH 'SHOW' RETURN heap"
-                    )
-                ),
-                default=0,
-            )
-            sent = time.perf_counter() - t0
-            tx.commit()
-        took = time.perf_counter() - t0
-        outcome = f"committed ({n / took:,.0f} rows/s, commit {took - sent:.1f}s)"
-    except TransientError as exc:
-        outcome = f"REFUSED {exc.code}: {str(exc.message)[:110]}"
-    print(
-        f"probe, one transaction of {n:,} users: state {held / 2**20:,.0f} MiB before commit "
-        f"({held / n:,.0f} B/user); {outcome}"
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, str(run_dir), str(batch)], env=env, stdout=subprocess.PIPE, text=True
     )
+    assert child.stdout is not None
+    for line in child.stdout:
+        phase, done = line.split()
+        if phase == kill_phase and int(done) >= kill_at:
+            child.send_signal(signal.SIGKILL)
+            print(f"  killed (SIGKILL) after {phase} {int(done):,} rows, {time.perf_counter() - t0:.1f}s")
+            break
+    if child.wait() != (-signal.SIGKILL if kill_phase else 0):
+        raise SystemExit(f"write_run child ended with {child.returncode}")
+    return time.perf_counter() - t0
+
+
+def kill_test(db, batch: int, tmp: Path) -> None:
+    """A new run over the current one (B after the measurements) with kill -9 mid-stage and mid-copy, a reader
+    running the product's queries throughout."""
+    n = db.run_text("MATCH (u:User) RETURN count(u) AS n")[0]["n"]
+    current = db.run_text("MATCH (p:CurrentSegmentation) RETURN p.run_id AS run")[0]["run"]
+    old = next(letter for letter, run_id in RUN_IDS.items() if run_id == current)
+    new = chr(ord(old) + 1)
+    run_c = make_run(tmp / "kill", new, n, ord(new) - ord("A") + 1, current)
+    print(f"\nkill test, {n:,} users: run {new} over {old}, reader running the product's queries")
+    reader = Reader(db, n)
+    reader.start()
+    run_child(run_c, batch, "stage", n // 2)
+    state = db.run_text(
+        "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.state AS s, r.staged_rows AS rows", {"r": run_c.name}
+    )
+    print(f"  after the kill: run {new} {state}")
+    run_child(run_c, batch, "copy", n // 2)
+    copied = db.run_text(
+        "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.user_copy AS copy, r.users_copied AS n", {"r": run_c.name}
+    )
+    print(f"  after the kill: run {new} {copied}")
+    took = run_child(run_c, batch, None, 0)
+    print(f"  rerun finished in {took:.1f}s")
+    reader.stop.set()
+    reader.join()
+    print(f"reader: {reader.queries:,} queries, runs seen in order {reader.seen}, mixed or partial: {len(reader.bad)}")
+    for bad in reader.bad[:5]:
+        print("  " + bad)
+    check(db, run_c.name, n)
+    if reader.bad or reader.seen[-1] != new:
+        raise SystemExit("kill test failed")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--users",
-        type=int,
-        nargs="*",
-        default=[150_000, 1_000_000],
-        help="graph sizes, one measurement each (none: probe the graph left by the last run)",
+        "--users", type=int, nargs="*", default=[100_000, 1_000_000], help="none: --kill-test on the graph as it is"
     )
-    parser.add_argument(
-        "--probe",
-        type=int,
-        nargs="*",
-        default=[50_000, 100_000, 150_000],
-        help="then try ONE transaction setting the seven values on this many users, each",
-    )
-    parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=20_000)
+    parser.add_argument("--vectors-up-to", type=int, default=1_000_000, help="write the vectors at sizes up to this")
+    parser.add_argument("--kill-test", action="store_true", help="then kill -9 a write-back of the last size")
     parser.add_argument("--home", type=Path, default=Path("/tmp/sg-bench-writeback"))
     parser.add_argument("--bolt-port", type=int, default=7695)
     parser.add_argument("--http-port", type=int, default=7482)
@@ -283,23 +302,19 @@ def main() -> None:
         with connect(settings) as db, tempfile.TemporaryDirectory() as tmp:
             memory = db.run_text(
                 "SHOW SETTINGS YIELD name, value WHERE name IN "
-                "['server.memory.heap.max_size', 'db.memory.transaction.max', "
-                "'dbms.memory.transaction.total.max'] RETURN name, value ORDER BY name"
+                "['server.memory.heap.max_size', 'server.memory.pagecache.size'] RETURN name, value ORDER BY name"
             )
-            load = os.getloadavg()[0]
             print(
                 f"# bench/segment_writeback  {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC  "
-                f"Neo4j {settings.neo4j_version}  {os.cpu_count()} CPUs  load avg {load:.1f}  "
+                f"Neo4j {settings.neo4j_version}  {os.cpu_count()} CPUs  load avg {os.getloadavg()[0]:.1f}  "
                 f"batch {args.batch_size:,}"
             )
             print("server: " + ", ".join(f"{m['name']}={m['value']}" for m in memory))
             for n in args.users:
-                measure(db, Workspace.from_env(), n, args.batch_size, Path(tmp))
-            if args.probe:
-                users = db.run_text("MATCH (u:User) RETURN count(u) AS n")[0]["n"]
-                print(f"\nprobes on the graph of {users:,} users (its segment indexes on):")
-            for n in args.probe:
-                probe(db, n, args.batch_size)
+                measure(db, Workspace.from_env(), n, args.batch_size, Path(tmp), n <= args.vectors_up_to)
+            if args.kill_test:
+                kill_test(db, args.batch_size, Path(tmp))
+            print(f"load avg at the end {os.getloadavg()[0]:.1f}")
     finally:
         if started:
             server.stop()

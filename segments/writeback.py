@@ -1,15 +1,15 @@
-"""Writes one segmentation run folder into Neo4j so that analysts only ever see one whole run.
+"""Writes one segmentation run folder into Neo4j so that no query ever sees two runs mixed.
 
-:func:`write_run` reads only the run folder; it stages the run invisibly, switches to it in one
-transaction (or through the run when the server cannot hold that one), then retires the previous
-run. What it reads, the graph it writes and the phases: docs/ARCHITECTURE.md, "Segment write-back".
+:func:`write_run` reads only the run folder; it stages the run's membership invisibly, moves the
+one current-run pointer in one small transaction, refreshes the User copy in batches, then
+retires the previous run. What it reads, the graph it writes and the phases: docs/ARCHITECTURE.md,
+"Segment write-back".
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow.parquet as pq
-from neo4j.exceptions import TransientError
 
 import cypher
 from shopgraph.errors import ShopgraphError
@@ -32,23 +31,26 @@ from shopgraph.workspace import Workspace
 if TYPE_CHECKING:
     from graph.connection import QueryRunner
 
-# progress(phase, rows_done, rows_total) after every batch; phases are "clean", "stage",
-# "switch" (rows sent into the one switch transaction), "copy" (rows of the User copy committed,
-# when the switch was too big for one transaction), "retire", and "refresh" (the current run's
-# assignments rewritten by `shopgraph assign`).
+# progress(phase, rows_done, rows_total) after every batch; phases are "clean", "stage", "switch"
+# (the one small transaction: 0, then 1 once sent, before its commit), "copy" (rows of the User
+# copy committed after the switch), "retire", and "refresh" (the current run's assignments rewritten
+# by `shopgraph assign`).
 
-DEFAULT_BATCH_SIZE = 10_000
+DEFAULT_BATCH_SIZE = 20_000
 LOCK_FILE = ".writeback.lock"
 ASSIGNMENT_COLUMNS = ("user_id", "segment_id", "confidence", "low_confidence")
-SWITCH_BYTES_PER_USER = 6_000
-"""Transaction memory the one switch needs per user, commit included, so that the estimate stays
-below what the server refused: Neo4j 5.26 with a 1 GiB heap (716.8 MiB transaction budget)
-committed 100 k users, refused write_run's switch of 150 k in a fresh graph and every switch
-of 200 k–680 k (docs/BENCHMARKS.md, "Segment write-back"); the state alone is ≈ 1 KiB a user."""
-SWITCH_HEADROOM = 0.8  # share of the server's transaction memory budget the switch may plan to use
-MEMORY_ERRORS = ("MemoryPoolOutOfMemoryError", "TransactionMemoryLimit")  # Neo4j codes: a transaction too big
-ONE_TRANSACTION = "one transaction"
-THROUGH_THE_RUN = "through the run"
+USER_COPY = (
+    ("confidence", "segment_confidence", 0.0),
+    ("low_confidence", "segment_low_confidence", True),
+)
+"""The columns of assignments.parquet copied onto every User, besides the segment itself (name,
+French name, id: from its Segment node) and ``segment_run``/``segmented_at``: (column, User
+property, value for a user the run has no row for; None removes it). The one place to add one;
+a column the file lacks is left out."""
+READERS_PATIENCE = 300.0
+"""Seconds the write-back waits after the switch for queries begun before it (they may read the
+previous run) before it deletes that run's IN_SEGMENT; then it goes on anyway."""
+THROUGH_THE_RUN = "through the run"  # WriteReport.switch of a new run: the pointer, then the User copy
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class WriteReport:
     resumed: bool  # an interrupted write of this same run was finished
     already_current: bool  # the run was current already: nothing was rewritten
     cleaned_run_ids: tuple[str, ...] = ()  # interrupted writes of other runs, finished or removed
-    switch: str = ONE_TRANSACTION  # ONE_TRANSACTION, THROUGH_THE_RUN (too big for the server), "in place"
+    switch: str = THROUGH_THE_RUN  # THROUGH_THE_RUN (a new run), "in place" (`assign` rewrote the current one)
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per phase
 
 
@@ -85,6 +87,7 @@ class RunFolder:
     users: int
     assignments_sha: str  # SHA-256 of assignments.parquet: tells a rewrite by `shopgraph assign`
     updated_at: str  # the last `assign_updates[].at` of run.json, else ``at``
+    copied: tuple[tuple[str, str, Any], ...] = ()  # the USER_COPY entries whose column the file has
 
     def key(self, segment_id: int) -> str:
         return segment_key(self.run_id, segment_id)
@@ -92,8 +95,9 @@ class RunFolder:
     def assignment_rows(self, start: int = 0, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[list[dict[str, Any]]]:
         """Batches of assignment rows from row ``start`` on, in the file's order."""
         parquet = pq.ParquetFile(self.path / "assignments.parquet")
+        columns = list(dict.fromkeys([*ASSIGNMENT_COLUMNS, *(c for c, _, _ in self.copied)]))
         seen = 0
-        for record_batch in parquet.iter_batches(batch_size=batch_size, columns=list(ASSIGNMENT_COLUMNS)):
+        for record_batch in parquet.iter_batches(batch_size=batch_size, columns=columns):
             if seen + record_batch.num_rows <= start:
                 seen += record_batch.num_rows
                 continue
@@ -104,6 +108,35 @@ class RunFolder:
                 row["segment_key"] = self.key(row["segment_id"])
                 row["low_confidence"] = bool(row["low_confidence"])
             yield rows
+
+    def segment_batches(
+        self, start: int = 0, batch_size: int = DEFAULT_BATCH_SIZE, copy: bool = False
+    ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """``(rows done after it, groups)`` per batch from row ``start`` on, one group per segment:
+        ``{segment_key, user_ids, confidence, low_confidence}`` aligned lists, or with ``copy``
+        ``{segment_key, user_ids, <one list per USER_COPY property>}`` (a column the file lacks:
+        no list, so the property is removed). Column lists, a few per batch: cheap to send, and
+        one Segment lookup per group instead of one per row."""
+        fields = [(prop, column) for column, prop, _ in self.copied] if copy else []
+        if not copy:
+            fields = [("confidence", "confidence"), ("low_confidence", "low_confidence")]
+        done = start
+        for rows in self.assignment_rows(start, batch_size):
+            done += len(rows)
+            groups: dict[str, dict[str, Any]] = {}
+            for row in rows:
+                key = row["segment_key"]
+                if key not in groups:
+                    groups[key] = {"segment_key": key, "user_ids": [], **{name: [] for name, _ in fields}}
+                group = groups[key]
+                group["user_ids"].append(row["user_id"])
+                for name, column in fields:
+                    group[name].append(row[column])
+            yield done, list(groups.values())
+
+    def missing_copy(self) -> dict[str, Any]:
+        """The USER_COPY properties of a user the run has no row for (put in segment 0)."""
+        return {prop: default for _, prop, default in self.copied}
 
 
 def segment_key(run_id: str, segment_id: int) -> str:
@@ -212,6 +245,7 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         users,
         sha,
         str(updates[-1]["at"]) if updates else str(run["at"]),
+        tuple(entry for entry in USER_COPY if entry[0] in counts["columns"]),
     )
 
 
@@ -352,7 +386,8 @@ def _check_assignments(run_dir: Path) -> dict[str, Any]:
             if sid in named:
                 raise _bad(run_dir, f"gives segment {sid} two names in assignments.parquet")
             named[sid] = name
-    return {"users": int(total), "by_segment": {int(k): int(v) for k, v in by_segment.items()}, "names": named}
+    by_segment = {int(k): int(v) for k, v in by_segment.items()}
+    return {"users": int(total), "by_segment": by_segment, "names": named, "columns": columns}
 
 
 # -- writing ------------------------------------------------------------------------------------
@@ -369,27 +404,20 @@ def write_run(
     run_dir: Path,
     progress: Progress | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    switch_limit: int | None = None,
 ) -> WriteReport:
     """Write the run in ``run_dir`` to Neo4j and make it the current segmentation.
 
-    Analysts never see a mix of two runs: the new run's nodes and relationships are staged
-    invisibly (``current = false``) in batches, the switch (every ``User.segment*`` property
-    and the ``current`` flags) commits as one transaction, and the previous run's
-    ``IN_SEGMENT`` relationships are removed afterwards. Killed at any point, the graph shows
-    the previous run whole; calling ``write_run`` again finishes the job (or, for a different
-    run, first removes what the interrupted write staged). Writing a run that is already
-    current only finishes leftovers and returns its report (``already_current``) — unless
-    ``shopgraph assign`` rewrote its assignments.parquet since (its SHA-256 differs): then the
-    users whose assignment changed are updated in place, batch by batch (same run, so no two
-    runs mix), with ``segmented_at`` = the last ``assign_updates[].at`` of run.json.
-
-    A switch of more users than the server's transaction memory holds (``switch_limit``; by
-    default estimated from its settings, about 100 k users with a 1 GiB heap) is made
-    *through the run* instead: one small transaction flips the ``current`` flags (so every
-    query through ``Segment.current`` / ``IN_SEGMENT`` switches at once), then the User copy
-    (``User.segment*``) is refreshed in batches, each user's ``segment_run`` saying which run
-    its copy comes from; ``SegmentationRun.user_copy`` is ``'refreshing'`` until it ends.
+    No query sees two runs mixed, whatever the number of users: the run's Segment nodes and
+    IN_SEGMENT relationships are staged invisibly in committed batches (a cursor on the run
+    node), then ONE small transaction moves the pointer ``(:CurrentSegmentation {run_id})``
+    (with the ``current`` flags and BECAME/FOLLOWS); the product's queries read the current
+    run through that pointer. Then the User copy (``User.segment*``, ``segment_run`` saying
+    which run it is from) is refreshed in batches and the previous run's IN_SEGMENT retired.
+    Killed at any point, a re-run finishes without redoing committed batches (or, for a
+    different run, first removes what the interrupted write staged). Writing the current run
+    again only finishes leftovers (``already_current``) — unless ``shopgraph assign`` rewrote
+    its assignments.parquet (its SHA-256 differs): then the users whose assignment changed are
+    updated in place, batch by batch (same run, so no two runs mix).
 
     Raises ``ShopgraphError`` (one line) for a run folder that is incomplete or inconsistent
     (a user assigned twice, a segment id without a profile, a confidence outside 0..1 …).
@@ -407,17 +435,38 @@ def write_run(
         if this and this["current"]:
             written = _finish_current(db, folder, this, same_file, batch_size, report, cleaned, seconds)
         else:
-            started = time.perf_counter()
-            resumed, staged_members = _stage_run(db, folder, this, same_file, batch_size, report)
-            seconds["stage"] = time.perf_counter() - started
-            previous, mode = _make_current(db, folder, staged_members, batch_size, switch_limit, report, seconds)
-            started = time.perf_counter()
-            if previous:
-                _retire(db, previous, report)
-            seconds["retire"] = time.perf_counter() - started
-            written = _report(db, folder, previous, resumed, False, cleaned, seconds, mode)
+            written = _write_new_run(db, folder, this, same_file, batch_size, report, cleaned, seconds)
         write_likely_segments(db, folder, batch_size)
         return written
+
+
+def _write_new_run(
+    db: QueryRunner,
+    folder: RunFolder,
+    this: Mapping[str, Any] | None,
+    same_file: bool,
+    batch_size: int,
+    report: Progress,
+    cleaned: tuple[str, ...],
+    seconds: dict[str, float],
+) -> WriteReport:
+    """Stage the run, switch the pointer to it, copy it onto its users, retire the previous run."""
+    started = time.perf_counter()
+    resumed = _stage_run(db, folder, this, same_file, batch_size, report)
+    seconds["stage"] = time.perf_counter() - started
+    started = time.perf_counter()
+    previous = _switch(db, folder, report)
+    if previous:  # queries that read the previous run finish it whole before the copy deletes it
+        _wait_for_readers(db, db.run("segments/server_time")[0]["now"])
+    seconds["switch"] = time.perf_counter() - started
+    started = time.perf_counter()
+    _copy_users(db, folder, 0, batch_size, report)
+    seconds["copy"] = time.perf_counter() - started
+    started = time.perf_counter()
+    if previous:
+        _retire(db, previous, report)
+    seconds["retire"] = time.perf_counter() - started
+    return _report(db, folder, previous, resumed, False, cleaned, seconds, THROUGH_THE_RUN)
 
 
 def _finish_current(
@@ -440,9 +489,7 @@ def _finish_current(
     if not copied:  # killed while copying the run onto the users: finish the copy
         _copy_users(db, folder, this["users_copied"], batch_size, report)
         seconds["copy"] = time.perf_counter() - started
-    return _report(
-        db, folder, None, not copied, copied, cleaned, seconds, ONE_TRANSACTION if copied else THROUGH_THE_RUN
-    )
+    return _report(db, folder, None, not copied, copied, cleaned, seconds, THROUGH_THE_RUN)
 
 
 def _stage_run(
@@ -452,9 +499,8 @@ def _stage_run(
     same_file: bool,
     batch_size: int,
     report: Progress,
-) -> tuple[bool, int]:
-    """Stage the run invisibly (resuming an interrupted staging of the same file); returns whether it
-    resumed and how many IN_SEGMENT it staged."""
+) -> bool:
+    """Stage the run invisibly (resuming an interrupted staging of the same file); returns whether it resumed."""
     restart = this is not None and this["state"] == "staging" and not same_file
     if restart:  # the folder changed since the interrupted write: what it staged is stale
         db.run("segments/retire_memberships", run_id=folder.run_id)
@@ -463,10 +509,9 @@ def _stage_run(
     db.run("segments/merge_segments", run_id=folder.run_id, segments=folder.segments)
     db.run("segments/merge_prefers_categories", rows=folder.prefers_categories)
     db.run("segments/merge_prefers_brands", rows=folder.prefers_brands)
-    _stage_members(db, folder, begun["staged_rows"], batch_size, report)
+    _write_batches(db, "segments/stage_members", "stage", folder, begun["staged_rows"], batch_size, report)
     db.run("segments/stage_missing", run_id=folder.run_id, zero_key=folder.key(0))
-    staged = db.run("segments/count_members", run_id=folder.run_id)[0]
-    return resumed, staged["members"]
+    return resumed
 
 
 def write_likely_segments(db: QueryRunner, folder: RunFolder, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
@@ -490,156 +535,54 @@ def write_likely_segments(db: QueryRunner, folder: RunFolder, batch_size: int = 
                 }
                 for u, sid, c in frame.iloc[start : start + batch_size].itertuples(index=False)
             ]
-            written += db.run("segments/set_likely", rows=rows, stamp=folder.assignments_sha, clear=False)[0]["written"]
-    db.run("segments/set_likely", rows=[], stamp=folder.assignments_sha, clear=True)
+            written += db.run("segments/set_likely", rows=rows, stamp=folder.assignments_sha)[0]["written"]
+    while db.run("segments/clear_likely", stamp=folder.assignments_sha, limit=batch_size)[0]["cleared"]:
+        pass
     return written
 
 
-def _make_current(
-    db: QueryRunner,
-    folder: RunFolder,
-    staged_members: int,
-    batch_size: int,
-    switch_limit: int | None,
-    report: Progress,
-    seconds: dict[str, float],
-) -> tuple[str | None, str]:
-    """Switch to the run in one transaction when the server can hold it, else through the run (the flags,
-    then the User copy in batches); returns the run that was current before and how it switched."""
-    started = time.perf_counter()
-    limit = switch_capacity(db) if switch_limit is None else switch_limit
-    mode, previous = THROUGH_THE_RUN, None
-    if limit is None or staged_members <= limit:
-        try:
-            previous = _switch(db, folder, batch_size, report)
-            mode = ONE_TRANSACTION
-        except TransientError as exc:  # the server's transaction memory ran out: nothing was committed
-            if not any(code in str(exc.code) for code in MEMORY_ERRORS):
-                raise
-    if mode == THROUGH_THE_RUN:
-        previous = _switch_flags(db, folder)
-        seconds["switch"] = time.perf_counter() - started
-        started = time.perf_counter()
-        _copy_users(db, folder, 0, batch_size, report)
-        seconds["copy"] = time.perf_counter() - started
-    else:
-        seconds["switch"] = time.perf_counter() - started
-    return previous, mode
+def _write_batches(
+    db: QueryRunner, name: str, phase: str, folder: RunFolder, start: int, batch_size: int, report: Progress
+) -> None:  # phase "stage" sends the IN_SEGMENT values, "copy" the USER_COPY ones
+    """Send the run's assignments from row ``start`` to ``name`` in batches, each committed with the
+    run's cursor for ``phase`` (``$upto``), so that a re-run goes on after the last committed one."""
+    statement = cypher.query(name)
+    params = {"run_id": folder.run_id, "at": folder.at}
 
+    def write(tx, groups, upto):
+        tx.run(statement, {**params, "groups": groups, "upto": upto}).consume()
 
-def parse_size(text: str) -> int:
-    """Bytes in a Neo4j size setting such as ``716.80MiB``, ``1.00GiB`` or ``0B``."""
-    match = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?)(i?B)?\s*", text or "", flags=re.IGNORECASE)
-    if not match:
-        raise ValueError(f"not a size: {text!r}")
-    power = " KMGT".index(match.group(2).upper() or " ")
-    return int(float(match.group(1)) * 1024**power)
-
-
-def switch_capacity(db: QueryRunner) -> int | None:
-    """How many users the one switch transaction can take on this server (None: no known limit).
-
-    From the transaction memory limits (``dbms.memory.transaction.total.max``,
-    ``db.memory.transaction.max``; 0 = none) or else 70 % of the heap, times
-    :data:`SWITCH_HEADROOM`, over :data:`SWITCH_BYTES_PER_USER`.
-    """
-    try:
-        rows = db.run("segments/transaction_memory")
-        sizes = {row["name"]: parse_size(row["value"]) for row in rows}
-    except Exception:
-        return None
-    limits = [v for k, v in sizes.items() if k != "server.memory.heap.max_size" and v > 0]
-    if not limits and sizes.get("server.memory.heap.max_size"):
-        limits = [int(0.7 * sizes["server.memory.heap.max_size"])]
-    return int(min(limits) * SWITCH_HEADROOM / SWITCH_BYTES_PER_USER) if limits else None
-
-
-def _clean_leftovers(
-    db: QueryRunner, states: Mapping[str, Mapping[str, Any]], run_id: str, report: Progress
-) -> Iterator[str]:
-    """Finish retiring runs a killed write left ``retiring``; remove other runs left ``staging``."""
-    for other, state in states.items():
-        if state["current"]:
-            continue
-        if state["state"] == "retiring":
-            _retire(db, other, report)
-            yield other
-        elif state["state"] == "staging" and other != run_id:
-            report("clean", 0, 1)
-            db.run("segments/retire_memberships", run_id=other)
-            db.run("segments/drop_staged_run", run_id=other)  # a run that was never current goes …
-            db.run("segments/finish_retire", run_id=other)  # … one that was current once stays as history
-            report("clean", 1, 1)
-            yield other
-
-
-def _stage_members(db: QueryRunner, folder: RunFolder, start: int, batch_size: int, report: Progress) -> None:
-    statement = cypher.query("segments/stage_members")
-
-    def write(tx, rows, upto):
-        tx.run(statement, {"run_id": folder.run_id, "rows": rows, "upto": upto}).consume()
-
-    done = start
-    report("stage", done, folder.users)
+    report(phase, start, folder.users)
     with db.driver.session(database=db.database) as session:
-        for rows in folder.assignment_rows(start, batch_size):
-            done += len(rows)
-            session.execute_write(
-                write,
-                [{k: r[k] for k in ("user_id", "segment_key", "confidence", "low_confidence")} for r in rows],
-                done,
-            )
-            report("stage", done, folder.users)
+        for done, groups in folder.segment_batches(start, batch_size, copy=phase == "copy"):
+            session.execute_write(write, groups, done)
+            report(phase, done, folder.users)
 
 
-USER_FIELDS = ("user_id", "segment_id", "segment", "segment_fr", "confidence", "low_confidence")
-
-
-def _switch(db: QueryRunner, folder: RunFolder, batch_size: int, report: Progress) -> str | None:
-    """The one transaction that makes the run current; returns the run that was current before."""
-    users = cypher.query("segments/switch_users")
-    params = {"run_id": folder.run_id, "at": folder.at, "zero_key": folder.key(0)}
-    done = 0
-    report("switch", done, folder.users)
+def _switch(db: QueryRunner, folder: RunFolder, report: Progress) -> str | None:
+    """The one small transaction that makes the run current, whatever its size: the pointer, the
+    ``current`` flags, BECAME and FOLLOWS. Returns the run that was current before."""
+    report("switch", 0, 1)
     with db.driver.session(database=db.database) as session, session.begin_transaction() as tx:
-        for rows in folder.assignment_rows(0, batch_size):
-            tx.run(users, {**params, "rows": [{k: r[k] for k in USER_FIELDS} for r in rows]}).consume()
-            done += len(rows)
-            report("switch", done, folder.users)
-        tx.run(cypher.query("segments/switch_missing_users"), params).consume()
         tx.run(cypher.query("segments/merge_migration"), {"rows": folder.migration}).consume()
-        previous = tx.run(cypher.query("segments/switch_current"), {**params, "user_copy": "done"}).data()
+        previous = tx.run(cypher.query("segments/switch_current"), {"run_id": folder.run_id}).data()
+        report("switch", 1, 1)  # sent, not yet committed
         tx.commit()
     return previous[0]["previous_run_id"] if previous else None
 
 
-def _switch_flags(db: QueryRunner, folder: RunFolder) -> str | None:
-    """The small switch transaction of a run too big for one: flags, FOLLOWS, BECAME; the User copy follows."""
-    with db.driver.session(database=db.database) as session, session.begin_transaction() as tx:
-        tx.run(cypher.query("segments/merge_migration"), {"rows": folder.migration}).consume()
-        previous = tx.run(
-            cypher.query("segments/switch_current"), {"run_id": folder.run_id, "user_copy": "refreshing"}
-        ).data()
-        tx.commit()
-    return previous[0]["previous_run_id"] if previous else None
+def _wait_for_readers(db: QueryRunner, since: str, patience: float = READERS_PATIENCE) -> None:
+    """Wait (at most ``patience`` seconds) until no transaction that started before ``since`` is open."""
+    deadline = time.monotonic() + patience
+    while db.run("segments/readers_before", since=since)[0]["open"] and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def _copy_users(db: QueryRunner, folder: RunFolder, start: int, batch_size: int, report: Progress) -> None:
-    """Copy the current run onto its users in batches from row ``start``, each batch with its cursor."""
-    users, advance = cypher.query("segments/switch_users"), cypher.query("segments/advance_user_copy")
-    params = {"run_id": folder.run_id, "at": folder.at, "zero_key": folder.key(0)}
-
-    def write(tx, rows, upto):
-        tx.run(users, {**params, "rows": rows}).consume()
-        tx.run(advance, {"run_id": folder.run_id, "upto": upto}).consume()
-
-    done = start
-    report("copy", done, folder.users)
-    with db.driver.session(database=db.database) as session:
-        for rows in folder.assignment_rows(start, batch_size):
-            done += len(rows)
-            session.execute_write(write, [{k: r[k] for k in USER_FIELDS} for r in rows], done)
-            report("copy", done, folder.users)
+    """Copy the current run onto its users (USER_COPY) in batches from row ``start``, each with its cursor;
+    then the users the run has no row for."""
+    _write_batches(db, "segments/copy_users", "copy", folder, start, batch_size, report)
+    params = {"run_id": folder.run_id, "at": folder.at, "zero_key": folder.key(0), "copy": folder.missing_copy()}
     db.run("segments/copy_missing_users", **params)
     db.run("segments/finish_user_copy", run_id=folder.run_id)
 
@@ -651,29 +594,45 @@ def _refresh_current(db: QueryRunner, folder: RunFolder, batch_size: int, report
     updated assignment and others their earlier one of the same run.
     """
     statement = cypher.query("segments/refresh_members")
-    fields = (*USER_FIELDS, "segment_key")
+    fields = ("user_id", "segment_id", "segment", "segment_fr", "confidence", "low_confidence", "segment_key")
     done = 0
     report("refresh", done, folder.users)
     db.run("segments/merge_segments", run_id=folder.run_id, segments=folder.segments)
     with db.driver.session(database=db.database) as session:
         for rows in folder.assignment_rows(0, batch_size):
+            batch = [{**{k: r[k] for k in fields}, **{p: r[c] for c, p, _ in folder.copied}} for r in rows]
             session.execute_write(
-                lambda tx, rows=rows: tx.run(
-                    statement,
-                    {
-                        "run_id": folder.run_id,
-                        "at": folder.updated_at,
-                        "rows": [{k: r[k] for k in fields} for r in rows],
-                    },
+                lambda tx, batch=batch: tx.run(
+                    statement, {"run_id": folder.run_id, "at": folder.updated_at, "rows": batch}
                 ).consume()
             )
             done += len(rows)
             report("refresh", done, folder.users)
     params = {"run_id": folder.run_id, "at": folder.updated_at, "zero_key": folder.key(0)}
     db.run("segments/stage_missing", **params)
-    db.run("segments/copy_missing_users", **params)
+    db.run("segments/copy_missing_users", **params, copy=folder.missing_copy())
     db.run("segments/finish_user_copy", run_id=folder.run_id)
     db.run("segments/set_assignments_sha", run_id=folder.run_id, sha=folder.assignments_sha)
+
+
+def _clean_leftovers(
+    db: QueryRunner, states: Mapping[str, Mapping[str, Any]], run_id: str, report: Progress
+) -> Iterator[str]:
+    """Finish retiring runs a killed write left ``retiring``; remove other runs left ``staging``."""
+    for other, state in states.items():
+        if state["current"]:
+            continue
+        if state["state"] == "retiring":  # killed after a switch: queries begun before may still read it
+            _wait_for_readers(db, db.run("segments/server_time")[0]["now"])
+            _retire(db, other, report)
+            yield other
+        elif state["state"] == "staging" and other != run_id:
+            report("clean", 0, 1)
+            db.run("segments/retire_memberships", run_id=other)
+            db.run("segments/drop_staged_run", run_id=other)  # a run that was never current goes …
+            db.run("segments/finish_retire", run_id=other)  # … one that was current once stays as history
+            report("clean", 1, 1)
+            yield other
 
 
 def _retire(db: QueryRunner, run_id: str, report: Progress) -> None:

@@ -6,9 +6,13 @@
 // @cost: global
 // $min_rfm_m: monetary RFM score at least (int 1..5; 5 = top fifth of spend); $min_recency_days: no event
 // at all in the last this many days of the data (float); $limit (int).
+OPTIONAL MATCH (pointer:CurrentSegmentation)
+WITH pointer.run_id AS current_run
 MATCH (u:User)
 WHERE u.rfm_m >= $min_rfm_m AND u.recency_days >= $min_recency_days
-RETURN u.user_id AS user_id, u.segment AS segment, u.total_spent AS total_spent, u.n_orders AS n_orders,
+RETURN u.user_id AS user_id,
+       [(u)-[:IN_SEGMENT]->(x:Segment {run_id: current_run}) | x.name][0] AS segment,
+       u.total_spent AS total_spent, u.n_orders AS n_orders,
        u.rfm_code AS rfm_code, u.recency_days AS recency_days
 ORDER BY total_spent DESC, user_id
 LIMIT $limit

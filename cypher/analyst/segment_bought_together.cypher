@@ -7,7 +7,8 @@
 // @cost: per-segment
 // $segment: English or French current segment name (string); $min_customers: smallest number of customers
 // who bought both (int); $limit (int). "Together" means by the same customer, at any time in the data.
-MATCH (s:Segment {current: true})
+MATCH (pointer:CurrentSegmentation)
+MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 WHERE s.name = $segment OR s.name_fr = $segment
 MATCH (s)<-[:IN_SEGMENT]-(u:User)-[:PURCHASED]->(a:Product)
 MATCH (u)-[:PURCHASED]->(b:Product)

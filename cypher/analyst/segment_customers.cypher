@@ -7,7 +7,8 @@
 // @cost: per-segment
 // $segment: English or French name of a current segment (string); $max_recency_days: last seen at most
 // this many days before the end of the data (float); $min_spent: total_spent at least (float); $limit (int).
-MATCH (s:Segment {current: true})
+MATCH (pointer:CurrentSegmentation)
+MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 WHERE s.name = $segment OR s.name_fr = $segment
 MATCH (s)<-[m:IN_SEGMENT]-(u:User)
 WHERE u.recency_days <= $max_recency_days AND coalesce(u.total_spent, 0.0) >= $min_spent

@@ -2,9 +2,10 @@
 // @returns: previous_run, current_run, from_segment, to_segment, customers (who moved from → to),
 //   share_of_from (customers / all customers of the previous segment that are in the current run); biggest flows first
 // @cost: global
-// Parameters: none. Reads (:SegmentationRun {current: true})-[:FOLLOWS]->(previous run) and the
+// Parameters: none. Reads the current run (the :CurrentSegmentation pointer)-[:FOLLOWS]->(previous run) and the
 // (:Segment)-[:BECAME {users}]->(:Segment) counts between their segments; no rows when there is no previous run.
-MATCH (cur:SegmentationRun {current: true})-[:FOLLOWS]->(prev:SegmentationRun)
+MATCH (pointer:CurrentSegmentation)
+MATCH (cur:SegmentationRun {run_id: pointer.run_id})-[:FOLLOWS]->(prev:SegmentationRun)
 MATCH (prev)-[:HAS_SEGMENT]->(a:Segment)-[flow:BECAME]->(b:Segment)<-[:HAS_SEGMENT]-(cur)
 WITH prev, cur, a, b, flow.users AS customers
 WITH prev, cur, a, collect({b: b, n: customers}) AS flows, sum(customers) AS from_total

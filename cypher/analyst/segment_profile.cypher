@@ -5,7 +5,8 @@
 //   avg_price_index_bought, avg_n_events (averages over the segment's customers; missing metrics skipped)
 // @cost: per-segment
 // $segment: the English or French segment name of the current run (string).
-MATCH (s:Segment {current: true})
+MATCH (pointer:CurrentSegmentation)
+MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 WHERE s.name = $segment OR s.name_fr = $segment
 MATCH (s)<-[:IN_SEGMENT]-(u:User)
 RETURN s.name AS segment, s.description AS description, s.traits AS traits, s.actions AS actions,

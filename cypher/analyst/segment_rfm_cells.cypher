@@ -3,7 +3,8 @@
 // @returns: rfm_code (null = never bought), customers, share (of the segment's customers); biggest cells first
 // @cost: per-segment
 // $segment: English or French current segment name (string).
-MATCH (s:Segment {current: true})
+MATCH (pointer:CurrentSegmentation)
+MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 WHERE s.name = $segment OR s.name_fr = $segment
 MATCH (s)<-[:IN_SEGMENT]-(u:User)
 WITH u.rfm_code AS rfm_code, count(*) AS customers

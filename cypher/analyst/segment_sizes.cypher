@@ -2,9 +2,10 @@
 // @returns: segment_id, segment, customers, share (of all segmented customers), buyers, conversion
 //   (buyers / customers), revenue (sum of User.total_spent), revenue_share; largest segment first
 // @cost: global
-// Parameters: none. Reads the current segmentation (Segment.current = true) through IN_SEGMENT;
+// Parameters: none. Reads the current run (the :CurrentSegmentation pointer) through IN_SEGMENT;
 // a buyer is a customer with n_orders > 0.
-MATCH (s:Segment {current: true})
+MATCH (pointer:CurrentSegmentation)
+MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 CALL (s) {
   MATCH (s)<-[:IN_SEGMENT]-(u:User)
   RETURN count(u) AS customers, count(CASE WHEN u.n_orders > 0 THEN 1 END) AS buyers,

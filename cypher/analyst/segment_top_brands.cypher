@@ -7,7 +7,8 @@
 // @cost: per-segment
 // $segment: English or French current segment name (string); $min_purchases: ignore brands with fewer
 // segment pairs (int); $limit (int). Products without a brand are left out of both shares' numerators only.
-MATCH (s:Segment {current: true})
+MATCH (pointer:CurrentSegmentation)
+MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 WHERE s.name = $segment OR s.name_fr = $segment
 MATCH (s)<-[:IN_SEGMENT]-(:User)-[:PURCHASED]->(p:Product)
 OPTIONAL MATCH (p)-[:OF_BRAND]->(b:Brand)

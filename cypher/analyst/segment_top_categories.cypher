@@ -7,7 +7,8 @@
 // @cost: per-segment
 // $segment: English or French current segment name (string); $min_purchases: ignore categories with fewer
 // segment pairs (int); $limit (int). A purchase pair is one (:User)-[:PURCHASED]->(:Product) relationship.
-MATCH (s:Segment {current: true})
+MATCH (pointer:CurrentSegmentation)
+MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 WHERE s.name = $segment OR s.name_fr = $segment
 MATCH (s)<-[:IN_SEGMENT]-(:User)-[:PURCHASED]->(:Product)-[:IN_CATEGORY]->(c:Category)
 WITH c, count(*) AS purchases

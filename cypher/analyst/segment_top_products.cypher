@@ -7,7 +7,8 @@
 // @cost: per-segment
 // $segment: English or French current segment name (string); $min_buyers: ignore products fewer segment
 // customers bought (int); $limit (int). A buyer is a customer with a PURCHASED relationship.
-MATCH (s:Segment {current: true})
+MATCH (pointer:CurrentSegmentation)
+MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 WHERE s.name = $segment OR s.name_fr = $segment
 MATCH (s)<-[:IN_SEGMENT]-(u:User)
 WHERE EXISTS { (u)-[:PURCHASED]->() }

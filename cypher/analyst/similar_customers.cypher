@@ -6,11 +6,13 @@
 // @cost: per-customer
 // $user_id: stored pseudonym (int); $k: how many neighbours (int). Needs User.embedding and the vector
 // index `user_embedding` (written by graph/vectors.py); no rows when the customer has no vector.
+OPTIONAL MATCH (pointer:CurrentSegmentation)
+WITH pointer.run_id AS current_run
 MATCH (u:User {user_id: $user_id})
 WHERE u.embedding IS NOT NULL
 CALL db.index.vector.queryNodes('user_embedding', $k + 1, u.embedding) YIELD node, score
-WITH u, node, score
+WITH current_run, u, node, score
 WHERE node <> u
-RETURN node.user_id AS user_id, node.segment AS segment, score
+RETURN node.user_id AS user_id, [(node)-[:IN_SEGMENT]->(x:Segment {run_id: current_run}) | x.name][0] AS segment, score
 ORDER BY score DESC, user_id
 LIMIT $k

@@ -1,6 +1,8 @@
 // A small neighbourhood of one current segment: 25 of its customers, and the categories and brands it prefers.
 // Parameters: $name, a segment's English name, e.g. 'Window shoppers' (in Browser: :param name => 'Window shoppers').
-MATCH (s:Segment {current: true, name: $name})
+MATCH (pointer:CurrentSegmentation)
+MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
+WHERE s.name = $name
 CALL (s) {
   MATCH member = (:User)-[:IN_SEGMENT]->(s)
   WITH member LIMIT 25

@@ -1,6 +1,7 @@
 // The current segmentation at a glance: its run, each segment, up to 10 of its customers and what it prefers.
 // Parameters: none.
-MATCH link = (:SegmentationRun {current: true})-[:HAS_SEGMENT]->(s:Segment {current: true})
+MATCH (pointer:CurrentSegmentation)
+MATCH link = (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 CALL (s) {
   MATCH member = (:User)-[:IN_SEGMENT]->(s)
   WITH member LIMIT 10

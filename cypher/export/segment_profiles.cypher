@@ -3,7 +3,8 @@
 // Returns per segment: segment_id, name, name_fr, description, customers, buyers, revenue, avg_total_spent,
 // avg_n_orders, avg_recency_days, avg_purchase_rate, avg_promo_share, avg_order_value (over buyers),
 // preferences = [{kind: 'category'|'brand', name, lift, customers (of the segment who bought in it)}].
-MATCH (s:Segment {current: true})
+MATCH (pointer:CurrentSegmentation)
+MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 CALL (s) {
   OPTIONAL MATCH (s)<-[:IN_SEGMENT]-(u:User)
   RETURN count(u) AS customers, count(CASE WHEN u.n_orders > 0 THEN 1 END) AS buyers,

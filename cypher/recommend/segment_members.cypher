@@ -2,7 +2,8 @@
 // Parameters: $segment = STRING (English or French name). Returns user_id, segment, segment_id, confidence,
 // top_category, purchased (product ids), interest
 // ([{product_id, category_id, n: views + carts}]); by user_id.
-MATCH (s:Segment {current: true})
+MATCH (pointer:CurrentSegmentation)
+MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 WHERE s.name = $segment OR s.name_fr = $segment
 MATCH (s)<-[m:IN_SEGMENT]-(u:User)
 RETURN u.user_id AS user_id, s.name AS segment, s.segment_id AS segment_id, m.confidence AS confidence,

@@ -3,7 +3,9 @@
 // days before the segment's latest purchase weighs half), $min_buyers = INTEGER, $limit = INTEGER.
 // Never a product whose current price is 0 or missing (data dirt); lift still counts every purchase.
 // Returns product_id, category_id, score, buyers (segment customers who bought it), lift; best first.
-MATCH (:Segment {current: true, segment_id: $segment_id})<-[:IN_SEGMENT]-(u:User)
+MATCH (pointer:CurrentSegmentation)
+MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment {segment_id: $segment_id})
+MATCH (s)<-[:IN_SEGMENT]-(u:User)
 WHERE EXISTS { (u)-[:PURCHASED]->() }
 WITH collect(u) AS segment_buyers
 CALL () { MATCH (b:User) WHERE EXISTS { (b)-[:PURCHASED]->() } RETURN count(b) AS all_buyer_count }

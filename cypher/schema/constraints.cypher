@@ -11,9 +11,10 @@ DROP CONSTRAINT segment_id_unique IF EXISTS;
 CREATE CONSTRAINT segment_key_unique IF NOT EXISTS FOR (s:Segment) REQUIRE s.segment_key IS UNIQUE;
 CREATE CONSTRAINT segmentation_run_id_unique IF NOT EXISTS FOR (r:SegmentationRun) REQUIRE r.run_id IS UNIQUE;
 CREATE CONSTRAINT ingested_file_sha_unique IF NOT EXISTS FOR (f:IngestedFile) REQUIRE f.sha256 IS UNIQUE;
-// `MATCH (u:User {segment: $name})`, users of one run, the current segmentation.
+// `MATCH (u:User {segment: $name})`, the current segmentation.
 CREATE INDEX user_segment IF NOT EXISTS FOR (u:User) ON (u.segment);
-CREATE INDEX user_segment_run IF NOT EXISTS FOR (u:User) ON (u.segment_run);
+// No index on User.segment_run: one value for nearly every user, and updating it cost the User copy.
+DROP INDEX user_segment_run IF EXISTS;
 CREATE INDEX segment_current IF NOT EXISTS FOR (s:Segment) ON (s.current);
 CREATE INDEX segmentation_run_current IF NOT EXISTS FOR (r:SegmentationRun) ON (r.current);
 // The likely segment below the threshold: --include-likely's members, and the stale ones set_likely clears.

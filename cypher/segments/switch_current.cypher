@@ -1,7 +1,12 @@
-// The switch of the current run (inside the one switch transaction, or alone when the User copy follows in
-// batches): the run becomes current, the previous current run (if any) starts retiring, FOLLOWS links them.
-// Parameters: $run_id, $user_copy ('done' or 'refreshing'). Returns the previous run id (null for the first).
+// The switch, ONE small transaction whatever the number of users: the pointer (:CurrentSegmentation {run_id})
+// that every product query reads the current run through is moved to the run (one property of one node), the
+// `current` flags of both runs and their segments follow (kept for hand-written Browser queries), the previous
+// run starts retiring, FOLLOWS links them, and the User copy starts ('refreshing', cursor 0).
+// Parameters: $run_id. Returns the previous run id (null for the first).
 MATCH (new:SegmentationRun {run_id: $run_id})
+MERGE (pointer:CurrentSegmentation)
+SET pointer.run_id = $run_id, pointer.switched_at = datetime()
+WITH new
 OPTIONAL MATCH (old:SegmentationRun)
 WHERE old.current AND old.run_id <> $run_id
 CALL (old) {
@@ -16,7 +21,7 @@ CALL (new, old) {
   MERGE (new)-[:FOLLOWS]->(old)
 }
 SET new.current = true, new.state = 'current', new.switched_at = datetime(),
-    new.user_copy = $user_copy, new.users_copied = 0
+    new.user_copy = 'refreshing', new.users_copied = 0
 WITH new, old
 MATCH (new)-[:HAS_SEGMENT]->(s:Segment)
 SET s.current = true

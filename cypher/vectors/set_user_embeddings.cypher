@@ -1,6 +1,7 @@
 // Sets User.embedding (list of floats) and the stamp of the vector file on existing users; others are skipped.
-// Parameters: $rows = [{user_id: INTEGER, vector: LIST<FLOAT>}], $stamp = STRING (identifies this write).
-UNWIND $rows AS row
-MATCH (u:User {user_id: row.user_id})
-SET u.embedding = row.vector, u.embedding_at = $stamp
+// Parameters: $user_ids = LIST<INTEGER>, $vectors = LIST<LIST<FLOAT>> (aligned column lists: cheap to send),
+// $stamp = STRING (identifies this write).
+UNWIND range(0, size($user_ids) - 1) AS i
+MATCH (u:User {user_id: $user_ids[i]})
+SET u.embedding = $vectors[i], u.embedding_at = $stamp
 RETURN count(u) AS matched

@@ -50,6 +50,7 @@ def segmented_graph(db: QueryRunner) -> Iterator[QueryRunner]:
         """
         CREATE (run:SegmentationRun {run_id: $run, current: true, at: datetime(), k: size($segments),
                                      method: 'test fixture', threshold: 5})
+        MERGE (pointer:CurrentSegmentation) SET pointer.run_id = $run
         WITH run
         UNWIND $segments AS seg
         CREATE (run)-[:HAS_SEGMENT]->(s:Segment {segment_key: seg.segment_key, segment_id: seg.segment_id,
@@ -190,7 +191,7 @@ def test_browser_connects_and_shows_the_segments(
     # the guide's parameter command and parameterised query give the same number
     run_in_editor(page, browser_guide(neo4j_settings).parameter_command, ":param")
     size_query = browser_query("browser/segment_size").text
-    frame = run_in_editor(page, size_query, "RETURN count(u)")
+    frame = run_in_editor(page, size_query, "RETURN COUNT")
     expect(frame.locator("td[role=cell]")).to_have_text([str(expected)], timeout=TIMEOUT_MS)
 
     # the shipped style loads without a parse error

@@ -1,5 +1,6 @@
-"""Killing the segment write-back (kill -9) while it stages or switches leaves the previous run whole;
-running it again gives exactly the new run, as a write that was never interrupted does."""
+"""Killing the segment write-back (kill -9) while it stages leaves the previous run whole, killed after the switch
+the new run whole; a reader of the product's queries never sees two runs mixed; running it again gives exactly
+the new run, as a write that was never interrupted does."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from pathlib import Path
-
-import pytest
 
 from graph.connection import QueryRunner
 from graph.schema import reset_database
@@ -39,8 +40,7 @@ def say(phase, done, total):
     print(phase, done, flush=True)
 
 with connect() as db:
-    write_run(db, Workspace.from_env(), Path(sys.argv[1]), progress=say, batch_size=int(sys.argv[2]),
-              switch_limit=int(sys.argv[3]) if sys.argv[3] != "auto" else None)
+    write_run(db, Workspace.from_env(), Path(sys.argv[1]), progress=say, batch_size=int(sys.argv[2]))
 """
 
 
@@ -57,11 +57,10 @@ def _without_switch_time(dump: tuple[list, list]) -> tuple[list, list]:
     )
 
 
-def _kill_write_during(run_dir: Path, phase: str, after_rows: int, switch_limit: int | None = None) -> None:
+def _kill_write_during(run_dir: Path, phase: str, after_rows: int) -> None:
     """Run write_run in a subprocess and SIGKILL it once ``phase`` has done ``after_rows`` rows."""
-    limit = "auto" if switch_limit is None else str(switch_limit)
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRITE, str(run_dir), str(BATCH), limit],
+        [sys.executable, "-c", WRITE, str(run_dir), str(BATCH)],
         env=os.environ.copy(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -82,9 +81,8 @@ def _kill_write_during(run_dir: Path, phase: str, after_rows: int, switch_limit:
     assert killed, f"write_run ended before it could be killed: {stderr!r}"
 
 
-@pytest.mark.parametrize("phase", ["stage", "switch"])
-def test_kill_9_leaves_the_previous_run_then_rerun_equals_a_clean_write(
-    db: QueryRunner, workspace: Workspace, phase: str
+def test_kill_9_in_the_stage_leaves_the_previous_run_then_rerun_equals_a_clean_write(
+    db: QueryRunner, workspace: Workspace
 ) -> None:
     make_graph(db, USERS)
     users = list(range(1, USERS + 1))
@@ -93,14 +91,11 @@ def test_kill_9_leaves_the_previous_run_then_rerun_equals_a_clean_write(
     write_run(db, workspace, run_a)
     before = graph_view(db)
 
-    _kill_write_during(run_b, phase, after_rows=USERS // 2)
+    _kill_write_during(run_b, "stage", after_rows=USERS // 2)
     staged = db.run_text(
         "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.state AS state, r.staged_rows AS rows", {"r": RUN_B}
     )
-    if phase == "stage":  # killed half-way through staging
-        assert staged and staged[0]["state"] == "staging" and 0 < staged[0]["rows"] < USERS
-    else:  # killed inside the switch transaction: everything was staged
-        assert staged == [{"state": "staging", "rows": USERS}]
+    assert staged and staged[0]["state"] == "staging" and 0 < staged[0]["rows"] < USERS  # killed half-way
     assert graph_view(db) == before
     assert_shows_exactly(db, run_a, finished=False)  # B's staged IN_SEGMENT exist, to segments not current
 
@@ -117,14 +112,14 @@ def test_kill_9_leaves_the_previous_run_then_rerun_equals_a_clean_write(
 
 
 def test_kill_9_during_the_user_copy_of_a_big_run_then_rerun_finishes(db: QueryRunner, workspace: Workspace) -> None:
-    """A run too big for one switch transaction (here: switch_limit=100) switches through the run."""
+    """Killed after the switch: the pointer names run B, the User copy lags and says so."""
     make_graph(db, USERS)
     users = list(range(1, USERS + 1))
     run_a = make_run(workspace.home, RUN_A, users, seed=1)
     run_b = make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A, segment_ids=(0, 1, 2, 3))
     write_run(db, workspace, run_a)
 
-    _kill_write_during(run_b, "copy", after_rows=USERS // 2, switch_limit=100)
+    _kill_write_during(run_b, "copy", after_rows=USERS // 2)
     view = graph_view(db)  # through Segment.current and IN_SEGMENT: run B only, one segment per user
     assert view["runs"] == [RUN_B] and all(s["key"].startswith(RUN_B + "/") for s in view["current"])
     assert [link["id"] for link in view["links"]] == users
@@ -135,7 +130,7 @@ def test_kill_9_during_the_user_copy_of_a_big_run_then_rerun_finishes(db: QueryR
     assert copied["copy"] == "refreshing" and USERS // 2 <= copied["n"] < USERS
     assert {u["run"] for u in view["users"]} == {RUN_A, RUN_B}  # the User copy is what lags, and says so
 
-    report = write_run(db, workspace, run_b, switch_limit=100)
+    report = write_run(db, workspace, run_b)
     assert report.resumed and report.switch == "through the run"
     assert_shows_exactly(db, run_b)
     after_crash = _without_switch_time(dump_graph(db))
@@ -143,5 +138,72 @@ def test_kill_9_during_the_user_copy_of_a_big_run_then_rerun_finishes(db: QueryR
     reset_database(db)
     make_graph(db, USERS)
     write_run(db, workspace, run_a)
-    write_run(db, workspace, run_b, switch_limit=100)
+    write_run(db, workspace, run_b)
+    assert _without_switch_time(dump_graph(db)) == after_crash
+
+
+class _Reader(threading.Thread):
+    """Runs the product's queries in a loop while the write-back is killed and re-run; keeps every answer
+    that mixes two runs or shows a run incomplete. User i is in segment (i * seed) % k of a run."""
+
+    def __init__(self, db: QueryRunner, users: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.db, self.users, self.stop = db, users, threading.Event()
+        self.bad: list[str] = []
+        self.seen: list[str] = []
+        self.RUNS = {RUN_A: (1, (0, 1, 2)), RUN_B: (2, (0, 1, 2, 3))}  # (seed, segment ids) as make_run gets them
+
+    def expected(self, run_id: str, user_id: int) -> int:
+        seed, ids = self.RUNS[run_id]
+        return ids[(user_id * seed) % len(ids)]
+
+    def saw(self, query: str, runs: set[str]) -> None:
+        if len(runs) != 1:
+            self.bad.append(f"{query}: answers fit runs {sorted(runs)}")
+        elif not self.seen or self.seen[-1] != next(iter(runs)):
+            self.seen.append(next(iter(runs)))
+
+    def run(self) -> None:
+        sample = self.users[::7]
+        while not self.stop.is_set():
+            rows = self.db.run("recommend/user_context", user_ids=sample)
+            got = {r["user_id"]: r["segment_id"] for r in rows}
+            self.saw("user_context", {run for run in self.RUNS if all(self.expected(run, u) == got[u] for u in sample)})
+            sizes = {r["segment_id"]: r["customers"] for r in self.db.run("analyst/segment_sizes") if r["customers"]}
+            whole = {run: dict(Counter(self.expected(run, u) for u in self.users)) for run in self.RUNS}
+            self.saw("segment_sizes", {run for run, counts in whole.items() if counts == sizes})
+            names = {r["segment_id"] for r in self.db.run("recommend/current_segments")}
+            self.saw("current_segments", {run for run, (_, ids) in self.RUNS.items() if set(ids) == names})
+
+
+def test_kill_9_mid_stage_and_mid_copy_a_reader_never_sees_two_runs_and_a_rerun_equals_a_clean_write(
+    db: QueryRunner, workspace: Workspace
+) -> None:
+    """The 1 M case of bench/segment_writeback.py --kill-test, at a few thousand users in small batches."""
+    make_graph(db, USERS)
+    users = list(range(1, USERS + 1))
+    run_a = make_run(workspace.home, RUN_A, users, seed=1)
+    run_b = make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A, segment_ids=(0, 1, 2, 3))
+    write_run(db, workspace, run_a)
+    reader = _Reader(db, users)
+    reader.start()
+    try:
+        _kill_write_during(run_b, "stage", after_rows=USERS // 2)
+        _kill_write_during(run_b, "copy", after_rows=USERS // 2)
+        mixed_copy = {u["run"] for u in graph_view(db)["users"]}
+        write_run(db, workspace, run_b)
+        time.sleep(0.5)  # a few more reads of the finished run
+    finally:
+        reader.stop.set()
+        reader.join()
+    assert mixed_copy == {RUN_A, RUN_B}  # the User copy was caught half-way: the product's queries were not
+    assert reader.bad == []
+    assert reader.seen == [RUN_A, RUN_B]
+    assert_shows_exactly(db, run_b)
+    after_crash = _without_switch_time(dump_graph(db))
+
+    reset_database(db)  # the same two runs, never interrupted
+    make_graph(db, USERS)
+    write_run(db, workspace, run_a)
+    write_run(db, workspace, run_b)
     assert _without_switch_time(dump_graph(db)) == after_crash

@@ -112,6 +112,7 @@ def write_segments(
                 "segments": _segments(rid, is_current, assignments),
             },
         )
+    db.run_text("MERGE (p:CurrentSegmentation) SET p.run_id = $rid", {"rid": run_id})  # the current-run pointer
     rows = [
         {
             "user_id": u,

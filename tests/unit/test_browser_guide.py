@@ -88,8 +88,11 @@ def test_guide_for_a_remote_server_uses_its_host(monkeypatch, local_settings: Se
 
 def test_guide_queries_are_the_contract_ones(local_settings: Settings) -> None:
     queries = {q.name: " ".join(q.text.split()) for q in browser_guide(local_settings).queries}
-    assert queries["browser/current_segments"] == "MATCH (s:Segment {current: true}) RETURN s"
-    assert queries["browser/segment_size"] == "MATCH (u:User {segment: $name}) RETURN count(u)"
+    pointer = "MATCH (pointer:CurrentSegmentation) MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->"
+    assert queries["browser/current_segments"] == pointer + "(s:Segment) RETURN s"
+    assert queries["browser/segment_size"] == (
+        pointer + "(s:Segment {name: $name}) RETURN COUNT { (s)<-[:IN_SEGMENT]-(:User) } AS customers"
+    )
     assert "[:IN_SEGMENT]" in queries["browser/segment_neighbourhood"]
     assert all("//" not in text for text in queries.values())
 
@@ -104,8 +107,8 @@ def test_browser_command_prints_url_connection_style_and_queries(local_settings:
         "ve********",
         str(style_path()),
         "--style-command",
-        "MATCH (s:Segment {current: true})",
-        "MATCH (u:User {segment: $name})",
+        "MATCH (pointer:CurrentSegmentation)",
+        "(s:Segment {name: $name})",
         ":param name => 'Window shoppers'",
     ):
         assert expected in result.output, expected

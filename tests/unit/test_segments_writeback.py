@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from segments.writeback import parse_size, read_run_folder, segment_key, switch_capacity
+from segments.writeback import read_run_folder, segment_key
 from shopgraph.errors import ShopgraphError
 from tests.support.writeback_case import RUN_A, RUN_B, make_run
 
@@ -80,35 +80,29 @@ def test_no_folder_says_to_run_segment(tmp_path: Path) -> None:
         read_run_folder(tmp_path / "nope")
 
 
-@pytest.mark.parametrize(
-    ("text", "size"),
-    [("716.80MiB", int(716.8 * 2**20)), ("1.00GiB", 2**30), ("0B", 0), ("512k", 512 * 1024), ("2g", 2 * 2**30)],
-)
-def test_neo4j_sizes_parse(text: str, size: int) -> None:
-    assert parse_size(text) == size
+@pytest.mark.parametrize("start", [0, 5, 7, 19])
+def test_segment_batches_group_every_row_once_by_segment_with_aligned_columns(tmp_path: Path, start: int) -> None:
+    folder = read_run_folder(make_run(tmp_path, RUN_B, list(range(1, 21)), seed=2))
+    expected = {r["user_id"]: r for batch in folder.assignment_rows(start, batch_size=7) for r in batch}
+    seen, upto = [], []
+    for done, groups in folder.segment_batches(start, batch_size=7):
+        upto.append(done)
+        for group in groups:
+            for i, user_id in enumerate(group["user_ids"]):
+                row = expected[user_id]
+                assert group["segment_key"] == row["segment_key"] and group["confidence"][i] == row["confidence"]
+                seen.append(user_id)
+    assert sorted(seen) == sorted(expected) and upto[-1] == 20 and upto == sorted(upto)
+    copies = [g for _, groups in folder.segment_batches(start, 7, copy=True) for g in groups]
+    assert all(set(g) == {"segment_key", "user_ids", "segment_confidence", "segment_low_confidence"} for g in copies)
 
 
-class _Settings:
-    def __init__(self, values: dict[str, str]) -> None:
-        self.values = values
+def test_every_copied_column_is_written_by_each_user_copy_statement() -> None:
+    """USER_COPY is the one list of copied columns: the Cypher that copies must set each of its properties."""
+    import cypher
+    from segments.writeback import USER_COPY
 
-    def run(self, name: str, **params):
-        assert name == "segments/transaction_memory"
-        return [{"name": k, "value": v} for k, v in self.values.items()]
-
-
-def test_switch_capacity_follows_the_server_budget() -> None:
-    default = {
-        "dbms.memory.transaction.total.max": "716.80MiB",
-        "db.memory.transaction.max": "0B",
-        "server.memory.heap.max_size": "1.00GiB",
-    }
-    assert 90_000 < switch_capacity(_Settings(default)) < 110_000  # 100 k committed, 150 k refused (measured)
-    tighter = {**default, "db.memory.transaction.max": "100MiB"}
-    assert switch_capacity(_Settings(tighter)) < switch_capacity(_Settings(default))
-    unlimited = {
-        "dbms.memory.transaction.total.max": "0B",
-        "db.memory.transaction.max": "0B",
-        "server.memory.heap.max_size": "4.00GiB",
-    }
-    assert switch_capacity(_Settings(unlimited)) == int(0.7 * 4 * 2**30 * 0.8 / 6_000)
+    for name in ("segments/copy_users", "segments/copy_missing_users", "segments/refresh_members"):
+        text = cypher.text(name)
+        for _, prop, _ in USER_COPY:
+            assert f"u.{prop} =" in text, (name, prop)
