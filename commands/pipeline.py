@@ -23,6 +23,7 @@ def _run(
     seed: int,
     engine: str = "duckdb",
     spark_master: str | None = None,
+    check_resources: bool = True,
 ) -> None:
     """Expand the files, run the pipeline under one progress display, print what happened."""
     from events.ingest import expand_paths
@@ -47,7 +48,10 @@ def _run(
 
         progress = bar.one_bar("detail", prefix="  ")
 
-        hooks = RunHooks(on_step=on_step, progress=progress)
+        def say(line: str) -> None:
+            console.print(line, highlight=False, soft_wrap=True)
+
+        hooks = RunHooks(on_step=on_step, progress=progress, say=say)
         report = run_pipeline(
             s.workspace,
             db,
@@ -59,6 +63,7 @@ def _run(
                 seed=seed,
                 engine=engine,
                 spark_master=spark_master,
+                check_resources=check_resources,
             ),
             hooks,
         )
@@ -142,12 +147,20 @@ def run_cmd(
     seed: Annotated[int, typer.Option(help="Random seed of the embeddings and the segmentation.")] = 42,
     engine: Annotated[str, ENGINE_OPTION] = "duckdb",
     spark_master: Annotated[str | None, SPARK_MASTER_OPTION] = None,
+    no_resource_check: Annotated[
+        bool,
+        typer.Option(
+            "--no-resource-check",
+            help="Start even when the forecast of disk and memory printed first says the machine cannot hold the run.",
+        ),
+    ] = False,
 ) -> None:
     """Month files to named segments and the report: ingest, load, features, embed, segment, report.
 
     Only the steps whose inputs changed run; ``--engine spark`` runs ingest and features on Spark.
+    Before any work it prints the disk and memory it expects to need, and stops when they do not fit.
     """
-    _run(files, retrain, no_pseudonymise, lang, seed, engine, spark_master)
+    _run(files, retrain, no_pseudonymise, lang, seed, engine, spark_master, not no_resource_check)
 
 
 @app.command("demo")
