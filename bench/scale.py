@@ -63,6 +63,17 @@ def month_data(args: argparse.Namespace, months: list[str]) -> tuple[list[Path],
     return [args.data / month_file_name(m) for m in months], counts
 
 
+def csv_bytes(path: Path) -> int:
+    """Bytes of the month file once decompressed (streamed: memory stays flat)."""
+    from isal import igzip
+
+    total = 0
+    with igzip.open(path, "rb") as f:
+        while block := f.read(1 << 24):
+            total += len(block)
+    return total
+
+
 def bare_scan_seconds(path: Path) -> float:
     """The reference: DuckDB counting the file's rows with its defaults (parses every line, writes nothing)."""
     import duckdb
@@ -92,6 +103,7 @@ def measure(args: argparse.Namespace) -> dict:
             sizes = Workspace(args.home).sizes()
             record["months"].append(month_entry(month, counts[month], result, sizes))
             record["details"].append(month_detail(month, result, sizes, reference))
+            record["details"][-1]["file_bytes"] = {"gz": path.stat().st_size, "csv": csv_bytes(path)}
             print(f"  {result['seconds']:.0f}s — {result['decision']}", flush=True)
     return record
 
@@ -128,6 +140,36 @@ def month_detail(month: str, result: dict, sizes: dict, reference: float) -> dic
         "disk_gib": {name: round(size / GIB, 3) for name, size in sizes.items()},
         "duckdb_scan_seconds": round(reference, 2),
     }
+
+
+def ratios(record: dict) -> dict:
+    """Per-event figures for pipeline/forecast.py's RATIOS: slope and intercept between the first and last month.
+
+    Sizes after each month against the events in the store then; a single month gives a slope
+    through zero.
+    """
+    events = [sum(m["events"] for m in record["months"][: i + 1]) for i in range(len(record["months"]))]
+    details = record["details"]
+
+    def fit(values: list[float]) -> tuple[float, float]:
+        if len(values) < 2:
+            return values[0] / events[0], 0.0
+        slope = (values[-1] - values[0]) / (events[-1] - events[0])
+        return slope, max(0.0, values[0] - slope * events[0])
+
+    def disk(name: str) -> list[float]:
+        return [d["disk_gib"].get(name, 0.0) * GIB for d in details]
+
+    peak = [m["peak_gib_shopgraph"] * GIB for m in record["months"]]
+    files = disk("features, vectors, runs, reports")  # the names of Workspace.sizes()
+    out = {
+        "gz_bytes_per_event": sum(d["file_bytes"]["gz"] for d in details) / events[-1],
+        "csv_bytes_per_event": sum(d["file_bytes"]["csv"] for d in details) / events[-1],
+        "store_per_event": disk("event store")[-1] / events[-1],
+    }
+    for name, values in (("neo4j", disk("Neo4j data")), ("files", files), ("peak", peak)):
+        out[f"{name}_per_event"], out[f"{name}_base"] = fit(values)
+    return {key: round(value, 1) for key, value in out.items()}
 
 
 def goals(record: dict, fraction: float) -> list[tuple[str, str, str, str]]:
@@ -223,10 +265,15 @@ def main() -> None:
         "wall_seconds": round(time.perf_counter() - started, 1),
         **record,
     }
+    record["ratios"] = ratios(record)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"\n# bench/scale {record['date']}, {record['cpus']} CPUs, fraction {args.fraction:g} → {args.out}")
     print_tables(record, args.fraction)
+    print(
+        "\nper-event ratios for pipeline/forecast.py (RATIOS): "
+        + ", ".join(f"{k}={v:g}" for k, v in record["ratios"].items())
+    )
 
 
 if __name__ == "__main__":
