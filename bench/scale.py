@@ -8,8 +8,8 @@ Usage::
 
 1. Months at REES46 proportions from ``shopgraph synth --scale rees46`` (events/synth/rees46.py):
    2019-10 with ``--events-first`` events, each later month ``--events-later``, both times
-   ``--fraction``. Written into ``--data`` (reused when its ``synth-rees46.json`` says the
-   same seed and sizes).
+   ``--fraction`` (and the catalogue's ≈ 170 k products with them). Written into ``--data``
+   (reused when its ``synth-rees46.json`` says the same seed and sizes).
 2. A fresh workspace (``--home``) with its own Neo4j (``--bolt-port``/``--http-port``; heap and
    page cache from the product's auto plan, graph/memory.py, unless ``--memory``), then
    ``shopgraph run`` on month 1 into the empty workspace, month 2 as a new month, and so on,
@@ -47,17 +47,20 @@ def month_data(args: argparse.Namespace, months: list[str]) -> tuple[list[Path],
     """The month files in ``--data`` (generated where missing or made with other sizes) and their counts."""
     from events.synth.clock import month_file_name
     from events.synth.rees46 import SIDECAR, generate_rees46
+    from events.synth.rees46_shop import PRODUCTS
 
     first, later = round(args.events_first * args.fraction), round(args.events_later * args.fraction)
+    products = max(1_000, round(PRODUCTS * args.fraction))  # the catalogue scales with the events
     sidecar = args.data / SIDECAR
     known = json.loads(sidecar.read_text()) if sidecar.exists() else {}
-    same = (known.get("seed"), known.get("events_first"), known.get("events_later")) == (args.seed, first, later)
+    sizes = (args.seed, first, later, products)
+    same = (*(known.get(k) for k in ("seed", "events_first", "events_later")), known.get("products", PRODUCTS)) == sizes
     missing = [
         m for m in months if not (same and m in known.get("months", {}) and (args.data / month_file_name(m)).exists())
     ]
     for month in missing:
         started = time.perf_counter()
-        made = generate_rees46(args.data, [month], first, later, seed=args.seed)
+        made = generate_rees46(args.data, [month], first, later, seed=args.seed, products=products)
         print(f"synth {month}: {made.events:,} events in {time.perf_counter() - started:.0f}s", flush=True)
     counts = json.loads(sidecar.read_text())["months"]
     return [args.data / month_file_name(m) for m in months], counts
@@ -177,7 +180,7 @@ def goals(record: dict, fraction: float) -> list[tuple[str, str, str, str]]:
     months = record["months"]
     scale = 1.0 / fraction
     note = "" if fraction == 1 else f" (projected ×{scale:g} from the fraction run)"
-    first = months[0]["seconds"] * scale
+    first = months[0]["seconds"] * scale * (FULL_FIRST * fraction / months[0]["events"])
     later = [m["seconds"] * scale * (FULL_LATER * fraction / m["events"]) for m in months[1:]]
     rows = [("first month (≈ 42 M events)", "≤ 45 min", f"{first / 60:.1f} min{note}", _met(first <= 45 * 60))]
     if later:
@@ -192,13 +195,22 @@ def goals(record: dict, fraction: float) -> list[tuple[str, str, str, str]]:
         ratio = months[6]["seconds"] / months[1]["seconds"]
         rows.append(("month 7 against month 2", "≤ 1.3×", f"{ratio:.2f}×", _met(ratio <= 1.3)))
     peak = max(m["peak_gib_shopgraph"] + m["peak_gib_neo4j"] for m in months)
-    rows.append(("peak memory, shopgraph + Neo4j", "≤ 16 GiB", f"{peak:.2f} GiB (measured)", _met(peak <= 16)))
+    rows.append(
+        ("peak memory, shopgraph + Neo4j", "≤ 16 GiB", f"{peak:.2f} GiB (measured at this size)", _met(peak <= 16))
+    )
     share = max(m["steps"].get("embed", 0.0) / m["seconds"] for m in months)
-    rows.append(("embed's share of a run", "≤ 15 %", f"{share:.0%} (worst month, measured)", _met(share <= 0.15)))
+    rows.append(
+        ("embed's share of a run", "≤ 15 %", f"{share:.0%} (worst month, measured at this size)", _met(share <= 0.15))
+    )
     scans = record["reference"]["duckdb_scan_seconds"]
     speed = min(scans[m["month"]] / max(m["steps"].get("ingest", 0.0), 1e-9) for m in months)
     rows.append(
-        ("ingest against a bare DuckDB scan", "≥ 0.5×", f"{speed:.2f}× (slowest month, measured)", _met(speed >= 0.5))
+        (
+            "ingest against a bare DuckDB scan",
+            "≥ 0.5×",
+            f"{speed:.2f}× (slowest month, measured at this size)",
+            _met(speed >= 0.5),
+        )
     )
     return rows
 

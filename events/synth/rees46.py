@@ -35,7 +35,7 @@ from events.synth.clock import month_file_name, parse_months
 from events.synth.funnel import EVENT_TYPES
 from events.synth.generator import SynthProgress
 from events.synth.rees46_events import Events, Sessions, block_events, draw_sessions, month_bounds
-from events.synth.rees46_shop import EVENTS_PER_CUSTOMER, FIRST_USER_ID, Shop, build_shop, month_customers
+from events.synth.rees46_shop import EVENTS_PER_CUSTOMER, FIRST_USER_ID, PRODUCTS, Shop, build_shop, month_customers
 from events.synth.writer import HEADER
 from shopgraph.errors import ShopgraphError
 
@@ -71,11 +71,13 @@ def generate_rees46(
     events_later: float = EVENTS_LATER,
     seed: int = 0,
     progress: Callable[[SynthProgress], None] | None = None,
+    products: int = PRODUCTS,
 ) -> ScaleResult:
     """Write one REES46-sized ``.csv.gz`` per month into ``out_dir`` and ``synth-rees46.json`` (the counts).
 
     A month's place in the series from :data:`SERIES_START` sets its size (``events_first``
-    for 2019-10, ``events_later`` after) and which customers come back.
+    for 2019-10, ``events_later`` after) and which customers come back. ``products`` is for
+    scaled-down trials (the catalogue in proportion to the events).
     """
     started = time.perf_counter()
     month_list = parse_months(months) if isinstance(months, str) else list(months)
@@ -84,7 +86,7 @@ def generate_rees46(
         raise ShopgraphError("--events must be at least 1000 events a month")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    shop = build_shop(seed)
+    shop = build_shop(seed, products)
     last = max(index.values())
     sizes = [round(events_first if k == 0 else events_later) for k in range(last + 1)]
     customers = [max(1, round(e / EVENTS_PER_CUSTOMER)) for e in sizes]
@@ -98,7 +100,9 @@ def generate_rees46(
         result.files.append(out / month_file_name(month))
         result.months[month] = counts
     result.seconds = time.perf_counter() - started
-    _write_sidecar(out, result, seed, events_first, events_later)
+    _write_sidecar(
+        out, result, {"seed": seed, "events_first": events_first, "events_later": events_later, "products": products}
+    )
     return result
 
 
@@ -255,11 +259,10 @@ def session_uuids(keys: np.ndarray) -> np.ndarray:
     return text
 
 
-def _write_sidecar(out: Path, result: ScaleResult, seed: int, events_first: float, events_later: float) -> None:
-    """``synth-rees46.json``: the sizes asked for and the counts per month (merged with earlier writes)."""
+def _write_sidecar(out: Path, result: ScaleResult, sizes: dict) -> None:
+    """``synth-rees46.json``: the seed and sizes asked for and the counts per month (merged with earlier writes)."""
     path = out / SIDECAR
     known = json.loads(path.read_text()) if path.exists() else {}
-    same = known.get("seed") == seed and known.get("events_first") == events_first
-    months = (known.get("months", {}) if same and known.get("events_later") == events_later else {}) | result.months
-    record = {"seed": seed, "events_first": events_first, "events_later": events_later, "months": months}
-    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    same = all(known.get(key) == value for key, value in sizes.items())
+    months = (known.get("months", {}) if same else {}) | result.months
+    path.write_text(json.dumps({**sizes, "months": months}, indent=2, sort_keys=True) + "\n")
