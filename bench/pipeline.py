@@ -15,9 +15,10 @@ Neo4j (``--home``, Bolt 7702, HTTP 7489, heap and page cache ``--memory``):
    features refreshed, the new customers folded in and assigned or a retrain if drift says so).
 
 Each run happens in a child process (so one size's memory never inflates the next), which
-calls :func:`pipeline.run.run_pipeline` and prints its per-step outcomes as JSON; the peak
-memory of a step is the child's resident memory sampled during the step (pipeline/meter.py),
-Neo4j's own memory is its fixed heap + page cache, shown apart.
+calls :func:`pipeline.run.run_pipeline` and prints its per-step outcomes as JSON
+(bench/run_child.py, shared with bench/scale.py); the peak memory of a step is the child's
+resident memory sampled during the step (pipeline/meter.py), Neo4j's own memory is its fixed
+heap + page cache, shown apart.
 
 Figures and their references (same script, same machine):
 
@@ -32,46 +33,20 @@ Figures and their references (same script, same machine):
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from run_child import REPO, bench_env, bench_server, run_in_child  # bench/ is first on sys.path
+
 MONTHS = ["2019-10", "2019-11", "2019-12", "2020-01"]
 EVENTS_PER_USER = 17.0  # synthetic users over these four months (measured: printed below)
 
 
-def child(home: Path, files: list[str]) -> None:
-    """One `run` in this process; prints the outcomes as one JSON line."""
-    sys.path.insert(0, str(REPO))
-    from graph.connection import connect
-    from pipeline.run import RunOptions, run_pipeline
-    from shopgraph.settings import Settings
-    from shopgraph.workspace import Workspace
-
-    started = time.perf_counter()
-    with connect(Settings.from_env()) as db:
-        report = run_pipeline(Workspace(home), db, [Path(f) for f in files], RunOptions())
-    print(
-        json.dumps(
-            {
-                "seconds": time.perf_counter() - started,
-                "decision": report.decision,
-                "steps": [[s.step, s.status, s.detail, s.seconds, s.peak_mib] for s in report.steps],
-            }
-        ),
-        flush=True,
-    )
-
-
 def run_size(events: float, args: argparse.Namespace) -> dict:
     from events.synth import generate, month_file_name
-    from graph.server import LocalServer
-    from shopgraph.settings import Settings
 
     home = args.home / f"events-{int(events)}"
     shutil.rmtree(home, ignore_errors=True)
@@ -79,36 +54,12 @@ def run_size(events: float, args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     synth = generate(home / "synth", users=users, months=MONTHS, seed=args.seed)
     print(f"synth: {synth.events:,} events, {synth.users:,} users in {time.perf_counter() - started:.0f}s", flush=True)
-    env = {
-        **os.environ,
-        "SHOPGRAPH_HOME": str(home),
-        "NEO4J_URI": f"bolt://127.0.0.1:{args.bolt_port}",
-        "SHOPGRAPH_NEO4J_HTTP_PORT": str(args.http_port),
-        "SHOPGRAPH_NEO4J_HEAP": args.memory,
-        "SHOPGRAPH_NEO4J_PAGECACHE": args.memory,
-        "SHOPGRAPH_PSEUDONYM_KEY": "bench-key-not-secret",
-    }
-    for key in ("NEO4J_USER", "NEO4J_PASSWORD"):
-        env.pop(key, None)
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    server = LocalServer(Settings.from_env())
-    server.start()
-    try:
+    env = bench_env(home, args.bolt_port, args.http_port, args.memory)
+    with bench_server(env) as server:
         files = [str(home / "synth" / month_file_name(m)) for m in MONTHS]
         runs = []
         for label, chunk in (("first three months", files[:-1]), ("the fourth month", files[-1:])):
-            proc = subprocess.run(
-                [sys.executable, __file__, "--child", str(home), *chunk], env=env, capture_output=True, text=True
-            )
-            if proc.returncode != 0:
-                raise SystemExit(f"run on {label} failed:\n{proc.stderr[-3000:]}")
-            runs.append({"label": label, **json.loads(proc.stdout.strip().splitlines()[-1])})
-    finally:
-        server.stop()
-        os.environ.clear()
-        os.environ.update(saved)
+            runs.append({"label": label, **run_in_child(home, chunk, env, server)})
     return {"events": synth.events, "users": synth.users, "runs": runs}
 
 
@@ -128,11 +79,7 @@ def main() -> None:
     parser.add_argument("--http-port", type=int, default=7489)
     parser.add_argument("--memory", default="2g", help="heap and page cache of the bench Neo4j")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        child(Path(args.child[0]), args.child[1:])
-        return
     sys.path.insert(0, str(REPO))
     results = [run_size(events, args) for events in sorted(args.events)]
     print("\n# bench/pipeline", time.strftime("%Y-%m-%d %H:%M"), f"{os.cpu_count()} CPUs")

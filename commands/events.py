@@ -136,10 +136,32 @@ def synth_cmd(
         str, typer.Option(help="Months to write: 2019-10..2020-04, 2019-11 or 2019-10,2019-12.")
     ] = "2019-10..2020-04",
     seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same bytes.")] = 0,
+    scale: Annotated[
+        str,
+        typer.Option(
+            help="personas (planted personas, --users) or rees46 (REES46-sized months, fast, no personas; "
+            "--events, --events-later)."
+        ),
+    ] = "personas",
+    events: Annotated[
+        float, typer.Option(help="--scale rees46: events of the first month (2019-10), e.g. 42e6.", min=1_000)
+    ] = 42e6,
+    events_later: Annotated[
+        float, typer.Option(help="--scale rees46: events of each later month, e.g. 60e6.", min=1_000)
+    ] = 60e6,
 ) -> None:
-    """Write realistic synthetic REES46 month files (.csv.gz) with planted personas (personas.csv)."""
+    """Write realistic synthetic REES46 month files (.csv.gz) with planted personas (personas.csv).
+
+    ``--scale rees46`` writes months at the real files' size instead (≈ 42 M events for
+    2019-10, ≈ 60 M after), without personas.
+    """
     from pathlib import Path
 
+    if scale == "rees46":
+        _synth_rees46(Path(out), months, seed, events, events_later)
+        return
+    if scale != "personas":
+        raise ShopgraphError(f"--scale {scale!r}: choose personas or rees46")
     from events.synth import generate
 
     with progress_bars(console, units={"users": "users", "month files": "files"}, width=16) as bar:
@@ -167,5 +189,34 @@ def synth_cmd(
         f"personas: {result.personas_file}  ("
         + ", ".join(f"{k} {v:,}" for k, v in result.users_per_persona.items())
         + f"; {result.blended_users:,} of them blend a second persona)",
+        highlight=False,
+    )
+
+
+def _synth_rees46(out, months: str, seed: int, events: float, events_later: float) -> None:
+    """``synth --scale rees46``: the months at REES46 size, one progress bar per month, a table of what was written."""
+    from events.synth.rees46 import generate_rees46
+
+    with progress_bars(console, unit="events", width=12) as bar:
+
+        def progress(p) -> None:
+            bar(p.month, p.done, p.total)
+
+        result = generate_rees46(out, months, events, events_later, seed=seed, progress=progress)
+    table = Table(title=f"REES46-sized synthetic months in {result.out_dir}", title_justify="left")
+    for column in ("file", "events", "customers", "sessions", "MiB"):
+        table.add_column(column, justify="left" if column == "file" else "right")
+    for path, counts in zip(result.files, result.months.values(), strict=True):
+        table.add_row(
+            path.name,
+            f"{counts['events']:,}",
+            f"{counts['customers']:,}",
+            f"{counts['sessions']:,}",
+            f"{path.stat().st_size / 2**20:,.0f}",
+        )
+    console.print(table)
+    console.print(
+        f"{result.events:,} events ({', '.join(f'{k} {v:,}' for k, v in result.events_per_type.items() if v)}), "
+        f"{result.products:,} products in {result.seconds:.1f}s ({result.events / result.seconds:,.0f} events/s)",
         highlight=False,
     )

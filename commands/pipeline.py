@@ -24,6 +24,7 @@ def _run(
     engine: str = "duckdb",
     spark_master: str | None = None,
     load_path: str = "auto",
+    check_resources: bool = True,
 ) -> None:
     """Expand the files, run the pipeline under one progress display, print what happened."""
     from events.ingest import expand_paths
@@ -52,7 +53,10 @@ def _run(
 
         progress = bar.one_bar("detail", prefix="  ")
 
-        hooks = RunHooks(on_step=on_step, progress=progress)
+        def say(line: str) -> None:
+            console.print(line, highlight=False, soft_wrap=True)
+
+        hooks = RunHooks(on_step=on_step, progress=progress, say=say)
         report = run_pipeline(
             s.workspace,
             db,
@@ -65,6 +69,7 @@ def _run(
                 engine=engine,
                 spark_master=spark_master,
                 load_path=load_path,
+                check_resources=check_resources,
             ),
             hooks,
         )
@@ -160,12 +165,20 @@ def run_cmd(
             "history into an empty graph of the local server, else Bolt), bolt or bulk.",
         ),
     ] = "auto",
+    no_resource_check: Annotated[
+        bool,
+        typer.Option(
+            "--no-resource-check",
+            help="Start even when the forecast of disk and memory printed first says the machine cannot hold the run.",
+        ),
+    ] = False,
 ) -> None:
     """Month files to named segments and the report: ingest, load, features, embed, segment, report.
 
     Only the steps whose inputs changed run; ``--engine spark`` runs ingest and features on Spark.
+    Before any work it prints the disk and memory it expects to need, and stops when they do not fit.
     """
-    _run(files, retrain, no_pseudonymise, lang, seed, engine, spark_master, load_path)
+    _run(files, retrain, no_pseudonymise, lang, seed, engine, spark_master, load_path, not no_resource_check)
 
 
 @app.command("demo")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.forecast import before_run
 from pipeline.meter import StepMeter
 from pipeline.state import PipelineState, code_fingerprint, fingerprint, store_fingerprint
 from shopgraph.progress import Progress, no_progress
@@ -70,6 +71,7 @@ class RunHooks:
 
     on_step: Progress = no_progress
     progress: Progress = no_progress
+    say: Callable[[str], None] = lambda line: None  # the forecast before the run, line by line
 
 
 @dataclass
@@ -84,6 +86,7 @@ class RunOptions:
     engine: str = "duckdb"  # or "spark": ingest and features on Spark (the spark extra)
     spark_master: str | None = None
     load_path: str = "auto"  # "bolt" or "bulk" force a path of the load step (graph.bulk.choose_load_path)
+    check_resources: bool = True  # refuse to start when the forecast does not fit (pipeline/forecast.py)
 
 
 class _Runner:
@@ -336,7 +339,9 @@ def run_pipeline(
 ) -> RunReport:
     """Run every step on ``paths`` (already expanded), skipping what is current; see the module docstring."""
     options = options or RunOptions()
-    runner = _Runner(workspace, db, options, hooks or RunHooks())
+    hooks = hooks or RunHooks()
+    before_run(workspace, list(paths), enforce=options.check_resources, say=hooks.say)  # before any work
+    runner = _Runner(workspace, db, options, hooks)
     runner.step("ingest", lambda: runner.ingest(paths))
     runner.step("load", runner.load)
     store = store_fingerprint(workspace)

@@ -1,0 +1,167 @@
+"""What bench/pipeline.py and bench/scale.py share: `shopgraph run` in a child process, with a bench Neo4j.
+
+* :func:`bench_env` / :func:`bench_server`: a workspace with its own local Neo4j on its own
+  ports (memory given, or the product's auto plan of graph/memory.py when ``memory`` is None).
+* :func:`run_in_child`: runs this file as a child process (``python bench/run_child.py HOME
+  FILE…``), which calls :func:`pipeline.run.run_pipeline` and prints one JSON line: per step
+  its outcome, wall seconds, CPU seconds (this process and its children) and start time. While
+  the child runs, the parent samples the resident memory of the child's whole process tree and
+  of the Neo4j server, so each step gets the peak of both (pipeline/meter.py measures the
+  child's own memory only; here the Neo4j server and any helper processes count too).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def bench_env(home: Path, bolt_port: int, http_port: int, memory: str | None) -> dict[str, str]:
+    """The environment of a bench workspace: its home, its Neo4j's ports and memory, a fixed pseudonym key."""
+    env = {
+        **os.environ,
+        "SHOPGRAPH_HOME": str(home),
+        "NEO4J_URI": f"bolt://127.0.0.1:{bolt_port}",
+        "SHOPGRAPH_NEO4J_HTTP_PORT": str(http_port),
+        "SHOPGRAPH_PSEUDONYM_KEY": "bench-key-not-secret",
+    }
+    for key in ("NEO4J_USER", "NEO4J_PASSWORD", "SHOPGRAPH_NEO4J_HEAP", "SHOPGRAPH_NEO4J_PAGECACHE"):
+        env.pop(key, None)
+    if memory:
+        env["SHOPGRAPH_NEO4J_HEAP"] = env["SHOPGRAPH_NEO4J_PAGECACHE"] = memory
+    return env
+
+
+@contextmanager
+def bench_server(env: dict[str, str]) -> Iterator[object]:
+    """The workspace's local Neo4j started under ``env`` (this process's environment meanwhile), then stopped."""
+    sys.path.insert(0, str(REPO))
+    from graph.server import LocalServer
+    from shopgraph.settings import Settings
+
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    server = LocalServer(Settings.from_env())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def tree_rss(root: int) -> int:
+    """Resident bytes of ``root`` and all its descendants (0 for processes gone meanwhile)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss(pid)
+        todo.extend(children.get(pid, ()))
+    return total
+
+
+def rss(pid: int | None) -> int:
+    """Resident bytes of one process (0 when it is gone)."""
+    if pid is None:
+        return 0
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def run_in_child(home: Path, files: list[str], env: dict[str, str], server: object, interval: float = 0.5) -> dict:
+    """`run` on ``files`` in a child; its JSON plus, per step, the peak GiB of shopgraph and of Neo4j.
+
+    Raises SystemExit with the child's stderr tail when the run fails.
+    """
+    command = [sys.executable, str(Path(__file__).resolve()), str(home), *files]
+    samples: list[tuple[float, int, int]] = []
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(interval):
+            samples.append((time.time(), tree_rss(proc.pid), rss(server.pid())))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"run on {', '.join(Path(f).name for f in files)} failed:\n{err[-3000:]}")
+    result = json.loads(out.strip().splitlines()[-1])
+    bounds = [*result["started"].values(), result["ended"]]
+    result["peaks"] = {}
+    for i, step in enumerate(result["started"]):
+        inside = [s for s in samples if bounds[i] <= s[0] <= bounds[i + 1]] or samples[-1:]
+        result["peaks"][step] = {
+            "shopgraph_gib": max((s[1] for s in inside), default=0) / 2**30,
+            "neo4j_gib": max((s[2] for s in inside), default=0) / 2**30,
+        }
+    return result
+
+
+def child(home: Path, files: list[str]) -> None:
+    """One `run` in this process; prints its outcomes, per-step CPU seconds and start times as one JSON line."""
+    from graph.connection import connect
+    from pipeline.run import RunHooks, RunOptions, run_pipeline
+    from shopgraph.settings import Settings
+    from shopgraph.workspace import Workspace
+
+    started: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+
+    def on_step(step: str, index: int, total: int) -> None:
+        started[step] = time.time()
+        cpu[step] = cpu_seconds()
+
+    begun = time.perf_counter()
+    with connect(Settings.from_env()) as db:
+        report = run_pipeline(Workspace(home), db, [Path(f) for f in files], RunOptions(), RunHooks(on_step=on_step))
+    ended, cpu_end = time.time(), cpu_seconds()
+    marks = [*cpu.values(), cpu_end]
+    record = {
+        "seconds": time.perf_counter() - begun,
+        "cpu_seconds": cpu_end - marks[0],
+        "decision": report.decision,
+        "steps": [[s.step, s.status, s.detail, s.seconds, s.peak_mib] for s in report.steps],
+        "cpu": {step: marks[i + 1] - marks[i] for i, step in enumerate(cpu)},
+        "started": started,
+        "ended": ended,
+    }
+    print(json.dumps(record), flush=True)
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process (all threads) and of its finished children."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+if __name__ == "__main__":
+    # run as a script, bench/ would come first on sys.path and shadow the project's "pipeline" package
+    sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+    child(Path(sys.argv[1]), sys.argv[2:])

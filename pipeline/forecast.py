@@ -1,0 +1,205 @@
+"""Before `run` does any work: the disk and memory it expects to need, and a refusal when they do not fit.
+
+A REES46 month is tens of millions of events: a run that fills the disk or the memory an hour in
+leaves the user nothing but a broken afternoon. From the size of the new files (events estimated
+from bytes per event) and the events already in the store, the figures of :data:`RATIOS` give the
+new bytes of the event store, of Neo4j's data and of the workspace's other files, and the peak
+memory of shopgraph; Neo4j's heap and page cache come from its memory plan (graph/memory.py).
+When the free disk or the available memory cannot hold them, :func:`check` raises one line;
+``shopgraph run --no-resource-check`` skips the refusal (the forecast is still printed).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from shopgraph.errors import ShopgraphError
+from shopgraph.workspace import Workspace
+
+GIB = 1 << 30
+
+
+@dataclass(frozen=True)
+class Ratios:
+    """Per-event costs: ``base + per_event × events`` for each figure (bytes)."""
+
+    gz_bytes_per_event: float  # compressed month files (the synthetic ones are the denser: fewer bytes)
+    csv_bytes_per_event: float
+    store_per_event: float  # event store (Parquet), per event ingested
+    neo4j_per_event: float  # Neo4j's data directory, per event loaded
+    neo4j_base: float
+    files_per_event: float  # features, vectors, runs and reports, per event in the store
+    files_base: float
+    peak_per_event: float  # shopgraph's peak resident memory, per event in the store
+    peak_base: float
+
+
+# From `python bench/scale.py --fraction 0.02` (2026-12-03, docs/bench/scale.json "ratios": slope and
+# intercept between the workspace after month 1 and after month 2): the file, event store and
+# workspace-file figures as measured. At that size Neo4j's data and shopgraph's peak are fixed costs
+# (their fitted slopes came out negative), so their intercepts are the trial's and their slopes are
+# stand-ins until the full-size run: Neo4j 150 bytes per event (an estimate), shopgraph 190 bytes per
+# event (bench/pipeline.py, issue 20: 2.6 GiB peak at 10.36 M events). Re-run the bench at full size
+# and copy its "ratios" here. Bytes per event of a .gz: the real 2019-Oct.csv.gz's (1.62 GB, 42.4 M
+# events); the trial's small catalogue compresses to 23.6, the full-size synthetic months to 48.
+RATIOS = Ratios(
+    gz_bytes_per_event=38.0,
+    csv_bytes_per_event=139.6,
+    store_per_event=20.5,
+    neo4j_per_event=150.0,
+    neo4j_base=1.05e9,
+    files_per_event=26.9,
+    files_base=11.8e6,
+    peak_per_event=190.0,
+    peak_base=0.99e9,
+)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """What the run expects to need (bytes) and what the machine has."""
+
+    new_events: int  # estimated, in the files not yet in the store
+    history_events: int  # already in the store
+    disk: dict[str, int]  # event store, Neo4j data, workspace files: new bytes
+    memory: dict[str, int]  # shopgraph peak, Neo4j heap + page cache
+    free_disk: int
+    free_memory: int  # available memory, plus what our running Neo4j already holds (its need is counted whole)
+
+    def lines(self) -> list[str]:
+        """The forecast as the user reads it before the run starts."""
+        if not self.new_events:
+            return [f"forecast: no new files; {self.history_events:,} events in the store"]
+        disk = ", ".join(f"{name} {_gib(size)}" for name, size in self.disk.items())
+        memory = ", ".join(f"{name} {_gib(size)}" for name, size in self.memory.items())
+        return [
+            f"forecast for ≈ {self.new_events:,} new events ({self.history_events:,} in the store):",
+            f"  disk {_gib(sum(self.disk.values()))} ({disk}); {_gib(self.free_disk)} free",
+            f"  memory {_gib(sum(self.memory.values()))} at the peak ({memory}); {_gib(self.free_memory)} available",
+        ]
+
+
+def forecast(
+    workspace: Workspace,
+    paths: list[Path],
+    neo4j_memory: int,
+    neo4j_local: bool,
+    free_disk: int | None = None,
+    free_memory: int | None = None,
+    ratios: Ratios = RATIOS,
+) -> Forecast:
+    """The forecast for ``paths``; ``free_disk``/``free_memory`` default to the machine's (tests pass small ones)."""
+    from events.manifest import read_manifest
+
+    known = read_manifest(workspace)
+    seen = {(f.name, f.size_bytes) for f in known}
+    history = sum(f.rows_kept for f in known)
+    new = sum(_events_in(p, ratios) for p in paths if (p.name, p.stat().st_size) not in seen)
+    total = history + new
+    disk = {"event store": int(new * ratios.store_per_event)}
+    if neo4j_local:
+        disk["Neo4j data"] = int(new * ratios.neo4j_per_event + (0 if history else ratios.neo4j_base))
+    disk["workspace files"] = int(new * ratios.files_per_event + (0 if history else ratios.files_base))
+    memory = {"shopgraph": int(ratios.peak_base + total * ratios.peak_per_event)}
+    if neo4j_local:
+        memory["Neo4j heap + page cache"] = neo4j_memory
+    return Forecast(
+        new_events=new,
+        history_events=history,
+        disk=disk if new else dict.fromkeys(disk, 0),
+        memory=memory,
+        free_disk=_free_disk(workspace.home) if free_disk is None else free_disk,
+        free_memory=available_memory() if free_memory is None else free_memory,
+    )
+
+
+def check(plan: Forecast) -> None:
+    """Raise a one-line :class:`ShopgraphError` when the disk or the memory cannot hold the forecast."""
+    if not plan.new_events:
+        return
+    disk, memory = sum(plan.disk.values()), sum(plan.memory.values())
+    override = "free some, or pass --no-resource-check to run anyway"
+    if disk > plan.free_disk:
+        raise ShopgraphError(
+            f"not enough disk: the run expects to write ≈ {_gib(disk)} for ≈ {plan.new_events:,} new events and "
+            f"{_gib(plan.free_disk)} are free; {override}"
+        )
+    if memory > plan.free_memory:
+        raise ShopgraphError(
+            f"not enough memory: the run expects ≈ {_gib(memory)} at its peak (shopgraph and Neo4j) for "
+            f"{plan.new_events + plan.history_events:,} events and {_gib(plan.free_memory)} are available; {override}"
+        )
+
+
+def _events_in(path: Path, ratios: Ratios) -> int:
+    per_event = ratios.gz_bytes_per_event if path.name.endswith(".gz") else ratios.csv_bytes_per_event
+    return int(path.stat().st_size / per_event)
+
+
+def _free_disk(home: Path) -> int:
+    """Free bytes on the file system that holds (or will hold) the workspace."""
+    path = home
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return shutil.disk_usage(path).free
+
+
+def available_memory() -> int:
+    """The kernel's estimate of memory available without swapping (``MemAvailable``), bytes."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 1 << 62  # unknown: never refuse on memory
+
+
+def _gib(n: int) -> str:
+    return f"{n / GIB:.1f} GiB"
+
+
+def before_run(workspace: Workspace, paths: list[Path], enforce: bool, say: Callable[[str], None]) -> Forecast:
+    """The forecast for a run on ``paths`` said through ``say`` (one call per line), then :func:`check` if ``enforce``.
+
+    Neo4j counts when its server is the local one of this workspace: its planned heap and page
+    cache in memory (what it holds already counted as available to it), its data on this disk.
+    """
+    from graph.server import LocalServer
+    from shopgraph.settings import Settings
+
+    settings = Settings.from_env()
+    local = settings.is_local and settings.workspace.home.resolve() == workspace.home.resolve()
+    neo4j_memory = held = 0
+    if local:
+        server = LocalServer(settings)
+        plan = server.memory_plan()
+        neo4j_memory = neo4j_bytes(plan.heap) + neo4j_bytes(plan.pagecache)
+        held = _resident(server.pid())
+    plan = forecast(workspace, paths, neo4j_memory, local, free_memory=available_memory() + held)
+    for line in plan.lines():
+        say(line)
+    if enforce:
+        check(plan)
+    return plan
+
+
+def neo4j_bytes(size: str) -> int:
+    """A size in Neo4j's syntax (``4g``, ``640m``, ``512k`` or bytes) as bytes."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    text = size.strip().lower()
+    return int(float(text[:-1]) * units[text[-1]]) if text[-1:] in units else int(text)
+
+
+def _resident(pid: int | None) -> int:
+    """Resident bytes of a process (0 when there is none)."""
+    if pid is None:
+        return 0
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return 0
