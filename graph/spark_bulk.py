@@ -221,18 +221,18 @@ def write_csvs_spark(
 
 
 def _write_group(frame: Any, out: Path, compress: bool) -> tuple[int, list[Path]]:
-    """``frame`` as headerless CSV part files under ``out``; its row count and the part files."""
-    frame = frame.persist()
-    try:
-        count = frame.count()
-        frame.write.options(**CSV_OPTIONS, compression="gzip" if compress else "none").csv(str(out))
-    finally:
-        frame.unpersist()
+    """``frame`` as headerless CSV part files under ``out``; its row count (observed by the write) and the files."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    rows = Observation()
+    frame = frame.observe(rows, F.count(F.lit(1)).alias("rows"))
+    frame.write.options(**CSV_OPTIONS, compression="gzip" if compress else "none").csv(str(out))
     parts = sorted(p for p in out.glob("part-*") if not p.name.endswith(".crc"))
     if not parts:  # an empty group: the importer still wants a data file
         parts = [out / ("part-empty.csv" + (".gz" if compress else ""))]
         parts[0].write_bytes(gzip.compress(b"") if compress else b"")
-    return count, parts
+    return int(rows.get["rows"]), parts
 
 
 def _multiline(spark: Any) -> bool:
