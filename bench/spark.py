@@ -16,8 +16,9 @@ manifests and feature tables are compared with DuckDB's after the figures are pr
 ``--graph``: the month ingested by DuckDB only, then loaded three times into an empty graph of a
 Neo4j this script starts and stops (its own home under ``--work``, heap and page cache 1g): the
 Bolt loader, ``load --bulk`` with DuckDB's import files, and ``load --bulk --engine spark``
-(Spark ``local[2]`` in this process; its session's start shown apart). Each load starts without
-interaction aggregates on disk. The three graphs' node and relationship counts are compared.
+(Spark ``local[2]`` in this process; its session's start shown apart). Each load starts from an
+imported empty store, without interaction aggregates on disk. The three graphs' node and
+relationship counts are compared.
 """
 
 from __future__ import annotations
@@ -131,10 +132,9 @@ def graph_runs(store: Path, work: Path, bolt_port: int, http_port: int) -> None:
         }
     )
     from events.spark_session import get_spark
-    from graph.bulk import bulk_load
+    from graph.bulk import _wait_for_reads, bulk_load, import_empty_store
     from graph.connection import QueryRunner, open_driver
     from graph.load import load
-    from graph.schema import reset_database
     from graph.server import LocalServer
     from shopgraph.settings import Settings
     from shopgraph.workspace import Workspace
@@ -147,8 +147,11 @@ def graph_runs(store: Path, work: Path, bolt_port: int, http_port: int) -> None:
     try:
         db = QueryRunner(driver)
 
-        def fresh() -> None:
-            reset_database(db)
+        def fresh() -> None:  # an empty store imported (deleting a loaded graph needs more than a 1g heap)
+            server.stop()
+            import_empty_store(server, work / "empty-store")
+            server.start()
+            _wait_for_reads(db)
             shutil.rmtree(workspace.interactions_dir, ignore_errors=True)
 
         fresh()
