@@ -10,6 +10,15 @@ process on ``local[2]``; and by a Spark driver on a standalone cluster of one ma
 workers of one core each, started on this machine (:func:`events.spark_cluster.local_cluster`).
 Each Spark figure includes its driver's start (JVM and SparkSession), shown apart. The three
 manifests and feature tables are compared with DuckDB's after the figures are printed.
+
+    /tmp/spark-venv/bin/python bench/spark.py --graph --bolt-port 7870 --http-port 7871
+
+``--graph``: the month ingested by DuckDB only, then loaded three times into an empty graph of a
+Neo4j this script starts and stops (its own home under ``--work``, heap and page cache 1g): the
+Bolt loader, ``load --bulk`` with DuckDB's import files, and ``load --bulk --engine spark``
+(Spark ``local[2]`` in this process; its session's start shown apart). Each load starts from an
+imported empty store, without interaction aggregates on disk. The three graphs' node and
+relationship counts are compared.
 """
 
 from __future__ import annotations
@@ -111,11 +120,82 @@ def differences(reference: Path, other: Path) -> str:
     return f"counts equal, {len(rows[0]):,} users, every value equal" + (f" but {ties} (ties)" if ties else "")
 
 
+def graph_runs(store: Path, work: Path, bolt_port: int, http_port: int) -> None:
+    """The Bolt loader, DuckDB's bulk import and Spark's bulk import of ``store`` into an empty graph; the figures."""
+    os.environ.update(
+        {
+            "SHOPGRAPH_HOME": str(work / "graph-home"),
+            "NEO4J_URI": f"bolt://127.0.0.1:{bolt_port}",
+            "SHOPGRAPH_NEO4J_HTTP_PORT": str(http_port),
+            "SHOPGRAPH_NEO4J_HEAP": "1g",
+            "SHOPGRAPH_NEO4J_PAGECACHE": "1g",
+        }
+    )
+    from events.spark_session import get_spark
+    from graph.bulk import _wait_for_reads, bulk_load, import_empty_store
+    from graph.connection import QueryRunner, open_driver
+    from graph.load import load
+    from graph.server import LocalServer
+    from shopgraph.settings import Settings
+    from shopgraph.workspace import Workspace
+
+    settings = Settings.from_env()
+    server = LocalServer(settings)
+    server.start()
+    driver = open_driver(settings)
+    workspace, rows = Workspace(store), {}
+    try:
+        db = QueryRunner(driver)
+
+        def fresh() -> None:  # an empty store imported (deleting a loaded graph needs more than a 1g heap)
+            server.stop()
+            import_empty_store(server, work / "empty-store")
+            server.start()
+            _wait_for_reads(db)
+            shutil.rmtree(workspace.interactions_dir, ignore_errors=True)
+
+        fresh()
+        t0 = time.perf_counter()
+        load(db, workspace)
+        rows["Bolt loader (graph/load.py)"] = (0.0, 0.0, 0.0, time.perf_counter() - t0, _graph_counts(db))
+        for engine in ("duckdb", "spark"):
+            fresh()
+            t0 = time.perf_counter()
+            if engine == "spark":
+                get_spark("local[2]", app_name="shopgraph-bench")
+            session = time.perf_counter() - t0
+            report = bulk_load(db, settings, workspace, server=server, engine=engine)
+            label = f"load --bulk --engine {engine}"
+            rows[label] = (session, report.phases["csv"], report.phases["import"], report.seconds, _graph_counts(db))
+    finally:
+        driver.close()
+        server.stop()
+    print(
+        f"{'graph load':<32} {'session':>8} {'files':>8} {'import':>8} {'total':>8} {'× Bolt':>7}  nodes, relationships"
+    )
+    bolt = rows["Bolt loader (graph/load.py)"][3]
+    for label, (session, files, imported, total, counts) in rows.items():
+        print(
+            f"{label:<32} {session:8.1f} {files:8.1f} {imported:8.1f} {total:8.1f} {total / bolt:7.2f}  "
+            f"{counts[0]:,}, {counts[1]:,}"
+        )
+    if len({row[4] for row in rows.values()}) != 1:
+        raise SystemExit("the three graphs differ in their node or relationship counts")
+
+
+def _graph_counts(db) -> tuple[int, int]:
+    nodes = db.run_text("MATCH (n) RETURN count(n) AS n")[0]["n"]
+    return nodes, db.run_text("MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=60_000)
     parser.add_argument("--month", default="2019-11")
     parser.add_argument("--work", type=Path, default=Path("/tmp/shopgraph-bench-spark"))
+    parser.add_argument("--graph", action="store_true", help="the graph loads (Bolt, DuckDB bulk, Spark bulk)")
+    parser.add_argument("--bolt-port", type=int, default=7692)
+    parser.add_argument("--http-port", type=int, default=7479)
     parser.add_argument("--driver", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.driver:
@@ -131,6 +211,13 @@ def main() -> None:
         f"one synthetic month: {args.month}, {args.users:,} users, {made.events:,} rows "
         f"({made.files[0].stat().st_size / 1e6:.1f} MB gzip)"
     )
+    if args.graph:
+        from events.ingest import ingest_files
+        from shopgraph.workspace import Workspace
+
+        ingest_files(Workspace(args.work / "duckdb"), made.files)
+        graph_runs(args.work / "duckdb", args.work, args.bolt_port, args.http_port)
+        return
     homes = {name: args.work / name.replace("[2]", "-2") for name in ("duckdb", "local[2]", "cluster")}
     seconds = {"duckdb": duckdb_run(homes["duckdb"], made.files)}
     seconds["local[2]"] = spark_run("local[2]", homes["local[2]"], made.files)

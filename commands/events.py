@@ -20,7 +20,9 @@ def ingest_cmd(
     files: Annotated[
         list[str],
         typer.Argument(
-            metavar="FILE_OR_GLOB...", help="REES46 month files (.csv or .csv.gz), or globs such as 'data/*.csv.gz'."
+            metavar="FILE_OR_GLOB...",
+            help="REES46 month files (.csv or .csv.gz), or globs such as 'data/*.csv.gz'; with --engine spark also "
+            "lake URIs ('s3a://bucket/months/*.csv.gz', gs://, abfss://).",
         ),
     ],
     no_pseudonymise: Annotated[
@@ -39,7 +41,12 @@ def ingest_cmd(
 
     check_engine(engine)
     workspace = Workspace.from_env()
-    paths = expand_paths(files)
+    if engine == "spark":  # lake URIs (s3a://, gs://, abfss://) too, through the cluster's Hadoop
+        from events.spark_ingest import expand_sources
+
+        paths = expand_sources(files, spark_master)
+    else:
+        paths = expand_paths(files)
     with progress_bars(console, units=STEPS, width=34) as bar:
 
         def progress(path):

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from commands.common import console, settings, user_errors
+from commands.common import ENGINE_OPTION, SPARK_MASTER_OPTION, check_engine, console, settings, user_errors
+from shopgraph.errors import ShopgraphError
 from shopgraph.progress import progress_bars
 
 app = typer.Typer()
@@ -28,16 +29,23 @@ def load_cmd(
     gzip: Annotated[
         bool, typer.Option("--gzip", help="With --bulk: gzip the import CSVs (less disk, slower).")
     ] = False,
+    engine: Annotated[str, ENGINE_OPTION] = "duckdb",
+    spark_master: Annotated[str | None, SPARK_MASTER_OPTION] = None,
 ) -> None:
     """Load every ingested month file not yet in Neo4j (additive, resumable after a crash)."""
     from graph.connection import connect
     from graph.load import load
     from shopgraph.workspace import Workspace
 
+    check_engine(engine)
     s = settings()
     if bulk:
-        _load_bulk(s, gzip)
+        _load_bulk(s, gzip, engine, spark_master)
         return
+    if engine != "duckdb":
+        raise ShopgraphError(
+            "--engine spark writes the neo4j-admin import files: use it with --bulk (the Bolt load reads with DuckDB)"
+        )
     with connect(s) as db, progress_bars(console, unit="rows", width=22) as bar:
 
         def on_file(source) -> None:
@@ -56,7 +64,7 @@ def load_cmd(
     console.print(table)
 
 
-def _load_bulk(s, gzip: bool) -> None:
+def _load_bulk(s, gzip: bool, engine: str = "duckdb", spark_master: str | None = None) -> None:
     """`load --bulk`: phases and CSV rows/s as they happen, then a summary table."""
     import time
 
@@ -67,6 +75,10 @@ def _load_bulk(s, gzip: bool) -> None:
     from shopgraph.workspace import Workspace
 
     require_local(s)
+    if engine == "spark":  # before the server is touched: a missing extra is one line
+        from events.spark_session import require_pyspark
+
+        require_pyspark()
     started = time.perf_counter()
     with connect(s) as db, Status("", console=console) as status:
 
@@ -78,7 +90,16 @@ def _load_bulk(s, gzip: bool) -> None:
             rate = f"{rows / seconds:,.0f} rows/s" if seconds > 0 and rows else ""
             console.print(f"          {name:<18} {rows:>13,} rows  {seconds:6.1f}s  {rate}", highlight=False)
 
-        report = bulk_load(db, s, Workspace.from_env(), compress=gzip, say=say, on_table=on_table)
+        report = bulk_load(
+            db,
+            s,
+            Workspace.from_env(),
+            compress=gzip,
+            say=say,
+            on_table=on_table,
+            engine=engine,
+            spark_master=spark_master,
+        )
     table = Table(
         title=f"bulk-loaded {len(report.files_loaded)} file(s) in {report.seconds:.1f}s", title_justify="left"
     )

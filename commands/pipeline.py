@@ -43,7 +43,12 @@ def _run(
 
         require_pyspark()
     s = settings()
-    paths = expand_paths(files)
+    if engine == "spark":  # lake URIs (s3a://, gs://, abfss://) too, through the cluster's Hadoop
+        from events.spark_ingest import expand_sources
+
+        paths = expand_sources(files, spark_master)
+    else:
+        paths = expand_paths(files)
     with connect(s) as db, progress_bars(console, width=44, rates=False) as bar:
 
         def on_step(step: str, index: int, total: int) -> None:
@@ -136,7 +141,9 @@ def run_cmd(
     files: Annotated[
         list[str],
         typer.Argument(
-            metavar="FILE_OR_GLOB...", help="REES46 month files (.csv or .csv.gz), or globs such as 'data/*.csv.gz'."
+            metavar="FILE_OR_GLOB...",
+            help="REES46 month files (.csv or .csv.gz), or globs such as 'data/*.csv.gz'; with --engine spark also "
+            "lake URIs ('s3a://bucket/months/*.csv.gz', gs://, abfss://).",
         ),
     ],
     retrain: Annotated[

@@ -4,7 +4,8 @@ Lines are split on ``\\n`` only, so every physical line of the file (including e
 and the last one without a newline) becomes exactly one ``(line_no, raw)`` row and line
 numbers are the real ones. Bytes are passed through untouched (no decoding here);
 gzip is detected by its magic bytes, multi-member archives are supported, and a
-truncated or corrupt archive raises one :class:`ShopgraphError`.
+truncated or corrupt archive raises one :class:`ShopgraphError`. The bytes come from the local
+file, or from ``opener`` (a callable returning a binary stream: the Spark engine's Hadoop reader).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from __future__ import annotations
 import queue
 import threading
 import zlib
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Protocol
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePath
+from typing import BinaryIO, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -35,6 +36,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 BOM = b"\xef\xbb\xbf"
 MAX_LINE_BYTES = 64 << 20
 LINES_SCHEMA = pa.schema([("line_no", pa.int64()), ("raw", pa.binary())])
+Opener = Callable[[], BinaryIO]
+"""Opens the bytes of a file (``path`` then only names it in messages)."""
 
 
 class Digest(Protocol):
@@ -43,16 +46,20 @@ class Digest(Protocol):
     def update(self, data: bytes, /) -> None: ...
 
 
-def is_gzip(path: Path) -> bool:
+def _opener(path: PurePath, opener: Opener | None) -> Opener:
+    return opener or (lambda: open(path, "rb"))
+
+
+def is_gzip(path: PurePath, opener: Opener | None = None) -> bool:
     """Whether ``path`` starts with the gzip magic bytes."""
-    with open(path, "rb") as handle:
+    with _opener(path, opener)() as handle:
         return handle.read(2) == GZIP_MAGIC
 
 
-def _chunks(path: Path, block_size: int) -> Iterator[tuple[bytes, int]]:
+def _chunks(path: PurePath, block_size: int, opener: Opener | None = None) -> Iterator[tuple[bytes, int]]:
     """Decompressed (or plain) bytes of ``path`` with the file position after each block."""
-    gz = is_gzip(path)
-    with open(path, "rb") as handle:
+    gz = is_gzip(path, opener)
+    with _opener(path, opener)() as handle:
         inflater = inflate_lib.decompressobj(wbits=31) if gz else None
         while True:
             block = handle.read(block_size)
@@ -79,7 +86,7 @@ def _chunks(path: Path, block_size: int) -> Iterator[tuple[bytes, int]]:
             )
 
 
-def first_line(path: Path, limit: int = 1 << 20) -> str | None:
+def first_line(path: PurePath, limit: int = 1 << 20, opener: Opener | None = None) -> str | None:
     """The first line of the file as text (BOM and line ending removed); None if the file is empty.
 
     Raises
@@ -88,7 +95,7 @@ def first_line(path: Path, limit: int = 1 << 20) -> str | None:
         If the first line is not UTF-8 or longer than ``limit`` bytes.
     """
     head = b""
-    for data, _ in _chunks_quiet(path, 1 << 16):
+    for data, _ in _chunks_quiet(path, 1 << 16, opener):
         head += data
         if b"\n" in head or len(head) > limit:
             break
@@ -103,20 +110,22 @@ def first_line(path: Path, limit: int = 1 << 20) -> str | None:
         raise ShopgraphError(f"{path.name}: line 1 (the header) is not UTF-8 text: is this a CSV file?") from None
 
 
-def _chunks_quiet(path: Path, block_size: int) -> Iterator[tuple[bytes, int]]:
+def _chunks_quiet(path: PurePath, block_size: int, opener: Opener | None = None) -> Iterator[tuple[bytes, int]]:
     """Like :func:`_chunks` but a truncated archive just ends (used to peek at the header)."""
     try:
-        yield from _chunks(path, block_size)
+        yield from _chunks(path, block_size, opener)
     except ShopgraphError as exc:
         if "truncated" not in str(exc):
             raise
 
 
 def line_batches(
-    path: Path,
+    path: PurePath,
     block_size: int = 8 << 20,
     progress: Progress | None = None,
     digest: Digest | None = None,
+    opener: Opener | None = None,
+    size: int | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Every line of ``path`` as Arrow batches of ``(line_no, raw)``, header included (line 1).
 
@@ -133,6 +142,8 @@ def line_batches(
         Optional hash object updated with every decompressed byte of the file, as is
         (BOM and line endings included): once the batches are exhausted it identifies the
         content whatever the compression.
+    opener, size
+        Where the bytes come from and how many there are, when not from the local file ``path``.
 
     Yields
     ------
@@ -141,11 +152,11 @@ def line_batches(
         removed, and so is ``\\r`` at the end of a line (CRLF files). A final line with
         no newline is a line; the empty string after a final newline is not.
     """
-    size = path.stat().st_size
+    size = Path(path).stat().st_size if size is None else size
     next_line = 1
     tail = b""
     first = True
-    for data, position in _chunks(path, block_size):
+    for data, position in _chunks(path, block_size, opener):
         if digest is not None:
             digest.update(data)
         data = tail + data

@@ -7,7 +7,9 @@ exact-duplicate dropping, store layout (``events/month=YYYY-MM/part-<sha12>.parq
 :mod:`events.ingest`'s own lock, recovery and commit. What stays on the driver: the two hashes
 of the file (one sequential pass, which also checks the gzip stream and counts the lines), the
 header check and the rejected rows (written by DuckDB, so the file is byte for byte DuckDB's).
-The staging directory must be on a filesystem the executors share with the driver.
+Sources are local paths or lake URIs: every read of them, the driver's included, goes through
+the session's Hadoop FileSystem (:mod:`events.spark_files`). The event store is local: the
+staging directory must be on a filesystem the executors share with the driver.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import duckdb
@@ -26,25 +28,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from events.buckets import SORT_KEY
-from events.ingest import (
-    TMP_PREFIX,
-    IngestResult,
-    _commit,
-    check_same_pseudonymisation,
-    check_source_header,
-    recover_store,
-    source_size,
-    store_lock,
-)
+from events.ingest import TMP_PREFIX, IngestResult, _commit, check_same_pseudonymisation, recover_store, store_lock
 from events.lines import is_gzip, line_batches
 from events.manifest import IngestedFile, find_by_content_sha256, find_by_sha256, read_manifest
 from events.pseudonym import load_key
+from events.spark_files import LakeFiles, LakePath, RawDigest, Source, is_uri
 from events.spark_parse import parse_lines_spark_sql
 from events.spark_session import get_spark, spark_path
 from events.store import COLUMNS
 from events.tombstones import read_tombstones
 from shopgraph.errors import ShopgraphError
-from shopgraph.files import file_sha256
 from shopgraph.progress import Progress, no_progress
 from shopgraph.sqltext import literal
 from shopgraph.version import code_version
@@ -58,7 +51,7 @@ ORDER = [*SORT_KEY.split(", "), *(c for c in COLUMNS if c not in SORT_KEY.split(
 class _Source:
     """A source file checked on the driver: its hashes, line count and the store's settings."""
 
-    path: Path
+    path: Source
     size: int
     sha256: str
     content_sha256: str
@@ -69,13 +62,14 @@ class _Source:
 
 def ingest_files_spark(
     workspace: Workspace,
-    paths: Sequence[Path],
+    paths: Sequence[Source],
     pseudonymise: bool = True,
     progress: Callable[[Path], Progress | None] | None = None,
     master: str | None = None,
 ) -> tuple[list[IngestResult], list[Path]]:
-    """Ingest ``paths`` one after the other on Spark (``master``: a URL, default ``local[2]``).
+    """Ingest ``paths`` (local paths or :class:`~events.spark_files.LakePath` URIs) one after the other on Spark.
 
+    ``master``: a URL, default ``local[2]``.
     The same contract as :func:`events.ingest.ingest_files`: the result per file and the
     leftovers of an interrupted run removed first; stops at the first file that fails.
     ``progress`` as there, with coarser steps: each phase is reported when it starts and ends.
@@ -90,23 +84,28 @@ def ingest_files_spark(
     return results, removed
 
 
+def expand_sources(patterns: Sequence[str], master: str | None = None) -> list[Source]:
+    """The files ``patterns`` name (paths, URIs, globs of either), found through the Spark session's Hadoop."""
+    return LakeFiles(get_spark(master)).expand(patterns)
+
+
 def ingest_file_spark(
-    workspace: Workspace, path: Path, spark: Any, pseudonymise: bool = True, progress: Progress | None = None
+    workspace: Workspace, path: Source | str, spark: Any, pseudonymise: bool = True, progress: Progress | None = None
 ) -> IngestResult:
     """Ingest one ``.csv`` / ``.csv.gz`` file on ``spark``; see :func:`events.ingest.ingest_file`.
 
     The caller holds :func:`events.ingest.store_lock`.
     """
     report = progress or no_progress
-    path = Path(path)
+    if isinstance(path, str):
+        path = LakePath(path) if is_uri(path) else Path(path)
     manifest = read_manifest(workspace)
-    source_size(path)
-    sha256 = file_sha256(path)
+    source = _read_source(workspace, LakeFiles(spark), path, pseudonymise)
+    sha256 = source.sha256
     done = find_by_sha256(manifest, sha256)
     if done is not None:
         return IngestResult(path, "already ingested", done)
     check_same_pseudonymisation(manifest, pseudonymise)
-    source = _read_source(workspace, path, sha256, pseudonymise)
     same = find_by_content_sha256(manifest, source.content_sha256)
     if same is not None:
         return IngestResult(path, f"already ingested (same content as {same.name})", same)
@@ -123,18 +122,21 @@ def ingest_file_spark(
     return IngestResult(path, "ingested", entry)
 
 
-def _read_source(workspace: Workspace, path: Path, sha256: str, pseudonymise: bool) -> _Source:
-    """Header check, then one pass over the decompressed bytes: content hash, line count, gzip check."""
-    check_source_header(path)
-    if is_gzip(path) != path.name.endswith(".gz"):  # Hadoop chooses the codec by the name
+def _read_source(workspace: Workspace, files: LakeFiles, path: Source, pseudonymise: bool) -> _Source:
+    """Size and header checks, then one pass through Hadoop: both hashes, the line count, the gzip check."""
+    size = files.size(path)
+    files.check_header(path)
+    name = PurePosixPath(path.name)
+    gz = is_gzip(name, files.opener(path))
+    if gz != path.name.endswith(".gz"):  # Hadoop chooses the codec by the name
         raise ShopgraphError(
             f"{path.name}: the Spark engine reads gzip files by their .gz name: "
-            + ("add .gz to the name" if is_gzip(path) else "this file is not gzip, remove .gz")
+            + ("add .gz to the name" if gz else "this file is not gzip, remove .gz")
         )
-    content = hashlib.sha256()
-    lines = sum(batch.num_rows for batch in line_batches(path, digest=content))
+    raw, content = RawDigest(), hashlib.sha256()
+    lines = sum(b.num_rows for b in line_batches(name, digest=content, opener=files.opener(path, raw), size=size))
     key = load_key(workspace) if pseudonymise else None
-    return _Source(path, path.stat().st_size, sha256, content.hexdigest(), lines, key, read_tombstones(workspace))
+    return _Source(path, size, raw.hexdigest(), content.hexdigest(), lines, key, read_tombstones(workspace))
 
 
 def _stage(spark: Any, source: _Source, tmp: Path, report: Progress) -> IngestedFile:

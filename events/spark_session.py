@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ MASTER_ENV = "SHOPGRAPH_SPARK_MASTER"
 JVM_ROOT = Path("/usr/lib/jvm")
 #: on one machine: few shuffle partitions (Spark's 200 are mostly task overhead here), no web UI
 LOCAL_CONF = {"spark.sql.shuffle.partitions": "4", "spark.ui.enabled": "false"}
+#: the driver's log4j2 settings: errors only on the console (Spark's WARN start-up lines are noise to the user)
+LOG4J2 = resources.files("events") / "resources" / "spark-log4j2.properties"
 #: the settings every shopgraph Spark job relies on for DuckDB's results (UTC times, NULL on bad casts)
 SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
@@ -29,7 +32,7 @@ SESSION_CONF = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.parquet.compression.codec": "zstd",
     "spark.ui.showConsoleProgress": "false",
-    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.driver.extraJavaOptions": f'-Duser.timezone=UTC -Dlog4j2.configurationFile="{LOG4J2}"',
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
 }
 

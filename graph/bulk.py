@@ -320,6 +320,19 @@ def write_csvs(
         if on_table:
             on_table(table.file, rows[table.file], time.perf_counter() - started)
 
+    arguments.append(write_ingested_files(directory, sources, interactions))
+    rows["ingested_files"] = len(sources)
+    multiline = con.execute(
+        "SELECT (SELECT count(*) FROM file_brands WHERE regexp_matches(name, '[\\r\\n]'))"
+        " + (SELECT count(*) FROM file_categories WHERE regexp_matches(code, '[\\r\\n]'))"
+    ).fetchone()[0]
+    if multiline or any(re.search(r"[\r\n]", s.name) for s in sources):
+        arguments.append("--multiline-fields=true")
+    return arguments, rows
+
+
+def write_ingested_files(directory: Path, sources: list[SourceFile], interactions: list[int]) -> str:
+    """The IngestedFile nodes (one per source, its interaction count beside it); the importer's argument."""
     (directory / "ingested_files-header.csv").write_text(INGESTED_FILE_HEADER + "\n", encoding="utf-8")
     loaded_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     with (directory / "ingested_files.csv").open("w", encoding="utf-8", newline="") as fh:
@@ -339,17 +352,7 @@ def write_csvs(
                     n_interactions,
                 ]
             )
-    rows["ingested_files"] = len(sources)
-    arguments.append(
-        f"--nodes=IngestedFile={directory / 'ingested_files-header.csv'},{directory / 'ingested_files.csv'}"
-    )
-    multiline = con.execute(
-        "SELECT (SELECT count(*) FROM file_brands WHERE regexp_matches(name, '[\\r\\n]'))"
-        " + (SELECT count(*) FROM file_categories WHERE regexp_matches(code, '[\\r\\n]'))"
-    ).fetchone()[0]
-    if multiline or any(re.search(r"[\r\n]", s.name) for s in sources):
-        arguments.append("--multiline-fields=true")
-    return arguments, rows
+    return f"--nodes=IngestedFile={directory / 'ingested_files-header.csv'},{directory / 'ingested_files.csv'}"
 
 
 # -- step 2: the import (neo4j-admin, server stopped) -------------------------------------------
@@ -415,12 +418,15 @@ def bulk_load(
     keep_csv: bool = False,
     say: Say | None = None,
     on_table: OnTable | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> BulkReport:
     """Load every ingested file into the empty database of the local server with ``neo4j-admin database import``.
 
     ``db`` must be connected to that server; it works again when this returns (its driver
     reconnects). ``workspace`` holds the event store (it may differ from the server's own
-    workspace, as in the tests).
+    workspace, as in the tests). ``engine="spark"`` writes the importer's files with Spark
+    (:mod:`graph.spark_bulk`, on ``spark_master``) instead of DuckDB.
     """
     server = server or LocalServer(settings)
     started = time.perf_counter()
@@ -436,8 +442,15 @@ def bulk_load(
     shutil.rmtree(work, ignore_errors=True)
     phase = _Phases(report, say or (lambda _phase: None))
     try:  # the CSVs hold pseudonyms: never leave them behind, even when the import fails
-        with phase("csv", f"aggregating {len(sources)} file(s) with DuckDB and writing CSVs to {work}"):
-            arguments, report.rows_written = _write_import_csvs(workspace, sources, work, compress, on_table)
+        with phase("csv", f"aggregating {len(sources)} file(s) with {engine} and writing CSVs to {work}"):
+            if engine == "spark":
+                from graph.spark_bulk import write_csvs_spark
+
+                arguments, report.rows_written = write_csvs_spark(
+                    workspace, sources, work, compress, on_table, spark_master
+                )
+            else:
+                arguments, report.rows_written = _write_import_csvs(workspace, sources, work, compress, on_table)
         with phase("stop", f"stopping Neo4j ({settings.uri})"):
             server.stop()
         with phase("import", f"neo4j-admin database import full {DATABASE}"):

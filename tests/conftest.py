@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from shopgraph.workspace import Workspace
 from tests.support.planted_shop import PlantedShop, build_planted_shop
+from tests.support.spark_case import KEY
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SHOPGRAPH_SHARED_DATA") or REPO.parent / "shared" / "data")
@@ -51,3 +53,27 @@ def shared_data() -> Path:
 def planted_shop(tmp_path_factory: pytest.TempPathFactory) -> PlantedShop:
     """The session's synthetic shop with its features (tests/support/planted_shop.py); copy it to change it."""
     return build_planted_shop(tmp_path_factory.mktemp("planted-shop"))
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """One ``local[2]`` session for every Spark test (starting a JVM costs seconds), in tests/spark or not."""
+    try:
+        import pyspark  # noqa: F401 (imported only to learn whether the extra is installed)
+    except ImportError:
+        if os.environ.get("SHOPGRAPH_REQUIRE_SPARK") == "1":
+            pytest.fail("pyspark is missing: install the spark extra (pip install -e '.[dev,spark]')")
+        pytest.skip("pyspark is not installed (the spark extra)")
+    from events.spark_session import get_spark
+
+    session = get_spark("local[2]", app_name="shopgraph-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def engines_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A folder for the session's workspaces, with the test key in the environment."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SHOPGRAPH_PSEUDONYM_KEY", KEY)
+        yield tmp_path_factory.mktemp("engines")

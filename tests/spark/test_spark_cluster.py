@@ -37,6 +37,7 @@ def test_ingest_and_features_on_a_standalone_cluster_of_two_workers(spark, engin
         )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split()[:2] == [url, "2"]  # two executors of one core each
+    assert " WARN " not in done.stderr and "Setting default log level" not in done.stderr  # log4j2: errors only
     assert [comparable(e) for e in read_manifest(on_cluster)] == [comparable(e) for e in read_manifest(duck)]
     tables = [duckdb.sql(f"SELECT * FROM '{ws.features_dir / 'user_features.parquet'}'") for ws in (duck, on_cluster)]
     assert tables[1].types == tables[0].types

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import math
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -11,12 +13,14 @@ import pytest
 from events.ingest import ingest_files
 from events.manifest import read_manifest
 from events.pseudonym import pseudonym, pseudonymise_ids
+from events.spark_files import LakeFiles
 from events.spark_ingest import _pseudonym_udf, ingest_files_spark, numbered_lines
 from events.synth import generate
 from events.tombstones import add_tombstones
 from features.calendar import load_calendar
 from features.compute import build_user_features
 from features.spark_features import build_user_features_spark
+from shopgraph.errors import ShopgraphError
 from shopgraph.workspace import Workspace
 from tests.support.ingest_support import ROW
 from tests.support.spark_bad_lines import write_bad_lines
@@ -149,3 +153,36 @@ def test_paths_with_glob_characters_are_read_as_they_are(spark, engines_home: Pa
     rows = lines.orderBy("line_no").collect()
     read.unpersist()
     assert [(r.line_no, bytes(r.raw)) for r in rows] == [(1, b"header"), (2, b"second"), (3, b"third")]
+
+
+def test_file_uris_read_through_hadoop_give_the_local_paths_manifest(
+    stores: tuple[Workspace, Workspace], spark, engines_home: Path, shared_data: Path
+) -> None:
+    """Hadoop's local filesystem stands in for the lake: the size, hashes, header and lines of a ``file:`` URI."""
+    _, by_path = stores
+    nov = shared_data / "rees46-2019-nov-first683.csv"
+    lake = engines_home / "lake"
+    lake.mkdir()
+    shutil.copy(nov, lake / nov.name)
+    with gzip.open(lake / "nov-again.csv.gz", "wb") as fh:  # the same content, gzip-compressed
+        fh.write(nov.read_bytes())
+    files = LakeFiles(spark)
+    sources = files.expand([f"{lake.as_uri()}/{nov.name}", f"{lake.as_uri()}/*.gz"])
+    assert [str(s) for s in sources] == [f"file:{lake / nov.name}", f"file:{lake / 'nov-again.csv.gz'}"]
+    with pytest.raises(ShopgraphError, match="no file matches"):
+        files.expand([f"{lake.as_uri()}/*.parquet"])
+
+    by_uri = Workspace(engines_home / "uri")
+    results, _ = ingest_files_spark(by_uri, sources)
+
+    assert [r.status for r in results] == ["ingested", f"already ingested (same content as {nov.name})"]
+    [local] = [e for e in read_manifest(by_path) if e.name == nov.name]
+    [lake_entry] = read_manifest(by_uri)
+    assert lake_entry.source_path == f"file:{lake / nov.name}"
+    assert comparable(lake_entry) | {"source_path": None} == comparable(local) | {"source_path": None}
+    for part in local.partitions:
+        query = f"SELECT * FROM read_parquet('{{}}/{part}')"
+        assert (
+            duckdb.sql(query.format(by_uri.store_dir)).fetchall()
+            == duckdb.sql(query.format(by_path.store_dir)).fetchall()
+        )

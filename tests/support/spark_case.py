@@ -8,6 +8,13 @@ from pathlib import Path
 from shopgraph.workspace import Workspace
 
 KEY = "test-key-not-secret"
+#: pyspark 3.5's own warnings: py4j leaves the sockets of collected results to the garbage
+#: collector, and its pandas version check uses distutils
+PYSPARK_NOISE = (
+    "ignore::ResourceWarning",
+    "ignore::pytest.PytestUnraisableExceptionWarning",
+    "ignore:distutils Version classes are deprecated:DeprecationWarning",
+)
 
 
 def duck_and_spark(home: Path, name: str) -> tuple[Workspace, Workspace]:
