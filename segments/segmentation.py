@@ -475,7 +475,7 @@ def _read_inputs(workspace: Workspace, seed: int, record: RunRecord, say: Progre
 
 
 SELECTION_RULE = (
-    "the most segments among fits with no segment under 1 %, stability ≥ min(0.8, best − 0.05) and "
+    "the most segments among fits with no segment under 1 % or 20 customers, stability ≥ min(0.8, best − 0.05) and "
     "silhouette within 0.05 of the best of those"
 )
 
@@ -498,7 +498,7 @@ def _select(inputs: _Inputs, seed: int, record: RunRecord, say: Progress) -> pd.
     )
     if not candidates:
         raise ShopgraphError(f"--k {k} needs more users with {MIN_EVENTS_TO_CLUSTER}+ events than {len(inputs.X)}")
-    chosen = selection.choose(candidates)
+    chosen = selection.choose(candidates, min_share=MIN_SEGMENT_CUSTOMERS / len(inputs.X))  # publishable segments
     record.method, record.k, record.reason = chosen.method, int(chosen.k), SELECTION_RULE
     if k or method:
         given = f"{'--k ' + str(k) if k else ''}{' ' if k and method else ''}{'--method ' + method if method else ''}"

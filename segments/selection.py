@@ -217,14 +217,18 @@ def evaluate(
     return out
 
 
-def choose(candidates: list[Candidate]) -> Candidate:
-    """Apply the rule of the module docstring; marks ``eligible`` and ``chosen``; returns the winner."""
+def choose(candidates: list[Candidate], min_share: float = SMALLEST_SHARE_MIN) -> Candidate:
+    """Apply the rule of the module docstring; marks ``eligible`` and ``chosen``; returns the winner.
+
+    ``min_share``: the smallest segment share a fit may have (at least :data:`SMALLEST_SHARE_MIN`; the
+    segmentation raises it so that every segment can hold the customers a published segment needs)."""
     if not candidates:
         raise ValueError("no candidate to choose from")
-    shared = [c for c in candidates if c.smallest_share >= SMALLEST_SHARE_MIN] or candidates
+    min_share = max(min_share, SMALLEST_SHARE_MIN)
+    shared = [c for c in candidates if c.smallest_share >= min_share] or candidates
     level = min(STABILITY_MIN, max(c.stability for c in shared) - STABILITY_SLACK)
     for c in candidates:
-        c.eligible = c.stability >= level and (c.smallest_share >= SMALLEST_SHARE_MIN or shared is candidates)
+        c.eligible = c.stability >= level and (c.smallest_share >= min_share or shared is candidates)
         c.chosen = False
     pool = [c for c in candidates if c.eligible]
     best = max(c.silhouette for c in pool)
