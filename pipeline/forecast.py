@@ -38,23 +38,21 @@ class Ratios:
     peak_base: float
 
 
-# From `python bench/scale.py --fraction 0.02` (2026-12-03, docs/bench/scale.json "ratios": slope and
-# intercept between the workspace after month 1 and after month 2): the file, event store and
-# workspace-file figures as measured. At that size Neo4j's data and shopgraph's peak are fixed costs
-# (their fitted slopes came out negative), so their intercepts are the trial's and their slopes are
-# stand-ins until the full-size run: Neo4j 150 bytes per event (an estimate), shopgraph 190 bytes per
-# event (bench/pipeline.py, issue 20: 2.6 GiB peak at 10.36 M events). Re-run the bench at full size
-# and copy its "ratios" here. Bytes per event of a .gz: the real 2019-Oct.csv.gz's (1.62 GB, 42.4 M
-# events); the trial's small catalogue compresses to 23.6, the full-size synthetic months to 48.
+# Intercepts from `python bench/scale.py --fraction 0.02` (fixed costs of an almost empty workspace);
+# slopes from `python bench/scale.py --months 1 --fraction 0.25` (2026-12-03, 10.49 M events, 750 k
+# customers; docs/bench/scale.json): event store 0.218 GiB, Neo4j's data 5.67 GiB, the other workspace
+# files 0.391 GiB, shopgraph's peak 9.88 GiB (in the segment step), each less its intercept, per event.
+# Bytes per event of a .gz: the real 2019-Oct.csv.gz's (1.62 GB, 42.4 M events). One size measured, so
+# the slopes assume linear growth; re-run the bench at full size and copy its "ratios" here.
 RATIOS = Ratios(
     gz_bytes_per_event=38.0,
-    csv_bytes_per_event=139.6,
-    store_per_event=20.5,
-    neo4j_per_event=150.0,
+    csv_bytes_per_event=139.5,
+    store_per_event=22.3,
+    neo4j_per_event=480.0,
     neo4j_base=1.05e9,
-    files_per_event=26.9,
+    files_per_event=38.9,
     files_base=11.8e6,
-    peak_per_event=190.0,
+    peak_per_event=917.0,
     peak_base=0.99e9,
 )
 
