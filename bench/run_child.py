@@ -63,8 +63,12 @@ def bench_server(env: dict[str, str]) -> Iterator[object]:
         os.environ.update(saved)
 
 
-def tree_rss(root: int) -> int:
-    """Resident bytes of ``root`` and all its descendants (0 for processes gone meanwhile)."""
+def tree_rss(root: int, skip: int | None = None) -> int:
+    """Resident bytes of ``root`` and all its descendants (0 for processes gone meanwhile).
+
+    ``skip`` (the Neo4j server) and its descendants are left out: a bulk load restarts the server
+    from the run, which makes it the run's descendant, and it is measured on its own.
+    """
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -76,6 +80,8 @@ def tree_rss(root: int) -> int:
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
+        if pid == skip:
+            continue
         total += rss(pid)
         todo.extend(children.get(pid, ()))
     return total
@@ -103,7 +109,8 @@ def run_in_child(home: Path, files: list[str], env: dict[str, str], server: obje
 
     def sample() -> None:
         while not done.wait(interval):
-            samples.append((time.time(), tree_rss(proc.pid), rss(server.pid())))
+            neo4j = server.pid()
+            samples.append((time.time(), tree_rss(proc.pid, skip=neo4j), rss(neo4j)))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

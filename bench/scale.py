@@ -87,8 +87,11 @@ def bare_scan_seconds(path: Path) -> float:
     return time.perf_counter() - started
 
 
-def measure(args: argparse.Namespace) -> dict:
-    """Generate or reuse the months, run them one by one in a fresh workspace, return the record."""
+def measure(args: argparse.Namespace, save=lambda record: None) -> dict:
+    """Generate or reuse the months, run them one by one in a fresh workspace, return the record.
+
+    ``save(record)`` after each month: a bench stopped in a later month keeps the months it measured.
+    """
     from shopgraph.workspace import Workspace
 
     months = SERIES[: args.months]
@@ -108,6 +111,7 @@ def measure(args: argparse.Namespace) -> dict:
             record["details"].append(month_detail(month, result, sizes, reference))
             record["details"][-1]["file_bytes"] = {"gz": path.stat().st_size, "csv": csv_bytes(path)}
             print(f"  {result['seconds']:.0f}s — {result['decision']}", flush=True)
+            save(record)
     return record
 
 
@@ -268,18 +272,23 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     started = time.perf_counter()
-    record = measure(args)
-    record = {
-        "command": "python bench/scale.py " + " ".join(sys.argv[1:]),
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpus": os.cpu_count(),
-        "fraction": args.fraction,
-        "wall_seconds": round(time.perf_counter() - started, 1),
-        **record,
-    }
-    record["ratios"] = ratios(record)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=2) + "\n")
+
+    def save(measured: dict, partial: bool = True) -> dict:
+        record = {
+            "command": "python bench/scale.py " + " ".join(sys.argv[1:]),
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "cpus": os.cpu_count(),
+            "fraction": args.fraction,
+            "wall_seconds": round(time.perf_counter() - started, 1),
+            **({"partial": f"{len(measured['months'])} of {args.months} month(s) measured so far"} if partial else {}),
+            **measured,
+        }
+        record["ratios"] = ratios(record)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(record, indent=2) + "\n")
+        return record
+
+    record = save(measure(args, save), partial=False)
     print(f"\n# bench/scale {record['date']}, {record['cpus']} CPUs, fraction {args.fraction:g} → {args.out}")
     print_tables(record, args.fraction)
     print(
