@@ -64,6 +64,9 @@ ENGINES = ("duckdb", "spark")
 ENGINE_OPTION = typer.Option(
     help="duckdb (one machine, the default) or spark (needs shopgraph's spark extra, with pyspark)."
 )
+NO_PSEUDONYMISE_OPTION = typer.Option(
+    "--no-pseudonymise", help="Store user ids as they are (only for data already anonymised upstream)."
+)
 SPARK_MASTER_OPTION = typer.Option(
     help="With --engine spark: the master URL (spark://host:7077, yarn, local[4]; default "
     "SHOPGRAPH_SPARK_MASTER, else local[2]).",

@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from commands.common import ENGINE_OPTION, SPARK_MASTER_OPTION, check_engine, console, user_errors
+from commands.common import (
+    ENGINE_OPTION,
+    NO_PSEUDONYMISE_OPTION,
+    SPARK_MASTER_OPTION,
+    check_engine,
+    console,
+    user_errors,
+)
 from shopgraph.errors import ShopgraphError
 from shopgraph.progress import progress_bars
 
@@ -25,12 +32,7 @@ def ingest_cmd(
             "lake URIs ('s3a://bucket/months/*.csv.gz', gs://, abfss://).",
         ),
     ],
-    no_pseudonymise: Annotated[
-        bool,
-        typer.Option(
-            "--no-pseudonymise", help="Store user ids as they are (only for data already anonymised upstream)."
-        ),
-    ] = False,
+    no_pseudonymise: Annotated[bool, NO_PSEUDONYMISE_OPTION] = False,
     memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit; bigger work spills to disk.")] = "1GB",
     engine: Annotated[str, ENGINE_OPTION] = "duckdb",
     spark_master: Annotated[str | None, SPARK_MASTER_OPTION] = None,

@@ -7,7 +7,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from commands.common import ENGINE_OPTION, SPARK_MASTER_OPTION, check_engine, console, settings, user_errors
+from commands.common import (
+    ENGINE_OPTION,
+    NO_PSEUDONYMISE_OPTION,
+    SPARK_MASTER_OPTION,
+    check_engine,
+    console,
+    settings,
+    user_errors,
+)
 from shopgraph.errors import ShopgraphError
 from shopgraph.progress import progress_bars
 from shopgraph.words import LANGS
@@ -154,12 +162,7 @@ def run_cmd(
             "when the drift figures say the trained model still fits.",
         ),
     ] = False,
-    no_pseudonymise: Annotated[
-        bool,
-        typer.Option(
-            "--no-pseudonymise", help="Ingest user ids as they are (only for data already anonymised upstream)."
-        ),
-    ] = False,
+    no_pseudonymise: Annotated[bool, NO_PSEUDONYMISE_OPTION] = False,
     lang: Annotated[str, typer.Option(help="Language of the segment table and the report: en or fr.")] = "en",
     seed: Annotated[int, typer.Option(help="Random seed of the embeddings and the segmentation.")] = 42,
     engine: Annotated[str, ENGINE_OPTION] = "duckdb",
