@@ -96,7 +96,8 @@ def measure(args: argparse.Namespace, save=lambda record: None) -> dict:
 
     months = SERIES[: args.months]
     files, counts = month_data(args, months)
-    shutil.rmtree(args.home, ignore_errors=True)
+    if not args.resume:
+        shutil.rmtree(args.home, ignore_errors=True)
     env = bench_env(args.home, args.bolt_port, args.http_port, args.memory)
     record: dict = {"months": [], "details": [], "reference": {"duckdb_scan_seconds": {}}}
     with bench_server(env) as server:
@@ -110,6 +111,8 @@ def measure(args: argparse.Namespace, save=lambda record: None) -> dict:
             record["months"].append(month_entry(month, counts[month], result, sizes))
             record["details"].append(month_detail(month, result, sizes, reference))
             record["details"][-1]["file_bytes"] = {"gz": path.stat().st_size, "csv": csv_bytes(path)}
+            if args.resume:  # the steps an earlier, interrupted run finished are skipped, not measured here
+                record["details"][-1]["resumed"] = True
             print(f"  {result['seconds']:.0f}s — {result['decision']}", flush=True)
             save(record)
     return record
@@ -268,6 +271,11 @@ def main() -> None:
     parser.add_argument("--http-port", type=int, default=7493)
     parser.add_argument("--memory", default=None, help="Neo4j heap and page cache (default: the auto plan)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep --home and run again: `run` skips what an interrupted bench finished (those steps read 'skipped')",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "bench" / "scale.json")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))

@@ -1,8 +1,14 @@
-"""Applies the schema (uniqueness constraints) and empties the database."""
+"""Applies the schema (uniqueness constraints), waits for indexes to be online, empties the database."""
 
 from __future__ import annotations
 
+import time
+
 from graph.connection import QueryRunner
+from shopgraph.errors import ShopgraphError
+from shopgraph.progress import Progress
+
+POLL_SECONDS = 2.0
 
 
 def apply_schema(db: QueryRunner) -> int:
@@ -12,8 +18,27 @@ def apply_schema(db: QueryRunner) -> int:
     statements = cypher.statements("schema/constraints")
     for statement in statements:
         db.run_text(statement)
-    db.run_text("CALL db.awaitIndexes(300)")
+    wait_for_indexes(db)
     return len(statements)
+
+
+def wait_for_indexes(db: QueryRunner, progress: Progress | None = None, poll: float = POLL_SECONDS) -> None:
+    """Return once every index is ONLINE, calling ``progress(label, percent, 100)`` while one populates.
+
+    No fixed timeout: a vector index over millions of users takes many minutes to populate
+    (``db.awaitIndexes(300)`` gave up on 3 M users), and a population that fails is one clear error.
+    """
+    while pending := db.run("schema/indexes_not_online"):
+        failed = [row["name"] for row in pending if row["state"] == "FAILED"]
+        if failed:
+            raise ShopgraphError(
+                f"Neo4j could not build the index {', '.join(failed)}: see its debug.log, then drop the index and "
+                "run the step again"
+            )
+        if progress is not None:
+            slowest = min(pending, key=lambda row: row["populationPercent"] or 0.0)
+            progress(f"index {slowest['name']}", int(slowest["populationPercent"] or 0), 100)
+        time.sleep(poll)
 
 
 def reset_database(db: QueryRunner) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from graph.connection import QueryRunner
+from graph.schema import wait_for_indexes
 from shopgraph.errors import ShopgraphError
 from shopgraph.progress import Progress
 from shopgraph.workspace import Workspace
@@ -83,8 +84,11 @@ def file_dimensions(path: Path) -> int:
     return len(first[0].as_py())
 
 
-def ensure_index(db: QueryRunner, dimensions: int) -> bool:
-    """Create `user_embedding` (cosine, ``dimensions``, not quantized) unless it exists so; True when created."""
+def ensure_index(db: QueryRunner, dimensions: int, progress: Progress | None = None) -> bool:
+    """Create `user_embedding` (cosine, ``dimensions``, not quantized) unless it exists so; True when created.
+
+    Returns once the index is online (its population shown through ``progress``).
+    """
     existing = db.run("vectors/vector_index")
     if (
         existing
@@ -92,12 +96,14 @@ def ensure_index(db: QueryRunner, dimensions: int) -> bool:
         and existing[0]["similarity"] == "COSINE"
         and not existing[0]["quantized"]
     ):
-        return False
-    if existing:
-        db.run("vectors/drop_vector_index")
-    db.run("vectors/create_vector_index", dimensions=dimensions)
-    db.run_text("CALL db.awaitIndexes(300)")
-    return True
+        created = False
+    else:
+        if existing:
+            db.run("vectors/drop_vector_index")
+        db.run("vectors/create_vector_index", dimensions=dimensions)
+        created = True
+    wait_for_indexes(db, progress)  # also one still populating since a restart
+    return created
 
 
 def write_user_vectors(
@@ -126,5 +132,5 @@ def write_user_vectors(
         if progress:
             progress("User.embedding", done, total)
     removed = db.run("vectors/remove_stale_embeddings", stamp=stamp)[0]["removed"]
-    created = ensure_index(db, dimensions)
+    created = ensure_index(db, dimensions, progress)
     return VectorWrite(total, matched, removed, dimensions, created)

@@ -1,0 +1,41 @@
+"""graph.schema.wait_for_indexes: polls until every index is online, shows progress, fails in one line."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph.schema import wait_for_indexes
+from shopgraph.errors import ShopgraphError
+
+
+class Answers:
+    """A QueryRunner stand-in answering ``schema/indexes_not_online`` from a script of replies."""
+
+    def __init__(self, *replies: list[dict]) -> None:
+        self.replies = list(replies)
+        self.asked = 0
+
+    def run(self, name: str, **params: object) -> list[dict]:
+        assert name == "schema/indexes_not_online"
+        self.asked += 1
+        return self.replies.pop(0) if self.replies else []
+
+
+def populating(percent: float) -> list[dict]:
+    return [
+        {"name": "user_embedding", "state": "POPULATING", "populationPercent": percent},
+        {"name": "user_segment", "state": "POPULATING", "populationPercent": 90.0},
+    ]
+
+
+def test_waits_until_online_showing_the_slowest_index() -> None:
+    db, seen = Answers(populating(10.0), populating(55.5)), []
+    wait_for_indexes(db, lambda label, done, total: seen.append((label, done, total)), poll=0)
+    assert db.asked == 3
+    assert seen == [("index user_embedding", 10, 100), ("index user_embedding", 55, 100)]
+
+
+def test_a_failed_population_is_one_clear_error() -> None:
+    db = Answers([{"name": "user_embedding", "state": "FAILED", "populationPercent": 40.0}])
+    with pytest.raises(ShopgraphError, match="could not build the index user_embedding"):
+        wait_for_indexes(db, poll=0)
