@@ -39,21 +39,21 @@ class Ratios:
 
 
 # Intercepts from `python bench/scale.py --fraction 0.02` (fixed costs of an almost empty workspace);
-# slopes from `python bench/scale.py --months 1 --fraction 0.25` (2026-12-03, 10.49 M events, 750 k
-# customers; docs/bench/scale.json): event store 0.218 GiB, Neo4j's data 5.67 GiB, the other workspace
-# files 0.391 GiB, shopgraph's peak 2.7 GiB (in the segment step; the bench's 9.88 counted the Neo4j
-# server the bulk load restarts as the run's child), each less its intercept, per event.
-# Bytes per event of a .gz: the real 2019-Oct.csv.gz's (1.62 GB, 42.4 M events). One size measured, so
-# the slopes assume linear growth; re-run the bench at full size and copy its "ratios" here.
+# slopes from the first full-size month, `python bench/scale.py --months 1 --data DIR` (2026-12-03,
+# 41.97 M events, 3.0 M customers; docs/bench/scale.json): event store 0.918 GiB, Neo4j's data 10.78 GiB,
+# the other workspace files 1.59 GiB, shopgraph's peak 11.1 GiB (in the segment step), each less its
+# intercept, per event. (The quarter month's Neo4j slope, 580 B per event, held its write-backs'
+# transaction logs; the full month's is the one to plan with.) Bytes per event of a .gz: the real
+# 2019-Oct.csv.gz's (1.62 GB, 42.4 M events). Later months add history: re-measure when they are run.
 RATIOS = Ratios(
     gz_bytes_per_event=38.0,
     csv_bytes_per_event=139.5,
-    store_per_event=22.3,
-    neo4j_per_event=480.0,
+    store_per_event=23.5,
+    neo4j_per_event=250.0,
     neo4j_base=1.05e9,
     files_per_event=38.9,
     files_base=11.8e6,
-    peak_per_event=229.0,
+    peak_per_event=272.0,
     peak_base=0.5e9,
 )
 
