@@ -81,6 +81,7 @@ class SegmentRun:
     users: int
     timings: dict[str, float] = field(default_factory=dict)
     record: dict = field(default_factory=dict)
+    clusters: pd.DataFrame | None = None  # user_id, cluster: the clustered users' labels 1..k, before publishing
 
 
 def read_features(workspace: Workspace) -> pd.DataFrame:
@@ -396,6 +397,7 @@ def _segment(
         len(inputs.features),
         watch.timings,
         record.to_json(),
+        pd.DataFrame({"user_id": inputs.user_ids[inputs.clustered], "cluster": labels}),
     )
 
 
