@@ -326,6 +326,24 @@ def segment(
         return _segment(workspace, k, method, seed, sample_size, progress, classifiers)
 
 
+def _cluster(
+    inputs: _Inputs,
+    seed: int,
+    record: RunRecord,
+    say: Progress,
+    short: tuple[np.ndarray, np.ndarray] | None,
+    watch: _Stopwatch,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The clustered users' labels 1..k: the chosen (method, k) fitted on all of them, or the merged
+    communities of ``--method leiden``; and the selection table."""
+    if record.given_method == communities.METHOD:
+        return _communities(inputs, seed, record, say, short)
+    selection_table = _select(inputs, seed, record, say)
+    watch.lap("selection")
+    say("final fit", 0, 1)
+    return selection_table, fit_labels(record.method, record.k, inputs.view, seed)
+
+
 class _Stopwatch:
     """Wall time of each stage, in seconds (rounded to the millisecond), in the order they ran."""
 
@@ -355,13 +373,7 @@ def _segment(
     watch.lap("inputs")
     copies, short, calendar = _short_histories(workspace, inputs, seed, say)
     watch.lap("short histories")
-    if record.given_method != communities.METHOD:
-        selection_table = _select(inputs, seed, record, say)
-        watch.lap("selection")
-        say("final fit", 0, 1)
-        labels = fit_labels(record.method, record.k, inputs.view, seed)
-    else:
-        selection_table, labels = _communities(inputs, seed, record, say, short)
+    selection_table, labels = _cluster(inputs, seed, record, say, short, watch)
     watch.lap("final fit")
     model = assigner.train(inputs.X, labels, seed, only=classifiers, progress=say, short=short)
     watch.lap("classifier")
