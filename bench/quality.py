@@ -52,7 +52,6 @@ from graph.load import ingested_files
 from segments import selection
 from segments.inputs import InputTransform
 from segments.segmentation import (
-    DEFAULT_SAMPLE,
     MIN_EVENTS_TO_CLUSTER,
     fit_labels,
     read_features,
@@ -172,17 +171,17 @@ def classified_candidates(
     }
 
 
-def product_labels(
-    run, view: np.ndarray, n_events: np.ndarray, business: np.ndarray, true_k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The product's clusters of the users with ≥ 5 events, refitted as its run did (same rows, same seed), and
-    the same method at the true k (Leiden has no k: its labels again)."""
+def product_labels(run, view: np.ndarray, user_ids: np.ndarray, true_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The product's clusters of the users with ≥ 5 events (``user_ids``, the rows of ``view``): its run's own,
+    and the same method refitted at the true k (Leiden, communities merged until assignable, has no k: its
+    labels again)."""
     from segments import communities
 
+    labels = pd.DataFrame({"user_id": user_ids}).merge(run.clusters, on="user_id", how="left")["cluster"]
+    labels = labels.fillna(0).to_numpy(np.int64)
     if run.method == communities.METHOD:
-        labels = communities.segment_customers(view, n_events, business, 0, DEFAULT_SAMPLE).labels
         return labels, labels
-    return fit_labels(run.method, run.k, view, 0), fit_labels(run.method, true_k, view, 0)
+    return labels, fit_labels(run.method, true_k, view, 0)
 
 
 def product_rule(X: np.ndarray, business: np.ndarray, seed: int) -> tuple[str, int]:
@@ -306,7 +305,7 @@ def main() -> None:
                 adjusted_rand_score(truth, fit_labels(method, true_k, part, 0)),
             )
         # the product: its own run (the same transform and fit, on the clustered users)
-        full, full_true_k = product_labels(run, view, features["n_events"].to_numpy(), business, true_k)
+        full, full_true_k = product_labels(run, view, features["user_id"].to_numpy(np.int64), true_k)
         rows["product"] = (
             f"{run.method} {run.k}",
             adjusted_rand_score(truth, full),

@@ -21,7 +21,7 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 METHOD = "leiden"
 RULE = (
     "Leiden communities of the customers' nearest-neighbour graph, built on the customers with {long}+ events "
-    "(the others join their nearest neighbours' community); resolution: the most communities among those with "
+    "(the others join the community whose centre is nearest); resolution: the most communities among those with "
     "stability ≥ min(0.8, best − 0.05)"
 )
 NEIGHBOURS = 15
@@ -31,6 +31,7 @@ SUBSAMPLE = 0.8  # each stability fit sees this share of the users (a kNN graph 
 STABILITY_MIN = 0.8
 STABILITY_SLACK = 0.05
 SMALLEST_SHARE = 0.01  # communities below this share of the users join the community they link to most
+SMALLEST_COMMUNITY = 20  # nor under this many users: no segment a shop cannot act on (segmentation's, issue 21 §3)
 FIT_CAP = 50_000  # above this many users, the graph is built on a sample and the others join by kNN vote
 
 
@@ -101,11 +102,11 @@ def leiden(graph, resolution: float, seed: int) -> np.ndarray:
 
 
 def absorb_small(graph: sparse.csr_matrix, labels: np.ndarray, share: float = SMALLEST_SHARE) -> np.ndarray:
-    """Labels 0..m-1 where every community under ``share`` of the users has joined the large community its
-    members link to most (by weight); no large one: the largest community stays."""
+    """Labels 0..m-1 where every community under ``share`` of the users or ``SMALLEST_COMMUNITY`` users has
+    joined the large community its members link to most (by weight); no large one: the largest stays."""
     labels = np.unique(labels, return_inverse=True)[1]
     counts = np.bincount(labels)
-    big = np.flatnonzero(counts >= share * len(labels))
+    big = np.flatnonzero(counts >= max(share * len(labels), SMALLEST_COMMUNITY))
     if len(big) == 0:
         big = np.array([int(counts.argmax())])
     small = ~np.isin(labels, big)
@@ -227,16 +228,29 @@ def long_histories(n_events: np.ndarray) -> tuple[int | None, np.ndarray]:
     return length, (np.flatnonzero(n_events >= length) if length is not None else np.arange(len(n_events)))
 
 
+def nearest_centre(view: np.ndarray, rows: np.ndarray, labels: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """For each row in ``others``, the label of ``rows`` (labelled ``labels``) whose centre, the mean of its
+    rows in ``view``, is nearest: a smooth boundary the assignment classifier can learn, where a vote of
+    the nearest neighbours is as ragged as the short histories are noisy."""
+    classes = np.unique(labels)
+    centres = np.stack([view[rows[labels == c]].mean(axis=0) for c in classes])
+    out = np.empty(len(others), np.int64)
+    for start in range(0, len(others), 50_000):  # bounded memory on a large shop
+        part = view[others[start : start + 50_000]]
+        out[start : start + 50_000] = classes[((part[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2).argmin(1)]
+    return out
+
+
 def segment_customers(
     view: np.ndarray, n_events: np.ndarray, business: np.ndarray, seed: int, sample_size: int, progress=None
 ) -> Segmentation:
-    """Communities among the customers with a long history, the others joining their nearest neighbours'.
+    """Communities among the customers with a long history, the others joining the nearest community.
 
     A habit shows in a long history and hides in a short one: the graph is built on the customers with
     at least the threshold study's long history (``threshold.study_population``: 30 events when 100
     customers have them; every row when too few have 8), at most ``sample_size`` of them for the
-    resolution's choice; every other customer takes the community of most of its ``NEIGHBOURS`` nearest
-    long-history customers.
+    resolution's choice; every other customer takes the community whose centre is nearest
+    (:func:`nearest_centre`).
     """
     from segments import selection
 
@@ -253,8 +267,7 @@ def segment_customers(
     labels[long] = raw
     others = np.setdiff1d(np.arange(len(view)), long)
     if len(others):
-        vote = KNeighborsClassifier(n_neighbors=min(NEIGHBOURS, len(long))).fit(view[long], raw)
-        labels[others] = vote.predict(view[others])
+        labels[others] = nearest_centre(np.asarray(view, np.float64), long, raw, others)
     labels, _ = selection.relabel_by_size(np.unique(labels, return_inverse=True)[1])
     scores = selection.score(labels, view, business, seed)
     scores.update(stability=chosen.stability, modularity=chosen.modularity, resolution=chosen.resolution)

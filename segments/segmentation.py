@@ -32,6 +32,7 @@ from segments import (
     communities,
     coverage,
     lineage,
+    merging,
     naming,
     profile,
     runs,
@@ -80,6 +81,7 @@ class SegmentRun:
     users: int
     timings: dict[str, float] = field(default_factory=dict)
     record: dict = field(default_factory=dict)
+    clusters: pd.DataFrame | None = None  # user_id, cluster: the clustered users' labels 1..k, before publishing
 
 
 def read_features(workspace: Workspace) -> pd.DataFrame:
@@ -324,6 +326,24 @@ def segment(
         return _segment(workspace, k, method, seed, sample_size, progress, classifiers)
 
 
+def _cluster(
+    inputs: _Inputs,
+    seed: int,
+    record: RunRecord,
+    say: Progress,
+    short: tuple[np.ndarray, np.ndarray] | None,
+    watch: _Stopwatch,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The clustered users' labels 1..k: the chosen (method, k) fitted on all of them, or the merged
+    communities of ``--method leiden``; and the selection table."""
+    if record.given_method == communities.METHOD:
+        return _communities(inputs, seed, record, say, short)
+    selection_table = _select(inputs, seed, record, say)
+    watch.lap("selection")
+    say("final fit", 0, 1)
+    return selection_table, fit_labels(record.method, record.k, inputs.view, seed)
+
+
 class _Stopwatch:
     """Wall time of each stage, in seconds (rounded to the millisecond), in the order they ran."""
 
@@ -351,15 +371,12 @@ def _segment(
     runs.remove_leftovers(workspace)
     inputs = _read_inputs(workspace, seed, record, say)
     watch.lap("inputs")
-    if record.given_method != communities.METHOD:
-        selection_table = _select(inputs, seed, record, say)
-        watch.lap("selection")
-        say("final fit", 0, 1)
-        labels = fit_labels(record.method, record.k, inputs.view, seed)
-    else:
-        selection_table, labels = _communities(inputs, seed, record, say)
+    copies, short, calendar = _short_histories(workspace, inputs, seed, say)
+    watch.lap("short histories")
+    selection_table, labels = _cluster(inputs, seed, record, say, short, watch)
     watch.lap("final fit")
-    model, copies, calendar = _train_classifier(workspace, inputs, labels, seed, classifiers, say, watch)
+    model = assigner.train(inputs.X, labels, seed, only=classifiers, progress=say, short=short)
+    watch.lap("classifier")
     importance, record.analysis = _analysis(model, inputs, labels, record.k, seed, say)
     watch.lap("feature analysis")
     threshold_record = _threshold_study(workspace, calendar, inputs, labels, model, seed, say)
@@ -392,6 +409,7 @@ def _segment(
         len(inputs.features),
         watch.timings,
         record.to_json(),
+        pd.DataFrame({"user_id": inputs.user_ids[inputs.clustered], "cluster": labels}),
     )
 
 
@@ -511,31 +529,38 @@ def _select(inputs: _Inputs, seed: int, record: RunRecord, say: Progress) -> pd.
     return pd.DataFrame([c.as_row() for c in candidates])
 
 
-def _communities(inputs: _Inputs, seed: int, record: RunRecord, say: Progress) -> tuple[pd.DataFrame, np.ndarray]:
-    """The customer graph's communities (``segments.communities``): the resolution, its scores and why into
-    ``record``; returns every resolution's row and the labels 1..k."""
+def _communities(
+    inputs: _Inputs, seed: int, record: RunRecord, say: Progress, short: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The customer graph's communities (``segments.communities``), merged until the assignment classifier
+    tells them apart (``segments.merging``, learning the short-history copies ``short`` as it will): the
+    resolution, its scores, the merges and why into ``record``; returns every resolution's row and the
+    labels 1..k."""
     found = communities.segment_customers(
         inputs.view, inputs.n_events[inputs.clustered], _business(inputs.f_clustered), seed, record.sample_size, say
     )
+    merged, steps = merging.merge_until_assignable(inputs.X, found.labels, seed, short, progress=say)
+    labels, _ = selection.relabel_by_size(merged)
+    labels = labels + 1
     record.methods, record.k_range = [communities.METHOD], []
-    record.method, record.k = communities.METHOD, int(found.labels.max())
-    record.reason = communities.RULE.format(long=found.long_history or MIN_EVENTS_TO_CLUSTER)
-    record.scores = found.scores
+    record.method, record.k = communities.METHOD, int(labels.max())
+    record.reason = (
+        f"{communities.RULE.format(long=found.long_history or MIN_EVENTS_TO_CLUSTER)}; then {merging.RULE}: "
+        f"{merging.in_words(steps)}"
+    )
+    record.scores = {
+        **found.scores,
+        **selection.score(labels - 1, inputs.view, _business(inputs.f_clustered), seed),
+        "communities_before_merging": steps[0].segments,
+        "classifier_cv_macro_f1": steps[-1].cv_macro_f1,
+    }
     record.inputs["selection_sample"] = found.sample
-    return pd.DataFrame(found.table), found.labels
+    return pd.DataFrame(found.table), labels
 
 
-def _train_classifier(
-    workspace: Workspace,
-    inputs: _Inputs,
-    labels: np.ndarray,
-    seed: int,
-    classifiers: tuple[str, ...] | None,
-    say: Progress,
-    watch: _Stopwatch,
-):
-    """The assignment classifier, trained on the clustered users and their short-history copies (outside the
-    threshold study's users); returns it, the copies and the calendar."""
+def _short_histories(workspace: Workspace, inputs: _Inputs, seed: int, say: Progress):
+    """Short-history copies of clustered users outside the threshold study's (they do not depend on the
+    segments): the copies, their model rows with the row each was cut from (None: no copies), the calendar."""
     say("short histories", 0, 1)
     calendar = _calendar(inputs.sidecar)
     _, study_rows = threshold.study_sample(inputs.f_clustered["n_events"].to_numpy(), seed)
@@ -543,10 +568,7 @@ def _train_classifier(
         workspace, calendar, inputs.f_clustered, inputs.v_clustered, study_rows, seed
     )
     short = None if copies is None else (inputs.transform.transform(copies.frame, copies.vectors)[0], copies.source)
-    watch.lap("short histories")
-    model = assigner.train(inputs.X, labels, seed, only=classifiers, progress=say, short=short)
-    watch.lap("classifier")
-    return model, copies, calendar
+    return copies, short, calendar
 
 
 def _threshold_study(

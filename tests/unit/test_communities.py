@@ -39,6 +39,23 @@ def test_small_communities_join_the_one_they_link_to():
     assert (communities.absorb_small(graph, labels, share=0.01) == truth).all()
 
 
+def test_a_community_under_twenty_users_joins_even_above_the_share():
+    X, truth = blobs()
+    graph = communities.neighbour_graph(X)
+    labels = truth.copy()
+    labels[:12] = 2  # 12 users: 4 % of 300, above the 1 % share, below 20 customers
+    assert (communities.absorb_small(graph, labels, share=0.01) == truth).all()
+    labels[:25] = 2  # 25 users: a community of its own
+    assert len(np.unique(communities.absorb_small(graph, labels, share=0.01))) == 3
+
+
+def test_short_histories_join_the_nearest_community_centre():
+    view = np.array([[0.0, 0.0], [0.0, 2.0], [10.0, 0.0], [10.0, 2.0], [4.0, 1.0], [6.0, 1.0], [-3.0, 9.0]])
+    rows, labels = np.array([0, 1, 2, 3]), np.array([5, 5, 8, 8])
+    # centres (0, 1) and (10, 1): (4, 1) and (-3, 9) are nearer the first, (6, 1) the second
+    assert communities.nearest_centre(view, rows, labels, np.array([4, 5, 6])).tolist() == [5, 8, 5]
+
+
 def test_resolution_choice_is_deterministic_and_finds_the_blobs():
     X, truth = blobs(n=100)
     first = communities.evaluate(X, seed=3, resolutions=(0.05, 0.1, 1.0), bootstraps=3)

@@ -1,0 +1,104 @@
+"""Communities merged until the assignment classifier can tell them apart (SCCAF's rule).
+
+A segment is only of use when a new customer can be put in it: two communities that the classifier
+keeps confusing are one segment to the shop. As in SCCAF (Single-Cell Clustering Assessment Framework,
+Miao et al. 2020), the classifier is trained by cross-validation on the clustered customers, the pair
+of communities it confuses most (the share of each one's customers it puts in the other, summed) is
+merged, and again, until its cross-validated macro-F1 reaches the assignment goal. The stopping rule is
+the goal itself, which any shop sets, never the number of segments. Why and what it gave:
+docs/ARCHITECTURE.md, "segments/merging.py".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold
+
+from segments import assign
+
+GOAL_MACRO_F1 = 0.9  # the assignment goal: new customers' segments, macro-F1 on held-out customers
+CLASSIFIER = "svm_rbf"  # the assignment classifier's candidate the Leiden runs kept (docs/BENCHMARKS.md)
+FOLDS = 3
+RULE = f"the pair the assignment classifier confuses most merged until its cross-validated macro-F1 ≥ {GOAL_MACRO_F1}"
+
+
+@dataclass
+class Merge:
+    """One step: the segments before it, the classifier's CV macro-F1 on them, the pair merged (None: stop)."""
+
+    segments: int
+    cv_macro_f1: float
+    merged: tuple[int, int] | None
+
+
+def cross_validated(
+    X: np.ndarray, labels: np.ndarray, seed: int, copies: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The labels and the classifier's out-of-fold predictions on a stratified sample of the rows (at most
+    ``assign.SVM_CAP``); ``copies`` = ``(rows, source)``: short-history copies of rows of ``X``, learnt with
+    their customer's training folds and never scored, as ``assign.train`` learns them."""
+    keep = assign.stratified_sample(labels, assign.SVM_CAP, seed)
+    X, y = X[keep], labels[keep]
+    if copies is not None and len(copies[1]):
+        owner = assign._positions(keep, len(labels))[np.asarray(copies[1], np.int64)]
+        S, owner = np.asarray(copies[0])[owner >= 0], owner[owner >= 0]
+    else:
+        S, owner = np.zeros((0, X.shape[1]), X.dtype), np.zeros(0, np.int64)
+    estimator = assign.candidates(seed)[CLASSIFIER]
+    predicted = np.empty_like(y)
+    for fit, score in StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(X, y):
+        mine = np.isin(owner, fit)
+        fit_X, fit_y = np.vstack([X[fit], S[mine]]), np.concatenate([y[fit], y[owner[mine]]])
+        model = assign._quiet(lambda fit_X=fit_X, fit_y=fit_y: clone(estimator).fit(fit_X, fit_y))
+        predicted[score] = model.predict(X[score])
+    return y, predicted
+
+
+def most_confused(truth: np.ndarray, predicted: np.ndarray) -> tuple[int, int]:
+    """The pair (a < b) of labels with the largest share of a's rows predicted b plus of b's predicted a."""
+    classes = np.unique(truth)
+    index = {c: i for i, c in enumerate(classes)}
+    counts = np.zeros((len(classes), len(classes)))
+    np.add.at(counts, ([index[c] for c in truth], [index.get(c, 0) for c in predicted]), 1)
+    rate = counts / counts.sum(axis=1, keepdims=True)
+    both = rate + rate.T
+    np.fill_diagonal(both, -1.0)
+    i, j = np.unravel_index(int(both.argmax()), both.shape)
+    return int(classes[min(i, j)]), int(classes[max(i, j)])
+
+
+def merge_until_assignable(
+    X: np.ndarray,
+    labels: np.ndarray,
+    seed: int,
+    copies: tuple[np.ndarray, np.ndarray] | None = None,
+    goal: float = GOAL_MACRO_F1,
+    progress=None,
+) -> tuple[np.ndarray, list[Merge]]:
+    """Labels 0..m-1 after merging the most confused pair until the CV macro-F1 reaches ``goal`` (or two
+    segments are left), and every step taken."""
+    labels = np.unique(labels, return_inverse=True)[1]
+    steps: list[Merge] = []
+    start = int(labels.max()) + 1
+    while True:
+        k = int(labels.max()) + 1
+        truth, predicted = cross_validated(X, labels, seed, copies)
+        score = float(f1_score(truth, predicted, average="macro"))
+        if progress:
+            progress("merging confused segments", start - k, max(start - 2, 1))
+        if score >= goal or k <= 2:
+            steps.append(Merge(k, score, None))
+            return labels, steps
+        a, b = most_confused(truth, predicted)
+        steps.append(Merge(k, score, (a, b)))
+        labels = np.unique(np.where(labels == b, a, labels), return_inverse=True)[1]
+
+
+def in_words(steps: list[Merge]) -> str:
+    """``14 → 12 segments (classifier CV macro-F1 0.878, 0.895, 0.901)``, for the run's reason."""
+    scores = ", ".join(f"{s.cv_macro_f1:.3f}" for s in steps)
+    return f"{steps[0].segments} → {steps[-1].segments} segments (classifier CV macro-F1 {scores})"
