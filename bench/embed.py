@@ -97,6 +97,7 @@ def main() -> None:
     parser.add_argument("--walk-length", type=int, default=ours["walk_length"])
     parser.add_argument("--walks-per-node", type=int, default=ours["walks_per_node"])
     parser.add_argument("--window", type=int, default=ours["window"])
+    parser.add_argument("--negative", type=int, default=ours["negative"], help="skip-gram negative samples")
     parser.add_argument("--epochs", type=int, default=ours["epochs"])
     parser.add_argument("--p", type=float, default=ours["p"])
     parser.add_argument("--q", type=float, default=ours["q"])
@@ -399,7 +400,7 @@ class Bench:
     def child(self, impl: str, edges: Path, n_nodes: int, out: Path, limit_s: float | None) -> Result:
         a = self.args
         python = REF_ENV / "bin" / "python" if impl in REFERENCES else Path(sys.executable)
-        word2vec = {"sg": 1, "negative": 5, "hs": 0, "min_count": 1}
+        word2vec = {"sg": 1, "negative": a.negative, "hs": 0, "min_count": 1}
         cmd = [
             str(python),
             str(RUNNER),
@@ -523,7 +524,7 @@ class Bench:
             return f"{x:{width}.3f}" if x is not None else f"{'-':>{width}}"
 
         self.out(
-            f"{'impl':<9} {'compile':>8} {'load s':>8} {'walks s':>8} {'train s':>8} {'total s':>8} "
+            f"{'impl':<9} {'compile':>8} {'load s':>8} {'walks s':>8} {'train s':>8} {'total s':>8} {'cpu s':>8} "
             f"{'peak MiB':>9} {'AUC':>6} {'±se':>6} {'ARI':>6}  note"
         )
         by = {r.impl: r for r in results}
@@ -532,8 +533,8 @@ class Bench:
             peak = f"{r.peak / 2**20:9.0f}" if r.peak else f"{'-':>9}"
             self.out(
                 f"{r.impl:<9} {sec(t.get('compile'))} {sec(t.get('load'))} {sec(t.get('walks'))} "
-                f"{sec(t.get('train'))} {sec(t.get('end_to_end'))} {peak} {num(r.auc)} {num(r.auc_se)} "
-                f"{num(r.ari)}  {r.note}"
+                f"{sec(t.get('train'))} {sec(t.get('end_to_end'))} {sec(t.get('cpu'))} {peak} "
+                f"{num(r.auc)} {num(r.auc_se)} {num(r.ari)}  {r.note}"
             )
         self.results[label] = by
         ours = by.get("ours")
@@ -630,7 +631,7 @@ class Bench:
         self.out(
             f"parameters (all implementations): dimensions {a.dimensions}, walk length {a.walk_length}, "
             f"walks per node {a.walks_per_node}, window {a.window}, epochs {a.epochs}, p {a.p}, q {a.q}, "
-            f"seed {a.seed}, workers {a.workers} (node2vec package walks: 1), skip-gram negative 5; "
+            f"seed {a.seed}, workers {a.workers} (node2vec package walks: 1), skip-gram negative {a.negative}; "
             f"reference limit {a.limit_minutes:.0f} min, memory cap {a.memory_cap_gib:.0f} GiB"
         )
         for label in a.sizes:

@@ -225,7 +225,9 @@ def main() -> None:
     matrix = RUNNERS[args.impl](args, timings)
     # from reading the edge list to the vectors; a warm-up's compilation (timings["compile"]) excluded
     timings["end_to_end"] = time.perf_counter() - started - timings.get("compile", 0.0)
-    self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    timings["cpu"] = usage.ru_utime + usage.ru_stime  # the whole child, compilation included
+    self_kib = usage.ru_maxrss
     children_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     tmp = args.out.with_name(args.out.name + ".tmp.npy")
     np.save(tmp, matrix)

@@ -202,6 +202,6 @@ def test_cli_defaults_are_the_library_defaults() -> None:
 
     cli = {name: value.default for name, value in inspect.signature(embed_cmd).parameters.items()}
     library = {name: value.default for name, value in inspect.signature(Node2Vec).parameters.items()}
-    for name in ("dimensions", "walk_length", "walks_per_node", "p", "q", "window", "epochs", "workers"):
+    for name in ("dimensions", "walk_length", "walks_per_node", "p", "q", "window", "negative", "epochs", "workers"):
         assert cli[name] == library[name], name
     assert cli["max_users"] == DEFAULT_MAX_USERS
