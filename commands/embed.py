@@ -24,11 +24,11 @@ def embed_cmd(
     ] = "node2vec",
     dimensions: Annotated[int, typer.Option(help="Vector size.", min=2, max=1024)] = 64,
     walk_length: Annotated[int, typer.Option(help="Nodes per random walk.", min=2)] = 20,
-    walks_per_node: Annotated[int, typer.Option(help="Walks started from every node.", min=1)] = 3,
+    walks_per_node: Annotated[int, typer.Option(help="Walks started from every node.", min=1)] = 4,
     p: Annotated[float, typer.Option("--p", help="node2vec return parameter (1/p weighs stepping back).")] = 1.0,
     q: Annotated[float, typer.Option("--q", help="node2vec in-out parameter (q < 1 walks outwards).")] = 0.5,
     window: Annotated[int, typer.Option(help="Skip-gram context window.", min=1)] = 5,
-    negative: Annotated[int, typer.Option(help="Skip-gram negative samples per context pair.", min=1)] = 2,
+    negative: Annotated[int, typer.Option(help="Skip-gram negative samples per context pair.", min=1)] = 5,
     epochs: Annotated[int, typer.Option(help="Skip-gram passes over the walks.", min=1)] = 2,
     seed: Annotated[int, typer.Option(help="Seed of the user sample, the walks and the training.")] = 42,
     workers: Annotated[
