@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def one_thread_per_numeric_library() -> Iterator[None]:
     """BLAS and OpenMP single-threaded, as ``segments.segmentation.segment`` runs them: the tests that fit
     k-means on small samples directly spent most of their time in OpenMP threads waiting for a core while
-    two xdist workers, their Neo4j servers and Spark share CI's two (the README's test section has the figures)."""
+    two xdist workers, their Neo4j servers and Spark share CI's two (figures in the README, "Set up and run")."""
     with threadpool_limits(limits=1):
         yield
 
