@@ -58,6 +58,7 @@ class CustomerRecommendations:
     user_id: int
     segment: str | None
     items: tuple[Recommendation, ...]
+    likely: bool = False  # below the activity threshold: ``segment`` is their likely segment (--include-likely)
 
 
 def stored_id(workspace: Workspace, raw_id: int) -> int:
@@ -189,7 +190,10 @@ class Recommender:
             lists.append(("department", self.popular_list(department, depth)))
         lists.append(("shop", self.popular_list("", depth)))
         return CustomerRecommendations(
-            int(context["user_id"]), context.get("segment"), tuple(rank(self.k, purchased, lists))
+            int(context["user_id"]),
+            context.get("segment"),
+            tuple(rank(self.k, purchased, lists)),
+            likely=bool(context.get("likely", False)),
         )
 
     def for_users(self, user_ids: Sequence[int]) -> list[CustomerRecommendations]:
@@ -238,14 +242,17 @@ def unknown_segment_message(db: QueryRunner, segment: str) -> str:
     return f"no customers in a current segment named {segment!r}: the current segments are {names}"
 
 
-def write_batch(results: Sequence[CustomerRecommendations], path: Path) -> Path:
-    """One CSV row per (customer, rank): user_id, segment, rank, product_id, score, source; atomic."""
+def write_batch(results: Sequence[CustomerRecommendations], path: Path, likely_column: bool = False) -> Path:
+    """One CSV row per (customer, rank): user_id, segment, rank, product_id, score, source, and with
+    ``likely_column`` (``--include-likely``) ``likely``: true for a customer whose segment is only their likely one;
+    atomic."""
+    columns = ["user_id", "segment", "rank", "product_id", "score", "source"]
     with atomic_write(path, newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["user_id", "segment", "rank", "product_id", "score", "source"])
+        writer.writerow([*columns, "likely"] if likely_column else columns)
         for result in results:
+            likely = [str(result.likely).lower()] if likely_column else []
             for item in result.items:
-                writer.writerow(
-                    [result.user_id, result.segment, item.rank, item.product_id, f"{item.score:.6g}", item.source]
-                )
+                row = [result.user_id, result.segment, item.rank, item.product_id, f"{item.score:.6g}", item.source]
+                writer.writerow([*row, *likely])
     return path

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 from shopgraph.workspace import Workspace
 from tests.support.planted_shop import PlantedShop, build_planted_shop
@@ -26,6 +27,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if CHAIN_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.chain)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_thread_per_numeric_library() -> Iterator[None]:
+    """BLAS and OpenMP single-threaded, as ``segments.segmentation.segment`` runs them: the tests that fit
+    k-means on small samples directly spent most of their time in OpenMP threads waiting for a core while
+    two xdist workers, their Neo4j servers and Spark share CI's two (figures in the README, "Set up and run")."""
+    with threadpool_limits(limits=1):
+        yield
 
 
 @pytest.fixture

@@ -70,10 +70,15 @@ def test_run_does_each_months_work_once_and_a_new_month_only_its_own(
     assert counts == db.run_text("MATCH (u:User) RETURN count(u) AS n")[0]["n"]
 
 
-def test_an_interrupted_run_finishes_without_redoing_finished_steps(
-    db: QueryRunner, workspace: Workspace, tmp_path
+def test_an_interrupted_run_finishes_its_steps_then_an_upgrade_redoes_them_and_retrains(
+    db: QueryRunner, workspace: Workspace, tmp_path, monkeypatch
 ) -> None:
-    generate(tmp_path / "data", users=300, months="2019-11..2019-12", seed=4)
+    """On one finished run (one chain, not one per case): a run stopped inside the segment step finishes without
+    redoing finished steps; new segmentation or embedding code retrains on the same data instead of assigning
+    with the old model."""
+    import pipeline.run as run_module
+
+    generate(tmp_path / "data", users=300, months="2019-11..2019-12", seed=5)
     files = sorted((tmp_path / "data").glob("*.csv.gz"))
     run_pipeline(workspace, db, files)
     state = PipelineState.load(workspace)
@@ -82,19 +87,8 @@ def test_an_interrupted_run_finishes_without_redoing_finished_steps(
 
     resumed = run_pipeline(workspace, db, files)
 
-    done = statuses(resumed)
-    assert [s for s, status in done.items() if status == "ran"] == ["segment", "report"]
+    assert [s for s, status in statuses(resumed).items() if status == "ran"] == ["segment", "report"]
 
-
-def test_an_upgrade_that_changed_a_steps_code_redoes_it_and_retrains(
-    db: QueryRunner, workspace: Workspace, tmp_path, monkeypatch
-) -> None:
-    """New segmentation or embedding code retrains on the same data instead of assigning with the old model."""
-    import pipeline.run as run_module
-
-    generate(tmp_path / "data", users=300, months="2019-11..2019-12", seed=5)
-    files = sorted((tmp_path / "data").glob("*.csv.gz"))
-    first = run_pipeline(workspace, db, files)
     real = run_module.step_code
     monkeypatch.setattr(run_module, "step_code", lambda step: "upgraded" if step == "segment" else real(step))
 
@@ -103,7 +97,7 @@ def test_an_upgrade_that_changed_a_steps_code_redoes_it_and_retrains(
     done = statuses(upgraded)
     assert [s for s, status in done.items() if status == "ran"] == ["segment", "report"]
     assert upgraded.decision == "retrained (shopgraph's segmentation code changed since the last run)"
-    assert upgraded.run_dir != first.run_dir
+    assert upgraded.run_dir != resumed.run_dir
     assert PipelineState.load(workspace).code["segment"] == "upgraded"
     assert statuses(run_pipeline(workspace, db, files)) == dict.fromkeys(STEPS, "skipped")  # recorded: once
 

@@ -13,18 +13,22 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from graph.connection import QueryRunner
-from graph.schema import reset_database
 from segments.writeback import write_run
 from shopgraph.workspace import Workspace
 from tests.support.graph_dump import dump_graph
 from tests.support.writeback_case import (
     RUN_A,
     RUN_B,
+    TWO_RUNS,
+    TwoRuns,
     assert_shows_exactly,
+    clean_write,
     graph_view,
-    make_graph,
-    make_run,
+    without_switch_time,
+    write_run_a_then_ready_b,
 )
 
 USERS = 2000
@@ -44,17 +48,10 @@ with connect() as db:
 """
 
 
-def _without_switch_time(dump: tuple[list, list]) -> tuple[list, list]:
-    """The dump without ``switched_at`` (wall-clock time of the switch)."""
-
-    def clean(props: tuple) -> tuple:
-        return tuple(p for p in props if p[0] != "switched_at")
-
-    nodes, rels = dump
-    return (
-        sorted((labels, clean(p)) for labels, p in nodes),
-        sorted((t, clean(p), la, clean(pa), lb, clean(pb)) for t, p, la, pa, lb, pb in rels),
-    )
+@pytest.fixture
+def runs(db: QueryRunner, workspace: Workspace) -> TwoRuns:
+    """USERS customers with run A written; run B's folder ready."""
+    return write_run_a_then_ready_b(db, workspace, USERS)
 
 
 def _kill_write_during(run_dir: Path, phase: str, after_rows: int) -> None:
@@ -82,47 +79,33 @@ def _kill_write_during(run_dir: Path, phase: str, after_rows: int) -> None:
 
 
 def test_kill_9_in_the_stage_leaves_the_previous_run_then_rerun_equals_a_clean_write(
-    db: QueryRunner, workspace: Workspace
+    db: QueryRunner, workspace: Workspace, runs: TwoRuns
 ) -> None:
-    make_graph(db, USERS)
-    users = list(range(1, USERS + 1))
-    run_a = make_run(workspace.home, RUN_A, users, seed=1)
-    run_b = make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A, segment_ids=(0, 1, 2, 3))
-    write_run(db, workspace, run_a)
     before = graph_view(db)
 
-    _kill_write_during(run_b, "stage", after_rows=USERS // 2)
+    _kill_write_during(runs.run_b, "stage", after_rows=USERS // 2)
     staged = db.run_text(
         "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.state AS state, r.staged_rows AS rows", {"r": RUN_B}
     )
     assert staged and staged[0]["state"] == "staging" and 0 < staged[0]["rows"] < USERS  # killed half-way
     assert graph_view(db) == before
-    assert_shows_exactly(db, run_a, finished=False)  # B's staged IN_SEGMENT exist, to segments not current
+    assert_shows_exactly(db, runs.run_a, finished=False)  # B's staged IN_SEGMENT exist, to segments not current
 
-    report = write_run(db, workspace, run_b)
+    report = write_run(db, workspace, runs.run_b)
     assert report.resumed and report.previous_run_id == RUN_A
-    assert_shows_exactly(db, run_b)
-    after_crash = _without_switch_time(dump_graph(db))
-
-    reset_database(db)  # the same two runs, never interrupted
-    make_graph(db, USERS)
-    write_run(db, workspace, run_a)
-    write_run(db, workspace, run_b)
-    assert _without_switch_time(dump_graph(db)) == after_crash
+    assert_shows_exactly(db, runs.run_b)
+    after_crash = without_switch_time(dump_graph(db))
+    assert clean_write(db, workspace, runs) == after_crash  # the same two runs, never interrupted
 
 
-def test_kill_9_during_the_user_copy_of_a_big_run_then_rerun_finishes(db: QueryRunner, workspace: Workspace) -> None:
+def test_kill_9_during_the_user_copy_of_a_big_run_then_rerun_finishes(
+    db: QueryRunner, workspace: Workspace, runs: TwoRuns
+) -> None:
     """Killed after the switch: the pointer names run B, the User copy lags and says so."""
-    make_graph(db, USERS)
-    users = list(range(1, USERS + 1))
-    run_a = make_run(workspace.home, RUN_A, users, seed=1)
-    run_b = make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A, segment_ids=(0, 1, 2, 3))
-    write_run(db, workspace, run_a)
-
-    _kill_write_during(run_b, "copy", after_rows=USERS // 2)
+    _kill_write_during(runs.run_b, "copy", after_rows=USERS // 2)
     view = graph_view(db)  # through Segment.current and IN_SEGMENT: run B only, one segment per user
     assert view["runs"] == [RUN_B] and all(s["key"].startswith(RUN_B + "/") for s in view["current"])
-    assert [link["id"] for link in view["links"]] == users
+    assert [link["id"] for link in view["links"]] == runs.users
     assert {link["key"].split("/")[0] for link in view["links"]} == {RUN_B}
     copied = db.run_text(
         "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.user_copy AS copy, r.users_copied AS n", {"r": RUN_B}
@@ -130,16 +113,11 @@ def test_kill_9_during_the_user_copy_of_a_big_run_then_rerun_finishes(db: QueryR
     assert copied["copy"] == "refreshing" and USERS // 2 <= copied["n"] < USERS
     assert {u["run"] for u in view["users"]} == {RUN_A, RUN_B}  # the User copy is what lags, and says so
 
-    report = write_run(db, workspace, run_b)
+    report = write_run(db, workspace, runs.run_b)
     assert report.resumed and report.switch == "through the run"
-    assert_shows_exactly(db, run_b)
-    after_crash = _without_switch_time(dump_graph(db))
-
-    reset_database(db)
-    make_graph(db, USERS)
-    write_run(db, workspace, run_a)
-    write_run(db, workspace, run_b)
-    assert _without_switch_time(dump_graph(db)) == after_crash
+    assert_shows_exactly(db, runs.run_b)
+    after_crash = without_switch_time(dump_graph(db))
+    assert clean_write(db, workspace, runs) == after_crash  # the same two runs, never interrupted
 
 
 class _Reader(threading.Thread):
@@ -151,7 +129,7 @@ class _Reader(threading.Thread):
         self.db, self.users, self.stop = db, users, threading.Event()
         self.bad: list[str] = []
         self.seen: list[str] = []
-        self.RUNS = {RUN_A: (1, (0, 1, 2)), RUN_B: (2, (0, 1, 2, 3))}  # (seed, segment ids) as make_run gets them
+        self.RUNS = TWO_RUNS  # run id -> (seed, segment ids)
 
     def expected(self, run_id: str, user_id: int) -> int:
         seed, ids = self.RUNS[run_id]
@@ -177,21 +155,16 @@ class _Reader(threading.Thread):
 
 
 def test_kill_9_mid_stage_and_mid_copy_a_reader_never_sees_two_runs_and_a_rerun_equals_a_clean_write(
-    db: QueryRunner, workspace: Workspace
+    db: QueryRunner, workspace: Workspace, runs: TwoRuns
 ) -> None:
     """The 1 M case of bench/segment_writeback.py --kill-test, at a few thousand users in small batches."""
-    make_graph(db, USERS)
-    users = list(range(1, USERS + 1))
-    run_a = make_run(workspace.home, RUN_A, users, seed=1)
-    run_b = make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A, segment_ids=(0, 1, 2, 3))
-    write_run(db, workspace, run_a)
-    reader = _Reader(db, users)
+    reader = _Reader(db, runs.users)
     reader.start()
     try:
-        _kill_write_during(run_b, "stage", after_rows=USERS // 2)
-        _kill_write_during(run_b, "copy", after_rows=USERS // 2)
+        _kill_write_during(runs.run_b, "stage", after_rows=USERS // 2)
+        _kill_write_during(runs.run_b, "copy", after_rows=USERS // 2)
         mixed_copy = {u["run"] for u in graph_view(db)["users"]}
-        write_run(db, workspace, run_b)
+        write_run(db, workspace, runs.run_b)
         time.sleep(0.5)  # a few more reads of the finished run
     finally:
         reader.stop.set()
@@ -199,11 +172,6 @@ def test_kill_9_mid_stage_and_mid_copy_a_reader_never_sees_two_runs_and_a_rerun_
     assert mixed_copy == {RUN_A, RUN_B}  # the User copy was caught half-way: the product's queries were not
     assert reader.bad == []
     assert reader.seen == [RUN_A, RUN_B]
-    assert_shows_exactly(db, run_b)
-    after_crash = _without_switch_time(dump_graph(db))
-
-    reset_database(db)  # the same two runs, never interrupted
-    make_graph(db, USERS)
-    write_run(db, workspace, run_a)
-    write_run(db, workspace, run_b)
-    assert _without_switch_time(dump_graph(db)) == after_crash
+    assert_shows_exactly(db, runs.run_b)
+    after_crash = without_switch_time(dump_graph(db))
+    assert clean_write(db, workspace, runs) == after_crash  # the same two runs, never interrupted

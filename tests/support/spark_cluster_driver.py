@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from events.spark_ingest import ingest_files_spark
-from events.spark_session import get_spark
+from events.spark_session import LOCAL_CONF, get_spark
 from features.calendar import load_calendar
 from features.spark_features import build_user_features_spark
 from shopgraph.workspace import Workspace
@@ -18,7 +18,9 @@ from shopgraph.workspace import Workspace
 
 def main(master: str, home: str, *files: str) -> None:
     workspace = Workspace(Path(home))
-    spark = get_spark(master, app_name="shopgraph-cluster-test")
+    # a few shuffle partitions, as on local[N]: the test's month is small, and Spark's 200 on a
+    # cluster are 200 tasks a shuffle, each scheduled to an executor and back
+    spark = get_spark(master, app_name="shopgraph-cluster-test", conf=LOCAL_CONF)
     try:
         ingest_files_spark(workspace, [Path(f) for f in files], master=master)
         build_user_features_spark(workspace, load_calendar(), master=master)

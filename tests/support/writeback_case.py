@@ -1,9 +1,11 @@
 """Test helper: run folders with the fields segments/writeback.py reads, a small graph to write them to,
-and what an analyst sees of the result (the write-back tests, with and without a server)."""
+what an analyst sees of the result (the write-back tests, with and without a server), and the crash tests'
+two runs with the clean write a re-run must equal."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from graph.connection import QueryRunner
+from graph.schema import reset_database
+from segments.writeback import write_run
+from shopgraph.workspace import Workspace
+from tests.support.graph_dump import dump_graph
 
 RUN_A = "20261201T100000Z-aaaaaa"
 RUN_B = "20261202T100000Z-bbbbbb"
@@ -144,3 +150,51 @@ def assert_shows_exactly(db: QueryRunner, run_dir: Path, *, finished: bool = Tru
     assert all(not row["current"] for row in others)
     if finished:
         assert others == []
+
+
+#: the two runs of the crash tests: run id -> (seed, segment ids), as make_run gets them (user i is in segment
+#: ids[(i * seed) % len(ids)]); B follows A and adds a segment
+TWO_RUNS = {RUN_A: (1, (0, 1, 2)), RUN_B: (2, (0, 1, 2, 3))}
+
+
+@dataclass(frozen=True)
+class TwoRuns:
+    """A graph of ``users`` with run A written and the folder of run B, ready to be written over it."""
+
+    users: list[int]
+    run_a: Path
+    run_b: Path
+
+
+def write_run_a_then_ready_b(db: QueryRunner, workspace: Workspace, users: int) -> TwoRuns:
+    """``make_graph`` of ``users``, the folders of runs A and B (:data:`TWO_RUNS`), run A written."""
+    make_graph(db, users)
+    ids = list(range(1, users + 1))
+    (seed_a, segments_a), (seed_b, segments_b) = TWO_RUNS[RUN_A], TWO_RUNS[RUN_B]
+    run_a = make_run(workspace.home, RUN_A, ids, seed=seed_a, segment_ids=segments_a)
+    run_b = make_run(workspace.home, RUN_B, ids, seed=seed_b, previous=RUN_A, segment_ids=segments_b)
+    write_run(db, workspace, run_a)
+    return TwoRuns(ids, run_a, run_b)
+
+
+def without_switch_time(dump: tuple[list, list]) -> tuple[list, list]:
+    """A ``dump_graph`` without ``switched_at`` (the wall-clock time of the switch)."""
+
+    def clean(props: tuple) -> tuple:
+        return tuple(p for p in props if p[0] != "switched_at")
+
+    nodes, rels = dump
+    return (
+        sorted((labels, clean(p)) for labels, p in nodes),
+        sorted((t, clean(p), la, clean(pa), lb, clean(pb)) for t, p, la, pa, lb, pb in rels),
+    )
+
+
+def clean_write(db: QueryRunner, workspace: Workspace, runs: TwoRuns) -> tuple[list, list]:
+    """The graph (without switch time) of the same two runs written on a fresh graph, never interrupted:
+    what a write-back that was killed and run again must give."""
+    reset_database(db)
+    make_graph(db, len(runs.users))
+    write_run(db, workspace, runs.run_a)
+    write_run(db, workspace, runs.run_b)
+    return without_switch_time(dump_graph(db))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from graph import recommend
@@ -63,6 +65,7 @@ def test_a_product_in_the_shop_list_keeps_its_segment_category() -> None:
     second = recommender.for_context(context)  # lists come from the cache, categories must survive it
     assert [i.product_id for i in first.items] == [i.product_id for i in second.items] == [1, 2]
     assert db.calls.count("recommend/segment_scores") == 1
+    assert not first.likely and recommender.for_context({**context, "likely": True}).likely  # segment_members' mark
 
 
 def test_cold_customers_skip_the_segment_list() -> None:
@@ -102,3 +105,17 @@ def test_stored_id_pseudonymises_for_a_pseudonymised_store(workspace, tmp_path) 
 
     ingest_files(workspace, [write_csv(tmp_path / "a.csv", [ROW])])
     assert recommend.stored_id(workspace, 541312140) == pseudonym(541312140, load_key(workspace, create=False))
+
+
+def test_batch_csv_marks_the_likely_customers_only_when_asked(tmp_path) -> None:
+    item = recommend.Recommendation(product_id=7, rank=1, score=0.5, source="segment")
+    results = [
+        recommend.CustomerRecommendations(1, "Window shoppers", (item,)),
+        recommend.CustomerRecommendations(2, "Window shoppers", (item,), likely=True),
+    ]
+    plain = recommend.write_batch(results, tmp_path / "plain.csv").read_text(encoding="utf-8").splitlines()
+    assert plain[0] == "user_id,segment,rank,product_id,score,source" and len(plain) == 3
+    wide = recommend.write_batch(results, tmp_path / "wide.csv", likely_column=True)
+    with wide.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["user_id"], r["likely"]) for r in rows] == [("1", "false"), ("2", "true")]

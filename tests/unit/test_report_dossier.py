@@ -16,7 +16,7 @@ from reports import charts
 from reports.dossier import build_dossier, build_sections
 from reports.i18n import SECTIONS, TEXT, label, num, pct, t
 from reports.inputs import read_inputs
-from reports.sections import Context
+from reports.sections import BUILDERS, Context
 from reports.sections.segments import section_segments
 from shopgraph.workspace import Workspace
 from tests.support.report_workspace import PROFILE_METRICS, RUN_ID
@@ -201,6 +201,11 @@ def test_a_field_of_an_unknown_shape_spoils_one_section_only(workspace, tmp_path
     assert not any(b.kind == "missing" for s in sections.values() if s.key != "time" for b in s.blocks)
 
 
+def recommend_section(workspace: Workspace, lang: str) -> list:
+    """The blocks of the recommendation section alone, as build_sections builds it."""
+    return BUILDERS["recommend"](Context(read_inputs(workspace), lang))
+
+
 def test_recommendation_section_shows_the_evaluations_reason_or_note_in_the_language(workspace, tmp_path) -> None:
     home = tmp_path / "ws"
     shutil.copytree(workspace.home, home)
@@ -209,9 +214,9 @@ def test_recommendation_section_shows_the_evaluations_reason_or_note_in_the_lang
     doc["models"][0]["name_fr"] = "popularité globale"
     doc.update(note="Segments saw every month.", note_fr="Les segments ont vu tous les mois.")
     path.write_text(json.dumps(doc), encoding="utf-8")
-    fr = {s.key: s for s in build_sections(Workspace(home), "fr")}["recommend"]
-    assert "popularité globale" in str(fr.blocks[1].rows[0][0])  # the table's first model, in French
-    assert any(b.kind == "note" and b.text == "Les segments ont vu tous les mois." for b in fr.blocks)
+    fr = recommend_section(Workspace(home), "fr")  # the one section (the whole dossier's ten draw charts)
+    assert "popularité globale" in str(fr[1].rows[0][0])  # the table's first model, in French
+    assert any(b.kind == "note" and b.text == "Les segments ont vu tous les mois." for b in fr)
     path.write_text(
         json.dumps(
             {
@@ -225,7 +230,7 @@ def test_recommendation_section_shows_the_evaluations_reason_or_note_in_the_lang
         encoding="utf-8",
     )
     for lang, reason in (("en", "only 3 customer(s) bought."), ("fr", "seuls 3 client(s) ont acheté.")):
-        [block] = {s.key: s for s in build_sections(Workspace(home), lang)}["recommend"].blocks
+        [block] = recommend_section(Workspace(home), lang)
         assert block.kind == "note" and block.text.endswith(reason), block.text
 
 
