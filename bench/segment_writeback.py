@@ -326,7 +326,7 @@ def main() -> None:
         }
     )
     os.environ.pop("NEO4J_PASSWORD", None)
-    sys.path[:0] = [str(REPO), str(REPO / "bench")]
+    sys.path[:0] = [str(REPO), str(REPO / "bench")]  # the repo first: bench/features.py is no package
 
     from graph.connection import connect
     from graph.server import LocalServer

@@ -202,7 +202,7 @@ def profiles(db, features: Path, workspace, batch: int) -> None:
 
 
 def measure(db, workspace, n: int, tmp: Path, batches: list[int]) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.path.append(str(Path(__file__).resolve().parent))  # after the repo: bench/features.py is no package
     from segment_writeback import make_graph, write_vectors
 
     from features.graph_write import user_columns

@@ -23,9 +23,8 @@ from shopgraph.workspace import Workspace
 VECTORS_FILE = "user_vectors.parquet"
 INDEX_NAME = "user_embedding"
 DEFAULT_BATCH_SIZE = 10_000
-REBUILD_AT = 100_000
-"""From this many vectors on, the index is dropped before the write and re-created after: populating
-it once is cheaper than updating it per user (docs/BENCHMARKS.md, "Segment write-back")."""
+INDEX_WAIT_SECONDS = 3_600
+"""How long the write waits for the index to be populated (300 s was too short for 3 M customers)."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,7 @@ def ensure_index(db: QueryRunner, dimensions: int) -> bool:
     if existing:
         db.run("vectors/drop_vector_index")
     db.run("vectors/create_vector_index", dimensions=dimensions)
-    db.run_text("CALL db.awaitIndexes(300)")
+    db.run_text("CALL db.awaitIndexes($seconds)", {"seconds": INDEX_WAIT_SECONDS})
     return True
 
 
@@ -111,15 +110,16 @@ def write_user_vectors(
     workspace: Workspace,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
-    rebuild_index: bool | None = None,
+    rebuild_index: bool = False,
 ) -> VectorWrite:
     """Set ``User.embedding`` from the vector file and keep the cosine vector index `user_embedding`.
 
     Idempotent: a re-run writes the same values; users the file no longer holds lose their
-    old vector. The index is re-created when the dimensions changed, and with ``rebuild_index``
-    (by default: from REBUILD_AT vectors on) it is dropped before the write and re-created after,
-    so look-alike queries find no index meanwhile. ``progress("User.embedding", done, total)`` is
-    called after each committed batch. Users without a node are skipped.
+    old vector. The index is re-created when the dimensions changed, and with ``rebuild_index`` it
+    is dropped before the write and re-created after (one population instead of an update per
+    user; look-alike queries find no index meanwhile; whether it is faster: bench/write_shapes.py).
+    ``progress("User.embedding", done, total)`` is called after each committed batch. Users
+    without a node are skipped.
     """
     path = vectors_path(workspace)
     if not path.is_file():
@@ -127,7 +127,7 @@ def write_user_vectors(
     dimensions = file_dimensions(path)
     total = pq.ParquetFile(path).metadata.num_rows
     stamp = _stamp(path)
-    if total >= REBUILD_AT if rebuild_index is None else rebuild_index:
+    if rebuild_index:
         db.run("vectors/drop_vector_index")
     matched = done = 0
     batches = ({"user_ids": ids, "vectors": vectors} for ids, vectors in _rows(path, batch_size))
