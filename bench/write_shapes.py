@@ -201,7 +201,7 @@ def profiles(db, features: Path, workspace, batch: int) -> None:
         print(profile(db, statement, params))
 
 
-def measure(db, workspace, n: int, tmp: Path, batches: list[int]) -> None:
+def measure(db, workspace, n: int, tmp: Path, batches: list[int], parts: list[str]) -> None:
     sys.path.append(str(Path(__file__).resolve().parent))  # after the repo: bench/features.py is no package
     from segment_writeback import make_graph, write_vectors
 
@@ -211,37 +211,45 @@ def measure(db, workspace, n: int, tmp: Path, batches: list[int]) -> None:
     features = tmp / "features.parquet"
     write_feature_table(features, n)
     write_vectors(workspace, n)
-    vectors(db, workspace, n, batches[-1], rebuild=True)  # every user has a vector, as after a first run
+    if "vectors" in parts:
+        vectors(db, workspace, n, batches[-1], rebuild=True)  # every user has a vector, as after a first run
     floors = {b: floor(db, n, b) for b in batches}
     for b, rate in floors.items():
         print(f"floor, batches of {b:>6,}: {rate:>9,.0f} rows/s")
-    for b in batches:
-        maps_client = client_only(lambda b=b: batched(maps_rows(features, b), b))
-        cols_client = client_only(lambda b=b: user_columns(features, b))
-        print(f"client only (read, build, pack), batches of {b:,}: maps {maps_client:.1f}s, columns {cols_client:.1f}s")
     show = lambda what, b, took: print(  # noqa: E731
         f"{what:<44} batches of {b:>6,}: {took:6.1f}s {n / took:>9,.0f} customers/s  ratio {n / took / floors[b]:.2f}"
     )
-    show("features, columns, first onto bare users", batches[0], features_columns(db, features, batches[0], True))
     seeds = iter(range(100, 200))  # every timed write below changes every user's values
-    write_feature_table(features, n, next(seeds))
-    show("features, maps (before)", batches[0], features_maps(db, features, batches[0]))
-    for b in batches:
+    if "features" in parts:
+        for b in batches:
+            maps_client = client_only(lambda b=b: batched(maps_rows(features, b), b))
+            cols_client = client_only(lambda b=b: user_columns(features, b))
+            print(
+                f"client only (read, build, pack), batches of {b:,}: "
+                f"maps {maps_client:.1f}s, columns {cols_client:.1f}s"
+            )
+        show("features, columns, first onto bare users", batches[0], features_columns(db, features, batches[0], True))
         write_feature_table(features, n, next(seeds))
-        show("features, columns, prefetch", b, features_columns(db, features, b, True))
-    write_feature_table(features, n, next(seeds))
-    show("features, columns, no prefetch", batches[-1], features_columns(db, features, batches[-1], False))
-    for b, rebuild in ((batches[0], True), (batches[1], True), (batches[1], False)):
-        write_vectors(workspace, n, next(seeds))
-        took, index = vectors(db, workspace, n, b, rebuild=rebuild)
-        show(f"vectors, index dropped, re-made ({index:.1f}s)" if rebuild else "vectors, index in place", b, took)
-    profiles(db, features, workspace, batches[0])
+        show("features, maps (before)", batches[0], features_maps(db, features, batches[0]))
+        for b in batches:
+            write_feature_table(features, n, next(seeds))
+            show("features, columns, prefetch", b, features_columns(db, features, b, True))
+        write_feature_table(features, n, next(seeds))
+        show("features, columns, no prefetch", batches[-1], features_columns(db, features, batches[-1], False))
+    if "vectors" in parts:
+        for b, rebuild in ((batches[0], True), (batches[1], True), (batches[1], False)):
+            write_vectors(workspace, n, next(seeds))
+            took, index = vectors(db, workspace, n, b, rebuild=rebuild)
+            show(f"vectors, index dropped, re-made ({index:.1f}s)" if rebuild else "vectors, index in place", b, took)
+    if "features" in parts and "vectors" in parts:
+        profiles(db, features, workspace, batches[0])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=200_000)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[5_000, 20_000, 50_000])
+    parser.add_argument("--parts", nargs="+", choices=["features", "vectors"], default=["features", "vectors"])
     parser.add_argument("--home", type=Path, default=Path("/tmp/sg-bench-shapes"))
     parser.add_argument("--bolt-port", type=int, default=7695)
     parser.add_argument("--http-port", type=int, default=7482)
@@ -270,7 +278,7 @@ def main() -> None:
                 f"# bench/write_shapes  {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC  "
                 f"Neo4j {settings.neo4j_version}  {os.cpu_count()} CPUs  load avg {os.getloadavg()[0]:.1f}"
             )
-            measure(db, Workspace.from_env(), args.users, Path(tmp), args.batch_sizes)
+            measure(db, Workspace.from_env(), args.users, Path(tmp), args.batch_sizes, args.parts)
             print(f"load avg at the end {os.getloadavg()[0]:.1f}")
     finally:
         if started:
