@@ -1,4 +1,5 @@
-"""Segment and vector write-back (segments/writeback.py, graph/vectors.py) against the server's floor.
+"""The per-customer write-backs (segments/writeback.py, features/graph_write.py, graph/vectors.py) against the
+server's floor.
 
 Usage::
 
@@ -12,8 +13,10 @@ a 32-dimension vector file; then
 
 * ``reference``: ``UNWIND $rows AS r MATCH (u:User {user_id: r.user_id}) SET u.x = r.v`` over the
   same users in the same batches, one committed transaction each: the server's floor;
-* ``write_run(A)`` (first run), ``write_run(B)`` (replaces A), phase by phase, and
-  ``write_user_vectors`` (the vector index in place), each as customers/s and as a ratio to it.
+* ``write_run(A)`` (first run), ``write_run(B)`` (replaces A), phase by phase,
+  ``write_user_features`` (the feature table's 29 on_graph metrics, first onto bare users, then
+  rewritten) and ``write_user_vectors`` (the vector index kept in place, then dropped and re-made),
+  each as customers/s and as a ratio to it.
 
 ``--kill-test`` then, on the last graph, writes a run C over B while a reader runs the product's
 queries the whole time: write_run(C) in a child process is killed (SIGKILL) half-way through the
@@ -114,15 +117,16 @@ def reference(db, run_dir: Path, batch: int) -> float:
     return folder.users / (time.perf_counter() - t0)
 
 
-def write_vectors(workspace, n: int) -> None:
-    """A vector file of the N users (float32, DIMENSIONS) where `shopgraph embed` writes it."""
+def write_vectors(workspace, n: int, seed: int = 7) -> None:
+    """A vector file of the N users (float32, DIMENSIONS) where `shopgraph embed` writes it; another
+    ``seed`` gives other vectors."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from graph.vectors import vectors_path
 
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     values = rng.standard_normal((n, DIMENSIONS), dtype=np.float32)
     vectors = pa.FixedSizeListArray.from_arrays(pa.array(values.ravel()), DIMENSIONS)
     path = vectors_path(workspace)
@@ -130,8 +134,12 @@ def write_vectors(workspace, n: int) -> None:
     pq.write_table(pa.table({"user_id": np.arange(1, n + 1, dtype=np.int64), "vector": vectors}), path)
 
 
-def measure(db, workspace, n: int, batch: int, tmp: Path, vectors: bool) -> None:
+def measure(db, workspace, n: int, batch: int, tmp: Path, vectors: bool, profile: bool = False) -> None:
     """One graph of ``n`` users: the reference, write_run A and B phase by phase, the vectors."""
+    from write_shapes import write_feature_table
+
+    from features.graph_write import write_user_features
+    from features.registry import graph_metrics
     from graph.vectors import ensure_index, write_user_vectors
     from segments.writeback import write_run
 
@@ -152,17 +160,46 @@ def measure(db, workspace, n: int, batch: int, tmp: Path, vectors: bool) -> None
         for phase, took in report.seconds.items():
             if took >= 0.05:
                 print(f"  {phase:<7} {took:7.1f}s  {n / took:>10,.0f} customers/s  ratio {n / took / floor:.2f}")
-    if vectors:
-        write_vectors(workspace, n)
-        ensure_index(db, DIMENSIONS)
+    features = tmp / f"features-{n}.parquet"
+    for seed, what in ((5, "first"), (6, "rewrite, other values")):
+        write_feature_table(features, n, seed)
         t0 = time.perf_counter()
-        written = write_user_vectors(db, workspace, batch_size=min(batch, 10_000))
+        written = write_user_features(db, features, batch_size=batch)
         took = time.perf_counter() - t0
         print(
-            f"write_user_vectors ({DIMENSIONS} dimensions, index in place): {written.matched:,} users in {took:.1f}s: "
+            f"write_user_features ({len(graph_metrics())} metrics, {what}): {written.matched:,} users in {took:.1f}s: "
             f"{n / took:,.0f} customers/s, ratio {n / took / floor:.2f}"
         )
+    if vectors:
+        for seed, rebuild in ((7, False), (8, True)):
+            write_vectors(workspace, n, seed)
+            ensure_index(db, DIMENSIONS)
+            t0 = time.perf_counter()
+            written = write_user_vectors(db, workspace, batch_size=batch, rebuild_index=rebuild)
+            took = time.perf_counter() - t0
+            how = f"index dropped, re-made in {written.index_seconds:.1f}s" if rebuild else "index in place"
+            print(
+                f"write_user_vectors ({DIMENSIONS} dimensions, {how}): {written.matched:,} users in {took:.1f}s: "
+                f"{n / took:,.0f} customers/s, ratio {n / took / floor:.2f}"
+            )
     check(db, RUN_IDS["B"], n)
+    if profile:
+        profile_batches(db, run_b, batch)
+
+
+def profile_batches(db, run_dir: Path, batch: int) -> None:
+    """PROFILE the first batch of the stage and of the User copy of the current run (rolled back)."""
+    from write_shapes import profile
+
+    import cypher
+    from segments.writeback import read_run_folder
+
+    folder = read_run_folder(run_dir)
+    params = {"run_id": folder.run_id, "at": folder.at}
+    for name, copy in (("stage_members", False), ("copy_users", True)):
+        upto, groups = next(folder.segment_batches(0, batch, copy=copy))
+        print(f"PROFILE segments/{name}, one batch of {upto:,} (rolled back):")
+        print(profile(db, cypher.query(f"segments/{name}"), {**params, "groups": groups, "upto": upto}))
 
 
 def check(db, run_id: str, n: int) -> None:
@@ -275,6 +312,7 @@ def main() -> None:
     )
     parser.add_argument("--batch-size", type=int, default=20_000)
     parser.add_argument("--vectors-up-to", type=int, default=1_000_000, help="write the vectors at sizes up to this")
+    parser.add_argument("--profile", action="store_true", help="PROFILE one batch of the stage and the copy")
     parser.add_argument("--kill-test", action="store_true", help="then kill -9 a write-back of the last size")
     parser.add_argument("--home", type=Path, default=Path("/tmp/sg-bench-writeback"))
     parser.add_argument("--bolt-port", type=int, default=7695)
@@ -288,7 +326,7 @@ def main() -> None:
         }
     )
     os.environ.pop("NEO4J_PASSWORD", None)
-    sys.path.insert(0, str(REPO))
+    sys.path[:0] = [str(REPO), str(REPO / "bench")]  # the repo first: bench/features.py is no package
 
     from graph.connection import connect
     from graph.server import LocalServer
@@ -311,7 +349,7 @@ def main() -> None:
             )
             print("server: " + ", ".join(f"{m['name']}={m['value']}" for m in memory))
             for n in args.users:
-                measure(db, Workspace.from_env(), n, args.batch_size, Path(tmp), n <= args.vectors_up_to)
+                measure(db, Workspace.from_env(), n, args.batch_size, Path(tmp), n <= args.vectors_up_to, args.profile)
             if args.kill_test:
                 kill_test(db, args.batch_size, Path(tmp))
             print(f"load avg at the end {os.getloadavg()[0]:.1f}")

@@ -2,7 +2,7 @@
 
 Only users already in the graph (created by the graph load) get properties; the others are
 counted and reported, never an error. Values are Neo4j-storable: integers, floats, strings;
-NaN and infinities never leave :func:`user_rows` (they would be a bug upstream and become
+NaN and infinities never leave :func:`user_columns` (they would be a bug upstream and become
 nulls), and a null removes the property, so a metric that became undefined since the last
 run does not linger on the node.
 """
@@ -10,12 +10,13 @@ run does not linger on the node.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from features.registry import KEY, graph_metrics
@@ -25,7 +26,6 @@ if TYPE_CHECKING:  # the adapter only needs a QueryRunner-like object; features 
     from graph.connection import QueryRunner
 
 SET_QUERY = "features/set_user_features"
-COUNT_QUERY = "features/count_featured_users"
 DEFAULT_BATCH_SIZE = 5_000
 
 
@@ -43,31 +43,27 @@ class GraphWrite:
         return self.rows - self.matched
 
 
-def storable(value: Any) -> Any:
-    """A value Neo4j can store: NaN and ±infinity become None (= property removed)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+def _storable_column(column: pa.Array) -> list[Any]:
+    """A column as Python values; NaN and ±infinity of a float column become None, vectorised."""
+    if pa.types.is_floating(column.type) and len(column):
+        column = pc.if_else(pc.is_finite(column), column, pa.scalar(None, column.type))
+    return column.to_pylist()
 
 
-def user_rows(path: Path, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[dict[str, Any]]:
-    """``{"user_id": …, "props": {metric: value}}`` for each row of the feature table, streamed."""
+def user_columns(path: Path, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[dict[str, list[Any]]]:
+    """``{"user_ids": [...], <metric>: [...], ...}`` per batch of the feature table: aligned column lists,
+    streamed, the parameters of ``SET_QUERY``."""
     if not path.is_file():
         raise ShopgraphError(f"no feature table at {path}: run `shopgraph features` first")
-    columns = [KEY, *(m.name for m in graph_metrics())]
+    names = [m.name for m in graph_metrics()]
     parquet = pq.ParquetFile(path)
-    absent = [c for c in columns if c not in parquet.schema_arrow.names]
+    absent = [c for c in [KEY, *names] if c not in parquet.schema_arrow.names]
     if absent:
         raise ShopgraphError(
             f"{path} lacks column(s) {', '.join(absent)}: it is from an older version, rerun `shopgraph features`"
         )
-    for batch in parquet.iter_batches(batch_size=batch_size, columns=columns):
-        data = batch.to_pydict()
-        ids = data.pop(KEY)
-        names = list(data)
-        values = [data[n] for n in names]
-        for i, user_id in enumerate(ids):
-            yield {"user_id": user_id, "props": {n: storable(v[i]) for n, v in zip(names, values, strict=True)}}
+    for batch in parquet.iter_batches(batch_size=batch_size, columns=[KEY, *names]):
+        yield {"user_ids": batch.column(KEY).to_pylist()} | {n: _storable_column(batch.column(n)) for n in names}
 
 
 def write_user_features(
@@ -80,15 +76,17 @@ def write_user_features(
 ) -> GraphWrite:
     """Set the ``on_graph`` metrics of every row of ``path`` on its ``(:User {user_id})``.
 
-    ``on_batch(n)`` is called after each committed batch of ``n`` rows (progress bars).
+    One round trip per batch: each batch returns how many users it matched, so no count
+    afterwards. ``on_batch(n)`` is called after each committed batch of ``n`` rows (progress bars).
     """
     stamp = computed_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    total = 0
-    for size in db.write_batches(SET_QUERY, user_rows(path, batch_size), batch_size=batch_size, computed_at=stamp):
+    total = matched = 0
+    for params, records in db.write_columns(SET_QUERY, user_columns(path, batch_size), computed_at=stamp):
+        size = len(params["user_ids"])
         total += size
+        matched += records[0]["matched"] if records else 0
         if on_batch is not None:
             on_batch(size)
-    matched = db.run(COUNT_QUERY, computed_at=stamp)[0]["users"] if total else 0
     return GraphWrite(rows=total, matched=matched, computed_at=stamp)
 
 

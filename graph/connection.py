@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, LiteralString
@@ -95,3 +97,58 @@ class QueryRunner:
             if batch:
                 session.execute_write(write, batch)
                 yield len(batch)
+
+    def write_columns(
+        self, name: str, batches: Iterable[Mapping[str, Any]], *, prefetch: bool = True, **params: Any
+    ) -> Iterator[tuple[Mapping[str, Any], list[dict[str, Any]]]]:
+        """Run the single-statement file ``name`` once per batch of parameters (aligned column lists,
+        plus ``params``), each in its own managed write transaction; yields ``(batch, records)`` once
+        committed. With ``prefetch`` the next batch is built in a thread while the server runs this one."""
+        statement = cypher.query(name)
+
+        def write(tx, batch):
+            return tx.run(statement, {**params, **batch}).data()
+
+        with self.driver.session(database=self.database) as session:
+            for batch in prefetched(batches) if prefetch else batches:
+                yield batch, session.execute_write(write, batch)
+
+
+_END = object()
+
+
+def prefetched(items: Iterable[Any]) -> Iterator[Any]:
+    """``items``, the next one built in a thread while the caller works on the current one; an
+    exception of the producer is raised here, and a caller that stops early stops the thread."""
+    ready: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def offer(item: Any, error: BaseException | None = None) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put((item, error), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer(item):
+                    return
+            offer(_END)
+        except BaseException as exc:  # handed to the consumer, raised there
+            offer(_END, exc)
+
+    threading.Thread(target=produce, daemon=True, name="prefetch").start()
+    try:
+        while True:
+            item, error = ready.get()
+            if error is not None:
+                raise error
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()

@@ -6,11 +6,13 @@ The index is `user_embedding`.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from graph.connection import QueryRunner
@@ -33,6 +35,7 @@ class VectorWrite:
     removed: int
     dimensions: int
     index_created: bool
+    index_seconds: float = 0.0  # creating the index and waiting for its population (0 when it was kept)
 
 
 def vectors_path(workspace: Workspace) -> Path:
@@ -56,10 +59,10 @@ def _rows(path: Path, batch_size: int) -> Iterator[tuple[list[int], list[list[fl
     for batch in parquet.iter_batches(batch_size=batch_size, columns=["user_id", "vector"]):
         ids = batch.column("user_id").to_pylist()
         column = batch.column("vector")
-        vectors = column.to_pylist()
         values = np.asarray(column.flatten(), dtype=np.float64) if column.null_count == 0 else np.array([np.nan])
-        lengths = {len(v) for v in vectors if v is not None}
+        lengths = set(pc.list_value_length(column).unique().to_pylist()) - {None}
         if column.null_count or not np.isfinite(values).all() or len(lengths) > 1:
+            vectors = column.to_pylist()
             bad = next(
                 (
                     u
@@ -69,7 +72,7 @@ def _rows(path: Path, batch_size: int) -> Iterator[tuple[list[int], list[list[fl
                 ids[0],
             )
             raise ShopgraphError(f"{path}: user {bad} has a missing or non-finite vector: re-run `shopgraph embed`")
-        yield [int(u) for u in ids], vectors
+        yield ids, values.reshape(len(ids), -1).tolist() if len(ids) else []
 
 
 def file_dimensions(path: Path) -> int:
@@ -111,12 +114,16 @@ def write_user_vectors(
     workspace: Workspace,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
+    rebuild_index: bool = False,
 ) -> VectorWrite:
     """Set ``User.embedding`` from the vector file and keep the cosine vector index `user_embedding`.
 
     Idempotent: a re-run writes the same values; users the file no longer holds lose their
-    old vector; the index is re-created only when the dimensions changed. ``progress("User.embedding",
-    done, total)`` is called after each committed batch. Users without a node are skipped.
+    old vector. The index is re-created when the dimensions changed, and with ``rebuild_index`` it
+    is dropped before the write and re-created after (one population instead of an update per
+    user; look-alike queries find no index meanwhile; whether it is faster: bench/write_shapes.py).
+    ``progress("User.embedding", done, total)`` is called after each committed batch. Users
+    without a node are skipped.
     """
     path = vectors_path(workspace)
     if not path.is_file():
@@ -124,13 +131,16 @@ def write_user_vectors(
     dimensions = file_dimensions(path)
     total = pq.ParquetFile(path).metadata.num_rows
     stamp = _stamp(path)
+    if rebuild_index:
+        db.run("vectors/drop_vector_index")
     matched = done = 0
-    for ids, vectors in _rows(path, batch_size):
-        result = db.run("vectors/set_user_embeddings", user_ids=ids, vectors=vectors, stamp=stamp)
-        matched += result[0]["matched"] if result else 0
-        done += len(ids)
+    batches = ({"user_ids": ids, "vectors": vectors} for ids, vectors in _rows(path, batch_size))
+    for batch, records in db.write_columns("vectors/set_user_embeddings", batches, stamp=stamp):
+        matched += records[0]["matched"] if records else 0
+        done += len(batch["user_ids"])
         if progress:
             progress("User.embedding", done, total)
     removed = db.run("vectors/remove_stale_embeddings", stamp=stamp)[0]["removed"]
+    started = time.perf_counter()
     created = ensure_index(db, dimensions, progress)
-    return VectorWrite(total, matched, removed, dimensions, created)
+    return VectorWrite(total, matched, removed, dimensions, created, time.perf_counter() - started if created else 0.0)

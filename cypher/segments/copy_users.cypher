@@ -1,23 +1,24 @@
 // One batch of the User copy after the switch: each user gets the current run's segment (name, French name,
-// id from its Segment node), segment_run, segmented_at and the USER_COPY properties (segments/writeback.py:
-// a property added there is added here, in copy_missing_users and in refresh_members); the run's cursor
-// advances in the same transaction, and the user's IN_SEGMENT of other runs (the previous one, retiring) go
-// in the same pass. Users not in the graph are skipped. Parameters: $run_id, $at (ISO
-// datetime of the run), $upto (rows done after this batch), $groups = [{segment_key: STRING,
-// user_ids: LIST<INTEGER>, segment_confidence: LIST<FLOAT>, segment_low_confidence: LIST<BOOLEAN>}].
+// id: read once per segment from its Segment node), segment_run, segmented_at and the USER_COPY properties
+// (segments/writeback.py: a property added there is added here, in copy_missing_users and in refresh_members);
+// the run's cursor advances in the same transaction, and the user's other IN_SEGMENT (the previous run's,
+// retiring: a user has one per run, and only this run and the retiring one exist during a copy) go in the same
+// pass. Users not in the graph are skipped. Parameters: $run_id, $at (ISO datetime of the run), $upto (rows
+// done after this batch), $groups = [{segment_key: STRING, user_ids: LIST<INTEGER>,
+// segment_confidence: LIST<FLOAT>, segment_low_confidence: LIST<BOOLEAN>}].
 CALL {
   UNWIND $groups AS g
   MATCH (s:Segment {segment_key: g.segment_key})
-  WITH g, s, datetime($at) AS at
+  WITH g, s, s.name AS name, s.name_fr AS name_fr, s.segment_id AS segment_id, datetime($at) AS at
   UNWIND range(0, size(g.user_ids) - 1) AS i
   MATCH (u:User {user_id: g.user_ids[i]})
-  SET u.segment = s.name, u.segment_fr = s.name_fr, u.segment_id = s.segment_id, u.segmented_at = at,
+  SET u.segment = name, u.segment_fr = name_fr, u.segment_id = segment_id, u.segmented_at = at,
       u.segment_run = $run_id,
       u.segment_confidence = g.segment_confidence[i], u.segment_low_confidence = g.segment_low_confidence[i]
-  WITH u
-  CALL (u) {
-    MATCH (u)-[old:IN_SEGMENT]->(o:Segment)
-    WHERE o.run_id <> $run_id
+  WITH u, s
+  CALL (u, s) {
+    MATCH (u)-[old:IN_SEGMENT]->(o)
+    WHERE o <> s
     DELETE old
   }
   RETURN count(u) AS copied

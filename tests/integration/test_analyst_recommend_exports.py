@@ -240,6 +240,19 @@ def test_export_profiles_k_anonymity(segmented: World) -> None:
     assert cli.exit_code == 0 and "suppressed" in cli.output
 
 
+def test_user_vectors_with_the_index_rebuilt_answer_look_alikes(segmented: World) -> None:
+    written = write_user_vectors(segmented.db, segmented.workspace, rebuild_index=True)
+    assert written.index_created and written.index_seconds > 0
+    assert written.matched == written.rows and written.removed == 0
+    [index] = segmented.db.run("vectors/vector_index")
+    assert index["dimensions"] == written.dimensions and index["similarity"] == "COSINE"
+    [user] = [
+        r["u"] for r in segmented.db.run_text("MATCH (u:User) WHERE u.embedding IS NOT NULL RETURN min(u.user_id) AS u")
+    ]
+    rows = segmented.db.run("analyst/similar_customers", user_id=user, k=3)
+    assert len(rows) == 3 and user not in {r["user_id"] for r in rows}
+
+
 def test_user_vectors_are_idempotent_and_follow_the_file(segmented: World) -> None:
     again = write_user_vectors(segmented.db, segmented.workspace)
     assert not again.index_created and again.matched == again.rows and again.removed == 0

@@ -1,8 +1,9 @@
-"""The User-property writer without a server: rows sent, NaN never sent, missing users counted."""
+"""The User-property writer without a server: columns sent, NaN never sent, missing users counted."""
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from features.graph_write import SET_QUERY, user_rows, write_user_features
+import cypher
+from features.graph_write import SET_QUERY, user_columns, write_user_features
 from features.registry import KEY, METRICS, graph_metrics
 from shopgraph.errors import ShopgraphError
 
@@ -49,43 +51,36 @@ class RecordingRunner:
 
     def __init__(self, known: set[int]) -> None:
         self.known = known
-        self.batches: list[list[Mapping[str, Any]]] = []
+        self.batches: list[Mapping[str, Any]] = []
         self.params: dict[str, Any] = {}
-        self.matched: set[int] = set()
 
-    def write_batches(
-        self, name: str, rows: Iterable[Mapping[str, Any]], batch_size: int = 10_000, **params: Any
-    ) -> Iterator[int]:
+    def write_columns(
+        self, name: str, batches: Iterable[Mapping[str, Any]], **params: Any
+    ) -> Iterator[tuple[Mapping[str, Any], list[dict[str, Any]]]]:
         assert name == SET_QUERY
         self.params = params
-        batch: list[Mapping[str, Any]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) == batch_size:
-                yield from self._commit(batch)
-                batch = []
-        if batch:
-            yield from self._commit(batch)
-
-    def _commit(self, batch: list[Mapping[str, Any]]) -> Iterator[int]:
-        self.batches.append(batch)
-        self.matched |= {r["user_id"] for r in batch if r["user_id"] in self.known}
-        yield len(batch)
-
-    def run(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
-        assert params["computed_at"] == self.params["computed_at"]
-        return [{"users": len(self.matched)}]
+        for batch in batches:
+            self.batches.append(batch)
+            yield batch, [{"matched": sum(u in self.known for u in batch["user_ids"])}]
 
 
-def test_rows_carry_only_graph_metrics_and_never_nan(tmp_path: Path) -> None:
-    rows = list(user_rows(feature_table(tmp_path / "f.parquet", 3)))
-    assert [r["user_id"] for r in rows] == [1, 2, 3]
-    assert set(rows[0]["props"]) == {m.name for m in graph_metrics()}
-    first = rows[0]["props"]
-    assert first["purchase_rate"] is None and first["avg_order_value"] is None and first["rfm_code"] is None
-    for row in rows:
-        for value in row["props"].values():
+def test_columns_carry_only_graph_metrics_and_never_nan(tmp_path: Path) -> None:
+    [batch] = list(user_columns(feature_table(tmp_path / "f.parquet", 3)))
+    assert batch["user_ids"] == [1, 2, 3]
+    assert set(batch) == {"user_ids", *(m.name for m in graph_metrics())}
+    assert all(len(column) == 3 for column in batch.values()), "aligned lists"
+    assert batch["purchase_rate"][0] is None and batch["avg_order_value"][0] is None and batch["rfm_code"][0] is None
+    assert batch["purchase_rate"][1:] == [0.5, 0.5]
+    for column in batch.values():
+        for value in column:
             assert not (isinstance(value, float) and not math.isfinite(value))
+
+
+def test_the_statement_sets_every_graph_metric_from_its_column() -> None:
+    statement = cypher.query(SET_QUERY)
+    set_here = re.findall(r"u\.(\w+) = \$(\w+)\[i\]", statement)
+    assert [prop for prop, _ in set_here] == [column for _, column in set_here], "each from its own column"
+    assert [prop for prop, _ in set_here] == [m.name for m in graph_metrics()]
 
 
 def test_batches_progress_and_missing_users_are_counted(tmp_path: Path) -> None:
@@ -100,4 +95,4 @@ def test_batches_progress_and_missing_users_are_counted(tmp_path: Path) -> None:
 
 def test_missing_table_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(ShopgraphError, match="run `shopgraph features` first"):
-        list(user_rows(tmp_path / "absent.parquet"))
+        list(user_columns(tmp_path / "absent.parquet"))

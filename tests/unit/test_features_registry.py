@@ -49,7 +49,7 @@ def test_graph_metrics_are_neo4j_storable_types() -> None:
 
 
 def test_feature_cypher_files_start_with_a_comment_naming_parameters() -> None:
-    for name in ("features/set_user_features", "features/count_featured_users"):
+    for name in ("features/set_user_features",):
         text = cypher.text(name)
         assert text.startswith("//") and "Parameters:" in text
         assert len(cypher.statements(name)) == 1
