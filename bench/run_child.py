@@ -43,6 +43,18 @@ def bench_env(home: Path, bolt_port: int, http_port: int, memory: str | None) ->
     return env
 
 
+def use_bench_home(home: Path, bolt_port: int, http_port: int) -> None:
+    """Point this process at a bench workspace and its own local Neo4j (no password from the caller's shell)."""
+    os.environ.update(
+        {
+            "SHOPGRAPH_HOME": str(home),
+            "NEO4J_URI": f"bolt://127.0.0.1:{bolt_port}",
+            "SHOPGRAPH_NEO4J_HTTP_PORT": str(http_port),
+        }
+    )
+    os.environ.pop("NEO4J_PASSWORD", None)
+
+
 @contextmanager
 def bench_server(env: dict[str, str]) -> Iterator[object]:
     """The workspace's local Neo4j started under ``env`` (this process's environment meanwhile), then stopped."""

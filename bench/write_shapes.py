@@ -32,6 +32,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from run_child import use_bench_home  # bench/ is first on sys.path
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH_CYPHER = Path(__file__).resolve().parent / "cypher"
 
@@ -254,14 +256,7 @@ def main() -> None:
     parser.add_argument("--bolt-port", type=int, default=7695)
     parser.add_argument("--http-port", type=int, default=7482)
     args = parser.parse_args()
-    os.environ.update(
-        {
-            "SHOPGRAPH_HOME": str(args.home),
-            "NEO4J_URI": f"bolt://127.0.0.1:{args.bolt_port}",
-            "SHOPGRAPH_NEO4J_HTTP_PORT": str(args.http_port),
-        }
-    )
-    os.environ.pop("NEO4J_PASSWORD", None)
+    use_bench_home(args.home, args.bolt_port, args.http_port)
     sys.path.insert(0, str(REPO))
 
     from graph.connection import connect
