@@ -247,6 +247,12 @@ def print_tables(record: dict, fraction: float) -> None:
         "reference, bare DuckDB scan of each month file: "
         + ", ".join(f"{month} {s:.1f}s" for month, s in record["reference"]["duckdb_scan_seconds"].items())
     )
+    if any(d.get("resumed") for d in record["details"]):
+        print(
+            "\ngoals not marked: with --resume, the steps an earlier run finished are skipped here and their time is "
+            "not in this record (compose the month from both runs, as docs/bench/scale.json does)"
+        )
+        return
     print("\n| figure | goal | value | |\n|---|---|---|---|")
     for row in goals(record, fraction):
         print("| " + " | ".join(row) + " |")
