@@ -28,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+from run_child import own_server  # bench/ is first on sys.path
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -49,78 +51,71 @@ def main() -> None:
     import cypher
     from graph.connection import connect
     from graph.schema import apply_schema, reset_database
-    from graph.server import LocalServer
     from shopgraph.settings import Settings
 
     settings = Settings.from_env()
-    server = LocalServer(settings)
-    started = server.start()
-    try:
-        with connect(settings) as db:
-            reset_database(db)
-            apply_schema(db)
-            db.run_text("UNWIND range(1, $n) AS i CREATE (:User {user_id: i})", {"n": args.users})
-            db.run_text("UNWIND range(1, $n) AS i CREATE (:Product {product_id: i})", {"n": args.products})
-            rng = random.Random(1)
-            pairs = sorted({(rng.randint(1, args.users), rng.randint(1, args.products)) for _ in range(args.pairs)})
-            rows = [
-                {"user_id": u, "product_id": p, "count": 1, "first_at": 1_570_000_000_000, "last_at": 1_570_000_100_000}
-                for u, p in pairs
-            ]
-            batches = [rows[i : i + args.batch_size] for i in range(0, len(rows), args.batch_size)]
-            as_lists = [{key: [row[key] for row in batch] for key in batch[0]} for batch in batches]
-            lookups = (
-                "UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) "
-                "MATCH (p:Product {product_id: row.product_id}) RETURN count(*)"
-            )
-            create = (
-                "UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) "
-                "MATCH (p:Product {product_id: row.product_id}) "
-                "CREATE (u)-[r:VIEWED]->(p) SET r.count = row.count, "
-                "r.first_at = datetime({epochMillis: row.first_at}), r.last_at = datetime({epochMillis: row.last_at})"
-            )
+    with own_server(settings), connect(settings) as db:
+        reset_database(db)
+        apply_schema(db)
+        db.run_text("UNWIND range(1, $n) AS i CREATE (:User {user_id: i})", {"n": args.users})
+        db.run_text("UNWIND range(1, $n) AS i CREATE (:Product {product_id: i})", {"n": args.products})
+        rng = random.Random(1)
+        pairs = sorted({(rng.randint(1, args.users), rng.randint(1, args.products)) for _ in range(args.pairs)})
+        rows = [
+            {"user_id": u, "product_id": p, "count": 1, "first_at": 1_570_000_000_000, "last_at": 1_570_000_100_000}
+            for u, p in pairs
+        ]
+        batches = [rows[i : i + args.batch_size] for i in range(0, len(rows), args.batch_size)]
+        as_lists = [{key: [row[key] for row in batch] for key in batch[0]} for batch in batches]
+        lookups = (
+            "UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) "
+            "MATCH (p:Product {product_id: row.product_id}) RETURN count(*)"
+        )
+        create = (
+            "UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) "
+            "MATCH (p:Product {product_id: row.product_id}) "
+            "CREATE (u)-[r:VIEWED]->(p) SET r.count = row.count, "
+            "r.first_at = datetime({epochMillis: row.first_at}), r.last_at = datetime({epochMillis: row.last_at})"
+        )
 
-            def params(statement: str) -> list[dict]:  # the shipped statements take parallel lists
-                return as_lists if "$user_id[i]" in statement else [{"rows": batch} for batch in batches]
+        def params(statement: str) -> list[dict]:  # the shipped statements take parallel lists
+            return as_lists if "$user_id[i]" in statement else [{"rows": batch} for batch in batches]
 
-            def timed(statement: str) -> float:
-                best = float("inf")
-                for _ in range(args.repeat):
-                    with db.driver.session() as session:
-                        started_at = time.perf_counter()
-                        for batch in params(statement):
-                            tx = session.begin_transaction()
-                            tx.run(statement, batch).consume()
-                            tx.rollback()
-                        best = min(best, time.perf_counter() - started_at)
-                return len(rows) / best
+        def timed(statement: str) -> float:
+            best = float("inf")
+            for _ in range(args.repeat):
+                with db.driver.session() as session:
+                    started_at = time.perf_counter()
+                    for batch in params(statement):
+                        tx = session.begin_transaction()
+                        tx.run(statement, batch).consume()
+                        tx.rollback()
+                    best = min(best, time.perf_counter() - started_at)
+            return len(rows) / best
 
-            shipped = cypher.query("load/add_viewed")
-            print(
-                f"# bench/load_statements  {len(rows):,} (user, product) rows in batches of {args.batch_size:,}, "
-                f"best of {args.repeat}, Neo4j {settings.neo4j_version}, heap {settings.heap}"
-            )
-            reference = timed("UNWIND $rows AS row RETURN count(row)")
-            print(f"{'transfer (reference)':34} {reference:>10,.0f} rows/s")
-            for label, statement in (
-                ("lookups", lookups),
-                ("match+create", create),
-                ("add_viewed, new relationships", shipped),
-            ):
-                rate = timed(statement)
-                print(f"{label:34} {rate:>10,.0f} rows/s  {rate / reference:5.2f} of transfer")
-            started_at = time.perf_counter()  # committed for real: this also makes every relationship exist
-            with db.driver.session() as session:
-                for batch in as_lists:
-                    session.execute_write(lambda tx, b=batch: tx.run(shipped, b).consume())
-            rate = len(rows) / (time.perf_counter() - started_at)
-            print(f"{'add_viewed, new, committed':34} {rate:>10,.0f} rows/s  {rate / reference:5.2f} of transfer")
-            rate = timed(shipped)
-            print(f"{'add_viewed, all existing':34} {rate:>10,.0f} rows/s  {rate / reference:5.2f} of transfer")
-            reset_database(db)
-    finally:
-        if started:
-            server.stop()
+        shipped = cypher.query("load/add_viewed")
+        print(
+            f"# bench/load_statements  {len(rows):,} (user, product) rows in batches of {args.batch_size:,}, "
+            f"best of {args.repeat}, Neo4j {settings.neo4j_version}, heap {settings.heap}"
+        )
+        reference = timed("UNWIND $rows AS row RETURN count(row)")
+        print(f"{'transfer (reference)':34} {reference:>10,.0f} rows/s")
+        for label, statement in (
+            ("lookups", lookups),
+            ("match+create", create),
+            ("add_viewed, new relationships", shipped),
+        ):
+            rate = timed(statement)
+            print(f"{label:34} {rate:>10,.0f} rows/s  {rate / reference:5.2f} of transfer")
+        started_at = time.perf_counter()  # committed for real: this also makes every relationship exist
+        with db.driver.session() as session:
+            for batch in as_lists:
+                session.execute_write(lambda tx, b=batch: tx.run(shipped, b).consume())
+        rate = len(rows) / (time.perf_counter() - started_at)
+        print(f"{'add_viewed, new, committed':34} {rate:>10,.0f} rows/s  {rate / reference:5.2f} of transfer")
+        rate = timed(shipped)
+        print(f"{'add_viewed, all existing':34} {rate:>10,.0f} rows/s  {rate / reference:5.2f} of transfer")
+        reset_database(db)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,20 @@ def use_bench_home(home: Path, bolt_port: int, http_port: int) -> None:
 
 
 @contextmanager
+def own_server(settings: object) -> Iterator[object]:
+    """The local Neo4j of ``settings``: started when it is down and stopped at the end; one already up stays up."""
+    from graph.server import LocalServer
+
+    server = LocalServer(settings)
+    started = server.start()
+    try:
+        yield server
+    finally:
+        if started:
+            server.stop()
+
+
+@contextmanager
 def bench_server(env: dict[str, str]) -> Iterator[object]:
     """The workspace's local Neo4j started under ``env`` (this process's environment meanwhile), then stopped."""
     sys.path.insert(0, str(REPO))

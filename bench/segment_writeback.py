@@ -38,7 +38,7 @@ import threading
 import time
 from pathlib import Path
 
-from run_child import use_bench_home  # bench/ is first on sys.path
+from run_child import own_server, use_bench_home  # bench/ is first on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 SEGMENTS = 10
@@ -324,33 +324,26 @@ def main() -> None:
     sys.path[:0] = [str(REPO), str(REPO / "bench")]  # the repo first: bench/features.py is no package
 
     from graph.connection import connect
-    from graph.server import LocalServer
     from shopgraph.settings import Settings
     from shopgraph.workspace import Workspace
 
     settings = Settings.from_env()
-    server = LocalServer(settings)
-    started = server.start()
-    try:
-        with connect(settings) as db, tempfile.TemporaryDirectory() as tmp:
-            memory = db.run_text(
-                "SHOW SETTINGS YIELD name, value WHERE name IN "
-                "['server.memory.heap.max_size', 'server.memory.pagecache.size'] RETURN name, value ORDER BY name"
-            )
-            print(
-                f"# bench/segment_writeback  {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC  "
-                f"Neo4j {settings.neo4j_version}  {os.cpu_count()} CPUs  load avg {os.getloadavg()[0]:.1f}  "
-                f"batch {args.batch_size:,}"
-            )
-            print("server: " + ", ".join(f"{m['name']}={m['value']}" for m in memory))
-            for n in args.users:
-                measure(db, Workspace.from_env(), n, args.batch_size, Path(tmp), n <= args.vectors_up_to, args.profile)
-            if args.kill_test:
-                kill_test(db, args.batch_size, Path(tmp))
-            print(f"load avg at the end {os.getloadavg()[0]:.1f}")
-    finally:
-        if started:
-            server.stop()
+    with own_server(settings), connect(settings) as db, tempfile.TemporaryDirectory() as tmp:
+        memory = db.run_text(
+            "SHOW SETTINGS YIELD name, value WHERE name IN "
+            "['server.memory.heap.max_size', 'server.memory.pagecache.size'] RETURN name, value ORDER BY name"
+        )
+        print(
+            f"# bench/segment_writeback  {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC  "
+            f"Neo4j {settings.neo4j_version}  {os.cpu_count()} CPUs  load avg {os.getloadavg()[0]:.1f}  "
+            f"batch {args.batch_size:,}"
+        )
+        print("server: " + ", ".join(f"{m['name']}={m['value']}" for m in memory))
+        for n in args.users:
+            measure(db, Workspace.from_env(), n, args.batch_size, Path(tmp), n <= args.vectors_up_to, args.profile)
+        if args.kill_test:
+            kill_test(db, args.batch_size, Path(tmp))
+        print(f"load avg at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

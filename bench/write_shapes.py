@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from run_child import use_bench_home  # bench/ is first on sys.path
+from run_child import own_server, use_bench_home  # bench/ is first on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_CYPHER = Path(__file__).resolve().parent / "cypher"
@@ -260,24 +260,17 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
 
     from graph.connection import connect
-    from graph.server import LocalServer
     from shopgraph.settings import Settings
     from shopgraph.workspace import Workspace
 
     settings = Settings.from_env()
-    server = LocalServer(settings)
-    started = server.start()
-    try:
-        with connect(settings) as db, tempfile.TemporaryDirectory() as tmp:
-            print(
-                f"# bench/write_shapes  {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC  "
-                f"Neo4j {settings.neo4j_version}  {os.cpu_count()} CPUs  load avg {os.getloadavg()[0]:.1f}"
-            )
-            measure(db, Workspace.from_env(), args.users, Path(tmp), args.batch_sizes, args.parts)
-            print(f"load avg at the end {os.getloadavg()[0]:.1f}")
-    finally:
-        if started:
-            server.stop()
+    with own_server(settings), connect(settings) as db, tempfile.TemporaryDirectory() as tmp:
+        print(
+            f"# bench/write_shapes  {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC  "
+            f"Neo4j {settings.neo4j_version}  {os.cpu_count()} CPUs  load avg {os.getloadavg()[0]:.1f}"
+        )
+        measure(db, Workspace.from_env(), args.users, Path(tmp), args.batch_sizes, args.parts)
+        print(f"load avg at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
