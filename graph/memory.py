@@ -6,8 +6,8 @@ default) gives Neo4j 40 % of the machine (at most the machine less 6 GiB): with 
 steps held to about a quarter, both stay within two thirds of it (16 GiB of 24, issue 20's goal)
 and the system keeps the rest. The page cache is sized to hold the store with room to grow, the
 heap gets the rest (at least 30 %, the write-back's batches need it) within Neo4j's advice
-(1–31 GiB, here at most 8 GiB). A store larger than the cache is served from disk where cold. ``SHOPGRAPH_NEO4J_HEAP`` and
-``SHOPGRAPH_NEO4J_PAGECACHE`` override either.
+(1–31 GiB, here at most 8 GiB). A store larger than the cache is served from disk where cold.
+``SHOPGRAPH_NEO4J_HEAP`` and ``SHOPGRAPH_NEO4J_PAGECACHE`` override either.
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """Puts the user vectors (``embeddings/user_vectors.parquet``) on (:User) nodes; keeps the vector index.
 
-The index is `user_embedding`.
+The index is `user_embedding`. With ``min_events`` only customers with that many events get a vector
+on the graph (`run` gives the floor below which a customer gets no likely segment either): a vector
+folded in from one or two products says little about who a customer is like, and at REES46 size most
+customers have fewer than five events, so writing and indexing theirs is most of the step's time
+(docs/BENCHMARKS.md, "Scale").
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -28,7 +33,8 @@ DEFAULT_BATCH_SIZE = 10_000
 
 @dataclass(frozen=True)
 class VectorWrite:
-    """What a write did: rows in the file, users that got a vector, stale vectors removed, the index."""
+    """What a write did: rows to write (the file's, or those at ``min_events``), users that got a vector,
+    stale vectors removed, the index."""
 
     rows: int
     matched: int
@@ -50,13 +56,26 @@ def _stamp(path: Path) -> str:
     return f"{stat.st_size}-{stat.st_mtime_ns}-{head}"
 
 
-def _rows(path: Path, batch_size: int) -> Iterator[tuple[list[int], list[list[float]]]]:
-    """``(user ids, vectors)`` per batch, checked with numpy (no Python loop over the values)."""
+def active_users(workspace: Workspace, min_events: int) -> pa.Array:
+    """The ids of the customers with at least ``min_events`` events, from the feature table."""
+    from features.compute import FEATURES_FILE
+
+    path = workspace.features_dir / FEATURES_FILE
+    if not path.is_file():
+        raise ShopgraphError(f"no feature table at {path}: run `shopgraph features` first")
+    table = pq.read_table(path, columns=["user_id", "n_events"])
+    return table.column("user_id").filter(pc.greater_equal(table.column("n_events"), min_events)).combine_chunks()
+
+
+def _rows(path: Path, batch_size: int, keep: pa.Array | None = None) -> Iterator[tuple[list[int], list[list[float]]]]:
+    """``(user ids, vectors)`` per batch (only ids in ``keep`` when given), checked with numpy."""
     parquet = pq.ParquetFile(path)
     names = parquet.schema_arrow.names
     if "user_id" not in names or "vector" not in names:
         raise ShopgraphError(f"{path} has no user_id and vector columns: re-run `shopgraph embed`")
     for batch in parquet.iter_batches(batch_size=batch_size, columns=["user_id", "vector"]):
+        if keep is not None:
+            batch = batch.filter(pc.is_in(batch.column("user_id"), value_set=keep))
         ids = batch.column("user_id").to_pylist()
         column = batch.column("vector")
         values = np.asarray(column.flatten(), dtype=np.float64) if column.null_count == 0 else np.array([np.nan])
@@ -115,6 +134,7 @@ def write_user_vectors(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
     rebuild_index: bool = False,
+    min_events: int | None = None,
 ) -> VectorWrite:
     """Set ``User.embedding`` from the vector file and keep the cosine vector index `user_embedding`.
 
@@ -122,19 +142,25 @@ def write_user_vectors(
     old vector. The index is re-created when the dimensions changed, and with ``rebuild_index`` it
     is dropped before the write and re-created after (one population instead of an update per
     user; look-alike queries find no index meanwhile; whether it is faster: bench/write_shapes.py).
-    ``progress("User.embedding", done, total)`` is called after each committed batch. Users
-    without a node are skipped.
+    With ``min_events`` only the customers with that many events (feature table) get a vector;
+    the others lose any they had. ``progress("User.embedding", done, total)`` is called after each
+    committed batch. Users without a node are skipped.
     """
     path = vectors_path(workspace)
     if not path.is_file():
         raise ShopgraphError(f"no user vectors at {path}: run `shopgraph embed` first")
     dimensions = file_dimensions(path)
-    total = pq.ParquetFile(path).metadata.num_rows
-    stamp = _stamp(path)
+    keep = active_users(workspace, min_events) if min_events is not None else None
+    if keep is None:
+        total = pq.ParquetFile(path).metadata.num_rows
+    else:
+        ids = pq.read_table(path, columns=["user_id"]).column("user_id")
+        total = pc.sum(pc.is_in(ids, value_set=keep)).as_py() or 0
+    stamp = _stamp(path) + ("" if min_events is None else f"-min{min_events}")
     if rebuild_index:
         db.run("vectors/drop_vector_index")
     matched = done = 0
-    batches = ({"user_ids": ids, "vectors": vectors} for ids, vectors in _rows(path, batch_size))
+    batches = ({"user_ids": ids, "vectors": vectors} for ids, vectors in _rows(path, batch_size, keep))
     for batch, records in db.write_columns("vectors/set_user_embeddings", batches, stamp=stamp):
         matched += records[0]["matched"] if records else 0
         done += len(batch["user_ids"])

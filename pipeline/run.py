@@ -218,6 +218,7 @@ class _Runner:
 
     def vectors(self, key: str) -> tuple[str, str]:
         from graph.vectors import write_user_vectors
+        from segments.segmentation import MIN_EVENTS_TO_CLUSTER
 
         if self.state.is_done("vectors", key):
             return "skipped", "vectors on User nodes are current"
@@ -226,11 +227,12 @@ class _Runner:
             self.workspace,
             batch_size=self.options.batch_size,
             progress=self.hooks.progress,
+            min_events=MIN_EVENTS_TO_CLUSTER,
         )
         self.state.mark_done("vectors", key, step_code("vectors"))
         return "ran", (
-            f"{written.matched:,} User vectors ({written.dimensions} dimensions) on the graph, "
-            f"vector index user_embedding"
+            f"{written.matched:,} User vectors ({written.dimensions} dimensions; customers with "
+            f"≥ {MIN_EVENTS_TO_CLUSTER} events) on the graph, vector index user_embedding"
         )
 
     def segment(self, key: str) -> tuple[str, str]:

@@ -5,7 +5,8 @@
 //   1 = same direction); most similar first; the customer themself is left out
 // @cost: per-customer
 // $user_id: stored pseudonym (int); $k: how many neighbours (int). Needs User.embedding and the vector
-// index `user_embedding` (written by graph/vectors.py); no rows when the customer has no vector.
+// index `user_embedding` (written by graph/vectors.py; `shopgraph run` writes vectors for customers with
+// ≥ 5 events only); no rows when the customer has no vector.
 OPTIONAL MATCH (pointer:CurrentSegmentation)
 WITH pointer.run_id AS current_run
 MATCH (u:User {user_id: $user_id})

@@ -267,3 +267,23 @@ def test_user_vectors_are_idempotent_and_follow_the_file(segmented: World) -> No
         "MATCH (u:User) WHERE u.embedding IS NOT NULL RETURN count(u) AS n, min(size(u.embedding)) AS d"
     )
     assert row == {"n": changed.matched, "d": 4}
+
+
+def test_user_vectors_only_for_customers_with_enough_events(segmented: World) -> None:
+    import pyarrow.parquet as pq
+
+    from graph.vectors import active_users, vectors_path
+
+    events = pq.read_table(segmented.features, columns=["n_events"]).column("n_events").to_numpy()
+    floor = int(sorted(events)[len(events) // 2]) + 1  # about half the customers fall below
+    kept = set(active_users(segmented.workspace, floor).to_pylist())
+    in_file = set(pq.read_table(vectors_path(segmented.workspace), columns=["user_id"]).column(0).to_pylist())
+    assert 0 < len(kept & in_file) < len(in_file)
+    written = write_user_vectors(segmented.db, segmented.workspace, min_events=floor)
+    assert written.rows == len(kept & in_file) and written.removed > 0  # the others lost the vector they had
+    with_vector = {
+        r["u"] for r in segmented.db.run_text("MATCH (u:User) WHERE u.embedding IS NOT NULL RETURN u.user_id AS u")
+    }
+    assert with_vector and with_vector <= kept & in_file and written.matched == len(with_vector)
+    everyone = write_user_vectors(segmented.db, segmented.workspace)  # back to every customer for what follows
+    assert everyone.matched > written.matched
