@@ -61,6 +61,7 @@ from segments.segmentation import (
 from shopgraph.workspace import Workspace
 
 MIN_EVENTS = 5
+EMBED_WORKERS = 0  # skip-gram threads of embed (--embed-workers)
 # what blurs the personas (events.synth.personas, "What blurs the personas") → the constant and its value without it
 BLURS = {"blends": ("BLEND_SHARE", 0.0), "noise": ("NOISE_RATE", (0.0, 0.0)), "tail": ("ACTIVITY_SIGMA", 0.3)}
 GOAL_KEYS = (
@@ -101,7 +102,7 @@ def prepare(workspace: Workspace, files: list[Path], pseudonymise: bool) -> dict
     con.close()
     from embeddings.training import embed
 
-    embed(workspace, seed=42)
+    embed(workspace, seed=42, workers=EMBED_WORKERS)
     timings["embed"] = time.perf_counter() - t
     return timings
 
@@ -218,6 +219,12 @@ def main() -> None:
         "--no-candidates", action="store_true", help="Leave out the candidates that cluster the classified customers."
     )
     parser.add_argument("--real", type=Path, default=None)
+    parser.add_argument(
+        "--embed-workers",
+        type=int,
+        default=0,
+        help="skip-gram threads of embed (0: the product's auto rule; 2 shows what parallel training changes)",
+    )
     parser.add_argument("--work", type=Path, default=None, help="Keep the data here (default: a temp dir).")
     parser.add_argument(
         "--kmeans-starts",
@@ -235,6 +242,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     selection.KMEANS_STARTS = args.kmeans_starts
+    global EMBED_WORKERS
+    EMBED_WORKERS = args.embed_workers
     for blur in args.without:
         name, value = BLURS[blur]
         setattr(synth_personas, name, value)

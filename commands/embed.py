@@ -34,9 +34,11 @@ def embed_cmd(
     workers: Annotated[
         int,
         typer.Option(
-            help="Skip-gram threads. 1 = same vectors for the same seed; more = faster, not reproducible.", min=1
+            help="Skip-gram threads. 1 = same vectors for the same seed; more = faster, not reproducible; "
+            "0 = auto: one thread under 20 M training tokens, every CPU above.",
+            min=0,
         ),
-    ] = 1,
+    ] = 0,
     max_users: Annotated[
         int, typer.Option(help="Train on at most this many users (a seeded sample; the others are folded in).", min=1)
     ] = 150_000,
@@ -115,6 +117,7 @@ def _print_report(report, workspace, fold_in: bool) -> None:
         table.add_row(label, f"{value:,}")
     if report.tokens:
         table.add_row("tokens per epoch (walks × length)", f"{report.tokens['tokens_per_epoch']:,}")
+        table.add_row("skip-gram threads", f"{report.tokens.get('training_threads', 0):,}")
     check = report.fold_in_check
     if check.get("users"):
         table.add_row(

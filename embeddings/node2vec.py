@@ -8,6 +8,7 @@ stored. The API, how a step is drawn and what reproducibility needs: docs/ARCHIT
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 
@@ -268,6 +269,16 @@ def random_walks(
     return walks, corpus.proposals
 
 
+AUTO_PARALLEL_TOKENS = 20_000_000  # ≈ 2 min of skip-gram on one thread (d 64, window 5, 5 negatives)
+
+
+def training_threads(workers: int, corpus_tokens: int) -> int:
+    """Skip-gram threads for ``workers`` (0 = auto, see :class:`Node2Vec`) and a corpus of ``corpus_tokens``."""
+    if workers:
+        return workers
+    return 1 if corpus_tokens < AUTO_PARALLEL_TOKENS else max(1, len(os.sched_getaffinity(0)))
+
+
 class Node2Vec(BaseEstimator):
     """node2vec node embeddings (Grover & Leskovec 2016) of a weighted undirected CSR graph.
 
@@ -284,7 +295,10 @@ class Node2Vec(BaseEstimator):
     epochs : passes of skip-gram over the walks.
     negative : negative samples per positive pair.
     seed : seeds the walks and gensim (initial vectors, negative sampling).
-    workers : gensim training threads. 1 = reproducible; more = faster, not reproducible.
+    workers : gensim training threads. 1 = reproducible; more = faster, not reproducible. 0 (the
+        default) = auto: one thread while the corpus (tokens × epochs) is under
+        ``AUTO_PARALLEL_TOKENS`` (a couple of minutes of training), every CPU above it, where the
+        time matters more than vectors equal to the last digit; the count used is ``workers_``.
         The walks always use numba's threads and are reproducible whatever their number.
     sample : gensim's down-sampling threshold of frequent nodes (0 = off).
     chunk_size : walks per generated chunk (memory ≈ chunk_size × walk_length × 4 bytes).
@@ -301,7 +315,7 @@ class Node2Vec(BaseEstimator):
         epochs: int = 2,
         negative: int = 5,
         seed: int = 42,
-        workers: int = 1,
+        workers: int = 0,
         sample: float = 1e-3,
         chunk_size: int = 20_000,
     ):
@@ -319,9 +333,11 @@ class Node2Vec(BaseEstimator):
         self.chunk_size = chunk_size
 
     def _validate(self) -> None:
-        for name in ("dimensions", "walk_length", "walks_per_node", "window", "epochs", "workers", "chunk_size"):
+        for name in ("dimensions", "walk_length", "walks_per_node", "window", "epochs", "chunk_size"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        if int(self.workers) < 0:
+            raise ValueError("workers must be 0 (auto) or more")
         if self.negative < 1:
             raise ValueError("negative must be at least 1")
         if not (self.p > 0 and self.q > 0):
@@ -339,6 +355,7 @@ class Node2Vec(BaseEstimator):
             _count_tokens(chunk, freq)
         self.steps_, self.proposals_ = counting.steps, counting.proposals
         self.tokens_ = int(freq.sum())
+        self.workers_ = training_threads(int(self.workers), self.tokens_ * int(self.epochs))
         walks_seconds = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -375,7 +392,7 @@ class Node2Vec(BaseEstimator):
             sg=1,
             hs=0,
             negative=int(self.negative),
-            workers=int(self.workers),
+            workers=self.workers_,
             seed=int(self.seed),
             epochs=int(self.epochs),
             sample=float(self.sample),

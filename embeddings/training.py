@@ -425,6 +425,7 @@ def _token_budget(estimator, graph: InteractionGraph) -> dict[str, int]:
         "tokens_per_epoch": int(getattr(estimator, "tokens_", 0)),
         "steps": int(getattr(estimator, "steps_", 0)),
         "proposals": int(getattr(estimator, "proposals_", 0)),
+        "training_threads": int(getattr(estimator, "workers_", 0)),
     }
 
 

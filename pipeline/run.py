@@ -203,6 +203,7 @@ class _Runner:
             detail = (
                 f"{result.method} trained on {c['users_trained']:,} users + {c['products']:,} products, "
                 f"{c['users_folded']:,} users folded in"
+                + _threads_note(result.tokens.get("training_threads", 1))
                 + (
                     "; retrained: shopgraph's embedding code changed since the last run"
                     if new_code and not self.options.retrain and vectors.exists()
@@ -325,6 +326,15 @@ class _Runner:
             else f"recommendation hold-out on {evaluation.record['users']:,} customers"
         )
         return "ran", f"{written.html.name} and {written.pdf.name}; {holdout}{missing}"
+
+
+def _threads_note(threads: int) -> str:
+    """Says when skip-gram ran on several threads: vectors then differ slightly from run to run."""
+    return (
+        f"; skip-gram on {threads} threads (not reproducible to the digit; `embed --workers 1` is)"
+        if threads > 1
+        else ""
+    )
 
 
 def step_code(step: str) -> str:

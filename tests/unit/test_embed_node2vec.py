@@ -123,3 +123,15 @@ def test_users_of_the_same_taste_end_up_closer() -> None:
 def test_bad_parameters_raise(bad) -> None:
     with pytest.raises(ValueError):
         Node2Vec(**bad).fit(two_communities(5))
+
+
+def test_auto_threads_keep_small_corpora_reproducible_and_use_every_cpu_on_big_ones() -> None:
+    import os
+
+    from embeddings.node2vec import AUTO_PARALLEL_TOKENS, training_threads
+
+    assert training_threads(0, AUTO_PARALLEL_TOKENS - 1) == 1
+    assert training_threads(0, AUTO_PARALLEL_TOKENS) == len(os.sched_getaffinity(0))
+    assert training_threads(3, 10) == 3 and training_threads(1, 10 * AUTO_PARALLEL_TOKENS) == 1
+    with pytest.raises(ValueError, match="workers"):
+        Node2Vec(workers=-1)._validate()
