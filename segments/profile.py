@@ -21,6 +21,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from events.store import connect_events
 from features import vocabulary
+from segments.figures import segment_figures
 from segments.inputs import candidate_metrics, fill_empty
 from segments.naming import trait
 from shopgraph.words import LANGS
@@ -156,6 +157,7 @@ def segment_profiles(
         cats, brands = item_lifts(workspace, features["user_id"].to_numpy()[clustered], labels[clustered])
     else:
         cats, brands = {}, {}
+    figures = segment_figures(features, labels)
     total_spend = spend.sum() or 1.0
     base_holiday = holiday[clustered].mean() if clustered.any() else 0.0
     profiles = []
@@ -175,6 +177,7 @@ def segment_profiles(
             "categories": cats.get(s, []),
             "brands": brands.get(s, []),
             "rules": rules.get(s, {"en": [], "fr": [], "precision": None, "recall": None}),
+            "figures": figures[s],  # what the per-segment analyst queries read (segments/figures.py)
         }
         if s in z:
             p["z"] = {m: round(float(v), 4) for m, v in zip(metrics, z[s], strict=True)}
