@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from graph.connection import QueryRunner
-from segments.figures import MEAN_METRICS, segment_figures, segment_properties
+from segments.figures import MEAN_METRICS, purchase_figures, segment_figures, segment_properties
 
 NOT_ENOUGH = (0, "Not enough activity yet", "Activité insuffisante")
 RULE_SEGMENTS = {
@@ -70,7 +70,29 @@ def _figures(db: QueryRunner, assignments: Mapping[int, Assignment]) -> dict[int
     users = pd.DataFrame(rows, columns=["user_id", *columns])
     users = users[users["user_id"].isin(list(assignments))].reset_index(drop=True)
     labels = np.array([assignments[int(u)].segment_id for u in users["user_id"]], dtype=np.int64)
-    return segment_figures(users, labels)
+    figures = segment_figures(users, labels)
+
+    def frame(query: str, columns: list[str]) -> pd.DataFrame:
+        return pd.DataFrame(db.run_text(query), columns=columns)
+
+    bought = purchase_figures(
+        frame("MATCH (u:User)-[:PURCHASED]->(p:Product) RETURN u.user_id AS u, p.product_id AS p", ["u", "p"]).rename(
+            columns={"u": "user_id", "p": "product_id"}
+        ),
+        frame(
+            "MATCH (p:Product)-[:IN_CATEGORY]->(c:Category) RETURN p.product_id AS product_id, "
+            "c.category_id AS category_id",
+            ["product_id", "category_id"],
+        ),
+        frame(
+            "MATCH (p:Product)-[:OF_BRAND]->(b:Brand) RETURN p.product_id AS product_id, b.name AS brand",
+            ["product_id", "brand"],
+        ),
+        pd.DataFrame({"user_id": users["user_id"].astype("int64"), "segment_id": labels}),
+    )
+    for sid, extra in bought.items():
+        figures[sid].update(extra)
+    return figures
 
 
 def _segments(

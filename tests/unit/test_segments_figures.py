@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from segments.figures import FIGURE_PROPERTIES, NO_VALUE, segment_figures, segment_properties
+from segments.figures import FIGURE_PROPERTIES, NO_VALUE, purchase_figures, segment_figures, segment_properties
 
 
 def test_figures_count_sum_and_average_like_a_member_scan() -> None:
@@ -37,3 +37,22 @@ def test_properties_are_all_set_and_null_without_figures() -> None:
     figures = segment_figures(pd.DataFrame({"n_events": [3], "n_orders": [1]}), np.array([2]))[2]
     props = segment_properties({"figures": figures})
     assert set(props) == set(FIGURE_PROPERTIES) and props["customers"] == 1 and props["buyers"] == 1
+
+
+def test_purchase_figures_count_pairs_per_category_and_brand_as_the_graph_paths() -> None:
+    pairs = pd.DataFrame({"user_id": [1, 1, 2, 3, 9], "product_id": [10, 11, 10, 12, 12]})  # user 9: no segment
+    categories = pd.DataFrame({"product_id": [10, 10, 11], "category_id": [100, 101, 100]})  # 10 in two categories
+    brands = pd.DataFrame({"product_id": [10, 12], "brand": ["acme", "zeta"]})  # 11 has no brand
+    assigned = pd.DataFrame({"user_id": [1, 2, 3], "segment_id": [1, 1, 2]})
+    figures = purchase_figures(pairs, categories, brands, assigned)
+    one = figures[1]
+    lists = [one[f"category_{k}"] for k in ("ids", "purchases", "all_purchases")]
+    cats = {c: (n, a) for c, n, a in zip(*lists, strict=True)}
+    assert cats == {100: (3, 3), 101: (2, 2)} and one["category_pairs"] == 5
+    lists = [one["brands"], one["brand_purchases"], one["brand_all_purchases"]]
+    brand = {b: (n, a) for b, n, a in zip(*lists, strict=True)}
+    assert brand == {"acme": (2, 2)} and one["brand_pairs"] == 3  # the unbranded pair counts in the sum only
+    two = figures[2]
+    assert two["category_ids"] == [] and two["category_pairs"] == 0
+    assert (two["brands"], two["brand_purchases"], two["brand_all_purchases"]) == (["zeta"], [1], [2])
+    assert one["all_purchase_pairs"] == two["all_purchase_pairs"] == 5
