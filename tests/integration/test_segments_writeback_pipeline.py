@@ -99,3 +99,25 @@ def test_the_stored_segment_figures_equal_a_member_scan(db: QueryRunner, workspa
             assert s[f"avg_{metric}"] == pytest.approx(expected), (s["name"], metric)
         assert dict(zip(s["rfm_codes"], s["rfm_customers"], strict=True)) == Counter(r["rfm_codes"])
         assert dict(zip(s["top_categories"], s["top_category_customers"], strict=True)) == Counter(r["top_categories"])
+    for kind, items, label, rel, key in (
+        ("category", "category_ids", "Category", "IN_CATEGORY", "category_id"),
+        ("brand", "brands", "Brand", "OF_BRAND", "name"),
+    ):
+        scanned = db.run_text(
+            "MATCH (pointer:CurrentSegmentation) MATCH (s:Segment {run_id: pointer.run_id}) "
+            f"MATCH (s)<-[:IN_SEGMENT]-(:User)-[:PURCHASED]->(:Product)-[:{rel}]->(x:{label}) "
+            f"WITH s, x, count(*) AS n RETURN s.segment_id AS segment_id, x.{key} AS item, n, "
+            f"COUNT {{ (x)<-[:{rel}]-(:Product)<-[:PURCHASED]-() }} AS all_n"
+        )
+        stored = db.run_text(
+            "MATCH (pointer:CurrentSegmentation) MATCH (s:Segment {run_id: pointer.run_id}) "
+            f"RETURN s.segment_id AS segment_id, s.{items} AS items, "
+            f"s.{kind}_purchases AS n, s.{kind}_all_purchases AS all_n"
+        )
+        expected = {(r["segment_id"], r["item"]): (r["n"], r["all_n"]) for r in scanned}
+        got = {
+            (r["segment_id"], item): (n, all_n)
+            for r in stored
+            for item, n, all_n in zip(r["items"], r["n"], r["all_n"], strict=True)
+        }
+        assert got == expected and expected, kind
