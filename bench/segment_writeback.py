@@ -70,6 +70,7 @@ def make_run(folder: Path, letter: str, users: int, seed: int, previous: str | N
             "share": float(sizes[i] / users),
             "categories": [{"category_id": 1 + (i * 7 + j) % 100, "lift": 2.0, "share": 0.1} for j in range(5)],
             "brands": [{"brand": f"brand{(i * 3 + j) % 50}", "lift": 1.5, "share": 0.1} for j in range(5)],
+            "figures": {"customers": int(sizes[i])},  # what analyst/segment_sizes reads (segments/figures.py)
         }
         for i in range(SEGMENTS)
     ]

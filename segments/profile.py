@@ -21,6 +21,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from events.store import connect_events
 from features import vocabulary
+from segments.figures import purchase_figures, segment_figures
 from segments.inputs import candidate_metrics, fill_empty
 from segments.naming import trait
 from shopgraph.words import LANGS
@@ -77,6 +78,21 @@ def item_lifts(
         for s, rows in brands.items()
     }
     return cats, brs
+
+
+def store_purchase_figures(workspace: Workspace, user_ids: np.ndarray, labels: np.ndarray) -> dict[int, dict]:
+    """segments.figures.purchase_figures over the event store: the pairs and catalogue links the graph holds."""
+    con = connect_events(workspace)
+    try:
+        pairs = con.execute("SELECT DISTINCT user_id, product_id FROM events WHERE event_type = 'purchase'").df()
+        categories = con.execute(
+            "SELECT DISTINCT product_id, category_id FROM events WHERE category_id IS NOT NULL"
+        ).df()
+        brands = con.execute("SELECT DISTINCT product_id, brand FROM events WHERE brand IS NOT NULL").df()
+    finally:
+        con.close()
+    assigned = pd.DataFrame({"user_id": user_ids, "segment_id": labels.astype(np.int32)})
+    return purchase_figures(pairs, categories, brands, assigned)
 
 
 def _lifts(con: duckdb.DuckDBPyConnection, column: str, label: str) -> dict[int, pd.DataFrame]:
@@ -156,6 +172,11 @@ def segment_profiles(
         cats, brands = item_lifts(workspace, features["user_id"].to_numpy()[clustered], labels[clustered])
     else:
         cats, brands = {}, {}
+    figures = segment_figures(features, labels)
+    if workspace is not None:  # the per-segment analyst queries' purchase figures
+        bought = store_purchase_figures(workspace, features["user_id"].to_numpy(), labels)
+        for s, extra in bought.items():
+            figures[s].update(extra)
     total_spend = spend.sum() or 1.0
     base_holiday = holiday[clustered].mean() if clustered.any() else 0.0
     profiles = []
@@ -175,6 +196,7 @@ def segment_profiles(
             "categories": cats.get(s, []),
             "brands": brands.get(s, []),
             "rules": rules.get(s, {"en": [], "fr": [], "precision": None, "recall": None}),
+            "figures": figures[s],  # what the per-segment analyst queries read (segments/figures.py)
         }
         if s in z:
             p["z"] = {m: round(float(v), 4) for m, v in zip(metrics, z[s], strict=True)}

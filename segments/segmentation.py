@@ -724,6 +724,7 @@ def _segment_entry(p: dict, n: dict) -> dict:
         "categories": p["categories"],
         "brands": p["brands"],
         "rules": p["rules"],
+        "figures": p["figures"],  # what the per-segment analyst queries read (segments/figures.py)
     }
 
 

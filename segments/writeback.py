@@ -20,6 +20,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 import cypher
+from segments.figures import segment_properties
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import file_sha256
 from shopgraph.locks import exclusive_lock
@@ -293,6 +294,7 @@ def _segment_props(run_dir: Path, sid: int, profile: Mapping[str, Any], present:
         "revenue_share": _number(profile.get("revenue_share")),
         "conversion": _number(profile.get("conversion")),
         "profile_json": json.dumps(profile, sort_keys=True, default=str),
+        **segment_properties(profile),  # the figures the per-segment analyst queries read
     }
 
 

@@ -4,22 +4,15 @@
 //   segment_avg (over the customers of their segment, missing values skipped), ratio (customer / segment_avg)
 // @cost: per-segment
 // $user_id: the stored pseudonym (User.user_id, int), e.g. -4611686018427387904 (`shopgraph recommend`
-// takes the shop's raw id instead). The averages read the whole segment: the cost grows with its size.
+// takes the shop's raw id instead). The averages are the segment's figures stored on its Segment node when
+// the run was written (segments/figures.py, `avg_<metric>`): no member scan, whatever the segment's size.
 OPTIONAL MATCH (pointer:CurrentSegmentation)
 WITH pointer.run_id AS current_run
 MATCH (u:User {user_id: $user_id})
 OPTIONAL MATCH (u)-[m:IN_SEGMENT]->(s:Segment {run_id: current_run})
-CALL (s) {
-  OPTIONAL MATCH (s)<-[:IN_SEGMENT]-(p:User)
-  RETURN {n_events: avg(p.n_events), n_sessions: avg(p.n_sessions), n_orders: avg(p.n_orders),
-          total_spent: avg(p.total_spent), recency_days: avg(p.recency_days),
-          purchase_rate: avg(p.purchase_rate), cart_abandonment_rate: avg(p.cart_abandonment_rate),
-          promo_share: avg(p.promo_share), price_index_bought: avg(p.price_index_bought),
-          distinct_categories: avg(p.distinct_categories)} AS seg
-}
 UNWIND ['n_events', 'n_sessions', 'n_orders', 'total_spent', 'recency_days', 'purchase_rate',
         'cart_abandonment_rate', 'promo_share', 'price_index_bought', 'distinct_categories'] AS metric
-WITH u, s, m, metric, u[metric] AS customer, seg[metric] AS segment_avg
+WITH u, s, m, metric, u[metric] AS customer, s['avg_' + metric] AS segment_avg
 RETURN u.user_id AS user_id, s.name AS segment, m.confidence AS confidence,
        m.low_confidence AS low_confidence, metric, customer, segment_avg,
        CASE WHEN customer IS NULL OR segment_avg IS NULL OR segment_avg = 0 THEN null

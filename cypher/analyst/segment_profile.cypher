@@ -4,16 +4,15 @@
 //   avg_total_spent, avg_n_orders, avg_recency_days, avg_purchase_rate, avg_promo_share,
 //   avg_price_index_bought, avg_n_events (averages over the segment's customers; missing metrics skipped)
 // @cost: per-segment
-// $segment: the English or French segment name of the current run (string).
+// $segment: the English or French segment name of the current run (string). Reads the figures stored on
+// the Segment node when the run was written (segments/figures.py): no member scan. No row for an empty segment.
 MATCH (pointer:CurrentSegmentation)
 MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
-WHERE s.name = $segment OR s.name_fr = $segment
-MATCH (s)<-[:IN_SEGMENT]-(u:User)
+WHERE (s.name = $segment OR s.name_fr = $segment) AND s.customers > 0
 RETURN s.name AS segment, s.description AS description, s.traits AS traits, s.actions AS actions,
-       count(u) AS customers, count(CASE WHEN u.n_orders > 0 THEN 1 END) AS buyers,
-       toFloat(count(CASE WHEN u.n_orders > 0 THEN 1 END)) / count(u) AS conversion,
-       sum(coalesce(u.total_spent, 0.0)) AS revenue,
-       avg(coalesce(u.total_spent, 0.0)) AS avg_total_spent, avg(coalesce(u.n_orders, 0)) AS avg_n_orders,
-       avg(u.recency_days) AS avg_recency_days, avg(u.purchase_rate) AS avg_purchase_rate,
-       avg(u.promo_share) AS avg_promo_share, avg(u.price_index_bought) AS avg_price_index_bought,
-       avg(u.n_events) AS avg_n_events
+       s.customers AS customers, s.buyers AS buyers, toFloat(s.buyers) / s.customers AS conversion,
+       s.revenue AS revenue, s.revenue / s.customers AS avg_total_spent,
+       toFloat(s.orders) / s.customers AS avg_n_orders,
+       s.avg_recency_days AS avg_recency_days, s.avg_purchase_rate AS avg_purchase_rate,
+       s.avg_promo_share AS avg_promo_share, s.avg_price_index_bought AS avg_price_index_bought,
+       s.avg_n_events AS avg_n_events

@@ -2,16 +2,12 @@
 // @returns: segment_id, segment, customers, share (of all segmented customers), buyers, conversion
 //   (buyers / customers), revenue (sum of User.total_spent), revenue_share; largest segment first
 // @cost: global
-// Parameters: none. Reads the current run (the :CurrentSegmentation pointer) through IN_SEGMENT;
-// a buyer is a customer with n_orders > 0.
+// Parameters: none. Reads the current run (the :CurrentSegmentation pointer): the figures stored on its
+// Segment nodes when the run was written (segments/figures.py), no member scan; a buyer is a customer with
+// n_orders > 0.
 MATCH (pointer:CurrentSegmentation)
 MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
-CALL (s) {
-  MATCH (s)<-[:IN_SEGMENT]-(u:User)
-  RETURN count(u) AS customers, count(CASE WHEN u.n_orders > 0 THEN 1 END) AS buyers,
-         sum(coalesce(u.total_spent, 0.0)) AS revenue
-}
-WITH collect({s: s, customers: customers, buyers: buyers, revenue: revenue}) AS rows
+WITH collect({s: s, customers: s.customers, buyers: s.buyers, revenue: s.revenue}) AS rows
 WITH rows, reduce(n = 0, r IN rows | n + r.customers) AS all_customers,
      reduce(m = 0.0, r IN rows | m + r.revenue) AS all_revenue
 UNWIND rows AS r

@@ -7,19 +7,16 @@
 // @cost: per-segment
 // $segment: English or French current segment name (string); $min_purchases: ignore brands with fewer
 // segment pairs (int); $limit (int). Products without a brand are left out of both shares' numerators only.
+// Reads the counts stored on the Segment node when the run was written (segments/figures.py: `brands`,
+// `brand_purchases`, `brand_all_purchases`, `brand_pairs`, `all_purchase_pairs`): no member scan.
 MATCH (pointer:CurrentSegmentation)
 MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 WHERE s.name = $segment OR s.name_fr = $segment
-MATCH (s)<-[:IN_SEGMENT]-(:User)-[:PURCHASED]->(p:Product)
-OPTIONAL MATCH (p)-[:OF_BRAND]->(b:Brand)
-WITH b, count(*) AS purchases
-WITH collect({b: b, n: purchases}) AS rows, sum(purchases) AS seg_total
-CALL () { MATCH ()-[r:PURCHASED]->() RETURN count(r) AS all_total }
-UNWIND rows AS row
-WITH row.b AS b, row.n AS purchases, seg_total, all_total
-WHERE b IS NOT NULL AND purchases >= $min_purchases
-CALL (b) { MATCH (b)<-[:OF_BRAND]-(p:Product) RETURN sum(COUNT { (p)<-[:PURCHASED]-() }) AS all_purchases }
-WITH b, purchases, all_purchases, toFloat(purchases) / seg_total AS share, toFloat(all_purchases) / all_total AS all_share
-RETURN b.name AS brand, purchases, share, all_purchases, all_share, share / all_share AS lift
+UNWIND range(0, size(coalesce(s.brands, [])) - 1) AS i
+WITH s, s.brands[i] AS brand, s.brand_purchases[i] AS purchases, s.brand_all_purchases[i] AS all_purchases
+WHERE purchases >= $min_purchases
+WITH brand, purchases, all_purchases, toFloat(purchases) / s.brand_pairs AS share,
+     toFloat(all_purchases) / s.all_purchase_pairs AS all_share
+RETURN brand, purchases, share, all_purchases, all_share, share / all_share AS lift
 ORDER BY lift DESC, purchases DESC, brand
 LIMIT $limit

@@ -7,19 +7,20 @@
 // @cost: per-segment
 // $segment: English or French current segment name (string); $min_purchases: ignore categories with fewer
 // segment pairs (int); $limit (int). A purchase pair is one (:User)-[:PURCHASED]->(:Product) relationship.
+// Reads the counts stored on the Segment node when the run was written (segments/figures.py: `category_ids`,
+// `category_purchases`, `category_all_purchases`, `category_pairs`, `all_purchase_pairs`): no member scan.
 MATCH (pointer:CurrentSegmentation)
 MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 WHERE s.name = $segment OR s.name_fr = $segment
-MATCH (s)<-[:IN_SEGMENT]-(:User)-[:PURCHASED]->(:Product)-[:IN_CATEGORY]->(c:Category)
-WITH c, count(*) AS purchases
-WITH collect({c: c, n: purchases}) AS rows, sum(purchases) AS seg_total
-CALL () { MATCH ()-[r:PURCHASED]->() RETURN count(r) AS all_total }
-UNWIND rows AS row
-WITH row.c AS c, row.n AS purchases, seg_total, all_total
+UNWIND range(0, size(coalesce(s.category_ids, [])) - 1) AS i
+WITH s, s.category_ids[i] AS category_id, s.category_purchases[i] AS purchases,
+     s.category_all_purchases[i] AS all_purchases
 WHERE purchases >= $min_purchases
-CALL (c) { MATCH (c)<-[:IN_CATEGORY]-(p:Product) RETURN sum(COUNT { (p)<-[:PURCHASED]-() }) AS all_purchases }
-WITH c, purchases, all_purchases, toFloat(purchases) / seg_total AS share, toFloat(all_purchases) / all_total AS all_share
-RETURN c.category_id AS category_id, c.code AS category_code, purchases, share, all_purchases, all_share,
-       share / all_share AS lift
+WITH category_id, purchases, all_purchases, toFloat(purchases) / s.category_pairs AS share,
+     toFloat(all_purchases) / s.all_purchase_pairs AS all_share
+WITH category_id, purchases, all_purchases, share, all_share, share / all_share AS lift
 ORDER BY lift DESC, purchases DESC, category_id
 LIMIT $limit
+MATCH (c:Category {category_id: category_id})
+RETURN c.category_id AS category_id, c.code AS category_code, purchases, share, all_purchases, all_share, lift
+ORDER BY lift DESC, purchases DESC, category_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pyarrow.parquet as pq
 import pytest
@@ -11,8 +12,10 @@ from events.ingest import ingest_files
 from events.synth import generate
 from features.calendar import load_calendar
 from features.compute import build_user_features
+from features.graph_write import write_user_features
 from graph.connection import QueryRunner
 from graph.load import load
+from segments.figures import MEAN_METRICS
 from segments.segmentation import segment
 from segments.writeback import write_run
 from shopgraph.workspace import Workspace
@@ -58,3 +61,63 @@ def test_a_pipeline_run_lands_whole_in_the_graph(db: QueryRunner, workspace: Wor
     run_node = db.run_text("MATCH (r:SegmentationRun {current: true}) RETURN r AS r")[0]["r"]
     assert run_node["run_id"] == run.run_id and run_node["k"] == run.k and run_node["method"] == run.method
     assert json.loads(run_node["scores_json"]) and run_node["threshold"] >= 1
+
+
+MEMBER_SCAN = """
+MATCH (pointer:CurrentSegmentation)
+MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
+MATCH (s)<-[:IN_SEGMENT]-(u:User)
+WITH s, collect(u) AS members
+RETURN s AS s, size(members) AS customers,
+       size([u IN members WHERE u.n_orders > 0]) AS buyers,
+       reduce(t = 0.0, u IN members | t + coalesce(u.total_spent, 0.0)) AS revenue,
+       reduce(t = 0.0, u IN members | t + coalesce(u.n_orders, 0)) AS orders,
+       [m IN $metrics | [x IN [u IN members | u[m]] WHERE x IS NOT NULL]] AS values,
+       [u IN members | coalesce(u.rfm_code, '')] AS rfm_codes,
+       [u IN members | coalesce(u.top_category, '')] AS top_categories
+"""
+
+
+def test_the_stored_segment_figures_equal_a_member_scan(db: QueryRunner, workspace: Workspace, tmp_path) -> None:
+    """The figures the per-segment analyst queries read (segments/figures.py) are those of the run's members."""
+    data = generate(tmp_path / "data", users=400, months="2019-11..2019-12", seed=6)
+    ingest_files(workspace, sorted(data.files), pseudonymise=False)
+    load(db, workspace)
+    table = build_user_features(workspace, load_calendar())
+    write_user_features(db, table.path)
+    run = segment(workspace, seed=0, classifiers=("knn", "decision_tree"))
+    write_run(db, workspace, run.run_dir)
+
+    rows = db.run_text(MEMBER_SCAN, {"metrics": list(MEAN_METRICS)})
+    assert len(rows) >= 3 and sum(r["customers"] for r in rows) == 400
+    for r in rows:
+        s = r["s"]
+        assert (s["customers"], s["buyers"]) == (r["customers"], r["buyers"]), s["name"]
+        assert s["revenue"] == pytest.approx(r["revenue"]) and s["orders"] == pytest.approx(r["orders"])
+        for metric, values in zip(MEAN_METRICS, r["values"], strict=True):
+            expected = sum(values) / len(values) if values else None
+            assert s[f"avg_{metric}"] == pytest.approx(expected), (s["name"], metric)
+        assert dict(zip(s["rfm_codes"], s["rfm_customers"], strict=True)) == Counter(r["rfm_codes"])
+        assert dict(zip(s["top_categories"], s["top_category_customers"], strict=True)) == Counter(r["top_categories"])
+    for kind, items, label, rel, key in (
+        ("category", "category_ids", "Category", "IN_CATEGORY", "category_id"),
+        ("brand", "brands", "Brand", "OF_BRAND", "name"),
+    ):
+        scanned = db.run_text(
+            "MATCH (pointer:CurrentSegmentation) MATCH (s:Segment {run_id: pointer.run_id}) "
+            f"MATCH (s)<-[:IN_SEGMENT]-(:User)-[:PURCHASED]->(:Product)-[:{rel}]->(x:{label}) "
+            f"WITH s, x, count(*) AS n RETURN s.segment_id AS segment_id, x.{key} AS item, n, "
+            f"COUNT {{ (x)<-[:{rel}]-(:Product)<-[:PURCHASED]-() }} AS all_n"
+        )
+        stored = db.run_text(
+            "MATCH (pointer:CurrentSegmentation) MATCH (s:Segment {run_id: pointer.run_id}) "
+            f"RETURN s.segment_id AS segment_id, s.{items} AS items, "
+            f"s.{kind}_purchases AS n, s.{kind}_all_purchases AS all_n"
+        )
+        expected = {(r["segment_id"], r["item"]): (r["n"], r["all_n"]) for r in scanned}
+        got = {
+            (r["segment_id"], item): (n, all_n)
+            for r in stored
+            for item, n, all_n in zip(r["items"], r["n"], r["all_n"], strict=True)
+        }
+        assert got == expected and expected, kind

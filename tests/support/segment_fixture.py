@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
 
 from graph.connection import QueryRunner
+from segments.figures import MEAN_METRICS, purchase_figures, segment_figures, segment_properties
 
 NOT_ENOUGH = (0, "Not enough activity yet", "Activité insuffisante")
 RULE_SEGMENTS = {
@@ -60,7 +63,41 @@ def previous_assignments(features: Path) -> dict[int, Assignment]:
     return {int(u): Assignment(1 if o >= 1 else 2, *PREVIOUS_SEGMENTS[1 if o >= 1 else 2], 0.8) for u, o in rows}
 
 
-def _segments(run_id: str, current: bool, assignments: Mapping[int, Assignment]) -> list[dict]:
+def _figures(db: QueryRunner, assignments: Mapping[int, Assignment]) -> dict[int, dict]:
+    """The stored figures of each segment (segments/figures.py), from the Users' properties in the graph."""
+    columns = ["rfm_code", "top_category", *MEAN_METRICS]
+    rows = db.run_text("MATCH (u:User) RETURN u.user_id AS user_id, " + ", ".join(f"u.{c} AS {c}" for c in columns))
+    users = pd.DataFrame(rows, columns=["user_id", *columns])
+    users = users[users["user_id"].isin(list(assignments))].reset_index(drop=True)
+    labels = np.array([assignments[int(u)].segment_id for u in users["user_id"]], dtype=np.int64)
+    figures = segment_figures(users, labels)
+
+    def frame(query: str, columns: list[str]) -> pd.DataFrame:
+        return pd.DataFrame(db.run_text(query), columns=columns)
+
+    bought = purchase_figures(
+        frame("MATCH (u:User)-[:PURCHASED]->(p:Product) RETURN u.user_id AS u, p.product_id AS p", ["u", "p"]).rename(
+            columns={"u": "user_id", "p": "product_id"}
+        ),
+        frame(
+            "MATCH (p:Product)-[:IN_CATEGORY]->(c:Category) RETURN p.product_id AS product_id, "
+            "c.category_id AS category_id",
+            ["product_id", "category_id"],
+        ),
+        frame(
+            "MATCH (p:Product)-[:OF_BRAND]->(b:Brand) RETURN p.product_id AS product_id, b.name AS brand",
+            ["product_id", "brand"],
+        ),
+        pd.DataFrame({"user_id": users["user_id"].astype("int64"), "segment_id": labels}),
+    )
+    for sid, extra in bought.items():
+        figures[sid].update(extra)
+    return figures
+
+
+def _segments(
+    run_id: str, current: bool, assignments: Mapping[int, Assignment], figures: Mapping[int, dict]
+) -> list[dict]:
     sizes = Counter(a.segment_id for a in assignments.values())
     names = {a.segment_id: (a.name, a.name_fr) for a in assignments.values()}
     total = sum(sizes.values())
@@ -83,6 +120,7 @@ def _segments(run_id: str, current: bool, assignments: Mapping[int, Assignment])
             "traits": [f"rule segment {sid}"],
             "traits_fr": [f"segment {sid}"],
             "profile_json": "{}",
+            **segment_properties({"figures": figures.get(sid)}),
         }
         for sid, n in sorted(sizes.items())
     ]
@@ -109,7 +147,7 @@ def write_segments(
                 "k": len(set(a.segment_id for a in assignments.values())),
                 "t": MIN_EVENTS,
                 "cur": is_current,
-                "segments": _segments(rid, is_current, assignments),
+                "segments": _segments(rid, is_current, assignments, _figures(db, assignments)),
             },
         )
     db.run_text("MERGE (p:CurrentSegmentation) SET p.run_id = $rid", {"rid": run_id})  # the current-run pointer

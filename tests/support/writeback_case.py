@@ -80,6 +80,7 @@ def make_run(
                 {"category_id": 999, "lift": 9.0, "share": 0.1},
             ],  # not in the graph: skipped
             "brands": [{"brand": ["apple", "samsung", "xiaomi"][s % 3], "lift": 2.0 + s, "share": 0.3}],
+            "figures": {"customers": assigned.count(s)},  # what analyst/segment_sizes reads (segments/figures.py)
         }
         for s in segment_ids
     ]

@@ -1,0 +1,169 @@
+"""Each segment's analyst figures, computed once from the feature table and the event store when the run is made.
+
+The per-segment analyst queries (cypher/analyst/, ``@cost: per-segment``) read these figures from
+the run's ``Segment`` node instead of scanning its members: a query costs O(segments), not O(members),
+even for a segment of millions. They are the same aggregates a member scan of the graph gives, over
+the users the run assigns (the graph's User properties are the feature table's columns, NaN stored
+as null): counts, sums, null-skipping means, and the spread over ``rfm_code`` and ``top_category``;
+and from the purchase pairs (one per user and product bought: a PURCHASED relationship) with the
+products' categories and brands (IN_CATEGORY, OF_BRAND), each category's and brand's pairs in the
+segment and in all, as ``segment_top_categories`` / ``segment_top_brands`` counted them (issue 20).
+
+The figures travel in segments.json (``figures`` of each profile) and the write-back stores them as
+the Segment node's properties (:func:`segment_properties`), so they always belong to their run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+MEAN_METRICS = (
+    "n_events",
+    "n_sessions",
+    "n_orders",
+    "total_spent",
+    "recency_days",
+    "purchase_rate",
+    "cart_abandonment_rate",
+    "promo_share",
+    "price_index_bought",
+    "distinct_categories",
+)
+"""User metrics averaged per segment (missing values skipped): stored as ``avg_<metric>``."""
+NO_VALUE = ""
+"""A missing ``rfm_code`` / ``top_category`` in the stored lists (Neo4j lists hold no null)."""
+
+
+def _numbers(features: pd.DataFrame, column: str) -> np.ndarray:
+    """A metric as floats, NaN where the graph stores null (missing, NaN or ±infinity)."""
+    if column not in features:
+        return np.full(len(features), np.nan)
+    values = pd.to_numeric(features[column], errors="coerce").astype("float64").to_numpy()
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def _spread(values: pd.Series) -> tuple[list[str], list[int]]:
+    """The distinct values (missing as NO_VALUE) and their counts, biggest first, then by value."""
+    counts = values.astype("object").where(values.notna(), NO_VALUE).astype(str).value_counts()
+    ordered = sorted(counts.items(), key=lambda kv: (-int(kv[1]), kv[0]))
+    return [k for k, _ in ordered], [int(n) for _, n in ordered]
+
+
+def segment_figures(features: pd.DataFrame, labels: np.ndarray) -> dict[int, dict[str, Any]]:
+    """Per segment id in ``labels`` (aligned with ``features``' rows): the figures the analyst queries read."""
+    labels = np.asarray(labels)
+    orders = _numbers(features, "n_orders")
+    spent = _numbers(features, "total_spent")
+    means = {m: _numbers(features, m) for m in MEAN_METRICS}
+    rfm = features["rfm_code"] if "rfm_code" in features else pd.Series([None] * len(features))
+    top = features["top_category"] if "top_category" in features else pd.Series([None] * len(features))
+    out: dict[int, dict[str, Any]] = {}
+    for sid in sorted(int(s) for s in np.unique(labels)):
+        rows = labels == sid
+        figures: dict[str, Any] = {
+            "customers": int(rows.sum()),
+            "buyers": int((orders[rows] > 0).sum()),
+            "orders": float(np.nansum(orders[rows])),
+            "revenue": float(np.nansum(spent[rows])),
+        }
+        for metric, values in means.items():
+            kept = values[rows][~np.isnan(values[rows])]
+            figures[f"avg_{metric}"] = float(kept.mean()) if len(kept) else None
+        figures["rfm_codes"], figures["rfm_customers"] = _spread(rfm[rows].reset_index(drop=True))
+        figures["top_categories"], figures["top_category_customers"] = _spread(top[rows].reset_index(drop=True))
+        out[sid] = figures
+    return out
+
+
+PURCHASE_SQL = """
+    WITH seg_pairs AS (SELECT a.segment_id, p.product_id FROM pairs p JOIN assigned a USING (user_id)),
+         cat AS (SELECT s.segment_id, c.category_id AS item, count(*) AS n
+                 FROM seg_pairs s JOIN categories c USING (product_id) GROUP BY 1, 2),
+         brand AS (SELECT s.segment_id, b.brand AS item, count(*) AS n
+                   FROM seg_pairs s LEFT JOIN brands b USING (product_id) GROUP BY 1, 2),
+         all_cat AS (SELECT c.category_id AS item, count(*) AS all_n FROM pairs p JOIN categories c USING (product_id)
+                     GROUP BY 1),
+         all_brand AS (SELECT b.brand AS item, count(*) AS all_n FROM pairs p JOIN brands b USING (product_id)
+                       GROUP BY 1)
+    SELECT 'category' AS kind, segment_id, CAST(item AS VARCHAR) AS item, n, all_n
+    FROM cat LEFT JOIN all_cat USING (item)
+    UNION ALL
+    SELECT 'brand', segment_id, item, n, all_n FROM brand LEFT JOIN all_brand USING (item)
+    ORDER BY kind, segment_id, n DESC, item
+"""
+
+
+def purchase_figures(
+    pairs: pd.DataFrame, categories: pd.DataFrame, brands: pd.DataFrame, assigned: pd.DataFrame
+) -> dict[int, dict[str, Any]]:
+    """Per segment of ``assigned`` (user_id, segment_id): its purchase pairs by category and by brand.
+
+    ``pairs``: distinct (user_id, product_id) bought; ``categories``: distinct (product_id, category_id);
+    ``brands``: distinct (product_id, brand). Per segment: ``category_ids`` / ``category_purchases`` /
+    ``category_all_purchases`` (aligned lists; a pair counts once per category of its product),
+    ``category_pairs`` (their sum), ``brands`` / ``brand_purchases`` / ``brand_all_purchases`` and
+    ``brand_pairs`` (a pair of a product without a brand counts in the sum only), ``all_purchase_pairs``.
+    """
+    con = duckdb.connect()
+    try:
+        for name, frame in (("pairs", pairs), ("categories", categories), ("brands", brands), ("assigned", assigned)):
+            con.register(name, frame)
+        rows = con.execute(PURCHASE_SQL).fetchall()
+    finally:
+        con.close()
+    out = {
+        int(sid): {
+            "category_ids": [],
+            "category_purchases": [],
+            "category_all_purchases": [],
+            "category_pairs": 0,
+            "brands": [],
+            "brand_purchases": [],
+            "brand_all_purchases": [],
+            "brand_pairs": 0,
+            "all_purchase_pairs": len(pairs),
+        }
+        for sid in pd.unique(assigned["segment_id"])
+    }
+    for kind, sid, item, n, all_n in rows:
+        figures = out[int(sid)]
+        figures[f"{kind}_pairs"] += int(n)
+        if item is None:
+            continue
+        figures["category_ids" if kind == "category" else "brands"].append(int(item) if kind == "category" else item)
+        figures[f"{kind}_purchases"].append(int(n))
+        figures[f"{kind}_all_purchases"].append(int(all_n))
+    return out
+
+
+FIGURE_PROPERTIES = (
+    "customers",
+    "buyers",
+    "orders",
+    "revenue",
+    *(f"avg_{m}" for m in MEAN_METRICS),
+    "rfm_codes",
+    "rfm_customers",
+    "top_categories",
+    "top_category_customers",
+    "category_ids",
+    "category_purchases",
+    "category_all_purchases",
+    "category_pairs",
+    "brands",
+    "brand_purchases",
+    "brand_all_purchases",
+    "brand_pairs",
+    "all_purchase_pairs",
+)
+"""The Segment node properties the figures become (every one set, null when the run has none)."""
+
+
+def segment_properties(profile: dict[str, Any]) -> dict[str, Any]:
+    """The Segment node properties from a profile's ``figures`` (all null for a run made without them)."""
+    figures = profile.get("figures") or {}
+    return {name: figures.get(name) for name in FIGURE_PROPERTIES}
