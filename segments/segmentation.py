@@ -280,7 +280,9 @@ def _components_in_words(transform: InputTransform, X: np.ndarray, features: pd.
     if not transform.vector_dims_:
         return words
     pcs = X[:, transform.blocks_["vectors"]]
-    metric_values = with_derived(features)[transform.metrics_].apply(pd.to_numeric, errors="coerce").fillna(0)
+    needed = set(transform.metrics_) | {"n_events", "n_sessions", "months_active", "distinct_products"}
+    columns = [c for c in features.columns if c in needed]  # with_derived's inputs: no copy of the whole frame
+    metric_values = with_derived(features[columns])[transform.metrics_].apply(pd.to_numeric, errors="coerce").fillna(0)
     ranks = metric_values.rank().to_numpy()
     for i in range(min(3, pcs.shape[1])):
         pc_rank = pd.Series(pcs[:, i]).rank().to_numpy()
@@ -499,7 +501,7 @@ def _read_inputs(
         stored = vector_file.ids[pos] == user_ids
         missing = int((~stored).sum() + (stored[clustered] & ~np.isfinite(v_clustered).all(axis=1)).sum())
     transform = InputTransform(seed=seed, use_vectors=vector_file is not None).fit(f_clustered, v_clustered)
-    X, _ = transform.transform(f_clustered, v_clustered)
+    X = _model_rows(transform, f_clustered, v_clustered, chunk_rows)
     record.data_window = sidecar.get("data_window")
     record.features_computed_at = sidecar.get("computed_at")
     record.inputs = {
@@ -523,6 +525,16 @@ def _read_inputs(
         vector_file,
         chunk_rows,
     )
+
+
+def _model_rows(
+    transform: InputTransform, features: pd.DataFrame, vectors: np.ndarray | None, chunk_rows: int
+) -> np.ndarray:
+    """``transform.transform(features, vectors)[0]``, ``chunk_rows`` rows at a time (its float64 intermediates
+    are chunk-sized; the transform is row by row)."""
+    rows = [slice(i, i + chunk_rows) for i in range(0, len(features), chunk_rows)]
+    parts = [transform.transform(features.iloc[r], None if vectors is None else vectors[r])[0] for r in rows]
+    return np.concatenate(parts) if parts else transform.transform(features, vectors)[0]
 
 
 SELECTION_RULE = (
