@@ -715,7 +715,7 @@ def _label_every_user(
                 done += len(rows)
                 say("assigning every user", done, n)
     say("assigning every user", n, n)
-    segment_of[below] = 0  # already: 0, "threshold", 1.0
+    segment_of[below], assigned_by[below], confidence[below] = 0, BY_THRESHOLD, 1.0  # clustered ones too
     frame = described[0].reset_index(drop=True)
     if len(described) > 1:
         frame = pd.concat(described, ignore_index=True).sort_values("user_id", kind="stable").reset_index(drop=True)

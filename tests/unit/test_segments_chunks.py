@@ -104,6 +104,10 @@ def test_the_chunked_labels_are_those_of_the_whole_table(two_runs) -> None:
     assert classified.any() and (n_events[classified] < segmentation.MIN_EVENTS_TO_CLUSTER).all()
     assert (assignments["segment_id"].to_numpy()[classified] == predicted[classified]).all()
     assert np.allclose(assignments["confidence"].to_numpy()[classified], sure[classified], rtol=0, atol=1e-12)
+    below = n_events < 3
+    assert (by[below] == "threshold").all() and (assignments["segment_id"].to_numpy()[below] == 0).all()
+    assert (assignments["confidence"].to_numpy()[below] == 1.0).all()
+    assert ((by == "threshold") == below).all()
     guessed = (by == "threshold") & (n_events >= segmentation.MIN_EVENTS_TO_CLUSTER)
     assert (assignments["likely_segment_id"].to_numpy()[guessed] == predicted[guessed]).all()
     clustered = np.isin(by, ("cluster", "nearest segment"))
