@@ -145,11 +145,13 @@ class InputTransform:
         raw, self.fill_max_ = fill_empty(features, columns)
         sample = rng.choice(len(raw), min(SAMPLE, len(raw)), replace=False) if len(raw) > SAMPLE else slice(None)
         full, _ = fill_empty(features, candidate_metrics(), self.fill_max_)
+        del features  # each whole-size intermediate is dropped once used: fit holds few at once (issue 20)
         self.log_columns_ = [
             name
             for j, name in enumerate(candidate_metrics())
             if full[:, j].min() >= 0 and _skewness(full[sample, j]) > SKEW_LIMIT
         ]
+        del full
         from sklearn.preprocessing import QuantileTransformer
 
         quantiles = QuantileTransformer(
@@ -159,11 +161,13 @@ class InputTransform:
             random_state=self.seed,
         ).fit(raw)
         values = quantiles.transform(raw)
+        del raw
         sd = values.std(axis=0)
         keep = sd > 1e-9
         self.dropped_constant_ = [c for c, k in zip(columns, keep, strict=True) if not k]
         columns = [c for c, k in zip(columns, keep, strict=True) if k]
         scaled = values[:, keep]
+        del values
         self.quantiles_ = quantiles
         self.quantile_columns_ = list(np.flatnonzero(keep))
         self.all_columns_ = model_metrics()
@@ -181,6 +185,7 @@ class InputTransform:
         self.metrics_ = [columns[j] for j in kept]
         self.kept_columns_ = [self.quantile_columns_[j] for j in kept]
         block = scaled[:, kept]
+        del scaled
         groups = [_group(c) for c in self.metrics_]
         self.group_weights_ = np.ones(len(kept))
         for g in set(groups):

@@ -157,17 +157,30 @@ def segment_rules(features: pd.DataFrame, labels: np.ndarray, seed: int = 0) -> 
 
 
 def segment_profiles(
-    features: pd.DataFrame, labels: np.ndarray, log_columns: list[str], workspace: Workspace | None, seed: int = 0
+    features: pd.DataFrame,
+    labels: np.ndarray,
+    log_columns: list[str],
+    workspace: Workspace | None,
+    seed: int = 0,
+    *,
+    described: pd.DataFrame | None = None,
 ) -> list[dict]:
-    """One profile per segment id in ``labels`` (0 included when present; it gets no traits)."""
+    """One profile per segment id in ``labels`` (0 included when present; it gets no traits).
+
+    ``features`` needs ``user_id``, ``total_spent``, ``n_orders``, ``n_sessions`` and ``preferred_month`` of
+    every user; the metrics are drawn from ``described``, the whole rows of the users with a segment
+    (``labels > 0``) in the order of ``features`` (default: those rows of ``features``).
+    """
     clustered = labels > 0
+    if described is None:
+        described = features[clustered]
     spend = pd.to_numeric(features["total_spent"], errors="coerce").fillna(0).to_numpy(float)
     orders = pd.to_numeric(features["n_orders"], errors="coerce").fillna(0).to_numpy(float)
     sessions = pd.to_numeric(features["n_sessions"], errors="coerce").fillna(0).to_numpy(float)
     month = pd.to_numeric(features["preferred_month"], errors="coerce").fillna(0).to_numpy(float)
     holiday = np.isin(month, (11, 12))
-    metrics, z, means = standardised_differences(features[clustered], labels[clustered], log_columns)
-    rules = segment_rules(features[clustered], labels[clustered], seed) if clustered.any() else {}
+    metrics, z, means = standardised_differences(described, labels[clustered], log_columns)
+    rules = segment_rules(described, labels[clustered], seed) if clustered.any() else {}
     if workspace is not None and clustered.any():
         cats, brands = item_lifts(workspace, features["user_id"].to_numpy()[clustered], labels[clustered])
     else:

@@ -7,9 +7,12 @@ import json
 import os
 import secrets
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import atomic_path, write_text_atomic
@@ -97,6 +100,14 @@ def read_json(path: Path) -> object:
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     with atomic_path(path) as tmp:
         frame.to_parquet(tmp, index=False, compression="zstd")
+
+
+def write_parquet_parts(path: Path, frames: Iterable[pd.DataFrame], schema: pa.Schema) -> None:
+    """One parquet file from ``frames`` written one after the other (each with ``schema``'s columns and types),
+    so a large table is never whole in memory; read back, it is their concatenation."""
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        for frame in frames:
+            writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import adjusted_rand_score, f1_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
-from embeddings.store import read_user_vectors
 from features import vocabulary
 from features.calendar import load_calendar
 from features.compute import FEATURES_FILE, read_sidecar
@@ -34,6 +34,7 @@ from segments import (
     lineage,
     merging,
     naming,
+    population,
     profile,
     runs,
     selection,
@@ -41,7 +42,7 @@ from segments import (
     similar,
     threshold,
 )
-from segments.inputs import InputTransform, align_vectors, with_derived
+from segments.inputs import InputTransform, with_derived
 from segments.record import RunRecord
 from shopgraph.errors import ShopgraphError
 from shopgraph.progress import Progress
@@ -96,21 +97,22 @@ def read_features(workspace: Workspace) -> pd.DataFrame:
 
 
 def user_vectors(workspace: Workspace, user_ids: np.ndarray) -> tuple[np.ndarray | None, dict]:
-    """Vectors aligned with ``user_ids`` (NaN rows when missing), and where they came from."""
-    try:
-        ids, vectors = read_user_vectors(workspace)
-        found = (np.asarray(ids, np.int64), np.asarray(vectors, np.float32))
-    except ShopgraphError:  # `shopgraph embed` has not run
-        found = None
-    if found is None or len(found[0]) == 0:
-        return None, {"vectors": "none (run `shopgraph embed` to add the graph vectors)"}
-    ids, vectors = found
-    order = np.argsort(ids, kind="stable")
-    aligned = align_vectors(user_ids, ids[order], vectors[order])
-    missing = int((~np.isfinite(aligned).all(axis=1)).sum())
-    return aligned, {
+    """Vectors aligned with ``user_ids`` (NaN rows when missing), and where they came from; only the vectors of
+    ``user_ids`` are read (:class:`segments.population.VectorFile`)."""
+    file = population.VectorFile.open(workspace)
+    if file is None:  # `shopgraph embed` has not run
+        return None, _vector_info(None, 0)
+    aligned = file.aligned(np.asarray(user_ids, np.int64))
+    return aligned, _vector_info(file, int((~np.isfinite(aligned).all(axis=1)).sum()))
+
+
+def _vector_info(file: population.VectorFile | None, missing: int) -> dict:
+    """Where the vectors came from, for run.json."""
+    if file is None:
+        return {"vectors": "none (run `shopgraph embed` to add the graph vectors)"}
+    return {
         "vectors": "embeddings/user_vectors.parquet",
-        "dimensions": int(vectors.shape[1]),
+        "dimensions": file.dimensions,
         "users_without_vector": missing,
     }
 
@@ -278,7 +280,9 @@ def _components_in_words(transform: InputTransform, X: np.ndarray, features: pd.
     if not transform.vector_dims_:
         return words
     pcs = X[:, transform.blocks_["vectors"]]
-    metric_values = with_derived(features)[transform.metrics_].apply(pd.to_numeric, errors="coerce").fillna(0)
+    needed = set(transform.metrics_) | {"n_events", "n_sessions", "months_active", "distinct_products"}
+    columns = [c for c in features.columns if c in needed]  # with_derived's inputs: no copy of the whole frame
+    metric_values = with_derived(features[columns])[transform.metrics_].apply(pd.to_numeric, errors="coerce").fillna(0)
     ranks = metric_values.rank().to_numpy()
     for i in range(min(3, pcs.shape[1])):
         pc_rank = pd.Series(pcs[:, i]).rank().to_numpy()
@@ -316,14 +320,18 @@ def segment(
     progress: Progress | None = None,
     *,
     classifiers: tuple[str, ...] | None = None,
+    chunk_rows: int = population.CHUNK_ROWS,
 ) -> SegmentRun:
     """Run the whole segmentation (see the module docstring) and return what it wrote.
+
+    The users who are not clustered are read and written ``chunk_rows`` at a time (the result does not
+    depend on it); a few columns of every user are held whole (``EVERYONE_COLUMNS``).
 
     BLAS and OpenMP run single-threaded: the matrices are small and thin, and multi-threaded BLAS on a
     busy 2-core machine was measured 7–30× slower (Gaussian mixture fits).
     """
     with threadpool_limits(limits=1):
-        return _segment(workspace, k, method, seed, sample_size, progress, classifiers)
+        return _segment(workspace, k, method, seed, sample_size, progress, classifiers, chunk_rows)
 
 
 def _cluster(
@@ -364,12 +372,13 @@ def _segment(
     sample_size: int,
     progress: Progress | None,
     classifiers: tuple[str, ...] | None,
+    chunk_rows: int = population.CHUNK_ROWS,
 ) -> SegmentRun:
     say = progress or (lambda _phase, _done, _total: None)
     watch = _Stopwatch()
     record = _new_record(k, method, seed, sample_size, watch.timings)
     runs.remove_leftovers(workspace)
-    inputs = _read_inputs(workspace, seed, record, say)
+    inputs = _read_inputs(workspace, seed, record, say, chunk_rows)
     watch.lap("inputs")
     copies, short, calendar = _short_histories(workspace, inputs, seed, say)
     watch.lap("short histories")
@@ -386,7 +395,7 @@ def _segment(
     watch.lap("assignment")
     carried = _follow_lineage(workspace, inputs.user_ids, labelled, labels, record)
     watch.lap("lineage")
-    segments = _profiles_and_names(workspace, inputs, labelled.segment_of, carried, record.analysis, seed, say)
+    segments = _profiles_and_names(workspace, inputs, labelled, carried, record.analysis, seed, say)
     watch.lap("profiles")
     tables = _RunTables(
         selection_table, threshold_record, pd.DataFrame(model.comparison), importance, carried.migration
@@ -406,7 +415,7 @@ def _segment(
         importance,
         carried.migration,
         carried.previous_id,
-        len(inputs.features),
+        len(inputs.user_ids),
         watch.timings,
         record.to_json(),
         pd.DataFrame({"user_id": inputs.user_ids[inputs.clustered], "cluster": labels}),
@@ -433,15 +442,20 @@ def _new_record(k: int | None, method: str | None, seed: int, sample_size: int, 
     )
 
 
+# the columns of every user a run holds whole: the id, the activity fingerprint and what the profiles sum over
+# every user (sizes, revenue, conversion, holiday ratio); the other columns only for the clustered users
+EVERYONE_COLUMNS = ("user_id", *FINGERPRINT, "n_orders", "preferred_month")
+
+
 @dataclass
 class _Inputs:
-    """What a run clusters: the feature table and vectors of every user with events, the rows of those with
-    :data:`MIN_EVENTS_TO_CLUSTER` or more (``clustered``), and the input transform fitted on them."""
+    """What a run clusters: a few columns of every user with events (``everyone``, see ``EVERYONE_COLUMNS``),
+    the whole feature rows and vectors of those with :data:`MIN_EVENTS_TO_CLUSTER` or more (``clustered``),
+    and the input transform fitted on them. The other users' rows are read again, in chunks, when needed."""
 
-    features: pd.DataFrame
+    everyone: pd.DataFrame
     sidecar: dict
     user_ids: np.ndarray
-    vectors: np.ndarray | None
     n_events: np.ndarray
     clustered: np.ndarray
     f_clustered: pd.DataFrame
@@ -449,39 +463,57 @@ class _Inputs:
     transform: InputTransform
     X: np.ndarray  # the clustered users as the classifier sees them
     view: np.ndarray  # the clustered users as the clusterings see them
+    features_path: Path
+    vector_file: population.VectorFile | None
+    chunk_rows: int = population.CHUNK_ROWS
 
 
-def _read_inputs(workspace: Workspace, seed: int, record: RunRecord, say: Progress) -> _Inputs:
-    """Read the feature table and the vectors; fit the input transform on the users with enough events."""
+def _read_inputs(
+    workspace: Workspace, seed: int, record: RunRecord, say: Progress, chunk_rows: int = population.CHUNK_ROWS
+) -> _Inputs:
+    """Read a few columns of every user and the whole rows and vectors of the users with enough events, in
+    chunks of ``chunk_rows``; fit the input transform on them."""
     say("reading features and vectors", 0, 1)
-    features = read_features(workspace)
-    sidecar = features.attrs.get("sidecar", {})
-    user_ids = features["user_id"].to_numpy(np.int64)
-    vectors, vector_info = user_vectors(workspace, user_ids)
-    n_events = pd.to_numeric(features["n_events"], errors="coerce").fillna(0).to_numpy()
+    sidecar = read_sidecar(workspace)
+    path = workspace.features_dir / FEATURES_FILE
+    if not path.is_file():
+        raise ShopgraphError(f"no feature table in {workspace.features_dir}: run `shopgraph features` first")
+    everyone = population.read_columns(path, list(dict.fromkeys(EVERYONE_COLUMNS)))
+    user_ids = everyone["user_id"].to_numpy(np.int64)
+    n_events = population.n_events_of(everyone["n_events"])
     clustered = np.flatnonzero(n_events >= MIN_EVENTS_TO_CLUSTER)
     if len(clustered) < 50:
         raise ShopgraphError(
             f"only {len(clustered)} user(s) have {MIN_EVENTS_TO_CLUSTER}+ events: too few to "
             "segment; ingest more months and run `shopgraph features` again"
         )
-    f_clustered = features.iloc[clustered].reset_index(drop=True)
-    v_clustered = None if vectors is None else vectors[clustered]
-    transform = InputTransform(seed=seed, use_vectors=vectors is not None).fit(f_clustered, v_clustered)
-    X, _ = transform.transform(f_clustered, v_clustered)
+    f_clustered = population.read_rows(
+        path,
+        lambda events: population.n_events_of(events) >= MIN_EVENTS_TO_CLUSTER,
+        chunk_rows,
+        lambda read, kept: say("reading features and vectors", read, len(user_ids)),
+    )
+    vector_file = population.VectorFile.open(workspace)
+    v_clustered = None if vector_file is None else vector_file.aligned(user_ids[clustered], chunk_rows)
+    missing = 0
+    if vector_file is not None:  # users without a stored vector, and clustered ones with a non-finite one
+        pos = np.clip(np.searchsorted(vector_file.ids, user_ids), 0, len(vector_file.ids) - 1)
+        stored = vector_file.ids[pos] == user_ids
+        missing = int((~stored).sum() + (stored[clustered] & ~np.isfinite(v_clustered).all(axis=1)).sum())
+    transform = InputTransform(seed=seed, use_vectors=vector_file is not None).fit(f_clustered, v_clustered)
+    X = _model_rows(transform, f_clustered, v_clustered, chunk_rows)
     record.data_window = sidecar.get("data_window")
     record.features_computed_at = sidecar.get("computed_at")
     record.inputs = {
         **transform.report(),
-        **vector_info,
-        "users": len(features),
+        **_vector_info(vector_file, missing),
+        "users": len(user_ids),
         "users_clustered": len(clustered),
     }
     return _Inputs(
-        features,
+        everyone,
         sidecar,
         user_ids,
-        vectors,
         n_events,
         clustered,
         f_clustered,
@@ -489,7 +521,20 @@ def _read_inputs(workspace: Workspace, seed: int, record: RunRecord, say: Progre
         transform,
         X,
         transform.cluster_view(X),
+        path,
+        vector_file,
+        chunk_rows,
     )
+
+
+def _model_rows(
+    transform: InputTransform, features: pd.DataFrame, vectors: np.ndarray | None, chunk_rows: int
+) -> np.ndarray:
+    """``transform.transform(features, vectors)[0]``, ``chunk_rows`` rows at a time (its float64 intermediates
+    are chunk-sized; the transform is row by row)."""
+    rows = [slice(i, i + chunk_rows) for i in range(0, len(features), chunk_rows)]
+    parts = [transform.transform(features.iloc[r], None if vectors is None else vectors[r])[0] for r in rows]
+    return np.concatenate(parts) if parts else transform.transform(features, vectors)[0]
 
 
 SELECTION_RULE = (
@@ -590,16 +635,27 @@ def _threshold_study(
     return threshold.run_study(workspace, calendar, inputs.f_clustered, labels, inputs.v_clustered, predict, seed)
 
 
+ASSIGNED_BY = ("cluster", "classifier", "threshold", "nearest segment")
+BY_CLUSTER, BY_CLASSIFIER, BY_THRESHOLD, BY_NEAREST = range(len(ASSIGNED_BY))
+
+
 @dataclass
 class _Labelled:
     """A cluster label (later a segment id) for every user with events, with how and how surely it was given."""
 
     segment_of: np.ndarray
-    assigned_by: np.ndarray  # "cluster", "classifier" or "threshold"
+    assigned_by: np.ndarray  # int8 codes into ASSIGNED_BY: "cluster", "classifier", "threshold", "nearest segment"
     confidence: np.ndarray
     published: np.ndarray  # the cluster labels published as segments
-    likely: np.ndarray | None = None  # below the threshold with 5+ events: the classifier's segment (0: none)
-    likely_confidence: np.ndarray | None = None  # its confidence (NaN: none)
+    likely: np.ndarray  # below the threshold with 5+ events: the classifier's segment (0: none)
+    likely_confidence: np.ndarray  # its confidence (NaN: none)
+    described: pd.DataFrame  # the whole feature rows of the users with a segment, in user order
+
+    def users_by(self) -> dict[str, int]:
+        """Users per way of assignment, most first (ties: first met first), as ``value_counts`` gives them."""
+        codes, first, counts = np.unique(self.assigned_by, return_index=True, return_counts=True)
+        order = sorted(range(len(codes)), key=lambda i: (-counts[i], first[i]))
+        return {ASSIGNED_BY[int(codes[i])]: int(counts[i]) for i in order}
 
 
 def _label_every_user(
@@ -609,31 +665,67 @@ def _label_every_user(
 
     A cluster with too few members at or above the threshold is not published, so the classifier never
     gives it and its members get the nearest published segment in the clustering view (:func:`nearest_published`,
-    ``assigned_by`` "nearest segment") before the profiles and names are drawn.
+    ``assigned_by`` "nearest segment") before the profiles and names are drawn. Users below the threshold
+    get segment 0 without being read again; the unclustered ones at or above it (a threshold under
+    ``MIN_EVENTS_TO_CLUSTER``) are read, transformed and classified ``inputs.chunk_rows`` at a time.
     """
-    say("assigning every user", 0, 1)
+    n = len(inputs.user_ids)
+    say("assigning every user", 0, n)
     clustered = inputs.clustered
     below = threshold.below_threshold(inputs.n_events, min_events)
     published = published_clusters(labels, below[clustered])
     folded = ~np.isin(labels, published)
     labels = nearest_published(labels, inputs.view, published)
-    all_rows, _ = inputs.transform.transform(inputs.features, inputs.vectors)
-    predicted, confidence = model.predict(all_rows, among=published)
-    likely, likely_confidence = likely_segments(predicted, confidence, below, inputs.n_events)
-    segment_of = predicted.astype(np.int64)
-    assigned_by = np.full(len(inputs.features), "classifier", dtype=object)
-    segment_of[clustered] = labels
-    assigned_by[clustered] = "cluster"
-    classes, proba = model.probabilities(all_rows[clustered], among=published)
+    segment_of = np.zeros(n, np.int64)
+    assigned_by = np.full(n, BY_THRESHOLD, np.int8)
+    confidence = np.ones(n, np.float64)
+    likely = np.zeros(n, np.int64)
+    likely_confidence = np.full(n, np.nan)
+    # the clustered users: their cluster, its probability; the classifier's guess is their likely segment
+    classes, proba = model.probabilities(inputs.X, among=published)
+    best = proba.argmax(axis=1) if len(proba) else np.zeros(0, np.int64)
     col = {int(c): i for i, c in enumerate(classes)}
-    confidence = confidence.copy()
     own = np.array([col.get(int(c), -1) for c in labels])  # -1: none published at all (cannot happen)
+    segment_of[clustered] = labels
+    assigned_by[clustered] = np.where(folded, BY_NEAREST, BY_CLUSTER)
     confidence[clustered] = np.where(own >= 0, proba[np.arange(len(clustered)), np.maximum(own, 0)], 1.0)
-    assigned_by[clustered[folded]] = "nearest segment"
-    segment_of[below] = 0
-    assigned_by[below] = "threshold"
-    confidence[below] = 1.0
-    return _Labelled(segment_of, assigned_by, confidence, published, likely, likely_confidence)
+    guess, guess_confidence = likely_segments(
+        classes[best], proba[np.arange(len(clustered)), best], below[clustered], inputs.n_events[clustered]
+    )
+    likely[clustered], likely_confidence[clustered] = guess, guess_confidence
+    say("assigning every user", len(clustered), n)
+    described = [inputs.f_clustered[~below[clustered]]]
+    # the unclustered users at or above the threshold (none unless it is under MIN_EVENTS_TO_CLUSTER)
+    rest = np.zeros(n, bool)
+    rest[~below] = True
+    rest[clustered] = False
+    if rest.any():
+        wanted = inputs.user_ids[rest]
+        done = len(clustered)
+        for table in population.chunks(inputs.features_path, inputs.chunk_rows):
+            ids = np.asarray(table.column("user_id"), np.int64)
+            keep = np.isin(ids, wanted)
+            if keep.any():
+                rows = table.filter(keep).to_pandas()
+                X, _ = inputs.transform.transform(rows, _vectors(inputs, rows))
+                predicted, sure = model.predict(X, among=published)
+                at = np.searchsorted(inputs.user_ids, rows["user_id"].to_numpy(np.int64))
+                segment_of[at], confidence[at], assigned_by[at] = predicted, sure, BY_CLASSIFIER
+                described.append(rows)
+                done += len(rows)
+                say("assigning every user", done, n)
+    say("assigning every user", n, n)
+    segment_of[below], assigned_by[below], confidence[below] = 0, BY_THRESHOLD, 1.0  # clustered ones too
+    frame = described[0].reset_index(drop=True)
+    if len(described) > 1:
+        frame = pd.concat(described, ignore_index=True).sort_values("user_id", kind="stable").reset_index(drop=True)
+    return _Labelled(segment_of, assigned_by, confidence, published, likely, likely_confidence, frame)
+
+
+def _vectors(inputs: _Inputs, rows: pd.DataFrame) -> np.ndarray | None:
+    if inputs.vector_file is None:
+        return None
+    return inputs.vector_file.aligned(rows["user_id"].to_numpy(np.int64), inputs.chunk_rows)
 
 
 @dataclass
@@ -669,9 +761,8 @@ def _follow_lineage(
     fresh = max([*mapping.values(), *(int(x) for x in prev["segment_id"])], default=0) + 1
     for label in sorted(set(int(x) for x in labels) - set(mapping)):
         mapping[label], fresh = fresh, fresh + 1
-    labelled.segment_of = np.array([mapping[int(s)] for s in labelled.segment_of], np.int64)
-    if labelled.likely is not None:
-        labelled.likely = np.array([mapping[int(s)] for s in labelled.likely], np.int64)
+    labelled.segment_of = _mapped(mapping, labelled.segment_of)
+    labelled.likely = _mapped(mapping, labelled.likely)
     prev_segments = {int(s["segment_id"]): s for s in runs.read_json(previous_dir / "segments.json")}
     carried_ids = [mapping[new] for new in mapping if new and mapping[new] in prev_segments]
     carried.mapping = mapping
@@ -684,10 +775,16 @@ def _follow_lineage(
     return carried
 
 
+def _mapped(mapping: dict[int, int], values: np.ndarray) -> np.ndarray:
+    """``mapping`` applied to every value (int64), one look-up per distinct value."""
+    distinct, where = np.unique(values, return_inverse=True)
+    return np.array([mapping[int(v)] for v in distinct], np.int64)[where].reshape(np.shape(values))
+
+
 def _profiles_and_names(
     workspace: Workspace,
     inputs: _Inputs,
-    segment_of: np.ndarray,
+    labelled: _Labelled,
     carried: _Lineage,
     analysis: dict,
     seed: int,
@@ -695,7 +792,14 @@ def _profiles_and_names(
 ) -> list[dict]:
     """Profile every segment and name it; a carried-over segment keeps its name while it still describes it."""
     say("profiles and names", 0, 1)
-    profiles = profile.segment_profiles(inputs.features, segment_of, inputs.transform.log_columns_, workspace, seed)
+    profiles = profile.segment_profiles(
+        inputs.everyone,
+        labelled.segment_of,
+        inputs.transform.log_columns_,
+        workspace,
+        seed,
+        described=labelled.described,
+    )
     keep_names = carried.keep_names
     if "lineage" in analysis:  # the ids carry over; a name only while it still describes its segment
         kept = naming.still_true(profiles, keep_names)
@@ -776,40 +880,61 @@ def _write_run_folder(
         staging / assigner.MODEL_FILE,
     )
     record.classifier = _classifier_section(model, published_f1, copies, label_to_segment, labelled.published)
-    record.users_by = {str(k_): int(v) for k_, v in pd.Series(labelled.assigned_by).value_counts().items()}
+    record.users_by = labelled.users_by()
     record.at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     record.code_version = code_version()
     runs.write_json(staging / "run.json", record.to_json())
     return runs.publish(workspace, staging, record.run_id)
 
 
+ASSIGNMENTS_SCHEMA = pa.schema(
+    [
+        ("user_id", pa.int64()),
+        ("segment_id", pa.int32()),
+        ("segment", pa.string()),
+        ("confidence", pa.float64()),
+        ("low_confidence", pa.bool_()),
+        ("assigned_by", pa.string()),
+        ("likely_segment_id", pa.int32()),  # coverage.LIKELY_COLUMNS
+        ("likely_segment", pa.string()),
+        ("likely_segment_confidence", pa.float64()),
+    ]
+)
+
+
 def _write_assignments(
     staging: Path, inputs: _Inputs, labelled: _Labelled, segments: list[dict], record_method: str = ""
 ) -> None:
-    """``assignments.parquet`` (every user's segment, named), ``fingerprints.parquet`` and, for a run of graph
-    communities, ``similar.parquet`` (segments.similar)."""
+    """``assignments.parquet`` (every user's segment, named; written ``inputs.chunk_rows`` users at a time),
+    ``fingerprints.parquet`` and, for a run of graph communities, ``similar.parquet`` (segments.similar)."""
     name_of = {s["segment_id"]: s["name"]["en"] for s in segments}
-    low = labelled.confidence < assigner.LOW_CONFIDENCE
-    assignments = pd.DataFrame(
-        {
-            "user_id": inputs.user_ids,
-            "segment_id": labelled.segment_of.astype(np.int32),
-            "segment": [name_of[int(s)] for s in labelled.segment_of],
-            "confidence": labelled.confidence.astype(np.float64),
-            "low_confidence": low & (labelled.assigned_by != "threshold"),
-            "assigned_by": labelled.assigned_by.astype(str),
-        }
-    )
-    if labelled.likely is not None:
-        assignments = coverage.with_likely(assignments, labelled.likely, labelled.likely_confidence, name_of)
-    runs.write_parquet(staging / "assignments.parquet", assignments)
+    by_name = np.array(ASSIGNED_BY, dtype=object)
+
+    def parts():
+        for start in range(0, max(len(inputs.user_ids), 1), inputs.chunk_rows):
+            rows = slice(start, start + inputs.chunk_rows)
+            segment_of, by = labelled.segment_of[rows], labelled.assigned_by[rows]
+            confidence = labelled.confidence[rows]
+            part = pd.DataFrame(
+                {
+                    "user_id": inputs.user_ids[rows],
+                    "segment_id": segment_of.astype(np.int32),
+                    "segment": [name_of[int(s)] for s in segment_of],
+                    "confidence": confidence.astype(np.float64),
+                    "low_confidence": (confidence < assigner.LOW_CONFIDENCE) & (by != BY_THRESHOLD),
+                    "assigned_by": by_name[by],
+                }
+            )
+            yield coverage.with_likely(part, labelled.likely[rows], labelled.likely_confidence[rows], name_of)
+
+    runs.write_parquet_parts(staging / "assignments.parquet", parts(), ASSIGNMENTS_SCHEMA)
     if record_method == communities.METHOD:  # the graph the segments are communities of, for look-alikes
         _, rows = communities.long_histories(inputs.n_events[inputs.clustered])
         pairs = similar.similar_pairs(inputs.user_ids[inputs.clustered][rows], inputs.view[rows])
         runs.write_parquet(staging / similar.SIMILAR_FILE, pairs)
     runs.write_parquet(
         staging / "fingerprints.parquet",
-        pd.DataFrame({"user_id": inputs.user_ids, "fingerprint": fingerprints(inputs.features)}),
+        pd.DataFrame({"user_id": inputs.user_ids, "fingerprint": fingerprints(inputs.everyone)}),
     )
 
 
