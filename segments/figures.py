@@ -15,6 +15,7 @@ the Segment node's properties (:func:`segment_properties`), so they always belon
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -77,6 +78,60 @@ def segment_figures(features: pd.DataFrame, labels: np.ndarray) -> dict[int, dic
         figures["top_categories"], figures["top_category_customers"] = _spread(top[rows].reset_index(drop=True))
         out[sid] = figures
     return out
+
+
+def segment_figures_in_file(path: Path, user_ids: np.ndarray, labels: np.ndarray) -> dict[int, dict[str, Any]]:
+    """:func:`segment_figures` over the feature table on disk (``path``), the users ``user_ids`` labelled ``labels``.
+
+    The same figures, aggregated by DuckDB as it streams the file, so a run does not hold these columns
+    of every customer (millions at REES46 size) in pandas.
+    """
+    con = duckdb.connect()
+    try:
+        present = {row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()}
+
+        def number(column: str) -> str:  # NaN and ±infinity count as missing, as _numbers has it
+            if column not in present:
+                return "CAST(NULL AS DOUBLE)"
+            return f"CASE WHEN isfinite(CAST(f.{column} AS DOUBLE)) THEN CAST(f.{column} AS DOUBLE) END"
+
+        def text(column: str) -> str:
+            return f"coalesce(CAST(f.{column} AS VARCHAR), '')" if column in present else "''"
+
+        con.register("assigned", pd.DataFrame({"user_id": np.asarray(user_ids, np.int64), "segment_id": labels}))
+        base = "FROM read_parquet(?) f JOIN assigned a USING (user_id)"
+        means = ", ".join(f"avg({number(m)})" for m in MEAN_METRICS)
+        totals = con.execute(
+            f"SELECT a.segment_id, count(*), count(*) FILTER (WHERE {number('n_orders')} > 0), "
+            f"coalesce(sum({number('n_orders')}), 0), coalesce(sum({number('total_spent')}), 0), {means} "
+            f"{base} GROUP BY 1",
+            [str(path)],
+        ).fetchall()
+        spreads = {
+            column: con.execute(
+                f"SELECT a.segment_id, {text(column)} AS value, count(*) {base} GROUP BY 1, 2", [str(path)]
+            ).fetchall()
+            for column in ("rfm_code", "top_category")
+        }
+    finally:
+        con.close()
+    out: dict[int, dict[str, Any]] = {}
+    for sid, customers, buyers, orders, revenue, *avgs in totals:
+        figures: dict[str, Any] = {
+            "customers": int(customers),
+            "buyers": int(buyers),
+            "orders": float(orders),
+            "revenue": float(revenue),
+        }
+        figures |= {f"avg_{m}": None if v is None else float(v) for m, v in zip(MEAN_METRICS, avgs, strict=True)}
+        for column, (values_key, counts_key) in (
+            ("rfm_code", ("rfm_codes", "rfm_customers")),
+            ("top_category", ("top_categories", "top_category_customers")),
+        ):
+            ordered = sorted(((v, int(n)) for s, v, n in spreads[column] if s == sid), key=lambda vn: (-vn[1], vn[0]))
+            figures[values_key], figures[counts_key] = [v for v, _ in ordered], [n for _, n in ordered]
+        out[int(sid)] = figures
+    return dict(sorted(out.items()))
 
 
 PURCHASE_SQL = """

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -21,7 +23,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from events.store import connect_events
 from features import vocabulary
-from segments.figures import purchase_figures, segment_figures
+from segments.figures import purchase_figures, segment_figures, segment_figures_in_file
 from segments.inputs import candidate_metrics, fill_empty
 from segments.naming import trait
 from shopgraph.words import LANGS
@@ -164,12 +166,15 @@ def segment_profiles(
     seed: int = 0,
     *,
     described: pd.DataFrame | None = None,
+    features_file: Path | None = None,
 ) -> list[dict]:
     """One profile per segment id in ``labels`` (0 included when present; it gets no traits).
 
     ``features`` needs ``user_id``, ``total_spent``, ``n_orders``, ``n_sessions`` and ``preferred_month`` of
     every user; the metrics are drawn from ``described``, the whole rows of the users with a segment
-    (``labels > 0``) in the order of ``features`` (default: those rows of ``features``).
+    (``labels > 0``) in the order of ``features`` (default: those rows of ``features``). With
+    ``features_file`` (the feature table ``features`` was read from) the analyst figures are
+    aggregated from that file, so ``features`` needs no other column of every user.
     """
     clustered = labels > 0
     if described is None:
@@ -185,7 +190,10 @@ def segment_profiles(
         cats, brands = item_lifts(workspace, features["user_id"].to_numpy()[clustered], labels[clustered])
     else:
         cats, brands = {}, {}
-    figures = segment_figures(features, labels)
+    if features_file is not None:
+        figures = segment_figures_in_file(features_file, features["user_id"].to_numpy(), labels)
+    else:
+        figures = segment_figures(features, labels)
     if workspace is not None:  # the per-segment analyst queries' purchase figures
         bought = store_purchase_figures(workspace, features["user_id"].to_numpy(), labels)
         for s, extra in bought.items():

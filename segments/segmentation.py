@@ -799,6 +799,7 @@ def _profiles_and_names(
         workspace,
         seed,
         described=labelled.described,
+        features_file=workspace.features_dir / FEATURES_FILE,
     )
     keep_names = carried.keep_names
     if "lineage" in analysis:  # the ids carry over; a name only while it still describes its segment

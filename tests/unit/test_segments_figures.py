@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from segments.figures import FIGURE_PROPERTIES, NO_VALUE, purchase_figures, segment_figures, segment_properties
+from segments.figures import (
+    FIGURE_PROPERTIES,
+    NO_VALUE,
+    purchase_figures,
+    segment_figures,
+    segment_figures_in_file,
+    segment_properties,
+)
 
 
 def test_figures_count_sum_and_average_like_a_member_scan() -> None:
@@ -30,6 +38,37 @@ def test_figures_count_sum_and_average_like_a_member_scan() -> None:
     zero = figures[0]
     assert (zero["customers"], zero["buyers"], zero["revenue"]) == (1, 0, 0.0)
     assert zero["avg_total_spent"] is None  # its one value is infinity: null in the graph
+
+
+def test_figures_from_the_feature_file_equal_those_of_the_frame(tmp_path) -> None:
+    rng = np.random.default_rng(3)
+    n = 500
+    features = pd.DataFrame(
+        {
+            "user_id": rng.permutation(n).astype(np.int64) * 7 - 900,
+            "n_events": rng.integers(1, 90, n),
+            "n_orders": np.where(rng.random(n) < 0.1, np.nan, rng.integers(0, 4, n)),
+            "total_spent": np.where(rng.random(n) < 0.05, np.inf, rng.gamma(2.0, 40.0, n)),
+            "purchase_rate": np.where(rng.random(n) < 0.3, np.nan, rng.random(n)),
+            "rfm_code": np.where(rng.random(n) < 0.2, None, rng.choice(["111", "345", "555"], n)),
+            "top_category": rng.choice(["electronics", "apparel", None], n),
+        }
+    )
+    path = tmp_path / "user_features.parquet"
+    features.to_parquet(path)
+    labels = rng.integers(0, 5, n)
+    order = rng.permutation(n)  # the run's users in another order than the file's
+    from_file = segment_figures_in_file(path, features["user_id"].to_numpy()[order], labels[order])
+    from_frame = segment_figures(features, labels)
+    assert from_file.keys() == from_frame.keys()
+    for sid, expected in from_frame.items():
+        got = from_file[sid]
+        assert got.keys() == expected.keys()
+        for name, value in expected.items():
+            if isinstance(value, float):
+                assert got[name] == pytest.approx(value, rel=1e-9), (sid, name)
+            else:
+                assert got[name] == value, (sid, name)
 
 
 def test_properties_are_all_set_and_null_without_figures() -> None:
