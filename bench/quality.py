@@ -62,6 +62,7 @@ from shopgraph.workspace import Workspace
 
 MIN_EVENTS = 5
 EMBED_WORKERS = 0  # skip-gram threads of embed (--embed-workers)
+EMBED_SEED = 42  # embed's seed (--embed-seed): another draw of the vectors
 # what blurs the personas (events.synth.personas, "What blurs the personas") → the constant and its value without it
 BLURS = {"blends": ("BLEND_SHARE", 0.0), "noise": ("NOISE_RATE", (0.0, 0.0)), "tail": ("ACTIVITY_SIGMA", 0.3)}
 GOAL_KEYS = (
@@ -102,7 +103,7 @@ def prepare(workspace: Workspace, files: list[Path], pseudonymise: bool) -> dict
     con.close()
     from embeddings.training import embed
 
-    embed(workspace, seed=42, workers=EMBED_WORKERS)
+    embed(workspace, seed=EMBED_SEED, workers=EMBED_WORKERS)
     timings["embed"] = time.perf_counter() - t
     return timings
 
@@ -225,6 +226,7 @@ def main() -> None:
         default=0,
         help="skip-gram threads of embed (0: the product's auto rule; 2 shows what parallel training changes)",
     )
+    parser.add_argument("--embed-seed", type=int, default=42, help="embed's seed: another draw of the vectors")
     parser.add_argument("--work", type=Path, default=None, help="Keep the data here (default: a temp dir).")
     parser.add_argument(
         "--kmeans-starts",
@@ -242,8 +244,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     selection.KMEANS_STARTS = args.kmeans_starts
-    global EMBED_WORKERS
-    EMBED_WORKERS = args.embed_workers
+    global EMBED_WORKERS, EMBED_SEED
+    EMBED_WORKERS, EMBED_SEED = args.embed_workers, args.embed_seed
     for blur in args.without:
         name, value = BLURS[blur]
         setattr(synth_personas, name, value)
