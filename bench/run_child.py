@@ -26,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PAGE = os.sysconf("SC_PAGE_SIZE")
 NO_RESOURCE_CHECK = "SHOPGRAPH_BENCH_NO_RESOURCE_CHECK"  # "1": the child runs with check_resources=False
+RETRAIN = "SHOPGRAPH_BENCH_RETRAIN"  # "1": the child runs with retrain=True
 
 
 def bench_env(home: Path, bolt_port: int, http_port: int, memory: str | None) -> dict[str, str]:
@@ -172,7 +173,9 @@ def child(home: Path, files: list[str]) -> None:
         started[step] = time.time()
         cpu[step] = cpu_seconds()
 
-    options = RunOptions(check_resources=os.environ.get(NO_RESOURCE_CHECK) != "1")
+    options = RunOptions(
+        check_resources=os.environ.get(NO_RESOURCE_CHECK) != "1", retrain=os.environ.get(RETRAIN) == "1"
+    )
     begun = time.perf_counter()
     with connect(Settings.from_env()) as db:
         report = run_pipeline(Workspace(home), db, [Path(f) for f in files], options, RunHooks(on_step=on_step))

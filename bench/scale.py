@@ -36,7 +36,7 @@ import sys
 import time
 from pathlib import Path
 
-from run_child import NO_RESOURCE_CHECK, REPO, bench_env, bench_server, run_in_child  # bench/ is first on sys.path
+from run_child import NO_RESOURCE_CHECK, REPO, RETRAIN, bench_env, bench_server, run_in_child  # bench/ is first on sys.path
 
 GIB = 2**30
 SERIES = ["2019-10", "2019-11", "2019-12", "2020-01", "2020-02", "2020-03", "2020-04"]
@@ -101,6 +101,8 @@ def measure(args: argparse.Namespace, save=lambda record: None) -> dict:
     env = bench_env(args.home, args.bolt_port, args.http_port, args.memory)
     if args.no_resource_check:
         env[NO_RESOURCE_CHECK] = "1"
+    if args.retrain:
+        env[RETRAIN] = "1"
     record: dict = {"months": [], "details": [], "reference": {"duckdb_scan_seconds": {}}}
     with bench_server(env) as server:
         record["neo4j_memory"] = server.memory_plan().__dict__
@@ -288,6 +290,11 @@ def main() -> None:
         "--no-resource-check",
         action="store_true",
         help="run even when `run`'s forecast (pipeline/forecast.py) says the machine cannot hold it",
+    )
+    parser.add_argument(
+        "--retrain",
+        action="store_true",
+        help="with --resume: run with `run --retrain` (embed and segment train again on the kept workspace)",
     )
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "bench" / "scale.json")
     args = parser.parse_args()
