@@ -36,7 +36,14 @@ import sys
 import time
 from pathlib import Path
 
-from run_child import NO_RESOURCE_CHECK, REPO, RETRAIN, bench_env, bench_server, run_in_child  # bench/ is first on sys.path
+from run_child import (  # bench/ is first on sys.path
+    NO_RESOURCE_CHECK,
+    REPO,
+    RETRAIN,
+    bench_env,
+    bench_server,
+    run_in_child,
+)
 
 GIB = 2**30
 SERIES = ["2019-10", "2019-11", "2019-12", "2020-01", "2020-02", "2020-03", "2020-04"]
