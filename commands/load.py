@@ -18,6 +18,12 @@ app = typer.Typer()
 @user_errors
 def load_cmd(
     batch_size: Annotated[int, typer.Option(help="Rows per UNWIND transaction.", min=100)] = 5_000,
+    writers: Annotated[
+        int | None,
+        typer.Option(
+            help="Concurrent writers of the relationships (default 2; 1 when other work holds the cores).", min=1, max=4
+        ),
+    ] = None,
     bulk: Annotated[
         bool,
         typer.Option(
@@ -52,7 +58,8 @@ def load_cmd(
             bar.restart()
             bar.print(f"loading {source.name} ({', '.join(source.months)})", highlight=False)
 
-        report = load(db, Workspace.from_env(), batch_size=batch_size, progress=bar, on_file=on_file)
+        options = {"writers": writers} if writers else {}
+        report = load(db, Workspace.from_env(), batch_size=batch_size, progress=bar, on_file=on_file, **options)
     if not report.files_loaded:
         console.print(f"nothing new to load ({len(report.files_skipped)} file(s) already in the graph)")
         return

@@ -6,26 +6,33 @@ Each ingested source file (identified by its SHA-256 in the ingest manifest) is 
    ``amount``, ``first_at``, ``last_at`` — are made or reused by :mod:`events.interactions`
    (``graph/interactions/part-<sha12>.parquet``, the same aggregates ``embed`` reads).
 2. Eight steps write the file into the graph in parameterised ``UNWIND`` batches: categories,
-   brands, products, users, then one relationship type per event type. A user with no
-   ``(:User)`` node before the file (:func:`_new_users`) has no relationship either, so
-   theirs are made with ``CREATE`` (``cypher/load/create_*``); the others' with an additive
-   ``MERGE`` (``cypher/load/add_*``). Relationship batches travel as parallel lists.
+   brands, products, users, then one relationship type per event type. A pair (user, product)
+   the graph cannot hold yet is made with ``CREATE`` (``cypher/load/create_*``): every pair of
+   a user with no ``(:User)`` node before the file (:func:`_new_users`), and a returning user's
+   pairs that no other file in the graph has (:func:`_known_pairs`, from the store). The others
+   get an additive ``MERGE`` (``cypher/load/add_*``). Relationship batches travel as parallel
+   lists, written by :data:`WRITERS` concurrent writers on disjoint users
+   (:func:`_write_relationships`).
 
 Crash safety: the additive steps (``User.n_events``, relationship ``count`` and ``amount``)
 must run exactly once per file. Every batch runs in one transaction together with the move
-of the file's cursor ``(step, batch)`` stored on its ``(:IngestedFile)`` node
-(``cypher/load/advance_cursor.cypher``): either both commit or neither does. Batches are
-cut from a deterministic order, so a re-run after ``kill -9`` resumes at the first batch that
-did not commit and ends with exactly the graph of one clean run. The list of new users is
-taken before the first relationship step and kept on disk under the load's id (a re-run
-that finds none falls back to ``MERGE`` for every row, which is always right).
+of a cursor ``(step, batch)``: the file's, on its ``(:IngestedFile)`` node
+(``cypher/load/advance_cursor.cypher``), or in the relationship steps its writer's, on a
+``(:LoadCursor)`` node (``cypher/load/advance_writer.cypher``): either both commit or neither
+does. Batches are cut from a deterministic order, so a re-run after ``kill -9`` resumes at
+the first batch that did not commit and ends with exactly the graph of one clean run. The
+list of new users is taken before the first relationship step and kept on disk under the
+load's id (a re-run that finds none falls back to ``MERGE`` for every row, which is always
+right); the known pairs are read from the store again, the same.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,21 +45,23 @@ import pyarrow.parquet as pq
 import cypher
 from events.interactions import partitions_key, prune_interactions, write_interactions
 from events.manifest import read_manifest
-from graph.connection import QueryRunner
+from graph.connection import QueryRunner, prefetched
 from graph.schema import apply_schema
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import atomic_path
 from shopgraph.progress import Progress
-from shopgraph.sqltext import literal_list
+from shopgraph.sqltext import literal, literal_list
 from shopgraph.workspace import Workspace
 
 DEFAULT_BATCH_SIZE = 5_000
+WRITERS = 2  # concurrent writers of the relationship steps, each on its own users (docs/BENCHMARKS.md, "Load")
 RELATIONSHIPS = {  # event type → (step name, catalog query)
     "view": ("viewed", "load/add_viewed"),
     "cart": ("carted", "load/add_carted"),
     "remove_from_cart": ("removed", "load/add_removed"),
     "purchase": ("purchased", "load/add_purchased"),
 }
+EVENT_TYPES = {step: event_type for event_type, (step, _) in RELATIONSHIPS.items()}
 USERS_STEP = 3  # index of the users step in step_queries(): the new users are known before it ends
 
 # progress(step, rows_done, rows_total) is called after every committed batch.
@@ -162,7 +171,7 @@ def step_queries(events: list[str], interactions: str) -> list[tuple[str, str, s
 
 # -- step 2: writes (Neo4j) -------------------------------------------------------------
 def _batches(con: duckdb.DuckDBPyConnection, sql: str, batch_size: int, skip: int) -> Iterator[list[dict[str, Any]]]:
-    cursor = con.execute(f"SELECT * FROM ({sql}) OFFSET {skip * batch_size}")
+    cursor = con.cursor().execute(f"SELECT * FROM ({sql}) OFFSET {skip * batch_size}")  # its own: read in a thread
     columns = [d[0] for d in cursor.description]
     while rows := cursor.fetchmany(batch_size):
         yield [dict(zip(columns, row, strict=True)) for row in rows]
@@ -197,8 +206,13 @@ def load_file(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    writers: int = WRITERS,
 ) -> dict[str, int]:
-    """Load one source file (or finish an interrupted load of it). Returns rows written per step."""
+    """Load one source file (or finish an interrupted load of it). Returns rows written per step.
+
+    ``writers`` > 1 writes the relationship steps with that many concurrent writers
+    (:func:`_write_relationships`); a load begun with another number finishes with its own.
+    """
     con = con or duckdb.connect()
     events = [str(p) for p in source.event_files(workspace)]
     if not events:
@@ -207,29 +221,41 @@ def load_file(
     cursor = _begin_file(db, source, batch_size, hashlib.sha256(partitions_key(workspace, source).encode()).hexdigest())
     if cursor is None:
         return {}
-    start_step, start_batch, batch_size, load_id = cursor
+    start_step, start_batch, batch_size, load_id, begun_writers = cursor
+    # a load an older version left inside its relationship steps goes on with one writer, on the file's cursor
+    single = begun_writers is None and (writers <= 1 or (start_step, start_batch) > (USERS_STEP + 1, 0))
     fresh = _new_users(db, con, workspace, str(interactions), load_id, start_step <= USERS_STEP)
+    known = _known_pairs(db, con, workspace, source, str(interactions), load_id)
     written: dict[str, int] = {}
+    relationship_steps = []
     with db.driver.session(database=db.database) as session:
         for index, (step, query, sql) in enumerate(step_queries(events, str(interactions))):
+            if index > USERS_STEP:
+                sql = _with_fresh(sql, fresh, known, EVENT_TYPES[step])
+                if not single:
+                    relationship_steps.append((index, step, query, sql))
+                    continue
             if index < start_step:
                 continue
             skip = start_batch if index == start_step else 0
-            if index > USERS_STEP:
-                sql = _with_fresh(sql, fresh)
             rows = _load_step(db, session, con, source, (index, step, query, sql), skip, batch_size, progress)
             if rows:
                 written[step] = rows
+    if relationship_steps:
+        written |= _write_relationships(
+            db, con, source, relationship_steps, batch_size, begun_writers or writers, progress
+        )
     db.run(
         "load/finish_file",
         sha256=source.sha256,
         loaded_at=int(time.time() * 1000),
         interactions=int(
-            con.execute(f"SELECT count(*) FROM read_parquet({literal_list([interactions])})").fetchone()[0]
+            con.execute(f"SELECT count(*) FROM read_parquet({literal_list([interactions])})").fetchall()[0][0]
         ),
     )
-    if fresh is not None:
-        fresh.unlink(missing_ok=True)
+    for kept in (fresh, known):
+        if kept is not None:
+            kept.unlink(missing_ok=True)
     return written
 
 
@@ -262,20 +288,83 @@ def _new_users(
     return path
 
 
-def _with_fresh(sql: str, fresh: Path | None) -> str:
-    """A relationship step's SELECT with ``fresh``: whether its user is new to the graph (same order)."""
-    if fresh is None:
+def _known_pairs(
+    db: QueryRunner,
+    con: duckdb.DuckDBPyConnection,
+    workspace: Workspace,
+    source: SourceFile,
+    interactions: str,
+    load_id: Any,
+) -> Path | None:
+    """The Parquet list of the file's (user, product, event type) that the graph holds already, or None.
+
+    A returning customer's pairs are mostly new in a later month: those need no ``MERGE``
+    (a scan of the customer's and product's relationships, and locks taken while the batch
+    runs), a ``CREATE`` makes them. Which pairs the graph holds is read from the store, not
+    the graph: the aggregates of every other file the graph holds (a semi-join in DuckDB).
+    That is exact only while the store still has every event those files brought; when a
+    file in the graph is not loaded completely, or the store lost one of its months
+    (``expire``) or the whole file, None: every pair of a known user goes through ``MERGE``
+    (always right). ``forget`` takes a user out of both, so it changes nothing here. Taken
+    from the store alone, the list is the same when an interrupted load resumes.
+    """
+    if load_id is None:
+        return None
+    stored = {s.sha256: s for s in ingested_files(workspace)}
+    earlier: list[str] = []
+    for entry in db.run("load/loaded_files"):
+        if entry["sha256"] == source.sha256:
+            continue
+        kept = stored.get(entry["sha256"])
+        if entry["state"] != "loaded" or kept is None or sorted(entry["months"] or []) != kept.months:
+            return None
+        earlier.append(str(write_interactions(workspace, kept, con)))
+    if not earlier:  # nothing of the graph's is known to the store: its users' pairs, if any, are unknown
+        return None
+    path = workspace.home / "graph" / "load" / f"known-pairs-{load_id}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob("known-pairs-*.parquet"):
+        stale.unlink(missing_ok=True)
+    with atomic_path(path) as tmp:
+        con.execute(
+            f"""
+            COPY (
+                SELECT user_id, product_id, event_type FROM read_parquet({literal_list([interactions])})
+                SEMI JOIN (SELECT user_id, product_id, event_type FROM read_parquet({literal_list(earlier)}))
+                    USING (user_id, product_id, event_type)
+            ) TO {literal(tmp)} (FORMAT parquet)
+            """
+        )
+    return path
+
+
+def _with_fresh(sql: str, fresh: Path | None, known: Path | None, event_type: str) -> str:
+    """A relationship step's SELECT with ``fresh``: whether its (user, product) pair is new to the graph (same order).
+
+    New: the user is (``fresh``, the new users), or the pair is not among the ``known`` ones.
+    """
+    if fresh is None and known is None:
         return f"SELECT *, false AS fresh FROM ({sql}) ORDER BY user_id, product_id"
-    return f"""SELECT r.*, n.user_id IS NOT NULL AS fresh
-               FROM ({sql}) r LEFT JOIN read_parquet({literal_list([str(fresh)])}) n USING (user_id)
+    joins, new = [], []
+    if fresh is not None:
+        joins.append(f"LEFT JOIN read_parquet({literal_list([str(fresh)])}) n USING (user_id)")
+        new.append("n.user_id IS NOT NULL")
+    if known is not None:
+        joins.append(
+            f"""LEFT JOIN (SELECT user_id, product_id, true AS known FROM read_parquet({literal_list([str(known)])})
+                          WHERE event_type = {literal(event_type)}) k USING (user_id, product_id)"""
+        )
+        new.append("k.known IS NULL")
+    return f"""SELECT r.*, {" OR ".join(new)} AS fresh
+               FROM ({sql}) r {" ".join(joins)}
                ORDER BY user_id, product_id"""
 
 
 def _begin_file(
     db: QueryRunner, source: SourceFile, batch_size: int, source_key: str
-) -> tuple[int, int, int, Any] | None:
-    """Record the file on its ``(:IngestedFile)`` node; the cursor to resume from and the load's id, or None
-    when it is loaded."""
+) -> tuple[int, int, int, Any, int | None] | None:
+    """Record the file on its ``(:IngestedFile)`` node; the cursor to resume from, the load's id and its
+    relationship writers (None before they began), or None when it is loaded."""
     begun = db.run(
         "load/begin_file",
         sha256=source.sha256,
@@ -295,7 +384,7 @@ def _begin_file(
             f"{source.name} was partly loaded before its events changed (forget or expire ran in between): "
             "reload the graph with `shopgraph db reset --yes` then `shopgraph load`"
         )
-    return begun["step"], begun["batch"], begun["batch_size"], begun["load_id"]
+    return begun["step"], begun["batch"], begun["batch_size"], begun["load_id"], begun["writers"]
 
 
 def _load_step(
@@ -311,12 +400,13 @@ def _load_step(
     """Write one step's rows from batch ``skip`` on, each batch with the move of the file's cursor; rows written."""
     index, step, query, sql = step_query
     advance = cypher.query("load/advance_cursor")
-    total = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+    total = con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]  # fetched to the end: con.sql() may follow
     done = min(skip * batch_size, total)
     batch_no, written = skip, 0
     if progress:
         progress(step, done, total)
-    for size, writes in _step_writes(con, index, query, sql, batch_size, skip):
+    # the next batch is read and packed in a thread while the server writes this one (still one writer)
+    for size, writes in prefetched(_step_writes(con, index, query, sql, batch_size, skip)):
         last = done + size >= total
         cursor = {
             "sha256": source.sha256,
@@ -335,6 +425,125 @@ def _load_step(
         db.run(
             "load/advance_cursor", sha256=source.sha256, step=index, batch=batch_no, next_step=index + 1, next_batch=0
         )
+    return written
+
+
+def _write_relationships(
+    db: QueryRunner,
+    con: duckdb.DuckDBPyConnection,
+    source: SourceFile,
+    steps: list[tuple[int, str, str, str]],
+    batch_size: int,
+    writers: int,
+    progress: Progress | None,
+) -> dict[str, int]:
+    """The relationship steps by ``writers`` concurrent writers; rows written per step.
+
+    Writer ``w`` takes the users with ``user_id % writers == w`` (disjoint users: two writers
+    never touch the same relationship) and goes through the steps in order, in batches cut
+    from its own deterministic order, each committed with the move of its own cursor
+    (``(:LoadCursor)``, :file:`cypher/load/begin_writers.cypher`): exactly once per writer,
+    so per file. While one writer's batch is written by the server, the other's is packed
+    or written too: on 2 cores the client and the server work at the same time. A writer
+    that fails stops the other after its current batch; the error is raised here.
+    """
+    cursors = db.run("load/begin_writers", sha256=source.sha256, writers=writers, step=steps[0][0])
+    writers = len(cursors)
+    part = f"(user_id % {writers} + {writers}) % {writers}"
+    totals = {
+        (step, row[0]): row[1]
+        for _, step, _, sql in steps
+        for row in con.execute(f"SELECT {part} AS writer, count(*) FROM ({sql}) GROUP BY writer").fetchall()
+    }
+    done: dict[tuple[str, int], int] = {}
+    lock = threading.Lock()
+    failed = threading.Event()
+
+    def report(step: str, writer: int, rows: int) -> None:
+        with lock:
+            done[(step, writer)] = rows
+            if progress:
+                total = sum(totals.get((step, w), 0) for w in range(writers))
+                progress(step, sum(done.get((step, w), 0) for w in range(writers)), total)
+
+    def write(cursor: dict[str, Any]) -> dict[str, int]:
+        writer, written = cursor["writer"], {}
+        own = con.cursor()  # a DuckDB connection per thread
+        try:
+            with db.driver.session(database=db.database) as session:
+                for index, step, query, sql in steps:
+                    if index < cursor["step"] or failed.is_set():
+                        continue
+                    total = totals.get((step, writer), 0)
+                    skip = cursor["batch"] if index == cursor["step"] else 0
+                    rows = _write_part(
+                        session,
+                        own,
+                        source,
+                        (
+                            writer,
+                            index,
+                            query,
+                            f"SELECT * FROM ({sql}) WHERE {part} = {writer} ORDER BY user_id, product_id",
+                        ),
+                        (skip, batch_size, total),
+                        lambda n, step=step: report(step, writer, n),
+                        failed,
+                    )
+                    if rows:
+                        written[step] = rows
+        except BaseException:
+            failed.set()
+            raise
+        finally:
+            own.close()
+        return written
+
+    with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="load-writer") as pool:
+        results = [future.result() for future in [pool.submit(write, cursor) for cursor in cursors]]
+    written: dict[str, int] = {}
+    for result in results:
+        for step, rows in result.items():
+            written[step] = written.get(step, 0) + rows
+    return written
+
+
+def _write_part(
+    session: Any,
+    con: duckdb.DuckDBPyConnection,
+    source: SourceFile,
+    part: tuple[int, int, str, str],
+    position: tuple[int, int, int],
+    report: Callable[[int], None],
+    failed: threading.Event,
+) -> int:
+    """One writer's rows of one step from batch ``skip`` on, each batch with the move of its cursor; rows written."""
+    writer, index, query, sql = part
+    skip, batch_size, total = position
+    advance = cypher.query("load/advance_writer")
+    done = min(skip * batch_size, total)
+    batch_no, written = skip, 0
+    report(done)
+    for size, writes in prefetched(_step_writes(con, index, query, sql, batch_size, skip)):
+        if failed.is_set():
+            break
+        last = done + size >= total
+        cursor = {
+            "sha256": source.sha256,
+            "writer": writer,
+            "step": index,
+            "batch": batch_no,
+            "next_step": index + 1 if last else index,
+            "next_batch": 0 if last else batch_no + 1,
+        }
+        session.execute_write(_apply_batch, advance, cursor, writes)
+        done += size
+        batch_no += 1
+        written += size
+        report(done)
+    if total == 0 and not failed.is_set():  # nothing of this writer's in this step: move its cursor on by itself
+        cursor = {"sha256": source.sha256, "writer": writer, "step": index, "batch": 0}
+        session.execute_write(_apply_batch, advance, cursor | {"next_step": index + 1, "next_batch": 0}, [])
     return written
 
 
@@ -370,8 +579,9 @@ def load(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
     on_file: Callable[[SourceFile], None] | None = None,
+    writers: int = WRITERS,
 ) -> LoadReport:
-    """Load every ingested file not yet (completely) in the graph."""
+    """Load every ingested file not yet (completely) in the graph (``writers``: see :func:`load_file`)."""
     started = time.perf_counter()
     apply_schema(db)
     state = {row["sha256"]: row["state"] for row in db.run("load/loaded_files")}
@@ -385,7 +595,7 @@ def load(
             continue
         if on_file:
             on_file(source)
-        for step, rows in load_file(db, workspace, source, batch_size, progress, con).items():
+        for step, rows in load_file(db, workspace, source, batch_size, progress, con, writers).items():
             report.rows_written[step] = report.rows_written.get(step, 0) + rows
         report.files_loaded.append(source.name)
     report.seconds = time.perf_counter() - started

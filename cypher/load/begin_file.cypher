@@ -7,5 +7,5 @@ ON CREATE SET f.name = $name, f.months = $months, f.month = head($months),
               f.rows_read = $rows_read, f.rows_kept = $rows_kept, f.rows_rejected = $rows_rejected,
               f.state = 'loading', f.step = 0, f.batch = 0, f.batch_size = $batch_size,
               f.source_key = $source_key, f.load_id = randomUUID()
-RETURN f.state AS state, f.step AS step, f.batch AS batch, f.batch_size AS batch_size,
+RETURN f.state AS state, f.step AS step, f.batch AS batch, f.batch_size AS batch_size, f.writers AS writers,
        f.source_key AS source_key, f.load_id AS load_id

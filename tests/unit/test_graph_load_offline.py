@@ -43,3 +43,28 @@ def test_connection_lost_inside_a_command_is_one_clear_error(monkeypatch, worksp
         connection.connect(Settings.from_env()),
     ):
         raise SessionExpired("server went away")
+
+
+def test_writers_option_reaches_the_load(monkeypatch, workspace) -> None:
+    import graph.connection as connection
+    import graph.load
+    from graph.load import LoadReport
+
+    class Driver:
+        def close(self) -> None:
+            pass
+
+    seen: list[dict] = []
+
+    def fake_load(db, workspace, **options) -> LoadReport:
+        seen.append(options)
+        return LoadReport()
+
+    monkeypatch.setenv("NEO4J_PASSWORD", "whatever-password")
+    monkeypatch.setattr(connection, "open_driver", lambda settings: Driver())
+    monkeypatch.setattr(graph.load, "load", fake_load)
+    for argv, writers in ((["load", "--writers", "1"], 1), (["load"], None)):
+        result = CliRunner().invoke(app, argv)
+        assert result.exit_code == 0, result.output
+        assert seen.pop().get("writers") == writers
+    assert CliRunner().invoke(app, ["load", "--writers", "0"]).exit_code != 0
