@@ -42,9 +42,10 @@ class Ratios:
 # slopes from the first full-size month, `python bench/scale.py --months 1 --data DIR` (2026-12-03,
 # 41.97 M events, 3.0 M customers; docs/bench/scale.json): event store 0.918 GiB, Neo4j's data 10.78 GiB,
 # the other workspace files 1.59 GiB, each less its intercept, per event; shopgraph's peak from the
-# re-run of embed, vectors, segment and report with the segment step reading in chunks (`--resume --retrain`,
-# 17:15–17:48 UTC): 6.54 GiB in the segment step (11.1 GiB before). (The quarter month's Neo4j slope, 580 B per event, held its write-backs'
-# transaction logs; the full month's is the one to plan with.) Bytes per event of a .gz: the real
+# re-run of embed, vectors, segment and report with the segment step reading in chunks (`--resume
+# --retrain`, 17:15–17:48 UTC): 6.54 GiB in the segment step (11.1 GiB before). (The quarter month's
+# Neo4j slope, 580 B per event, held its write-backs' transaction logs; the full month's is the one to
+# plan with.) Bytes per event of a .gz: the real
 # 2019-Oct.csv.gz's (1.62 GB, 42.4 M events). Later months add history: re-measure when they are run.
 RATIOS = Ratios(
     gz_bytes_per_event=38.0,

@@ -234,6 +234,7 @@ class _Runner:
         return "ran", (
             f"{written.matched:,} User vectors ({written.dimensions} dimensions; customers with "
             f"≥ {MIN_EVENTS_TO_CLUSTER} events) on the graph, vector index user_embedding"
+            + (f" made anew in {written.index_seconds:.0f}s" if written.index_created else "")
         )
 
     def segment(self, key: str) -> tuple[str, str]:

@@ -59,6 +59,7 @@ MIN_SEGMENT_CUSTOMERS = 20
 MIN_SEGMENT_SHARE = 0.01
 DEFAULT_SAMPLE = 20_000
 GMM_FIT_CAP = 200_000
+TRANSFORM_FIT_ROWS = 500_000  # the input transform learns its numbers on at most this many customers (memory)
 IMPORTANCE_ROWS = 2_000
 FINGERPRINT = ("n_events", "n_sessions", "n_purchases", "total_spent")
 
@@ -500,7 +501,12 @@ def _read_inputs(
         pos = np.clip(np.searchsorted(vector_file.ids, user_ids), 0, len(vector_file.ids) - 1)
         stored = vector_file.ids[pos] == user_ids
         missing = int((~stored).sum() + (stored[clustered] & ~np.isfinite(v_clustered).all(axis=1)).sum())
-    transform = InputTransform(seed=seed, use_vectors=vector_file is not None).fit(f_clustered, v_clustered)
+    fit_rows = transform_fit_rows(len(clustered), seed)
+    sampled = len(fit_rows) < len(clustered)
+    transform = InputTransform(seed=seed, use_vectors=vector_file is not None).fit(
+        f_clustered.iloc[fit_rows].reset_index(drop=True) if sampled else f_clustered,
+        v_clustered[fit_rows] if sampled and v_clustered is not None else v_clustered,
+    )
     X = _model_rows(transform, f_clustered, v_clustered, chunk_rows)
     record.data_window = sidecar.get("data_window")
     record.features_computed_at = sidecar.get("computed_at")
@@ -509,6 +515,7 @@ def _read_inputs(
         **_vector_info(vector_file, missing),
         "users": len(user_ids),
         "users_clustered": len(clustered),
+        "users_fitting_the_transform": len(fit_rows),
     }
     return _Inputs(
         everyone,
@@ -525,6 +532,16 @@ def _read_inputs(
         vector_file,
         chunk_rows,
     )
+
+
+def transform_fit_rows(n: int, seed: int, cap: int | None = None) -> np.ndarray:
+    """The rows the input transform is fitted on: all of them up to ``cap``, else a seeded sample of ``cap``
+    (in row order). Its numbers (quantiles, weights, view) settle long before millions of customers,
+    and its whole-size intermediates were the segment step's peak at a REES46 month (issue 20)."""
+    cap = TRANSFORM_FIT_ROWS if cap is None else cap
+    if n <= cap:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, cap, replace=False))
 
 
 def _model_rows(

@@ -240,8 +240,13 @@ def test_export_profiles_k_anonymity(segmented: World) -> None:
     assert cli.exit_code == 0 and "suppressed" in cli.output
 
 
-def test_user_vectors_with_the_index_rebuilt_answer_look_alikes(segmented: World) -> None:
-    written = write_user_vectors(segmented.db, segmented.workspace, rebuild_index=True)
+def test_user_vectors_with_the_index_rebuilt_answer_look_alikes(
+    segmented: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import graph.vectors
+
+    monkeypatch.setattr(graph.vectors, "REBUILD_INDEX_FROM", 1)  # a write this big re-makes the index by default
+    written = write_user_vectors(segmented.db, segmented.workspace)
     assert written.index_created and written.index_seconds > 0
     assert written.matched == written.rows and written.removed == 0
     [index] = segmented.db.run("vectors/vector_index")

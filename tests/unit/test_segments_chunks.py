@@ -115,3 +115,26 @@ def test_the_chunked_labels_are_those_of_the_whole_table(two_runs) -> None:
     column = np.array([own[s] for s in assignments["segment_id"].to_numpy()[clustered]])
     expected = proba[clustered][np.arange(clustered.sum()), column]
     assert np.allclose(assignments["confidence"].to_numpy()[clustered], expected, rtol=0, atol=1e-12)
+
+
+def test_the_transform_is_fitted_on_a_seeded_sample_above_its_cap() -> None:
+    from segments.segmentation import transform_fit_rows
+
+    assert (transform_fit_rows(10, seed=0, cap=10) == np.arange(10)).all()
+    rows = transform_fit_rows(1_000, seed=3, cap=100)
+    assert len(rows) == len(np.unique(rows)) == 100 and (np.diff(rows) > 0).all() and rows.max() < 1_000
+    assert (rows == transform_fit_rows(1_000, seed=3, cap=100)).all()
+    assert not (rows == transform_fit_rows(1_000, seed=4, cap=100)).all()
+
+
+def test_a_run_with_the_transform_fitted_on_a_sample_labels_everyone(
+    planted_shop: PlantedShop, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = _with_vectors(planted_shop, tmp_path)
+    clustered = int((read_features(workspace)["n_events"] >= segmentation.MIN_EVENTS_TO_CLUSTER).sum())
+    monkeypatch.setattr(segmentation, "TRANSFORM_FIT_ROWS", clustered // 2)
+    run = segment(workspace, seed=0, classifiers=QUICK)
+    files = _run_files(run)
+    assert files["inputs"]["users_fitting_the_transform"] == clustered // 2
+    assert files["inputs"]["users_clustered"] == clustered
+    assert len(files["assignments"]) == len(read_features(workspace))
