@@ -3,7 +3,8 @@ changed since (:func:`classify_new_customers`).
 
 Order of a run: read the feature table and the user vectors → fit the input transform on
 the users with at least ``MIN_EVENTS_TO_CLUSTER`` events → model selection on a sample →
-final fit of the chosen (method, k) on all of them → assignment classifier → feature
+final fit of the chosen (method, k) on all of them → the taste stage (a segment split in two where its
+customers' graph vectors hold two stable tastes) → assignment classifier → feature
 analysis → activity-threshold study → labels for every user with events (segment 0 below
 the threshold) → lineage against the previous run → profiles and names → the run folder,
 renamed when complete, ``segments/current`` switched last.
@@ -40,6 +41,7 @@ from segments import (
     selection,
     short_history,
     similar,
+    taste_split,
     threshold,
 )
 from segments.inputs import InputTransform, with_derived
@@ -344,13 +346,35 @@ def _cluster(
     watch: _Stopwatch,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The clustered users' labels 1..k: the chosen (method, k) fitted on all of them, or the merged
-    communities of ``--method leiden``; and the selection table."""
+    communities of ``--method leiden``, then the taste stage (:func:`_taste_stage`); and the selection table."""
     if record.given_method == communities.METHOD:
-        return _communities(inputs, seed, record, say, short)
-    selection_table = _select(inputs, seed, record, say)
-    watch.lap("selection")
-    say("final fit", 0, 1)
-    return selection_table, fit_labels(record.method, record.k, inputs.view, seed)
+        selection_table, labels = _communities(inputs, seed, record, say, short)
+    else:
+        selection_table = _select(inputs, seed, record, say)
+        watch.lap("selection")
+        say("final fit", 0, 1)
+        labels = fit_labels(record.method, record.k, inputs.view, seed)
+    watch.lap("final fit")
+    return selection_table, _taste_stage(inputs, labels, seed, record, say, short)
+
+
+def _taste_stage(
+    inputs: _Inputs, labels: np.ndarray, seed: int, record: RunRecord, say: Progress, short
+) -> np.ndarray:
+    """Each segment cut in two by taste where the cut is real (``segments.taste_split``): the labels 1..m
+    (a second half takes the next free label), and which segments were split and why into ``record``."""
+    cols = inputs.transform.view_blocks_["vectors"]
+    floor = max(MIN_SEGMENT_CUSTOMERS, MIN_SEGMENT_SHARE * len(labels))
+    record.taste_split = {"rule": taste_split.RULE, "half_floor": floor, "segments": []}
+    if record.given_k is not None or cols.stop == cols.start:  # --k is the number of segments asked for
+        record.taste_split["note"] = "--k given: not run" if record.given_k is not None else "no graph vectors: not run"
+        return labels
+    taste = np.ascontiguousarray(inputs.view[:, cols])
+    labels, examined = taste_split.split_by_taste(inputs.X, taste, labels, seed, short, floor, progress=say)
+    record.k = int(labels.max())
+    record.reason += f"; then {taste_split.RULE}: {taste_split.in_words(examined)}"
+    record.taste_split["segments"] = [v.as_dict() for v in examined]
+    return labels
 
 
 class _Stopwatch:
@@ -384,7 +408,7 @@ def _segment(
     copies, short, calendar = _short_histories(workspace, inputs, seed, say)
     watch.lap("short histories")
     selection_table, labels = _cluster(inputs, seed, record, say, short, watch)
-    watch.lap("final fit")
+    watch.lap("taste split")
     model = assigner.train(inputs.X, labels, seed, only=classifiers, progress=say, short=short)
     watch.lap("classifier")
     importance, record.analysis = _analysis(model, inputs, labels, record.k, seed, say)
