@@ -358,9 +358,7 @@ def _cluster(
     return selection_table, _taste_stage(inputs, labels, seed, record, say, short)
 
 
-def _taste_stage(
-    inputs: _Inputs, labels: np.ndarray, seed: int, record: RunRecord, say: Progress, short
-) -> np.ndarray:
+def _taste_stage(inputs: _Inputs, labels: np.ndarray, seed: int, record: RunRecord, say: Progress, short) -> np.ndarray:
     """Each segment cut in two by taste where the cut is real (``segments.taste_split``): the labels 1..m
     (a second half takes the next free label), and which segments were split and why into ``record``."""
     cols = inputs.transform.view_blocks_["vectors"]

@@ -17,7 +17,7 @@ def shop(seed: int = 0, n: int = 300, small: int = 15) -> tuple[np.ndarray, np.n
     segments = np.repeat([1, 2, 3], n)
     truth = segments.copy()
     truth[:n][n // 2 :] = 4
-    truth[2 * n :][: small] = 5
+    truth[2 * n :][:small] = 5
     behaviour = np.array([[0.0, 0, 0], [10, 0, 0], [0, 10, 0]])[segments - 1] + rng.normal(size=(3 * n, 3))
     taste = rng.normal(size=(3 * n, TASTE_DIMS))
     taste[truth == 1, 0] += 4.0
@@ -49,7 +49,7 @@ def test_the_halves_are_examined_once_more_and_no_further():
 
 
 def test_a_cut_whose_half_is_too_small_to_publish_is_not_made():
-    X, taste, segments, truth = shop()
+    X, taste, segments, _ = shop()
     labels, examined = taste_split.split_by_taste(X, taste, segments, seed=0, floor=20)
     third = next(v for v in examined if v.segment == 3 and v.level == 0)
     assert min(third.halves) == 15 and not third.split and "a half of 15" in third.why
