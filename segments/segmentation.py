@@ -368,11 +368,34 @@ def _taste_stage(inputs: _Inputs, labels: np.ndarray, seed: int, record: RunReco
         record.taste_split["note"] = "--k given: not run" if record.given_k is not None else "no graph vectors: not run"
         return labels
     taste = np.ascontiguousarray(inputs.view[:, cols])
+    first_k = record.k
     labels, examined = taste_split.split_by_taste(inputs.X, taste, labels, seed, short, floor, progress=say)
     record.k = int(labels.max())
     record.reason += f"; then {taste_split.RULE}: {taste_split.in_words(examined)}"
     record.taste_split["segments"] = [v.as_dict() for v in examined]
+    cuts = [(v.members, v.second) for v in examined if v.split]
+    if cuts and record.method in selection.METHODS:  # the stability of the segments as published, cuts included
+        record.scores["stability_before_taste_split"] = record.scores["stability"]
+        record.scores["stability"] = _stability_with_cuts(inputs, record.method, first_k, taste, cuts, seed, record)
     return labels
+
+
+def _stability_with_cuts(
+    inputs: _Inputs, method: str, k: int, taste: np.ndarray, cuts: list, seed: int, record: RunRecord
+) -> float:
+    """``taste_split.replayed_stability`` of the chosen (method, k) and the run's cuts, on the selection's sample
+    size of the clustered users."""
+    n = len(inputs.view)
+    rows = np.sort(np.random.default_rng(seed).choice(n, min(record.sample_size, n), replace=False))
+    where = np.full(n, -1, np.int64)
+    where[rows] = np.arange(len(rows))
+    view = inputs.view[rows]
+    local = [(where[m][where[m] >= 0], where[s][where[s] >= 0]) for m, s in cuts]
+
+    def first_stage(resample: np.ndarray, fit_seed: int) -> np.ndarray:
+        return selection.fit_model(method, k, view[resample], fit_seed).predict(view)
+
+    return taste_split.replayed_stability(first_stage, taste[rows], local, seed)
 
 
 class _Stopwatch:

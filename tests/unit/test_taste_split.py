@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from segments import taste_split
+from segments import selection, taste_split
 
 TASTE_DIMS = 8
 
@@ -31,13 +31,25 @@ def test_a_segment_with_two_tastes_is_split_and_a_round_one_is_not():
     labels, examined = taste_split.split_by_taste(X, taste, segments, seed=0)
     first = {v.segment: v for v in examined if v.level == 0}
     assert first[1].split and first[1].stability >= taste_split.STABILITY_MIN
-    assert first[1].silhouette >= taste_split.SILHOUETTE_MIN and first[1].cv_macro_f1 >= 0.9
-    assert not first[2].split and "silhouette" in first[2].why  # one round taste: no substantial structure
+    assert first[1].gap[0] < first[1].gap[1] - first[1].gap[2] and first[1].cv_macro_f1 >= 0.9
+    assert not first[2].split and "stability" in first[2].why  # one round taste: no reproducible cut
     both = np.isin(truth, [1, 4])
     assert adjusted_rand_score(truth[both], labels[both]) == 1.0  # the two tastes, each one segment
     assert set(np.unique(labels[segments == 2])) == {2}  # the round segment untouched
     assert first[1].new_segment == labels.max() == 4
     assert "segment 1 split into 1 and 4" in taste_split.in_words(examined)
+
+
+def test_the_gap_statistic_prefers_two_groups_for_two_tastes_and_one_for_a_round_taste():
+    rng = np.random.default_rng(1)
+    round_one = rng.normal(size=(300, TASTE_DIMS))
+    two = round_one.copy()
+    two[:150, 0] += 4.0
+    two[150:, 0] -= 4.0
+    one_gap, two_gaps, s2 = taste_split.gap_statistic(round_one, seed=0)
+    assert not one_gap < two_gaps - s2
+    one_gap, two_gaps, s2 = taste_split.gap_statistic(two, seed=0)
+    assert one_gap < two_gaps - s2
 
 
 def test_the_halves_are_examined_once_more_and_no_further():
@@ -73,3 +85,19 @@ def test_a_segment_too_small_for_two_halves_is_left_alone():
     labels, examined = taste_split.split_by_taste(X, taste, segments, seed=0, floor=200)
     assert all(v.why == "too small" for v in examined) and (labels == segments).all()
     assert taste_split.in_words(examined) == "no segment split"
+
+
+def test_the_replayed_stability_holds_for_a_real_cut_and_drops_for_a_cut_of_one_round_taste():
+    X, taste, segments, _ = shop(n=200)
+    behaviour = X[:, :3].astype(np.float64)
+
+    def first_stage(rows: np.ndarray, seed: int) -> np.ndarray:
+        return selection.fit_model("kmeans", 3, behaviour[rows], seed).predict(behaviour)
+
+    _, examined = taste_split.split_by_taste(X, taste, segments, seed=0)
+    cuts = [(v.members, v.second) for v in examined if v.split]
+    assert len(cuts) == 1
+    assert taste_split.replayed_stability(first_stage, taste, cuts, seed=0) > 0.95
+    round_one = np.flatnonzero(segments == 2)
+    forced = [(round_one, round_one[taste[round_one, 2] > 0])]  # a cut of the round taste, made anyway
+    assert taste_split.replayed_stability(first_stage, taste, forced, seed=0) < 0.9
