@@ -219,6 +219,11 @@ def main() -> None:
     parser.add_argument(
         "--no-candidates", action="store_true", help="Leave out the candidates that cluster the classified customers."
     )
+    parser.add_argument(
+        "--taste-stage-everywhere",
+        action="store_true",
+        help="Run the taste stage (segments/taste_split.py) for every method, not only Leiden.",
+    )
     parser.add_argument("--real", type=Path, default=None)
     parser.add_argument(
         "--embed-workers",
@@ -244,6 +249,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     selection.KMEANS_STARTS = args.kmeans_starts
+    if args.taste_stage_everywhere:
+        from segments import communities, segmentation
+
+        segmentation.TASTE_STAGE_METHODS = (communities.METHOD, *selection.METHODS)
     global EMBED_WORKERS, EMBED_SEED
     EMBED_WORKERS, EMBED_SEED = args.embed_workers, args.embed_seed
     for blur in args.without:

@@ -346,7 +346,8 @@ def _cluster(
     watch: _Stopwatch,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The clustered users' labels 1..k: the chosen (method, k) fitted on all of them, or the merged
-    communities of ``--method leiden``, then the taste stage (:func:`_taste_stage`); and the selection table."""
+    communities of ``--method leiden``, then the taste stage (:func:`_taste_stage`, for the methods in
+    ``TASTE_STAGE_METHODS``); and the selection table."""
     if record.given_method == communities.METHOD:
         selection_table, labels = _communities(inputs, seed, record, say, short)
     else:
@@ -358,14 +359,21 @@ def _cluster(
     return selection_table, _taste_stage(inputs, labels, seed, record, say, short)
 
 
+# the methods whose segments go through the taste stage: on the quality seeds it split the brand pair of the
+# merged Leiden communities and gave the k-means family nothing but a lower stability (docs/BENCHMARKS.md,
+# "Issue 21 §1, third attempt"); bench/quality.py --taste-stage-everywhere runs it for every method
+TASTE_STAGE_METHODS: tuple[str, ...] = (communities.METHOD,)
+
+
 def _taste_stage(inputs: _Inputs, labels: np.ndarray, seed: int, record: RunRecord, say: Progress, short) -> np.ndarray:
     """Each segment cut in two by taste where the cut is real (``segments.taste_split``): the labels 1..m
     (a second half takes the next free label), and which segments were split and why into ``record``."""
     cols = inputs.transform.view_blocks_["vectors"]
     floor = max(MIN_SEGMENT_CUSTOMERS, MIN_SEGMENT_SHARE * len(labels))
     record.taste_split = {"rule": taste_split.RULE, "half_floor": floor, "segments": []}
-    if record.given_k is not None or cols.stop == cols.start:  # --k is the number of segments asked for
-        record.taste_split["note"] = "--k given: not run" if record.given_k is not None else "no graph vectors: not run"
+    not_run = _taste_stage_skipped(record, cols.stop - cols.start)
+    if not_run:
+        record.taste_split["note"] = not_run
         return labels
     taste = np.ascontiguousarray(inputs.view[:, cols])
     first_k = record.k
@@ -378,6 +386,17 @@ def _taste_stage(inputs: _Inputs, labels: np.ndarray, seed: int, record: RunReco
         record.scores["stability_before_taste_split"] = record.scores["stability"]
         record.scores["stability"] = _stability_with_cuts(inputs, record.method, first_k, taste, cuts, seed, record)
     return labels
+
+
+def _taste_stage_skipped(record: RunRecord, taste_dimensions: int) -> str | None:
+    """Why the taste stage does not run (None: it runs)."""
+    if record.method not in TASTE_STAGE_METHODS:
+        return f"not run for {record.method} (it is for {', '.join(TASTE_STAGE_METHODS)})"
+    if record.given_k is not None:  # --k is the number of segments asked for
+        return "--k given: not run"
+    if not taste_dimensions:
+        return "no graph vectors: not run"
+    return None
 
 
 def _stability_with_cuts(

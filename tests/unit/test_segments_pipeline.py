@@ -49,6 +49,7 @@ def test_the_run_folder_follows_the_contract(segmented) -> None:
     selection = pd.read_csv(run.run_dir / "selection.csv")
     assert selection["chosen"].sum() == 1 and set(selection["method"]) == {"kmeans", "gmm", "ward"}
     assert not (run.run_dir / "similar.parquet").exists()  # only a run of graph communities has the graph
+    assert record["taste_split"]["note"].startswith(f"not run for {run.method}")  # the taste stage is Leiden's
 
 
 def test_every_user_with_events_has_a_segment_never_null(segmented) -> None:
@@ -240,6 +241,11 @@ def test_method_leiden_segments_by_graph_communities_and_keeps_the_graph(segment
         assert (similar["user_id"] != similar["other_user_id"]).all() and similar["score"].between(0, 1).all()
         assert similar.groupby("user_id").size().max() == 15
         assert pd.read_parquet(run.run_dir / "assignments.parquet")["segment_id"].notna().all()
+        taste = json.loads((run.run_dir / "run.json").read_text())["taste_split"]  # every segment examined, and why
+        assert "gap statistic" in taste["rule"] and taste["segments"] and "note" not in taste
+        assert all(v["why"] for v in taste["segments"]) and "taste split" in run.reason
+        before = len({v["segment"] for v in taste["segments"] if v["level"] == 0})  # the segments it was given
+        assert run.k == before + sum(v["split"] for v in taste["segments"])
     finally:  # the other tests read the first run
         runs.write_text(workspace.segments_dir / runs.CURRENT, first.run_id + "\n")
     with pytest.raises(ShopgraphError, match="exclude each other"):
