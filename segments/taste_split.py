@@ -25,6 +25,7 @@ STABILITY_MIN = 0.8  # mean pairwise ARI of bootstrap fits, as the segments' own
 GAP_REFERENCES = 10  # reference draws of the gap statistic (Tibshirani, Walther & Hastie 2001: 10 suffice)
 LEVELS = 2  # the segments, then their halves once
 SILHOUETTE_SAMPLE = 3_000  # the silhouette is recorded beside the cut, not a criterion (docs/ARCHITECTURE.md)
+FIT_SAMPLE = 20_000  # a larger segment's cut is fitted and judged on a seeded sample of this many, then given to all
 RULE = (
     f"taste split: a segment cut in two by k-means on its customers' graph vectors when the cut has bootstrap "
     f"stability ≥ {STABILITY_MIN}, the gap statistic prefers two groups to one, both halves are publishable, and "
@@ -57,16 +58,17 @@ class TasteSplit:
         return {**row, "gap": list(self.gap), "halves": list(self.halves), "new": self.new_segment}
 
 
-def two_tastes(taste: np.ndarray, seed: int) -> tuple[np.ndarray, float, float]:
-    """k-means (k = 2) on the rows of ``taste``: the halves (0/1), the cut's bootstrap stability
+def two_tastes(taste: np.ndarray, seed: int):
+    """k-means (k = 2) on the rows of ``taste``: the fitted model, the cut's bootstrap stability
     (``selection.stability``) and its silhouette (on a sample of ``SILHOUETTE_SAMPLE`` rows)."""
-    halves = selection.fit_model("kmeans", 2, taste, seed).predict(taste)
+    model = selection.fit_model("kmeans", 2, taste, seed)
+    halves = model.predict(taste)
     if len(np.unique(halves)) < 2:
-        return halves, 0.0, -1.0
+        return model, 0.0, -1.0
     stability = selection.stability("kmeans", 2, taste, seed)
     rows = np.random.default_rng(seed).choice(len(taste), min(SILHOUETTE_SAMPLE, len(taste)), replace=False)
     sil = silhouette_score(taste[rows], halves[rows]) if len(np.unique(halves[rows])) > 1 else -1.0
-    return halves, float(stability), float(sil)
+    return model, float(stability), float(sil)
 
 
 def _log_within(rows: np.ndarray, k: int, seed: int) -> float:
@@ -102,9 +104,13 @@ def examine(taste: np.ndarray, members: np.ndarray, floor: float, segment: int, 
         nothing = (float("nan"),) * 3
         verdict = TasteSplit(segment, level, n, (n, 0), float("nan"), float("nan"), nothing, None, False, "too small")
         return verdict, members[:0]
-    rows = np.asarray(taste[members], np.float64)
-    halves, stability, sil = two_tastes(rows, seed)
+    fit = members
+    if n > FIT_SAMPLE:
+        fit = np.sort(np.random.default_rng([seed, segment, level]).choice(members, FIT_SAMPLE, replace=False))
+    rows = np.asarray(taste[fit], np.float64)
+    model, stability, sil = two_tastes(rows, seed)
     gap = gap_statistic(rows, seed)
+    halves = model.predict(np.asarray(taste[members], np.float64))
     sizes = (int((halves == 0).sum()), int((halves == 1).sum()))
     why = []
     if stability < STABILITY_MIN:
@@ -148,9 +154,9 @@ def split_by_taste(
         verdicts = [examine(taste, np.flatnonzero(labels == s), floor, s, level, seed) for s in todo]
         examined.extend(v for v, _ in verdicts)
         todo = []
+        if progress:
+            progress("taste split", level + 1, levels)
         for verdict, second in sorted(verdicts, key=lambda t: -np.nan_to_num(t[0].stability, nan=-2.0)):
-            if progress:
-                progress("taste split", len(examined), len(examined))
             if not verdict.split:
                 continue
             trial = labels.copy()
@@ -169,7 +175,8 @@ def split_by_taste(
 
 
 def in_words(examined: list[TasteSplit]) -> str:
-    """``segment 3 split (stability 0.95, silhouette 0.41, classifier CV macro-F1 0.93)``, or that none was."""
+    """``segment 1 split into 1 and 4 (1066 + 1271 customers; stability 0.93, gap +0.066 ± 0.007, silhouette
+    0.15, classifier CV macro-F1 0.938)`` for each cut made, or that none was."""
     done = [v for v in examined if v.split]
     if not done:
         return "no segment split"

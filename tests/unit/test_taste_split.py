@@ -101,3 +101,13 @@ def test_the_replayed_stability_holds_for_a_real_cut_and_drops_for_a_cut_of_one_
     round_one = np.flatnonzero(segments == 2)
     forced = [(round_one, round_one[taste[round_one, 2] > 0])]  # a cut of the round taste, made anyway
     assert taste_split.replayed_stability(first_stage, taste, forced, seed=0) < 0.9
+
+
+def test_a_segment_larger_than_the_fit_sample_is_cut_on_a_sample_and_every_member_placed(monkeypatch):
+    X, taste, segments, truth = shop()
+    monkeypatch.setattr(taste_split, "FIT_SAMPLE", 120)
+    labels, examined = taste_split.split_by_taste(X, taste, segments, seed=0, levels=1)
+    first = next(v for v in examined if v.segment == 1)
+    assert first.split and sum(first.halves) == first.customers == 300
+    both = np.isin(truth, [1, 4])
+    assert adjusted_rand_score(truth[both], labels[both]) == 1.0
