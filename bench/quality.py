@@ -220,9 +220,10 @@ def main() -> None:
         "--no-candidates", action="store_true", help="Leave out the candidates that cluster the classified customers."
     )
     parser.add_argument(
-        "--taste-stage-everywhere",
-        action="store_true",
-        help="Run the taste stage (segments/taste_split.py) for every method, not only Leiden.",
+        "--taste-stage",
+        choices=("leiden", "all"),
+        default=None,
+        help="Run the taste stage (segments/taste_split.py; off in the product) for Leiden or for every method.",
     )
     parser.add_argument("--real", type=Path, default=None)
     parser.add_argument(
@@ -249,10 +250,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     selection.KMEANS_STARTS = args.kmeans_starts
-    if args.taste_stage_everywhere:
+    if args.taste_stage:
         from segments import communities, segmentation
 
-        segmentation.TASTE_STAGE_METHODS = (communities.METHOD, *selection.METHODS)
+        every = args.taste_stage == "all"
+        segmentation.TASTE_STAGE_METHODS = (communities.METHOD, *(selection.METHODS if every else ()))
     global EMBED_WORKERS, EMBED_SEED
     EMBED_WORKERS, EMBED_SEED = args.embed_workers, args.embed_seed
     for blur in args.without:

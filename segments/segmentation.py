@@ -359,10 +359,11 @@ def _cluster(
     return selection_table, _taste_stage(inputs, labels, seed, record, say, short)
 
 
-# the methods whose segments go through the taste stage: on the quality seeds it split the brand pair of the
-# merged Leiden communities and gave the k-means family nothing but a lower stability (docs/BENCHMARKS.md,
-# "Issue 21 §1, third attempt"); bench/quality.py --taste-stage-everywhere runs it for every method
-TASTE_STAGE_METHODS: tuple[str, ...] = (communities.METHOD,)
+# the methods whose segments go through the taste stage: none by default. On five quality seeds it split the
+# brand pair of Leiden's merged communities on two, but took the assignment macro-F1 under 0.9 on two others, and
+# gave the k-means family nothing but a lower stability (docs/BENCHMARKS.md, "Issue 21 §1, third attempt");
+# bench/quality.py --taste-stage leiden|all runs it
+TASTE_STAGE_METHODS: tuple[str, ...] = ()
 
 
 def _taste_stage(inputs: _Inputs, labels: np.ndarray, seed: int, record: RunRecord, say: Progress, short) -> np.ndarray:
@@ -391,7 +392,7 @@ def _taste_stage(inputs: _Inputs, labels: np.ndarray, seed: int, record: RunReco
 def _taste_stage_skipped(record: RunRecord, taste_dimensions: int) -> str | None:
     """Why the taste stage does not run (None: it runs)."""
     if record.method not in TASTE_STAGE_METHODS:
-        return f"not run for {record.method} (it is for {', '.join(TASTE_STAGE_METHODS)})"
+        return f"not run for {record.method} (segmentation.TASTE_STAGE_METHODS: {list(TASTE_STAGE_METHODS)})"
     if record.given_k is not None:  # --k is the number of segments asked for
         return "--k given: not run"
     if not taste_dimensions:
