@@ -3,8 +3,8 @@ changed since (:func:`classify_new_customers`).
 
 Order of a run: read the feature table and the user vectors → fit the input transform on
 the users with at least ``MIN_EVENTS_TO_CLUSTER`` events → model selection on a sample →
-final fit of the chosen (method, k) on all of them → the taste stage (a segment split in two where its
-customers' graph vectors hold two stable tastes) → assignment classifier → feature
+final fit of the chosen (method, k) on all of them → the taste stage, when switched on (a segment split in
+two where its customers' graph vectors hold two stable tastes) → assignment classifier → feature
 analysis → activity-threshold study → labels for every user with events (segment 0 below
 the threshold) → lineage against the previous run → profiles and names → the run folder,
 renamed when complete, ``segments/current`` switched last.
