@@ -2,6 +2,7 @@
 
     python bench/quality.py [--users 4000] [--months 2019-10..2020-01] [--seed 11] [--real ../shared/data]
                             [--without blends noise tail] [--method leiden] [--no-candidates]
+                            [--taste-stage leiden|all]
 
 Writes synthetic months with planted personas (events/synth/), ingests them without
 pseudonymising (so personas.csv ids match), computes the features, the interaction
@@ -20,7 +21,8 @@ that sample allows. ``--without`` generates the personas without some of what bl
 each costs the product and the supervised ceiling. Issue 21's goals: the classified customers' ARI against
 the supervised ceiling on them (``ceiling_ari_classified``) and the taste pairs (``taste_pair_ari``);
 beside them, candidates that cluster the classified customers only (the product's rule, kNN + Leiden with
-and without the taste block; ``--no-candidates`` leaves them out). ``--method`` is the product's.
+and without the taste block; ``--no-candidates`` leaves them out). ``--method`` is the product's;
+``--taste-stage`` switches on the taste stage (segments/taste_split.py, off in the product) for Leiden or all.
 """
 
 from __future__ import annotations
@@ -219,6 +221,12 @@ def main() -> None:
     parser.add_argument(
         "--no-candidates", action="store_true", help="Leave out the candidates that cluster the classified customers."
     )
+    parser.add_argument(
+        "--taste-stage",
+        choices=("leiden", "all"),
+        default=None,
+        help="Run the taste stage (segments/taste_split.py; off in the product) for Leiden or for every method.",
+    )
     parser.add_argument("--real", type=Path, default=None)
     parser.add_argument(
         "--embed-workers",
@@ -244,6 +252,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     selection.KMEANS_STARTS = args.kmeans_starts
+    if args.taste_stage:
+        from segments import communities, segmentation
+
+        every = args.taste_stage == "all"
+        segmentation.TASTE_STAGE_METHODS = (communities.METHOD, *(selection.METHODS if every else ()))
     global EMBED_WORKERS, EMBED_SEED
     EMBED_WORKERS, EMBED_SEED = args.embed_workers, args.embed_seed
     for blur in args.without:

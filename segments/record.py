@@ -31,6 +31,7 @@ class RunRecord:
     k: int = 0
     reason: str = ""
     scores: dict[str, float] = field(default_factory=dict)
+    taste_split: dict[str, Any] = field(default_factory=dict)
     threshold: int = 0
     previous_run_id: str | None = None
     classifier: dict[str, Any] = field(default_factory=dict)
@@ -65,6 +66,7 @@ class RunRecord:
                 "bootstraps": self.bootstraps,
             },
             "scores": self.scores,
+            "taste_split": self.taste_split,
             "inputs": self.inputs,
             "classifier": self.classifier,
             "analysis": self.analysis,

@@ -3,7 +3,8 @@ changed since (:func:`classify_new_customers`).
 
 Order of a run: read the feature table and the user vectors → fit the input transform on
 the users with at least ``MIN_EVENTS_TO_CLUSTER`` events → model selection on a sample →
-final fit of the chosen (method, k) on all of them → assignment classifier → feature
+final fit of the chosen (method, k) on all of them → the taste stage, when switched on (a segment split in
+two where its customers' graph vectors hold two stable tastes) → assignment classifier → feature
 analysis → activity-threshold study → labels for every user with events (segment 0 below
 the threshold) → lineage against the previous run → profiles and names → the run folder,
 renamed when complete, ``segments/current`` switched last.
@@ -40,6 +41,7 @@ from segments import (
     selection,
     short_history,
     similar,
+    taste_split,
     threshold,
 )
 from segments.inputs import InputTransform, with_derived
@@ -344,13 +346,76 @@ def _cluster(
     watch: _Stopwatch,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The clustered users' labels 1..k: the chosen (method, k) fitted on all of them, or the merged
-    communities of ``--method leiden``; and the selection table."""
+    communities of ``--method leiden``, then the taste stage (:func:`_taste_stage`, for the methods in
+    ``TASTE_STAGE_METHODS``); and the selection table."""
     if record.given_method == communities.METHOD:
-        return _communities(inputs, seed, record, say, short)
-    selection_table = _select(inputs, seed, record, say)
-    watch.lap("selection")
-    say("final fit", 0, 1)
-    return selection_table, fit_labels(record.method, record.k, inputs.view, seed)
+        selection_table, labels = _communities(inputs, seed, record, say, short)
+    else:
+        selection_table = _select(inputs, seed, record, say)
+        watch.lap("selection")
+        say("final fit", 0, 1)
+        labels = fit_labels(record.method, record.k, inputs.view, seed)
+    watch.lap("final fit")
+    return selection_table, _taste_stage(inputs, labels, seed, record, say, short)
+
+
+# the methods whose segments go through the taste stage: none by default. On five quality seeds it split the
+# brand pair of Leiden's merged communities on two, but took the assignment macro-F1 under 0.9 on two others, and
+# gave the k-means family nothing but a lower stability (docs/BENCHMARKS.md, "Issue 21 §1, third attempt");
+# bench/quality.py --taste-stage leiden|all runs it
+TASTE_STAGE_METHODS: tuple[str, ...] = ()
+
+
+def _taste_stage(inputs: _Inputs, labels: np.ndarray, seed: int, record: RunRecord, say: Progress, short) -> np.ndarray:
+    """Each segment cut in two by taste where the cut is real (``segments.taste_split``): the labels 1..m
+    (a second half takes the next free label), and which segments were split and why into ``record``."""
+    cols = inputs.transform.view_blocks_["vectors"]
+    floor = max(MIN_SEGMENT_CUSTOMERS, MIN_SEGMENT_SHARE * len(labels))
+    record.taste_split = {"rule": taste_split.RULE, "half_floor": floor, "segments": []}
+    not_run = _taste_stage_skipped(record, cols.stop - cols.start)
+    if not_run:
+        record.taste_split["note"] = not_run
+        return labels
+    taste = np.ascontiguousarray(inputs.view[:, cols])
+    first_k = record.k
+    labels, examined = taste_split.split_by_taste(inputs.X, taste, labels, seed, short, floor, progress=say)
+    record.k = int(labels.max())
+    record.reason += f"; then {taste_split.RULE}: {taste_split.in_words(examined)}"
+    record.taste_split["segments"] = [v.as_dict() for v in examined]
+    cuts = [(v.members, v.second) for v in examined if v.split]
+    if cuts and record.method in selection.METHODS:  # the stability of the segments as published, cuts included
+        record.scores["stability_before_taste_split"] = record.scores["stability"]
+        record.scores["stability"] = _stability_with_cuts(inputs, record.method, first_k, taste, cuts, seed, record)
+    return labels
+
+
+def _taste_stage_skipped(record: RunRecord, taste_dimensions: int) -> str | None:
+    """Why the taste stage does not run (None: it runs)."""
+    if record.method not in TASTE_STAGE_METHODS:
+        return f"not run for {record.method} (segmentation.TASTE_STAGE_METHODS: {list(TASTE_STAGE_METHODS)})"
+    if record.given_k is not None:  # --k is the number of segments asked for
+        return "--k given: not run"
+    if not taste_dimensions:
+        return "no graph vectors: not run"
+    return None
+
+
+def _stability_with_cuts(
+    inputs: _Inputs, method: str, k: int, taste: np.ndarray, cuts: list, seed: int, record: RunRecord
+) -> float:
+    """``taste_split.replayed_stability`` of the chosen (method, k) and the run's cuts, on the selection's sample
+    size of the clustered users."""
+    n = len(inputs.view)
+    rows = np.sort(np.random.default_rng(seed).choice(n, min(record.sample_size, n), replace=False))
+    where = np.full(n, -1, np.int64)
+    where[rows] = np.arange(len(rows))
+    view = inputs.view[rows]
+    local = [(where[m][where[m] >= 0], where[s][where[s] >= 0]) for m, s in cuts]
+
+    def first_stage(resample: np.ndarray, fit_seed: int) -> np.ndarray:
+        return selection.fit_model(method, k, view[resample], fit_seed).predict(view)
+
+    return taste_split.replayed_stability(first_stage, taste[rows], local, seed)
 
 
 class _Stopwatch:
@@ -384,7 +449,7 @@ def _segment(
     copies, short, calendar = _short_histories(workspace, inputs, seed, say)
     watch.lap("short histories")
     selection_table, labels = _cluster(inputs, seed, record, say, short, watch)
-    watch.lap("final fit")
+    watch.lap("taste split")
     model = assigner.train(inputs.X, labels, seed, only=classifiers, progress=say, short=short)
     watch.lap("classifier")
     importance, record.analysis = _analysis(model, inputs, labels, record.k, seed, say)

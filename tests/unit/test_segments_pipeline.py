@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from features.compute import FEATURES_FILE
-from segments import runs
+from segments import runs, segmentation
 from segments.segmentation import classify_new_customers, segment
 from shopgraph.errors import ShopgraphError
 from shopgraph.workspace import Workspace
@@ -49,6 +49,7 @@ def test_the_run_folder_follows_the_contract(segmented) -> None:
     selection = pd.read_csv(run.run_dir / "selection.csv")
     assert selection["chosen"].sum() == 1 and set(selection["method"]) == {"kmeans", "gmm", "ward"}
     assert not (run.run_dir / "similar.parquet").exists()  # only a run of graph communities has the graph
+    assert record["taste_split"]["note"].startswith(f"not run for {run.method}")  # the taste stage is off
 
 
 def test_every_user_with_events_has_a_segment_never_null(segmented) -> None:
@@ -227,8 +228,9 @@ def test_every_taste_name_rests_on_one_of_its_segment_s_top_three_traits(segment
         assert s["size"] >= 20  # no micro-segment
 
 
-def test_method_leiden_segments_by_graph_communities_and_keeps_the_graph(segmented) -> None:
+def test_method_leiden_segments_by_graph_communities_and_keeps_the_graph(segmented, monkeypatch) -> None:
     workspace, first = segmented
+    monkeypatch.setattr(segmentation, "TASTE_STAGE_METHODS", ("leiden",))  # the taste stage, switched on
     run = segment(workspace, method="leiden", seed=0, classifiers=QUICK)
     try:
         assert run.method == "leiden" and run.k >= 2 and "Leiden" in run.reason
@@ -240,6 +242,9 @@ def test_method_leiden_segments_by_graph_communities_and_keeps_the_graph(segment
         assert (similar["user_id"] != similar["other_user_id"]).all() and similar["score"].between(0, 1).all()
         assert similar.groupby("user_id").size().max() == 15
         assert pd.read_parquet(run.run_dir / "assignments.parquet")["segment_id"].notna().all()
+        taste = json.loads((run.run_dir / "run.json").read_text())["taste_split"]
+        assert "gap statistic" in taste["rule"]  # the stage is reached, and this shop has no graph vectors
+        assert taste["note"] == "no graph vectors: not run" and taste["segments"] == []
     finally:  # the other tests read the first run
         runs.write_text(workspace.segments_dir / runs.CURRENT, first.run_id + "\n")
     with pytest.raises(ShopgraphError, match="exclude each other"):
