@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -53,25 +54,32 @@ def child(kind: str, path: Path, workdir: Path, memory_limit: str) -> None:
         from shopgraph.workspace import Workspace
 
         workspace = Workspace(workdir / "home")
-        phases: dict[str, float] = {}
+        phases: dict[str, tuple[float, float]] = {}  # phase -> (wall, CPU) at its start
 
         def progress(source: Path):
             def note(phase: str, done: int, total: int) -> None:
-                phases.setdefault(phase, time.perf_counter() - started)
+                if phase not in phases:
+                    phases[phase] = (time.perf_counter() - started, _cpu() - cpu_started)
 
             return note
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu()
         [result], _ = ingest_files(workspace, [path], memory_limit=memory_limit, progress=progress)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, _cpu() - cpu_started
         rows = result.entry.rows_read
         assert result.status == "ingested" and result.entry.balanced
-        starts = [*phases.items(), ("commit", seconds)]
-        durations = {name: round(starts[i + 1][1] - at, 2) for i, (name, at) in enumerate(starts[:-1])}
-        durations = {"hash": round(starts[0][1], 2), **durations}
-        print(json.dumps({"seconds": seconds, "rows": rows, "phases": durations}))
+        starts = [("hash", (0.0, 0.0)), *phases.items(), ("commit", (seconds, cpu))]
+        durations = {name: round(starts[i + 1][1][0] - at[0], 2) for i, (name, at) in enumerate(starts[:-1])}
+        cpus = {name: round(starts[i + 1][1][1] - at[1], 2) for i, (name, at) in enumerate(starts[:-1])}
+        print(json.dumps({"seconds": seconds, "rows": rows, "phases": durations, "phase_cpu": cpus}))
         return
     print(json.dumps({"seconds": seconds, "rows": rows}))
+
+
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process so far, all its threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure(kind: str, path: Path, memory_limit: str) -> dict:
@@ -156,6 +164,11 @@ def main() -> None:
         print(
             f"{'':<28} ingest phases (s): "
             + ", ".join(f"{name} {secs:.1f}" for name, secs in ingest["phases"].items()),
+            flush=True,
+        )
+        print(
+            f"{'':<28} ingest phases (CPU s): "
+            + ", ".join(f"{name} {secs:.1f}" for name, secs in ingest["phase_cpu"].items()),
             flush=True,
         )
 
