@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import duckdb
@@ -136,28 +137,43 @@ def split_buckets(con: duckdb.DuckDBPyConnection, rows_sql: str, directory: Path
 
     Why: a bucket selected from the whole staging file by a join still decodes every column of
     every staging row (the join cannot skip them), so that cost grows as rows × buckets; after
-    the split each bucket reads its own rows only. ``bucket_sql(b)`` registers bucket ``b``'s
-    file on ``con`` as the view ``bucket_rows`` (an empty table for a bucket without rows).
+    the split each bucket reads its own rows only. Memory: one batch at a time.
+    ``bucket_sql(b)`` registers bucket ``b``'s file on ``con`` as the view ``bucket_rows``.
     """
+    directory.mkdir(parents=True, exist_ok=True)
     reader = con.sql(rows_sql).to_arrow_reader(ROW_GROUP_ROWS)
     schema = pa.schema([f for f in reader.schema if f.name != "bucket"])
-    ipc = ds.IpcFileFormat()
-    ds.write_dataset(
-        reader,
-        directory,
-        format=ipc,
-        file_options=ipc.make_write_options(compression="lz4"),
-        partitioning=ds.partitioning(pa.schema([("bucket", pa.int32())])),
-        basename_template="part-{i}.arrow",
-    )
+    options = pa.ipc.IpcWriteOptions(compression="lz4")
+    files: dict[int, pa.ipc.RecordBatchWriter] = {}
+    try:
+        for batch in reader:
+            for bucket, rows in _by_bucket(batch):
+                if bucket not in files:
+                    files[bucket] = pa.ipc.new_file(directory / f"{bucket}.arrow", schema, options=options)
+                files[bucket].write_batch(rows.select(schema.names))
+    finally:
+        for file in files.values():
+            file.close()
 
     def bucket_sql(bucket: int) -> str:
-        files = sorted((directory / str(bucket)).glob("*.arrow"))
-        rows = ds.dataset(files, schema=schema, format=ipc) if files else schema.empty_table()
+        path = directory / f"{bucket}.arrow"
+        rows = ds.dataset(path, schema=schema, format="arrow") if path.exists() else schema.empty_table()
         con.register("bucket_rows", rows)
         return "SELECT * FROM bucket_rows"
 
     return bucket_sql
+
+
+def _by_bucket(batch: pa.RecordBatch) -> Iterator[tuple[int, pa.RecordBatch]]:
+    """The rows of ``batch`` grouped by their ``bucket`` column: (bucket, rows) per bucket present."""
+    buckets = batch.column("bucket").to_numpy()
+    order = np.argsort(buckets, kind="stable")
+    grouped = batch.take(pa.array(order))
+    ordered = buckets[order]
+    cuts = [0, *(np.flatnonzero(ordered[1:] != ordered[:-1]) + 1).tolist(), len(ordered)]
+    for start, end in pairwise(cuts):
+        if end > start:
+            yield int(ordered[start]), grouped.slice(start, end - start)
 
 
 def write_buckets(

@@ -423,7 +423,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, staging: Path, repor
     try:
         con.execute(
             f"""COPY ({parse_lines_sql(data_lines)}) TO {literal(staging)}
-                (FORMAT parquet, COMPRESSION lz4_raw)"""
+                (FORMAT parquet, COMPRESSION lz4_raw, PARQUET_VERSION V2)"""
         ).fetchall()
     except duckdb.Error as exc:
         raise _reading_error(path, exc) from None
@@ -515,9 +515,9 @@ def _write_months(
     """
     report("write", 0, to_write)
     months = [
-        month
+        month.strftime("%Y-%m")
         for (month,) in con.execute(
-            """SELECT DISTINCT strftime(event_time, '%Y-%m') FROM parsed
+            """SELECT DISTINCT date_trunc('month', event_time) FROM parsed
                WHERE reason IS NULL AND user_id NOT IN (SELECT raw_id FROM user_map WHERE erased)
                ORDER BY 1"""
         ).fetchall()
