@@ -39,7 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def child(kind: str, path: Path, workdir: Path, memory_limit: str) -> None:
+def child(kind: str, path: Path, workdir: Path, memory_limit: str, buckets: int = 0, split_from: int = 0) -> None:
     """Run one measurement and print ``{"seconds": …, "rows": …}`` as JSON."""
     if kind == "bare":
         import duckdb
@@ -50,7 +50,13 @@ def child(kind: str, path: Path, workdir: Path, memory_limit: str) -> None:
         seconds = time.perf_counter() - started
     else:
         os.environ.setdefault("SHOPGRAPH_PSEUDONYM_KEY", "bench-key")
+        import events.ingest as ingest_module
         from events.ingest import ingest_files
+
+        if buckets:  # a study of the bucket count, not what `shopgraph ingest` does
+            ingest_module.bucket_count = lambda rows, limit: buckets
+        if split_from:
+            ingest_module.SPLIT_MIN_BUCKETS = split_from
         from shopgraph.workspace import Workspace
 
         workspace = Workspace(workdir / "home")
@@ -82,11 +88,11 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(kind: str, path: Path, memory_limit: str) -> dict:
+def measure(kind: str, path: Path, memory_limit: str, study: list[str]) -> dict:
     """Run :func:`child` in a new process; add its peak RSS in MiB."""
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as work:
         proc = subprocess.Popen(
-            [sys.executable, __file__, "--child", kind, str(path), "--workdir", work, "--memory-limit", memory_limit],
+            [sys.executable, __file__, "--child", kind, str(path), "--workdir", work, "--memory-limit", memory_limit, *study],
             stdout=subprocess.PIPE,
             cwd=REPO,
         )
@@ -118,11 +124,13 @@ def main() -> None:
     parser.add_argument("--month", default="2019-11", help="month for --synth-users")
     parser.add_argument("--out", type=Path, help="directory for --synth-users")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--buckets", type=int, default=0, help="force this many user buckets (a study)")
+    parser.add_argument("--split-from", type=int, default=0, help="split the rows from this many buckets on")
     parser.add_argument("--child", choices=["bare", "ingest"], help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.files[0], args.workdir, args.memory_limit)
+        child(args.child, args.files[0], args.workdir, args.memory_limit, args.buckets, args.split_from)
         return
     files = list(args.files)
     if args.synth_users:
@@ -148,7 +156,8 @@ def main() -> None:
         best: dict[str, dict] = {}
         for _ in range(args.repeat):
             for kind in ("bare", "ingest"):
-                run = measure(kind, path, args.memory_limit)
+                study = ["--buckets", str(args.buckets), "--split-from", str(args.split_from)]
+                run = measure(kind, path, args.memory_limit, study)
                 if kind not in best or run["seconds"] < best[kind]["seconds"]:
                     best[kind] = run
         bare, ingest = best["bare"], best["ingest"]
