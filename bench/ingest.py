@@ -91,8 +91,9 @@ def _cpu() -> float:
 def measure(kind: str, path: Path, memory_limit: str, study: list[str]) -> dict:
     """Run :func:`child` in a new process; add its peak RSS in MiB."""
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as work:
+        command = [sys.executable, __file__, "--child", kind, str(path), "--workdir", work]
         proc = subprocess.Popen(
-            [sys.executable, __file__, "--child", kind, str(path), "--workdir", work, "--memory-limit", memory_limit, *study],
+            [*command, "--memory-limit", memory_limit, *study],
             stdout=subprocess.PIPE,
             cwd=REPO,
         )
