@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -38,7 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def child(kind: str, path: Path, workdir: Path, memory_limit: str) -> None:
+def child(kind: str, path: Path, workdir: Path, memory_limit: str, buckets: int = 0, split_from: int = 0) -> None:
     """Run one measurement and print ``{"seconds": …, "rows": …}`` as JSON."""
     if kind == "bare":
         import duckdb
@@ -49,36 +50,50 @@ def child(kind: str, path: Path, workdir: Path, memory_limit: str) -> None:
         seconds = time.perf_counter() - started
     else:
         os.environ.setdefault("SHOPGRAPH_PSEUDONYM_KEY", "bench-key")
+        import events.ingest as ingest_module
         from events.ingest import ingest_files
+
+        if buckets:  # a study of the bucket count, not what `shopgraph ingest` does
+            ingest_module.bucket_count = lambda rows, limit: buckets
+        if split_from:
+            ingest_module.SPLIT_MIN_BUCKETS = split_from
         from shopgraph.workspace import Workspace
 
         workspace = Workspace(workdir / "home")
-        phases: dict[str, float] = {}
+        phases: dict[str, tuple[float, float]] = {}  # phase -> (wall, CPU) at its start
 
         def progress(source: Path):
             def note(phase: str, done: int, total: int) -> None:
-                phases.setdefault(phase, time.perf_counter() - started)
+                if phase not in phases:
+                    phases[phase] = (time.perf_counter() - started, _cpu() - cpu_started)
 
             return note
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu()
         [result], _ = ingest_files(workspace, [path], memory_limit=memory_limit, progress=progress)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, _cpu() - cpu_started
         rows = result.entry.rows_read
         assert result.status == "ingested" and result.entry.balanced
-        starts = [*phases.items(), ("commit", seconds)]
-        durations = {name: round(starts[i + 1][1] - at, 2) for i, (name, at) in enumerate(starts[:-1])}
-        durations = {"hash": round(starts[0][1], 2), **durations}
-        print(json.dumps({"seconds": seconds, "rows": rows, "phases": durations}))
+        starts = [("hash", (0.0, 0.0)), *phases.items(), ("commit", (seconds, cpu))]
+        durations = {name: round(starts[i + 1][1][0] - at[0], 2) for i, (name, at) in enumerate(starts[:-1])}
+        cpus = {name: round(starts[i + 1][1][1] - at[1], 2) for i, (name, at) in enumerate(starts[:-1])}
+        print(json.dumps({"seconds": seconds, "rows": rows, "phases": durations, "phase_cpu": cpus}))
         return
     print(json.dumps({"seconds": seconds, "rows": rows}))
 
 
-def measure(kind: str, path: Path, memory_limit: str) -> dict:
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process so far, all its threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(kind: str, path: Path, memory_limit: str, study: list[str]) -> dict:
     """Run :func:`child` in a new process; add its peak RSS in MiB."""
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as work:
+        command = [sys.executable, __file__, "--child", kind, str(path), "--workdir", work]
         proc = subprocess.Popen(
-            [sys.executable, __file__, "--child", kind, str(path), "--workdir", work, "--memory-limit", memory_limit],
+            [*command, "--memory-limit", memory_limit, *study],
             stdout=subprocess.PIPE,
             cwd=REPO,
         )
@@ -110,11 +125,13 @@ def main() -> None:
     parser.add_argument("--month", default="2019-11", help="month for --synth-users")
     parser.add_argument("--out", type=Path, help="directory for --synth-users")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--buckets", type=int, default=0, help="force this many user buckets (a study)")
+    parser.add_argument("--split-from", type=int, default=0, help="split the rows from this many buckets on")
     parser.add_argument("--child", choices=["bare", "ingest"], help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.files[0], args.workdir, args.memory_limit)
+        child(args.child, args.files[0], args.workdir, args.memory_limit, args.buckets, args.split_from)
         return
     files = list(args.files)
     if args.synth_users:
@@ -140,7 +157,8 @@ def main() -> None:
         best: dict[str, dict] = {}
         for _ in range(args.repeat):
             for kind in ("bare", "ingest"):
-                run = measure(kind, path, args.memory_limit)
+                study = ["--buckets", str(args.buckets), "--split-from", str(args.split_from)]
+                run = measure(kind, path, args.memory_limit, study)
                 if kind not in best or run["seconds"] < best[kind]["seconds"]:
                     best[kind] = run
         bare, ingest = best["bare"], best["ingest"]
@@ -156,6 +174,11 @@ def main() -> None:
         print(
             f"{'':<28} ingest phases (s): "
             + ", ".join(f"{name} {secs:.1f}" for name, secs in ingest["phases"].items()),
+            flush=True,
+        )
+        print(
+            f"{'':<28} ingest phases (CPU s): "
+            + ", ".join(f"{name} {secs:.1f}" for name, secs in ingest["phase_cpu"].items()),
             flush=True,
         )
 

@@ -26,11 +26,13 @@ import duckdb
 import pyarrow as pa
 
 from events.buckets import (
+    SPLIT_MIN_BUCKETS,
     MonthWriters,
     assign_buckets,
     bucket_count,
     memory_limit_bytes,
     set_memory_limit,
+    split_buckets,
     write_buckets,
 )
 from events.lines import LINES_SCHEMA, first_line, line_batches, prefetched
@@ -421,7 +423,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, staging: Path, repor
     try:
         con.execute(
             f"""COPY ({parse_lines_sql(data_lines)}) TO {literal(staging)}
-                (FORMAT parquet, COMPRESSION lz4_raw)"""
+                (FORMAT parquet, COMPRESSION lz4_raw, PARQUET_VERSION V2)"""
         ).fetchall()
     except duckdb.Error as exc:
         raise _reading_error(path, exc) from None
@@ -486,11 +488,16 @@ def _cut_buckets(con: duckdb.DuckDBPyConnection, to_write: int, report: Progress
     return buckets
 
 
-def _bucket_sql(bucket: int) -> str:
-    """The kept, not erased rows of the users in ``bucket``, with their pseudonyms, in the store's columns."""
+def _rows_to_write_sql() -> str:
+    """The kept, not erased rows with their pseudonyms, in the store's columns, and their user's ``bucket``."""
     selected = ", ".join("m.user_id" if c == "user_id" else f"p.{c}" for c in COLUMNS)
-    return f"""SELECT {selected} FROM parsed p JOIN user_map m ON p.user_id = m.raw_id
-               WHERE p.reason IS NULL AND NOT m.erased AND m.bucket = {bucket}"""
+    return f"""SELECT {selected}, m.bucket FROM parsed p JOIN user_map m ON p.user_id = m.raw_id
+               WHERE p.reason IS NULL AND NOT m.erased"""
+
+
+def _bucket_sql(bucket: int) -> str:
+    """The rows to write of the users in ``bucket``, in the store's columns, selected from the staging file."""
+    return f"SELECT * EXCLUDE (bucket) FROM ({_rows_to_write_sql()}) WHERE bucket = {bucket}"
 
 
 def _write_months(
@@ -508,14 +515,17 @@ def _write_months(
     """
     report("write", 0, to_write)
     months = [
-        month
+        month.strftime("%Y-%m")
         for (month,) in con.execute(
-            """SELECT DISTINCT strftime(event_time, '%Y-%m') FROM parsed
+            """SELECT DISTINCT date_trunc('month', event_time) FROM parsed
                WHERE reason IS NULL AND user_id NOT IN (SELECT raw_id FROM user_map WHERE erased)
                ORDER BY 1"""
         ).fetchall()
     ]
-    written, rows_duplicate = write_buckets(con, _bucket_sql, buckets, months, writers, report, total=to_write)
+    bucket_sql = _bucket_sql
+    if buckets >= SPLIT_MIN_BUCKETS:
+        bucket_sql = split_buckets(con, _rows_to_write_sql(), writers.root.parent / "buckets")
+    written, rows_duplicate = write_buckets(con, bucket_sql, buckets, months, writers, report, total=to_write)
     writers.close()
     rows_per_month = dict(sorted(writers.rows.items()))
     rows_kept = sum(rows_per_month.values())

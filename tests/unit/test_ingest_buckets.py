@@ -11,7 +11,7 @@ import pytest
 
 import events.buckets as buckets_module
 import events.ingest as ingest_module
-from events.buckets import bucket_count, repeats_previous_row
+from events.buckets import WriteBehind, bucket_count, repeats_previous_row
 from events.ingest import ingest_files
 from events.pseudonym import load_key, pseudonymise_ids
 from events.store import event_files
@@ -111,3 +111,54 @@ def test_bucket_count_grows_with_rows_not_memory() -> None:
     assert bucket_count(2_000_000, 10**9) == 1
     assert bucket_count(10_000_000, 10**9) == 4
     assert bucket_count(68_000_000, 10**9) == 28
+
+
+@pytest.mark.chain
+def test_split_buckets_give_the_store_of_scanned_buckets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPGRAPH_PSEUDONYM_KEY", "test-key-not-secret")
+    monkeypatch.setattr(ingest_module, "bucket_count", lambda rows, limit: 5)
+    splits: list[int] = []
+
+    def counted_split(*args, **kwargs):
+        splits.append(1)
+        return buckets_module.split_buckets(*args, **kwargs)
+
+    monkeypatch.setattr(ingest_module, "split_buckets", counted_split)
+    source = month_file(tmp_path)
+    results = {}
+    for split_from in (2, 100):
+        workspace = Workspace(tmp_path / f"home-{split_from}")
+        add_tombstones(workspace, pseudonymise_ids([541312140], load_key(workspace)))
+        monkeypatch.setattr(ingest_module, "SPLIT_MIN_BUCKETS", split_from)
+        [result], _ = ingest_files(workspace, [source])
+        results[split_from] = (result.entry, store_rows(workspace))
+    assert splits == [1], "5 buckets are split when the split starts at 2, scanned when at 100"
+    (split, split_rows), (scanned, scanned_rows) = results[2], results[100]
+    assert split_rows == scanned_rows and sum(len(r) for r in split_rows.values()) == split.rows_kept
+    assert (split.rows_kept, split.rows_duplicate, split.rows_erased) == (
+        scanned.rows_kept,
+        scanned.rows_duplicate,
+        scanned.rows_erased,
+    )
+
+
+def test_write_behind_keeps_the_order_and_raises_a_failed_write() -> None:
+    class Recording:
+        def __init__(self) -> None:
+            self.seen: list[tuple[str, int]] = []
+
+        def write(self, month: str, rows: pa.RecordBatch) -> None:
+            if rows.num_rows == 0:
+                raise OSError("disk full")
+            self.seen.append((month, rows.num_rows))
+
+    batches = [pa.record_batch({"x": list(range(n))}) for n in (3, 1, 4, 1, 5)]
+    recording = Recording()
+    with WriteBehind(recording, depth=2) as write:  # type: ignore[arg-type]
+        for i, batch in enumerate(batches):
+            write(f"m{i}", batch)
+        write.finish()
+    assert recording.seen == [("m0", 3), ("m1", 1), ("m2", 4), ("m3", 1), ("m4", 5)]
+    with pytest.raises(OSError, match="disk full"), WriteBehind(Recording()) as write:  # type: ignore[arg-type]
+        write("m0", batches[0].slice(0, 0))
+        write.finish()

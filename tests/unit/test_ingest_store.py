@@ -47,6 +47,10 @@ def test_store_matches_the_contract(workspace: Workspace, shared_data: Path) -> 
     assert part.parent.name == "month=2019-10" and part.name.startswith("part-")
     meta = pq.ParquetFile(part)
     assert meta.metadata.row_group(0).column(0).compression == "ZSTD"
+    chunks = {meta.schema_arrow.names[i]: meta.metadata.row_group(0).column(i) for i in range(9)}
+    dictionary = {name for name, chunk in chunks.items() if "RLE_DICTIONARY" in chunk.encodings}
+    assert dictionary == {"event_type", "category_code", "brand"}, "a dictionary for the few-valued texts only"
+    assert not chunks["user_session"].is_stats_set and chunks["user_id"].statistics.has_min_max
     schema = {f.name: str(f.type) for f in meta.schema_arrow}
     assert schema == {
         "event_time": "timestamp[us]",
