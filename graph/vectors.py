@@ -143,8 +143,8 @@ def write_user_vectors(
     old vector. The index is re-created when the dimensions changed, and with ``rebuild_index`` it
     is dropped before the write and re-created after (one population instead of an update per
     user; look-alike queries find no index meanwhile). By default (None) it is rebuilt when
-    ``REBUILD_INDEX_FROM`` or more vectors are written: at 100 k the rebuild is 1.17x faster, at
-    2.2 M an update per user took 936 s where a write and a population took about half.
+    ``REBUILD_INDEX_FROM`` or more vectors are written, where one population beats an insert per
+    user (docs/BENCHMARKS.md, "Scale").
     With ``min_events`` only the customers with that many events (feature table) get a vector;
     the others lose any they had. ``progress("User.embedding", done, total)`` is called after each
     committed batch. Users without a node are skipped.
