@@ -36,6 +36,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from run_child import (  # bench/ is first on sys.path
     NO_RESOURCE_CHECK,
     REPO,
@@ -181,16 +182,39 @@ def ratios(record: dict) -> dict:
     def disk(name: str) -> list[float]:
         return [d["disk_gib"].get(name, 0.0) * GIB for d in details]
 
-    peak = [m["peak_gib_shopgraph"] * GIB for m in record["months"]]
     files = disk("features, vectors, runs, reports")  # the names of Workspace.sizes()
     out = {
         "gz_bytes_per_event": sum(d["file_bytes"]["gz"] for d in details) / events[-1],
         "csv_bytes_per_event": sum(d["file_bytes"]["csv"] for d in details) / events[-1],
         "store_per_event": disk("event store")[-1] / events[-1],
     }
-    for name, values in (("neo4j", disk("Neo4j data")), ("files", files), ("peak", peak)):
+    for name, values in (("neo4j", disk("Neo4j data")), ("files", files)):
         out[f"{name}_per_event"], out[f"{name}_base"] = fit(values)
+    out |= peak_ratios(record["months"])
     return {key: round(value, 1) for key, value in out.items()}
+
+
+def peak_ratios(months: list[dict]) -> dict[str, float]:
+    """shopgraph's peak as ``base + file × month's events + history × events in the store`` (forecast.py's model).
+
+    The base is the forecast's (an almost empty workspace); the two slopes by least squares over the
+    months, neither below zero. One month cannot tell them apart: all of it goes to the file's slope.
+    """
+    from pipeline.forecast import RATIOS
+
+    base = RATIOS.peak_base
+    file_events = np.array([m["events"] for m in months], float)
+    history = np.cumsum(file_events)
+    above = np.array([m["peak_gib_shopgraph"] * GIB for m in months]) - base
+    if len(months) < 2:
+        return {"peak_per_file_event": above[0] / file_events[0], "peak_per_event": 0.0, "peak_base": base}
+    (per_file, per_event), *_ = np.linalg.lstsq(np.column_stack([file_events, history]), above, rcond=None)
+    if per_event < 0 or per_file < 0:  # the best fit with one slope at zero
+        only_file = float(above @ file_events / (file_events @ file_events))
+        only_history = float(above @ history / (history @ history))
+        errors = [np.sum((above - only_file * file_events) ** 2), np.sum((above - only_history * history) ** 2)]
+        per_file, per_event = (only_file, 0.0) if errors[0] <= errors[1] else (0.0, only_history)
+    return {"peak_per_file_event": float(per_file), "peak_per_event": float(per_event), "peak_base": base}
 
 
 def goals(record: dict, fraction: float) -> list[tuple[str, str, str, str]]:

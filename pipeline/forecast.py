@@ -1,10 +1,12 @@
 """Before `run` does any work: the disk and memory it expects to need, and a refusal when they do not fit.
 
 A REES46 month is tens of millions of events: a run that fills the disk or the memory an hour in
-leaves the user nothing but a broken afternoon. From the size of the new files (events estimated
-from bytes per event) and the events already in the store, the figures of :data:`RATIOS` give the
-new bytes of the event store, of Neo4j's data and of the workspace's other files, and the peak
-memory of shopgraph; Neo4j's heap and page cache come from its memory plan (graph/memory.py).
+leaves the user nothing but a broken afternoon. From the new files (events counted on a sample of
+each file's first megabytes) and the events already in the store, the figures of :data:`RATIOS`
+give the new bytes of the event store, of Neo4j's data and of the workspace's other files, and the
+peak memory of shopgraph; Neo4j's heap and page cache come from its memory plan (graph/memory.py).
+shopgraph's steps take one month file at a time and read the history in buckets and chunks, so its
+peak follows the largest new file, plus a smaller term for what it holds per customer of the history.
 When the free disk or the available memory cannot hold them, :func:`check` raises one line;
 ``shopgraph run --no-resource-check`` skips the refusal (the forecast is still printed).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +24,7 @@ from shopgraph.errors import ShopgraphError
 from shopgraph.workspace import Workspace
 
 GIB = 1 << 30
+SAMPLE_BYTES = 8 << 20  # bytes of a month file read to learn its bytes per event (gzip: compressed bytes)
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,8 @@ class Ratios:
     neo4j_base: float
     files_per_event: float  # features, vectors, runs and reports, per event in the store
     files_base: float
-    peak_per_event: float  # shopgraph's peak resident memory, per event in the store
+    peak_per_file_event: float  # shopgraph's peak resident memory, per event of the largest new file
+    peak_per_event: float  # ... and per event in the store after the run (the history's customers)
     peak_base: float
 
 
@@ -55,7 +60,8 @@ RATIOS = Ratios(
     neo4j_base=1.05e9,
     files_per_event=38.9,
     files_base=11.8e6,
-    peak_per_event=155.0,
+    peak_per_file_event=126.7,
+    peak_per_event=0.0,
     peak_base=0.5e9,
 )
 
@@ -99,13 +105,15 @@ def forecast(
     known = read_manifest(workspace)
     seen = {(f.name, f.size_bytes) for f in known}
     history = sum(f.rows_kept for f in known)
-    new = sum(_events_in(p, ratios) for p in paths if (p.name, p.stat().st_size) not in seen)
+    sizes = {p: _events_in(p, ratios) for p in paths if (p.name, p.stat().st_size) not in seen}
+    new = sum(sizes.values())
     total = history + new
     disk = {"event store": int(new * ratios.store_per_event)}
     if neo4j_local:
         disk["Neo4j data"] = int(new * ratios.neo4j_per_event + (0 if history else ratios.neo4j_base))
     disk["workspace files"] = int(new * ratios.files_per_event + (0 if history else ratios.files_base))
-    memory = {"shopgraph": int(ratios.peak_base + total * ratios.peak_per_event)}
+    largest = max(sizes.values(), default=0)
+    memory = {"shopgraph": int(ratios.peak_base + largest * ratios.peak_per_file_event + total * ratios.peak_per_event)}
     if neo4j_local:
         memory["Neo4j heap + page cache"] = neo4j_memory
     return Forecast(
@@ -136,9 +144,42 @@ def check(plan: Forecast) -> None:
         )
 
 
-def _events_in(path: Path, ratios: Ratios) -> int:
+def _events_in(path: Path, ratios: Ratios, sample_bytes: int = SAMPLE_BYTES) -> int:
+    """Events of a month file: its rows when the sample reads it whole, else its size over the sample's bytes
+    per row; the ratio of :data:`RATIOS` when the sample cannot be read (ingest then says what is wrong)."""
+    size = path.stat().st_size
+    try:
+        read, lines, whole = _sample_lines(path, sample_bytes)
+    except (OSError, zlib.error):
+        read, lines, whole = 0, 0, False
+    if whole:
+        return max(0, lines - 1)  # less the header
+    if lines > 1:
+        return int(size * (lines - 1) / read)
     per_event = ratios.gz_bytes_per_event if path.name.endswith(".gz") else ratios.csv_bytes_per_event
-    return int(path.stat().st_size / per_event)
+    return int(size / per_event)
+
+
+def _sample_lines(path: Path, sample_bytes: int) -> tuple[int, int, bool]:
+    """(bytes of the file read, line ends in them once decompressed, whether that was the whole file)."""
+    read = lines = 0
+    packed = path.name.endswith(".gz")
+    inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    with path.open("rb") as handle:
+        while read < sample_bytes:
+            chunk = handle.read(1 << 20)
+            if not chunk:
+                return read, lines, True
+            read += len(chunk)
+            while packed and chunk:  # members of a multi-member gzip follow each other
+                lines += inflate.decompress(chunk).count(b"\n")
+                chunk = inflate.unused_data if inflate.eof else b""
+                if inflate.eof:
+                    inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
+            if not packed:
+                lines += chunk.count(b"\n")
+        whole = not handle.read(1)
+    return read, lines, whole
 
 
 def _free_disk(home: Path) -> int:

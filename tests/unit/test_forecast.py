@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
 
 from events.synth.rees46 import generate_rees46
-from pipeline.forecast import RATIOS, Ratios, check, forecast, neo4j_bytes
+from pipeline.forecast import RATIOS, Ratios, _events_in, check, forecast, neo4j_bytes
 from pipeline.run import RunHooks, RunOptions, run_pipeline
 from shopgraph.errors import ShopgraphError
 from shopgraph.workspace import Workspace
@@ -20,20 +21,46 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_rees46(tmp_path_factory.mktemp("month"), "2019-10", 20_000, 20_000, seed=1).files[0]
 
 
+def _rows(path: Path) -> int:
+    with gzip.open(path, "rb") as handle:
+        return sum(1 for _ in handle) - 1  # less the header
+
+
 def test_the_forecast_grows_with_the_files_and_counts_neo4j_only_when_local(workspace: Workspace, month: Path) -> None:
     plan = forecast(workspace, [month], 3 << 30, True, free_disk=PLENTY, free_memory=PLENTY)
-    assert plan.new_events == int(month.stat().st_size / RATIOS.gz_bytes_per_event)
+    assert plan.new_events == _rows(month)  # a file smaller than the sample is counted whole
     assert set(plan.disk) == {"event store", "Neo4j data", "workspace files"}
     assert plan.memory["Neo4j heap + page cache"] == 3 << 30
     assert plan.disk["event store"] == int(plan.new_events * RATIOS.store_per_event)
     remote = forecast(workspace, [month], 3 << 30, False, free_disk=PLENTY, free_memory=PLENTY)
     assert "Neo4j data" not in remote.disk and "Neo4j heap + page cache" not in remote.memory
-    doubled = Ratios(**{**RATIOS.__dict__, "gz_bytes_per_event": RATIOS.gz_bytes_per_event / 2})
-    assert forecast(workspace, [month], 0, False, PLENTY, PLENTY, doubled).new_events == pytest.approx(
-        2 * plan.new_events, abs=1
-    )
     check(plan)  # fits: no error
     assert "forecast for ≈" in plan.lines()[0] and "free" in plan.lines()[1] and "available" in plan.lines()[2]
+
+
+def test_a_large_file_is_counted_from_its_first_bytes(month: Path, tmp_path: Path) -> None:
+    rows = _rows(month)
+    estimate = _events_in(month, RATIOS, sample_bytes=64 << 10)  # a sample of a fraction of the file
+    assert month.stat().st_size > 64 << 10 and estimate == pytest.approx(rows, rel=0.05)
+    plain = tmp_path / "2019-10.csv"
+    with gzip.open(month, "rb") as source:
+        plain.write_bytes(source.read())
+    assert _events_in(plain, RATIOS, sample_bytes=64 << 10) == pytest.approx(rows, rel=0.05)
+    broken = tmp_path / "broken.csv.gz"
+    broken.write_bytes(b"not a gzip file" * 1000)  # unreadable: the ratio, and ingest will say what is wrong
+    assert _events_in(broken, RATIOS) == int(broken.stat().st_size / RATIOS.gz_bytes_per_event)
+
+
+def test_shopgraphs_peak_follows_the_largest_new_file_and_the_history(workspace: Workspace, month: Path) -> None:
+    ratios = Ratios(**{**RATIOS.__dict__, "peak_base": 0.0, "peak_per_file_event": 100.0, "peak_per_event": 10.0})
+    copy = workspace.home / "2019-11.csv.gz"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(month.read_bytes())
+    one = forecast(workspace, [month], 0, False, PLENTY, PLENTY, ratios)
+    two = forecast(workspace, [month, copy], 0, False, PLENTY, PLENTY, ratios)
+    events = one.new_events
+    assert one.memory["shopgraph"] == 100 * events + 10 * events
+    assert two.memory["shopgraph"] == 100 * events + 10 * 2 * events  # one file at a time; the history adds
 
 
 def test_a_small_disk_or_memory_is_one_line_that_says_how_to_override(workspace: Workspace, month: Path) -> None:
