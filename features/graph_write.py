@@ -73,15 +73,19 @@ def write_user_features(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_batch: Callable[[int], None] | None = None,
     computed_at: str | None = None,
+    writers: int = 1,
 ) -> GraphWrite:
     """Set the ``on_graph`` metrics of every row of ``path`` on its ``(:User {user_id})``.
 
     One round trip per batch: each batch returns how many users it matched, so no count
-    afterwards. ``on_batch(n)`` is called after each committed batch of ``n`` rows (progress bars).
+    afterwards. ``writers`` batches are written at once (each batch holds other users).
+    ``on_batch(n)`` is called after each committed batch of ``n`` rows (progress bars).
     """
     stamp = computed_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     total = matched = 0
-    for params, records in db.write_columns(SET_QUERY, user_columns(path, batch_size), computed_at=stamp):
+    for params, records in db.write_columns(
+        SET_QUERY, user_columns(path, batch_size), writers=writers, computed_at=stamp
+    ):
         size = len(params["user_ids"])
         total += size
         matched += records[0]["matched"] if records else 0

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, LiteralString
 
@@ -99,19 +101,65 @@ class QueryRunner:
                 yield len(batch)
 
     def write_columns(
-        self, name: str, batches: Iterable[Mapping[str, Any]], *, prefetch: bool = True, **params: Any
+        self,
+        name: str,
+        batches: Iterable[Mapping[str, Any]],
+        *,
+        prefetch: bool = True,
+        writers: int = 1,
+        **params: Any,
     ) -> Iterator[tuple[Mapping[str, Any], list[dict[str, Any]]]]:
         """Run the single-statement file ``name`` once per batch of parameters (aligned column lists,
         plus ``params``), each in its own managed write transaction; yields ``(batch, records)`` once
-        committed. With ``prefetch`` the next batch is built in a thread while the server runs this one."""
+        committed, in order. With ``prefetch`` the next batch is built in a thread while the server runs
+        this one; with ``writers`` > 1 that many batches are written at once (on 2 cores one writer
+        leaves the server a core idle: docs/BENCHMARKS.md, "Load")."""
         statement = cypher.query(name)
 
         def write(tx, batch):
             return tx.run(statement, {**params, **batch}).data()
 
+        source = prefetched(batches) if prefetch else batches
+        if writers > 1:
+            yield from self._write_concurrently(write, source, writers)
+            return
         with self.driver.session(database=self.database) as session:
-            for batch in prefetched(batches) if prefetch else batches:
+            for batch in source:
                 yield batch, session.execute_write(write, batch)
+
+    def _write_concurrently(
+        self, write: Callable[..., Any], batches: Iterable[Mapping[str, Any]], writers: int
+    ) -> Iterator[tuple[Mapping[str, Any], Any]]:
+        """``write`` each batch in its own transaction on ``writers`` sessions at once; results in the
+        batches' order. The batches must touch disjoint nodes (else the writers wait on each other's locks,
+        and a deadlock costs a retry)."""
+        local = threading.local()
+        sessions: list[Any] = []
+        lock = threading.Lock()
+
+        def run(batch: Mapping[str, Any]) -> Any:
+            if not hasattr(local, "session"):
+                local.session = self.driver.session(database=self.database)
+                with lock:
+                    sessions.append(local.session)
+            return local.session.execute_write(write, batch)
+
+        pending: deque[tuple[Mapping[str, Any], Future[Any]]] = deque()
+        try:
+            with ThreadPoolExecutor(writers, thread_name_prefix="neo4j-writer") as pool:
+                for batch in batches:
+                    if len(pending) >= writers:
+                        done, future = pending.popleft()
+                        yield done, future.result()
+                    pending.append((batch, pool.submit(run, batch)))
+                while pending:
+                    done, future = pending.popleft()
+                    yield done, future.result()
+        finally:
+            for future in (f for _, f in pending):
+                future.cancel()
+            for session in sessions:
+                session.close()
 
 
 _END = object()

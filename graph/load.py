@@ -407,14 +407,7 @@ def _load_step(
         progress(step, done, total)
     # the next batch is read and packed in a thread while the server writes this one (still one writer)
     for size, writes in prefetched(_step_writes(con, index, query, sql, batch_size, skip)):
-        last = done + size >= total
-        cursor = {
-            "sha256": source.sha256,
-            "step": index,
-            "batch": batch_no,
-            "next_step": index + 1 if last else index,
-            "next_batch": 0 if last else batch_no + 1,
-        }
+        cursor = _cursor(source, index, batch_no, last=done + size >= total)
         session.execute_write(_apply_batch, advance, cursor, writes)
         done += size
         batch_no += 1
@@ -527,15 +520,7 @@ def _write_part(
     for size, writes in prefetched(_step_writes(con, index, query, sql, batch_size, skip)):
         if failed.is_set():
             break
-        last = done + size >= total
-        cursor = {
-            "sha256": source.sha256,
-            "writer": writer,
-            "step": index,
-            "batch": batch_no,
-            "next_step": index + 1 if last else index,
-            "next_batch": 0 if last else batch_no + 1,
-        }
+        cursor = _cursor(source, index, batch_no, last=done + size >= total, writer=writer)
         session.execute_write(_apply_batch, advance, cursor, writes)
         done += size
         batch_no += 1
@@ -545,6 +530,17 @@ def _write_part(
         cursor = {"sha256": source.sha256, "writer": writer, "step": index, "batch": 0}
         session.execute_write(_apply_batch, advance, cursor | {"next_step": index + 1, "next_batch": 0}, [])
     return written
+
+
+def _cursor(source: SourceFile, step: int, batch_no: int, last: bool, writer: int | None = None) -> dict[str, Any]:
+    """The cursor a batch moves in its own transaction: from (step, batch) to the next batch or step."""
+    cursor = {"sha256": source.sha256} | ({} if writer is None else {"writer": writer})
+    return cursor | {
+        "step": step,
+        "batch": batch_no,
+        "next_step": step + 1 if last else step,
+        "next_batch": 0 if last else batch_no + 1,
+    }
 
 
 Writes = list[tuple[str, dict[str, Any]]]

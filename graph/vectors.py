@@ -9,8 +9,10 @@ customers have fewer than five events, so writing and indexing theirs is most of
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +25,13 @@ import pyarrow.parquet as pq
 from graph.connection import QueryRunner
 from graph.schema import wait_for_indexes
 from shopgraph.errors import ShopgraphError
+from shopgraph.files import atomic_path
 from shopgraph.progress import Progress
+from shopgraph.sqltext import literal
 from shopgraph.workspace import Workspace
 
 VECTORS_FILE = "user_vectors.parquet"
+RECORD_FILE = "vectors_on_graph.parquet"  # (user_id, digest) of the vectors the graph holds, and the write's token
 INDEX_NAME = "user_embedding"
 DEFAULT_BATCH_SIZE = 10_000
 REBUILD_INDEX_FROM = 500_000  # writing this many vectors, the index is dropped and re-made (docs/BENCHMARKS.md)
@@ -34,8 +39,8 @@ REBUILD_INDEX_FROM = 500_000  # writing this many vectors, the index is dropped 
 
 @dataclass(frozen=True)
 class VectorWrite:
-    """What a write did: rows to write (the file's, or those at ``min_events``), users that got a vector,
-    stale vectors removed, the index."""
+    """What a write did: rows to hold (the file's, or those at ``min_events``), users holding their vector
+    on the graph after it, stale vectors removed, the index, and the rows sent (the others were there)."""
 
     rows: int
     matched: int
@@ -43,6 +48,7 @@ class VectorWrite:
     dimensions: int
     index_created: bool
     index_seconds: float = 0.0  # creating the index and waiting for its population (0 when it was kept)
+    written: int = 0
 
 
 def vectors_path(workspace: Workspace) -> Path:
@@ -136,42 +142,139 @@ def write_user_vectors(
     progress: Progress | None = None,
     rebuild_index: bool | None = None,
     min_events: int | None = None,
+    writers: int = 2,
 ) -> VectorWrite:
     """Set ``User.embedding`` from the vector file and keep the cosine vector index `user_embedding`.
 
-    Idempotent: a re-run writes the same values; users the file no longer holds lose their
-    old vector. The index is re-created when the dimensions changed, and with ``rebuild_index`` it
-    is dropped before the write and re-created after (one population instead of an update per
-    user; look-alike queries find no index meanwhile). By default (None) it is rebuilt when
-    ``REBUILD_INDEX_FROM`` or more vectors are written, where one population beats an insert per
-    user (docs/BENCHMARKS.md, "Scale").
-    With ``min_events`` only the customers with that many events (feature table) get a vector;
-    the others lose any they had. ``progress("User.embedding", done, total)`` is called after each
-    committed batch. Users without a node are skipped.
+    Only what changed since the last finished write is sent: the record beside the vector file
+    (:data:`RECORD_FILE`, user id and a digest of each vector the graph holds) is trusted when the
+    graph's ``(:VectorsOnGraph)`` token matches it; otherwise every vector is written and the ones
+    from any other write removed. A later month folds in its new customers and leaves the others'
+    vectors as they were, so it writes those only. Idempotent; users the file no longer holds (or
+    under ``min_events`` events, from the feature table) lose their old vector. The index is
+    re-created when the dimensions changed, and with ``rebuild_index`` it is dropped before the write
+    and made anew after; by default (None) when ``REBUILD_INDEX_FROM`` or more vectors are written
+    (docs/BENCHMARKS.md, "Scale"). ``progress("User.embedding", done, total)`` after each committed
+    batch, written by ``writers`` at once. Users without a node are skipped.
     """
     path = vectors_path(workspace)
     if not path.is_file():
         raise ShopgraphError(f"no user vectors at {path}: run `shopgraph embed` first")
     dimensions = file_dimensions(path)
-    keep = active_users(workspace, min_events) if min_events is not None else None
-    if keep is None:
-        total = pq.ParquetFile(path).metadata.num_rows
-    else:
-        ids = pq.read_table(path, columns=["user_id"]).column("user_id")
-        total = pc.sum(pc.is_in(ids, value_set=keep)).as_py() or 0
     stamp = _stamp(path) + ("" if min_events is None else f"-min{min_events}")
+    plan = _plan(db, workspace, path, min_events)
     if rebuild_index is None:
-        rebuild_index = total >= REBUILD_INDEX_FROM
+        rebuild_index = len(plan.send) >= REBUILD_INDEX_FROM
     if rebuild_index:
         db.run("vectors/drop_vector_index")
-    matched = done = 0
-    batches = ({"user_ids": ids, "vectors": vectors} for ids, vectors in _rows(path, batch_size, keep))
-    for batch, records in db.write_columns("vectors/set_user_embeddings", batches, stamp=stamp):
-        matched += records[0]["matched"] if records else 0
+    matched: list[pa.Array] = []
+    done = 0
+    batches = ({"user_ids": ids, "vectors": vectors} for ids, vectors in _rows(path, batch_size, plan.send))
+    for batch, records in db.write_columns("vectors/set_user_embeddings", batches, writers=writers, stamp=stamp):
+        matched.append(pa.array(records[0]["matched"] if records else [], pa.int64()))
         done += len(batch["user_ids"])
         if progress:
-            progress("User.embedding", done, total)
-    removed = db.run("vectors/remove_stale_embeddings", stamp=stamp)[0]["removed"]
+            progress("User.embedding", plan.unchanged + done, plan.rows)
+    removed = _remove(db, plan, stamp, batch_size)
     started = time.perf_counter()
     created = ensure_index(db, dimensions, progress)
-    return VectorWrite(total, matched, removed, dimensions, created, time.perf_counter() - started if created else 0.0)
+    index_seconds = time.perf_counter() - started if created else 0.0
+    on_graph = _save_record(db, workspace, plan, matched)
+    return VectorWrite(plan.rows, on_graph, removed, dimensions, created, index_seconds, len(plan.send))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a write sends and removes: ``target`` the (user_id, digest) rows the graph should hold,
+    ``send`` the ids to write, ``drop`` the ids to clear (None: every vector of another write)."""
+
+    target: pa.Table
+    send: pa.Array
+    drop: pa.Array | None
+
+    @property
+    def rows(self) -> int:
+        return self.target.num_rows
+
+    @property
+    def unchanged(self) -> int:
+        return self.rows - len(self.send)
+
+
+def _plan(db: QueryRunner, workspace: Workspace, path: Path, min_events: int | None) -> _Plan:
+    """The rows to hold, and against the record (when the graph's token matches it) what changed."""
+    import duckdb
+
+    from features.compute import FEATURES_FILE
+
+    con = duckdb.connect()
+    try:
+        keep = ""
+        if min_events is not None:
+            features = workspace.features_dir / FEATURES_FILE
+            active_users(workspace, min_events)  # a clear error when there is no feature table
+            keep = (
+                f" WHERE user_id IN (SELECT user_id FROM read_parquet({literal(str(features))})"
+                f" WHERE n_events >= {int(min_events)})"
+            )
+        target = con.sql(
+            f"SELECT user_id, hash(vector) AS digest FROM read_parquet({literal(str(path))}){keep} ORDER BY user_id"
+        ).to_arrow_table()
+        record = _trusted_record(db, workspace)
+        if record is None:
+            return _Plan(target, target.column("user_id").combine_chunks(), None)
+        con.register("target_rows", target)
+        con.register("record_rows", record)
+        send = con.sql("SELECT user_id FROM target_rows ANTI JOIN record_rows USING (user_id, digest)").to_arrow_table()
+        drop = con.sql("SELECT user_id FROM record_rows ANTI JOIN target_rows USING (user_id)").to_arrow_table()
+    finally:
+        con.close()
+    return _Plan(target, send.column(0).combine_chunks(), drop.column(0).combine_chunks())
+
+
+def record_path(workspace: Workspace) -> Path:
+    return workspace.embeddings_dir / RECORD_FILE
+
+
+def _trusted_record(db: QueryRunner, workspace: Workspace) -> pa.Table | None:
+    """The record of the last finished write, when the graph says it finished that write (same token)."""
+    path = record_path(workspace)
+    if not path.is_file():
+        return None
+    try:
+        record = pq.read_table(path)
+        token = (record.schema.metadata or {}).get(b"token", b"").decode()
+    except (OSError, pa.ArrowInvalid):
+        return None
+    rows = db.run("vectors/vectors_token")
+    return record if token and rows and rows[0]["token"] == token else None
+
+
+def _remove(db: QueryRunner, plan: _Plan, stamp: str, batch_size: int) -> int:
+    """Clear the vectors the graph should no longer hold: the listed ids, or every other write's."""
+    if plan.drop is None:
+        return db.run("vectors/remove_stale_embeddings", stamp=stamp)[0]["removed"]
+    removed = 0
+    ids = plan.drop.to_pylist()
+    for start in range(0, len(ids), batch_size):
+        removed += db.run("vectors/remove_embeddings", user_ids=ids[start : start + batch_size])[0]["removed"]
+    return removed
+
+
+def _save_record(db: QueryRunner, workspace: Workspace, plan: _Plan, matched: list[pa.Array]) -> int:
+    """Write the record of what the graph now holds, then mark the graph with its token; returns its rows.
+
+    Killed before the mark, the graph's token no longer matches and the next write sends everything.
+    """
+    target = plan.target
+    held = pc.is_in(target.column("user_id"), value_set=pa.concat_arrays(matched)) if matched else None
+    if plan.drop is not None:  # the unchanged rows stay on the graph as the last record had them
+        unchanged = pc.invert(pc.is_in(target.column("user_id"), value_set=plan.send))
+        held = unchanged if held is None else pc.or_(held, unchanged)
+    rows = target.filter(held) if held is not None else target.slice(0, 0)
+    token = uuid.uuid4().hex
+    rows = rows.replace_schema_metadata({"token": token})
+    with atomic_path(record_path(workspace)) as tmp:
+        pq.write_table(rows, tmp)
+    db.run("vectors/set_vectors_token", token=token, at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    return rows.num_rows

@@ -162,6 +162,7 @@ class _Runner:
         from features.calendar import load_calendar
         from features.compute import read_sidecar
         from features.graph_write import write_user_features
+        from graph.load import WRITERS
 
         if self.state.is_done("features", key):
             return "skipped", "the event store did not change"
@@ -172,6 +173,7 @@ class _Runner:
             batch_size=self.options.batch_size,
             computed_at=str(read_sidecar(self.workspace)["computed_at"]),
             on_batch=lambda n: self.hooks.progress("User properties", n, table.rows),
+            writers=WRITERS,
         )
         self.state.mark_done("features", key, step_code("features"))
         return "ran", f"{table.rows:,} users ({written.matched:,} User nodes updated)"
@@ -233,7 +235,8 @@ class _Runner:
         self.state.mark_done("vectors", key, step_code("vectors"))
         return "ran", (
             f"{written.matched:,} User vectors ({written.dimensions} dimensions; customers with "
-            f"≥ {MIN_EVENTS_TO_CLUSTER} events) on the graph, vector index user_embedding"
+            f"≥ {MIN_EVENTS_TO_CLUSTER} events) on the graph, {written.written:,} of them written now "
+            f"(the others unchanged), vector index user_embedding"
             + (f" made anew in {written.index_seconds:.0f}s" if written.index_created else "")
         )
 

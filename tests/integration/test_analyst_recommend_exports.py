@@ -14,7 +14,7 @@ from events.pseudonym import pseudonym
 from graph.audience import export_profiles, export_segment
 from graph.recommend import Recommender
 from graph.vectors import write_user_vectors
-from tests.support.analyst_world import PSEUDONYM_KEY, World, write_fake_vectors
+from tests.support.analyst_world import PSEUDONYM_KEY, World, write_fake_vectors, write_vectors
 
 SEGMENT = "Loyal buyers"
 runner = CliRunner()
@@ -260,7 +260,8 @@ def test_user_vectors_with_the_index_rebuilt_answer_look_alikes(
 
 def test_user_vectors_are_idempotent_and_follow_the_file(segmented: World) -> None:
     again = write_user_vectors(segmented.db, segmented.workspace)
-    assert not again.index_created and again.matched == again.rows and again.removed == 0
+    assert not again.index_created and again.written == 0 and again.removed == 0  # nothing changed: nothing sent
+    assert again.matched == again.rows
     users = sorted(segmented.vectors)
     write_fake_vectors(segmented.workspace, users[:-10], dims=4, seed=9)
     changed = write_user_vectors(segmented.db, segmented.workspace)
@@ -272,6 +273,32 @@ def test_user_vectors_are_idempotent_and_follow_the_file(segmented: World) -> No
         "MATCH (u:User) WHERE u.embedding IS NOT NULL RETURN count(u) AS n, min(size(u.embedding)) AS d"
     )
     assert row == {"n": changed.matched, "d": 4}
+
+
+def test_a_later_write_sends_only_the_changed_vectors_unless_the_graph_lost_the_last_one(segmented: World) -> None:
+    import numpy as np
+
+    users = sorted(segmented.vectors)
+    before = write_fake_vectors(segmented.workspace, users, dims=4, seed=9)
+    write_user_vectors(segmented.db, segmented.workspace)
+    after = write_fake_vectors(segmented.workspace, users[:-1], dims=4, seed=9)  # the last one leaves the file
+    assert all(np.array_equal(before[u], after[u]) for u in users[:-1])
+    after = {u: -v if u in users[:3] else v for u, v in after.items()}  # three customers get a new vector
+    write_vectors(segmented.workspace, after)
+    later = write_user_vectors(segmented.db, segmented.workspace)
+    nodeless = later.rows - later.matched  # the customer erased above: sent each time, in case its node returns
+    assert nodeless == 1 and later.written == 3 + nodeless and later.removed == 1 and not later.index_created
+    on_graph = {r["u"]: r["e"] for r in segmented.db.run_text(WITH_EMBEDDING)}
+    assert users[-1] not in on_graph and later.matched == len(on_graph)
+    assert np.allclose(on_graph[users[0]], after[users[0]], atol=1e-6)  # the new vector, not the old one
+    segmented.db.run_text("MATCH (w:VectorsOnGraph) DETACH DELETE w")  # a graph made anew since: no token
+    segmented.db.run_text("MATCH (u:User {user_id: $u}) REMOVE u.embedding", {"u": users[4]})
+    whole = write_user_vectors(segmented.db, segmented.workspace)
+    assert whole.written == whole.rows and whole.matched == len(on_graph)  # everything sent again
+    assert users[4] in {r["u"] for r in segmented.db.run_text(WITH_EMBEDDING)}
+
+
+WITH_EMBEDDING = "MATCH (u:User) WHERE u.embedding IS NOT NULL RETURN u.user_id AS u, u.embedding AS e"
 
 
 def test_user_vectors_only_for_customers_with_enough_events(segmented: World) -> None:

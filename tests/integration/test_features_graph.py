@@ -62,9 +62,12 @@ def test_metrics_land_on_user_nodes_and_missing_users_are_counted(db: QueryRunne
     assert count["n"] == 3, "users missing from the graph must not be created"
 
 
-def test_graph_values_equal_the_parquet_values(db: QueryRunner, feature_table) -> None:
+@pytest.mark.parametrize("writers", [1, 2])
+def test_graph_values_equal_the_parquet_values(db: QueryRunner, feature_table, writers: int) -> None:
     db.run_text("UNWIND $ids AS id CREATE (:User {user_id: id})", {"ids": [1, 2, 3]})
-    write_user_features(db, feature_table.path)
+    batches: list[int] = []
+    result = write_user_features(db, feature_table.path, batch_size=1, on_batch=batches.append, writers=writers)
+    assert batches == [1, 1, 1] and result.matched == 3  # batch by batch, each counted once, in order
     names = [m.name for m in graph_metrics()]
     con = duckdb.connect()
     cur = con.execute(f"SELECT user_id, {', '.join(names)} FROM read_parquet($1)", [str(feature_table.path)])

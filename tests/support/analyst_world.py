@@ -62,20 +62,28 @@ class World:
 def write_fake_vectors(
     workspace: Workspace, user_ids: list[int], dims: int = DIMENSIONS, seed: int = 5
 ) -> dict[int, np.ndarray]:
-    """A user_vectors.parquet as embeddings/__init__.py specifies it (FLOAT[d], sorted by user_id)."""
+    """Random vectors for ``user_ids`` (the first ones the same for a seed, whatever the count), written."""
     rng = np.random.default_rng(seed)
     ids = sorted(user_ids)
-    vectors = rng.normal(size=(len(ids), dims)).astype(np.float32)
+    vectors = dict(zip(ids, rng.normal(size=(len(ids), dims)).astype(np.float32), strict=True))
+    write_vectors(workspace, vectors)
+    return vectors
+
+
+def write_vectors(workspace: Workspace, vectors: dict[int, np.ndarray]) -> None:
+    """A user_vectors.parquet as embeddings/__init__.py specifies it (FLOAT[d], sorted by user_id)."""
+    ids = sorted(vectors)
+    dims = len(vectors[ids[0]])
+    flat = np.concatenate([np.asarray(vectors[u], np.float32) for u in ids])
     table = pa.table(
         {
             "user_id": pa.array(ids, pa.int64()),
-            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel(), pa.float32()), dims),
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float32()), dims),
             "source": pa.array(["trained"] * len(ids)),
         }
     )
     workspace.embeddings_dir.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, workspace.embeddings_dir / "user_vectors.parquet")
-    return dict(zip(ids, vectors, strict=True))
 
 
 def build_world(db: QueryRunner, home: Path) -> World:

@@ -90,7 +90,7 @@ def test_batches_progress_and_missing_users_are_counted(tmp_path: Path) -> None:
     result = write_user_features(runner, path, batch_size=10, on_batch=seen.append, computed_at="stamp")
     assert seen == [10, 10, 5]
     assert (result.rows, result.matched, result.missing) == (25, 20, 5)
-    assert runner.params == {"computed_at": "stamp"}
+    assert runner.params == {"computed_at": "stamp", "writers": 1}
 
 
 def test_missing_table_is_a_user_error(tmp_path: Path) -> None:
