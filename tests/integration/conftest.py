@@ -35,7 +35,7 @@ DEFAULT_PORTS = "7688:7475,7690:7477"
 TEST_MEMORY = {"SHOPGRAPH_NEO4J_HEAP": "1g", "SHOPGRAPH_NEO4J_PAGECACHE": "512m"}
 TEST_JVM = "-XX:TieredStopAtLevel=1"
 """The test servers' JVMs (and their neo4j-admin runs) compile with C1 only: on the tests' small graphs C2's
-compiler threads cost more CPU than they win back (figures in docs/ARCHITECTURE.md, "Testing")."""
+compiler threads cost more CPU than they win back (figures in the README, "Set up and run")."""
 GIVEN_URI = os.environ.get("NEO4J_URI")  # read before any test runs: a CLI test may load a .env later
 
 
