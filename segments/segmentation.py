@@ -1102,7 +1102,7 @@ def classify_new_customers(
     now, new, changed = _new_and_changed(run_dir, features)
     todo = np.flatnonzero(new | changed)
     say("assigning", 0, len(todo))
-    update, below = _classify(workspace, run_dir, bundle, features.iloc[todo].reset_index(drop=True))
+    update, below = _classify_in_chunks(workspace, run_dir, bundle, features, todo, say)
     report = NewCustomersReport(
         run_dir.name,
         int(new.sum()),
@@ -1128,6 +1128,26 @@ def _new_and_changed(run_dir: Path, features: pd.DataFrame) -> tuple[pd.DataFram
     new = merged["fingerprint"].isna().to_numpy()
     changed = (~new) & (merged["fingerprint"].fillna(0).to_numpy(np.int64) != merged["now"].to_numpy())
     return now, new, changed
+
+
+def _classify_in_chunks(
+    workspace: Workspace,
+    run_dir: Path,
+    bundle: dict,
+    features: pd.DataFrame,
+    todo: np.ndarray,
+    say: Progress,
+    chunk_rows: int = population.CHUNK_ROWS,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`_classify` on the rows ``todo`` of ``features``, ``chunk_rows`` at a time: a later month brings
+    millions of new and changed customers, and their vectors and model inputs are float64 (a month of
+    4 M customers held whole took the process past 14 GB; docs/BENCHMARKS.md, "Scale")."""
+    parts = []
+    for start in range(0, max(len(todo), 1), chunk_rows):
+        rows = features.iloc[todo[start : start + chunk_rows]].reset_index(drop=True)
+        parts.append(_classify(workspace, run_dir, bundle, rows))
+        say("assigning", min(start + chunk_rows, len(todo)), len(todo))
+    return pd.concat([p[0] for p in parts], ignore_index=True), np.concatenate([p[1] for p in parts])
 
 
 def _classify(workspace: Workspace, run_dir: Path, bundle: dict, rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:

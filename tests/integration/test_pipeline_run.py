@@ -70,17 +70,17 @@ def test_run_does_each_months_work_once_and_a_new_month_only_its_own(
     assert counts == db.run_text("MATCH (u:User) RETURN count(u) AS n")[0]["n"]
 
 
-def test_an_interrupted_run_finishes_its_steps_then_an_upgrade_redoes_them_and_retrains(
+def test_the_run_command_prints_its_report_then_an_interrupted_run_finishes_and_an_upgrade_retrains(
     db: QueryRunner, workspace: Workspace, tmp_path, monkeypatch
 ) -> None:
-    """On one finished run (one chain, not one per case): a run stopped inside the segment step finishes without
-    redoing finished steps; new segmentation or embedding code retrains on the same data instead of assigning
-    with the old model."""
+    """On one finished run (one chain, not one per case): `shopgraph run` prints the steps, the decision, the
+    table, the report and Browser; a run stopped inside the segment step finishes without redoing finished
+    steps; new segmentation or embedding code retrains on the same data instead of assigning with the old model."""
     import pipeline.run as run_module
 
     generate(tmp_path / "data", users=300, months="2019-11..2019-12", seed=5)
     files = sorted((tmp_path / "data").glob("*.csv.gz"))
-    run_pipeline(workspace, db, files)
+    _run_command_prints_its_report(workspace, tmp_path)
     state = PipelineState.load(workspace)
     state.forget("segment", "report")  # as if the run had stopped inside the segment step
     state.mark_done("embed", state.steps["embed"])
@@ -110,10 +110,7 @@ def test_an_interrupted_run_finishes_its_steps_then_an_upgrade_redoes_them_and_r
     assert statuses(embedded)["vectors"] == statuses(embedded)["segment"] == "ran"  # they read the new vectors
 
 
-def test_run_command_prints_steps_decision_table_report_and_browser(
-    db: QueryRunner, workspace: Workspace, tmp_path
-) -> None:
-    generate(tmp_path / "data", users=300, months="2019-11..2019-12", seed=6)
+def _run_command_prints_its_report(workspace: Workspace, tmp_path) -> None:
     result = CliRunner().invoke(app, ["run", str(tmp_path / "data" / "*.csv.gz")])
     assert result.exit_code == 0, result.output
     for expected in (

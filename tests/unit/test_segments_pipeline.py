@@ -249,3 +249,18 @@ def test_method_leiden_segments_by_graph_communities_and_keeps_the_graph(segment
         runs.write_text(workspace.segments_dir / runs.CURRENT, first.run_id + "\n")
     with pytest.raises(ShopgraphError, match="exclude each other"):
         segment(workspace, k=4, method="leiden", seed=0, classifiers=QUICK)
+
+
+def test_new_customers_classified_in_chunks_get_what_they_get_in_one(segmented) -> None:
+    from segments import assign as assigner
+    from segments.segmentation import _classify_in_chunks, read_features
+
+    workspace, run = segmented
+    bundle = assigner.load(run.run_dir / assigner.MODEL_FILE)
+    features = read_features(workspace)
+    todo = np.arange(0, len(features), 3)  # every third customer, as if new
+    say = lambda *_: None  # noqa: E731
+    whole, below = _classify_in_chunks(workspace, run.run_dir, bundle, features, todo, say, chunk_rows=len(todo))
+    chunked, below_chunked = _classify_in_chunks(workspace, run.run_dir, bundle, features, todo, say, chunk_rows=7)
+    pd.testing.assert_frame_equal(whole, chunked)
+    assert np.array_equal(below, below_chunked) and len(whole) == len(todo)
