@@ -44,14 +44,12 @@ class Ratios:
 
 
 # Intercepts from `python bench/scale.py --fraction 0.02` (fixed costs of an almost empty workspace);
-# slopes from the first full-size month, `python bench/scale.py --months 1 --data DIR` (2026-12-03,
-# 41.97 M events, 3.0 M customers; docs/bench/scale.json): event store 0.918 GiB, Neo4j's data 10.78 GiB,
-# the other workspace files 1.59 GiB, each less its intercept, per event; shopgraph's peak from the
-# re-run of embed, vectors, segment and report with the segment step reading in chunks (`--resume
-# --retrain`, 17:15–17:48 UTC): 6.54 GiB in the segment step (11.1 GiB before). (The quarter month's
-# Neo4j slope, 580 B per event, held its write-backs' transaction logs; the full month's is the one to
-# plan with.) Bytes per event of a .gz: the real
-# 2019-Oct.csv.gz's (1.62 GB, 42.4 M events). Later months add history: re-measure when they are run.
+# disk slopes from the first full-size month, `python bench/scale.py --months 1 --data DIR` (41.97 M events,
+# 3.0 M customers): event store 0.918 GiB, Neo4j's data 10.78 GiB, the other files 1.59 GiB, each less its
+# intercept, per event. shopgraph's peak from months 1 and 2 at full size (2026-12-03, docs/bench/scale.json):
+# 5.66 GiB for 41.97 M events, 7.51 GiB (the assign step, by chunks) for 59.99 M more: the least-squares
+# fit of bench/scale.py gives the history term 0 and 128.4 B per event of the largest new file. Bytes per
+# event of a .gz (used only when a file's sample cannot be read): the real 2019-Oct.csv.gz's.
 RATIOS = Ratios(
     gz_bytes_per_event=38.0,
     csv_bytes_per_event=139.5,
@@ -60,7 +58,7 @@ RATIOS = Ratios(
     neo4j_base=1.05e9,
     files_per_event=38.9,
     files_base=11.8e6,
-    peak_per_file_event=126.7,
+    peak_per_file_event=128.4,
     peak_per_event=0.0,
     peak_base=0.5e9,
 )
