@@ -48,7 +48,7 @@ class Ratios:
 # 3.0 M customers): event store 0.918 GiB, Neo4j's data 10.78 GiB, the other files 1.59 GiB, each less its
 # intercept, per event. shopgraph's peak from months 1 and 2 at full size (2026-12-03, docs/bench/scale.json):
 # 5.66 GiB for 41.97 M events, 7.51 GiB (the assign step, by chunks) for 59.99 M more: the least-squares
-# fit of bench/scale.py gives the history term 0 and 128.4 B per event of the largest new file. Bytes per
+# fit of bench/scale.py gives the history term 0 and 128.3 B per event of the largest new file. Bytes per
 # event of a .gz (used only when a file's sample cannot be read): the real 2019-Oct.csv.gz's.
 RATIOS = Ratios(
     gz_bytes_per_event=38.0,
@@ -58,7 +58,7 @@ RATIOS = Ratios(
     neo4j_base=1.05e9,
     files_per_event=38.9,
     files_base=11.8e6,
-    peak_per_file_event=128.4,
+    peak_per_file_event=128.3,
     peak_per_event=0.0,
     peak_base=0.5e9,
 )
