@@ -212,7 +212,8 @@ def _plan(db: QueryRunner, workspace: Workspace, path: Path, min_events: int | N
         keep = ""
         if min_events is not None:
             features = workspace.features_dir / FEATURES_FILE
-            active_users(workspace, min_events)  # a clear error when there is no feature table
+            if not features.is_file():
+                raise ShopgraphError(f"no feature table at {features}: run `shopgraph features` first")
             keep = (
                 f" WHERE user_id IN (SELECT user_id FROM read_parquet({literal(str(features))})"
                 f" WHERE n_events >= {int(min_events)})"
