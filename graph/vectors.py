@@ -169,7 +169,8 @@ def write_user_vectors(
         db.run("vectors/drop_vector_index")
     matched: list[pa.Array] = []
     done = 0
-    batches = ({"user_ids": ids, "vectors": vectors} for ids, vectors in _rows(path, batch_size, plan.send))
+    send = None if plan.drop is None and min_events is None else plan.send  # None: every row, no lookup per batch
+    batches = ({"user_ids": ids, "vectors": vectors} for ids, vectors in _rows(path, batch_size, send))
     for batch, records in db.write_columns("vectors/set_user_embeddings", batches, writers=writers, stamp=stamp):
         matched.append(pa.array(records[0]["matched"] if records else [], pa.int64()))
         done += len(batch["user_ids"])
