@@ -112,7 +112,7 @@ def retrain_causes(
 CAUSE_TEXT = {
     "median_psi": "median PSI of the key metrics {value:.3f} > {limit} (worst: {worst})",
     "segment_share_psi": "segment-share PSI {value:.3f} > {limit}",
-    "low_confidence_share": "low-confidence share {value:.1%} > {limit:.1%}",
+    "low_confidence_share": "low-confidence share {value:.2%} > {limit:.2%}",  # .1% can print 38.9% > 38.9%
 }
 
 

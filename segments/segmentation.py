@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import adjusted_rand_score, f1_score, silhouette_score
 from threadpoolctl import threadpool_limits
@@ -32,6 +33,7 @@ from segments import assign as assigner
 from segments import (
     communities,
     coverage,
+    drift,
     lineage,
     merging,
     naming,
@@ -88,13 +90,16 @@ class SegmentRun:
     clusters: pd.DataFrame | None = None  # user_id, cluster: the clustered users' labels 1..k, before publishing
 
 
-def read_features(workspace: Workspace) -> pd.DataFrame:
-    """The feature table, sorted by user_id; a clear error when `shopgraph features` has not run."""
+def read_features(workspace: Workspace, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The feature table (only those of ``columns`` it has, when given), sorted by user_id; a clear error
+    when `shopgraph features` has not run."""
     sidecar = read_sidecar(workspace)
     path = workspace.features_dir / FEATURES_FILE
     if not path.is_file():
         raise ShopgraphError(f"no feature table in {workspace.features_dir}: run `shopgraph features` first")
-    frame = pd.read_parquet(path)
+    if columns is not None:
+        columns = [c for c in columns if c in pq.read_schema(path).names]
+    frame = pd.read_parquet(path, columns=columns)
     frame.attrs["sidecar"] = sidecar
     return frame.sort_values("user_id", kind="stable").reset_index(drop=True)
 
@@ -1079,8 +1084,13 @@ class NewCustomersReport:
 
 
 Decide = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame], bool]
-"""``decide(features, assignments, update)``: the feature table, the run's assignments before the
-update and the update itself (one row per new or changed user); False keeps the run unchanged."""
+"""``decide(features, assignments, update)``: the :data:`DECIDE_COLUMNS` of the feature table (sorted by
+user_id, its sidecar in ``attrs``), the run's assignments before the update and the update itself (one
+row per new or changed user); False keeps the run unchanged."""
+
+DECIDE_COLUMNS = tuple(dict.fromkeys(("user_id", *FINGERPRINT, *drift.KEY_METRICS)))
+"""The feature columns :func:`classify_new_customers` holds for every user: the fingerprint and what the
+drift figures compare. The other columns are read only for the users it classifies, in chunks."""
 
 
 def classify_new_customers(
@@ -1097,12 +1107,12 @@ def classify_new_customers(
     say = progress or (lambda _p, _d, _t: None)
     run_dir = runs.require_current(workspace)
     bundle = assigner.load(run_dir / assigner.MODEL_FILE)
-    features = read_features(workspace)
+    features = read_features(workspace, DECIDE_COLUMNS)
     assignments = pd.read_parquet(run_dir / "assignments.parquet")
     now, new, changed = _new_and_changed(run_dir, features)
-    todo = np.flatnonzero(new | changed)
+    todo = features["user_id"].to_numpy(np.int64)[new | changed]
     say("assigning", 0, len(todo))
-    update, below = _classify_in_chunks(workspace, run_dir, bundle, features, todo, say)
+    update, below = _classify_in_chunks(workspace, run_dir, bundle, todo, say)
     report = NewCustomersReport(
         run_dir.name,
         int(new.sum()),
@@ -1134,20 +1144,37 @@ def _classify_in_chunks(
     workspace: Workspace,
     run_dir: Path,
     bundle: dict,
-    features: pd.DataFrame,
     todo: np.ndarray,
     say: Progress,
     chunk_rows: int = population.CHUNK_ROWS,
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """:func:`_classify` on the rows ``todo`` of ``features``, ``chunk_rows`` at a time: a later month brings
-    millions of new and changed customers, and their vectors and model inputs are float64 (a month of
-    4 M customers held whole took the process past 14 GB; docs/BENCHMARKS.md, "Scale")."""
-    parts = []
-    for start in range(0, max(len(todo), 1), chunk_rows):
-        rows = features.iloc[todo[start : start + chunk_rows]].reset_index(drop=True)
-        parts.append(_classify(workspace, run_dir, bundle, rows))
-        say("assigning", min(start + chunk_rows, len(todo)), len(todo))
-    return pd.concat([p[0] for p in parts], ignore_index=True), np.concatenate([p[1] for p in parts])
+    """:func:`_classify` on the users ``todo`` (sorted ids), their feature rows read ``chunk_rows`` at a time;
+    the update in ``user_id`` order. A later month brings millions of new and changed customers: their
+    rows, vectors and model inputs held whole took the process past 14 GB, and the feature table of every
+    customer read whole held 7.5 GiB (docs/BENCHMARKS.md, "Scale")."""
+    parts, done = [], 0
+    for table in population.chunks(workspace.features_dir / FEATURES_FILE, chunk_rows):
+        ids = table.column("user_id").to_numpy().astype(np.int64)
+        mine = _members(ids, todo)
+        if mine.any():
+            parts.append(_classify(workspace, run_dir, bundle, table.filter(pa.array(mine)).to_pandas()))
+            done += int(mine.sum())
+            say("assigning", done, len(todo))
+    if not parts:
+        empty = pq.read_schema(workspace.features_dir / FEATURES_FILE).empty_table().to_pandas()
+        return _classify(workspace, run_dir, bundle, empty)
+    update = pd.concat([p[0] for p in parts], ignore_index=True)
+    below = np.concatenate([p[1] for p in parts])
+    order = np.argsort(update["user_id"].to_numpy(np.int64), kind="stable")
+    return update.iloc[order].reset_index(drop=True), below[order]
+
+
+def _members(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
+    """Which of ``ids`` are in ``sorted_ids``."""
+    if not len(sorted_ids):
+        return np.zeros(len(ids), bool)
+    pos = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
+    return sorted_ids[pos] == ids
 
 
 def _classify(workspace: Workspace, run_dir: Path, bundle: dict, rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:

@@ -176,7 +176,8 @@ def _drift_reason(c: Context, drift: dict[str, Any]) -> str | None:
 
 
 def _figure(c: Context, code: str, value: Any, digits: int = 3) -> str:
-    return c.pct(as_float(value)) if code.startswith("low_confidence") else c.num(as_float(value), digits)
+    """A cause's figure; shares to two decimals of a percent, so a share just above its limit reads above it."""
+    return c.pct(as_float(value), 2) if code.startswith("low_confidence") else c.num(as_float(value), digits)
 
 
 def _causes_text(c: Context, causes: list[dict[str, Any]]) -> str:

@@ -253,14 +253,21 @@ def test_method_leiden_segments_by_graph_communities_and_keeps_the_graph(segment
 
 def test_new_customers_classified_in_chunks_get_what_they_get_in_one(segmented) -> None:
     from segments import assign as assigner
-    from segments.segmentation import _classify_in_chunks, read_features
+    from segments.segmentation import _classify, _classify_in_chunks, read_features
 
     workspace, run = segmented
     bundle = assigner.load(run.run_dir / assigner.MODEL_FILE)
     features = read_features(workspace)
     todo = np.arange(0, len(features), 3)  # every third customer, as if new
+    ids = features["user_id"].to_numpy(np.int64)[todo]
     say = lambda *_: None  # noqa: E731
-    whole, below = _classify_in_chunks(workspace, run.run_dir, bundle, features, todo, say, chunk_rows=len(todo))
-    chunked, below_chunked = _classify_in_chunks(workspace, run.run_dir, bundle, features, todo, say, chunk_rows=7)
-    pd.testing.assert_frame_equal(whole, chunked)
+    whole, below = _classify(workspace, run.run_dir, bundle, features.iloc[todo].reset_index(drop=True))
+    chunked, below_chunked = _classify_in_chunks(workspace, run.run_dir, bundle, ids, say, chunk_rows=7)
+
+    def nulls_alike(frame: pd.DataFrame) -> pd.DataFrame:  # a chunk with no likely segment holds None, not NaN
+        return frame.astype(object).where(frame.notna(), None)
+
+    pd.testing.assert_frame_equal(nulls_alike(whole), nulls_alike(chunked))
     assert np.array_equal(below, below_chunked) and len(whole) == len(todo)
+    nobody, none_below = _classify_in_chunks(workspace, run.run_dir, bundle, ids[:0], say, chunk_rows=7)
+    assert list(nobody.columns) == list(whole.columns) and len(nobody) == len(none_below) == 0
