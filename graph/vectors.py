@@ -63,17 +63,6 @@ def _stamp(path: Path) -> str:
     return f"{stat.st_size}-{stat.st_mtime_ns}-{head}"
 
 
-def active_users(workspace: Workspace, min_events: int) -> pa.Array:
-    """The ids of the customers with at least ``min_events`` events, from the feature table."""
-    from features.compute import FEATURES_FILE
-
-    path = workspace.features_dir / FEATURES_FILE
-    if not path.is_file():
-        raise ShopgraphError(f"no feature table at {path}: run `shopgraph features` first")
-    table = pq.read_table(path, columns=["user_id", "n_events"])
-    return table.column("user_id").filter(pc.greater_equal(table.column("n_events"), min_events)).combine_chunks()
-
-
 def _rows(path: Path, batch_size: int, keep: pa.Array | None = None) -> Iterator[tuple[list[int], list[list[float]]]]:
     """``(user ids, vectors)`` per batch (only ids in ``keep`` when given), checked with numpy."""
     parquet = pq.ParquetFile(path)

@@ -100,8 +100,11 @@ class PipelineState:
         return self.steps.get(step) == key
 
     def code_changed(self, step: str, code: str) -> bool:
-        """True when ``step`` last finished with other code, or with a shopgraph that did not record it."""
-        return step in self.steps and self.code.get(step) != code
+        """True when ``step`` last finished with other code, or with a shopgraph that did not record it. A step
+        made to run again (:meth:`forget`) keeps the code it last finished with, so the change still shows."""
+        if step in self.code:
+            return self.code[step] != code
+        return step in self.steps
 
     def mark_done(self, step: str, key: str, code: str | None = None) -> None:
         self.steps[step] = key

@@ -70,6 +70,8 @@ def test_code_changed_tells_new_code_from_new_data(workspace) -> None:
     state.mark_done("segment", "key1", "abc")
     again = PipelineState.load(workspace)
     assert not again.code_changed("segment", "abc") and again.code_changed("segment", "def")
+    again.forget("segment")  # made to run again: an upgrade still reads as one
+    assert again.code_changed("segment", "def") and not again.code_changed("segment", "abc")
     legacy = workspace.home / "pipeline" / "state.json"  # written by a shopgraph that kept no code hash
     legacy.write_text('{"steps": {"segment": "key1"}}', encoding="utf-8")
     assert PipelineState.load(workspace).code_changed("segment", "abc")
