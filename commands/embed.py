@@ -24,7 +24,7 @@ def embed_cmd(
     ] = "node2vec",
     dimensions: Annotated[int, typer.Option(help="Vector size.", min=2, max=1024)] = 64,
     walk_length: Annotated[int, typer.Option(help="Nodes per random walk.", min=2)] = 20,
-    walks_per_node: Annotated[int, typer.Option(help="Walks started from every node.", min=1)] = 4,
+    walks_per_node: Annotated[int, typer.Option(help="Walks started from every node.", min=1)] = 10,
     p: Annotated[float, typer.Option("--p", help="node2vec return parameter (1/p weighs stepping back).")] = 1.0,
     q: Annotated[float, typer.Option("--q", help="node2vec in-out parameter (q < 1 walks outwards).")] = 0.5,
     window: Annotated[int, typer.Option(help="Skip-gram context window.", min=1)] = 5,

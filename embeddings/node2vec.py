@@ -308,7 +308,7 @@ class Node2Vec(BaseEstimator):
         self,
         dimensions: int = 64,
         walk_length: int = 20,
-        walks_per_node: int = 4,
+        walks_per_node: int = 10,
         p: float = 1.0,
         q: float = 0.5,
         window: int = 5,
