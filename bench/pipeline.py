@@ -39,7 +39,7 @@ import sys
 import time
 from pathlib import Path
 
-from run_child import REPO, bench_env, bench_server, run_in_child  # bench/ is first on sys.path
+from run_child import METHOD, REPO, bench_env, bench_server, run_in_child  # bench/ is first on sys.path
 
 MONTHS = ["2019-10", "2019-11", "2019-12", "2020-01"]
 EVENTS_PER_USER = 17.0  # synthetic users over these four months (measured: printed below)
@@ -55,6 +55,8 @@ def run_size(events: float, args: argparse.Namespace) -> dict:
     synth = generate(home / "synth", users=users, months=MONTHS, seed=args.seed)
     print(f"synth: {synth.events:,} events, {synth.users:,} users in {time.perf_counter() - started:.0f}s", flush=True)
     env = bench_env(home, args.bolt_port, args.http_port, args.memory)
+    if args.method:
+        env[METHOD] = args.method
     with bench_server(env) as server:
         files = [str(home / "synth" / month_file_name(m)) for m in MONTHS]
         runs = []
@@ -79,10 +81,12 @@ def main() -> None:
     parser.add_argument("--http-port", type=int, default=7489)
     parser.add_argument("--memory", default="2g", help="heap and page cache of the bench Neo4j")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--method", help="the segmentation's method, as `run --method` (default: the stated rule)")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     results = [run_size(events, args) for events in sorted(args.events)]
-    print("\n# bench/pipeline", time.strftime("%Y-%m-%d %H:%M"), f"{os.cpu_count()} CPUs")
+    method = f"segmentation --method {args.method}" if args.method else "segmentation by the stated rule"
+    print("\n# bench/pipeline", time.strftime("%Y-%m-%d %H:%M"), f"{os.cpu_count()} CPUs,", method)
     for result in results:
         print_size(result, args.memory)
     if len(results) >= 2:

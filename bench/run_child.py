@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 PAGE = os.sysconf("SC_PAGE_SIZE")
 NO_RESOURCE_CHECK = "SHOPGRAPH_BENCH_NO_RESOURCE_CHECK"  # "1": the child runs with check_resources=False
 RETRAIN = "SHOPGRAPH_BENCH_RETRAIN"  # "1": the child runs with retrain=True
+METHOD = "SHOPGRAPH_BENCH_METHOD"  # the segmentation's method (`run --method`); unset: the stated rule
 
 
 def bench_env(home: Path, bolt_port: int, http_port: int, memory: str | None) -> dict[str, str]:
@@ -174,7 +175,9 @@ def child(home: Path, files: list[str]) -> None:
         cpu[step] = cpu_seconds()
 
     options = RunOptions(
-        check_resources=os.environ.get(NO_RESOURCE_CHECK) != "1", retrain=os.environ.get(RETRAIN) == "1"
+        check_resources=os.environ.get(NO_RESOURCE_CHECK) != "1",
+        retrain=os.environ.get(RETRAIN) == "1",
+        method=os.environ.get(METHOD) or None,
     )
     begun = time.perf_counter()
     with connect(Settings.from_env()) as db:

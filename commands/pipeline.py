@@ -33,6 +33,7 @@ def _run(
     spark_master: str | None = None,
     load_path: str = "auto",
     check_resources: bool = True,
+    method: str | None = None,
 ) -> None:
     """Expand the files, run the pipeline under one progress display, print what happened."""
     from events.ingest import expand_paths
@@ -46,6 +47,9 @@ def _run(
 
     if load_path not in LOAD_PATHS:
         raise ShopgraphError(f"--load {load_path!r}: choose one of {', '.join(LOAD_PATHS)}")
+    from segments.segmentation import check_method
+
+    check_method(method)  # before any work
     if engine == "spark":  # before any work: a missing extra is one line, not a failure midway
         from events.spark_session import require_pyspark
 
@@ -83,6 +87,7 @@ def _run(
                 spark_master=spark_master,
                 load_path=load_path,
                 check_resources=check_resources,
+                method=method,
             ),
             hooks,
         )
@@ -182,13 +187,21 @@ def run_cmd(
             help="Start even when the forecast of disk and memory printed first says the machine cannot hold the run.",
         ),
     ] = False,
+    method: Annotated[
+        str | None,
+        typer.Option(
+            "--method",
+            help="The segmentation's method, as `segment --method`: kmeans, gmm or ward (default: chosen by the "
+            "stated rule) or leiden. A method other than the current run's retrains.",
+        ),
+    ] = None,
 ) -> None:
     """Month files to named segments and the report: ingest, load, features, embed, segment, report.
 
     Only the steps whose inputs changed run; ``--engine spark`` runs ingest and features on Spark.
     Before any work it prints the disk and memory it expects to need, and stops when they do not fit.
     """
-    _run(files, retrain, no_pseudonymise, lang, seed, engine, spark_master, load_path, not no_resource_check)
+    _run(files, retrain, no_pseudonymise, lang, seed, engine, spark_master, load_path, not no_resource_check, method)
 
 
 @app.command("demo")

@@ -87,6 +87,7 @@ class RunOptions:
     spark_master: str | None = None
     load_path: str = "auto"  # "bolt" or "bulk" force a path of the load step (graph.bulk.choose_load_path)
     check_resources: bool = True  # refuse to start when the forecast does not fit (pipeline/forecast.py)
+    method: str | None = None  # the segmentation's method (segment --method); None: the stated rule's choice
 
 
 class _Runner:
@@ -256,15 +257,20 @@ class _Runner:
         progress = self.hooks.progress
         drift = None
         new_code = previous is not None and self.state.code_changed("segment", step_code("segment"))
-        if previous is None or self.options.retrain or new_code:
+        asked = self.options.method
+        made_with = None if previous is None else read_json(previous / "run.json").get("parameters", {}).get("method")
+        new_method = previous is not None and made_with != asked
+        if previous is None or self.options.retrain or new_code or new_method:
             why = (
                 "forced by --retrain"
                 if self.options.retrain
                 else "first segmentation"
                 if previous is None
                 else "shopgraph's segmentation code changed since the last run"
+                if new_code
+                else f"--method {asked or 'by the stated rule'}, the current run's was {made_with or 'the rule'}"
             )
-            run_dir = segment(self.workspace, seed=self.options.seed, progress=progress).run_dir
+            run_dir = segment(self.workspace, method=asked, seed=self.options.seed, progress=progress).run_dir
             self.report.decision = f"retrained ({why})"
         else:
             threshold = int(read_json(previous / "run.json").get("threshold") or 1)
@@ -284,7 +290,7 @@ class _Runner:
                     f"({drift.decision.split(': ', 1)[-1] if drift else 'no drift figures'})"
                 )
             else:
-                run_dir = segment(self.workspace, seed=self.options.seed, progress=progress).run_dir
+                run_dir = segment(self.workspace, method=asked, seed=self.options.seed, progress=progress).run_dir
                 self.report.decision = f"retrained: {drift.decision.removeprefix('retrain: ')}"
         if drift is not None:  # the figures behind the decision, for the dossier's "over time" section
             record = read_json(run_dir / "run.json")
@@ -366,7 +372,8 @@ def run_pipeline(
     embed_key = fingerprint("embed", store, step_code("embed"))
     runner.step("embed", lambda: runner.embed(embed_key))
     runner.step("vectors", lambda: runner.vectors(fingerprint("vectors", embed_key, step_code("vectors"))))
-    segment_key = fingerprint("segment", features_key, embed_key, step_code("segment"))
+    method = () if options.method is None else (options.method,)  # the rule's key as before --method existed
+    segment_key = fingerprint("segment", features_key, embed_key, step_code("segment"), *method)
     runner.step("segment", lambda: runner.segment(segment_key))
     run_name = runner.report.run_dir.name if runner.report.run_dir else None
     runner.step(

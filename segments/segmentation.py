@@ -493,11 +493,16 @@ def _segment(
     )
 
 
-def _new_record(k: int | None, method: str | None, seed: int, sample_size: int, timings: dict[str, float]) -> RunRecord:
-    """The record of a run with these options, once they are checked."""
+def check_method(method: str | None) -> None:
+    """A one-line error unless ``method`` is None (the stated rule) or a method ``segment`` knows."""
     if method is not None and method not in (communities.METHOD, *selection.METHODS):
         known = ", ".join((communities.METHOD, *selection.METHODS))
         raise ShopgraphError(f"--method {method!r} is not one of {known}")
+
+
+def _new_record(k: int | None, method: str | None, seed: int, sample_size: int, timings: dict[str, float]) -> RunRecord:
+    """The record of a run with these options, once they are checked."""
+    check_method(method)
     if method == communities.METHOD and k is not None:
         raise ShopgraphError(f"--k and --method {communities.METHOD} exclude each other: its resolution sets k")
     if k is not None and not 2 <= k <= 50:

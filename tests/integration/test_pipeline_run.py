@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from cli import app
 from events.synth import generate, month_file_name
 from graph.connection import QueryRunner
-from pipeline.run import STEPS, run_pipeline
+from pipeline.run import STEPS, RunOptions, run_pipeline
 from pipeline.state import PipelineState
 from shopgraph.workspace import Workspace
 
@@ -109,6 +109,15 @@ def test_the_run_command_prints_its_report_then_an_interrupted_run_finishes_and_
     assert "embedding code changed" in embedded.outcome("embed").detail
     assert statuses(embedded)["vectors"] == statuses(embedded)["segment"] == "ran"  # they read the new vectors
 
+    leiden = run_pipeline(workspace, db, files, RunOptions(method="leiden"))  # another method retrains
+    assert [s for s, status in statuses(leiden).items() if status == "ran"] == ["segment", "report"]
+    assert leiden.decision == "retrained (--method leiden, the current run's was the rule)"
+    record = json.loads((leiden.run_dir / "run.json").read_text(encoding="utf-8"))
+    assert record["method"] == record["parameters"]["method"] == "leiden"
+    assert statuses(run_pipeline(workspace, db, files, RunOptions(method="leiden"))) == dict.fromkeys(STEPS, "skipped")
+    back = run_pipeline(workspace, db, files)  # and back to the stated rule
+    assert back.decision == "retrained (--method by the stated rule, the current run's was leiden)"
+
 
 def _run_command_prints_its_report(workspace: Workspace, tmp_path) -> None:
     result = CliRunner().invoke(app, ["run", str(tmp_path / "data" / "*.csv.gz")])
@@ -128,3 +137,5 @@ def _run_command_prints_its_report(workspace: Workspace, tmp_path) -> None:
     assert sizes["event store"] > 0 and sizes["features, vectors, runs, reports"] > 0
     missing = CliRunner().invoke(app, ["run", str(tmp_path / "nothing-*.csv.gz")])
     assert missing.exit_code == 1 and "Traceback" not in missing.output
+    unknown = CliRunner().invoke(app, ["run", "--method", "dbscan", str(tmp_path / "data" / "*.csv.gz")])
+    assert unknown.exit_code == 1 and "--method 'dbscan' is not one of leiden, kmeans" in unknown.output
