@@ -7,7 +7,9 @@ the users the run assigns (the graph's User properties are the feature table's c
 as null): counts, sums, null-skipping means, and the spread over ``rfm_code`` and ``top_category``;
 and from the purchase pairs (one per user and product bought: a PURCHASED relationship) with the
 products' categories and brands (IN_CATEGORY, OF_BRAND), each category's and brand's pairs in the
-segment and in all, as ``segment_top_categories`` / ``segment_top_brands`` counted them (issue 20).
+segment and in all, as ``segment_top_categories`` / ``segment_top_brands`` counted them; and the segment's
+top ``STORED_TOP`` products by lift and pairs of products bought by the same customers, as
+``segment_top_products`` / ``segment_bought_together`` rank them (issue 20).
 
 The figures travel in segments.json (``figures`` of each profile) and the write-back stores them as
 the Segment node's properties (:func:`segment_properties`), so they always belong to their run.
@@ -152,6 +154,72 @@ PURCHASE_SQL = """
 """
 
 
+STORED_TOP = 1_000
+"""Products, and pairs of products, kept per segment for ``segment_top_products`` / ``segment_bought_together``."""
+PRODUCT_FLOOR = 2
+"""A product is kept for a segment when at least this many of its customers bought it."""
+PAIR_FLOOR = 2
+"""A pair of products is kept for a segment when at least this many of its customers bought both."""
+
+PRODUCT_SQL = f"""
+    WITH seg_pairs AS (SELECT a.segment_id, p.user_id, p.product_id FROM pairs p JOIN assigned a USING (user_id)),
+         seg_buyers AS (SELECT segment_id, count(DISTINCT user_id) AS n FROM seg_pairs GROUP BY 1),
+         all_p AS (SELECT product_id, count(*) AS all_n FROM pairs GROUP BY 1),
+         seg_p AS (SELECT segment_id, product_id, count(*) AS n FROM seg_pairs GROUP BY 1, 2
+                   HAVING count(*) >= {PRODUCT_FLOOR}),
+         ranked AS (SELECT s.segment_id, s.product_id, s.n, a.all_n, row_number() OVER (
+                        PARTITION BY s.segment_id ORDER BY (s.n::DOUBLE / b.n) / (a.all_n::DOUBLE / $all_buyers) DESC,
+                        s.n DESC, s.product_id) AS rank
+                    FROM seg_p s JOIN all_p a USING (product_id) JOIN seg_buyers b USING (segment_id))
+    SELECT 'product' AS kind, segment_id, product_id, n, all_n, rank FROM ranked WHERE rank <= {STORED_TOP}
+    UNION ALL
+    SELECT 'buyers', segment_id, NULL, n, NULL, 0 FROM seg_buyers
+    ORDER BY kind, segment_id, rank
+"""
+
+TOGETHER_SQL = f"""
+    WITH seg_pairs AS (SELECT a.segment_id, p.user_id, p.product_id FROM pairs p JOIN assigned a USING (user_id)),
+         together AS (SELECT x.segment_id, x.product_id AS a, y.product_id AS b, count(*) AS n
+                      FROM seg_pairs x JOIN seg_pairs y ON x.user_id = y.user_id AND x.product_id < y.product_id
+                      GROUP BY 1, 2, 3 HAVING count(*) >= {PAIR_FLOOR}),
+         ranked AS (SELECT *, row_number() OVER (PARTITION BY segment_id ORDER BY n DESC, a, b) AS rank FROM together)
+    SELECT segment_id, a, b, n FROM ranked WHERE rank <= {STORED_TOP} ORDER BY segment_id, rank
+"""
+
+
+def product_figures(con: duckdb.DuckDBPyConnection, out: dict[int, dict[str, Any]]) -> None:
+    """Adds to ``out`` (per segment) its top products by lift and its pairs bought together, from ``con``'s
+    registered ``pairs`` and ``assigned``: ``product_ids`` / ``product_buyers`` / ``product_all_buyers``
+    (aligned; the segment's customers who bought it, all customers who did), ``product_segment_buyers`` and
+    ``all_product_buyers`` (customers with a purchase in the segment, in all), ``together_a`` /
+    ``together_b`` / ``together_customers`` (a < b; the segment's customers who bought both)."""
+    all_buyers = con.execute("SELECT count(DISTINCT user_id) FROM pairs").fetchone()[0]
+    for figures in out.values():
+        figures |= {
+            "product_ids": [],
+            "product_buyers": [],
+            "product_all_buyers": [],
+            "product_segment_buyers": 0,
+            "all_product_buyers": int(all_buyers),
+            "together_a": [],
+            "together_b": [],
+            "together_customers": [],
+        }
+    for kind, sid, product, n, all_n, _ in con.execute(PRODUCT_SQL, {"all_buyers": max(all_buyers, 1)}).fetchall():
+        figures = out[int(sid)]
+        if kind == "buyers":
+            figures["product_segment_buyers"] = int(n)
+            continue
+        figures["product_ids"].append(int(product))
+        figures["product_buyers"].append(int(n))
+        figures["product_all_buyers"].append(int(all_n))
+    for sid, a, b, n in con.execute(TOGETHER_SQL).fetchall():
+        figures = out[int(sid)]
+        figures["together_a"].append(int(a))
+        figures["together_b"].append(int(b))
+        figures["together_customers"].append(int(n))
+
+
 def purchase_figures(
     pairs: pd.DataFrame, categories: pd.DataFrame, brands: pd.DataFrame, assigned: pd.DataFrame
 ) -> dict[int, dict[str, Any]]:
@@ -161,15 +229,23 @@ def purchase_figures(
     ``brands``: distinct (product_id, brand). Per segment: ``category_ids`` / ``category_purchases`` /
     ``category_all_purchases`` (aligned lists; a pair counts once per category of its product),
     ``category_pairs`` (their sum), ``brands`` / ``brand_purchases`` / ``brand_all_purchases`` and
-    ``brand_pairs`` (a pair of a product without a brand counts in the sum only), ``all_purchase_pairs``.
+    ``brand_pairs`` (a pair of a product without a brand counts in the sum only), ``all_purchase_pairs``; and
+    the products' and pairs' figures of :func:`product_figures`.
     """
     con = duckdb.connect()
     try:
         for name, frame in (("pairs", pairs), ("categories", categories), ("brands", brands), ("assigned", assigned)):
             con.register(name, frame)
         rows = con.execute(PURCHASE_SQL).fetchall()
+        out = _category_and_brand_figures(rows, len(pairs), assigned)
+        product_figures(con, out)
     finally:
         con.close()
+    return out
+
+
+def _category_and_brand_figures(rows: list[tuple], n_pairs: int, assigned: pd.DataFrame) -> dict[int, dict[str, Any]]:
+    """The rows of ``PURCHASE_SQL`` as each segment's category and brand lists."""
     out = {
         int(sid): {
             "category_ids": [],
@@ -180,7 +256,7 @@ def purchase_figures(
             "brand_purchases": [],
             "brand_all_purchases": [],
             "brand_pairs": 0,
-            "all_purchase_pairs": len(pairs),
+            "all_purchase_pairs": n_pairs,
         }
         for sid in pd.unique(assigned["segment_id"])
     }
@@ -214,6 +290,14 @@ FIGURE_PROPERTIES = (
     "brand_all_purchases",
     "brand_pairs",
     "all_purchase_pairs",
+    "product_ids",
+    "product_buyers",
+    "product_all_buyers",
+    "product_segment_buyers",
+    "all_product_buyers",
+    "together_a",
+    "together_b",
+    "together_customers",
 )
 """The Segment node properties the figures become (every one set, null when the run has none)."""
 

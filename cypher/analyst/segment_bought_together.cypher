@@ -6,17 +6,21 @@
 //   brand_a, brand_b; most shared first
 // @cost: per-segment
 // $segment: English or French current segment name (string); $min_customers: smallest number of customers
-// who bought both (int); $limit (int). "Together" means by the same customer, at any time in the data.
+// who bought both (int, 2 at least: pairs one customer bought are not kept); $limit (int, up to 1000).
+// "Together" means by the same customer, at any time in the data. Reads the segment's 1000 most shared
+// pairs stored on the Segment node when the run was written (segments/figures.py: `together_a`,
+// `together_b`, `together_customers`): no member scan.
 MATCH (pointer:CurrentSegmentation)
 MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 WHERE s.name = $segment OR s.name_fr = $segment
-MATCH (s)<-[:IN_SEGMENT]-(u:User)-[:PURCHASED]->(a:Product)
-MATCH (u)-[:PURCHASED]->(b:Product)
-WHERE a.product_id < b.product_id
-WITH a, b, count(DISTINCT u) AS customers
+UNWIND range(0, size(coalesce(s.together_a, [])) - 1) AS i
+WITH s.together_a[i] AS product_a, s.together_b[i] AS product_b, s.together_customers[i] AS customers
 WHERE customers >= $min_customers
-OPTIONAL MATCH (a)-[:OF_BRAND]->(ba:Brand)
-OPTIONAL MATCH (b)-[:OF_BRAND]->(bb:Brand)
-RETURN a.product_id AS product_a, b.product_id AS product_b, customers, ba.name AS brand_a, bb.name AS brand_b
 ORDER BY customers DESC, product_a, product_b
 LIMIT $limit
+MATCH (a:Product {product_id: product_a})
+MATCH (b:Product {product_id: product_b})
+OPTIONAL MATCH (a)-[:OF_BRAND]->(ba:Brand)
+OPTIONAL MATCH (b)-[:OF_BRAND]->(bb:Brand)
+RETURN product_a, product_b, customers, ba.name AS brand_a, bb.name AS brand_b
+ORDER BY customers DESC, product_a, product_b

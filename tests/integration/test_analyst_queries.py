@@ -189,14 +189,17 @@ def test_segment_top_categories_and_brands(segmented: World, name: str, column: 
 
 
 def test_segment_bought_together(segmented: World) -> None:
-    rows = run(segmented, "segment_bought_together", segment="One-time buyers", min_customers=1, limit=10_000)
+    rows = run(segmented, "segment_bought_together", segment=SEGMENT, min_customers=2, limit=1000)
     expected = (
         segmented.duck()
-        .execute("""
+        .execute(
+            """
         WITH p AS (SELECT DISTINCT e.user_id, e.product_id FROM events e JOIN seg s USING (user_id)
-                   WHERE s.segment = 'One-time buyers' AND e.event_type = 'purchase')
+                   WHERE s.segment = $segment AND e.event_type = 'purchase')
         SELECT a.product_id, b.product_id, count(*) FROM p a JOIN p b ON a.user_id = b.user_id
-        AND a.product_id < b.product_id GROUP BY 1, 2""")
+        AND a.product_id < b.product_id GROUP BY 1, 2 HAVING count(*) >= 2""",
+            {"segment": SEGMENT},
+        )
         .fetchall()
     )
     assert {(r["product_a"], r["product_b"]): r["customers"] for r in rows} == {(a, b): n for a, b, n in expected}

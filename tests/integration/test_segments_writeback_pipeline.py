@@ -121,3 +121,24 @@ def test_the_stored_segment_figures_equal_a_member_scan(db: QueryRunner, workspa
             for item, n, all_n in zip(r["items"], r["n"], r["all_n"], strict=True)
         }
         assert got == expected and expected, kind
+    bought = db.run_text(  # each segment's products with 2+ of its customers, and its pairs bought together
+        "MATCH (pointer:CurrentSegmentation) MATCH (s:Segment {run_id: pointer.run_id}) "
+        "MATCH (s)<-[:IN_SEGMENT]-(u:User)-[:PURCHASED]->(p:Product) WITH s, p, count(u) AS n WHERE n >= 2 "
+        "RETURN s.segment_id AS segment_id, p.product_id AS product, n, COUNT { (p)<-[:PURCHASED]-() } AS all_n"
+    )
+    pairs = db.run_text(
+        "MATCH (pointer:CurrentSegmentation) MATCH (s:Segment {run_id: pointer.run_id}) "
+        "MATCH (s)<-[:IN_SEGMENT]-(u:User)-[:PURCHASED]->(a:Product), (u)-[:PURCHASED]->(b:Product) "
+        "WHERE a.product_id < b.product_id WITH s, a, b, count(u) AS n WHERE n >= 2 "
+        "RETURN s.segment_id AS segment_id, a.product_id AS a, b.product_id AS b, n"
+    )
+    stored = db.run_text("MATCH (pointer:CurrentSegmentation) MATCH (s:Segment {run_id: pointer.run_id}) RETURN s AS s")
+    products, together = {}, {}
+    for r in stored:
+        s = r["s"]
+        lists = (s["product_ids"], s["product_buyers"], s["product_all_buyers"])
+        products |= {(s["segment_id"], p): (n, a) for p, n, a in zip(*lists, strict=True)}
+        lists = (s["together_a"], s["together_b"], s["together_customers"])
+        together |= {(s["segment_id"], a, b): n for a, b, n in zip(*lists, strict=True)}
+    assert products == {(r["segment_id"], r["product"]): (r["n"], r["all_n"]) for r in bought} and products
+    assert together == {(r["segment_id"], r["a"], r["b"]): r["n"] for r in pairs}

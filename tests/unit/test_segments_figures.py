@@ -95,3 +95,19 @@ def test_purchase_figures_count_pairs_per_category_and_brand_as_the_graph_paths(
     assert two["category_ids"] == [] and two["category_pairs"] == 0
     assert (two["brands"], two["brand_purchases"], two["brand_all_purchases"]) == (["zeta"], [1], [2])
     assert one["all_purchase_pairs"] == two["all_purchase_pairs"] == 5
+
+
+def test_purchase_figures_keep_each_segments_products_and_pairs_of_two_customers_or_more() -> None:
+    pairs = pd.DataFrame(
+        {"user_id": [1, 1, 2, 2, 3, 3, 4, 9, 9], "product_id": [10, 11, 10, 11, 10, 12, 12, 12, 10]}
+    )  # users 1-3 in segment 1, user 4 in segment 2, user 9 without a segment
+    assigned = pd.DataFrame({"user_id": [1, 2, 3, 4], "segment_id": [1, 1, 1, 2]})
+    empty = pd.DataFrame({"product_id": pd.Series([], dtype="int64"), "category_id": pd.Series([], dtype="int64")})
+    figures = purchase_figures(pairs, empty, empty.rename(columns={"category_id": "brand"}), assigned)
+    one = figures[1]
+    assert (one["product_segment_buyers"], one["all_product_buyers"]) == (3, 5)
+    # 11: 2 of the 3 segment buyers against 2 of 5 in all (lift 5/3); 10: 3 of 3 against 4 of 5 (lift 5/4)
+    assert (one["product_ids"], one["product_buyers"], one["product_all_buyers"]) == ([11, 10], [2, 3], [2, 4])
+    assert (one["together_a"], one["together_b"], one["together_customers"]) == ([10], [11], [2])  # 10+12: one
+    two = figures[2]
+    assert two["product_ids"] == [] and two["together_a"] == [] and two["product_segment_buyers"] == 1
