@@ -123,6 +123,7 @@ def measure(args: argparse.Namespace, save=lambda record: None) -> dict:
             record["months"].append(month_entry(month, counts[month], result, sizes))
             record["details"].append(month_detail(month, result, sizes, reference))
             record["details"][-1]["file_bytes"] = {"gz": path.stat().st_size, "csv": csv_bytes(path)}
+            record["details"][-1]["neo4j_memory"] = server.configured_memory()  # a bulk load restarts it
             if args.resume:  # the steps an earlier, interrupted run finished are skipped, not measured here
                 record["details"][-1]["resumed"] = True
             print(f"  {result['seconds']:.0f}s — {result['decision']}", flush=True)
@@ -277,7 +278,11 @@ def print_tables(record: dict, fraction: float) -> None:
             f"{cells} | {m['peak_gib_shopgraph']:.2f} + {m['peak_gib_neo4j']:.2f} | {m['disk_gib']:.2f} |"
         )
     plan = record["neo4j_memory"]
-    print(f"\nNeo4j: heap {plan['heap']}, page cache {plan['pagecache']} ({plan['reason']})")
+    print(f"\nNeo4j at the start: heap {plan['heap']}, page cache {plan['pagecache']} ({plan['reason']})")
+    for m, d in zip(record["months"], record["details"], strict=True):
+        used = d.get("neo4j_memory")  # the plan of the server's last start in that month, from its conf
+        if used:
+            print(f"Neo4j after {m['month']}: heap {used['heap']}, page cache {used['pagecache']}")
     print(
         "reference, bare DuckDB scan of each month file: "
         + ", ".join(f"{month} {s:.1f}s" for month, s in record["reference"]["duckdb_scan_seconds"].items())

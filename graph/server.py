@@ -185,6 +185,14 @@ class LocalServer:
             self.settings.heap, self.settings.pagecache, machine_memory(), store_size(self.home / "data")
         )
 
+    def configured_memory(self) -> dict[str, str]:
+        """The heap and page cache of the last start (as written to ``conf/neo4j.conf``); empty before one."""
+        keys = {"server.memory.heap.max_size": "heap", "server.memory.pagecache.size": "pagecache"}
+        path = self.conf_dir / "neo4j.conf"
+        lines = path.read_text().splitlines() if path.is_file() else []
+        pairs = (line.split("=", 1) for line in lines if "=" in line)
+        return {keys[key]: value for key, value in pairs if key in keys}
+
     def write_config(self, memory: MemoryPlan | None = None) -> MemoryPlan:
         """(Re)write ``conf/neo4j.conf`` and create the instance directories; returns the memory it set."""
         for sub in ("conf", "data", "logs", "plugins", "import", "run"):

@@ -51,6 +51,12 @@ def test_the_config_gets_the_plan(monkeypatch, tmp_path) -> None:
     conf = (server.conf_dir / "neo4j.conf").read_text()
     assert f"server.memory.heap.max_size={memory.heap}" in conf and memory.heap != "auto"
     assert "server.memory.pagecache.size=640m" in conf
+    assert server.configured_memory() == {"heap": memory.heap, "pagecache": "640m"}  # what bench/scale.py records
+
+
+def test_no_config_yet_is_no_memory(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("SHOPGRAPH_HOME", str(tmp_path))
+    assert LocalServer(Settings.from_env()).configured_memory() == {}
 
 
 def test_the_workspace_sizes_count_every_file_and_the_graph_only_when_it_is_here(tmp_path) -> None:
