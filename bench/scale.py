@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python bench/scale.py                          # 2 months: ≈ 42 M then ≈ 60 M events
     .venv/bin/python bench/scale.py --months 7 --data /big/scale-data
     .venv/bin/python bench/scale.py --fraction 0.02          # a small trial (≈ 0.8 M + 1.2 M events)
+    .venv/bin/python bench/scale.py --months 1 --method leiden   # segments as graph communities
 
 1. Months at REES46 proportions from ``shopgraph synth --scale rees46`` (events/synth/rees46.py):
    2019-10 with ``--events-first`` events, each later month ``--events-later``, both times
@@ -38,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 from run_child import (  # bench/ is first on sys.path
+    METHOD,
     NO_RESOURCE_CHECK,
     REPO,
     RETRAIN,
@@ -111,7 +113,10 @@ def measure(args: argparse.Namespace, save=lambda record: None) -> dict:
         env[NO_RESOURCE_CHECK] = "1"
     if args.retrain:
         env[RETRAIN] = "1"
+    if args.method:
+        env[METHOD] = args.method
     record: dict = {"months": [], "details": [], "reference": {"duckdb_scan_seconds": {}}}
+    record["method"] = args.method or "the stated rule"
     with bench_server(env) as server:
         record["neo4j_memory"] = server.memory_plan().__dict__
         for month, path in zip(months, files, strict=True):
@@ -332,6 +337,7 @@ def main() -> None:
         action="store_true",
         help="with --resume: run with `run --retrain` (embed and segment train again on the kept workspace)",
     )
+    parser.add_argument("--method", help="the segmentation's method, as `run --method` (default: the stated rule)")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "bench" / "scale.json")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
@@ -353,7 +359,10 @@ def main() -> None:
         return record
 
     record = save(measure(args, save), partial=False)
-    print(f"\n# bench/scale {record['date']}, {record['cpus']} CPUs, fraction {args.fraction:g} → {args.out}")
+    print(
+        f"\n# bench/scale {record['date']}, {record['cpus']} CPUs, fraction {args.fraction:g}, "
+        f"segmentation: {record['method']} → {args.out}"
+    )
     print_tables(record, args.fraction)
     print(
         "\nper-event ratios for pipeline/forecast.py (RATIOS): "

@@ -4,7 +4,10 @@ When a run's segments are communities of the customers' nearest-neighbour graph 
 the run folder keeps each of those customers' ``NEIGHBOURS`` nearest ones in ``similar.parquet``
 (``user_id, other_user_id, score``; score = 1 / (1 + distance) in the clustering view, 1 = identical
 habits), and :func:`write_similar` puts them in the graph as ``(:User)-[:SIMILAR {score}]->(:User)``
-for look-alike queries.
+for look-alike queries. Up to ``EXACT_UP_TO`` customers the search is exact; above, an exact search grows
+with the square of the customers (944 k long histories: ≈ 34 min projected on 2 cores), so it is
+NN-descent's approximate graph (pynndescent, as UMAP builds its own; ≈ 0.92 of the exact neighbours at
+944 k in 72 s; docs/BENCHMARKS.md, "The look-alike graph at size").
 """
 
 from __future__ import annotations
@@ -20,16 +23,20 @@ from shopgraph.progress import Progress
 
 SIMILAR_FILE = "similar.parquet"
 BATCH = 10_000
+EXACT_UP_TO = 100_000  # customers; the exact search is also the faster one below (23 s against 37 s at 100 k)
 
 
-def similar_pairs(user_ids: np.ndarray, view: np.ndarray, neighbours: int = NEIGHBOURS) -> pd.DataFrame:
-    """Each customer's ``neighbours`` nearest others in ``view`` (Euclidean), most similar first."""
+def similar_pairs(
+    user_ids: np.ndarray, view: np.ndarray, neighbours: int = NEIGHBOURS, seed: int = 0, exact_up_to: int = EXACT_UP_TO
+) -> pd.DataFrame:
+    """Each customer's ``neighbours`` nearest others in ``view`` (Euclidean), most similar first: exact up to
+    ``exact_up_to`` customers, approximate (NN-descent) above."""
     k = min(neighbours, len(view) - 1)
     if k < 1:
         return pd.DataFrame({"user_id": [], "other_user_id": [], "score": []}).astype(
             {"user_id": "int64", "other_user_id": "int64", "score": "float64"}
         )
-    distance, idx = NearestNeighbors(n_neighbors=k + 1).fit(view).kneighbors(view)
+    distance, idx = nearest(np.asarray(view), k + 1, seed, exact=len(view) <= exact_up_to)
     rows = np.repeat(np.arange(len(view)), k + 1)
     keep = idx.ravel() != rows  # a customer is not their own look-alike
     user_ids = np.asarray(user_ids, np.int64)
@@ -42,6 +49,19 @@ def similar_pairs(user_ids: np.ndarray, view: np.ndarray, neighbours: int = NEIG
     )
     pairs = pairs.sort_values(["user_id", "score", "other_user_id"], ascending=[True, False, True], kind="stable")
     return pairs.groupby("user_id", sort=False).head(k).reset_index(drop=True)
+
+
+def nearest(view: np.ndarray, k: int, seed: int, exact: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Distances and indices of each row's ``k`` nearest rows of ``view`` (itself among them, as a rule)."""
+    if exact:
+        return NearestNeighbors(n_neighbors=k).fit(view).kneighbors(view)
+    from pynndescent import NNDescent
+
+    index = NNDescent(np.asarray(view, np.float32), n_neighbors=k, random_state=seed, low_memory=True)
+    idx, distance = index.neighbor_graph
+    found = idx >= 0  # a row NN-descent left short of k neighbours pads with -1: its own index, never kept
+    idx = np.where(found, idx, np.arange(len(view))[:, None])
+    return np.where(found, distance, np.inf).astype(np.float64), idx.astype(np.int64)
 
 
 def write_similar(db, run_dir: Path, progress: Progress | None = None, batch_size: int = BATCH) -> int:
@@ -59,6 +79,6 @@ def write_similar(db, run_dir: Path, progress: Progress | None = None, batch_siz
         rows = [
             {"user_id": int(u), "other_user_id": int(o), "score": float(s)} for u, o, s in part.itertuples(index=False)
         ]
-        written += int(db.run("segments/merge_similar", rows=rows)[0]["linked"])
+        written += int(db.run("segments/create_similar", rows=rows)[0]["linked"])
         say("look-alike links", min(lo + batch_size, len(pairs)), len(pairs))
     return written

@@ -93,3 +93,17 @@ def test_similar_pairs_are_each_customers_nearest_others():
     assert first["other_user_id"].tolist() == [41, 42] and first["score"].tolist() == [0.5, 0.25]
     assert (pairs["user_id"] != pairs["other_user_id"]).all()
     assert pairs.groupby("user_id").size().tolist() == [2, 2, 2, 2]
+
+
+def test_above_the_exact_size_the_look_alikes_are_nearly_the_exact_ones():
+    from segments.similar import similar_pairs
+
+    X, _ = blobs(n=600)
+    ids = np.arange(1000, 1000 + len(X))
+    exact = similar_pairs(ids, X, neighbours=5)
+    approximate = similar_pairs(ids, X, neighbours=5, exact_up_to=len(X) - 1)  # NN-descent
+    assert approximate.groupby("user_id").size().eq(5).all() and len(approximate) == len(exact)
+    assert (approximate["user_id"] != approximate["other_user_id"]).all()
+    both = exact.merge(approximate, on=["user_id", "other_user_id"], suffixes=("", "_found"))
+    assert len(both) >= 0.95 * len(exact)  # recall of the exact neighbours
+    assert np.allclose(both["score"], both["score_found"], atol=1e-5)  # the same Euclidean distances
