@@ -1,6 +1,7 @@
 """The look-alike graph of a Leiden run at size: the product's search against the exact one.
 
     python bench/similar.py HOME [--users N] [--reference-users 100000] [--neighbours 15] [--json PATH]
+                                 [--exact-up-to N]   # 0: NN-descent at any size
 
 A run of ``--method leiden`` keeps every long-history customer's nearest others in ``similar.parquet``
 (``segments.similar.similar_pairs``: exact up to ``EXACT_UP_TO`` customers, NN-descent above). On a
@@ -46,6 +47,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=None, help="at most this many long-history customers")
     parser.add_argument("--reference-users", type=int, default=100_000, help="the exact search's sample")
     parser.add_argument("--neighbours", type=int, default=communities.NEIGHBOURS)
+    parser.add_argument("--exact-up-to", type=int, default=similar.EXACT_UP_TO, help="exact search up to N customers")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -69,9 +71,9 @@ def main() -> None:
     projected = t_reference * (n / m) ** 2
     print(f"reference, exact search (scikit-learn, brute force) of {m:,}: {t_reference:.1f} s", flush=True)
     t0 = time.perf_counter()
-    pairs = similar.similar_pairs(np.arange(n, dtype=np.int64), view, k)
+    pairs = similar.similar_pairs(np.arange(n, dtype=np.int64), view, k, exact_up_to=args.exact_up_to)
     t_product = time.perf_counter() - t0
-    method = "exact" if n <= similar.EXACT_UP_TO else "NN-descent"
+    method = "exact" if n <= args.exact_up_to else "NN-descent"
     found = pairs["other_user_id"].to_numpy(np.int64).reshape(n, k)
     checked = np.sort(rng.choice(n, min(2_000, n), replace=False))
     _, idx = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(view).kneighbors(view[checked])
