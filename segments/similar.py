@@ -4,10 +4,9 @@ When a run's segments are communities of the customers' nearest-neighbour graph 
 the run folder keeps each of those customers' ``NEIGHBOURS`` nearest ones in ``similar.parquet``
 (``user_id, other_user_id, score``; score = 1 / (1 + distance) in the clustering view, 1 = identical
 habits), and :func:`write_similar` puts them in the graph as ``(:User)-[:SIMILAR {score}]->(:User)``
-for look-alike queries. Up to ``EXACT_UP_TO`` customers the search is exact; above, an exact search grows
-with the square of the customers (944 k long histories: ≈ 34 min projected on 2 cores), so it is
-NN-descent's approximate graph (pynndescent, as UMAP builds its own; ≈ 0.92 of the exact neighbours at
-944 k in 72 s; docs/BENCHMARKS.md, "The look-alike graph at size").
+for look-alike queries. Up to ``EXACT_UP_TO`` customers the search is exact; above, where an exact search
+grows with the square of the customers, it is NN-descent's approximate graph (pynndescent, as UMAP builds
+its own). Its speed and recall: docs/BENCHMARKS.md, "The look-alike graph at size" (bench/similar.py).
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from shopgraph.progress import Progress
 
 SIMILAR_FILE = "similar.parquet"
 BATCH = 10_000
-EXACT_UP_TO = 100_000  # customers; the exact search is also the faster one below (23 s against 37 s at 100 k)
+EXACT_UP_TO = 100_000  # customers; below, the exact search is also the faster one (BENCHMARKS, same section)
 
 
 def similar_pairs(
