@@ -33,6 +33,8 @@ STABILITY_SLACK = 0.05
 SMALLEST_SHARE = 0.01  # communities below this share of the users join the community they link to most
 SMALLEST_COMMUNITY = 20  # nor under this many users: no segment a shop cannot act on (segmentation's, issue 21 §3)
 FIT_CAP = 50_000  # above this many users, the graph is built on a sample and the others join by kNN vote
+PARALLEL_FROM = 5_000  # users; the resolution table's fits run in one process per core from this many
+MAX_WORKERS = 4  # processes at most: each holds its own copy of a subsample's graph
 
 
 @dataclass
@@ -133,22 +135,21 @@ def communities(X: np.ndarray, resolution: float, seed: int, graph: sparse.csr_m
     if len(X) > FIT_CAP and graph is None:
         rows = np.sort(np.random.default_rng(seed).choice(len(X), FIT_CAP, replace=False))
         sample_labels = communities(X[rows], resolution, seed)
-        vote = KNeighborsClassifier(n_neighbors=NEIGHBOURS).fit(X[rows], sample_labels)
+        vote = KNeighborsClassifier(n_neighbors=NEIGHBOURS, n_jobs=-1).fit(X[rows], sample_labels)
         return vote.predict(X)
     graph = neighbour_graph(X) if graph is None else graph
     return absorb_small(graph, leiden(graph, resolution, seed))
 
 
-def stability(X: np.ndarray, resolution: float, seed: int, bootstraps: int = BOOTSTRAPS) -> float:
-    """Mean pairwise ARI, on the users two subsamples share, of the communities found on ``bootstraps``
-    subsamples of ``SUBSAMPLE`` of the users."""
+def subsamples(n: int, resolution: float, seed: int, bootstraps: int = BOOTSTRAPS) -> list[np.ndarray]:
+    """The rows of each of :func:`stability`'s ``bootstraps`` fits: ``SUBSAMPLE`` of ``n``, drawn from a
+    generator seeded by ``seed`` and the resolution, so any process draws the same ones."""
     rng = np.random.default_rng([seed, round(resolution * 1000)])
-    fits = []
-    for b in range(bootstraps):
-        rows = np.sort(rng.choice(len(X), int(SUBSAMPLE * len(X)), replace=False))
-        full = np.full(len(X), -1, np.int64)
-        full[rows] = communities(X[rows], resolution, seed + 1 + b)
-        fits.append(full)
+    return [np.sort(rng.choice(n, int(SUBSAMPLE * n), replace=False)) for _ in range(bootstraps)]
+
+
+def agreement(fits: list[np.ndarray]) -> float:
+    """Mean pairwise ARI of partial labellings (-1: the row was not in that fit), on the rows both hold."""
     scores = []
     for i in range(len(fits)):
         for j in range(i + 1, len(fits)):
@@ -157,30 +158,65 @@ def stability(X: np.ndarray, resolution: float, seed: int, bootstraps: int = BOO
     return float(np.mean(scores))
 
 
+def _bootstrap_fit(X: np.ndarray, rows: np.ndarray, resolution: float, seed: int) -> np.ndarray:
+    full = np.full(len(X), -1, np.int64)
+    full[rows] = communities(X[rows], resolution, seed)
+    return full
+
+
+def stability(X: np.ndarray, resolution: float, seed: int, bootstraps: int = BOOTSTRAPS) -> float:
+    """Mean pairwise ARI, on the users two subsamples share, of the communities found on ``bootstraps``
+    subsamples of ``SUBSAMPLE`` of the users."""
+    draws = subsamples(len(X), resolution, seed, bootstraps)
+    return agreement([_bootstrap_fit(X, rows, resolution, seed + 1 + b) for b, rows in enumerate(draws)])
+
+
+def _full_fit(graph: sparse.csr_matrix, resolution: float, seed: int) -> np.ndarray:
+    return absorb_small(graph, leiden(graph, resolution, seed))
+
+
+def workers(n: int) -> int:
+    """Processes for the resolution table: one per core, none below ``PARALLEL_FROM`` users (starting them
+    would cost more than it saves)."""
+    import os
+
+    return 1 if n < PARALLEL_FROM else max(1, min(os.cpu_count() or 1, MAX_WORKERS))
+
+
 def evaluate(
     X: np.ndarray,
     seed: int = 0,
     resolutions: tuple[float, ...] = RESOLUTIONS,
     bootstraps: int = BOOTSTRAPS,
     business: np.ndarray | None = None,
+    jobs: int | None = None,
 ) -> list[Resolution]:
     """Every resolution on the rows of ``X``: communities, modularity (at resolution 1, so comparable across
     resolutions), stability, smallest share; with ``business`` columns, also ``selection.score``'s scores
-    (silhouette, Calinski–Harabasz, Davies–Bouldin, separation), so the table reads like the k-means one."""
+    (silhouette, Calinski–Harabasz, Davies–Bouldin, separation), so the table reads like the k-means one. The
+    Leiden fits run in ``jobs`` processes (default :func:`workers`); every fit's seed and rows are fixed
+    first, so the table is the same at any count."""
+    from joblib import Parallel, delayed
+
     from segments import selection
 
     graph = neighbour_graph(X)
+    draws = {r: subsamples(len(X), r, seed, bootstraps) for r in resolutions}
+    tasks = [delayed(_full_fit)(graph, r, seed) for r in resolutions] + [
+        delayed(_bootstrap_fit)(X, rows, r, seed + 1 + b) for r in resolutions for b, rows in enumerate(draws[r])
+    ]
+    done = Parallel(n_jobs=workers(len(X)) if jobs is None else jobs)(tasks)  # the same labels at any job count
+    full, boots = done[: len(resolutions)], done[len(resolutions) :]
     g = as_igraph(graph)
     out = []
-    for resolution in resolutions:
-        labels = absorb_small(graph, leiden(g, resolution, seed))
+    for i, (resolution, labels) in enumerate(zip(resolutions, full, strict=True)):
         counts = np.bincount(labels)
         out.append(
             Resolution(
                 resolution,
                 len(counts),
                 float(g.modularity(labels.tolist(), weights="weight")),
-                stability(X, resolution, seed, bootstraps) if len(counts) > 1 else 1.0,
+                agreement(boots[i * bootstraps : (i + 1) * bootstraps]) if len(counts) > 1 else 1.0,
                 float(counts.min() / len(labels)),
                 {} if business is None else _scores(selection.score(labels, X, business, seed)),
             )

@@ -18,10 +18,12 @@ import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
 from segments.communities import NEIGHBOURS
+from shopgraph.files import file_sha256
 from shopgraph.progress import Progress
 
 SIMILAR_FILE = "similar.parquet"
 BATCH = 10_000
+LINKS = 5  # look-alike links per customer in Neo4j; similar.parquet keeps NEIGHBOURS (BENCHMARKS, same section)
 EXACT_UP_TO = 100_000  # customers; below, the exact search is also the faster one (BENCHMARKS, same section)
 
 
@@ -63,21 +65,34 @@ def nearest(view: np.ndarray, k: int, seed: int, exact: bool) -> tuple[np.ndarra
     return np.where(found, distance, np.inf).astype(np.float64), idx.astype(np.int64)
 
 
-def write_similar(db, run_dir: Path, progress: Progress | None = None, batch_size: int = BATCH) -> int:
-    """Replace every ``SIMILAR`` relationship by the run's ``similar.parquet`` (none: only removes them);
-    pairs whose customers are not in the graph are skipped. Returns how many were written."""
+def write_similar(
+    db, run_dir: Path, progress: Progress | None = None, batch_size: int = BATCH, links: int = LINKS
+) -> int:
+    """Replace every ``SIMILAR`` relationship by each customer's ``links`` most similar in the run's
+    ``similar.parquet`` (none: only removes them); pairs whose customers are not in the graph are skipped.
+    Links already written from the same file are kept (a month that assigned, a run resumed). Returns how
+    many links the graph holds."""
     say = progress or (lambda _p, _d, _t: None)
-    db.run("segments/drop_similar")
     path = Path(run_dir) / SIMILAR_FILE
-    if not path.is_file():
+    source = f"{file_sha256(path)}/{links}" if path.is_file() else None
+    held = db.run("segments/similar_source")
+    if source is not None and held and held[0]["source"] == source:
+        return int(held[0]["links"])
+    db.run("segments/drop_similar")
+    if source is None:
         return 0
-    pairs = pd.read_parquet(path)
+    pairs = pd.read_parquet(path).groupby("user_id", sort=False).head(links)  # most similar first already
     written = 0
     for lo in range(0, len(pairs), batch_size):
         part = pairs.iloc[lo : lo + batch_size]
-        rows = [
-            {"user_id": int(u), "other_user_id": int(o), "score": float(s)} for u, o, s in part.itertuples(index=False)
-        ]
-        written += int(db.run("segments/create_similar", rows=rows)[0]["linked"])
+        written += int(
+            db.run(
+                "segments/create_similar",
+                user_ids=part["user_id"].astype("int64").tolist(),
+                other_user_ids=part["other_user_id"].astype("int64").tolist(),
+                scores=part["score"].astype("float64").tolist(),
+            )[0]["linked"]
+        )
         say("look-alike links", min(lo + batch_size, len(pairs)), len(pairs))
+    db.run("segments/mark_similar", source=source, links=written)
     return written

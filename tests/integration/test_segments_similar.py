@@ -1,4 +1,5 @@
-"""segments/similar.py on the real server: look-alike links written, replaced, and customers missing skipped."""
+"""segments/similar.py on the real server: look-alike links written, kept when written from the same file,
+replaced, and customers missing skipped."""
 
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ def test_write_similar_replaces_the_links_and_skips_missing_customers(db: QueryR
     expected = [(int(u), int(o), round(s, 6)) for u, o, s in pairs.itertuples(index=False) if u <= 10 and o <= 10]
     assert links(db) == sorted(expected) and written == len(expected)
     assert (1, 2, 0.5) in links(db)  # distance 1: score 1 / (1 + 1)
+
+    db.run_text("MATCH (:User {user_id: 1})-[s:SIMILAR]->() DELETE s")  # the same file again: kept, not rewritten
+    assert write_similar(db, tmp_path, batch_size=7) == written and len(links(db)) == len(expected) - 2
+    assert write_similar(db, tmp_path, links=1) == 10  # fewer links per customer: a new write, the nearest
+    assert all(b in (a - 1, a + 1) for a, b, _ in links(db)) and len(links(db)) == 10
 
     pd.DataFrame({"user_id": [3], "other_user_id": [7], "score": [0.9]}).to_parquet(tmp_path / SIMILAR_FILE)
     assert write_similar(db, tmp_path) == 1

@@ -69,6 +69,14 @@ def test_resolution_choice_is_deterministic_and_finds_the_blobs():
     assert adjusted_rand_score(truth, labels) > 0.3  # the blobs are never split across communities
 
 
+def test_resolution_table_is_the_same_in_two_processes_as_in_one():
+    X, _ = blobs(n=60)
+    one = communities.evaluate(X, seed=5, resolutions=(0.1, 1.0), bootstraps=3, jobs=1)
+    two = communities.evaluate(X, seed=5, resolutions=(0.1, 1.0), bootstraps=3, jobs=2)
+    assert [c.as_row() for c in one] == [c.as_row() for c in two]
+    assert communities.workers(communities.PARALLEL_FROM - 1) == 1
+
+
 def test_choose_prefers_the_finest_reproducible_partition():
     R = communities.Resolution
     candidates = [R(0.1, 2, 0.4, 0.99, 0.5), R(0.5, 4, 0.6, 0.9, 0.2), R(1.0, 9, 0.7, 0.5, 0.05)]
