@@ -134,6 +134,22 @@ def test_segment_customers_filtered_by_value(segmented: World) -> None:
     assert {r["user_id"] for r in recent} == {u for u, t in last.items() if (end - t) <= dt.timedelta(days=5)}
 
 
+def test_segment_customers_walk_by_spend_finds_what_the_member_scan_finds(segmented: World) -> None:
+    import cypher
+
+    scan = cypher.query("analyst/segment_customers")
+    walk = scan.replace("<= 100000", "<= -1").replace("> 100000", "> -1")  # every segment takes the walk
+    assert walk != scan
+    for params in (
+        {"max_recency_days": 10_000.0, "min_spent": 300.0, "limit": 1000},
+        {"max_recency_days": 5.0, "min_spent": 0.0, "limit": 1000},
+        {"max_recency_days": 10_000.0, "min_spent": 0.0, "limit": 7},
+    ):
+        bound = {"segment": SEGMENT, **params}
+        found = segmented.db.run_text(walk, bound)
+        assert found == segmented.db.run_text(scan, bound) and found
+
+
 LIFT_SQL = """
     WITH pairs AS (SELECT DISTINCT user_id, product_id FROM events WHERE event_type = 'purchase'),
          products AS (SELECT product_id, any_value(category_id) AS category_id, any_value(brand) AS brand
