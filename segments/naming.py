@@ -392,16 +392,21 @@ def _options(p: Profile) -> list[tuple[float, str]]:
 
 
 def _qualified(texts: dict, p: Profile, taken: set[str]) -> dict:
-    top = p.get("top_metrics") or []
-    if top:
-        metric, z = top[0]
-        word_en = ("high " if z > 0 else "low ") + vocabulary.label(metric, "en")
-        word_fr = vocabulary.label(metric, "fr") + (" élevé" if z > 0 else " faible")
-        name = {"en": f"{texts['name']['en']} ({word_en})", "fr": f"{texts['name']['fr']} ({word_fr})"}
-    else:
-        name = dict(texts["name"])
-    base, number = dict(name), 2
+    """A name already given, qualified by the segment's first distinguishing trait whose qualified name is
+    free ("Everyday shoppers (high spend)"); a number only when all three are taken."""
+    names = [_with_trait(texts["name"], metric, z) for metric, z in (p.get("top_metrics") or [])[:3]]
+    for name in names:
+        if name["en"] not in taken:
+            return {**texts, "name": name}
+    base = names[0] if names else dict(texts["name"])
+    name, number = dict(base), 2
     while name["en"] in taken:
         name = {lang: f"{base[lang]} {number}" for lang in LANGS}
         number += 1
     return {**texts, "name": name}
+
+
+def _with_trait(name: dict[str, str], metric: str, z: float) -> dict[str, str]:
+    word_en = ("high " if z > 0 else "low ") + vocabulary.label(metric, "en")
+    word_fr = vocabulary.label(metric, "fr") + (" élevé" if z > 0 else " faible")
+    return {"en": f"{name['en']} ({word_en})", "fr": f"{name['fr']} ({word_fr})"}

@@ -153,3 +153,14 @@ def test_a_taste_name_only_when_the_taste_is_among_the_top_three_traits() -> Non
     assert name_segments([fourth])[2]["name"]["en"] != "Garmin fans"
     top = _profile(2, {**behaviour, "brand_hhi_views": 2.0}, brands=garmin)
     assert name_segments([top])[2]["name"]["en"] == "Garmin fans"
+
+
+def test_a_name_taken_twice_is_qualified_by_the_first_free_trait_before_a_number() -> None:
+    # three "Everyday" segments whose strongest trait is the same: the second and third take their next ones
+    same_top = [
+        _profile(1, {"active_days": 1.0}),
+        _profile(2, {"active_days": 0.9, "category_entropy": 0.5}),
+        _profile(3, {"active_days": 0.8, "category_entropy": 0.4, "avg_order_value": -0.3}),
+    ]
+    en = [n["name"]["en"] for n in name_segments(same_top).values()]
+    assert len(set(en)) == 3 and not any(name[-1].isdigit() for name in en), en
