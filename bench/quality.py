@@ -217,7 +217,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=4000)
     parser.add_argument("--months", default="2019-10..2020-01")
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--method", default=None, help="The product's --method (default: its own rule).")
+    parser.add_argument(
+        "--method", default=None, help="The product's --method (default: its default, leiden; rule: the stated rule)."
+    )
     parser.add_argument(
         "--no-candidates", action="store_true", help="Leave out the candidates that cluster the classified customers."
     )

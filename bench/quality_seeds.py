@@ -83,7 +83,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13, 14, 15])
     parser.add_argument("--users", type=int, default=4000)
-    parser.add_argument("--method", default=None, help="The product's --method (default: its own rule).")
+    parser.add_argument(
+        "--method", default=None, help="The product's --method (default: its default, leiden; rule: the stated rule)."
+    )
     parser.add_argument(
         "--no-candidates", action="store_true", help="Leave out the candidates that cluster the classified customers."
     )

@@ -191,8 +191,8 @@ def run_cmd(
         str | None,
         typer.Option(
             "--method",
-            help="The segmentation's method, as `segment --method`: kmeans, gmm or ward (default: chosen by the "
-            "stated rule) or leiden. A method other than the current run's retrains.",
+            help="The segmentation's method, as `segment --method`: leiden (the default), kmeans, gmm, ward, or "
+            "rule (family and k by the stated rule). A method other than the current run's retrains.",
         ),
     ] = None,
 ) -> None:

@@ -85,14 +85,17 @@ def segment_table(segments: list[dict], lang: str, title: str, width: int | None
 @user_errors
 def segment_cmd(
     k: Annotated[
-        int | None, typer.Option("--k", help="Number of segments (default: chosen by the stated rule).")
+        int | None,
+        typer.Option(
+            "--k", help="Number of segments: the k-means / GMM / Ward family at this k (default: Leiden's resolution)."
+        ),
     ] = None,
     method: Annotated[
         str | None,
         typer.Option(
             "--method",
-            help="kmeans, gmm or ward (default: chosen by the stated rule); leiden: communities of the customers' "
-            "nearest-neighbour graph, saved for look-alikes.",
+            help="leiden (the default): communities of the customers' nearest-neighbour graph, saved for "
+            "look-alikes; kmeans, gmm or ward: that family, k by the stated rule; rule: family and k by the rule.",
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed of samples, fits and classifiers.")] = 0,

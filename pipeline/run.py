@@ -87,7 +87,7 @@ class RunOptions:
     spark_master: str | None = None
     load_path: str = "auto"  # "bolt" or "bulk" force a path of the load step (graph.bulk.choose_load_path)
     check_resources: bool = True  # refuse to start when the forecast does not fit (pipeline/forecast.py)
-    method: str | None = None  # the segmentation's method (segment --method); None: the stated rule's choice
+    method: str | None = None  # the segmentation's method (segment --method); None: the default (leiden)
 
 
 class _Runner:
@@ -245,7 +245,7 @@ class _Runner:
         from segments.drift import drift_of_new_customers
         from segments.drift_reference import like_with_like
         from segments.runs import current_run_dir, read_json, write_json
-        from segments.segmentation import classify_new_customers, segment
+        from segments.segmentation import RULE_METHOD, classify_new_customers, resolve_method, segment
         from segments.similar import write_similar
         from segments.writeback import write_run
 
@@ -257,7 +257,7 @@ class _Runner:
         progress = self.hooks.progress
         drift = None
         new_code = previous is not None and self.state.code_changed("segment", step_code("segment"))
-        asked = self.options.method
+        asked = resolve_method(self.options.method)
         made_with = None if previous is None else read_json(previous / "run.json").get("parameters", {}).get("method")
         new_method = previous is not None and made_with != asked
         if previous is None or self.options.retrain or new_code or new_method:
@@ -268,9 +268,11 @@ class _Runner:
                 if previous is None
                 else "shopgraph's segmentation code changed since the last run"
                 if new_code
-                else f"--method {asked or 'by the stated rule'}, the current run's was {made_with or 'the rule'}"
+                else f"method {asked or RULE_METHOD}, the current run's was {made_with or RULE_METHOD}"
             )
-            run_dir = segment(self.workspace, method=asked, seed=self.options.seed, progress=progress).run_dir
+            run_dir = segment(
+                self.workspace, method=self.options.method, seed=self.options.seed, progress=progress
+            ).run_dir
             self.report.decision = f"retrained ({why})"
         else:
             threshold = int(read_json(previous / "run.json").get("threshold") or 1)
@@ -290,7 +292,9 @@ class _Runner:
                     f"({drift.decision.split(': ', 1)[-1] if drift else 'no drift figures'})"
                 )
             else:
-                run_dir = segment(self.workspace, method=asked, seed=self.options.seed, progress=progress).run_dir
+                run_dir = segment(
+                    self.workspace, method=self.options.method, seed=self.options.seed, progress=progress
+                ).run_dir
                 self.report.decision = f"retrained: {drift.decision.removeprefix('retrain: ')}"
         if drift is not None:  # the figures behind the decision, for the dossier's "over time" section
             record = read_json(run_dir / "run.json")

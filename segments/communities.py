@@ -205,7 +205,12 @@ def evaluate(
     tasks = [delayed(_full_fit)(graph, r, seed) for r in resolutions] + [
         delayed(_bootstrap_fit)(X, rows, r, seed + 1 + b) for r in resolutions for b, rows in enumerate(draws[r])
     ]
-    done = Parallel(n_jobs=workers(len(X)) if jobs is None else jobs)(tasks)  # the same labels at any job count
+    jobs = workers(len(X)) if jobs is None else jobs
+    done = Parallel(n_jobs=jobs)(tasks)  # the same labels at any job count
+    if jobs > 1:  # the idle workers would hold their memory through the rest of the segment step
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor().shutdown(wait=True)
     full, boots = done[: len(resolutions)], done[len(resolutions) :]
     g = as_igraph(graph)
     out = []

@@ -10,8 +10,9 @@ from typing import Any
 class RunRecord:
     """``run.json`` of one segmentation run, filled stage by stage; :meth:`to_json` writes it.
 
-    ``given_k`` and ``given_method`` are the options the run was called with (None: chosen by the
-    model selection); ``k`` and ``method`` what it chose. ``threshold`` is the activity threshold
+    ``given_k`` is the ``--k`` the run was called with and ``given_method`` the method it used
+    (``segmentation.resolve_method``; None: the family and k chosen by the model selection's stated rule);
+    ``k`` and ``method`` what it chose. ``threshold`` is the activity threshold
     (minimum events). ``inputs``, ``classifier`` and ``analysis`` are the free-form sections the
     input transform, the assignment classifier and the feature analysis (with the lineage) report.
     """

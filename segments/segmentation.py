@@ -493,16 +493,30 @@ def _segment(
     )
 
 
+DEFAULT_METHOD = communities.METHOD  # Leiden by default: why, docs/ARCHITECTURE.md "Defaults" (issue 21)
+RULE_METHOD = "rule"  # the k-means / GMM / Ward family and k, chosen by selection's stated rule
+
+
 def check_method(method: str | None) -> None:
-    """A one-line error unless ``method`` is None (the stated rule) or a method ``segment`` knows."""
-    if method is not None and method not in (communities.METHOD, *selection.METHODS):
-        known = ", ".join((communities.METHOD, *selection.METHODS))
-        raise ShopgraphError(f"--method {method!r} is not one of {known}")
+    """A one-line error unless ``method`` is None (the default) or a method ``segment`` knows."""
+    known = (communities.METHOD, *selection.METHODS, RULE_METHOD)
+    if method is not None and method not in known:
+        raise ShopgraphError(f"--method {method!r} is not one of {', '.join(known)}")
+
+
+def resolve_method(method: str | None, k: int | None = None) -> str | None:
+    """The method a run uses, as its record keeps it: ``method`` when given; none given, Leiden's communities
+    (``DEFAULT_METHOD``), unless ``k`` is (a number of segments is the k-means family's option); ``rule``
+    and ``--k`` alone: None, the family and k chosen by the stated rule."""
+    check_method(method)
+    if method == RULE_METHOD:
+        return None
+    return DEFAULT_METHOD if method is None and k is None else method
 
 
 def _new_record(k: int | None, method: str | None, seed: int, sample_size: int, timings: dict[str, float]) -> RunRecord:
-    """The record of a run with these options, once they are checked."""
-    check_method(method)
+    """The record of a run with these options, once they are checked and the method resolved."""
+    method = resolve_method(method, k)
     if method == communities.METHOD and k is not None:
         raise ShopgraphError(f"--k and --method {communities.METHOD} exclude each other: its resolution sets k")
     if k is not None and not 2 <= k <= 50:

@@ -109,14 +109,16 @@ def test_the_run_command_prints_its_report_then_an_interrupted_run_finishes_and_
     assert "embedding code changed" in embedded.outcome("embed").detail
     assert statuses(embedded)["vectors"] == statuses(embedded)["segment"] == "ran"  # they read the new vectors
 
-    leiden = run_pipeline(workspace, db, files, RunOptions(method="leiden"))  # another method retrains
-    assert [s for s, status in statuses(leiden).items() if status == "ran"] == ["segment", "report"]
-    assert leiden.decision == "retrained (--method leiden, the current run's was the rule)"
-    record = json.loads((leiden.run_dir / "run.json").read_text(encoding="utf-8"))
+    rule = run_pipeline(workspace, db, files, RunOptions(method="rule"))  # another method retrains
+    assert [s for s, status in statuses(rule).items() if status == "ran"] == ["segment", "report"]
+    assert rule.decision == "retrained (method rule, the current run's was leiden)"
+    record = json.loads((rule.run_dir / "run.json").read_text(encoding="utf-8"))
+    assert record["method"] in ("kmeans", "gmm", "ward") and record["parameters"]["method"] is None
+    assert statuses(run_pipeline(workspace, db, files, RunOptions(method="rule"))) == dict.fromkeys(STEPS, "skipped")
+    back = run_pipeline(workspace, db, files)  # and back to the default
+    assert back.decision == "retrained (method leiden, the current run's was rule)"
+    record = json.loads((back.run_dir / "run.json").read_text(encoding="utf-8"))
     assert record["method"] == record["parameters"]["method"] == "leiden"
-    assert statuses(run_pipeline(workspace, db, files, RunOptions(method="leiden"))) == dict.fromkeys(STEPS, "skipped")
-    back = run_pipeline(workspace, db, files)  # and back to the stated rule
-    assert back.decision == "retrained (--method by the stated rule, the current run's was leiden)"
 
 
 def _run_command_prints_its_report(workspace: Workspace, tmp_path) -> None:

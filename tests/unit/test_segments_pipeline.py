@@ -25,7 +25,7 @@ QUICK = ("knn", "decision_tree")
 @pytest.fixture(scope="module")
 def segmented(planted_shop: PlantedShop, tmp_path_factory) -> tuple[Workspace, object]:
     workspace = planted_shop.copy(tmp_path_factory.mktemp("segments") / "home")
-    return workspace, segment(workspace, seed=0, classifiers=QUICK)
+    return workspace, segment(workspace, method="rule", seed=0, classifiers=QUICK)  # the k-means family's contract
 
 
 def test_the_run_folder_follows_the_contract(segmented) -> None:
@@ -228,10 +228,17 @@ def test_every_taste_name_rests_on_one_of_its_segment_s_top_three_traits(segment
         assert s["size"] >= 20  # no micro-segment
 
 
+def test_the_default_is_leiden_unless_k_or_the_rule_is_asked() -> None:
+    assert segmentation.resolve_method(None) == "leiden" and segmentation.resolve_method(None, 4) is None
+    assert segmentation.resolve_method("rule") is None and segmentation.resolve_method("ward", 4) == "ward"
+    with pytest.raises(ShopgraphError, match="not one of"):
+        segmentation.resolve_method("louvain")
+
+
 def test_method_leiden_segments_by_graph_communities_and_keeps_the_graph(segmented, monkeypatch) -> None:
     workspace, first = segmented
     monkeypatch.setattr(segmentation, "TASTE_STAGE_METHODS", ("leiden",))  # the taste stage, switched on
-    run = segment(workspace, method="leiden", seed=0, classifiers=QUICK)
+    run = segment(workspace, seed=0, classifiers=QUICK)  # the default
     try:
         assert run.method == "leiden" and run.k >= 2 and "Leiden" in run.reason
         selection = pd.read_csv(run.run_dir / "selection.csv")
