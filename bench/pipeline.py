@@ -81,11 +81,11 @@ def main() -> None:
     parser.add_argument("--http-port", type=int, default=7489)
     parser.add_argument("--memory", default="2g", help="heap and page cache of the bench Neo4j")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--method", help="the segmentation's method, as `run --method` (default: the stated rule)")
+    parser.add_argument("--method", help="the segmentation's method, as `run --method` (default: run's, leiden)")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     results = [run_size(events, args) for events in sorted(args.events)]
-    method = f"segmentation --method {args.method}" if args.method else "segmentation by the stated rule"
+    method = f"segmentation --method {args.method}" if args.method else "segmentation by run's default (leiden)"
     print("\n# bench/pipeline", time.strftime("%Y-%m-%d %H:%M"), f"{os.cpu_count()} CPUs,", method)
     for result in results:
         print_size(result, args.memory)
