@@ -142,7 +142,7 @@ def communities(X: np.ndarray, resolution: float, seed: int, graph: sparse.csr_m
 
 
 def subsamples(n: int, resolution: float, seed: int, bootstraps: int = BOOTSTRAPS) -> list[np.ndarray]:
-    """The rows of each of :func:`stability`'s ``bootstraps`` fits: ``SUBSAMPLE`` of ``n``, drawn from a
+    """The rows of each of the ``bootstraps`` stability fits at ``resolution``: ``SUBSAMPLE`` of ``n``, drawn from a
     generator seeded by ``seed`` and the resolution, so any process draws the same ones."""
     rng = np.random.default_rng([seed, round(resolution * 1000)])
     return [np.sort(rng.choice(n, int(SUBSAMPLE * n), replace=False)) for _ in range(bootstraps)]
@@ -162,13 +162,6 @@ def _bootstrap_fit(X: np.ndarray, rows: np.ndarray, resolution: float, seed: int
     full = np.full(len(X), -1, np.int64)
     full[rows] = communities(X[rows], resolution, seed)
     return full
-
-
-def stability(X: np.ndarray, resolution: float, seed: int, bootstraps: int = BOOTSTRAPS) -> float:
-    """Mean pairwise ARI, on the users two subsamples share, of the communities found on ``bootstraps``
-    subsamples of ``SUBSAMPLE`` of the users."""
-    draws = subsamples(len(X), resolution, seed, bootstraps)
-    return agreement([_bootstrap_fit(X, rows, resolution, seed + 1 + b) for b, rows in enumerate(draws)])
 
 
 def _full_fit(graph: sparse.csr_matrix, resolution: float, seed: int) -> np.ndarray:

@@ -493,7 +493,7 @@ def _segment(
     )
 
 
-DEFAULT_METHOD = communities.METHOD  # Leiden by default: why, docs/ARCHITECTURE.md "Defaults" (issue 21)
+DEFAULT_METHOD = communities.METHOD  # Leiden by default: why, docs/ARCHITECTURE.md "Segments", Communities
 RULE_METHOD = "rule"  # the k-means / GMM / Ward family and k, chosen by selection's stated rule
 
 
