@@ -98,8 +98,16 @@ def segment_cmd(
             "look-alikes; kmeans, gmm or ward: that family, k by the stated rule; rule: family and k by the rule.",
         ),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed of samples, fits and classifiers.")] = 0,
-    sample_size: Annotated[int, typer.Option(help="Users in the model-selection sample.", min=200)] = 20_000,
+    seed: Annotated[
+        int, typer.Option(help="Random seed of samples, fits and classifiers (run's and embed's default too).")
+    ] = 42,
+    sample_size: Annotated[
+        int,
+        typer.Option(
+            help="Users in the model-selection sample (Leiden's resolution table takes at most 10,000 of them).",
+            min=200,
+        ),
+    ] = 20_000,
     lang: LangOption = "en",
     graph: GraphOption = True,
 ) -> None:

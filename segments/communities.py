@@ -32,6 +32,7 @@ STABILITY_MIN = 0.8
 STABILITY_SLACK = 0.05
 SMALLEST_SHARE = 0.01  # communities below this share of the users join the community they link to most
 SMALLEST_COMMUNITY = 20  # nor under this many users: no segment a shop cannot act on (segmentation's, issue 21 §3)
+TABLE_SAMPLE = 10_000  # long histories the resolution table is fitted on, at most (BENCHMARKS, "Scale")
 FIT_CAP = 50_000  # above this many users, the graph is built on a sample and the others join by kNN vote
 PARALLEL_FROM = 5_000  # users; the resolution table's fits run in one process per core from this many
 MAX_WORKERS = 4  # processes at most: each holds its own copy of a subsample's graph
@@ -283,7 +284,8 @@ def segment_customers(
     A habit shows in a long history and hides in a short one: the graph is built on the customers with
     at least the threshold study's long history (``threshold.study_population``: 30 events when 100
     customers have them; every row when too few have 8), at most ``sample_size`` of them for the
-    resolution's choice; every other customer takes the community whose centre is nearest
+    resolution's choice (and never more than ``TABLE_SAMPLE``: on the REES46-sized month 10,000 chose what
+    20,000 did in a quarter of the time); every other customer takes the community whose centre is nearest
     (:func:`nearest_centre`).
     """
     from segments import selection
@@ -291,6 +293,7 @@ def segment_customers(
     say = progress or (lambda _p, _d, _t: None)
     length, long = long_histories(n_events)
     rng = np.random.default_rng(seed)
+    sample_size = min(sample_size, TABLE_SAMPLE)
     sample = long if len(long) <= sample_size else np.sort(rng.choice(long, sample_size, replace=False))
     say("model selection", 0, 1)
     candidates = evaluate(np.asarray(view[sample], np.float64), seed, business=business[sample])

@@ -92,6 +92,22 @@ def test_above_the_cap_the_other_users_join_by_their_neighbours(monkeypatch):
     assert adjusted_rand_score(truth, labels) == 1.0
 
 
+def test_the_resolution_table_never_takes_more_than_its_sample(monkeypatch):
+    X, truth = blobs(n=150)
+    seen, evaluate = [], communities.evaluate
+
+    def recorded(rows, seed, business=None):
+        seen.append(len(rows))
+        return evaluate(rows, seed, resolutions=(0.1, 1.0), bootstraps=2, business=business)
+
+    monkeypatch.setattr(communities, "TABLE_SAMPLE", 120)
+    monkeypatch.setattr(communities, "evaluate", recorded)
+    found = communities.segment_customers(X, np.full(len(X), 40), np.zeros((len(X), 2)), seed=0, sample_size=20_000)
+    assert seen == [120] and found.sample == 120
+    assert len(found.labels) == len(X)  # the final fit still takes every long history
+    assert adjusted_rand_score(truth, found.labels) > 0.3
+
+
 def test_similar_pairs_are_each_customers_nearest_others():
     from segments.similar import similar_pairs
 
