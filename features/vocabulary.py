@@ -373,6 +373,31 @@ WORDS.update(
 )
 
 
+#: Gender and number of each French label's head noun (its first word; a whole label where the word alone
+#: does not say, as "mois"), so that an adjective after the label agrees: "vues élevées", "part mode élevée".
+FR_AGREEMENT = {
+    **dict.fromkeys(["abandon", "niveau", "panier", "rayon", "score", "taux", "temps", "mois"], "m"),
+    **dict.fromkeys(["achats", "ajouts", "articles", "jours", "prix", "produits", "retraits", "événements"], "mp"),
+    **dict.fromkeys(
+        ["activité", "ancienneté", "case", "dernière", "durée", "fidélité", "part", "première", "réaction", "variété"],
+        "f",
+    ),
+    **dict.fromkeys(["catégories", "commandes", "dépenses", "marques", "visites", "vues"], "fp"),
+    "mois actifs": "mp",
+}
+HIGH_FR = {"m": "élevé", "f": "élevée", "mp": "élevés", "fp": "élevées"}
+
+
+def high_or_low(metric: str, high: bool, lang: str) -> str:
+    """``"high views"`` / ``"vues élevées"``: the metric's label said high or low, the French adjective agreeing
+    with the label's head noun (:data:`FR_AGREEMENT`; masculine singular for a label it does not know)."""
+    text = label(metric, lang)
+    if lang != "fr":
+        return ("high " if high else "low ") + text
+    agreement = FR_AGREEMENT.get(text) or FR_AGREEMENT.get(text.split()[0], "m")
+    return f"{text} {HIGH_FR[agreement] if high else 'faibles' if agreement.endswith('p') else 'faible'}"
+
+
 def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "fr" else pair[0]
 

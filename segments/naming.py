@@ -407,6 +407,4 @@ def _qualified(texts: dict, p: Profile, taken: set[str]) -> dict:
 
 
 def _with_trait(name: dict[str, str], metric: str, z: float) -> dict[str, str]:
-    word_en = ("high " if z > 0 else "low ") + vocabulary.label(metric, "en")
-    word_fr = vocabulary.label(metric, "fr") + (" élevé" if z > 0 else " faible")
-    return {"en": f"{name['en']} ({word_en})", "fr": f"{name['fr']} ({word_fr})"}
+    return {lang: f"{name[lang]} ({vocabulary.high_or_low(metric, z > 0, lang)})" for lang in LANGS}

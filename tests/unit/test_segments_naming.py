@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from features import vocabulary
 from segments.naming import candidates, name_segments
 from shopgraph.words import NOT_ENOUGH_ACTIVITY as NOT_ENOUGH
 
@@ -164,3 +165,15 @@ def test_a_name_taken_twice_is_qualified_by_the_first_free_trait_before_a_number
     ]
     en = [n["name"]["en"] for n in name_segments(same_top).values()]
     assert len(set(en)) == 3 and not any(name[-1].isdigit() for name in en), en
+
+
+def test_french_qualifiers_agree_with_the_label_they_follow() -> None:
+    assert vocabulary.high_or_low("n_views", True, "fr") == "vues élevées"
+    assert vocabulary.high_or_low("n_events", True, "fr") == "événements élevés"
+    assert vocabulary.high_or_low("category_entropy", True, "fr") == "variété des catégories élevée"
+    assert vocabulary.high_or_low("months_active", False, "fr") == "mois actifs faibles"
+    assert vocabulary.high_or_low("median_session_gap_hours", False, "fr") == "temps entre les visites faible"
+    assert vocabulary.high_or_low("n_views", False, "en") == "low views"
+    heads = {w.label[1] for w in vocabulary.WORDS.values()}
+    unknown = [h for h in heads if h not in vocabulary.FR_AGREEMENT and h.split()[0] not in vocabulary.FR_AGREEMENT]
+    assert unknown == []  # a new metric's French label needs its noun's gender and number
