@@ -52,6 +52,7 @@ RUNS: dict[str, list[str]] = {
     "reproducibility": [],
     "recommend": [],
     "queries": [],
+    "vector_index": ["--users", "100000"],
     "pipeline": [],
 }
 
