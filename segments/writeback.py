@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 # by `shopgraph assign`).
 
 DEFAULT_BATCH_SIZE = 20_000
+LIKELY_WRITERS = 2  # as graph.load.WRITERS: one writer leaves the server a core idle (BENCHMARKS, "Load")
 LOCK_FILE = ".writeback.lock"
 ASSIGNMENT_COLUMNS = ("user_id", "segment_id", "confidence", "low_confidence")
 USER_COPY = (
@@ -438,7 +439,7 @@ def write_run(
             written = _finish_current(db, folder, this, same_file, batch_size, report, cleaned, seconds)
         else:
             written = _write_new_run(db, folder, this, same_file, batch_size, report, cleaned, seconds)
-        write_likely_segments(db, folder, batch_size)
+        write_likely_segments(db, folder, batch_size, report)
         return written
 
 
@@ -516,28 +517,40 @@ def _stage_run(
     return resumed
 
 
-def write_likely_segments(db: QueryRunner, folder: RunFolder, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
+def write_likely_segments(
+    db: QueryRunner,
+    folder: RunFolder,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+    writers: int = LIKELY_WRITERS,
+) -> int:
     """``User.likely_segment*`` from the run's likely-segment columns (segments/coverage.py), after the switch,
     and removed from the users who no longer have one; returns the users written. A run without the columns
-    (older runs) clears them all."""
+    (older runs) clears them all. Sent as aligned column lists by ``writers`` sessions at once (each batch its
+    own users), the names once per batch as a map by segment id."""
     path = folder.path / "assignments.parquet"
     has = "likely_segment_id" in pq.ParquetFile(path).schema_arrow.names
     written = 0
     if has:
-        frame = pq.read_table(path, columns=["user_id", "likely_segment_id", "likely_segment_confidence"]).to_pandas()
+        table = pq.read_table(path, columns=["user_id", "likely_segment_id", "likely_segment_confidence"])
+        frame = table.to_pandas()
         frame = frame[frame["likely_segment_id"] > 0]
-        for start in range(0, len(frame), batch_size):
-            rows = [
-                {
-                    "user_id": int(u),
-                    "segment_id": int(sid),
-                    "segment": folder.names.get(int(sid), (None, None))[0],
-                    "segment_fr": folder.names.get(int(sid), (None, None))[1],
-                    "confidence": float(c),
-                }
-                for u, sid, c in frame.iloc[start : start + batch_size].itertuples(index=False)
-            ]
-            written += db.run("segments/set_likely", rows=rows, stamp=folder.assignments_sha)[0]["written"]
+        names = {str(sid): list(folder.names.get(sid, (None, None))) for sid in frame["likely_segment_id"].unique()}
+        say = progress or (lambda _p, _d, _t: None)
+        batches = (
+            {
+                "user_ids": part["user_id"].tolist(),
+                "segment_ids": part["likely_segment_id"].astype("int64").tolist(),
+                "confidences": part["likely_segment_confidence"].astype("float64").tolist(),
+            }
+            for part in (frame.iloc[start : start + batch_size] for start in range(0, len(frame), batch_size))
+        )
+        say("likely segments", 0, len(frame))
+        for _batch, records in db.write_columns(
+            "segments/set_likely", batches, writers=writers, names=names, stamp=folder.assignments_sha
+        ):
+            written += records[0]["written"]
+            say("likely segments", written, len(frame))
     while db.run("segments/clear_likely", stamp=folder.assignments_sha, limit=batch_size)[0]["cleared"]:
         pass
     return written

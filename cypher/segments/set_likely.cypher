@@ -1,10 +1,13 @@
 // The likely segment of the customers under the activity threshold (issue 21 §2), written after the switch
 // in batches, each user stamped with $stamp (the assignments' SHA-256). User.segment stays "Not enough activity
 // yet" for them: the guess never mixes with the reliable label. clear_likely.cypher removes stale ones.
-// Parameters: $stamp (STRING),
-// $rows = [{user_id: INTEGER, segment_id: INTEGER, segment: STRING, segment_fr: STRING, confidence: FLOAT}].
-UNWIND $rows AS row
-MATCH (u:User {user_id: row.user_id})
-SET u.likely_segment = row.segment, u.likely_segment_fr = row.segment_fr, u.likely_segment_id = row.segment_id,
-    u.likely_segment_confidence = row.confidence, u.likely_segment_stamp = $stamp
+// Parameters: $stamp (STRING); aligned lists $user_ids (INTEGER), $segment_ids (INTEGER), $confidences (FLOAT);
+// $names = {segment id as STRING: [English name, French name]}. Lists rather than a map per row: less to
+// pack, send and read (docs/BENCHMARKS.md, "Segment write-back").
+UNWIND range(0, size($user_ids) - 1) AS i
+MATCH (u:User {user_id: $user_ids[i]})
+SET u.likely_segment = $names[toString($segment_ids[i])][0],
+    u.likely_segment_fr = $names[toString($segment_ids[i])][1],
+    u.likely_segment_id = $segment_ids[i], u.likely_segment_confidence = $confidences[i],
+    u.likely_segment_stamp = $stamp
 RETURN count(u) AS written
