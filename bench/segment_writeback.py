@@ -13,7 +13,8 @@ a 32-dimension vector file; then
 
 * ``reference``: ``UNWIND $rows AS r MATCH (u:User {user_id: r.user_id}) SET u.x = r.v`` over the
   same users in the same batches, one committed transaction each: the server's floor;
-* ``write_run(A)`` (first run), ``write_run(B)`` (replaces A), phase by phase,
+* ``write_run(A)`` (first run), ``write_run(B)`` (replaces A), phase by phase; B's likely segments (its
+  users of segment 0, a tenth) rewritten the product's way and the way before it (a map per row, one session),
   ``write_user_features`` (the feature table's 29 on_graph metrics, first onto bare users, then
   rewritten) and ``write_user_vectors`` (the vector index kept in place, then dropped and re-made),
   each as customers/s and as a ratio to it.
@@ -59,6 +60,8 @@ def make_run(folder: Path, letter: str, users: int, seed: int, previous: str | N
     confidence = rng.random(users)
     user_id = rng.permutation(np.arange(1, users + 1, dtype=np.int64))  # not in node order
     table = {"user_id": user_id, "segment_id": segment_id, "confidence": confidence, "low_confidence": confidence < 0.3}
+    likely = np.where(segment_id == 0, rng.integers(1, SEGMENTS, users), 0).astype(np.int32)  # under the threshold
+    table |= {"likely_segment_id": likely, "likely_segment_confidence": np.where(likely > 0, rng.random(users), 0.0)}
     pq.write_table(pa.table(table), run_dir / "assignments.parquet")
     sizes = np.bincount(segment_id, minlength=SEGMENTS)
     segments = [
@@ -163,6 +166,7 @@ def measure(db, workspace, n: int, batch: int, tmp: Path, vectors: bool, profile
         for phase, took in report.seconds.items():
             if took >= 0.05:
                 print(f"  {phase:<7} {took:7.1f}s  {n / took:>10,.0f} customers/s  ratio {n / took / floor:.2f}")
+    likely_writes(db, run_b, batch, floor)
     features = tmp / f"features-{n}.parquet"
     for seed, what in ((5, "first"), (6, "rewrite, other values")):
         write_feature_table(features, n, seed)
@@ -188,6 +192,38 @@ def measure(db, workspace, n: int, batch: int, tmp: Path, vectors: bool, profile
     check(db, RUN_IDS["B"], n)
     if profile:
         profile_batches(db, run_b, batch)
+
+
+def likely_writes(db, run_dir: Path, batch: int, floor: float) -> None:
+    """The likely segments of the run's users under the threshold: the product's write (aligned lists, two
+    writers) against the shape before it (a map per row, one session, bench/cypher/set_likely_maps.cypher)."""
+    import pyarrow.parquet as pq
+
+    from segments.writeback import read_run_folder, write_likely_segments
+
+    folder = read_run_folder(run_dir)
+    frame = pq.read_table(run_dir / "assignments.parquet").to_pandas()
+    frame = frame[frame["likely_segment_id"] > 0]
+    rows = [
+        {"user_id": int(u), "segment_id": int(s), "segment": folder.names[int(s)][0],
+         "segment_fr": folder.names[int(s)][1], "confidence": float(c)}
+        for u, s, c in frame[["user_id", "likely_segment_id", "likely_segment_confidence"]].itertuples(index=False)
+    ]  # fmt: skip
+    statement = (Path(__file__).resolve().parent / "cypher" / "set_likely_maps.cypher").read_text()
+    t0 = time.perf_counter()
+    with db.driver.session(database=db.database) as session:
+        for start in range(0, len(rows), batch):
+            part = rows[start : start + batch]
+            session.execute_write(lambda tx, part=part: tx.run(statement, rows=part, stamp="maps").consume())
+    maps = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    written = write_likely_segments(db, folder, batch)
+    lists = time.perf_counter() - t0
+    for what, took in (("maps, one session (before)", maps), ("lists, two writers", lists)):
+        print(
+            f"write_likely_segments, {what}: {written:,} users in {took:.1f}s: "
+            f"{written / took:,.0f} customers/s, ratio {written / took / floor:.2f}"
+        )
 
 
 def profile_batches(db, run_dir: Path, batch: int) -> None:
