@@ -26,7 +26,6 @@ import numpy as np
 from run_child import own_server, use_bench_home  # bench/ is first on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
-CYPHER = Path(__file__).resolve().parent / "cypher"
 BATCH = 10_000
 
 
@@ -70,7 +69,7 @@ def build_index(db, dimensions: int, m: int, ef: int) -> float:
 
     db.run_text("DROP INDEX user_embedding IF EXISTS")
     started = time.perf_counter()
-    db.run_text((CYPHER / "create_vector_index_hnsw.cypher").read_text(), {"dimensions": dimensions, "m": m, "ef": ef})
+    db.run("vectors/create_vector_index", dimensions=dimensions, m=m, ef_construction=ef)
     wait_for_indexes(db, poll=0.5)
     return time.perf_counter() - started
 

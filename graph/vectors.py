@@ -34,6 +34,8 @@ VECTORS_FILE = "user_vectors.parquet"
 RECORD_FILE = "vectors_on_graph.parquet"  # (user_id, digest) of the vectors the graph holds, and the write's token
 INDEX_NAME = "user_embedding"
 DEFAULT_BATCH_SIZE = 10_000
+HNSW_M = 16  # vector.hnsw.m: links per vector in the index's graph (Neo4j's default)
+HNSW_EF_CONSTRUCTION = 50  # vector.hnsw.ef_construction: half of Neo4j's 100 (BENCHMARKS, "Vector index")
 REBUILD_INDEX_FROM = 500_000  # writing this many vectors, the index is dropped and re-made (docs/BENCHMARKS.md)
 
 
@@ -103,7 +105,8 @@ def file_dimensions(path: Path) -> int:
 
 
 def ensure_index(db: QueryRunner, dimensions: int, progress: Progress | None = None) -> bool:
-    """Create `user_embedding` (cosine, ``dimensions``, not quantized) unless it exists so; True when created.
+    """Create `user_embedding` (cosine, ``dimensions``, not quantized, :data:`HNSW_M` and
+    :data:`HNSW_EF_CONSTRUCTION`) unless it exists so; True when created.
 
     Returns once the index is online (its population shown through ``progress``).
     """
@@ -113,12 +116,13 @@ def ensure_index(db: QueryRunner, dimensions: int, progress: Progress | None = N
         and existing[0]["dimensions"] == dimensions
         and existing[0]["similarity"] == "COSINE"
         and not existing[0]["quantized"]
+        and (existing[0]["m"], existing[0]["ef_construction"]) == (HNSW_M, HNSW_EF_CONSTRUCTION)
     ):
         created = False
     else:
         if existing:
             db.run("vectors/drop_vector_index")
-        db.run("vectors/create_vector_index", dimensions=dimensions)
+        db.run("vectors/create_vector_index", dimensions=dimensions, m=HNSW_M, ef_construction=HNSW_EF_CONSTRUCTION)
         created = True
     wait_for_indexes(db, progress)  # also one still populating since a restart
     return created

@@ -6,14 +6,19 @@
 // @cost: per-customer
 // $user_id: stored pseudonym (int); $k: how many neighbours (int). Needs User.embedding and the vector
 // index `user_embedding` (written by graph/vectors.py; `shopgraph run` writes vectors for customers with
-// ≥ 5 events only); no rows when the customer has no vector.
+// ≥ 5 events only); no rows when the customer has no vector. The index is asked for at least 50 candidates:
+// its search is as wide as what is asked, and asked k + 1 it found 0.64 of the exact 10 nearest, asked 50 0.84
+// (300 k customers; docs/BENCHMARKS.md, "Vector index").
 OPTIONAL MATCH (pointer:CurrentSegmentation)
 WITH pointer.run_id AS current_run
 MATCH (u:User {user_id: $user_id})
 WHERE u.embedding IS NOT NULL
-CALL db.index.vector.queryNodes('user_embedding', $k + 1, u.embedding) YIELD node, score
+CALL db.index.vector.queryNodes('user_embedding', CASE WHEN $k + 1 > 50 THEN $k + 1 ELSE 50 END, u.embedding)
+YIELD node, score
 WITH current_run, u, node, score
 WHERE node <> u
+WITH current_run, node, score
+ORDER BY score DESC, node.user_id
+LIMIT $k
 RETURN node.user_id AS user_id, [(node)-[:IN_SEGMENT]->(x:Segment {run_id: current_run}) | x.name][0] AS segment, score
 ORDER BY score DESC, user_id
-LIMIT $k

@@ -251,6 +251,7 @@ def test_user_vectors_with_the_index_rebuilt_answer_look_alikes(
     assert written.matched == written.rows and written.removed == 0
     [index] = segmented.db.run("vectors/vector_index")
     assert index["dimensions"] == written.dimensions and index["similarity"] == "COSINE"
+    assert (index["m"], index["ef_construction"]) == (graph.vectors.HNSW_M, graph.vectors.HNSW_EF_CONSTRUCTION)
     [user] = [
         r["u"] for r in segmented.db.run_text("MATCH (u:User) WHERE u.embedding IS NOT NULL RETURN min(u.user_id) AS u")
     ]
