@@ -301,7 +301,7 @@ def run_child(run_dir: Path, batch: int, kill_phase: str | None, kill_at: int) -
     )
     assert child.stdout is not None
     for line in child.stdout:
-        phase, done = line.split()
+        phase, done = line.rsplit(maxsplit=1)  # a phase may be words ("likely segments")
         if phase == kill_phase and int(done) >= kill_at:
             child.send_signal(signal.SIGKILL)
             print(f"  killed (SIGKILL) after {phase} {int(done):,} rows, {time.perf_counter() - t0:.1f}s")
