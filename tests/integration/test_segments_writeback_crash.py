@@ -67,7 +67,7 @@ def _kill_write_during(run_dir: Path, phase: str, after_rows: int) -> None:
     deadline = time.monotonic() + 180
     assert proc.stdout is not None
     for line in proc.stdout:
-        name, done = line.split()
+        name, done = line.rsplit(maxsplit=1)  # a phase may be words ("likely segments")
         if name == phase and int(done) >= after_rows:
             proc.send_signal(signal.SIGKILL)
             killed = True
