@@ -6,6 +6,7 @@ Usage::
     .venv/bin/python bench/scale.py --months 7 --data /big/scale-data
     .venv/bin/python bench/scale.py --fraction 0.02          # a small trial (≈ 0.8 M + 1.2 M events)
     .venv/bin/python bench/scale.py --months 1 --method leiden   # segments as graph communities
+    .venv/bin/python bench/scale.py --from-month 3 --months 3 --home H --out X.json   # month 3 on months 1-2's H
 
 1. Months at REES46 proportions from ``shopgraph synth --scale rees46`` (events/synth/rees46.py):
    2019-10 with ``--events-first`` events, each later month ``--events-later``, both times
@@ -104,9 +105,9 @@ def measure(args: argparse.Namespace, save=lambda record: None) -> dict:
     """
     from shopgraph.workspace import Workspace
 
-    months = SERIES[: args.months]
+    months = SERIES[args.from_month - 1 : args.months]
     files, counts = month_data(args, months)
-    if not args.resume:
+    if not args.resume and args.from_month == 1:
         shutil.rmtree(args.home, ignore_errors=True)
     env = bench_env(args.home, args.bolt_port, args.http_port, args.memory)
     if args.no_resource_check:
@@ -131,6 +132,8 @@ def measure(args: argparse.Namespace, save=lambda record: None) -> dict:
             record["details"][-1]["neo4j_memory"] = server.configured_memory()  # a bulk load restarts it
             if args.resume:  # the steps an earlier, interrupted run finished are skipped, not measured here
                 record["details"][-1]["resumed"] = True
+            if args.from_month > 1:  # the earlier months were run by an earlier bench into the same --home
+                record["details"][-1]["continued"] = True
             print(f"  {result['seconds']:.0f}s — {result['decision']}", flush=True)
             save(record)
     return record
@@ -292,6 +295,9 @@ def print_tables(record: dict, fraction: float) -> None:
         "reference, bare DuckDB scan of each month file: "
         + ", ".join(f"{month} {s:.1f}s" for month, s in record["reference"]["duckdb_scan_seconds"].items())
     )
+    if any(d.get("continued") for d in record["details"]):
+        print("\ngoals not marked: the months before this run's first were measured by an earlier run (its --out)")
+        return
     if any(d.get("resumed") for d in record["details"]):
         print(
             "\ngoals not marked: with --resume, the steps an earlier run finished are skipped here and their time is "
@@ -337,9 +343,21 @@ def main() -> None:
         action="store_true",
         help="with --resume: run with `run --retrain` (embed and segment train again on the kept workspace)",
     )
+    parser.add_argument(
+        "--from-month",
+        type=int,
+        default=1,
+        choices=range(1, 8),
+        metavar="N (1-7)",
+        help="run months N..--months on the workspace an earlier bench left in --home with months 1..N-1",
+    )
     parser.add_argument("--method", help="the segmentation's method, as `run --method` (default: run's, leiden)")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "bench" / "scale.json")
     args = parser.parse_args()
+    if args.from_month > args.months:
+        parser.error(f"--from-month {args.from_month} is after --months {args.months}")
+    if args.from_month > 1 and not (args.home / "pipeline").is_dir():
+        parser.error(f"--from-month {args.from_month} needs the workspace of months 1-{args.from_month - 1} in --home")
     sys.path.insert(0, str(REPO))
     started = time.perf_counter()
 
@@ -353,7 +371,8 @@ def main() -> None:
             **({"partial": f"{len(measured['months'])} of {args.months} month(s) measured so far"} if partial else {}),
             **measured,
         }
-        record["ratios"] = ratios(record)
+        if args.from_month == 1:  # the ratios need the store's first month
+            record["ratios"] = ratios(record)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(record, indent=2) + "\n")
         return record
@@ -364,10 +383,11 @@ def main() -> None:
         f"segmentation: {record['method']} → {args.out}"
     )
     print_tables(record, args.fraction)
-    print(
-        "\nper-event ratios for pipeline/forecast.py (RATIOS): "
-        + ", ".join(f"{k}={v:g}" for k, v in record["ratios"].items())
-    )
+    if "ratios" in record:
+        print(
+            "\nper-event ratios for pipeline/forecast.py (RATIOS): "
+            + ", ".join(f"{k}={v:g}" for k, v in record["ratios"].items())
+        )
 
 
 if __name__ == "__main__":

@@ -7,30 +7,40 @@
 // @cost: per-segment
 // $segment: English or French name of a current segment (string); $max_recency_days: last seen at most
 // this many days before the end of the data (float); $min_spent: total_spent at least (float); $limit (int).
-// A segment of up to 100,000 customers: its members are read, then sorted. A larger one (at REES46 size,
-// "Not enough activity yet" holds millions): customers are walked biggest spender first along the index
-// user_total_spent, keeping the segment's members, until $limit are found (docs/BENCHMARKS.md, queries).
+// Once the run's User copy is done, every member carries (segment_run, segment_id) and the index
+// user_segment_spent yields them biggest spender first: $limit members are read, whatever the segment's size.
+// During the copy (minutes after a switch), the run's IN_SEGMENT: a segment of up to 100,000 customers is read,
+// then sorted; a larger one is walked biggest spender first along user_total_spent, keeping its members
+// (docs/BENCHMARKS.md, queries). The three give the same rows (tests/integration/test_analyst_queries.py).
 MATCH (pointer:CurrentSegmentation)
-MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
+MATCH (r:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 WHERE s.name = $segment OR s.name_fr = $segment
-CALL (s) {
-  WITH s WHERE coalesce(s.size, 0) <= 100000
+CALL (r, s) {
+  WITH r, s WHERE r.user_copy = 'done'
+  MATCH (u:User) USING INDEX u:User(segment_run, segment_id, total_spent)
+  WHERE u.segment_run = r.run_id AND u.segment_id = s.segment_id AND u.total_spent >= $min_spent
+    AND u.recency_days <= $max_recency_days
+  RETURN u, u.segment_confidence AS confidence
+  ORDER BY u.segment_run DESC, u.segment_id DESC, u.total_spent DESC, u.recency_days, u.user_id  // the index's order
+  LIMIT $limit
+  UNION ALL
+  WITH r, s WHERE coalesce(r.user_copy, '') <> 'done' AND coalesce(s.size, 0) <= 100000
   MATCH (s)<-[m:IN_SEGMENT]-(u:User)
   WHERE u.recency_days <= $max_recency_days AND coalesce(u.total_spent, 0.0) >= $min_spent
-  RETURN u, m
+  RETURN u, m.confidence AS confidence
   ORDER BY coalesce(u.total_spent, 0.0) DESC, u.recency_days, u.user_id
   LIMIT $limit
   UNION ALL
-  WITH s, CASE WHEN s.size > 100000 THEN $min_spent END AS floor  // null: no walk (the seek reads nothing)
-  MATCH (u:User) USING INDEX u:User(total_spent)
+  WITH s, CASE WHEN coalesce(r.user_copy, '') <> 'done' AND s.size > 100000 THEN $min_spent END AS floor
+  MATCH (u:User) USING INDEX u:User(total_spent)  // floor null: no walk (the seek reads nothing)
   WHERE u.total_spent >= floor
   MATCH (u)-[m:IN_SEGMENT]->(s)
   WHERE u.recency_days <= $max_recency_days
-  RETURN u, m
+  RETURN u, m.confidence AS confidence
   ORDER BY u.total_spent DESC, u.recency_days, u.user_id
   LIMIT $limit
 }
-RETURN u.user_id AS user_id, m.confidence AS confidence, u.recency_days AS recency_days,
+RETURN u.user_id AS user_id, confidence, u.recency_days AS recency_days,
        coalesce(u.total_spent, 0.0) AS total_spent, coalesce(u.n_orders, 0) AS n_orders, u.rfm_code AS rfm_code
 ORDER BY total_spent DESC, recency_days, user_id
 LIMIT $limit

@@ -13,9 +13,10 @@ CREATE CONSTRAINT segmentation_run_id_unique IF NOT EXISTS FOR (r:SegmentationRu
 CREATE CONSTRAINT ingested_file_sha_unique IF NOT EXISTS FOR (f:IngestedFile) REQUIRE f.sha256 IS UNIQUE;
 // `MATCH (u:User {segment: $name})`, the current segmentation.
 CREATE INDEX user_segment IF NOT EXISTS FOR (u:User) ON (u.segment);
-// segment_customers walks a large segment's customers biggest spender first (its index hint needs this one).
+// segment_customers: a segment's members biggest spender first, once the run's User copy is done (no index on
+// segment_run alone: one value for nearly every user); during the copy, a large segment's walk along total_spent.
+CREATE INDEX user_segment_spent IF NOT EXISTS FOR (u:User) ON (u.segment_run, u.segment_id, u.total_spent);
 CREATE INDEX user_total_spent IF NOT EXISTS FOR (u:User) ON (u.total_spent);
-// No index on User.segment_run: one value for nearly every user, and updating it cost the User copy.
 DROP INDEX user_segment_run IF EXISTS;
 CREATE INDEX segment_current IF NOT EXISTS FOR (s:Segment) ON (s.current);
 CREATE INDEX segmentation_run_current IF NOT EXISTS FOR (r:SegmentationRun) ON (r.current);

@@ -207,6 +207,8 @@ def test_schema_has_the_segment_key_and_the_analysts_indexes(db: QueryRunner) ->
         ("Segment", "current"),
         ("SegmentationRun", "current"),
     } <= indexes
+    composite = db.run_text("SHOW INDEXES YIELD name, properties WHERE name = 'user_segment_spent' RETURN properties")
+    assert composite == [{"properties": ["segment_run", "segment_id", "total_spent"]}]  # segment_customers' order
     plan = db.run_text("EXPLAIN MATCH (u:User {segment: 'x'}) RETURN count(u)")
     assert plan == []  # EXPLAIN runs; the index use is checked below through the plan text
     with db.driver.session() as session:

@@ -140,7 +140,8 @@ def write_segments(
     for rid, is_current, assignments in runs:
         db.run_text(
             "CREATE (r:SegmentationRun {run_id: $rid, at: datetime(), k: $k, method: 'fixture rule', threshold: $t, "
-            "seed: 0, code_version: 'test', data_window: 'fixture', scores_json: '{}', current: $cur}) "
+            "seed: 0, code_version: 'test', data_window: 'fixture', scores_json: '{}', current: $cur, "
+            "user_copy: CASE WHEN $cur THEN 'done' END}) "  # the current run's User copy is written below
             "WITH r UNWIND $segments AS s CREATE (r)-[:HAS_SEGMENT]->(seg:Segment) SET seg = s",
             {
                 "rid": rid,

@@ -15,7 +15,7 @@ def test_every_file_has_a_leading_comment() -> None:
 
 def test_schema_file_splits_into_one_idempotent_statement_per_constraint_or_index() -> None:
     statements = [s.rstrip().split("\n")[-1] for s in cypher.statements("schema/constraints")]
-    assert len(statements) == 16
+    assert len(statements) == 17
     assert all(s.startswith(("CREATE CONSTRAINT", "CREATE INDEX", "DROP CONSTRAINT", "DROP INDEX")) for s in statements)
     assert all(" IF NOT EXISTS " in s or s.endswith(" IF EXISTS") for s in statements)
     assert sum("CONSTRAINT segment_key_unique" in s for s in statements) == 1
