@@ -9,9 +9,8 @@
 // this many days before the end of the data (float); $min_spent: total_spent at least (float); $limit (int).
 // Once the run's User copy is done, every member carries (segment_run, segment_id) and the index
 // user_segment_spent yields them biggest spender first: $limit members are read, whatever the segment's size.
-// During the copy (minutes after a switch), the run's IN_SEGMENT: a segment of up to 100,000 customers is read,
-// then sorted; a larger one is walked biggest spender first along user_total_spent, keeping its members
-// (docs/BENCHMARKS.md, queries). The three give the same rows (tests/integration/test_analyst_queries.py).
+// During the copy (minutes after a switch) the run's IN_SEGMENT: every member is read, then sorted (seconds for a
+// segment of millions). Both give the same rows (tests/integration/test_analyst_queries.py).
 MATCH (pointer:CurrentSegmentation)
 MATCH (r:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 WHERE s.name = $segment OR s.name_fr = $segment
@@ -24,20 +23,11 @@ CALL (r, s) {
   ORDER BY u.segment_run DESC, u.segment_id DESC, u.total_spent DESC, u.recency_days, u.user_id  // the index's order
   LIMIT $limit
   UNION ALL
-  WITH r, s WHERE coalesce(r.user_copy, '') <> 'done' AND coalesce(s.size, 0) <= 100000
+  WITH r, s WHERE coalesce(r.user_copy, '') <> 'done'
   MATCH (s)<-[m:IN_SEGMENT]-(u:User)
   WHERE u.recency_days <= $max_recency_days AND coalesce(u.total_spent, 0.0) >= $min_spent
   RETURN u, m.confidence AS confidence
   ORDER BY coalesce(u.total_spent, 0.0) DESC, u.recency_days, u.user_id
-  LIMIT $limit
-  UNION ALL
-  WITH s, CASE WHEN coalesce(r.user_copy, '') <> 'done' AND s.size > 100000 THEN $min_spent END AS floor
-  MATCH (u:User) USING INDEX u:User(total_spent)  // floor null: no walk (the seek reads nothing)
-  WHERE u.total_spent >= floor
-  MATCH (u)-[m:IN_SEGMENT]->(s)
-  WHERE u.recency_days <= $max_recency_days
-  RETURN u, m.confidence AS confidence
-  ORDER BY u.total_spent DESC, u.recency_days, u.user_id
   LIMIT $limit
 }
 RETURN u.user_id AS user_id, confidence, u.recency_days AS recency_days,

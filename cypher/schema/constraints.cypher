@@ -13,10 +13,11 @@ CREATE CONSTRAINT segmentation_run_id_unique IF NOT EXISTS FOR (r:SegmentationRu
 CREATE CONSTRAINT ingested_file_sha_unique IF NOT EXISTS FOR (f:IngestedFile) REQUIRE f.sha256 IS UNIQUE;
 // `MATCH (u:User {segment: $name})`, the current segmentation.
 CREATE INDEX user_segment IF NOT EXISTS FOR (u:User) ON (u.segment);
-// segment_customers: a segment's members biggest spender first, once the run's User copy is done (no index on
-// segment_run alone: one value for nearly every user); during the copy, a large segment's walk along total_spent.
+// segment_customers: a segment's members biggest spender first, once the run's User copy is done. No index on
+// segment_run alone (one value for nearly every user) nor on total_spent alone (the walk it served is gone, and
+// each index on total_spent cost the features write ≈ 40 %: docs/BENCHMARKS.md, "Segment write-back").
 CREATE INDEX user_segment_spent IF NOT EXISTS FOR (u:User) ON (u.segment_run, u.segment_id, u.total_spent);
-CREATE INDEX user_total_spent IF NOT EXISTS FOR (u:User) ON (u.total_spent);
+DROP INDEX user_total_spent IF EXISTS;
 DROP INDEX user_segment_run IF EXISTS;
 CREATE INDEX segment_current IF NOT EXISTS FOR (s:Segment) ON (s.current);
 CREATE INDEX segmentation_run_current IF NOT EXISTS FOR (r:SegmentationRun) ON (r.current);

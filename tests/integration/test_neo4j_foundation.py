@@ -10,7 +10,8 @@ from graph.schema import apply_schema
 
 
 def test_schema_is_idempotent_and_complete(db: QueryRunner) -> None:
-    assert apply_schema(db) == 17  # 8 constraints and 7 indexes, 2 dropped (segment_id_unique, user_segment_run)
+    # 8 constraints, 6 indexes, 3 dropped (segment_id_unique, user_segment_run, user_total_spent)
+    assert apply_schema(db) == 17
     rows = db.run_text("SHOW CONSTRAINTS YIELD name, labelsOrTypes RETURN name, labelsOrTypes")
     labels = {label for row in rows for label in row["labelsOrTypes"]}
     assert {"User", "Product", "Category", "Brand", "Segment"} <= labels
