@@ -27,6 +27,10 @@ from shopgraph.settings import BROWSER_VERSION, Settings
 
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 ADMIN_TOOL = "org.neo4j.cli.AdminTool"
+CHECKPOINT_VOLUME = "4g"
+"""Transaction logs written between two checkpoints. A REES46 month's load writes ≈ 2 GB of them a minute, and
+they are pruned only at a checkpoint: Neo4j's 15-minute default let month 3 of bench/scale.py pile up 30 GB and
+fill the disk (docs/BENCHMARKS.md, "Scale"). pipeline/forecast.py counts this much beside the store."""
 JVM_OPTIONS = [
     "-XX:+UseG1GC",
     "-XX:-OmitStackTraceInFastThrow",
@@ -213,6 +217,8 @@ class LocalServer:
             "dbms.usage_report.enabled=false",
             "dbms.security.auth_enabled=true",
             "db.tx_log.rotation.retention_policy=1 files",
+            "db.checkpoint=VOLUME",  # pruning waits for a checkpoint: bound the logs by volume, not by 15 minutes
+            f"db.checkpoint.interval.volume={CHECKPOINT_VOLUME}",
             f"server.directories.data={self.home / 'data'}",
             f"server.directories.logs={self.home / 'logs'}",
             f"server.directories.plugins={self.home / 'plugins'}",

@@ -64,6 +64,11 @@ RATIOS = Ratios(
 )
 
 
+TX_LOG_PER_EVENT = 550.0
+"""Bytes of transaction log per new event: month 3 of bench/scale.py logged ≈ 32 GB (118 files of ≈ 271 MB since
+the last checkpoint) for its load and features, 59.97 M events, before the disk filled (2026-12-04)."""
+
+
 @dataclass(frozen=True)
 class Forecast:
     """What the run expects to need (bytes) and what the machine has."""
@@ -109,6 +114,7 @@ def forecast(
     disk = {"event store": int(new * ratios.store_per_event)}
     if neo4j_local:
         disk["Neo4j data"] = int(new * ratios.neo4j_per_event + (0 if history else ratios.neo4j_base))
+        disk["Neo4j transaction logs until a checkpoint"] = tx_logs_peak(new)
     disk["workspace files"] = int(new * ratios.files_per_event + (0 if history else ratios.files_base))
     largest = max(sizes.values(), default=0)
     memory = {"shopgraph": int(ratios.peak_base + largest * ratios.peak_per_file_event + total * ratios.peak_per_event)}
@@ -226,6 +232,15 @@ def before_run(workspace: Workspace, paths: list[Path], enforce: bool, say: Call
     if enforce:
         check(plan)
     return plan
+
+
+def tx_logs_peak(new_events: int) -> int:
+    """Transaction logs a run can leave on disk before a checkpoint prunes them: what its writes log
+    (:data:`TX_LOG_PER_EVENT`), at most graph.server.CHECKPOINT_VOLUME twice (those written while the checkpoint
+    flushes). Gone once it ends, so not in the ratios."""
+    from graph.server import CHECKPOINT_VOLUME
+
+    return min(int(new_events * TX_LOG_PER_EVENT), 2 * neo4j_bytes(CHECKPOINT_VOLUME))
 
 
 def neo4j_bytes(size: str) -> int:

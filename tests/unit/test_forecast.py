@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from events.synth.rees46 import generate_rees46
-from pipeline.forecast import RATIOS, Ratios, _events_in, check, forecast, neo4j_bytes
+from pipeline.forecast import (
+    RATIOS,
+    TX_LOG_PER_EVENT,
+    Ratios,
+    _events_in,
+    check,
+    forecast,
+    neo4j_bytes,
+    tx_logs_peak,
+)
 from pipeline.run import RunHooks, RunOptions, run_pipeline
 from shopgraph.errors import ShopgraphError
 from shopgraph.workspace import Workspace
@@ -29,11 +38,19 @@ def _rows(path: Path) -> int:
 def test_the_forecast_grows_with_the_files_and_counts_neo4j_only_when_local(workspace: Workspace, month: Path) -> None:
     plan = forecast(workspace, [month], 3 << 30, True, free_disk=PLENTY, free_memory=PLENTY)
     assert plan.new_events == _rows(month)  # a file smaller than the sample is counted whole
-    assert set(plan.disk) == {"event store", "Neo4j data", "workspace files"}
+    assert set(plan.disk) == {
+        "event store",
+        "Neo4j data",
+        "Neo4j transaction logs until a checkpoint",
+        "workspace files",
+    }
+    assert plan.disk["Neo4j transaction logs until a checkpoint"] == int(plan.new_events * TX_LOG_PER_EVENT)
+    assert tx_logs_peak(60_000_000) == 8 << 30  # a REES46 month: twice graph.server.CHECKPOINT_VOLUME
     assert plan.memory["Neo4j heap + page cache"] == 3 << 30
     assert plan.disk["event store"] == int(plan.new_events * RATIOS.store_per_event)
     remote = forecast(workspace, [month], 3 << 30, False, free_disk=PLENTY, free_memory=PLENTY)
     assert "Neo4j data" not in remote.disk and "Neo4j heap + page cache" not in remote.memory
+    assert "Neo4j transaction logs until a checkpoint" not in remote.disk
     check(plan)  # fits: no error
     assert "forecast for ≈" in plan.lines()[0] and "free" in plan.lines()[1] and "available" in plan.lines()[2]
 

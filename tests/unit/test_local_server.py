@@ -61,6 +61,7 @@ def test_config_file_listens_on_loopback_with_configured_ports(monkeypatch, tmp_
     assert "server.https.enabled=false" in conf
     assert "server.memory.heap.max_size=768m" in conf
     assert "dbms.usage_report.enabled=false" in conf
+    assert "db.checkpoint=VOLUME" in conf and "db.checkpoint.interval.volume=4g" in conf  # logs pruned by volume
 
 
 def test_generated_local_password_is_owner_only_and_stable(monkeypatch, tmp_path) -> None:
