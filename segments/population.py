@@ -1,5 +1,5 @@
 """The feature table and the user vectors read in parts, so a segmentation run's memory grows with the
-customers it clusters rather than with every customer (issue 20).
+customers it clusters (at most ``segmentation.CLUSTER_USERS``) rather than with every customer (issue 20).
 
 :func:`read_columns` reads a few columns of every user; :func:`read_rows` the whole rows of the users a
 mask keeps, ``chunk_rows`` rows at a time; :class:`VectorFile` finds the vectors of given users without
@@ -29,6 +29,14 @@ def n_events_of(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values, errors="coerce").fillna(0).to_numpy()
 
 
+def flagged(table: pa.Table, user_ids: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """Which rows of ``table`` belong to users ``flags`` marks, ``user_ids`` sorted (a look-up per row: a
+    chunk is checked against millions of users without sorting them again)."""
+    ids = np.asarray(table.column("user_id"), np.int64)
+    at = np.clip(np.searchsorted(user_ids, ids), 0, max(len(user_ids) - 1, 0))
+    return (user_ids[at] == ids) & flags[at] if len(user_ids) else np.zeros(len(ids), bool)
+
+
 def read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
     """``columns`` of every row of the parquet file ``path``, sorted by ``user_id`` (stable)."""
     frame = pq.read_table(path, columns=columns).to_pandas()
@@ -44,16 +52,16 @@ def chunks(path: Path, chunk_rows: int = CHUNK_ROWS, columns: list[str] | None =
 
 def read_rows(
     path: Path,
-    keep: Callable[[pd.Series], np.ndarray],
+    keep: Callable[[pa.Table], np.ndarray],
     chunk_rows: int = CHUNK_ROWS,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Every column of the rows whose ``n_events`` ``keep`` flags, sorted by ``user_id`` (stable): the rows
-    ``pd.read_parquet(path)`` sorted by ``user_id`` would hold, in the same order, read ``chunk_rows`` at
-    a time; ``progress(rows_read, rows_kept)`` after each chunk."""
+    """Every column of the rows ``keep`` flags (given each chunk, a mask of its rows), sorted by ``user_id``
+    (stable): the rows ``pd.read_parquet(path)`` sorted by ``user_id`` would hold, in the same order, read
+    ``chunk_rows`` at a time; ``progress(rows_read, rows_kept)`` after each chunk."""
     kept, read, held = [], 0, 0
     for table in chunks(path, chunk_rows):
-        mask = np.asarray(keep(table.column("n_events").to_pandas()), bool)
+        mask = np.asarray(keep(table), bool)
         part = table.filter(pa.array(mask))
         kept.append(part)
         read, held = read + len(table), held + len(part)
@@ -90,8 +98,9 @@ class VectorFile:
         dimensions = _vectors_of(first.column(0), 1).shape[1]
         return cls(path, ids[rows], rows, dimensions)
 
-    def aligned(self, user_ids: np.ndarray, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
-        """Vectors in the order of ``user_ids`` (float32; NaN rows for users without one)."""
+    def aligned(self, user_ids: np.ndarray) -> np.ndarray:
+        """Vectors in the order of ``user_ids`` (float32; NaN rows for users without one), reading only the
+        file's row groups that hold them: a chunk of users in ``user_id`` order reads a few."""
         user_ids = np.asarray(user_ids, np.int64)
         out = np.full((len(user_ids), self.dimensions), np.nan, np.float32)
         pos = np.clip(np.searchsorted(self.ids, user_ids), 0, len(self.ids) - 1)
@@ -101,14 +110,12 @@ class VectorFile:
         wanted = self.rows[pos[hit]]  # file rows, one per hit
         order = np.argsort(wanted, kind="stable")
         wanted, hit = wanted[order], hit[order]
-        start = 0
-        for table in chunks(self.path, chunk_rows, columns=["vector"]):
-            stop = start + len(table)
-            lo, hi = np.searchsorted(wanted, start), np.searchsorted(wanted, stop)
-            if hi > lo:
-                vectors = _vectors_of(table.column("vector"), len(table))
-                out[hit[lo:hi]] = vectors[wanted[lo:hi] - start]
-            start = stop
-            if hi == len(wanted):
-                break
+        with pq.ParquetFile(self.path) as file:  # only the row groups holding wanted rows are read
+            sizes = [file.metadata.row_group(g).num_rows for g in range(file.metadata.num_row_groups)]
+            starts = np.concatenate([[0], np.cumsum(sizes)])
+            for group in np.unique(np.searchsorted(starts, wanted, side="right") - 1):
+                start, stop = starts[group], starts[group + 1]
+                lo, hi = np.searchsorted(wanted, start), np.searchsorted(wanted, stop)
+                column = file.read_row_group(int(group), columns=["vector"]).column("vector")
+                out[hit[lo:hi]] = _vectors_of(column, int(stop - start))[wanted[lo:hi] - start]
         return out

@@ -171,21 +171,24 @@ def segment_profiles(
     """One profile per segment id in ``labels`` (0 included when present; it gets no traits).
 
     ``features`` needs ``user_id``, ``total_spent``, ``n_orders``, ``n_sessions`` and ``preferred_month`` of
-    every user; the metrics are drawn from ``described``, the whole rows of the users with a segment
-    (``labels > 0``) in the order of ``features`` (default: those rows of ``features``). With
+    every user; the metrics (standardised differences, rules) are drawn from ``described``, the whole rows of
+    users with a segment (``labels > 0``; all of them or a uniform sample, each taking its label from its
+    ``user_id``; default: those rows of ``features``). With
     ``features_file`` (the feature table ``features`` was read from) the analyst figures are
     aggregated from that file, so ``features`` needs no other column of every user.
     """
     clustered = labels > 0
     if described is None:
-        described = features[clustered]
+        described, described_labels = features[clustered], labels[clustered]
+    else:
+        described_labels = labels[pd.Index(features["user_id"]).get_indexer(described["user_id"])]
     spend = pd.to_numeric(features["total_spent"], errors="coerce").fillna(0).to_numpy(float)
     orders = pd.to_numeric(features["n_orders"], errors="coerce").fillna(0).to_numpy(float)
     sessions = pd.to_numeric(features["n_sessions"], errors="coerce").fillna(0).to_numpy(float)
     month = pd.to_numeric(features["preferred_month"], errors="coerce").fillna(0).to_numpy(float)
     holiday = np.isin(month, (11, 12))
-    metrics, z, means = standardised_differences(described, labels[clustered], log_columns)
-    rules = segment_rules(described, labels[clustered], seed) if clustered.any() else {}
+    metrics, z, means = standardised_differences(described, described_labels, log_columns)
+    rules = segment_rules(described, described_labels, seed) if clustered.any() else {}
     if workspace is not None and clustered.any():
         cats, brands = item_lifts(workspace, features["user_id"].to_numpy()[clustered], labels[clustered])
     else:

@@ -1,12 +1,13 @@
 """One segmentation run end to end (:func:`segment`), and the run's classifier on the customers who arrived or
 changed since (:func:`classify_new_customers`).
 
-Order of a run: read the feature table and the user vectors → fit the input transform on
-the users with at least ``MIN_EVENTS_TO_CLUSTER`` events → model selection on a sample →
-final fit of the chosen (method, k) on all of them → the taste stage, when switched on (a segment split in
-two where its customers' graph vectors hold two stable tastes) → assignment classifier → feature
-analysis → activity-threshold study → labels for every user with events (segment 0 below
-the threshold) → lineage against the previous run → profiles and names → the run folder,
+Order of a run: read the feature table and the user vectors of the users with at least
+``MIN_EVENTS_TO_CLUSTER`` events (a seeded sample of ``CLUSTER_USERS`` when there are more: the others are
+assigned by the run's classifier, so the run's memory stops growing with the shop) → fit the input transform
+on them → model selection on a sample → final fit of the chosen (method, k) on all of them → the taste
+stage, when switched on (a segment split in two where its customers' graph vectors hold two stable tastes) →
+assignment classifier → feature analysis → activity-threshold study → labels for every user with events
+(segment 0 below the threshold) → lineage against the previous run → profiles and names → the run folder,
 renamed when complete, ``segments/current`` switched last.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +65,10 @@ MIN_SEGMENT_SHARE = 0.01
 DEFAULT_SAMPLE = 20_000
 GMM_FIT_CAP = 200_000
 TRANSFORM_FIT_ROWS = 500_000  # the input transform learns its numbers on at most this many customers (memory)
+# the run learns its segments on at most this many customers with MIN_EVENTS_TO_CLUSTER+ events (a seeded sample);
+# the others get the run's classifier, read in chunks. Holding all of them was 11.5 GiB at 8.6 M customers
+# (docs/BENCHMARKS.md, "Scale"), beside Neo4j's 9 GiB; a million settle the segments as well
+CLUSTER_USERS = 1_000_000
 IMPORTANCE_ROWS = 2_000
 FINGERPRINT = ("n_events", "n_sessions", "n_purchases", "total_spent")
 
@@ -556,6 +561,7 @@ class _Inputs:
     features_path: Path
     vector_file: population.VectorFile | None
     chunk_rows: int = population.CHUNK_ROWS
+    seed: int = 0
 
 
 def _read_inputs(
@@ -571,20 +577,23 @@ def _read_inputs(
     everyone = population.read_columns(path, list(dict.fromkeys(EVERYONE_COLUMNS)))
     user_ids = everyone["user_id"].to_numpy(np.int64)
     n_events = population.n_events_of(everyone["n_events"])
-    clustered = np.flatnonzero(n_events >= MIN_EVENTS_TO_CLUSTER)
-    if len(clustered) < 50:
+    eligible = np.flatnonzero(n_events >= MIN_EVENTS_TO_CLUSTER)
+    if len(eligible) < 50:
         raise ShopgraphError(
-            f"only {len(clustered)} user(s) have {MIN_EVENTS_TO_CLUSTER}+ events: too few to "
+            f"only {len(eligible)} user(s) have {MIN_EVENTS_TO_CLUSTER}+ events: too few to "
             "segment; ingest more months and run `shopgraph features` again"
         )
+    clustered = eligible[cluster_rows(len(eligible), seed)]
+    wanted = np.zeros(len(user_ids), bool)
+    wanted[clustered] = True
     f_clustered = population.read_rows(
         path,
-        lambda events: population.n_events_of(events) >= MIN_EVENTS_TO_CLUSTER,
+        lambda table: population.flagged(table, user_ids, wanted),
         chunk_rows,
         lambda read, kept: say("reading features and vectors", read, len(user_ids)),
     )
     vector_file = population.VectorFile.open(workspace)
-    v_clustered = None if vector_file is None else vector_file.aligned(user_ids[clustered], chunk_rows)
+    v_clustered = None if vector_file is None else vector_file.aligned(user_ids[clustered])
     missing = 0
     if vector_file is not None:  # users without a stored vector, and clustered ones with a non-finite one
         pos = np.clip(np.searchsorted(vector_file.ids, user_ids), 0, len(vector_file.ids) - 1)
@@ -603,6 +612,7 @@ def _read_inputs(
         **transform.report(),
         **_vector_info(vector_file, missing),
         "users": len(user_ids),
+        "users_with_enough_events": len(eligible),
         "users_clustered": len(clustered),
         "users_fitting_the_transform": len(fit_rows),
     }
@@ -620,7 +630,17 @@ def _read_inputs(
         path,
         vector_file,
         chunk_rows,
+        seed,
     )
+
+
+def cluster_rows(n: int, seed: int, cap: int | None = None) -> np.ndarray:
+    """Which of the ``n`` users with enough events the run clusters: all of them up to ``cap``
+    (``CLUSTER_USERS``), else a seeded sample of ``cap`` (in row order), drawn apart from the transform's."""
+    cap = CLUSTER_USERS if cap is None else cap
+    if n <= cap:
+        return np.arange(n)
+    return np.sort(np.random.default_rng([seed, 20]).choice(n, cap, replace=False))
 
 
 def transform_fit_rows(n: int, seed: int, cap: int | None = None) -> np.ndarray:
@@ -801,25 +821,15 @@ def _label_every_user(
     likely[clustered], likely_confidence[clustered] = guess, guess_confidence
     say("assigning every user", len(clustered), n)
     described = [inputs.f_clustered[~below[clustered]]]
-    # the unclustered users at or above the threshold (none unless it is under MIN_EVENTS_TO_CLUSTER)
-    rest = np.zeros(n, bool)
-    rest[~below] = True
-    rest[clustered] = False
-    if rest.any():
-        wanted = inputs.user_ids[rest]
-        done = len(clustered)
-        for table in population.chunks(inputs.features_path, inputs.chunk_rows):
-            ids = np.asarray(table.column("user_id"), np.int64)
-            keep = np.isin(ids, wanted)
-            if keep.any():
-                rows = table.filter(keep).to_pandas()
-                X, _ = inputs.transform.transform(rows, _vectors(inputs, rows))
-                predicted, sure = model.predict(X, among=published)
-                at = np.searchsorted(inputs.user_ids, rows["user_id"].to_numpy(np.int64))
-                segment_of[at], confidence[at], assigned_by[at] = predicted, sure, BY_CLASSIFIER
-                described.append(rows)
-                done += len(rows)
-                say("assigning every user", done, n)
+    _classify_the_rest(
+        inputs,
+        model,
+        published,
+        below,
+        (segment_of, confidence, assigned_by, likely, likely_confidence),
+        described,
+        say,
+    )
     say("assigning every user", n, n)
     segment_of[below], assigned_by[below], confidence[below] = 0, BY_THRESHOLD, 1.0  # clustered ones too
     frame = described[0].reset_index(drop=True)
@@ -828,10 +838,54 @@ def _label_every_user(
     return _Labelled(segment_of, assigned_by, confidence, published, likely, likely_confidence, frame)
 
 
+def _classify_the_rest(
+    inputs: _Inputs,
+    model: assigner.AssignmentModel,
+    published: np.ndarray,
+    below: np.ndarray,
+    out: tuple[np.ndarray, ...],
+    described: list[pd.DataFrame],
+    say: Progress,
+) -> None:
+    """The classifier on the users the run did not cluster that need it, read ``inputs.chunk_rows`` at a time:
+    at or above the threshold their segment (``out``: segment, confidence, assigned_by), below it with
+    ``MIN_EVENTS_TO_CLUSTER``+ events their likely segment (``out``: likely, its confidence). None unless the
+    threshold is under ``MIN_EVENTS_TO_CLUSTER`` or the run clustered a sample (``CLUSTER_USERS``).
+
+    The rows given a segment join ``described`` (the profiles' metrics) at the rate the clustered users were
+    sampled: all of them when none was left out, so the profiles see a uniform sample of the segment."""
+    segment_of, confidence, assigned_by, likely, likely_confidence = out
+    n = len(inputs.user_ids)
+    rest = ~below | (inputs.n_events >= MIN_EVENTS_TO_CLUSTER)
+    rest[inputs.clustered] = False
+    if not rest.any():
+        return
+    rate = len(inputs.clustered) / int((inputs.n_events >= MIN_EVENTS_TO_CLUSTER).sum())
+    rng = np.random.default_rng([inputs.seed, 21])
+    done = len(inputs.clustered)
+    for table in population.chunks(inputs.features_path, inputs.chunk_rows):
+        keep = population.flagged(table, inputs.user_ids, rest)
+        if not keep.any():
+            continue
+        rows = table.filter(keep).to_pandas()
+        X, _ = inputs.transform.transform(rows, _vectors(inputs, rows))
+        classes, proba = model.probabilities(X, among=published)
+        best = proba.argmax(axis=1)
+        predicted, sure = classes[best], proba[np.arange(len(X)), best]
+        at = np.searchsorted(inputs.user_ids, rows["user_id"].to_numpy(np.int64))
+        low = below[at]
+        segment_of[at[~low]], confidence[at[~low]], assigned_by[at[~low]] = predicted[~low], sure[~low], BY_CLASSIFIER
+        likely[at], likely_confidence[at] = likely_segments(predicted, sure, low, inputs.n_events[at])
+        given = rows[~low]
+        described.append(given if rate >= 1 else given[rng.random(len(given)) < rate])
+        done += len(rows)
+        say("assigning every user", done, n)
+
+
 def _vectors(inputs: _Inputs, rows: pd.DataFrame) -> np.ndarray | None:
     if inputs.vector_file is None:
         return None
-    return inputs.vector_file.aligned(rows["user_id"].to_numpy(np.int64), inputs.chunk_rows)
+    return inputs.vector_file.aligned(rows["user_id"].to_numpy(np.int64))
 
 
 @dataclass
@@ -1036,13 +1090,29 @@ def _write_assignments(
 
     runs.write_parquet_parts(staging / "assignments.parquet", parts(), ASSIGNMENTS_SCHEMA)
     if record_method == communities.METHOD:  # the graph the segments are communities of, for look-alikes
-        _, rows = communities.long_histories(inputs.n_events[inputs.clustered])
-        pairs = similar.similar_pairs(inputs.user_ids[inputs.clustered][rows], inputs.view[rows])
+        length, rows = communities.long_histories(inputs.n_events[inputs.clustered])
+        left_out = _left_out_long_histories(inputs, length or MIN_EVENTS_TO_CLUSTER)
+        pairs = similar.similar_pairs(inputs.user_ids[inputs.clustered][rows], inputs.view[rows], others=left_out)
         runs.write_parquet(staging / similar.SIMILAR_FILE, pairs)
     runs.write_parquet(
         staging / "fingerprints.parquet",
         pd.DataFrame({"user_id": inputs.user_ids, "fingerprint": fingerprints(inputs.everyone)}),
     )
+
+
+def _left_out_long_histories(inputs: _Inputs, length: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The ids and clustering view of the users with ``length``+ events a sampled run did not cluster
+    (``CLUSTER_USERS``), read ``inputs.chunk_rows`` at a time: their look-alikes are found among the clustered."""
+    left = inputs.n_events >= length
+    left[inputs.clustered] = False
+    if not left.any():
+        return
+    for table in population.chunks(inputs.features_path, inputs.chunk_rows):
+        keep = population.flagged(table, inputs.user_ids, left)
+        if keep.any():
+            rows = table.filter(keep).to_pandas()
+            X, _ = inputs.transform.transform(rows, _vectors(inputs, rows))
+            yield rows["user_id"].to_numpy(np.int64), inputs.transform.cluster_view(X)
 
 
 CLASSIFIER_PROCEDURE = (

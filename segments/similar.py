@@ -11,6 +11,7 @@ its own). Its speed and recall: docs/BENCHMARKS.md, "The look-alike graph at siz
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -28,40 +29,80 @@ EXACT_UP_TO = 100_000  # customers; below, the exact search is also the faster o
 
 
 def similar_pairs(
-    user_ids: np.ndarray, view: np.ndarray, neighbours: int = NEIGHBOURS, seed: int = 0, exact_up_to: int = EXACT_UP_TO
+    user_ids: np.ndarray,
+    view: np.ndarray,
+    neighbours: int = NEIGHBOURS,
+    seed: int = 0,
+    exact_up_to: int = EXACT_UP_TO,
+    others: Iterable[tuple[np.ndarray, np.ndarray]] = (),
 ) -> pd.DataFrame:
     """Each customer's ``neighbours`` nearest others in ``view`` (Euclidean), most similar first: exact up to
-    ``exact_up_to`` customers, approximate (NN-descent) above."""
+    ``exact_up_to`` customers, approximate (NN-descent) above. ``others``: (ids, view rows) of customers outside
+    ``view`` (those a sampled run did not cluster), each given its ``neighbours`` nearest among ``view``'s."""
     k = min(neighbours, len(view) - 1)
     if k < 1:
         return pd.DataFrame({"user_id": [], "other_user_id": [], "score": []}).astype(
             {"user_id": "int64", "other_user_id": "int64", "score": "float64"}
         )
-    distance, idx = nearest(np.asarray(view), k + 1, seed, exact=len(view) <= exact_up_to)
+    user_ids = np.asarray(user_ids, np.int64)
+    index = _Index(np.asarray(view), k + 1, seed, exact=len(view) <= exact_up_to)
+    distance, idx = index.graph()
     rows = np.repeat(np.arange(len(view)), k + 1)
     keep = idx.ravel() != rows  # a customer is not their own look-alike
-    user_ids = np.asarray(user_ids, np.int64)
-    pairs = pd.DataFrame(
-        {
-            "user_id": user_ids[rows[keep]],
-            "other_user_id": user_ids[idx.ravel()[keep]],
-            "score": 1.0 / (1.0 + distance.ravel()[keep]),
-        }
-    )
+    parts = [_pairs(user_ids[rows[keep]], user_ids[idx.ravel()[keep]], distance.ravel()[keep], k)]
+    for ids, rows_view in others:
+        if len(ids):
+            distance, idx = index.query(np.asarray(rows_view), k)
+            found = idx >= 0
+            ids = np.repeat(np.asarray(ids, np.int64), k).reshape(-1, k)
+            parts.append(_pairs(ids[found], user_ids[idx[found]], distance[found], k))
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _pairs(user_ids: np.ndarray, other_ids: np.ndarray, distance: np.ndarray, k: int) -> pd.DataFrame:
+    """The ``k`` most similar others of each customer, most similar first (ties: the lower id)."""
+    pairs = pd.DataFrame({"user_id": user_ids, "other_user_id": other_ids, "score": 1.0 / (1.0 + distance)})
     pairs = pairs.sort_values(["user_id", "score", "other_user_id"], ascending=[True, False, True], kind="stable")
     return pairs.groupby("user_id", sort=False).head(k).reset_index(drop=True)
 
 
 def nearest(view: np.ndarray, k: int, seed: int, exact: bool) -> tuple[np.ndarray, np.ndarray]:
     """Distances and indices of each row's ``k`` nearest rows of ``view`` (itself among them, as a rule)."""
-    if exact:
-        return NearestNeighbors(n_neighbors=k).fit(view).kneighbors(view)
-    from pynndescent import NNDescent
+    return _Index(view, k, seed, exact).graph()
 
-    index = NNDescent(np.asarray(view, np.float32), n_neighbors=k, random_state=seed, low_memory=True)
-    idx, distance = index.neighbor_graph
-    found = idx >= 0  # a row NN-descent left short of k neighbours pads with -1: its own index, never kept
-    idx = np.where(found, idx, np.arange(len(view))[:, None])
+
+class _Index:
+    """The rows of ``view`` searchable by their ``k`` nearest: exact (scikit-learn) or NN-descent (pynndescent)."""
+
+    def __init__(self, view: np.ndarray, k: int, seed: int, exact: bool) -> None:
+        self.view, self.k, self.exact = view, k, exact
+        if exact:
+            self.search = NearestNeighbors(n_neighbors=k).fit(view)
+        else:
+            from pynndescent import NNDescent
+
+            self.search = NNDescent(np.asarray(view, np.float32), n_neighbors=k, random_state=seed, low_memory=True)
+
+    def graph(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each indexed row's ``k`` nearest indexed rows (itself among them, as a rule)."""
+        if self.exact:
+            return self.search.kneighbors(self.view)
+        idx, distance = self.search.neighbor_graph
+        return _padded(idx, distance, np.arange(len(self.view))[:, None])
+
+    def query(self, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest indexed rows of each of ``rows`` (-1: none found)."""
+        if self.exact:
+            return self.search.kneighbors(rows, n_neighbors=k)
+        idx, distance = self.search.query(np.asarray(rows, np.float32), k=k)
+        return _padded(idx, distance, -1)
+
+
+def _padded(idx: np.ndarray, distance: np.ndarray, missing) -> tuple[np.ndarray, np.ndarray]:
+    """NN-descent's result with the -1 it pads a row left short of neighbours with replaced by ``missing``
+    (a row's own index, never kept, or -1) at an infinite distance."""
+    found = idx >= 0
+    idx = np.where(found, idx, missing)
     return np.where(found, distance, np.inf).astype(np.float64), idx.astype(np.int64)
 
 

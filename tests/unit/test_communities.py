@@ -1,6 +1,7 @@
 """segments.communities: the kNN graph, Leiden, small communities absorbed, the resolution rule."""
 
 import numpy as np
+import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from segments import communities
@@ -131,3 +132,22 @@ def test_above_the_exact_size_the_look_alikes_are_nearly_the_exact_ones():
     both = exact.merge(approximate, on=["user_id", "other_user_id"], suffixes=("", "_found"))
     assert len(both) >= 0.95 * len(exact)  # recall of the exact neighbours
     assert np.allclose(both["score"], both["score_found"], atol=1e-5)  # the same Euclidean distances
+
+
+@pytest.mark.parametrize("exact_up_to", [10**6, 0])  # exact search; NN-descent
+def test_customers_outside_the_view_get_their_nearest_inside_it(exact_up_to):
+    from segments.communities import NEIGHBOURS
+    from segments.similar import similar_pairs
+
+    X, _ = blobs(n=600)
+    inside, outside = X[:500], X[500:600]
+    ids = np.arange(1000, 1500)
+    pairs = similar_pairs(ids, inside, exact_up_to=exact_up_to, others=[(np.arange(9000, 9100), outside)])
+    theirs = pairs[pairs["user_id"] >= 9000]
+    assert theirs["user_id"].nunique() == 100 and theirs.groupby("user_id").size().eq(NEIGHBOURS).all()
+    distance = ((outside[:, None, :] - inside[None, :, :]) ** 2).sum(axis=2)
+    nearest = np.argsort(distance, axis=1)[:, :NEIGHBOURS]
+    truth = {(9000 + i, 1000 + int(j)) for i, row in enumerate(nearest) for j in row}
+    found = set(zip(theirs["user_id"], theirs["other_user_id"], strict=True))
+    assert len(found & truth) >= 0.95 * len(truth)  # NN-descent's recall, as for the graph's own
+    assert len(pairs) == len(theirs) + 500 * NEIGHBOURS

@@ -138,3 +138,88 @@ def test_a_run_with_the_transform_fitted_on_a_sample_labels_everyone(
     assert files["inputs"]["users_fitting_the_transform"] == clustered // 2
     assert files["inputs"]["users_clustered"] == clustered
     assert len(files["assignments"]) == len(read_features(workspace))
+
+
+def _classifier_of(run, workspace: Workspace) -> tuple[np.ndarray, np.ndarray]:
+    """Every user's segment and confidence by the run's own transform and classifier, from the whole table."""
+    features = read_features(workspace)
+    vectors, _ = user_vectors(workspace, features["user_id"].to_numpy(np.int64))
+    bundle = assigner.load(run.run_dir / assigner.MODEL_FILE)
+    to_segment = bundle["label_to_segment"]
+    published = np.array([c for c, s in to_segment.items() if s in {x["segment_id"] for x in run.segments} and s])
+    X, _ = bundle["transform"].transform(features, vectors)
+    classes, proba = bundle["classifier"].probabilities(X, among=published)
+    best = proba.argmax(axis=1)
+    return np.array([to_segment[int(c)] for c in classes[best]]), proba[np.arange(len(X)), best]
+
+
+@pytest.fixture(scope="module")
+def sampled_runs(planted_shop: PlantedShop, tmp_path_factory) -> tuple[Workspace, object, object, int]:
+    """Runs that cluster half the users with enough events (``CLUSTER_USERS``), 7 users a chunk and all in one."""
+    home = tmp_path_factory.mktemp("sampled")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        workspace = _with_vectors(planted_shop, home / "a")
+        eligible = int((read_features(workspace)["n_events"] >= segmentation.MIN_EVENTS_TO_CLUSTER).sum())
+        monkeypatch.setattr(segmentation, "CLUSTER_USERS", eligible // 2)
+        tiny = segment(workspace, seed=0, classifiers=QUICK, chunk_rows=7)
+        whole = segment(_with_vectors(planted_shop, home / "b"), seed=0, classifiers=QUICK, chunk_rows=10**7)
+    return workspace, tiny, whole, eligible
+
+
+def test_a_run_clustering_a_sample_classifies_the_others_with_enough_events(sampled_runs) -> None:
+    workspace, run, _, eligible = sampled_runs
+    files = _run_files(run)
+    assert files["inputs"]["users_with_enough_events"] == eligible
+    assert files["inputs"]["users_clustered"] == eligible // 2
+    features = read_features(workspace)
+    assignments = files["assignments"]
+    assert (assignments["user_id"].to_numpy() == features["user_id"].to_numpy()).all()
+    predicted, sure = _classifier_of(run, workspace)
+    n_events = features["n_events"].to_numpy()
+    by = assignments["assigned_by"].to_numpy()
+    clustered = np.isin(by, ("cluster", "nearest segment"))
+    assert clustered.sum() <= eligible // 2
+    classified = by == "classifier"
+    assert (n_events[classified] >= segmentation.MIN_EVENTS_TO_CLUSTER).sum() > eligible // 4, "the ones left out"
+    assert (assignments["segment_id"].to_numpy()[classified] == predicted[classified]).all()
+    assert np.allclose(assignments["confidence"].to_numpy()[classified], sure[classified], rtol=0, atol=1e-12)
+    guessed = (by == "threshold") & (n_events >= segmentation.MIN_EVENTS_TO_CLUSTER)
+    assert guessed.any(), "users below the threshold, clustered or not, get their likely segment"
+    assert (assignments["likely_segment_id"].to_numpy()[guessed] == predicted[guessed]).all()
+    sizes = assignments.loc[assignments["segment_id"] > 0, "segment_id"].value_counts()
+    assert {s["segment_id"]: s["size"] for s in files["segments"] if s["segment_id"]} == sizes.to_dict()
+
+
+def test_a_run_clustering_a_sample_does_not_depend_on_the_chunk_size(sampled_runs) -> None:
+    _, tiny, whole, _ = sampled_runs
+    small, big = _run_files(tiny), _run_files(whole)
+    pd.testing.assert_frame_equal(small.pop("assignments"), big.pop("assignments"))
+    pd.testing.assert_frame_equal(small.pop("fingerprints"), big.pop("fingerprints"))
+    assert small == big
+
+
+def test_the_clustered_users_are_a_seeded_sample_above_the_cap() -> None:
+    from segments.segmentation import cluster_rows, transform_fit_rows
+
+    assert (cluster_rows(10, seed=0, cap=10) == np.arange(10)).all()
+    rows = cluster_rows(1_000, seed=3, cap=100)
+    assert len(np.unique(rows)) == 100 and (np.diff(rows) > 0).all()
+    assert not (rows == transform_fit_rows(1_000, seed=3, cap=100)).all(), "drawn apart from the transform's"
+
+
+def test_a_run_clustering_a_sample_finds_look_alikes_for_the_long_histories_left_out(sampled_runs) -> None:
+    from segments.communities import NEIGHBOURS, long_histories
+
+    workspace, run, _, _ = sampled_runs
+    features = read_features(workspace)
+    sample = run.clusters["user_id"].to_numpy(np.int64)
+    n_events = features.set_index("user_id")["n_events"]
+    length, _ = long_histories(n_events.loc[sample].to_numpy())
+    left_out = set(n_events.index[(n_events >= length).to_numpy()]) - set(sample)
+    assert left_out, "the fixture leaves long histories out of the sample"
+    pairs = pd.read_parquet(run.run_dir / "similar.parquet")
+    outside = pairs[~pairs["user_id"].isin(sample)]
+    assert set(outside["user_id"]) == left_out
+    assert outside["other_user_id"].isin(sample).all(), "look-alikes are found among the clustered"
+    assert (outside.groupby("user_id").size() == NEIGHBOURS).all()
+    assert (outside.groupby("user_id")["score"].apply(lambda s: s.is_monotonic_decreasing)).all()
