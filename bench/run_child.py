@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -116,6 +116,19 @@ def tree_rss(root: int, skip: int | None = None) -> int:
     return total
 
 
+TX_LOG_EVERY = 10  # samples: the transaction logs' size is read every 5 s
+
+
+def tx_log_bytes(home: Path) -> int:
+    """Bytes of the workspace's Neo4j transaction logs (they grow until a checkpoint prunes them; a file pruned
+    while it is read counts 0)."""
+    total = 0
+    for path in (Path(home) / "neo4j" / "data" / "transactions").rglob("*"):
+        with suppress(OSError):
+            total += path.stat().st_size if path.is_file() else 0
+    return total
+
+
 def rss(pid: int | None) -> int:
     """Resident bytes of one process (0 when it is gone)."""
     if pid is None:
@@ -132,14 +145,18 @@ def run_in_child(home: Path, files: list[str], env: dict[str, str], server: obje
     Raises SystemExit with the child's stderr tail when the run fails.
     """
     command = [sys.executable, str(Path(__file__).resolve()), str(home), *files]
-    samples: list[tuple[float, int, int]] = []
+    samples: list[tuple[float, int, int, int]] = []
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     done = threading.Event()
 
     def sample() -> None:
+        tick, logs = 0, 0
         while not done.wait(interval):
             neo4j = server.pid()
-            samples.append((time.time(), tree_rss(proc.pid, skip=neo4j), rss(neo4j)))
+            if tick % TX_LOG_EVERY == 0:  # a walk of the log folder, not every half second
+                logs = tx_log_bytes(home)
+            tick += 1
+            samples.append((time.time(), tree_rss(proc.pid, skip=neo4j), rss(neo4j), logs))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -156,6 +173,7 @@ def run_in_child(home: Path, files: list[str], env: dict[str, str], server: obje
         result["peaks"][step] = {
             "shopgraph_gib": max((s[1] for s in inside), default=0) / 2**30,
             "neo4j_gib": max((s[2] for s in inside), default=0) / 2**30,
+            "tx_logs_gib": max((s[3] for s in inside), default=0) / 2**30,
         }
     return result
 

@@ -18,8 +18,9 @@ Usage::
    each in a child process (bench/run_child.py, shared with bench/pipeline.py).
 3. Per month: wall and CPU seconds per step, the peak resident memory of shopgraph (the child's
    process tree) and of the Neo4j server (both sampled every 0.5 s), the workspace's size on
-   disk after it (event store, Neo4j data, the other files). The reference, measured in the same
-   run on the same file: a bare DuckDB scan (``SELECT count(*) FROM read_csv(FILE)``).
+   disk after it (event store, Neo4j data, the other files), the largest size of Neo4j's transaction logs
+   (sampled every 5 s). The reference, measured in the same run on the same file: a bare DuckDB scan
+   (``SELECT count(*) FROM read_csv(FILE)``).
 
 Writes ``--out`` (``docs/bench/scale.json``: ``months`` as the issue asks, ``details`` with CPU,
 per-step peaks and the disk split, ``reference``) and prints a Markdown table with the goals
@@ -165,9 +166,12 @@ def month_detail(month: str, result: dict, sizes: dict, reference: float) -> dic
                 "cpu_seconds": round(result["cpu"].get(step, 0.0), 1),
                 "peak_gib_shopgraph": round(result["peaks"][step]["shopgraph_gib"], 3),
                 "peak_gib_neo4j": round(result["peaks"][step]["neo4j_gib"], 3),
+                "peak_gib_tx_logs": round(result["peaks"][step].get("tx_logs_gib", 0.0), 3),
             }
             for step, status, _, _, _ in result["steps"]
         },
+        # Neo4j's transaction logs at their largest (sampled every 5 s): what pipeline.forecast.tx_logs_peak forecasts
+        "tx_logs_peak_gib": round(max((p.get("tx_logs_gib", 0.0) for p in result["peaks"].values()), default=0.0), 3),
         "disk_gib": {name: round(size / GIB, 3) for name, size in sizes.items()},
         "duckdb_scan_seconds": round(reference, 2),
     }
