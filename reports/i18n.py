@@ -390,6 +390,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "assign.by.cluster": ("by the clustering", "par le regroupement"),
     "assign.by.classifier": ("by the classifier", "par le classifieur"),
     "assign.by.threshold": ("below the activity threshold", "sous le seuil d'activité"),
+    "assign.sample": (
+        "The segments were learnt on a random sample of {n} of the {m} customers with {events} or more events, "
+        "which keeps the run's memory flat as the shop grows; the others were assigned by the classifier above.",
+        "Les segments ont été appris sur un échantillon aléatoire de {n} des {m} clients ayant au moins {events} "
+        "événements, ce qui garde la mémoire du calcul stable quand la boutique grandit ; les autres ont été "
+        "affectés par le classifieur ci-dessus.",
+    ),
     "assign.low": (
         "{n} customers ({share}) have a low-confidence assignment.",
         "{n} clients ({share}) ont une affectation de faible confiance.",

@@ -141,12 +141,24 @@ def _validation(c: Context, run: dict[str, Any], record: dict[str, Any]) -> list
     return blocks
 
 
+def _sampled(c: Context) -> list[Block]:
+    """A sentence when the run clustered a sample of the customers with enough events (segmentation.CLUSTER_USERS)."""
+    inputs = (c.inputs.run or {}).get("inputs") or {}
+    clustered, eligible = inputs.get("users_clustered"), inputs.get("users_with_enough_events")
+    if not (is_int(clustered) and is_int(eligible)) or clustered >= eligible:
+        return []
+    from segments.segmentation import MIN_EVENTS_TO_CLUSTER
+
+    text = c.t("assign.sample", n=c.num(int(clustered)), m=c.num(int(eligible)), events=MIN_EVENTS_TO_CLUSTER)
+    return [Block("p", text)]
+
+
 def _how_assigned(c: Context) -> list[Block]:
     """The current customers by who assigned them, the low-confidence share and the confidence histogram."""
     assignments = c.inputs.assignments
     if assignments is None or not len(assignments):
         return []
-    blocks = [Block("h3", c.t("assign.by"))]
+    blocks = [Block("h3", c.t("assign.by")), *_sampled(c)]
     if "assigned_by" in assignments.columns:
         counts = assignments["assigned_by"].value_counts()
         rows = [

@@ -135,3 +135,17 @@ def test_the_dossier_confusion_matrix_leaves_out_an_unpublished_segment(tmp_path
     matrix, rows, cols = _confusion(c, {})
     assert matrix.tolist() == [[40, 2], [3, 30]]
     assert rows == cols == ["Lèche-vitrines", "Chasseurs de bonnes affaires"]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_run_that_clustered_a_sample_says_so_in_the_assign_section(tmp_path, lang: str) -> None:
+    from reports.sections.assign import _how_assigned
+
+    assignments = pd.DataFrame(
+        {"segment_id": [1, 2], "assigned_by": ["cluster", "classifier"], "confidence": [1.0, 0.9]}
+    )
+    sampled = {"inputs": {"users_clustered": 1_000_000, "users_with_enough_events": 6_200_000}}
+    said = _said(_how_assigned(_context(tmp_path, lang, run=sampled, assignments=assignments)))
+    assert num(1_000_000, lang) in said and num(6_200_000, lang) in said
+    whole = {"inputs": {"users_clustered": 900, "users_with_enough_events": 900}}
+    assert num(900, lang) not in _said(_how_assigned(_context(tmp_path, lang, run=whole, assignments=assignments)))
