@@ -23,6 +23,9 @@ The view adds ``month`` (``YYYY-MM``, from the partition) and ``category_l1``,
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,8 +33,14 @@ import duckdb
 
 from events.manifest import manifest_path, read_manifest
 from shopgraph.errors import ShopgraphError
-from shopgraph.sqltext import literal_list
+from shopgraph.sqltext import literal, literal_list
 from shopgraph.workspace import Workspace
+
+#: DuckDB's memory for the queries that read the store on a connection of their own (describe, the profiles, the
+#: threshold study, the dossier): unbounded, DuckDB takes up to 80 % of the machine, and describe's distinct
+#: counts per brand took 8 GiB at a REES46 month 3 beside Neo4j's 9.7 (docs/BENCHMARKS.md, "Scale"); bounded, it
+#: spills to the workspace (the same query at 2 GB: 1.9 GiB, 33 s). SHOPGRAPH_DUCKDB_READ_MEMORY overrides it
+READ_MEMORY_LIMIT = "2GB"
 
 EVENT_TYPES = ("view", "cart", "remove_from_cart", "purchase")
 #: the columns of a REES46 month file and of the event store, in order
@@ -110,8 +119,27 @@ def connect_events(
     months: Sequence[str] | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection (new, or ``con``) with a view ``events`` over the store."""
-    con = con or duckdb.connect()
+    """A DuckDB connection (new and bounded, :func:`bounded_connection`; or ``con``, as its caller set it up)
+    with a view ``events`` over the store."""
+    con = con or bounded_connection(workspace)
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"CREATE OR REPLACE TEMP VIEW events AS {events_sql(event_files(workspace, months))}")
     return con
+
+
+def bounded_connection(workspace: Workspace) -> duckdb.DuckDBPyConnection:
+    """A new DuckDB connection held to :data:`READ_MEMORY_LIMIT`, spilling into a folder of this process under the
+    workspace's ``tmp/`` (removed when the process ends)."""
+    from events.buckets import set_memory_limit
+
+    con = duckdb.connect()
+    set_memory_limit(con, os.environ.get("SHOPGRAPH_DUCKDB_READ_MEMORY", READ_MEMORY_LIMIT))
+    spill = workspace.home / "tmp" / f"duckdb-{os.getpid()}"
+    if spill not in _SPILLS:
+        _SPILLS.add(spill)
+        atexit.register(shutil.rmtree, spill, ignore_errors=True)
+    con.execute(f"SET temp_directory = {literal(str(spill))}")
+    return con
+
+
+_SPILLS: set[Path] = set()

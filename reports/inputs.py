@@ -39,6 +39,7 @@ from typing import Any
 
 import pandas as pd
 
+from events.store import bounded_connection
 from shopgraph.workspace import Workspace
 
 RUN_FILES = (
@@ -196,7 +197,7 @@ def _reject_reasons(found: Inputs, workspace: Workspace, entries: list[dict[str,
     files = [f for f in files if f.is_file()]
     if not files:
         return None
-    con = duckdb.connect()
+    con = bounded_connection(workspace)
     try:
         return con.execute(f"""SELECT reason, count(*) AS rows FROM read_csv({literal_list(files)}, header = true,
                                all_varchar = true) GROUP BY 1 ORDER BY rows DESC, reason LIMIT 12""").df()
@@ -212,12 +213,11 @@ def active_months(workspace: Workspace, user_ids: pd.DataFrame) -> pd.DataFrame 
 
     ``user_ids`` has ``user_id`` and ``segment_id`` (the current assignments).
     """
-    import duckdb
 
     from events.store import connect_events
     from shopgraph.errors import ShopgraphError
 
-    con = duckdb.connect()
+    con = bounded_connection(workspace)
     try:
         try:
             connect_events(workspace, None, con)

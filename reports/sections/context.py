@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from events.store import bounded_connection
 from reports.i18n import label, num, pct, t
 from reports.inputs import Inputs
 from reports.sections.common import SEED, Block, as_float, first, loc
@@ -99,12 +100,11 @@ class Context:
     @cached_property
     def category_codes(self) -> dict[int, str]:
         """``category_id`` → ``category_code`` from the event store (empty without one)."""
-        import duckdb
 
         from events.store import connect_events
         from shopgraph.errors import ShopgraphError
 
-        con = duckdb.connect()
+        con = bounded_connection(self.inputs.workspace)
         try:
             try:
                 connect_events(self.inputs.workspace, None, con)
@@ -148,13 +148,12 @@ class Context:
 
     def _metrics_sample(self) -> tuple[pd.DataFrame, int]:
         """The registry's numeric metrics of at most ``PCA_SAMPLE`` customers, and the number of customers."""
-        import duckdb
 
         from features.registry import METRICS
 
         path = str(self.inputs.features_path)
         numeric = [m.name for m in METRICS if m.dtype in ("DOUBLE", "BIGINT", "INTEGER")]
-        con = duckdb.connect()
+        con = bounded_connection(self.inputs.workspace)
         try:
             con.execute("SET enable_progress_bar = false")
             available = {r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [path]).fetchall()}
@@ -172,10 +171,9 @@ class Context:
         pca = self.pca
         if pca is None:
             return None
-        import duckdb
 
         cols = pca["columns"]
-        con = duckdb.connect()
+        con = bounded_connection(self.inputs.workspace)
         try:
             con.register("wanted", pd.DataFrame({"user_id": user_ids}))
             select = ", ".join(f'f."{c}"::DOUBLE AS "{c}"' for c in cols)

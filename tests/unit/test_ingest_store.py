@@ -292,3 +292,23 @@ def test_rows_handed_over_twice_are_caught_before_commit(
     with pytest.raises(AssertionError, match="rows to write became"):
         ingest_files(workspace, [write_csv(tmp_path / "a.csv", [ROW, ROW2, ROW3])])
     assert snapshot(workspace) == before and not leftovers(workspace)
+
+
+def test_the_store_is_read_within_a_memory_bound_spilling_into_the_workspace(
+    workspace: Workspace, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from events.buckets import memory_limit_bytes
+
+    ingest_files(workspace, [shared_data / OCT])
+    con = connect_events(workspace)
+    assert 1.8e9 <= memory_limit_bytes(con) <= 2.1e9  # events.store.READ_MEMORY_LIMIT, not 80 % of the machine
+    spill = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert Path(spill).parent == workspace.home / "tmp"
+    monkeypatch.setenv("SHOPGRAPH_DUCKDB_READ_MEMORY", "512MB")
+    assert memory_limit_bytes(connect_events(workspace)) <= 5.2e8
+    own = duckdb.connect()
+    own.execute("SET memory_limit = '3GB'")
+    assert memory_limit_bytes(connect_events(workspace, con=own)) >= 2.7e9, "a caller's connection keeps its setting"
+    monkeypatch.setenv("SHOPGRAPH_DUCKDB_READ_MEMORY", "lots")
+    with pytest.raises(ShopgraphError, match="not a size DuckDB understands"):
+        connect_events(workspace)
