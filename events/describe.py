@@ -273,10 +273,16 @@ def _bots(con: duckdb.DuckDBPyConnection, n_events: int) -> dict[str, Any]:
 
 
 def _top(con: duckdb.DuckDBPyConnection, expr: str, name: str) -> list[dict[str, Any]]:
+    # the users counted per (item, user) first: a plain GROUP BY spills to disk under the memory limit, where a
+    # DISTINCT aggregate per item holds every item's users in memory (events.store.READ_MEMORY_LIMIT)
     rows = con.execute(f"""
-        SELECT {expr} AS k, count(*) AS events, count(*) FILTER (event_type = 'purchase') AS purchases,
-               coalesce(sum(price) FILTER (event_type = 'purchase'), 0) AS revenue, count(DISTINCT user_id) AS users
-        FROM events GROUP BY 1 ORDER BY events DESC, k LIMIT {TOP}""").fetchall()
+        WITH per_user AS (
+            SELECT {expr} AS k, user_id, count(*) AS events, count(*) FILTER (event_type = 'purchase') AS purchases,
+                   sum(price) FILTER (event_type = 'purchase') AS revenue
+            FROM events GROUP BY 1, 2)
+        SELECT k, sum(events) AS events, sum(purchases) AS purchases, coalesce(sum(revenue), 0) AS revenue,
+               count(user_id) AS users
+        FROM per_user GROUP BY 1 ORDER BY events DESC, k LIMIT {TOP}""").fetchall()
     return [
         {name: k, "events": int(e), "purchases": int(p), "revenue": round(float(r), 2), "users": int(u)}
         for k, e, p, r, u in rows

@@ -135,6 +135,7 @@ def bounded_connection(workspace: Workspace) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     set_memory_limit(con, os.environ.get("SHOPGRAPH_DUCKDB_READ_MEMORY", READ_MEMORY_LIMIT))
     spill = workspace.home / "tmp" / f"duckdb-{os.getpid()}"
+    spill.parent.mkdir(parents=True, exist_ok=True)  # DuckDB makes the last folder only
     if spill not in _SPILLS:
         _SPILLS.add(spill)
         atexit.register(shutil.rmtree, spill, ignore_errors=True)

@@ -304,8 +304,11 @@ def test_the_store_is_read_within_a_memory_bound_spilling_into_the_workspace(
     assert 1.8e9 <= memory_limit_bytes(con) <= 2.1e9  # events.store.READ_MEMORY_LIMIT, not 80 % of the machine
     spill = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
     assert Path(spill).parent == workspace.home / "tmp"
-    monkeypatch.setenv("SHOPGRAPH_DUCKDB_READ_MEMORY", "512MB")
-    assert memory_limit_bytes(connect_events(workspace)) <= 5.2e8
+    monkeypatch.setenv("SHOPGRAPH_DUCKDB_READ_MEMORY", "64MB")
+    small = connect_events(workspace)
+    assert memory_limit_bytes(small) <= 6.8e7
+    spilled = "SELECT count(*) FROM (SELECT i % 3000000 AS k, sum(i) FROM range(12000000) t(i) GROUP BY 1)"
+    assert small.execute(spilled).fetchone() == (3_000_000,), "a query larger than the bound spills and finishes"
     own = duckdb.connect()
     own.execute("SET memory_limit = '3GB'")
     assert memory_limit_bytes(connect_events(workspace, con=own)) >= 2.7e9, "a caller's connection keeps its setting"
