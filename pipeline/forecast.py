@@ -48,8 +48,11 @@ class Ratios:
 # 3.0 M customers): event store 0.918 GiB, Neo4j's data 10.78 GiB, the other files 1.59 GiB, each less its
 # intercept, per event. shopgraph's peak from months 1 and 2 at full size (2026-12-03, docs/bench/scale.json):
 # 5.66 GiB for 41.97 M events, 7.51 GiB (the assign step, by chunks) for 59.99 M more: the least-squares
-# fit of bench/scale.py gives the history term 0 and 128.3 B per event of the largest new file. Bytes per
-# event of a .gz (used only when a file's sample cannot be read): the real 2019-Oct.csv.gz's.
+# fit of bench/scale.py gives the history term 0 and 128.3 B per event of the largest new file. A history term
+# of 0 holds since a retrain clusters at most segmentation.CLUSTER_USERS customers and DuckDB's reads of the
+# store are bounded (events.store.READ_MEMORY_LIMIT): month 3's retrain over 8.6 M customers held every one of
+# them before and went over 14.8 GB; with the cap its segment step peaked at 7.45 GiB (docs/BENCHMARKS.md,
+# "Scale"). Bytes per event of a .gz (used only when a file's sample cannot be read): the real 2019-Oct.csv.gz's.
 RATIOS = Ratios(
     gz_bytes_per_event=38.0,
     csv_bytes_per_event=139.5,
