@@ -476,7 +476,7 @@ def _segment(
     tables = _RunTables(
         selection_table, threshold_record, pd.DataFrame(model.comparison), importance, carried.migration
     )
-    run_dir = _write_run_folder(workspace, inputs, labelled, segments, tables, model, copies, carried, record)
+    run_dir = _write_run_folder(workspace, inputs, labelled, segments, tables, model, copies, carried, record, say)
     watch.lap("write")
     return SegmentRun(
         record.run_id,
@@ -1014,11 +1014,12 @@ def _write_run_folder(
     copies,
     carried: _Lineage,
     record: RunRecord,
+    say: Progress | None = None,
 ) -> Path:
     """Write the run into its staging folder, run.json last, and publish it as the current run."""
     record.run_id = runs.new_run_id()
     staging = runs.staging_dir(workspace, record.run_id)
-    _write_assignments(staging, inputs, labelled, segments, record.method)
+    _write_assignments(staging, inputs, labelled, segments, record.method, say)
     runs.write_json(staging / "segments.json", segments)
     runs.write_csv(staging / "selection.csv", tables.selection)
     runs.write_json(staging / "threshold.json", tables.threshold)
@@ -1064,7 +1065,12 @@ ASSIGNMENTS_SCHEMA = pa.schema(
 
 
 def _write_assignments(
-    staging: Path, inputs: _Inputs, labelled: _Labelled, segments: list[dict], record_method: str = ""
+    staging: Path,
+    inputs: _Inputs,
+    labelled: _Labelled,
+    segments: list[dict],
+    record_method: str = "",
+    say: Progress | None = None,
 ) -> None:
     """``assignments.parquet`` (every user's segment, named; written ``inputs.chunk_rows`` users at a time),
     ``fingerprints.parquet`` and, for a run of graph communities, ``similar.parquet`` (segments.similar)."""
@@ -1091,7 +1097,8 @@ def _write_assignments(
     runs.write_parquet_parts(staging / "assignments.parquet", parts(), ASSIGNMENTS_SCHEMA)
     if record_method == communities.METHOD:  # the graph the segments are communities of, for look-alikes
         length, rows = communities.long_histories(inputs.n_events[inputs.clustered])
-        left_out = _left_out_long_histories(inputs, length or MIN_EVENTS_TO_CLUSTER)
+        (say or (lambda _p, _d, _t: None))("look-alike graph", 0, 1)
+        left_out = _left_out_long_histories(inputs, length or MIN_EVENTS_TO_CLUSTER, say)
         pairs = similar.similar_pairs(inputs.user_ids[inputs.clustered][rows], inputs.view[rows], others=left_out)
         runs.write_parquet(staging / similar.SIMILAR_FILE, pairs)
     runs.write_parquet(
@@ -1100,12 +1107,15 @@ def _write_assignments(
     )
 
 
-def _left_out_long_histories(inputs: _Inputs, length: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _left_out_long_histories(
+    inputs: _Inputs, length: int, say: Progress | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The ids and clustering view of the users with ``length``+ events a sampled run did not cluster
     (``CLUSTER_USERS``), read ``inputs.chunk_rows`` at a time: their look-alikes are found among the clustered."""
     left = inputs.n_events >= length
     left[inputs.clustered] = False
-    if not left.any():
+    total, done = int(left.sum()), 0
+    if not total:
         return
     for table in population.chunks(inputs.features_path, inputs.chunk_rows):
         keep = population.flagged(table, inputs.user_ids, left)
@@ -1113,6 +1123,9 @@ def _left_out_long_histories(inputs: _Inputs, length: int) -> Iterator[tuple[np.
             rows = table.filter(keep).to_pandas()
             X, _ = inputs.transform.transform(rows, _vectors(inputs, rows))
             yield rows["user_id"].to_numpy(np.int64), inputs.transform.cluster_view(X)
+            done += len(rows)
+            if say is not None:
+                say("look-alikes of the customers not clustered", done, total)
 
 
 CLASSIFIER_PROCEDURE = (

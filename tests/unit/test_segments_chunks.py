@@ -161,8 +161,10 @@ def sampled_runs(planted_shop: PlantedShop, tmp_path_factory) -> tuple[Workspace
         workspace = _with_vectors(planted_shop, home / "a")
         eligible = int((read_features(workspace)["n_events"] >= segmentation.MIN_EVENTS_TO_CLUSTER).sum())
         monkeypatch.setattr(segmentation, "CLUSTER_USERS", eligible // 2)
-        tiny = segment(workspace, seed=0, classifiers=QUICK, chunk_rows=7)
+        said: list[tuple[str, int, int]] = []
+        tiny = segment(workspace, seed=0, classifiers=QUICK, chunk_rows=7, progress=lambda *a: said.append(a))
         whole = segment(_with_vectors(planted_shop, home / "b"), seed=0, classifiers=QUICK, chunk_rows=10**7)
+    tiny.said = said
     return workspace, tiny, whole, eligible
 
 
@@ -223,3 +225,5 @@ def test_a_run_clustering_a_sample_finds_look_alikes_for_the_long_histories_left
     assert outside["other_user_id"].isin(sample).all(), "look-alikes are found among the clustered"
     assert (outside.groupby("user_id").size() == NEIGHBOURS).all()
     assert (outside.groupby("user_id")["score"].apply(lambda s: s.is_monotonic_decreasing)).all()
+    shown = [(done, total) for phase, done, total in run.said if phase == "look-alikes of the customers not clustered"]
+    assert shown and shown[-1] == (len(left_out), len(left_out)), "the pass shows its progress to the end"
