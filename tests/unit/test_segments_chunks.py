@@ -4,6 +4,7 @@ not depend on the chunk size, and the chunked labels are those of the whole feat
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -83,9 +84,19 @@ def test_the_run_folder_does_not_depend_on_the_chunk_size(two_runs) -> None:
     assert small["users_by"].get("classifier", 0) > 0, "users with 3-4 events are classified, chunk by chunk"
 
 
-def test_the_chunked_labels_are_those_of_the_whole_table(two_runs) -> None:
-    workspace, run, _ = two_runs
-    # the straightforward way: every user's row of the whole table, through the run's transform and classifier
+@dataclass
+class _Classified:
+    """Every user's published segment by the run's own transform and classifier, from the whole feature table."""
+
+    predicted: np.ndarray  # segment ids
+    sure: np.ndarray  # the confidence of each
+    classes: np.ndarray  # the classifier's labels, the columns of proba
+    proba: np.ndarray
+    to_segment: dict[int, int]
+
+
+def _classifier_of(run, workspace: Workspace) -> _Classified:
+    """The straightforward way: every user's row of the whole table, through the run's transform and classifier."""
     features = read_features(workspace)
     vectors, _ = user_vectors(workspace, features["user_id"].to_numpy(np.int64))
     bundle = assigner.load(run.run_dir / assigner.MODEL_FILE)
@@ -95,7 +106,15 @@ def test_the_chunked_labels_are_those_of_the_whole_table(two_runs) -> None:
     classes, proba = bundle["classifier"].probabilities(X, among=published)
     best = proba.argmax(axis=1)
     predicted = np.array([to_segment[int(c)] for c in classes[best]])
-    sure = proba[np.arange(len(X)), best]
+    return _Classified(predicted, proba[np.arange(len(X)), best], classes, proba, to_segment)
+
+
+def test_the_chunked_labels_are_those_of_the_whole_table(two_runs) -> None:
+    workspace, run, _ = two_runs
+    features = read_features(workspace)
+    whole = _classifier_of(run, workspace)
+    predicted, sure = whole.predicted, whole.sure
+    classes, proba, to_segment = whole.classes, whole.proba, whole.to_segment
     assignments = pd.read_parquet(run.run_dir / "assignments.parquet")
     assert (assignments["user_id"].to_numpy() == features["user_id"].to_numpy()).all()
     n_events = features["n_events"].to_numpy()
@@ -140,19 +159,6 @@ def test_a_run_with_the_transform_fitted_on_a_sample_labels_everyone(
     assert len(files["assignments"]) == len(read_features(workspace))
 
 
-def _classifier_of(run, workspace: Workspace) -> tuple[np.ndarray, np.ndarray]:
-    """Every user's segment and confidence by the run's own transform and classifier, from the whole table."""
-    features = read_features(workspace)
-    vectors, _ = user_vectors(workspace, features["user_id"].to_numpy(np.int64))
-    bundle = assigner.load(run.run_dir / assigner.MODEL_FILE)
-    to_segment = bundle["label_to_segment"]
-    published = np.array([c for c, s in to_segment.items() if s in {x["segment_id"] for x in run.segments} and s])
-    X, _ = bundle["transform"].transform(features, vectors)
-    classes, proba = bundle["classifier"].probabilities(X, among=published)
-    best = proba.argmax(axis=1)
-    return np.array([to_segment[int(c)] for c in classes[best]]), proba[np.arange(len(X)), best]
-
-
 @pytest.fixture(scope="module")
 def sampled_runs(planted_shop: PlantedShop, tmp_path_factory) -> tuple[Workspace, object, object, int]:
     """Runs that cluster half the users with enough events (``CLUSTER_USERS``), 7 users a chunk and all in one."""
@@ -176,7 +182,8 @@ def test_a_run_clustering_a_sample_classifies_the_others_with_enough_events(samp
     features = read_features(workspace)
     assignments = files["assignments"]
     assert (assignments["user_id"].to_numpy() == features["user_id"].to_numpy()).all()
-    predicted, sure = _classifier_of(run, workspace)
+    whole = _classifier_of(run, workspace)
+    predicted, sure = whole.predicted, whole.sure
     n_events = features["n_events"].to_numpy()
     by = assignments["assigned_by"].to_numpy()
     clustered = np.isin(by, ("cluster", "nearest segment"))
