@@ -24,6 +24,7 @@ def test_segment_run_measures_a_run_and_leaves_the_workspace_alone(planted_shop:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "clustered" in done.stdout and "peak" in done.stdout and "(300 clustered)" in done.stdout
+    assert "after malloc_trim" in done.stdout
     assert "GiB [" in log.read_text()  # the sampler's lines: resident memory and the run's stage
     assert sorted(p.relative_to(home) for p in home.rglob("*")) == before
     assert not list(tmp_path.glob("sg-segment-run-*")), "the scratch workspace is removed"
