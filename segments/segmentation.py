@@ -67,7 +67,9 @@ GMM_FIT_CAP = 200_000
 TRANSFORM_FIT_ROWS = 500_000  # the input transform learns its numbers on at most this many customers (memory)
 # the run learns its segments on at most this many customers with MIN_EVENTS_TO_CLUSTER+ events (a seeded sample);
 # the others get the run's classifier, read in chunks. Holding all of them was 11.5 GiB at 8.6 M customers
-# (docs/BENCHMARKS.md, "Scale"), beside Neo4j's 9 GiB; a million settle the segments as well
+# (docs/BENCHMARKS.md, "Scale"), beside Neo4j's 9 GiB. What a run fits is smaller still (the resolution table on
+# 10 000 of them, the classifier on 20 000); how far a capped run's segments agree with an uncapped one's is not
+# measured yet
 CLUSTER_USERS = 1_000_000
 IMPORTANCE_ROWS = 2_000
 FINGERPRINT = ("n_events", "n_sessions", "n_purchases", "total_spent")
