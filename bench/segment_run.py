@@ -30,6 +30,9 @@ import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.append(str(Path(__file__).resolve().parent))  # last: bench/features.py must not hide the features package
+
+from run_child import rss as resident
 
 from segments import segmentation
 from shopgraph.workspace import Workspace
@@ -69,10 +72,9 @@ class Sampler:
         self.stage = f"{phase} {done:,}/{total:,}"
 
     def _run(self) -> None:
-        page, logged = os.sysconf("SC_PAGE_SIZE"), -1e9  # the first sample is logged
+        logged, me = -1e9, os.getpid()  # the first sample is logged
         while True:
-            with open("/proc/self/statm") as f:
-                rss = int(f.read().split()[1]) * page
+            rss = resident(me)
             now = time.perf_counter() - self.started
             if rss > self.peak + 2**28 or now - logged > 30:
                 frames = traceback.extract_stack(sys._current_frames().get(self.main))
@@ -119,9 +121,9 @@ def _run(args: argparse.Namespace, scratch: Path, log) -> int:
         )
         del run
         gc.collect()
-        held = _resident()
+        held = resident(os.getpid())
         ctypes.CDLL(None).malloc_trim(0)  # glibc gives the freed arenas back to the system
-        trimmed = _resident()
+        trimmed = resident(os.getpid())
         print(  # what a step after the segmentation in the same process starts from (`run`'s write-back)
             f"resident after the run: {held / 2**30:.2f} GiB; after malloc_trim: {trimmed / 2**30:.2f} GiB"
         )
@@ -129,11 +131,6 @@ def _run(args: argparse.Namespace, scratch: Path, log) -> int:
         if args.scratch is None:
             shutil.rmtree(scratch, ignore_errors=True)
     return 0
-
-
-def _resident() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from shopgraph.workspace import Workspace
 #: DuckDB's memory for the queries that read the store on a connection of their own (describe, the profiles, the
 #: threshold study, the dossier): unbounded, DuckDB takes up to 80 % of the machine, and describe's distinct
 #: counts per brand took 8 GiB at a REES46 month 3 beside Neo4j's 9.7 (docs/BENCHMARKS.md, "Scale"); bounded, it
-#: spills to the workspace (the same query at 2 GB: 1.9 GiB, 33 s). SHOPGRAPH_DUCKDB_READ_MEMORY overrides it
+#: spills to the workspace (describe at 2 GB: 2.2 GiB, 80 s). SHOPGRAPH_DUCKDB_READ_MEMORY overrides it
 READ_MEMORY_LIMIT = "2GB"
 
 EVENT_TYPES = ("view", "cart", "remove_from_cart", "purchase")

@@ -1099,7 +1099,8 @@ def _write_assignments(
     runs.write_parquet_parts(staging / "assignments.parquet", parts(), ASSIGNMENTS_SCHEMA)
     if record_method == communities.METHOD:  # the graph the segments are communities of, for look-alikes
         length, rows = communities.long_histories(inputs.n_events[inputs.clustered])
-        (say or (lambda _p, _d, _t: None))("look-alike graph", 0, 1)
+        if say is not None:
+            say("look-alike graph", 0, 1)
         left_out = _left_out_long_histories(inputs, length or MIN_EVENTS_TO_CLUSTER, say)
         pairs = similar.similar_pairs(inputs.user_ids[inputs.clustered][rows], inputs.view[rows], others=left_out)
         runs.write_parquet(staging / similar.SIMILAR_FILE, pairs)

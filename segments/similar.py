@@ -66,11 +66,6 @@ def _pairs(user_ids: np.ndarray, other_ids: np.ndarray, distance: np.ndarray, k:
     return pairs.groupby("user_id", sort=False).head(k).reset_index(drop=True)
 
 
-def nearest(view: np.ndarray, k: int, seed: int, exact: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Distances and indices of each row's ``k`` nearest rows of ``view`` (itself among them, as a rule)."""
-    return _Index(view, k, seed, exact).graph()
-
-
 class _Index:
     """The rows of ``view`` searchable by their ``k`` nearest: exact (scikit-learn) or NN-descent (pynndescent)."""
 
