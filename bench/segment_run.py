@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import gc
 import json
 import os
@@ -35,6 +34,7 @@ sys.path.append(str(Path(__file__).resolve().parent))  # last: bench/features.py
 from run_child import rss as resident
 
 from segments import segmentation
+from shopgraph.memory import release_freed_memory
 from shopgraph.workspace import Workspace
 
 LINKED = ("store", "features", "embeddings", "graph", "pipeline")  # read-only for a segmentation run
@@ -122,7 +122,7 @@ def _run(args: argparse.Namespace, scratch: Path, log) -> int:
         del run
         gc.collect()
         held = resident(os.getpid())
-        ctypes.CDLL(None).malloc_trim(0)  # glibc gives the freed arenas back to the system
+        release_freed_memory()  # what `run` does between the segmentation and its write-back
         trimmed = resident(os.getpid())
         print(  # what a step after the segmentation in the same process starts from (`run`'s write-back)
             f"resident after the run: {held / 2**30:.2f} GiB; after malloc_trim: {trimmed / 2**30:.2f} GiB"

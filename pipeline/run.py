@@ -248,6 +248,7 @@ class _Runner:
         from segments.segmentation import RULE_METHOD, classify_new_customers, resolve_method, segment
         from segments.similar import write_similar
         from segments.writeback import write_run
+        from shopgraph.memory import release_freed_memory
 
         previous = current_run_dir(self.workspace)
         if self.state.is_done("segment", key) and previous is not None and not self.options.retrain:
@@ -300,6 +301,7 @@ class _Runner:
             record = read_json(run_dir / "run.json")
             record["drift"] = drift.as_record()
             write_json(run_dir / "run.json", record)
+        release_freed_memory()  # the write-back starts from what the segmentation kept, not from its peak
         write_run(self.db, self.workspace, run_dir, progress=progress)
         write_similar(self.db, run_dir, progress=progress)
         self.db.run("analyst/indexes")  # what the analysts' queries need at scale (docs/BENCHMARKS.md)

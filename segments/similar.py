@@ -11,11 +11,12 @@ its own). Its speed and recall: docs/BENCHMARKS.md, "The look-alike graph at siz
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from sklearn.neighbors import NearestNeighbors
 
 from segments.communities import NEIGHBOURS
@@ -24,6 +25,7 @@ from shopgraph.progress import Progress
 
 SIMILAR_FILE = "similar.parquet"
 BATCH = 10_000
+READ_ROWS = 1 << 18  # pairs read from similar.parquet at a time by write_similar
 LINKS = 5  # look-alike links per customer in Neo4j; similar.parquet keeps NEIGHBOURS (BENCHMARKS, same section)
 EXACT_UP_TO = 100_000  # customers; below, the exact search is also the faster one (BENCHMARKS, same section)
 
@@ -117,18 +119,37 @@ def write_similar(
     db.run("segments/drop_similar")
     if source is None:
         return 0
-    pairs = pd.read_parquet(path).groupby("user_id", sort=False).head(links)  # most similar first already
+    total = pq.ParquetFile(path).metadata.num_rows
     written = 0
-    for lo in range(0, len(pairs), batch_size):
-        part = pairs.iloc[lo : lo + batch_size]
-        written += int(
-            db.run(
-                "segments/create_similar",
-                user_ids=part["user_id"].astype("int64").tolist(),
-                other_user_ids=part["other_user_id"].astype("int64").tolist(),
-                scores=part["score"].astype("float64").tolist(),
-            )[0]["linked"]
-        )
-        say("look-alike links", min(lo + batch_size, len(pairs)), len(pairs))
+    say("look-alike links", 0, total)
+    for pairs, read in _first_links(path, links):
+        for lo in range(0, len(pairs), batch_size):
+            part = pairs.iloc[lo : lo + batch_size]
+            written += int(
+                db.run(
+                    "segments/create_similar",
+                    user_ids=part["user_id"].astype("int64").tolist(),
+                    other_user_ids=part["other_user_id"].astype("int64").tolist(),
+                    scores=part["score"].astype("float64").tolist(),
+                )[0]["linked"]
+            )
+        say("look-alike links", read, total)  # in pairs of the file read
     db.run("segments/mark_similar", source=source, links=written)
     return written
+
+
+def _first_links(path: Path, links: int, rows: int = READ_ROWS) -> Iterator[tuple[pd.DataFrame, int]]:
+    """Each customer's first ``links`` pairs of ``similar.parquet``, read ``rows`` at a time (the whole file is 22 M
+    pairs at month 3): (those pairs, the file's rows read so far). The file holds a customer's pairs together, most
+    similar first (:func:`similar_pairs`), so the count of a customer cut by a read goes on into the next."""
+    carried_user, carried, read = None, 0, 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=["user_id", "other_user_id", "score"]):
+        pairs = batch.to_pandas()
+        read += len(pairs)
+        users = pairs["user_id"].to_numpy()
+        rank = pairs.groupby("user_id", sort=False).cumcount().to_numpy()
+        if carried_user is not None:
+            rank = rank + np.where(users == carried_user, carried, 0)
+        if len(pairs):
+            carried_user, carried = users[-1], int(rank[-1]) + 1
+        yield pairs[rank < links], read

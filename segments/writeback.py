@@ -20,6 +20,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 import cypher
+from events.store import bounded_connection
 from segments.figures import segment_properties
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import file_sha256
@@ -206,8 +207,9 @@ def _preferences(segment: Mapping[str, Any], kind: str) -> list[Mapping[str, Any
     return list(found or [])
 
 
-def read_run_folder(run_dir: Path) -> RunFolder:
-    """Read and check what the write-back needs from ``run_dir`` (see the module docstring)."""
+def read_run_folder(run_dir: Path, workspace: Workspace | None = None) -> RunFolder:
+    """Read and check what the write-back needs from ``run_dir`` (see the module docstring); with the
+    ``workspace``, the assignments are checked by a DuckDB held to the event store's read bound."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ShopgraphError(f"no run folder at {run_dir}: run `shopgraph segment` first")
@@ -215,7 +217,8 @@ def read_run_folder(run_dir: Path) -> RunFolder:
     run_id = str(run.get("run_id") or run_dir.name)
     if run.get("at") is None:
         raise _bad(run_dir, "has a run.json without `at` (when the run was made)")
-    counts = _check_assignments(run_dir)
+    with bounded_connection(workspace) if workspace else duckdb.connect() as con:
+        counts = _check_assignments(run_dir, con)
     users, present = counts["users"], counts["by_segment"]
     sha = file_sha256(run_dir / "assignments.parquet")
     profiles = _profiles(run_dir, run, users, present)
@@ -358,7 +361,7 @@ def _run_props(run_dir: Path, run: Mapping[str, Any], users: int, sha: str) -> d
     }
 
 
-def _check_assignments(run_dir: Path) -> dict[str, Any]:
+def _check_assignments(run_dir: Path, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Count the assignments per segment and refuse a file a write-back would get wrong."""
     path = run_dir / "assignments.parquet"
     if not path.is_file():
@@ -367,7 +370,6 @@ def _check_assignments(run_dir: Path) -> dict[str, Any]:
     absent = [c for c in ASSIGNMENT_COLUMNS if c not in columns]
     if absent:
         raise _bad(run_dir, f"has an assignments.parquet without {', '.join(absent)}")
-    con = duckdb.connect()
     source = f"read_parquet({literal(str(path))})"
     total, distinct, nulls, out_of_range = con.execute(
         f"SELECT count(*), count(DISTINCT user_id), "
@@ -425,7 +427,7 @@ def write_run(
     Raises ``ShopgraphError`` (one line) for a run folder that is incomplete or inconsistent
     (a user assigned twice, a segment id without a profile, a confidence outside 0..1 …).
     """
-    folder = read_run_folder(run_dir)
+    folder = read_run_folder(run_dir, workspace)
     report = progress or (lambda phase, done, total: None)
     seconds: dict[str, float] = {}
     with writeback_lock(workspace):

@@ -106,3 +106,12 @@ def test_every_copied_column_is_written_by_each_user_copy_statement() -> None:
         text = cypher.text(name)
         for _, prop, _ in USER_COPY:
             assert f"u.{prop} =" in text, (name, prop)
+
+
+def test_the_check_on_the_workspace_bound_reads_the_same(tmp_path: Path, workspace, monkeypatch) -> None:
+    monkeypatch.setenv("SHOPGRAPH_DUCKDB_READ_MEMORY", "64MB")  # the write-back's check, held like the reads
+    run_dir = make_run(tmp_path, RUN_A, list(range(1, 10)), seed=1)
+    assert read_run_folder(run_dir, workspace) == read_run_folder(run_dir)
+    _rewrite(run_dir, user_id=[1, 1, *range(3, 10)])
+    with pytest.raises(ShopgraphError, match="assigns 1 users twice"):
+        read_run_folder(run_dir, workspace)
