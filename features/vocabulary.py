@@ -296,7 +296,7 @@ WORDS: dict[str, Words] = {
         ),
     ),
     "share_other": Words(
-        ("other share", "part autres"),
+        ("share outside the main departments", "part hors grands rayons"),
         (
             "Activity outside the main departments (or in uncategorised products).",
             "Activité hors des grands rayons (ou sur des produits non catégorisés).",

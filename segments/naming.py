@@ -296,7 +296,7 @@ def _rule_naming(name: str, p: Profile) -> str | None:
     """The applicable rule of ``p`` that gives ``name`` (or the name it was qualified from), if any."""
     for _, k in candidates(p):
         base = _texts(k, p)["name"]["en"]
-        qualified = name.startswith(base + " (")  # "Everyday shoppers (high other share)"
+        qualified = name.startswith(base + " (")  # "Everyday shoppers (high spend)"
         numbered = name.startswith(base + " ") and name[len(base) + 1 :].isdigit()  # "Window shoppers 2"
         if name == base or qualified or numbered:
             return k

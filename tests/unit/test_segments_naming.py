@@ -107,9 +107,9 @@ def test_a_carried_over_name_that_no_longer_describes_its_segment_is_replaced() 
     assert any("Samsung" in a for a in kept[5]["actions"]["en"])
     qualified = name_segments(
         [_profile(2, {})],
-        {2: {"en": "Everyday shoppers (high other share)", "fr": "Clients du quotidien (part autres élevée)"}},
+        {2: {"en": "Everyday shoppers (high share outside the main departments)", "fr": "Clients du quotidien (part hors grands rayons élevée)"}},
     )
-    assert qualified[2]["name"]["en"] == "Everyday shoppers (high other share)"  # a qualified name holds too
+    assert qualified[2]["name"]["en"] == "Everyday shoppers (high share outside the main departments)"  # a qualified name holds too
 
 
 def test_lapsed_customers_are_buyers_who_stopped_coming_not_browsers_who_never_bought() -> None:
