@@ -822,46 +822,38 @@ def _label_every_user(
     )
     likely[clustered], likely_confidence[clustered] = guess, guess_confidence
     say("assigning every user", len(clustered), n)
-    described = [inputs.f_clustered[~below[clustered]]]
-    _classify_the_rest(
-        inputs,
-        model,
-        published,
-        below,
-        (segment_of, confidence, assigned_by, likely, likely_confidence),
-        described,
-        say,
+    labelled = _Labelled(
+        segment_of, assigned_by, confidence, published, likely, likely_confidence, inputs.f_clustered[~below[clustered]]
     )
+    more = _classify_the_rest(inputs, model, below, labelled, say)
     say("assigning every user", n, n)
     segment_of[below], assigned_by[below], confidence[below] = 0, BY_THRESHOLD, 1.0  # clustered ones too
-    frame = described[0].reset_index(drop=True)
-    if len(described) > 1:
-        frame = pd.concat(described, ignore_index=True).sort_values("user_id", kind="stable").reset_index(drop=True)
-    return _Labelled(segment_of, assigned_by, confidence, published, likely, likely_confidence, frame)
+    labelled.described = labelled.described.reset_index(drop=True)
+    if more:
+        labelled.described = (
+            pd.concat([labelled.described, *more], ignore_index=True)
+            .sort_values("user_id", kind="stable")
+            .reset_index(drop=True)
+        )
+    return labelled
 
 
 def _classify_the_rest(
-    inputs: _Inputs,
-    model: assigner.AssignmentModel,
-    published: np.ndarray,
-    below: np.ndarray,
-    out: tuple[np.ndarray, ...],
-    described: list[pd.DataFrame],
-    say: Progress,
-) -> None:
+    inputs: _Inputs, model: assigner.AssignmentModel, below: np.ndarray, labelled: _Labelled, say: Progress
+) -> list[pd.DataFrame]:
     """The classifier on the users the run did not cluster that need it, read ``inputs.chunk_rows`` at a time:
-    at or above the threshold their segment (``out``: segment, confidence, assigned_by), below it with
-    ``MIN_EVENTS_TO_CLUSTER``+ events their likely segment (``out``: likely, its confidence). None unless the
-    threshold is under ``MIN_EVENTS_TO_CLUSTER`` or the run clustered a sample (``CLUSTER_USERS``).
+    at or above the threshold their segment (``labelled``'s segment, confidence, assigned_by), below it with
+    ``MIN_EVENTS_TO_CLUSTER``+ events their likely segment (and its confidence). Nothing unless the threshold is
+    under ``MIN_EVENTS_TO_CLUSTER`` or the run clustered a sample (``CLUSTER_USERS``).
 
-    The rows given a segment join ``described`` (the profiles' metrics) at the rate the clustered users were
+    Returns the feature rows of those given a segment, for the profiles, at the rate the clustered users were
     sampled: all of them when none was left out, so the profiles see a uniform sample of the segment."""
-    segment_of, confidence, assigned_by, likely, likely_confidence = out
+    described: list[pd.DataFrame] = []
     n = len(inputs.user_ids)
     rest = ~below | (inputs.n_events >= MIN_EVENTS_TO_CLUSTER)
     rest[inputs.clustered] = False
     if not rest.any():
-        return
+        return described
     rate = len(inputs.clustered) / int((inputs.n_events >= MIN_EVENTS_TO_CLUSTER).sum())
     rng = np.random.default_rng([inputs.seed, 21])
     done = len(inputs.clustered)
@@ -871,17 +863,20 @@ def _classify_the_rest(
             continue
         rows = table.filter(keep).to_pandas()
         X, _ = inputs.transform.transform(rows, _vectors(inputs, rows))
-        classes, proba = model.probabilities(X, among=published)
+        classes, proba = model.probabilities(X, among=labelled.published)
         best = proba.argmax(axis=1)
         predicted, sure = classes[best], proba[np.arange(len(X)), best]
         at = np.searchsorted(inputs.user_ids, rows["user_id"].to_numpy(np.int64))
         low = below[at]
-        segment_of[at[~low]], confidence[at[~low]], assigned_by[at[~low]] = predicted[~low], sure[~low], BY_CLASSIFIER
-        likely[at], likely_confidence[at] = likely_segments(predicted, sure, low, inputs.n_events[at])
-        given = rows[~low]
-        described.append(given if rate >= 1 else given[rng.random(len(given)) < rate])
-        done += len(rows)
+        given = at[~low]
+        labelled.segment_of[given], labelled.confidence[given] = predicted[~low], sure[~low]
+        labelled.assigned_by[given] = BY_CLASSIFIER
+        labelled.likely[at], labelled.likely_confidence[at] = likely_segments(predicted, sure, low, inputs.n_events[at])
+        rows = rows[~low]
+        described.append(rows if rate >= 1 else rows[rng.random(len(rows)) < rate])
+        done += len(low)
         say("assigning every user", done, n)
+    return described
 
 
 def _vectors(inputs: _Inputs, rows: pd.DataFrame) -> np.ndarray | None:
