@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 # by `shopgraph assign`).
 
 DEFAULT_BATCH_SIZE = 20_000
-LIKELY_WRITERS = 2  # as graph.load.WRITERS: one writer leaves the server a core idle (BENCHMARKS, "Load")
+WRITERS = 2  # sessions writing at once, as graph.load.WRITERS: one leaves the server a core idle (BENCHMARKS, "Load")
 LOCK_FILE = ".writeback.lock"
 ASSIGNMENT_COLUMNS = ("user_id", "segment_id", "confidence", "low_confidence")
 USER_COPY = (
@@ -53,6 +54,7 @@ a column the file lacks is left out."""
 READERS_PATIENCE = 300.0
 """Seconds the write-back waits after the switch for queries begun before it (they may read the
 previous run) before it deletes that run's IN_SEGMENT; then it goes on anyway."""
+CURSORS = {"stage": "staged_rows", "copy": "users_copied"}  # the run's write cursor of each batched phase
 THROUGH_THE_RUN = "through the run"  # WriteReport.switch of a new run: the pointer, then the User copy
 
 
@@ -140,6 +142,14 @@ class RunFolder:
     def missing_copy(self) -> dict[str, Any]:
         """The USER_COPY properties of a user the run has no row for (put in segment 0)."""
         return {prop: default for _, prop, default in self.copied}
+
+
+@dataclass(frozen=True)
+class _Batches:
+    """How the membership is sent: rows per transaction, sessions writing at once."""
+
+    size: int = DEFAULT_BATCH_SIZE
+    writers: int = WRITERS
 
 
 def segment_key(run_id: str, segment_id: int) -> str:
@@ -409,6 +419,7 @@ def write_run(
     run_dir: Path,
     progress: Progress | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    writers: int = WRITERS,
 ) -> WriteReport:
     """Write the run in ``run_dir`` to Neo4j and make it the current segmentation.
 
@@ -437,11 +448,12 @@ def write_run(
         seconds["clean"] = time.perf_counter() - started
         this = states.get(folder.run_id)
         same_file = this is not None and this["assignments_sha"] == folder.assignments_sha
+        batches = _Batches(batch_size, writers)
         if this and this["current"]:
-            written = _finish_current(db, folder, this, same_file, batch_size, report, cleaned, seconds)
+            written = _finish_current(db, folder, this, same_file, batches, report, cleaned, seconds)
         else:
-            written = _write_new_run(db, folder, this, same_file, batch_size, report, cleaned, seconds)
-        write_likely_segments(db, folder, batch_size, report)
+            written = _write_new_run(db, folder, this, same_file, batches, report, cleaned, seconds)
+        write_likely_segments(db, folder, batch_size, report, writers)
         return written
 
 
@@ -450,14 +462,14 @@ def _write_new_run(
     folder: RunFolder,
     this: Mapping[str, Any] | None,
     same_file: bool,
-    batch_size: int,
+    batches: _Batches,
     report: Progress,
     cleaned: tuple[str, ...],
     seconds: dict[str, float],
 ) -> WriteReport:
     """Stage the run, switch the pointer to it, copy it onto its users, retire the previous run."""
     started = time.perf_counter()
-    resumed = _stage_run(db, folder, this, same_file, batch_size, report)
+    resumed = _stage_run(db, folder, this, same_file, batches, report)
     seconds["stage"] = time.perf_counter() - started
     started = time.perf_counter()
     previous = _switch(db, folder, report)
@@ -465,7 +477,7 @@ def _write_new_run(
         _wait_for_readers(db, db.run("segments/server_time")[0]["now"])
     seconds["switch"] = time.perf_counter() - started
     started = time.perf_counter()
-    _copy_users(db, folder, 0, batch_size, report)
+    _copy_users(db, folder, 0, batches, report)
     seconds["copy"] = time.perf_counter() - started
     started = time.perf_counter()
     if previous:
@@ -479,7 +491,7 @@ def _finish_current(
     folder: RunFolder,
     this: Mapping[str, Any],
     same_file: bool,
-    batch_size: int,
+    batches: _Batches,
     report: Progress,
     cleaned: tuple[str, ...],
     seconds: dict[str, float],
@@ -487,12 +499,12 @@ def _finish_current(
     """The run is current already: apply a rewrite by `shopgraph assign`, or finish an interrupted User copy."""
     started = time.perf_counter()
     if not same_file:  # `shopgraph assign` rewrote the current run's assignments: apply the changes
-        _refresh_current(db, folder, batch_size, report)
+        _refresh_current(db, folder, batches.size, report)
         seconds["refresh"] = time.perf_counter() - started
         return _report(db, folder, None, False, False, cleaned, seconds, "in place")
     copied = this["user_copy"] == "done"
     if not copied:  # killed while copying the run onto the users: finish the copy
-        _copy_users(db, folder, this["users_copied"], batch_size, report)
+        _copy_users(db, folder, this["users_copied"], batches, report, resumed=True)
         seconds["copy"] = time.perf_counter() - started
     return _report(db, folder, None, not copied, copied, cleaned, seconds, THROUGH_THE_RUN)
 
@@ -502,7 +514,7 @@ def _stage_run(
     folder: RunFolder,
     this: Mapping[str, Any] | None,
     same_file: bool,
-    batch_size: int,
+    batches: _Batches,
     report: Progress,
 ) -> bool:
     """Stage the run invisibly (resuming an interrupted staging of the same file); returns whether it resumed."""
@@ -514,7 +526,7 @@ def _stage_run(
     db.run("segments/merge_segments", run_id=folder.run_id, segments=folder.segments)
     db.run("segments/merge_prefers_categories", rows=folder.prefers_categories)
     db.run("segments/merge_prefers_brands", rows=folder.prefers_brands)
-    _write_batches(db, "segments/stage_members", "stage", folder, begun["staged_rows"], batch_size, report)
+    _write_batches(db, "segments/stage_members", "stage", folder, begun["staged_rows"], batches, report, resumed)
     db.run("segments/stage_missing", run_id=folder.run_id, zero_key=folder.key(0))
     return resumed
 
@@ -524,7 +536,7 @@ def write_likely_segments(
     folder: RunFolder,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
-    writers: int = LIKELY_WRITERS,
+    writers: int = WRITERS,
 ) -> int:
     """``User.likely_segment*`` from the run's likely-segment columns (segments/coverage.py), after the switch,
     and removed from the users who no longer have one; returns the users written. A run without the columns
@@ -559,21 +571,39 @@ def write_likely_segments(
 
 
 def _write_batches(
-    db: QueryRunner, name: str, phase: str, folder: RunFolder, start: int, batch_size: int, report: Progress
+    db: QueryRunner,
+    name: str,
+    phase: str,
+    folder: RunFolder,
+    start: int,
+    batches: _Batches,
+    report: Progress,
+    resumed: bool = False,
 ) -> None:  # phase "stage" sends the IN_SEGMENT values, "copy" the USER_COPY ones
-    """Send the run's assignments from row ``start`` to ``name`` in batches, each committed with the
-    run's cursor for ``phase`` (``$upto``), so that a re-run goes on after the last committed one."""
-    statement = cypher.query(name)
-    params = {"run_id": folder.run_id, "at": folder.at}
+    """Send the run's assignments from row ``start`` to ``name`` in batches on ``writers`` sessions at once, each
+    batch committed with the run's cursor for ``phase`` (``$upto``), so that a re-run goes on from there.
 
-    def write(tx, groups, upto):
-        tx.run(statement, {**params, "groups": groups, "upto": upto}).consume()
+    With several writers a batch may commit before the one ahead of it, so the cursor a batch sets is the rows
+    done before the batches that may still be open beside it (the server keeps the largest): a re-run starts at
+    most ``writers`` batches early, and (``resumed``) ``$guard`` tells the statement that those rows may be
+    written already (the stage skips a user who holds the run's membership; the copy's SETs are the same twice)."""
+    writers = batches.writers
+    ends = deque([start] * writers, maxlen=writers)  # rows done after each of the last `writers` batches sent
+
+    def sent():
+        for index, (done, groups) in enumerate(folder.segment_batches(start, batches.size, copy=phase == "copy")):
+            safe = done if writers == 1 else ends[0]  # every batch up to here has committed once this one does
+            ends.append(done)
+            yield {"groups": groups, "upto": safe, "guard": resumed and index < writers, "done": done}
 
     report(phase, start, folder.users)
-    with db.driver.session(database=db.database) as session:
-        for done, groups in folder.segment_batches(start, batch_size, copy=phase == "copy"):
-            session.execute_write(write, groups, done)
-            report(phase, done, folder.users)
+    written = db.write_columns(name, sent(), writers=writers, run_id=folder.run_id, at=folder.at)
+    done = start
+    for batch, _records in written:
+        done = batch["done"]
+        report(phase, done, folder.users)
+    if writers > 1:  # every batch has committed: the cursor says so
+        db.run("segments/set_cursor", run_id=folder.run_id, cursor={CURSORS[phase]: done})
 
 
 def _switch(db: QueryRunner, folder: RunFolder, report: Progress) -> str | None:
@@ -595,10 +625,12 @@ def _wait_for_readers(db: QueryRunner, since: str, patience: float = READERS_PAT
         time.sleep(0.2)
 
 
-def _copy_users(db: QueryRunner, folder: RunFolder, start: int, batch_size: int, report: Progress) -> None:
+def _copy_users(
+    db: QueryRunner, folder: RunFolder, start: int, batches: _Batches, report: Progress, resumed: bool = False
+) -> None:
     """Copy the current run onto its users (USER_COPY) in batches from row ``start``, each with its cursor;
     then the users the run has no row for."""
-    _write_batches(db, "segments/copy_users", "copy", folder, start, batch_size, report)
+    _write_batches(db, "segments/copy_users", "copy", folder, start, batches, report, resumed)
     params = {"run_id": folder.run_id, "at": folder.at, "zero_key": folder.key(0), "copy": folder.missing_copy()}
     db.run("segments/copy_missing_users", **params)
     db.run("segments/finish_user_copy", run_id=folder.run_id)

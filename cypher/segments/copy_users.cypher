@@ -1,11 +1,12 @@
 // One batch of the User copy after the switch: each user gets the current run's segment (name, French name,
 // id: read once per segment from its Segment node), segment_run, segmented_at and the USER_COPY properties
 // (segments/writeback.py: a property added there is added here, in copy_missing_users and in refresh_members);
-// the run's cursor advances in the same transaction, and the user's other IN_SEGMENT (the previous run's,
-// retiring: a user has one per run, and only this run and the retiring one exist during a copy) go in the same
-// pass. Users not in the graph are skipped. Parameters: $run_id, $at (ISO datetime of the run), $upto (rows
-// done after this batch), $groups = [{segment_key: STRING, user_ids: LIST<INTEGER>,
-// segment_confidence: LIST<FLOAT>, segment_low_confidence: LIST<BOOLEAN>}].
+// the user's other IN_SEGMENT (the previous run's, retiring: a user has one per run, and only this run and the
+// retiring one exist during a copy) go in the same pass, and the run's cursor advances in the same transaction
+// (never back: batches on two sessions may commit out of order; a re-run sends the few batches after the cursor
+// again, and copying a user twice gives the same). Users not in the graph are skipped. Parameters: $run_id,
+// $at (ISO datetime of the run), $upto (rows copied once this batch commits), $groups = [{segment_key: STRING,
+// user_ids: LIST<INTEGER>, segment_confidence: LIST<FLOAT>, segment_low_confidence: LIST<BOOLEAN>}].
 CALL {
   UNWIND $groups AS g
   MATCH (s:Segment {segment_key: g.segment_key})
@@ -24,5 +25,5 @@ CALL {
   RETURN count(u) AS copied
 }
 MATCH (r:SegmentationRun {run_id: $run_id})
-SET r.users_copied = $upto
+SET r.users_copied = CASE WHEN coalesce(r.users_copied, 0) < $upto THEN $upto ELSE r.users_copied END
 RETURN copied

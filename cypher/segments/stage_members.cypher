@@ -1,16 +1,19 @@
 // Stages one batch of a run's memberships (invisible: the pointer does not name the run yet) and advances
-// the run's cursor in the same transaction, so a re-run never stages a row twice (hence CREATE, not MERGE).
-// Users not in the graph are skipped. Parameters: $run_id, $upto (rows of assignments.parquet done after
-// this batch), $groups = [{segment_key: STRING, user_ids: LIST<INTEGER>, confidence: LIST<FLOAT>,
+// the run's cursor in the same transaction (never back: batches on two sessions may commit out of order), so a
+// re-run starts where every row before has been staged (hence CREATE, not MERGE); the few batches a re-run sends
+// again come with $guard, and a user already holding the run's membership is skipped. Users not in the graph
+// are skipped. Parameters: $run_id, $upto (rows of assignments.parquet staged once this batch commits), $guard
+// (BOOLEAN), $groups = [{segment_key: STRING, user_ids: LIST<INTEGER>, confidence: LIST<FLOAT>,
 // low_confidence: LIST<BOOLEAN>}] (one group per segment, lists aligned).
 CALL {
   UNWIND $groups AS g
   MATCH (s:Segment {segment_key: g.segment_key})
   UNWIND range(0, size(g.user_ids) - 1) AS i
   MATCH (u:User {user_id: g.user_ids[i]})
+  WHERE NOT $guard OR NOT EXISTS { (u)-[:IN_SEGMENT]->(:Segment {run_id: $run_id}) }
   CREATE (u)-[m:IN_SEGMENT {confidence: g.confidence[i], low_confidence: g.low_confidence[i]}]->(s)
   RETURN count(m) AS matched
 }
 MATCH (r:SegmentationRun {run_id: $run_id})
-SET r.staged_rows = $upto
+SET r.staged_rows = CASE WHEN coalesce(r.staged_rows, 0) < $upto THEN $upto ELSE r.staged_rows END
 RETURN matched

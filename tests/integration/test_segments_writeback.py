@@ -166,7 +166,7 @@ def test_interrupted_write_of_another_run_is_removed_before_the_next(db: QueryRu
 
     run_c = make_run(workspace.home, RUN_C, users, seed=3, previous=RUN_A)
     with pytest.raises(RuntimeError):
-        write_run(db, workspace, run_c, progress=fail_in_stage, batch_size=5)
+        write_run(db, workspace, run_c, progress=fail_in_stage, batch_size=5, writers=1)  # the cursor exact
     assert props(db, "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.staged_rows AS n", r=RUN_C) == [{"n": 10}]
 
     report = write_run(db, workspace, make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A))
@@ -176,6 +176,27 @@ def test_interrupted_write_of_another_run_is_removed_before_the_next(db: QueryRu
         == 0
     )
     assert_shows_exactly(db, make_run(workspace.home / "copy", RUN_B, users, seed=2, previous=RUN_A))
+
+
+def test_a_stage_resumed_behind_its_cursor_stages_no_user_twice(db: QueryRunner, workspace: Workspace) -> None:
+    """Two writers' cursor lags the batches committed: a re-run sends them again and must skip their users."""
+    make_graph(db, 30)
+    users = list(range(1, 31))
+    write_run(db, workspace, make_run(workspace.home, RUN_A, users, seed=1))
+
+    def fail_in_stage(phase: str, done: int, total: int) -> None:
+        if phase == "stage" and done >= 20:
+            raise RuntimeError("killed")
+
+    run_b = make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A)
+    with pytest.raises(RuntimeError):
+        write_run(db, workspace, run_b, progress=fail_in_stage, batch_size=5, writers=1)
+    db.run_text("MATCH (r:SegmentationRun {run_id: $r}) SET r.staged_rows = 10", {"r": RUN_B})  # 20 staged
+    report = write_run(db, workspace, run_b, batch_size=5, writers=2)
+    assert report.resumed
+    assert_shows_exactly(db, run_b)
+    query = "MATCH (u:User)-[m:IN_SEGMENT]->(:Segment {run_id: $r}) RETURN count(m) AS n, count(DISTINCT u) AS users"
+    assert props(db, query, r=RUN_B) == [{"n": 30, "users": 30}]
 
 
 def test_bad_run_folder_is_one_clear_error_and_writes_nothing(db: QueryRunner, workspace: Workspace) -> None:
@@ -264,7 +285,7 @@ def test_a_write_stopped_in_the_user_copy_shows_the_new_run_through_the_pointer_
             raise RuntimeError("killed")
 
     with pytest.raises(RuntimeError):
-        write_run(db, workspace, run_b, progress=fail_in_copy, batch_size=10)
+        write_run(db, workspace, run_b, progress=fail_in_copy, batch_size=10, writers=1)  # the cursor exact
     # the run switched as a whole: every query through Segment.current / IN_SEGMENT sees B only …
     view = graph_view(db)
     assert view["runs"] == [RUN_B] and all(s["key"].startswith(RUN_B) for s in view["current"])

