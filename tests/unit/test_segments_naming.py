@@ -105,11 +105,12 @@ def test_a_carried_over_name_that_no_longer_describes_its_segment_is_replaced() 
     kept = name_segments([fans], {5: {"en": "Samsung fans", "fr": "Fans de Samsung"}})
     assert kept[5]["name"]["en"] == "Samsung fans" and kept[5]["rule"] == "brand_fans"
     assert any("Samsung" in a for a in kept[5]["actions"]["en"])
-    qualified = name_segments(
-        [_profile(2, {})],
-        {2: {"en": "Everyday shoppers (high share outside the main departments)", "fr": "Clients du quotidien (part hors grands rayons élevée)"}},
-    )
-    assert qualified[2]["name"]["en"] == "Everyday shoppers (high share outside the main departments)"  # a qualified name holds too
+    carried = {
+        "en": "Everyday shoppers (high share outside the main departments)",
+        "fr": "Clients du quotidien (part hors grands rayons élevée)",
+    }
+    qualified = name_segments([_profile(2, {})], {2: carried})
+    assert qualified[2]["name"]["en"] == carried["en"]  # a qualified name holds too
 
 
 def test_lapsed_customers_are_buyers_who_stopped_coming_not_browsers_who_never_bought() -> None:
