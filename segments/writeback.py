@@ -115,16 +115,16 @@ class RunFolder:
             yield rows
 
     def segment_batches(
-        self, start: int = 0, batch_size: int = DEFAULT_BATCH_SIZE, copy: bool = False
+        self, start: int = 0, batch_size: int = DEFAULT_BATCH_SIZE, phase: str = "stage"
     ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
         """``(rows done after it, groups)`` per batch from row ``start`` on, one group per segment:
-        ``{segment_key, user_ids, confidence, low_confidence}`` aligned lists, or with ``copy``
-        ``{segment_key, user_ids, <one list per USER_COPY property>}`` (a column the file lacks:
-        no list, so the property is removed). Column lists, a few per batch: cheap to send, and
+        ``{segment_key, user_ids, …}`` and aligned lists, for ``phase`` "stage" the IN_SEGMENT values
+        (``confidence``, ``low_confidence``), "copy" one list per USER_COPY property (a column the file lacks:
+        no list, so the property is removed), "refresh" both. Column lists, a few per batch: cheap to send, and
         one Segment lookup per group instead of one per row."""
-        fields = [(prop, column) for column, prop, _ in self.copied] if copy else []
-        if not copy:
-            fields = [("confidence", "confidence"), ("low_confidence", "low_confidence")]
+        stage = [("confidence", "confidence"), ("low_confidence", "low_confidence")]
+        copy = [(prop, column) for column, prop, _ in self.copied]
+        fields = {"stage": stage, "copy": copy, "refresh": stage + copy}[phase]
         done = start
         for rows in self.assignment_rows(start, batch_size):
             done += len(rows)
@@ -499,7 +499,7 @@ def _finish_current(
     """The run is current already: apply a rewrite by `shopgraph assign`, or finish an interrupted User copy."""
     started = time.perf_counter()
     if not same_file:  # `shopgraph assign` rewrote the current run's assignments: apply the changes
-        _refresh_current(db, folder, batches.size, report)
+        _refresh_current(db, folder, batches, report)
         seconds["refresh"] = time.perf_counter() - started
         return _report(db, folder, None, False, False, cleaned, seconds, "in place")
     copied = this["user_copy"] == "done"
@@ -591,7 +591,7 @@ def _write_batches(
     ends = deque([start] * writers, maxlen=writers)  # rows done after each of the last `writers` batches sent
 
     def sent():
-        for index, (done, groups) in enumerate(folder.segment_batches(start, batches.size, copy=phase == "copy")):
+        for index, (done, groups) in enumerate(folder.segment_batches(start, batches.size, phase)):
             safe = done if writers == 1 else ends[0]  # every batch up to here has committed once this one does
             ends.append(done)
             yield {"groups": groups, "upto": safe, "guard": resumed and index < writers, "done": done}
@@ -636,27 +636,21 @@ def _copy_users(
     db.run("segments/finish_user_copy", run_id=folder.run_id)
 
 
-def _refresh_current(db: QueryRunner, folder: RunFolder, batch_size: int, report: Progress) -> None:
-    """Apply a rewritten assignments.parquet of the current run: only the users that changed are written.
+def _refresh_current(db: QueryRunner, folder: RunFolder, batches: _Batches, report: Progress) -> None:
+    """Apply a rewritten assignments.parquet of the current run: only the users that changed are written, on
+    ``batches.writers`` sessions at once (each batch its own users; a batch written twice gives the same).
 
     Same run before and after, so no two runs mix; while it runs, some users carry their
     updated assignment and others their earlier one of the same run.
     """
-    statement = cypher.query("segments/refresh_members")
-    fields = ("user_id", "segment_id", "segment", "segment_fr", "confidence", "low_confidence", "segment_key")
-    done = 0
-    report("refresh", done, folder.users)
+    report("refresh", 0, folder.users)
     db.run("segments/merge_segments", run_id=folder.run_id, segments=folder.segments)
-    with db.driver.session(database=db.database) as session:
-        for rows in folder.assignment_rows(0, batch_size):
-            batch = [{**{k: r[k] for k in fields}, **{p: r[c] for c, p, _ in folder.copied}} for r in rows]
-            session.execute_write(
-                lambda tx, batch=batch: tx.run(
-                    statement, {"run_id": folder.run_id, "at": folder.updated_at, "rows": batch}
-                ).consume()
-            )
-            done += len(rows)
-            report("refresh", done, folder.users)
+    sent = ({"groups": groups, "done": done} for done, groups in folder.segment_batches(0, batches.size, "refresh"))
+    written = db.write_columns(
+        "segments/refresh_members", sent, writers=batches.writers, run_id=folder.run_id, at=folder.updated_at
+    )
+    for batch, _records in written:
+        report("refresh", batch["done"], folder.users)
     params = {"run_id": folder.run_id, "at": folder.updated_at, "zero_key": folder.key(0)}
     db.run("segments/stage_missing", **params)
     db.run("segments/copy_missing_users", **params, copy=folder.missing_copy())

@@ -93,8 +93,10 @@ def test_segment_batches_group_every_row_once_by_segment_with_aligned_columns(tm
                 assert group["segment_key"] == row["segment_key"] and group["confidence"][i] == row["confidence"]
                 seen.append(user_id)
     assert sorted(seen) == sorted(expected) and upto[-1] == 20 and upto == sorted(upto)
-    copies = [g for _, groups in folder.segment_batches(start, 7, copy=True) for g in groups]
+    copies = [g for _, groups in folder.segment_batches(start, 7, "copy") for g in groups]
     assert all(set(g) == {"segment_key", "user_ids", "segment_confidence", "segment_low_confidence"} for g in copies)
+    both = [g for _, groups in folder.segment_batches(start, 7, "refresh") for g in groups]
+    assert all(set(g) == {*copies[0], "confidence", "low_confidence"} for g in both)
 
 
 def test_every_copied_column_is_written_by_each_user_copy_statement() -> None:
