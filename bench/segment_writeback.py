@@ -15,6 +15,7 @@ a 32-dimension vector file; then
   same users in the same batches, one committed transaction each: the server's floor;
 * ``write_run(A)`` (first run), ``write_run(B)`` (replaces A), phase by phase; B's likely segments (its
   users of segment 0, a tenth) rewritten the product's way and the way before it (a map per row, one session),
+  then B rewritten as `shopgraph assign` does (every confidence, a tenth of the users moved) and written in place,
   ``write_user_features`` (the feature table's 29 on_graph metrics, first onto bare users, then
   rewritten) and ``write_user_vectors`` (the vector index kept in place, then dropped and re-made),
   each as customers/s and as a ratio to it.
@@ -167,6 +168,7 @@ def measure(db, workspace, n: int, batch: int, tmp: Path, vectors: bool, profile
             if took >= 0.05:
                 print(f"  {phase:<7} {took:7.1f}s  {n / took:>10,.0f} customers/s  ratio {n / took / floor:.2f}")
     likely_writes(db, run_b, batch, floor)
+    assign_in_place(db, workspace, run_b, batch, floor)
     features = tmp / f"features-{n}.parquet"
     for seed, what in ((5, "first"), (6, "rewrite, other values")):
         write_feature_table(features, n, seed)
@@ -192,6 +194,34 @@ def measure(db, workspace, n: int, batch: int, tmp: Path, vectors: bool, profile
     check(db, RUN_IDS["B"], n)
     if profile:
         profile_batches(db, run_b, batch)
+
+
+def assign_in_place(db, workspace, run_dir: Path, batch: int, floor: float) -> None:
+    """`shopgraph assign`'s write: the current run's assignments.parquet rewritten (every confidence, a tenth of
+    the users moved to the next segment) and written again, in place (segments/writeback.py, "refresh")."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from segments.writeback import write_run
+
+    path = run_dir / "assignments.parquet"
+    table = pq.read_table(path)
+    n = table.num_rows
+    moved = np.random.default_rng(9).random(n) < 0.1
+    segment_id = table["segment_id"].to_numpy()
+    segment_id = np.where(moved, (segment_id + 1) % SEGMENTS, segment_id).astype(np.int32)
+    confidence = table["confidence"].to_numpy() * 0.9
+    for name, values in (("segment_id", segment_id), ("confidence", confidence), ("low_confidence", confidence < 0.3)):
+        table = table.set_column(table.schema.get_field_index(name), name, pa.array(values))
+    pq.write_table(table, path)
+    t0 = time.perf_counter()
+    report = write_run(db, workspace, run_dir, batch_size=batch)
+    took = time.perf_counter() - t0
+    print(
+        f"assign in place ({report.switch}; every confidence, {int(moved.sum()):,} moved): {n:,} users in "
+        f"{took:.1f}s: {n / took:,.0f} customers/s, ratio {n / took / floor:.2f}"
+    )
 
 
 def likely_writes(db, run_dir: Path, batch: int, floor: float) -> None:
