@@ -48,6 +48,9 @@ DIMENSIONS = 32
 RUN_IDS = {letter: f"2026120{i + 1}T200000Z-{letter.lower() * 6}" for i, letter in enumerate("ABCDEFGH")}
 
 
+WRITE_OPTIONS: dict[str, int] = {}  # write_run's options from the command line (--writers)
+
+
 def make_run(folder: Path, letter: str, users: int, seed: int, previous: str | None) -> Path:
     """A run folder with the fields segments/writeback.py reads; every segment name starts with ``letter``."""
     import numpy as np
@@ -158,7 +161,7 @@ def measure(db, workspace, n: int, batch: int, tmp: Path, vectors: bool, profile
     print(f"reference (bare SET of one value, batches of {batch:,} committed): {floor:,.0f} rows/s")
     for name, run_dir in (("A (first run)", run_a), ("B (replaces A)", run_b)):
         t0 = time.perf_counter()
-        report = write_run(db, workspace, run_dir, batch_size=batch)
+        report = write_run(db, workspace, run_dir, batch_size=batch, **WRITE_OPTIONS)
         total = time.perf_counter() - t0
         print(
             f"write_run {name}: {report.matched:,} users in {total:.1f}s: "
@@ -216,7 +219,7 @@ def assign_in_place(db, workspace, run_dir: Path, batch: int, floor: float) -> N
         table = table.set_column(table.schema.get_field_index(name), name, pa.array(values))
     pq.write_table(table, path)
     t0 = time.perf_counter()
-    report = write_run(db, workspace, run_dir, batch_size=batch)
+    report = write_run(db, workspace, run_dir, batch_size=batch, **WRITE_OPTIONS)
     took = time.perf_counter() - t0
     print(
         f"assign in place ({report.switch}; every confidence, {int(moved.sum()):,} moved): {n:,} users in "
@@ -380,6 +383,9 @@ def main() -> None:
         "--users", type=int, nargs="*", default=[100_000, 1_000_000], help="none: --kill-test on the graph as it is"
     )
     parser.add_argument("--batch-size", type=int, default=20_000)
+    parser.add_argument(
+        "--writers", type=int, default=None, help="sessions for the membership writes (default: MEMBERSHIP_WRITERS)"
+    )
     parser.add_argument("--vectors-up-to", type=int, default=1_000_000, help="write the vectors at sizes up to this")
     parser.add_argument("--profile", action="store_true", help="PROFILE one batch of the stage and the copy")
     parser.add_argument("--kill-test", action="store_true", help="then kill -9 a write-back of the last size")
@@ -391,9 +397,12 @@ def main() -> None:
     sys.path[:0] = [str(REPO), str(REPO / "bench")]  # the repo first: bench/features.py is no package
 
     from graph.connection import connect
+    from segments.writeback import MEMBERSHIP_WRITERS
     from shopgraph.settings import Settings
     from shopgraph.workspace import Workspace
 
+    if args.writers:
+        WRITE_OPTIONS["writers"] = args.writers
     settings = Settings.from_env()
     with own_server(settings), connect(settings) as db, tempfile.TemporaryDirectory() as tmp:
         memory = db.run_text(
@@ -403,7 +412,7 @@ def main() -> None:
         print(
             f"# bench/segment_writeback  {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC  "
             f"Neo4j {settings.neo4j_version}  {os.cpu_count()} CPUs  load avg {os.getloadavg()[0]:.1f}  "
-            f"batch {args.batch_size:,}"
+            f"batch {args.batch_size:,}  membership writers {WRITE_OPTIONS.get('writers', MEMBERSHIP_WRITERS)}"
         )
         print("server: " + ", ".join(f"{m['name']}={m['value']}" for m in memory))
         for n in args.users:

@@ -40,7 +40,11 @@ if TYPE_CHECKING:
 # by `shopgraph assign`).
 
 DEFAULT_BATCH_SIZE = 20_000
-WRITERS = 2  # sessions writing at once, as graph.load.WRITERS: one leaves the server a core idle (BENCHMARKS, "Load")
+LIKELY_WRITERS = 2  # as graph.load.WRITERS: one writer leaves the server a core idle (BENCHMARKS, "Load")
+MEMBERSHIP_WRITERS = 1
+"""Sessions staging, copying or refreshing a run's membership at once. Two are supported (a lagging cursor and
+a guarded re-run, below) but not the default: beside other work they gained nothing and met a deadlock between
+the two on a segment's relationships (docs/BENCHMARKS.md, "Segment write-back"); measure before raising it."""
 LOCK_FILE = ".writeback.lock"
 ASSIGNMENT_COLUMNS = ("user_id", "segment_id", "confidence", "low_confidence")
 USER_COPY = (
@@ -149,7 +153,7 @@ class _Batches:
     """How the membership is sent: rows per transaction, sessions writing at once."""
 
     size: int = DEFAULT_BATCH_SIZE
-    writers: int = WRITERS
+    writers: int = MEMBERSHIP_WRITERS
 
 
 def segment_key(run_id: str, segment_id: int) -> str:
@@ -419,7 +423,7 @@ def write_run(
     run_dir: Path,
     progress: Progress | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    writers: int = WRITERS,
+    writers: int = MEMBERSHIP_WRITERS,
 ) -> WriteReport:
     """Write the run in ``run_dir`` to Neo4j and make it the current segmentation.
 
@@ -453,7 +457,7 @@ def write_run(
             written = _finish_current(db, folder, this, same_file, batches, report, cleaned, seconds)
         else:
             written = _write_new_run(db, folder, this, same_file, batches, report, cleaned, seconds)
-        write_likely_segments(db, folder, batch_size, report, writers)
+        write_likely_segments(db, folder, batch_size, report)
         return written
 
 
@@ -536,7 +540,7 @@ def write_likely_segments(
     folder: RunFolder,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
-    writers: int = WRITERS,
+    writers: int = LIKELY_WRITERS,
 ) -> int:
     """``User.likely_segment*`` from the run's likely-segment columns (segments/coverage.py), after the switch,
     and removed from the users who no longer have one; returns the users written. A run without the columns
@@ -580,21 +584,21 @@ def _write_batches(
     report: Progress,
     resumed: bool = False,
 ) -> None:  # phase "stage" sends the IN_SEGMENT values, "copy" the USER_COPY ones
-    """Send the run's assignments from row ``start`` to ``name`` in batches on ``writers`` sessions at once, each
-    batch committed with the run's cursor for ``phase`` (``$upto``), so that a re-run goes on from there.
+    """Send the run's assignments from row ``start`` to ``name`` in batches on ``batches.writers`` sessions at once,
+    each batch committed with the run's cursor for ``phase`` (``$upto``), so that a re-run goes on from there.
 
     With several writers a batch may commit before the one ahead of it, so the cursor a batch sets is the rows
-    done before the batches that may still be open beside it (the server keeps the largest): a re-run starts at
-    most ``writers`` batches early, and (``resumed``) ``$guard`` tells the statement that those rows may be
-    written already (the stage skips a user who holds the run's membership; the copy's SETs are the same twice)."""
+    done before the batches that may still be open beside it (the server keeps the largest): a re-run may start a
+    few batches early (as many as the interrupted write had writers), so when ``resumed`` every batch carries
+    ``$guard`` (the stage skips a user who holds the run's membership; the copy's SETs are the same twice)."""
     writers = batches.writers
     ends = deque([start] * writers, maxlen=writers)  # rows done after each of the last `writers` batches sent
 
     def sent():
-        for index, (done, groups) in enumerate(folder.segment_batches(start, batches.size, phase)):
+        for done, groups in folder.segment_batches(start, batches.size, phase):
             safe = done if writers == 1 else ends[0]  # every batch up to here has committed once this one does
             ends.append(done)
-            yield {"groups": groups, "upto": safe, "guard": resumed and index < writers, "done": done}
+            yield {"groups": groups, "upto": safe, "guard": resumed, "done": done}
 
     report(phase, start, folder.users)
     written = db.write_columns(name, sent(), writers=writers, run_id=folder.run_id, at=folder.at)

@@ -1,7 +1,7 @@
 // Stages one batch of a run's memberships (invisible: the pointer does not name the run yet) and advances
 // the run's cursor in the same transaction (never back: batches on two sessions may commit out of order), so a
-// re-run starts where every row before has been staged (hence CREATE, not MERGE); the few batches a re-run sends
-// again come with $guard, and a user already holding the run's membership is skipped. Users not in the graph
+// re-run starts where every row before has been staged (hence CREATE, not MERGE); a re-run, which may send a few
+// batches again, sets $guard, and a user already holding the run's membership is skipped. Users not in the graph
 // are skipped. Parameters: $run_id, $upto (rows of assignments.parquet staged once this batch commits), $guard
 // (BOOLEAN), $groups = [{segment_key: STRING, user_ids: LIST<INTEGER>, confidence: LIST<FLOAT>,
 // low_confidence: LIST<BOOLEAN>}] (one group per segment, lists aligned).
