@@ -197,11 +197,10 @@ class _Plan:
 
 def _plan(db: QueryRunner, workspace: Workspace, path: Path, min_events: int | None) -> _Plan:
     """The rows to hold, and against the record (when the graph's token matches it) what changed."""
-    import duckdb
-
+    from events.store import bounded_connection
     from features.compute import FEATURES_FILE
 
-    con = duckdb.connect()
+    con = bounded_connection(workspace)  # 6.5 M vectors hashed at month 3: held to the reads' bound, spilling
     try:
         keep = ""
         if min_events is not None:
