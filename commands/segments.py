@@ -168,10 +168,14 @@ def segment_cmd(
     if graph:
         from segments.similar import write_similar
         from segments.writeback import write_run
+        from shopgraph.memory import release_freed_memory
 
+        run_dir = run.run_dir
+        del run  # the write-back starts from what the segmentation kept, as in `run`
+        release_freed_memory()
         with optional_db(s, True) as db, progress_bars(console, unit="rows") as bar:
-            report = write_run(db, workspace, run.run_dir, progress=bar)
-            write_similar(db, run.run_dir, progress=bar)
+            report = write_run(db, workspace, run_dir, progress=bar)
+            write_similar(db, run_dir, progress=bar)
         console.print(
             f"Neo4j: {report.matched:,} users received their segment "
             f"({report.not_in_graph:,} not in the graph, {report.missing_from_run:,} graph users put "
