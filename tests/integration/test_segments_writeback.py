@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -155,18 +156,26 @@ def test_failure_inside_the_switch_leaves_the_previous_run_and_a_rerun_finishes(
     assert_shows_exactly(db, run_b)
 
 
-def test_interrupted_write_of_another_run_is_removed_before_the_next(db: QueryRunner, workspace: Workspace) -> None:
+def _stage_stopped(db: QueryRunner, workspace: Workspace, run_id: str, seed: int, after_rows: int) -> Path:
+    """30 users with run A written, then ``run_id``'s write stopped in its stage once ``after_rows`` rows are
+    staged (batches of 5, one writer: the cursor exact); returns that run's folder."""
     make_graph(db, 30)
     users = list(range(1, 31))
     write_run(db, workspace, make_run(workspace.home, RUN_A, users, seed=1))
 
     def fail_in_stage(phase: str, done: int, total: int) -> None:
-        if phase == "stage" and done >= 10:
+        if phase == "stage" and done >= after_rows:
             raise RuntimeError("killed")
 
-    run_c = make_run(workspace.home, RUN_C, users, seed=3, previous=RUN_A)
+    run_dir = make_run(workspace.home, run_id, users, seed=seed, previous=RUN_A)
     with pytest.raises(RuntimeError):
-        write_run(db, workspace, run_c, progress=fail_in_stage, batch_size=5, writers=1)  # the cursor exact
+        write_run(db, workspace, run_dir, progress=fail_in_stage, batch_size=5, writers=1)
+    return run_dir
+
+
+def test_interrupted_write_of_another_run_is_removed_before_the_next(db: QueryRunner, workspace: Workspace) -> None:
+    users = list(range(1, 31))
+    _stage_stopped(db, workspace, RUN_C, seed=3, after_rows=10)
     assert props(db, "MATCH (r:SegmentationRun {run_id: $r}) RETURN r.staged_rows AS n", r=RUN_C) == [{"n": 10}]
 
     report = write_run(db, workspace, make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A))
@@ -180,17 +189,7 @@ def test_interrupted_write_of_another_run_is_removed_before_the_next(db: QueryRu
 
 def test_a_stage_resumed_behind_its_cursor_stages_no_user_twice(db: QueryRunner, workspace: Workspace) -> None:
     """Two writers' cursor lags the batches committed: a re-run sends them again and must skip their users."""
-    make_graph(db, 30)
-    users = list(range(1, 31))
-    write_run(db, workspace, make_run(workspace.home, RUN_A, users, seed=1))
-
-    def fail_in_stage(phase: str, done: int, total: int) -> None:
-        if phase == "stage" and done >= 20:
-            raise RuntimeError("killed")
-
-    run_b = make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A)
-    with pytest.raises(RuntimeError):
-        write_run(db, workspace, run_b, progress=fail_in_stage, batch_size=5, writers=1)
+    run_b = _stage_stopped(db, workspace, RUN_B, seed=2, after_rows=20)
     db.run_text("MATCH (r:SegmentationRun {run_id: $r}) SET r.staged_rows = 10", {"r": RUN_B})  # 20 staged
     report = write_run(db, workspace, run_b, batch_size=5, writers=2)
     assert report.resumed
