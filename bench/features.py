@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/features.py                 # 2 M and 10 M events, 2 threads, 6GB
     .venv/bin/python bench/features.py --sizes 2e6 1e7 --data-dir /tmp/featbench --spill-check
+    .venv/bin/python bench/features.py --store HOME/store/events --limits 6GB 4GB   # a real store, read only
 
 Synthetic events are written straight into the event-store layout
 (``store/events/month=YYYY-MM/part-0.parquet``, the exact columns and types of events/store.py,
@@ -21,7 +22,8 @@ by (largest size / 411 M): at that fixed limit the peak memory should stay flat 
 grows (more user buckets, not more memory), and the largest size then has the full
 history's events per byte of memory, so it passing is the scaled-down proof of the 411 M
 run. The Neo4j write is not part of this benchmark (its rate is shown by
-``shopgraph features`` itself).
+``shopgraph features`` itself). ``--store`` times the build on an existing event store instead (a
+workspace's ``store/events``, only read) at each of ``--limits``, the first being the reference.
 """
 
 from __future__ import annotations
@@ -145,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="keep the synthetic stores here (DIR/events-<size>) and reuse them on the next run",
     )
+    parser.add_argument("--store", type=Path, help="an existing event store (HOME/store/events) to build on, read only")
+    parser.add_argument("--limits", nargs="+", default=["6GB", "4GB"], help="with --store: memory limits to compare")
     parser.add_argument("--generate", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--build", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
@@ -158,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(build_once(args.home, args.threads, args.memory_limit, args.buckets)))
         return 0
 
+    if args.store:
+        return on_store(args.store, args.limits, args.threads)
     runs = [(int(size), args.memory_limit) for size in args.sizes]
     spill_limit = None
     if args.spill_check:
@@ -259,6 +265,34 @@ def main(argv: list[str] | None = None) -> int:
         )
     elif spill_limit:
         print(f"spill check at {spill_limit}: FAILED (see above)")
+    return 0
+
+
+def on_store(events: Path, limits: list[str], threads: int) -> int:
+    """The feature build over ``events`` (a store's ``store/events``, linked into a scratch workspace so the
+    table is written there) at each memory limit: seconds, CPU seconds, buckets and peak RSS."""
+    import pyarrow.parquet as pq
+
+    if not events.is_dir():
+        raise SystemExit(f"no event store at {events}")
+    n_events = sum(pq.ParquetFile(f).metadata.num_rows for f in sorted(events.glob("month=*/*.parquet")))
+    print(
+        f"shopgraph features on {events}: {n_events:,} events, threads={threads}, "
+        f"load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    print(f"{'mem limit':>9} {'buckets':>7} {'users':>10} {'wall s':>7} {'CPU s':>7} {'× ref':>6} {'peak RSS':>10}")
+    reference = None
+    for limit in limits:
+        with tempfile.TemporaryDirectory(prefix="bench-features-store-") as tmp:
+            (Path(tmp) / "store").mkdir()
+            (Path(tmp) / "store" / "events").symlink_to(events.resolve())
+            result, peak = _measured_child("--build", "--home", tmp, "--threads", str(threads), "--memory-limit", limit)
+        reference = reference or result["seconds"]
+        print(
+            f"{limit:>9} {result['buckets']:>7} {result['rows']:>10,} {result['seconds']:>7.1f} "
+            f"{result['cpu_seconds']:>7.1f} {result['seconds'] / reference:>6.2f} {peak / 1024**3:>6.2f} GiB"
+        )
+    print(f"load avg at the end {os.getloadavg()[0]:.1f}")
     return 0
 
 

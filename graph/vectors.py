@@ -36,7 +36,8 @@ INDEX_NAME = "user_embedding"
 DEFAULT_BATCH_SIZE = 10_000
 HNSW_M = 16  # vector.hnsw.m: links per vector in the index's graph (Neo4j's default)
 HNSW_EF_CONSTRUCTION = 100  # vector.hnsw.ef_construction: Neo4j's; 50 builds 2x faster, finds less (BENCHMARKS)
-REBUILD_INDEX_FROM = 500_000  # writing this many vectors, the index is dropped and re-made (docs/BENCHMARKS.md)
+REBUILD_INDEX_FROM = 500_000  # below this many vectors written, the index is kept and updated in place
+REBUILD_SHARE = 0.35  # ... and from this share of the vectors the graph will hold (docs/BENCHMARKS.md, "Vector index")
 
 
 @dataclass(frozen=True)
@@ -146,9 +147,8 @@ def write_user_vectors(
     vectors as they were, so it writes those only. Idempotent; users the file no longer holds (or
     under ``min_events`` events, from the feature table) lose their old vector. The index is
     re-created when the dimensions changed, and with ``rebuild_index`` it is dropped before the write
-    and made anew after; by default (None) when ``REBUILD_INDEX_FROM`` or more vectors are written
-    (docs/BENCHMARKS.md, "Scale"). ``progress("User.embedding", done, total)`` after each committed
-    batch, written by ``writers`` at once. Users without a node are skipped.
+    and made anew after; by default (None) as :func:`rebuild_pays` says. ``progress("User.embedding", done,
+    total)`` after each committed batch, written by ``writers`` at once. Users without a node are skipped.
     """
     path = vectors_path(workspace)
     if not path.is_file():
@@ -157,7 +157,7 @@ def write_user_vectors(
     stamp = _stamp(path) + ("" if min_events is None else f"-min{min_events}")
     plan = _plan(db, workspace, path, min_events)
     if rebuild_index is None:
-        rebuild_index = len(plan.send) >= REBUILD_INDEX_FROM
+        rebuild_index = rebuild_pays(len(plan.send), plan.rows)
     if rebuild_index:
         db.run("vectors/drop_vector_index")
     matched: list[pa.Array] = []
@@ -175,6 +175,18 @@ def write_user_vectors(
     index_seconds = time.perf_counter() - started if created else 0.0
     on_graph = _save_record(db, workspace, plan, matched)
     return VectorWrite(plan.rows, on_graph, removed, dimensions, created, index_seconds, len(plan.send))
+
+
+def rebuild_pays(sent: int, held: int) -> bool:
+    """Whether dropping the index, writing and making it anew beats updating it in place, one insert a vector.
+
+    A rebuild indexes every vector the graph will hold (``held``), an in-place write only those ``sent``. From
+    the REES46-sized months (an insert ≈ 2.35 k/s, a write without the index ≈ 11 k/s, a rebuild 11.2 k/s of
+    4.4 M held and 8.3 k/s of 6.5 M) the rebuild pays from ≈ 0.27–0.36 of the held vectors sent, and less as
+    they grow (docs/BENCHMARKS.md, "Vector index"). A later month changes about as many vectors as the one
+    before while the held ones grow with the history: a fixed count made the step grow with the history too.
+    """
+    return sent >= REBUILD_INDEX_FROM and sent >= REBUILD_SHARE * held
 
 
 @dataclass(frozen=True)

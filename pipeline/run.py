@@ -237,8 +237,12 @@ class _Runner:
         return "ran", (
             f"{written.matched:,} User vectors ({written.dimensions} dimensions; customers with "
             f"≥ {MIN_EVENTS_TO_CLUSTER} events) on the graph, {written.written:,} of them written now "
-            f"(the others unchanged), vector index user_embedding"
-            + (f" made anew in {written.index_seconds:.0f}s" if written.index_created else "")
+            f"(the others unchanged), vector index user_embedding "
+            + (
+                f"made anew in {written.index_seconds:.0f}s"
+                if written.index_created
+                else ("updated in place" if written.written else "as it was")
+            )
         )
 
     def segment(self, key: str) -> tuple[str, str]:
