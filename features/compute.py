@@ -32,7 +32,7 @@ from shopgraph.workspace import Workspace
 
 FEATURES_FILE = "user_features.parquet"
 SIDECAR_FILE = "user_features.json"
-DEFAULT_MEMORY_LIMIT = "6GB"
+DEFAULT_MEMORY_LIMIT = "4GB"  # the same time as 6GB on a 3-month store, 1.7 GiB less (docs/BENCHMARKS.md, "Scale")
 #: DuckDB memory one user bucket needs per event it holds (see :func:`bucket_count`).
 BUCKET_BYTES_PER_EVENT = 100
 
