@@ -182,8 +182,8 @@ def rebuild_pays(sent: int, held: int) -> bool:
 
     A rebuild indexes every vector the graph will hold (``held``), an in-place write only those ``sent``. From
     the REES46-sized months (an insert ≈ 2.35 k/s, a write without the index ≈ 11 k/s, a rebuild 11.2 k/s of
-    4.4 M held and 8.3 k/s of 6.5 M) the rebuild pays from ≈ 0.27–0.36 of the held vectors sent, and less as
-    they grow (docs/BENCHMARKS.md, "Vector index"). A later month changes about as many vectors as the one
+    4.4 M held and 8.3 k/s of 6.5 M) the rebuild pays from ≈ 0.27–0.36 of the held vectors sent, a share that
+    rises as they grow (docs/BENCHMARKS.md, "Vector index"). A later month changes about as many vectors as the one
     before while the held ones grow with the history: a fixed count made the step grow with the history too.
     """
     return sent >= REBUILD_INDEX_FROM and sent >= REBUILD_SHARE * held
