@@ -30,9 +30,6 @@ KEY_METRICS = (
     "category_entropy",
 )
 PSI_RETRAIN = 0.25
-#: Fewest customers (finite values for a metric) on each side for a figure to be used: below it a PSI over
-#: ten bins measures sampling noise (0.05–0.1 for 100 customers drawn from the same population).
-MIN_SAMPLE = 200
 SHARE_PSI_RETRAIN = 0.25
 #: Fewest customers (finite values for a metric) on each side for a figure to be used: below it a PSI over
 #: ten bins measures sampling noise (0.05–0.1 for 100 customers drawn from the same population).
@@ -45,7 +42,9 @@ def psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> float | N
     """Population stability index of ``current`` against ``reference`` (NaNs ignored).
 
     None when either side has no finite value. Bin edges are the reference's quantiles, so
-    each reference bin holds about ``1 / bins`` of it; values outside fall in the end bins.
+    each reference bin holds about ``1 / bins`` of it; values outside fall in the end bins. Bins are
+    closed on the right, so a point mass at an edge (a share that is 0 for most customers) stays apart
+    from the values above it: left-closed bins put both in one bin and read 0 for any move away from it.
     """
     ref = np.asarray(reference, dtype=float)
     cur = np.asarray(current, dtype=float)
@@ -53,8 +52,8 @@ def psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> float | N
     if ref.size == 0 or cur.size == 0:
         return None
     edges = np.unique(np.quantile(ref, np.linspace(0, 1, bins + 1)[1:-1]))
-    ref_share = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=edges.size + 1) / ref.size
-    cur_share = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=edges.size + 1) / cur.size
+    ref_share = np.bincount(np.searchsorted(edges, ref, side="left"), minlength=edges.size + 1) / ref.size
+    cur_share = np.bincount(np.searchsorted(edges, cur, side="left"), minlength=edges.size + 1) / cur.size
     return share_psi(ref_share, cur_share)
 
 
@@ -117,6 +116,8 @@ CAUSE_TEXT = {
 
 
 CUT_HISTORIES = "trained customers cut to the new customers' lengths"
+RETURNING_HISTORIES = "returning customers' events since the training window, cut to the new customers' lengths"
+LIKE_WITH_LIKE = (CUT_HISTORIES, RETURNING_HISTORIES)  # the references of segments/drift_reference.py
 
 
 @dataclass
@@ -146,7 +147,7 @@ class DriftReport:
             self.segment_share_psi,
             self.low_confidence_share,
             self.training_low_confidence_share,
-            self.compared_with == CUT_HISTORIES,
+            self.compared_with in LIKE_WITH_LIKE,
         )
 
     @property
@@ -194,7 +195,7 @@ class DriftReport:
             "share_change_threshold": SHARE_PSI_RETRAIN,
             "low_confidence_share": self.low_confidence_share,
             "low_confidence_threshold": low_confidence_limit(
-                self.training_low_confidence_share, self.compared_with == CUT_HISTORIES
+                self.training_low_confidence_share, self.compared_with in LIKE_WITH_LIKE
             ),
             "training_low_confidence_share": self.training_low_confidence_share,
             "min_sample": MIN_SAMPLE,
@@ -311,5 +312,5 @@ def _like_with_like(features, assignments, update, reference) -> DriftReport:
         new_low_confidence=np.nan_to_num(confidence, nan=0.0) < LOW_CONFIDENCE,
         training_low_confidence_share=float(reference["low_confidence"].mean()) if len(reference) else None,
     )
-    report.compared_with = CUT_HISTORIES
+    report.compared_with = reference.attrs.get("compared_with", CUT_HISTORIES)
     return report

@@ -7,6 +7,8 @@ gives them the segment of the whole history; the threshold is the smallest n who
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -15,6 +17,7 @@ from sklearn.metrics import cohen_kappa_score
 from events.store import connect_events
 from features.calendar import Calendar
 from features.compute import compute_features
+from shopgraph.sqltext import literal
 from shopgraph.workspace import Workspace
 
 TRUNCATIONS = (1, 2, 3, 5, 8, 13, 20, 30)
@@ -36,9 +39,16 @@ def study_population(n_events: np.ndarray) -> int | None:
     return None
 
 
-def truncated_events(workspace: Workspace, user_ids: np.ndarray, ns: tuple[int, ...]) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection whose ``events`` view holds each study user's first n events as pseudo-users."""
-    con = connect_events(workspace)
+def truncated_events(
+    workspace: Workspace,
+    user_ids: np.ndarray,
+    ns: tuple[int, ...],
+    months: Sequence[str] | None = None,
+    after: str | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection whose ``events`` view holds each study user's first n events as pseudo-users;
+    with ``months`` and ``after`` (an ISO timestamp), the first n of those events later than ``after``."""
+    con = connect_events(workspace, months)
     con.execute("CREATE TEMP TABLE study (user_id BIGINT, idx BIGINT)")
     con.executemany("INSERT INTO study VALUES (?, ?)", [(int(u), i) for i, u in enumerate(user_ids)])
     con.execute("CREATE TEMP TABLE study_n (ni BIGINT, n BIGINT)")
@@ -49,7 +59,8 @@ def truncated_events(workspace: Workspace, user_ids: np.ndarray, ns: tuple[int, 
             SELECT e.*, s.idx,
                    row_number() OVER (PARTITION BY e.user_id
                                       ORDER BY e.event_time, e.event_type, e.product_id) AS rn
-            FROM events e JOIN study s USING (user_id))
+            FROM events e JOIN study s USING (user_id)
+            WHERE {"true" if after is None else f"e.event_time > TIMESTAMP {literal(after)}"})
         WHERE rn <= {max(ns)}
     """)
     con.execute(f"""

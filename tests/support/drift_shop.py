@@ -54,9 +54,9 @@ def changed_month(month: Path, known: set[int], out: Path) -> Path:
     return out
 
 
-def fourth_month(files: list[Path], home: Path, root: Path, change: bool) -> DriftReport:
-    """Copy the segmented shop to ``root``, ingest its last month (changed or not) and return the drift
-    figures of the assignment that follows (the run is left as it was)."""
+def with_fourth_month(files: list[Path], home: Path, root: Path, change: bool) -> Workspace:
+    """A copy of the segmented shop under ``root`` with its last month (changed or not) ingested and its
+    features built, not yet assigned."""
     workspace = Workspace(shutil.copytree(home, root / "home"))
     month = files[-1]
     if change:
@@ -66,6 +66,13 @@ def fourth_month(files: list[Path], home: Path, root: Path, change: bool) -> Dri
         month = changed_month(files[-1], known, root / files[-1].name)
     ingest_files(workspace, [month], pseudonymise=False)
     build_user_features(workspace, load_calendar())
+    return workspace
+
+
+def fourth_month(files: list[Path], home: Path, root: Path, change: bool) -> DriftReport:
+    """:func:`with_fourth_month`, then the drift figures of the assignment that follows (the run is left as
+    it was)."""
+    workspace = with_fourth_month(files, home, root, change)
     found: list[DriftReport] = []
 
     def decide(features, assignments, update) -> bool:

@@ -24,6 +24,16 @@ def test_psi_ignores_nan_and_handles_ties_and_empty_sides() -> None:
     assert np.isfinite(psi(reference, np.full(50, 7.0)))
 
 
+def test_psi_sees_customers_leave_a_point_mass() -> None:
+    """A share that is 0 for every reference customer (no promotion in the trained months) and above 0 for
+    half the new ones: left-closed bins put 0 and the values above it in one bin and read 0."""
+    rng = np.random.default_rng(9)
+    none = np.zeros(2000)
+    half = np.r_[np.zeros(1000), rng.uniform(0.05, 0.5, 1000)]
+    assert psi(none, half) > 1.0
+    assert psi(none, np.zeros(500)) == pytest.approx(0.0, abs=1e-12)
+
+
 def test_share_psi_matches_the_formula() -> None:
     ref, cur = np.array([0.5, 0.3, 0.2]), np.array([0.4, 0.4, 0.2])
     assert share_psi(ref, cur) == pytest.approx(float(np.sum((cur - ref) * np.log(cur / ref))))
@@ -186,7 +196,44 @@ def test_a_fourth_month_of_the_same_shop_is_assigned(drift_shop) -> None:
     assert not report.too_few and report.new_customers >= 200  # a real comparison, not the small-sample way out
     assert not report.retrain, report.decision
     assert report.median_psi < 0.25 and report.segment_share_psi < 0.25
-    assert "cut to the new customers' lengths" in report.decision
+    assert "returning customers' events since the training window" in report.decision
+
+
+@pytest.mark.chain
+@pytest.mark.slow
+def test_the_reference_cuts_returning_customers_events_since_the_window_else_whole_histories(
+    drift_shop, monkeypatch
+) -> None:
+    """Whole histories start months before the new customers' (another calendar: at REES46 size the
+    promotions of the new month alone read as a segment-share PSI of 1.36); the returning customers'
+    events since the training window fall on the new customers' calendar."""
+    import pandas as pd
+
+    from segments import drift_reference, threshold
+    from segments.drift import CUT_HISTORIES, RETURNING_HISTORIES
+    from segments.runs import current_run_dir
+    from segments.segmentation import read_features
+    from tests.support.drift_shop import with_fourth_month
+
+    root, files, home = drift_shop
+    workspace = with_fourth_month(files, home, root / "reference", change=False)
+    run_dir = current_run_dir(workspace)
+    months, end = drift_reference.since_window(workspace, run_dir)
+    assert months == ["2019-12", "2020-01"] and end.startswith("2019-12-31")  # from the month the window ends in
+    assignments = pd.read_parquet(run_dir / "assignments.parquet")
+    trained = assignments["user_id"][assignments["segment_id"] != 0].to_numpy()
+    con = threshold.truncated_events(workspace, trained[:50], (5, 10), months, end)
+    first = con.execute("SELECT min(event_time) FROM events").fetchone()[0]
+    con.close()
+    assert str(first) > end.replace("T", " ")
+    features = read_features(workspace)
+    new = ~features["user_id"].isin(assignments["user_id"])
+    update = features.loc[new, ["user_id"]]
+    reference = drift_reference.like_with_like(workspace, run_dir, features, assignments, update)
+    assert reference.attrs["compared_with"] == RETURNING_HISTORIES and len(reference) >= 2_000
+    monkeypatch.setattr(drift_reference, "RETURNING_MIN", 10**9)  # too few came back: whole histories
+    reference = drift_reference.like_with_like(workspace, run_dir, features, assignments, update)
+    assert reference.attrs["compared_with"] == CUT_HISTORIES
 
 
 @pytest.mark.chain

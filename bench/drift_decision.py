@@ -1,0 +1,77 @@
+"""The drift check of a workspace's newest customers against one segmentation run, with each reference.
+
+    .venv/bin/python bench/drift_decision.py --home /tmp/sg-s8/home --run 20261205T061000Z-87c66b
+
+Replays the decision `shopgraph run` takes before it assigns a month (segments/drift.py) on a workspace
+whose features already hold the new month: ``--sample`` of the new customers with 5 or more events are
+classified by the run's classifier, then compared with the two like-with-like references of
+segments/drift_reference.py: the returning customers' events since the run's window (the one
+`run` uses) and the trained customers' whole histories cut from their start (the one before). It
+prints each decision and the segment shares of both sides, and writes them with ``--out``. Nothing in
+the workspace is written. Not a timing: the figures come from the data (docs/BENCHMARKS.md, "The
+false retrain of month 3").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+# run as a script, bench/ comes first on sys.path and its features.py would hide the features package
+sys.path[:] = [str(Path(__file__).resolve().parents[1])] + [
+    p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent
+]
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from segments import assign as assigner  # noqa: E402
+from segments import drift, drift_reference  # noqa: E402
+from segments import segmentation as sg  # noqa: E402
+from shopgraph.workspace import Workspace  # noqa: E402
+
+
+def shares(values) -> dict[int, float]:
+    return {int(k): round(float(v), 4) for k, v in pd.Series(values).value_counts(normalize=True).sort_index().items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--home", type=Path, required=True, help="the workspace (SHOPGRAPH_HOME)")
+    parser.add_argument("--run", required=True, help="the segmentation run to compare against (segments/runs/ID)")
+    parser.add_argument("--sample", type=int, default=60_000, help="new customers classified")
+    parser.add_argument("--out", type=Path, help="write the figures as JSON here")
+    args = parser.parse_args()
+    workspace = Workspace(args.home)
+    run_dir = workspace.home / "segments" / "runs" / args.run
+    started = time.perf_counter()
+    features = sg.read_features(workspace, sg.DECIDE_COLUMNS)
+    assignments = pd.read_parquet(run_dir / "assignments.parquet")
+    _, new, _ = sg._new_and_changed(run_dir, features)
+    ids = features["user_id"].to_numpy(np.int64)[new & (features["n_events"].to_numpy() >= drift.COMPARED_EVENTS)]
+    rng = np.random.default_rng(0)
+    sample = np.sort(rng.choice(ids, min(args.sample, len(ids)), replace=False))
+    bundle = assigner.load(run_dir / assigner.MODEL_FILE)
+    update, _ = sg._classify_in_chunks(workspace, run_dir, bundle, sample, lambda *_: None)
+    guess = update["segment_id"] == 0
+    segment = np.where(guess, update["likely_segment_id"].fillna(0), update["segment_id"]).astype(np.int64)
+    result = {"run": args.run, "new_customers": len(ids), "sample": len(sample), "new_shares": shares(segment)}
+    print(f"{len(ids):,} new customers with ≥ {drift.COMPARED_EVENTS} events, {len(sample):,} classified")
+    print(f"  new customers' segment shares {result['new_shares']}")
+    for name, returning_min in (("returning", drift_reference.RETURNING_MIN), ("whole_histories", 10**12)):
+        drift_reference.RETURNING_MIN = returning_min
+        reference = drift_reference.like_with_like(workspace, run_dir, features, assignments, update)
+        report = drift.drift_of_new_customers(features, assignments, update, 1, reference)
+        result[name] = {"decision": report.as_record(), "reference_shares": shares(reference["segment_id"])}
+        print(f"{name}: {report.decision}")
+        print(f"  reference's segment shares {result[name]['reference_shares']}")
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
