@@ -110,7 +110,7 @@ def main() -> None:
                 write_file(workspace, ids, vectors)
                 seconds[rebuild], written = timed_write(db, workspace, rebuild)
                 sent[rebuild] = written.written
-            choice = "rebuild" if rebuild_pays(sent[False], held) else "in place"
+            choice = "rebuild" if rebuild_pays(sent[False]) else "in place"
             print(
                 f"{share:6.2f} {sent[False]:10,} {seconds[False]:11.1f} {sent[False] / seconds[False]:8,.0f} "
                 f"{seconds[True]:10.1f} {seconds[True] / seconds[False]:6.2f}  {choice}"

@@ -36,8 +36,7 @@ INDEX_NAME = "user_embedding"
 DEFAULT_BATCH_SIZE = 10_000
 HNSW_M = 16  # vector.hnsw.m: links per vector in the index's graph (Neo4j's default)
 HNSW_EF_CONSTRUCTION = 100  # vector.hnsw.ef_construction: Neo4j's; 50 builds 2x faster, finds less (BENCHMARKS)
-REBUILD_INDEX_FROM = 500_000  # below this many vectors written, the index is kept and updated in place
-REBUILD_SHARE = 0.35  # ... and from this share of the vectors the graph will hold (docs/BENCHMARKS.md, "Vector index")
+REBUILD_INDEX_FROM = 500_000  # from this many vectors written, the index is dropped and made anew after the write
 
 
 @dataclass(frozen=True)
@@ -157,7 +156,7 @@ def write_user_vectors(
     stamp = _stamp(path) + ("" if min_events is None else f"-min{min_events}")
     plan = _plan(db, workspace, path, min_events)
     if rebuild_index is None:
-        rebuild_index = rebuild_pays(len(plan.send), plan.rows)
+        rebuild_index = rebuild_pays(len(plan.send))
     if rebuild_index:
         db.run("vectors/drop_vector_index")
     matched: list[pa.Array] = []
@@ -177,16 +176,17 @@ def write_user_vectors(
     return VectorWrite(plan.rows, on_graph, removed, dimensions, created, index_seconds, len(plan.send))
 
 
-def rebuild_pays(sent: int, held: int) -> bool:
-    """Whether dropping the index, writing and making it anew beats updating it in place, one insert a vector.
+def rebuild_pays(sent: int) -> bool:
+    """Whether to drop the index, write and make it anew (one population of every vector held) rather than
+    update it in place (one HNSW insert for each vector ``sent``): from ``REBUILD_INDEX_FROM`` sent, whatever is held.
 
-    A rebuild indexes every vector the graph will hold (``held``), an in-place write only those ``sent``. From
-    the REES46-sized months (an insert ≈ 2.35 k/s, a write without the index ≈ 11 k/s, a rebuild 11.2 k/s of
-    4.4 M held and 8.3 k/s of 6.5 M) the rebuild pays from ≈ 0.27–0.36 of the held vectors sent, a share that
-    rises as they grow (docs/BENCHMARKS.md, "Vector index"). A later month changes about as many vectors as the one
-    before while the held ones grow with the history: a fixed count made the step grow with the history too.
+    An insert is cheap only while the index's Lucene segments are: the inserts make small segments that Lucene
+    merges into the large ones, and a merge into a segment of millions of vectors builds its HNSW graph again on
+    one thread, while every commit waits for it. Month 4 of the REES46-sized bench (≈ 8 M vectors held, fewer
+    than a third of them sent) stood 27 minutes behind one such merge before it was stopped, where month 3's
+    whole population of 6.5 M took 777 s (docs/BENCHMARKS.md, "Vector index").
     """
-    return sent >= REBUILD_INDEX_FROM and sent >= REBUILD_SHARE * held
+    return sent >= REBUILD_INDEX_FROM
 
 
 @dataclass(frozen=True)

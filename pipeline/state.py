@@ -17,6 +17,7 @@ import functools
 import hashlib
 import importlib.util
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,16 +37,18 @@ def fingerprint(*parts: Any) -> str:
 
 
 @functools.cache
-def code_fingerprint(*packages: str) -> str:
+def code_fingerprint(*packages: str, leave_out: Sequence[str] = ()) -> str:
     """A short hash of the installed source of ``packages`` (code and packaged resources, by path).
 
-    A name may also be a single module (``events.interactions``). Read from where Python imports
-    them, so it is the same for an editable checkout and a regular install of the same source,
-    and changes with any change of that source.
+    A name may also be a single module (``events.interactions``); ``leave_out`` names modules of those
+    packages not to count (``segments.drift``). Read from where Python imports them, so it is the same for
+    an editable checkout and a regular install of the same source, and changes with any change of that source.
     """
     digest = hashlib.sha256()
     for package in sorted(packages):
         for name, path in _source_files(package):
+            if f"{package}.{name.removesuffix('.py').replace('/', '.')}" in leave_out:
+                continue
             digest.update(f"{package}/{name}\0".encode())
             digest.update(path.read_bytes())
             digest.update(b"\0")

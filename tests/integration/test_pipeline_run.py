@@ -90,8 +90,13 @@ def test_the_run_command_prints_its_report_then_an_interrupted_run_finishes_and_
     assert [s for s, status in statuses(resumed).items() if status == "ran"] == ["segment", "report"]
 
     real = run_module.step_code
-    monkeypatch.setattr(run_module, "step_code", lambda step: "upgraded" if step == "segment" else real(step))
+    monkeypatch.setattr(run_module, "step_code", lambda step: "decides" if step == "segment" else real(step))
+    decided = run_pipeline(workspace, db, files)  # an upgrade of the drift check or the write-back only
+    assert statuses(decided)["segment"] == "ran" and decided.run_dir == resumed.run_dir
+    assert decided.decision.startswith("assigned") or decided.decision.startswith("no new customers"), decided.decision
 
+    monkeypatch.setattr(run_module, "step_code", lambda step: "upgraded" if step == "segment" else real(step))
+    monkeypatch.setattr(run_module, "model_code", lambda step: "upgraded")
     upgraded = run_pipeline(workspace, db, files)
 
     done = statuses(upgraded)

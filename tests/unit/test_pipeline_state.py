@@ -64,6 +64,28 @@ def test_code_fingerprint_follows_the_source_of_the_packages(tmp_path, monkeypat
     code_fingerprint.cache_clear()
 
 
+def test_code_fingerprint_leaves_out_the_modules_it_is_told(tmp_path, monkeypatch) -> None:
+    """The segment step's model fingerprint (pipeline.run.model_code) leaves out the modules that only decide
+    or write: a change there must not retrain, a change anywhere else must."""
+    package = tmp_path / "shopgraph_probe_leave"
+    (package / "inner").mkdir(parents=True)
+    (package / "__init__.py").write_text("X = 1\n", encoding="utf-8")
+    (package / "decide.py").write_text("LIMIT = 0.25\n", encoding="utf-8")
+    (package / "inner" / "model.py").write_text("K = 8\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    leave = ("shopgraph_probe_leave.decide",)
+    code_fingerprint.cache_clear()
+    whole, model = code_fingerprint("shopgraph_probe_leave"), code_fingerprint("shopgraph_probe_leave", leave_out=leave)
+    (package / "decide.py").write_text("LIMIT = 0.30\n", encoding="utf-8")
+    code_fingerprint.cache_clear()
+    assert code_fingerprint("shopgraph_probe_leave") != whole
+    assert code_fingerprint("shopgraph_probe_leave", leave_out=leave) == model
+    (package / "inner" / "model.py").write_text("K = 9\n", encoding="utf-8")
+    code_fingerprint.cache_clear()
+    assert code_fingerprint("shopgraph_probe_leave", leave_out=leave) != model
+    code_fingerprint.cache_clear()
+
+
 def test_code_changed_tells_new_code_from_new_data(workspace) -> None:
     state = PipelineState.load(workspace)
     assert not state.code_changed("segment", "abc")  # never ran: the first run, not an upgrade
