@@ -12,23 +12,30 @@ POLL_SECONDS = 2.0
 
 
 def apply_schema(db: QueryRunner) -> int:
-    """Create every constraint of ``cypher/schema/constraints.cypher`` (idempotent); returns how many."""
+    """Create every constraint of ``cypher/schema/constraints.cypher`` (idempotent); returns how many.
+
+    Returns once their indexes are online; not the look-alike vector index, which only the vectors step
+    uses and waits for: after a restart it repopulates for tens of minutes at REES46 size, and a month's
+    load waited on it (docs/BENCHMARKS.md, "Month 4")."""
     import cypher
 
     statements = cypher.statements("schema/constraints")
     for statement in statements:
         db.run_text(statement)
-    wait_for_indexes(db)
+    wait_for_indexes(db, vector=False)
     return len(statements)
 
 
-def wait_for_indexes(db: QueryRunner, progress: Progress | None = None, poll: float = POLL_SECONDS) -> None:
-    """Return once every index is ONLINE, calling ``progress(label, percent, 100)`` while one populates.
+def wait_for_indexes(
+    db: QueryRunner, progress: Progress | None = None, poll: float = POLL_SECONDS, vector: bool = True
+) -> None:
+    """Return once every index is ONLINE (with ``vector`` False, every one but the vector indexes), calling
+    ``progress(label, percent, 100)`` while one populates.
 
     No fixed timeout: a vector index over millions of users takes many minutes to populate
     (``db.awaitIndexes(300)`` gave up on 3 M users), and a population that fails is one clear error.
     """
-    while pending := db.run("schema/indexes_not_online"):
+    while pending := db.run("schema/indexes_not_online", vector=vector):
         failed = [row["name"] for row in pending if row["state"] == "FAILED"]
         if failed:
             raise ShopgraphError(

@@ -1,6 +1,6 @@
 // The indexes that are not ONLINE yet (populating, or failed), with how far their population is.
-// Parameters: none.
-SHOW INDEXES YIELD name, state, populationPercent
-WHERE state <> 'ONLINE'
+// Parameters: $vector (false leaves out VECTOR indexes).
+SHOW INDEXES YIELD name, type, state, populationPercent
+WHERE state <> 'ONLINE' AND ($vector OR type <> 'VECTOR')
 RETURN name, state, populationPercent
 ORDER BY name

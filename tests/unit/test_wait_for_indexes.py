@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.schema import wait_for_indexes
+from graph.schema import apply_schema, wait_for_indexes
 from shopgraph.errors import ShopgraphError
 
 
@@ -14,10 +14,12 @@ class Answers:
     def __init__(self, *replies: list[dict]) -> None:
         self.replies = list(replies)
         self.asked = 0
+        self.params: list[dict] = []
 
     def run(self, name: str, **params: object) -> list[dict]:
         assert name == "schema/indexes_not_online"
         self.asked += 1
+        self.params.append(params)
         return self.replies.pop(0) if self.replies else []
 
 
@@ -33,9 +35,22 @@ def test_waits_until_online_showing_the_slowest_index() -> None:
     wait_for_indexes(db, lambda label, done, total: seen.append((label, done, total)), poll=0)
     assert db.asked == 3
     assert seen == [("index user_embedding", 10, 100), ("index user_embedding", 55, 100)]
+    assert db.params == [{"vector": True}] * 3
 
 
 def test_a_failed_population_is_one_clear_error() -> None:
     db = Answers([{"name": "user_embedding", "state": "FAILED", "populationPercent": 40.0}])
     with pytest.raises(ShopgraphError, match="could not build the index user_embedding"):
         wait_for_indexes(db, poll=0)
+
+
+def test_the_schema_does_not_wait_for_the_look_alike_index() -> None:
+    """A month's load applies the schema: a vector index repopulating after a restart must not hold it."""
+
+    class Schema(Answers):
+        def run_text(self, statement: str) -> list[dict]:
+            return []
+
+    db = Schema()
+    apply_schema(db)
+    assert db.params == [{"vector": False}]
