@@ -207,6 +207,7 @@ def child(home: Path, files: list[str]) -> None:
         "cpu_seconds": cpu_end - marks[0],
         "decision": report.decision,
         "steps": [[s.step, s.status, s.detail, s.seconds, s.peak_mib] for s in report.steps],
+        "index_wait_seconds": report.index_wait_seconds,
         "cpu": {step: marks[i + 1] - marks[i] for i, step in enumerate(cpu)},
         "started": started,
         "ended": ended,

@@ -160,6 +160,8 @@ def month_detail(month: str, result: dict, sizes: dict, reference: float) -> dic
         "month": month,
         "cpu_seconds": round(result["cpu_seconds"], 1),
         "decision": result["decision"],
+        # after the last step: the look-alike index the vectors step left populating (in the month's seconds)
+        "index_wait_seconds": round(result.get("index_wait_seconds", 0.0), 1),
         "steps": {
             step: {
                 "status": status,

@@ -107,6 +107,8 @@ def _run(
             f"{outcome.peak_mib:,.0f}",
         )
     console.print(steps)
+    if report.index_wait_seconds >= 1:
+        console.print(f"look-alike index: online {report.index_wait_seconds:.0f}s after the last step", highlight=False)
     console.print(f"segmentation: {report.decision}", highlight=False, soft_wrap=True)
     if report.run_dir is not None:
         from commands.segments import coverage_table

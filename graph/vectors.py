@@ -104,11 +104,12 @@ def file_dimensions(path: Path) -> int:
     return len(first[0].as_py())
 
 
-def ensure_index(db: QueryRunner, dimensions: int, progress: Progress | None = None) -> bool:
+def ensure_index(db: QueryRunner, dimensions: int, progress: Progress | None = None, wait: bool = True) -> bool:
     """Create `user_embedding` (cosine, ``dimensions``, not quantized, :data:`HNSW_M` and
     :data:`HNSW_EF_CONSTRUCTION`) unless it exists so; True when created.
 
-    Returns once the index is online (its population shown through ``progress``).
+    Returns once the index is online (its population shown through ``progress``); with ``wait`` False at once,
+    the population going on in Neo4j (``graph.schema.wait_for_indexes`` waits for it later).
     """
     existing = db.run("vectors/vector_index")
     if (
@@ -124,7 +125,8 @@ def ensure_index(db: QueryRunner, dimensions: int, progress: Progress | None = N
             db.run("vectors/drop_vector_index")
         db.run("vectors/create_vector_index", dimensions=dimensions, m=HNSW_M, ef_construction=HNSW_EF_CONSTRUCTION)
         created = True
-    wait_for_indexes(db, progress)  # also one still populating since a restart
+    if wait:
+        wait_for_indexes(db, progress)  # also one still populating since a restart
     return created
 
 
@@ -136,6 +138,7 @@ def write_user_vectors(
     rebuild_index: bool | None = None,
     min_events: int | None = None,
     writers: int = 2,
+    wait_for_index: bool = True,
 ) -> VectorWrite:
     """Set ``User.embedding`` from the vector file and keep the cosine vector index `user_embedding`.
 
@@ -148,6 +151,8 @@ def write_user_vectors(
     re-created when the dimensions changed, and with ``rebuild_index`` it is dropped before the write
     and made anew after; by default (None) as :func:`rebuild_pays` says. ``progress("User.embedding", done,
     total)`` after each committed batch, written by ``writers`` at once. Users without a node are skipped.
+    With ``wait_for_index`` False it returns before a new index is online (``index_seconds`` is then the
+    time to create it): `run` lets Neo4j populate it beside the next steps.
     """
     path = vectors_path(workspace)
     if not path.is_file():
@@ -170,7 +175,7 @@ def write_user_vectors(
             progress("User.embedding", plan.unchanged + done, plan.rows)
     removed = _remove(db, plan, stamp, batch_size)
     started = time.perf_counter()
-    created = ensure_index(db, dimensions, progress)
+    created = ensure_index(db, dimensions, progress, wait=wait_for_index)
     index_seconds = time.perf_counter() - started if created else 0.0
     on_graph = _save_record(db, workspace, plan, matched)
     return VectorWrite(plan.rows, on_graph, removed, dimensions, created, index_seconds, len(plan.send))

@@ -20,6 +20,7 @@ changed, :data:`NOT_THE_MODEL`; then it runs again and assigns).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,7 @@ class RunReport:
     decision: str = ""
     run_dir: Path | None = None
     report_paths: list[Path] = field(default_factory=list)
+    index_wait_seconds: float = 0.0  # after the last step, for the look-alike index's population
 
     def outcome(self, step: str) -> StepOutcome | None:
         return next((s for s in self.steps if s.step == step), None)
@@ -240,6 +242,7 @@ class _Runner:
             batch_size=self.options.batch_size,
             progress=self.hooks.progress,
             min_events=MIN_EVENTS_TO_CLUSTER,
+            wait_for_index=False,  # Neo4j populates it on one core beside the segment step: see index_online
         )
         self.state.mark_done("vectors", key, step_code("vectors"))
         return "ran", (
@@ -247,11 +250,21 @@ class _Runner:
             f"≥ {MIN_EVENTS_TO_CLUSTER} events) on the graph, {written.written:,} of them written now "
             f"(the others unchanged), vector index user_embedding "
             + (
-                f"made anew in {written.index_seconds:.0f}s"
+                "made anew (Neo4j populates it beside the next steps)"
                 if written.index_created
                 else ("updated in place" if written.written else "as it was")
             )
         )
+
+    def index_online(self) -> None:
+        """Wait for the look-alike index the vectors step left populating (``report.index_wait_seconds``): the
+        population of millions of vectors runs on one Neo4j thread (≈ 17 min at 8 M), so `run` lets the segment
+        and report steps use the other core meanwhile and returns only once look-alike queries can run."""
+        from graph.schema import wait_for_indexes
+
+        started = time.perf_counter()
+        wait_for_indexes(self.db, lambda label, done, total: self.hooks.progress(label, done, total))
+        self.report.index_wait_seconds = time.perf_counter() - started
 
     def segment(self, key: str) -> tuple[str, str]:
         from segments.drift import drift_of_new_customers
@@ -404,4 +417,5 @@ def run_pipeline(
         "report",
         lambda: runner.dossier(fingerprint("report", segment_key, run_name, options.lang, step_code("report"))),
     )
+    runner.index_online()
     return runner.report

@@ -33,6 +33,9 @@ def test_run_does_each_months_work_once_and_a_new_month_only_its_own(
     first = run_pipeline(workspace, db, files[:2])
     assert statuses(first) == dict.fromkeys(STEPS, "ran")
     assert first.decision == "retrained (first segmentation)"
+    assert "made anew (Neo4j populates it beside the next steps)" in first.outcome("vectors").detail
+    index = db.run_text("SHOW INDEXES YIELD name, state WHERE name = 'user_embedding' RETURN state")
+    assert index == [{"state": "ONLINE"}]  # `run` returns once look-alike queries can run
     users_without = db.run_text("MATCH (u:User) WHERE u.segment IS NULL RETURN count(u) AS n")[0]["n"]
     assert users_without == 0
     assert all(p.is_file() and p.stat().st_size > 0 for p in first.report_paths)

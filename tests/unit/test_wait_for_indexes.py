@@ -1,10 +1,11 @@
-"""graph.schema.wait_for_indexes: polls until every index is online, shows progress, fails in one line."""
+"""graph.schema.wait_for_indexes: polls until every index is online, shows progress, fails in one line; who waits."""
 
 from __future__ import annotations
 
 import pytest
 
 from graph.schema import apply_schema, wait_for_indexes
+from graph.vectors import ensure_index
 from shopgraph.errors import ShopgraphError
 
 
@@ -54,3 +55,20 @@ def test_the_schema_does_not_wait_for_the_look_alike_index() -> None:
     db = Schema()
     apply_schema(db)
     assert db.params == [{"vector": False}]
+
+
+def test_a_new_look_alike_index_can_be_left_populating() -> None:
+    """`run`'s vectors step creates the index and goes on: Neo4j populates it beside the segment step."""
+
+    class Vectors:
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def run(self, name: str, **params: object) -> list[dict]:
+            self.asked.append(name)
+            return []
+
+    for wait, asked in ((False, []), (True, ["schema/indexes_not_online"])):
+        db = Vectors()
+        assert ensure_index(db, 8, wait=wait)
+        assert db.asked == ["vectors/vector_index", "vectors/create_vector_index", *asked]
