@@ -5,9 +5,15 @@
 Replays the decision `shopgraph run` takes before it assigns a month (segments/drift.py) on a workspace
 whose features already hold the new month: ``--sample`` of the new customers with 5 or more events are
 classified by the run's classifier, then compared with the two like-with-like references of
-segments/drift_reference.py: the returning customers' events since the run's window (the one
-`run` uses) and the trained customers' whole histories cut from their start (the one before). It
-prints each decision and the segment shares of both sides, and writes them with ``--out``. Nothing in
+segments/drift_reference.py: the returning customers' events since the run's window and the trained
+customers' whole histories cut from their start, then the decision `run` takes from both
+(``drift_reference.decide``: it retrains only when both say so). It
+prints each decision, the segment shares of both sides and how far apart each key metric's mean
+stands (in the new customers' standard deviations), and writes them with ``--out``. With
+``--vectors-check N`` it also classifies N of the new customers twice, on the same whole-history
+features, once with their stored vectors and once with vectors folded in from their events (what the
+reference's cut histories get): the segment shares tell whether the vectors' origin moves the
+decision. Nothing in
 the workspace is written. Not a timing: the figures come from the data (docs/BENCHMARKS.md, "The
 false retrain of month 3").
 """
@@ -29,7 +35,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from segments import assign as assigner  # noqa: E402
-from segments import drift, drift_reference  # noqa: E402
+from segments import (  # noqa: E402
+    drift,
+    drift_reference,
+    threshold,
+)
 from segments import segmentation as sg  # noqa: E402
 from shopgraph.workspace import Workspace  # noqa: E402
 
@@ -38,11 +48,44 @@ def shares(values) -> dict[int, float]:
     return {int(k): round(float(v), 4) for k, v in pd.Series(values).value_counts(normalize=True).sort_index().items()}
 
 
+def input_gaps(new: pd.DataFrame, reference: pd.DataFrame) -> dict[str, float]:
+    """Each key metric's mean on the new side minus the reference's, in the new customers' standard deviations."""
+    gaps = {}
+    for metric in drift.KEY_METRICS:
+        if metric in new and metric in reference:
+            a, b = (pd.to_numeric(side[metric], errors="coerce") for side in (new, reference))
+            gaps[metric] = round(float((a.mean() - b.mean()) / (a.std() or 1.0)), 3)
+    return gaps
+
+
+def vectors_check(workspace, run_dir: Path, features: pd.DataFrame, user_ids: np.ndarray) -> dict:
+    """The segment shares of ``user_ids`` on their whole-history features with stored and with folded-in vectors."""
+    con = threshold.truncated_events(workspace, user_ids, (threshold.FULL_HISTORY,))
+    try:
+        frame = threshold.truncated_features(con, sg._calendar(features.attrs.get("sidecar", {})))
+        folded = threshold.truncated_vectors(con, workspace, frame["user_id"].to_numpy())
+    finally:
+        con.close()
+    stored, _ = sg.user_vectors(workspace, user_ids[frame["study_index"].to_numpy()])
+    result = {"customers": len(frame)}
+    for name, vectors in (("stored", stored), ("folded_in", folded)):
+        segment, _ = drift_reference._classify(run_dir, frame, vectors)
+        result[name] = shares(segment)
+    both = sorted(set(result["stored"]) | set(result["folded_in"]))
+    result["largest_share_gap"] = round(
+        max(abs(result["stored"].get(s, 0.0) - result["folded_in"].get(s, 0.0)) for s in both), 4
+    )
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--home", type=Path, required=True, help="the workspace (SHOPGRAPH_HOME)")
     parser.add_argument("--run", required=True, help="the segmentation run to compare against (segments/runs/ID)")
     parser.add_argument("--sample", type=int, default=60_000, help="new customers classified")
+    parser.add_argument(
+        "--vectors-check", type=int, default=0, metavar="N", help="new customers classified with both vectors"
+    )
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     args = parser.parse_args()
     workspace = Workspace(args.home)
@@ -61,13 +104,28 @@ def main() -> None:
     result = {"run": args.run, "new_customers": len(ids), "sample": len(sample), "new_shares": shares(segment)}
     print(f"{len(ids):,} new customers with ≥ {drift.COMPARED_EVENTS} events, {len(sample):,} classified")
     print(f"  new customers' segment shares {result['new_shares']}")
-    for name, returning_min in (("returning", drift_reference.RETURNING_MIN), ("whole_histories", 10**12)):
+    returning_min_default = drift_reference.RETURNING_MIN
+    for name, returning_min in (("returning", returning_min_default), ("whole_histories", 10**12)):
         drift_reference.RETURNING_MIN = returning_min
         reference = drift_reference.like_with_like(workspace, run_dir, features, assignments, update)
         report = drift.drift_of_new_customers(features, assignments, update, 1, reference)
-        result[name] = {"decision": report.as_record(), "reference_shares": shares(reference["segment_id"])}
+        gaps = input_gaps(features[features["user_id"].isin(sample)], reference)
+        result[name] = {
+            "decision": report.as_record(),
+            "reference_shares": shares(reference["segment_id"]),
+            "input_gap_sd": gaps,
+        }
         print(f"{name}: {report.decision}")
         print(f"  reference's segment shares {result[name]['reference_shares']}")
+        print(f"  key metrics' gap, new minus reference, in sd: {gaps}")
+    drift_reference.RETURNING_MIN = returning_min_default
+    threshold = int(json.loads((run_dir / "run.json").read_text()).get("threshold") or 1)
+    chosen = drift_reference.decide(workspace, run_dir, features, assignments, update, threshold)
+    result["run_decides"] = chosen.as_record()
+    print(f"run decides (retrains only when both references say so): {chosen.decision}")
+    if args.vectors_check:
+        result["vectors_check"] = vectors_check(workspace, run_dir, features, sample[: args.vectors_check])
+        print(f"stored vs folded-in vectors: {result['vectors_check']}")
     result["seconds"] = round(time.perf_counter() - started, 1)
     if args.out:
         args.out.write_text(json.dumps(result, indent=1) + "\n")

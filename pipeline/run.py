@@ -267,8 +267,7 @@ class _Runner:
         self.report.index_wait_seconds = time.perf_counter() - started
 
     def segment(self, key: str) -> tuple[str, str]:
-        from segments.drift import drift_of_new_customers
-        from segments.drift_reference import like_with_like
+        from segments.drift_reference import decide as decide_drift
         from segments.runs import current_run_dir, read_json, write_json
         from segments.segmentation import RULE_METHOD, classify_new_customers, resolve_method, segment
         from segments.similar import write_similar
@@ -305,8 +304,7 @@ class _Runner:
 
             def decide(features, assignments, update) -> bool:
                 nonlocal drift
-                reference = like_with_like(self.workspace, previous, features, assignments, update)
-                drift = drift_of_new_customers(features, assignments, update, threshold, reference)
+                drift = decide_drift(self.workspace, previous, features, assignments, update, threshold)
                 return not drift.retrain
 
             assigned = classify_new_customers(self.workspace, progress=progress, decide=decide)

@@ -14,8 +14,8 @@ from events.ingest import ingest_files
 from events.synth import generate
 from features.calendar import load_calendar
 from features.compute import build_user_features
-from segments.drift import DriftReport, drift_of_new_customers
-from segments.drift_reference import like_with_like
+from segments.drift import DriftReport
+from segments.drift_reference import decide as decide_drift
 from segments.segmentation import classify_new_customers, segment
 from shopgraph.workspace import Workspace
 
@@ -78,8 +78,7 @@ def fourth_month(files: list[Path], home: Path, root: Path, change: bool) -> Dri
     def decide(features, assignments, update) -> bool:
         from segments.runs import current_run_dir
 
-        reference = like_with_like(workspace, current_run_dir(workspace), features, assignments, update)
-        found.append(drift_of_new_customers(features, assignments, update, 1, reference))
+        found.append(decide_drift(workspace, current_run_dir(workspace), features, assignments, update, 1))
         return False
 
     classify_new_customers(workspace, decide=decide)

@@ -245,3 +245,36 @@ def test_a_fourth_month_with_abandonment_doubled_and_a_new_taste_retrains(drift_
     report = fourth_month(files, home, root / "changed", change=True)
     assert report.retrain and {c["code"] for c in report.causes} >= {"median_psi", "segment_share_psi"}
     assert report.metric_psi["cart_abandonment_rate"] > 0.25 and report.metric_psi["category_entropy"] > 0.25
+
+
+def test_run_retrains_only_when_both_references_say_so(monkeypatch) -> None:
+    """The returning customers' reference first; when it says retrain, the whole histories' must say so too."""
+    from types import SimpleNamespace
+
+    from segments import drift_reference
+    from segments.drift import CUT_HISTORIES, RETURNING_HISTORIES
+
+    def fake(verdicts: dict[str, bool]):
+        asked = []
+        monkeypatch.setattr(
+            drift_reference,
+            "like_with_like",
+            lambda *a, returning=True: RETURNING_HISTORIES if returning else CUT_HISTORIES,
+        )
+
+        def report(features, assignments, update, threshold, reference):
+            asked.append(reference)
+            return SimpleNamespace(retrain=verdicts[reference], compared_with=reference)
+
+        monkeypatch.setattr(drift_reference, "drift_of_new_customers", report)
+        return asked
+
+    for returning, whole, chosen, asked_both in (
+        (False, True, RETURNING_HISTORIES, False),  # the returning customers assign: no second look
+        (True, False, CUT_HISTORIES, True),  # a bias of the returning reference alone: assign
+        (True, True, RETURNING_HISTORIES, True),  # both see the change: retrain
+    ):
+        asked = fake({RETURNING_HISTORIES: returning, CUT_HISTORIES: whole})
+        report = drift_reference.decide(None, None, None, None, None, 1)
+        assert report.compared_with == chosen and report.retrain == (returning and whole)
+        assert len(asked) == (2 if asked_both else 1)
