@@ -104,10 +104,8 @@ def main() -> None:
     result = {"run": args.run, "new_customers": len(ids), "sample": len(sample), "new_shares": shares(segment)}
     print(f"{len(ids):,} new customers with ≥ {drift.COMPARED_EVENTS} events, {len(sample):,} classified")
     print(f"  new customers' segment shares {result['new_shares']}")
-    returning_min_default = drift_reference.RETURNING_MIN
-    for name, returning_min in (("returning", returning_min_default), ("whole_histories", 10**12)):
-        drift_reference.RETURNING_MIN = returning_min
-        reference = drift_reference.like_with_like(workspace, run_dir, features, assignments, update)
+    for name, returning in (("returning", True), ("whole_histories", False)):
+        reference = drift_reference.like_with_like(workspace, run_dir, features, assignments, update, returning)
         report = drift.drift_of_new_customers(features, assignments, update, 1, reference)
         gaps = input_gaps(features[features["user_id"].isin(sample)], reference)
         result[name] = {
@@ -118,7 +116,6 @@ def main() -> None:
         print(f"{name}: {report.decision}")
         print(f"  reference's segment shares {result[name]['reference_shares']}")
         print(f"  key metrics' gap, new minus reference, in sd: {gaps}")
-    drift_reference.RETURNING_MIN = returning_min_default
     threshold = int(json.loads((run_dir / "run.json").read_text()).get("threshold") or 1)
     chosen = drift_reference.decide(workspace, run_dir, features, assignments, update, threshold)
     result["run_decides"] = chosen.as_record()

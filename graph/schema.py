@@ -16,7 +16,7 @@ def apply_schema(db: QueryRunner) -> int:
 
     Returns once their indexes are online; not the look-alike vector index, which only the vectors step
     uses and waits for: after a restart it repopulates for tens of minutes at REES46 size, and a month's
-    load waited on it (docs/BENCHMARKS.md, "Month 4")."""
+    load waited on it (docs/BENCHMARKS.md, "Month 4, resumed")."""
     import cypher
 
     statements = cypher.statements("schema/constraints")

@@ -258,12 +258,12 @@ class _Runner:
 
     def index_online(self) -> None:
         """Wait for the look-alike index the vectors step left populating (``report.index_wait_seconds``): the
-        population of millions of vectors runs on one Neo4j thread (≈ 17 min at 8 M), so `run` lets the segment
-        and report steps use the other core meanwhile and returns only once look-alike queries can run."""
+        population of millions of vectors runs on one Neo4j thread (over an hour at 8.5 M), so `run` lets the
+        segment and report steps use the other core meanwhile and returns only once look-alike queries can run."""
         from graph.schema import wait_for_indexes
 
         started = time.perf_counter()
-        wait_for_indexes(self.db, lambda label, done, total: self.hooks.progress(label, done, total))
+        wait_for_indexes(self.db, self.hooks.progress)
         self.report.index_wait_seconds = time.perf_counter() - started
 
     def segment(self, key: str) -> tuple[str, str]:
