@@ -30,6 +30,7 @@ def test_run_does_each_months_work_once_and_a_new_month_only_its_own(
     files = [tmp_path / "data" / month_file_name(m) for m in MONTHS]
     assert [f.name for f in files] == [f.name for f in data.files]
 
+    db.run("vectors/drop_vector_index")  # an earlier test of this worker may have left one: run makes it here
     first = run_pipeline(workspace, db, files[:2])
     assert statuses(first) == dict.fromkeys(STEPS, "ran")
     assert first.decision == "retrained (first segmentation)"
