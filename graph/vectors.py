@@ -36,7 +36,7 @@ INDEX_NAME = "user_embedding"
 DEFAULT_BATCH_SIZE = 10_000
 HNSW_M = 16  # vector.hnsw.m: links per vector in the index's graph (Neo4j's default)
 HNSW_EF_CONSTRUCTION = 100  # vector.hnsw.ef_construction: Neo4j's; 50 builds 2x faster, finds less (BENCHMARKS)
-REBUILD_INDEX_FROM = 500_000  # from this many vectors written, the index is dropped and made anew after the write
+REBUILD_INDEX_FROM = 500_000  # from this many vectors written or removed, the index is dropped and made anew after
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ def write_user_vectors(
     stamp = _stamp(path) + ("" if min_events is None else f"-min{min_events}")
     plan = _plan(db, workspace, path, min_events)
     if rebuild_index is None:
-        rebuild_index = rebuild_pays(len(plan.send))
+        rebuild_index = rebuild_pays(plan.changes)
     if rebuild_index:
         db.run("vectors/drop_vector_index")
     matched: list[pa.Array] = []
@@ -181,17 +181,19 @@ def write_user_vectors(
     return VectorWrite(plan.rows, on_graph, removed, dimensions, created, index_seconds, len(plan.send))
 
 
-def rebuild_pays(sent: int) -> bool:
+def rebuild_pays(changed: int) -> bool:
     """Whether to drop the index, write and make it anew (one population of every vector held) rather than
-    update it in place (one HNSW insert for each vector ``sent``): from ``REBUILD_INDEX_FROM`` sent, whatever is held.
+    update it in place (one HNSW insert or delete for each vector ``changed``, sent or removed): from
+    ``REBUILD_INDEX_FROM`` changed, whatever is held.
 
     An insert is cheap only while the index's Lucene segments are: the inserts make small segments that Lucene
     merges into the large ones, and a merge into a segment of millions of vectors builds its HNSW graph again on
     one thread, while every commit waits for it. Month 4 of the REES46-sized bench (≈ 8 M vectors held, fewer
     than a third of them sent) stood 27 minutes behind one such merge before it was stopped, where month 3's
-    whole population of 6.5 M took 777 s (docs/BENCHMARKS.md, "Vector index").
+    whole population of 6.5 M took 777 s (docs/BENCHMARKS.md, "Vector index"). Deletes count alike: a merge
+    pays for them too, and the first month under the threshold's bound removes most vectors held (6.5 M of 8.5 M).
     """
-    return sent >= REBUILD_INDEX_FROM
+    return changed >= REBUILD_INDEX_FROM
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,11 @@ class _Plan:
     @property
     def unchanged(self) -> int:
         return self.rows - len(self.send)
+
+    @property
+    def changes(self) -> int:
+        """Vectors the write sends, and those it removes by id (with no record, it sends every one)."""
+        return len(self.send) + (0 if self.drop is None else len(self.drop))
 
 
 def _plan(db: QueryRunner, workspace: Workspace, path: Path, min_events: int | None) -> _Plan:

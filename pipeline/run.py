@@ -2,11 +2,12 @@
 
 Steps, in order: **ingest** (a file already in the store is a no-op) → **load** (files not yet
 in the graph) → **features** (recomputed when the store changed) → **embed** (trained the
-first time or with ``retrain``; afterwards new customers are folded in) → **vectors** (user
-vectors onto ``User`` nodes) → **segment** (the first time or with ``retrain``: a new
-segmentation; afterwards the drift figures of :mod:`segments.drift` decide between
-assigning the new customers with the trained classifier and retraining) → **report** (the
-recommendation hold-out of :mod:`segments.recommend_eval`, then the dossier).
+first time or with ``retrain``; afterwards new customers are folded in) → **segment** (the first
+time or with ``retrain``: a new segmentation; afterwards the drift figures of :mod:`segments.drift`
+decide between assigning the new customers with the trained classifier and retraining) → **vectors**
+(the vectors of the customers at the segmentation's activity threshold onto ``User`` nodes, for
+look-alike queries) → **report** (the recommendation hold-out of :mod:`segments.recommend_eval`,
+then the dossier).
 
 Each step but ingest and load (which track their own progress in the manifest and on
 ``(:IngestedFile)`` nodes) records a fingerprint of its inputs when it finishes
@@ -32,9 +33,11 @@ from pipeline.state import PipelineState, code_fingerprint, fingerprint, store_f
 from shopgraph.progress import Progress, no_progress
 from shopgraph.workspace import Workspace
 
-# the packages whose source makes each step's output (features reads the store's schema too)
+# the packages whose source makes each step's output. Features reads the store through the modules named, not
+# the rest of `events` (ingest, describe, synth): a change there recomputed every customer's features (11 min at
+# REES46 month 4) and made the segment step assign them all again
 STEP_CODE: dict[str, tuple[str, ...]] = {
-    "features": ("features", "events"),
+    "features": ("features", "events.store", "events.buckets", "events.manifest", "events.spark_session"),
     "embed": ("embeddings", "events.interactions"),
     "vectors": ("graph",),
     "segment": ("segments",),
@@ -48,7 +51,7 @@ NOT_THE_MODEL: dict[str, tuple[str, ...]] = {
     "segment": ("segments.drift", "segments.drift_reference", "segments.writeback"),
 }
 
-STEPS = ("ingest", "load", "features", "embed", "vectors", "segment", "report")
+STEPS = ("ingest", "load", "features", "embed", "segment", "vectors", "report")
 
 
 @dataclass
@@ -77,10 +80,12 @@ class RunReport:
 @dataclass
 class RunHooks:
     """How the caller shows progress: ``on_step(step, index, total)`` when a step starts,
-    ``progress(label, done, total)`` inside it (both a :data:`~shopgraph.progress.Progress`)."""
+    ``progress(label, done, total)`` inside it (both a :data:`~shopgraph.progress.Progress`), ``on_done(outcome,
+    decision)`` when a step ends (the run's decision so far: a bench saves what a long month finished)."""
 
     on_step: Progress = no_progress
     progress: Progress = no_progress
+    on_done: Callable[[StepOutcome, str], None] = lambda outcome, decision: None
     say: Callable[[str], None] = lambda line: None  # the forecast before the run, line by line
 
 
@@ -112,6 +117,7 @@ class _Runner:
         with StepMeter() as meter:
             status, detail = work()
         self.report.steps.append(StepOutcome(name, status, detail, meter.seconds, meter.peak_mib))
+        self.hooks.on_done(self.report.steps[-1], self.report.decision)
 
     # ---- steps -------------------------------------------------------------------------
     def ingest(self, paths: Sequence[Path]) -> tuple[str, str]:
@@ -232,25 +238,25 @@ class _Runner:
 
     def vectors(self, key: str) -> tuple[str, str]:
         from graph.vectors import write_user_vectors
-        from segments.segmentation import MIN_EVENTS_TO_CLUSTER
 
         if self.state.is_done("vectors", key):
             return "skipped", "vectors on User nodes are current"
+        floor = lookalike_floor(self.workspace)
         written = write_user_vectors(
             self.db,
             self.workspace,
             batch_size=self.options.batch_size,
             progress=self.hooks.progress,
-            min_events=MIN_EVENTS_TO_CLUSTER,
-            wait_for_index=False,  # Neo4j populates it on one core beside the segment step: see index_online
+            min_events=floor,
+            wait_for_index=False,  # Neo4j populates it on one core beside the report step: see index_online
         )
         self.state.mark_done("vectors", key, step_code("vectors"))
         return "ran", (
             f"{written.matched:,} User vectors ({written.dimensions} dimensions; customers with "
-            f"≥ {MIN_EVENTS_TO_CLUSTER} events) on the graph, {written.written:,} of them written now "
+            f"≥ {floor} events, the activity threshold) on the graph, {written.written:,} of them written now "
             f"(the others unchanged), vector index user_embedding "
             + (
-                "made anew (Neo4j populates it beside the next steps)"
+                "made anew (Neo4j populates it beside the report step)"
                 if written.index_created
                 else ("updated in place" if written.written else "as it was")
             )
@@ -258,8 +264,8 @@ class _Runner:
 
     def index_online(self) -> None:
         """Wait for the look-alike index the vectors step left populating (``report.index_wait_seconds``): the
-        population of millions of vectors runs on one Neo4j thread (over an hour at 8.5 M), so `run` lets the
-        segment and report steps use the other core meanwhile and returns only once look-alike queries can run."""
+        population runs on one Neo4j thread (777 s for 6.5 M vectors), so `run` lets the report step use the other
+        core meanwhile and returns only once look-alike queries can run."""
         from graph.schema import wait_for_indexes
 
         started = time.perf_counter()
@@ -387,6 +393,20 @@ def model_code(step: str) -> str:
     return code_fingerprint(*STEP_CODE[step], leave_out=NOT_THE_MODEL.get(step, ()))
 
 
+def lookalike_floor(workspace: Workspace) -> int:
+    """The events from which a customer's vector goes on the graph for look-alike queries: the current
+    segmentation's activity threshold (below it a customer has no segment, only a likely one), or
+    ``MIN_EVENTS_TO_CLUSTER`` before any segmentation. At month 4 of the REES46-sized bench that is 1.98 M
+    vectors instead of the 8.53 M with ≥ 5 events, whose index Neo4j had not built after 76 minutes on its one
+    thread (docs/BENCHMARKS.md, "A look-alike index bounded by the threshold")."""
+    from segments.runs import current_run_dir, read_json
+    from segments.segmentation import MIN_EVENTS_TO_CLUSTER
+
+    run = current_run_dir(workspace)
+    threshold = read_json(run / "run.json").get("threshold") if run is not None else None
+    return max(MIN_EVENTS_TO_CLUSTER, int(threshold)) if threshold is not None else MIN_EVENTS_TO_CLUSTER
+
+
 def run_pipeline(
     workspace: Workspace,
     db: Any,
@@ -406,11 +426,12 @@ def run_pipeline(
     runner.step("features", lambda: runner.features(features_key))
     embed_key = fingerprint("embed", store, step_code("embed"))
     runner.step("embed", lambda: runner.embed(embed_key))
-    runner.step("vectors", lambda: runner.vectors(fingerprint("vectors", embed_key, step_code("vectors"))))
     method = () if options.method is None else (options.method,)  # the rule's key as before --method existed
     segment_key = fingerprint("segment", features_key, embed_key, step_code("segment"), *method)
     runner.step("segment", lambda: runner.segment(segment_key))
     run_name = runner.report.run_dir.name if runner.report.run_dir else None
+    vectors_key = fingerprint("vectors", embed_key, lookalike_floor(workspace), step_code("vectors"))
+    runner.step("vectors", lambda: runner.vectors(vectors_key))
     runner.step(
         "report",
         lambda: runner.dossier(fingerprint("report", segment_key, run_name, options.lang, step_code("report"))),

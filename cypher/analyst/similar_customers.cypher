@@ -5,8 +5,8 @@
 //   1 = same direction); most similar first; the customer themself is left out
 // @cost: per-customer
 // $user_id: stored pseudonym (int); $k: how many neighbours (int). Needs User.embedding and the vector
-// index `user_embedding` (written by graph/vectors.py; `shopgraph run` writes vectors for customers with
-// ≥ 5 events only); no rows when the customer has no vector. Asked k + 1 candidates, the index finds about 0.70
+// index `user_embedding` (written by graph/vectors.py; `shopgraph run` writes vectors for customers at
+// the segmentation's activity threshold only); no rows when the customer has no vector. Asked k + 1 candidates, the index finds about 0.70
 // of the exact 10 nearest (300 k customers); asked 25 it finds more but the p95 went over 50 ms on 5.8 M customers
 // (docs/BENCHMARKS.md, "Vector index").
 OPTIONAL MATCH (pointer:CurrentSegmentation)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from cli import app
 from events.synth import generate, month_file_name
 from graph.connection import QueryRunner
-from pipeline.run import STEPS, RunOptions, run_pipeline
+from pipeline.run import STEPS, RunOptions, lookalike_floor, run_pipeline
 from pipeline.state import PipelineState
 from shopgraph.workspace import Workspace
 
@@ -34,7 +35,13 @@ def test_run_does_each_months_work_once_and_a_new_month_only_its_own(
     first = run_pipeline(workspace, db, files[:2])
     assert statuses(first) == dict.fromkeys(STEPS, "ran")
     assert first.decision == "retrained (first segmentation)"
-    assert "made anew (Neo4j populates it beside the next steps)" in first.outcome("vectors").detail
+    assert "made anew (Neo4j populates it beside the report step)" in first.outcome("vectors").detail
+    threshold = json.loads((first.run_dir / "run.json").read_text(encoding="utf-8"))["threshold"]
+    assert lookalike_floor(workspace) == max(5, threshold)
+    features = pd.read_parquet(workspace.features_dir / "user_features.parquet", columns=["user_id", "n_events"])
+    active = set(features.loc[features["n_events"] >= max(5, threshold), "user_id"])
+    held = {r["u"] for r in db.run_text("MATCH (u:User) WHERE u.embedding IS NOT NULL RETURN u.user_id AS u")}
+    assert held and held <= active  # look-alike vectors for the customers the segmentation classifies only
     index = db.run_text("SHOW INDEXES YIELD name, state WHERE name = 'user_embedding' RETURN state")
     assert index == [{"state": "ONLINE"}]  # `run` returns once look-alike queries can run
     users_without = db.run_text("MATCH (u:User) WHERE u.segment IS NULL RETURN count(u) AS n")[0]["n"]

@@ -97,3 +97,29 @@ def test_code_changed_tells_new_code_from_new_data(workspace) -> None:
     legacy = workspace.home / "pipeline" / "state.json"  # written by a shopgraph that kept no code hash
     legacy.write_text('{"steps": {"segment": "key1"}}', encoding="utf-8")
     assert PipelineState.load(workspace).code_changed("segment", "abc")
+
+
+def test_the_features_code_holds_every_events_module_the_features_read() -> None:
+    """STEP_CODE names the `events` modules the features step imports (and what those import), not the whole
+    package: a change in describe or synth must not recompute every customer, a change in the store's reader must."""
+    import ast
+    from pathlib import Path
+
+    from pipeline.run import STEP_CODE
+
+    repo = Path(__file__).resolve().parents[2]
+
+    def events_imports(path: Path) -> set[str]:
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            found |= {n for n in names if n.startswith("events.")}
+        return found
+
+    needed, todo = set(), [p for p in (repo / "features").glob("*.py")]
+    while todo:
+        for module in events_imports(todo.pop()) - needed:
+            needed.add(module)
+            todo.append(repo / (module.replace(".", "/") + ".py"))
+    assert needed and needed <= set(STEP_CODE["features"])

@@ -58,7 +58,7 @@ def test_the_schema_does_not_wait_for_the_look_alike_index() -> None:
 
 
 def test_a_new_look_alike_index_can_be_left_populating() -> None:
-    """`run`'s vectors step creates the index and goes on: Neo4j populates it beside the segment step."""
+    """`run`'s vectors step creates the index and goes on: Neo4j populates it beside the report step."""
 
     class Vectors:
         def __init__(self) -> None:
