@@ -18,7 +18,8 @@ err_console = Console(stderr=True)
 
 
 def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a ShopgraphError into one red line on stderr and exit code 1; Ctrl-C into exit 130."""
+    """Turn a ShopgraphError into one red line on stderr and exit code 1 (DuckDB out of memory too, with what to
+    set); Ctrl-C into exit 130."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -30,8 +31,30 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/yellow]: nothing half-written was kept")
             raise typer.Exit(130) from None
+        except Exception as exc:
+            if not _out_of_memory(exc):
+                raise
+            err_console.print(
+                f"[red]error:[/red] {escape(out_of_memory_message(exc))}", highlight=False, soft_wrap=True
+            )
+            raise typer.Exit(1) from None
 
     return wrapper
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    return type(exc).__name__ == "OutOfMemoryException" and type(exc).__module__.endswith("duckdb")
+
+
+def out_of_memory_message(exc: BaseException) -> str:
+    """One line for DuckDB's out-of-memory error: its figure and what to give it (nothing finished is lost: the
+    writes are atomic, `run` keeps its finished steps)."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else "out of memory"
+    return (
+        f"DuckDB ran out of memory ({first}); give it more and run the command again (what finished is kept): "
+        "SHOPGRAPH_DUCKDB_READ_MEMORY for the store's reads (default 2GB), SHOPGRAPH_DUCKDB_MEMORY for the features "
+        "step (4GB)"
+    )
 
 
 def print_pairs(title: str, rows: list[tuple[str, str]]) -> None:
