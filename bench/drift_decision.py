@@ -104,9 +104,10 @@ def main() -> None:
     result = {"run": args.run, "new_customers": len(ids), "sample": len(sample), "new_shares": shares(segment)}
     print(f"{len(ids):,} new customers with ≥ {drift.COMPARED_EVENTS} events, {len(sample):,} classified")
     print(f"  new customers' segment shares {result['new_shares']}")
+    activity = int(json.loads((run_dir / "run.json").read_text()).get("threshold") or 1)  # as `run` compares
     for name, returning in (("returning", True), ("whole_histories", False)):
         reference = drift_reference.like_with_like(workspace, run_dir, features, assignments, update, returning)
-        report = drift.drift_of_new_customers(features, assignments, update, 1, reference)
+        report = drift.drift_of_new_customers(features, assignments, update, activity, reference)
         gaps = input_gaps(features[features["user_id"].isin(sample)], reference)
         result[name] = {
             "decision": report.as_record(),
@@ -116,8 +117,7 @@ def main() -> None:
         print(f"{name}: {report.decision}")
         print(f"  reference's segment shares {result[name]['reference_shares']}")
         print(f"  key metrics' gap, new minus reference, in sd: {gaps}")
-    threshold = int(json.loads((run_dir / "run.json").read_text()).get("threshold") or 1)
-    chosen = drift_reference.decide(workspace, run_dir, features, assignments, update, threshold)
+    chosen = drift_reference.decide(workspace, run_dir, features, assignments, update, activity)
     result["run_decides"] = chosen.as_record()
     print(f"run decides (retrains only when both references say so): {chosen.decision}")
     if args.vectors_check:

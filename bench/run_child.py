@@ -7,7 +7,9 @@
   its outcome, wall seconds, CPU seconds (this process and its children) and start time. While
   the child runs, the parent samples the resident memory of the child's whole process tree and
   of the Neo4j server, so each step gets the peak of both (pipeline/meter.py measures the
-  child's own memory only; here the Neo4j server and any helper processes count too).
+  child's own memory only; here the Neo4j server and any helper processes count too). The child also
+  prints a line when each step ends, so the parent can save the steps a month finished before it ends
+  (a month of the REES46-sized bench runs hours, and one stopped midway kept nothing before).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -28,6 +31,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 NO_RESOURCE_CHECK = "SHOPGRAPH_BENCH_NO_RESOURCE_CHECK"  # "1": the child runs with check_resources=False
 RETRAIN = "SHOPGRAPH_BENCH_RETRAIN"  # "1": the child runs with retrain=True
 METHOD = "SHOPGRAPH_BENCH_METHOD"  # the segmentation's method (`run --method`); unset: the stated rule
+STEP_MARK = "step done "  # the child's line when a step ends: JSON [step, status, seconds, CPU seconds, decision]
 
 
 def bench_env(home: Path, bolt_port: int, http_port: int, memory: str | None) -> dict[str, str]:
@@ -139,33 +143,45 @@ def rss(pid: int | None) -> int:
         return 0
 
 
-def run_in_child(home: Path, files: list[str], env: dict[str, str], server: object, interval: float = 0.5) -> dict:
+def run_in_child(
+    home: Path,
+    files: list[str],
+    env: dict[str, str],
+    server: object,
+    interval: float = 0.5,
+    on_step_done: Callable[[dict[str, dict], str], None] = lambda finished, decision: None,
+) -> dict:
     """`run` on ``files`` in a child; its JSON plus, per step, the peak GiB of shopgraph and of Neo4j.
 
-    Raises SystemExit with the child's stderr tail when the run fails.
+    ``on_step_done(finished, decision)`` each time a step ends, with ``{step: {"status", "seconds", "cpu_seconds"}}``
+    of the steps finished so far and the run's decision so far. Raises SystemExit with the child's stderr tail
+    when the run fails.
     """
     command = [sys.executable, str(Path(__file__).resolve()), str(home), *files]
     samples: list[tuple[float, int, int, int]] = []
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    done = threading.Event()
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+        done = threading.Event()
 
-    def sample() -> None:
-        tick, logs = 0, 0
-        while not done.wait(interval):
-            neo4j = server.pid()
-            if tick % TX_LOG_EVERY == 0:  # a walk of the log folder, not every half second
-                logs = tx_log_bytes(home)
-            tick += 1
-            samples.append((time.time(), tree_rss(proc.pid, skip=neo4j), rss(neo4j), logs))
+        def sample() -> None:
+            tick, logs = 0, 0
+            while not done.wait(interval):
+                neo4j = server.pid()
+                if tick % TX_LOG_EVERY == 0:  # a walk of the log folder, not every half second
+                    logs = tx_log_bytes(home)
+                tick += 1
+                samples.append((time.time(), tree_rss(proc.pid, skip=neo4j), rss(neo4j), logs))
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = proc.communicate()
-    done.set()
-    sampler.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"run on {', '.join(Path(f).name for f in files)} failed:\n{err[-3000:]}")
-    result = json.loads(out.strip().splitlines()[-1])
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        out = _read_steps(proc, on_step_done)
+        proc.wait()
+        done.set()
+        sampler.join()
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"run on {', '.join(Path(f).name for f in files)} failed:\n{err.read()[-3000:]}")
+    result = json.loads(out[-1])
     bounds = [*result["started"].values(), result["ended"]]
     result["peaks"] = {}
     for i, step in enumerate(result["started"]):
@@ -176,6 +192,20 @@ def run_in_child(home: Path, files: list[str], env: dict[str, str], server: obje
             "tx_logs_gib": max((s[3] for s in inside), default=0) / 2**30,
         }
     return result
+
+
+def _read_steps(proc: subprocess.Popen, on_step_done: Callable[[dict, str], None]) -> list[str]:
+    """The child's stdout lines but its step marks, calling ``on_step_done`` as each step ends."""
+    out: list[str] = []
+    finished: dict[str, dict] = {}
+    for line in proc.stdout:
+        if not line.startswith(STEP_MARK):
+            out.append(line)
+            continue
+        step, status, seconds, cpu, decision = json.loads(line[len(STEP_MARK) :])
+        finished[step] = {"status": status, "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1)}
+        on_step_done(dict(finished), decision)
+    return [line for line in out if line.strip()] or ["{}"]
 
 
 def child(home: Path, files: list[str]) -> None:
@@ -192,6 +222,10 @@ def child(home: Path, files: list[str]) -> None:
         started[step] = time.time()
         cpu[step] = cpu_seconds()
 
+    def on_done(outcome, decision: str) -> None:
+        mark = [outcome.step, outcome.status, outcome.seconds, cpu_seconds() - cpu[outcome.step], decision]
+        print(STEP_MARK + json.dumps(mark), flush=True)
+
     options = RunOptions(
         check_resources=os.environ.get(NO_RESOURCE_CHECK) != "1",
         retrain=os.environ.get(RETRAIN) == "1",
@@ -199,7 +233,9 @@ def child(home: Path, files: list[str]) -> None:
     )
     begun = time.perf_counter()
     with connect(Settings.from_env()) as db:
-        report = run_pipeline(Workspace(home), db, [Path(f) for f in files], options, RunHooks(on_step=on_step))
+        report = run_pipeline(
+            Workspace(home), db, [Path(f) for f in files], options, RunHooks(on_step=on_step, on_done=on_done)
+        )
     ended, cpu_end = time.time(), cpu_seconds()
     marks = [*cpu.values(), cpu_end]
     record = {

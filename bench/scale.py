@@ -102,7 +102,8 @@ def bare_scan_seconds(path: Path) -> float:
 def measure(args: argparse.Namespace, save=lambda record: None) -> dict:
     """Generate or reuse the months, run them one by one in a fresh workspace, return the record.
 
-    ``save(record)`` after each month: a bench stopped in a later month keeps the months it measured.
+    ``save(record)`` after each month, and after each step with the month's finished steps (status, wall and
+    CPU seconds) and the decision so far as ``in_progress``: a bench stopped midway keeps what it measured.
     """
     from shopgraph.workspace import Workspace
 
@@ -125,7 +126,11 @@ def measure(args: argparse.Namespace, save=lambda record: None) -> dict:
             reference = bare_scan_seconds(path)
             record["reference"]["duckdb_scan_seconds"][month] = round(reference, 2)
             print(f"run {path.name} (bare DuckDB scan {reference:.1f}s) …", flush=True)
-            result = run_in_child(args.home, [str(path)], env, server)
+
+            def month_so_far(finished: dict, decision: str, month: str = month) -> None:  # kept if the bench stops
+                save({**record, "in_progress": {"month": month, "steps_finished": finished, "decision": decision}})
+
+            result = run_in_child(args.home, [str(path)], env, server, on_step_done=month_so_far)
             sizes = Workspace(args.home).sizes()
             record["months"].append(month_entry(month, counts[month], result, sizes))
             record["details"].append(month_detail(month, result, sizes, reference))

@@ -47,3 +47,72 @@ def test_a_month_detail_holds_the_largest_transaction_logs_of_its_steps() -> Non
     detail = scale.month_detail("2019-12", result, {"event store": 1 << 30}, 30.0)
     assert detail["tx_logs_peak_gib"] == 3.5
     assert detail["steps"]["load"]["peak_gib_tx_logs"] == 3.5 and detail["steps"]["features"]["peak_gib_tx_logs"] == 0
+
+
+def test_the_steps_a_month_finished_are_handed_on_as_each_one_ends() -> None:
+    """A month of the REES46-sized bench runs for hours: bench/scale.py saves each step as it ends."""
+    import io
+    import json
+
+    run_child = _module("run_child")
+    marks = [["ingest", "skipped", 2.04, 1.0, ""], ["segment", "ran", 808.0, 500.5, "assigned 5 new"]]
+    child = type("Child", (), {})()
+    child.stdout = io.StringIO(
+        "".join(run_child.STEP_MARK + json.dumps(m) + "\n" for m in marks) + '{"seconds": 812}\n'
+    )
+    seen: list[tuple[dict, str]] = []
+    out = run_child._read_steps(child, lambda finished, decision: seen.append((finished, decision)))
+    assert out == ['{"seconds": 812}\n']
+    assert [list(f) for f, _ in seen] == [["ingest"], ["ingest", "segment"]]
+    assert seen[-1] == (
+        {
+            "ingest": {"status": "skipped", "seconds": 2.0, "cpu_seconds": 1.0},
+            "segment": {"status": "ran", "seconds": 808.0, "cpu_seconds": 500.5},
+        },
+        "assigned 5 new",
+    )
+
+
+def test_a_resumed_month_keeps_the_earlier_runs_seconds_for_the_steps_it_skipped(tmp_path: Path) -> None:
+    import json
+
+    projection = _module("scale_projection")
+
+    def record(name: str, steps: dict, statuses: dict, **detail) -> Path:
+        path = tmp_path / name
+        month = {"month": "2020-01", "events": 60, "seconds": sum(steps.values()), "steps": steps}
+        path.write_text(json.dumps({"months": [month], "details": [{"steps": statuses, **detail}]}))
+        return path
+
+    first = record("a.json", {"load": 100.0, "vectors": 500.0}, {}, lower_bounds=["vectors"], decision="stopped")
+    ran = {"status": "ran"}
+    resumed = record(
+        "b.json",
+        {"load": 1.0, "vectors": 40.0, "segment": 300.0},
+        {"load": {"status": "skipped"}, "vectors": ran, "segment": ran},
+        decision="assigned 5 new",
+        index_wait_seconds=20.0,
+    )
+    (month,) = projection.measured_months([first, resumed])
+    assert month["steps"] == {"load": 100.0, "vectors": 60.0, "segment": 300.0}  # the index wait in vectors
+    assert month["seconds"] == 460.0 and month["lower_bounds"] == [] and month["assigned"]
+
+
+def test_a_month_stopped_midway_gives_the_steps_it_finished(tmp_path: Path) -> None:
+    import json
+
+    projection = _module("scale_projection")
+    month = {"month": "2020-01", "events": 60, "seconds": 600.0, "steps": {"load": 100.0, "vectors": 500.0}}
+    first = tmp_path / "a.json"
+    first.write_text(json.dumps({"months": [month], "details": [{"lower_bounds": ["vectors"], "decision": "x"}]}))
+    stopped = tmp_path / "b.json"
+    finished = {
+        "load": {"status": "skipped", "seconds": 1.0},
+        "segment": {"status": "ran", "seconds": 300.0},
+        "vectors": {"status": "ran", "seconds": 40.0},
+    }
+    progress = {"month": "2020-01", "steps_finished": finished, "decision": "assigned 5 new"}
+    stopped.write_text(json.dumps({"months": [], "details": [], "in_progress": progress}))
+    (composed,) = projection.measured_months([first, stopped])
+    assert composed["steps"] == {"load": 100.0, "vectors": 40.0, "segment": 300.0}
+    assert composed["events"] == 60 and composed["lower_bounds"] == [] and composed["assigned"]
