@@ -72,3 +72,13 @@ def test_a_new_look_alike_index_can_be_left_populating() -> None:
         db = Vectors()
         assert ensure_index(db, 8, wait=wait)
         assert db.asked == ["vectors/vector_index", "vectors/create_vector_index", *asked]
+
+
+def test_a_figure_that_stops_moving_says_the_index_is_merging() -> None:
+    """Neo4j's figure stays at the scan's end (86.6 % at REES46 month 4) through Lucene's last merge: the label says
+    how long it has stood still, so `run` does not look stuck."""
+    db, seen = Answers(populating(86.6), populating(86.6), populating(86.6)), []
+    ticks = iter([0.0, 0.0, 0.0, 30.0, 150.0])
+    wait_for_indexes(db, lambda label, done, total: seen.append((label, done)), poll=0, clock=lambda: next(ticks))
+    assert seen[0] == ("index user_embedding", 86) and seen[1] == ("index user_embedding", 86)
+    assert seen[2] == ("index user_embedding (merging, no figure from Neo4j: 2 min at 86 %)", 86)
