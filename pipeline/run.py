@@ -236,12 +236,12 @@ class _Runner:
         self.state.forget("vectors")
         return "ran", detail
 
-    def vectors(self, key: str) -> tuple[str, str]:
+    def vectors(self, key: str, floor: int) -> tuple[str, str]:
+        """The vectors of the customers with ``floor`` or more events (:func:`lookalike_floor`) onto the graph."""
         from graph.vectors import write_user_vectors
 
         if self.state.is_done("vectors", key):
             return "skipped", "vectors on User nodes are current"
-        floor = lookalike_floor(self.workspace)
         written = write_user_vectors(
             self.db,
             self.workspace,
@@ -430,8 +430,9 @@ def run_pipeline(
     segment_key = fingerprint("segment", features_key, embed_key, step_code("segment"), *method)
     runner.step("segment", lambda: runner.segment(segment_key))
     run_name = runner.report.run_dir.name if runner.report.run_dir else None
-    vectors_key = fingerprint("vectors", embed_key, lookalike_floor(workspace), step_code("vectors"))
-    runner.step("vectors", lambda: runner.vectors(vectors_key))
+    floor = lookalike_floor(workspace)
+    vectors_key = fingerprint("vectors", embed_key, floor, step_code("vectors"))
+    runner.step("vectors", lambda: runner.vectors(vectors_key, floor))
     runner.step(
         "report",
         lambda: runner.dossier(fingerprint("report", segment_key, run_name, options.lang, step_code("report"))),
