@@ -165,8 +165,9 @@ def month_detail(month: str, result: dict, sizes: dict, reference: float) -> dic
         "month": month,
         "cpu_seconds": round(result["cpu_seconds"], 1),
         "decision": result["decision"],
-        # after the last step: the look-alike index the vectors step left populating (in the month's seconds)
-        "index_wait_seconds": round(result.get("index_wait_seconds", 0.0), 1),
+        # after `run` returned: the look-alike index Neo4j was still building (not in the month's seconds; records
+        # before `run` stopped waiting for it hold index_wait_seconds, which were)
+        "index_online_after_seconds": round(result.get("index_online_after_seconds", 0.0), 1),
         "steps": {
             step: {
                 "status": status,

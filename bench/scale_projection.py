@@ -58,7 +58,7 @@ def measured_months(paths: list[Path]) -> list[dict]:
                 steps = {**earlier["steps"], **{s: v for s, v in steps.items() if s in ran}}
                 bounds = [s for s in earlier["lower_bounds"] if s not in ran] + bounds
                 decision = decision if "segment" in ran else earlier["decision"]
-            if "vectors" in steps:
+            if "vectors" in steps:  # records from when `run` waited for the look-alike index (in their seconds)
                 steps["vectors"] = round(steps["vectors"] + detail.get("index_wait_seconds", 0.0), 1)
             events = month.get("events", earlier["events"] if earlier else None)
             if events is None:  # a first record of the month that stopped midway: nothing to place it

@@ -107,8 +107,13 @@ def _run(
             f"{outcome.peak_mib:,.0f}",
         )
     console.print(steps)
-    if report.index_wait_seconds >= 1:
-        console.print(f"look-alike index: online {report.index_wait_seconds:.0f}s after the last step", highlight=False)
+    if report.lookalike_index and report.lookalike_index != "ONLINE":
+        console.print(
+            f"look-alike index: Neo4j is building it ({report.lookalike_index} of its scan, on one thread); "
+            "`shopgraph query similar_customers` answers once it is online, everything else now",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(f"segmentation: {report.decision}", highlight=False, soft_wrap=True)
     if report.run_dir is not None:
         from commands.segments import coverage_table

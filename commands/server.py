@@ -38,10 +38,33 @@ def neo4j_stop() -> None:
 @app.command("status")
 @user_errors
 def neo4j_status() -> None:
-    """Say whether the local server runs, its version, Bolt and HTTP addresses and data directory."""
+    """Say whether the local server runs, its version, Bolt and HTTP addresses, data directory, and the indexes
+    Neo4j is still building (the look-alike index goes on after `shopgraph run` returns)."""
     from graph.server import LocalServer
 
-    print_pairs("local Neo4j", LocalServer(settings()).status().as_table())
+    s = settings()
+    status = LocalServer(s).status()
+    rows = status.as_table()
+    if status.running:
+        rows.append(("indexes", _indexes_line(s)))
+    print_pairs("local Neo4j", rows)
+
+
+def _indexes_line(s) -> str:
+    """``all online``, or each index not online with its state and population figure."""
+    from neo4j.exceptions import Neo4jError
+
+    from graph.connection import connect
+    from shopgraph.errors import ShopgraphError
+
+    try:
+        with connect(s) as db:
+            pending = db.run("schema/indexes_not_online", vector=True)
+    except (ShopgraphError, Neo4jError) as exc:  # a status line, not a failure: the server may still be starting
+        return f"not asked: {str(exc).splitlines()[0][:160]}"
+    if not pending:
+        return "all online"
+    return ", ".join(f"{r['name']} {r['state']} {r['populationPercent'] or 0:.0f} %" for r in pending)
 
 
 @app.command("logs")

@@ -7,6 +7,7 @@ Every library file opens with a header comment the CLI reads::
     // @param limit: int = 100                        (a default makes it optional)
     // @returns: segment, customers, buyers, conversion, revenue, revenue_share
     // @cost: per-segment                             (per-customer | per-segment | global)
+    // @index: user_embedding                         (optional: an index the query cannot run without)
 
 Types: ``string``, ``int``, ``float``, ``bool``, ``date`` (``YYYY-MM-DD``, sent as a Neo4j
 date). Values always travel as query parameters, never inside the Cypher text.
@@ -33,7 +34,7 @@ TYPES = ("string", "int", "float", "bool", "date")
 COSTS = ("per-customer", "per-segment", "global")
 
 _PARAM = re.compile(r"^//\s*@param\s+(\w+)\s*:\s*(\w+)\s*(?:=\s*(.+?))?\s*(?:e\.g\.\s*(.+?))?\s*$")
-_TAG = re.compile(r"^//\s*@(question|returns|cost)\s*:\s*(.+?)\s*$")
+_TAG = re.compile(r"^//\s*@(question|returns|cost|index)\s*:\s*(.+?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Query:
     params: tuple[Param, ...]
     returns: str
     cost: str
+    index: str | None = None  # an index the query needs ONLINE (Neo4j may still be building it after `run`)
 
     @property
     def catalog_name(self) -> str:
@@ -134,7 +136,7 @@ def parse_header(name: str, source: str) -> Query:
             raise ValueError(f"{name}.cypher: the header has no // @{needed}: line")
     if tags["cost"] not in COSTS:
         raise ValueError(f"{name}.cypher: @cost must be one of {', '.join(COSTS)}")
-    return Query(name, tags["question"], tuple(params), tags["returns"], tags["cost"])
+    return Query(name, tags["question"], tuple(params), tags["returns"], tags["cost"], tags.get("index"))
 
 
 def library() -> dict[str, Query]:
@@ -193,4 +195,28 @@ def run_query(db: QueryRunner, name: str, raw_params: Mapping[str, str]) -> tupl
     """Run library query ``name`` with ``key=value`` parameters checked against its header."""
     query = find(name)
     values = bind(query, raw_params)
+    if query.index is not None:
+        require_index(db, query)
     return query, db.run(query.catalog_name, **values)
+
+
+def require_index(db: QueryRunner, query: Query) -> None:
+    """One line instead of Neo4j's procedure error when ``query.index`` is missing or not ONLINE yet: `run`
+    returns while Neo4j builds the look-alike index on one thread (minutes for millions of customers)."""
+    rows = db.run("schema/index_state", name=query.index)
+    if not rows:
+        raise ShopgraphError(
+            f"query {query.name} needs the index {query.index}, which the graph does not have yet: "
+            "`shopgraph run` (its vectors step) makes it"
+        )
+    state, percent = rows[0]["state"], rows[0]["populationPercent"]
+    if state == "FAILED":
+        raise ShopgraphError(
+            f"Neo4j could not build the index {query.index} that query {query.name} needs: see "
+            "`shopgraph neo4j logs`, then run `shopgraph run` again (its vectors step makes the index anew)"
+        )
+    if state != "ONLINE":
+        raise ShopgraphError(
+            f"query {query.name} needs the index {query.index}, which Neo4j is still building "
+            f"({percent or 0:.0f} % of its scan): try again once it is online (`shopgraph neo4j status` says)"
+        )

@@ -243,10 +243,12 @@ class LocalServer:
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self, timeout: float = 180.0, say: Callable[[str], None] = lambda _: None) -> bool:
-        """Start the server and wait until Bolt answers ``RETURN 1``. Returns False if it was already up."""
+        """Start the server and wait until Bolt answers ``RETURN 1``. Returns False if it was already up (after
+        waiting for Bolt the same way: a server left starting by an earlier timeout)."""
         if not self.settings.is_local:
             raise ShopgraphError(f"NEO4J_URI={self.settings.uri} is not on this machine: start that server there")
-        if self.pid() is not None:
+        if (running := self.pid()) is not None:
+            self._wait_for_bolt(running, timeout)
             return False
         java = self.java()
         self.provision(say)
@@ -292,16 +294,26 @@ class LocalServer:
             os.close(log_fd)
         self.pid_file.write_text(f"{pid}\n")
         say(f"waiting for Neo4j on {self.settings.uri} (log: {self.console_log}) …")
+        self._wait_for_bolt(pid, timeout)
+        return True
+
+    def _wait_for_bolt(self, pid: int, timeout: float) -> None:
+        """Return once Bolt answers; one error when the process exits or ``timeout`` passes. A server still
+        starting is left running: after a stop in the middle of a vector index's population Neo4j finishes the
+        index's Lucene merge before it answers (minutes at millions of vectors), and a kill would only restart it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not _alive(pid):
                 self.pid_file.unlink(missing_ok=True)
                 raise ShopgraphError(f"Neo4j exited during start; see {self.console_log}")
             if self._answers():
-                return True
+                return
             time.sleep(1.0)
-        self.stop()
-        raise ShopgraphError(f"Neo4j did not answer within {timeout:.0f}s; see {self.console_log}")
+        raise ShopgraphError(
+            f"Neo4j (pid {pid}) did not answer within {timeout:.0f}s and is left starting (an index it was building "
+            f"when stopped comes first: see {self.home / 'logs' / 'debug.log'}): `shopgraph neo4j start --timeout "
+            "3600` waits for it, `shopgraph neo4j stop` stops it"
+        )
 
     def _answers(self) -> bool:
         from neo4j import GraphDatabase

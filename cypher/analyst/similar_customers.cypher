@@ -4,6 +4,7 @@
 // @returns: user_id (the neighbour's pseudonym), segment, score (cosine similarity mapped to 0..1 by Neo4j,
 //   1 = same direction); most similar first; the customer themself is left out
 // @cost: per-customer
+// @index: user_embedding
 // $user_id: stored pseudonym (int); $k: how many neighbours (int). Needs User.embedding and the vector
 // index `user_embedding` (written by graph/vectors.py; `shopgraph run` writes vectors for customers at
 // the segmentation's activity threshold only); no rows when the customer has no vector. Asked k + 1 candidates, the index finds about 0.70

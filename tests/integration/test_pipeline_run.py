@@ -9,10 +9,14 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from commands.server import _indexes_line
 from events.synth import generate, month_file_name
 from graph.connection import QueryRunner
+from graph.queries import run_query
+from graph.schema import wait_for_indexes
 from pipeline.run import STEPS, RunOptions, lookalike_floor, run_pipeline
 from pipeline.state import PipelineState
+from shopgraph.settings import Settings
 from shopgraph.workspace import Workspace
 
 pytestmark = pytest.mark.chain  # the whole chain, end to end
@@ -42,8 +46,14 @@ def test_run_does_each_months_work_once_and_a_new_month_only_its_own(
     active = set(features.loc[features["n_events"] >= max(5, threshold), "user_id"])
     held = {r["u"] for r in db.run_text("MATCH (u:User) WHERE u.embedding IS NOT NULL RETURN u.user_id AS u")}
     assert held and held <= active  # look-alike vectors for the customers the segmentation classifies only
-    index = db.run_text("SHOW INDEXES YIELD name, state WHERE name = 'user_embedding' RETURN state")
-    assert index == [{"state": "ONLINE"}]  # `run` returns once look-alike queries can run
+    # `run` says where the look-alike index stands without waiting for it; the query answers once it is online
+    assert first.lookalike_index == "ONLINE" or first.lookalike_index.startswith("POPULATING ")
+    wait_for_indexes(db)
+    assert _indexes_line(Settings.from_env()) == "all online"  # `shopgraph neo4j status`'s line
+    member = next(iter(held))
+    query, similar = run_query(db, "similar_customers", {"user_id": str(member), "k": "3"})
+    assert query.index == "user_embedding" and len(similar) == 3 and member not in {r["user_id"] for r in similar}
+    assert {r["user_id"] for r in similar} <= held
     users_without = db.run_text("MATCH (u:User) WHERE u.segment IS NULL RETURN count(u) AS n")[0]["n"]
     assert users_without == 0
     assert all(p.is_file() and p.stat().st_size > 0 for p in first.report_paths)

@@ -96,3 +96,48 @@ def test_header_parsing_refuses_unknown_types() -> None:
 
 def test_recommend_needs_a_user_or_a_segment() -> None:
     assert "give a USER_ID or --segment NAME" in one_error_line(["recommend"])
+
+
+class IndexState:
+    """A QueryRunner stand-in: ``schema/index_state`` answers ``rows``; any other query is recorded."""
+
+    def __init__(self, rows: list[dict]) -> None:
+        self.rows, self.ran = rows, []
+
+    def run(self, name: str, /, **params: object) -> list[dict]:
+        if name == "schema/index_state":
+            assert params == {"name": "user_embedding"}
+            return self.rows
+        self.ran.append(name)
+        return [{"user_id": 2, "segment": "Window shoppers", "score": 0.9}]
+
+
+def test_similar_customers_needs_the_look_alike_index() -> None:
+    assert find("similar_customers").index == "user_embedding"
+    assert find("segment_sizes").index is None
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([], "which the graph does not have yet: `shopgraph run`"),
+        ([{"state": "POPULATING", "populationPercent": 35.4}], r"Neo4j is still building \(35 % of its scan\)"),
+        ([{"state": "FAILED", "populationPercent": 10.0}], "Neo4j could not build the index user_embedding"),
+    ],
+)
+def test_a_query_whose_index_is_not_online_is_one_line(rows: list[dict], message: str) -> None:
+    """`run` returns while Neo4j builds the look-alike index: the query says so instead of a procedure error."""
+    from graph.queries import run_query
+
+    db = IndexState(rows)
+    with pytest.raises(ShopgraphError, match=message):
+        run_query(db, "similar_customers", {"user_id": "1"})
+    assert db.ran == []  # the Cypher was never sent
+
+
+def test_a_query_runs_once_its_index_is_online() -> None:
+    from graph.queries import run_query
+
+    db = IndexState([{"state": "ONLINE", "populationPercent": 100.0}])
+    _, rows = run_query(db, "similar_customers", {"user_id": "1"})
+    assert db.ran == ["analyst/similar_customers"] and rows[0]["user_id"] == 2

@@ -96,6 +96,9 @@ def test_a_resumed_month_keeps_the_earlier_runs_seconds_for_the_steps_it_skipped
     (month,) = projection.measured_months([first, resumed])
     assert month["steps"] == {"load": 100.0, "vectors": 60.0, "segment": 300.0}  # the index wait in vectors
     assert month["seconds"] == 460.0 and month["lower_bounds"] == [] and month["assigned"]
+    later = record("c.json", {"vectors": 40.0}, {"vectors": ran}, decision="assigned", index_online_after_seconds=900.0)
+    (month,) = projection.measured_months([later])
+    assert month["steps"] == {"vectors": 40.0}  # `run` no longer waits: the population is not the month's
 
 
 def test_a_month_stopped_midway_gives_the_steps_it_finished(tmp_path: Path) -> None:

@@ -82,3 +82,25 @@ def test_generated_local_password_never_starts_with_a_dash(monkeypatch, tmp_path
     monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
     monkeypatch.setattr(secrets, "token_urlsafe", lambda n: "-" + "x" * (n - 1))
     assert not Settings.from_env().password.startswith("-")
+
+
+def test_a_server_still_starting_at_the_timeout_is_left_running_and_waited_for_again(monkeypatch, tmp_path) -> None:
+    """After a stop during a vector index's population Neo4j merges the index before it answers: a kill at the
+    timeout would only make the next start redo that merge."""
+    import os
+
+    import pytest
+
+    from shopgraph.errors import ShopgraphError
+
+    monkeypatch.setenv("SHOPGRAPH_HOME", str(tmp_path))
+    server = LocalServer(Settings.from_env())
+    stopped: list[bool] = []
+    monkeypatch.setattr(server, "pid", lambda: os.getpid())  # "running", as this process is
+    monkeypatch.setattr(server, "stop", lambda *a, **k: stopped.append(True))
+    monkeypatch.setattr(server, "_answers", lambda: False)
+    with pytest.raises(ShopgraphError, match=r"did not answer within 0s and is left starting .*--timeout 3600"):
+        server.start(timeout=0.0)
+    assert stopped == []
+    monkeypatch.setattr(server, "_answers", lambda: True)
+    assert server.start(timeout=5.0) is False  # already running, and now answering
