@@ -162,6 +162,8 @@ def write_user_vectors(
     plan = _plan(db, workspace, path, min_events)
     if rebuild_index is None:
         rebuild_index = rebuild_pays(plan.changes)
+    if plan.changes:  # stopped from here on, the next write trusts no record and sends every vector
+        db.run("vectors/clear_vectors_token")
     if rebuild_index:
         db.run("vectors/drop_vector_index")
     matched: list[pa.Array] = []
@@ -282,7 +284,8 @@ def _remove(db: QueryRunner, plan: _Plan, stamp: str, batch_size: int) -> int:
 def _save_record(db: QueryRunner, workspace: Workspace, plan: _Plan, matched: list[pa.Array]) -> int:
     """Write the record of what the graph now holds, then mark the graph with its token; returns its rows.
 
-    Killed before the mark, the graph's token no longer matches and the next write sends everything.
+    Killed before the mark, the graph has no token (the write cleared it before it changed anything) or not this
+    one, and the next write sends everything and removes every vector of another write.
     """
     target = plan.target
     held = pc.is_in(target.column("user_id"), value_set=pa.concat_arrays(matched)) if matched else None

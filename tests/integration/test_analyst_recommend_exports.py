@@ -320,3 +320,29 @@ def test_user_vectors_only_for_customers_with_enough_events(segmented: World) ->
     assert with_vector and with_vector <= kept & in_file and written.matched == len(with_vector)
     everyone = write_user_vectors(segmented.db, segmented.workspace)  # back to every customer for what follows
     assert everyone.matched > written.matched
+
+
+def test_a_write_stopped_midway_is_not_trusted_by_the_next(segmented: World, monkeypatch) -> None:
+    """A write killed after sending (no record saved) left the last record trusted, and the vectors it sent beyond
+    that record stayed on the graph for good (REES46 month 4: 3.83 M held where the record listed 1.98 M)."""
+    import pyarrow.parquet as pq
+
+    import graph.vectors as vectors
+
+    table = pq.read_table(segmented.features, columns=["user_id", "n_events"]).to_pandas()
+    floor = int(table["n_events"].median()) + 1
+    kept = set(table.loc[table["n_events"] >= floor, "user_id"].tolist())
+    write_user_vectors(segmented.db, segmented.workspace, min_events=floor)  # the record: the active half
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt  # killed after every vector was sent, before its record
+
+    with monkeypatch.context() as patch:
+        patch.setattr(vectors, "_remove", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            write_user_vectors(segmented.db, segmented.workspace)  # every customer's vector sent
+    again = write_user_vectors(segmented.db, segmented.workspace, min_events=floor)
+    held = {r["u"] for r in segmented.db.run_text(WITH_EMBEDDING)}
+    assert held and held <= kept and again.matched == len(held)  # the stopped write's extra vectors are gone
+    assert again.removed > 0
+    write_user_vectors(segmented.db, segmented.workspace)  # back to every customer for what follows
