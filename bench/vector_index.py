@@ -3,7 +3,8 @@
 Usage::
 
     .venv/bin/python bench/vector_index.py [--vectors HOME/embeddings/user_vectors.parquet] [--users 300000]
-        [--configs 16:100 16:32 8:32] [--queries 300] [--home /tmp/sg-bench-vindex] [--bolt-port 7697]
+        [--configs 16:100 16:32 8:32] [--beside none properties embeddings] [--queries 300]
+        [--home /tmp/sg-bench-vindex] [--bolt-port 7697]
 
 Starts its own Neo4j unless one runs on the port (workspace ``--home``). ``--users`` vectors drawn (seeded)
 from the file (a `shopgraph embed` output, so real clustering, not noise) are put on as many User nodes
@@ -12,6 +13,9 @@ Neo4j's defaults are 16:100) the index is dropped, created with those settings a
 Each is then asked the ``--k`` nearest customers of ``--queries`` sampled customers
 (`db.index.vector.queryNodes`, the analysts' `similar_customers`), against the exact cosine neighbours
 computed by NumPy: recall@k and the query's p50/p95. The reference is the first configuration, in the same run.
+``--beside`` builds each configuration again while a second session rewrites the same User nodes until the
+index is online (``properties``: another property; ``embeddings``: the vectors, to the same values), as `run`'s
+later steps do while Neo4j populates the index.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -63,15 +69,53 @@ def put_users(db, ids: np.ndarray, vectors: np.ndarray) -> float:
     return time.perf_counter() - started
 
 
-def build_index(db, dimensions: int, m: int, ef: int) -> float:
-    """Drop and create `user_embedding` with ``m`` and ``ef`` and wait until it is ONLINE; returns seconds."""
+EACH_USER = "UNWIND range(0, size($ids) - 1) AS i MATCH (u:User {user_id: $ids[i]}) "
+REWRITES = {
+    "properties": EACH_USER + "SET u.rewritten = $round",
+    "embeddings": EACH_USER + "SET u.embedding = $vectors[i]",
+}
+"""What ``--beside`` runs in batches over every User while the index populates (none: nothing)."""
+
+
+def rewrite_until(settings, statement: str, ids: np.ndarray, vectors: np.ndarray, done: threading.Event) -> int:
+    """Rewrite every User, batch by batch and round after round, on its own connection until ``done``; returns
+    the nodes rewritten."""
+    from graph.connection import connect
+
+    rewritten, rounds = 0, 0
+    with connect(settings) as db:
+        while not done.is_set():
+            rounds += 1
+            for start in range(0, len(ids), BATCH):
+                if done.is_set():
+                    break
+                part = slice(start, start + BATCH)
+                params = {"ids": ids[part].tolist(), "round": rounds}
+                if "$vectors" in statement:
+                    params["vectors"] = vectors[part].tolist()
+                db.run_text(statement, params)
+                rewritten += len(ids[part])
+    return rewritten
+
+
+def build_index(db, dimensions: int, m: int, ef: int, beside=None) -> tuple[float, int]:
+    """Drop and create `user_embedding` with ``m`` and ``ef`` and wait until it is ONLINE, with ``beside`` (a
+    function of a stop event returning a count) running meanwhile; returns seconds and what ``beside`` did."""
     from graph.schema import wait_for_indexes
 
     db.run_text("DROP INDEX user_embedding IF EXISTS")
+    done, outcome = threading.Event(), []
+    worker = threading.Thread(target=lambda: outcome.append(beside(done))) if beside else None
     started = time.perf_counter()
     db.run("vectors/create_vector_index", dimensions=dimensions, m=m, ef_construction=ef)
+    if worker:
+        worker.start()
     wait_for_indexes(db, poll=0.5)
-    return time.perf_counter() - started
+    took = time.perf_counter() - started
+    done.set()
+    if worker:
+        worker.join()
+    return took, (outcome or [0])[0]
 
 
 def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
@@ -110,6 +154,7 @@ def main() -> None:
     parser.add_argument("--vectors", type=Path, help="a user_vectors.parquet (default: 50 Gaussian clusters)")
     parser.add_argument("--users", type=int, default=300_000)
     parser.add_argument("--configs", nargs="+", default=["16:100", "16:32", "8:32"], help="M:EF pairs")
+    parser.add_argument("--beside", nargs="+", default=["none"], choices=["none", *REWRITES])
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--asks", type=int, nargs="+", default=[11, 50], help="candidates asked of the index")
@@ -140,13 +185,14 @@ def main() -> None:
             f"written in {took:.1f}s"
         )
         print(
-            f"{'M:EF':>8} {'build s':>9} {'per s':>9} {'× ref':>6} {'asked':>6} {'recall@' + str(args.k):>10} "
-            f"{'p50 ms':>7} {'p95 ms':>7}"
+            f"{'M:EF':>8} {'beside':>10} {'rewritten':>10} {'build s':>9} {'per s':>9} {'× ref':>6} {'asked':>6} "
+            f"{'recall@' + str(args.k):>10} {'p50 ms':>7} {'p95 ms':>7}"
         )
         reference = None
-        for config in args.configs:
+        for config, mode in ((c, b) for c in args.configs for b in args.beside):
             m, ef = (int(x) for x in config.split(":"))
-            build = build_index(db, vectors.shape[1], m, ef)
+            beside = partial(rewrite_until, settings, REWRITES[mode], ids, vectors) if mode in REWRITES else None
+            build, rewritten = build_index(db, vectors.shape[1], m, ef, beside)
             reference = reference or build
             ask(db, ids, vectors, queries[:20], args.k, args.asks[0])  # warm the index's files
             for candidates in args.asks:
@@ -154,8 +200,8 @@ def main() -> None:
                 recall = np.mean([len(f & t) / args.k for f, t in zip(found, truth, strict=True)])
                 p50, p95 = np.percentile(seconds * 1000, [50, 95])
                 print(
-                    f"{config:>8} {build:9.1f} {len(ids) / build:9,.0f} {reference / build:6.2f} {candidates:6d} "
-                    f"{recall:10.3f} {p50:7.1f} {p95:7.1f}"
+                    f"{config:>8} {mode:>10} {rewritten:10,d} {build:9.1f} {len(ids) / build:9,.0f} "
+                    f"{reference / build:6.2f} {candidates:6d} {recall:10.3f} {p50:7.1f} {p95:7.1f}"
                 )
         print(f"load avg at the end {os.getloadavg()[0]:.1f}")
 
