@@ -189,8 +189,10 @@ def ratios(record: dict) -> dict:
     """Per-event figures for pipeline/forecast.py's RATIOS: slope and intercept between the first and last month.
 
     Sizes after each month against the events in the store then; a single month gives a slope
-    through zero.
+    through zero; none yet (the first month's record saved while it runs): no figures.
     """
+    if not record["months"]:
+        return {}
     events = [sum(m["events"] for m in record["months"][: i + 1]) for i in range(len(record["months"]))]
     details = record["details"]
 

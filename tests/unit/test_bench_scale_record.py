@@ -119,3 +119,9 @@ def test_a_month_stopped_midway_gives_the_steps_it_finished(tmp_path: Path) -> N
     (composed,) = projection.measured_months([first, stopped])
     assert composed["steps"] == {"load": 100.0, "vectors": 40.0, "segment": 300.0}
     assert composed["events"] == 60 and composed["lower_bounds"] == [] and composed["assigned"]
+
+
+def test_the_first_month_in_progress_has_no_ratios_yet() -> None:
+    """The record saved after each step of the first month holds no finished month: no per-event figures, no error."""
+    scale = _module("scale")
+    assert scale.ratios({"months": [], "details": []}) == {}
