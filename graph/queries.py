@@ -25,6 +25,7 @@ from typing import Any
 
 import cypher
 from graph.connection import QueryRunner
+from graph.schema import index_state
 from shopgraph.errors import ShopgraphError
 
 FOLDER = "analyst"
@@ -203,13 +204,13 @@ def run_query(db: QueryRunner, name: str, raw_params: Mapping[str, str]) -> tupl
 def require_index(db: QueryRunner, query: Query) -> None:
     """One line instead of Neo4j's procedure error when ``query.index`` is missing or not ONLINE yet: `run`
     returns while Neo4j builds the look-alike index on one thread (minutes for millions of customers)."""
-    rows = db.run("schema/index_state", name=query.index)
-    if not rows:
+    found = index_state(db, query.index)
+    if found is None:
         raise ShopgraphError(
             f"query {query.name} needs the index {query.index}, which the graph does not have yet: "
             "`shopgraph run` (its vectors step) makes it"
         )
-    state, percent = rows[0]["state"], rows[0]["populationPercent"]
+    state, percent = found
     if state == "FAILED":
         raise ShopgraphError(
             f"Neo4j could not build the index {query.index} that query {query.name} needs: see "
@@ -218,5 +219,5 @@ def require_index(db: QueryRunner, query: Query) -> None:
     if state != "ONLINE":
         raise ShopgraphError(
             f"query {query.name} needs the index {query.index}, which Neo4j is still building "
-            f"({percent or 0:.0f} % of its scan): try again once it is online (`shopgraph neo4j status` says)"
+            f"({percent:.0f} % of its scan): try again once it is online (`shopgraph neo4j status` says)"
         )

@@ -64,6 +64,12 @@ def wait_for_indexes(
         time.sleep(poll)
 
 
+def index_state(db: QueryRunner, name: str) -> tuple[str, float] | None:
+    """Index ``name``'s state (ONLINE, POPULATING, FAILED) and population percent; None when it does not exist."""
+    rows = db.run("schema/index_state", name=name)
+    return (rows[0]["state"], float(rows[0]["populationPercent"] or 0.0)) if rows else None
+
+
 def reset_database(db: QueryRunner) -> None:
     """Delete every node and relationship (constraints stay)."""
     db.run("schema/reset")

@@ -266,12 +266,12 @@ class _Runner:
         """Say where the look-alike index stands (``report.lookalike_index``) without waiting for it: Neo4j builds
         it on one thread (777 s for 6.5 M vectors, over 40 minutes after a restart at REES46 month 4), the segments,
         the dossier and every other query are ready, and `similar_customers` says when it is not online yet."""
+        from graph.schema import index_state
         from graph.vectors import INDEX_NAME
 
-        rows = self.db.run("schema/index_state", name=INDEX_NAME)
-        if rows:
-            state, percent = rows[0]["state"], rows[0]["populationPercent"]
-            self.report.lookalike_index = state if state == "ONLINE" else f"{state} {percent or 0:.0f} %"
+        if found := index_state(self.db, INDEX_NAME):
+            state, percent = found
+            self.report.lookalike_index = state if state == "ONLINE" else f"{state} {percent:.0f} %"
 
     def segment(self, key: str) -> tuple[str, str]:
         from segments.drift_reference import decide as decide_drift
