@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import types
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     lap = Laps()
     with threadpool_limits(limits=1):  # as segment runs
-        inputs = segmentation._read_inputs(Workspace(args.home), args.seed, types.SimpleNamespace(), lambda *_: None)
+        inputs = segmentation.clustering_inputs(Workspace(args.home), args.seed)
         n_events = inputs.n_events[inputs.clustered]
         business = segmentation._business(inputs.f_clustered)
         length, long = communities.long_histories(n_events)

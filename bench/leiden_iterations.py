@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import types
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     import leidenalg
 
-    inputs = segmentation._read_inputs(Workspace(args.home), 0, types.SimpleNamespace(), lambda *_: None)
+    inputs = segmentation.clustering_inputs(Workspace(args.home), 0)
     X = np.asarray(inputs.view, np.float64)
     rows = np.sort(np.random.default_rng(args.seed).choice(len(X), min(args.users, len(X)), replace=False))
     started = time.perf_counter()

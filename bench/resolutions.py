@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import types
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +67,7 @@ def main() -> None:
         seed = params.pop("seed", 42)
         report = embed(workspace, seed=seed, workers=0, **params)
         print(f"embed {params}, seed {seed}: {report.tokens}, {report.timings['total']:.1f} s", flush=True)
-    inputs = segmentation._read_inputs(workspace, 0, types.SimpleNamespace(), lambda *_: None)
+    inputs = segmentation.clustering_inputs(workspace, 0)
     transform = inputs.transform
     length, long = communities.long_histories(inputs.n_events[inputs.clustered])
     business = segmentation._business(inputs.f_clustered)

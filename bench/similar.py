@@ -18,7 +18,6 @@ import argparse
 import json
 import sys
 import time
-import types
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     rng = np.random.default_rng(0)
-    inputs = segmentation._read_inputs(Workspace(args.home), 0, types.SimpleNamespace(), lambda *_: None)
+    inputs = segmentation.clustering_inputs(Workspace(args.home), 0)
     length, long = communities.long_histories(inputs.n_events[inputs.clustered])
     if args.users is not None and len(long) > args.users:
         long = np.sort(rng.choice(long, args.users, replace=False))

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -564,6 +565,12 @@ class _Inputs:
     vector_file: population.VectorFile | None
     chunk_rows: int = population.CHUNK_ROWS
     seed: int = 0
+
+
+def clustering_inputs(workspace: Workspace, seed: int = 0) -> _Inputs:
+    """What ``segment`` would cluster in ``workspace`` (read and transformed as it does), with no run record and
+    no progress: for the benches that time or compare the clustering steps on a workspace's inputs."""
+    return _read_inputs(workspace, seed, SimpleNamespace(), lambda *_: None)  # what it records is dropped
 
 
 def _read_inputs(
