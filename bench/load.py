@@ -45,6 +45,8 @@ import sys
 import time
 from pathlib import Path
 
+from run_child import process_cpu  # bench/ is first on sys.path
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH_CYPHER = Path(__file__).resolve().parent / "cypher"  # statements only the benchmarks run, outside the package
 
@@ -238,12 +240,7 @@ class Bench:
 
     def cpu_seconds(self) -> tuple[float, float]:
         """CPU seconds so far of this process (the client: DuckDB, packing, the driver) and of the Neo4j server."""
-        pid = self.server.pid()
-        server = 0.0
-        if pid is not None:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return time.process_time(), server
+        return time.process_time(), process_cpu(self.server.pid())
 
     def reference_round_trip(self, db, last_only: bool = False) -> tuple[int, float]:
         """The relationship batches of every file (or the last), packed like the load packs them, only counted."""

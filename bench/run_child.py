@@ -133,6 +133,17 @@ def tx_log_bytes(home: Path) -> int:
     return total
 
 
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds so far of one process, all its threads (0 when it is gone): the Neo4j server's, for instance."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss(pid: int | None) -> int:
     """Resident bytes of one process (0 when it is gone)."""
     if pid is None:
@@ -158,7 +169,7 @@ def run_in_child(
     when the run fails.
     """
     command = [sys.executable, str(Path(__file__).resolve()), str(home), *files]
-    samples: list[tuple[float, int, int, int]] = []
+    samples: list[tuple[float, int, int, int, float]] = []  # time, shopgraph and Neo4j bytes, logs, Neo4j CPU
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
         done = threading.Event()
@@ -170,7 +181,7 @@ def run_in_child(
                 if tick % TX_LOG_EVERY == 0:  # a walk of the log folder, not every half second
                     logs = tx_log_bytes(home)
                 tick += 1
-                samples.append((time.time(), tree_rss(proc.pid, skip=neo4j), rss(neo4j), logs))
+                samples.append((time.time(), tree_rss(proc.pid, skip=neo4j), rss(neo4j), logs, process_cpu(neo4j)))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -191,7 +202,25 @@ def run_in_child(
             "neo4j_gib": max((s[2] for s in inside), default=0) / 2**30,
             "tx_logs_gib": max((s[3] for s in inside), default=0) / 2**30,
         }
+    result["neo4j_cpu"] = neo4j_cpu_by_step(samples, result["started"], result["ended"])
     return result
+
+
+def neo4j_cpu_by_step(samples: list[tuple], started: dict[str, float], ended: float) -> dict[str, float]:
+    """The Neo4j server's CPU seconds during each step, from the samples nearest its start and its end (a server
+    restarted within a step, as a bulk import does, counts from its new start)."""
+    bounds = [*started.values(), ended]
+    out: dict[str, float] = {}
+    for i, step in enumerate(started):
+        inside = [s[4] for s in samples if bounds[i] <= s[0] <= bounds[i + 1]]
+        before = [s[4] for s in samples if s[0] < bounds[i]]
+        if not inside:
+            out[step] = 0.0
+            continue
+        first = before[-1] if before and before[-1] <= inside[0] else inside[0]
+        rises = zip([first, *inside], inside, strict=False)
+        out[step] = sum(b - a if b >= a else b for a, b in rises)  # b < a: a new server, counting from 0
+    return out
 
 
 def _read_steps(proc: subprocess.Popen, on_step_done: Callable[[dict, str], None]) -> list[str]:

@@ -172,6 +172,7 @@ def month_detail(month: str, result: dict, sizes: dict, reference: float) -> dic
             step: {
                 "status": status,
                 "cpu_seconds": round(result["cpu"].get(step, 0.0), 1),
+                "neo4j_cpu_seconds": round(result.get("neo4j_cpu", {}).get(step, 0.0), 1),
                 "peak_gib_shopgraph": round(result["peaks"][step]["shopgraph_gib"], 3),
                 "peak_gib_neo4j": round(result["peaks"][step]["neo4j_gib"], 3),
                 "peak_gib_tx_logs": round(result["peaks"][step].get("tx_logs_gib", 0.0), 3),

@@ -125,3 +125,13 @@ def test_the_first_month_in_progress_has_no_ratios_yet() -> None:
     """The record saved after each step of the first month holds no finished month: no per-event figures, no error."""
     scale = _module("scale")
     assert scale.ratios({"months": [], "details": []}) == {}
+
+
+def test_the_servers_cpu_of_each_step_counts_across_a_restart() -> None:
+    """Neo4j's CPU per step from the sampled counter: the rise inside each step, from the last sample before it;
+    a server restarted inside a step (a bulk import) counts from its new start, never negative."""
+    run_child = _module("run_child")
+    # (time, shopgraph bytes, Neo4j bytes, log bytes, Neo4j CPU seconds so far)
+    samples = [(t, 0, 0, 0, cpu) for t, cpu in [(0.5, 10.0), (1.5, 14.0), (2.5, 20.0), (3.5, 2.0), (4.5, 5.0)]]
+    by_step = run_child.neo4j_cpu_by_step(samples, {"ingest": 1.0, "load": 2.0}, 5.0)
+    assert by_step == {"ingest": 4.0, "load": 6.0 + 2.0 + 3.0}
