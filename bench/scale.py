@@ -22,6 +22,11 @@ Usage::
    (sampled every 5 s). The reference, measured in the same run on the same file: a bare DuckDB scan
    (``SELECT count(*) FROM read_csv(FILE)``).
 
+The child runs the code of this checkout as it is on disk when each step imports it: a month runs for
+most of an hour, and an edit meanwhile changes what it measures (an edited ``segments`` makes the
+segment step retrain). Run the bench from a frozen checkout (``git worktree add --detach DIR``); a
+month during which the code of a step changed says so (``code_changed_during_run`` in its details).
+
 Writes ``--out`` (``docs/bench/scale.json``: ``months`` as the issue asks, ``details`` with CPU,
 per-step peaks and the disk split, ``reference``) and prints a Markdown table with the goals
 marked. A goal for a size that was not run is marked on a linear projection from the measured
@@ -120,6 +125,9 @@ def measure(args: argparse.Namespace, save=lambda record: None) -> dict:
         env[METHOD] = args.method
     record: dict = {"months": [], "details": [], "reference": {"duckdb_scan_seconds": {}}}
     record["method"] = args.method or "run's default (leiden)"
+    from pipeline.run import STEP_CODE, step_code
+
+    code_at_start = {step: step_code(step) for step in STEP_CODE}
     with bench_server(env) as server:
         record["neo4j_memory"] = server.memory_plan().__dict__
         for month, path in zip(months, files, strict=True):
@@ -140,6 +148,10 @@ def measure(args: argparse.Namespace, save=lambda record: None) -> dict:
                 record["details"][-1]["resumed"] = True
             if args.from_month > 1:  # the earlier months were run by an earlier bench into the same --home
                 record["details"][-1]["continued"] = True
+            changed = sorted(step for step, code in code_at_start.items() if step_code(step) != code)
+            if changed:  # edited while the month ran: its steps may have run code from before and after
+                record["details"][-1]["code_changed_during_run"] = changed
+                print(f"  the code of {', '.join(changed)} changed while the bench ran", flush=True)
             print(f"  {result['seconds']:.0f}s — {result['decision']}", flush=True)
             save(record)
     return record
