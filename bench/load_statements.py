@@ -15,6 +15,10 @@ same graph), best of ``--repeat`` runs:
 * ``add_viewed``: the shipped ``cypher/load/add_viewed.cypher`` (``MERGE`` with additive
   ``ON MATCH``), first into a graph without the relationships (rolled back, then once
   committed for real, which is what ``shopgraph load`` pays), then with all of them present.
+* ``--time-types``: the shipped ``create_viewed`` committed, against the same ``CREATE`` with
+  ``first_at``/``last_at`` stored as dates, as epoch milliseconds and as epoch seconds (what a
+  datetime costs the store: a property record holds four 8-byte blocks), each into a graph
+  without the relationships, with the server's CPU µs a row.
 
 Each figure is printed as rows/s and as a ratio to the transfer of the same batches.
 """
@@ -28,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from run_child import own_server  # bench/ is first on sys.path
+from run_child import own_server, process_cpu  # bench/ is first on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,6 +45,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--home", type=Path, default=Path("/tmp/sg-bench-statements"))
+    parser.add_argument("--time-types", action="store_true", help="only the committed datetime/integer comparison")
     args = parser.parse_args()
     os.environ.update(
         {"SHOPGRAPH_HOME": str(args.home), "NEO4J_URI": "bolt://127.0.0.1:7692", "SHOPGRAPH_NEO4J_HTTP_PORT": "7478"}
@@ -54,7 +59,7 @@ def main() -> None:
     from shopgraph.settings import Settings
 
     settings = Settings.from_env()
-    with own_server(settings), connect(settings) as db:
+    with own_server(settings) as server, connect(settings) as db:
         reset_database(db)
         apply_schema(db)
         db.run_text("UNWIND range(1, $n) AS i CREATE (:User {user_id: i})", {"n": args.users})
@@ -93,6 +98,10 @@ def main() -> None:
                     best = min(best, time.perf_counter() - started_at)
             return len(rows) / best
 
+        if args.time_types:
+            compare_time_types(db, server, as_lists, len(rows), args.repeat)
+            reset_database(db)
+            return
         shipped = cypher.query("load/add_viewed")
         print(
             f"# bench/load_statements  {len(rows):,} (user, product) rows in batches of {args.batch_size:,}, "
@@ -116,6 +125,38 @@ def main() -> None:
         rate = timed(shipped)
         print(f"{'add_viewed, all existing':34} {rate:>10,.0f} rows/s  {rate / reference:5.2f} of transfer")
         reset_database(db)
+
+
+def compare_time_types(db, server, batches: list[dict], rows: int, repeat: int) -> None:
+    """Committed CREATEs of the same rows with datetimes (shipped), dates and integer epochs, in turn,
+    ``repeat`` times each; the relationships are deleted between runs. Rows/s and the server's CPU µs a row."""
+    import cypher
+
+    shipped = cypher.query("load/create_viewed")
+
+    def stored_as(template: str) -> str:
+        out = shipped
+        for name in ("first_at", "last_at"):
+            out = out.replace(f"datetime({{epochMillis: ${name}[i]}})", template.format(f"${name}[i]"))
+        return out
+
+    variants = (
+        ("datetime (shipped)", shipped),
+        ("date", stored_as("date(datetime({{epochMillis: {}}}))")),
+        ("integer epoch ms", stored_as("{}")),
+        ("integer epoch s", stored_as("{} / 1000")),
+    )
+    assert len({v for _, v in variants}) == len(variants), "create_viewed no longer builds datetimes: update this"
+    print(f"# committed CREATE of {rows:,} relationships, {repeat} runs each, alternating")
+    for run in range(repeat):
+        for label, statement in variants:
+            cpu, started_at = process_cpu(server.pid()), time.perf_counter()
+            with db.driver.session() as session:
+                for batch in batches:
+                    session.execute_write(lambda tx, b=batch, q=statement: tx.run(q, b).consume())
+            seconds, cpu = time.perf_counter() - started_at, process_cpu(server.pid()) - cpu
+            print(f"run {run + 1}  {label:28} {rows / seconds:>10,.0f} rows/s  server {cpu / rows * 1e6:6.1f} µs a row")
+            db.run_text("MATCH ()-[r:VIEWED]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 50000 ROWS")
 
 
 if __name__ == "__main__":
