@@ -19,6 +19,8 @@ same graph), best of ``--repeat`` runs:
   ``first_at``/``last_at`` stored as dates, as epoch milliseconds and as epoch seconds (what a
   datetime costs the store: a property record holds four 8-byte blocks), each into a graph
   without the relationships, with the server's CPU µs a row.
+* ``--lookup-index``: the shipped ``create_viewed`` committed with Neo4j's relationship-type lookup index
+  and without it (dropped for the run, made again after), in turn.
 
 Each figure is printed as rows/s and as a ratio to the transfer of the same batches.
 """
@@ -46,6 +48,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--home", type=Path, default=Path("/tmp/sg-bench-statements"))
     parser.add_argument("--time-types", action="store_true", help="only the committed datetime/integer comparison")
+    parser.add_argument(
+        "--lookup-index",
+        action="store_true",
+        help="only the committed CREATE with/without the relationship-type lookup index",
+    )
     args = parser.parse_args()
     os.environ.update(
         {"SHOPGRAPH_HOME": str(args.home), "NEO4J_URI": "bolt://127.0.0.1:7692", "SHOPGRAPH_NEO4J_HTTP_PORT": "7478"}
@@ -98,8 +105,9 @@ def main() -> None:
                     best = min(best, time.perf_counter() - started_at)
             return len(rows) / best
 
-        if args.time_types:
-            compare_time_types(db, server, as_lists, len(rows), args.repeat)
+        if args.time_types or args.lookup_index:
+            compare = compare_time_types if args.time_types else compare_lookup_index
+            compare(db, server, as_lists, len(rows), args.repeat)
             reset_database(db)
             return
         shipped = cypher.query("load/add_viewed")
@@ -127,9 +135,20 @@ def main() -> None:
         reset_database(db)
 
 
+def committed_create(db, server, statement: str, batches: list[dict], rows: int) -> tuple[float, float]:
+    """``statement`` committed batch by batch, then its relationships deleted: (rows/s, server CPU µs a row)."""
+    cpu, started_at = process_cpu(server.pid()), time.perf_counter()
+    with db.driver.session() as session:
+        for batch in batches:
+            session.execute_write(lambda tx, b=batch, q=statement: tx.run(q, b).consume())
+    seconds, cpu = time.perf_counter() - started_at, process_cpu(server.pid()) - cpu
+    db.run_text("MATCH ()-[r:VIEWED]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 50000 ROWS")
+    return rows / seconds, cpu / rows * 1e6
+
+
 def compare_time_types(db, server, batches: list[dict], rows: int, repeat: int) -> None:
     """Committed CREATEs of the same rows with datetimes (shipped), dates and integer epochs, in turn,
-    ``repeat`` times each; the relationships are deleted between runs. Rows/s and the server's CPU µs a row."""
+    ``repeat`` times each. Rows/s and the server's CPU µs a row."""
     import cypher
 
     shipped = cypher.query("load/create_viewed")
@@ -150,13 +169,36 @@ def compare_time_types(db, server, batches: list[dict], rows: int, repeat: int) 
     print(f"# committed CREATE of {rows:,} relationships, {repeat} runs each, alternating")
     for run in range(repeat):
         for label, statement in variants:
-            cpu, started_at = process_cpu(server.pid()), time.perf_counter()
-            with db.driver.session() as session:
-                for batch in batches:
-                    session.execute_write(lambda tx, b=batch, q=statement: tx.run(q, b).consume())
-            seconds, cpu = time.perf_counter() - started_at, process_cpu(server.pid()) - cpu
-            print(f"run {run + 1}  {label:28} {rows / seconds:>10,.0f} rows/s  server {cpu / rows * 1e6:6.1f} µs a row")
-            db.run_text("MATCH ()-[r:VIEWED]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 50000 ROWS")
+            rate, micros = committed_create(db, server, statement, batches, rows)
+            print(f"run {run + 1}  {label:28} {rate:>10,.0f} rows/s  server {micros:6.1f} µs a row")
+
+
+RELATIONSHIP_LOOKUP = "CREATE LOOKUP INDEX bench_relationship_types IF NOT EXISTS FOR ()-[r]-() ON EACH type(r)"
+
+
+def compare_lookup_index(db, server, batches: list[dict], rows: int, repeat: int) -> None:
+    """The shipped ``create_viewed`` committed with Neo4j's relationship-type lookup index and without it, in
+    turn, ``repeat`` times each (every relationship written also goes into that index)."""
+    import cypher
+
+    shipped = cypher.query("load/create_viewed")
+    print(f"# committed CREATE of {rows:,} relationships, with and without the relationship-type index, alternating")
+    for run in range(repeat):
+        for label in ("with the index", "without it"):
+            held = db.run_text(
+                "SHOW INDEXES YIELD name, type, entityType WHERE type = 'LOOKUP' AND entityType = 'RELATIONSHIP' "
+                "RETURN name"
+            )
+            if label == "without it":
+                for row in held:
+                    db.run_text(f"DROP INDEX `{row['name']}`")
+                assert held, "no relationship-type lookup index to drop"
+            elif not held:
+                db.run_text(RELATIONSHIP_LOOKUP)
+                db.run_text("CALL db.awaitIndexes(600)")
+            rate, micros = committed_create(db, server, shipped, batches, rows)
+            print(f"run {run + 1}  {label:28} {rate:>10,.0f} rows/s  server {micros:6.1f} µs a row")
+    db.run_text(RELATIONSHIP_LOOKUP)
 
 
 if __name__ == "__main__":
