@@ -43,12 +43,11 @@ def recall(found: np.ndarray, truth: np.ndarray) -> float:
 
 
 def nndescent_compilation(view: np.ndarray, k: int) -> float:
-    """Seconds of a first NN-descent build on 2,000 rows: mostly numba compiling pynndescent's core, which it does not
-    cache (its functions take the distance as a first-class function), so every process pays it once."""
-    from pynndescent import NNDescent
-
+    """Seconds of the product's NN-descent search on 2,000 rows first: mostly numba compiling pynndescent's core,
+    which it does not cache (its functions take the distance as a first-class function), so every process pays it
+    once."""
     t0 = time.perf_counter()
-    NNDescent(np.asarray(view[:2_000], np.float32), n_neighbors=k + 1, random_state=0, low_memory=True)
+    similar.similar_pairs(np.arange(2_000, dtype=np.int64), view[:2_000], k, exact_up_to=0)
     return time.perf_counter() - t0
 
 
