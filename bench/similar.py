@@ -2,6 +2,8 @@
 
     python bench/similar.py HOME [--users N] [--reference-users 100000] [--neighbours 15] [--json PATH]
                                  [--exact-up-to N]   # 0: NN-descent at any size
+                                 [--everyone]        # every clustered customer, not only the long histories
+                                 [--faiss]           # also faiss's IVF and HNSW (pip install faiss-cpu first)
 
 A run of ``--method leiden`` keeps every long-history customer's nearest others in ``similar.parquet``
 (``segments.similar.similar_pairs``: exact up to ``EXACT_UP_TO`` customers, NN-descent above). On a
@@ -17,6 +19,7 @@ of the customers, so its time at the full size is projected.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import time
@@ -51,6 +54,41 @@ def nndescent_compilation(view: np.ndarray, k: int) -> float:
     return time.perf_counter() - t0
 
 
+def faiss_candidates(view: np.ndarray, k: int, checked: np.ndarray, truth: np.ndarray) -> list[dict]:
+    """faiss's IVF-Flat (4 √n lists, 32 probed, k-means seeded on ≤ 64 rows a list) and HNSW (M 16, built on one
+    thread, which keeps it reproducible; searched on every CPU) over ``view``: seconds and recall of each, in a
+    process that has compiled nothing (faiss is C++)."""
+    import faiss
+
+    rows, dims = view.shape
+    data = np.ascontiguousarray(view, np.float32)
+    out = []
+    t0 = time.perf_counter()
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatL2(dims), dims, int(4 * np.sqrt(rows)))
+    ivf.cp.seed, ivf.cp.max_points_per_centroid, ivf.nprobe = 0, 64, 32
+    ivf.train(data)
+    ivf.add(data)
+    found = ivf.search(data, k + 1)[1]
+    out.append(_candidate("faiss IVF-Flat, 32 of 4√n lists", time.perf_counter() - t0, found, checked, truth))
+    t0 = time.perf_counter()
+    hnsw = faiss.IndexHNSWFlat(dims, 16)
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    hnsw.add(data)
+    faiss.omp_set_num_threads(threads)
+    hnsw.hnsw.efSearch = 48
+    found = hnsw.search(data, k + 1)[1]
+    out.append(_candidate("faiss HNSW, M 16, efSearch 48", time.perf_counter() - t0, found, checked, truth))
+    return out
+
+
+def _candidate(name: str, seconds: float, found: np.ndarray, checked: np.ndarray, truth: np.ndarray) -> dict:
+    rows = [row[row != i][: truth.shape[1]] for i, row in zip(checked, found[checked], strict=True)]
+    r = recall(rows, truth)
+    print(f"{name}: {seconds:.1f} s, recall@{truth.shape[1]} {r:.3f}", flush=True)
+    return {"search": name, "seconds": round(seconds, 1), "recall": round(r, 4)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("home", type=Path, help="a workspace after `shopgraph run`")
@@ -58,18 +96,25 @@ def main() -> None:
     parser.add_argument("--reference-users", type=int, default=100_000, help="the exact search's sample")
     parser.add_argument("--neighbours", type=int, default=communities.NEIGHBOURS)
     parser.add_argument("--exact-up-to", type=int, default=similar.EXACT_UP_TO, help="exact search up to N customers")
+    parser.add_argument("--everyone", action="store_true", help="every clustered customer, not the long histories")
+    parser.add_argument("--faiss", action="store_true", help="also time faiss's IVF and HNSW (needs faiss-cpu)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
+    if args.faiss and importlib.util.find_spec("faiss") is None:
+        raise SystemExit("--faiss needs faiss: pip install faiss-cpu")
     started = time.perf_counter()
     rng = np.random.default_rng(0)
     inputs = segmentation.clustering_inputs(Workspace(args.home), 0)
     length, long = communities.long_histories(inputs.n_events[inputs.clustered])
+    if args.everyone:
+        length, long = 0, np.arange(len(inputs.clustered))
     if args.users is not None and len(long) > args.users:
         long = np.sort(rng.choice(long, args.users, replace=False))
     view = np.ascontiguousarray(inputs.view[long], np.float64)
     n, k = len(view), args.neighbours
     print(
-        f"{args.home}: {len(inputs.clustered):,} clustered customers, {n:,} with {length}+ events, "
+        f"{args.home}: {len(inputs.clustered):,} clustered customers, {n:,} "
+        f"{'searched (--everyone)' if args.everyone else f'with {length}+ events'}, "
         f"view {view.shape[1]} dims (inputs read in {time.perf_counter() - started:.0f} s)",
         flush=True,
     )
@@ -101,6 +146,7 @@ def main() -> None:
         f"recall@{k} {r:.3f} on {len(checked):,} customers; {len(pairs):,} pairs",
         flush=True,
     )
+    candidates = faiss_candidates(view, k, checked, truth) if args.faiss else []
     if args.json:
         figures = {
             "users": n,
@@ -114,6 +160,7 @@ def main() -> None:
             "exact_seconds_at_full_size": round(projected, 1),
             "exact_projected": m < n,
             "recall": round(r, 4),
+            "candidates": candidates,
         }
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
 
