@@ -106,9 +106,10 @@ def main() -> None:
         "| seed | users ≥ 5 events | true k | chosen | RFM k-means (own k) | metrics alone (own k) | "
         "product (own k) | product (true k) | weighted k-means candidate (product's k / true k) | "
         "supervised ceiling | oracle: inputs / view | threshold (κ there) | classified (own k) | "
-        "supervised ceiling, classified | classified ÷ its ceiling | taste-pair ARI (lower pair) |"
+        "supervised ceiling, classified | classified ÷ its ceiling | taste-pair ARI (lower pair) | "
+        "supervised macro-F1 on the personas, classified |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         v = r["variants"]
         kappa = "–" if r["kappa_at_threshold"] is None else f"{r['kappa_at_threshold']:.2f}"
@@ -119,7 +120,8 @@ def main() -> None:
             f"{v['weighted']['ari_true_k']:.3f} | {r['ceiling_ari']:.3f} | {r['oracle_subspace_ari']:.3f} / "
             f"{r['oracle_view_ari']:.3f} | "
             f"{r['threshold']} ({kappa}) | {v['classified']['ari_own_k']:.3f} | {r['ceiling_ari_classified']:.3f} | "
-            f"{v['classified']['ari_own_k'] / r['ceiling_ari_classified']:.2f} | {r['taste_pair_ari']:.3f} |"
+            f"{v['classified']['ari_own_k'] / r['ceiling_ari_classified']:.2f} | {r['taste_pair_ari']:.3f} | "
+            f"{r.get('ceiling_macro_f1_classified', float('nan')):.3f} |"
         )
     print_candidates(results)
     print()
