@@ -382,8 +382,8 @@ def main() -> None:
             HistGradientBoostingClassifier(max_iter=60, random_state=0), X[mine], truth[mine], cv=3
         )
         ceilings["classified"] = (float((guess == truth[mine]).mean()), adjusted_rand_score(truth[mine], guess))
-        # and its macro-F1 there: how well even a supervised model told the true personas tells them apart, the
-        # bound on the assignment goal (macro-F1 ≥ 0.9) for segments that would be the personas themselves
+        # and its macro-F1 there: how well a supervised model told the true personas tells them apart, the
+        # reference for the assignment goal (macro-F1 ≥ 0.9) if the segments were the personas themselves
         ceiling_f1_classified = float(f1_score(truth[mine], guess, average="macro"))
         # oracle: k-means (the true k) in the personas' own linear discriminant subspace, fitted on the truth
         # (in sample): how far the product's inputs are from the clustering when the right directions are known
@@ -459,7 +459,7 @@ def main() -> None:
     print("|---|---|---|")
     for label, (acc, a) in ceilings.items():
         print(f"| {label} | {acc:.3f} | {a:.3f} |")
-    print(f"| classified: macro-F1 on the true personas (bounds the assignment goal) | | {ceiling_f1_classified:.3f} |")
+    print(f"| classified: macro-F1 on the true personas (beside the assignment goal) | | {ceiling_f1_classified:.3f} |")
     for label, words in (("inputs", "the full inputs"), ("view", "the clustering view")):
         print(
             f"| oracle: k-means (k = {true_k}) in the personas' own discriminant subspace of {words} "
