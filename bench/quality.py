@@ -28,6 +28,7 @@ and without the taste block; ``--no-candidates`` leaves them out). ``--method`` 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -51,7 +52,7 @@ from events.synth import personas as synth_personas
 from features.calendar import load_calendar
 from features.compute import build_user_features
 from graph.load import ingested_files
-from segments import selection
+from segments import merging, selection
 from segments.inputs import InputTransform
 from segments.segmentation import (
     MIN_EVENTS_TO_CLUSTER,
@@ -229,6 +230,13 @@ def main() -> None:
         default=None,
         help="Run the taste stage (segments/taste_split.py; off in the product) for Leiden or for every method.",
     )
+    parser.add_argument(
+        "--merge-rule",
+        choices=("goal", "gains"),
+        default="goal",
+        help="goal: the product's merging (until the assignment goal); gains: a merge kept only when it raises the "
+        "classifier's CV macro-F1 (merging.merge_until_assignable(only_gains=True), a trial of issue 21).",
+    )
     parser.add_argument("--real", type=Path, default=None)
     parser.add_argument(
         "--embed-workers",
@@ -254,6 +262,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     selection.KMEANS_STARTS = args.kmeans_starts
+    if args.merge_rule == "gains":
+        merging.merge_until_assignable = functools.partial(merging.merge_until_assignable, only_gains=True)
     if args.taste_stage:
         from segments import communities, segmentation
 
@@ -521,6 +531,7 @@ def main() -> None:
     )
     figures = {  # for bench/quality_seeds.py, which sums several seeds up
         "seed": args.seed,
+        "merge_rule": args.merge_rule,
         "users": args.users,
         "without": args.without,
         "months": args.months,

@@ -1,7 +1,7 @@
 """Segments quality over several seeds: ``bench/quality.py`` once per seed, then each goal's spread.
 
     python bench/quality_seeds.py [--seeds 11 12 13 14 15] [--users 4000] [--work DIR]
-                                  [--method leiden] [--no-candidates]
+                                  [--method leiden] [--no-candidates] [--merge-rule gains]
 
 One seed is one shop: its own personas, users and events (``events/synth/``), its own
 embeddings and run. A figure from a single seed says little when the k rule sits near its
@@ -32,7 +32,9 @@ CANDIDATES = {  # keys of quality.json's "classified_candidates" (bench/quality.
 }  # keys of quality.json's "variants" (bench/quality.py, VARIANTS)
 
 
-def run_seed(seed: int, users: int, work: Path, candidates: bool = True, method: str | None = None) -> dict:
+def run_seed(
+    seed: int, users: int, work: Path, candidates: bool = True, method: str | None = None, merge_rule: str = "goal"
+) -> dict:
     folder = work / f"seed-{seed}"
     command = [
         sys.executable,
@@ -45,6 +47,8 @@ def run_seed(seed: int, users: int, work: Path, candidates: bool = True, method:
         str(users),
         *(["--no-candidates"] if not candidates else []),
         *(["--method", method] if method else []),
+        "--merge-rule",
+        merge_rule,
     ]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
@@ -90,11 +94,14 @@ def main() -> None:
         "--no-candidates", action="store_true", help="Leave out the candidates that cluster the classified customers."
     )
     parser.add_argument("--work", type=Path, default=None, help="Keep each seed's data here (default: a temp dir).")
+    parser.add_argument(
+        "--merge-rule", choices=("goal", "gains"), default="goal", help="bench/quality.py's --merge-rule (a trial)"
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="shopgraph-quality-seeds-"))
     results = []
     for seed in args.seeds:
-        results.append(run_seed(seed, args.users, work, not args.no_candidates, args.method))
+        results.append(run_seed(seed, args.users, work, not args.no_candidates, args.method, args.merge_rule))
         print(f"seed {seed} done", file=sys.stderr, flush=True)
 
     print(

@@ -78,18 +78,26 @@ def merge_until_assignable(
     copies: tuple[np.ndarray, np.ndarray] | None = None,
     goal: float = GOAL_MACRO_F1,
     progress=None,
+    only_gains: bool = False,
 ) -> tuple[np.ndarray, list[Merge]]:
     """Labels 0..m-1 after merging the most confused pair until the CV macro-F1 reaches ``goal`` (or two
-    segments are left), and every step taken."""
+    segments are left), and every step taken. ``only_gains``: a merge after which the CV macro-F1 is not
+    higher is undone and the merging stops there (a trial rule of issue 21, not the default:
+    docs/BENCHMARKS.md, "how well the true personas can be assigned")."""
     labels = np.unique(labels, return_inverse=True)[1]
     steps: list[Merge] = []
     start = int(labels.max()) + 1
+    before = labels
     while True:
         k = int(labels.max()) + 1
         truth, predicted = cross_validated(X, labels, seed, copies)
         score = float(f1_score(truth, predicted, average="macro"))
         if progress:
             progress("merging confused segments", start - k, max(start - 2, 1))
+        if only_gains and steps and score <= steps[-1].cv_macro_f1:
+            steps[-1] = Merge(steps[-1].segments, steps[-1].cv_macro_f1, None)
+            return before, steps
+        before = labels
         if score >= goal or k <= 2:
             steps.append(Merge(k, score, None))
             return labels, steps

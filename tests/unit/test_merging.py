@@ -40,6 +40,18 @@ def test_segments_the_classifier_already_tells_apart_are_kept():
     assert adjusted_rand_score(labels[keep], merged) == 1.0
 
 
+def test_only_gains_undoes_a_merge_that_does_not_raise_the_score_and_stops(monkeypatch):
+    X, labels = groups()
+    scores = iter([0.70, 0.69, 0.95])  # the first merge lowers the CV macro-F1; a third fit would reach the goal
+    monkeypatch.setattr(merging, "f1_score", lambda *_a, **_k: next(scores))
+    merged, steps = merging.merge_until_assignable(X, labels, seed=0, only_gains=True)
+    assert adjusted_rand_score(labels, merged) == 1.0  # the four groups as they came
+    assert [(s.segments, s.cv_macro_f1, s.merged) for s in steps] == [(4, 0.70, None)]
+    scores = iter([0.70, 0.69, 0.95])
+    merged, steps = merging.merge_until_assignable(X, labels, seed=0)  # the default goes on to the goal
+    assert [s.cv_macro_f1 for s in steps] == [0.70, 0.69, 0.95] and merged.max() == 1
+
+
 def test_copies_are_learnt_with_their_customers_label_never_scored():
     X, labels = groups()
     owners = np.tile(np.flatnonzero(labels == 2), 2)
