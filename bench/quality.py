@@ -232,10 +232,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--merge-rule",
-        choices=("goal", "gains"),
-        default="goal",
-        help="goal: the product's merging (until the assignment goal); gains: a merge kept only when it raises the "
-        "classifier's CV macro-F1 (merging.merge_until_assignable(only_gains=True), a trial of issue 21).",
+        choices=("gains", "goal"),
+        default="gains",
+        help="gains: the product's merging (a merge kept only when it raises the classifier's CV macro-F1, until the "
+        "assignment goal); goal: every merge kept until the goal (merge_until_assignable(only_gains=False), the rule "
+        "before issue 21's decision).",
     )
     parser.add_argument("--real", type=Path, default=None)
     parser.add_argument(
@@ -262,8 +263,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     selection.KMEANS_STARTS = args.kmeans_starts
-    if args.merge_rule == "gains":
-        merging.merge_until_assignable = functools.partial(merging.merge_until_assignable, only_gains=True)
+    if args.merge_rule == "goal":
+        merging.merge_until_assignable = functools.partial(merging.merge_until_assignable, only_gains=False)
     if args.taste_stage:
         from segments import communities, segmentation
 

@@ -1,7 +1,7 @@
 """Segments quality over several seeds: ``bench/quality.py`` once per seed, then each goal's spread.
 
     python bench/quality_seeds.py [--seeds 11 12 13 14 15] [--users 4000] [--work DIR]
-                                  [--method leiden] [--no-candidates] [--merge-rule gains]
+                                  [--method leiden] [--no-candidates] [--merge-rule goal]
 
 One seed is one shop: its own personas, users and events (``events/synth/``), its own
 embeddings and run. A figure from a single seed says little when the k rule sits near its
@@ -33,7 +33,7 @@ CANDIDATES = {  # keys of quality.json's "classified_candidates" (bench/quality.
 
 
 def run_seed(
-    seed: int, users: int, work: Path, candidates: bool = True, method: str | None = None, merge_rule: str = "goal"
+    seed: int, users: int, work: Path, candidates: bool = True, method: str | None = None, merge_rule: str = "gains"
 ) -> dict:
     folder = work / f"seed-{seed}"
     command = [
@@ -95,7 +95,7 @@ def main() -> None:
     )
     parser.add_argument("--work", type=Path, default=None, help="Keep each seed's data here (default: a temp dir).")
     parser.add_argument(
-        "--merge-rule", choices=("goal", "gains"), default="goal", help="bench/quality.py's --merge-rule (a trial)"
+        "--merge-rule", choices=("gains", "goal"), default="gains", help="bench/quality.py's --merge-rule"
     )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="shopgraph-quality-seeds-"))

@@ -4,9 +4,11 @@ A segment is only of use when a new customer can be put in it: two communities t
 keeps confusing are one segment to the shop. As in SCCAF (Single-Cell Clustering Assessment Framework,
 Miao et al. 2020), the classifier is trained by cross-validation on the clustered customers, the pair
 of communities it confuses most (the share of each one's customers it puts in the other, summed) is
-merged, and again, until its cross-validated macro-F1 reaches the assignment goal. The stopping rule is
-the goal itself, which any shop sets, never the number of segments. Why and what it gave:
-docs/ARCHITECTURE.md, "segments/merging.py".
+merged, and again, until its cross-validated macro-F1 reaches the assignment goal, or until a merge no
+longer raises it: such a merge is undone and the merging stops. The stopping rules are the goal, which
+any shop sets, and the classifier's own gain, never the number of segments: two tastes a classifier tells
+apart no better once joined stay two segments (issue 21). Why and what it gave: docs/ARCHITECTURE.md,
+"segments/merging.py".
 """
 
 from __future__ import annotations
@@ -23,16 +25,21 @@ from segments import assign
 GOAL_MACRO_F1 = 0.9  # the assignment goal: new customers' segments, macro-F1 on held-out customers
 CLASSIFIER = "svm_rbf"  # the assignment classifier's candidate the Leiden runs kept (docs/BENCHMARKS.md)
 FOLDS = 3
-RULE = f"the pair the assignment classifier confuses most merged until its cross-validated macro-F1 ≥ {GOAL_MACRO_F1}"
+RULE = (
+    f"the pair the assignment classifier confuses most merged until its cross-validated macro-F1 ≥ {GOAL_MACRO_F1}"
+    " or a merge no longer raises it"
+)
 
 
 @dataclass
 class Merge:
-    """One step: the segments before it, the classifier's CV macro-F1 on them, the pair merged (None: stop)."""
+    """One step: the segments before it, the classifier's CV macro-F1 on them, the pair merged (None: stop);
+    on the last step, the CV macro-F1 after a merge that was undone because it did not raise it."""
 
     segments: int
     cv_macro_f1: float
     merged: tuple[int, int] | None
+    undone_at: float | None = None
 
 
 def cross_validated(
@@ -78,12 +85,13 @@ def merge_until_assignable(
     copies: tuple[np.ndarray, np.ndarray] | None = None,
     goal: float = GOAL_MACRO_F1,
     progress=None,
-    only_gains: bool = False,
+    only_gains: bool = True,
 ) -> tuple[np.ndarray, list[Merge]]:
     """Labels 0..m-1 after merging the most confused pair until the CV macro-F1 reaches ``goal`` (or two
-    segments are left), and every step taken. ``only_gains``: a merge after which the CV macro-F1 is not
-    higher is undone and the merging stops there (a trial rule of issue 21, not the default:
-    docs/BENCHMARKS.md, "how well the true personas can be assigned")."""
+    segments are left), and every step taken. ``only_gains`` (the default): a merge after which the CV
+    macro-F1 is not higher is undone and the merging stops there; ``False`` merges on to the goal whatever
+    each merge does (the rule before issue 21's decision: docs/BENCHMARKS.md, "how well the true personas
+    can be assigned")."""
     labels = np.unique(labels, return_inverse=True)[1]
     steps: list[Merge] = []
     start = int(labels.max()) + 1
@@ -95,7 +103,7 @@ def merge_until_assignable(
         if progress:
             progress("merging confused segments", start - k, max(start - 2, 1))
         if only_gains and steps and score <= steps[-1].cv_macro_f1:
-            steps[-1] = Merge(steps[-1].segments, steps[-1].cv_macro_f1, None)
+            steps[-1] = Merge(steps[-1].segments, steps[-1].cv_macro_f1, None, undone_at=score)
             return before, steps
         before = labels
         if score >= goal or k <= 2:
@@ -107,6 +115,9 @@ def merge_until_assignable(
 
 
 def in_words(steps: list[Merge]) -> str:
-    """``14 → 12 segments (classifier CV macro-F1 0.878, 0.895, 0.901)``, for the run's reason."""
+    """``14 → 12 segments (classifier CV macro-F1 0.878, 0.895, 0.901)``, for the run's reason; with
+    ``; one more merge gave 0.894 and was undone`` when the merging stopped on a merge that did not help."""
     scores = ", ".join(f"{s.cv_macro_f1:.3f}" for s in steps)
-    return f"{steps[0].segments} → {steps[-1].segments} segments (classifier CV macro-F1 {scores})"
+    undone = steps[-1].undone_at
+    tail = "" if undone is None else f"; one more merge gave {undone:.3f} and was undone"
+    return f"{steps[0].segments} → {steps[-1].segments} segments (classifier CV macro-F1 {scores}{tail})"

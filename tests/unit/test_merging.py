@@ -1,4 +1,5 @@
-"""segments.merging: the pair the classifier confuses most is merged until it reaches the goal."""
+"""segments.merging: the pair the classifier confuses most is merged until it reaches the goal, or until a merge
+no longer raises its score."""
 
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
@@ -40,15 +41,18 @@ def test_segments_the_classifier_already_tells_apart_are_kept():
     assert adjusted_rand_score(labels[keep], merged) == 1.0
 
 
-def test_only_gains_undoes_a_merge_that_does_not_raise_the_score_and_stops(monkeypatch):
+def test_a_merge_that_does_not_raise_the_score_is_undone_and_the_merging_stops(monkeypatch):
     X, labels = groups()
     scores = iter([0.70, 0.69, 0.95])  # the first merge lowers the CV macro-F1; a third fit would reach the goal
     monkeypatch.setattr(merging, "f1_score", lambda *_a, **_k: next(scores))
-    merged, steps = merging.merge_until_assignable(X, labels, seed=0, only_gains=True)
+    merged, steps = merging.merge_until_assignable(X, labels, seed=0)  # the default
     assert adjusted_rand_score(labels, merged) == 1.0  # the four groups as they came
     assert [(s.segments, s.cv_macro_f1, s.merged) for s in steps] == [(4, 0.70, None)]
+    assert merging.in_words(steps) == (
+        "4 → 4 segments (classifier CV macro-F1 0.700; one more merge gave 0.690 and was undone)"
+    )
     scores = iter([0.70, 0.69, 0.95])
-    merged, steps = merging.merge_until_assignable(X, labels, seed=0)  # the default goes on to the goal
+    merged, steps = merging.merge_until_assignable(X, labels, seed=0, only_gains=False)  # on to the goal
     assert [s.cv_macro_f1 for s in steps] == [0.70, 0.69, 0.95] and merged.max() == 1
 
 
