@@ -63,7 +63,8 @@ def load_cmd(
     if not report.files_loaded:
         console.print(f"nothing new to load ({len(report.files_skipped)} file(s) already in the graph)")
         return
-    table = Table(title=f"loaded {len(report.files_loaded)} file(s) in {report.seconds:.1f}s", title_justify="left")
+    title = f"loaded {len(report.files_loaded)} file(s) in {report.seconds:.1f}s{report.retried_note()}"
+    table = Table(title=title, title_justify="left")
     table.add_column("step")
     table.add_column("rows", justify="right")
     for step, rows in report.rows_written.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections import deque
@@ -16,6 +17,29 @@ from neo4j.exceptions import AuthError, DatabaseUnavailable, ServiceUnavailable,
 import cypher
 from shopgraph.errors import ShopgraphError
 from shopgraph.settings import Settings
+
+
+class RetriedTransactions(logging.Filter):
+    """Counts the driver's "… will be retried" warnings and keeps them off the user's terminal.
+
+    Two writers on one graph deadlock now and then (docs/BENCHMARKS.md, "Load"); the driver retries the
+    transaction, as designed, and would print the server's lock dump for each. What the user needs is the
+    count, which the load reports; any other warning of the driver still shows.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "will be retried" in record.getMessage():
+            self.count += 1
+            return False
+        return True
+
+
+RETRIED = RetriedTransactions()
+logging.getLogger("neo4j.session").addFilter(RETRIED)  # the logger of the driver's retry loop
 
 
 def open_driver(settings: Settings) -> Driver:

@@ -45,7 +45,7 @@ import pyarrow.parquet as pq
 import cypher
 from events.interactions import partitions_key, prune_interactions, write_interactions
 from events.manifest import read_manifest
-from graph.connection import QueryRunner, prefetched
+from graph.connection import RETRIED, QueryRunner, prefetched
 from graph.schema import apply_schema
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import atomic_path
@@ -93,6 +93,11 @@ class LoadReport:
     files_skipped: list[str] = field(default_factory=list)
     rows_written: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    retried: int = 0  # transactions the driver retried (a deadlock between the writers): none is lost
+
+    def retried_note(self) -> str:
+        """``; 2 batch(es) retried after a deadlock between the writers``, or nothing."""
+        return f"; {self.retried} batch(es) retried after a deadlock between the writers" if self.retried else ""
 
 
 def ingested_files(workspace: Workspace) -> list[SourceFile]:
@@ -578,7 +583,7 @@ def load(
     writers: int = WRITERS,
 ) -> LoadReport:
     """Load every ingested file not yet (completely) in the graph (``writers``: see :func:`load_file`)."""
-    started = time.perf_counter()
+    started, retried = time.perf_counter(), RETRIED.count
     apply_schema(db)
     state = {row["sha256"]: row["state"] for row in db.run("load/loaded_files")}
     report = LoadReport()
@@ -595,4 +600,5 @@ def load(
             report.rows_written[step] = report.rows_written.get(step, 0) + rows
         report.files_loaded.append(source.name)
     report.seconds = time.perf_counter() - started
+    report.retried = RETRIED.count - retried
     return report

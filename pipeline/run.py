@@ -173,7 +173,8 @@ class _Runner:
         )
         if not report.files_loaded:
             return "skipped", f"{len(report.files_skipped)} file(s) already in the graph"
-        return "ran", f"Bolt ({why}): {len(report.files_loaded)} file(s) loaded in {report.seconds:.1f}s"
+        loaded = f"{len(report.files_loaded)} file(s) loaded in {report.seconds:.1f}s"
+        return "ran", f"Bolt ({why}): {loaded}{report.retried_note()}"
 
     def features(self, key: str) -> tuple[str, str]:
         from features.calendar import load_calendar
