@@ -119,7 +119,7 @@ def _run(
         from commands.segments import coverage_table
         from segments.coverage import run_coverage
 
-        console.print(_segment_table(report.run_dir, lang))
+        console.print(_segment_table(s.workspace, report.run_dir, lang))
         console.print(coverage_table(run_coverage(s.workspace, report.run_dir), lang))
     for path in report.report_paths:
         console.print(f"report: {path}", highlight=False, soft_wrap=True)
@@ -139,19 +139,18 @@ def _disk_line(s) -> str:
     return f"on disk in {s.workspace.home}: " + ", ".join(parts) + elsewhere
 
 
-def _segment_table(run_dir, lang: str):
-    """The run's segment table, sizes and shares counted from its assignments as they are now."""
-    import pandas as pd
-
+def _segment_table(workspace, run_dir, lang: str):
+    """The run's segment table, its figures from its assignments as they are now."""
     from commands.segments import segment_table
+    from segments.coverage import segment_figures_now
     from segments.runs import read_json
 
     segments = read_json(run_dir / "segments.json")
-    counts = pd.read_parquet(run_dir / "assignments.parquet", columns=["segment_id"])["segment_id"].value_counts()
-    total = int(counts.sum()) or 1
+    now = segment_figures_now(workspace, run_dir)
+    empty = {"size": 0, "share": 0.0, "revenue_share": 0.0, "conversion": 0.0}
     for s in segments:
-        s["size"] = int(counts.get(s["segment_id"], 0))
-        s["share"] = s["size"] / total
+        s.update(now.get(int(s["segment_id"]), empty))
+    total = sum(f["size"] for f in now.values())
     return segment_table(segments, lang, f"segments of run {run_dir.name} ({total:,} customers)")
 
 

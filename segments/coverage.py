@@ -67,6 +67,34 @@ def run_coverage(workspace: Workspace, run_dir: Path) -> dict[str, dict[str, flo
     return coverage(assignments, features)
 
 
+def segment_figures_now(workspace: Workspace, run_dir: Path) -> dict[int, dict[str, float]]:
+    """Each segment's size, share, revenue share and session conversion from the run folder's assignments
+    as they are now and the feature table: after a month that assigned, the segment table shows the
+    members the segments hold now, not the ones they were trained on (the same figures as
+    ``segments.profile``: spend over all customers' spend, orders over sessions)."""
+    from features.compute import FEATURES_FILE
+
+    assignments = pd.read_parquet(run_dir / "assignments.parquet", columns=["user_id", "segment_id"])
+    path = workspace.features_dir / FEATURES_FILE
+    columns = ["user_id", "total_spent", "n_orders", "n_sessions"]
+    features = pd.read_parquet(path, columns=columns) if path.is_file() else pd.DataFrame(columns=columns)
+    frame = assignments.merge(features, on="user_id", how="left")
+    for column in columns[1:]:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0.0)
+    sums = frame.groupby("segment_id")[columns[1:]].sum()
+    sizes = frame["segment_id"].value_counts()
+    customers, spend = max(len(frame), 1), float(frame["total_spent"].sum()) or 1.0
+    return {
+        int(segment): {
+            "size": int(sizes[segment]),
+            "share": float(sizes[segment] / customers),
+            "revenue_share": float(row["total_spent"] / spend),
+            "conversion": float(row["n_orders"] / max(row["n_sessions"], 1.0)),
+        }
+        for segment, row in sums.iterrows()
+    }
+
+
 #: The three rows of a coverage table, in en and fr.
 COVERAGE_LABELS = {
     "segment": ("with a segment", "avec un segment"),
