@@ -67,21 +67,18 @@ def run_coverage(workspace: Workspace, run_dir: Path) -> dict[str, dict[str, flo
     return coverage(assignments, features)
 
 
-def segment_figures_now(workspace: Workspace, run_dir: Path) -> dict[int, dict[str, float]]:
-    """Each segment's size, share, revenue share and session conversion from the run folder's assignments
-    as they are now and the feature table: after a month that assigned, the segment table shows the
-    members the segments hold now, not the ones they were trained on (the same figures as
-    ``segments.profile``: spend over all customers' spend, orders over sessions)."""
-    from features.compute import FEATURES_FILE
+FIGURE_COLUMNS = ["user_id", "total_spent", "n_orders", "n_sessions"]
 
-    assignments = pd.read_parquet(run_dir / "assignments.parquet", columns=["user_id", "segment_id"])
-    path = workspace.features_dir / FEATURES_FILE
-    columns = ["user_id", "total_spent", "n_orders", "n_sessions"]
-    features = pd.read_parquet(path, columns=columns) if path.is_file() else pd.DataFrame(columns=columns)
-    frame = assignments.merge(features, on="user_id", how="left")
-    for column in columns[1:]:
+
+def figures_now(assignments: pd.DataFrame, features: pd.DataFrame) -> dict[int, dict[str, float]]:
+    """Each segment's size, share, revenue share and session conversion from ``assignments`` (``user_id``,
+    ``segment_id``) as they are now and the feature table's ``FIGURE_COLUMNS``: after a month that assigned,
+    the segment tables show the members the segments hold now, not the ones they were trained on (the
+    figures of ``segments.profile``: spend over all customers' spend, orders over sessions)."""
+    frame = assignments[["user_id", "segment_id"]].merge(features[FIGURE_COLUMNS], on="user_id", how="left")
+    for column in FIGURE_COLUMNS[1:]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0.0)
-    sums = frame.groupby("segment_id")[columns[1:]].sum()
+    sums = frame.groupby("segment_id")[FIGURE_COLUMNS[1:]].sum()
     sizes = frame["segment_id"].value_counts()
     customers, spend = max(len(frame), 1), float(frame["total_spent"].sum()) or 1.0
     return {
@@ -93,6 +90,21 @@ def segment_figures_now(workspace: Workspace, run_dir: Path) -> dict[int, dict[s
         }
         for segment, row in sums.iterrows()
     }
+
+
+def read_figure_columns(path: Path | None) -> pd.DataFrame:
+    """The feature table's ``FIGURE_COLUMNS`` (none of its rows when there is no table any more)."""
+    if path is None or not Path(path).is_file():
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "user_id" else "float64") for c in FIGURE_COLUMNS})
+    return pd.read_parquet(path, columns=FIGURE_COLUMNS)
+
+
+def segment_figures_now(workspace: Workspace, run_dir: Path) -> dict[int, dict[str, float]]:
+    """:func:`figures_now` of a run folder's assignments and the workspace's feature table."""
+    from features.compute import FEATURES_FILE
+
+    assignments = pd.read_parquet(run_dir / "assignments.parquet", columns=["user_id", "segment_id"])
+    return figures_now(assignments, read_figure_columns(workspace.features_dir / FEATURES_FILE))
 
 
 #: The three rows of a coverage table, in en and fr.

@@ -23,7 +23,7 @@ def section_segments(c: Context) -> list[Block]:
     segments = c.inputs.segments
     if not segments:
         return [c.need_file("segments.json")]
-    segments = _with_segment_zero(c, segments)
+    segments = _as_they_are_now(c, _with_segment_zero(c, segments))
     total = sum(int(first(s, "size", default=0) or 0) for s in segments) or 1
     ids = [int(first(s, "segment_id", "id", default=0)) for s in segments]
     shares = [_share(s, total) for s in segments]
@@ -71,6 +71,19 @@ def _coverage(c: Context) -> list[Block]:
         Block("p", c.t("segments.coverage.intro")),
         table(header, rows, "numeric"),
     ]
+
+
+def _as_they_are_now(c: Context, segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each segment's size, share, revenue share and conversion from the run's assignments as they are now
+    (after a month that assigned, not the training run's), when the assignments and features are there."""
+    from segments.coverage import figures_now, read_figure_columns
+
+    assignments = c.inputs.assignments
+    if assignments is None or c.inputs.features_path is None or "segment_id" not in assignments.columns:
+        return segments
+    now = figures_now(assignments, read_figure_columns(c.inputs.features_path))
+    empty = {"size": 0, "share": 0.0, "revenue_share": 0.0, "conversion": 0.0}
+    return [{**s, **now.get(int(first(s, "segment_id", "id", default=-1)), empty)} for s in segments]
 
 
 def _with_segment_zero(c: Context, segments: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -304,3 +304,31 @@ def test_the_segments_section_shows_coverage_in_the_language(dossiers, workspace
         assert re.search(rf"<td>{re.escape(str(label_text))}</td>\s*<td[^>]*>{n:,}</td>".replace(",", "[ ,]"), text), (
             key
         )
+
+
+def test_the_segment_overview_counts_the_members_as_they_are_now(workspace, tmp_path, monkeypatch) -> None:
+    """After a month that assigned, the overview's sizes, revenue and conversion are the members' of now."""
+    import pandas as pd
+
+    from segments.coverage import segment_figures_now
+
+    home = tmp_path / "ws"
+    shutil.copytree(workspace.home, home)
+    path = home / "segments" / "runs" / RUN_ID / "assignments.parquet"
+    assignments = pd.read_parquet(path)
+    joined = assignments.index[assignments["segment_id"] == 0][:10]
+    assignments.loc[joined, "segment_id"] = 1  # ten customers a later month put in segment 1
+    assignments.to_parquet(path, index=False)
+    drawn = {}
+
+    def segment_sizes(names, ids, shares, revenue, lang):
+        drawn.update(ids=list(ids), shares=list(shares), revenue=list(revenue))
+        return "data:image/png;base64,"
+
+    monkeypatch.setattr(charts, "segment_sizes", segment_sizes)
+    section_segments(Context(read_inputs(Workspace(home)), "en"))
+
+    now = segment_figures_now(Workspace(home), path.parent)
+    one = drawn["ids"].index(1)
+    assert drawn["shares"][one] == pytest.approx((assignments["segment_id"] == 1).mean())
+    assert drawn["revenue"][one] == pytest.approx(now[1]["revenue_share"])
