@@ -12,7 +12,8 @@ top ``STORED_TOP`` products by lift and pairs of products bought by the same cus
 ``segment_top_products`` / ``segment_bought_together`` rank them (issue 20).
 
 The figures travel in segments.json (``figures`` of each profile) and the write-back stores them as
-the Segment node's properties (:func:`segment_properties`), so they always belong to their run.
+the Segment node's properties (:func:`segment_properties`), so they always belong to their run; a month
+that assigns restates them over the run's members of now (``segments/members_now.py``).
 """
 
 from __future__ import annotations

@@ -158,6 +158,26 @@ def segment_rules(features: pd.DataFrame, labels: np.ndarray, seed: int = 0) -> 
     return out
 
 
+def analyst_figures(
+    workspace: Workspace | None,
+    user_ids: np.ndarray,
+    labels: np.ndarray,
+    features: pd.DataFrame | None = None,
+    features_file: Path | None = None,
+) -> dict[int, dict]:
+    """Each segment's figures for the per-segment analyst queries (segments/figures.py) over the users
+    ``user_ids`` labelled ``labels``: from the feature table on disk (``features_file``) or in memory
+    (``features``), and the purchase figures from the event store when there is a ``workspace``."""
+    if features_file is not None:
+        figures = segment_figures_in_file(features_file, user_ids, labels)
+    else:
+        figures = segment_figures(features, labels)
+    if workspace is not None:
+        for s, extra in store_purchase_figures(workspace, user_ids, labels).items():
+            figures[s].update(extra)
+    return figures
+
+
 def segment_profiles(
     features: pd.DataFrame,
     labels: np.ndarray,
@@ -193,14 +213,7 @@ def segment_profiles(
         cats, brands = item_lifts(workspace, features["user_id"].to_numpy()[clustered], labels[clustered])
     else:
         cats, brands = {}, {}
-    if features_file is not None:
-        figures = segment_figures_in_file(features_file, features["user_id"].to_numpy(), labels)
-    else:
-        figures = segment_figures(features, labels)
-    if workspace is not None:  # the per-segment analyst queries' purchase figures
-        bought = store_purchase_figures(workspace, features["user_id"].to_numpy(), labels)
-        for s, extra in bought.items():
-            figures[s].update(extra)
+    figures = analyst_figures(workspace, features["user_id"].to_numpy(), labels, features, features_file)
     total_spend = spend.sum() or 1.0
     base_holiday = holiday[clustered].mean() if clustered.any() else 0.0
     profiles = []

@@ -49,6 +49,7 @@ from segments import (
     threshold,
 )
 from segments.inputs import InputTransform, with_derived
+from segments.members_now import refresh_segment_figures
 from segments.record import RunRecord
 from shopgraph.errors import ShopgraphError
 from shopgraph.progress import Progress
@@ -1231,7 +1232,7 @@ def classify_new_customers(
     if decide is not None and not decide(features, assignments, update):
         report.applied = False
         return report
-    _apply_update(run_dir, assignments, update, now, report)
+    _apply_update(workspace, run_dir, assignments, update, now, report)
     say("assigning", len(todo), len(todo))
     return report
 
@@ -1324,12 +1325,20 @@ def _classify(workspace: Workspace, run_dir: Path, bundle: dict, rows: pd.DataFr
 
 
 def _apply_update(
-    run_dir: Path, assignments: pd.DataFrame, update: pd.DataFrame, now: pd.DataFrame, report: NewCustomersReport
+    workspace: Workspace,
+    run_dir: Path,
+    assignments: pd.DataFrame,
+    update: pd.DataFrame,
+    now: pd.DataFrame,
+    report: NewCustomersReport,
 ) -> None:
-    """Rewrite the run's assignments and fingerprints with ``update`` and record it in run.json."""
+    """Rewrite the run's assignments, its segments' figures (``segments.members_now``) and fingerprints with
+    ``update`` and record it in run.json."""
     kept = assignments[~assignments["user_id"].isin(update["user_id"]) & assignments["user_id"].isin(now["user_id"])]
     result = pd.concat([kept, update], ignore_index=True).sort_values("user_id", kind="stable")
     runs.write_parquet(run_dir / "assignments.parquet", result.reset_index(drop=True))
+    # before the fingerprints: killed in between, the next run finds the same customers changed and does it again
+    refresh_segment_figures(workspace, run_dir)
     runs.write_parquet(run_dir / "fingerprints.parquet", now.rename(columns={"now": "fingerprint"}))
     record = runs.read_json(run_dir / "run.json")
     record.setdefault("assign_updates", []).append(

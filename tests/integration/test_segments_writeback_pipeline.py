@@ -16,7 +16,7 @@ from features.graph_write import write_user_features
 from graph.connection import QueryRunner
 from graph.load import load
 from segments.figures import MEAN_METRICS
-from segments.segmentation import segment
+from segments.segmentation import classify_new_customers, segment
 from segments.writeback import write_run
 from shopgraph.workspace import Workspace
 
@@ -88,17 +88,8 @@ def test_the_stored_segment_figures_equal_a_member_scan(db: QueryRunner, workspa
     run = segment(workspace, seed=0, classifiers=("knn", "decision_tree"))
     write_run(db, workspace, run.run_dir)
 
-    rows = db.run_text(MEMBER_SCAN, {"metrics": list(MEAN_METRICS)})
+    rows = _stored_equal_scanned(db)
     assert len(rows) >= 3 and sum(r["customers"] for r in rows) == 400
-    for r in rows:
-        s = r["s"]
-        assert (s["customers"], s["buyers"]) == (r["customers"], r["buyers"]), s["name"]
-        assert s["revenue"] == pytest.approx(r["revenue"]) and s["orders"] == pytest.approx(r["orders"])
-        for metric, values in zip(MEAN_METRICS, r["values"], strict=True):
-            expected = sum(values) / len(values) if values else None
-            assert s[f"avg_{metric}"] == pytest.approx(expected), (s["name"], metric)
-        assert dict(zip(s["rfm_codes"], s["rfm_customers"], strict=True)) == Counter(r["rfm_codes"])
-        assert dict(zip(s["top_categories"], s["top_category_customers"], strict=True)) == Counter(r["top_categories"])
     for kind, items, label, rel, key in (
         ("category", "category_ids", "Category", "IN_CATEGORY", "category_id"),
         ("brand", "brands", "Brand", "OF_BRAND", "name"),
@@ -142,3 +133,48 @@ def test_the_stored_segment_figures_equal_a_member_scan(db: QueryRunner, workspa
         together |= {(s["segment_id"], a, b): n for a, b, n in zip(*lists, strict=True)}
     assert products == {(r["segment_id"], r["product"]): (r["n"], r["all_n"]) for r in bought} and products
     assert together == {(r["segment_id"], r["a"], r["b"]): r["n"] for r in pairs}
+
+
+def _stored_equal_scanned(db: QueryRunner) -> list[dict]:
+    """Asserts that each current Segment node's stored figures are its members'; returns the member scan."""
+    rows = db.run_text(MEMBER_SCAN, {"metrics": list(MEAN_METRICS)})
+    for r in rows:
+        s = r["s"]
+        assert (s["customers"], s["buyers"]) == (r["customers"], r["buyers"]), s["name"]
+        assert s["revenue"] == pytest.approx(r["revenue"]) and s["orders"] == pytest.approx(r["orders"])
+        for metric, values in zip(MEAN_METRICS, r["values"], strict=True):
+            expected = sum(values) / len(values) if values else None
+            assert s[f"avg_{metric}"] == pytest.approx(expected), (s["name"], metric)
+        assert dict(zip(s["rfm_codes"], s["rfm_customers"], strict=True)) == Counter(r["rfm_codes"])
+        assert dict(zip(s["top_categories"], s["top_category_customers"], strict=True)) == Counter(r["top_categories"])
+    return rows
+
+
+def test_after_a_month_that_assigns_the_stored_figures_are_the_members_of_now(
+    db: QueryRunner, workspace: Workspace, tmp_path
+) -> None:
+    """New customers assigned to the run's segments count in its Segment nodes' figures and sizes."""
+    data = generate(tmp_path / "data", users=400, months="2019-11..2020-01", seed=6)
+    files = sorted(data.files)
+    ingest_files(workspace, files[:2], pseudonymise=False)
+    load(db, workspace)
+    write_user_features(db, build_user_features(workspace, load_calendar()).path)
+    run = segment(workspace, seed=0, classifiers=("knn", "decision_tree"))
+    write_run(db, workspace, run.run_dir)
+    trained = {s["segment_id"]: s["size"] for s in json.loads((run.run_dir / "segments.json").read_text())}
+
+    ingest_files(workspace, files[2:], pseudonymise=False)
+    load(db, workspace)
+    write_user_features(db, build_user_features(workspace, load_calendar()).path)
+    report = classify_new_customers(workspace)
+    write_run(db, workspace, run.run_dir)
+
+    assert report.applied and report.new_users > 0
+    rows = _stored_equal_scanned(db)
+    users = db.run_text("MATCH (u:User) RETURN count(u) AS n")[0]["n"]
+    assert sum(r["customers"] for r in rows) == users > sum(trained.values())
+    segments = json.loads((run.run_dir / "segments.json").read_text())
+    sizes = db.run_text("MATCH (p:CurrentSegmentation) MATCH (s:Segment {run_id: p.run_id}) RETURN s AS s")
+    assert {r["s"]["segment_id"]: r["s"]["size"] for r in sizes} == {s["segment_id"]: s["size"] for s in segments}
+    named = next(s for s in segments if s["segment_id"] != 0)
+    assert f"{named['share']:.0%} of users" in named["description"]["en"]  # the sentence states the figures of now
