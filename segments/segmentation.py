@@ -616,6 +616,10 @@ def _read_inputs(
         v_clustered[fit_rows] if sampled and v_clustered is not None else v_clustered,
     )
     X = _model_rows(transform, f_clustered, v_clustered, chunk_rows)
+    order = key_independent_order(X)  # the clustered customers from here on: every sample, fold and graph
+    clustered, X = clustered[order], X[order]
+    f_clustered = f_clustered.iloc[order].reset_index(drop=True)
+    v_clustered = None if v_clustered is None else v_clustered[order]
     record.data_window = sidecar.get("data_window")
     record.features_computed_at = sidecar.get("computed_at")
     record.inputs = {
@@ -642,6 +646,16 @@ def _read_inputs(
         chunk_rows,
         seed,
     )
+
+
+def key_independent_order(X: np.ndarray) -> np.ndarray:
+    """The rows of ``X`` (the clustered customers' model rows, pseudonym order) sorted by their values, so the
+    samples, cross-validation folds and neighbour graph of a run draw the same customers under any
+    pseudonymisation key (the ``user_id`` order is the key's); only customers whose rows are equal keep their
+    pseudonym order among themselves. The vectors are key-independent already (``embeddings.graph``)."""
+    if len(X) == 0:
+        return np.arange(0)
+    return np.lexsort(np.asarray(X, np.float64).T[::-1])
 
 
 def cluster_rows(n: int, seed: int, cap: int | None = None) -> np.ndarray:

@@ -79,3 +79,27 @@ def test_two_keys_give_the_same_vectors(shop, monkeypatch) -> None:
     assert np.array_equal(ids_a, ids_b) and np.array_equal(sources_a, sources_b)
     assert set(sources_a) == {"trained", "folded"}
     assert np.allclose(users_a, users_b, atol=1e-6)
+
+
+def test_two_keys_give_the_same_segments(shop, monkeypatch) -> None:
+    """The segmentation's samples, folds and neighbour graph follow the customers' values, not their pseudonyms."""
+    import pandas as pd
+
+    from features.calendar import load_calendar
+    from features.compute import build_user_features
+    from segments.segmentation import segment
+
+    workspaces, raw = shop
+    found = []
+    for key, workspace in workspaces.items():
+        monkeypatch.setenv("SHOPGRAPH_HOME", str(workspace.home))
+        monkeypatch.setenv(KEY_ENV, key)
+        embed(workspace, seed=5, max_users=150, **SMALL)
+        build_user_features(workspace, load_calendar())
+        run = segment(workspace, seed=0, classifiers=("knn", "decision_tree"))
+        assigned = pd.read_parquet(run.run_dir / "assignments.parquet", columns=["user_id", "segment_id"])
+        to_raw = {pseudonym(int(r), key.encode("utf-8")): int(r) for r in raw}
+        found.append(dict(zip(assigned["user_id"].map(to_raw), assigned["segment_id"], strict=True)))
+        found.append(run.k)
+    first, k_first, second, k_second = found
+    assert k_first == k_second >= 2 and first == second
