@@ -55,12 +55,20 @@ def run_with_an_unpublished_cluster(
     n_events = features["n_events"].to_numpy(float)
     low = n_events[n_events >= segmentation.MIN_EVENTS_TO_CLUSTER] < THRESHOLD
     assert 20 <= low.sum() <= 0.5 * len(low)
-    real_fit = segmentation.fit_labels
+    real_fit, real_order = segmentation.fit_labels, segmentation.key_independent_order
+    orders: list[np.ndarray] = []
+
+    def key_independent_order(X):  # the run's row order: ``low`` and the tiny ones are in user_id order
+        orders.append(real_order(X))
+        return orders[-1]
 
     def fit_labels(method, k, X, seed):
         labels = real_fit(method, k - 1, X, seed)
-        labels[low] = UNPUBLISHED
-        labels[np.flatnonzero(~low)[:tiny]] = UNPUBLISHED
+        order = orders[-1]  # row i of the run is row order[i] in user_id order
+        position = np.empty_like(order)
+        position[order] = np.arange(len(order))
+        labels[low[order]] = UNPUBLISHED
+        labels[position[np.flatnonzero(~low)[:tiny]]] = UNPUBLISHED
         return labels
 
     def run_study(*_args, **_kwargs):
@@ -68,6 +76,7 @@ def run_with_an_unpublished_cluster(
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(segmentation, "fit_labels", fit_labels)
+        mp.setattr(segmentation, "key_independent_order", key_independent_order)
         mp.setattr(threshold_module, "run_study", run_study)
         run = segmentation.segment(workspace, k=4, method="kmeans", seed=0, classifiers=QUICK)
     return workspace, run
