@@ -64,13 +64,20 @@ def test_the_user_order_and_the_sample_do_not_follow_the_key(shop) -> None:
     assert samples[0] == samples[1] and len(samples[0]) == 120
 
 
-def test_two_keys_give_the_same_vectors(shop, monkeypatch) -> None:
-    workspaces, raw = shop
-    found = []
+def _embedded_under_each_key(shop, monkeypatch):
+    """Each key's workspace, its vectors trained (the same settings for both): yields (key, workspace)."""
+    workspaces, _ = shop
     for key, workspace in workspaces.items():
         monkeypatch.setenv("SHOPGRAPH_HOME", str(workspace.home))
         monkeypatch.setenv(KEY_ENV, key)
         embed(workspace, seed=5, max_users=150, **SMALL)
+        yield key, workspace
+
+
+def test_two_keys_give_the_same_vectors(shop, monkeypatch) -> None:
+    _, raw = shop
+    found = []
+    for key, workspace in _embedded_under_each_key(shop, monkeypatch):
         found.append((read_item_vectors(workspace), *_by_raw_id(workspace, key, raw)))
     (items_a, ids_a, users_a, sources_a), (items_b, ids_b, users_b, sources_b) = found
     assert np.array_equal(items_a.product_ids, items_b.product_ids)
@@ -89,12 +96,9 @@ def test_two_keys_give_the_same_segments(shop, monkeypatch) -> None:
     from features.compute import build_user_features
     from segments.segmentation import segment
 
-    workspaces, raw = shop
+    _, raw = shop
     found = []
-    for key, workspace in workspaces.items():
-        monkeypatch.setenv("SHOPGRAPH_HOME", str(workspace.home))
-        monkeypatch.setenv(KEY_ENV, key)
-        embed(workspace, seed=5, max_users=150, **SMALL)
+    for key, workspace in _embedded_under_each_key(shop, monkeypatch):
         build_user_features(workspace, load_calendar())
         run = segment(workspace, seed=0, classifiers=("knn", "decision_tree"))
         assigned = pd.read_parquet(run.run_dir / "assignments.parquet", columns=["user_id", "segment_id"])
