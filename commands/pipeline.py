@@ -142,14 +142,13 @@ def _disk_line(s) -> str:
 def _segment_table(workspace, run_dir, lang: str):
     """The run's segment table, its figures from its assignments as they are now."""
     from commands.segments import segment_table
-    from segments.coverage import segment_figures_now
+    from segments.coverage import NO_MEMBERS, segment_figures_now
     from segments.runs import read_json
 
     segments = read_json(run_dir / "segments.json")
     now = segment_figures_now(workspace, run_dir)
-    empty = {"size": 0, "share": 0.0, "revenue_share": 0.0, "conversion": 0.0}
     for s in segments:
-        s.update(now.get(int(s["segment_id"]), empty))
+        s.update(now.get(int(s["segment_id"]), NO_MEMBERS))
     total = sum(f["size"] for f in now.values())
     return segment_table(segments, lang, f"segments of run {run_dir.name} ({total:,} customers)")
 

@@ -68,6 +68,7 @@ def run_coverage(workspace: Workspace, run_dir: Path) -> dict[str, dict[str, flo
 
 
 FIGURE_COLUMNS = ["user_id", "total_spent", "n_orders", "n_sessions"]
+NO_MEMBERS = {"size": 0, "share": 0.0, "revenue_share": 0.0, "conversion": 0.0}  # a segment no one holds now
 
 
 def figures_now(assignments: pd.DataFrame, features: pd.DataFrame) -> dict[int, dict[str, float]]:

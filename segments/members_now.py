@@ -22,8 +22,6 @@ from segments import coverage, naming, profile, runs
 from shopgraph.words import LANGS
 from shopgraph.workspace import Workspace
 
-EMPTY = {"size": 0, "share": 0.0, "revenue_share": 0.0, "conversion": 0.0}
-
 
 def refresh_segment_figures(workspace: Workspace, run_dir: Path) -> None:
     """Rewrite ``segments.json`` of ``run_dir`` with each segment's figures over its members now (a
@@ -38,7 +36,7 @@ def refresh_segment_figures(workspace: Workspace, run_dir: Path) -> None:
     for entry in segments:
         sid = int(entry["segment_id"])
         before = dict(entry)
-        entry.update(headline.get(sid, EMPTY))
+        entry.update(headline.get(sid, coverage.NO_MEMBERS))
         if sid in figures:
             entry["figures"] = figures[sid]
         description = entry.get("description")

@@ -76,14 +76,13 @@ def _coverage(c: Context) -> list[Block]:
 def _as_they_are_now(c: Context, segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each segment's size, share, revenue share and conversion from the run's assignments as they are now
     (after a month that assigned, not the training run's), when the assignments and features are there."""
-    from segments.coverage import figures_now, read_figure_columns
+    from segments.coverage import NO_MEMBERS, figures_now, read_figure_columns
 
     assignments = c.inputs.assignments
     if assignments is None or c.inputs.features_path is None or "segment_id" not in assignments.columns:
         return segments
     now = figures_now(assignments, read_figure_columns(c.inputs.features_path))
-    empty = {"size": 0, "share": 0.0, "revenue_share": 0.0, "conversion": 0.0}
-    return [{**s, **now.get(int(first(s, "segment_id", "id", default=-1)), empty)} for s in segments]
+    return [{**s, **now.get(int(first(s, "segment_id", "id", default=-1)), NO_MEMBERS)} for s in segments]
 
 
 def _with_segment_zero(c: Context, segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
