@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from shopgraph.workspace import Workspace
 from tests.support.planted_shop import PlantedShop, build_planted_shop
+from tests.support.schedule import longest_first
 from tests.support.spark_case import KEY
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,6 +28,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if CHAIN_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.chain)
+    longest_first(items)
 
 
 @pytest.fixture(scope="session", autouse=True)

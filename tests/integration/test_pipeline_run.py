@@ -18,6 +18,7 @@ from pipeline.run import STEPS, RunOptions, lookalike_floor, run_pipeline
 from pipeline.state import PipelineState
 from shopgraph.settings import Settings
 from shopgraph.workspace import Workspace
+from tests.support.quick_dossier import skip_dossier, skip_drawing, skip_pdf
 
 pytestmark = pytest.mark.chain  # the whole chain, end to end
 
@@ -29,13 +30,15 @@ def statuses(report) -> dict[str, str]:
 
 
 def test_run_does_each_months_work_once_and_a_new_month_only_its_own(
-    db: QueryRunner, workspace: Workspace, tmp_path
+    db: QueryRunner, workspace: Workspace, tmp_path, monkeypatch
 ) -> None:
     data = generate(tmp_path / "data", users=500, months=",".join(MONTHS), seed=3)
     files = [tmp_path / "data" / month_file_name(m) for m in MONTHS]
     assert [f.name for f in files] == [f.name for f in data.files]
 
     db.run("vectors/drop_vector_index")  # an earlier test of this worker may have left one: run makes it here
+    skip_drawing(monkeypatch)  # this test reads the HTML's text; the other test's `run` draws and prints for real
+    skip_pdf(monkeypatch)
     first = run_pipeline(workspace, db, files[:2])
     assert statuses(first) == dict.fromkeys(STEPS, "ran")
     assert first.decision == "retrained (first segmentation)"
@@ -101,7 +104,8 @@ def test_the_run_command_prints_its_report_then_an_interrupted_run_finishes_and_
 
     generate(tmp_path / "data", users=300, months="2019-11..2019-12", seed=5)
     files = sorted((tmp_path / "data").glob("*.csv.gz"))
-    _run_command_prints_its_report(workspace, tmp_path)
+    _run_command_prints_its_report(workspace, tmp_path)  # the one real dossier of this test
+    dossiers = skip_dossier(monkeypatch)  # the later reports: the step runs, the rendering is left out
     state = PipelineState.load(workspace)
     state.forget("segment", "report")  # as if the run had stopped inside the segment step
     state.mark_done("embed", state.steps["embed"])
@@ -145,6 +149,8 @@ def test_the_run_command_prints_its_report_then_an_interrupted_run_finishes_and_
     assert back.decision == "retrained (method leiden, the current run's was rule)"
     record = json.loads((back.run_dir / "run.json").read_text(encoding="utf-8"))
     assert record["method"] == record["parameters"]["method"] == "leiden"
+    reports = [resumed, decided, upgraded, embedded, rule, back]
+    assert len(dossiers) == sum(statuses(r)["report"] == "ran" for r in reports) == 6  # each asked for its dossier
 
 
 def _run_command_prints_its_report(workspace: Workspace, tmp_path) -> None:

@@ -6,6 +6,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from shopgraph.workspace import Workspace
+from tests.support.quick_dossier import skip_drawing, skip_pdf
 
 runner = CliRunner()
 
@@ -39,6 +40,8 @@ def test_report_computes_the_recommendation_holdout_once_per_segmentation_run(
 
     workspace = Workspace(shutil.copytree(report_workspace.home, tmp_path / "home"))
     monkeypatch.setenv("SHOPGRAPH_HOME", str(workspace.home))
+    skip_drawing(monkeypatch)  # the HTML's text is what this test reads
+    skip_pdf(monkeypatch)
     holdout = workspace.reports_dir / "recommend_eval.json"
     holdout.unlink()
     result = runner.invoke(app, ["report", "--out", str(tmp_path / "out")])

@@ -19,6 +19,7 @@ from reports.inputs import read_inputs
 from reports.sections import BUILDERS, Context
 from reports.sections.segments import section_segments
 from shopgraph.workspace import Workspace
+from tests.support.quick_dossier import skip_drawing
 from tests.support.report_workspace import PROFILE_METRICS, RUN_ID
 
 
@@ -164,7 +165,8 @@ def test_empty_workspace_gives_a_note_per_section_not_a_crash(tmp_path) -> None:
     assert not any("could not be built" in n for n in notes.values())
 
 
-def test_missing_and_broken_run_files_are_named(workspace, tmp_path) -> None:
+def test_missing_and_broken_run_files_are_named(workspace, tmp_path, monkeypatch) -> None:
+    skip_drawing(monkeypatch)  # the sections' notes are the subject; the charts are drawn by the tests above
     home = tmp_path / "ws"
     shutil.copytree(workspace.home, home)
     run_dir = home / "segments" / "runs" / RUN_ID
@@ -189,7 +191,8 @@ def test_missing_and_broken_run_files_are_named(workspace, tmp_path) -> None:
     assert any(b.kind == "figure" for b in sections["map"].blocks)
 
 
-def test_a_field_of_an_unknown_shape_spoils_one_section_only(workspace, tmp_path) -> None:
+def test_a_field_of_an_unknown_shape_spoils_one_section_only(workspace, tmp_path, monkeypatch) -> None:
+    skip_drawing(monkeypatch)
     home = tmp_path / "ws"
     shutil.copytree(workspace.home, home)
     run_dir = home / "segments" / "runs" / RUN_ID
