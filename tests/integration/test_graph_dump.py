@@ -8,7 +8,7 @@ from graph.connection import QueryRunner
 from tests.support.graph_dump import dump_graph
 
 BASE = (
-    "CREATE (:Product {product_id: 1, price: 1.0, months: ['2019-10', '2019-11']})"
+    "CREATE (:Product {product_id: 1, price: 1.0, months: ['2019-10', '2019-11'], codes: ['1', '2']})"
     "-[:IN_CATEGORY {at: datetime('2019-10-01T00:00:00.000000001Z'), n: 2}]->(:Category {category_id: 7})"
 )
 
@@ -21,6 +21,7 @@ BASE = (
         BASE.replace("00.000000001Z", "00.000000001+01:00"),  # another zone
         BASE.replace("'2019-10', '2019-11'", "'2019-11', '2019-10'"),  # a list in another order
         BASE.replace("n: 2", "n: '2'"),  # text where a number was
+        BASE.replace("codes: ['1', '2']", "codes: [1, 2]"),  # a list of numbers where one of texts was
         BASE.replace(":Category", ":Brand"),  # another label at the end of the relationship
     ],
 )

@@ -1,6 +1,6 @@
 """A canonical, comparable dump of the whole graph (nodes, relationships, properties).
 
-The server writes every property value as text (``toString``, element by element for lists), so the driver
+The server writes every property value as text with its type (element by element for lists), so the driver
 does not build a Python object per value: with a datetime on each relationship, hydrating them was most of a
 dump's time (≈ 21 s a dump in tests/integration/test_graph_bulk.py on a slow 2-core box). The text keeps what
 an equality needs: ``1`` and ``1.0`` differ, a datetime keeps its zone and nanoseconds.
@@ -18,7 +18,7 @@ def _as_text(entity: str) -> str:
     value = f"{entity}[k]"
     return (
         f"[k IN keys({entity}) | [k, CASE WHEN valueType({value}) STARTS WITH 'LIST' "
-        f"THEN '[' + reduce(s = '', x IN {value} | s + toString(x) + ',') + ']' "
+        f"THEN '[' + reduce(s = '', x IN {value} | s + valueType(x) + ':' + toString(x) + ',') + ']' "
         f"ELSE valueType({value}) + ':' + toString({value}) END]]"
     )
 
