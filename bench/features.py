@@ -24,6 +24,8 @@ history's events per byte of memory, so it passing is the scaled-down proof of t
 run. The Neo4j write is not part of this benchmark (its rate is shown by
 ``shopgraph features`` itself). ``--store`` times the build on an existing event store instead (a
 workspace's ``store/events``, only read) at each of ``--limits``, the first being the reference.
+``--same-twice`` builds each size's table a second time and names the columns that differ (none since
+the sums became exact: ``shopgraph.sqltext.exact_sum``).
 """
 
 from __future__ import annotations
@@ -119,6 +121,19 @@ def build_once(home: Path, threads: int, memory_limit: str, buckets: int | None 
     return {"rows": table.rows, "seconds": time.perf_counter() - t0, "phases": table.phases, "buckets": table.buckets}
 
 
+def _columns_that_differ_in_a_second_build(home: Path, threads: int, limit: str) -> list[str]:
+    """Build the table of ``home`` once more (after the measured build) and compare it column by column."""
+    import pyarrow.parquet as pq
+
+    from features.compute import FEATURES_FILE
+
+    table = home / "features" / FEATURES_FILE
+    first = pq.read_table(table)
+    _child("--build", "--home", str(home), "--threads", str(threads), "--memory-limit", limit)
+    second = pq.read_table(table)
+    return [name for name in first.column_names if not first[name].equals(second[name])]
+
+
 def _child(*args: str) -> tuple[dict[str, object], int]:
     """Run this script with ``args`` in a child process; its JSON answer and its peak RSS in bytes."""
     proc = subprocess.Popen(
@@ -149,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--store", type=Path, help="an existing event store (HOME/store/events) to build on, read only")
     parser.add_argument("--limits", nargs="+", default=["6GB", "4GB"], help="with --store: memory limits to compare")
+    parser.add_argument(
+        "--same-twice",
+        action="store_true",
+        help="build each size's table once more and name the columns that differ from the first build "
+        "(none: the table is the same bit for bit, whatever order DuckDB's threads add rows in)",
+    )
     parser.add_argument("--generate", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--build", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
@@ -187,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
             except RuntimeError as exc:
                 print(f"{size:,} events with memory limit {limit}: FAILED: {exc}", file=sys.stderr)
                 continue
+            if args.same_twice and limit == args.memory_limit:
+                result["differ"] = _columns_that_differ_in_a_second_build(home, args.threads, limit)
         results.append({**counts, **result, "peak_bytes": peak, "memory_limit": limit})
 
     print(
@@ -212,6 +235,12 @@ def main(argv: list[str] | None = None) -> int:
             f"phases at {r['events'] / 1e6:g}M/{r['memory_limit']} (s): "
             + ", ".join(f"{k} {v:.1f}" for k, v in r["phases"].items())
         )
+    for r in results:
+        if "differ" in r:
+            print(
+                f"built twice at {r['events'] / 1e6:g}M: "
+                + (f"columns that differ: {', '.join(r['differ'])}" if r["differ"] else "the same table, bit for bit")
+            )
     main_runs = [r for r in results if r["memory_limit"] == args.memory_limit]
     if len(main_runs) >= 2:
         a, b = main_runs[0], main_runs[-1]

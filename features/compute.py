@@ -26,7 +26,7 @@ from features.calendar import Calendar
 from features.registry import KEY, METRICS, PARTS_OF_DAY, TOP_CATEGORIES, by_name
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import fsync_file, write_text_atomic
-from shopgraph.sqltext import literal
+from shopgraph.sqltext import exact_avg, exact_sum, literal
 from shopgraph.version import code_version
 from shopgraph.workspace import Workspace
 
@@ -73,11 +73,17 @@ def _session_key() -> str:
     return "hash(coalesce(user_session, 'day:' || strftime(event_time, '%Y-%m-%d')))"
 
 
+# Sums and averages of prices are exact (shopgraph.sqltext.exact_sum): the same events give the
+# same table bit for bit, whatever order DuckDB's threads add them in.
+_PURCHASE = "e.event_type = 'purchase'"
+_PRICED_VIEW = "e.event_type = 'view' AND e.price > 0"
+_PRICED_PURCHASE = "e.event_type = 'purchase' AND e.price > 0"
+
 #: The global piece every bucket joins: category median prices over all users and months.
-CATEGORY_PRICES_SQL = """
+CATEGORY_PRICES_SQL = f"""
         CREATE OR REPLACE TEMP TABLE feat_category_price AS
         SELECT category_id, median(product_price) AS median_price
-        FROM (SELECT category_id, product_id, avg(price) AS product_price
+        FROM (SELECT category_id, product_id, {exact_avg("price")} AS product_price
               FROM events WHERE price > 0 GROUP BY category_id, product_id)
         GROUP BY category_id
     """
@@ -131,11 +137,13 @@ USER_PHASES: list[tuple[str, str]] = [
     ),
     (
         "categories",
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE feat_categories AS
         SELECT user_id,
                count(*) AS distinct_categories,
-               greatest(0.0, log2(sum(n)) - sum(n * log2(n)) / sum(n)) AS category_entropy
+               CASE WHEN count(*) = 1 THEN 0.0  -- exactly 0 for one category (the formula leaves 4.4e-16)
+                    ELSE greatest(0.0, log2(sum(n)) - {exact_sum("n * log2(n)")} / sum(n)) END
+                   AS category_entropy
         FROM (SELECT user_id, category_id, count(*) AS n FROM bucket_events GROUP BY user_id, category_id)
         GROUP BY user_id
     """,
@@ -195,7 +203,7 @@ USER_PHASES: list[tuple[str, str]] = [
     ),
     (
         "events",
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE feat_events AS
         SELECT e.user_id,
                count(*) AS n_events,
@@ -206,18 +214,16 @@ USER_PHASES: list[tuple[str, str]] = [
                min(e.event_time) AS first_seen,
                max(e.event_time) AS last_seen,
                max(e.event_time) FILTER (WHERE e.event_type = 'purchase') AS last_purchase,
-               coalesce(sum(e.price) FILTER (WHERE e.event_type = 'purchase'), 0.0) AS total_spent,
-               avg(e.price) FILTER (WHERE e.event_type = 'view' AND e.price > 0) AS mean_price_viewed,
-               avg(e.price) FILTER (WHERE e.event_type = 'purchase' AND e.price > 0) AS mean_price_bought,
-               avg(e.price / c.median_price) FILTER (WHERE e.event_type = 'view' AND e.price > 0)
-                   AS price_index_viewed,
-               avg(e.price / c.median_price) FILTER (WHERE e.event_type = 'purchase' AND e.price > 0)
-                   AS price_index_bought,
+               coalesce({exact_sum("e.price", _PURCHASE)}, 0.0) AS total_spent,
+               {exact_avg("e.price", _PRICED_VIEW)} AS mean_price_viewed,
+               {exact_avg("e.price", _PRICED_PURCHASE)} AS mean_price_bought,
+               {exact_avg("e.price / c.median_price", _PRICED_VIEW)} AS price_index_viewed,
+               {exact_avg("e.price / c.median_price", _PRICED_PURCHASE)} AS price_index_bought,
                count_if(coalesce(e.event_type = 'purchase' AND e.price > 0, false)) AS priced_purchases,
                count_if(coalesce(e.event_type = 'purchase' AND e.price > 0 AND e.price < c.median_price, false))
                    AS below_median_purchases,
-               {category_counts},
-               {part_counts}
+               {{category_counts}},
+               {{part_counts}}
         FROM bucket_events e LEFT JOIN feat_category_price c ON c.category_id = e.category_id
         GROUP BY e.user_id
     """,

@@ -26,6 +26,9 @@ from events.spark_session import get_spark, spark_path
 from events.store import event_files
 from features.calendar import Calendar
 from features.compute import (
+    _PRICED_PURCHASE,
+    _PRICED_VIEW,
+    _PURCHASE,
     FEATURES_FILE,
     RFM_SCORE_NAMES,
     RFM_SCORES,
@@ -40,6 +43,7 @@ from features.compute import (
 from features.registry import KEY, METRICS, by_name
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import fsync_file, write_text_atomic
+from shopgraph.sqltext import exact_avg, exact_sum
 from shopgraph.version import code_version
 from shopgraph.workspace import Workspace
 
@@ -99,9 +103,11 @@ USER_PHASES: list[tuple[str, str]] = [
     ),
     (
         "sg_categories",
-        """
+        f"""
         SELECT user_id, count(*) AS distinct_categories,
-               greatest(0D, log2(sum(n)) - sum(n * log2(n)) / sum(n)) AS category_entropy
+               CASE WHEN count(*) = 1 THEN 0D  -- exactly 0 for one category (the formula leaves 4.4e-16)
+                    ELSE greatest(0D, log2(sum(n)) - {exact_sum("n * log2(n)")} / sum(n)) END
+                   AS category_entropy
         FROM (SELECT user_id, category_id, count(*) AS n FROM sg_events GROUP BY user_id, category_id)
         GROUP BY user_id
     """,
@@ -154,7 +160,7 @@ USER_PHASES: list[tuple[str, str]] = [
     ),
     (
         "sg_user_events",
-        """
+        f"""
         SELECT e.user_id, count(*) AS n_events,
                count_if(e.event_type = 'view') AS n_views,
                count_if(e.event_type = 'cart') AS n_carts,
@@ -163,27 +169,25 @@ USER_PHASES: list[tuple[str, str]] = [
                min(e.event_time) AS first_seen,
                max(e.event_time) AS last_seen,
                max(e.event_time) FILTER (WHERE e.event_type = 'purchase') AS last_purchase,
-               coalesce(sum(e.price) FILTER (WHERE e.event_type = 'purchase'), 0D) AS total_spent,
-               avg(e.price) FILTER (WHERE e.event_type = 'view' AND e.price > 0) AS mean_price_viewed,
-               avg(e.price) FILTER (WHERE e.event_type = 'purchase' AND e.price > 0) AS mean_price_bought,
-               avg(e.price / c.median_price) FILTER (WHERE e.event_type = 'view' AND e.price > 0)
-                   AS price_index_viewed,
-               avg(e.price / c.median_price) FILTER (WHERE e.event_type = 'purchase' AND e.price > 0)
-                   AS price_index_bought,
+               coalesce({exact_sum("e.price", _PURCHASE)}, 0D) AS total_spent,
+               {exact_avg("e.price", _PRICED_VIEW)} AS mean_price_viewed,
+               {exact_avg("e.price", _PRICED_PURCHASE)} AS mean_price_bought,
+               {exact_avg("e.price / c.median_price", _PRICED_VIEW)} AS price_index_viewed,
+               {exact_avg("e.price / c.median_price", _PRICED_PURCHASE)} AS price_index_bought,
                count_if(coalesce(e.event_type = 'purchase' AND e.price > 0, false)) AS priced_purchases,
                count_if(coalesce(e.event_type = 'purchase' AND e.price > 0 AND e.price < c.median_price, false))
                    AS below_median_purchases,
-               {category_counts},
-               {part_counts}
+               {{category_counts}},
+               {{part_counts}}
         FROM sg_events e LEFT JOIN sg_category_price c ON c.category_id = e.category_id
         GROUP BY e.user_id
     """,
     ),
 ]
 
-CATEGORY_PRICES_SQL = """
+CATEGORY_PRICES_SQL = f"""
     SELECT category_id, percentile(product_price, 0.5) AS median_price
-    FROM (SELECT category_id, product_id, avg(price) AS product_price
+    FROM (SELECT category_id, product_id, {exact_avg("price")} AS product_price
           FROM sg_events WHERE price > 0 GROUP BY category_id, product_id)
     GROUP BY category_id
 """
