@@ -97,6 +97,31 @@ def render_pdf(html: str, pdf_path: Path) -> Path:
     return pdf_path
 
 
+#: The right page margin of reports/resources/dossier.css (``@page``), in PDF points.
+RIGHT_MARGIN_PT = 18 / 25.4 * 72
+
+
+def words_past_the_right_margin(pdf_path: Path) -> list[tuple[int, str, float]]:
+    """(page, word, points past the margin) for every word printed beyond the PDF's right margin.
+
+    A table whose columns cannot shrink to the text width runs into the margin; this reads the
+    printed words' boxes back (poppler's ``pdftotext -bbox``) so tests and benches can check it.
+    """
+    import re
+    import subprocess
+
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf_path), "-"], capture_output=True, text=True, check=True)
+    past = []
+    for number, (width, body) in enumerate(
+        re.findall(r'<page width="([\d.]+)"[^>]*>(.*?)</page>', bbox.stdout, re.S), 1
+    ):
+        edge = float(width) - RIGHT_MARGIN_PT
+        for x_max, word in re.findall(r'xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', body):
+            if float(x_max) > edge + 0.5:
+                past.append((number, word, round(float(x_max) - edge, 1)))
+    return past
+
+
 def build_dossier(
     workspace: Workspace, lang: str = "en", out_dir: Path | str | None = None, progress: Progress | None = None
 ) -> DossierPaths:

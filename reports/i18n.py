@@ -583,6 +583,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "davies_bouldin": ("Davies–Bouldin", "Davies–Bouldin"),
     "calinski_harabasz": ("Calinski–Harabasz", "Calinski–Harabasz"),
     "stability": ("stability", "stabilité"),
+    "resolution": ("resolution", "résolution"),
+    "modularity": ("modularity", "modularité"),
     "stability_ari": ("stability (ARI)", "stabilité (ARI)"),
     "ari": ("ARI", "ARI"),
     "persona_ari": ("ARI against the personas", "ARI par rapport aux personas"),

@@ -106,7 +106,13 @@ def localised_text(lang: str, record: dict[str, Any] | None, *keys: str) -> str 
     return None
 
 
+#: From this many columns a table is set in the compact style (smaller type and padding), so that
+#: it stays within the page's text width (tests/unit/test_report_dossier.py checks every table).
+WIDE_TABLE_COLUMNS = 8
+
+
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]], css: str = "") -> Block:
-    """A table; one of up to 16 rows is kept on one page."""
+    """A table; one of up to 16 rows is kept on one page, one of many columns is compact."""
     css = (css + " keep").strip() if len(rows) <= 16 else css
+    css = (css + " compact").strip() if len(header) >= WIDE_TABLE_COLUMNS and "compact" not in css else css
     return Block("table", header=[str(h) for h in header], rows=[[str(c) for c in r] for r in rows], css=css)

@@ -206,7 +206,8 @@ def _manifest(workspace: Workspace, per_month: dict[str, int]) -> None:
 
 
 def _selection() -> pd.DataFrame:
-    """The columns of segments/selection.py's Candidate: two methods over k = 3..10."""
+    """The columns of segments/selection.py's Candidate, with the resolution and modularity the Leiden path
+    adds (nine columns in the dossier's table at the chosen k): two methods over k = 3..10."""
     rows = []
     for method, bonus in (("kmeans", 0.0), ("gmm", -0.04)):
         for k in range(3, 11):
@@ -217,6 +218,8 @@ def _selection() -> pd.DataFrame:
                 {
                     "method": method,
                     "k": k,
+                    "resolution": round(0.1 * (k - 2), 1),
+                    "modularity": round(0.45 + 0.3 * peak + bonus, 4),
                     "silhouette": round(0.18 + 0.17 * peak + bonus, 4),
                     "calinski_harabasz": round(400 + 350 * peak, 1),
                     "davies_bouldin": round(1.9 - 0.6 * peak - bonus, 4),

@@ -13,7 +13,7 @@ from markupsafe import escape
 
 from features import vocabulary
 from reports import charts
-from reports.dossier import build_dossier, build_sections
+from reports.dossier import build_dossier, build_sections, words_past_the_right_margin
 from reports.i18n import SECTIONS, TEXT, label, num, pct, t
 from reports.inputs import read_inputs
 from reports.sections import BUILDERS, Context
@@ -136,6 +136,12 @@ def test_pdf_is_a4_with_a_plausible_page_count(dossiers, lang) -> None:
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())
     assert (round(width), round(height)) == (595, 842)  # A4 in points
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_no_table_reaches_past_the_right_margin(dossiers, lang) -> None:
+    # the method scores at the chosen k (nine columns) ran 32 points into the margin before wide tables were compact
+    assert words_past_the_right_margin(dossiers[lang].pdf) == []
 
 
 def test_pdf_text_has_french_accents(dossiers) -> None:
