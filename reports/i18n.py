@@ -628,6 +628,23 @@ LABELS: dict[str, tuple[str, str]] = {
     "short_train": ("short-history copies in training", "copies d'historiques courts en entraînement"),
     "short_validation": ("short-history copies in validation", "copies d'historiques courts en validation"),
     "short_test": ("short-history copies in test", "copies d'historiques courts en test"),
+    # the phases whose seconds the embed and segment steps record (run.json / embedding.json "timings")
+    "graph": ("graph", "graphe"),
+    "walks": ("walks", "marches aléatoires"),
+    "training": ("training", "entraînement"),
+    "fold_in": ("fold in", "ajout des autres clients"),
+    "inputs": ("inputs", "entrées"),
+    "short histories": ("short histories", "historiques courts"),
+    "final fit": ("final fit", "ajustement final"),
+    "taste split": ("taste split", "partage par goûts"),
+    "classifier": ("classifier", "classifieur"),
+    "feature analysis": ("feature analysis", "analyse des métriques"),
+    "threshold": ("threshold", "seuil"),
+    "assignment": ("assignment", "affectation"),
+    "selection": ("selection", "sélection"),
+    "profiles": ("profiles", "profils"),
+    "lineage": ("lineage", "filiation"),
+    "write": ("write", "écriture"),
 }
 
 

@@ -52,7 +52,7 @@ def _step_row(c: Context, step: str, record: dict[str, Any]) -> list[str]:
         or (sum(timings.values()) if timings else None)
     )
     timings.pop("total", None)
-    detail = ", ".join(f"{k.replace('_', ' ')} {c.num(v, 1)} s" for k, v in list(timings.items())[:8])
+    detail = ", ".join(f"{c.label(k)} {c.num(v, 1)} s" for k, v in list(timings.items())[:8])
     counts = record.get("counts")
     if isinstance(counts, dict):
         detail += "; " + ", ".join(

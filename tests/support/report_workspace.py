@@ -305,7 +305,7 @@ def build_report_workspace(home: Path, users: int = 500, seed: int = 11) -> Work
             "p": 1.0,
             "q": 0.5,
             "counts": {"users_trained": users - 50, "users_folded": 50, "users_total": users},
-            "timings": {"graph": 0.8, "walks": 6.2, "word2vec": 9.4, "fold_in": 0.6, "total": 17.0},
+            "timings": {"graph": 0.8, "walks": 6.2, "training": 9.4, "fold_in": 0.6, "total": 17.0},
             "data_window": {"files": [f"{m}.csv.gz" for m in MONTHS]},
             "code_version": "shopgraph 0.1.0 (test)",
         },
@@ -440,13 +440,15 @@ def build_report_workspace(home: Path, users: int = 500, seed: int = 11) -> Work
                 "macro-F1 on test",
                 "low_confidence_below": 0.5,
             },
-            "timings": {
-                "scale": 0.3,
-                "reduce": 1.1,
-                "cluster": 8.5,
-                "select k": 22.0,
+            "timings": {  # the phases segments/segmentation.py records
+                "inputs": 0.3,
+                "short histories": 1.1,
+                "final fit": 8.5,
+                "taste split": 0.2,
                 "classifier": 6.1,
-                "profile": 0.9,
+                "feature analysis": 0.9,
+                "threshold": 2.0,
+                "assignment": 3.0,
             },
             "drift": {
                 "psi": {
