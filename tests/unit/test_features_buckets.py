@@ -60,6 +60,21 @@ def test_the_same_events_in_another_order_give_the_same_table_bit_for_bit(worksp
     assert_same_table(tables[1], tables[0])
 
 
+def test_absurd_prices_that_validation_lets_through_still_give_a_table(workspace: Workspace) -> None:
+    # finite and >= 0, so ingested; as fixed-point terms they would overflow: they are added as floats
+    events = [
+        ev("2019-10-01 10:00", user_id=1, event_type="purchase", product_id=1, price=1e300),
+        ev("2019-10-01 10:05", user_id=1, event_type="purchase", product_id=2, price=2.5),
+        ev("2019-10-01 11:00", user_id=2, event_type="purchase", product_id=3, price=5e-324),
+        ev("2019-10-01 11:05", user_id=2, event_type="view", product_id=4, price=1e20),
+    ]
+    write_events(workspace, events)
+    rows = _table(workspace, 1)
+    assert rows[0]["total_spent"] == 1e300 and rows[0]["mean_price_bought"] == 5e299
+    assert rows[1]["total_spent"] == 0.0  # 5e-324 rounds to 0 at 12 decimals
+    assert rows[1]["mean_price_viewed"] == 1e20
+
+
 def _random_events(seed: int, users: int = 60, events: int = 1500) -> list[dict]:
     """Events of users with spread-out 63-bit ids (as the pseudonyms are), ties in spend and order counts."""
     rng = random.Random(seed)
