@@ -24,6 +24,11 @@ RULE = (
     "(the others join the community whose centre is nearest); resolution: the most communities among those with "
     "stability ≥ min(0.8, best − 0.05)"
 )
+RULE_FR = (
+    "communautés Leiden du graphe des plus proches voisins des clients, construit sur les clients d'au moins {long} "
+    "événements (les autres rejoignent la communauté dont le centre est le plus proche) ; résolution : le plus de "
+    "communautés parmi celles de stabilité ≥ min(0,8, meilleure − 0,05)"
+)
 NEIGHBOURS = 15
 RESOLUTIONS = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0)
 BOOTSTRAPS = 8

@@ -21,6 +21,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from segments import assign
+from shopgraph.words import decimal
 
 GOAL_MACRO_F1 = 0.9  # the assignment goal: new customers' segments, macro-F1 on held-out customers
 CLASSIFIER = "svm_rbf"  # the assignment classifier's candidate the Leiden runs kept (docs/BENCHMARKS.md)
@@ -28,6 +29,10 @@ FOLDS = 3
 RULE = (
     f"the pair the assignment classifier confuses most merged until its cross-validated macro-F1 ≥ {GOAL_MACRO_F1}"
     " or a merge no longer raises it"
+)
+RULE_FR = (
+    "la paire que le classifieur d'affectation confond le plus fusionnée jusqu'à ce que son F1 macro en validation "
+    f"croisée atteigne {decimal(GOAL_MACRO_F1, 1, 'fr')} ou qu'une fusion ne l'améliore plus"
 )
 
 
@@ -114,10 +119,15 @@ def merge_until_assignable(
         labels = np.unique(np.where(labels == b, a, labels), return_inverse=True)[1]
 
 
-def in_words(steps: list[Merge]) -> str:
+def in_words(steps: list[Merge], lang: str = "en") -> str:
     """``14 → 12 segments (classifier CV macro-F1 0.878, 0.895, 0.901)``, for the run's reason; with
-    ``; one more merge gave 0.894 and was undone`` when the merging stopped on a merge that did not help."""
-    scores = ", ".join(f"{s.cv_macro_f1:.3f}" for s in steps)
+    ``; one more merge gave 0.894 and was undone`` when the merging stopped on a merge that did not help.
+    In French with ``lang="fr"``."""
+    scores = (" ; " if lang == "fr" else ", ").join(decimal(s.cv_macro_f1, 3, lang) for s in steps)
     undone = steps[-1].undone_at
+    span = f"{steps[0].segments} → {steps[-1].segments} segments"
+    if lang == "fr":
+        tail = "" if undone is None else f" ; une fusion de plus donnait {decimal(undone, 3, lang)} et a été annulée"
+        return f"{span} (F1 macro du classifieur en validation croisée {scores}{tail})"
     tail = "" if undone is None else f"; one more merge gave {undone:.3f} and was undone"
-    return f"{steps[0].segments} → {steps[-1].segments} segments (classifier CV macro-F1 {scores}{tail})"
+    return f"{span} (classifier CV macro-F1 {scores}{tail})"

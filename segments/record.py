@@ -31,6 +31,7 @@ class RunRecord:
     method: str = ""
     k: int = 0
     reason: str = ""
+    reason_fr: str = ""  # the same reason in French, for the French dossier
     scores: dict[str, float] = field(default_factory=dict)
     taste_split: dict[str, Any] = field(default_factory=dict)
     threshold: int = 0
@@ -51,6 +52,7 @@ class RunRecord:
             "method": self.method,
             "k": self.k,
             "reason": self.reason,
+            "reason_fr": self.reason_fr,
             "threshold": self.threshold,
             "seed": self.seed,
             "code_version": self.code_version,

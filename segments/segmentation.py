@@ -54,7 +54,7 @@ from segments.record import RunRecord
 from shopgraph.errors import ShopgraphError
 from shopgraph.progress import Progress
 from shopgraph.version import code_version
-from shopgraph.words import NOT_ENOUGH_ACTIVITY
+from shopgraph.words import NOT_ENOUGH_ACTIVITY, THEN
 from shopgraph.workspace import Workspace
 
 MIN_EVENTS_TO_CLUSTER = 5
@@ -398,7 +398,8 @@ def _taste_stage(inputs: _Inputs, labels: np.ndarray, seed: int, record: RunReco
     first_k = record.k
     labels, examined = taste_split.split_by_taste(inputs.X, taste, labels, seed, short, floor, progress=say)
     record.k = int(labels.max())
-    record.reason += f"; then {taste_split.RULE}: {taste_split.in_words(examined)}"
+    record.reason += f"{THEN['en']}{taste_split.RULE}: {taste_split.in_words(examined)}"
+    record.reason_fr += f"{THEN['fr']}{taste_split.RULE_FR} : {taste_split.in_words(examined, 'fr')}"
     record.taste_split["segments"] = [v.as_dict() for v in examined]
     cuts = [(v.members, v.second) for v in examined if v.split]
     if cuts and record.method in selection.METHODS:  # the stability of the segments as published, cuts included
@@ -695,6 +696,10 @@ SELECTION_RULE = (
     "the most segments among fits with no segment under 1 % or 20 customers, stability ≥ min(0.8, best − 0.05) and "
     "silhouette within 0.05 of the best of those"
 )
+SELECTION_RULE_FR = (
+    "le plus de segments parmi les ajustements sans segment sous 1 % ou 20 clients, de stabilité ≥ min(0,8, "
+    "meilleure − 0,05) et de silhouette à 0,05 près de la meilleure d'entre eux"
+)
 
 
 def _select(inputs: _Inputs, seed: int, record: RunRecord, say: Progress) -> pd.DataFrame:
@@ -716,10 +721,12 @@ def _select(inputs: _Inputs, seed: int, record: RunRecord, say: Progress) -> pd.
     if not candidates:
         raise ShopgraphError(f"--k {k} needs more users with {MIN_EVENTS_TO_CLUSTER}+ events than {len(inputs.X)}")
     chosen = selection.choose(candidates, min_share=MIN_SEGMENT_CUSTOMERS / len(inputs.X))  # publishable segments
-    record.method, record.k, record.reason = chosen.method, int(chosen.k), SELECTION_RULE
+    record.method, record.k = chosen.method, int(chosen.k)
+    record.reason, record.reason_fr = SELECTION_RULE, SELECTION_RULE_FR
     if k or method:
         given = f"{'--k ' + str(k) if k else ''}{' ' if k and method else ''}{'--method ' + method if method else ''}"
-        record.reason = f"{given} given; then {SELECTION_RULE}"
+        record.reason = f"{given} given{THEN['en']}{SELECTION_RULE}"
+        record.reason_fr = f"{given} demandé{THEN['fr']}{SELECTION_RULE_FR}"
     record.scores = {
         key: getattr(chosen, key)
         for key in ("silhouette", "calinski_harabasz", "davies_bouldin", "stability", "separation", "smallest_share")
@@ -743,9 +750,10 @@ def _communities(
     labels = labels + 1
     record.methods, record.k_range = [communities.METHOD], []
     record.method, record.k = communities.METHOD, int(labels.max())
-    record.reason = (
-        f"{communities.RULE.format(long=found.long_history or MIN_EVENTS_TO_CLUSTER)}; then {merging.RULE}: "
-        f"{merging.in_words(steps)}"
+    long = found.long_history or MIN_EVENTS_TO_CLUSTER
+    record.reason = f"{communities.RULE.format(long=long)}{THEN['en']}{merging.RULE}: {merging.in_words(steps)}"
+    record.reason_fr = (
+        f"{communities.RULE_FR.format(long=long)}{THEN['fr']}{merging.RULE_FR} : {merging.in_words(steps, 'fr')}"
     )
     record.scores = {
         **found.scores,

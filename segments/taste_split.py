@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score, f1_score, silhouette_score
 
 from segments import merging, selection
+from shopgraph.words import decimal
 
 STABILITY_MIN = 0.8  # mean pairwise ARI of bootstrap fits, as the segments' own stability goal
 GAP_REFERENCES = 10  # reference draws of the gap statistic (Tibshirani, Walther & Hastie 2001: 10 suffice)
@@ -30,6 +31,12 @@ RULE = (
     f"taste split: a segment cut in two by k-means on its customers' graph vectors when the cut has bootstrap "
     f"stability ≥ {STABILITY_MIN}, the gap statistic prefers two groups to one, both halves are publishable, and "
     f"the classifier's cross-validated macro-F1 stays ≥ {merging.GOAL_MACRO_F1}"
+)
+RULE_FR = (
+    "partage par goûts : un segment coupé en deux par k-means sur les vecteurs de graphe de ses clients quand la "
+    f"coupe a une stabilité bootstrap ≥ {decimal(STABILITY_MIN, 1, 'fr')}, que la statistique de gap préfère deux "
+    "groupes à un, que les deux moitiés sont publiables et que le F1 macro du classifieur en validation croisée reste "
+    f"≥ {decimal(merging.GOAL_MACRO_F1, 1, 'fr')}"
 )
 
 
@@ -174,16 +181,33 @@ def split_by_taste(
     return labels, examined
 
 
-def in_words(examined: list[TasteSplit]) -> str:
+def in_words(examined: list[TasteSplit], lang: str = "en") -> str:
     """``segment 1 split into 1 and 4 (1066 + 1271 customers; stability 0.93, gap +0.066 ± 0.007, silhouette
-    0.15, classifier CV macro-F1 0.938)`` for each cut made, or that none was."""
+    0.15, classifier CV macro-F1 0.938)`` for each cut made, or that none was. In French with ``lang="fr"``."""
     done = [v for v in examined if v.split]
+    if lang == "fr":
+        return _in_french(done)
     if not done:
         return "no segment split"
     return "; ".join(
         f"segment {v.segment} split into {v.segment} and {v.new_segment} ({v.halves[0]} + {v.halves[1]} customers; "
         f"stability {v.stability:.2f}, gap {v.gap[1] - v.gap[0]:+.3f} ± {v.gap[2]:.3f}, silhouette {v.silhouette:.2f}, "
         f"classifier CV macro-F1 {v.cv_macro_f1:.3f})"
+        for v in done
+    )
+
+
+def _in_french(done: list[TasteSplit]) -> str:
+    if not done:
+        return "aucun segment partagé"
+
+    def d(value: float, digits: int, sign: bool = False) -> str:
+        return decimal(value, digits, "fr", sign)
+
+    return " ; ".join(
+        f"segment {v.segment} partagé en {v.segment} et {v.new_segment} ({v.halves[0]} + {v.halves[1]} clients ; "
+        f"stabilité {d(v.stability, 2)}, gap {d(v.gap[1] - v.gap[0], 3, True)} ± {d(v.gap[2], 3)}, silhouette "
+        f"{d(v.silhouette, 2)}, F1 macro du classifieur en validation croisée {d(v.cv_macro_f1, 3)})"
         for v in done
     )
 

@@ -423,6 +423,8 @@ def build_report_workspace(home: Path, users: int = 500, seed: int = 11) -> Work
             },
             "reason": "the best silhouette among fits with stability ≥ 0.8 and no segment under 1 % (ties within "
             "0.01: fewer segments)",
+            "reason_fr": "la meilleure silhouette parmi les ajustements de stabilité ≥ 0,8 sans segment sous 1 % "
+            "(à 0,01 près : le moins de segments)",
             "classifier": {
                 "kept": "gradient_boosting",
                 "test_macro_f1": 0.93,

@@ -51,6 +51,10 @@ def test_a_merge_that_does_not_raise_the_score_is_undone_and_the_merging_stops(m
     assert merging.in_words(steps) == (
         "4 → 4 segments (classifier CV macro-F1 0.700; one more merge gave 0.690 and was undone)"
     )
+    assert merging.in_words(steps, "fr") == (  # run.json's reason_fr, for the French dossier
+        "4 → 4 segments (F1 macro du classifieur en validation croisée 0,700 ; une fusion de plus donnait 0,690 et a "
+        "été annulée)"
+    )
     scores = iter([0.70, 0.69, 0.95])
     merged, steps = merging.merge_until_assignable(X, labels, seed=0, only_gains=False)  # on to the goal
     assert [s.cv_macro_f1 for s in steps] == [0.70, 0.69, 0.95] and merged.max() == 1

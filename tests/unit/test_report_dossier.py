@@ -126,6 +126,7 @@ def test_french_dossier_speaks_french(dossiers) -> None:
         assert phrase in text, phrase
     for english in ("Not enough activity yet", "Bargain hunters", "Model selection", "customers kept"):
         assert english not in text, english
+    assert "la meilleure silhouette parmi les ajustements" in text  # the run's reason, in French (reason_fr)
     # the steps' phases in the infrastructure section (run.json's and embedding.json's timings)
     for english, french in (("short histories", "historiques courts"), ("fold in", "ajout des autres clients")):
         assert english not in text and french in text, english

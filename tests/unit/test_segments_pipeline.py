@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -241,6 +242,10 @@ def test_method_leiden_segments_by_graph_communities_and_keeps_the_graph(segment
     run = segment(workspace, seed=0, classifiers=QUICK)  # the default
     try:
         assert run.method == "leiden" and run.k >= 2 and "Leiden" in run.reason
+        reason_fr = json.loads((run.run_dir / "run.json").read_text())["reason_fr"]  # the French dossier's "why"
+        assert reason_fr.startswith("communautés Leiden") and " ; puis la paire que le classifieur" in reason_fr
+        assert "then" not in reason_fr
+        assert re.search(r"validation croisée \d,\d{3}", reason_fr), reason_fr  # French decimals
         selection = pd.read_csv(run.run_dir / "selection.csv")
         assert set(selection["method"]) == {"leiden"} and selection["chosen"].sum() == 1
         assert {"resolution", "modularity", "stability", "silhouette"} <= set(selection.columns)

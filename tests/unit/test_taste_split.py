@@ -38,6 +38,8 @@ def test_a_segment_with_two_tastes_is_split_and_a_round_one_is_not():
     assert set(np.unique(labels[segments == 2])) == {2}  # the round segment untouched
     assert first[1].new_segment == labels.max() == 4
     assert "segment 1 split into 1 and 4" in taste_split.in_words(examined)
+    french = taste_split.in_words(examined, "fr")
+    assert "segment 1 partagé en 1 et 4" in french and f"stabilité {first[1].stability:.2f}".replace(".", ",") in french
 
 
 def test_the_gap_statistic_prefers_two_groups_for_two_tastes_and_one_for_a_round_taste():
@@ -85,6 +87,7 @@ def test_a_segment_too_small_for_two_halves_is_left_alone():
     labels, examined = taste_split.split_by_taste(X, taste, segments, seed=0, floor=200)
     assert all(v.why == "too small" for v in examined) and (labels == segments).all()
     assert taste_split.in_words(examined) == "no segment split"
+    assert taste_split.in_words(examined, "fr") == "aucun segment partagé"
 
 
 def test_the_replayed_stability_holds_for_a_real_cut_and_drops_for_a_cut_of_one_round_taste():
