@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+import subprocess
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -107,9 +109,6 @@ def words_past_the_right_margin(pdf_path: Path) -> list[tuple[int, str, float]]:
     A table whose columns cannot shrink to the text width runs into the margin; this reads the
     printed words' boxes back (poppler's ``pdftotext -bbox``) so tests and benches can check it.
     """
-    import re
-    import subprocess
-
     bbox = subprocess.run(["pdftotext", "-bbox", str(pdf_path), "-"], capture_output=True, text=True, check=True)
     past = []
     for number, (width, body) in enumerate(
