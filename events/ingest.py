@@ -40,7 +40,7 @@ from events.manifest import IngestedFile, find_by_content_sha256, find_by_sha256
 from events.pseudonym import load_key, pseudonym_sql
 from events.store import COLUMNS
 from events.tombstones import read_tombstones
-from events.validate import check_header, parse_lines_sql
+from events.validate import REASON_KIND, check_header, every_row_rejected, parse_lines_sql
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import file_sha256, fsync_dir, fsync_file
 from shopgraph.locks import exclusive_lock
@@ -58,6 +58,7 @@ STEPS = {"read": BYTES, "pseudonymise": "users", "dedupe": "buckets", "write": "
 
 TMP_PREFIX = ".tmp-ingest-"
 LOCK_FILE = ".ingest.lock"
+CARRIED = f"{ShopgraphError.__module__}.{ShopgraphError.__qualname__}: "  # a line reader's error, in DuckDB's text
 
 
 @dataclass(frozen=True)
@@ -440,6 +441,14 @@ def _count_parsed(con: duckdb.DuckDBPyConnection, path: Path, staging: Path) -> 
     ).fetchall()[0]
     if rows_read == 0:
         raise ShopgraphError(f"{path.name} has a header but no rows: nothing to ingest")
+    if rows_rejected == rows_read:
+        kinds = con.execute(
+            "SELECT regexp_extract(reason, ?, 1) AS kind, count(*) AS n FROM parsed "
+            "GROUP BY kind ORDER BY n DESC, kind LIMIT 4",
+            [REASON_KIND],
+        ).fetchall()
+        first = con.execute("SELECT line_no, reason FROM parsed ORDER BY line_no LIMIT 1").fetchone()
+        raise every_row_rejected(path.name, rows_read, kinds, first)
     return rows_read, rows_rejected
 
 
@@ -546,9 +555,12 @@ def _reading_error(path: Path, exc: duckdb.Error) -> BaseException:
             return cause
         cause = cause.__cause__ or cause.__context__
     message = str(exc)
+    carried = [line for line in message.splitlines() if line.startswith(CARRIED)]
+    if carried:  # DuckDB's text ends with the Python traceback, whose last line is the error itself
+        return ShopgraphError(carried[-1].removeprefix(CARRIED))
     for marker in ("truncated gzip", "not a valid gzip", "longer than"):
         if marker in message:
-            line = next(part for part in message.splitlines() if marker in part)
+            line = next(part for part in message.splitlines() if marker in part).split(". Detail: ")[0]
             return ShopgraphError(line[line.find(path.name) :] if path.name in line else line)
     return exc
 

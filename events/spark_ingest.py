@@ -37,6 +37,7 @@ from events.spark_parse import parse_lines_spark_sql
 from events.spark_session import get_spark, spark_path
 from events.store import COLUMNS
 from events.tombstones import read_tombstones
+from events.validate import REASON_KIND, every_row_rejected
 from shopgraph.errors import ShopgraphError
 from shopgraph.progress import Progress, no_progress
 from shopgraph.sqltext import literal
@@ -152,6 +153,8 @@ def _stage(spark: Any, source: _Source, tmp: Path, report: Progress) -> Ingested
             raise AssertionError(f"{source.path.name}: Spark read {rows_read + 1} lines, the file has {source.lines}")
         if rows_read == 0:
             raise ShopgraphError(f"{source.path.name} has a header but no rows: nothing to ingest")
+        if rows_rejected == rows_read:
+            raise _every_row_rejected(parsed, source.path.name, rows_read)
         rejects_file = None
         if rows_rejected:
             rejects_file = f"rejects/{sha12}.csv"
@@ -252,6 +255,16 @@ def _counts(parsed: Any) -> tuple[int, int]:
 
     row = parsed.agg(F.count("*"), F.count("reason")).collect()[0]
     return int(row[0]), int(row[1])
+
+
+def _every_row_rejected(parsed: Any, name: str, rows: int) -> ShopgraphError:
+    """events.validate's error for a file of rejected rows only, its counts from Spark."""
+    from pyspark.sql import functions as F
+
+    kinds = parsed.groupBy(F.regexp_extract("reason", REASON_KIND, 1).alias("kind")).count().collect()
+    first = parsed.orderBy("line_no").select("line_no", "reason").first()
+    ranked = sorted(((row["kind"], int(row["count"])) for row in kinds), key=lambda kn: (-kn[1], kn[0]))
+    return every_row_rejected(name, rows, ranked, (int(first["line_no"]), first["reason"]))
 
 
 def _write_rejects(parsed: Any, source_name: str, target: Path) -> None:

@@ -23,6 +23,7 @@ _FIELD = r'"(?:[^"]|"")*"|[^,"]*'
 ROW_RE = rf"(?:{_FIELD})(?:,(?:{_FIELD}))*"
 #: one field followed by its comma (applied to ``line || ','``)
 FIELD_RE = rf"({_FIELD}),"
+REASON_KIND = r"^([^':]*)"  # a reason without its value: "bad timestamp '…'" → "bad timestamp"
 
 
 def check_header(first_line: str, source: str) -> None:
@@ -220,3 +221,14 @@ SELECT
     {_output_sql()}
 FROM judged
 """
+
+
+def every_row_rejected(name: str, rows: int, kinds: list[tuple[str, int]], first: tuple[int, str]) -> ShopgraphError:
+    """The error for a file none of whose ``rows`` passed the row rules: ``kinds`` are (reason without its value,
+    rows), most first; ``first`` the first rejected (line, reason). Nothing of such a file is stored: storing
+    it would record the month as ingested with no events (a date format changed upstream, another export)."""
+    counts = ", ".join(f"{kind.strip()}: {n:,}" for kind, n in kinds[:3]) + (", …" if len(kinds) > 3 else "")
+    return ShopgraphError(
+        f"{name}: all {rows:,} rows were rejected ({counts}), the first at line {first[0]}: {first[1]}; "
+        "nothing was stored: is it a REES46 export? Fix the file and ingest it again"
+    )

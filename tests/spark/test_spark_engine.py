@@ -143,6 +143,28 @@ def test_a_file_of_one_row_is_ingested_like_duckdb(spark, engines_home: Path) ->
     assert comparable(s.entry) == comparable(d.entry)
 
 
+def test_a_file_of_rejected_rows_only_is_refused_like_duckdb(spark, engines_home: Path) -> None:
+    duck, spark_ws = duck_and_spark(engines_home, "all-rejected")
+    path = engines_home / "all-rejected.csv"
+    path.write_text(
+        "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+        + ROW.replace("view", "VIEW")
+        + "\n"
+        + ROW.replace(",view,", ",,")
+        + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ShopgraphError) as by_duckdb:
+        ingest_files(duck, [path])
+    with pytest.raises(ShopgraphError) as by_spark:
+        ingest_files_spark(spark_ws, [path])
+    assert str(by_spark.value) == str(by_duckdb.value)
+    assert "(missing event_type: 1, unknown event type: 1), the first at line 2: unknown event type 'VIEW'" in str(
+        by_spark.value
+    )
+    assert not read_manifest(spark_ws)
+
+
 def test_paths_with_glob_characters_are_read_as_they_are(spark, engines_home: Path) -> None:
     """Spark's readers glob their paths; a workspace or file named with ``[2]`` or ``{x}`` is still one file."""
     odd = engines_home / "odd[2]{x}"

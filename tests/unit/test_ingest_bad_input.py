@@ -48,8 +48,10 @@ def rejects(workspace: Workspace, entry) -> list[dict[str, str]]:
 
 def assert_refused(workspace: Workspace, path: Path, message: str) -> None:
     before = snapshot(workspace)
-    with pytest.raises(ShopgraphError, match=message):
+    with pytest.raises(ShopgraphError, match=message) as refused:
         ingest_one(workspace, path)
+    text = str(refused.value)
+    assert "\n" not in text and "Traceback" not in text and "Detail" not in text, text  # the user's one line
     assert snapshot(workspace) == before
     assert not leftovers(workspace)
 
@@ -102,6 +104,18 @@ def test_truncated_last_line_is_rejected_with_its_line_number(seeded: Workspace,
         "user_id": "",
     }
     assert all(snapshot(seeded)[k] == v for k, v in before.items() if k != "manifest.json")
+
+
+def test_a_file_whose_every_row_is_rejected_is_refused_with_its_reasons(seeded: Workspace, tmp_path: Path) -> None:
+    """A date format changed upstream: storing the file would record its month as ingested with no events."""
+    dmy = [row.replace("2019-10-01 ", "01/10/2019 ", 1) for row in (ROW, ROW2)]
+    path = write_csv(tmp_path / "dmy.csv", [*dmy, ROW3.replace("purchase", "PURCHASE")])
+    assert_refused(
+        seeded,
+        path,
+        r"dmy\.csv: all 3 rows were rejected \(bad timestamp: 2, unknown event type: 1\), the first at line 2: "
+        r"bad timestamp '01/10/2019 00:00:00 UTC'; nothing was stored",
+    )
 
 
 def test_truncated_gzip_is_one_clear_error(seeded: Workspace, tmp_path: Path) -> None:
