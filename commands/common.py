@@ -31,6 +31,9 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/yellow]: nothing half-written was kept")
             raise typer.Exit(130) from None
+        except OSError as exc:  # the system refused (a path, a permission, a full disk): its words, no traceback
+            err_console.print(f"[red]error:[/red] {escape(os_error_message(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
         except Exception as exc:
             if not _out_of_memory(exc):
                 raise
@@ -40,6 +43,13 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line for an error of the system: what it says and the file it names (writes through
+    :func:`shopgraph.files.atomic_path` name their target, not the temporary file)."""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    return f"{exc.filename}: {what}" if exc.filename else what
 
 
 def _out_of_memory(exc: BaseException) -> bool:

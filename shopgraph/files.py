@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from collections.abc import Iterator
@@ -38,8 +39,15 @@ def atomic_path(path: Path) -> Iterator[Path]:
     temporary file is removed and ``path`` is left as it was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.touch()
+    except FileExistsError:  # mkdir met a file on the way
+        message = "cannot write there: a file stands where a folder is needed"
+        raise NotADirectoryError(errno.ENOTDIR, message, str(path)) from None
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot write there: {exc.strerror}", str(path)) from None
     try:
         yield tmp
         fsync_file(tmp)

@@ -40,3 +40,23 @@ def test_a_shopgraph_error_is_one_line() -> None:
 
     result = CliRunner().invoke(_app(ShopgraphError("no such file: x.csv")), [])
     assert result.exit_code == 1 and result.output.strip() == "error: no such file: x.csv"
+
+
+def test_a_file_the_system_will_not_write_is_one_line_naming_it(tmp_path) -> None:
+    """`export-profiles --out /proc/x.csv` ended in a FileNotFoundError traceback naming the temporary file."""
+    from shopgraph.files import atomic_write
+
+    app = typer.Typer()
+    target = tmp_path / "a-file" / "profiles.csv"
+    target.parent.write_text("a file where a folder should be")
+
+    @app.command()
+    @user_errors
+    def work() -> None:
+        with atomic_write(target) as handle:
+            handle.write("never")
+
+    result = CliRunner().invoke(app, [])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip() == f"error: {target}: cannot write there: a file stands where a folder is needed"
+    assert [p.name for p in tmp_path.iterdir()] == ["a-file"]
