@@ -87,13 +87,19 @@ def query_cmd(
     max_rows: Annotated[int, typer.Option(help="Rows to print (the CSV gets all).", min=1)] = 50,
 ) -> None:
     """Run one analyst query with typed parameters and print its answer as a table."""
+    from neo4j.exceptions import ClientError
+
     from graph.connection import connect
     from graph.queries import bind, find, parse_pairs
 
     query = find(name)
     values = bind(query, parse_pairs(param or []))
     with connect(settings()) as db:
-        rows = db.run(query.catalog_name, **values)
+        try:
+            rows = db.run(query.catalog_name, **values)
+        except ClientError as exc:  # a value the query cannot take (k=-1 in a LIMIT): the analyst's to change
+            given = ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in values.items())
+            raise ShopgraphError(f"query {query.name} ({given}): Neo4j refused it: {exc.message}") from None
     table = Table(title=f"{query.name}: {query.question}", title_justify="left")
     columns = list(rows[0]) if rows else []
     for column in columns:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any, LiteralString
 
 from neo4j import Driver, GraphDatabase
-from neo4j.exceptions import AuthError, DatabaseUnavailable, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, ConfigurationError, DatabaseUnavailable, ServiceUnavailable, SessionExpired
 
 import cypher
 from shopgraph.errors import ShopgraphError
@@ -44,9 +44,12 @@ logging.getLogger("neo4j.session").addFilter(RETRIED)  # the logger of the drive
 
 def open_driver(settings: Settings) -> Driver:
     """A verified driver; a server that is down or a wrong password is one clear error."""
-    driver = GraphDatabase.driver(
-        settings.uri, auth=(settings.user, settings.password), notifications_min_severity="OFF"
-    )
+    try:
+        driver = GraphDatabase.driver(
+            settings.uri, auth=(settings.user, settings.password), notifications_min_severity="OFF"
+        )
+    except (ConfigurationError, ValueError) as exc:  # NEO4J_URI mistyped: the driver's own words say what it takes
+        raise ShopgraphError(f"NEO4J_URI {settings.uri!r} is not an address the driver takes: {exc}") from None
     try:
         driver.verify_connectivity()
     except AuthError:
@@ -54,7 +57,7 @@ def open_driver(settings: Settings) -> Driver:
         raise ShopgraphError(
             f"Neo4j at {settings.uri} refused user {settings.user!r}: check NEO4J_USER / NEO4J_PASSWORD"
         ) from None
-    except (ServiceUnavailable, OSError) as exc:
+    except (ServiceUnavailable, OSError, ValueError) as exc:  # ValueError: an address that does not resolve
         driver.close()
         hint = "start it with `shopgraph neo4j start`" if settings.is_local else "is it running?"
         raise ShopgraphError(f"cannot reach Neo4j at {settings.uri} ({type(exc).__name__}): {hint}") from None

@@ -68,6 +68,10 @@ def test_query_command_prints_and_writes_csv(segmented: World, tmp_path) -> None
     assert str(expected[0]["product_id"]) in result.output and f"{len(expected)} row(s)" in result.output
     dated = runner.invoke(app, ["query", "cart_abandoners", "--param", "since=2019-12-01", "--param", "limit=3"])
     assert dated.exit_code == 0 and "3 row(s)" in dated.output
+    negative = runner.invoke(app, ["query", "cart_abandoners", "--param", "limit=-1"], env={"COLUMNS": "250"})
+    assert negative.exit_code == 1
+    assert negative.output.strip().startswith("error: query cart_abandoners (") and "Traceback" not in negative.output
+    assert "Neo4j refused it: LIMIT" in negative.output and len(negative.output.strip().splitlines()) == 1
 
 
 def test_segment_scores_follow_the_documented_definition(segmented: World) -> None:

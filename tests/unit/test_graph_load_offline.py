@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+import pytest
 from typer.testing import CliRunner
 
 from cli import app
@@ -22,6 +23,22 @@ def test_load_with_neo4j_down_is_one_clear_line(monkeypatch, workspace) -> None:
     assert result.exit_code == 1
     assert "cannot reach Neo4j" in result.output and "shopgraph neo4j start" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("uri", "said"),
+    [
+        ("localhost:7687", "is not an address the driver takes: URI scheme 'localhost' is not supported"),
+        ("nonsense://x", "is not an address the driver takes: URI scheme 'nonsense' is not supported"),
+        ("bolt://localhost:notaport", "cannot reach Neo4j at bolt://localhost:notaport"),
+    ],
+)
+def test_a_mistyped_neo4j_uri_is_one_clear_line(monkeypatch, workspace, uri: str, said: str) -> None:
+    monkeypatch.setenv("NEO4J_URI", uri)
+    monkeypatch.setenv("NEO4J_PASSWORD", "whatever-password")
+    result = CliRunner().invoke(app, ["query", "segment_sizes"], env={"COLUMNS": "400"})
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert said in result.output and len(result.output.strip().splitlines()) == 1
 
 
 def test_connection_lost_inside_a_command_is_one_clear_error(monkeypatch, workspace) -> None:
