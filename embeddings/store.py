@@ -289,3 +289,14 @@ def read_metadata(workspace: Workspace) -> dict[str, Any]:
     if not path.exists():
         raise ShopgraphError(f"no embedding metadata in {workspace.embeddings_dir}: run `shopgraph embed` first")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def embedding_id(workspace: Workspace) -> str | None:
+    """The stored embedding's identity, new at each training (its metadata's ``embedding_id``; ``created_at`` for an
+    embedding trained before that field): a segmentation records it, as its classifier reads those vectors only.
+    None without an embedding."""
+    path = paths(workspace)["metadata"]
+    if not path.exists():
+        return None
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    return meta.get("embedding_id") or meta.get("created_at")

@@ -8,6 +8,7 @@ the files atomically. The API: docs/ARCHITECTURE.md, "embeddings/training.py".
 from __future__ import annotations
 
 import inspect
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -289,6 +290,7 @@ def embed(
         "data_window": data_window(workspace),
         "code_version": code_version(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "embedding_id": secrets.token_hex(8),  # a segmentation records it: its classifier reads these vectors only
         "counts": counts,
         "graph": {"nodes": graph.n_nodes, "entries": n_entries, "csr_bytes": 8 * n_entries + graph.indptr.nbytes},
         "token_budget": tokens,
@@ -427,6 +429,25 @@ def _token_budget(estimator, graph: InteractionGraph) -> dict[str, int]:
         "proposals": int(getattr(estimator, "proposals_", 0)),
         "training_threads": int(getattr(estimator, "workers_", 0)),
     }
+
+
+OUTGROWN = 2.0
+"""`shopgraph run` trains the embedding again instead of folding in when the shop has this many times the customers
+the embedding knew and its training took them all (under ``max_users``): a first month of a few hundred customers
+would otherwise give every later customer a vector from its few products. A training capped at ``max_users``
+samples the same number of customers however the shop grows, so it is never outgrown; retraining at each doubling
+costs at most twice the last training, so all of them together at most twice the last one."""
+
+
+def outgrown(workspace: Workspace, users_now: int) -> str | None:
+    """Why the stored embedding should be trained again for a shop of ``users_now`` customers (None: fold in)."""
+    meta = read_metadata(workspace)
+    counts, cap = meta.get("counts", {}), meta.get("max_users")
+    known, trained = int(counts.get("users_total", 0)), int(counts.get("users_trained", 0))
+    if not known or (cap is not None and trained >= int(cap)) or users_now < OUTGROWN * known:
+        return None
+    times = users_now / known
+    return f"the shop has {times:.1f}× the customers the embedding was trained on ({known:,} → {users_now:,})"
 
 
 def fold_in_new_users(workspace: Workspace, progress: Progress | None = None) -> EmbedReport:

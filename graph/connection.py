@@ -54,14 +54,31 @@ def open_driver(settings: Settings) -> Driver:
         driver.verify_connectivity()
     except AuthError:
         driver.close()
-        raise ShopgraphError(
-            f"Neo4j at {settings.uri} refused user {settings.user!r}: check NEO4J_USER / NEO4J_PASSWORD"
-        ) from None
+        raise ShopgraphError(_refused(settings)) from None
     except (ServiceUnavailable, OSError, ValueError) as exc:  # ValueError: an address that does not resolve
         driver.close()
         hint = "start it with `shopgraph neo4j start`" if settings.is_local else "is it running?"
         raise ShopgraphError(f"cannot reach Neo4j at {settings.uri} ({type(exc).__name__}): {hint}") from None
     return driver
+
+
+def _refused(settings: Settings) -> str:
+    """Why the server refused the user: a wrong NEO4J_USER / NEO4J_PASSWORD, or, for a local URI while this
+    workspace's own server is down, another workspace's server holding the port (it has its own password)."""
+    from graph.server import LocalServer, other_servers
+
+    said = f"Neo4j at {settings.uri} refused user {settings.user!r}"
+    if settings.is_local and settings.password_source != "NEO4J_PASSWORD":
+        server = LocalServer(settings)
+        others = other_servers(server.home, settings.bolt_port) if server.pid() is None else []
+        if others:
+            return (
+                f"{said}: it is another workspace's server ({', '.join(map(str, others))}), not this one's "
+                f"({settings.workspace.home}); stop that one (`SHOPGRAPH_HOME={others[0].parent} shopgraph neo4j "
+                "stop`) and start this one (`shopgraph neo4j start`), or give this one other ports (NEO4J_URI, "
+                "SHOPGRAPH_NEO4J_HTTP_PORT)"
+            )
+    return f"{said}: check NEO4J_USER / NEO4J_PASSWORD"
 
 
 @contextmanager

@@ -254,8 +254,15 @@ class LocalServer:
         self.provision(say)
         for port, what in ((self.settings.bolt_port, "Bolt"), (self.settings.http_port, "HTTP")):
             if port_in_use(port):
+                others = other_servers(self.home, port)
+                holder = (
+                    f"maybe by another workspace's Neo4j ({others[0]}: `SHOPGRAPH_HOME={others[0].parent} "
+                    "shopgraph neo4j stop` stops it)"
+                    if others
+                    else "stop what holds it"
+                )
                 raise ShopgraphError(
-                    f"port {port} ({what}) is already in use: stop what holds it or choose another port "
+                    f"port {port} ({what}) is already in use, {holder}, or choose another port "
                     "(NEO4J_URI / SHOPGRAPH_NEO4J_HTTP_PORT)"
                 )
         if not (self.home / "data" / "dbms").exists():
@@ -370,6 +377,28 @@ def _alive(pid: int) -> bool:
         return stat.read_text().split()[2] != "Z"
     except (OSError, IndexError):
         return False
+
+
+def other_servers(home: Path, port: int) -> list[Path]:
+    """The homes of the shopgraph Neo4j servers running on this machine, other than ``home``'s, whose
+    configuration listens on ``port`` (Linux: read from /proc; elsewhere none): the server answering a port
+    may be another workspace's."""
+    homes = set()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if ENTRY_POINT in args:
+            homes |= {Path(a.removeprefix("--home-dir=")) for a in args if a.startswith("--home-dir=")} - {home}
+    return sorted(h for h in homes if f":{port}\n" in _read_text(h / "conf" / "neo4j.conf") + "\n")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:

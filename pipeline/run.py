@@ -209,15 +209,24 @@ class _Runner:
             return build_user_features_spark(self.workspace, calendar, say=say, master=self.options.spark_master)
         return build_user_features(self.workspace, calendar, say=say)
 
+    def _users_now(self) -> int:
+        """Customers in the feature table (every customer with events), read from its footer."""
+        import pyarrow.parquet as pq
+
+        from features.compute import FEATURES_FILE
+
+        return pq.ParquetFile(self.workspace.features_dir / FEATURES_FILE).metadata.num_rows
+
     def embed(self, key: str) -> tuple[str, str]:
-        from embeddings.training import embed, fold_in_new_users
+        from embeddings.training import embed, fold_in_new_users, outgrown
 
         vectors = self.workspace.embeddings_dir / "user_vectors.parquet"
         if self.state.is_done("embed", key) and vectors.exists() and not self.options.retrain:
             return "skipped", "no new interactions"
         progress = self.hooks.progress
         new_code = self.state.code_changed("embed", step_code("embed"))
-        if self.options.retrain or not vectors.exists() or new_code:
+        grown = None if not vectors.exists() else outgrown(self.workspace, self._users_now())
+        if self.options.retrain or not vectors.exists() or new_code or grown:
             result = embed(self.workspace, seed=self.options.seed, progress=progress)
             c = result.counts
             detail = (
@@ -227,6 +236,8 @@ class _Runner:
                 + (
                     "; retrained: shopgraph's embedding code changed since the last run"
                     if new_code and not self.options.retrain and vectors.exists()
+                    else f"; retrained: {grown}"
+                    if grown and not self.options.retrain
                     else ""
                 )
             )
@@ -254,8 +265,8 @@ class _Runner:
         self.state.mark_done("vectors", key, step_code("vectors"))
         return "ran", (
             f"{written.matched:,} User vectors ({written.dimensions} dimensions; customers with "
-            f"≥ {floor} events, the activity threshold) on the graph, {written.written:,} of them written now "
-            f"(the others unchanged), vector index user_embedding "
+            f"≥ {floor} events{_floor_words(self.workspace, floor)}) on the graph, {written.written:,} of them "
+            "written now (the others unchanged), vector index user_embedding "
             + (
                 "made anew (Neo4j populates it beside the report step)"
                 if written.index_created
@@ -276,7 +287,7 @@ class _Runner:
 
     def segment(self, key: str) -> tuple[str, str]:
         from segments.drift_reference import decide as decide_drift
-        from segments.runs import current_run_dir, read_json, write_json
+        from segments.runs import current_run_dir, embedding_changed, read_json, write_json
         from segments.segmentation import RULE_METHOD, classify_new_customers, resolve_method, segment
         from segments.similar import write_similar
         from segments.writeback import write_run
@@ -293,7 +304,8 @@ class _Runner:
         asked = resolve_method(self.options.method)
         made_with = None if previous is None else read_json(previous / "run.json").get("parameters", {}).get("method")
         new_method = previous is not None and made_with != asked
-        if previous is None or self.options.retrain or new_code or new_method:
+        re_embedded = None if previous is None else embedding_changed(self.workspace, previous)
+        if previous is None or self.options.retrain or new_code or new_method or re_embedded:
             why = (
                 "forced by --retrain"
                 if self.options.retrain
@@ -302,6 +314,8 @@ class _Runner:
                 else "shopgraph's segmentation code changed since the last run"
                 if new_code
                 else f"method {asked or RULE_METHOD}, the current run's was {made_with or RULE_METHOD}"
+                if new_method
+                else f"{re_embedded}: its classifier read the earlier vectors"
             )
             run_dir = segment(
                 self.workspace, method=self.options.method, seed=self.options.seed, progress=progress
@@ -401,12 +415,30 @@ def lookalike_floor(workspace: Workspace) -> int:
     ``MIN_EVENTS_TO_CLUSTER`` before any segmentation. At month 4 of the REES46-sized bench that is 1.98 M
     vectors instead of the 8.53 M with ≥ 5 events, whose index Neo4j had not built after 76 minutes on its one
     thread (docs/BENCHMARKS.md, "A look-alike index bounded by the threshold")."""
-    from segments.runs import current_run_dir, read_json
     from segments.segmentation import MIN_EVENTS_TO_CLUSTER
+
+    threshold = _current_threshold(workspace)
+    return max(MIN_EVENTS_TO_CLUSTER, threshold) if threshold is not None else MIN_EVENTS_TO_CLUSTER
+
+
+def _current_threshold(workspace: Workspace) -> int | None:
+    """The current segmentation's activity threshold (None before any)."""
+    from segments.runs import current_run_dir, read_json
 
     run = current_run_dir(workspace)
     threshold = read_json(run / "run.json").get("threshold") if run is not None else None
-    return max(MIN_EVENTS_TO_CLUSTER, int(threshold)) if threshold is not None else MIN_EVENTS_TO_CLUSTER
+    return None if threshold is None else int(threshold)
+
+
+def _floor_words(workspace: Workspace, floor: int) -> str:
+    """What :func:`lookalike_floor`'s figure is, for the step's line: the threshold, or the clustering's floor
+    when the threshold is lower (a run whose threshold is 1) or there is no segmentation yet."""
+    threshold = _current_threshold(workspace)
+    if threshold == floor:
+        return ", the activity threshold"
+    return ", the fewest events a customer is clustered with" + (
+        f"; the activity threshold is {threshold}" if threshold is not None else ""
+    )
 
 
 def run_pipeline(

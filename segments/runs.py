@@ -75,6 +75,18 @@ def require_current(workspace: Workspace) -> Path:
     return path
 
 
+def embedding_changed(workspace: Workspace, run_dir: Path) -> str | None:
+    """Why the run's classifier cannot assign with the stored vectors: the embedding was trained again after the
+    run (its vectors live in another space). None when it is the run's own, or the run predates the record."""
+    from embeddings.store import embedding_id
+
+    used = read_json(run_dir / "run.json").get("inputs", {}).get("embedding_id")
+    now = embedding_id(workspace)
+    if used is None or now is None or now == used:
+        return None
+    return f"the embedding was trained again after segmentation run {run_dir.name}"
+
+
 def write_text(path: Path, text: str) -> None:
     write_text_atomic(path, text)
 

@@ -28,6 +28,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import adjusted_rand_score, f1_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
+from embeddings.store import embedding_id
 from features import vocabulary
 from features.calendar import load_calendar
 from features.compute import FEATURES_FILE, read_sidecar
@@ -595,8 +596,8 @@ def _read_inputs(
     eligible = np.flatnonzero(n_events >= MIN_EVENTS_TO_CLUSTER)
     if len(eligible) < 50:
         raise ShopgraphError(
-            f"only {len(eligible)} user(s) have {MIN_EVENTS_TO_CLUSTER}+ events: too few to "
-            "segment; ingest more months and run `shopgraph features` again"
+            f"only {len(eligible)} user(s) have {MIN_EVENTS_TO_CLUSTER}+ events, 50 needed: too few to segment; "
+            "add more months (`shopgraph run MONTH_FILES`, or `shopgraph ingest` then `shopgraph features`)"
         )
     clustered = eligible[cluster_rows(len(eligible), seed)]
     wanted = np.zeros(len(user_ids), bool)
@@ -630,6 +631,7 @@ def _read_inputs(
     record.inputs = {
         **transform.report(),
         **_vector_info(vector_file, missing),
+        **({"embedding_id": embedding_id(workspace)} if vector_file is not None else {}),
         "users": len(user_ids),
         "users_with_enough_events": len(eligible),
         "users_clustered": len(clustered),
@@ -1240,6 +1242,8 @@ def classify_new_customers(
     """
     say = progress or (lambda _p, _d, _t: None)
     run_dir = runs.require_current(workspace)
+    if (changed := runs.embedding_changed(workspace, run_dir)) is not None:
+        raise ShopgraphError(f"{changed}: its classifier reads the earlier vectors; run `shopgraph segment`")
     bundle = assigner.load(run_dir / assigner.MODEL_FILE)
     features = read_features(workspace, DECIDE_COLUMNS)
     assignments = pd.read_parquet(run_dir / "assignments.parquet")

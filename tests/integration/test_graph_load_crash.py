@@ -111,3 +111,25 @@ def test_wrong_password_is_one_clear_line(db: QueryRunner, workspace: Workspace,
     assert result.exit_code == 1
     assert "refused user 'neo4j'" in result.output and "NEO4J_PASSWORD" in result.output
     assert "Traceback" not in result.output
+
+
+def test_another_workspaces_server_on_the_port_is_named(
+    db: QueryRunner, neo4j_settings, workspace: Workspace, monkeypatch
+) -> None:
+    """A second workspace whose own server is down meets the first one's on the same port: it used to say 'check
+    NEO4J_USER / NEO4J_PASSWORD', which the user never set."""
+    from graph.server import LocalServer
+    from shopgraph.settings import Settings
+
+    if LocalServer(neo4j_settings).pid() is None:
+        pytest.skip("the tests' Neo4j is not a local server this suite started (NEO4J_URI given)")
+    monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
+    result = CliRunner().invoke(app, ["load"], env={"COLUMNS": "400"})
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"it is another workspace's server ({neo4j_settings.workspace.neo4j_dir})" in result.output
+    assert f"not this one's ({workspace.home})" in result.output
+    with pytest.raises(ShopgraphError, match="already in use, maybe by another workspace's Neo4j") as refused:
+        LocalServer(Settings.from_env()).start()
+    assert f"({neo4j_settings.workspace.neo4j_dir}: `SHOPGRAPH_HOME={neo4j_settings.workspace.home} " in str(
+        refused.value
+    )

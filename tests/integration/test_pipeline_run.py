@@ -45,6 +45,12 @@ def test_run_does_each_months_work_once_and_a_new_month_only_its_own(
     assert "made anew (Neo4j populates it beside the report step)" in first.outcome("vectors").detail
     threshold = json.loads((first.run_dir / "run.json").read_text(encoding="utf-8"))["threshold"]
     assert lookalike_floor(workspace) == max(5, threshold)
+    said = (
+        "the activity threshold)"
+        if threshold >= 5
+        else f"the fewest events a customer is clustered with; the activity threshold is {threshold})"
+    )
+    assert f"≥ {max(5, threshold)} events, {said}" in first.outcome("vectors").detail
     features = pd.read_parquet(workspace.features_dir / "user_features.parquet", columns=["user_id", "n_events"])
     active = set(features.loc[features["n_events"] >= max(5, threshold), "user_id"])
     held = {r["u"] for r in db.run_text("MATCH (u:User) WHERE u.embedding IS NOT NULL RETURN u.user_id AS u")}
