@@ -169,9 +169,10 @@ def _qname(q: float) -> str:
 
 
 def _funnel(con: duckdb.DuckDBPyConnection, per_type: dict[str, int]) -> dict[str, Any]:
-    viewers, carters, buyers, viewed_and_bought, carted_and_bought = con.execute("""
+    viewers, carters, buyers, viewed_and_bought, carted_and_bought, viewed_and_carted = con.execute("""
         SELECT count(*) FILTER (views > 0), count(*) FILTER (carts > 0), count(*) FILTER (purchases > 0),
-               count(*) FILTER (views > 0 AND purchases > 0), count(*) FILTER (carts > 0 AND purchases > 0)
+               count(*) FILTER (views > 0 AND purchases > 0), count(*) FILTER (carts > 0 AND purchases > 0),
+               count(*) FILTER (views > 0 AND carts > 0)
         FROM (SELECT user_id, count(*) FILTER (event_type = 'view') AS views,
                      count(*) FILTER (event_type = 'cart') AS carts,
                      count(*) FILTER (event_type = 'purchase') AS purchases
@@ -189,6 +190,7 @@ def _funnel(con: duckdb.DuckDBPyConnection, per_type: dict[str, int]) -> dict[st
             "purchase": int(buyers),
             "view_and_purchase": int(viewed_and_bought),
             "cart_and_purchase": int(carted_and_bought),
+            "view_and_cart": int(viewed_and_carted),
         },
         "event_rates": {
             "cart_per_view": _ratio(per_type["cart"], per_type["view"]),
@@ -199,6 +201,10 @@ def _funnel(con: duckdb.DuckDBPyConnection, per_type: dict[str, int]) -> dict[st
             "cart_per_view": _ratio(carters, viewers),
             "purchase_per_cart": _ratio(buyers, carters),
             "purchase_per_view": _ratio(buyers, viewers),
+            # shares of a step's customers who took the next one (the ratios above divide two counts: customers
+            # who buy without a cart event make "purchase per cart" exceed 1)
+            "viewers_who_carted": _ratio(viewed_and_carted, viewers),
+            "carters_who_bought": _ratio(carted_and_bought, carters),
         },
     }
 

@@ -58,7 +58,11 @@ def _funnel(c: Context, d: dict[str, Any]) -> list[Block]:
     if not funnel.get("users"):
         return []
     rates = funnel.get("user_rates", {})
-    note = c.t("data.funnel.note", cart=c.pct(rates.get("cart_per_view")), buy=c.pct(rates.get("purchase_per_cart")))
+    users = funnel["users"]
+    cart = rates.get("viewers_who_carted", rates.get("cart_per_view"))  # a describe.json written before 2026-12
+    carters = users.get("cart") or 0
+    buy = rates.get("carters_who_bought", users.get("cart_and_purchase", 0) / carters if carters else None)
+    note = c.t("data.funnel.note", cart=c.pct(cart), buy=c.pct(buy))
     return [
         Block("figure", src=charts.funnel(funnel["users"], c.lang), text=c.t("data.funnel")),
         Block("p", note),

@@ -146,9 +146,28 @@ def test_missing_rates_and_prices(store: Workspace) -> None:
 def test_funnel_in_events_and_users(store: Workspace) -> None:
     f = describe(store).funnel
     assert f["events"] == {"view": 405, "cart": 2, "purchase": 2, "remove_from_cart": 1}
-    assert f["users"] == {"view": 4, "cart": 2, "purchase": 1, "view_and_purchase": 1, "cart_and_purchase": 1}
+    assert f["users"] == {
+        "view": 4,
+        "cart": 2,
+        "purchase": 1,
+        "view_and_purchase": 1,
+        "cart_and_purchase": 1,
+        "view_and_cart": 2,
+    }
     assert f["user_rates"]["purchase_per_cart"] == pytest.approx(0.5)
+    assert f["user_rates"]["carters_who_bought"] == pytest.approx(0.5)
+    assert f["user_rates"]["viewers_who_carted"] == pytest.approx(0.5)
     assert f["event_rates"]["cart_per_view"] == pytest.approx(2 / 405)
+
+
+def test_the_funnel_shares_stay_shares_when_customers_buy_without_a_cart_event(workspace: Workspace) -> None:
+    """The real sample's first rows hold more buyers than carters: the dossier said "135.1 % of carters bought"."""
+    buyers = [ev(t(1, minute=u), "purchase", 1, PHONE, "apple", 1000.0, u, f"s{u}") for u in range(10, 13)]
+    write_month(workspace, "2019-10", [*OCTOBER[:4], *buyers])  # user 1 carts and buys; three buy, no cart
+    f = describe(workspace).funnel
+    assert f["user_rates"]["purchase_per_cart"] == pytest.approx(4.0)  # four buyers per carter, a ratio of counts
+    assert f["user_rates"]["carters_who_bought"] == pytest.approx(1.0)
+    assert f["user_rates"]["viewers_who_carted"] == pytest.approx(1.0)
 
 
 def test_top_categories_and_brands(store: Workspace) -> None:
@@ -226,3 +245,16 @@ def test_empty_store_is_one_line_and_exit_1(workspace: Workspace) -> None:
     assert len(result.output.strip().splitlines()) == 1
     bad = CliRunner().invoke(app, ["describe", "--month", "Oct"])
     assert bad.exit_code == 1 and "YYYY-MM" in bad.output
+
+
+def test_the_dossier_reads_shares_of_customers_from_an_older_describe_json_too(tmp_path: Path, monkeypatch) -> None:
+    """A describe.json written before the shares existed: the note divides the customer counts it holds."""
+    from reports.inputs import Inputs
+    from reports.sections import data
+    from reports.sections.context import Context
+
+    monkeypatch.setattr(data.charts, "funnel", lambda users, lang: "funnel.svg")
+    users = {"view": 10, "cart": 2, "purchase": 5, "view_and_purchase": 4, "cart_and_purchase": 1}
+    old = {"funnel": {"users": users, "user_rates": {"cart_per_view": 0.2, "purchase_per_cart": 2.5}}}
+    [_, note] = data._funnel(Context(Inputs(Workspace(tmp_path)), "en"), old)
+    assert note.text == "20.0\u202f% of viewers put something in the cart; 50.0\u202f% of carters bought."
