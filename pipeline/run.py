@@ -22,14 +22,18 @@ changed, :data:`NOT_THE_MODEL`; then it runs again and assigns).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pipeline.forecast import before_run
 from pipeline.meter import StepMeter
 from pipeline.state import PipelineState, code_fingerprint, fingerprint, store_fingerprint
+from shopgraph.locks import exclusive_lock
 from shopgraph.progress import Progress, no_progress
 from shopgraph.workspace import Workspace
 
@@ -451,7 +455,30 @@ def run_pipeline(
     """Run every step on ``paths`` (already expanded), skipping what is current; see the module docstring."""
     options = options or RunOptions()
     hooks = hooks or RunHooks()
-    before_run(workspace, list(paths), enforce=options.check_resources, say=hooks.say)  # before any work
+    with run_lock(workspace):
+        before_run(workspace, list(paths), enforce=options.check_resources, say=hooks.say)  # before any work
+        return _run_steps(workspace, db, paths, options, hooks)
+
+
+RUN_LOCK = "pipeline/.run.lock"
+
+
+@contextmanager
+def run_lock(workspace: Workspace) -> Iterator[None]:
+    """One `run` at a time per workspace: a second one (a scheduler starting next month's while this one works)
+    stops at once in one line naming the first, before it reads anything. Two at once raced on
+    ``pipeline/state.json`` and the step files, each step's own lock guarding only its own writes."""
+    path = workspace.home / RUN_LOCK
+    try:
+        holder = path.read_text(encoding="utf-8").strip() or "another process"
+    except OSError:
+        holder = "another process"
+    with exclusive_lock(path, f"another `shopgraph run` ({holder}) is working on {workspace.home}: wait for it"):
+        path.write_text(f"pid {os.getpid()}, started {datetime.now(UTC):%Y-%m-%d %H:%M UTC}\n", encoding="utf-8")
+        yield
+
+
+def _run_steps(workspace: Workspace, db: Any, paths: Sequence[Path], options: RunOptions, hooks: RunHooks) -> RunReport:
     runner = _Runner(workspace, db, options, hooks)
     runner.step("ingest", lambda: runner.ingest(paths))
     runner.step("load", runner.load)
