@@ -460,7 +460,7 @@ def run_pipeline(
         return _run_steps(workspace, db, paths, options, hooks)
 
 
-RUN_LOCK = "pipeline/.run.lock"
+RUN_LOCK = ".run.lock"  # in the home: a run refused by its forecast leaves no pipeline/ folder
 
 
 @contextmanager

@@ -447,7 +447,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "time.decision": ("Decision", "Décision"),
     "time.retrained": ("retrained", "réentraîné"),
     "time.assigned": ("assigned with the trained classifier", "affecté par le classifieur entraîné"),
-    "time.reason.none": ("no new customers: nothing to assign", "aucun nouveau client : rien à affecter"),
+    "time.reason.none": ("no new customers: no drift to measure", "aucun nouveau client : aucune dérive à mesurer"),
     "time.reason.median_psi": (
         "median PSI of the key metrics {value} > {limit} (worst: {worst})",
         "PSI médian des indicateurs clés {value} > {limit} (le plus décalé : {worst})",

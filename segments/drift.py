@@ -164,7 +164,7 @@ class DriftReport:
         """One sentence in English: what to do and why (the command line's; the dossier renders the
         codes of :meth:`as_record` in its language)."""
         if self.new_customers == 0:
-            return "no new customers: nothing to assign"
+            return "no new customers: no drift to measure"
         if self.retrain:
             return "retrain: " + "; ".join(self.reasons)
         if self.too_few:

@@ -23,7 +23,7 @@ ENGLISH = (
     "low-confidence",
     "assign with the trained",
     "no new customers",
-    "nothing to assign",
+    "no drift to measure",
     "no metric",
 )
 

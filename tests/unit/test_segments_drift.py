@@ -87,7 +87,7 @@ def test_new_segment_mix_or_unknown_customers_retrain() -> None:
 
 def test_no_new_customers_is_nothing_to_do() -> None:
     report = measure_drift({"purchase_rate": np.ones(10)}, {})
-    assert not report.retrain and report.decision == "no new customers: nothing to assign"
+    assert not report.retrain and report.decision == "no new customers: no drift to measure"
 
 
 def test_new_customers_are_compared_above_the_activity_threshold_only() -> None:
