@@ -12,7 +12,7 @@ listed in docs/ARCHITECTURE.md, "Spark".
 from __future__ import annotations
 
 from events.store import EVENT_TYPES
-from events.validate import COLUMNS, FIELD_RE, ROW_RE
+from events.validate import COLUMNS, FIELD_RE, ROW_RE, too_long_sql
 
 #: whitespace DuckDB skips around numbers and inside times (Java's ``\s``: space, \t, \n, \v, \f, \r)
 _WS = r"\s*"
@@ -95,6 +95,7 @@ def _reason_case() -> str:
         WHEN t_price < 0 THEN concat('negative price ', {_shown("s_price")})
         WHEN s_user_id IS NULL THEN 'missing user_id'
         WHEN t_user_id IS NULL THEN concat('non-integer user_id ', {_shown("s_user_id")})
+        {too_long_sql(spark=True)}
     END"""
 
 

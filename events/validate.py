@@ -23,6 +23,7 @@ _FIELD = r'"(?:[^"]|"")*"|[^,"]*'
 ROW_RE = rf"(?:{_FIELD})(?:,(?:{_FIELD}))*"
 #: one field followed by its comma (applied to ``line || ','``)
 FIELD_RE = rf"({_FIELD}),"
+TEXT_FIELDS_MAX_BYTES = 256  # category_code, brand, user_session: REES46's longest are under 60 bytes
 REASON_KIND = r"^([^':]*)"  # a reason without its value: "bad timestamp '…'" → "bad timestamp"
 
 
@@ -135,7 +136,21 @@ def _reason_sql() -> str:
             WHEN t_price < 0 THEN 'negative price ' || {_shown("s_price")}
             WHEN s_user_id IS NULL THEN 'missing user_id'
             WHEN t_user_id IS NULL THEN 'non-integer user_id ' || {_shown("s_user_id")}
+            {too_long_sql()}
         END"""
+
+
+def too_long_sql(spark: bool = False) -> str:
+    """The text fields' length rule, in bytes (DuckDB's ``strlen``, Spark's ``octet_length``: the same count for
+    any text): a field of kilobytes is not a category, brand or session, and would become a node or a property
+    of that size."""
+    rules = []
+    for column in ("category_code", "brand", "user_session"):
+        size = f"{'octet_length' if spark else 'strlen'}(s_{column})"
+        words = f"'{column} longer than {TEXT_FIELDS_MAX_BYTES} bytes: '"
+        said = f"concat({words}, {size})" if spark else f"{words} || {size}"
+        rules.append(f"WHEN {size} > {TEXT_FIELDS_MAX_BYTES} THEN {said}")
+    return "\n            ".join(rules)
 
 
 def _output_sql() -> str:
@@ -183,7 +198,8 @@ def parse_lines_sql(lines: str) -> str:
         present and in a :data:`TIMESTAMP_FORMATS` form; ``event_type`` one of
         :data:`events.store.EVENT_TYPES`; ``product_id`` present and integer;
         ``category_id`` integer when present; ``price`` present, numeric, finite, ≥ 0
-        (``1e3`` is numeric); ``user_id`` present and integer.
+        (``1e3`` is numeric); ``user_id`` present and integer; ``category_code``, ``brand`` and
+        ``user_session`` at most :data:`TEXT_FIELDS_MAX_BYTES` bytes.
         Cleaning: empty strings become NULL, ``brand`` is trimmed and lower-cased.
     """
     return f"""
@@ -229,6 +245,7 @@ def every_row_rejected(name: str, rows: int, kinds: list[tuple[str, int]], first
     it would record the month as ingested with no events (a date format changed upstream, another export)."""
     counts = ", ".join(f"{kind.strip()}: {n:,}" for kind, n in kinds[:3]) + (", …" if len(kinds) > 3 else "")
     return ShopgraphError(
-        f"{name}: all {rows:,} rows were rejected ({counts}), the first at line {first[0]}: {first[1]}; "
+        f"{name}: {'its one row was' if rows == 1 else f'all {rows:,} rows were'} rejected ({counts}), "
+        f"the first at line {first[0]}: {first[1]}; "
         "nothing was stored: is it a REES46 export? Fix the file and ingest it again"
     )

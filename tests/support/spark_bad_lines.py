@@ -99,7 +99,13 @@ VARIANTS = {
         ",,",
         ',"",',
         ",",
+        "," + "b" * 256 + ",",  # the longest kept (TEXT_FIELDS_MAX_BYTES)
+        "," + "b" * 257 + ",",
+        "," + "é" * 128 + ",",  # 256 bytes in 128 characters: kept
+        "," + "É" * 129 + ",",  # 258 bytes: rejected in both engines alike
     ],
+    "appliances.environment.water_heater": ["c" * 300, "ü" * 200],
+    "72d76fde-8bb3-4e00-8c23-a032dfed738c": ["s" * 257, "s" * 256],
     "541312140": ["", "u541312140", '"541312140"', " 541312140 ", "00541312140", "-5"],
 }
 ODD_LINES = ["", "", "a,b", ROW + ",surplus", ROW[:40], '"', '""', ",,,,,,,,", '"a"b,c', ROW.replace(",", ',""', 1)]

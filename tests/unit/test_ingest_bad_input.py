@@ -118,6 +118,17 @@ def test_a_file_whose_every_row_is_rejected_is_refused_with_its_reasons(seeded: 
     )
 
 
+def test_a_field_of_kilobytes_is_rejected_with_its_size(seeded: Workspace, tmp_path: Path) -> None:
+    """A 20 MB category code was stored and would have become a Category node of that name."""
+    long_code = ROW2.replace("appliances.environment.water_heater", "x" * 20_000)
+    path = write_csv(tmp_path / "long.csv", [ROW, long_code, ROW3.replace(",,", "," + "é" * 128 + ",", 1)])
+    entry = ingest_one(seeded, path).entry
+    assert (entry.rows_read, entry.rows_kept, entry.rows_rejected) == (3, 2, 1)
+    [reject] = rejects(seeded, entry)
+    assert (reject["line_number"], reject["reason"]) == ("3", "category_code longer than 256 bytes: 20000")
+    assert [len(b.encode()) for (b,) in new_rows(seeded, entry, "brand") if b and b != "shiseido"] == [256]
+
+
 def test_truncated_gzip_is_one_clear_error(seeded: Workspace, tmp_path: Path) -> None:
     data = gzip.compress(("\n".join([HEADER] + [ROW, ROW2, ROW3] * 2000) + "\n").encode())
     path = write_csv(tmp_path / "cut.csv.gz", data[: len(data) // 2])
