@@ -141,7 +141,7 @@ def _disk_line(s) -> str:
 
 def _segment_table(workspace, run_dir, lang: str):
     """The run's segment table, its figures from its assignments as they are now."""
-    from commands.segments import segment_table
+    from commands.segments import segment_table, segment_table_title
     from segments.coverage import NO_MEMBERS, segment_figures_now
     from segments.runs import read_json
 
@@ -150,7 +150,7 @@ def _segment_table(workspace, run_dir, lang: str):
     for s in segments:
         s.update(now.get(int(s["segment_id"]), NO_MEMBERS))
     total = sum(f["size"] for f in now.values())
-    return segment_table(segments, lang, f"segments of run {run_dir.name} ({total:,} customers)")
+    return segment_table(segments, lang, segment_table_title(run_dir.name, total, lang))
 
 
 @app.command("run")

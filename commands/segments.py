@@ -26,8 +26,36 @@ def _check_lang(lang: str) -> str:
     return lang
 
 
-def _pct(x: float) -> str:
-    return f"{x:.1%}"
+def _pct(x: float, lang: str = "en") -> str:
+    """A share as the console prints it: ``12.3%``, or ``12,3 %`` in French (the dossier's way)."""
+    from reports.i18n import pct
+
+    return pct(x, lang) if lang == "fr" else f"{x:.1%}"
+
+
+def _count(n: int, lang: str = "en") -> str:
+    """A count with its thousands separator: ``1,234``, or ``1 234`` in French."""
+    from reports.i18n import num
+
+    return num(n, lang) if lang == "fr" else f"{n:,}"
+
+
+def segment_table_title(run_id: str, customers: int, lang: str) -> str:
+    if lang == "fr":
+        return f"segments du run {run_id} ({_count(customers, lang)} clients)"
+    return f"segments of run {run_id} ({customers:,} customers)"
+
+
+SEGMENT_COLUMNS = {  # name: (English, French)
+    "id": ("id", "id"),
+    "segment": ("segment", "segment"),
+    "users": ("users", "clients"),
+    "share": ("share", "part"),
+    "revenue": ("revenue", "CA"),
+    "conversion": ("conversion", "conversion"),
+    "top traits": ("top traits", "traits principaux"),
+    "actions": ("actions", "actions"),
+}
 
 
 WIDE_TABLE = 140  # below this console width, traits and actions go under the table, one segment at a time
@@ -56,15 +84,15 @@ def segment_table(segments: list[dict], lang: str, title: str, width: int | None
     if wide:
         columns += [("top traits", "left"), ("actions", "left")]
     for name, justify in columns:
-        table.add_column(name, justify=justify, overflow="fold")
+        table.add_column(SEGMENT_COLUMNS[name][lang == "fr"], justify=justify, overflow="fold")
     for s in segments:
         row = [
             str(s["segment_id"]),
             s["name"][lang],
-            f"{s['size']:,}",
-            _pct(s["share"]),
-            _pct(s["revenue_share"]),
-            _pct(s["conversion"]),
+            _count(s["size"], lang),
+            _pct(s["share"], lang),
+            _pct(s["revenue_share"], lang),
+            _pct(s["conversion"], lang),
         ]
         if wide:
             row += ["\n".join(s["traits"][lang][:3]), "\n".join(s["actions"][lang])]
@@ -160,7 +188,7 @@ def segment_cmd(
         f"test macro-F1 {run.record['classifier']['test_macro_f1']:.3f}",
         highlight=False,
     )
-    console.print(segment_table(run.segments, lang, f"segments of run {run.run_id} ({run.users:,} users)"))
+    console.print(segment_table(run.segments, lang, segment_table_title(run.run_id, run.users, lang)))
     console.print(coverage_table(run_coverage(workspace, run.run_dir), lang))
     if run.migration is not None:
         console.print(migration_table(run.migration, run.previous_run_id))
@@ -198,7 +226,10 @@ def coverage_table(cover: dict, lang: str) -> Table:
     for key, labels in COVERAGE_LABELS.items():
         row = cover[key]
         table.add_row(
-            labels[1 if fr else 0], f"{row['customers']:,}", _pct(row["customer_share"]), _pct(row["revenue_share"])
+            labels[1 if fr else 0],
+            _count(row["customers"], lang),
+            _pct(row["customer_share"], lang),
+            _pct(row["revenue_share"], lang),
         )
     return table
 
