@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,8 +53,9 @@ def exports_dir(workspace: Workspace) -> Path:
 
 
 def slug(name: str) -> str:
-    """A file-name-safe form of a segment name."""
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "segment"
+    """A file-name-safe form of a segment name, accents dropped ("Lèche-vitrines" → "leche-vitrines")."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "segment"
 
 
 def _atomic_write(path: Path, write: Callable[[Any], None]) -> Path:

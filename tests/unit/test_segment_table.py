@@ -47,3 +47,12 @@ def test_the_english_tables_are_as_they_were() -> None:
     assert "2,375" in text and "79.2%" in text
     text = _printed(coverage_table(_cover(), "en"))
     assert "1,403" in text and "46.8%" in text
+
+
+def test_a_french_segment_name_gives_a_readable_file_name() -> None:
+    """`recommend --segment Lèche-vitrines` wrote recommendations-l-che-vitrines.csv."""
+    from graph.audience import slug
+
+    assert slug("Lèche-vitrines") == "leche-vitrines"
+    assert slug("Clients maison et électroménager") == "clients-maison-et-electromenager"
+    assert slug("Window shoppers") == "window-shoppers" and slug("???") == "segment"
