@@ -156,7 +156,7 @@ def recommend_cmd(
             with progress_bars(console, unit="customers", width=9) as bar:
                 results = recommender.for_segment(segment, bar, include_likely=include_likely)
             path = Path(out) if out else exports_dir(workspace) / f"recommendations-{slug(segment)}.csv"
-            write_batch(results, path, likely_column=include_likely)
+            write_batch(results, path, likely_column=include_likely, segment=segment)
             sources: dict[str, int] = {}
             for result in results:
                 for item in result.items:

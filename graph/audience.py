@@ -129,7 +129,7 @@ def export_segment(
         if progress and (i % 500 == 0 or i == len(kept)):
             progress("customers", i, len(kept))
     suffix = "-consented" if consented is not None else ""
-    path = out or exports_dir(workspace) / f"segment-{slug(members[0]['segment'])}{suffix}.csv"
+    path = out or exports_dir(workspace) / f"segment-{slug(segment)}{suffix}.csv"
 
     def write(handle) -> None:
         writer = csv.writer(handle)
@@ -143,7 +143,7 @@ def export_segment(
             confidence = member["confidence"]
             writer.writerow(
                 ([raw_of[member["user_id"]]] if raw_of is not None else [])
-                + [member["user_id"], member["segment"], "" if confidence is None else f"{confidence:.3f}"]
+                + [member["user_id"], segment, "" if confidence is None else f"{confidence:.3f}"]
                 + (["yes" if member["likely"] else "no"] if include_likely else [])
                 + [" ".join(str(item.product_id) for item in recs.items)]
             )

@@ -242,10 +242,12 @@ def unknown_segment_message(db: QueryRunner, segment: str) -> str:
     return f"no customers in a current segment named {segment!r}: the current segments are {names}"
 
 
-def write_batch(results: Sequence[CustomerRecommendations], path: Path, likely_column: bool = False) -> Path:
+def write_batch(
+    results: Sequence[CustomerRecommendations], path: Path, likely_column: bool = False, segment: str | None = None
+) -> Path:
     """One CSV row per (customer, rank): user_id, segment, rank, product_id, score, source, and with
     ``likely_column`` (``--include-likely``) ``likely``: true for a customer whose segment is only their likely one;
-    atomic."""
+    atomic. ``segment``: the name to write (the one the user asked for, English or French), else each result's."""
     columns = ["user_id", "segment", "rank", "product_id", "score", "source"]
     with atomic_write(path, newline="") as handle:
         writer = csv.writer(handle)
@@ -253,6 +255,7 @@ def write_batch(results: Sequence[CustomerRecommendations], path: Path, likely_c
         for result in results:
             likely = [str(result.likely).lower()] if likely_column else []
             for item in result.items:
-                row = [result.user_id, result.segment, item.rank, item.product_id, f"{item.score:.6g}", item.source]
+                name = segment or result.segment
+                row = [result.user_id, name, item.rank, item.product_id, f"{item.score:.6g}", item.source]
                 writer.writerow([*row, *likely])
     return path

@@ -170,6 +170,12 @@ def test_recommend_command_takes_the_shop_id(segmented: World) -> None:
     assert batch.exit_code == 0, batch.output
     rows = read_rows(out)
     assert len(rows) == 4 * sum(1 for a in segmented.current.values() if a.name == SEGMENT)
+    french = runner.invoke(app, ["recommend", "--segment", "Acheteurs fidèles", "-k", "4"])
+    assert french.exit_code == 0, french.output
+    in_french = read_rows(segmented.workspace.home / "exports" / "recommendations-acheteurs-fideles.csv")
+    assert [{**r, "segment": SEGMENT} for r in in_french] == rows and {r["segment"] for r in in_french} == {
+        "Acheteurs fidèles"
+    }
     bad = runner.invoke(app, ["recommend", "--segment", "Nobody"])
     assert bad.exit_code == 1 and "Loyal buyers" in bad.output
 
@@ -185,6 +191,11 @@ def test_export_segment_with_pseudonyms(segmented: World) -> None:
         recs = {int(p) for p in r["recommendations"].split()}
         assert len(recs) == 10 and not recs & bought.get(int(r["user_id"]), set())
         assert float(r["confidence"]) == pytest.approx(segmented.current[int(r["user_id"])].confidence, abs=1e-3)
+    assert {r["segment"] for r in rows} == {SEGMENT}
+    french = export_segment(segmented.db, segmented.workspace, "Acheteurs fidèles")  # named as the team names it
+    assert french.path.name == "segment-acheteurs-fideles.csv"
+    in_french = [(r["user_id"], r["segment"]) for r in read_rows(french.path)]
+    assert in_french == [(r["user_id"], "Acheteurs fidèles") for r in rows]
 
 
 def test_consented_export_and_erasure(segmented: World, tmp_path) -> None:
