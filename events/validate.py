@@ -143,14 +143,16 @@ def _reason_sql() -> str:
 def too_long_sql(spark: bool = False) -> str:
     """The text fields' length rule, in bytes (DuckDB's ``strlen``, Spark's ``octet_length``: the same count for
     any text): a field of kilobytes is not a category, brand or session, and would become a node or a property
-    of that size."""
-    rules = []
+    of that size. The whole line's length first (a line that short holds no field that long), the fields only on
+    a longer line; its cost, ≈ 1.2× the rules' CPU: docs/BENCHMARKS.md, "Ingest"."""
+    size = "octet_length" if spark else "strlen"
+    limit = TEXT_FIELDS_MAX_BYTES
+    fields = []
     for column in ("category_code", "brand", "user_session"):
-        size = f"{'octet_length' if spark else 'strlen'}(s_{column})"
-        words = f"'{column} longer than {TEXT_FIELDS_MAX_BYTES} bytes: '"
-        said = f"concat({words}, {size})" if spark else f"{words} || {size}"
-        rules.append(f"WHEN {size} > {TEXT_FIELDS_MAX_BYTES} THEN {said}")
-    return "\n            ".join(rules)
+        words = f"'{column} longer than {limit} bytes: '"
+        said = f"concat({words}, {size}(s_{column}))" if spark else f"{words} || {size}(s_{column})"
+        fields.append(f"WHEN {size}(s_{column}) > {limit} THEN {said}")
+    return f"WHEN {size}(text) > {limit} THEN CASE {' '.join(fields)} END"
 
 
 def _output_sql() -> str:
