@@ -21,6 +21,10 @@ same graph), best of ``--repeat`` runs:
   without the relationships, with the server's CPU µs a row.
 * ``--lookup-index``: the shipped ``create_viewed`` committed with Neo4j's relationship-type lookup index
   and without it (dropped for the run, made again after), in turn.
+* ``--node-ids``: the shipped ``create_viewed`` and ``add_viewed`` (each user and product found by its node id,
+  graph/node_ids.py) against the same statements seeking the two key indexes instead (the shape before), in
+  turn: the CREATE committed into a graph without the relationships, the MERGE with all of them present
+  (rolled back), with the server's CPU µs a row.
 
 Each figure is printed as rows/s and as a ratio to the transfer of the same batches; the two comparisons print
 rows/s and the server's CPU µs a row instead (their variants share the server, so the ratio is between them).
@@ -49,6 +53,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--home", type=Path, default=Path("/tmp/sg-bench-statements"))
     parser.add_argument("--time-types", action="store_true", help="only the committed datetime/integer comparison")
+    parser.add_argument("--node-ids", action="store_true", help="only the by-id against by-index comparison")
     parser.add_argument(
         "--lookup-index",
         action="store_true",
@@ -63,6 +68,7 @@ def main() -> None:
 
     import cypher
     from graph.connection import connect
+    from graph.node_ids import NodeIds
     from graph.schema import apply_schema, reset_database
     from shopgraph.settings import Settings
 
@@ -80,6 +86,9 @@ def main() -> None:
         ]
         batches = [rows[i : i + args.batch_size] for i in range(0, len(rows), args.batch_size)]
         as_lists = [{key: [row[key] for row in batch] for key in batch[0]} for batch in batches]
+        users, products = NodeIds.read(db, "user"), NodeIds.read(db, "product")
+        for batch in as_lists:  # the shipped statements find both ends by node id
+            batch |= {"user_node": users.ids(batch["user_id"]), "product_node": products.ids(batch["product_id"])}
         lookups = (
             "UNWIND $rows AS row MATCH (u:User {user_id: row.user_id}) "
             "MATCH (p:Product {product_id: row.product_id}) RETURN count(*)"
@@ -106,8 +115,9 @@ def main() -> None:
                     best = min(best, time.perf_counter() - started_at)
             return len(rows) / best
 
-        if args.time_types or args.lookup_index:
+        if args.time_types or args.lookup_index or args.node_ids:
             compare = compare_time_types if args.time_types else compare_lookup_index
+            compare = compare_node_ids if args.node_ids else compare
             compare(db, server, as_lists, len(rows), args.repeat)
             reset_database(db)
             return
@@ -171,6 +181,50 @@ def compare_time_types(db, server, batches: list[dict], rows: int, repeat: int) 
     for run in range(repeat):
         for label, statement in variants:
             rate, micros = committed_create(db, server, statement, batches, rows)
+            print(f"run {run + 1}  {label:28} {rate:>10,.0f} rows/s  server {micros:6.1f} µs a row")
+
+
+def by_index(statement: str) -> str:
+    """A shipped relationship statement with both ends sought in the key indexes, as before graph/node_ids.py."""
+    by_id = (
+        "MATCH (u)\nWHERE id(u) = $user_node[i] AND u.user_id = $user_id[i]\n"
+        "MATCH (p)\nWHERE id(p) = $product_node[i] AND p.product_id = $product_id[i]\n"
+    )
+    assert by_id in statement, "the load statements no longer find nodes by id: update this"
+    return statement.replace(
+        by_id, "MATCH (u:User {user_id: $user_id[i]})\nMATCH (p:Product {product_id: $product_id[i]})\n"
+    )
+
+
+def rolled_back(db, server, statement: str, batches: list[dict], rows: int) -> tuple[float, float]:
+    """``statement`` batch by batch, each transaction rolled back: (rows/s, server CPU µs a row)."""
+    cpu, started_at = process_cpu(server.pid()), time.perf_counter()
+    with db.driver.session() as session:
+        for batch in batches:
+            tx = session.begin_transaction()
+            tx.run(statement, batch).consume()
+            tx.rollback()
+    seconds, cpu = time.perf_counter() - started_at, process_cpu(server.pid()) - cpu
+    return rows / seconds, cpu / rows * 1e6
+
+
+def compare_node_ids(db, server, batches: list[dict], rows: int, repeat: int) -> None:
+    """The shipped CREATE (committed, then deleted) and MERGE (every relationship present, rolled back) by node id
+    against the same by index seeks, in turn, ``repeat`` times each. Rows/s and the server's CPU µs a row."""
+    import cypher
+
+    create, merge = cypher.query("load/create_viewed"), cypher.query("load/add_viewed")
+    print(f"# {rows:,} (user, product) rows: each end found by node id (shipped) or by index seek, alternating")
+    for run in range(repeat):
+        for label, statement in (("CREATE by node id", create), ("CREATE by index", by_index(create))):
+            rate, micros = committed_create(db, server, statement, batches, rows)
+            print(f"run {run + 1}  {label:28} {rate:>10,.0f} rows/s  server {micros:6.1f} µs a row")
+    with db.driver.session() as session:
+        for batch in batches:
+            session.execute_write(lambda tx, b=batch: tx.run(create, b).consume())
+    for run in range(repeat):
+        for label, statement in (("MERGE by node id", merge), ("MERGE by index", by_index(merge))):
+            rate, micros = rolled_back(db, server, statement, batches, rows)
             print(f"run {run + 1}  {label:28} {rate:>10,.0f} rows/s  server {micros:6.1f} µs a row")
 
 

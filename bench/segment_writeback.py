@@ -159,6 +159,10 @@ def measure(db, workspace, n: int, batch: int, tmp: Path, vectors: bool, profile
     run_b = make_run(runs, "B", n, 2, RUN_IDS["A"])
     floor = reference(db, run_b, batch)
     print(f"reference (bare SET of one value, batches of {batch:,} committed): {floor:,.0f} rows/s")
+    t0 = time.perf_counter()
+    nodes = db.user_nodes()
+    took = time.perf_counter() - t0
+    print(f"the users' node ids read (graph/node_ids.py, once per write): {len(nodes):,} in {took:.1f}s")
     for name, run_dir in (("A (first run)", run_a), ("B (replaces A)", run_b)):
         t0 = time.perf_counter()
         report = write_run(db, workspace, run_dir, batch_size=batch, **WRITE_OPTIONS)
@@ -267,9 +271,10 @@ def profile_batches(db, run_dir: Path, batch: int) -> None:
     from segments.writeback import read_run_folder
 
     folder = read_run_folder(run_dir)
-    params = {"run_id": folder.run_id, "at": folder.at}
-    for name, copy in (("stage_members", False), ("copy_users", True)):
-        upto, groups = next(folder.segment_batches(0, batch, copy=copy))
+    params = {"run_id": folder.run_id, "at": folder.at, "guard": False}
+    nodes = db.user_nodes()
+    for name, phase in (("stage_members", "stage"), ("copy_users", "copy")):
+        upto, groups = next(folder.segment_batches(0, batch, phase, nodes))
         print(f"PROFILE segments/{name}, one batch of {upto:,} (rolled back):")
         print(profile(db, cypher.query(f"segments/{name}"), {**params, "groups": groups, "upto": upto}))
 

@@ -78,14 +78,15 @@ def write_user_features(
     """Set the ``on_graph`` metrics of every row of ``path`` on its ``(:User {user_id})``.
 
     One round trip per batch: each batch returns how many users it matched, so no count
-    afterwards. ``writers`` batches are written at once (each batch holds other users).
+    afterwards; the users' node ids are read first, so that a batch finds them without the index.
+    ``writers`` batches are written at once (each batch holds other users).
     ``on_batch(n)`` is called after each committed batch of ``n`` rows (progress bars).
     """
     stamp = computed_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     total = matched = 0
-    for params, records in db.write_columns(
-        SET_QUERY, user_columns(path, batch_size), writers=writers, computed_at=stamp
-    ):
+    nodes = db.user_nodes()  # each batch finds its users by node id (graph/node_ids.py)
+    batches = (batch | {"node_ids": nodes.ids(batch["user_ids"])} for batch in user_columns(path, batch_size))
+    for params, records in db.write_columns(SET_QUERY, batches, writers=writers, computed_at=stamp):
         size = len(params["user_ids"])
         total += size
         matched += records[0]["matched"] if records else 0

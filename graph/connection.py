@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, LiteralString
+from typing import TYPE_CHECKING, Any, LiteralString
 
 from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError, ConfigurationError, DatabaseUnavailable, ServiceUnavailable, SessionExpired
@@ -17,6 +17,9 @@ from neo4j.exceptions import AuthError, ConfigurationError, DatabaseUnavailable,
 import cypher
 from shopgraph.errors import ShopgraphError
 from shopgraph.settings import Settings
+
+if TYPE_CHECKING:
+    from graph.node_ids import NodeIds
 
 
 class RetriedTransactions(logging.Filter):
@@ -121,6 +124,13 @@ class QueryRunner:
         with self.driver.session(database=self.database) as session:
             result = session.run(statement, dict(params or {}))
             return [record.data() for record in result]
+
+    def user_nodes(self) -> NodeIds:
+        """Every User node's id by user_id (graph/node_ids.py): read once before a per-customer write whose
+        batches then find each customer by node id, a third of the server's work of an index seek."""
+        from graph.node_ids import NodeIds
+
+        return NodeIds.read(self, "user")
 
     def write_batches(
         self, name: str, rows: Iterable[Mapping[str, Any]], batch_size: int = 10_000, **params: Any

@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ import cypher
 from events.interactions import partitions_key, prune_interactions, write_interactions
 from events.manifest import read_manifest
 from graph.connection import RETRIED, QueryRunner, prefetched
+from graph.node_ids import NodeIds
 from graph.schema import apply_schema
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import atomic_path
@@ -204,6 +206,34 @@ def column_lists(batch: pa.RecordBatch | pa.Table) -> dict[str, list[Any]]:
     return {name: batch.column(name).to_pylist() for name in batch.schema.names if name != "fresh"}
 
 
+@dataclass
+class _Nodes:
+    """The node ids of the graph's customers and products (graph/node_ids.py), read once the users step is written,
+    the first time a relationship batch needs them: each batch then finds its nodes by id, not by index."""
+
+    db: QueryRunner
+
+    @cached_property
+    def users(self) -> NodeIds:
+        return NodeIds.read(self.db, "user")
+
+    @cached_property
+    def products(self) -> NodeIds:
+        return NodeIds.read(self.db, "product")
+
+    def read_both(self) -> None:
+        for kind in ("users", "products"):
+            getattr(self, kind)
+
+    def lists(self, batch: pa.RecordBatch | pa.Table) -> dict[str, list[Any]]:
+        """:func:`column_lists` and the nodes' ids (``$user_node[i]``, ``$product_node[i]``)."""
+        users = self.users.ids(batch.column("user_id").to_numpy())
+        return column_lists(batch) | {
+            "user_node": users,
+            "product_node": self.products.ids(batch.column("product_id").to_numpy()),
+        }
+
+
 def load_file(
     db: QueryRunner,
     workspace: Workspace,
@@ -233,6 +263,7 @@ def load_file(
     known = _known_pairs(db, con, workspace, source, str(interactions), load_id)
     written: dict[str, int] = {}
     relationship_steps = []
+    nodes = _Nodes(db)
     with db.driver.session(database=db.database) as session:
         for index, (step, query, sql) in enumerate(step_queries(events, str(interactions))):
             if index > USERS_STEP:
@@ -243,12 +274,14 @@ def load_file(
             if index < start_step:
                 continue
             skip = start_batch if index == start_step else 0
-            rows = _load_step(db, session, con, source, (index, step, query, sql), skip, batch_size, progress)
+            step_query = (index, step, query, sql)
+            rows = _load_step(db, session, con, source, step_query, skip, batch_size, progress, nodes)
             if rows:
                 written[step] = rows
     if relationship_steps:
+        nodes.read_both()  # before the writers start, not by each of them
         written |= _write_relationships(
-            db, con, source, relationship_steps, batch_size, begun_writers or writers, progress
+            db, con, source, relationship_steps, (batch_size, begun_writers or writers), progress, nodes
         )
     db.run(
         "load/finish_file",
@@ -401,6 +434,7 @@ def _load_step(
     skip: int,
     batch_size: int,
     progress: Progress | None,
+    nodes: _Nodes,
 ) -> int:
     """Write one step's rows from batch ``skip`` on, each batch with the move of the file's cursor; rows written."""
     index, step, query, sql = step_query
@@ -411,7 +445,7 @@ def _load_step(
     if progress:
         progress(step, done, total)
     # the next batch is read and packed in a thread while the server writes this one (still one writer)
-    for size, writes in prefetched(_step_writes(con, index, query, sql, batch_size, skip)):
+    for size, writes in prefetched(_step_writes(con, (index, query, sql), batch_size, skip, nodes)):
         cursor = _cursor(source, index, batch_no, last=done + size >= total)
         session.execute_write(_apply_batch, advance, cursor, writes)
         done += size
@@ -431,11 +465,12 @@ def _write_relationships(
     con: duckdb.DuckDBPyConnection,
     source: SourceFile,
     steps: list[tuple[int, str, str, str]],
-    batch_size: int,
-    writers: int,
+    sizes: tuple[int, int],
     progress: Progress | None,
+    nodes: _Nodes,
 ) -> dict[str, int]:
-    """The relationship steps by ``writers`` concurrent writers; rows written per step.
+    """The relationship steps by ``writers`` concurrent writers (``sizes``: rows per batch, writers); rows written
+    per step.
 
     Writer ``w`` takes the users with ``user_id % writers == w`` (disjoint users: two writers
     never touch the same relationship) and goes through the steps in order, in batches cut
@@ -445,6 +480,7 @@ def _write_relationships(
     or written too: on 2 cores the client and the server work at the same time. A writer
     that fails stops the other after its current batch; the error is raised here.
     """
+    batch_size, writers = sizes
     cursors = db.run("load/begin_writers", sha256=source.sha256, writers=writers, step=steps[0][0])
     writers = len(cursors)
     part = f"(user_id % {writers} + {writers}) % {writers}"
@@ -486,7 +522,7 @@ def _write_relationships(
                         ),
                         (skip, batch_size, total),
                         lambda n, step=step: report(step, writer, n),
-                        failed,
+                        (failed, nodes),
                     )
                     if rows:
                         written[step] = rows
@@ -513,16 +549,18 @@ def _write_part(
     part: tuple[int, int, str, str],
     position: tuple[int, int, int],
     report: Callable[[int], None],
-    failed: threading.Event,
+    shared: tuple[threading.Event, _Nodes],
 ) -> int:
-    """One writer's rows of one step from batch ``skip`` on, each batch with the move of its cursor; rows written."""
+    """One writer's rows of one step from batch ``skip`` on, each batch with the move of its cursor; rows written.
+    ``shared``: the event that stops every writer, the nodes' ids."""
     writer, index, query, sql = part
     skip, batch_size, total = position
+    failed, nodes = shared
     advance = cypher.query("load/advance_writer")
     done = min(skip * batch_size, total)
     batch_no, written = skip, 0
     report(done)
-    for size, writes in prefetched(_step_writes(con, index, query, sql, batch_size, skip)):
+    for size, writes in prefetched(_step_writes(con, (index, query, sql), batch_size, skip, nodes)):
         if failed.is_set():
             break
         cursor = _cursor(source, index, batch_no, last=done + size >= total, writer=writer)
@@ -552,9 +590,11 @@ Writes = list[tuple[str, dict[str, Any]]]
 
 
 def _step_writes(
-    con: duckdb.DuckDBPyConnection, index: int, query: str, sql: str, batch_size: int, skip: int
+    con: duckdb.DuckDBPyConnection, step: tuple[int, str, str], batch_size: int, skip: int, nodes: _Nodes
 ) -> Iterator[tuple[int, Writes]]:
-    """Per batch: its rows and the statements writing it (relationships: CREATE for new users, MERGE for others)."""
+    """Per batch of ``step`` (index, query, sql): its rows and the statements writing it (relationships: CREATE for
+    new users, MERGE for others, each user and product found by node id)."""
+    index, query, sql = step
     if index <= USERS_STEP:
         statement = cypher.query(query)
         for rows in _batches(con, sql, batch_size, skip):
@@ -564,7 +604,7 @@ def _step_writes(
     for batch in _column_batches(con, sql, batch_size, skip):
         fresh = batch.column("fresh")
         parts = [(create, batch.filter(fresh)), (merge, batch.filter(pc.invert(fresh)))]
-        yield batch.num_rows, [(statement, column_lists(part)) for statement, part in parts if part.num_rows]
+        yield batch.num_rows, [(statement, nodes.lists(part)) for statement, part in parts if part.num_rows]
 
 
 def _apply_batch(tx, advance: str, cursor: dict[str, Any], writes: Writes) -> None:

@@ -169,7 +169,11 @@ def write_user_vectors(
     matched: list[pa.Array] = []
     done = 0
     send = None if plan.drop is None and min_events is None else plan.send  # None: every row, no lookup per batch
-    batches = ({"user_ids": ids, "vectors": vectors} for ids, vectors in _rows(path, batch_size, send))
+    nodes = db.user_nodes()  # each batch finds its users by node id (graph/node_ids.py)
+    batches = (
+        {"user_ids": ids, "node_ids": nodes.ids(ids), "vectors": vectors}
+        for ids, vectors in _rows(path, batch_size, send)
+    )
     for batch, records in db.write_columns("vectors/set_user_embeddings", batches, writers=writers, stamp=stamp):
         matched.append(pa.array(records[0]["matched"] if records else [], pa.int64()))
         done += len(batch["user_ids"])

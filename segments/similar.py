@@ -122,14 +122,18 @@ def write_similar(
     total = pq.ParquetFile(path).metadata.num_rows
     written = 0
     say("look-alike links", 0, total)
+    nodes = db.user_nodes()  # each pair's two customers found by node id
     for pairs, read in _first_links(path, links):
         for lo in range(0, len(pairs), batch_size):
             part = pairs.iloc[lo : lo + batch_size]
+            users, others = part["user_id"].to_numpy(np.int64), part["other_user_id"].to_numpy(np.int64)
             written += int(
                 db.run(
                     "segments/create_similar",
-                    user_ids=part["user_id"].astype("int64").tolist(),
-                    other_user_ids=part["other_user_id"].astype("int64").tolist(),
+                    user_ids=users.tolist(),
+                    node_ids=nodes.ids(users),
+                    other_user_ids=others.tolist(),
+                    other_node_ids=nodes.ids(others),
                     scores=part["score"].astype("float64").tolist(),
                 )[0]["linked"]
             )

@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ from shopgraph.workspace import Workspace
 
 if TYPE_CHECKING:
     from graph.connection import QueryRunner
+    from graph.node_ids import NodeIds
 
 # progress(phase, rows_done, rows_total) after every batch; phases are "clean", "stage", "switch"
 # (the one small transaction: 0, then 1 once sent, before its commit), "copy" (rows of the User
@@ -119,13 +121,17 @@ class RunFolder:
             yield rows
 
     def segment_batches(
-        self, start: int = 0, batch_size: int = DEFAULT_BATCH_SIZE, phase: str = "stage"
+        self,
+        start: int = 0,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        phase: str = "stage",
+        nodes: NodeIds | None = None,
     ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
         """``(rows done after it, groups)`` per batch from row ``start`` on, one group per segment:
-        ``{segment_key, user_ids, …}`` and aligned lists, for ``phase`` "stage" the IN_SEGMENT values
-        (``confidence``, ``low_confidence``), "copy" one list per USER_COPY property (a column the file lacks:
-        no list, so the property is removed), "refresh" both. Column lists, a few per batch: cheap to send, and
-        one Segment lookup per group instead of one per row."""
+        ``{segment_key, user_ids, node_ids, …}`` (``node_ids`` from ``nodes``, when given) and aligned lists, for
+        ``phase`` "stage" the IN_SEGMENT values (``confidence``, ``low_confidence``), "copy" one list per USER_COPY
+        property (a column the file lacks: no list, so the property is removed), "refresh" both. Column lists, a few
+        per batch: cheap to send, and one Segment lookup per group instead of one per row."""
         stage = [("confidence", "confidence"), ("low_confidence", "low_confidence")]
         copy = [(prop, column) for column, prop, _ in self.copied]
         fields = {"stage": stage, "copy": copy, "refresh": stage + copy}[phase]
@@ -141,6 +147,9 @@ class RunFolder:
                 group["user_ids"].append(row["user_id"])
                 for name, column in fields:
                     group[name].append(row[column])
+            if nodes is not None:
+                for group in groups.values():
+                    group["node_ids"] = nodes.ids(group["user_ids"])
             yield done, list(groups.values())
 
     def missing_copy(self) -> dict[str, Any]:
@@ -148,12 +157,18 @@ class RunFolder:
         return {prop: default for _, prop, default in self.copied}
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Batches:
-    """How the membership is sent: rows per transaction, sessions writing at once."""
+    """How the membership is sent: rows per transaction, sessions writing at once, the users' node ids (read
+    from ``db`` the first time a batch needs them; a write-back with nothing left to write reads none)."""
 
+    db: QueryRunner
     size: int = DEFAULT_BATCH_SIZE
     writers: int = MEMBERSHIP_WRITERS
+
+    @cached_property
+    def nodes(self) -> NodeIds:
+        return self.db.user_nodes()
 
 
 def segment_key(run_id: str, segment_id: int) -> str:
@@ -452,12 +467,12 @@ def write_run(
         seconds["clean"] = time.perf_counter() - started
         this = states.get(folder.run_id)
         same_file = this is not None and this["assignments_sha"] == folder.assignments_sha
-        batches = _Batches(batch_size, writers)
+        batches = _Batches(db, batch_size, writers)
         if this and this["current"]:
             written = _finish_current(db, folder, this, same_file, batches, report, cleaned, seconds)
         else:
             written = _write_new_run(db, folder, this, same_file, batches, report, cleaned, seconds)
-        write_likely_segments(db, folder, batch_size, report)
+        write_likely_segments(db, folder, batch_size, report, nodes=batches.nodes)
         return written
 
 
@@ -541,11 +556,13 @@ def write_likely_segments(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
     writers: int = LIKELY_WRITERS,
+    nodes: NodeIds | None = None,
 ) -> int:
     """``User.likely_segment*`` from the run's likely-segment columns (segments/coverage.py), after the switch,
     and removed from the users who no longer have one; returns the users written. A run without the columns
     (older runs) clears them all. Sent as aligned column lists by ``writers`` sessions at once (each batch its
-    own users), the names once per batch as a map by segment id."""
+    own users, found by node id: ``nodes``, read when not given), the names once per batch as a map by segment
+    id."""
     path = folder.path / "assignments.parquet"
     has = "likely_segment_id" in pq.ParquetFile(path).schema_arrow.names
     written = 0
@@ -555,9 +572,11 @@ def write_likely_segments(
         frame = frame[frame["likely_segment_id"] > 0]
         names = {str(sid): list(folder.names.get(sid, (None, None))) for sid in frame["likely_segment_id"].unique()}
         say = progress or (lambda _p, _d, _t: None)
+        found = nodes if nodes is not None else db.user_nodes()
         batches = (
             {
                 "user_ids": part["user_id"].tolist(),
+                "node_ids": found.ids(part["user_id"].to_numpy()),
                 "segment_ids": part["likely_segment_id"].astype("int64").tolist(),
                 "confidences": part["likely_segment_confidence"].astype("float64").tolist(),
             }
@@ -595,7 +614,7 @@ def _write_batches(
     ends = deque([start] * writers, maxlen=writers)  # rows done after each of the last `writers` batches sent
 
     def sent():
-        for done, groups in folder.segment_batches(start, batches.size, phase):
+        for done, groups in folder.segment_batches(start, batches.size, phase, batches.nodes):
             safe = done if writers == 1 else ends[0]  # every batch up to here has committed once this one does
             ends.append(done)
             yield {"groups": groups, "upto": safe, "guard": resumed, "done": done}
@@ -649,7 +668,8 @@ def _refresh_current(db: QueryRunner, folder: RunFolder, batches: _Batches, repo
     """
     report("refresh", 0, folder.users)
     db.run("segments/merge_segments", run_id=folder.run_id, segments=folder.segments)
-    sent = ({"groups": groups, "done": done} for done, groups in folder.segment_batches(0, batches.size, "refresh"))
+    refreshed = folder.segment_batches(0, batches.size, "refresh", batches.nodes)
+    sent = ({"groups": groups, "done": done} for done, groups in refreshed)
     written = db.write_columns(
         "segments/refresh_members", sent, writers=batches.writers, run_id=folder.run_id, at=folder.updated_at
     )

@@ -1,10 +1,12 @@
 // Sets the per-user behavioural metrics (features/registry.py, on_graph) on existing User nodes; users not in
 // the graph are skipped. One property per on_graph metric, in the registry's order (tests/unit check the two
 // agree): aligned column lists are 4x smaller to send than a map per row and cost the client no dict per user.
-// Parameters: $user_ids = LIST<INTEGER>; one LIST per metric, named as the metric and aligned with $user_ids
+// Each user is found by its node id, checked against its user_id (graph/node_ids.py).
+// Parameters: $user_ids, $node_ids = LIST<INTEGER>; one LIST per metric, named as the metric and aligned with $user_ids
 // (a null removes that property); $computed_at = STRING (the run's stamp, kept as u.features_at).
 UNWIND range(0, size($user_ids) - 1) AS i
-MATCH (u:User {user_id: $user_ids[i]})
+MATCH (u)
+WHERE id(u) = $node_ids[i] AND u.user_id = $user_ids[i]
 SET u.n_sessions = $n_sessions[i],
     u.active_days = $active_days[i],
     u.months_active = $months_active[i],

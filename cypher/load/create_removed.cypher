@@ -1,8 +1,11 @@
 // Creates the (:User)-[:REMOVED]->(:Product) edges of a file's remove_from_cart events for users new in this file
-// (they cannot have any yet, so no MERGE). Parameters: parallel lists $user_id, $product_id, $count, $first_at, $last_at (epoch ms).
+// (they cannot have any yet, so no MERGE). Parameters: parallel lists $user_id, $user_node, $product_id, $product_node, $count, $first_at, $last_at (epoch ms).
 // Run once per file, guarded by the file's load cursor. Users and products exist already.
+// Each user and product is found by its node id (graph/node_ids.py), checked against its key.
 UNWIND range(0, size($user_id) - 1) AS i
-MATCH (u:User {user_id: $user_id[i]})
-MATCH (p:Product {product_id: $product_id[i]})
+MATCH (u)
+WHERE id(u) = $user_node[i] AND u.user_id = $user_id[i]
+MATCH (p)
+WHERE id(p) = $product_node[i] AND p.product_id = $product_id[i]
 CREATE (u)-[:REMOVED {count: $count[i],
                  first_at: datetime({epochMillis: $first_at[i]}), last_at: datetime({epochMillis: $last_at[i]})}]->(p)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -15,6 +16,7 @@ import pytest
 import cypher
 from features.graph_write import SET_QUERY, user_columns, write_user_features
 from features.registry import KEY, METRICS, graph_metrics
+from graph.node_ids import MISSING, NodeIds
 from shopgraph.errors import ShopgraphError
 
 TYPES = {
@@ -54,6 +56,10 @@ class RecordingRunner:
         self.batches: list[Mapping[str, Any]] = []
         self.params: dict[str, Any] = {}
 
+    def user_nodes(self) -> NodeIds:
+        known = np.array(sorted(self.known), dtype=np.int64)
+        return NodeIds(known, known + 1000)
+
     def write_columns(
         self, name: str, batches: Iterable[Mapping[str, Any]], **params: Any
     ) -> Iterator[tuple[Mapping[str, Any], list[dict[str, Any]]]]:
@@ -61,6 +67,7 @@ class RecordingRunner:
         self.params = params
         for batch in batches:
             self.batches.append(batch)
+            assert batch["node_ids"] == [u + 1000 if u in self.known else MISSING for u in batch["user_ids"]]
             yield batch, [{"matched": sum(u in self.known for u in batch["user_ids"])}]
 
 
@@ -78,7 +85,7 @@ def test_columns_carry_only_graph_metrics_and_never_nan(tmp_path: Path) -> None:
 
 def test_the_statement_sets_every_graph_metric_from_its_column() -> None:
     statement = cypher.query(SET_QUERY)
-    set_here = re.findall(r"u\.(\w+) = \$(\w+)\[i\]", statement)
+    set_here = re.findall(r"u\.(\w+) = \$(\w+)\[i\]", statement.split("\nSET ", 1)[1])
     assert [prop for prop, _ in set_here] == [column for _, column in set_here], "each from its own column"
     assert [prop for prop, _ in set_here] == [m.name for m in graph_metrics()]
 

@@ -1,0 +1,65 @@
+"""The internal node ids of the customers (User) and products by their key, read once before a large write.
+
+A batch that finds each node by its id (``MATCH (u) WHERE id(u) = …``, a direct record read) costs
+the server about a third of one that seeks the key's index (docs/BENCHMARKS.md, "Segment
+write-back"). Reading every id first costs ≈ 1.5 s a million nodes, in pages along the key's
+index. An id is trusted only with the key checked on the node it names: a customer deleted
+meanwhile (and the id reused for another node) is skipped, never written over. Kept as two
+sorted int64 arrays: 16 bytes a node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+import cypher
+
+if TYPE_CHECKING:
+    from graph.connection import QueryRunner
+
+PAGE = 500_000  # nodes per read: one record of two lists, ≈ 20 MB on the server's heap
+MISSING = -1  # the id of a key the graph does not hold: `id(u) = -1` finds nothing
+SMALLEST = -(2**63)  # keys are signed 64-bit integers (user pseudonyms: events/pseudonym.py)
+LARGEST = 2**63 - 1
+KINDS = ("user", "product")  # cypher/nodes/<kind>_node_ids.cypher
+
+
+@dataclass(frozen=True)
+class NodeIds:
+    """Sorted keys (user_id or product_id) and their nodes' ids, aligned."""
+
+    keys: np.ndarray
+    node_ids: np.ndarray
+
+    @classmethod
+    def read(cls, db: QueryRunner, kind: str = "user", page: int = PAGE) -> NodeIds:
+        """Every node's id of ``kind`` ("user", "product"), page by page in key order (each page starts past
+        the last one's end)."""
+        statement = cypher.query(f"nodes/{kind}_node_ids")
+        keys: list[np.ndarray] = []
+        ids: list[np.ndarray] = []
+        start = SMALLEST
+        with db.driver.session(database=db.database) as session:
+            while True:  # the record's lists as they come: Record.data() would copy each value again (5 s a page)
+                found = session.run(statement, {"from": start, "page": page}).single(strict=True)
+                keys.append(np.asarray(found["keys"], dtype=np.int64))
+                ids.append(np.asarray(found["node_ids"], dtype=np.int64))
+                if len(keys[-1]) < page or keys[-1][-1] == LARGEST:
+                    break
+                start = int(keys[-1][-1]) + 1
+        return cls(np.concatenate(keys), np.concatenate(ids))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def ids(self, keys: Sequence[int] | np.ndarray) -> list[int]:
+        """The node id of each of ``keys`` (``MISSING`` for one the graph did not hold), as a list to send."""
+        wanted = np.asarray(keys, dtype=np.int64)
+        if not len(self.keys) or not len(wanted):
+            return [MISSING] * len(wanted)
+        at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
+        return np.where(self.keys[at] == wanted, self.node_ids[at], MISSING).tolist()

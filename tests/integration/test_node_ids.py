@@ -1,0 +1,89 @@
+"""graph/node_ids.py on the real server: every User's node id read page by page, and a write that finds a node by
+a stale id (another customer's node by then) writes nothing."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import cypher
+from graph.connection import QueryRunner
+from graph.node_ids import MISSING, SMALLEST, NodeIds
+
+
+def test_the_ids_of_every_user_are_read_across_pages(db: QueryRunner) -> None:
+    ids = [SMALLEST, -7, 0, 5, 6, 7, 2**63 - 1]  # the edges of the pseudonyms' range, and a page boundary on 6
+    db.run_text("UNWIND $ids AS i CREATE (:User {user_id: i})", {"ids": ids})
+    db.run_text("CREATE (:Product {product_id: 5})")  # another label's node is no customer
+    truth = {r["u"]: r["n"] for r in db.run_text("MATCH (u:User) RETURN u.user_id AS u, id(u) AS n")}
+    for page in (2, 3, 7, 100):
+        nodes = NodeIds.read(db, "user", page=page)
+        assert nodes.keys.tolist() == sorted(ids), page
+        assert nodes.ids(ids) == [truth[i] for i in ids]
+    assert db.user_nodes().ids([8]) == [MISSING]
+
+
+def test_a_stale_node_id_writes_nothing(db: QueryRunner) -> None:
+    db.run_text("UNWIND [1, 2] AS i CREATE (:User {user_id: i})")
+    nodes = db.user_nodes()
+    db.run_text("MATCH (u:User {user_id: 1}) DELETE u")
+    db.run_text("CREATE (:User {user_id: 3})")  # may take the freed id: its node is not customer 1's
+    written = db.run(
+        "segments/set_likely",
+        stamp="s",
+        user_ids=[1, 2],
+        node_ids=nodes.ids([1, 2]),
+        segment_ids=[1, 1],
+        confidences=[0.5, 0.5],
+        names={"1": ["One", "Un"]},
+    )
+    assert written == [{"written": 1}]
+    held = db.run_text("MATCH (u:User) RETURN u.user_id AS u, u.likely_segment AS s ORDER BY u")
+    assert held == [{"u": 2, "s": "One"}, {"u": 3, "s": None}]
+
+
+BY_ID = (
+    "segments/stage_members",
+    "segments/copy_users",
+    "segments/refresh_members",
+    "segments/set_likely",
+    "segments/create_similar",
+    "features/set_user_features",
+    "vectors/set_user_embeddings",
+    *(f"load/{how}_{what}" for how in ("add", "create") for what in ("viewed", "carted", "removed", "purchased")),
+)
+
+
+def operators(db: QueryRunner, name: str) -> list[str]:
+    """The operators of the plan of ``cypher/<name>.cypher``, every parameter null."""
+    statement = cypher.query(name)
+    params = {param: None for param in re.findall(r"\$(\w+)", statement)}
+    with db.driver.session() as session:
+        plan = session.run("EXPLAIN " + statement, params).consume().plan
+    found: list[str] = []
+
+    def walk(operator) -> None:
+        found.append(operator["operatorType"].split("@")[0])
+        for child in operator.get("children", []):
+            walk(child)
+
+    walk(plan)
+    return found
+
+
+@pytest.mark.parametrize("name", BY_ID)
+def test_the_per_customer_writes_seek_by_id_and_never_scan(db: QueryRunner, name: str) -> None:
+    """The planner must read `WHERE id(u) = … AND u.user_id = …` as an id seek: without the label a scan of every
+    node would be its only other way, and on a REES46 month that is a write that never ends."""
+    found = operators(db, name)
+    assert "NodeByIdSeek" in found, found
+    assert not {"AllNodesScan", "NodeByLabelScan"} & set(found), found
+
+
+@pytest.mark.parametrize("kind", ["user", "product"])
+def test_a_page_of_ids_is_read_along_the_key_index_without_sorting(db: QueryRunner, kind: str) -> None:
+    """Each page must come in the index's order: a sort would read every node again for every page."""
+    found = operators(db, f"nodes/{kind}_node_ids")
+    assert any(op.endswith("IndexSeekByRange") for op in found), found
+    assert not {"Sort", "Top", "PartialSort", "PartialTop"} & set(found), found
