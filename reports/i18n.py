@@ -227,6 +227,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "{t} événements, il est classé « {name} » et n'entre pas dans le regroupement : "
         "{below} clients ({share}).",
     ),
+    "threshold.none_below": (
+        "The threshold is 1 event: every customer is clustered, none is labelled “{name}”.",
+        "Le seuil est de 1 événement : tous les clients entrent dans le regroupement, aucun n'est classé « {name} ».",
+    ),
     "threshold.curve": (
         "Customers and events kept against the minimum number of events",
         "Clients et événements gardés selon le nombre minimal d'événements",

@@ -44,6 +44,8 @@ def _below(c: Context) -> list[Block]:
     if assignments is None or chosen is None:
         return []
     below = int((assignments["segment_id"] == 0).sum())
+    if chosen <= 1 and not below:  # every customer has an event: "Below 1 events … 0 customers" says nothing
+        return [Block("p", c.t("threshold.none_below", name=c.name(0)))]
     text = c.t(
         "threshold.intro",
         t=c.num(chosen),
