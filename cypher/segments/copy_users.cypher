@@ -1,8 +1,9 @@
 // One batch of the User copy after the switch: each user gets the current run's segment (name, French name,
 // id: read once per segment from its Segment node), segment_run, segmented_at and the USER_COPY properties
 // (segments/writeback.py: a property added there is added here, in copy_missing_users and in refresh_members);
-// the user's other IN_SEGMENT (the previous run's, retiring: a user has one per run, and only this run and the
-// retiring one exist during a copy) go in the same pass, and the run's cursor advances in the same transaction
+// the previous run's IN_SEGMENT stay until the retire deletes them all in batches (invisible: every query reads
+// the current run through the pointer; docs/BENCHMARKS.md, "Segment write-back"), and the run's cursor advances
+// in the same transaction
 // (never back: batches on two sessions may commit out of order; a re-run sends the few batches after the cursor
 // again, and copying a user twice gives the same). Users not in the graph are skipped. Parameters: $run_id,
 // $at (ISO datetime of the run), $upto (rows copied once this batch commits), $groups = [{segment_key: STRING,
@@ -18,12 +19,6 @@ CALL {
   SET u.segment = name, u.segment_fr = name_fr, u.segment_id = segment_id, u.segmented_at = at,
       u.segment_run = $run_id,
       u.segment_confidence = g.segment_confidence[i], u.segment_low_confidence = g.segment_low_confidence[i]
-  WITH u, s
-  CALL (u, s) {
-    MATCH (u)-[old:IN_SEGMENT]->(o)
-    WHERE o <> s
-    DELETE old
-  }
   RETURN count(u) AS copied
 }
 MATCH (r:SegmentationRun {run_id: $run_id})
