@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -98,10 +99,19 @@ def test_second_run_replaces_the_first_whole_and_keeps_it_as_history(db: QueryRu
     write_run(db, workspace, make_run(workspace.home, RUN_A, users, seed=1))
     run_b = make_run(workspace.home, RUN_B, users, seed=2, previous=RUN_A, segment_ids=(0, 1, 2, 3))
     phases: list[str] = []
-    report = write_run(db, workspace, run_b, progress=lambda phase, done, total: phases.append(phase))
+    retired: list[tuple[int, int]] = []
+
+    def progress(phase: str, done: int, total: int) -> None:
+        phases.append(phase)
+        if phase == "retire":
+            retired.append((done, total))
+
+    with patch("segments.writeback.RETIRE_BATCH", 15):
+        report = write_run(db, workspace, run_b, progress=progress)
 
     assert report.previous_run_id == RUN_A and report.matched == 40 and report.missing_from_run == 0
     assert {"stage", "switch", "retire"} <= set(phases)
+    assert retired == [(0, 40), (15, 40), (30, 40), (40, 40)]  # A's memberships, left by the copy, in batches
     assert_shows_exactly(db, run_b)
     history = props(
         db,
