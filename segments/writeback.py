@@ -12,7 +12,7 @@ import json
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -60,7 +60,6 @@ a column the file lacks is left out."""
 READERS_PATIENCE = 300.0
 """Seconds the write-back waits after the switch for queries begun before it (they may read the
 previous run) before it deletes that run's IN_SEGMENT; then it goes on anyway."""
-RETIRE_BATCH = 20_000  # memberships deleted a transaction by the retire
 CURSORS = {"stage": "staged_rows", "copy": "users_copied"}  # the run's write cursor of each batched phase
 THROUGH_THE_RUN = "through the run"  # WriteReport.switch of a new run: the pointer, then the User copy
 
@@ -540,7 +539,7 @@ def _stage_run(
     """Stage the run invisibly (resuming an interrupted staging of the same file); returns whether it resumed."""
     restart = this is not None and this["state"] == "staging" and not same_file
     if restart:  # the folder changed since the interrupted write: what it staged is stale
-        _retire_memberships(db, folder.run_id)
+        db.run("segments/retire_memberships", run_id=folder.run_id)
     begun = db.run("segments/begin_run", run_id=folder.run_id, at=folder.at, props=folder.run_props, restart=restart)[0]
     resumed = this is not None and this["state"] == "staging"
     db.run("segments/merge_segments", run_id=folder.run_id, segments=folder.segments)
@@ -696,7 +695,7 @@ def _clean_leftovers(
             yield other
         elif state["state"] == "staging" and other != run_id:
             report("clean", 0, 1)
-            _retire_memberships(db, other)
+            db.run("segments/retire_memberships", run_id=other)
             db.run("segments/drop_staged_run", run_id=other)  # a run that was never current goes …
             db.run("segments/finish_retire", run_id=other)  # … one that was current once stays as history
             report("clean", 1, 1)
@@ -705,22 +704,13 @@ def _clean_leftovers(
 
 def _retire(db: QueryRunner, run_id: str, report: Progress) -> None:
     """Delete the previous run's memberships (the copy leaves them: no query reads them through the pointer), then
-    mark it retired."""
+    mark it retired. One statement committing 10,000 a transaction: a loop of LIMIT batches, which could show its
+    progress row by row, took 1.4x as long at 1 M customers (docs/BENCHMARKS.md, "Segment write-back")."""
     total = db.run("segments/count_members", run_id=run_id)[0]["members"]
-    _retire_memberships(db, run_id, lambda done: report("retire", done, total))
+    report("retire", 0, total)
+    db.run("segments/retire_memberships", run_id=run_id)
     db.run("segments/finish_retire", run_id=run_id)
-
-
-def _retire_memberships(db: QueryRunner, run_id: str, said: Callable[[int], None] | None = None) -> int:
-    """Delete a non-current run's IN_SEGMENT, ``RETIRE_BATCH`` a transaction, ``said(removed so far)`` after each."""
-    removed = 0
-    if said:
-        said(removed)
-    while found := db.run("segments/retire_memberships", run_id=run_id, limit=RETIRE_BATCH)[0]["removed"]:
-        removed += found
-        if said:
-            said(removed)
-    return removed
+    report("retire", total, total)
 
 
 def _report(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -106,12 +105,11 @@ def test_second_run_replaces_the_first_whole_and_keeps_it_as_history(db: QueryRu
         if phase == "retire":
             retired.append((done, total))
 
-    with patch("segments.writeback.RETIRE_BATCH", 15):
-        report = write_run(db, workspace, run_b, progress=progress)
+    report = write_run(db, workspace, run_b, progress=progress)
 
     assert report.previous_run_id == RUN_A and report.matched == 40 and report.missing_from_run == 0
     assert {"stage", "switch", "retire"} <= set(phases)
-    assert retired == [(0, 40), (15, 40), (30, 40), (40, 40)]  # A's memberships, left by the copy, in batches
+    assert retired == [(0, 40), (40, 40)]  # A's 40 memberships, left by the copy, deleted by the retire
     assert_shows_exactly(db, run_b)
     history = props(
         db,
