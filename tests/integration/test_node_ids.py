@@ -10,6 +10,7 @@ import pytest
 import cypher
 from graph.connection import QueryRunner
 from graph.node_ids import MISSING, SMALLEST, NodeIds
+from tests.support.by_node_id import BY_ID
 
 
 def test_the_ids_of_every_user_are_read_across_pages(db: QueryRunner) -> None:
@@ -41,18 +42,6 @@ def test_a_stale_node_id_writes_nothing(db: QueryRunner) -> None:
     assert written == [{"written": 1}]
     held = db.run_text("MATCH (u:User) RETURN u.user_id AS u, u.likely_segment AS s ORDER BY u")
     assert held == [{"u": 2, "s": "One"}, {"u": 3, "s": None}]
-
-
-BY_ID = (
-    "segments/stage_members",
-    "segments/copy_users",
-    "segments/refresh_members",
-    "segments/set_likely",
-    "segments/create_similar",
-    "features/set_user_features",
-    "vectors/set_user_embeddings",
-    *(f"load/{how}_{what}" for how in ("add", "create") for what in ("viewed", "carted", "removed", "purchased")),
-)
 
 
 def operators(db: QueryRunner, name: str) -> list[str]:

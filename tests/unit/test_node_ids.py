@@ -8,6 +8,7 @@ import numpy as np
 
 import cypher
 from graph.node_ids import MISSING, SMALLEST, NodeIds
+from tests.support.by_node_id import BY_ID
 
 
 def test_ids_follow_the_user_ids_given_and_mark_the_unknown_ones() -> None:
@@ -28,15 +29,6 @@ def test_every_statement_that_finds_a_node_by_id_checks_its_key() -> None:
         for var in re.findall(r"WHERE id\((\w+)\) = ", text):
             found[name] = var
             assert re.search(rf"WHERE id\({var}\) = [$\w.\[\]]+ AND {var}\.(user_id|product_id) = ", text), (name, var)
-    for name in (
-        "segments/stage_members",
-        "segments/copy_users",
-        "segments/refresh_members",
-        "segments/set_likely",
-        "segments/create_similar",
-        "features/set_user_features",
-        "vectors/set_user_embeddings",
-        *(f"load/{how}_{what}" for how in ("add", "create") for what in ("viewed", "carted", "removed", "purchased")),
-    ):
+    for name in BY_ID:
         assert name in found, f"{name} does not find its nodes by id"
         assert "User {user_id" not in cypher.text(name) and "Product {product_id" not in cypher.text(name), name
