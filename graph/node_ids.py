@@ -1,9 +1,10 @@
 """The internal node ids of the customers (User) and products by their key, read once before a large write.
 
-A batch that finds each node by its id (``MATCH (u) WHERE id(u) = …``, a direct record read) costs
-the server about a third of one that seeks the key's index (docs/BENCHMARKS.md, "Segment
-write-back"). Reading every id first costs ≈ 1.5 s a million nodes, in pages along the key's
-index. An id is trusted only with the key checked on the node it names: a customer deleted
+A batch that finds each node by its id (``MATCH (u) WHERE id(u) = …``, a direct record read) instead
+of seeking the key's index costs the server 22–35 % less CPU a relationship row (``bench/load_statements.py
+--node-ids``; docs/BENCHMARKS.md, "Load"; the per-customer write-backs gain nothing measurable, "Segment
+write-back"). Reading every id first costs 0.8–1.2 s a million nodes (``bench/segment_writeback.py``), in pages
+along the key's index. An id is trusted only with the key checked on the node it names: a customer deleted
 meanwhile (and the id reused for another node) is skipped, never written over. Kept as two
 sorted int64 arrays: 16 bytes a node.
 """
@@ -21,7 +22,7 @@ import cypher
 if TYPE_CHECKING:
     from graph.connection import QueryRunner
 
-PAGE = 500_000  # nodes per read: one record of two lists, ≈ 20 MB on the server's heap
+PAGE = 500_000  # nodes per read: one record of two lists of 500,000 integers
 MISSING = -1  # the id of a key the graph does not hold: `id(u) = -1` finds nothing
 SMALLEST = -(2**63)  # keys are signed 64-bit integers (user pseudonyms: events/pseudonym.py)
 LARGEST = 2**63 - 1
