@@ -351,8 +351,9 @@ class _Runner:
             record["drift"] = drift.as_record()
             write_json(run_dir / "run.json", record)
         release_freed_memory()  # the write-back starts from what the segmentation kept, not from its peak
-        write_run(self.db, self.workspace, run_dir, progress=progress)
-        write_similar(self.db, run_dir, progress=progress)
+        users = self.db.user_nodes()  # read once for both writes (graph/node_ids.py): they create no customer
+        write_run(self.db, self.workspace, run_dir, progress=progress, nodes=users)
+        write_similar(self.db, run_dir, progress=progress, nodes=users)
         self.db.run("analyst/indexes")  # what the analysts' queries need at scale (docs/BENCHMARKS.md)
         self.report.run_dir = run_dir
         self.state.mark_done("segment", key, model_code("segment"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,9 @@ from sklearn.neighbors import NearestNeighbors
 from segments.communities import NEIGHBOURS
 from shopgraph.files import file_sha256
 from shopgraph.progress import Progress
+
+if TYPE_CHECKING:
+    from graph.node_ids import NodeIds
 
 SIMILAR_FILE = "similar.parquet"
 BATCH = 10_000
@@ -104,12 +108,18 @@ def _padded(idx: np.ndarray, distance: np.ndarray, missing) -> tuple[np.ndarray,
 
 
 def write_similar(
-    db, run_dir: Path, progress: Progress | None = None, batch_size: int = BATCH, links: int = LINKS
+    db,
+    run_dir: Path,
+    progress: Progress | None = None,
+    batch_size: int = BATCH,
+    links: int = LINKS,
+    nodes: NodeIds | None = None,
 ) -> int:
     """Replace every ``SIMILAR`` relationship by each customer's ``links`` most similar in the run's
     ``similar.parquet`` (none: only removes them); pairs whose customers are not in the graph are skipped.
-    Links already written from the same file are kept (a month that assigned, a run resumed). Returns how
-    many links the graph holds."""
+    Links already written from the same file are kept (a month that assigned, a run resumed). ``nodes``: the
+    customers' node ids when the caller has read them (graph/node_ids.py), otherwise read here when there are
+    links to write. Returns how many links the graph holds."""
     say = progress or (lambda _p, _d, _t: None)
     path = Path(run_dir) / SIMILAR_FILE
     source = f"{file_sha256(path)}/{links}" if path.is_file() else None
@@ -122,7 +132,7 @@ def write_similar(
     total = pq.ParquetFile(path).metadata.num_rows
     written = 0
     say("look-alike links", 0, total)
-    nodes = db.user_nodes()  # each pair's two customers found by node id
+    nodes = nodes if nodes is not None else db.user_nodes()  # each pair's two customers found by node id
     for pairs, read in _first_links(path, links):
         for lo in range(0, len(pairs), batch_size):
             part = pairs.iloc[lo : lo + batch_size]

@@ -165,10 +165,11 @@ class _Batches:
     db: QueryRunner
     size: int = DEFAULT_BATCH_SIZE
     writers: int = MEMBERSHIP_WRITERS
+    known: NodeIds | None = None  # read by the caller for this write and the ones after it
 
     @cached_property
     def nodes(self) -> NodeIds:
-        return self.db.user_nodes()
+        return self.known if self.known is not None else self.db.user_nodes()
 
 
 def segment_key(run_id: str, segment_id: int) -> str:
@@ -439,6 +440,7 @@ def write_run(
     progress: Progress | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     writers: int = MEMBERSHIP_WRITERS,
+    nodes: NodeIds | None = None,
 ) -> WriteReport:
     """Write the run in ``run_dir`` to Neo4j and make it the current segmentation.
 
@@ -452,7 +454,8 @@ def write_run(
     different run, first removes what the interrupted write staged). Writing the current run
     again only finishes leftovers (``already_current``) — unless ``shopgraph assign`` rewrote
     its assignments.parquet (its SHA-256 differs): then the users whose assignment changed are
-    updated in place, batch by batch (same run, so no two runs mix).
+    updated in place, batch by batch (same run, so no two runs mix). ``nodes``: the customers' node ids when the
+    caller has read them (graph/node_ids.py), otherwise read here.
 
     Raises ``ShopgraphError`` (one line) for a run folder that is incomplete or inconsistent
     (a user assigned twice, a segment id without a profile, a confidence outside 0..1 …).
@@ -467,7 +470,7 @@ def write_run(
         seconds["clean"] = time.perf_counter() - started
         this = states.get(folder.run_id)
         same_file = this is not None and this["assignments_sha"] == folder.assignments_sha
-        batches = _Batches(db, batch_size, writers)
+        batches = _Batches(db, batch_size, writers, nodes)
         if this and this["current"]:
             written = _finish_current(db, folder, this, same_file, batches, report, cleaned, seconds)
         else:

@@ -76,3 +76,30 @@ def test_a_page_of_ids_is_read_along_the_key_index_without_sorting(db: QueryRunn
     found = operators(db, f"nodes/{kind}_node_ids")
     assert any(op.endswith("IndexSeekByRange") for op in found), found
     assert not {"Sort", "Top", "PartialSort", "PartialTop"} & set(found), found
+
+
+def test_the_segment_steps_writes_take_the_ids_read_once(db: QueryRunner, workspace, monkeypatch) -> None:
+    """`run`'s segment step reads the customers' ids once for the write-back and the look-alike links (neither
+    creates a customer): given the ids, neither reads them again, and both write what they write alone."""
+    import numpy as np
+
+    from segments.similar import SIMILAR_FILE, similar_pairs, write_similar
+    from segments.writeback import write_run
+    from tests.support.writeback_case import RUN_A, graph_view, make_graph, make_run
+
+    make_graph(db, 20)
+    run_dir = make_run(workspace.home, RUN_A, list(range(1, 21)), seed=1)
+    similar_pairs(np.arange(1, 21), np.arange(20, dtype=np.float64)[:, None], neighbours=2).to_parquet(
+        run_dir / SIMILAR_FILE
+    )
+    users = db.user_nodes()
+
+    def no_second_read(*_args, **_kwargs):
+        raise AssertionError("the ids were read again")
+
+    monkeypatch.setattr(NodeIds, "read", no_second_read)
+    report = write_run(db, workspace, run_dir, nodes=users)
+    linked = write_similar(db, run_dir, nodes=users)
+    view = graph_view(db)
+    assert report.matched == 20 and len(view["links"]) == 20 and {u["run"] for u in view["users"]} == {RUN_A}
+    assert linked == 40 == len(db.run_text("MATCH (:User)-[s:SIMILAR]->(:User) RETURN s"))
