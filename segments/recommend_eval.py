@@ -248,34 +248,51 @@ def popularity_recommender(data: Holdout, k: int = K) -> Recommend:
 
 
 def item_to_item_recommender(data: Holdout, k: int = K) -> Recommend:
-    """Co-purchase cosine similarity to the customer's purchases (else carts, then views), filled with popularity."""
+    """Co-purchase cosine similarity to the customer's purchases (else carts, then views), filled with popularity.
+
+    A customer's score of product p is the sum, over their seeds q, of co(q, p) / sqrt(buyers(q) * buyers(p)),
+    co(q, p) the customers who bought both. Each seed's neighbours are kept as arrays, and a customer's scores are
+    one ``bincount`` of their seeds' arrays laid end to end: the same additions in the same order as a loop over
+    the seeds, so the same floats and the same ranking (tests/unit/test_recommend_eval.py keeps the loop as the
+    reference), at a fraction of the cost: it was most of the hold-out (docs/BENCHMARKS.md, "Recommendations")."""
     buyers_of: dict[int, set[int]] = defaultdict(set)
     for user, product, _ in data.pairs:
         buyers_of[product].add(user)
-    neighbours: dict[int, dict[int, int]] = {}  # built for the seeds the evaluated customers need only
+    products = np.array(sorted(buyers_of), dtype=np.int64)  # a product's index: its place in this list
+    index = {int(p): i for i, p in enumerate(products)}
+    buyers = np.array([len(buyers_of[int(p)]) for p in products], dtype=np.int64)
+    blocked = np.array([int(p) in data.unpriced for p in products], dtype=bool)
+    neighbours: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # built for the seeds the evaluated customers need
 
-    def co_bought(q: int) -> dict[int, int]:
+    def co_bought(q: int) -> tuple[np.ndarray, np.ndarray]:
+        """The products bought with q (their indexes, in the order first met) and their share of q's score."""
         if q not in neighbours:
             counts: dict[int, int] = defaultdict(int)
             for user in buyers_of.get(q, ()):
                 for p in data.bought[user]:
                     if p != q:
                         counts[p] += 1
-            neighbours[q] = counts
+            at = np.fromiter((index[p] for p in counts), dtype=np.int64, count=len(counts))
+            together = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+            neighbours[q] = (at, together / np.sqrt(len(buyers_of.get(q, ())) * buyers[at]))
         return neighbours[q]
 
     fill = popularity_recommender(data, k)
 
     def recommend(user: int) -> list[int]:
         seeds = data.bought.get(user) or list(data.interactions.get(user, {}))[:INTEREST_SEEDS]
-        scores: dict[int, float] = defaultdict(float)
-        for q in seeds:
-            for p, n in co_bought(q).items():
-                scores[p] += n / math.sqrt(len(buyers_of[q]) * len(buyers_of[p]))
-        seen = data.bought.get(user, set())
-        ranked = [p for p in sorted(scores, key=lambda p: (-scores[p], p)) if p not in seen and p not in data.unpriced][
-            :k
-        ]
+        found = [co_bought(q) for q in seeds]
+        found = [f for f in found if len(f[0])]
+        ranked: list[int] = []
+        if found:
+            scores = np.bincount(
+                np.concatenate([at for at, _ in found]), np.concatenate([w for _, w in found]), len(products)
+            )
+            out = blocked.copy()
+            out[[index[p] for p in data.bought.get(user, ()) if p in index]] = True
+            candidates = np.flatnonzero((scores > 0) & ~out)
+            order = np.lexsort((products[candidates], -scores[candidates]))[:k]
+            ranked = products[candidates[order]].tolist()
         return ranked + [p for p in fill(user) if p not in ranked][: k - len(ranked)]
 
     return recommend

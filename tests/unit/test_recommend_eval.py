@@ -18,6 +18,7 @@ from segments.recommend_eval import (
 )
 from shopgraph.workspace import Workspace
 from tests.support.features_store import ev, write_events
+from tests.support.item_to_item_loop import item_to_item_by_loop
 
 ELECTRONICS, APPAREL = "electronics.audio", "apparel.shoes"
 #: product → (category id, category code, price); product 9 is priced 0 (dirt)
@@ -144,3 +145,31 @@ def test_too_few_customers_one_month_or_no_run_give_a_reason(shop: Workspace, tm
     write_events(single, [purchase("2019-10-05 10:00", u, p) for u, products in TRAINING.items() for p in products])
     one = evaluate_recommendations(single, SEGMENTS)
     assert one.reason and "one month (2019-10)" in one.reason
+
+
+def test_item_to_item_gives_what_the_loop_over_the_seeds_gives() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    pairs = sorted(
+        {(int(u), int(p), 0.0) for u, p in zip(rng.integers(0, 400, 3000), rng.zipf(1.6, 3000) % 300, strict=True)}
+    )
+    bought: dict[int, set[int]] = {}
+    for user, product, _ in pairs:
+        bought.setdefault(user, set()).add(product)
+    viewers = range(1000, 1100)  # no purchase: their carts and views are the seeds, some never bought by anyone
+    interactions = {u: {int(p): 1 for p in rng.integers(0, 400, 25)} for u in viewers}
+    data = Holdout(
+        pairs=pairs,
+        catalogue=400,
+        department_of={},
+        category_of={},
+        unpriced=frozenset({1, 5, 17}),
+        bought=bought,
+        interactions=interactions,
+        departments={},
+        test={u: {1} for u in [*range(0, 400), *viewers]},
+    )
+    fast, loop = item_to_item_recommender(data), item_to_item_by_loop(data)
+    for user in data.users:
+        assert fast(user) == loop(user), user
