@@ -99,7 +99,7 @@ def describe(
         {t: int(n) for t, n in con.execute("SELECT event_type, count(*) FROM events GROUP BY 1").fetchall()}
     )
     per_month = _pivot(con, "month")
-    per_day = _pivot(con, "event_time::DATE::VARCHAR", key="day")
+    per_day = _pivot(con, "event_time::DATE", key="day", text=True)
 
     price = _price(con, n_events, notes)
     funnel = _funnel(con, per_type)
@@ -129,11 +129,15 @@ def _ratio(part: float, whole: float) -> float:
     return float(part) / float(whole) if whole else 0.0
 
 
-def _pivot(con: duckdb.DuckDBPyConnection, expr: str, key: str | None = None) -> list[dict[str, Any]]:
-    """Events per ``expr`` value and event type, one dict per value in order."""
+def _pivot(
+    con: duckdb.DuckDBPyConnection, expr: str, key: str | None = None, text: bool = False
+) -> list[dict[str, Any]]:
+    """Events per ``expr`` value and event type, one dict per value in order; ``text``: each value as text, cast
+    once per group rather than once per event (the per-day table: 1.1 s against 2.2–2.5 s at 42 M events)."""
     key = key or expr
     counts = ", ".join(f"count(*) FILTER (event_type = '{t}') AS {t}" for t in EVENT_TYPES)
-    rows = con.execute(f"SELECT {expr} AS k, count(*) AS events, {counts} FROM events GROUP BY 1 ORDER BY 1").fetchall()
+    grouped = f"SELECT {expr} AS k, count(*) AS events, {counts} FROM events GROUP BY 1"
+    rows = con.execute(f"SELECT {'k::VARCHAR' if text else 'k'}, * EXCLUDE (k) FROM ({grouped}) ORDER BY k").fetchall()
     return [
         {key: k, "events": int(n), **{t: int(v) for t, v in zip(EVENT_TYPES, vals, strict=True)}}
         for k, n, *vals in rows
@@ -144,10 +148,16 @@ def _price(con: duckdb.DuckDBPyConnection, n_events: int, notes: list[str]) -> d
     exact = n_events <= EXACT_QUANTILES_UP_TO
     fn = "quantile_cont" if exact else "approx_quantile"
     if not exact:
-        notes.append(f"price quantiles are approximate (t-digest) above {EXACT_QUANTILES_UP_TO:,} events")
-    qs, mean, zero, n_price = con.execute(
-        f"SELECT {fn}(price, {list(QUANTILES)}), avg(price), count(*) FILTER (price = 0), count(price) FROM events"
+        notes.append(
+            f"price quantiles between the minimum and the maximum are approximate (t-digest) above "
+            f"{EXACT_QUANTILES_UP_TO:,} events"
+        )
+    qs, mean, zero, n_price, low, high = con.execute(
+        f"SELECT {fn}(price, {list(QUANTILES)}), avg(price), count(*) FILTER (price = 0), count(price), "
+        "min(price), max(price) FROM events"
     ).fetchone()
+    if qs:  # the ends exact at any size: t-digest's could be off by a hundred (7,158 for a maximum of 7,257)
+        qs = [low if q == 0.0 else high if q == 1.0 else v for q, v in zip(QUANTILES, qs, strict=False)]
     histogram = con.execute("""
         SELECT floor(log10(price) * 10) / 10 AS lo, count(*) FROM events WHERE price > 0 GROUP BY 1 ORDER BY 1
     """).fetchall()

@@ -143,6 +143,22 @@ def test_missing_rates_and_prices(store: Workspace) -> None:
     assert sum(b["events"] for b in d.price["log10_histogram"]) == 9  # the events with a price above 0
 
 
+def test_above_the_exact_size_the_price_quantiles_are_approximate_but_the_ends_exact(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    import events.describe
+    from tests.support.features_store import ev, write_events
+
+    prices = np.round(np.exp(np.random.default_rng(0).uniform(0, 10, 20_000)), 2)  # where t-digest's ends drift
+    write_events(workspace, [ev("2019-10-01 10:00", user_id=i, price=float(p)) for i, p in enumerate(prices)])
+    monkeypatch.setattr(events.describe, "EXACT_QUANTILES_UP_TO", 0)  # t-digest for any store
+    d = describe(workspace)
+    assert not d.price["exact_quantiles"] and any("approximate" in n for n in d.notes)
+    assert (d.price["quantiles"]["min"], d.price["quantiles"]["max"]) == (prices.min(), prices.max())
+
+
 def test_funnel_in_events_and_users(store: Workspace) -> None:
     f = describe(store).funnel
     assert f["events"] == {"view": 405, "cart": 2, "purchase": 2, "remove_from_cart": 1}
