@@ -253,7 +253,7 @@ def item_to_item_recommender(data: Holdout, k: int = K) -> Recommend:
     A customer's score of product p is the sum, over their seeds q, of co(q, p) / sqrt(buyers(q) * buyers(p)),
     co(q, p) the customers who bought both. Each seed's neighbours are kept as arrays, and a customer's scores are
     one ``bincount`` of their seeds' arrays laid end to end: the same additions in the same order as a loop over
-    the seeds, so the same floats and the same ranking (tests/unit/test_recommend_eval.py keeps the loop as the
+    the seeds, so the same floats and the same ranking (tests/support/item_to_item_loop.py keeps the loop as the
     reference), at a fraction of the cost: it was most of the hold-out (docs/BENCHMARKS.md, "Recommendations")."""
     buyers_of: dict[int, set[int]] = defaultdict(set)
     for user, product, _ in data.pairs:
