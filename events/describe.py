@@ -133,7 +133,7 @@ def _pivot(
     con: duckdb.DuckDBPyConnection, expr: str, key: str | None = None, text: bool = False
 ) -> list[dict[str, Any]]:
     """Events per ``expr`` value and event type, one dict per value in order; ``text``: each value as text, cast
-    once per group rather than once per event (the per-day table: 1.1 s against 2.2–2.5 s at 42 M events)."""
+    once per group rather than once per event (docs/BENCHMARKS.md, "The dossier's price table")."""
     key = key or expr
     counts = ", ".join(f"count(*) FILTER (event_type = '{t}') AS {t}" for t in EVENT_TYPES)
     grouped = f"SELECT {expr} AS k, count(*) AS events, {counts} FROM events GROUP BY 1"
@@ -156,7 +156,7 @@ def _price(con: duckdb.DuckDBPyConnection, n_events: int, notes: list[str]) -> d
         f"SELECT {fn}(price, {list(QUANTILES)}), avg(price), count(*) FILTER (price = 0), count(price), "
         "min(price), max(price) FROM events"
     ).fetchone()
-    if qs:  # the ends exact at any size: t-digest gave 6,661–7,257 for a maximum of 11,078 (REES46-sized month 1)
+    if qs:  # the ends exact at any size: t-digest's drift by a third at a REES46 month (BENCHMARKS, same section)
         qs = [low if q == 0.0 else high if q == 1.0 else v for q, v in zip(QUANTILES, qs, strict=False)]
     histogram = con.execute("""
         SELECT floor(log10(price) * 10) / 10 AS lo, count(*) FROM events WHERE price > 0 GROUP BY 1 ORDER BY 1
