@@ -11,10 +11,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, LiteralString
 
+import numpy as np
 from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError, ConfigurationError, DatabaseUnavailable, ServiceUnavailable, SessionExpired
 
 import cypher
+from graph.node_ids import LARGEST, SMALLEST
 from shopgraph.errors import ShopgraphError
 from shopgraph.settings import Settings
 
@@ -124,6 +126,24 @@ class QueryRunner:
         with self.driver.session(database=self.database) as session:
             result = session.run(statement, dict(params or {}))
             return [record.data() for record in result]
+
+    def read_pages(self, name: str, columns: Mapping[str, Any], page: int, **params: Any) -> dict[str, np.ndarray]:
+        """Every page of the single-statement file ``name``, in key order, as one array per column
+        (``columns``: name → dtype). The statement takes ``$from`` (inclusive) and ``$page`` and returns
+        one record of aligned lists whose ``keys`` (signed 64-bit, ascending) say where the next page starts."""
+        statement = cypher.query(name)
+        parts: dict[str, list[np.ndarray]] = {column: [] for column in columns}
+        start = SMALLEST
+        with self.driver.session(database=self.database) as session:
+            while True:  # the record's lists as they come: Record.data() would copy each value again (5 s a page)
+                found = session.run(statement, {**params, "from": start, "page": page}).single(strict=True)
+                for column, dtype in columns.items():
+                    parts[column].append(np.asarray(found[column], dtype=dtype))
+                keys = parts["keys"][-1]
+                if len(keys) < page or keys[-1] == LARGEST:
+                    break
+                start = int(keys[-1]) + 1
+        return {column: np.concatenate(arrays) for column, arrays in parts.items()}
 
     def user_nodes(self) -> NodeIds:
         """Every User node's id by user_id (graph/node_ids.py): read once before a per-customer write whose

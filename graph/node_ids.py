@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-import cypher
-
 if TYPE_CHECKING:
     from graph.connection import QueryRunner
 
@@ -40,19 +38,8 @@ class NodeIds:
     def read(cls, db: QueryRunner, kind: str = "user", page: int = PAGE) -> NodeIds:
         """Every node's id of ``kind`` ("user", "product"), page by page in key order (each page starts past
         the last one's end)."""
-        statement = cypher.query(f"nodes/{kind}_node_ids")
-        keys: list[np.ndarray] = []
-        ids: list[np.ndarray] = []
-        start = SMALLEST
-        with db.driver.session(database=db.database) as session:
-            while True:  # the record's lists as they come: Record.data() would copy each value again (5 s a page)
-                found = session.run(statement, {"from": start, "page": page}).single(strict=True)
-                keys.append(np.asarray(found["keys"], dtype=np.int64))
-                ids.append(np.asarray(found["node_ids"], dtype=np.int64))
-                if len(keys[-1]) < page or keys[-1][-1] == LARGEST:
-                    break
-                start = int(keys[-1][-1]) + 1
-        return cls(np.concatenate(keys), np.concatenate(ids))
+        found = db.read_pages(f"nodes/{kind}_node_ids", {"keys": np.int64, "node_ids": np.int64}, page)
+        return cls(found["keys"], found["node_ids"])
 
     def __len__(self) -> int:
         return len(self.keys)
