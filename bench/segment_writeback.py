@@ -4,6 +4,7 @@ server's floor.
 Usage::
 
     .venv/bin/python bench/segment_writeback.py [--users 100000 1000000] [--batch-size 20000] [--kill-test]
+    .venv/bin/python bench/segment_writeback.py --users 1000000 --likely-only [--guessed 0.6]
 
 Starts its own Neo4j (workspace ``--home /tmp/sg-bench-writeback``, Bolt 7695, HTTP 7482 unless
 given; heap and page cache from ``SHOPGRAPH_NEO4J_HEAP``/``_PAGECACHE``). Per size N, on one graph:
@@ -14,7 +15,9 @@ a 32-dimension vector file; then
 * ``reference``: ``UNWIND $rows AS r MATCH (u:User {user_id: r.user_id}) SET u.x = r.v`` over the
   same users in the same batches, one committed transaction each: the server's floor;
 * ``write_run(A)`` (first run), ``write_run(B)`` (replaces A), phase by phase; B's likely segments (its
-  users of segment 0, a tenth) rewritten the product's way and the way before it (a map per row, one session),
+  users of segment 0, a tenth, or ``--guessed`` of all users) written, then after two months that assign: every
+  guess stamped as before and only what moved (the product's way, the graph's guesses read and compared first;
+  ``--likely-only``: these alone on the graph of bare users),
   then B rewritten as `shopgraph assign` does (every confidence, a tenth of the users moved) and written in place,
   ``write_user_features`` (the feature table's 29 on_graph metrics, first onto bare users, then
   rewritten) and ``write_user_vectors`` (the vector index kept in place, then dropped and re-made),
@@ -51,8 +54,9 @@ RUN_IDS = {letter: f"2026120{i + 1}T200000Z-{letter.lower() * 6}" for i, letter 
 WRITE_OPTIONS: dict[str, int] = {}  # write_run's options from the command line (--writers)
 
 
-def make_run(folder: Path, letter: str, users: int, seed: int, previous: str | None) -> Path:
-    """A run folder with the fields segments/writeback.py reads; every segment name starts with ``letter``."""
+def make_run(folder: Path, letter: str, users: int, seed: int, previous: str | None, guessed: float = 0.0) -> Path:
+    """A run folder with the fields segments/writeback.py reads; every segment name starts with ``letter``. The
+    users of segment 0 (a tenth) have a likely segment, or a share ``guessed`` of all users when given."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -64,7 +68,8 @@ def make_run(folder: Path, letter: str, users: int, seed: int, previous: str | N
     confidence = rng.random(users)
     user_id = rng.permutation(np.arange(1, users + 1, dtype=np.int64))  # not in node order
     table = {"user_id": user_id, "segment_id": segment_id, "confidence": confidence, "low_confidence": confidence < 0.3}
-    likely = np.where(segment_id == 0, rng.integers(1, SEGMENTS, users), 0).astype(np.int32)  # under the threshold
+    under = (rng.random(users) < guessed) if guessed else segment_id == 0  # under the threshold
+    likely = np.where(under, rng.integers(1, SEGMENTS, users), 0).astype(np.int32)
     table |= {"likely_segment_id": likely, "likely_segment_confidence": np.where(likely > 0, rng.random(users), 0.0)}
     pq.write_table(pa.table(table), run_dir / "assignments.parquet")
     sizes = np.bincount(segment_id, minlength=SEGMENTS)
@@ -144,7 +149,17 @@ def write_vectors(workspace, n: int, seed: int = 7) -> None:
     pq.write_table(pa.table({"user_id": np.arange(1, n + 1, dtype=np.int64), "vector": vectors}), path)
 
 
-def measure(db, workspace, n: int, batch: int, tmp: Path, vectors: bool, profile: bool = False) -> None:
+def measure(
+    db,
+    workspace,
+    n: int,
+    batch: int,
+    tmp: Path,
+    vectors: bool,
+    profile: bool = False,
+    likely_only: bool = False,
+    guessed: float = 0.0,
+) -> None:
     """One graph of ``n`` users: the reference, write_run A and B phase by phase, the vectors."""
     from write_shapes import write_feature_table
 
@@ -156,9 +171,12 @@ def measure(db, workspace, n: int, batch: int, tmp: Path, vectors: bool, profile
     print(f"\n{n:,} users: created in {make_graph(db, n):.1f}s")
     runs = tmp / f"runs-{n}"
     run_a = make_run(runs, "A", n, 1, None)
-    run_b = make_run(runs, "B", n, 2, RUN_IDS["A"])
+    run_b = make_run(runs, "B", n, 2, RUN_IDS["A"], guessed)
     floor = reference(db, run_b, batch)
     print(f"reference (bare SET of one value, batches of {batch:,} committed): {floor:,.0f} rows/s")
+    if likely_only:  # the likely segments' writes alone, on the graph of bare users
+        likely_writes(db, run_b, batch, floor)
+        return
     t0 = time.perf_counter()
     nodes = db.user_nodes()
     took = time.perf_counter() - t0
@@ -232,35 +250,99 @@ def assign_in_place(db, workspace, run_dir: Path, batch: int, floor: float) -> N
 
 
 def likely_writes(db, run_dir: Path, batch: int, floor: float) -> None:
-    """The likely segments of the run's users under the threshold: the product's write (aligned lists, two
-    writers) against the shape before it (a map per row, one session, bench/cypher/set_likely_maps.cypher)."""
+    """The likely segments of the run's users under the threshold (segments/writeback.py): the first write, the
+    same again (nothing moved: the graph's guesses read and compared, none written), then two months that assign,
+    each moving a third of the guesses (another confidence; a tenth of them another segment), taking a twentieth
+    away and giving as many new: the first written as before the write compared (every guess stamped, the stale
+    stamps cleared: bench/cypher/*_stamped.cypher, the stamp index in place), the second the product's way."""
+    import numpy as np
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from segments.writeback import read_run_folder, write_likely_segments
+    from segments.writeback import LIKELY_WRITERS, read_run_folder, write_likely_segments
 
-    folder = read_run_folder(run_dir)
-    frame = pq.read_table(run_dir / "assignments.parquet").to_pandas()
-    frame = frame[frame["likely_segment_id"] > 0]
-    rows = [
-        {"user_id": int(u), "segment_id": int(s), "segment": folder.names[int(s)][0],
-         "segment_fr": folder.names[int(s)][1], "confidence": float(c)}
-        for u, s, c in frame[["user_id", "likely_segment_id", "likely_segment_confidence"]].itertuples(index=False)
-    ]  # fmt: skip
-    statement = (Path(__file__).resolve().parent / "cypher" / "set_likely_maps.cypher").read_text()
-    t0 = time.perf_counter()
-    with db.driver.session(database=db.database) as session:
-        for start in range(0, len(rows), batch):
-            part = rows[start : start + batch]
-            session.execute_write(lambda tx, part=part: tx.run(statement, rows=part, stamp="maps").consume())
-    maps = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    written = write_likely_segments(db, folder, batch)
-    lists = time.perf_counter() - t0
-    for what, took in (("maps, one session (before)", maps), ("lists, two writers", lists)):
+    def timed(what: str, write) -> None:
+        guesses = int((pq.read_table(run_dir / "assignments.parquet")["likely_segment_id"].to_numpy() > 0).sum())
+        t0 = time.perf_counter()
+        written = write()
+        took = time.perf_counter() - t0
         print(
-            f"write_likely_segments, {what}: {written:,} users in {took:.1f}s: "
-            f"{written / took:,.0f} customers/s, ratio {written / took / floor:.2f}"
+            f"likely segments, {what}: {written:,} of {guesses:,} guesses written in {took:.1f}s: "
+            f"{written / took if written else 0:,.0f} customers/s, ratio {written / took / floor:.2f}"
         )
+
+    every_user("REMOVE u.likely_segment, u.likely_segment_fr, u.likely_segment_id, u.likely_segment_confidence", db)
+    timed("first write", lambda: write_likely_segments(db, read_run_folder(run_dir), batch))
+    timed("again, nothing moved", lambda: write_likely_segments(db, read_run_folder(run_dir), batch))
+    path = run_dir / "assignments.parquet"
+    for seed, how in ((11, "every guess stamped (before)"), (12, "only what moved")):
+        if seed == 11:  # the state the stamped write left: every guess stamped with the file's SHA-256
+            db.run_text("CREATE INDEX user_likely_segment_stamp IF NOT EXISTS FOR (u:User) ON (u.likely_segment_stamp)")
+            db.run_text("CALL db.awaitIndexes(300)")
+            stamped(db, read_run_folder(run_dir), batch, LIKELY_WRITERS)
+        table = pq.read_table(path)
+        likely = table["likely_segment_id"].to_numpy().copy()
+        confidence = table["likely_segment_confidence"].to_numpy().copy()
+        rng = np.random.default_rng(seed)
+        guessed = likely > 0
+        moved = guessed & (rng.random(len(likely)) < 1 / 3)
+        confidence[moved] = rng.random(int(moved.sum()))
+        other = moved & (rng.random(len(likely)) < 0.1)
+        likely[other] = likely[other] % (SEGMENTS - 1) + 1
+        gone = guessed & ~moved & (rng.random(len(likely)) < 0.05)
+        new = ~guessed & (rng.random(len(likely)) < 0.05 * guessed.sum() / max(1, (~guessed).sum()))
+        likely[gone], confidence[gone] = 0, 0.0
+        likely[new], confidence[new] = rng.integers(1, SEGMENTS, int(new.sum())), rng.random(int(new.sum()))
+        for name, values in (("likely_segment_id", likely), ("likely_segment_confidence", confidence)):
+            table = table.set_column(table.schema.get_field_index(name), name, pa.array(values))
+        pq.write_table(table, path)
+        folder = read_run_folder(run_dir)
+        counts = f"{int(moved.sum()):,} moved, {int(gone.sum()):,} gone, {int(new.sum()):,} new"
+        what = f"a month that assigns ({counts}), {how}"
+        if seed == 11:
+            timed(what, lambda folder=folder: stamped(db, folder, batch, LIKELY_WRITERS))
+            db.run_text("DROP INDEX user_likely_segment_stamp IF EXISTS")  # as the schema now does
+            every_user("REMOVE u.likely_segment_stamp", db)
+        else:
+            timed(what, lambda folder=folder: write_likely_segments(db, folder, batch))
+
+
+def every_user(change: str, db) -> None:
+    """``change`` (a REMOVE of ``u``'s properties) on every User, committed 10,000 at a time."""
+    db.run_text(f"MATCH (u:User) CALL (u) {{ {change} }} IN TRANSACTIONS OF 10000 ROWS")
+
+
+def stamped(db, folder, batch: int, writers: int) -> int:
+    """The write before it compared with the graph (1cfe680): every guess of ``folder`` stamped with the file's
+    SHA-256 on ``writers`` sessions, then the other stamps cleared by the stamp index until none is left."""
+    import pyarrow.parquet as pq
+
+    here = Path(__file__).resolve().parent / "cypher"
+    write_statement = (here / "set_likely_stamped.cypher").read_text()
+    clear_statement = (here / "clear_likely_stamped.cypher").read_text()
+    frame = pq.read_table(folder.path / "assignments.parquet").to_pandas()
+    guessed = frame[frame["likely_segment_id"] > 0]
+    names = {str(sid): list(pair) for sid, pair in folder.names.items()}
+    nodes = db.user_nodes()
+    batches = (
+        {
+            "user_ids": part["user_id"].tolist(),
+            "node_ids": nodes.ids(part["user_id"].to_numpy()),
+            "segment_ids": part["likely_segment_id"].astype("int64").tolist(),
+            "confidences": part["likely_segment_confidence"].astype("float64").tolist(),
+            "names": names,
+            "stamp": folder.assignments_sha,
+        }
+        for part in (guessed.iloc[lo : lo + batch] for lo in range(0, len(guessed), batch))
+    )
+
+    def write(tx, params):
+        return tx.run(write_statement, params).data()
+
+    written = sum(records[0]["written"] for _batch, records in db._write_concurrently(write, batches, writers))
+    while db.run_text(clear_statement, {"stamp": folder.assignments_sha, "limit": batch})[0]["cleared"]:
+        pass
+    return written
 
 
 def profile_batches(db, run_dir: Path, batch: int) -> None:
@@ -393,6 +475,8 @@ def main() -> None:
     )
     parser.add_argument("--vectors-up-to", type=int, default=1_000_000, help="write the vectors at sizes up to this")
     parser.add_argument("--profile", action="store_true", help="PROFILE one batch of the stage and the copy")
+    parser.add_argument("--likely-only", action="store_true", help="only the likely segments' writes, per size")
+    parser.add_argument("--guessed", type=float, default=0.0, help="share of users with a likely segment (0: a tenth)")
     parser.add_argument("--kill-test", action="store_true", help="then kill -9 a write-back of the last size")
     parser.add_argument("--home", type=Path, default=Path("/tmp/sg-bench-writeback"))
     parser.add_argument("--bolt-port", type=int, default=7695)
@@ -421,7 +505,11 @@ def main() -> None:
         )
         print("server: " + ", ".join(f"{m['name']}={m['value']}" for m in memory))
         for n in args.users:
-            measure(db, Workspace.from_env(), n, args.batch_size, Path(tmp), n <= args.vectors_up_to, args.profile)
+            vectors = n <= args.vectors_up_to
+            measure(
+                db, Workspace.from_env(), n, args.batch_size, Path(tmp), vectors, args.profile, args.likely_only,
+                args.guessed,
+            )  # fmt: skip
         if args.kill_test:
             kill_test(db, args.batch_size, Path(tmp))
         print(f"load avg at the end {os.getloadavg()[0]:.1f}")

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 
 import cypher
@@ -561,39 +563,73 @@ def write_likely_segments(
     writers: int = LIKELY_WRITERS,
     nodes: NodeIds | None = None,
 ) -> int:
-    """``User.likely_segment*`` from the run's likely-segment columns (segments/coverage.py), after the switch,
-    and removed from the users who no longer have one; returns the users written. A run without the columns
-    (older runs) clears them all. Sent as aligned column lists by ``writers`` sessions at once (each batch its
-    own users, found by node id: ``nodes``, read when not given), the names once per batch as a map by segment
-    id."""
+    """``User.likely_segment*`` from the run's likely-segment columns (segments/coverage.py), after the switch;
+    returns the users written. Only the users whose guess differs from the graph's are written (the graph's read
+    first, page by page): a month that assigns changes the guess of its new and changed customers, not of the
+    millions under the threshold who did not come back. Users holding one the run no longer gives (a run without
+    the columns: all) lose it. Sent as aligned column lists by ``writers`` sessions at once (each batch its own
+    users, found by node id: ``nodes``, read when not given), the names once per batch as a map by segment id."""
     path = folder.path / "assignments.parquet"
-    has = "likely_segment_id" in pq.ParquetFile(path).schema_arrow.names
+    wanted = pd.DataFrame(
+        {
+            "user_id": np.array([], np.int64),
+            "likely_segment_id": np.array([], np.int64),
+            "likely_segment_confidence": np.array([], np.float64),
+        }
+    )
+    if "likely_segment_id" in pq.ParquetFile(path).schema_arrow.names:
+        columns = ["user_id", "likely_segment_id", "likely_segment_confidence"]
+        wanted = pq.read_table(path, columns=columns).to_pandas()
+        wanted = wanted[wanted["likely_segment_id"] > 0]
+    names = {str(sid): list(pair) for sid, pair in folder.names.items()}
+    held = db.read_pages("segments/likely_held", LIKELY_HELD, LIKELY_PAGE, names=names)
+    write, clear = likely_changes(wanted, held)
+    say = progress or (lambda _p, _d, _t: None)
+    found = nodes if nodes is not None else db.user_nodes()
     written = 0
-    if has:
-        table = pq.read_table(path, columns=["user_id", "likely_segment_id", "likely_segment_confidence"])
-        frame = table.to_pandas()
-        frame = frame[frame["likely_segment_id"] > 0]
-        names = {str(sid): list(folder.names.get(sid, (None, None))) for sid in frame["likely_segment_id"].unique()}
-        say = progress or (lambda _p, _d, _t: None)
-        found = nodes if nodes is not None else db.user_nodes()
-        batches = (
-            {
-                "user_ids": part["user_id"].tolist(),
-                "node_ids": found.ids(part["user_id"].to_numpy()),
-                "segment_ids": part["likely_segment_id"].astype("int64").tolist(),
-                "confidences": part["likely_segment_confidence"].astype("float64").tolist(),
-            }
-            for part in (frame.iloc[start : start + batch_size] for start in range(0, len(frame), batch_size))
-        )
-        say("likely segments", 0, len(frame))
-        for _batch, records in db.write_columns(
-            "segments/set_likely", batches, writers=writers, names=names, stamp=folder.assignments_sha
-        ):
-            written += records[0]["written"]
-            say("likely segments", written, len(frame))
-    while db.run("segments/clear_likely", stamp=folder.assignments_sha, limit=batch_size)[0]["cleared"]:
-        pass
+    say("likely segments", 0, len(write))
+    batches = (
+        {
+            "user_ids": part["user_id"].tolist(),
+            "node_ids": found.ids(part["user_id"].to_numpy()),
+            "segment_ids": part["likely_segment_id"].astype("int64").tolist(),
+            "confidences": part["likely_segment_confidence"].astype("float64").tolist(),
+        }
+        for part in (write.iloc[start : start + batch_size] for start in range(0, len(write), batch_size))
+    )
+    for _batch, records in db.write_columns("segments/set_likely", batches, writers=writers, names=names):
+        written += records[0]["written"]
+        say("likely segments", written, len(write))
+    for start in range(0, len(clear), batch_size):
+        part = clear[start : start + batch_size]
+        db.run("segments/clear_likely", user_ids=part.tolist(), node_ids=found.ids(part))
     return written
+
+
+LIKELY_PAGE = 500_000  # users per page of the graph's likely segments (one record of four lists)
+LIKELY_HELD = {"keys": np.int64, "segment_ids": np.int64, "confidences": np.float64, "named": bool}
+
+
+def likely_changes(wanted: pd.DataFrame, held: Mapping[str, np.ndarray]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows of ``wanted`` (``user_id``, ``likely_segment_id``, ``likely_segment_confidence``) the graph does
+    not hold as they are (``held``: likely_held.cypher's columns), and the user ids holding a likely segment
+    that ``wanted`` does not give."""
+    graph = pd.DataFrame(
+        {
+            "user_id": held["keys"],
+            "held_id": held["segment_ids"],
+            "held_confidence": held["confidences"],
+            "named": held["named"],
+        }
+    )
+    merged = wanted.merge(graph, on="user_id", how="left")
+    same = (
+        (merged["held_id"] == merged["likely_segment_id"])
+        & (merged["held_confidence"] == merged["likely_segment_confidence"])
+        & merged["named"].fillna(False).astype(bool)
+    ).to_numpy()
+    gone = np.setdiff1d(held["keys"], wanted["user_id"].to_numpy(np.int64), assume_unique=True)
+    return wanted[~same].reset_index(drop=True), gone
 
 
 def _write_batches(

@@ -21,6 +21,7 @@ DROP INDEX user_total_spent IF EXISTS;
 DROP INDEX user_segment_run IF EXISTS;
 CREATE INDEX segment_current IF NOT EXISTS FOR (s:Segment) ON (s.current);
 CREATE INDEX segmentation_run_current IF NOT EXISTS FOR (r:SegmentationRun) ON (r.current);
-// The likely segment below the threshold: --include-likely's members, and the stale ones set_likely clears.
+// The likely segment below the threshold: --include-likely's members. No stamp any more: the write compares
+// with what the graph holds (segments/writeback.py).
 CREATE INDEX user_likely_segment_id IF NOT EXISTS FOR (u:User) ON (u.likely_segment_id);
-CREATE INDEX user_likely_segment_stamp IF NOT EXISTS FOR (u:User) ON (u.likely_segment_stamp);
+DROP INDEX user_likely_segment_stamp IF EXISTS;

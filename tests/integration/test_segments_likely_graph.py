@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from cli import app
 from graph.audience import export_segment
 from graph.connection import QueryRunner
-from segments.writeback import write_run
+from segments.writeback import read_run_folder, write_likely_segments, write_run
 from shopgraph.workspace import Workspace
 from tests.support.published_case import lookalikes_arrive, run_with_an_unpublished_cluster
 
@@ -32,12 +32,8 @@ def test_likely_segments_on_users_and_include_likely(
     assignments = pd.read_parquet(run.run_dir / "assignments.parquet")
     guessed = assignments[assignments["likely_segment_id"] > 0].set_index("user_id")
     assert len(guessed) > 10
-    on_graph = _likely_users(db)
-    assert set(on_graph) == set(guessed.index)
-    for uid, u in on_graph.items():
-        assert u["segment"] == "Not enough activity yet"  # the guess never replaces the label
-        assert u["sid"] == guessed.loc[uid, "likely_segment_id"] and u["likely"] == guessed.loc[uid, "likely_segment"]
-        assert abs(u["c"] - guessed.loc[uid, "likely_segment_confidence"]) < 1e-9
+    _holds_the_guesses(db, guessed)
+    assert write_likely_segments(db, read_run_folder(run.run_dir, workspace)) == 0  # the graph holds them already
 
     name = guessed["likely_segment"].value_counts().index[0]
     likely_here = set(guessed.index[guessed["likely_segment"] == name])
@@ -64,3 +60,15 @@ def test_likely_segments_on_users_and_include_likely(
     gone = lookalikes_arrive(workspace, run)
     assert CliRunner().invoke(app, ["assign"]).exit_code == 0
     assert not (set(_likely_users(db)) & gone & set(guessed.index))
+    after = pd.read_parquet(run.run_dir / "assignments.parquet")
+    _holds_the_guesses(db, after[after["likely_segment_id"] > 0].set_index("user_id"))
+
+
+def _holds_the_guesses(db: QueryRunner, guessed: pd.DataFrame) -> None:
+    """The graph holds a likely segment for exactly the users of ``guessed``, with its id, name and confidence."""
+    on_graph = _likely_users(db)
+    assert set(on_graph) == set(guessed.index)
+    for uid, u in on_graph.items():
+        assert u["segment"] == "Not enough activity yet"  # the guess never replaces the label
+        assert u["sid"] == guessed.loc[uid, "likely_segment_id"] and u["likely"] == guessed.loc[uid, "likely_segment"]
+        assert abs(u["c"] - guessed.loc[uid, "likely_segment_confidence"]) < 1e-9

@@ -7,6 +7,7 @@ BY_ID = (
     "segments/copy_users",
     "segments/refresh_members",
     "segments/set_likely",
+    "segments/clear_likely",
     "segments/create_similar",
     "features/set_user_features",
     "vectors/set_user_embeddings",

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from segments.writeback import read_run_folder, segment_key
+from segments.writeback import likely_changes, read_run_folder, segment_key
 from shopgraph.errors import ShopgraphError
 from tests.support.writeback_case import RUN_A, RUN_B, make_run
 
@@ -117,3 +119,28 @@ def test_the_check_on_the_workspace_bound_reads_the_same(tmp_path: Path, workspa
     _rewrite(run_dir, user_id=[1, 1, *range(3, 10)])
     with pytest.raises(ShopgraphError, match="assigns 1 users twice"):
         read_run_folder(run_dir, workspace)
+
+
+def test_only_the_likely_segments_the_graph_does_not_hold_are_written() -> None:
+    """A month that assigns moves the guess of its new and changed customers: the others are not sent again, and a
+    user whose guess went (now at the threshold) is cleared."""
+    wanted = pd.DataFrame(
+        {
+            "user_id": np.array([1, 2, 3, 4, 5], np.int64),
+            "likely_segment_id": np.array([1, 2, 2, 1, 3], np.int64),
+            "likely_segment_confidence": [0.5, 0.6, 0.7, 0.8, 0.9],
+        }
+    )
+    held = {  # 1 as wanted; 2 another confidence; 3 another segment; 4 the names of another run; 5 new; 6 gone
+        "keys": np.array([1, 2, 3, 4, 6], np.int64),
+        "segment_ids": np.array([1, 2, 1, 1, 2], np.int64),
+        "confidences": np.array([0.5, 0.65, 0.7, 0.8, 0.4]),
+        "named": np.array([True, True, True, False, True]),
+    }
+    write, clear = likely_changes(wanted, held)
+    assert write["user_id"].tolist() == [2, 3, 4, 5]
+    assert write.columns.tolist() == wanted.columns.tolist()
+    assert clear.tolist() == [6]
+    nothing = {key: value[:0] for key, value in held.items()}
+    assert likely_changes(wanted, nothing)[0]["user_id"].tolist() == [1, 2, 3, 4, 5]
+    assert likely_changes(wanted.iloc[:0], held)[1].tolist() == [1, 2, 3, 4, 6]  # a run without guesses clears all
