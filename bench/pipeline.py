@@ -71,6 +71,9 @@ def print_size(result: dict, memory: str) -> None:
         print(f"  run on {run['label']}: {run['seconds']:.0f}s — segmentation: {run['decision']}")
         for step, status, detail, seconds, peak in run["steps"]:
             print(f"    {step:<9} {status:<8} {seconds:8.1f}s  peak {peak / 1024:5.2f} GiB  {detail[:70]}")
+            phases = [(phase, took) for phase, took in run.get("phases", {}).get(step, {}).items() if took >= 1]
+            if phases:  # where the step's time went, by the phases its progress named (pipeline/meter.py)
+                print("      " + ", ".join(f"{phase[:40]} {took:.1f}s" for phase, took in phases))
 
 
 def main() -> None:

@@ -275,6 +275,7 @@ def child(home: Path, files: list[str]) -> None:
         "cpu_seconds": cpu_end - marks[0],
         "decision": report.decision,
         "steps": [[s.step, s.status, s.detail, s.seconds, s.peak_mib] for s in report.steps],
+        "phases": {s.step: s.phases for s in report.steps},  # the phases each step's progress named (PhaseClock)
         "index_online_after_seconds": index_after,
         "cpu": {step: marks[i + 1] - marks[i] for i, step in enumerate(cpu)},
         "started": started,

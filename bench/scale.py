@@ -188,6 +188,7 @@ def month_detail(month: str, result: dict, sizes: dict, reference: float) -> dic
                 "peak_gib_shopgraph": round(result["peaks"][step]["shopgraph_gib"], 3),
                 "peak_gib_neo4j": round(result["peaks"][step]["neo4j_gib"], 3),
                 "peak_gib_tx_logs": round(result["peaks"][step].get("tx_logs_gib", 0.0), 3),
+                "phases": {phase: round(took, 1) for phase, took in result.get("phases", {}).get(step, {}).items()},
             }
             for step, status, _, _, _ in result["steps"]
         },

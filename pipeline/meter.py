@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 _STATUS = Path("/proc/self/status")
@@ -52,3 +53,26 @@ class StepMeter:
             self._thread.join()
         self.peak_mib = max(self.peak_mib, rss_mib())
         self.seconds = time.perf_counter() - self._started
+
+
+class PhaseClock:
+    """A progress callback that passes each report on and times the phases it names ("assigning", "stage",
+    "likely segments" …): a phase runs from its first report until the next phase's first report, the last one
+    until the step ends. Work that reports nothing counts in the phase before it. Read by the benches, so that a
+    step's time at scale breaks down without a profiler (docs/BENCHMARKS.md, "Scale")."""
+
+    def __init__(self, progress: Callable[[str, int, int], None]) -> None:
+        self.progress = progress
+        self._began: dict[str, float] = {}
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        self._began.setdefault(phase, time.perf_counter())
+        self.progress(phase, done, total)
+
+    def seconds(self, at_least: float = 0.05) -> dict[str, float]:
+        """Each phase's seconds until now, in the order the phases began; phases under ``at_least`` left out."""
+        if not self._began:
+            return {}
+        ends = [*list(self._began.values())[1:], time.perf_counter()]
+        spans = ((phase, end - began) for (phase, began), end in zip(self._began.items(), ends, strict=True))
+        return {phase: round(took, 2) for phase, took in spans if took >= at_least}

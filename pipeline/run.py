@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.forecast import before_run
-from pipeline.meter import StepMeter
+from pipeline.meter import PhaseClock, StepMeter
 from pipeline.state import PipelineState, code_fingerprint, fingerprint, store_fingerprint
 from shopgraph.locks import exclusive_lock
 from shopgraph.progress import Progress, no_progress
@@ -67,6 +67,7 @@ class StepOutcome:
     detail: str
     seconds: float = 0.0
     peak_mib: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds of each phase its progress named (PhaseClock)
 
 
 @dataclass
@@ -114,13 +115,16 @@ class _Runner:
         self.workspace, self.db, self.options, self.hooks = workspace, db, options, hooks
         self.state = PipelineState.load(workspace)
         self.report = RunReport()
+        self.progress = PhaseClock(hooks.progress)  # a new clock for each step (step())
 
     def step(self, name: str, work: Callable[[], tuple[str, str]]) -> None:
         """Run ``work`` (returning status and detail) under the meter and record the outcome."""
         self.hooks.on_step(name, STEPS.index(name) + 1, len(STEPS))
+        self.progress = PhaseClock(self.hooks.progress)
         with StepMeter() as meter:
             status, detail = work()
-        self.report.steps.append(StepOutcome(name, status, detail, meter.seconds, meter.peak_mib))
+        outcome = StepOutcome(name, status, detail, meter.seconds, meter.peak_mib, self.progress.seconds())
+        self.report.steps.append(outcome)
         self.hooks.on_done(self.report.steps[-1], self.report.decision)
 
     # ---- steps -------------------------------------------------------------------------
@@ -131,7 +135,7 @@ class _Runner:
             return "skipped", "no files given"
 
         def progress_for(path: Path) -> Progress:
-            return lambda phase, done, total: self.hooks.progress(f"{path.name} {phase}", done, total)
+            return lambda phase, done, total: self.progress(f"{path.name} {phase}", done, total)
 
         if self.options.engine == "spark":
             from events.spark_ingest import ingest_files_spark
@@ -165,15 +169,15 @@ class _Runner:
 
         settings = Settings.from_env()
         path, why = choose_load_path(self.db, settings, self.workspace, self.options.load_path)
-        self.hooks.progress(f"load through {path}: {why}", 0, 0)
+        self.progress(f"load through {path}: {why}", 0, 0)
         if path == "bulk":
-            bulk = bulk_load(self.db, settings, self.workspace, say=lambda phase: self.hooks.progress(phase, 0, 0))
+            bulk = bulk_load(self.db, settings, self.workspace, say=lambda phase: self.progress(phase, 0, 0))
             return "ran", f"bulk import ({why}): {len(bulk.files_loaded)} file(s) in {bulk.seconds:.1f}s"
         report = load(
             self.db,
             self.workspace,
             batch_size=self.options.batch_size,
-            progress=self.hooks.progress,
+            progress=self.progress,
         )
         if not report.files_loaded:
             return "skipped", f"{len(report.files_skipped)} file(s) already in the graph"
@@ -194,7 +198,7 @@ class _Runner:
             table.path,
             batch_size=self.options.batch_size,
             computed_at=str(read_sidecar(self.workspace)["computed_at"]),
-            on_batch=lambda n: self.hooks.progress("User properties", n, table.rows),
+            on_batch=lambda n: self.progress("User properties", n, table.rows),
             writers=WRITERS,
         )
         self.state.mark_done("features", key, step_code("features"))
@@ -205,7 +209,7 @@ class _Runner:
         from features.compute import build_user_features
 
         def say(phase: str) -> None:
-            self.hooks.progress(phase, 0, 0)
+            self.progress(phase, 0, 0)
 
         if self.options.engine == "spark":
             from features.spark_features import build_user_features_spark
@@ -227,7 +231,7 @@ class _Runner:
         vectors = self.workspace.embeddings_dir / "user_vectors.parquet"
         if self.state.is_done("embed", key) and vectors.exists() and not self.options.retrain:
             return "skipped", "no new interactions"
-        progress = self.hooks.progress
+        progress = self.progress
         new_code = self.state.code_changed("embed", step_code("embed"))
         grown = None if not vectors.exists() else outgrown(self.workspace, self._users_now())
         if self.options.retrain or not vectors.exists() or new_code or grown:
@@ -262,7 +266,7 @@ class _Runner:
             self.db,
             self.workspace,
             batch_size=self.options.batch_size,
-            progress=self.hooks.progress,
+            progress=self.progress,
             min_events=floor,
             wait_for_index=False,  # Neo4j populates it on one thread beside the report step and after `run`
         )
@@ -302,7 +306,7 @@ class _Runner:
             self.report.run_dir = previous
             self.report.decision = "segments are current: nothing to assign"
             return "skipped", self.report.decision
-        progress = self.hooks.progress
+        progress = self.progress
         drift = None
         new_code = previous is not None and self.state.code_changed("segment", model_code("segment"))
         asked = resolve_method(self.options.method)
@@ -371,18 +375,18 @@ class _Runner:
             return "skipped", "the report is current"
         from events.describe import describe
 
-        self.hooks.progress("describe the event store", 0, REPORT_STEPS)
+        self.progress("describe the event store", 0, REPORT_STEPS)
         describe(self.workspace, None).save(self.workspace.reports_dir / "describe.json")
         from segments.recommend_eval import current_evaluation, evaluate_recommendations
 
         # the hold-out is redone only for a new segmentation run or new months (not for another --lang)
         def progress(label: str, done: int, total: int) -> None:
-            self.hooks.progress(f"recommendation hold-out: {label}", done, total)
+            self.progress(f"recommendation hold-out: {label}", done, total)
 
         evaluation = current_evaluation(self.workspace, progress=progress) or evaluate_recommendations(
             self.workspace, progress=progress
         )
-        written = build_dossier(self.workspace, lang=lang, progress=self.hooks.progress)
+        written = build_dossier(self.workspace, lang=lang, progress=self.progress)
         self.report.report_paths = [written.html, written.pdf]
         self.state.mark_done("report", key, step_code("report"))
         missing = f"; sections missing an input: {', '.join(written.incomplete)}" if written.incomplete else ""

@@ -42,6 +42,8 @@ def test_run_does_each_months_work_once_and_a_new_month_only_its_own(
     first = run_pipeline(workspace, db, files[:2])
     assert statuses(first) == dict.fromkeys(STEPS, "ran")
     assert first.decision == "retrained (first segmentation)"
+    timed = {s.step: s.phases for s in first.steps if s.phases}  # where each step's time went (PhaseClock)
+    assert "segment" in timed and all(sum(timed[s.step].values()) <= s.seconds for s in first.steps if s.phases)
     assert "made anew (Neo4j populates it beside the report step)" in first.outcome("vectors").detail
     threshold = json.loads((first.run_dir / "run.json").read_text(encoding="utf-8"))["threshold"]
     assert lookalike_floor(workspace) == max(5, threshold)
