@@ -75,4 +75,4 @@ class PhaseClock:
             return {}
         ends = [*list(self._began.values())[1:], time.perf_counter()]
         spans = ((phase, end - began) for (phase, began), end in zip(self._began.items(), ends, strict=True))
-        return {phase: round(took, 2) for phase, took in spans if took >= at_least}
+        return {phase: took for phase, took in spans if took >= at_least}

@@ -123,7 +123,8 @@ class _Runner:
         self.progress = PhaseClock(self.hooks.progress)
         with StepMeter() as meter:
             status, detail = work()
-        outcome = StepOutcome(name, status, detail, meter.seconds, meter.peak_mib, self.progress.seconds())
+            phases = self.progress.seconds()  # inside the meter: the phases end before the step does
+        outcome = StepOutcome(name, status, detail, meter.seconds, meter.peak_mib, phases)
         self.report.steps.append(outcome)
         self.hooks.on_done(self.report.steps[-1], self.report.decision)
 
@@ -334,6 +335,7 @@ class _Runner:
 
             def decide(features, assignments, update) -> bool:
                 nonlocal drift
+                progress("drift check", 0, 0)  # its own bar, and its own phase in the step's timing (PhaseClock)
                 drift = decide_drift(self.workspace, previous, features, assignments, update, threshold)
                 return not drift.retrain
 

@@ -1262,6 +1262,7 @@ def classify_new_customers(
     if decide is not None and not decide(features, assignments, update):
         report.applied = False
         return report
+    say("saving the assignments", 0, 0)
     _apply_update(workspace, run_dir, assignments, update, now, report)
     say("assigning", len(todo), len(todo))
     return report
