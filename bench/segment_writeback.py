@@ -317,23 +317,17 @@ def stamped(db, folder, batch: int, writers: int) -> int:
     SHA-256 on ``writers`` sessions, then the other stamps cleared by the stamp index until none is left."""
     import pyarrow.parquet as pq
 
+    from segments.writeback import likely_batches
+
     here = Path(__file__).resolve().parent / "cypher"
     write_statement = (here / "set_likely_stamped.cypher").read_text()
     clear_statement = (here / "clear_likely_stamped.cypher").read_text()
     frame = pq.read_table(folder.path / "assignments.parquet").to_pandas()
     guessed = frame[frame["likely_segment_id"] > 0]
     names = {str(sid): list(pair) for sid, pair in folder.names.items()}
-    nodes = db.user_nodes()
     batches = (
-        {
-            "user_ids": part["user_id"].tolist(),
-            "node_ids": nodes.ids(part["user_id"].to_numpy()),
-            "segment_ids": part["likely_segment_id"].astype("int64").tolist(),
-            "confidences": part["likely_segment_confidence"].astype("float64").tolist(),
-            "names": names,
-            "stamp": folder.assignments_sha,
-        }
-        for part in (guessed.iloc[lo : lo + batch] for lo in range(0, len(guessed), batch))
+        {**lists, "names": names, "stamp": folder.assignments_sha}
+        for lists in likely_batches(guessed, db.user_nodes(), batch)
     )
 
     def write(tx, params):

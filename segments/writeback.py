@@ -585,18 +585,12 @@ def write_likely_segments(
     held = db.read_pages("segments/likely_held", LIKELY_HELD, LIKELY_PAGE, names=names)
     write, clear = likely_changes(wanted, held)
     say = progress or (lambda _p, _d, _t: None)
+    say("likely segments", 0, len(write))
+    if not len(write) and not len(clear):
+        return 0
     found = nodes if nodes is not None else db.user_nodes()
     written = 0
-    say("likely segments", 0, len(write))
-    batches = (
-        {
-            "user_ids": part["user_id"].tolist(),
-            "node_ids": found.ids(part["user_id"].to_numpy()),
-            "segment_ids": part["likely_segment_id"].astype("int64").tolist(),
-            "confidences": part["likely_segment_confidence"].astype("float64").tolist(),
-        }
-        for part in (write.iloc[start : start + batch_size] for start in range(0, len(write), batch_size))
-    )
+    batches = likely_batches(write, found, batch_size)
     for _batch, records in db.write_columns("segments/set_likely", batches, writers=writers, names=names):
         written += records[0]["written"]
         say("likely segments", written, len(write))
@@ -604,6 +598,19 @@ def write_likely_segments(
         part = clear[start : start + batch_size]
         db.run("segments/clear_likely", user_ids=part.tolist(), node_ids=found.ids(part))
     return written
+
+
+def likely_batches(guesses: pd.DataFrame, nodes: NodeIds, batch_size: int) -> Iterator[dict[str, list]]:
+    """set_likely.cypher's aligned lists for the rows of ``guesses`` (``user_id``, ``likely_segment_id``,
+    ``likely_segment_confidence``), ``batch_size`` users a batch, each found by its node id."""
+    for start in range(0, len(guesses), batch_size):
+        part = guesses.iloc[start : start + batch_size]
+        yield {
+            "user_ids": part["user_id"].tolist(),
+            "node_ids": nodes.ids(part["user_id"].to_numpy()),
+            "segment_ids": part["likely_segment_id"].astype("int64").tolist(),
+            "confidences": part["likely_segment_confidence"].astype("float64").tolist(),
+        }
 
 
 LIKELY_PAGE = 500_000  # users per page of the graph's likely segments (one record of four lists)
