@@ -22,10 +22,12 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from events.store import COLUMNS, EVENT_TYPES, connect_events
 from shopgraph.errors import ShopgraphError
@@ -36,7 +38,6 @@ QUANTILES = (0.0, 0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99, 0.999, 1
 BOT_QUANTILE = 0.999
 BOT_MIN_EVENTS_PER_DAY = 300
 TOP = 15
-EXACT_QUANTILES_UP_TO = 20_000_000  # above this many events, price quantiles are approximate (t-digest)
 
 
 @dataclass
@@ -72,11 +73,16 @@ class Description:
 def describe(
     workspace: Workspace, months: Sequence[str] | None = None, con: duckdb.DuckDBPyConnection | None = None
 ) -> Description:
-    """Describe the event store (all months, or only ``months``); an empty store is a ShopgraphError."""
+    """Describe the event store (all months, or only ``months``); an empty store is a ShopgraphError.
+
+    Two passes over the events carry the whole-store figures: the totals (distinct counts, missing values, the
+    time span), then one table of events per (customer, day) and type, from which the counts per type, month and
+    day, the customers' funnel, the events per customer and the bots are read (each of those was a pass of its own
+    over every event: docs/BENCHMARKS.md, "The dossier"). Prices and the top values read the events again."""
     con = connect_events(workspace, list(months) if months else None, con)
     con.execute("SET enable_progress_bar = false")
     totals_row = con.execute(f"""
-        SELECT count(*), count(DISTINCT user_id), count(DISTINCT product_id), count(DISTINCT user_session),
+        SELECT count(*), count(DISTINCT product_id), count(DISTINCT user_session),
                count(DISTINCT brand), count(DISTINCT category_id), count(DISTINCT category_code),
                min(event_time)::VARCHAR, max(event_time)::VARCHAR,
                {", ".join(f"count(*) - count({c})" for c in COLUMNS)}
@@ -84,31 +90,28 @@ def describe(
     n_events = int(totals_row[0])
     if n_events == 0:
         raise ShopgraphError(f"the event store in {workspace.home} holds no events: run `shopgraph ingest FILE` first")
+    users = _activity_tables(con)
     totals = dict(
         zip(
             ("events", "users", "products", "sessions", "brands", "categories", "category_codes"),
-            (int(x) for x in totals_row[:7]),
+            (n_events, users, *(int(x) for x in totals_row[1:6])),
             strict=True,
         )
     )
-    missing = {c: _ratio(n, n_events) for c, n in zip(COLUMNS, totals_row[9:], strict=True)}
-    notes: list[str] = []
+    missing = {c: _ratio(n, n_events) for c, n in zip(COLUMNS, totals_row[8:], strict=True)}
 
-    per_type = dict.fromkeys(EVENT_TYPES, 0)
-    per_type.update(
-        {t: int(n) for t, n in con.execute("SELECT event_type, count(*) FROM events GROUP BY 1").fetchall()}
-    )
-    per_month = _pivot(con, "month")
-    per_day = _pivot(con, "event_time::DATE", key="day", text=True)
+    per_day = _per_day(con)
+    per_month = _per_month(per_day)
+    per_type = {t: sum(m[t] for m in per_month) for t in EVENT_TYPES}
 
-    price = _price(con, n_events, notes)
+    price = _price(con)
     funnel = _funnel(con, per_type)
     users_per_events = _users_per_events(con)
     bots = _bots(con, n_events)
     return Description(
         months=[m["month"] for m in per_month],
-        first_event=str(totals_row[7]),
-        last_event=str(totals_row[8]),
+        first_event=str(totals_row[6]),
+        last_event=str(totals_row[7]),
         totals=totals,
         events_per_type=per_type,
         events_per_month=per_month,
@@ -121,7 +124,6 @@ def describe(
         funnel=funnel,
         users_per_events=users_per_events,
         bots=bots,
-        notes=notes,
     )
 
 
@@ -129,49 +131,100 @@ def _ratio(part: float, whole: float) -> float:
     return float(part) / float(whole) if whole else 0.0
 
 
-def _pivot(
-    con: duckdb.DuckDBPyConnection, expr: str, key: str | None = None, text: bool = False
-) -> list[dict[str, Any]]:
-    """Events per ``expr`` value and event type, one dict per value in order; ``text``: each value as text, cast
-    once per group rather than once per event (docs/BENCHMARKS.md, "The dossier's price table")."""
-    key = key or expr
-    counts = ", ".join(f"count(*) FILTER (event_type = '{t}') AS {t}" for t in EVENT_TYPES)
-    grouped = f"SELECT {expr} AS k, count(*) AS events, {counts} FROM events GROUP BY 1"
-    rows = con.execute(f"SELECT {'k::VARCHAR' if text else 'k'}, * EXCLUDE (k) FROM ({grouped}) ORDER BY k").fetchall()
+def _type_column(event_type: str) -> str:
+    return f"n_{event_type}"
+
+
+def _activity_tables(con: duckdb.DuckDBPyConnection) -> int:
+    """The temporary tables ``user_day`` (events per customer and UTC day, in all and per type) and ``per_user``
+    (its sums per customer), in one pass over the events; returns the number of customers. A day lies in one
+    month, the month of the event's partition (the ingest splits by ``date_trunc('month', event_time)``)."""
+    by_type = ", ".join(f"(count(*) FILTER (event_type = '{t}'))::INTEGER AS {_type_column(t)}" for t in EVENT_TYPES)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE user_day AS
+        SELECT user_id, event_time::DATE AS day, count(*)::INTEGER AS n, {by_type}
+        FROM events GROUP BY ALL""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE per_user AS
+        SELECT user_id, sum(n)::BIGINT AS n, sum({_type_column("view")})::BIGINT AS views,
+               sum({_type_column("cart")})::BIGINT AS carts, sum({_type_column("purchase")})::BIGINT AS purchases
+        FROM user_day GROUP BY user_id""")
+    return int(con.execute("SELECT count(user_id) FROM per_user").fetchone()[0])
+
+
+def _per_day(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Events per UTC day and type, in day order, from ``user_day``; each day as text, cast once per day."""
+    sums = ", ".join(f"sum({_type_column(t)})::BIGINT" for t in EVENT_TYPES)
+    rows = con.execute(f"""
+        SELECT day::VARCHAR, * EXCLUDE (day)
+        FROM (SELECT day, sum(n)::BIGINT AS n, {sums} FROM user_day GROUP BY day) ORDER BY day""").fetchall()
     return [
-        {key: k, "events": int(n), **{t: int(v) for t, v in zip(EVENT_TYPES, vals, strict=True)}}
-        for k, n, *vals in rows
+        {"day": day, "events": int(n), **{t: int(v) for t, v in zip(EVENT_TYPES, vals, strict=True)}}
+        for day, n, *vals in rows
     ]
 
 
-def _price(con: duckdb.DuckDBPyConnection, n_events: int, notes: list[str]) -> dict[str, Any]:
-    exact = n_events <= EXACT_QUANTILES_UP_TO
-    fn = "quantile_cont" if exact else "approx_quantile"
-    if not exact:
-        notes.append(
-            f"price quantiles between the minimum and the maximum are approximate (t-digest) above "
-            f"{EXACT_QUANTILES_UP_TO:,} events"
+def _per_month(per_day: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The days' counts summed per month (``YYYY-MM``), in month order."""
+    months: dict[str, dict[str, Any]] = {}
+    for day in per_day:
+        month = months.setdefault(
+            day["day"][:7], {"month": day["day"][:7], "events": 0, **dict.fromkeys(EVENT_TYPES, 0)}
         )
-    qs, mean, zero, n_price, low, high = con.execute(
-        f"SELECT {fn}(price, {list(QUANTILES)}), avg(price), count(*) FILTER (price = 0), count(price), "
-        "min(price), max(price) FROM events"
-    ).fetchone()
-    if qs:  # the ends exact at any size: t-digest's drift by a third at a REES46 month (BENCHMARKS, same section)
-        qs = [low if q == 0.0 else high if q == 1.0 else v for q, v in zip(QUANTILES, qs, strict=False)]
+        for key in ("events", *EVENT_TYPES):
+            month[key] += day[key]
+    return [months[m] for m in sorted(months)]
+
+
+def _price(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Quantiles, mean, zero prices and the log₁₀ histogram, all exact, from one table of each price and its count.
+
+    A store holds far fewer prices than events (83 k at 220 M events of the REES46-sized bench), so the quantiles
+    are read off the counts exactly (``quantile_cont``'s interpolation) and the mean is summed exactly, at any size;
+    DuckDB's t-digest gave other inner quantiles on each run above 20 M events, and cost a pass of its own."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE price_counts AS "
+        "SELECT price, count(*) AS n FROM events WHERE price IS NOT NULL GROUP BY price"
+    )
+    table = con.execute("SELECT price, n FROM price_counts ORDER BY price").fetchnumpy()
+    prices, counts = table["price"], table["n"].astype("int64")
+    n_price = int(counts.sum())
+    zero = int(counts[prices == 0].sum())
     histogram = con.execute("""
-        SELECT floor(log10(price) * 10) / 10 AS lo, count(*) FROM events WHERE price > 0 GROUP BY 1 ORDER BY 1
-    """).fetchall()
+        SELECT floor(log10(price) * 10) / 10 AS lo, sum(n)::BIGINT
+        FROM price_counts WHERE price > 0 GROUP BY 1 ORDER BY 1""").fetchall()
+    mean = None
+    if n_price:
+        total = sum((Fraction(float(p)) * int(c) for p, c in zip(prices, counts, strict=True)), Fraction(0))
+        mean = round(float(total / n_price), 2)
     return {
-        "quantiles": {
-            _qname(q): (round(float(v), 2) if v is not None else None)
-            for q, v in zip(QUANTILES, qs or [], strict=False)
-        },
-        "mean": round(float(mean), 2) if mean is not None else None,
-        "zero_prices": int(zero),
+        "quantiles": {_qname(q): round(v, 2) for q, v in zip(QUANTILES, _quantiles(prices, counts), strict=False)},
+        "mean": mean,
+        "zero_prices": zero,
         "zero_price_rate": _ratio(zero, n_price),
-        "exact_quantiles": exact,
+        "exact_quantiles": True,  # kept for the readers of older records, where it could be false
         "log10_histogram": [{"log10_from": round(float(lo), 1), "events": int(n)} for lo, n in histogram],
     }
+
+
+def _quantiles(values: np.ndarray, counts: np.ndarray) -> list[float]:
+    """:data:`QUANTILES` of the sorted distinct ``values`` held ``counts`` times each, as DuckDB's ``quantile_cont``
+    gives them over the values repeated (position q·(n−1), linear between its two neighbours); none when empty."""
+    n = int(counts.sum())
+    if not n:
+        return []
+    ends = np.cumsum(counts)  # the last position (exclusive) of each distinct value
+
+    def at(position: int) -> float:
+        return float(values[int(np.searchsorted(ends, position, side="right"))])
+
+    out = []
+    for q in QUANTILES:
+        position = q * (n - 1)
+        below = math.floor(position)
+        low, high = at(below), at(min(below + 1, n - 1))
+        out.append(low + (high - low) * (position - below))
+    return out
 
 
 def _qname(q: float) -> str:
@@ -179,14 +232,12 @@ def _qname(q: float) -> str:
 
 
 def _funnel(con: duckdb.DuckDBPyConnection, per_type: dict[str, int]) -> dict[str, Any]:
+    """The view → cart → purchase funnel in events (``per_type``) and in customers (``per_user``)."""
     viewers, carters, buyers, viewed_and_bought, carted_and_bought, viewed_and_carted = con.execute("""
         SELECT count(*) FILTER (views > 0), count(*) FILTER (carts > 0), count(*) FILTER (purchases > 0),
                count(*) FILTER (views > 0 AND purchases > 0), count(*) FILTER (carts > 0 AND purchases > 0),
                count(*) FILTER (views > 0 AND carts > 0)
-        FROM (SELECT user_id, count(*) FILTER (event_type = 'view') AS views,
-                     count(*) FILTER (event_type = 'cart') AS carts,
-                     count(*) FILTER (event_type = 'purchase') AS purchases
-              FROM events GROUP BY user_id)""").fetchone()
+        FROM per_user""").fetchone()
     return {
         "events": {
             "view": per_type["view"],
@@ -220,7 +271,7 @@ def _funnel(con: duckdb.DuckDBPyConnection, per_type: dict[str, int]) -> dict[st
 
 
 def _users_per_events(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    con.execute("CREATE OR REPLACE TEMP TABLE per_user AS SELECT user_id, count(*) AS n FROM events GROUP BY 1")
+    """Customers per number of events (log₂ bins, quantiles, at-least counts), from ``per_user``."""
     bins = con.execute("""
         SELECT floor(log2(n))::INT AS b, count(*) AS users, sum(n) AS events FROM per_user GROUP BY 1 ORDER BY 1
     """).fetchall()
@@ -251,16 +302,12 @@ def _users_per_events(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def _bots(con: duckdb.DuckDBPyConnection, n_events: int) -> dict[str, Any]:
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE user_day AS
-        SELECT user_id, event_time::DATE AS day, count(*) AS n,
-               count(*) FILTER (event_type = 'purchase') AS purchases
-        FROM events GROUP BY ALL""")
+    """The bot-like customers (module docstring), from ``user_day``."""
     q = float(con.execute(f"SELECT quantile_cont(n, {BOT_QUANTILE}) FROM user_day").fetchone()[0])
     threshold = max(q, float(BOT_MIN_EVENTS_PER_DAY))
     rows = con.execute(
         """
-        SELECT user_id, max(n) AS max_per_day, sum(n) AS events, sum(purchases) AS purchases, count(*) AS days
+        SELECT user_id, max(n) AS max_per_day, sum(n) AS events, sum(n_purchase) AS purchases, count(*) AS days
         FROM user_day GROUP BY user_id HAVING max(n) > ? ORDER BY events DESC, user_id""",
         [threshold],
     ).fetchall()
