@@ -75,10 +75,9 @@ def describe(
 ) -> Description:
     """Describe the event store (all months, or only ``months``); an empty store is a ShopgraphError.
 
-    Two passes over the events carry the whole-store figures: the totals (distinct counts, missing values, the
-    time span), then one table of events per (customer, day) and type, from which the counts per type, month and
-    day, the customers' funnel, the events per customer and the bots are read (each of those was a pass of its own
-    over every event: docs/BENCHMARKS.md, "The dossier"). Prices and the top values read the events again."""
+    One pass gives the totals (distinct counts, missing values, the time span); one table of events per (customer,
+    day) and type gives the counts per type, month and day, the customers' funnel, the events per customer and the
+    bots; the prices and the top values read the events once more each (docs/BENCHMARKS.md, "The dossier")."""
     con = connect_events(workspace, list(months) if months else None, con)
     con.execute("SET enable_progress_bar = false")
     totals_row = con.execute(f"""
@@ -180,8 +179,8 @@ def _price(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Quantiles, mean, zero prices and the log₁₀ histogram, all exact, from one table of each price and its count.
 
     A store holds far fewer prices than events (83 k at 220 M events of the REES46-sized bench), so the quantiles
-    are read off the counts exactly (``quantile_cont``'s interpolation) and the mean is summed exactly, at any size;
-    DuckDB's t-digest gave other inner quantiles on each run above 20 M events, and cost a pass of its own."""
+    are read off the counts (``quantile_cont``'s interpolation) and the mean is summed exactly: the same figures on
+    every run, at any size."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE price_counts AS "
         "SELECT price, count(*) AS n FROM events WHERE price IS NOT NULL GROUP BY price"
