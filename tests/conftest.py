@@ -10,6 +10,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from shopgraph.workspace import Workspace
+from tests.support.jvm import quick_jvm
 from tests.support.planted_shop import PlantedShop, build_planted_shop
 from tests.support.schedule import longest_first
 from tests.support.spark_case import KEY
@@ -78,6 +79,7 @@ def spark() -> Iterator[object]:
         pytest.skip("pyspark is not installed (the spark extra)")
     from events.spark_session import get_spark
 
+    quick_jvm()  # the driver's JVM, and a local cluster's started by a test later
     session = get_spark("local[2]", app_name="shopgraph-tests")
     yield session
     session.stop()

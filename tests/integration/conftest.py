@@ -21,6 +21,7 @@ from graph.connection import QueryRunner, open_driver
 from graph.schema import apply_schema, reset_database
 from shopgraph.settings import Settings
 from tests.support.analyst_world import PSEUDONYM_KEY, World, build_world, clear_world
+from tests.support.jvm import quick_jvm
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,9 +34,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 DEFAULT_PORTS = "7688:7475,7690:7477"
 TEST_MEMORY = {"SHOPGRAPH_NEO4J_HEAP": "1g", "SHOPGRAPH_NEO4J_PAGECACHE": "512m"}
-TEST_JVM = "-XX:TieredStopAtLevel=1"
-"""The test servers' JVMs (and their neo4j-admin runs) compile with C1 only: on the tests' small graphs C2's
-compiler threads cost more CPU than they win back (figures in the README, "Set up and run")."""
 GIVEN_URI = os.environ.get("NEO4J_URI")  # read before any test runs: a CLI test may load a .env later
 
 
@@ -64,14 +62,6 @@ def _provision_once(server) -> None:
         server.provision()
 
 
-def _quick_jvm() -> None:
-    """Add ``TEST_JVM`` to ``JDK_JAVA_OPTIONS`` (read by every ``java`` this process starts from now on: the
-    test server, its restarts and neo4j-admin; the main suite starts no other JVM)."""
-    given = os.environ.get("JDK_JAVA_OPTIONS", "")
-    if TEST_JVM not in given:
-        os.environ["JDK_JAVA_OPTIONS"] = f"{given} {TEST_JVM}".strip()
-
-
 @pytest.fixture(scope="session")
 def neo4j_settings() -> Iterator[Settings]:
     started = None
@@ -84,7 +74,7 @@ def neo4j_settings() -> Iterator[Settings]:
         os.environ.update(_local_server_env())
         for name, size in TEST_MEMORY.items():  # small and fixed, whatever the machine: two may run at once
             os.environ.setdefault(name, size)
-        _quick_jvm()
+        quick_jvm()
         server = LocalServer(Settings.from_env())
         try:
             _provision_once(server)
