@@ -296,11 +296,13 @@ def assign_cmd(graph: GraphOption = True) -> None:
     """Label users who arrived or changed since the current run with its classifier (no re-clustering)."""
     from segments.runs import require_current
     from segments.segmentation import classify_new_customers
+    from segments.writeback import keep_written_before_assign
     from shopgraph.workspace import Workspace
 
     workspace = Workspace.from_env()
     require_current(workspace)  # no run yet: one line before any progress bar
     s = settings()
+    keep_written_before_assign(workspace)
     with progress_bars(console) as bar:
         report = classify_new_customers(workspace, progress=bar)
     table = Table(title=f"assigned with run {report.run_id}", title_justify="left", show_header=False)
@@ -321,4 +323,5 @@ def assign_cmd(graph: GraphOption = True) -> None:
 
         with optional_db(s, True) as db:
             written = write_run(db, workspace, require_current(workspace))
-        console.print(f"Neo4j: {written.matched:,} users hold the run's segments", highlight=False)
+        sent = "" if written.refreshed is None else f" ({written.refreshed:,} changed assignments sent)"
+        console.print(f"Neo4j: {written.matched:,} users hold the run's segments{sent}", highlight=False)

@@ -24,6 +24,7 @@ from events.manifest import read_manifest, write_manifest
 from events.pseudonym import load_key, pseudonymise_ids
 from events.tombstones import add_tombstones
 from graph.connection import QueryRunner
+from segments.writeback import WRITTEN
 from shopgraph.files import atomic_path
 from shopgraph.sqltext import literal
 from shopgraph.workspace import Workspace
@@ -33,6 +34,9 @@ DERIVED_DIRS = ("graph", "features", "embeddings", "segments", "exports")
 """Workspace folders whose Parquet/CSV tables hold per-user rows keyed by ``user_id``."""
 USER_COLUMNS = ("user_id", "other_user_id")
 """The columns naming a user in those tables (``other_user_id``: the look-alike in a run's similar.parquet)."""
+COPIES = (WRITTEN,)
+"""Files that copy another table's rows for speed (segments/writeback.py's copy of the assignments the graph
+holds): deleted when they hold an erased user, not rewritten, so each user's rows are counted once."""
 SCRATCH_DIRS = ("graph/bulk-import",)
 """Scratch folders (headerless CSVs of an interrupted ``load --bulk``): deleted whole by ``forget``."""
 
@@ -78,6 +82,9 @@ def forget(workspace: Workspace, raw_ids: Sequence[int], db: QueryRunner | None)
         for scratch in SCRATCH_DIRS:
             shutil.rmtree(workspace.home / scratch, ignore_errors=True)
         for folder in DERIVED_DIRS:
+            for path in user_tables(workspace.home / folder):
+                if path.name in COPIES and _hits(path, con):
+                    path.unlink()
             removed = sum(
                 _rewrite_without(path, con, column)
                 for path in user_tables(workspace.home / folder)
@@ -111,17 +118,24 @@ def _rewrite_without(
 ) -> int:
     """Rewrite one table without the erased users' rows (fsync, atomic replace); rows removed."""
     source = table_source(path)
-    columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-    if column.isidentifier() and column not in columns:
-        return 0
     match = f"TRY_CAST({column} AS {'BIGINT' if erased.endswith('FROM erased') else 'VARCHAR'}) IN ({erased})"
-    hits = con.execute(f"SELECT count(*) FROM {source} WHERE {match}").fetchone()[0]
+    hits = _hits(path, con, column, match)
     if not hits:
         return 0
     fmt = "(FORMAT parquet, COMPRESSION zstd)" if path.suffix == ".parquet" else "(FORMAT csv, HEADER true)"
     with atomic_path(path) as tmp:
         con.execute(f"COPY (SELECT * FROM {source} WHERE {match} IS NOT TRUE) TO {literal(tmp)} {fmt}")
     return int(hits)
+
+
+def _hits(path: Path, con: duckdb.DuckDBPyConnection, column: str = "user_id", match: str | None = None) -> int:
+    """Rows of the table at ``path`` that ``match`` (default: ``column`` names an erased user); 0 without ``column``."""
+    source = table_source(path)
+    columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    if column.isidentifier() and column not in columns:
+        return 0
+    match = match or f"TRY_CAST({column} AS BIGINT) IN (SELECT user_id FROM erased)"
+    return int(con.execute(f"SELECT count(*) FROM {source} WHERE {match}").fetchone()[0])
 
 
 def _erase_events(workspace: Workspace, con: duckdb.DuckDBPyConnection) -> int:

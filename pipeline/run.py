@@ -299,7 +299,7 @@ class _Runner:
         from segments.runs import current_run_dir, embedding_changed, read_json, write_json
         from segments.segmentation import RULE_METHOD, classify_new_customers, resolve_method, segment
         from segments.similar import write_similar
-        from segments.writeback import write_run
+        from segments.writeback import keep_written_before_assign, write_run
         from shopgraph.memory import release_freed_memory
 
         previous = current_run_dir(self.workspace)
@@ -339,6 +339,7 @@ class _Runner:
                 drift = decide_drift(self.workspace, previous, features, assignments, update, threshold)
                 return not drift.retrain
 
+            keep_written_before_assign(self.workspace)
             assigned = classify_new_customers(self.workspace, progress=progress, decide=decide)
             if assigned.applied:
                 run_dir = previous

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +52,11 @@ MEMBERSHIP_WRITERS = 1
 a guarded re-run, below) but not the default: beside other work they gained nothing and met a deadlock between
 the two on a segment's relationships (docs/BENCHMARKS.md, "Segment write-back"); measure before raising it."""
 LOCK_FILE = ".writeback.lock"
+WRITTEN = "assignments.written.parquet"
+"""A copy of the assignments.parquet the graph holds, kept in the run folder once a write of it is complete (its
+SHA-256 is then the run node's ``assignments_sha``): a refresh after `shopgraph assign` sends only the rows that
+differ from it."""
+CHANGED = ".refresh.parquet"  # the rows a refresh sends, beside the run's files while it runs
 ASSIGNMENT_COLUMNS = ("user_id", "segment_id", "confidence", "low_confidence")
 USER_COPY = (
     ("confidence", "segment_confidence", 0.0),
@@ -81,6 +88,7 @@ class WriteReport:
     already_current: bool  # the run was current already: nothing was rewritten
     cleaned_run_ids: tuple[str, ...] = ()  # interrupted writes of other runs, finished or removed
     switch: str = THROUGH_THE_RUN  # THROUGH_THE_RUN (a new run), "in place" (`assign` rewrote the current one)
+    refreshed: int | None = None  # "in place": the assignment rows sent (those that differ from the graph's, or all)
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per phase
 
 
@@ -105,10 +113,18 @@ class RunFolder:
     def key(self, segment_id: int) -> str:
         return segment_key(self.run_id, segment_id)
 
-    def assignment_rows(self, start: int = 0, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[list[dict[str, Any]]]:
-        """Batches of assignment rows from row ``start`` on, in the file's order."""
-        parquet = pq.ParquetFile(self.path / "assignments.parquet")
-        columns = list(dict.fromkeys([*ASSIGNMENT_COLUMNS, *(c for c, _, _ in self.copied)]))
+    @property
+    def columns(self) -> list[str]:
+        """The assignment columns the write-back sends: ASSIGNMENT_COLUMNS and the USER_COPY ones the file has."""
+        return list(dict.fromkeys([*ASSIGNMENT_COLUMNS, *(c for c, _, _ in self.copied)]))
+
+    def assignment_rows(
+        self, start: int = 0, batch_size: int = DEFAULT_BATCH_SIZE, source: Path | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Batches of assignment rows from row ``start`` on, in the file's order (``source``: a file of the same
+        columns holding some of them, default assignments.parquet)."""
+        parquet = pq.ParquetFile(source or self.path / "assignments.parquet")
+        columns = self.columns
         seen = 0
         for record_batch in parquet.iter_batches(batch_size=batch_size, columns=columns):
             if seen + record_batch.num_rows <= start:
@@ -128,6 +144,7 @@ class RunFolder:
         batch_size: int = DEFAULT_BATCH_SIZE,
         phase: str = "stage",
         nodes: NodeIds | None = None,
+        source: Path | None = None,
     ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
         """``(rows done after it, groups)`` per batch from row ``start`` on, one group per segment:
         ``{segment_key, user_ids, node_ids, …}`` (``node_ids`` from ``nodes``, when given) and aligned lists, for
@@ -138,7 +155,7 @@ class RunFolder:
         copy = [(prop, column) for column, prop, _ in self.copied]
         fields = {"stage": stage, "copy": copy, "refresh": stage + copy}[phase]
         done = start
-        for rows in self.assignment_rows(start, batch_size):
+        for rows in self.assignment_rows(start, batch_size, source):
             done += len(rows)
             groups: dict[str, dict[str, Any]] = {}
             for row in rows:
@@ -474,7 +491,7 @@ def write_run(
         same_file = this is not None and this["assignments_sha"] == folder.assignments_sha
         batches = _Batches(db, batch_size, writers, nodes)
         if this and this["current"]:
-            written = _finish_current(db, folder, this, same_file, batches, report, cleaned, seconds)
+            written = _finish_current(db, workspace, folder, this, same_file, batches, report, cleaned, seconds)
         else:
             written = _write_new_run(db, folder, this, same_file, batches, report, cleaned, seconds)
         write_likely_segments(db, folder, batch_size, report, nodes=batches.nodes)
@@ -512,6 +529,7 @@ def _write_new_run(
 
 def _finish_current(
     db: QueryRunner,
+    workspace: Workspace,
     folder: RunFolder,
     this: Mapping[str, Any],
     same_file: bool,
@@ -523,9 +541,9 @@ def _finish_current(
     """The run is current already: apply a rewrite by `shopgraph assign`, or finish an interrupted User copy."""
     started = time.perf_counter()
     if not same_file:  # `shopgraph assign` rewrote the current run's assignments: apply the changes
-        _refresh_current(db, folder, batches, report)
+        sent = _refresh_current(db, folder, _changed_rows(workspace, folder, this), batches, report)
         seconds["refresh"] = time.perf_counter() - started
-        return _report(db, folder, None, False, False, cleaned, seconds, "in place")
+        return replace(_report(db, folder, None, False, False, cleaned, seconds, "in place"), refreshed=sent)
     copied = this["user_copy"] == "done"
     if not copied:  # killed while copying the run onto the users: finish the copy
         _copy_users(db, folder, this["users_copied"], batches, report, resumed=True)
@@ -703,29 +721,87 @@ def _copy_users(
     params = {"run_id": folder.run_id, "at": folder.at, "zero_key": folder.key(0), "copy": folder.missing_copy()}
     db.run("segments/copy_missing_users", **params)
     db.run("segments/finish_user_copy", run_id=folder.run_id)
+    keep_written(folder.path, folder.assignments_sha)
 
 
-def _refresh_current(db: QueryRunner, folder: RunFolder, batches: _Batches, report: Progress) -> None:
+def _refresh_current(
+    db: QueryRunner, folder: RunFolder, changed: tuple[Path, int] | None, batches: _Batches, report: Progress
+) -> int:
     """Apply a rewritten assignments.parquet of the current run: only the users that changed are written, on
     ``batches.writers`` sessions at once (each batch its own users; a batch written twice gives the same).
+    ``changed``: the file of the rows that differ from what the graph holds and their number (:func:`_changed_rows`);
+    None sends every row and the server skips the users that hold them already. Returns the rows sent.
 
     Same run before and after, so no two runs mix; while it runs, some users carry their
-    updated assignment and others their earlier one of the same run.
+    updated assignment and others their earlier one of the same run. The run node's ``assignments_sha`` is cleared
+    first and set last, so a refresh killed half-way is done again in full, whatever `assign` wrote since.
     """
-    report("refresh", 0, folder.users)
+    source, total = changed if changed else (None, folder.users)
+    report("refresh", 0, total)
+    db.run("segments/set_assignments_sha", run_id=folder.run_id, sha=None)
     db.run("segments/merge_segments", run_id=folder.run_id, segments=folder.segments)
-    refreshed = folder.segment_batches(0, batches.size, "refresh", batches.nodes)
+    refreshed = folder.segment_batches(0, batches.size, "refresh", batches.nodes if total else None, source)
     sent = ({"groups": groups, "done": done} for done, groups in refreshed)
     written = db.write_columns(
         "segments/refresh_members", sent, writers=batches.writers, run_id=folder.run_id, at=folder.updated_at
     )
     for batch, _records in written:
-        report("refresh", batch["done"], folder.users)
+        report("refresh", batch["done"], total)
     params = {"run_id": folder.run_id, "at": folder.updated_at, "zero_key": folder.key(0)}
     db.run("segments/stage_missing", **params)
     db.run("segments/copy_missing_users", **params, copy=folder.missing_copy())
     db.run("segments/finish_user_copy", run_id=folder.run_id)
     db.run("segments/set_assignments_sha", run_id=folder.run_id, sha=folder.assignments_sha)
+    if source:
+        source.unlink(missing_ok=True)
+    keep_written(folder.path, folder.assignments_sha)
+    return total
+
+
+def _changed_rows(workspace: Workspace, folder: RunFolder, this: Mapping[str, Any]) -> tuple[Path, int] | None:
+    """The rows of assignments.parquet that differ from what the graph holds, written to CHANGED in user order,
+    and their number; None when the graph's copy is not known for certain (no complete write of a kept file, a
+    refresh killed half-way, a kept file of other columns): then every row is sent."""
+    kept = folder.path / WRITTEN
+    if this.get("user_copy") != "done" or not kept.is_file() or file_sha256(kept) != this.get("assignments_sha"):
+        return None
+    columns = ", ".join(f'"{c}"' for c in folder.columns)
+    out = folder.path / CHANGED
+    query = (
+        f"COPY (SELECT {columns} FROM read_parquet({literal(str(folder.path / 'assignments.parquet'))}) "
+        f"EXCEPT SELECT {columns} FROM read_parquet({literal(str(kept))}) ORDER BY user_id) "
+        f"TO {literal(str(out))} (FORMAT parquet, COMPRESSION zstd)"
+    )
+    try:
+        with bounded_connection(workspace) as con:
+            con.execute(query)
+            return out, int(con.execute(f"SELECT count(*) FROM read_parquet({literal(str(out))})").fetchone()[0])
+    except duckdb.Error:
+        out.unlink(missing_ok=True)
+        return None
+
+
+def keep_written_before_assign(workspace: Workspace) -> None:
+    """Before `assign` rewrites the current run's assignments: keep a copy of them when the run has none (a run
+    written before copies were kept); the write-back uses it only if its SHA-256 is the one the graph holds. Called
+    by `assign` and `run`, not by the segmentation, whose source changed would retrain (pipeline/run.py)."""
+    from segments.runs import current_run_dir
+
+    run_dir = current_run_dir(workspace)
+    if run_dir is not None and (run_dir / "assignments.parquet").is_file() and not (run_dir / WRITTEN).exists():
+        keep_written(run_dir)
+
+
+def keep_written(run_dir: Path, sha: str | None = None) -> None:
+    """Copy the run's assignments.parquet to WRITTEN (atomically); with ``sha``, only while the file still has that
+    SHA-256 (`assign` may have rewritten it meanwhile: then no copy is kept and the next refresh sends every row)."""
+    kept, staged = run_dir / WRITTEN, run_dir / (WRITTEN + ".tmp")
+    shutil.copyfile(run_dir / "assignments.parquet", staged)
+    if sha is None or file_sha256(staged) == sha:
+        os.replace(staged, kept)
+    else:
+        staged.unlink()
+        kept.unlink(missing_ok=True)
 
 
 def _clean_leftovers(

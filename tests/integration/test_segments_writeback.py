@@ -12,7 +12,7 @@ import pytest
 
 from graph.connection import QueryRunner
 from graph.schema import apply_schema
-from segments.writeback import write_run
+from segments.writeback import WRITTEN, write_run
 from shopgraph.errors import ShopgraphError
 from shopgraph.workspace import Workspace
 from tests.support.writeback_case import (
@@ -263,10 +263,12 @@ def test_a_forgotten_user_leaves_no_segment_link_and_no_segments_row(
     size = db.run_text("MATCH (s:Segment {segment_key: $k}) RETURN s.size AS n", {"k": f"{RUN_A}/{stored % 3}"})[0][
         "n"
     ]  # make_run, seed 1: segment = id % 3
+    assert (run_dir / WRITTEN).is_file()  # the copy of what the graph holds, for the next refresh
 
     report = forget(workspace, [raw], db)
 
     assert report.graph_users_deleted == 1 and report.rows_removed.get("segments") == 1
+    assert not (run_dir / WRITTEN).exists()  # held the user: removed (the next refresh sends every row)
     assert db.run_text("MATCH (u:User {user_id: $u}) RETURN count(u) AS n", {"u": stored})[0]["n"] == 0
     assert db.run_text("MATCH ()-[m:IN_SEGMENT]->() RETURN count(m) AS n")[0]["n"] == len(user_ids) - 1
     left = pq.read_table(run_dir / "assignments.parquet")
@@ -340,6 +342,7 @@ def test_assignments_rewritten_by_assign_are_applied_to_the_current_run_in_place
     report = write_run(db, workspace, run_a)
 
     assert report.switch == "in place" and report.missing_from_run == 0 and report.matched == 30
+    assert report.refreshed == 3  # only the rows that differ from the graph's copy were sent
     assert_shows_exactly(db, run_a)
     stamps = {
         r["id"]: r["at"] for r in db.run_text("MATCH (u:User) RETURN u.user_id AS id, toString(u.segmented_at) AS at")
@@ -347,6 +350,45 @@ def test_assignments_rewritten_by_assign_are_applied_to_the_current_run_in_place
     assert stamps[1] == stamps[2] == stamps[30] == "2026-12-05T09:00:00Z"
     assert stamps[3] == "2026-12-01T10:00:00Z"  # unchanged users keep when they were segmented
     assert write_run(db, workspace, run_a).already_current  # nothing new: nothing written
+
+
+def test_a_refresh_killed_half_way_is_done_again_in_full_after_another_assign(
+    db: QueryRunner, workspace: Workspace
+) -> None:
+    make_graph(db, 30)
+    run_a = make_run(workspace.home, RUN_A, list(range(1, 31)), seed=1)
+    write_run(db, workspace, run_a)
+    original = pq.read_table(run_a / "assignments.parquet").to_pylist()
+    moved = [dict(row) for row in original]
+    for row in moved[:10]:  # `assign` moves ten users …
+        row["segment_id"] = 2 if row["segment_id"] != 2 else 1
+        row["segment"] = NAMES[row["segment_id"]][0]
+    _assign(run_a, moved, "2026-12-05T09:00:00+00:00")
+    db.run_text(  # … and the refresh is killed once it sent them: the run node's SHA cleared, as its first step does
+        "MATCH (r:SegmentationRun {run_id: $run}) SET r.assignments_sha = null", {"run": RUN_A}
+    )
+    segment_of = {row["user_id"]: row["segment_id"] for row in moved}
+    db.run_text(
+        "UNWIND $rows AS row MATCH (u:User {user_id: row[0]}) SET u.segment_id = row[1]",
+        {"rows": [[uid, segment_of[uid]] for uid in segment_of if uid <= 10]},
+    )
+    _assign(run_a, original, "2026-12-05T10:00:00+00:00")  # the next `assign` moves them back: the file as written
+
+    report = write_run(db, workspace, run_a)
+
+    assert report.refreshed == 30  # not a diff against the kept file, which would find nothing to send
+    assert_shows_exactly(db, run_a)
+    assert write_run(db, workspace, run_a).already_current
+
+
+def _assign(run_dir: Path, rows: list[dict[str, Any]], at: str) -> None:
+    """What `shopgraph assign` leaves: a new assignments.parquet (replaced whole) and the update in run.json."""
+    staged = run_dir / "assignments.parquet.tmp"
+    pq.write_table(pa.Table.from_pylist(rows), staged)
+    staged.replace(run_dir / "assignments.parquet")
+    record = json.loads((run_dir / "run.json").read_text())
+    record.setdefault("assign_updates", []).append({"at": at, "new_users": 0, "changed_users": len(rows)})
+    (run_dir / "run.json").write_text(json.dumps(record))
 
 
 def test_an_earlier_run_written_again_becomes_current_again(db: QueryRunner, workspace: Workspace) -> None:

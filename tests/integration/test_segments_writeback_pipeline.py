@@ -17,7 +17,7 @@ from graph.connection import QueryRunner
 from graph.load import load
 from segments.figures import MEAN_METRICS
 from segments.segmentation import classify_new_customers, segment
-from segments.writeback import write_run
+from segments.writeback import WRITTEN, keep_written_before_assign, write_run
 from shopgraph.workspace import Workspace
 
 pytestmark = pytest.mark.chain  # the whole chain, end to end
@@ -162,14 +162,22 @@ def test_after_a_month_that_assigns_the_stored_figures_are_the_members_of_now(
     run = segment(workspace, seed=0, classifiers=("knn", "decision_tree"))
     write_run(db, workspace, run.run_dir)
     trained = {s["segment_id"]: s["size"] for s in json.loads((run.run_dir / "segments.json").read_text())}
+    (run.run_dir / WRITTEN).unlink()  # as a run written before the write-back kept its copy: `assign` keeps it
 
     ingest_files(workspace, files[2:], pseudonymise=False)
     load(db, workspace)
     write_user_features(db, build_user_features(workspace, load_calendar()).path)
+    keep_written_before_assign(workspace)  # as `run` and `assign` do
     report = classify_new_customers(workspace)
-    write_run(db, workspace, run.run_dir)
+    written = write_run(db, workspace, run.run_dir)
 
     assert report.applied and report.new_users > 0
+    assert 0 < written.refreshed < written.users  # only the assignments that changed were sent …
+    held = db.run_text("MATCH (u:User) RETURN u.user_id AS id, u.segment_id AS sid, u.segment_confidence AS c")
+    file = pq.read_table(run.run_dir / "assignments.parquet").to_pandas().set_index("user_id")
+    assert all(  # … and the graph holds the file
+        (r["sid"], r["c"]) == (file.at[r["id"], "segment_id"], file.at[r["id"], "confidence"]) for r in held
+    )
     rows = _stored_equal_scanned(db)
     users = db.run_text("MATCH (u:User) RETURN count(u) AS n")[0]["n"]
     assert sum(r["customers"] for r in rows) == users > sum(trained.values())
