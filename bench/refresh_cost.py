@@ -1,0 +1,141 @@
+"""What a segment refresh's rows cost on a real workspace's graph: unchanged rows sent, and changed ones by statement.
+
+    python bench/refresh_cost.py HOME [--bolt-port 7706] [--http-port 7493]            # the unchanged rows
+    python bench/refresh_cost.py HOME --variants [--rows 10000] [--rounds 4]           # the changed rows
+
+HOME is a workspace after `shopgraph run` (bench/scale.py's, with its own local Neo4j on those ports, started here
+when it is down and stopped at the end), whose current run the graph holds.
+
+* Default: the write-back of the current run made to send every row of its assignments.parquet (the run node's
+  ``assignments_sha`` set to another value, so the kept copy of segments/writeback.py is not trusted); every row is
+  held already, so the server writes nothing: what a row the changed-rows refresh leaves out would have cost. It
+  ends with the graph as it was and the SHA set back.
+* ``--variants``: ``rounds × 3 × rows`` customers of segment 0 made new to the run again (membership and segment
+  properties removed), then written back in batches of ``--rows`` by the shipped ``refresh_members`` and two leaner
+  statements (a bare ``CREATE`` of the membership with the same ``SET``s; the same guarded by ``NOT EXISTS``), the
+  three in alternating order each round. Every customer ends as it was but for its ``segmented_at``.
+
+Figures and their reading: docs/BENCHMARKS.md, "Segment write-back" and "Scale", "Month 3 at today's code".
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from run_child import own_server, use_bench_home  # bench/ is first on sys.path
+
+REPO = Path(__file__).resolve().parents[1]
+HEAD = """UNWIND $groups AS g
+MATCH (s:Segment {segment_key: g.segment_key})
+WITH g, s, s.name AS name, s.name_fr AS name_fr, s.segment_id AS segment_id
+UNWIND range(0, size(g.user_ids) - 1) AS i
+MATCH (u)
+WHERE id(u) = g.node_ids[i] AND u.user_id = g.user_ids[i]
+"""
+SETS = """SET u.segment = name, u.segment_fr = name_fr, u.segment_id = segment_id,
+    u.segmented_at = datetime($at), u.segment_run = $run_id,
+    u.segment_confidence = g.segment_confidence[i], u.segment_low_confidence = g.segment_low_confidence[i]
+RETURN count(u) AS changed"""
+MEMBERSHIP = "CREATE (u)-[:IN_SEGMENT {confidence: g.confidence[i], low_confidence: g.low_confidence[i]}]->(s)\n"
+LEAN = HEAD + MEMBERSHIP + SETS
+GUARDED = (
+    HEAD
+    + "WITH g, s, name, name_fr, segment_id, i, u\n"
+    + "WHERE NOT EXISTS { (u)-[:IN_SEGMENT]->(:Segment {run_id: $run_id}) }\n"
+    + MEMBERSHIP
+    + SETS
+)
+FORGET_SEGMENT = """UNWIND $ids AS id MATCH (u:User {user_id: id})
+OPTIONAL MATCH (u)-[m:IN_SEGMENT]->() DELETE m
+REMOVE u.segment, u.segment_fr, u.segment_id, u.segmented_at, u.segment_run, u.segment_confidence,
+       u.segment_low_confidence"""
+
+
+def unchanged_rows(db, workspace, run_dir: Path) -> None:
+    from segments.writeback import write_run
+
+    started = time.perf_counter()
+    assert write_run(db, workspace, run_dir).already_current, "the graph does not hold the current run's file"
+    print(f"the same file written again: nothing sent, {time.perf_counter() - started:.1f} s", flush=True)
+    db.run_text("MATCH (r:SegmentationRun {run_id: $r}) SET r.assignments_sha = 'not-the-file'", {"r": run_dir.name})
+    report = write_run(db, workspace, run_dir)
+    seconds = report.seconds["refresh"]
+    print(
+        f"every row sent, all held already: {report.refreshed:,} rows in {seconds:.1f} s "
+        f"({report.refreshed / seconds:,.0f} rows/s)"
+    )
+
+
+def variants(db, workspace, run_dir: Path, rows: int, rounds: int) -> None:
+    import duckdb
+
+    import cypher
+    from segments.writeback import read_run_folder
+
+    picked = workspace.home / "tmp" / "refresh-cost-rows.parquet"
+    picked.parent.mkdir(parents=True, exist_ok=True)
+    duckdb.sql(
+        f"COPY (SELECT user_id, segment_id, confidence, low_confidence FROM '{run_dir}/assignments.parquet' "
+        f"WHERE segment_id = 0 ORDER BY hash(user_id + 7) LIMIT {3 * rounds * rows}) TO '{picked}' (FORMAT parquet)"
+    )
+    folder = read_run_folder(run_dir, workspace)
+    batches = [groups for _, groups in folder.segment_batches(0, rows, "refresh", db.user_nodes(), picked)]
+    db.run_text(FORGET_SEGMENT, {"ids": [uid for groups in batches for g in groups for uid in g["user_ids"]]})
+    statements = {"shipped": cypher.query("segments/refresh_members"), "lean": LEAN, "guarded": GUARDED}
+    params = {"run_id": folder.run_id, "at": folder.updated_at}
+    times: dict[str, list[float]] = {name: [] for name in statements}
+    with db.driver.session(database=db.database) as session:
+        batch = 0
+        for r in range(rounds):
+            for name in statements if r % 2 == 0 else reversed(list(statements)):
+                params["groups"] = batches[batch]
+                started = time.perf_counter()
+                out = session.execute_write(_write, statements[name], params)
+                times[name].append(time.perf_counter() - started)
+                assert out["changed"] == rows, out
+                batch += 1
+            print(r, {name: round(t[-1], 2) for name, t in times.items()}, flush=True)
+    picked.unlink()
+    for name, t in times.items():
+        median = sorted(t)[len(t) // 2]
+        rate = rows / median
+        print(f"{name}: {[round(x, 2) for x in t]}, median {median:.2f} s a batch of {rows:,} ({rate:,.0f} rows/s)")
+
+
+def _write(tx, statement: str, params: dict):
+    return tx.run(statement, params).single()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("home", type=Path)
+    parser.add_argument("--bolt-port", type=int, default=7706)
+    parser.add_argument("--http-port", type=int, default=7493)
+    parser.add_argument("--variants", action="store_true", help="time the changed rows by statement instead")
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=4)
+    args = parser.parse_args()
+    use_bench_home(args.home, args.bolt_port, args.http_port)
+    sys.path.insert(0, str(REPO))
+    from graph.connection import connect
+    from segments.runs import current_run_dir
+    from shopgraph.settings import Settings
+    from shopgraph.workspace import Workspace
+
+    workspace = Workspace.from_env()
+    run_dir = current_run_dir(workspace)
+    if run_dir is None:
+        sys.exit(f"{args.home} has no current segmentation run: run `shopgraph run` first")
+    settings = Settings.from_env()
+    with own_server(settings), connect(settings) as db:
+        if args.variants:
+            variants(db, workspace, run_dir, args.rows, args.rounds)
+        else:
+            unchanged_rows(db, workspace, run_dir)
+
+
+if __name__ == "__main__":
+    main()
