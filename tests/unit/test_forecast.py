@@ -99,6 +99,19 @@ def test_files_already_in_the_store_need_nothing_new(workspace: Workspace, month
     check(plan)  # nothing new to write: a full disk does not stop a re-run
 
 
+def test_a_later_month_grows_neo4j_by_the_bolt_loads_ratio(workspace: Workspace, month: Path) -> None:
+    from events.ingest import ingest_files
+
+    first = forecast(workspace, [month], 1 << 30, True, free_disk=PLENTY, free_memory=PLENTY)
+    assert first.disk["Neo4j data"] == int(first.new_events * RATIOS.neo4j_per_event + RATIOS.neo4j_base)
+    ingest_files(workspace, [month])
+    later_file = workspace.home / "2019-11.csv.gz"
+    later_file.write_bytes(month.read_bytes())
+    later = forecast(workspace, [later_file], 1 << 30, True, free_disk=PLENTY, free_memory=PLENTY)
+    assert later.disk["Neo4j data"] == int(later.new_events * RATIOS.neo4j_per_event_later)
+    assert later.disk["Neo4j data"] < first.disk["Neo4j data"]
+
+
 def test_run_refuses_before_writing_anything_unless_told_not_to_check(
     workspace: Workspace, month: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
