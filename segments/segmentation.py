@@ -29,6 +29,7 @@ from sklearn.metrics import adjusted_rand_score, f1_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
 from embeddings.store import embedding_id
+from events.store import bounded_connection
 from features import vocabulary
 from features.calendar import load_calendar
 from features.compute import FEATURES_FILE, read_sidecar
@@ -1221,8 +1222,11 @@ class NewCustomersReport:
 
 Decide = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame], bool]
 """``decide(features, assignments, update)``: the :data:`DECIDE_COLUMNS` of the feature table (sorted by
-user_id, its sidecar in ``attrs``), the run's assignments before the update and the update itself (one
-row per new or changed user); False keeps the run unchanged."""
+user_id, its sidecar in ``attrs``), the :data:`DRIFT_COLUMNS` of the run's assignments before the update and
+the update itself (one row per new or changed user); False keeps the run unchanged."""
+
+DRIFT_COLUMNS = ("user_id", "segment_id", "low_confidence")
+"""The assignment columns the drift check reads (segments/drift.py): the rest stay on disk while it runs."""
 
 DECIDE_COLUMNS = tuple(dict.fromkeys(("user_id", *FINGERPRINT, *drift.KEY_METRICS)))
 """The feature columns :func:`classify_new_customers` holds for every user: the fingerprint and what the
@@ -1246,7 +1250,7 @@ def classify_new_customers(
         raise ShopgraphError(f"{changed}: its classifier reads the earlier vectors; run `shopgraph segment`")
     bundle = assigner.load(run_dir / assigner.MODEL_FILE)
     features = read_features(workspace, DECIDE_COLUMNS)
-    assignments = pd.read_parquet(run_dir / "assignments.parquet")
+    assignments = pd.read_parquet(run_dir / "assignments.parquet", columns=list(DRIFT_COLUMNS))
     now, new, changed = _new_and_changed(run_dir, features)
     todo = features["user_id"].to_numpy(np.int64)[new | changed]
     say("assigning", 0, len(todo))
@@ -1263,7 +1267,7 @@ def classify_new_customers(
         report.applied = False
         return report
     say("saving the assignments", 0, 0)
-    _apply_update(workspace, run_dir, assignments, update, now, report)
+    _apply_update(workspace, run_dir, update, now, report)
     say("assigning", len(todo), len(todo))
     return report
 
@@ -1356,18 +1360,12 @@ def _classify(workspace: Workspace, run_dir: Path, bundle: dict, rows: pd.DataFr
 
 
 def _apply_update(
-    workspace: Workspace,
-    run_dir: Path,
-    assignments: pd.DataFrame,
-    update: pd.DataFrame,
-    now: pd.DataFrame,
-    report: NewCustomersReport,
+    workspace: Workspace, run_dir: Path, update: pd.DataFrame, now: pd.DataFrame, report: NewCustomersReport
 ) -> None:
-    """Rewrite the run's assignments, its segments' figures (``segments.members_now``) and fingerprints with
-    ``update`` and record it in run.json."""
-    kept = assignments[~assignments["user_id"].isin(update["user_id"]) & assignments["user_id"].isin(now["user_id"])]
-    result = pd.concat([kept, update], ignore_index=True).sort_values("user_id", kind="stable")
-    runs.write_parquet(run_dir / "assignments.parquet", result.reset_index(drop=True))
+    """Rewrite the run's assignments (the users of ``now``, ``update``'s rows in place of their old ones), its
+    segments' figures (``segments.members_now``) and fingerprints, and record the update in run.json."""
+    with bounded_connection(workspace) as con:
+        runs.upsert_parquet(run_dir / "assignments.parquet", update, now["user_id"], con)
     # before the fingerprints: killed in between, the next run finds the same customers changed and does it again
     refresh_segment_figures(workspace, run_dir)
     runs.write_parquet(run_dir / "fingerprints.parquet", now.rename(columns={"now": "fingerprint"}))

@@ -130,8 +130,14 @@ def test_assign_labels_only_new_and_changed_users(segmented) -> None:
     report = classify_new_customers(workspace)
     assert report.new_users == 5 and report.changed_users == 0
     after = pd.read_parquet(path)
-    assert sorted(after["user_id"]) == sorted(before["user_id"])
+    assert after["user_id"].tolist() == sorted(before["user_id"])  # rewritten in user_id order
     assert after["segment_id"].notna().all()
+    assert after.dtypes.to_dict() == before.dtypes.to_dict()
+    untouched = ~before["user_id"].isin(gone)  # the others' rows are kept as they were, every column
+    pd.testing.assert_frame_equal(
+        after[after["user_id"].isin(before["user_id"][untouched])].reset_index(drop=True),
+        before[untouched].sort_values("user_id").reset_index(drop=True),
+    )
     assert json.loads((run.run_dir / "run.json").read_text())["assign_updates"][-1]["new_users"] == 5
     assert classify_new_customers(workspace).new_users == 0
 
