@@ -154,6 +154,20 @@ def rss(pid: int | None) -> int:
         return 0
 
 
+def file_rss(pid: int | None) -> int:
+    """Resident bytes of one process that are mapped files (``RssFile``: for Neo4j, the Lucene files of its vector
+    index and its jars), which the kernel can drop and read again; 0 when it is gone."""
+    if pid is None:
+        return 0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("RssFile:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
 def run_in_child(
     home: Path,
     files: list[str],
@@ -169,7 +183,8 @@ def run_in_child(
     when the run fails.
     """
     command = [sys.executable, str(Path(__file__).resolve()), str(home), *files]
-    samples: list[tuple[float, int, int, int, float]] = []  # time, shopgraph and Neo4j bytes, logs, Neo4j CPU
+    # time, shopgraph and Neo4j resident bytes, logs, Neo4j CPU, Neo4j's file-backed resident bytes
+    samples: list[tuple[float, int, int, int, float, int]] = []
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
         done = threading.Event()
@@ -181,7 +196,8 @@ def run_in_child(
                 if tick % TX_LOG_EVERY == 0:  # a walk of the log folder, not every half second
                     logs = tx_log_bytes(home)
                 tick += 1
-                samples.append((time.time(), tree_rss(proc.pid, skip=neo4j), rss(neo4j), logs, process_cpu(neo4j)))
+                at, mine = time.time(), tree_rss(proc.pid, skip=neo4j)
+                samples.append((at, mine, rss(neo4j), logs, process_cpu(neo4j), file_rss(neo4j)))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -201,6 +217,9 @@ def run_in_child(
             "shopgraph_gib": max((s[1] for s in inside), default=0) / 2**30,
             "neo4j_gib": max((s[2] for s in inside), default=0) / 2**30,
             "tx_logs_gib": max((s[3] for s in inside), default=0) / 2**30,
+            # both at the same instant: what the machine held (the two peaks above may fall apart in the step)
+            "together_gib": max((s[1] + s[2] for s in inside), default=0) / 2**30,
+            "neo4j_file_gib": max((s[5] for s in inside), default=0) / 2**30,
         }
     result["neo4j_cpu"] = neo4j_cpu_by_step(samples, result["started"], result["ended"])
     return result

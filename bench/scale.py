@@ -168,7 +168,16 @@ def month_entry(month: str, counts: dict, result: dict, sizes: dict) -> dict:
         "peak_gib_neo4j": round(max(p["neo4j_gib"] for p in result["peaks"].values()), 3),
         "disk_gib": round(sum(sizes.values()) / GIB, 3),
         "steps": {step: round(seconds, 1) for step, _, _, seconds, _ in result["steps"]},
-    }
+    } | _together(result["peaks"].values())
+
+
+def _together(peaks) -> dict:
+    """The two at the same instant (sampled together every 0.5 s): the machine's peak, at most the sum of the two
+    peaks; nothing for a record from before it was sampled."""
+    peaks = list(peaks)
+    if not peaks or any("together_gib" not in p for p in peaks):
+        return {}
+    return {"peak_gib_together": round(max(p["together_gib"] for p in peaks), 3)}
 
 
 def month_detail(month: str, result: dict, sizes: dict, reference: float) -> dict:
@@ -190,6 +199,12 @@ def month_detail(month: str, result: dict, sizes: dict, reference: float) -> dic
                 "peak_gib_tx_logs": round(result["peaks"][step].get("tx_logs_gib", 0.0), 3),
                 "phases": {phase: round(took, 1) for phase, took in result.get("phases", {}).get(step, {}).items()},
             }
+            | _together([result["peaks"][step]])
+            | (
+                {"peak_gib_neo4j_file": round(result["peaks"][step]["neo4j_file_gib"], 3)}
+                if "neo4j_file_gib" in result["peaks"][step]
+                else {}
+            )
             for step, status, _, _, _ in result["steps"]
         },
         # Neo4j's transaction logs at their largest (sampled every 5 s): what pipeline.forecast.tx_logs_peak forecasts
@@ -273,9 +288,16 @@ def goals(record: dict, fraction: float) -> list[tuple[str, str, str, str]]:
     if len(months) >= 7:
         ratio = months[6]["seconds"] / months[1]["seconds"]
         rows.append(("month 7 against month 2", "≤ 1.3×", f"{ratio:.2f}×", _met(ratio <= 1.3)))
-    peak = max(m["peak_gib_shopgraph"] + m["peak_gib_neo4j"] for m in months)
+    peak = max(m.get("peak_gib_together", m["peak_gib_shopgraph"] + m["peak_gib_neo4j"]) for m in months)
+    apart = max(m["peak_gib_shopgraph"] + m["peak_gib_neo4j"] for m in months)
+    how = "at the same instant" if all("peak_gib_together" in m for m in months) else "sum of the two peaks"
     rows.append(
-        ("peak memory, shopgraph + Neo4j", "≤ 16 GiB", f"{peak:.2f} GiB (measured at this size)", _met(peak <= 16))
+        (
+            "peak memory, shopgraph + Neo4j",
+            "≤ 16 GiB",
+            f"{peak:.2f} GiB {how}, measured at this size (the two peaks summed: {apart:.2f})",
+            _met(peak <= 16),
+        )
     )
     share = max(m["steps"].get("embed", 0.0) / m["seconds"] for m in months)
     rows.append(
@@ -304,14 +326,15 @@ def print_tables(record: dict, fraction: float) -> None:
     print(
         "\n| month | events | customers | seconds | CPU s | "
         + " | ".join(steps)
-        + " | peak GiB sg + Neo4j | disk GiB |"
+        + " | peak GiB sg + Neo4j (together) | disk GiB |"
     )
     print("|---" * (len(steps) + 7) + "|")
     for m, d in zip(record["months"], record["details"], strict=True):
         cells = " | ".join(f"{m['steps'].get(s, 0):.0f}" for s in steps)
+        together = f"{m['peak_gib_together']:.2f}" if "peak_gib_together" in m else "not sampled"
         print(
             f"| {m['month']} | {m['events']:,} | {m['customers']:,} | {m['seconds']:.0f} | {d['cpu_seconds']:.0f} | "
-            f"{cells} | {m['peak_gib_shopgraph']:.2f} + {m['peak_gib_neo4j']:.2f} | {m['disk_gib']:.2f} |"
+            f"{cells} | {m['peak_gib_shopgraph']:.2f} + {m['peak_gib_neo4j']:.2f} ({together}) | {m['disk_gib']:.2f} |"
         )
     plan = record["neo4j_memory"]
     print(f"\nNeo4j at the start: heap {plan['heap']}, page cache {plan['pagecache']} ({plan['reason']})")

@@ -135,3 +135,26 @@ def test_the_servers_cpu_of_each_step_counts_across_a_restart() -> None:
     samples = [(t, 0, 0, 0, cpu) for t, cpu in [(0.5, 10.0), (1.5, 14.0), (2.5, 20.0), (3.5, 2.0), (4.5, 5.0)]]
     by_step = run_child.neo4j_cpu_by_step(samples, {"ingest": 1.0, "load": 2.0}, 5.0)
     assert by_step == {"ingest": 4.0, "load": 6.0 + 2.0 + 3.0}
+
+
+def test_the_memory_goal_reads_both_processes_at_the_same_instant_when_sampled() -> None:
+    """shopgraph's peak in one phase and Neo4j's in another do not hold the machine at once: the goal reads the
+    sum sampled at one instant, and still prints the two peaks summed."""
+    scale = _module("scale")
+    peaks = {
+        "segment": {"shopgraph_gib": 7.0, "neo4j_gib": 9.5, "together_gib": 15.2, "neo4j_file_gib": 0.1},
+        "vectors": {"shopgraph_gib": 3.9, "neo4j_gib": 10.6, "together_gib": 14.4, "neo4j_file_gib": 1.1},
+    }
+    result = {"seconds": 60.0, "steps": [["segment", "ran", "", 30.0, 0], ["vectors", "ran", "", 30.0, 0]]}
+    entry = scale.month_entry("2020-01", {"events": 1, "customers": 1}, result | {"peaks": peaks}, {"store": 0})
+    assert (entry["peak_gib_shopgraph"], entry["peak_gib_neo4j"], entry["peak_gib_together"]) == (7.0, 10.6, 15.2)
+    detail = scale.month_detail(
+        "2020-01", result | {"peaks": peaks, "cpu": {}, "cpu_seconds": 1.0, "decision": ""}, {"store": 0}, 30.0
+    )
+    assert detail["steps"]["vectors"]["peak_gib_neo4j_file"] == 1.1
+    record = {"months": [entry], "reference": {"duckdb_scan_seconds": {"2020-01": 1.0}}}
+    row = next(r for r in scale.goals(record, 1.0) if r[0].startswith("peak memory"))
+    assert row[3] == "met" and "15.20 GiB at the same instant" in row[2] and "17.60" in row[2]
+    del entry["peak_gib_together"]  # a record from before: the two peaks summed, as before
+    row = next(r for r in scale.goals(record, 1.0) if r[0].startswith("peak memory"))
+    assert row[3] == "**not met**" and "sum of the two peaks" in row[2]
