@@ -21,11 +21,10 @@ Figures and their reading: docs/BENCHMARKS.md, "Segment write-back" and "Scale",
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-from run_child import own_server, use_bench_home  # bench/ is first on sys.path
+from run_child import add_home_arguments, current_run, own_server  # bench/ is first on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 HEAD = """UNWIND $groups AS g
@@ -111,24 +110,15 @@ def _write(tx, statement: str, params: dict):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("home", type=Path)
-    parser.add_argument("--bolt-port", type=int, default=7706)
-    parser.add_argument("--http-port", type=int, default=7493)
+    add_home_arguments(parser)
     parser.add_argument("--variants", action="store_true", help="time the changed rows by statement instead")
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
-    use_bench_home(args.home, args.bolt_port, args.http_port)
-    sys.path.insert(0, str(REPO))
+    workspace, run_dir = current_run(args)
     from graph.connection import connect
-    from segments.runs import current_run_dir
     from shopgraph.settings import Settings
-    from shopgraph.workspace import Workspace
 
-    workspace = Workspace.from_env()
-    run_dir = current_run_dir(workspace)
-    if run_dir is None:
-        sys.exit(f"{args.home} has no current segmentation run: run `shopgraph run` first")
     settings = Settings.from_env()
     with own_server(settings), connect(settings) as db:
         if args.variants:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -48,6 +49,28 @@ def bench_env(home: Path, bolt_port: int, http_port: int, memory: str | None) ->
     if memory:
         env["SHOPGRAPH_NEO4J_HEAP"] = env["SHOPGRAPH_NEO4J_PAGECACHE"] = memory
     return env
+
+
+def add_home_arguments(parser: argparse.ArgumentParser) -> None:
+    """HOME (a workspace after `shopgraph run`, bench/scale.py's) and the ports of its own local Neo4j."""
+    parser.add_argument("home", type=Path)
+    parser.add_argument("--bolt-port", type=int, default=7706)
+    parser.add_argument("--http-port", type=int, default=7493)
+
+
+def current_run(args: argparse.Namespace) -> tuple[object, Path]:
+    """The workspace of :func:`add_home_arguments`' arguments (this process pointed at it) and its current
+    segmentation run's folder; exits with one line when it has none."""
+    use_bench_home(args.home, args.bolt_port, args.http_port)
+    sys.path.insert(0, str(REPO))
+    from segments.runs import current_run_dir
+    from shopgraph.workspace import Workspace
+
+    workspace = Workspace.from_env()
+    run_dir = current_run_dir(workspace)
+    if run_dir is None:
+        sys.exit(f"{args.home} has no current segmentation run: run `shopgraph run` first")
+    return workspace, run_dir
 
 
 def use_bench_home(home: Path, bolt_port: int, http_port: int) -> None:
