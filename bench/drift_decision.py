@@ -36,6 +36,7 @@ import pandas as pd  # noqa: E402
 
 from segments import assign as assigner  # noqa: E402
 from segments import (  # noqa: E402
+    assigning,
     drift,
     drift_reference,
     threshold,
@@ -91,14 +92,14 @@ def main() -> None:
     workspace = Workspace(args.home)
     run_dir = workspace.home / "segments" / "runs" / args.run
     started = time.perf_counter()
-    features = sg.read_features(workspace, sg.DECIDE_COLUMNS)
+    features = sg.read_features(workspace, assigning.DECIDE_COLUMNS)
     assignments = pd.read_parquet(run_dir / "assignments.parquet")
-    _, new, _ = sg._new_and_changed(run_dir, features)
+    _, new, _ = assigning._new_and_changed(run_dir, features)
     ids = features["user_id"].to_numpy(np.int64)[new & (features["n_events"].to_numpy() >= drift.COMPARED_EVENTS)]
     rng = np.random.default_rng(0)
     sample = np.sort(rng.choice(ids, min(args.sample, len(ids)), replace=False))
     bundle = assigner.load(run_dir / assigner.MODEL_FILE)
-    update, _ = sg._classify_in_chunks(workspace, run_dir, bundle, sample, lambda *_: None)
+    update, _ = assigning._classify_in_chunks(workspace, run_dir, bundle, sample, lambda *_: None)
     guess = update["segment_id"] == 0
     segment = np.where(guess, update["likely_segment_id"].fillna(0), update["segment_id"]).astype(np.int64)
     result = {"run": args.run, "new_customers": len(ids), "sample": len(sample), "new_shares": shares(segment)}

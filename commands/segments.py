@@ -294,8 +294,8 @@ def threshold_cmd() -> None:
 @user_errors
 def assign_cmd(graph: GraphOption = True) -> None:
     """Label users who arrived or changed since the current run with its classifier (no re-clustering)."""
+    from segments.assigning import classify_new_customers
     from segments.runs import require_current
-    from segments.segmentation import classify_new_customers
     from segments.writeback import keep_written_before_assign
     from shopgraph.workspace import Workspace
 

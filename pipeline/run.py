@@ -52,7 +52,7 @@ STEP_CODE: dict[str, tuple[str, ...]] = {
 # the step again (its key holds all of its source) without retraining (a retrain at REES46 size is ≈ 50 minutes
 # and new segment ids)
 NOT_THE_MODEL: dict[str, tuple[str, ...]] = {
-    "segment": ("segments.drift", "segments.drift_reference", "segments.writeback"),
+    "segment": ("segments.assigning", "segments.drift", "segments.drift_reference", "segments.writeback"),
 }
 
 STEPS = ("ingest", "load", "features", "embed", "segment", "vectors", "report")
@@ -295,9 +295,10 @@ class _Runner:
             self.report.lookalike_index = state if state == "ONLINE" else f"{state} {percent:.0f} %"
 
     def segment(self, key: str) -> tuple[str, str]:
+        from segments.assigning import classify_new_customers
         from segments.drift_reference import decide as decide_drift
         from segments.runs import current_run_dir, embedding_changed, read_json, write_json
-        from segments.segmentation import RULE_METHOD, classify_new_customers, resolve_method, segment
+        from segments.segmentation import RULE_METHOD, resolve_method, segment
         from segments.similar import write_similar
         from segments.writeback import keep_written_before_assign, write_run
         from shopgraph.memory import release_freed_memory

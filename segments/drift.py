@@ -252,7 +252,7 @@ def _finite(values: np.ndarray) -> int:
 
 
 def drift_of_new_customers(features, assignments, update, min_events: int = 1, reference=None) -> DriftReport:
-    """:func:`measure_drift` for an assignment update (pandas frames, see ``segments.segmentation.Decide``).
+    """:func:`measure_drift` for an assignment update (pandas frames, see ``segments.assigning.Decide``).
 
     New customers: the users of ``update`` the run had never assigned (changed users are left out: they
     were part of the training population). With ``reference`` (segments/drift_reference.py: the trained

@@ -169,7 +169,7 @@ def like_with_like(
     update: pd.DataFrame,
     returning: bool = True,
 ) -> pd.DataFrame | None:
-    """:func:`cut_reference` for an assignment update (``segments.segmentation.Decide``): the trained customers
+    """:func:`cut_reference` for an assignment update (``segments.assigning.Decide``): the trained customers
     with a segment, cut to the lengths of the update's new customers with ``COMPARED_EVENTS`` or more events."""
     n_events = pd.to_numeric(features["n_events"], errors="coerce").fillna(0)
     new = ~features["user_id"].isin(assignments["user_id"]) & features["user_id"].isin(update["user_id"])

@@ -15,8 +15,9 @@ from features.compute import build_user_features
 from features.graph_write import write_user_features
 from graph.connection import QueryRunner
 from graph.load import load
+from segments.assigning import classify_new_customers
 from segments.figures import MEAN_METRICS
-from segments.segmentation import classify_new_customers, segment
+from segments.segmentation import segment
 from segments.writeback import WRITTEN, keep_written_before_assign, write_run
 from shopgraph.workspace import Workspace
 

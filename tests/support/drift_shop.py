@@ -14,9 +14,10 @@ from events.ingest import ingest_files
 from events.synth import generate
 from features.calendar import load_calendar
 from features.compute import build_user_features
+from segments.assigning import classify_new_customers
 from segments.drift import DriftReport
 from segments.drift_reference import decide as decide_drift
-from segments.segmentation import classify_new_customers, segment
+from segments.segmentation import segment
 from shopgraph.workspace import Workspace
 
 USERS = 8_000

@@ -10,7 +10,7 @@ import pytest
 from embeddings.store import embedding_id, paths
 from embeddings.training import OUTGROWN, outgrown
 from segments import runs
-from segments.segmentation import classify_new_customers
+from segments.assigning import classify_new_customers
 from shopgraph.errors import ShopgraphError
 from shopgraph.workspace import Workspace
 

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from cli import app
 from features.compute import FEATURES_FILE
 from segments import runs, segmentation
-from segments.segmentation import classify_new_customers, segment
+from segments.assigning import classify_new_customers
+from segments.segmentation import segment
 from shopgraph.errors import ShopgraphError
 from shopgraph.workspace import Workspace
 from tests.support.planted_shop import PlantedShop
@@ -271,7 +272,8 @@ def test_method_leiden_segments_by_graph_communities_and_keeps_the_graph(segment
 
 def test_new_customers_classified_in_chunks_get_what_they_get_in_one(segmented) -> None:
     from segments import assign as assigner
-    from segments.segmentation import _classify, _classify_in_chunks, read_features
+    from segments.assigning import _classify_in_chunks
+    from segments.segmentation import _classify, read_features
 
     workspace, run = segmented
     bundle = assigner.load(run.run_dir / assigner.MODEL_FILE)

@@ -11,7 +11,7 @@ from sklearn.datasets import make_blobs
 from typer.testing import CliRunner
 
 from cli import app
-from segments import assign, segmentation
+from segments import assign, assigning, segmentation
 from shopgraph.workspace import Workspace
 from tests.support.published_case import (
     NO_VECTOR,
@@ -152,7 +152,7 @@ def test_a_new_user_without_vector_or_below_a_threshold_no_one_was_under_gets_a_
     for name in ("assignments.parquet", "fingerprints.parquet"):
         table = pd.read_parquet(run.run_dir / name)
         table[~table["user_id"].isin(gone)].to_parquet(run.run_dir / name, index=False)
-    report = segmentation.classify_new_customers(workspace)
+    report = assigning.classify_new_customers(workspace)
     assert report.new_users == len(gone)
     after = pd.read_parquet(run.run_dir / "assignments.parquet")
     back = after[after["user_id"].isin(gone)]
