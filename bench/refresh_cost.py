@@ -2,6 +2,7 @@
 
     python bench/refresh_cost.py HOME [--bolt-port 7706] [--http-port 7493]            # the unchanged rows
     python bench/refresh_cost.py HOME --variants [--rows 10000] [--rounds 4]           # the changed rows
+    python bench/refresh_cost.py HOME --staging                                        # customers without a row
 
 HOME is a workspace after `shopgraph run` (bench/scale.py's, with its own local Neo4j on those ports, started here
 when it is down and stopped at the end), whose current run the graph holds.
@@ -14,6 +15,9 @@ when it is down and stopped at the end), whose current run the graph holds.
   properties removed), then written back in batches of ``--rows`` by the shipped ``refresh_members`` and two leaner
   statements (a bare ``CREATE`` of the membership with the same ``SET``s; the same guarded by ``NOT EXISTS``), the
   three in alternating order each round. Every customer ends as it was but for its ``segmented_at``.
+* ``--staging``: the two statements that give the run's segment 0 to customers the run has no row for, run on the
+  graph as it is (every customer has a row after `run`: they find nothing), against the check that now decides
+  whether a refresh runs them (``segments.writeback._anyone_unassigned``). Writes nothing.
 
 Figures and their reading: docs/BENCHMARKS.md, "Segment write-back" and "Scale", "Month 3 at today's code".
 """
@@ -68,6 +72,27 @@ def unchanged_rows(db, workspace, run_dir: Path) -> None:
     )
 
 
+def staging(db, workspace, run_dir: Path) -> None:
+    """The two statements that stage customers without a row, on a graph where every customer has one (what a
+    refresh ran every time before it checked), against the check that now decides whether they run."""
+    from segments.writeback import _anyone_unassigned, read_run_folder
+
+    folder = read_run_folder(run_dir, workspace)
+    started = time.perf_counter()
+    nodes = db.user_nodes()
+    read = time.perf_counter() - started
+    started = time.perf_counter()
+    anyone = _anyone_unassigned(folder, nodes)
+    check = time.perf_counter() - started
+    print(f"{len(nodes.keys):,} customers' node ids read in {read:.1f} s (the pipeline has them already)")
+    print(f"the check: {'someone' if anyone else 'no one'} without a row, {check:.1f} s")
+    params = {"run_id": folder.run_id, "at": folder.updated_at, "zero_key": folder.key(0)}
+    for name, extra in (("stage_missing", {}), ("copy_missing_users", {"copy": folder.missing_copy()})):
+        started = time.perf_counter()
+        db.run(f"segments/{name}", **params, **extra)
+        print(f"segments/{name} with nothing to stage: {time.perf_counter() - started:.1f} s", flush=True)
+
+
 def variants(db, workspace, run_dir: Path, rows: int, rounds: int) -> None:
     import duckdb
 
@@ -112,6 +137,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_home_arguments(parser)
     parser.add_argument("--variants", action="store_true", help="time the changed rows by statement instead")
+    parser.add_argument("--staging", action="store_true", help="time the staging of customers without a row instead")
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
@@ -121,7 +147,9 @@ def main() -> None:
 
     settings = Settings.from_env()
     with own_server(settings), connect(settings) as db:
-        if args.variants:
+        if args.staging:
+            staging(db, workspace, run_dir)
+        elif args.variants:
             variants(db, workspace, run_dir, args.rows, args.rounds)
         else:
             unchanged_rows(db, workspace, run_dir)

@@ -747,15 +747,30 @@ def _refresh_current(
     )
     for batch, _records in written:
         report("refresh", batch["done"], total)
-    params = {"run_id": folder.run_id, "at": folder.updated_at, "zero_key": folder.key(0)}
-    db.run("segments/stage_missing", **params)
-    db.run("segments/copy_missing_users", **params, copy=folder.missing_copy())
+    if _anyone_unassigned(folder, batches.nodes):
+        params = {"run_id": folder.run_id, "at": folder.updated_at, "zero_key": folder.key(0)}
+        db.run("segments/stage_missing", **params)
+        db.run("segments/copy_missing_users", **params, copy=folder.missing_copy())
     db.run("segments/finish_user_copy", run_id=folder.run_id)
     db.run("segments/set_assignments_sha", run_id=folder.run_id, sha=folder.assignments_sha)
     if source:
         source.unlink(missing_ok=True)
     keep_written(folder.path, folder.assignments_sha)
     return total
+
+
+def _anyone_unassigned(folder: RunFolder, nodes: NodeIds) -> bool:
+    """Whether the graph holds a customer the run's assignments lack (``nodes``: every User's key, read for this
+    write). Only then must a refresh stage the users without a row: those statements read every User and every
+    membership of segment 0 (≈ 100 s on the 11.5 M customers of REES46 month 5, with no row to write)."""
+    column = pq.read_table(folder.path / "assignments.parquet", columns=["user_id"]).column("user_id")
+    assigned = np.sort(column.to_numpy().astype(np.int64))  # in user order already: the sort only checks it
+    if not len(nodes.keys):
+        return False
+    if not len(assigned):
+        return True
+    at = np.minimum(np.searchsorted(assigned, nodes.keys), len(assigned) - 1)
+    return not bool((assigned[at] == nodes.keys).all())
 
 
 def _changed_rows(workspace: Workspace, folder: RunFolder, this: Mapping[str, Any]) -> tuple[Path, int] | None:

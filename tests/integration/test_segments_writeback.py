@@ -352,6 +352,35 @@ def test_assignments_rewritten_by_assign_are_applied_to_the_current_run_in_place
     assert write_run(db, workspace, run_a).already_current  # nothing new: nothing written
 
 
+def test_a_refresh_stages_a_customer_loaded_since_and_only_then_reads_every_user(
+    db: QueryRunner, workspace: Workspace, monkeypatch
+) -> None:
+    """The statements that stage users without a row read every User: a refresh runs them only when the graph holds
+    a customer the run's assignments lack (one loaded after the run), and that customer gets the run's segment 0."""
+    make_graph(db, 30)
+    run_a = make_run(workspace.home, RUN_A, list(range(1, 31)), seed=1)
+    write_run(db, workspace, run_a)
+    rows = pq.read_table(run_a / "assignments.parquet").to_pylist()
+    rows[0]["segment_id"] = 2 if rows[0]["segment_id"] != 2 else 1
+    rows[0]["segment"] = NAMES[rows[0]["segment_id"]][0]
+    _assign(run_a, rows, "2026-12-05T09:00:00+00:00")
+    ran: list[str] = []
+    real_run = QueryRunner.run
+    monkeypatch.setattr(QueryRunner, "run", lambda self, name, /, **p: ran.append(name) or real_run(self, name, **p))
+
+    assert write_run(db, workspace, run_a).refreshed == 1
+    assert "segments/stage_missing" not in ran  # every customer of the graph has a row: nothing to stage
+    assert_shows_exactly(db, run_a)
+
+    db.run_text("CREATE (:User {user_id: 31, n_events: 2})")  # loaded after the run
+    rows[1]["segment_id"] = 2 if rows[1]["segment_id"] != 2 else 1
+    rows[1]["segment"] = NAMES[rows[1]["segment_id"]][0]
+    _assign(run_a, rows, "2026-12-05T10:00:00+00:00")
+    assert write_run(db, workspace, run_a).refreshed == 1
+    assert "segments/stage_missing" in ran
+    assert_shows_exactly(db, run_a)  # user 31 in the run's segment 0
+
+
 def test_a_refresh_killed_half_way_is_done_again_in_full_after_another_assign(
     db: QueryRunner, workspace: Workspace
 ) -> None:
