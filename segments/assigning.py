@@ -120,7 +120,7 @@ def _classify_in_chunks(
     parts, done = [], 0
     for table in population.chunks(workspace.features_dir / FEATURES_FILE, chunk_rows):
         ids = table.column("user_id").to_numpy().astype(np.int64)
-        mine = _members(ids, todo)
+        mine = population.members(ids, todo)
         if mine.any():
             parts.append(_classify(workspace, run_dir, bundle, table.filter(pa.array(mine)).to_pandas()))
             done += int(mine.sum())
@@ -132,14 +132,6 @@ def _classify_in_chunks(
     below = np.concatenate([p[1] for p in parts])
     order = np.argsort(update["user_id"].to_numpy(np.int64), kind="stable")
     return update.iloc[order].reset_index(drop=True), below[order]
-
-
-def _members(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
-    """Which of ``ids`` are in ``sorted_ids``."""
-    if not len(sorted_ids):
-        return np.zeros(len(ids), bool)
-    pos = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
-    return sorted_ids[pos] == ids
 
 
 def _apply_update(

@@ -37,6 +37,14 @@ def flagged(table: pa.Table, user_ids: np.ndarray, flags: np.ndarray) -> np.ndar
     return (user_ids[at] == ids) & flags[at] if len(user_ids) else np.zeros(len(ids), bool)
 
 
+def members(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
+    """Which of ``ids`` are in ``sorted_ids`` (sorted, unique): a binary search each, nothing sorted again."""
+    if not len(sorted_ids):
+        return np.zeros(len(ids), bool)
+    at = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
+    return sorted_ids[at] == ids
+
+
 def read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
     """``columns`` of every row of the parquet file ``path``, sorted by ``user_id`` (stable)."""
     frame = pq.read_table(path, columns=columns).to_pandas()

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 import cypher
 from events.store import bounded_connection
 from segments.figures import segment_properties
+from segments.population import members
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import file_sha256
 from shopgraph.locks import exclusive_lock
@@ -762,15 +763,10 @@ def _refresh_current(
 def _anyone_unassigned(folder: RunFolder, nodes: NodeIds) -> bool:
     """Whether the graph holds a customer the run's assignments lack (``nodes``: every User's key, read for this
     write). Only then must a refresh stage the users without a row: those statements read every User and every
-    membership of segment 0 (≈ 100 s on the 11.5 M customers of REES46 month 5, with no row to write)."""
+    membership of segment 0 (47 s with nothing to stage on REES46 month 5's 14.1 M customers, docs/BENCHMARKS.md)."""
     column = pq.read_table(folder.path / "assignments.parquet", columns=["user_id"]).column("user_id")
     assigned = np.sort(column.to_numpy().astype(np.int64))  # in user order already: the sort only checks it
-    if not len(nodes.keys):
-        return False
-    if not len(assigned):
-        return True
-    at = np.minimum(np.searchsorted(assigned, nodes.keys), len(assigned) - 1)
-    return not bool((assigned[at] == nodes.keys).all())
+    return not bool(members(nodes.keys, assigned).all())
 
 
 def _changed_rows(workspace: Workspace, folder: RunFolder, this: Mapping[str, Any]) -> tuple[Path, int] | None:
