@@ -177,18 +177,22 @@ def rss(pid: int | None) -> int:
         return 0
 
 
-def file_rss(pid: int | None) -> int:
-    """Resident bytes of one process that are mapped files (``RssFile``: for Neo4j, the Lucene files of its vector
-    index and its jars), which the kernel can drop and read again; 0 when it is gone."""
-    if pid is None:
-        return 0
+STATUS_FIELDS = ("VmRSS", "RssAnon", "RssFile")
+
+
+def resident(pid: int | None) -> dict[str, int]:
+    """:data:`STATUS_FIELDS` of ``/proc/<pid>/status`` in bytes (empty when the process is gone): all resident
+    memory, the anonymous part, and the mapped files (``RssFile``: for Neo4j, its vector index's Lucene files and
+    its jars, which the kernel can drop and read again)."""
+    found: dict[str, int] = {}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("RssFile:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, IndexError, ValueError):
+            key, _, value = line.partition(":")
+            if key in STATUS_FIELDS:
+                found[key] = int(value.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
         pass
-    return 0
+    return found
 
 
 def run_in_child(
@@ -220,7 +224,7 @@ def run_in_child(
                     logs = tx_log_bytes(home)
                 tick += 1
                 at, mine = time.time(), tree_rss(proc.pid, skip=neo4j)
-                samples.append((at, mine, rss(neo4j), logs, process_cpu(neo4j), file_rss(neo4j)))
+                samples.append((at, mine, rss(neo4j), logs, process_cpu(neo4j), resident(neo4j).get("RssFile", 0)))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()

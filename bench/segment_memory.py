@@ -32,24 +32,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from run_child import add_home_arguments, current_run, own_server  # bench/ is first on sys.path
+from run_child import add_home_arguments, current_run, own_server, resident  # bench/ is first on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 GIB = 2**30
-FIELDS = ("VmRSS", "RssAnon", "RssFile")
-
-
-def resident(pid: int | None) -> dict[str, int]:
-    """``FIELDS`` of ``/proc/<pid>/status`` in bytes (empty when the process is gone)."""
-    found: dict[str, int] = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in FIELDS:
-                found[key] = int(value.split()[0]) * 1024
-    except (OSError, ValueError, TypeError):
-        pass
-    return found
 
 
 def roll_back(run_dir: Path, new: int, changed: int, seed: int) -> None:
