@@ -4,7 +4,8 @@ Usage::
 
     .venv/bin/python bench/holdout.py HOME        # a workspace whose store holds ≥ 2 months and a feature table
 
-Times, in this process, the hold-out's read of the store (``load_holdout``) and each recommender over the evaluated
+Times, in this process, the hold-out's read of the store (``load_holdout``, from the training months' digests of
+events/month_digest.py, made first where missing) and each recommender over the evaluated
 customers (at most 20,000), with stand-in segments (``user_id % 8`` over the feature table's customers: the segment
 recommender's cost does not depend on what the segments are). The item-to-item recommender runs twice: as shipped
 (NumPy) and as the loop over the seeds it replaced (tests/support/item_to_item_loop.py), the reference in the same
@@ -37,6 +38,7 @@ def main() -> None:
     import pyarrow.parquet as pq
 
     import segments.recommend_eval as holdout
+    from events.month_digest import month_digests
     from events.store import event_files, month_dirs
     from shopgraph.workspace import Workspace
     from tests.support.item_to_item_loop import item_to_item_by_loop
@@ -47,9 +49,9 @@ def main() -> None:
         sys.exit(f"{args.home}: the store holds {len(months)} month(s); the hold-out needs two or more")
     now = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     print(f"# bench/holdout  {now} UTC  load avg {os.getloadavg()[0]:.1f}  {args.home}")
-    data, seconds, cpu = timed(
-        holdout.load_holdout, event_files(workspace, months[:-1]), event_files(workspace, months[-1:])
-    )
+    digests, seconds, _ = timed(month_digests, workspace, months[:-1])
+    print(f"the training months' digests (made where missing, as describe makes them): {seconds:.1f}s")
+    data, seconds, cpu = timed(holdout.load_holdout, digests, event_files(workspace, months[-1:]))
     print(
         f"read the hold-out ({', '.join(months[:-1])} → {months[-1]}): {seconds:.1f}s ({cpu:.1f} CPU s); "
         f"{len(data.pairs):,} training purchase pairs, {data.catalogue:,} products, {len(data.test):,} customers"

@@ -173,6 +173,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    from events.month_digest import month_digests
     from events.store import event_files
     from features.calendar import load_calendar
     from features.compute import build_user_features
@@ -185,7 +186,9 @@ def main() -> None:
     train_home, test_home, train_months, test_month = prepare(args)
     table = build_user_features(Workspace(train_home), load_calendar())
     segments = standin_segments(table.path)
-    data = load_holdout(event_files(Workspace(train_home)), event_files(Workspace(test_home)), max_users=args.max_users)
+    data = load_holdout(
+        month_digests(Workspace(train_home)), event_files(Workspace(test_home)), max_users=args.max_users
+    )
     sampled = f" (evaluated: a sample of {len(data.test):,})" if data.candidates > len(data.test) else ""
     print(
         f"train {', '.join(train_months)} → test {test_month}: {data.known_users:,} customers, "

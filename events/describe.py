@@ -1,7 +1,7 @@
 """The descriptive analysis of the event store that analysts start with, as one JSON-ready record.
 
-:func:`describe` scans the ``events`` view (:func:`events.store.connect_events`) with
-DuckDB and returns a :class:`Description`: events per type, month and day; how many
+:func:`describe` adds up the months' digests (:mod:`events.month_digest`: each month read once, when its
+files are new) and returns a :class:`Description`: events per type, month and day; how many
 users, products, sessions, brands and categories; missing rates per column; the price
 distribution and zero prices; duplicates dropped at ingest (from the manifest); top
 categories and brands; the view → cart → purchase funnel in events and in users; users
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -29,15 +29,25 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from events.month_digest import (
+    BUSY_DAY,
+    MonthDigest,
+    distinct_sessions,
+    month_digests,
+    sources,
+    type_column,
+)
 from events.store import COLUMNS, EVENT_TYPES, connect_events
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import write_text_atomic
+from shopgraph.sqltext import literal
 from shopgraph.workspace import Workspace
 
 QUANTILES = (0.0, 0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99, 0.999, 1.0)
 BOT_QUANTILE = 0.999
-BOT_MIN_EVENTS_PER_DAY = 300
+BOT_MIN_EVENTS_PER_DAY = BUSY_DAY
 TOP = 15
+NO_CODE, NO_BRAND = "(no code)", "(no brand)"
 
 
 @dataclass
@@ -71,46 +81,51 @@ class Description:
 
 
 def describe(
-    workspace: Workspace, months: Sequence[str] | None = None, con: duckdb.DuckDBPyConnection | None = None
+    workspace: Workspace,
+    months: Sequence[str] | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> Description:
     """Describe the event store (all months, or only ``months``); an empty store is a ShopgraphError.
 
-    One pass gives the totals (distinct counts, missing values, the time span); one table of events per (customer,
-    day) and type gives the counts per type, month and day, the customers' funnel, the events per customer and the
-    bots; the prices and the top values read the events once more each (docs/BENCHMARKS.md, "The dossier")."""
+    Every figure adds up the months' digests (events/month_digest.py: a month is read once, when its files are new),
+    but the customers of the top categories and brands, counted over their distinct pairs in the events of every
+    month (docs/BENCHMARKS.md, "The dossier"). ``say`` names each month read (its digest made)."""
     con = connect_events(workspace, list(months) if months else None, con)
     con.execute("SET enable_progress_bar = false")
-    totals_row = con.execute(f"""
-        SELECT count(*), count(DISTINCT product_id), count(DISTINCT user_session),
-               count(DISTINCT brand), count(DISTINCT category_id), count(DISTINCT category_code),
-               min(event_time)::VARCHAR, max(event_time)::VARCHAR,
-               {", ".join(f"count(*) - count({c})" for c in COLUMNS)}
-        FROM events""").fetchone()
-    n_events = int(totals_row[0])
+    digests = month_digests(workspace, months, con, say)
+    n_events = sum(int(d.totals["events"]) for d in digests)
     if n_events == 0:
         raise ShopgraphError(f"the event store in {workspace.home} holds no events: run `shopgraph ingest FILE` first")
-    users = _activity_tables(con)
-    totals = dict(
-        zip(
-            ("events", "users", "products", "sessions", "brands", "categories", "category_codes"),
-            (n_events, users, *(int(x) for x in totals_row[1:6])),
-            strict=True,
-        )
+    users = _activity_tables(con, digests)
+    distinct = dict(
+        con.execute(f"""
+            SELECT kind, count(DISTINCT value) FROM {sources(digests, "keys")} GROUP BY kind
+            UNION ALL SELECT 'products', count(DISTINCT product_id) FROM {sources(digests, "products")}""").fetchall()
     )
-    missing = {c: _ratio(n, n_events) for c, n in zip(COLUMNS, totals_row[8:], strict=True)}
+    totals = {
+        "events": n_events,
+        "users": users,
+        "products": int(distinct.get("products", 0)),
+        "sessions": distinct_sessions(con, digests),
+        "brands": int(distinct.get("brand", 0)),
+        "categories": int(distinct.get("category_id", 0)),
+        "category_codes": int(distinct.get("category_code", 0)),
+    }
+    missing = {c: _ratio(sum(int(d.totals["missing"][c]) for d in digests), n_events) for c in COLUMNS}
 
-    per_day = _per_day(con)
+    per_day = _per_day(con, digests)
     per_month = _per_month(per_day)
     per_type = {t: sum(m[t] for m in per_month) for t in EVENT_TYPES}
 
-    price = _price(con)
+    price = _price(con, digests)
     funnel = _funnel(con, per_type)
     users_per_events = _users_per_events(con)
-    bots = _bots(con, n_events)
+    bots = _bots(con, digests, n_events)
     return Description(
         months=[m["month"] for m in per_month],
-        first_event=str(totals_row[6]),
-        last_event=str(totals_row[7]),
+        first_event=min(str(d.totals["first_event"]) for d in digests if d.totals["events"]),
+        last_event=max(str(d.totals["last_event"]) for d in digests if d.totals["events"]),
         totals=totals,
         events_per_type=per_type,
         events_per_month=per_month,
@@ -118,8 +133,8 @@ def describe(
         missing_rates=missing,
         price=price,
         ingest=ingest_counts(workspace, [m["month"] for m in per_month]),
-        top_categories=_top(con, "coalesce(category_code, '(no code)')", "category_code"),
-        top_brands=_top(con, "coalesce(brand, '(no brand)')", "brand"),
+        top_categories=_top(con, digests, "category_code", "category_code", NO_CODE),
+        top_brands=_top(con, digests, "brand", "brand", NO_BRAND),
         funnel=funnel,
         users_per_events=users_per_events,
         bots=bots,
@@ -130,33 +145,24 @@ def _ratio(part: float, whole: float) -> float:
     return float(part) / float(whole) if whole else 0.0
 
 
-def _type_column(event_type: str) -> str:
-    return f"n_{event_type}"
-
-
-def _activity_tables(con: duckdb.DuckDBPyConnection) -> int:
-    """The temporary tables ``user_day`` (events per customer and UTC day, in all and per type) and ``per_user``
-    (its sums per customer), in one pass over the events; returns the number of customers. A day lies in one
-    month, the month of the event's partition (the ingest splits by ``date_trunc('month', event_time)``)."""
-    by_type = ", ".join(f"(count(*) FILTER (event_type = '{t}'))::INTEGER AS {_type_column(t)}" for t in EVENT_TYPES)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE user_day AS
-        SELECT user_id, event_time::DATE AS day, count(*)::INTEGER AS n, {by_type}
-        FROM events GROUP BY ALL""")
+def _activity_tables(con: duckdb.DuckDBPyConnection, digests: Sequence[MonthDigest]) -> int:
+    """The temporary table ``per_user`` (events, views, carts, purchases and active days per customer, summed over
+    the months' digests); returns the number of customers."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE per_user AS
-        SELECT user_id, sum(n)::BIGINT AS n, sum({_type_column("view")})::BIGINT AS views,
-               sum({_type_column("cart")})::BIGINT AS carts, sum({_type_column("purchase")})::BIGINT AS purchases
-        FROM user_day GROUP BY user_id""")
+        SELECT user_id, sum(n)::BIGINT AS n, sum(views)::BIGINT AS views, sum(carts)::BIGINT AS carts,
+               sum(purchases)::BIGINT AS purchases, sum(days)::BIGINT AS days
+        FROM {sources(digests, "per_user")} GROUP BY user_id""")
     return int(con.execute("SELECT count(user_id) FROM per_user").fetchone()[0])
 
 
-def _per_day(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Events per UTC day and type, in day order, from ``user_day``; each day as text, cast once per day."""
-    sums = ", ".join(f"sum({_type_column(t)})::BIGINT" for t in EVENT_TYPES)
+def _per_day(con: duckdb.DuckDBPyConnection, digests: Sequence[MonthDigest]) -> list[dict[str, Any]]:
+    """Events per UTC day and type, in day order; each day as text, cast once per day."""
+    sums = ", ".join(f"sum({type_column(t)})::BIGINT" for t in EVENT_TYPES)
     rows = con.execute(f"""
         SELECT day::VARCHAR, * EXCLUDE (day)
-        FROM (SELECT day, sum(n)::BIGINT AS n, {sums} FROM user_day GROUP BY day) ORDER BY day""").fetchall()
+        FROM (SELECT day, sum(n)::BIGINT AS n, {sums} FROM {sources(digests, "per_day")} GROUP BY day)
+        ORDER BY day""").fetchall()
     return [
         {"day": day, "events": int(n), **{t: int(v) for t, v in zip(EVENT_TYPES, vals, strict=True)}}
         for day, n, *vals in rows
@@ -175,7 +181,7 @@ def _per_month(per_day: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [months[m] for m in sorted(months)]
 
 
-def _price(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+def _price(con: duckdb.DuckDBPyConnection, digests: Sequence[MonthDigest]) -> dict[str, Any]:
     """Quantiles, mean, zero prices and the log₁₀ histogram, all exact, from one table of each price and its count.
 
     A store holds far fewer prices than events (83 k at 220 M events of the REES46-sized bench), so the quantiles
@@ -183,7 +189,7 @@ def _price(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     every run, at any size."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE price_counts AS "
-        "SELECT price, count(*) AS n FROM events WHERE price IS NOT NULL GROUP BY price"
+        f"SELECT price, sum(n)::BIGINT AS n FROM {sources(digests, 'prices')} GROUP BY price"
     )
     table = con.execute("SELECT price, n FROM price_counts ORDER BY price").fetchnumpy()
     prices, counts = table["price"], table["n"].astype("int64")
@@ -206,8 +212,8 @@ def _price(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
-def _quantiles(values: np.ndarray, counts: np.ndarray) -> list[float]:
-    """:data:`QUANTILES` of the sorted distinct ``values`` held ``counts`` times each, as DuckDB's ``quantile_cont``
+def _quantiles(values: np.ndarray, counts: np.ndarray, quantiles: Sequence[float] = QUANTILES) -> list[float]:
+    """``quantiles`` of the sorted distinct ``values`` held ``counts`` times each, as DuckDB's ``quantile_cont``
     gives them over the values repeated (position q·(n−1), linear between its two neighbours); none when empty."""
     n = int(counts.sum())
     if not n:
@@ -218,7 +224,7 @@ def _quantiles(values: np.ndarray, counts: np.ndarray) -> list[float]:
         return float(values[int(np.searchsorted(ends, position, side="right"))])
 
     out = []
-    for q in QUANTILES:
+    for q in quantiles:
         position = q * (n - 1)
         below = math.floor(position)
         low, high = at(below), at(min(below + 1, n - 1))
@@ -300,14 +306,22 @@ def _users_per_events(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
-def _bots(con: duckdb.DuckDBPyConnection, n_events: int) -> dict[str, Any]:
-    """The bot-like customers (module docstring), from ``user_day``."""
-    q = float(con.execute(f"SELECT quantile_cont(n, {BOT_QUANTILE}) FROM user_day").fetchone()[0])
+def _bots(con: duckdb.DuckDBPyConnection, digests: Sequence[MonthDigest], n_events: int) -> dict[str, Any]:
+    """The bot-like customers (module docstring): the quantile from the months' counts of customer-days by events,
+    the customers from their busiest days (a digest keeps the days over :data:`BOT_MIN_EVENTS_PER_DAY`)."""
+    days = con.execute(
+        f"SELECT n, sum(user_days)::BIGINT FROM {sources(digests, 'user_days')} GROUP BY n ORDER BY n"
+    ).fetchnumpy()
+    values = list(days.values())
+    quantile = _quantiles(values[0].astype("float64"), values[1].astype("int64"), (BOT_QUANTILE,))
+    q = float(quantile[0]) if quantile else 0.0
     threshold = max(q, float(BOT_MIN_EVENTS_PER_DAY))
     rows = con.execute(
-        """
-        SELECT user_id, max(n) AS max_per_day, sum(n) AS events, sum(n_purchase) AS purchases, count(*) AS days
-        FROM user_day GROUP BY user_id HAVING max(n) > ? ORDER BY events DESC, user_id""",
+        f"""
+        SELECT user_id, b.max_per_day, p.n AS events, p.purchases, p.days
+        FROM (SELECT user_id, max(max_n) AS max_per_day FROM {sources(digests, "busy")} GROUP BY user_id) AS b
+        JOIN per_user AS p USING (user_id)
+        WHERE b.max_per_day > ? ORDER BY events DESC, user_id""",
         [threshold],
     ).fetchall()
     bot_events = sum(int(r[2]) for r in rows)
@@ -334,18 +348,25 @@ def _bots(con: duckdb.DuckDBPyConnection, n_events: int) -> dict[str, Any]:
     }
 
 
-def _top(con: duckdb.DuckDBPyConnection, expr: str, name: str) -> list[dict[str, Any]]:
-    """The ``TOP`` values of ``expr`` by events, with their purchases, revenue and distinct users.
+def _top(
+    con: duckdb.DuckDBPyConnection, digests: Sequence[MonthDigest], column: str, name: str, absent: str
+) -> list[dict[str, Any]]:
+    """The ``TOP`` values of ``column`` (``absent`` standing for NULL) by events, with their purchases and revenue
+    (summed over the months' digests) and their distinct customers.
 
-    Users are counted for those values only, over their distinct (value number, user) pairs: a GROUP BY that
-    spills under the memory limit. Grouping every (value, user) pair with the other sums held 1.8 GiB on month
-    4 of the REES46-sized bench (220 M events) and failed there after the categories' table on the same
+    Customers are counted for those values only, over their distinct (value number, user) pairs in the events: a
+    GROUP BY that spills under the memory limit. Grouping every (value, user) pair with the other sums held 1.8 GiB
+    on month 4 of the REES46-sized bench (220 M events) and failed there after the categories' table on the same
     connection; a DISTINCT aggregate per value would hold every value's users in memory."""
-    rows = con.execute(f"""
-        SELECT {expr} AS k, count(*) AS events, count(*) FILTER (event_type = 'purchase') AS purchases,
-               coalesce(sum(price) FILTER (event_type = 'purchase'), 0) AS revenue
-        FROM events GROUP BY 1 ORDER BY events DESC, k LIMIT {TOP}""").fetchall()
+    rows = con.execute(
+        f"""
+        SELECT coalesce(value, $absent) AS k, sum(events) AS events, sum(purchases) AS purchases,
+               sum(revenue) AS revenue
+        FROM {sources(digests, "keys")} WHERE kind = $kind GROUP BY k ORDER BY events DESC, k LIMIT {TOP}""",
+        {"absent": absent, "kind": column},
+    ).fetchall()
     keys = [k for k, *_ in rows]
+    expr = f"coalesce({column}, {literal(absent)})"
     users = dict(
         con.execute(
             f"""

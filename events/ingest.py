@@ -37,6 +37,7 @@ from events.buckets import (
 )
 from events.lines import LINES_SCHEMA, first_line, line_batches, prefetched
 from events.manifest import IngestedFile, find_by_content_sha256, find_by_sha256, read_manifest, write_manifest
+from events.month_digest import drop_gone_months
 from events.pseudonym import load_key, pseudonym_sql
 from events.store import COLUMNS
 from events.tombstones import read_tombstones
@@ -116,8 +117,9 @@ def store_lock(workspace: Workspace):
 def recover_store(workspace: Workspace) -> list[Path]:
     """Remove what an interrupted ingest left behind; return the removed paths.
 
-    Removes ``store/.tmp-ingest-*`` directories, manifest temporaries, and every
-    ``part-*.parquet`` or rejects file the manifest does not name. Call it holding
+    Removes ``store/.tmp-ingest-*`` directories, manifest temporaries, every
+    ``part-*.parquet`` or rejects file the manifest does not name, and the digests of months the store no longer
+    holds (events/month_digest.py). Call it holding
     :func:`store_lock`.
     """
     store = workspace.store_dir
@@ -144,7 +146,7 @@ def recover_store(workspace: Workspace) -> list[Path]:
     for month in workspace.events_dir.glob("month=*"):
         if month.is_dir() and not any(month.iterdir()):
             month.rmdir()
-    return removed
+    return removed + drop_gone_months(workspace)
 
 
 @contextmanager

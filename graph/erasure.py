@@ -37,8 +37,9 @@ USER_COLUMNS = ("user_id", "other_user_id")
 COPIES = (WRITTEN,)
 """Files that copy another table's rows for speed (segments/writeback.py's copy of the assignments the graph
 holds): deleted when they hold an erased user, not rewritten, so each user's rows are counted once."""
-SCRATCH_DIRS = ("graph/bulk-import",)
-"""Scratch folders (headerless CSVs of an interrupted ``load --bulk``): deleted whole by ``forget``."""
+SCRATCH_DIRS = ("graph/bulk-import", "store/digests")
+"""Folders deleted whole by ``forget``: headerless CSVs of an interrupted ``load --bulk``; the months' digests of
+the store (events/month_digest.py, customers' counts by id), which the next describe makes again."""
 
 
 @dataclass

@@ -380,7 +380,9 @@ class _Runner:
         from events.describe import describe
 
         self.progress("describe the event store", 0, REPORT_STEPS)
-        describe(self.workspace, None).save(self.workspace.reports_dir / "describe.json")
+        described = describe(self.workspace, None, say=lambda what: self.progress(f"describe: {what}", 0, 0))
+        self.progress("describe the event store: adding up the months", 0, 0)
+        described.save(self.workspace.reports_dir / "describe.json")
         from segments.recommend_eval import current_evaluation, evaluate_recommendations
 
         # the hold-out is redone only for a new segmentation run or new months (not for another --lang)

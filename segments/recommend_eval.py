@@ -21,6 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from events.month_digest import MonthDigest, month_digests, sources
 from events.store import event_files, events_sql, month_dirs
 from features.registry import TOP_CATEGORIES
 from graph.recommend import CANDIDATES, HALF_LIFE_DAYS, MIN_BUYERS, NO_DEPARTMENT, personalise, rank
@@ -66,35 +67,40 @@ class Holdout:
 
 
 def load_holdout(
-    train_files: Sequence[Path], test_files: Sequence[Path], max_users: int = MAX_USERS, seed: int = 0
+    train: Sequence[MonthDigest], test_files: Sequence[Path], max_users: int = MAX_USERS, seed: int = 0
 ) -> Holdout:
-    """Read the training months (``train_files``) and the held-out purchases (``test_files``) from the store."""
+    """Read the training months (their digests, ``train``: events.month_digest) and the held-out purchases
+    (``test_files``, the store's files of the month held out).
+
+    The training purchases, products and customers add up the months' digests; only the evaluated customers'
+    views, carts and departments are read from the training months' events (docs/BENCHMARKS.md, "The dossier")."""
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")
-        con.execute(f"CREATE TEMP VIEW train AS {events_sql(train_files)}")
+        con.execute(f"CREATE TEMP VIEW train AS {events_sql([f for d in train for f in d.files])}")
         con.execute(f"CREATE TEMP VIEW test AS {events_sql(test_files)}")
-        con.execute("""CREATE TEMP TABLE pairs AS SELECT user_id, product_id, epoch(max(event_time)) AS last_at
-                       FROM train WHERE event_type = 'purchase' GROUP BY 1, 2""")
+        con.execute(f"""CREATE TEMP TABLE pairs AS SELECT user_id, product_id, epoch(max(last_at)) AS last_at
+                        FROM {sources(train, "purchases")} GROUP BY 1, 2""")
+        con.execute(f"CREATE TEMP TABLE train_users AS SELECT DISTINCT user_id FROM {sources(train, 'per_user')}")
         pairs = [
             (int(u), int(p), float(at))
             for u, p, at in con.execute("SELECT user_id, product_id, last_at FROM pairs ORDER BY 1, 2").fetchall()
         ]
-        catalogue, known = con.execute(
-            "SELECT count(DISTINCT product_id), count(DISTINCT user_id) FROM train"
-        ).fetchone()
+        known = con.execute("SELECT count(*) FROM train_users").fetchone()[0]
         department_of, category_of, unpriced = {}, {}, set()
-        for product, code, category, price in con.execute("""
+        for product, code, category, price in con.execute(f"""
                 SELECT product_id, split_part(any_value(category_code), '.', 1), any_value(category_id),
-                       arg_max(price, (event_time, price)) FROM train GROUP BY 1""").fetchall():
+                       arg_max(last_price, (last_at, last_price))
+                FROM {sources(train, "products")} GROUP BY 1""").fetchall():
             department_of[product] = code or ""
             category_of[product] = category
             if not price or price <= 0:
                 unpriced.add(product)
+        catalogue = sum(1 for product in department_of if product is not None)
         new = con.execute("""
             SELECT DISTINCT t.user_id, t.product_id FROM test t
-            WHERE t.event_type = 'purchase' AND t.user_id IN (SELECT user_id FROM train)
+            WHERE t.event_type = 'purchase' AND t.user_id IN (SELECT user_id FROM train_users)
               AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.user_id = t.user_id AND p.product_id = t.product_id)
             ORDER BY 1, 2""").fetchall()
         test: dict[int, set[int]] = defaultdict(set)
@@ -106,17 +112,19 @@ def load_holdout(
             test = defaultdict(set, {u: products for u, products in test.items() if u in chosen})
         con.register("evaluated_frame", pd.DataFrame({"user_id": np.array(sorted(test), dtype="int64")}))
         con.execute("CREATE TEMP TABLE evaluated AS SELECT user_id FROM evaluated_frame")
+        con.execute("""CREATE TEMP TABLE evaluated_events AS
+                       SELECT user_id, product_id, event_type, category_l1 FROM train JOIN evaluated USING (user_id)""")
         interactions: dict[int, dict[int, int]] = defaultdict(dict)
         for user, product, n in con.execute("""
-                SELECT user_id, product_id, count(*) FROM train JOIN evaluated USING (user_id)
+                SELECT user_id, product_id, count(*) FROM evaluated_events
                 WHERE event_type IN ('cart', 'view') GROUP BY 1, 2
                 ORDER BY user_id, max(CASE WHEN event_type = 'cart' THEN 1 ELSE 0 END) DESC, count(*) DESC,
                          product_id""").fetchall():
             interactions[int(user)][int(product)] = int(n)
         per_department: dict[int, dict[str, int]] = defaultdict(dict)
-        for user, department, n in con.execute("""
-                SELECT user_id, category_l1, count(*) FROM train JOIN evaluated USING (user_id)
-                GROUP BY 1, 2""").fetchall():
+        for user, department, n in con.execute(
+            "SELECT user_id, category_l1, count(*) FROM evaluated_events GROUP BY 1, 2"
+        ).fetchall():
             per_department[int(user)][department] = int(n)
     finally:
         con.close()
@@ -400,7 +408,7 @@ def evaluate_recommendations(
     if progress:
         progress("read the hold-out", 0, 0)
     data = load_holdout(
-        event_files(workspace, train_months), event_files(workspace, [test_month]), max_users=max_users, seed=seed
+        month_digests(workspace, train_months), event_files(workspace, [test_month]), max_users=max_users, seed=seed
     )
     record.update(
         users=len(data.test),

@@ -87,21 +87,23 @@ def test_top_department_follows_the_features_rule() -> None:
 
 
 def test_holdout_reads_training_purchases_and_new_products_only(shop: Workspace) -> None:
+    from events.month_digest import month_digests
     from events.store import event_files
 
-    data = load_holdout(event_files(shop, ["2019-10"]), event_files(shop, ["2019-11"]))
+    data = load_holdout(month_digests(shop, ["2019-10"]), event_files(shop, ["2019-11"]))
     assert data.test == {10: {3}, 12: {6}, 16: {4}}  # u11 bought nothing new; u99 is no October customer
     assert data.candidates == 3 and data.known_users == 7 and data.catalogue == 7
     assert data.unpriced == frozenset({9})
     assert data.departments == {10: "electronics", 12: "apparel", 16: "electronics"}
-    sampled = load_holdout(event_files(shop, ["2019-10"]), event_files(shop, ["2019-11"]), max_users=2, seed=0)
+    sampled = load_holdout(month_digests(shop, ["2019-10"]), event_files(shop, ["2019-11"]), max_users=2, seed=0)
     assert len(sampled.test) == 2 and sampled.candidates == 3 and set(sampled.test) < {10, 12, 16}
 
 
 def test_each_recommender_on_the_tiny_shop(shop: Workspace) -> None:
+    from events.month_digest import month_digests
     from events.store import event_files
 
-    data = load_holdout(event_files(shop, ["2019-10"]), event_files(shop, ["2019-11"]))
+    data = load_holdout(month_digests(shop, ["2019-10"]), event_files(shop, ["2019-11"]))
     # segment 1 (u10, u11): product 2 lift (2/2)/(2/7) = 3.5, product 1 (2/2)/(3/7) = 2.33 → [2, 1], both
     # bought by u10, so the electronics department (1, 2, 3) gives 3, then the shop (1, 2, 4, 3 …) gives 4
     segment = segment_recommender(data, SEGMENTS, k=2)
