@@ -3,6 +3,7 @@
     python bench/refresh_cost.py HOME [--bolt-port 7706] [--http-port 7493]            # the unchanged rows
     python bench/refresh_cost.py HOME --variants [--rows 10000] [--rounds 4]           # the changed rows
     python bench/refresh_cost.py HOME --staging                                        # customers without a row
+    python bench/refresh_cost.py HOME --phases                                         # a write's fixed cost
 
 HOME is a workspace after `shopgraph run` (bench/scale.py's, with its own local Neo4j on those ports, started here
 when it is down and stopped at the end), whose current run the graph holds.
@@ -18,6 +19,14 @@ when it is down and stopped at the end), whose current run the graph holds.
 * ``--staging``: the two statements that give the run's segment 0 to customers the run has no row for, run on the
   graph as it is (every customer has a row after `run`: they find nothing), against the check that now decides
   whether a refresh runs them (``segments.writeback._anyone_unassigned``). Writes nothing.
+* ``--phases``: where the time of a write that sends no row goes, phase by phase (the steps of segments/writeback.py
+  and its statements, timed by wrapping them; a step inside another is indented under it, "itself" is its time
+  outside the steps under it). Twice, as `shopgraph segment write` / `assign` call it (no node ids passed): the
+  current run's file written again (nothing to do), then a refresh that finds no row changed (the kept copy
+  ``assignments.written.parquet`` moved aside to HOME/tmp and replaced by the same rows in other bytes, the run
+  node's ``assignments_sha`` set to that copy's, so the refresh trusts it and sends the rows it differs by: none).
+  The refresh sets the SHA back and keeps the copy anew, byte for byte the one moved aside (checked: else it is put
+  back), and ends with the graph as it was.
 
 Figures and their reading: docs/BENCHMARKS.md, "Segment write-back" and "Scale", "Month 3 at today's code".
 """
@@ -25,7 +34,11 @@ Figures and their reading: docs/BENCHMARKS.md, "Segment write-back" and "Scale",
 from __future__ import annotations
 
 import argparse
+import functools
+import inspect
+import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from run_child import add_home_arguments, current_run, own_server  # bench/ is first on sys.path
@@ -93,6 +106,140 @@ def staging(db, workspace, run_dir: Path) -> None:
         print(f"segments/{name} with nothing to stage: {time.perf_counter() - started:.1f} s", flush=True)
 
 
+PHASES = (  # segments.writeback's steps a write that sends no row may go through; one a version lacks is left out
+    "read_run_folder",
+    "_check_assignments",
+    "_profiles",
+    "_migration",
+    "file_sha256",
+    "writeback_lock",
+    "_clean_leftovers",
+    "_finish_current",
+    "_changed_rows",
+    "_refresh_current",
+    "_anyone_unassigned",
+    "keep_written",
+    "_report",
+    "write_likely_segments",
+    "likely_changes",
+)
+
+
+class PhaseClock:
+    """Wall seconds spent in wrapped callables, each under the chain of wrapped callers it ran in."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[tuple[str, ...], list[float]] = {}  # chain -> [calls, seconds]
+        self.chain: list[str] = []
+
+    def wrap(self, label: str | Callable[..., str], function: Callable) -> Callable:
+        """``function`` timed under ``label`` (or ``label(*args)``: a statement's name); a generator while consumed."""
+
+        def enter(args) -> tuple[list[float], float]:
+            self.chain.append(label if isinstance(label, str) else label(*args))
+            return self.seconds.setdefault(tuple(self.chain), [0, 0.0]), time.perf_counter()  # callers first
+
+        def leave(entry: list[float], started: float) -> None:
+            entry[0] += 1
+            entry[1] += time.perf_counter() - started
+            self.chain.pop()
+
+        if inspect.isgeneratorfunction(function):
+
+            @functools.wraps(function)
+            def timed_generator(*args, **kwargs):
+                entry, started = enter(args)
+                try:
+                    yield from function(*args, **kwargs)
+                finally:
+                    leave(entry, started)
+
+            return timed_generator
+
+        @functools.wraps(function)
+        def timed(*args, **kwargs):
+            entry, started = enter(args)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                leave(entry, started)
+
+        return timed
+
+    def table(self) -> str:
+        """One row a chain, in the order they began (a caller above the steps inside it, indented)."""
+        lines = ["| phase | calls | seconds | itself |", "|---|---|---|---|"]
+        for chain, (calls, seconds) in self.seconds.items():
+            inner = sum(s for c, (_, s) in self.seconds.items() if len(c) == len(chain) + 1 and c[:-1] == chain)
+            itself = f"{seconds - inner:.1f}" if inner else ""
+            lines.append(f"| {'  ' * (len(chain) - 1)}{chain[-1]} | {calls} | {seconds:.1f} | {itself} |")
+        return "\n".join(lines)
+
+
+def timed_write(db, workspace, run_dir: Path, what: str) -> object:
+    """write_run of ``run_dir`` with its steps and its statements timed; prints the table."""
+    import segments.writeback as writeback
+
+    clock = PhaseClock()
+    saved = {name: getattr(writeback, name) for name in PHASES if hasattr(writeback, name)}
+    methods = ("run", "read_pages", "user_nodes")
+    for name, function in saved.items():
+        setattr(writeback, name, clock.wrap(name, function))
+    db.run = clock.wrap(lambda statement, *_: f"db {statement}", db.run)
+    db.read_pages = clock.wrap(lambda statement, *_: f"db {statement} (pages)", db.read_pages)
+    db.user_nodes = clock.wrap("db.user_nodes", db.user_nodes)
+    try:
+        report = clock.wrap("write_run", writeback.write_run)(db, workspace, run_dir)
+    finally:
+        for name, function in saved.items():
+            setattr(writeback, name, function)
+        for name in methods:
+            delattr(db, name)  # the class's methods again
+    print(f"\n{what}: {clock.seconds[('write_run',)][1]:.1f} s", flush=True)
+    print(clock.table(), flush=True)
+    return report
+
+
+def phases(db, workspace, run_dir: Path) -> None:
+    """A write that finds the run current, then a refresh that finds no row changed, each phase by phase."""
+    import duckdb
+
+    from segments.writeback import WRITTEN
+    from shopgraph.files import file_sha256
+    from shopgraph.sqltext import literal
+
+    sha = file_sha256(run_dir / "assignments.parquet")
+    kept = run_dir / WRITTEN
+    held = db.run_text("MATCH (r:SegmentationRun {run_id: $r}) RETURN r.assignments_sha AS sha", {"r": run_dir.name})
+    if held[0]["sha"] != sha or not kept.is_file() or file_sha256(kept) != sha:
+        raise SystemExit("the graph does not hold the current run's file, or its kept copy is not that file")
+    report = timed_write(db, workspace, run_dir, "the same file written again (nothing to do)")
+    assert report.already_current, report
+    aside = workspace.home / "tmp" / "refresh-cost-kept.parquet"
+    aside.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(kept, aside)  # a rename on the same disk: the 200 MB are not copied
+    try:
+        duckdb.sql(
+            f"COPY (SELECT * FROM read_parquet({literal(str(aside))})) TO {literal(str(kept))} "
+            "(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 100000)"
+        )
+        other = file_sha256(kept)
+        assert other != sha, "the rewritten copy has the same bytes"
+        set_sha = "MATCH (r:SegmentationRun {run_id: $r}) SET r.assignments_sha = $sha"
+        db.run_text(set_sha, {"r": run_dir.name, "sha": other})
+        try:
+            report = timed_write(db, workspace, run_dir, "a refresh that finds no row changed")
+        finally:
+            db.run_text(set_sha, {"r": run_dir.name, "sha": sha})
+        assert report.refreshed == 0, report
+    finally:
+        if kept.is_file() and file_sha256(kept) == sha:
+            aside.unlink()
+        else:
+            os.replace(aside, kept)
+            print("the kept copy was not made anew: the one moved aside is back")
+
+
 def variants(db, workspace, run_dir: Path, rows: int, rounds: int) -> None:
     import duckdb
 
@@ -138,6 +285,7 @@ def main() -> None:
     add_home_arguments(parser)
     parser.add_argument("--variants", action="store_true", help="time the changed rows by statement instead")
     parser.add_argument("--staging", action="store_true", help="time the staging of customers without a row instead")
+    parser.add_argument("--phases", action="store_true", help="time a write that sends no row, phase by phase, instead")
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
@@ -147,7 +295,9 @@ def main() -> None:
 
     settings = Settings.from_env()
     with own_server(settings), connect(settings) as db:
-        if args.staging:
+        if args.phases:
+            phases(db, workspace, run_dir)
+        elif args.staging:
             staging(db, workspace, run_dir)
         elif args.variants:
             variants(db, workspace, run_dir, args.rows, args.rounds)
