@@ -109,6 +109,7 @@ def staging(db, workspace, run_dir: Path) -> None:
 PHASES = (  # segments.writeback's steps a write that sends no row may go through; one a version lacks is left out
     "read_run_folder",
     "_check_assignments",
+    "_distinct_users",
     "_profiles",
     "_migration",
     "file_sha256",

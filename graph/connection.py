@@ -16,7 +16,7 @@ from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError, ConfigurationError, DatabaseUnavailable, ServiceUnavailable, SessionExpired
 
 import cypher
-from graph.node_ids import LARGEST, SMALLEST
+from graph.node_ids import key_ranges
 from shopgraph.errors import ShopgraphError
 from shopgraph.settings import Settings
 
@@ -127,23 +127,36 @@ class QueryRunner:
             result = session.run(statement, dict(params or {}))
             return [record.data() for record in result]
 
-    def read_pages(self, name: str, columns: Mapping[str, Any], page: int, **params: Any) -> dict[str, np.ndarray]:
+    def read_pages(
+        self, name: str, columns: Mapping[str, Any], page: int, readers: int = 1, **params: Any
+    ) -> dict[str, np.ndarray]:
         """Every page of the single-statement file ``name``, in key order, as one array per column
-        (``columns``: name → dtype). The statement takes ``$from`` (inclusive) and ``$page`` and returns
-        one record of aligned lists whose ``keys`` (signed 64-bit, ascending) say where the next page starts."""
+        (``columns``: name → dtype). The statement takes ``$from`` and ``$upto`` (inclusive bounds of the keys)
+        and ``$page`` and returns one record of aligned lists whose ``keys`` (signed 64-bit, ascending) say where
+        the next page starts. With ``readers`` > 1 that many sessions read at once, each an equal share of the
+        64-bit key range (graph/node_ids.py, ``key_ranges``): an even split for pseudonymised keys only."""
         statement = cypher.query(name)
-        parts: dict[str, list[np.ndarray]] = {column: [] for column in columns}
-        start = SMALLEST
-        with self.driver.session(database=self.database) as session:
-            while True:  # the record's lists as they come: Record.data() would copy each value again (5 s a page)
-                found = session.run(statement, {**params, "from": start, "page": page}).single(strict=True)
-                for column, dtype in columns.items():
-                    parts[column].append(np.asarray(found[column], dtype=dtype))
-                keys = parts["keys"][-1]
-                if len(keys) < page or keys[-1] == LARGEST:
-                    break
-                start = int(keys[-1]) + 1
-        return {column: np.concatenate(arrays) for column, arrays in parts.items()}
+
+        def read(start: int, upto: int) -> dict[str, list[np.ndarray]]:
+            parts: dict[str, list[np.ndarray]] = {column: [] for column in columns}
+            with self.driver.session(database=self.database) as session:
+                while True:  # the record's lists as they come: Record.data() would copy each value again (5 s a page)
+                    bounds = {"from": start, "upto": upto, "page": page}
+                    found = session.run(statement, {**params, **bounds}).single(strict=True)
+                    for column, dtype in columns.items():
+                        parts[column].append(np.asarray(found[column], dtype=dtype))
+                    keys = parts["keys"][-1]
+                    if len(keys) < page or keys[-1] == upto:
+                        return parts
+                    start = int(keys[-1]) + 1
+
+        ranges = key_ranges(readers)
+        if len(ranges) == 1:
+            shares = [read(*ranges[0])]
+        else:
+            with ThreadPoolExecutor(len(ranges), thread_name_prefix="neo4j-reader") as pool:
+                shares = list(pool.map(lambda bounds: read(*bounds), ranges))
+        return {column: np.concatenate([a for share in shares for a in share[column]]) for column in columns}
 
     def user_nodes(self) -> NodeIds:
         """Every User node's id by user_id (graph/node_ids.py): read once before a per-customer write whose

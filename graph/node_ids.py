@@ -27,6 +27,13 @@ LARGEST = 2**63 - 1
 KINDS = ("user", "product")  # cypher/nodes/<kind>_node_ids.cypher
 
 
+def key_ranges(readers: int) -> list[tuple[int, int]]:
+    """The signed 64-bit keys cut into ``readers`` (≥ 1) ranges of equal width, as inclusive ``(from, upto)``."""
+    shares = max(1, readers)
+    starts = [SMALLEST + i * (2**64 // shares) for i in range(shares)]
+    return list(zip(starts, [start - 1 for start in starts[1:]] + [LARGEST], strict=True))
+
+
 @dataclass(frozen=True)
 class NodeIds:
     """Sorted keys (user_id or product_id) and their nodes' ids, aligned."""
@@ -35,10 +42,13 @@ class NodeIds:
     node_ids: np.ndarray
 
     @classmethod
-    def read(cls, db: QueryRunner, kind: str = "user", page: int = PAGE) -> NodeIds:
+    def read(cls, db: QueryRunner, kind: str = "user", page: int = PAGE, readers: int = 1) -> NodeIds:
         """Every node's id of ``kind`` ("user", "product"), page by page in key order (each page starts past
-        the last one's end)."""
-        found = db.read_pages(f"nodes/{kind}_node_ids", {"keys": np.int64, "node_ids": np.int64}, page)
+        the last one's end), on ``readers`` sessions at once (QueryRunner.read_pages). One by default: at 14.1 M
+        customers two read them in no less time (6.3-8.1 s against 5.8-6.7 s, docs/BENCHMARKS.md, "Segment
+        write-back"); the likely segments' read, which reads each customer's properties too, gains from two."""
+        columns = {"keys": np.int64, "node_ids": np.int64}
+        found = db.read_pages(f"nodes/{kind}_node_ids", columns, page, readers)
         return cls(found["keys"], found["node_ids"])
 
     def __len__(self) -> int:

@@ -14,7 +14,7 @@ import os
 import shutil
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 import cypher
 from events.store import bounded_connection
+from graph.node_ids import NodeIds
 from segments.figures import segment_properties
 from segments.population import members
 from shopgraph.errors import ShopgraphError
@@ -39,7 +40,6 @@ from shopgraph.workspace import Workspace
 
 if TYPE_CHECKING:
     from graph.connection import QueryRunner
-    from graph.node_ids import NodeIds
 
 # progress(phase, rows_done, rows_total) after every batch; phases are "clean", "stage", "switch"
 # (the one small transaction: 0, then 1 once sent, before its commit), "copy" (rows of the User
@@ -421,14 +421,15 @@ def _check_assignments(run_dir: Path, con: duckdb.DuckDBPyConnection) -> dict[st
     if absent:
         raise _bad(run_dir, f"has an assignments.parquet without {', '.join(absent)}")
     source = f"read_parquet({literal(str(path))})"
-    total, distinct, nulls, out_of_range = con.execute(
-        f"SELECT count(*), count(DISTINCT user_id), "
+    total, nulls, out_of_range = con.execute(
+        f"SELECT count(*), "
         f"count(*) FILTER (WHERE user_id IS NULL OR segment_id IS NULL OR confidence IS NULL "
         f"  OR low_confidence IS NULL), "
         f"count(*) FILTER (WHERE confidence < 0 OR confidence > 1 OR isnan(confidence)) FROM {source}"
     ).fetchone()
-    if total != distinct:
-        raise _bad(run_dir, f"assigns {total - distinct} users twice in assignments.parquet")
+    twice = total - _distinct_users(path)
+    if twice:
+        raise _bad(run_dir, f"assigns {twice} users twice in assignments.parquet")
     if nulls:
         raise _bad(run_dir, f"has {nulls} assignments with an empty user_id, segment_id, confidence or flag")
     if out_of_range:
@@ -443,6 +444,16 @@ def _check_assignments(run_dir: Path, con: duckdb.DuckDBPyConnection) -> dict[st
             named[sid] = name
     by_segment = {int(k): int(v) for k, v in by_segment.items()}
     return {"users": int(total), "by_segment": by_segment, "names": named, "columns": columns}
+
+
+def _distinct_users(path: Path) -> int:
+    """The distinct user ids of assignments.parquet (a null not counted, as SQL's ``count(DISTINCT user_id)``): the
+    file is in user order, so checking that is a pass over one column (0.2-1.1 s at 14.1 M rows, where DuckDB's
+    ``count(DISTINCT)`` hashed them in 1.7-3 s); a file out of order is sorted first."""
+    ids = pq.read_table(path, columns=["user_id"]).column("user_id").drop_null().to_numpy(zero_copy_only=False)
+    if not (ids[1:] >= ids[:-1]).all():
+        ids = np.sort(ids)
+    return int(len(ids) and 1 + np.count_nonzero(ids[1:] != ids[:-1]))
 
 
 # -- writing ------------------------------------------------------------------------------------
@@ -495,7 +506,7 @@ def write_run(
             written = _finish_current(db, workspace, folder, this, same_file, batches, report, cleaned, seconds)
         else:
             written = _write_new_run(db, folder, this, same_file, batches, report, cleaned, seconds)
-        write_likely_segments(db, folder, batch_size, report, nodes=batches.nodes)
+        write_likely_segments(db, folder, batch_size, report, nodes=lambda: batches.nodes)
         return written
 
 
@@ -580,14 +591,16 @@ def write_likely_segments(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
     writers: int = LIKELY_WRITERS,
-    nodes: NodeIds | None = None,
+    nodes: NodeIds | Callable[[], NodeIds] | None = None,
 ) -> int:
     """``User.likely_segment*`` from the run's likely-segment columns (segments/coverage.py), after the switch;
     returns the users written. Only the users whose guess differs from the graph's are written (the graph's read
     first, page by page): a month that assigns changes the guess of its new and changed customers, not of the
     millions under the threshold who did not come back. Users holding one the run no longer gives (a run without
     the columns: all) lose it. Sent as aligned column lists by ``writers`` sessions at once (each batch its own
-    users, found by node id: ``nodes``, read when not given), the names once per batch as a map by segment id."""
+    users, found by node id: ``nodes``, or a function that gives them, called only when a user is written or cleared;
+    read when not given), the names once per batch as a map by segment id. The graph's guesses are read by
+    LIKELY_READERS sessions at once."""
     path = folder.path / "assignments.parquet"
     wanted = pd.DataFrame(
         {
@@ -601,13 +614,13 @@ def write_likely_segments(
         wanted = pq.read_table(path, columns=columns).to_pandas()
         wanted = wanted[wanted["likely_segment_id"] > 0]
     names = {str(sid): list(pair) for sid, pair in folder.names.items()}
-    held = db.read_pages("segments/likely_held", LIKELY_HELD, LIKELY_PAGE, names=names)
+    held = db.read_pages("segments/likely_held", LIKELY_HELD, LIKELY_PAGE, LIKELY_READERS, names=names)
     write, clear = likely_changes(wanted, held)
     say = progress or (lambda _p, _d, _t: None)
     say("likely segments", 0, len(write))
     if not len(write) and not len(clear):
         return 0
-    found = nodes if nodes is not None else db.user_nodes()
+    found = nodes if isinstance(nodes, NodeIds) else nodes() if nodes is not None else db.user_nodes()
     written = 0
     batches = likely_batches(write, found, batch_size)
     for _batch, records in db.write_columns("segments/set_likely", batches, writers=writers, names=names):
@@ -633,6 +646,10 @@ def likely_batches(guesses: pd.DataFrame, nodes: NodeIds, batch_size: int) -> It
 
 
 LIKELY_PAGE = 500_000  # users per page of the graph's likely segments (one record of four lists)
+LIKELY_READERS = 2
+"""Sessions reading the graph's likely segments at once, each half of the user_id range (graph/node_ids.py,
+key_ranges): on REES46 month 5's 14.1 M customers (8.1 M guesses) 19-42 s instead of 56-64 s, each page reading
+every customer's properties from a store 7 times the page cache (docs/BENCHMARKS.md, "Segment write-back")."""
 LIKELY_HELD = {"keys": np.int64, "segment_ids": np.int64, "confidences": np.float64, "named": bool}
 
 

@@ -1,11 +1,11 @@
 // One page of the likely segments the graph holds (segments/writeback.py, write_likely_segments), in user_id
-// order from $from on: what the write compares the run's with, so that only the users whose guess moved are
-// written. Parameters: $from (INTEGER, inclusive), $page (INTEGER, users per page), $names = {segment id as
-// STRING: [English name, French name]} of the run. `named`: the names held are the run's for that id.
+// order from $from to $upto: what the write compares the run's with, so that only the users whose guess moved are
+// written. Parameters: $from, $upto (INTEGER, inclusive bounds), $page (INTEGER, users per page),
+// $names = {segment id as STRING: [English name, French name]} of the run. `named`: the names held are the run's for that id.
 // The user_id index gives the order (hinted: the likely_segment_id index would find the same users unordered).
 MATCH (u:User)
 USING INDEX u:User(user_id)
-WHERE u.user_id >= $from AND u.likely_segment_id IS NOT NULL
+WHERE u.user_id >= $from AND u.user_id <= $upto AND u.likely_segment_id IS NOT NULL
 WITH u
 ORDER BY u.user_id
 LIMIT $page

@@ -9,19 +9,22 @@ import pytest
 
 import cypher
 from graph.connection import QueryRunner
-from graph.node_ids import MISSING, SMALLEST, NodeIds
+from graph.node_ids import MISSING, SMALLEST, NodeIds, key_ranges
 from tests.support.by_node_id import BY_ID
 
 
 def test_the_ids_of_every_user_are_read_across_pages(db: QueryRunner) -> None:
-    ids = [SMALLEST, -7, 0, 5, 6, 7, 2**63 - 1]  # the edges of the pseudonyms' range, and a page boundary on 6
+    # the edges of the pseudonyms' range, a page boundary on 6, and the edges of the readers' ranges (key_ranges)
+    edges = [key for start, upto in key_ranges(3) for key in (start, upto)]
+    ids = sorted({SMALLEST, -7, -1, 0, 5, 6, 7, 2**63 - 1, *edges})
     db.run_text("UNWIND $ids AS i CREATE (:User {user_id: i})", {"ids": ids})
     db.run_text("CREATE (:Product {product_id: 5})")  # another label's node is no customer
     truth = {r["u"]: r["n"] for r in db.run_text("MATCH (u:User) RETURN u.user_id AS u, id(u) AS n")}
     for page in (2, 3, 7, 100):
-        nodes = NodeIds.read(db, "user", page=page)
-        assert nodes.keys.tolist() == sorted(ids), page
-        assert nodes.ids(ids) == [truth[i] for i in ids]
+        for readers in (1, 2, 3):
+            nodes = NodeIds.read(db, "user", page=page, readers=readers)
+            assert nodes.keys.tolist() == ids, (page, readers)
+            assert nodes.ids(ids) == [truth[i] for i in ids]
     assert db.user_nodes().ids([8]) == [MISSING]
 
 

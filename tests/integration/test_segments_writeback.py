@@ -138,6 +138,31 @@ def test_second_run_replaces_the_first_whole_and_keeps_it_as_history(db: QueryRu
     assert_shows_exactly(db, run_b)
 
 
+def test_a_write_that_finds_the_run_current_reads_the_node_ids_only_to_write(
+    db: QueryRunner, workspace: Workspace, monkeypatch
+) -> None:
+    """Writing the current run again sends nothing, so it reads no customer's node id (7 s at 14.1 M customers);
+    a likely segment left to clear still reads them, once."""
+    from graph.node_ids import NodeIds
+
+    make_graph(db, 20)
+    run_a = make_run(workspace.home, RUN_A, list(range(1, 21)), seed=1)
+    write_run(db, workspace, run_a)
+    reads: list[str] = []
+    read = NodeIds.read
+
+    def counted(runner, kind="user", *args, **kwargs):
+        reads.append(kind)
+        return read(runner, kind, *args, **kwargs)
+
+    monkeypatch.setattr(NodeIds, "read", counted)
+    assert write_run(db, workspace, run_a).already_current and reads == []
+    db.run_text("MATCH (u:User {user_id: 3}) SET u.likely_segment_id = 1, u.likely_segment = 'stale'")
+    again = write_run(db, workspace, run_a)  # the run gives no likely segment: user 3's is cleared
+    assert again.already_current and again.matched == 20 and reads == ["user"]
+    assert props(db, "MATCH (u:User) WHERE u.likely_segment_id IS NOT NULL RETURN u.user_id AS u") == []
+
+
 def test_failure_inside_the_switch_leaves_the_previous_run_and_a_rerun_finishes(
     db: QueryRunner, workspace: Workspace
 ) -> None:

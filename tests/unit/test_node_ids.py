@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
 
 import cypher
-from graph.node_ids import MISSING, SMALLEST, NodeIds
+from graph.node_ids import LARGEST, MISSING, SMALLEST, NodeIds, key_ranges
 from tests.support.by_node_id import BY_ID
 
 
@@ -18,6 +19,18 @@ def test_ids_follow_the_user_ids_given_and_mark_the_unknown_ones() -> None:
     assert nodes.ids(np.array([], np.int64)) == []
     assert NodeIds(np.array([], np.int64), np.array([], np.int64)).ids([1, 2]) == [MISSING, MISSING]
     assert len(nodes) == 4
+
+
+def test_the_key_ranges_of_the_readers_cover_every_key_once() -> None:
+    """Each reader of a page read (QueryRunner.read_pages) takes one range: together they hold every signed 64-bit key,
+    none twice, in order, equal in width but for the last (the remainder)."""
+    assert key_ranges(1) == [(SMALLEST, LARGEST)]
+    assert key_ranges(2) == [(SMALLEST, -1), (0, LARGEST)]
+    for readers in (3, 4, 7):
+        ranges = key_ranges(readers)
+        assert len(ranges) == readers and ranges[0][0] == SMALLEST and ranges[-1][1] == LARGEST
+        assert all(upto + 1 == start for (_, upto), (start, _) in itertools.pairwise(ranges))
+        assert len({upto - start for start, upto in ranges[:-1]}) == 1
 
 
 def test_every_statement_that_finds_a_node_by_id_checks_its_key() -> None:

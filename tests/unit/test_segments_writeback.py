@@ -121,6 +121,24 @@ def test_the_check_on_the_workspace_bound_reads_the_same(tmp_path: Path, workspa
         read_run_folder(run_dir, workspace)
 
 
+def test_the_users_assigned_twice_are_counted_as_sql_counts_them(tmp_path: Path) -> None:
+    """The duplicate check counts distinct user ids in one column pass (the file is in user order), as DuckDB's
+    ``count(DISTINCT user_id)`` did: a null not counted, a file out of order sorted first."""
+    import duckdb
+
+    from segments.writeback import _distinct_users
+
+    path = tmp_path / "assignments.parquet"
+    for user_ids in ([1, 2, 3], [3, 1, 2], [5, 1, 5, None, 3, 1], [None, None], [], [7, 7, 7], [2, 2, 9]):
+        pq.write_table(pa.table({"user_id": pa.array(user_ids, pa.int64())}), path)
+        sql = duckdb.connect().execute(f"SELECT count(DISTINCT user_id) FROM read_parquet('{path}')").fetchone()[0]
+        assert _distinct_users(path) == sql, user_ids
+    run_dir = make_run(tmp_path, RUN_A, list(range(1, 10)), seed=1)
+    _rewrite(run_dir, user_id=[9, 1, 9, 2, 3, 1, 4, 5, 6])  # out of order: 9 and 1 twice
+    with pytest.raises(ShopgraphError, match="assigns 2 users twice"):
+        read_run_folder(run_dir)
+
+
 def test_only_the_likely_segments_the_graph_does_not_hold_are_written() -> None:
     """A month that assigns moves the guess of its new and changed customers: the others are not sent again, and a
     user whose guess went (now at the threshold) is cleared."""
