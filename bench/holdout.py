@@ -29,6 +29,25 @@ def timed(step, *args):
     return out, time.perf_counter() - started, time.process_time() - cpu
 
 
+def fingerprint(data) -> str:
+    """A short digest of everything the hold-out read (pairs, products, customers, interactions, departments)."""
+    import hashlib
+
+    parts = (
+        data.pairs,
+        sorted(data.department_of.items(), key=str),
+        sorted(data.category_of.items(), key=str),
+        sorted(data.unpriced),
+        sorted((u, sorted(p)) for u, p in data.test.items()),
+        sorted((u, list(p.items())) for u, p in data.interactions.items()),
+        sorted(data.departments.items()),
+        data.catalogue,
+        data.known_users,
+        data.candidates,
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("home", type=Path)
@@ -56,6 +75,7 @@ def main() -> None:
         f"read the hold-out ({', '.join(months[:-1])} → {months[-1]}): {seconds:.1f}s ({cpu:.1f} CPU s); "
         f"{len(data.pairs):,} training purchase pairs, {data.catalogue:,} products, {len(data.test):,} customers"
     )
+    print(f"the hold-out's contents (equal across checkouts when equal here): {fingerprint(data)}")
     users = pq.read_table(workspace.features_dir / "user_features.parquet", columns=["user_id"]).column(0)
     segments = dict(zip(users.to_pylist(), (u % 8 for u in users.to_pylist()), strict=True))
     lists = {}

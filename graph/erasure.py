@@ -30,8 +30,9 @@ from shopgraph.sqltext import literal
 from shopgraph.workspace import Workspace
 
 AUDIT_FILE = "erasure-audit.jsonl"
-DERIVED_DIRS = ("graph", "features", "embeddings", "segments", "exports")
-"""Workspace folders whose Parquet/CSV tables hold per-user rows keyed by ``user_id``."""
+DERIVED_DIRS = ("graph", "features", "embeddings", "segments", "exports", "store/digests")
+"""Workspace folders whose Parquet/CSV tables hold per-user rows keyed by ``user_id`` (``export-user`` reads them;
+``forget`` rewrites them, but for the digests, which it deletes as a scratch folder first)."""
 USER_COLUMNS = ("user_id", "other_user_id")
 """The columns naming a user in those tables (``other_user_id``: the look-alike in a run's similar.parquet)."""
 COPIES = (WRITTEN,)

@@ -16,6 +16,7 @@ from events.describe import describe
 from events.manifest import IngestedFile, write_manifest
 from events.month_digest import digests_dir, month_digests
 from events.retention import apply_retention
+from graph.access import export_user
 from graph.erasure import forget
 from shopgraph.workspace import Workspace
 from tests.support.features_store import SCHEMA
@@ -123,9 +124,11 @@ def test_a_month_is_read_again_only_when_its_files_change(workspace: Workspace, 
     assert len(list((digests_dir(workspace) / "month=2019-12").iterdir())) == 1  # the older digest removed
 
 
-def test_retention_and_erasure_leave_no_digest_of_what_is_gone(workspace: Workspace) -> None:
+def test_retention_and_erasure_leave_no_digest_of_what_is_gone_and_access_shows_them(workspace: Workspace) -> None:
     write(workspace, shop(), split=True)
     describe(workspace)
+    held = export_user(workspace, 5, db=None)["tables"]
+    assert {path.split("/")[-1] for path in held if path.startswith("store/digests/")} >= {"per_user.parquet"}
     apply_retention(workspace, 1)
     assert sorted(p.name for p in digests_dir(workspace).iterdir()) == ["month=2019-12"]
     forget(workspace, [5], db=None)
