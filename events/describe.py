@@ -31,6 +31,9 @@ import numpy as np
 
 from events.month_digest import (
     BUSY_DAY,
+    MARKED,
+    NO_BRAND,
+    NO_CODE,
     MonthDigest,
     distinct_sessions,
     month_digests,
@@ -40,14 +43,13 @@ from events.month_digest import (
 from events.store import COLUMNS, EVENT_TYPES, connect_events
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import write_text_atomic
-from shopgraph.sqltext import literal
+from shopgraph.sqltext import literal, literal_list
 from shopgraph.workspace import Workspace
 
 QUANTILES = (0.0, 0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99, 0.999, 1.0)
 BOT_QUANTILE = 0.999
 BOT_MIN_EVENTS_PER_DAY = BUSY_DAY
 TOP = 15
-NO_CODE, NO_BRAND = "(no code)", "(no brand)"
 
 
 @dataclass
@@ -88,9 +90,8 @@ def describe(
 ) -> Description:
     """Describe the event store (all months, or only ``months``); an empty store is a ShopgraphError.
 
-    Every figure adds up the months' digests (events/month_digest.py: a month is read once, when its files are new),
-    but the customers of the top categories and brands, counted over their distinct pairs in the events of every
-    month (docs/BENCHMARKS.md, "The dossier"). ``say`` names each month read (its digest made)."""
+    Every figure adds up the months' digests (events/month_digest.py: a month is read once, when its files are new;
+    docs/BENCHMARKS.md, "The dossier"). ``say`` names each month read (its digest made)."""
     con = connect_events(workspace, list(months) if months else None, con)
     con.execute("SET enable_progress_bar = false")
     digests = month_digests(workspace, months, con, say)
@@ -352,12 +353,7 @@ def _top(
     con: duckdb.DuckDBPyConnection, digests: Sequence[MonthDigest], column: str, name: str, absent: str
 ) -> list[dict[str, Any]]:
     """The ``TOP`` values of ``column`` (``absent`` standing for NULL) by events, with their purchases and revenue
-    (summed over the months' digests) and their distinct customers.
-
-    Customers are counted for those values only, over their distinct (value number, user) pairs in the events: a
-    GROUP BY that spills under the memory limit. Grouping every (value, user) pair with the other sums held 1.8 GiB
-    on month 4 of the REES46-sized bench (220 M events) and failed there after the categories' table on the same
-    connection; a DISTINCT aggregate per value would hold every value's users in memory."""
+    (summed over the months' digests) and their distinct customers (:func:`_top_customers`)."""
     rows = con.execute(
         f"""
         SELECT coalesce(value, $absent) AS k, sum(events) AS events, sum(purchases) AS purchases,
@@ -365,21 +361,50 @@ def _top(
         FROM {sources(digests, "keys")} WHERE kind = $kind GROUP BY k ORDER BY events DESC, k LIMIT {TOP}""",
         {"absent": absent, "kind": column},
     ).fetchall()
-    keys = [k for k, *_ in rows]
-    expr = f"coalesce({column}, {literal(absent)})"
-    users = dict(
-        con.execute(
-            f"""
-        WITH top_values AS (SELECT unnest($keys::VARCHAR[]) AS k, unnest(range(len($keys))) AS i),
-             pairs AS (SELECT DISTINCT t.i, e.user_id FROM events AS e JOIN top_values AS t ON {expr} = t.k)
-        SELECT i, count(*) FROM pairs GROUP BY i""",
-            {"keys": keys},
-        ).fetchall()
-    )
+    users = _top_customers(con, digests, column, [k for k, *_ in rows])
     return [
         {name: k, "events": int(e), "purchases": int(p), "revenue": round(float(r), 2), "users": int(users.get(i, 0))}
         for i, (k, e, p, r) in enumerate(rows)
     ]
+
+
+def _top_customers(
+    con: duckdb.DuckDBPyConnection, digests: Sequence[MonthDigest], column: str, keys: Sequence[str]
+) -> dict[int, int]:
+    """The distinct customers of each of ``keys`` (values of ``column``, by position), over the months.
+
+    Each month's digest marks its customers with one bit per value among the month's first by events
+    (events/month_digest.py); here each month's bits of ``keys`` become one bit per key, OR-ed per customer over the
+    months and counted. A key with events in a month but not among its first is read from that month's events."""
+    absent, mask = MARKED[column]
+    parts = []
+    for digest in digests:
+        bits = dict(con.execute(f"SELECT value, bit FROM {digest.source('top')} WHERE kind = ?", [column]).fetchall())
+        terms = [
+            f"((({mask} >> {bits[k]}::UBIGINT) & 1::UBIGINT) << {i}::UBIGINT)" for i, k in enumerate(keys) if k in bits
+        ]
+        if terms:
+            parts.append(f"SELECT user_id, ({' | '.join(terms)})::UBIGINT AS hit FROM {digest.source('per_user')}")
+        held = {
+            k
+            for (k,) in con.execute(
+                f"SELECT DISTINCT coalesce(value, ?) FROM {digest.source('keys')} WHERE kind = ? AND events > 0",
+                [absent, column],
+            ).fetchall()
+        }
+        for i, k in enumerate(keys):
+            if k not in bits and k in held:  # outside the month's first: its customers from the month's events
+                parts.append(
+                    f"SELECT DISTINCT user_id, (1::UBIGINT << {i}::UBIGINT) AS hit "
+                    f"FROM read_parquet({literal_list(digest.files)}, hive_partitioning = false) "
+                    f"WHERE coalesce({column}, {literal(absent)}) = {literal(k)}"
+                )
+    if not parts or not keys:
+        return {}
+    counts = ", ".join(f"count(*) FILTER ((hits >> {i}::UBIGINT) & 1::UBIGINT = 1)" for i in range(len(keys)))
+    hits = f"SELECT user_id, bit_or(hit) AS hits FROM ({' UNION ALL '.join(parts)}) GROUP BY user_id"
+    row = con.execute(f"SELECT {counts} FROM ({hits})").fetchone()
+    return {i: int(n) for i, n in enumerate(row)}
 
 
 def ingest_counts(workspace: Workspace, months: Sequence[str]) -> dict[str, Any] | None:

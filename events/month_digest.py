@@ -1,13 +1,14 @@
 """Per-month digests of the event store: what `describe` and the recommendation hold-out add up across months.
 
-A digest is a few small tables of one month partition (customers' counts, days, prices, products, categories and
-brands, session hashes, purchase pairs), computed by reading that month once and kept in
-``store/digests/month=YYYY-MM/<key>/``. The key hashes the partition's files (name, size, modification time) and
-:data:`DIGEST_VERSION`, so a month re-ingested or rewritten by an erasure is read again and the others are not: a
-later month of the REES46-sized bench reads its own 60 M events instead of the whole store (docs/BENCHMARKS.md,
-"The dossier"). ``shopgraph forget`` deletes every digest (graph/erasure.py); the next describe makes them again.
+A digest is a few small tables of one month partition (customers' counts and the bits of the month's first
+categories and brands they touched, days, prices, products, categories and brands, session hashes, purchase
+pairs), computed by reading that month once and kept in ``store/digests/month=YYYY-MM/<key>/``. The key hashes the
+partition's files (name, size, modification time), :data:`DIGEST_VERSION` and DuckDB's version, so a month
+re-ingested or rewritten by an erasure is read again and the others are not: a later month of the REES46-sized
+bench reads its own 60 M events instead of the whole store (docs/BENCHMARKS.md, "The dossier"). ``shopgraph
+forget`` deletes every digest (graph/erasure.py); the next describe makes them again.
 
-Every figure combined from the digests is the one a scan of the whole store gives (tests/unit/test_describe.py
+Every figure combined from the digests is the one a scan of the whole store gives (tests/unit/test_month_digest.py
 compares the two), with one bound: distinct sessions across months are counted through a 64-bit hash of each
 month's distinct session ids, exact unless two different sessions share one (an expected 2·10⁻⁴ sessions at 90 M).
 """
@@ -29,12 +30,19 @@ from events.store import COLUMNS, EVENT_TYPES, bounded_connection, event_files, 
 from shopgraph.sqltext import literal, literal_list
 from shopgraph.workspace import Workspace
 
-DIGEST_VERSION = 2
+DIGEST_VERSION = 3
 DIGESTS = "digests"
 #: a customer with a day of more events than this is kept in a digest's ``busy`` table: describe's bot rule never
 #: calls a customer with fewer a bot (events.describe.BOT_MIN_EVENTS_PER_DAY)
 BUSY_DAY = 300
-TABLES = ("per_user", "per_day", "user_days", "busy", "sessions", "prices", "products", "keys", "purchases")
+TABLES = ("keys", "top", "per_user", "per_day", "user_days", "busy", "sessions", "prices", "products", "purchases")
+#: the category codes and brands whose customers a digest marks, per customer, in one bit each (its month's first by
+#: events); describe counts the customers of its top values from these bits, reading a month's events for a value
+#: only where it is not among them
+TOP_BITS = 64
+NO_CODE, NO_BRAND = "(no code)", "(no brand)"
+#: the kinds of value whose customers a digest marks: column, its NULL's name in describe, the per_user mask column
+MARKED = {"category_code": (NO_CODE, "code_mask"), "brand": (NO_BRAND, "brand_mask")}
 
 
 def type_column(event_type: str) -> str:
@@ -127,30 +135,46 @@ def _make(files: Sequence[Path], path: Path, con: duckdb.DuckDBPyConnection) -> 
         con.execute("SET TimeZone = 'UTC'")
         by_type = ", ".join(f"(count(*) FILTER (event_type = '{t}'))::INTEGER AS {type_column(t)}" for t in EVENT_TYPES)
         queries = _queries(events)
+        masks = ", ".join(f"bit_or(1::UBIGINT << {mask}.bit::UBIGINT) AS {mask}" for _, mask in MARKED.values())
+        joins = " ".join(
+            f"LEFT JOIN (SELECT value, bit FROM digest_top WHERE kind = '{kind}') AS {mask} "
+            f"ON coalesce(e.{kind}, {literal(absent)}) = {mask}.value"
+            for kind, (absent, mask) in MARKED.items()
+        )
+
+        def write(name: str) -> None:
+            con.execute(f"COPY ({queries[name][1]}) TO {literal(str(staged / f'{name}.parquet'))} (FORMAT parquet)")
+
         for table, source in (
+            ("digest_top", _top_query(staged / "keys.parquet")),
             (
                 "digest_user_day",
-                f"SELECT user_id, event_time::DATE AS day, count(*)::INTEGER AS n, {by_type} "
-                f"FROM {events} GROUP BY ALL",
+                f"SELECT e.user_id, e.event_time::DATE AS day, count(*)::INTEGER AS n, {by_type}, {masks} "
+                f"FROM {events} AS e {joins} GROUP BY ALL",
             ),
             ("digest_sessions", f"SELECT DISTINCT user_session FROM {events} WHERE user_session IS NOT NULL"),
             # filtered into a table, then grouped: 1.1 s on a REES46-sized month, against 6.7 s grouped from the scan
             ("digest_purchases", f"SELECT user_id, product_id, event_time FROM {events} WHERE event_type = 'purchase'"),
             (None, None),
         ):
+            if table == "digest_top":  # the month's first values come from its counts (keys), read first
+                for name in [n for n, (reads, _) in queries.items() if reads is None]:
+                    write(name)
             if table:  # each temporary table is dropped once its tables are written: less for DuckDB to hold
                 con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {source}")
-            for name in [n for n, (reads, _) in queries.items() if reads == table]:
-                con.execute(f"COPY ({queries[name][1]}) TO {literal(str(staged / f'{name}.parquet'))} (FORMAT parquet)")
+            for name in [n for n, (reads, _) in queries.items() if reads == table and table]:
+                write(name)
             if table == "digest_sessions":
                 sessions = con.execute("SELECT count(*) FROM digest_sessions").fetchone()[0]
-            if table:
+            if table == "digest_user_day":  # the month's first values were kept for it
+                con.execute("DROP TABLE digest_top")
+            if table and table != "digest_top":
                 con.execute(f"DROP TABLE {table}")
         row = con.execute(f"""
             SELECT count(*), min(event_time)::VARCHAR, max(event_time)::VARCHAR,
                    {", ".join(f"count(*) - count({c})" for c in COLUMNS)} FROM {events}""").fetchone()
     finally:
-        for table in ("digest_user_day", "digest_sessions", "digest_purchases"):
+        for table in ("digest_top", "digest_user_day", "digest_sessions", "digest_purchases"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
     totals = {
         "events": int(row[0]),
@@ -177,10 +201,12 @@ def _queries(events: str) -> dict[str, tuple[str | None, str]]:
     return {
         "per_user": (
             by_day,
-            """SELECT user_id, sum(n)::BIGINT AS n, sum(n_view)::BIGINT AS views, sum(n_cart)::BIGINT AS carts,
-                      sum(n_purchase)::BIGINT AS purchases, count(*)::BIGINT AS days
-               FROM digest_user_day GROUP BY user_id ORDER BY user_id""",
+            f"""SELECT user_id, sum(n)::BIGINT AS n, sum(n_view)::BIGINT AS views, sum(n_cart)::BIGINT AS carts,
+                       sum(n_purchase)::BIGINT AS purchases, count(*)::BIGINT AS days,
+                       {", ".join(f"coalesce(bit_or({m}), 0::UBIGINT) AS {m}" for _, m in MARKED.values())}
+                FROM digest_user_day GROUP BY user_id ORDER BY user_id""",
         ),
+        "top": ("digest_top", "SELECT kind, value, bit FROM digest_top ORDER BY kind, bit"),
         "per_day": (by_day, f"SELECT day, sum(n)::BIGINT AS n, {sums} FROM digest_user_day GROUP BY day ORDER BY day"),
         "user_days": (by_day, "SELECT n, count(*)::BIGINT AS user_days FROM digest_user_day GROUP BY n ORDER BY n"),
         "busy": (
@@ -211,6 +237,19 @@ def _queries(events: str) -> dict[str, tuple[str | None, str]]:
             "SELECT user_id, product_id, max(event_time) AS last_at FROM digest_purchases GROUP BY user_id, product_id",
         ),
     }
+
+
+def _top_query(keys: Path) -> str:
+    """The month's :data:`TOP_BITS` first category codes and brands by events (NULL named as describe names it, ties
+    by value), each with its bit, from the month's ``keys`` table."""
+    named = " ".join(f"WHEN '{kind}' THEN {literal(absent)}" for kind, (absent, _) in MARKED.items())
+    return f"""SELECT kind, value, bit FROM (
+                   SELECT kind, value, (row_number() OVER (PARTITION BY kind ORDER BY events DESC, value) - 1)::INTEGER
+                          AS bit
+                   FROM (SELECT kind, coalesce(value, CASE kind {named} END) AS value, sum(events) AS events
+                         FROM read_parquet({literal(str(keys))}) WHERE list_contains({literal_list(list(MARKED))}, kind)
+                         GROUP BY ALL))
+               WHERE bit < {TOP_BITS}"""
 
 
 def distinct_sessions(con: duckdb.DuckDBPyConnection, digests: Sequence[MonthDigest]) -> int:

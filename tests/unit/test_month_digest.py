@@ -88,7 +88,10 @@ def write(workspace: Workspace, rows: list[dict], split: bool) -> None:
     write_manifest(workspace, entries)
 
 
-def test_the_months_digests_add_up_to_a_scan_of_the_same_events(tmp_path) -> None:
+@pytest.mark.parametrize("marked", [digest.TOP_BITS, 2])
+def test_the_months_digests_add_up_to_a_scan_of_the_same_events(tmp_path, monkeypatch, marked: int) -> None:
+    """With 2 values marked a month, most top values' customers come from the fallback that reads a month's events."""
+    monkeypatch.setattr(digest, "TOP_BITS", marked)
     rows = shop()
     by_month, whole = Workspace(tmp_path / "months"), Workspace(tmp_path / "whole")
     write(by_month, rows, split=True)
