@@ -40,7 +40,7 @@ from events.month_digest import (
     sources,
     type_column,
 )
-from events.store import COLUMNS, EVENT_TYPES, connect_events
+from events.store import COLUMNS, EVENT_TYPES, bounded_connection
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import write_text_atomic
 from shopgraph.sqltext import literal, literal_list
@@ -92,7 +92,8 @@ def describe(
 
     Every figure adds up the months' digests (events/month_digest.py: a month is read once, when its files are new;
     docs/BENCHMARKS.md, "The dossier"). ``say`` names each month read (its digest made)."""
-    con = connect_events(workspace, list(months) if months else None, con)
+    con = con or bounded_connection(workspace)
+    con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
     digests = month_digests(workspace, months, con, say)
     n_events = sum(int(d.totals["events"]) for d in digests)
