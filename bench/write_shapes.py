@@ -39,8 +39,8 @@ BENCH_CYPHER = Path(__file__).resolve().parent / "cypher"
 
 
 def write_feature_table(path: Path, n: int, seed: int = 5) -> None:
-    """A feature table of ``n`` users with the registry's on_graph metrics (about 10 % nulls in the rates);
-    another ``seed`` gives other values, so that a write changes every user."""
+    """A feature table of ``n`` users with the registry's on_graph metrics and last_seen (about 10 % nulls in the
+    rates); another ``seed`` gives other values, so that a write changes every user."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -57,6 +57,8 @@ def write_feature_table(path: Path, n: int, seed: int = 5) -> None:
             columns[m.name] = pa.array(values, mask=rng.random(n) < 0.1)
         else:
             columns[m.name] = pa.array(rng.integers(0, 100, n), type=pa.int64() if m.dtype == "BIGINT" else pa.int32())
+    # the window's end is the latest last_seen (features/graph_write.py)
+    columns["last_seen"] = np.datetime64("2020-01-31T23:59:59") - rng.integers(0, 86_400 * 120, n).astype("m8[s]")
     pq.write_table(pa.table(columns), path)
 
 

@@ -66,21 +66,18 @@ def features_cmd(
 
 
 def _write_graph(path, batch_size: int, computed_at: str):
-    """Set the table's graph metrics on the User nodes, with a bar of the rows written."""
-    from features.graph_write import count_rows, write_user_features
+    """Set the table's graph metrics on the User nodes (those whose values moved), with a bar of the rows sent."""
+    from features.graph_write import write_user_features
     from graph.connection import connect
 
-    total = count_rows(path)
-    done = 0
     with connect(settings()) as db, progress_bars(console, unit="rows", width=22) as bar:
-
-        def on_batch(n: int) -> None:
-            nonlocal done
-            done += n
-            bar("User properties", done, total)
-
-        bar("User properties", 0, total)
-        return write_user_features(db, path, batch_size=batch_size, on_batch=on_batch, computed_at=computed_at)
+        return write_user_features(
+            db,
+            path,
+            batch_size=batch_size,
+            progress=lambda done, total: bar("User properties", done, total),
+            computed_at=computed_at,
+        )
 
 
 def _print_summary(table, written) -> None:
@@ -99,6 +96,7 @@ def _print_summary(table, written) -> None:
         summary.add_row(label, "-" if value is None else f"{value:,}" if isinstance(value, int) else f"{value:,.3f}")
     if written is not None:
         summary.add_row("User nodes updated", f"{written.matched:,}")
+        summary.add_row("users unchanged, not sent", f"{written.unchanged:,}")
         summary.add_row("users not in the graph", f"{written.missing:,}")
     else:
         summary.add_row("User nodes updated", "skipped (--no-graph)")

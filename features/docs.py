@@ -49,7 +49,12 @@ def render() -> str:
         "",
         f"{len(METRICS)} metrics; {len(graph)} of them (marked **graph**) are also set as properties on",
         "`(:User)` nodes, e.g. `MATCH (u:User) WHERE u.rfm_code = '555' RETURN count(u)`; a NULL",
-        "metric is an absent property. `u.features_at` records the run that set them.",
+        "metric is an absent property. `u.features_at` records the run that last sent them: a customer whose",
+        "values did not move since is not sent again. Recency moves for every customer each month, so it is",
+        "not stored: read it against the end of the data window, which the graph keeps on its one",
+        "`(:FeaturesOnGraph)` node, e.g. `MATCH (f:FeaturesOnGraph), (u:User) WHERE u.last_seen >=",
+        "f.window_end - duration('P30D') RETURN count(u)` (seen in the last 30 days), or",
+        "`duration.inSeconds(u.last_seen, f.window_end).seconds / 86400.0` for `recency_days`.",
         "",
         _conventions(),
     ]

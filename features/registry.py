@@ -212,7 +212,7 @@ _ACTIVITY = [
         "days",
         "0 … window length",
         NEVER_EMPTY,
-        True,
+        False,
     ),
     _m(
         "events_per_session",

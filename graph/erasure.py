@@ -23,6 +23,7 @@ from events.ingest import store_lock
 from events.manifest import read_manifest, write_manifest
 from events.pseudonym import load_key, pseudonymise_ids
 from events.tombstones import add_tombstones
+from features.graph_write import WRITTEN as FEATURES_WRITTEN
 from graph.connection import QueryRunner
 from segments.writeback import WRITTEN
 from shopgraph.files import atomic_path
@@ -35,9 +36,10 @@ DERIVED_DIRS = ("graph", "features", "embeddings", "segments", "exports", "store
 ``forget`` rewrites them, but for the digests, which it deletes as a scratch folder first)."""
 USER_COLUMNS = ("user_id", "other_user_id")
 """The columns naming a user in those tables (``other_user_id``: the look-alike in a run's similar.parquet)."""
-COPIES = (WRITTEN,)
+COPIES = (WRITTEN, FEATURES_WRITTEN)
 """Files that copy another table's rows for speed (segments/writeback.py's copy of the assignments the graph
-holds): deleted when they hold an erased user, not rewritten, so each user's rows are counted once."""
+holds, features/graph_write.py's of the metrics it holds): deleted when they hold an erased user, not rewritten,
+so each user's rows are counted once (the next write then sends every row)."""
 SCRATCH_DIRS = ("graph/bulk-import", "store/digests")
 """Folders deleted whole by ``forget``: headerless CSVs of an interrupted ``load --bulk``; the months' digests of
 the store (events/month_digest.py, customers' counts by id), which the next describe makes again."""

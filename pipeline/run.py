@@ -199,11 +199,12 @@ class _Runner:
             table.path,
             batch_size=self.options.batch_size,
             computed_at=str(read_sidecar(self.workspace)["computed_at"]),
-            on_batch=lambda n: self.progress("User properties", n, table.rows),
+            progress=lambda done, total: self.progress("User properties", done, total),
             writers=WRITERS,
         )
         self.state.mark_done("features", key, step_code("features"))
-        return "ran", f"{table.rows:,} users ({written.matched:,} User nodes updated)"
+        kept = f", {written.unchanged:,} unchanged, not sent" if written.unchanged else ""
+        return "ran", f"{table.rows:,} users ({written.matched:,} User nodes updated{kept})"
 
     def _feature_table(self, calendar: Any) -> Any:
         """The feature table, computed by the engine the options name."""

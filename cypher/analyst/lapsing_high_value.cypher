@@ -7,12 +7,13 @@
 // $min_rfm_m: monetary RFM score at least (int 1..5; 5 = top fifth of spend); $min_recency_days: no event
 // at all in the last this many days of the data (float); $limit (int).
 OPTIONAL MATCH (pointer:CurrentSegmentation)
-WITH pointer.run_id AS current_run
+MATCH (f:FeaturesOnGraph)  // recency: from u.last_seen to the end of the data the features were written for
+WITH pointer.run_id AS current_run, f.window_end AS window_end
 MATCH (u:User)
-WHERE u.rfm_m >= $min_rfm_m AND u.recency_days >= $min_recency_days
+WHERE u.rfm_m >= $min_rfm_m AND u.last_seen <= window_end - duration({seconds: $min_recency_days * 86400})
 RETURN u.user_id AS user_id,
        [(u)-[:IN_SEGMENT]->(x:Segment {run_id: current_run}) | x.name][0] AS segment,
        u.total_spent AS total_spent, u.n_orders AS n_orders,
-       u.rfm_code AS rfm_code, u.recency_days AS recency_days
+       u.rfm_code AS rfm_code, duration.inSeconds(u.last_seen, window_end).seconds / 86400.0 AS recency_days
 ORDER BY total_spent DESC, user_id
 LIMIT $limit

@@ -4,12 +4,14 @@
 // avg_n_orders, avg_recency_days, avg_purchase_rate, avg_promo_share, avg_order_value (over buyers),
 // preferences = [{kind: 'category'|'brand', name, lift, customers (of the segment who bought in it)}].
 MATCH (pointer:CurrentSegmentation)
+OPTIONAL MATCH (f:FeaturesOnGraph)  // recency: from u.last_seen to the end of the data the features were written for
+WITH pointer, f.window_end AS window_end
 MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
-CALL (s) {
+CALL (s, window_end) {
   OPTIONAL MATCH (s)<-[:IN_SEGMENT]-(u:User)
   RETURN count(u) AS customers, count(CASE WHEN u.n_orders > 0 THEN 1 END) AS buyers,
          sum(coalesce(u.total_spent, 0.0)) AS revenue, avg(coalesce(u.total_spent, 0.0)) AS avg_total_spent,
-         avg(coalesce(u.n_orders, 0)) AS avg_n_orders, avg(u.recency_days) AS avg_recency_days,
+         avg(coalesce(u.n_orders, 0)) AS avg_n_orders, avg(duration.inSeconds(u.last_seen, window_end).seconds / 86400.0) AS avg_recency_days,
          avg(u.purchase_rate) AS avg_purchase_rate, avg(u.promo_share) AS avg_promo_share,
          avg(CASE WHEN u.n_orders > 0 THEN u.avg_order_value END) AS avg_order_value
 }

@@ -1,9 +1,12 @@
 // Sets the per-user behavioural metrics (features/registry.py, on_graph) on existing User nodes; users not in
 // the graph are skipped. One property per on_graph metric, in the registry's order (tests/unit check the two
 // agree): aligned column lists are 4x smaller to send than a map per row and cost the client no dict per user.
-// Each user is found by its node id, checked against its user_id (graph/node_ids.py).
+// Each user is found by its node id, checked against its user_id (graph/node_ids.py). Recency is not stored: it
+// moves for every customer each month, so it is read as (:FeaturesOnGraph).window_end - u.last_seen (the load
+// keeps u.last_seen); the REMOVE drops the recency_days of graphs written before (a no-op on the others).
 // Parameters: $user_ids, $node_ids = LIST<INTEGER>; one LIST per metric, named as the metric and aligned with $user_ids
-// (a null removes that property); $computed_at = STRING (the run's stamp, kept as u.features_at).
+// (a null removes that property); $computed_at = STRING (the run's stamp, kept as u.features_at: when this
+// customer's values were last sent; a customer whose values did not move is not sent again).
 UNWIND range(0, size($user_ids) - 1) AS i
 MATCH (u)
 WHERE id(u) = $node_ids[i] AND u.user_id = $user_ids[i]
@@ -11,7 +14,6 @@ SET u.n_sessions = $n_sessions[i],
     u.active_days = $active_days[i],
     u.months_active = $months_active[i],
     u.tenure_days = $tenure_days[i],
-    u.recency_days = $recency_days[i],
     u.view_to_cart_rate = $view_to_cart_rate[i],
     u.cart_to_purchase_rate = $cart_to_purchase_rate[i],
     u.cart_abandonment_rate = $cart_abandonment_rate[i],
@@ -37,4 +39,5 @@ SET u.n_sessions = $n_sessions[i],
     u.promo_lift = $promo_lift[i],
     u.preferred_month = $preferred_month[i],
     u.features_at = $computed_at
+REMOVE u.recency_days
 RETURN count(u) AS matched

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pytest
 
@@ -36,9 +38,9 @@ def test_metrics_land_on_user_nodes_and_missing_users_are_counted(db: QueryRunne
     db.run_text("UNWIND $ids AS id CREATE (:User {user_id: id})", {"ids": [1, 2, 99]})
     # a stale value from an earlier run must disappear when the metric is now undefined
     db.run_text("MATCH (u:User {user_id: 2}) SET u.cart_to_purchase_rate = 0.9")
-    batches: list[int] = []
-    result = write_user_features(db, feature_table.path, batch_size=2, on_batch=batches.append)
-    assert batches == [2, 1]
+    seen: list[tuple[int, int]] = []
+    result = write_user_features(db, feature_table.path, batch_size=2, progress=lambda *p: seen.append(p))
+    assert seen == [(0, 3), (2, 3), (3, 3)]
     assert (result.rows, result.matched, result.missing) == (3, 2, 1)
 
     [row] = db.run_text("MATCH (u:User) WHERE u.user_id IN [1, 2] RETURN avg(u.purchase_rate) AS rate")
@@ -65,9 +67,11 @@ def test_metrics_land_on_user_nodes_and_missing_users_are_counted(db: QueryRunne
 @pytest.mark.parametrize("writers", [1, 2])
 def test_graph_values_equal_the_parquet_values(db: QueryRunner, feature_table, writers: int) -> None:
     db.run_text("UNWIND $ids AS id CREATE (:User {user_id: id})", {"ids": [1, 2, 3]})
-    batches: list[int] = []
-    result = write_user_features(db, feature_table.path, batch_size=1, on_batch=batches.append, writers=writers)
-    assert batches == [1, 1, 1] and result.matched == 3  # batch by batch, each counted once, in order
+    seen: list[tuple[int, int]] = []
+    result = write_user_features(
+        db, feature_table.path, batch_size=1, progress=lambda *p: seen.append(p), writers=writers
+    )
+    assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)] and result.matched == 3  # batch by batch, in order
     names = [m.name for m in graph_metrics()]
     con = duckdb.connect()
     cur = con.execute(f"SELECT user_id, {', '.join(names)} FROM read_parquet($1)", [str(feature_table.path)])
@@ -80,3 +84,36 @@ def test_graph_values_equal_the_parquet_values(db: QueryRunner, feature_table, w
                 assert node["p"][name] == pytest.approx(value), name
             else:
                 assert node["p"][name] == value, name
+
+
+def test_recency_is_read_from_last_seen_and_only_moved_rows_are_sent_again(
+    db: QueryRunner, workspace: Workspace, feature_table
+) -> None:
+    con = duckdb.connect()
+    seen = con.execute("SELECT user_id, last_seen FROM read_parquet($1)", [str(feature_table.path)]).fetchall()
+    set_seen = "UNWIND $rows AS row MERGE (u:User {user_id: row[0]}) SET u.last_seen = row[1]"  # as the load does
+    db.run_text(set_seen, {"rows": [[u, t.replace(tzinfo=dt.UTC)] for u, t in seen]})
+    db.run_text("MATCH (u:User) SET u.recency_days = 1.0")  # as a write of an older version left it
+    first = write_user_features(db, feature_table.path)
+    assert (first.matched, first.unchanged) == (3, 0)
+    recency = (
+        "MATCH (f:FeaturesOnGraph), (u:User) RETURN u.user_id AS id, u.recency_days AS stale, "
+        "duration.inSeconds(u.last_seen, f.window_end).seconds / 86400.0 AS recency ORDER BY id"
+    )
+    rows = db.run_text(recency)
+    table = dict(
+        con.execute("SELECT user_id, recency_days FROM read_parquet($1)", [str(feature_table.path)]).fetchall()
+    )
+    assert [r["stale"] for r in rows] == [None] * 3, "the recency_days of an older write is removed"
+    assert {r["id"]: r["recency"] for r in rows} == pytest.approx(table)
+
+    # a new month for user 2 only: the others' graph values stay, so they are not sent
+    write_events(workspace, [ev("2019-12-05 09:00", user_id=2, user_session="e", product_id=1, price=100.0)])
+    db.run_text(set_seen, {"rows": [[2, dt.datetime(2019, 12, 5, 9, tzinfo=dt.UTC)]]})
+    second = write_user_features(db, build_user_features(workspace, load_calendar()).path)
+    assert (second.rows, second.unchanged, second.matched) == (3, 2, 1)
+    [marker] = db.run_text("MATCH (f:FeaturesOnGraph) RETURN f.window_end AS end, f.sha AS sha")
+    assert marker["end"].to_native() == dt.datetime(2019, 12, 5, 9, tzinfo=dt.UTC) and marker["sha"]
+    got = {r["id"]: r["recency"] for r in db.run_text(recency)}
+    assert got[2] == 0.0
+    assert got[1] == pytest.approx(4 + 23 / 24), "not sent, yet its recency follows the new window"

@@ -10,6 +10,9 @@ from typer.testing import CliRunner
 from cli import app
 from events.ingest import ingest_files
 from events.manifest import read_manifest
+from features.calendar import load_calendar
+from features.compute import build_user_features
+from features.graph_write import WRITTEN, write_user_features
 from graph.connection import QueryRunner
 from graph.load import load
 from shopgraph.workspace import Workspace
@@ -30,8 +33,10 @@ def test_forget_then_export_shows_nothing_and_reingest_keeps_them_out(
 ) -> None:
     ingest_files(workspace, [shared_data / OCT])
     load(db, workspace)
+    write_user_features(db, build_user_features(workspace, load_calendar()).path)
     held = _export(USER)
     assert len(held["events"]) == 12
+    assert f"features/{WRITTEN}" in held["tables"], "the copy of what the graph holds is the user's data too"
     assert held["graph"] is not None and len(held["graph"]["relationships"]) >= 2
     assert any(path.startswith("graph/interactions") for path in held["tables"])
     users_before = db.run_text("MATCH (u:User) RETURN count(u) AS n")[0]["n"]
@@ -41,6 +46,7 @@ def test_forget_then_export_shows_nothing_and_reingest_keeps_them_out(
 
     gone = _export(USER)
     assert gone["events"] == [] and gone["tables"] == {} and gone["graph"] is None
+    assert not (workspace.features_dir / WRITTEN).exists(), "deleted: the next feature write sends every row"
     assert db.run_text("MATCH (u:User) RETURN count(u) AS n")[0]["n"] == users_before - 1
     entry = read_manifest(workspace)[0]
     assert entry.rows_erased == 12 and entry.balanced

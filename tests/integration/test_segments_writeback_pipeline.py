@@ -68,12 +68,15 @@ MEMBER_SCAN = """
 MATCH (pointer:CurrentSegmentation)
 MATCH (:SegmentationRun {run_id: pointer.run_id})-[:HAS_SEGMENT]->(s:Segment)
 MATCH (s)<-[:IN_SEGMENT]-(u:User)
-WITH s, collect(u) AS members
+OPTIONAL MATCH (f:FeaturesOnGraph)
+WITH s, f, collect(u) AS members
 RETURN s AS s, size(members) AS customers,
        size([u IN members WHERE u.n_orders > 0]) AS buyers,
        reduce(t = 0.0, u IN members | t + coalesce(u.total_spent, 0.0)) AS revenue,
        reduce(t = 0.0, u IN members | t + coalesce(u.n_orders, 0)) AS orders,
-       [m IN $metrics | [x IN [u IN members | u[m]] WHERE x IS NOT NULL]] AS values,
+       [m IN $metrics | [x IN [u IN members | CASE m WHEN 'recency_days'  // not stored: see docs/METRICS.md
+            THEN duration.inSeconds(u.last_seen, f.window_end).seconds / 86400.0 ELSE u[m] END] WHERE x IS NOT NULL]]
+           AS values,
        [u IN members | coalesce(u.rfm_code, '')] AS rfm_codes,
        [u IN members | coalesce(u.top_category, '')] AS top_categories
 """
