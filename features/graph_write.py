@@ -40,8 +40,8 @@ if TYPE_CHECKING:  # the adapter only needs a QueryRunner-like object; features 
 SET_QUERY = "features/set_user_features"
 DEFAULT_BATCH_SIZE = 5_000
 WRITTEN = "user_features.written.parquet"
-"""The ``user_id`` and ``on_graph`` columns of the rows the graph holds, kept beside the feature table after a
-complete write (users without a User node left out, so that they are sent again once loaded)."""
+"""Each customer's ``user_id`` and a digest of the ``on_graph`` values the graph holds, kept beside the feature table
+after a complete write (users without a User node left out, so that they are sent again once loaded)."""
 MEMORY_LIMIT = "2GB"  # the comparison of two tables of every customer spills beyond it
 
 
@@ -95,7 +95,7 @@ def user_columns(path: Path, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[d
 
 @dataclass(frozen=True)
 class _Plan:
-    """What a write sends: ``send`` (a table of the graph columns), ``staged`` (the copy kept once it is done)."""
+    """What a write sends: ``send`` (a table with the graph columns), ``staged`` (the copy kept once it is done)."""
 
     staged: Path
     send: Path
@@ -104,29 +104,37 @@ class _Plan:
     window_end: dt.datetime | None
 
 
+def _digest(names: list[str], table: str = "") -> str:
+    """A customer's graph values as one 64-bit hash (DuckDB's ``hash`` of every column, nulls included)."""
+    columns = ", ".join(table + '"' + n + '"' for n in names)
+    return f"hash({columns})"
+
+
 def _plan(path: Path, held_sha: str | None, scratch: Path) -> _Plan:
-    """Stage the table's graph columns as the next copy; the rows to send are those that differ from the kept copy
-    when the graph holds it (its SHA-256 is the graph's), else all of them."""
+    """Stage each customer's digest as the next copy; the rows to send are those whose digest differs from the kept
+    copy's when the graph holds it (its SHA-256 is the graph's), else all of them.
+
+    A digest is 64 bits: a customer whose values moved yet hash the same (odds 2⁻⁶⁴ a customer) would keep the
+    old ones; a DuckDB that hashes otherwise makes every digest differ, so every row is sent."""
     names = _check_columns(path, also=("last_seen",))
     kept, staged, changed = path.parent / WRITTEN, scratch / WRITTEN, scratch / "changed.parquet"
-    columns = ", ".join(f'"{c}"' for c in [KEY, *names])
+    table = f"read_parquet({literal(str(path))})"
     con = duckdb.connect()
     try:
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         con.execute(f"SET temp_directory = {literal(str(scratch / 'duckdb'))}")
         con.execute(
-            f"COPY (SELECT {columns} FROM read_parquet({literal(str(path))})) TO {literal(str(staged))} "
+            f'COPY (SELECT "{KEY}", {_digest(names)} AS digest FROM {table}) TO {literal(str(staged))} '
             "(FORMAT parquet, COMPRESSION zstd)"
         )
-        rows, window_end = con.execute(
-            f"SELECT count(*), max(last_seen) FROM read_parquet({literal(str(path))})"
-        ).fetchone()
+        rows, window_end = con.execute(f"SELECT count(*), max(last_seen) FROM {table}").fetchone()
         window_end = window_end.replace(tzinfo=dt.UTC) if window_end else None  # as the load's u.last_seen
         if held_sha is None or not kept.is_file() or file_sha256(kept) != held_sha:
-            return _Plan(staged, staged, int(rows), int(rows), window_end)
+            return _Plan(staged, path, int(rows), int(rows), window_end)
+        columns = ", ".join(f't."{c}"' for c in [KEY, *names])
         con.execute(
-            f"COPY (SELECT * FROM read_parquet({literal(str(staged))}) EXCEPT SELECT * FROM "
-            f"read_parquet({literal(str(kept))}) ORDER BY {KEY}) TO {literal(str(changed))} "
+            f"COPY (SELECT {columns} FROM {table} t ANTI JOIN read_parquet({literal(str(kept))}) k "
+            f'ON t."{KEY}" = k."{KEY}" AND {_digest(names, "t.")} = k.digest) TO {literal(str(changed))} '
             "(FORMAT parquet, COMPRESSION zstd)"
         )
         to_send = con.execute(f"SELECT count(*) FROM read_parquet({literal(str(changed))})").fetchone()[0]

@@ -194,6 +194,7 @@ class _Runner:
         if self.state.is_done("features", key):
             return "skipped", "the event store did not change"
         table = self._feature_table(load_calendar(self.options.calendar))
+        self.progress("the rows that moved", 0, 0)  # the comparison with the graph's copy: a phase of its own
         written = write_user_features(
             self.db,
             table.path,
