@@ -19,7 +19,7 @@ a 32-dimension vector file; then
   guess stamped as before and only what moved (the product's way, the graph's guesses read and compared first;
   ``--likely-only``: these alone on the graph of bare users),
   then B rewritten as `shopgraph assign` does (every confidence, a tenth of the users moved) and written in place,
-  ``write_user_features`` (the feature table's 29 on_graph metrics, first onto bare users, then
+  ``write_user_features`` (the feature table's 28 on_graph metrics, first onto bare users, then
   rewritten) and ``write_user_vectors`` (the vector index kept in place, then dropped and re-made),
   each as customers/s and as a ratio to it.
 

@@ -9,7 +9,7 @@ Starts its own Neo4j unless one runs on the port (workspace ``--home``). On a gr
 (bench/segment_writeback.py's ``make_graph``), with the users in random order and committed batches:
 
 * ``floor``: ``UNWIND $rows AS r MATCH (u:User {user_id: r.user_id}) SET u.x = r.v`` at 5k, 20k, 50k rows;
-* the features' 29 metrics: the old shape (one map per row, ``SET u += row.props``,
+* the features' 28 graph metrics: the old shape (one map per row, ``SET u += row.props``,
   bench/cypher/set_user_features_maps.cypher) at the first batch size, and the product's (aligned
   column lists, features/graph_write.py) per batch size with the next batch prefetched, and at the
   last size without; plus the client's own seconds (reading the table, building and packing the
