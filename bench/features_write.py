@@ -159,7 +159,7 @@ def main() -> None:
 
     def product(path: Path) -> int:
         written = write_user_features(db, path, writers=WRITERS)
-        return written.rows - written.unchanged
+        return written.sent
 
     with own_server(settings), connect(settings) as db:
         before = None

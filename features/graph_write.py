@@ -50,19 +50,19 @@ class GraphWrite:
     """Outcome of writing the features to the graph."""
 
     rows: int  # users in the feature table
+    sent: int  # rows sent: those whose values the graph did not hold already
     matched: int  # User nodes that received the properties
     computed_at: str
-    sent: int | None = None  # rows sent (None: all of them)
 
     @property
     def unchanged(self) -> int:
         """Users whose values the graph held already, so not sent."""
-        return self.rows - (self.rows if self.sent is None else self.sent)
+        return self.rows - self.sent
 
     @property
     def missing(self) -> int:
         """Users sent that have no User node (not an error)."""
-        return self.rows - self.unchanged - self.matched
+        return self.sent - self.matched
 
 
 def _storable_column(column: pa.Array) -> list[Any]:
@@ -215,7 +215,7 @@ def write_user_features(
         db.run("features/finish_features_write", sha=sha, at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return GraphWrite(rows=plan.rows, matched=matched, computed_at=stamp, sent=plan.to_send)
+    return GraphWrite(rows=plan.rows, sent=plan.to_send, matched=matched, computed_at=stamp)
 
 
 def count_rows(path: Path) -> int:
