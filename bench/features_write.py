@@ -14,6 +14,10 @@ properties removed, as the load leaves a new customer), in this order:
 2. the product (``features.graph_write.write_user_features``): A written in full, then B, which sends the customers
    whose metrics differ from A's (the plan, a DuckDB comparison of the two tables, is in its time).
 
+``--plan`` (no server): what moves from A to B, customer by customer and per graph metric (an exact comparison,
+among the customers without an event in B's last month), and the seconds of the write's plan (the digest comparison
+of B with A's kept copy, twice).
+
 Seconds, customers/s and the ratio product ÷ reference (``--product-only``: the product alone, for a change of
 it). The graph ends holding B, less ``recency_days`` (read from ``last_seen`` now: docs/METRICS.md). Figures and
 their reading: docs/BENCHMARKS.md, "Features".
@@ -127,12 +131,51 @@ def timed(label: str, rows: int, write: Any) -> float:
     return seconds
 
 
+def plan_only(a: Path, b: Path, out: Path) -> None:
+    """What moves from A to B, and the write's plan timed (``--plan``)."""
+    import os
+    import shutil
+
+    import duckdb
+
+    from features.graph_write import WRITTEN, _plan
+    from features.registry import KEY, graph_metrics
+    from shopgraph.files import file_sha256
+
+    con = duckdb.connect()
+    new, old = f"read_parquet('{b}')", f"read_parquet('{a}')"
+    last_month = con.execute(f"SELECT date_trunc('month', max(last_seen)) FROM {new}").fetchone()[0]
+    quiet = f"n.last_seen < TIMESTAMP '{last_month}'"
+    for m in graph_metrics():
+        moved = con.execute(
+            f"SELECT count(*) FROM {new} n JOIN {old} o USING ({KEY}) "
+            f"WHERE {quiet} AND n.{m.name} IS DISTINCT FROM o.{m.name}"
+        ).fetchone()[0]
+        if moved:
+            print(f"customers without an event in the last month whose {m.name} moved: {moved:,}", flush=True)
+    scratch = out / "plan"
+    for round_ in (1, 2):
+        shutil.rmtree(scratch, ignore_errors=True)
+        (scratch / "a").mkdir(parents=True)
+        (scratch / "b").mkdir()
+        os.replace(_plan(a, None, scratch / "a").staged, b.parent / WRITTEN)  # A's digests, as a write of A keeps
+        started = time.perf_counter()
+        plan = _plan(b, file_sha256(b.parent / WRITTEN), scratch / "b")
+        print(
+            f"plan, round {round_}: {plan.to_send:,} of {plan.rows:,} customers to send, "
+            f"{time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_home_arguments(parser)
     parser.add_argument(
         "--product-only", action="store_true", help="leave the reference out (its figure from a run before)"
     )
+    parser.add_argument("--plan", action="store_true", help="what moves and the plan's seconds only; no server")
     args = parser.parse_args()
     use_bench_home(args.home, args.bolt_port, args.http_port)
     sys.path.insert(0, str(REPO))
@@ -156,6 +199,9 @@ def main() -> None:
     settings = Settings.from_env()
     print(f"# bench/features_write  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC  {args.home}", flush=True)
     print(f"A {count_rows(a):,} customers, B {rows:,}", flush=True)
+    if args.plan:
+        plan_only(a, b, out)
+        return
 
     def product(path: Path) -> int:
         written = write_user_features(db, path, writers=WRITERS)
