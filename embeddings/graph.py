@@ -15,6 +15,7 @@ import duckdb
 import numpy as np
 
 from events.interactions import refresh_interactions
+from events.store import bounded_connection
 from shopgraph.errors import ShopgraphError
 from shopgraph.sqltext import literal_list
 from shopgraph.workspace import Workspace
@@ -343,7 +344,7 @@ def load_graph(
     """
     say = say or (lambda _m: None)
     files = interaction_files(workspace)
-    con = duckdb.connect()
+    con = bounded_connection(workspace)
     try:
         started = time.perf_counter()
         say("reading users")

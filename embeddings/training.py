@@ -43,6 +43,7 @@ from embeddings.store import (
     write_embedding,
 )
 from events.manifest import read_manifest
+from events.store import bounded_connection
 from shopgraph.errors import ShopgraphError
 from shopgraph.progress import Progress
 from shopgraph.sqltext import literal_list
@@ -375,7 +376,7 @@ def _fold_everyone(
     )
     trained_stage = StagedUsers(workspace, "trained", vectors.shape[1])
     folded_stage = StagedUsers(workspace, "folded", vectors.shape[1])
-    con = duckdb.connect()
+    con = bounded_connection(workspace)
     try:
         trained_stage.add(trained_ids, trained_vectors, "trained")
         to_fold = graph.users_total - len(trained_ids)  # every user of the interactions is in users_total
@@ -464,7 +465,7 @@ def fold_in_new_users(workspace: Workspace, progress: Progress | None = None) ->
         table = read_user_table(workspace)
         fallback = normalise(table.vectors[table.sources == "trained"].mean(axis=0, keepdims=True))[0]
     stage = StagedUsers(workspace, "folded", items.dimensions)
-    con = duckdb.connect()
+    con = bounded_connection(workspace)
     try:
         product_ids, categories, brands = product_attributes(workspace, con, files)
         weights = metadata.get("fold_in", {}).get("weights") or FOLD_WEIGHTS

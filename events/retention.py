@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import duckdb
-
 from events.ingest import recover_store, store_lock
 from events.manifest import read_manifest, write_manifest
-from events.store import month_dirs
+from events.store import bounded_connection, month_dirs
 from shopgraph.errors import ShopgraphError
 from shopgraph.workspace import Workspace
 
@@ -46,7 +44,7 @@ def apply_retention(workspace: Workspace, retention_months: int) -> RetentionRep
         drop = set(months_to_drop(present, retention_months))
         if not drop:
             return RetentionReport([], 0, max(present) if present else None)
-        con = duckdb.connect()
+        con = bounded_connection(workspace)
         rows_dropped = 0
         updated = []
         for entry in read_manifest(workspace):

@@ -7,6 +7,7 @@ from typing import Any
 import duckdb
 
 from events.manifest import read_manifest
+from events.store import bounded_connection
 from graph.connection import QueryRunner
 from graph.erasure import DERIVED_DIRS, stored_ids, table_source, user_tables
 from shopgraph.workspace import Workspace
@@ -15,7 +16,7 @@ from shopgraph.workspace import Workspace
 def export_user(workspace: Workspace, raw_id: int, db: QueryRunner | None) -> dict[str, Any]:
     """The user's events, rows in every derived table, and graph node with relationships."""
     ids = stored_ids(workspace, [raw_id])[0] if read_manifest(workspace) else []
-    con = duckdb.connect()
+    con = bounded_connection(workspace)
     con.execute("SET TimeZone = 'UTC'")
     con.execute("CREATE TEMP TABLE wanted (user_id BIGINT)")
     con.executemany("INSERT INTO wanted VALUES (?)", [(i,) for i in ids])

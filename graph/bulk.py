@@ -39,6 +39,7 @@ import duckdb
 
 import cypher
 from events.interactions import prune_interactions, write_interactions
+from events.store import bounded_connection
 from graph.connection import QueryRunner
 from graph.load import SourceFile, ingested_files, step_queries
 from graph.schema import apply_schema
@@ -490,10 +491,9 @@ def _write_import_csvs(
     workspace: Workspace, sources: list[SourceFile], work: Path, compress: bool, on_table: OnTable | None
 ) -> tuple[list[str], dict[str, int]]:
     """The importer's CSVs and arguments, aggregated over every ingested file by DuckDB."""
-    con = duckdb.connect()
+    con = bounded_connection(workspace)  # spilling under the workspace's tmp/, as every read of the store
     try:
         con.execute("SET preserve_insertion_order = false")
-        con.execute(f"SET temp_directory = {literal(work / 'duckdb-tmp')}")
         return write_csvs(workspace, sources, work, con, compress=compress, on_table=on_table)
     finally:
         con.close()

@@ -22,6 +22,7 @@ import duckdb
 from events.ingest import store_lock
 from events.manifest import read_manifest, write_manifest
 from events.pseudonym import load_key, pseudonymise_ids
+from events.store import bounded_connection
 from events.tombstones import add_tombstones
 from features.graph_write import WRITTEN as FEATURES_WRITTEN
 from graph.connection import QueryRunner
@@ -77,8 +78,8 @@ def forget(workspace: Workspace, raw_ids: Sequence[int], db: QueryRunner | None)
     report = ErasureReport(users=len(set(raw_ids)))
     with store_lock(workspace):
         ids, pseudonyms = stored_ids(workspace, raw_ids)
+        con = bounded_connection(workspace)  # before the first write: a bound it cannot set changes nothing
         report.tombstones_added = add_tombstones(workspace, pseudonyms or ids)
-        con = duckdb.connect()
         con.execute("CREATE TEMP TABLE erased (user_id BIGINT)")
         con.executemany("INSERT INTO erased VALUES (?)", [(i,) for i in ids])
         report.rows_removed["events"] = _erase_events(workspace, con)

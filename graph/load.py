@@ -46,6 +46,7 @@ import pyarrow.parquet as pq
 import cypher
 from events.interactions import partitions_key, prune_interactions, write_interactions
 from events.manifest import read_manifest
+from events.store import bounded_connection
 from graph.connection import RETRIED, QueryRunner, prefetched
 from graph.node_ids import NodeIds
 from graph.schema import apply_schema
@@ -248,7 +249,7 @@ def load_file(
     ``writers`` > 1 writes the relationship steps with that many concurrent writers
     (:func:`_write_relationships`); a load begun with another number finishes with its own.
     """
-    con = con or duckdb.connect()
+    con = con or bounded_connection(workspace)
     events = [str(p) for p in source.event_files(workspace)]
     if not events:
         raise ShopgraphError(f"{source.name}: no events of this file in the store ({workspace.events_dir})")
@@ -627,7 +628,7 @@ def load(
     apply_schema(db)
     state = {row["sha256"]: row["state"] for row in db.run("load/loaded_files")}
     report = LoadReport()
-    con = duckdb.connect()
+    con = bounded_connection(workspace)  # the month's aggregate and the writers' ordered reads spill beyond it
     sources = ingested_files(workspace)
     prune_interactions(workspace, sources)
     for source in sources:

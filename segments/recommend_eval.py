@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from events.month_digest import MonthDigest, month_digests, sources
-from events.store import event_files, events_sql, month_dirs
+from events.store import bounded_connection, event_files, events_sql, month_dirs
 from features.registry import TOP_CATEGORIES
 from graph.recommend import CANDIDATES, HALF_LIFE_DAYS, MIN_BUYERS, NO_DEPARTMENT, personalise, rank
 from segments.runs import current_run_dir, write_json
@@ -67,14 +67,19 @@ class Holdout:
 
 
 def load_holdout(
-    train: Sequence[MonthDigest], test_files: Sequence[Path], max_users: int = MAX_USERS, seed: int = 0
+    train: Sequence[MonthDigest],
+    test_files: Sequence[Path],
+    max_users: int = MAX_USERS,
+    seed: int = 0,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> Holdout:
     """Read the training months (their digests, ``train``: events.month_digest) and the held-out purchases
     (``test_files``, the store's files of the month held out).
 
     The training purchases, products and customers add up the months' digests; only the evaluated customers'
-    views, carts and departments are read from the training months' events (docs/BENCHMARKS.md, "The dossier")."""
-    con = duckdb.connect()
+    views, carts and departments are read from the training months' events (docs/BENCHMARKS.md, "The dossier").
+    ``con``: the connection to read with (its memory bound; closed here), a new unbounded one by default."""
+    con = con or duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")
@@ -408,7 +413,11 @@ def evaluate_recommendations(
     if progress:
         progress("read the hold-out", 0, 0)
     data = load_holdout(
-        month_digests(workspace, train_months), event_files(workspace, [test_month]), max_users=max_users, seed=seed
+        month_digests(workspace, train_months),
+        event_files(workspace, [test_month]),
+        max_users=max_users,
+        seed=seed,
+        con=bounded_connection(workspace),
     )
     record.update(
         users=len(data.test),

@@ -315,3 +315,30 @@ def test_the_store_is_read_within_a_memory_bound_spilling_into_the_workspace(
     monkeypatch.setenv("SHOPGRAPH_DUCKDB_READ_MEMORY", "lots")
     with pytest.raises(ShopgraphError, match="not a size DuckDB understands"):
         connect_events(workspace)
+
+
+def test_every_reader_of_the_store_and_its_aggregates_is_held_by_the_same_bound(
+    workspace: Workspace, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load, the bulk import's CSVs, embed's graph and fold-in, the hold-out, expire, forget and export-user
+    read through events.store.bounded_connection: an unreadable bound stops each of them, where DuckDB's own
+    default (80 % of the machine, beside Neo4j's share) would have let them run."""
+    from embeddings.graph import load_graph
+    from events.interactions import refresh_interactions
+    from events.retention import apply_retention
+    from graph.access import export_user
+    from graph.erasure import forget
+
+    ingest_files(workspace, [shared_data / OCT, shared_data / NOV])
+    before = snapshot(workspace)
+    monkeypatch.setenv("SHOPGRAPH_DUCKDB_READ_MEMORY", "lots")
+    for name, call in [
+        ("interactions", lambda: refresh_interactions(workspace)),
+        ("embed's graph", lambda: load_graph(workspace)),
+        ("expire", lambda: apply_retention(workspace, 1)),
+        ("export-user", lambda: export_user(workspace, 1, None)),
+        ("forget", lambda: forget(workspace, [1], None)),
+    ]:
+        with pytest.raises(ShopgraphError, match="not a size DuckDB understands"):
+            call()
+        assert snapshot(workspace) == before, name
