@@ -103,18 +103,7 @@ def load_holdout(
             if not price or price <= 0:
                 unpriced.add(product)
         catalogue = sum(1 for product in department_of if product is not None)
-        new = con.execute("""
-            SELECT DISTINCT t.user_id, t.product_id FROM test t
-            WHERE t.event_type = 'purchase' AND t.user_id IN (SELECT user_id FROM train_users)
-              AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.user_id = t.user_id AND p.product_id = t.product_id)
-            ORDER BY 1, 2""").fetchall()
-        test: dict[int, set[int]] = defaultdict(set)
-        for user, product in new:
-            test[int(user)].add(int(product))
-        candidates = len(test)
-        if candidates > max_users:
-            chosen = set(np.random.default_rng(seed).choice(sorted(test), size=max_users, replace=False).tolist())
-            test = defaultdict(set, {u: products for u, products in test.items() if u in chosen})
+        test, candidates = _held_out_purchases(con, max_users, seed)
         con.register("evaluated_frame", pd.DataFrame({"user_id": np.array(sorted(test), dtype="int64")}))
         con.execute("CREATE TEMP TABLE evaluated AS SELECT user_id FROM evaluated_frame")
         con.execute("""CREATE TEMP TABLE evaluated_events AS
@@ -150,6 +139,24 @@ def load_holdout(
         candidates,
         int(known),
     )
+
+
+def _held_out_purchases(con: duckdb.DuckDBPyConnection, max_users: int, seed: int) -> tuple[dict[int, set[int]], int]:
+    """Per training customer, the products first bought in the held-out month (views ``test``, tables ``pairs``
+    and ``train_users``), a seeded sample of ``max_users`` customers when there are more; and how many there were."""
+    new = con.execute("""
+        SELECT DISTINCT t.user_id, t.product_id FROM test t
+        WHERE t.event_type = 'purchase' AND t.user_id IN (SELECT user_id FROM train_users)
+          AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.user_id = t.user_id AND p.product_id = t.product_id)
+        ORDER BY 1, 2""").fetchall()
+    test: dict[int, set[int]] = defaultdict(set)
+    for user, product in new:
+        test[int(user)].add(int(product))
+    candidates = len(test)
+    if candidates > max_users:
+        chosen = set(np.random.default_rng(seed).choice(sorted(test), size=max_users, replace=False).tolist())
+        test = defaultdict(set, {u: products for u, products in test.items() if u in chosen})
+    return test, candidates
 
 
 def top_department(events_per_department: Mapping[str | None, int]) -> str:
