@@ -35,32 +35,60 @@ def _run(
     check_resources: bool = True,
     method: str | None = None,
 ) -> None:
-    """Expand the files, run the pipeline under one progress display, print what happened."""
-    from events.ingest import expand_paths
-    from graph.connection import connect
-    from pipeline.run import STEPS, RunHooks, RunOptions, run_pipeline
+    """Check the options, expand the files, run the pipeline under one progress display, print what happened."""
+    from pipeline.run import RunOptions
+
+    _check_options(lang, engine, load_path, method)
+    s = settings()
+    paths = _source_paths(files, engine, spark_master)
+    options = RunOptions(
+        retrain=retrain,
+        pseudonymise=not no_pseudonymise,
+        lang=lang,
+        seed=seed,
+        engine=engine,
+        spark_master=spark_master,
+        load_path=load_path,
+        check_resources=check_resources,
+        method=method,
+    )
+    report = _run_with_progress(s, paths, options)
+    _print_outcome(s, report, lang)
+
+
+def _check_options(lang: str, engine: str, load_path: str, method: str | None) -> None:
+    """Every option checked before any work: a wrong one, or a missing Spark extra, is one line."""
+    from graph.bulk import LOAD_PATHS
+    from segments.segmentation import check_method
 
     if lang not in LANGS:
         raise ShopgraphError(f"--lang {lang!r}: choose en or fr")
     check_engine(engine)
-    from graph.bulk import LOAD_PATHS
-
     if load_path not in LOAD_PATHS:
         raise ShopgraphError(f"--load {load_path!r}: choose one of {', '.join(LOAD_PATHS)}")
-    from segments.segmentation import check_method
-
-    check_method(method)  # before any work
-    if engine == "spark":  # before any work: a missing extra is one line, not a failure midway
+    check_method(method)
+    if engine == "spark":
         from events.spark_session import require_pyspark
 
         require_pyspark()
-    s = settings()
-    if engine == "spark":  # lake URIs (s3a://, gs://, abfss://) too, through the cluster's Hadoop
+
+
+def _source_paths(files: list[str], engine: str, spark_master: str | None) -> list:
+    """The month files the arguments name; with Spark, lake URIs (s3a://, gs://, abfss://) too."""
+    if engine == "spark":
         from events.spark_ingest import expand_sources
 
-        paths = expand_sources(files, spark_master)
-    else:
-        paths = expand_paths(files)
+        return expand_sources(files, spark_master)
+    from events.ingest import expand_paths
+
+    return expand_paths(files)
+
+
+def _run_with_progress(s, paths: list, options):
+    """The pipeline under a run bar (one step after another) and a detail bar (the current step's work)."""
+    from graph.connection import connect
+    from pipeline.run import STEPS, RunHooks, run_pipeline
+
     with connect(s) as db, progress_bars(console, width=44, rates=False) as bar:
 
         def on_step(step: str, index: int, total: int) -> None:
@@ -68,45 +96,20 @@ def _run(
             bar.describe("run", f"step {index}/{total}: {step}")
             bar.remove("detail")
 
-        progress = bar.one_bar("detail", prefix="  ")
-
         def say(line: str) -> None:
             console.print(line, highlight=False, soft_wrap=True)
 
-        hooks = RunHooks(on_step=on_step, progress=progress, say=say)
-        report = run_pipeline(
-            s.workspace,
-            db,
-            paths,
-            RunOptions(
-                retrain=retrain,
-                pseudonymise=not no_pseudonymise,
-                lang=lang,
-                seed=seed,
-                engine=engine,
-                spark_master=spark_master,
-                load_path=load_path,
-                check_resources=check_resources,
-                method=method,
-            ),
-            hooks,
-        )
+        hooks = RunHooks(on_step=on_step, progress=bar.one_bar("detail", prefix="  "), say=say)
+        report = run_pipeline(s.workspace, db, paths, options, hooks)
         bar("run", len(STEPS), len(STEPS))
         bar.describe("run", "done")
         bar.remove("detail")
-    steps = Table(title="what ran", title_justify="left")
-    for column in ("step", "status", "what", "seconds", "peak MiB"):
-        steps.add_column(column, justify="right" if column in ("seconds", "peak MiB") else "left", overflow="fold")
-    for outcome in report.steps:
-        style = "green" if outcome.status == "ran" else "dim"
-        steps.add_row(
-            outcome.step,
-            f"[{style}]{outcome.status}[/{style}]",
-            outcome.detail,
-            f"{outcome.seconds:.1f}",
-            f"{outcome.peak_mib:,.0f}",
-        )
-    console.print(steps)
+    return report
+
+
+def _print_outcome(s, report, lang: str) -> None:
+    """What ran, the look-alike index's state, the decision, the segment and coverage tables, where things are."""
+    console.print(_steps_table(report))
     if report.lookalike_index and report.lookalike_index != "ONLINE":
         console.print(
             f"look-alike index: Neo4j is building it ({report.lookalike_index} of its scan, on one thread); "
@@ -129,6 +132,23 @@ def _run(
         f"(user {s.user}, password: see `shopgraph config`)",
         highlight=False,
     )
+
+
+def _steps_table(report) -> Table:
+    """One row per step: its status, what it did, its seconds and its peak memory."""
+    steps = Table(title="what ran", title_justify="left")
+    for column in ("step", "status", "what", "seconds", "peak MiB"):
+        steps.add_column(column, justify="right" if column in ("seconds", "peak MiB") else "left", overflow="fold")
+    for outcome in report.steps:
+        style = "green" if outcome.status == "ran" else "dim"
+        steps.add_row(
+            outcome.step,
+            f"[{style}]{outcome.status}[/{style}]",
+            outcome.detail,
+            f"{outcome.seconds:.1f}",
+            f"{outcome.peak_mib:,.0f}",
+        )
+    return steps
 
 
 def _disk_line(s) -> str:

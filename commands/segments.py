@@ -141,7 +141,6 @@ def segment_cmd(
 ) -> None:
     """Cluster users on metrics and graph vectors, choose method and k, name and profile the segments."""
     from features.compute import read_sidecar
-    from segments.coverage import run_coverage
     from segments.segmentation import segment
     from shopgraph.workspace import Workspace
 
@@ -151,20 +150,35 @@ def segment_cmd(
     s = settings()
     with progress_bars(console) as bar:
         run = segment(workspace, k=k, method=method, seed=seed, sample_size=sample_size, progress=bar)
-    best = run.selection.sort_values(["eligible", "silhouette"], ascending=[False, False]).head(8)
+    console.print(_selection_table(run.selection))
+    _print_run(workspace, run, lang)
+    if graph:
+        run_dir = run.run_dir
+        del run  # the write-back starts from what the segmentation kept, as in `run`
+        _write_back(s, workspace, run_dir)
+    else:
+        console.print("Neo4j: skipped (--no-graph)")
+
+
+SELECTION_COLUMNS = (
+    "method",
+    "k",
+    "silhouette",
+    "calinski_harabasz",
+    "davies_bouldin",
+    "stability",
+    "separation",
+    "smallest_share",
+    "eligible",
+    "chosen",
+)
+
+
+def _selection_table(selection) -> Table:
+    """The best eight candidates of the model selection, eligible ones first, by silhouette."""
+    best = selection.sort_values(["eligible", "silhouette"], ascending=[False, False]).head(8)
     sel = Table(title="model selection (best 8; all in selection.csv)", title_justify="left")
-    for col in (
-        "method",
-        "k",
-        "silhouette",
-        "calinski_harabasz",
-        "davies_bouldin",
-        "stability",
-        "separation",
-        "smallest_share",
-        "eligible",
-        "chosen",
-    ):
+    for col in SELECTION_COLUMNS:
         sel.add_column(col.replace("_", " "), justify="left" if col == "method" else "right")
     for row in best.itertuples():
         sel.add_row(
@@ -179,7 +193,13 @@ def segment_cmd(
             "yes" if row.eligible else "no",
             "◀" if row.chosen else "",
         )
-    console.print(sel)
+    return sel
+
+
+def _print_run(workspace, run, lang: str) -> None:
+    """The choice, the threshold and the classifier, the segment and coverage tables, the migration, the folder."""
+    from segments.coverage import run_coverage
+
     console.print(f"chosen: {run.method}, k = {run.k} ({run.reason})", highlight=False, soft_wrap=True)
     t = run.threshold
     console.print(
@@ -193,25 +213,24 @@ def segment_cmd(
     if run.migration is not None:
         console.print(migration_table(run.migration, run.previous_run_id))
     console.print(f"run folder: {run.run_dir}", highlight=False, soft_wrap=True)
-    if graph:
-        from segments.similar import write_similar
-        from segments.writeback import write_run
-        from shopgraph.memory import release_freed_memory
 
-        run_dir = run.run_dir
-        del run  # the write-back starts from what the segmentation kept, as in `run`
-        release_freed_memory()
-        with optional_db(s, True) as db, progress_bars(console, unit="rows") as bar:
-            report = write_run(db, workspace, run_dir, progress=bar)
-            write_similar(db, run_dir, progress=bar)
-        console.print(
-            f"Neo4j: {report.matched:,} users received their segment "
-            f"({report.not_in_graph:,} not in the graph, {report.missing_from_run:,} graph users put "
-            "in segment 0)",
-            highlight=False,
-        )
-    else:
-        console.print("Neo4j: skipped (--no-graph)")
+
+def _write_back(s, workspace, run_dir) -> None:
+    """The run's segments onto the graph's customers, then its look-alike graph, each with a progress bar."""
+    from segments.similar import write_similar
+    from segments.writeback import write_run
+    from shopgraph.memory import release_freed_memory
+
+    release_freed_memory()
+    with optional_db(s, True) as db, progress_bars(console, unit="rows") as bar:
+        report = write_run(db, workspace, run_dir, progress=bar)
+        write_similar(db, run_dir, progress=bar)
+    console.print(
+        f"Neo4j: {report.matched:,} users received their segment "
+        f"({report.not_in_graph:,} not in the graph, {report.missing_from_run:,} graph users put "
+        "in segment 0)",
+        highlight=False,
+    )
 
 
 def coverage_table(cover: dict, lang: str) -> Table:
