@@ -120,14 +120,19 @@ def _load_reads(scratch, work: Path) -> dict[str, float]:
     ]
     part = f"(user_id % {load.WRITERS} + {load.WRITERS}) % {load.WRITERS}"
     rows = [0] * load.WRITERS
+    failures: list[BaseException] = []
 
     def writer(w: int) -> None:
         own = con.cursor()
-        for _step, sql in steps:
-            ordered = f"SELECT * FROM ({sql}) WHERE {part} = {w} ORDER BY user_id, product_id"
-            for batch in load._column_batches(own, ordered, load.DEFAULT_BATCH_SIZE, 0):
-                rows[w] += batch.num_rows
-        own.close()
+        try:
+            for _step, sql in steps:
+                ordered = f"SELECT * FROM ({sql}) WHERE {part} = {w} ORDER BY user_id, product_id"
+                for batch in load._column_batches(own, ordered, load.DEFAULT_BATCH_SIZE, 0):
+                    rows[w] += batch.num_rows
+        except BaseException as error:  # a thread's error would only be printed: the child must fail on it
+            failures.append(error)
+        finally:
+            own.close()
 
     t0 = time.perf_counter()
     threads = [threading.Thread(target=writer, args=(w,)) for w in range(load.WRITERS)]
@@ -135,6 +140,8 @@ def _load_reads(scratch, work: Path) -> dict[str, float]:
         t.start()
     for t in threads:
         t.join()
+    if failures:
+        raise failures[0]
     figures["the writers' reads s"] = time.perf_counter() - t0
     figures["relationship rows"] = float(sum(rows))
     con.close()
