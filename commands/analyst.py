@@ -140,9 +140,8 @@ def recommend_cmd(
     include_likely: Annotated[bool, INCLUDE_LIKELY] = False,
 ) -> None:
     """Recommend products to a customer from their segment's purchases (lift and recency), or to a whole segment."""
-    from graph.audience import exports_dir, slug
     from graph.connection import connect
-    from graph.recommend import Recommender, stored_id, write_batch
+    from graph.recommend import Recommender
     from shopgraph.workspace import Workspace
 
     if (user_id is None) == (segment is None):
@@ -153,40 +152,10 @@ def recommend_cmd(
     with connect(settings()) as db:
         recommender = Recommender(db, k=k)
         if segment is not None:
-            with progress_bars(console, unit="customers", width=9) as bar:
-                results = recommender.for_segment(segment, bar, include_likely=include_likely)
-            path = Path(out) if out else exports_dir(workspace) / f"recommendations-{slug(segment)}.csv"
-            write_batch(results, path, likely_column=include_likely, segment=segment)
-            sources: dict[str, int] = {}
-            for result in results:
-                for item in result.items:
-                    sources[item.source] = sources.get(item.source, 0) + 1
-            print_pairs(
-                f"recommendations for {segment!r}",
-                [
-                    ("customers", f"{len(results):,}"),
-                    ("products per customer", str(k)),
-                    *((f"from the {name}", f"{n:,}") for name, n in sorted(sources.items())),
-                    ("written to", str(path)),
-                ],
-            )
+            _recommend_segment(workspace, recommender, segment, out, include_likely)
             return
         assert user_id is not None
-        stored = user_id if pseudonym else stored_id(workspace, user_id)
-        try:
-            [result] = recommender.for_users([stored])
-        except ShopgraphError:
-            kind = "stored pseudonym" if pseudonym else "shop id"
-            raise ShopgraphError(
-                f"no customer with {kind} {user_id} in the graph (not loaded yet, or erased); "
-                + (
-                    "drop --pseudonym to give the shop's id"
-                    if pseudonym
-                    else "use --pseudonym for an id the query library printed"
-                )
-            ) from None
-        ids = [i.product_id for i in result.items]
-        details = {r["product_id"]: r for r in db.run("recommend/product_details", product_ids=ids)} if ids else {}
+        result, details = _recommend_customer(workspace, db, recommender, user_id, pseudonym)
     table = Table(title=f"top {k} for customer {user_id} (segment: {result.segment or 'none'})", title_justify="left")
     for column in ("rank", "product_id", "brand", "category", "price", "score", "from"):
         table.add_column(column, justify="right" if column in ("rank", "price", "score") else "left")
@@ -202,6 +171,52 @@ def recommend_cmd(
             item.source,
         )
     console.print(table)
+
+
+def _recommend_segment(workspace, recommender, segment: str, out: str | None, include_likely: bool) -> None:
+    """Batch mode: the top-k of every customer of the segment to a CSV, and what the lists came from."""
+    from graph.audience import exports_dir, slug
+    from graph.recommend import write_batch
+
+    with progress_bars(console, unit="customers", width=9) as bar:
+        results = recommender.for_segment(segment, bar, include_likely=include_likely)
+    path = Path(out) if out else exports_dir(workspace) / f"recommendations-{slug(segment)}.csv"
+    write_batch(results, path, likely_column=include_likely, segment=segment)
+    sources: dict[str, int] = {}
+    for result in results:
+        for item in result.items:
+            sources[item.source] = sources.get(item.source, 0) + 1
+    print_pairs(
+        f"recommendations for {segment!r}",
+        [
+            ("customers", f"{len(results):,}"),
+            ("products per customer", str(recommender.k)),
+            *((f"from the {name}", f"{n:,}") for name, n in sorted(sources.items())),
+            ("written to", str(path)),
+        ],
+    )
+
+
+def _recommend_customer(workspace, db, recommender, user_id: int, pseudonym: bool):
+    """One customer's top-k and the details of its products; a customer not in the graph is one clear line."""
+    from graph.recommend import stored_id
+
+    stored = user_id if pseudonym else stored_id(workspace, user_id)
+    try:
+        [result] = recommender.for_users([stored])
+    except ShopgraphError:
+        kind = "stored pseudonym" if pseudonym else "shop id"
+        hint = (
+            "drop --pseudonym to give the shop's id"
+            if pseudonym
+            else "use --pseudonym for an id the query library printed"
+        )
+        raise ShopgraphError(
+            f"no customer with {kind} {user_id} in the graph (not loaded yet, or erased); {hint}"
+        ) from None
+    ids = [i.product_id for i in result.items]
+    details = {r["product_id"]: r for r in db.run("recommend/product_details", product_ids=ids)} if ids else {}
+    return result, details
 
 
 @app.command("export-segment")
