@@ -25,6 +25,8 @@ Figures and their references (same script, same machine):
 * **growth** — seconds per step at the large size over the small size, next to the ratio of
   events: linear growth gives a ratio close to the events ratio. Goals (issue 20): 10 M events
   through ``run`` in ≤ 10 minutes; shopgraph and Neo4j together ≤ 16 GiB.
+* **a bare DuckDB scan** of each run's files (``SELECT count(*) FROM read_csv(…)``), timed just before the run:
+  the box's speed, so that a run reads as a multiple of it (the months of bench/scale.py are read the same way).
 * **incremental month** — seconds of the second run over the first: a month's cost, not the
   history's (the features step recomputes every user by design, docs/ARCHITECTURE.md; the
   others touch only the new month or the new customers).
@@ -39,7 +41,7 @@ import sys
 import time
 from pathlib import Path
 
-from run_child import METHOD, REPO, bench_env, bench_server, run_in_child  # bench/ is first on sys.path
+from run_child import METHOD, REPO, bare_scan_seconds, bench_env, bench_server, run_in_child  # bench/ first on path
 
 MONTHS = ["2019-10", "2019-11", "2019-12", "2020-01"]
 EVENTS_PER_USER = 17.0  # synthetic users over these four months (measured: printed below)
@@ -61,14 +63,18 @@ def run_size(events: float, args: argparse.Namespace) -> dict:
         files = [str(home / "synth" / month_file_name(m)) for m in MONTHS]
         runs = []
         for label, chunk in (("first three months", files[:-1]), ("the fourth month", files[-1:])):
-            runs.append({"label": label, **run_in_child(home, chunk, env, server)})
+            scan = sum(bare_scan_seconds(Path(f)) for f in chunk)  # the reference, just before the run
+            runs.append({"label": label, "scan_seconds": scan, **run_in_child(home, chunk, env, server)})
     return {"events": synth.events, "users": synth.users, "runs": runs}
 
 
 def print_size(result: dict, memory: str) -> None:
     print(f"\n{result['events']:,} events, {result['users']:,} users (Neo4j heap + page cache {memory} each)")
     for run in result["runs"]:
-        print(f"  run on {run['label']}: {run['seconds']:.0f}s — segmentation: {run['decision']}")
+        print(
+            f"  run on {run['label']}: {run['seconds']:.0f}s, {run['seconds'] / run['scan_seconds']:.1f}× a bare "
+            f"DuckDB scan of its files ({run['scan_seconds']:.1f}s) — segmentation: {run['decision']}"
+        )
         for step, status, detail, seconds, peak in run["steps"]:
             print(f"    {step:<9} {status:<8} {seconds:8.1f}s  peak {peak / 1024:5.2f} GiB  {detail[:70]}")
             phases = [(phase, took) for phase, took in run.get("phases", {}).get(step, {}).items() if took >= 1]

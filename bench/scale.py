@@ -50,6 +50,7 @@ from run_child import (  # bench/ is first on sys.path
     NO_RESOURCE_CHECK,
     REPO,
     RETRAIN,
+    bare_scan_seconds,
     bench_env,
     bench_server,
     run_in_child,
@@ -92,16 +93,6 @@ def csv_bytes(path: Path) -> int:
         while block := f.read(1 << 24):
             total += len(block)
     return total
-
-
-def bare_scan_seconds(path: Path) -> float:
-    """The reference: DuckDB counting the file's rows with its defaults (parses every line, writes nothing)."""
-    import duckdb
-
-    con = duckdb.connect()
-    started = time.perf_counter()
-    con.execute("SELECT count(*) FROM read_csv(?)", [str(path)]).fetchone()
-    return time.perf_counter() - started
 
 
 def measure(args: argparse.Namespace, save=lambda record: None) -> dict:
