@@ -7,8 +7,8 @@ On a workspace with two ingested files or more (only read; its own aggregates ar
 
 - ``load``: what `shopgraph load` asks of DuckDB for the last file into a graph holding the others: every file's
   interactions aggregate (events/interactions.py), the new users and the known pairs (semi-joins with the earlier
-  files' aggregates), then the two writers' relationship steps read at once in their order, in batches of the
-  load's size, each drained (nothing is sent).
+  files' aggregates), then the two writers' relationship steps read at once in their order, one user range at a
+  time (graph/load.py ``_Relationships``), in batches of the load's size, each drained (nothing is sent).
 - ``bulk``: the bulk import's files for the first file (graph/bulk.py, as a first month into an empty graph).
 - ``graph``: embed's training graph over every file (embeddings/graph.py ``load_graph``), its aggregates made anew.
 
@@ -105,16 +105,18 @@ def _load_reads(scratch, work: Path) -> dict[str, float]:
     fresh, known = work / "fresh.parquet", work / "known.parquet"
     before = f"(SELECT DISTINCT user_id FROM read_parquet({literal_list(earlier)}))"
     con.execute(f"""COPY (SELECT DISTINCT user_id FROM read_parquet({literal(interactions)})
-                          ANTI JOIN {before} USING (user_id))
+                          ANTI JOIN {before} USING (user_id) ORDER BY user_id)
                     TO {literal(str(fresh))} (FORMAT parquet)""")
     con.execute(f"""COPY (SELECT user_id, product_id, event_type FROM read_parquet({literal(interactions)})
                           SEMI JOIN (SELECT user_id, product_id, event_type FROM read_parquet({literal_list(earlier)}))
-                              USING (user_id, product_id, event_type))
+                              USING (user_id, product_id, event_type)
+                          ORDER BY user_id, product_id)
                     TO {literal(str(known))} (FORMAT parquet)""")
     figures["new users and known pairs s"] = time.perf_counter() - t0
     events = [str(p) for p in source.event_files(scratch)]
+    ranges = load.user_ranges(con, [interactions], load.RANGE_ROWS)
     steps = [
-        (step, load._with_fresh(sql, fresh, known, load.EVENT_TYPES[step]))
+        load._Relationships(sql, load.EVENT_TYPES[step], fresh, known, ranges)
         for index, (step, _query, sql) in enumerate(load.step_queries(events, interactions))
         if index > load.USERS_STEP
     ]
@@ -125,9 +127,8 @@ def _load_reads(scratch, work: Path) -> dict[str, float]:
     def writer(w: int) -> None:
         own = con.cursor()
         try:
-            for _step, sql in steps:
-                ordered = f"SELECT * FROM ({sql}) WHERE {part} = {w} ORDER BY user_id, product_id"
-                for batch in load._column_batches(own, ordered, load.DEFAULT_BATCH_SIZE, 0):
+            for relationships in steps:
+                for batch in relationships.batches(own, load.DEFAULT_BATCH_SIZE, 0, f"{part} = {w}"):
                     rows[w] += batch.num_rows
         except BaseException as error:  # a thread's error would only be printed: the child must fail on it
             failures.append(error)

@@ -13,6 +13,7 @@ beside it), so ``forget`` or ``expire`` rewriting a partition makes the next
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Protocol
 
@@ -78,6 +79,29 @@ def write_interactions(workspace: Workspace, source: StoredFile, con: duckdb.Duc
             con.execute("DROP TABLE IF EXISTS file_interactions")
     write_text_atomic(key_path, key)
     return target
+
+
+def user_ranges(con: duckdb.DuckDBPyConnection, files: list[str | Path], rows_per_range: int) -> list[tuple]:
+    """Contiguous ``[low, high)`` user id ranges covering every user of ``files`` (sorted by ``user_id``), each
+    holding about ``rows_per_range`` rows.
+
+    Cut at row groups' smallest ``user_id`` (their Parquet statistics): the first range has no lower bound and the
+    last no upper bound, so a user outside the statistics, or a file without them, is still in exactly one range.
+    """
+    groups = con.execute(
+        f"""SELECT TRY_CAST(stats_min_value AS BIGINT) AS low, row_group_num_rows AS rows
+            FROM parquet_metadata({literal_list([str(f) for f in files])}) WHERE path_in_schema = 'user_id'"""
+    ).fetchall()
+    if not groups or any(low is None for low, _ in groups):
+        return [(None, None)]
+    cuts: list[int] = []
+    held = 0
+    for low, rows in sorted(groups):
+        if held >= rows_per_range and (not cuts or low > cuts[-1]):
+            cuts.append(low)
+            held = 0
+        held += rows
+    return list(pairwise([None, *cuts, None]))
 
 
 def prune_interactions(workspace: Workspace, sources: list[StoredFile]) -> list[Path]:

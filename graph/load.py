@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -44,7 +44,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import cypher
-from events.interactions import partitions_key, prune_interactions, write_interactions
+from events.interactions import partitions_key, prune_interactions, user_ranges, write_interactions
 from events.manifest import read_manifest
 from events.store import bounded_connection
 from graph.connection import RETRIED, QueryRunner, prefetched
@@ -58,6 +58,9 @@ from shopgraph.workspace import Workspace
 
 DEFAULT_BATCH_SIZE = 5_000
 WRITERS = 2  # concurrent writers of the relationship steps, each on its own users (docs/BENCHMARKS.md, "Load")
+#: interactions per user range a relationship step is read by (:class:`_Relationships`): a range's joins and sort
+#: stay well inside the read bound with both writers reading at once
+RANGE_ROWS = 4_000_000
 RELATIONSHIPS = {  # event type → (step name, catalog query)
     "view": ("viewed", "load/add_viewed"),
     "cart": ("carted", "load/add_carted"),
@@ -188,9 +191,14 @@ def _batches(con: duckdb.DuckDBPyConnection, sql: str, batch_size: int, skip: in
 def _column_batches(con: duckdb.DuckDBPyConnection, sql: str, batch_size: int, skip: int) -> Iterator[pa.RecordBatch]:
     """The rows of ``sql`` from batch ``skip`` on, in Arrow batches of exactly ``batch_size`` rows (the last fewer)."""
     reader = con.cursor().sql(f"SELECT * FROM ({sql}) OFFSET {skip * batch_size}").to_arrow_reader(batch_size)
+    return _exact_batches(reader, batch_size)
+
+
+def _exact_batches(chunks: Iterable[pa.RecordBatch], batch_size: int) -> Iterator[pa.RecordBatch]:
+    """``chunks`` cut again into batches of exactly ``batch_size`` rows (the last fewer), in order."""
     pending: list[pa.RecordBatch] = []
     held = 0
-    for chunk in reader:
+    for chunk in chunks:
         pending.append(chunk)
         held += chunk.num_rows
         while held >= batch_size:
@@ -254,6 +262,7 @@ def load_file(
     if not events:
         raise ShopgraphError(f"{source.name}: no events of this file in the store ({workspace.events_dir})")
     interactions = write_interactions(workspace, source, con)
+    ranges = user_ranges(con, [interactions], RANGE_ROWS)
     cursor = _begin_file(db, source, batch_size, hashlib.sha256(partitions_key(workspace, source).encode()).hexdigest())
     if cursor is None:
         return {}
@@ -268,7 +277,7 @@ def load_file(
     with db.driver.session(database=db.database) as session:
         for index, (step, query, sql) in enumerate(step_queries(events, str(interactions))):
             if index > USERS_STEP:
-                sql = _with_fresh(sql, fresh, known, EVENT_TYPES[step])
+                sql = _Relationships(sql, EVENT_TYPES[step], fresh, known, ranges)
                 if not single:
                     relationship_steps.append((index, step, query, sql))
                     continue
@@ -323,7 +332,7 @@ def _new_users(
     for start in range(0, len(ids), 50_000):
         missing += db.run("load/missing_users", user_id=ids.slice(start, 50_000).to_pylist())[0]["missing"]
     with atomic_path(path) as tmp:
-        pq.write_table(pa.table({"user_id": pa.array(missing, pa.int64())}), tmp)
+        pq.write_table(pa.table({"user_id": pa.array(sorted(missing), pa.int64())}), tmp)  # as the known pairs
     return path
 
 
@@ -371,32 +380,80 @@ def _known_pairs(
                 SELECT user_id, product_id, event_type FROM read_parquet({literal_list([interactions])})
                 SEMI JOIN (SELECT user_id, product_id, event_type FROM read_parquet({literal_list(earlier)}))
                     USING (user_id, product_id, event_type)
+                ORDER BY user_id, product_id  -- sorted: a user range's read skips the other row groups
             ) TO {literal(tmp)} (FORMAT parquet)
             """
         )
     return path
 
 
-def _with_fresh(sql: str, fresh: Path | None, known: Path | None, event_type: str) -> str:
-    """A relationship step's SELECT with ``fresh``: whether its (user, product) pair is new to the graph (same order).
+def _with_fresh(sql: str, fresh: Path | None, known: Path | None, event_type: str, users: str = "true") -> str:
+    """A relationship step's SELECT with ``fresh``: whether its (user, product) pair is new to the graph (same order),
+    for the users that match ``users`` (a condition on ``user_id``, put on every file read so that each join holds
+    only them).
 
     New: the user is (``fresh``, the new users), or the pair is not among the ``known`` ones.
     """
+    rows = f"(SELECT * FROM ({sql}) WHERE {users})"
     if fresh is None and known is None:
-        return f"SELECT *, false AS fresh FROM ({sql}) ORDER BY user_id, product_id"
+        return f"SELECT *, false AS fresh FROM {rows} ORDER BY user_id, product_id"
     joins, new = [], []
     if fresh is not None:
-        joins.append(f"LEFT JOIN read_parquet({literal_list([str(fresh)])}) n USING (user_id)")
+        joins.append(
+            f"""LEFT JOIN (SELECT user_id FROM read_parquet({literal_list([str(fresh)])}) WHERE {users}) n
+                USING (user_id)"""
+        )
         new.append("n.user_id IS NOT NULL")
     if known is not None:
         joins.append(
             f"""LEFT JOIN (SELECT user_id, product_id, true AS known FROM read_parquet({literal_list([str(known)])})
-                          WHERE event_type = {literal(event_type)}) k USING (user_id, product_id)"""
+                          WHERE event_type = {literal(event_type)} AND {users}) k USING (user_id, product_id)"""
         )
         new.append("k.known IS NULL")
     return f"""SELECT r.*, {" OR ".join(new)} AS fresh
-               FROM ({sql}) r {" ".join(joins)}
+               FROM {rows} r {" ".join(joins)}
                ORDER BY user_id, product_id"""
+
+
+@dataclass(frozen=True)
+class _Relationships:
+    """A relationship step's rows (its SELECT over the file's interactions, with ``fresh``: :func:`_with_fresh`),
+    read one user range of ``ranges`` after the other: each range's joins and sort stay small under the read bound,
+    where one ordered read of a month's step ran out of it with two writers reading at once (docs/BENCHMARKS.md,
+    "Load")."""
+
+    sql: str
+    event_type: str
+    fresh: Path | None
+    known: Path | None
+    ranges: list[tuple] = field(default_factory=lambda: [(None, None)])
+
+    def batches(
+        self, con: duckdb.DuckDBPyConnection, batch_size: int, skip: int, users: str = "true"
+    ) -> Iterator[pa.RecordBatch]:
+        """The rows of the users matching ``users``, in order, from batch ``skip`` on, in batches of exactly
+        ``batch_size`` rows (the last fewer): the same batches as one ordered read of them all."""
+        return _exact_batches(self._chunks(con, batch_size, skip * batch_size, users), batch_size)
+
+    def _chunks(
+        self, con: duckdb.DuckDBPyConnection, batch_size: int, offset: int, users: str
+    ) -> Iterator[pa.RecordBatch]:
+        own = con.cursor()  # its own: read in a thread
+        try:
+            for low, high in self.ranges:
+                bounds = [f"user_id >= {int(low)}"] if low is not None else []
+                bounds += [f"user_id < {int(high)}"] if high is not None else []
+                where = " AND ".join([users, *bounds])
+                if offset:  # a resumed step: skip the ranges its committed batches covered
+                    held = own.execute(f"SELECT count(*) FROM ({self.sql}) WHERE {where}").fetchall()[0][0]
+                    if held <= offset:
+                        offset -= held
+                        continue
+                select = _with_fresh(self.sql, self.fresh, self.known, self.event_type, where)
+                yield from own.sql(f"SELECT * FROM ({select}) OFFSET {offset}").to_arrow_reader(batch_size)
+                offset = 0
+        finally:
+            own.close()
 
 
 def _begin_file(
@@ -431,7 +488,7 @@ def _load_step(
     session: Any,
     con: duckdb.DuckDBPyConnection,
     source: SourceFile,
-    step_query: tuple[int, str, str, str],
+    step_query: tuple[int, str, str, str | _Relationships],
     skip: int,
     batch_size: int,
     progress: Progress | None,
@@ -440,7 +497,8 @@ def _load_step(
     """Write one step's rows from batch ``skip`` on, each batch with the move of the file's cursor; rows written."""
     index, step, query, sql = step_query
     advance = cypher.query("load/advance_cursor")
-    total = con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]  # fetched to the end: con.sql() may follow
+    counted = sql.sql if isinstance(sql, _Relationships) else sql
+    total = con.execute(f"SELECT count(*) FROM ({counted})").fetchall()[0][0]  # fetched: con.sql() may follow
     done = min(skip * batch_size, total)
     batch_no, written = skip, 0
     if progress:
@@ -465,7 +523,7 @@ def _write_relationships(
     db: QueryRunner,
     con: duckdb.DuckDBPyConnection,
     source: SourceFile,
-    steps: list[tuple[int, str, str, str]],
+    steps: list[tuple[int, str, str, _Relationships]],
     sizes: tuple[int, int],
     progress: Progress | None,
     nodes: _Nodes,
@@ -487,8 +545,8 @@ def _write_relationships(
     part = f"(user_id % {writers} + {writers}) % {writers}"
     totals = {
         (step, row[0]): row[1]
-        for _, step, _, sql in steps
-        for row in con.execute(f"SELECT {part} AS writer, count(*) FROM ({sql}) GROUP BY writer").fetchall()
+        for _, step, _, rows in steps
+        for row in con.execute(f"SELECT {part} AS writer, count(*) FROM ({rows.sql}) GROUP BY writer").fetchall()
     }
     done: dict[tuple[str, int], int] = {}
     lock = threading.Lock()
@@ -506,7 +564,7 @@ def _write_relationships(
         own = con.cursor()  # a DuckDB connection per thread
         try:
             with db.driver.session(database=db.database) as session:
-                for index, step, query, sql in steps:
+                for index, step, query, relationships in steps:
                     if index < cursor["step"] or failed.is_set():
                         continue
                     total = totals.get((step, writer), 0)
@@ -515,12 +573,7 @@ def _write_relationships(
                         session,
                         own,
                         source,
-                        (
-                            writer,
-                            index,
-                            query,
-                            f"SELECT * FROM ({sql}) WHERE {part} = {writer} ORDER BY user_id, product_id",
-                        ),
+                        (writer, index, query, relationships, f"{part} = {writer}"),
                         (skip, batch_size, total),
                         lambda n, step=step: report(step, writer, n),
                         (failed, nodes),
@@ -547,21 +600,21 @@ def _write_part(
     session: Any,
     con: duckdb.DuckDBPyConnection,
     source: SourceFile,
-    part: tuple[int, int, str, str],
+    part: tuple[int, int, str, _Relationships, str],
     position: tuple[int, int, int],
     report: Callable[[int], None],
     shared: tuple[threading.Event, _Nodes],
 ) -> int:
-    """One writer's rows of one step from batch ``skip`` on, each batch with the move of its cursor; rows written.
-    ``shared``: the event that stops every writer, the nodes' ids."""
-    writer, index, query, sql = part
+    """One writer's rows of one step (``part``: the writer, the step, its users) from batch ``skip`` on, each batch
+    with the move of its cursor; rows written. ``shared``: the event that stops every writer, the nodes' ids."""
+    writer, index, query, relationships, users = part
     skip, batch_size, total = position
     failed, nodes = shared
     advance = cypher.query("load/advance_writer")
     done = min(skip * batch_size, total)
     batch_no, written = skip, 0
     report(done)
-    for size, writes in prefetched(_step_writes(con, (index, query, sql), batch_size, skip, nodes)):
+    for size, writes in prefetched(_step_writes(con, (index, query, relationships), batch_size, skip, nodes, users)):
         if failed.is_set():
             break
         cursor = _cursor(source, index, batch_no, last=done + size >= total, writer=writer)
@@ -591,18 +644,23 @@ Writes = list[tuple[str, dict[str, Any]]]
 
 
 def _step_writes(
-    con: duckdb.DuckDBPyConnection, step: tuple[int, str, str], batch_size: int, skip: int, nodes: _Nodes
+    con: duckdb.DuckDBPyConnection,
+    step: tuple[int, str, str | _Relationships],
+    batch_size: int,
+    skip: int,
+    nodes: _Nodes,
+    users: str = "true",
 ) -> Iterator[tuple[int, Writes]]:
-    """Per batch of ``step`` (index, query, sql): its rows and the statements writing it (relationships: CREATE for
-    new users, MERGE for others, each user and product found by node id)."""
-    index, query, sql = step
-    if index <= USERS_STEP:
+    """Per batch of ``step`` (index, query, rows) of the users matching ``users``: its rows and the statements writing
+    it (relationships: CREATE for new users, MERGE for others, each user and product found by node id)."""
+    _, query, sql = step
+    if isinstance(sql, str):
         statement = cypher.query(query)
         for rows in _batches(con, sql, batch_size, skip):
             yield len(rows), [(statement, {"rows": rows})]
         return
     merge, create = cypher.query(query), cypher.query(query.replace("/add_", "/create_"))
-    for batch in _column_batches(con, sql, batch_size, skip):
+    for batch in sql.batches(con, batch_size, skip, users):
         fresh = batch.column("fresh")
         parts = [(create, batch.filter(fresh)), (merge, batch.filter(pc.invert(fresh)))]
         yield batch.num_rows, [(statement, nodes.lists(part)) for statement, part in parts if part.num_rows]
