@@ -13,16 +13,21 @@ beside it), so ``forget`` or ``expire`` rewriting a partition makes the next
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 from typing import Protocol
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
+from events.buckets import memory_limit_bytes
 from events.manifest import manifest_path, read_manifest
 from events.store import bounded_connection
 from shopgraph.files import atomic_path, write_text_atomic
-from shopgraph.sqltext import literal, literal_list
+from shopgraph.sqltext import literal_list
 from shopgraph.workspace import Workspace
 
 
@@ -48,8 +53,21 @@ def partitions_key(workspace: Workspace, source: StoredFile) -> str:
     return json.dumps([[str(p.relative_to(workspace.home)), p.stat().st_size, p.stat().st_mtime_ns] for p in files])
 
 
+#: DuckDB memory a user range's aggregate and sort take per event it reads (bench/load_reads.py, docs/BENCHMARKS.md
+#: "Load"): the ranges are sized so that each finishes inside the connection's memory limit without spilling
+AGGREGATE_BYTES_PER_EVENT = 400
+#: rows per Parquet row group of an aggregate (DuckDB's own default size)
+ROW_GROUP_ROWS = 122_880
+
+
 def write_interactions(workspace: Workspace, source: StoredFile, con: duckdb.DuckDBPyConnection) -> Path:
-    """The aggregate of ``source``'s events, recomputed (tmp + rename) unless the cached one is current."""
+    """The aggregate of ``source``'s events, recomputed (tmp + rename) unless the cached one is current.
+
+    The store's partitions are sorted by ``user_id``, so the aggregate is made one contiguous user range after
+    another, each range small enough to be grouped and sorted in memory, and written in that order: the file is
+    sorted as a whole. In one statement a month's 60 M events spill under the read bound, in the hash table and
+    again in the sort (docs/BENCHMARKS.md, "Load").
+    """
     target = interactions_path(workspace, source)
     key_path = target.with_suffix(".key.json")
     key = partitions_key(workspace, source)
@@ -58,27 +76,50 @@ def write_interactions(workspace: Workspace, source: StoredFile, con: duckdb.Duc
     events = [workspace.store_dir / part for part in source.partitions]
     target.parent.mkdir(parents=True, exist_ok=True)
     key_path.unlink(missing_ok=True)
-    # aggregated, then sorted: in one statement DuckDB holds the hash table and the sort together and a month's
-    # 60 M events run out of a bounded connection's memory; apart, each spills (docs/BENCHMARKS.md, "Load")
+    ranges = user_ranges(con, events, max(1, memory_limit_bytes(con) // AGGREGATE_BYTES_PER_EVENT))
     with atomic_path(target) as tmp:
+        writer = None
         try:
-            con.execute(
-                f"""
-                CREATE OR REPLACE TEMP TABLE file_interactions AS
-                SELECT user_id, product_id, event_type, count(*)::BIGINT AS count,
-                       round(sum(price), 2) AS amount, min(event_time) AS first_at, max(event_time) AS last_at
-                FROM read_parquet({literal_list(events)}, hive_partitioning = false)
-                GROUP BY ALL
-                """
-            )
-            con.execute(
-                "COPY (SELECT * FROM file_interactions ORDER BY user_id, product_id, event_type) "
-                f"TO {literal(tmp)} (FORMAT parquet, COMPRESSION zstd)"
-            )
+            for table in _range_aggregates(con, events, ranges):
+                # a dictionary only for the event type: the ids, sums and times are near-unique per row group
+                writer = writer or pq.ParquetWriter(
+                    tmp, table.schema, compression="zstd", use_dictionary=["event_type"]
+                )
+                writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
         finally:
-            con.execute("DROP TABLE IF EXISTS file_interactions")
+            if writer is not None:
+                writer.close()
     write_text_atomic(key_path, key)
     return target
+
+
+def _aggregate_sql(events: list[Path], low: int | None, high: int | None) -> str:
+    """The interactions of the users with ``low <= user_id < high`` (``None``: no bound), in the aggregate's order."""
+    bounds = [f"user_id >= {int(low)}" if low is not None else "", f"user_id < {int(high)}" if high is not None else ""]
+    where = " AND ".join(b for b in bounds if b) or "true"
+    return f"""
+        SELECT user_id, product_id, event_type, count(*)::BIGINT AS count,
+               round(sum(price), 2) AS amount, min(event_time) AS first_at, max(event_time) AS last_at
+        FROM read_parquet({literal_list(events)}, hive_partitioning = false)
+        WHERE {where}
+        GROUP BY ALL
+        ORDER BY user_id, product_id, event_type
+    """
+
+
+def _range_aggregates(con: duckdb.DuckDBPyConnection, events: list[Path], ranges: list[tuple]) -> Iterator[pa.Table]:
+    """Each range's aggregate as an Arrow table, in order: DuckDB makes the next while the caller writes this one."""
+
+    def aggregate(bounds: tuple) -> pa.Table:
+        return con.sql(_aggregate_sql(events, *bounds)).to_arrow_table()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(aggregate, ranges[0])
+        for following in [*ranges[1:], None]:
+            table = pending.result()
+            if following is not None:
+                pending = pool.submit(aggregate, following)
+            yield table
 
 
 def user_ranges(con: duckdb.DuckDBPyConnection, files: list[str | Path], rows_per_range: int) -> list[tuple]:
