@@ -95,8 +95,7 @@ def write_interactions(workspace: Workspace, source: StoredFile, con: duckdb.Duc
 
 def _aggregate_sql(events: list[Path], low: int | None, high: int | None) -> str:
     """The interactions of the users with ``low <= user_id < high`` (``None``: no bound), in the aggregate's order."""
-    bounds = [f"user_id >= {int(low)}" if low is not None else "", f"user_id < {int(high)}" if high is not None else ""]
-    where = " AND ".join(b for b in bounds if b) or "true"
+    where = user_range_condition(low, high)
     return f"""
         SELECT user_id, product_id, event_type, count(*)::BIGINT AS count,
                round(sum(price), 2) AS amount, min(event_time) AS first_at, max(event_time) AS last_at
@@ -120,6 +119,13 @@ def _range_aggregates(con: duckdb.DuckDBPyConnection, events: list[Path], ranges
             if following is not None:
                 pending = pool.submit(aggregate, following)
             yield table
+
+
+def user_range_condition(low: int | None, high: int | None) -> str:
+    """The SQL condition ``low <= user_id < high`` of a range of :func:`user_ranges` (``None``: no bound)."""
+    bounds = [f"user_id >= {int(low)}"] if low is not None else []
+    bounds += [f"user_id < {int(high)}"] if high is not None else []
+    return " AND ".join(bounds) or "true"
 
 
 def user_ranges(con: duckdb.DuckDBPyConnection, files: list[str | Path], rows_per_range: int) -> list[tuple]:

@@ -44,7 +44,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import cypher
-from events.interactions import partitions_key, prune_interactions, user_ranges, write_interactions
+from events.interactions import (
+    partitions_key,
+    prune_interactions,
+    user_range_condition,
+    user_ranges,
+    write_interactions,
+)
 from events.manifest import read_manifest
 from events.store import bounded_connection
 from graph.connection import RETRIED, QueryRunner, prefetched
@@ -441,9 +447,7 @@ class _Relationships:
         own = con.cursor()  # its own: read in a thread
         try:
             for low, high in self.ranges:
-                bounds = [f"user_id >= {int(low)}"] if low is not None else []
-                bounds += [f"user_id < {int(high)}"] if high is not None else []
-                where = " AND ".join([users, *bounds])
+                where = f"{users} AND {user_range_condition(low, high)}"
                 if offset:  # a resumed step: skip the ranges its committed batches covered
                     held = own.execute(f"SELECT count(*) FROM ({self.sql}) WHERE {where}").fetchall()[0][0]
                     if held <= offset:
