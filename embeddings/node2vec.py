@@ -8,7 +8,6 @@ stored. The API, how a step is drawn and what reproducibility needs: docs/ARCHIT
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 
@@ -17,6 +16,7 @@ import numpy as np
 from numba import njit, prange
 from sklearn.base import BaseEstimator
 
+from shopgraph.cores import usable_cores
 from shopgraph.progress import Progress
 
 # progress(phase, done, total): phase "walks" (walks done), "training" (tokens fed) or "epochs".
@@ -276,7 +276,7 @@ def training_threads(workers: int, corpus_tokens: int) -> int:
     """Skip-gram threads for ``workers`` (0 = auto, see :class:`Node2Vec`) and a corpus of ``corpus_tokens``."""
     if workers:
         return workers
-    return 1 if corpus_tokens < AUTO_PARALLEL_TOKENS else max(1, len(os.sched_getaffinity(0)))
+    return 1 if corpus_tokens < AUTO_PARALLEL_TOKENS else usable_cores()
 
 
 class Node2Vec(BaseEstimator):

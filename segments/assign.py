@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import platform
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,9 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
 
+from shopgraph.cores import usable_cores
 from shopgraph.errors import ShopgraphError
 from shopgraph.files import atomic_path
 from shopgraph.progress import Progress
@@ -36,6 +39,10 @@ LOW_CONFIDENCE = 0.5
 SVM_CAP = 4_000
 TRAIN_CAP = 20_000
 MODEL_FILE = "classifier.joblib"
+PARALLEL_ROWS = 20_000
+"""Rows from which a prediction runs on every core: a month's millions of customers are predicted 250,000 at a
+time, where the costly candidates (k-NN, boosting, the SVM, the forest) run about twice as fast on two cores
+(bench/classifier_predict.py, docs/BENCHMARKS.md "Segments speed")."""
 
 
 def candidates(seed: int) -> dict[str, object]:
@@ -67,7 +74,7 @@ class AssignmentModel:
         """The classes and their calibrated probabilities per row, renormalised over ``among`` when given
         (the published clusters, see the module docstring)."""
         classes = np.asarray(self.model.classes_)
-        proba = self.model.predict_proba(X) if len(X) else np.zeros((0, len(classes)))
+        proba = predict_proba(self.model, X) if len(X) else np.zeros((0, len(classes)))
         if among is None:
             return classes, proba
         keep = np.isin(classes, np.asarray(among, dtype=classes.dtype))
@@ -85,6 +92,18 @@ class AssignmentModel:
             return np.zeros(0, classes.dtype), np.zeros(0)
         best = proba.argmax(axis=1)
         return classes[best], proba[np.arange(len(X)), best]
+
+
+def predict_proba(model, X: np.ndarray) -> np.ndarray:
+    """``model.predict_proba(X)``, from :data:`PARALLEL_ROWS` rows in one part of ``X`` per core, each on its own
+    thread with BLAS and OpenMP held to one (the candidates' predictions release the GIL). A row's probabilities do
+    not depend on the rows predicted beside it, so the parts give the same values, bit for bit, on any machine."""
+    cores = usable_cores() if len(X) >= PARALLEL_ROWS else 1
+    with threadpool_limits(limits=1):
+        if cores == 1:
+            return model.predict_proba(X)
+        with ThreadPoolExecutor(max_workers=cores, thread_name_prefix="predict") as pool:
+            return np.vstack(list(pool.map(model.predict_proba, np.array_split(X, cores))))
 
 
 def _quiet(func):
@@ -112,7 +131,9 @@ def _fit_candidate(name: str, est, X: np.ndarray, y: np.ndarray, seed: int):
 
 
 F1_SLACK = 0.005
-PREDICT_COST = ("decision_tree", "gradient_boosting", "mlp", "random_forest", "svm_rbf", "knn")  # cheapest first
+#: cheapest to predict first, as measured by bench/classifier_predict.py (a chunk of 250,000 rows on one core, in
+#: multiples of the tree: MLP 2-5, forest 27-44, boosting 210, k-NN 230, SVM 180-500 with its support vectors)
+PREDICT_COST = ("decision_tree", "mlp", "random_forest", "gradient_boosting", "knn", "svm_rbf")
 
 
 def keep(comparison: list[dict]) -> dict:

@@ -18,6 +18,8 @@ from scipy import sparse
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
+from shopgraph.cores import usable_cores
+
 METHOD = "leiden"
 RULE = (
     "Leiden communities of the customers' nearest-neighbour graph, built on the customers with {long}+ events "
@@ -180,9 +182,7 @@ def _full_fit(graph: sparse.csr_matrix, resolution: float, seed: int) -> np.ndar
 def workers(n: int) -> int:
     """Processes for the resolution table: one per core, none below ``PARALLEL_FROM`` users (starting them
     would cost more than it saves)."""
-    import os
-
-    return 1 if n < PARALLEL_FROM else max(1, min(os.cpu_count() or 1, MAX_WORKERS))
+    return 1 if n < PARALLEL_FROM else min(usable_cores(), MAX_WORKERS)
 
 
 def evaluate(

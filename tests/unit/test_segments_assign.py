@@ -58,11 +58,32 @@ def test_a_tie_in_macro_f1_goes_to_the_classifier_cheapest_to_predict() -> None:
     ]
     assert keep(rows)["classifier"] == "mlp"  # tied with k-NN and the SVM, cheaper than both
     rows[2]["cv_macro_f1"] = 1.0 - 2 * F1_SLACK
-    assert keep(rows)["classifier"] == "svm_rbf"  # the MLP is no longer tied; SVM before k-NN
+    assert keep(rows)["classifier"] == "knn"  # the MLP is no longer tied; k-NN before the SVM (its support vectors)
     assert (
         keep([{"classifier": "knn", "cv_macro_f1": 0.9}, {"classifier": "mlp", "cv_macro_f1": 0.8}])["classifier"]
         == "knn"
     )  # a clearly better k-NN is kept
+
+
+def test_boosting_counts_as_dearer_to_predict_than_the_mlp_and_the_forest() -> None:
+    """bench/classifier_predict.py: boosting ≈ 170× the tree a chunk on one core, the forest ≈ 36×, the MLP ≈ 2×."""
+    rows = [{"classifier": name, "cv_macro_f1": 0.9} for name in ("gradient_boosting", "random_forest", "mlp")]
+    assert assign.keep(rows)["classifier"] == "mlp"
+    assert assign.keep(rows[:2])["classifier"] == "random_forest"
+    assert assign.PREDICT_COST.index("knn") > assign.PREDICT_COST.index("gradient_boosting")
+
+
+@pytest.mark.parametrize("name", sorted(assign.candidates(0)))
+def test_a_large_prediction_in_parts_on_every_core_gives_the_same_probabilities_bit_for_bit(monkeypatch, name) -> None:
+    X, y = make_blobs(1_200, n_features=6, centers=4, cluster_std=3.0, random_state=1)
+    model = assign.train(X[:400], y[:400] + 1, seed=0, only=(name,))
+    whole = model.model.predict_proba(X)
+    monkeypatch.setattr(assign, "usable_cores", lambda: 3)
+    monkeypatch.setattr(assign, "PARALLEL_ROWS", 500)
+    classes, parts = model.probabilities(X)
+    assert np.array_equal(parts, whole) and list(classes) == [1, 2, 3, 4]
+    monkeypatch.setattr(assign, "PARALLEL_ROWS", 5_000)  # below it: one part
+    assert np.array_equal(model.probabilities(X)[1], whole)
 
 
 def test_short_history_copies_follow_their_user_into_one_part_and_teach_the_short_case() -> None:
