@@ -135,7 +135,12 @@ def ingested_files(workspace: Workspace) -> list[SourceFile]:
 
 # -- step 1: aggregates (DuckDB, events.interactions) and the load steps' SELECTs ------------------
 def step_queries(events: list[str], interactions: str) -> list[tuple[str, str, str]]:
-    """The load steps as (step name, catalog query, DuckDB SELECT in a deterministic order)."""
+    """The load steps as (step name, catalog query, DuckDB SELECT).
+
+    The node steps' SELECTs are in a deterministic order (a resumed step skips its committed batches by offset).
+    The relationship steps' are not sorted: the Bolt writers sort each user range once, after its joins
+    (:class:`_Relationships`), and the bulk import groups the rows; a sort here ran before either, a second one.
+    """
     ev = f"read_parquet({literal_list(events)})"
     steps = [
         (
@@ -179,8 +184,7 @@ def step_queries(events: list[str], interactions: str) -> list[tuple[str, str, s
                 query,
                 f"""
             SELECT user_id, product_id, count, {amount}epoch_ms(first_at) AS first_at, epoch_ms(last_at) AS last_at
-            FROM read_parquet({literal_list([interactions])}) WHERE event_type = '{event_type}'
-            ORDER BY user_id, product_id""",
+            FROM read_parquet({literal_list([interactions])}) WHERE event_type = '{event_type}'""",
             )
         )
     return steps

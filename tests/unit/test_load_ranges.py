@@ -89,3 +89,4 @@ def test_each_range_reads_only_its_row_groups(files) -> None:
     scanned = re.findall(r"Row Groups Scanned: (\d+) / (\d+)", plan.fetchall()[0][1])
     assert len(scanned) == 3  # the interactions, the new users, the known pairs
     assert all(int(read) < int(held) for read, held in scanned), scanned
+    assert plan.fetchall()[0][1].count("Order By:") == 1  # sorted once, after the joins
