@@ -135,6 +135,7 @@ def measure(args: argparse.Namespace, save=lambda record: None) -> dict:
             record["details"].append(month_detail(month, result, sizes, reference))
             record["details"][-1]["file_bytes"] = {"gz": path.stat().st_size, "csv": csv_bytes(path)}
             record["details"][-1]["neo4j_memory"] = server.configured_memory()  # a bulk load restarts it
+            record["details"][-1]["segmentation"] = segmentation_summary(Workspace(args.home))
             if args.resume:  # the steps an earlier, interrupted run finished are skipped, not measured here
                 record["details"][-1]["resumed"] = True
             if args.from_month > 1:  # the earlier months were run by an earlier bench into the same --home
@@ -202,6 +203,26 @@ def month_detail(month: str, result: dict, sizes: dict, reference: float) -> dic
         "tx_logs_peak_gib": round(max((p.get("tx_logs_gib", 0.0) for p in result["peaks"].values()), default=0.0), 3),
         "disk_gib": {name: round(size / GIB, 3) for name, size in sizes.items()},
         "duckdb_scan_seconds": round(reference, 2),
+    }
+
+
+def segmentation_summary(workspace) -> dict:
+    """What the current segmentation run chose (``run.json``): the segment step's time follows its threshold and
+    its classifier (a month predicts millions of customers with it), which differ between runs of the same data
+    (the skip-gram on two threads is not reproducible). Empty when there is no run."""
+    from segments import runs
+
+    run_dir = runs.current_run_dir(workspace)
+    if run_dir is None or not (run_dir / "run.json").is_file():
+        return {}
+    run = runs.read_json(run_dir / "run.json")
+    return {
+        "run_id": run.get("run_id"),
+        "method": run.get("method"),
+        "k": run.get("k"),
+        "threshold": run.get("threshold"),
+        "classifier": (run.get("classifier") or {}).get("kept"),
+        "users_by": run.get("users_by"),
     }
 
 

@@ -158,3 +158,27 @@ def test_the_memory_goal_reads_both_processes_at_the_same_instant_when_sampled()
     del entry["peak_gib_together"]  # a record from before: the two peaks summed, as before
     row = next(r for r in scale.goals(record, 1.0) if r[0].startswith("peak memory"))
     assert row[3] == "**not met**" and "sum of the two peaks" in row[2]
+
+
+def test_a_month_detail_says_what_the_current_segmentation_chose(tmp_path: Path) -> None:
+    import json
+
+    from segments import runs
+    from shopgraph.workspace import Workspace
+
+    scale = _module("scale")
+    workspace = Workspace(tmp_path)
+    assert scale.segmentation_summary(workspace) == {}  # no run yet
+    run_id = "20261208T000000Z-abcdef"
+    staging = runs.staging_dir(workspace, run_id)
+    run = {"run_id": run_id, "method": "leiden", "k": 7, "threshold": 21, "classifier": {"kept": "knn", "split": {}}}
+    (staging / "run.json").write_text(json.dumps(run | {"users_by": {"threshold": 9, "cluster": 3}}))
+    runs.publish(workspace, staging, run_id)
+    assert scale.segmentation_summary(workspace) == {
+        "run_id": run_id,
+        "method": "leiden",
+        "k": 7,
+        "threshold": 21,
+        "classifier": "knn",
+        "users_by": {"threshold": 9, "cluster": 3},
+    }
