@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from segments import assign
 from segments.population import CHUNK_ROWS
+from shopgraph.cores import usable_cores
 
 
 def matrix(rows: int, dims: int, centres: int, noise: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -58,7 +59,7 @@ def main() -> None:
     X, y = matrix(assign.TRAIN_CAP + args.rows, args.dims, args.centres, args.noise)
     train_X, train_y, chunk = X[: assign.TRAIN_CAP], y[: assign.TRAIN_CAP], X[assign.TRAIN_CAP :]
     print(
-        f"# bench/classifier_predict  {time.strftime('%Y-%m-%d %H:%M')} UTC  {len(os.sched_getaffinity(0))} cores  "
+        f"# bench/classifier_predict  {time.strftime('%Y-%m-%d %H:%M')} UTC  {usable_cores()} cores  "
         f"load avg {os.getloadavg()[0]:.1f}"
     )
     print(

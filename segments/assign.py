@@ -132,7 +132,7 @@ def _fit_candidate(name: str, est, X: np.ndarray, y: np.ndarray, seed: int):
 
 F1_SLACK = 0.005
 #: cheapest to predict first, as measured by bench/classifier_predict.py (a chunk of 250,000 rows on one core, in
-#: multiples of the tree: MLP 2-5, forest 27-44, boosting 210, k-NN 230, SVM 180-500 with its support vectors)
+#: multiples of the tree over two runs: MLP 2, forest 32-36, boosting 120-172, k-NN 140-179, SVM 479-684)
 PREDICT_COST = ("decision_tree", "mlp", "random_forest", "gradient_boosting", "knn", "svm_rbf")
 
 

@@ -85,8 +85,10 @@ def test_each_range_reads_only_its_row_groups(files) -> None:
     low, high = user_ranges(con, [files["interactions"]], 600)[2]
     step = _step(files, "view", [(low, high)])
     where = f"user_id >= {low} AND user_id < {high}"
-    plan = con.sql("EXPLAIN ANALYZE " + load._with_fresh(step.sql, step.fresh, step.known, "view", where))
-    scanned = re.findall(r"Row Groups Scanned: (\d+) / (\d+)", plan.fetchall()[0][1])
+    plan = con.sql("EXPLAIN ANALYZE " + load._with_fresh(step.sql, step.fresh, step.known, "view", where)).fetchall()[
+        0
+    ][1]
+    scanned = re.findall(r"Row Groups Scanned: (\d+) / (\d+)", plan)
     assert len(scanned) == 3  # the interactions, the new users, the known pairs
     assert all(int(read) < int(held) for read, held in scanned), scanned
-    assert plan.fetchall()[0][1].count("Order By:") == 1  # sorted once, after the joins
+    assert plan.count("Order By:") == 1  # sorted once, after the joins

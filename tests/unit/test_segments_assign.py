@@ -66,7 +66,7 @@ def test_a_tie_in_macro_f1_goes_to_the_classifier_cheapest_to_predict() -> None:
 
 
 def test_boosting_counts_as_dearer_to_predict_than_the_mlp_and_the_forest() -> None:
-    """bench/classifier_predict.py: boosting ≈ 170× the tree a chunk on one core, the forest ≈ 36×, the MLP ≈ 2×."""
+    """bench/classifier_predict.py: on one core boosting 120-172× the tree, the forest 32-36×, the MLP 2×."""
     rows = [{"classifier": name, "cv_macro_f1": 0.9} for name in ("gradient_boosting", "random_forest", "mlp")]
     assert assign.keep(rows)["classifier"] == "mlp"
     assert assign.keep(rows[:2])["classifier"] == "random_forest"
